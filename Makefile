@@ -1,0 +1,51 @@
+# Parley: the two commands a newcomer needs are `make demo` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install demo test lint pytest bench-frontier clean lock
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11, found " + sys.version.split()[0]) if sys.version_info[:2] != (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Install, prepare the embedded database and the demo, and serve on http://127.0.0.1:8000
+demo: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py demo_setup
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+pytest: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Install, lint, and run the whole suite (DATABASE_URL / REDIS_URL select real services)
+test: lint pytest
+
+bench-frontier: install
+	$(BIN)/python -m bench.frontier
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
+
+# Re-resolve the dependencies of pyproject.toml from scratch and pin them in requirements.lock
+lock:
+	rm -rf /tmp/parley-lock && $(PYTHON) -m venv /tmp/parley-lock
+	/tmp/parley-lock/bin/python -m pip install --quiet '.[dev]'
+	( echo "# Exact versions for a reproducible install: pip install -c requirements.lock -e '.[dev]'"; \
+	  echo "# Regenerate with: make lock"; \
+	  /tmp/parley-lock/bin/python -m pip freeze --exclude-editable | grep -v '^parley' ) > requirements.lock

@@ -1,0 +1,259 @@
+"""Negotiation mathematics for two parties with additive scores.
+
+Points are exact: every number is turned into a Fraction and the whole table is scaled by one
+common denominator so that the work is done on integers (fast, and two equal sums are equal).
+Definitions and tie-breaks are written down in docs/scenarios.md; `core.bruteforce` is the oracle
+that the tests hold every figure here against.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from core.spec import Scenario, plain
+
+
+@dataclass(frozen=True)
+class Column:
+    """One issue of the table: its option keys and, per option, (points of A, points of B) scaled."""
+
+    key: str
+    option_keys: tuple[str, ...]
+    points: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class ScoringTable:
+    roles: tuple[str, str]
+    batna: tuple[int, int]  # scaled like every point
+    columns: tuple[Column, ...]
+    scale: int  # true points = scaled / scale
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> ScoringTable:
+        roles = scenario.role_keys
+        rows = []
+        for issue in scenario.issues:
+            options = issue.choices()
+            rows.append(
+                (issue.key, [o.key for o in options], [(o.points[roles[0]], o.points[roles[1]]) for o in options])
+            )
+        batna = (scenario.roles[0].batna, scenario.roles[1].batna)
+        return cls.from_points(roles, batna, rows)
+
+    @classmethod
+    def from_points(
+        cls,
+        roles: Sequence[str],
+        batna: Sequence[Fraction | int],
+        rows: Iterable[tuple[str, Sequence[str], Sequence[tuple[Fraction | int, Fraction | int]]]],
+    ) -> ScoringTable:
+        rows = list(rows)
+        numbers = [Fraction(x) for x in batna]
+        numbers += [Fraction(p) for _, _, pts in rows for pair in pts for p in pair]
+        scale = math.lcm(*(n.denominator for n in numbers)) if numbers else 1
+
+        def scaled(x: Fraction | int) -> int:
+            return int(Fraction(x) * scale)
+
+        columns = tuple(
+            Column(key, tuple(keys), tuple((scaled(a), scaled(b)) for a, b in pts)) for key, keys, pts in rows
+        )
+        return cls((roles[0], roles[1]), (scaled(batna[0]), scaled(batna[1])), columns, scale)
+
+    def real(self, value: int | Fraction) -> Fraction:
+        return Fraction(value) / self.scale
+
+    def outcome_count(self) -> int:
+        return math.prod(len(c.points) for c in self.columns)
+
+    def score(self, package: Mapping[str, str]) -> tuple[Fraction, Fraction]:
+        """Points of both roles for a complete package {issue key: option key}."""
+        a = b = 0
+        for column in self.columns:
+            index = column.option_keys.index(package[column.key])
+            a += column.points[index][0]
+            b += column.points[index][1]
+        return self.real(a), self.real(b)
+
+    def as_json(self, slug: str) -> dict[str, Any]:
+        """The canonical scoring table (documented in docs/scenarios.md)."""
+        return {
+            "slug": slug,
+            "roles": [{"key": r, "batna": plain(self.real(d))} for r, d in zip(self.roles, self.batna, strict=True)],
+            "issues": [
+                {
+                    "key": c.key,
+                    "options": [
+                        {"key": k, "points": {self.roles[0]: plain(self.real(a)), self.roles[1]: plain(self.real(b))}}
+                        for k, (a, b) in zip(c.option_keys, c.points, strict=True)
+                    ],
+                }
+                for c in self.columns
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class FrontierPoint:
+    a: int
+    b: int
+    count: int  # how many outcomes score exactly (a, b)
+
+
+def _prune(candidates: dict[tuple[int, int], int]) -> list[tuple[int, int, int]]:
+    """Keep the points no other point weakly dominates; sorted by a descending."""
+    kept = []
+    best_b = None
+    for (a, b), count in sorted(candidates.items(), key=lambda item: (-item[0][0], -item[0][1])):
+        if best_b is None or b > best_b:
+            kept.append((a, b, count))
+            best_b = b
+    return kept
+
+
+def pareto_frontier(table: ScoringTable) -> list[FrontierPoint]:
+    """The exact Pareto frontier, merged issue by issue.
+
+    With additive scores a partial package that another one dominates cannot be part of an
+    undominated outcome (the same completion of the other dominates it), so it is dropped after
+    every merge. Counts multiply along the way, so each point knows how many outcomes reach it.
+    """
+    front: list[tuple[int, int, int]] = [(0, 0, 1)]
+    for column in table.columns:
+        options: dict[tuple[int, int], int] = {}
+        for pair in column.points:
+            options[pair] = options.get(pair, 0) + 1
+        choices = _prune(options)
+        candidates: dict[tuple[int, int], int] = {}
+        get = candidates.get
+        for a, b, count in front:
+            for oa, ob, ocount in choices:
+                key = (a + oa, b + ob)
+                candidates[key] = get(key, 0) + count * ocount
+        front = _prune(candidates)
+    return [FrontierPoint(a, b, count) for a, b, count in front]
+
+
+def outcome_distribution(table: ScoringTable) -> dict[tuple[int, int], int]:
+    """How many outcomes score each (a, b): exact, by merging issue by issue without pruning."""
+    dist: dict[tuple[int, int], int] = {(0, 0): 1}
+    for column in table.columns:
+        options: dict[tuple[int, int], int] = {}
+        for pair in column.points:
+            options[pair] = options.get(pair, 0) + 1
+        merged: dict[tuple[int, int], int] = {}
+        get = merged.get
+        for (a, b), count in dist.items():
+            for (oa, ob), ocount in options.items():
+                key = (a + oa, b + ob)
+                merged[key] = get(key, 0) + count * ocount
+        dist = merged
+    return dist
+
+
+def beats_both_batnas(table: ScoringTable) -> bool:
+    da, db = table.batna
+    return any(p.a > da and p.b > db for p in pareto_frontier(table))
+
+
+# Bargaining solutions: each picks the best point by its criterion over the outcomes at or above
+# both BATNAs; ties go to the larger joint gain, then to more points for the first role. Each
+# criterion is weakly increasing in both coordinates, so the winner is always on the frontier.
+
+
+def _tie_break(a: int, b: int) -> tuple[int, int]:
+    return (a + b, a)
+
+
+def nash_key(a: int, b: int, da: int, db: int, ideal: tuple[int, int]) -> tuple[Any, ...]:
+    return ((a - da) * (b - db), *_tie_break(a, b))
+
+
+def kalai_smorodinsky_key(a: int, b: int, da: int, db: int, ideal: tuple[int, int]) -> tuple[Any, ...]:
+    share_a = Fraction(a - da, ideal[0] - da) if ideal[0] > da else Fraction(1)
+    share_b = Fraction(b - db, ideal[1] - db) if ideal[1] > db else Fraction(1)
+    return (min(share_a, share_b), *_tie_break(a, b))
+
+
+def egalitarian_key(a: int, b: int, da: int, db: int, ideal: tuple[int, int]) -> tuple[Any, ...]:
+    return (min(a - da, b - db), *_tie_break(a, b))
+
+
+SOLUTIONS = {"nash": nash_key, "kalai_smorodinsky": kalai_smorodinsky_key, "egalitarian": egalitarian_key}
+
+
+def best_point(points: Iterable[tuple[int, int]], table: ScoringTable, key: Any) -> tuple[int, int] | None:
+    da, db = table.batna
+    feasible = [(a, b) for a, b in points if a >= da and b >= db]
+    if not feasible:
+        return None
+    ideal = (max(a for a, _ in feasible), max(b for _, b in feasible))
+    return max(feasible, key=lambda p: key(p[0], p[1], da, db, ideal))
+
+
+def split_the_difference(table: ScoringTable) -> int:
+    """Joint points if every issue were split down the middle for each side (scaled, times two)."""
+    total = 0
+    for column in table.columns:
+        a_values = [a for a, _ in column.points]
+        b_values = [b for _, b in column.points]
+        total += max(a_values) + min(a_values) + max(b_values) + min(b_values)
+    return total  # twice the compromise's joint gain, kept whole
+
+
+@dataclass(frozen=True)
+class Figures:
+    outcomes: int
+    max_joint: Fraction
+    frontier: list[FrontierPoint]
+    feasible_outcomes: int
+    nash: tuple[int, int] | None
+    kalai_smorodinsky: tuple[int, int] | None
+    egalitarian: tuple[int, int] | None
+    integrative_potential: Fraction
+
+
+def scenario_figures(table: ScoringTable) -> Figures:
+    frontier = pareto_frontier(table)
+    da, db = table.batna
+    feasible = sum(count for (a, b), count in outcome_distribution(table).items() if a >= da and b >= db)
+    points = [(p.a, p.b) for p in frontier]
+    max_joint = max(a + b for a, b in points)
+    return Figures(
+        outcomes=table.outcome_count(),
+        max_joint=table.real(max_joint),
+        frontier=frontier,
+        feasible_outcomes=feasible,
+        nash=best_point(points, table, nash_key),
+        kalai_smorodinsky=best_point(points, table, kalai_smorodinsky_key),
+        egalitarian=best_point(points, table, egalitarian_key),
+        integrative_potential=table.real(Fraction(2 * max_joint - split_the_difference(table), 2)),
+    )
+
+
+def report_json(table: ScoringTable, slug: str, figures: Figures | None = None) -> dict[str, Any]:
+    figures = figures or scenario_figures(table)
+
+    def pair(point: tuple[int, int] | None) -> list[int | float] | None:
+        return None if point is None else [plain(table.real(point[0])), plain(table.real(point[1]))]
+
+    return {
+        "slug": slug,
+        "roles": list(table.roles),
+        "batna": pair(table.batna),
+        "outcomes": figures.outcomes,
+        "max_joint": plain(figures.max_joint),
+        "frontier": [pair((p.a, p.b)) for p in figures.frontier],
+        "frontier_counts": [p.count for p in figures.frontier],
+        "feasible_outcomes": figures.feasible_outcomes,
+        "feasible_fraction": figures.feasible_outcomes / figures.outcomes,
+        "nash": pair(figures.nash),
+        "kalai_smorodinsky": pair(figures.kalai_smorodinsky),
+        "egalitarian": pair(figures.egalitarian),
+        "integrative_potential": plain(figures.integrative_potential),
+    }

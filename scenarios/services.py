@@ -1,0 +1,108 @@
+"""Every write to scenarios goes through here; views, the admin and commands call these."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Max
+
+from core.analysis import Figures, ScoringTable, scenario_figures
+from core.spec import Scenario as ScenarioSpec
+from core.spec import parse_scenario
+from scenarios.models import Scenario, ScenarioVersion
+
+BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    version: ScenarioVersion
+    created: bool
+    warnings: tuple[str, ...]
+
+
+def document_digest(document: str) -> str:
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
+
+
+def scenario_version_create(*, document: str, source: str = "", created_by=None, builtin: bool = False) -> ImportResult:
+    """Validate a document and store it as the scenario's next version.
+
+    Raises core.documents.DocumentError naming every problem. A document identical to the latest
+    version adds nothing, so importing the same file twice is harmless.
+    """
+    validated = parse_scenario(document, source=source)
+    spec = validated.scenario
+    digest = document_digest(document)
+    with transaction.atomic():
+        scenario, _ = Scenario.objects.get_or_create(slug=spec.slug, defaults={"builtin": builtin})
+        # Serialise versions of one scenario (not of all): two imports at once get distinct numbers.
+        scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+        latest = scenario.versions.order_by("-number").first()
+        if latest is not None and latest.digest == digest:
+            return ImportResult(latest, False, validated.warnings)
+        version = ScenarioVersion.objects.create(
+            scenario=scenario,
+            number=(latest.number + 1) if latest else 1,
+            document=document,
+            digest=digest,
+            title=spec.title,
+            source=source[:300],
+            created_by=created_by,
+        )
+    return ImportResult(version, True, validated.warnings)
+
+
+def builtin_scenarios_load() -> list[ImportResult]:
+    results = []
+    for path in sorted(BUILTIN_DIR.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        results.append(scenario_version_create(document=text, source=f"builtin/{path.name}", builtin=True))
+    return results
+
+
+def scenario_version_get(slug: str, number: int | None = None) -> ScenarioVersion:
+    """The latest version of a scenario, or the numbered one; raises ScenarioVersion.DoesNotExist."""
+    versions = ScenarioVersion.objects.select_related("scenario").filter(scenario__slug=slug)
+    if number is not None:
+        return versions.get(number=number)
+    version = versions.order_by("-number").first()
+    if version is None:
+        raise ScenarioVersion.DoesNotExist(f"no scenario with slug {slug!r}")
+    return version
+
+
+def latest_versions() -> list[ScenarioVersion]:
+    """The latest version of every scenario, in two queries whatever their number."""
+    latest = Scenario.objects.annotate(latest=Max("versions__number")).values_list("pk", "latest")
+    wanted = {pk: number for pk, number in latest if number is not None}
+    versions = ScenarioVersion.objects.select_related("scenario").filter(scenario__in=wanted.keys())
+    return sorted((v for v in versions if wanted[v.scenario_id] == v.number), key=lambda v: v.title.lower())
+
+
+# Versions are immutable, so what is derived from a document can be cached by its digest.
+@lru_cache(maxsize=256)
+def _spec(digest: str, document: str) -> ScenarioSpec:
+    return parse_scenario(document).scenario
+
+
+@lru_cache(maxsize=64)
+def _figures(digest: str, document: str) -> tuple[ScoringTable, Figures]:
+    table = ScoringTable.from_scenario(_spec(digest, document))
+    return table, scenario_figures(table)
+
+
+def version_spec(version: ScenarioVersion) -> ScenarioSpec:
+    return _spec(version.digest, version.document)
+
+
+def version_table(version: ScenarioVersion) -> ScoringTable:
+    return _figures(version.digest, version.document)[0]
+
+
+def version_figures(version: ScenarioVersion) -> Figures:
+    return _figures(version.digest, version.document)[1]

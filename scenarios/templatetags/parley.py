@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from fractions import Fraction
+
+import markdown as md
+import nh3
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from core.spec import format_number
+
+register = template.Library()
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre", "hr",
+    "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "a",
+}  # fmt: skip
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    """Scenario Markdown as HTML, sanitised: a document may come from any instructor."""
+    html = md.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
+    # Headings inside a sheet sit below the page's own h1/h2.
+    html = html.replace("<h1", "<h3").replace("</h1>", "</h3>")
+    return mark_safe(nh3.clean(html, tags=ALLOWED_TAGS, link_rel="noopener noreferrer"))  # noqa: S308
+
+
+@register.filter
+def number(value: Fraction | int | float | None) -> str:
+    if value is None:
+        return "-"
+    return format_number(Fraction(value))

@@ -1,0 +1,62 @@
+"""Markers for tests that need a real service, and the switch that makes their absence a failure.
+
+A test marked `postgres`, `redis` or `browser` is skipped, with the reason, where that service is
+missing; with PARLEY_REQUIRE_SERVICES=1 (as .ci/run sets) the same absence fails the test instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from functools import cache
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+pytest_plugins = ["tests.base"]
+
+REQUIRED = os.environ.get("PARLEY_REQUIRE_SERVICES", "") in ("1", "true", "yes")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@cache
+def missing(marker: str) -> str | None:
+    """Why the service behind a marker is unavailable, or None when it is there."""
+    if marker == "postgres":
+        if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+            return "needs PostgreSQL: set DATABASE_URL=postgres://USER@HOST:PORT/DB"
+        return None
+    if marker == "redis":
+        if not settings.REDIS_URL:
+            return "needs Redis: set REDIS_URL=redis://HOST:PORT/DB"
+        if not _reachable(settings.REDIS_URL, 6379):
+            return f"needs Redis, but nothing answers at {settings.REDIS_URL}"
+        return None
+    if marker == "browser":
+        for program in ("chromium", "chromedriver"):
+            if not shutil.which(program):
+                return f"needs {program} (Debian packages chromium and chromium-driver)"
+        return None
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker in ("postgres", "redis", "browser"):
+        if item.get_closest_marker(marker) is None:
+            continue
+        reason = missing(marker)
+        if reason is None:
+            continue
+        if REQUIRED:
+            pytest.fail(f"PARLEY_REQUIRE_SERVICES is set and this test {reason}", pytrace=False)
+        pytest.skip(reason)

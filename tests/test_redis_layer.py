@@ -1,0 +1,27 @@
+"""The channel layer that REDIS_URL selects carries messages between processes' consumers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+pytestmark = pytest.mark.redis
+
+
+def test_the_configured_layer_is_redis_and_carries_a_group_message():
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+
+    async def roundtrip() -> dict:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add("parley-test-group", channel)
+        try:
+            await layer.group_send("parley-test-group", {"type": "test.message", "text": "hello"})
+            return await asyncio.wait_for(layer.receive(channel), timeout=5)
+        finally:
+            await layer.group_discard("parley-test-group", channel)
+
+    assert asyncio.run(roundtrip()) == {"type": "test.message", "text": "hello"}

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from scenarios.services import builtin_scenarios_load, scenario_version_create
+from tests.scenario_docs import dump, valid
+
+
+def test_the_scenario_pages_need_a_login(client: Client, lease):
+    for url in ("/scenarios/", "/scenarios/bakery-lease/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/")
+
+
+@pytest.mark.django_db
+def test_the_list_shows_the_three_builtins(instructor_client: Client):
+    builtin_scenarios_load()
+    page = instructor_client.get("/scenarios/").content.decode()
+    for slug in ("orange-dispute", "used-car", "farm-expansion"):
+        assert f'href="/scenarios/{slug}/"' in page
+
+
+def test_the_detail_shows_situation_both_sheets_scoring_and_notes(instructor_client: Client, lease):
+    page = instructor_client.get("/scenarios/bakery-lease/").content.decode()
+    assert "A baker wants a <strong>shop</strong>" in page
+    assert "You own it." in page and "You bake." in page
+    assert "Look for the term-for-repairs trade." in page
+    assert "Monthly rent" in page and "Five years" in page
+    assert "Best joint gain" in page
+
+
+def test_the_detail_shows_a_chosen_version(instructor_client: Client, lease):
+    doc = valid()
+    doc["title"] = "The Bakery Lease, revised"
+    scenario_version_create(document=dump(doc))
+    assert "revised" in instructor_client.get("/scenarios/bakery-lease/").content.decode()
+    old = instructor_client.get("/scenarios/bakery-lease/?version=1").content.decode()
+    assert "revised" not in old and "Version 1 of 2" in old
+
+
+def test_an_unknown_scenario_or_version_is_404(instructor_client: Client, lease):
+    assert instructor_client.get("/scenarios/nope/").status_code == 404
+    assert instructor_client.get("/scenarios/bakery-lease/?version=9").status_code == 404
+
+
+def test_markdown_in_a_document_cannot_inject_script(instructor_client: Client, db):
+    doc = valid()
+    doc["situation"] = "Hello <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>"
+    scenario_version_create(document=dump(doc))
+    page = instructor_client.get("/scenarios/bakery-lease/").content.decode()
+    assert "<script>alert(1)" not in page
+    assert "javascript:" not in page
+    assert "onerror" not in page
