@@ -150,7 +150,9 @@ class _Checker:
     def problem(self, path: Path, message: str) -> None:
         self.problems.append(Problem(format_path(path), message, self.loaded.line_of(path)))
 
-    def mapping(self, value: Any, path: Path, allowed: tuple[str, ...], required: tuple[str, ...]) -> dict[str, Any] | None:
+    def mapping(
+        self, value: Any, path: Path, allowed: tuple[str, ...], required: tuple[str, ...]
+    ) -> dict[str, Any] | None:
         if not isinstance(value, dict):
             self.problem(path, f"must be a mapping of keys ({', '.join(allowed)}), got {_kind(value)}")
             return None

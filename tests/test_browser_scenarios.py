@@ -1,0 +1,46 @@
+"""An instructor reads the built-in scenarios in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from classrooms.management.commands.demo_setup import DEMO_EMAIL, DEMO_PASSWORD
+from tests.browser import browser, emulate_phone, screenshot  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_demo_instructor_reads_every_scenario(live_server, browser):  # noqa: F811
+    call_command("demo_setup", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    wait = WebDriverWait(browser, 10)
+    browser.get(f"{live_server.url}/scenarios/")
+    wait.until(ec.visibility_of_element_located((By.ID, "id_username")))
+    browser.find_element(By.ID, "id_username").send_keys(DEMO_EMAIL)
+    browser.find_element(By.ID, "id_password").send_keys(DEMO_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+    wait.until(ec.title_contains("Scenarios"))
+    titles = [el.text for el in browser.find_elements(By.CSS_SELECTOR, ".card h2")]
+    assert len(titles) == 3
+    screenshot(browser, "scenario-list")
+
+    for slug in ("orange-dispute", "used-car", "farm-expansion"):
+        browser.get(f"{live_server.url}/scenarios/{slug}/")
+        situation = wait.until(ec.visibility_of_element_located((By.ID, "situation")))
+        assert len(situation.text) > 200
+        sheets = browser.find_elements(By.CSS_SELECTOR, "section[id^=role-]")
+        assert len(sheets) == 2 and all(len(s.text) > 500 for s in sheets)
+        assert len(browser.find_element(By.ID, "notes").text) > 200
+        assert browser.find_elements(By.CSS_SELECTOR, "#scoring table")
+        screenshot(browser, f"scenario-{slug}")
+
+    emulate_phone(browser)
+    browser.get(f"{live_server.url}/scenarios/used-car/")
+    wait.until(ec.visibility_of_element_located((By.ID, "situation")))
+    # Nothing wider than the screen: the page does not scroll sideways.
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    screenshot(browser, "scenario-used-car-phone")
