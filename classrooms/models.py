@@ -39,3 +39,128 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+
+# Join codes avoid characters that look alike on a projector: no I, L, O, 0 or 1.
+JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+JOIN_CODE_LENGTH = 6
+
+
+class Classroom(models.Model):
+    name = models.CharField(max_length=120)
+    term = models.CharField(max_length=60, blank=True)
+    join_code = models.CharField(max_length=12, unique=True)
+    is_open = models.BooleanField("open to joining", default=True)
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_classrooms")
+    instructors = models.ManyToManyField(User, related_name="classrooms", help_text="The owner and co-instructors.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.term})" if self.term else self.name
+
+
+class Student(models.Model):
+    """A student of one class. No password: a personal link (a signed token) signs them in."""
+
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="students")
+    display_name = models.CharField(max_length=80)
+    email = models.EmailField(blank=True)
+    student_number = models.CharField("student id", max_length=40, blank=True)
+    # The current link's secret part; a new one re-issues the link, empty revokes it.
+    link_nonce = models.CharField(max_length=32, blank=True)
+    joined_via = models.CharField(max_length=10, choices=[("code", "join code"), ("roster", "roster")])
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["classroom", "email"], condition=~models.Q(email=""), name="student_email_unique_in_class"
+            ),
+            models.UniqueConstraint(
+                fields=["classroom", "student_number"],
+                condition=~models.Q(student_number=""),
+                name="student_number_unique_in_class",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Exercise(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        RELEASED = "released", "Roles released"
+        LIVE = "live", "Live"
+        ENDED = "ended", "Ended"
+
+    class PairingRule(models.TextChoices):
+        RANDOM = "random", "Random"
+        BALANCED = "balanced", "Balanced (alternate roles, new partners)"
+
+    class OddRule(models.TextChoices):
+        TRIAD = "triad", "Triad: the extra student observes one side"
+        BOT = "bot", "Bot counterpart (disclosed to the student)"
+        INSTRUCTOR = "instructor", "The instructor takes the seat"
+
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="exercises")
+    title = models.CharField(max_length=120)
+    scenario_version = models.ForeignKey("scenarios.ScenarioVersion", on_delete=models.PROTECT, related_name="+")
+    time_limit_minutes = models.PositiveSmallIntegerField(default=30)
+    instructions = models.TextField(blank=True)
+    pairing_rule = models.CharField(max_length=10, choices=PairingRule.choices, default=PairingRule.RANDOM)
+    odd_rule = models.CharField("odd number of students", max_length=10, choices=OddRule.choices, default=OddRule.TRIAD)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PlanningSheet(models.Model):
+    """A student's preparation for one exercise, kept for the debrief."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="planning_sheets")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="planning_sheets")
+    batna = models.DecimalField("my BATNA (points)", max_digits=12, decimal_places=2, null=True, blank=True)
+    reservation_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    target = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    priorities = models.JSONField(default=list, blank=True, help_text="Issue keys, most important first.")
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["exercise", "student"], name="one_planning_sheet")]
+
+    def __str__(self) -> str:
+        return f"Planning sheet of {self.student} for {self.exercise}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the instructor API. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12, help_text="The token's first characters, to tell tokens apart.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

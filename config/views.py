@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("scenarios:list")
+        return redirect("dashboard")
     return render(request, "home.html")
 
 

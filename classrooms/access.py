@@ -1,0 +1,90 @@
+"""Who may see what. Every page and API call looks its objects up through these helpers, so that
+an outsider gets 404 and learns nothing of what exists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from classrooms.models import Classroom, Exercise, Student, User
+from negotiations.models import Seat
+
+SESSION_STUDENT = "parley_student"
+SESSION_NONCE = "parley_student_nonce"
+
+
+def instructor_classrooms(user: User):
+    return Classroom.objects.filter(instructors=user)
+
+
+def classroom_for(user: User, pk: int) -> Classroom:
+    classroom = instructor_classrooms(user).filter(pk=pk).first()
+    if classroom is None:
+        raise Http404("No such class")
+    return classroom
+
+
+def exercise_for(user: User, pk: int) -> Exercise:
+    exercise = (
+        Exercise.objects.select_related("classroom", "scenario_version__scenario")
+        .filter(pk=pk, classroom__instructors=user)
+        .first()
+    )
+    if exercise is None:
+        raise Http404("No such exercise")
+    return exercise
+
+
+def student_login(request: HttpRequest, student: Student) -> None:
+    request.session.cycle_key()
+    request.session[SESSION_STUDENT] = student.pk
+    request.session[SESSION_NONCE] = student.link_nonce
+
+
+def student_logout(request: HttpRequest) -> None:
+    request.session.pop(SESSION_STUDENT, None)
+    request.session.pop(SESSION_NONCE, None)
+
+
+def current_student(request: HttpRequest) -> Student | None:
+    """The student signed in on this session; a revoked or re-issued link signs every device out."""
+    cached = getattr(request, "_parley_student", False)
+    if cached is not False:
+        return cached
+    student = None
+    pk = request.session.get(SESSION_STUDENT)
+    if pk is not None:
+        student = Student.objects.select_related("classroom").filter(pk=pk).first()
+        if student is None or not student.link_nonce or student.link_nonce != request.session.get(SESSION_NONCE):
+            student_logout(request)
+            student = None
+    request._parley_student = student  # type: ignore[attr-defined]
+    return student
+
+
+def student_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        student = current_student(request)
+        if student is None:
+            return redirect(f"/join?{REDIRECT_FIELD_NAME}={request.path}")
+        return view(request, student, *args, **kwargs)
+
+    return wrapper
+
+
+def seat_for(student: Student, exercise_pk: int) -> Seat:
+    """The student's own seat in an exercise whose roles are out; 404 for anything else."""
+    seat = (
+        Seat.objects.select_related("negotiation", "exercise__scenario_version", "exercise__classroom")
+        .filter(student=student, exercise_id=exercise_pk, exercise__classroom_id=student.classroom_id)
+        .exclude(exercise__state=Exercise.State.DRAFT)
+        .first()
+    )
+    if seat is None:
+        raise Http404("No such exercise")
+    return seat

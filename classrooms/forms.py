@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+
+from classrooms.models import Classroom, Exercise
+from core.spec import Scenario as ScenarioSpec
+from scenarios.models import ScenarioVersion
+from scenarios.services import latest_versions
+
+ROSTER_MAX_BYTES = 1_000_000
+
+
+class SignUpForm(forms.Form):
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password_again = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        data = super().clean()
+        password, again = data.get("password"), data.get("password_again")
+        if password and again and password != again:
+            self.add_error("password_again", "The two passwords differ.")
+        elif password:
+            try:
+                validate_password(password)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return data
+
+
+class ClassroomForm(forms.ModelForm):
+    class Meta:
+        model = Classroom
+        fields = ("name", "term")
+        help_texts = {"term": "For example: Spring 2027. Optional."}
+
+
+class JoinForm(forms.Form):
+    code = forms.CharField(
+        label="Class code", max_length=20, widget=forms.TextInput(attrs={"autocapitalize": "characters"})
+    )
+    display_name = forms.CharField(label="Your name", max_length=80, help_text="Your classmates will see this.")
+    email = forms.EmailField(label="Email (optional)", required=False, max_length=254)
+    student_number = forms.CharField(label="Student id (optional)", required=False, max_length=40)
+
+
+class RosterForm(forms.Form):
+    file = forms.FileField(
+        label="Roster CSV file", required=False, help_text="Columns: name, email, student id (a header row first)."
+    )
+    text = forms.CharField(
+        label="…or paste the CSV", required=False, widget=forms.Textarea(attrs={"rows": 5}), max_length=ROSTER_MAX_BYTES
+    )
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload:
+            if upload.size > ROSTER_MAX_BYTES:
+                raise forms.ValidationError("The file is larger than 1 MB; split the roster.")
+            raw = upload.read()
+            for encoding in ("utf-8-sig", "cp1252"):
+                try:
+                    data["csv"] = raw.decode(encoding)
+                    break
+                except UnicodeDecodeError:
+                    continue
+        elif data.get("text", "").strip():
+            data["csv"] = data["text"]
+        else:
+            raise forms.ValidationError("Choose a CSV file or paste the roster.")
+        return data
+
+
+class CoInstructorForm(forms.Form):
+    email = forms.EmailField(label="Co-instructor's email", max_length=254)
+
+
+class ScenarioVersionChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ScenarioVersion) -> str:
+        return f"{obj.title} (version {obj.number})"
+
+
+class ExerciseForm(forms.Form):
+    scenario_version = ScenarioVersionChoice(queryset=ScenarioVersion.objects.none(), label="Scenario")
+    title = forms.CharField(max_length=120, required=False, help_text="Optional; the scenario's title by default.")
+    time_limit_minutes = forms.IntegerField(label="Time limit (minutes)", min_value=1, max_value=240, initial=30)
+    pairing_rule = forms.ChoiceField(choices=Exercise.PairingRule.choices, initial=Exercise.PairingRule.RANDOM)
+    odd_rule = forms.ChoiceField(
+        label="With an odd number of students", choices=Exercise.OddRule.choices, initial=Exercise.OddRule.TRIAD
+    )
+    instructions = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        latest = latest_versions()
+        self.fields["scenario_version"].queryset = ScenarioVersion.objects.filter(pk__in=[v.pk for v in latest])
+
+
+class PresentForm(forms.Form):
+    students = forms.TypedMultipleChoiceField(coerce=int, required=True, label="Students present")
+
+    def __init__(self, *args, students=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["students"].choices = [(s.pk, s.display_name) for s in students]
+
+
+class SwapForm(forms.Form):
+    seat_a = forms.TypedChoiceField(coerce=int, label="Swap")
+    seat_b = forms.TypedChoiceField(coerce=int, label="with")
+
+    def __init__(self, *args, seats=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [
+            (s.pk, f"Pair {s.negotiation.number}: {s.student.display_name} ({s.role_key})") for s in seats if s.student
+        ]
+        self.fields["seat_a"].choices = choices
+        self.fields["seat_b"].choices = choices
+
+
+class PlaceForm(forms.Form):
+    student = forms.TypedChoiceField(coerce=int)
+    negotiation = forms.TypedChoiceField(coerce=int, label="Pair")
+    role = forms.ChoiceField()
+
+    def __init__(self, *args, students=(), negotiations=(), roles=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["student"].choices = [(s.pk, s.display_name) for s in students]
+        self.fields["negotiation"].choices = [(n.pk, f"Pair {n.number}") for n in negotiations]
+        self.fields["role"].choices = [(r.key, r.name) for r in roles]
+
+
+class PlanningForm(forms.Form):
+    batna = forms.DecimalField(
+        label="My BATNA (points)", required=False, max_digits=12, decimal_places=2,
+        help_text="What I get if we do not agree.",
+    )  # fmt: skip
+    reservation_value = forms.DecimalField(
+        label="My reservation value (points)", required=False, max_digits=12, decimal_places=2,
+        help_text="The least I would accept.",
+    )  # fmt: skip
+    target = forms.DecimalField(
+        label="My target (points)", required=False, max_digits=12, decimal_places=2,
+        help_text="An ambitious but realistic result.",
+    )  # fmt: skip
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}), max_length=10_000)
+
+    def __init__(self, *args, scenario: ScenarioSpec, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.issue_keys = [issue.key for issue in scenario.issues]
+        ranks = [("", "-")] + [(str(i), str(i)) for i in range(1, len(scenario.issues) + 1)]
+        for issue in scenario.issues:
+            self.fields[f"rank_{issue.key}"] = forms.ChoiceField(
+                label=f"Priority of {issue.name}", choices=ranks, required=False
+            )
+
+    def rank_fields(self):
+        return [self[f"rank_{key}"] for key in self.issue_keys]
+
+    def other_fields(self):
+        return [self[name] for name in ("batna", "reservation_value", "target", "notes")]
+
+    def clean(self):
+        data = super().clean()
+        ranks = {key: data.get(f"rank_{key}") for key in self.issue_keys}
+        given = {k: int(v) for k, v in ranks.items() if v}
+        if given and len(given) != len(self.issue_keys):
+            for key, value in ranks.items():
+                if not value:
+                    self.add_error(f"rank_{key}", "Rank every issue, or none.")
+        elif len(set(given.values())) != len(given):
+            for key, value in given.items():
+                if list(given.values()).count(value) > 1:
+                    self.add_error(f"rank_{key}", f"Rank {value} is given to more than one issue.")
+        data["priorities"] = sorted(given, key=given.__getitem__) if given else []
+        return data

@@ -1,0 +1,546 @@
+"""Every write to classes, students and exercises goes through these functions.
+
+Views, the API and management commands parse and check their input, then call one of these. A
+refused action raises ServiceError with a message a person can act on (and the form field it
+concerns, when there is one); nothing is written then.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import random
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from classrooms.models import (
+    JOIN_ALPHABET,
+    JOIN_CODE_LENGTH,
+    ApiToken,
+    Classroom,
+    Exercise,
+    PlanningSheet,
+    Student,
+    User,
+)
+from core.pairing import plan_pairs
+from negotiations.models import Negotiation, Seat
+from scenarios.models import ScenarioVersion
+from scenarios.services import version_spec
+
+LINK_SALT = "parley.student-link"
+PRESENCE_WINDOW = timedelta(seconds=60)
+PRESENCE_WRITE_EVERY = timedelta(seconds=15)
+ROSTER_MAX_ROWS = 2000
+
+
+class ServiceError(ValueError):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# Instructors and classes
+
+
+def instructor_create(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ServiceError("An account with this email address already exists.", "email")
+    return User.objects.create_user(email, password, first_name=first_name.strip(), last_name=last_name.strip())
+
+
+def normalise_join_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def classroom_create(*, owner: User, name: str, term: str = "") -> Classroom:
+    for _ in range(20):
+        try:
+            with transaction.atomic():
+                classroom = Classroom.objects.create(
+                    owner=owner, name=name.strip(), term=term.strip(), join_code=new_join_code()
+                )
+                classroom.instructors.add(owner)
+                return classroom
+        except IntegrityError:
+            continue  # the code was taken: draw another
+    raise ServiceError("Could not find a free join code; try again.")
+
+
+def classroom_set_open(*, classroom: Classroom, is_open: bool) -> None:
+    Classroom.objects.filter(pk=classroom.pk).update(is_open=is_open)
+    classroom.is_open = is_open
+
+
+def coinstructor_add(*, classroom: Classroom, email: str) -> User:
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None:
+        raise ServiceError("No instructor has an account with that email address; ask them to sign up first.", "email")
+    classroom.instructors.add(user)
+    return user
+
+
+# Students, their links and their presence
+
+
+def student_join(*, code: str, display_name: str, email: str = "", student_number: str = "") -> Student:
+    classroom = Classroom.objects.filter(join_code=normalise_join_code(code)).first()
+    if classroom is None:
+        raise ServiceError("No class has this code. Check it with your instructor.", "code")
+    if not classroom.is_open:
+        raise ServiceError("This class is closed to joining. Ask your instructor to open it.", "code")
+    return _student_add(
+        classroom=classroom, display_name=display_name, email=email, student_number=student_number, via="code"
+    )
+
+
+def _student_add(*, classroom: Classroom, display_name: str, email: str, student_number: str, via: str) -> Student:
+    name, email, number = display_name.strip(), email.strip().lower(), student_number.strip()
+    if not name:
+        raise ServiceError("Enter the name your classmates will see.", "display_name")
+    if email and classroom.students.filter(email=email).exists():
+        raise ServiceError(
+            "A student with this email address is already in the class. Use your personal link, "
+            "or ask your instructor to send it again.",
+            "email",
+        )
+    if number and classroom.students.filter(student_number=number).exists():
+        raise ServiceError("A student with this student id is already in the class.", "student_number")
+    return Student.objects.create(
+        classroom=classroom,
+        display_name=name,
+        email=email,
+        student_number=number,
+        joined_via=via,
+        link_nonce=secrets.token_hex(8),
+    )
+
+
+def student_link_token(student: Student) -> str | None:
+    if not student.link_nonce:
+        return None
+    return signing.Signer(salt=LINK_SALT).sign(f"{student.pk}.{student.link_nonce}")
+
+
+def student_from_token(token: str) -> Student | None:
+    """The student a personal link belongs to, or None when it is forged, revoked or re-issued."""
+    try:
+        pk, _, nonce = signing.Signer(salt=LINK_SALT).unsign(token).partition(".")
+    except signing.BadSignature:
+        return None
+    if not pk.isdigit() or not nonce:
+        return None
+    student = Student.objects.select_related("classroom").filter(pk=int(pk)).first()
+    if student is None or not student.link_nonce or not secrets.compare_digest(student.link_nonce, nonce):
+        return None
+    return student
+
+
+def student_link_reissue(*, student: Student) -> None:
+    """A new link; the old one, and every device signed in with it, stops working."""
+    student.link_nonce = secrets.token_hex(8)
+    student.save(update_fields=["link_nonce"])
+
+
+def student_link_revoke(*, student: Student) -> None:
+    student.link_nonce = ""
+    student.save(update_fields=["link_nonce"])
+
+
+def student_seen(*, student: Student) -> None:
+    now = timezone.now()
+    if student.last_seen_at is None or now - student.last_seen_at > PRESENCE_WRITE_EVERY:
+        Student.objects.filter(pk=student.pk).update(last_seen_at=now)
+        student.last_seen_at = now
+
+
+def is_connected(student: Student) -> bool:
+    return student.last_seen_at is not None and timezone.now() - student.last_seen_at <= PRESENCE_WINDOW
+
+
+# The roster
+
+
+@dataclass
+class RosterResult:
+    created: list[Student] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "line 4: already in the class (...)"
+    problems: list[str] = field(default_factory=list)  # "line 7: ..."; when any, nothing was stored
+
+
+ROSTER_COLUMNS = {"name": "name", "email": "email", "student id": "student_number", "student_id": "student_number"}
+
+
+def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
+    """Create students from CSV with the columns name, email, student id (a header row is required).
+
+    All or nothing: when any line has a problem, every problem is listed and no student is created.
+    A line whose email or student id is already in the class is skipped and said so, so uploading
+    the same roster twice is harmless.
+    """
+    result = RosterResult()
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        result.problems.append(
+            "The file is empty: expected a header row (name, email, student id) and one line per student."
+        )
+        return result
+    try:
+        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    header = [h.strip().lower() for h in rows[0]]
+    columns = {ROSTER_COLUMNS[h]: i for i, h in enumerate(header) if h in ROSTER_COLUMNS}
+    unknown = [h for h in header if h and h not in ROSTER_COLUMNS]
+    if "name" not in columns:
+        result.problems.append(
+            "line 1: the header must name the columns name, email and student id "
+            f"(found: {', '.join(header) or 'nothing'})."
+        )
+        return result
+    if unknown:
+        result.problems.append(f"line 1: unknown column(s) {', '.join(unknown)}; expected name, email, student id.")
+    body = rows[1:]
+    if len(body) > ROSTER_MAX_ROWS:
+        result.problems.append(f"The file has {len(body)} students; at most {ROSTER_MAX_ROWS} can be uploaded at once.")
+        return result
+    existing_emails = set(classroom.students.exclude(email="").values_list("email", flat=True))
+    existing_numbers = set(classroom.students.exclude(student_number="").values_list("student_number", flat=True))
+    seen_emails: dict[str, int] = {}
+    seen_numbers: dict[str, int] = {}
+    pending = []
+    for line, row in enumerate(body, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+
+        def cell(name: str, row: list[str] = row) -> str:
+            index = columns.get(name)
+            return row[index].strip() if index is not None and index < len(row) else ""
+
+        name, email, number = cell("name"), cell("email").lower(), cell("student_number")
+        if len(row) > len(header):
+            result.problems.append(f"line {line}: {len(row)} fields but the header has {len(header)}.")
+            continue
+        if not name:
+            result.problems.append(f"line {line}: the name is empty.")
+            continue
+        if len(name) > 80:
+            result.problems.append(f"line {line}: the name is longer than 80 characters.")
+            continue
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                result.problems.append(f"line {line}: '{email}' is not a valid email address.")
+                continue
+        if len(number) > 40:
+            result.problems.append(f"line {line}: the student id is longer than 40 characters.")
+            continue
+        if email and email in seen_emails:
+            result.problems.append(f"line {line}: the email {email} is also on line {seen_emails[email]}.")
+            continue
+        if number and number in seen_numbers:
+            result.problems.append(f"line {line}: the student id {number} is also on line {seen_numbers[number]}.")
+            continue
+        if email:
+            seen_emails[email] = line
+        if number:
+            seen_numbers[number] = line
+        if (email and email in existing_emails) or (number and number in existing_numbers):
+            result.skipped.append(f"line {line}: {name} is already in the class.")
+            continue
+        pending.append((name, email, number))
+    if result.problems:
+        return result
+    with transaction.atomic():
+        for name, email, number in pending:
+            result.created.append(
+                _student_add(classroom=classroom, display_name=name, email=email, student_number=number, via="roster")
+            )
+    return result
+
+
+# Exercises: create, pair, swap, release, start, end
+
+
+def exercise_create(
+    *,
+    classroom: Classroom,
+    title: str,
+    scenario_version: ScenarioVersion,
+    time_limit_minutes: int,
+    instructions: str = "",
+    pairing_rule: str = Exercise.PairingRule.RANDOM,
+    odd_rule: str = Exercise.OddRule.TRIAD,
+    created_by: User | None = None,
+) -> Exercise:
+    if not 1 <= time_limit_minutes <= 240:
+        raise ServiceError("The time limit must be between 1 and 240 minutes.", "time_limit_minutes")
+    if pairing_rule not in Exercise.PairingRule.values:
+        raise ServiceError(f"Unknown pairing rule {pairing_rule!r}.", "pairing_rule")
+    if odd_rule not in Exercise.OddRule.values:
+        raise ServiceError(f"Unknown rule for an odd number of students {odd_rule!r}.", "odd_rule")
+    return Exercise.objects.create(
+        classroom=classroom,
+        title=title.strip() or version_spec(scenario_version).title,
+        scenario_version=scenario_version,
+        time_limit_minutes=time_limit_minutes,
+        instructions=instructions,
+        pairing_rule=pairing_rule,
+        odd_rule=odd_rule,
+        created_by=created_by,
+    )
+
+
+def _locked(exercise: Exercise) -> Exercise:
+    return Exercise.objects.select_for_update().get(pk=exercise.pk)
+
+
+def _require_state(exercise: Exercise, *states: str, doing: str) -> None:
+    if exercise.state not in states:
+        allowed = " or ".join(Exercise.State(s).label.lower() for s in states)
+        raise ServiceError(f"Cannot {doing}: the exercise is {exercise.get_state_display().lower()}, not {allowed}.")
+
+
+def _history(exercise: Exercise) -> tuple[dict[int, Counter[str]], set[frozenset[int]]]:
+    """Roles each student played, and who met whom, in the class's earlier exercises."""
+    roles: dict[int, Counter[str]] = {}
+    members: dict[int, list[int]] = {}
+    seats = Seat.objects.filter(exercise__classroom=exercise.classroom, student__isnull=False).exclude(
+        exercise=exercise
+    )
+    for student_id, role, negotiation_id in seats.values_list("student_id", "role_key", "negotiation_id"):
+        roles.setdefault(student_id, Counter())[role] += 1
+        members.setdefault(negotiation_id, []).append(student_id)
+    met = {frozenset((a, b)) for group in members.values() for a in group for b in group if a != b}
+    return roles, met
+
+
+def _store_pairs(exercise: Exercise, plans, first_number: int) -> list[Negotiation]:
+    negotiations = []
+    for number, plan in enumerate(plans, start=first_number):
+        negotiation = Negotiation.objects.create(exercise=exercise, number=number)
+        Seat.objects.bulk_create(
+            Seat(negotiation=negotiation, exercise=exercise, role_key=s.role, kind=s.kind, student_id=s.student)
+            for s in plan.seats
+        )
+        negotiations.append(negotiation)
+    return negotiations
+
+
+def _students_of(exercise: Exercise, student_ids: list[int]) -> list[int]:
+    ids = list(dict.fromkeys(student_ids))
+    found = set(exercise.classroom.students.filter(pk__in=ids).values_list("pk", flat=True))
+    strangers = [i for i in ids if i not in found]
+    if strangers:
+        raise ServiceError(f"Not students of this class: {', '.join(map(str, strangers))}.", "students")
+    return ids
+
+
+def exercise_pair(*, exercise: Exercise, student_ids: list[int], seed: int | None = None) -> list[Negotiation]:
+    """Pair the students present (a draft pairing: it replaces the previous one until roles are released)."""
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        _require_state(exercise, Exercise.State.DRAFT, doing="pair the class")
+        ids = _students_of(exercise, student_ids)
+        if not ids:
+            raise ServiceError("Mark at least one student present before pairing.", "students")
+        roles = version_spec(exercise.scenario_version).role_keys
+        history, met = _history(exercise)
+        plans = plan_pairs(
+            ids,
+            (roles[0], roles[1]),
+            rule=exercise.pairing_rule,
+            odd=exercise.odd_rule,
+            rng=random.Random(seed),
+            role_history=history,
+            past_partners=met,
+        )
+        exercise.negotiations.all().delete()
+        return _store_pairs(exercise, plans, 1)
+
+
+def exercise_swap(*, exercise: Exercise, seat_a: int, seat_b: int) -> None:
+    """Swap the students of two seats by hand, before the roles are released."""
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        _require_state(exercise, Exercise.State.DRAFT, doing="swap students")
+        seats = {s.pk: s for s in Seat.objects.select_for_update().filter(exercise=exercise, pk__in=[seat_a, seat_b])}
+        if len(seats) != 2 or seat_a == seat_b:
+            raise ServiceError("Choose two different seats of this exercise to swap.", "seats")
+        a, b = seats[seat_a], seats[seat_b]
+        if a.student_id is None or b.student_id is None:
+            raise ServiceError("Only students can be swapped; a bot or instructor seat stays where it is.", "seats")
+        student_a, student_b = a.student_id, b.student_id
+        # The one-seat-per-student constraint forbids the intermediate state; clear one first.
+        Seat.objects.filter(pk=a.pk).update(student=None, kind=Seat.Kind.BOT)
+        Seat.objects.filter(pk=b.pk).update(student_id=student_a)
+        Seat.objects.filter(pk=a.pk).update(student_id=student_b, kind=a.kind)
+
+
+def exercise_release(*, exercise: Exercise) -> Exercise:
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        _require_state(exercise, Exercise.State.DRAFT, doing="release the roles")
+        if not exercise.negotiations.exists():
+            raise ServiceError("Pair the class before releasing the roles.")
+        exercise.state = Exercise.State.RELEASED
+        exercise.released_at = timezone.now()
+        exercise.save(update_fields=["state", "released_at"])
+        return exercise
+
+
+def exercise_start(*, exercise: Exercise) -> Exercise:
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        _require_state(exercise, Exercise.State.RELEASED, doing="start the negotiations")
+        now = timezone.now()
+        exercise.state = Exercise.State.LIVE
+        exercise.started_at = now
+        exercise.deadline = now + timedelta(minutes=exercise.time_limit_minutes)
+        exercise.save(update_fields=["state", "started_at", "deadline"])
+        exercise.negotiations.filter(status=Negotiation.Status.WAITING).update(status=Negotiation.Status.NEGOTIATING)
+        return exercise
+
+
+def exercise_end(*, exercise: Exercise) -> Exercise:
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="end the exercise")
+        exercise.state = Exercise.State.ENDED
+        exercise.ended_at = timezone.now()
+        exercise.save(update_fields=["state", "ended_at"])
+        exercise.negotiations.filter(status__in=[Negotiation.Status.WAITING, Negotiation.Status.NEGOTIATING]).update(
+            status=Negotiation.Status.IMPASSE
+        )
+        return exercise
+
+
+def unseated_students(exercise: Exercise) -> list[Student]:
+    return list(exercise.classroom.students.exclude(seats__exercise=exercise))
+
+
+def exercise_pair_late(*, exercise: Exercise, student_ids: list[int], seed: int | None = None) -> list[Student]:
+    """Pair late arrivals with each other; returns the one left over (to be placed by hand), if any."""
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="pair late arrivals")
+        ids = _students_of(exercise, student_ids)
+        seated = set(Seat.objects.filter(exercise=exercise, student_id__in=ids).values_list("student_id", flat=True))
+        ids = [i for i in ids if i not in seated]
+        if len(ids) < 2:
+            return list(Student.objects.filter(pk__in=ids))
+        leftover = ids.pop() if len(ids) % 2 else None
+        roles = version_spec(exercise.scenario_version).role_keys
+        plans = plan_pairs(ids, (roles[0], roles[1]), rule="random", odd="bot", rng=random.Random(seed))
+        last = exercise.negotiations.order_by("-number").values_list("number", flat=True).first() or 0
+        negotiations = _store_pairs(exercise, plans, last + 1)
+        if exercise.state == Exercise.State.LIVE:
+            Negotiation.objects.filter(pk__in=[n.pk for n in negotiations]).update(
+                status=Negotiation.Status.NEGOTIATING
+            )
+        return list(Student.objects.filter(pk=leftover)) if leftover else []
+
+
+def exercise_place(*, exercise: Exercise, student: Student, negotiation: Negotiation, role: str) -> Seat:
+    """Place one student by hand: into a bot's or the instructor's seat of that role, else as its observer."""
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        if exercise.state == Exercise.State.ENDED:
+            raise ServiceError("The exercise has ended; nobody can be placed any more.")
+        if student.classroom_id != exercise.classroom_id or negotiation.exercise_id != exercise.pk:
+            raise ServiceError("That student or pair does not belong to this exercise.")
+        if role not in version_spec(exercise.scenario_version).role_keys:
+            raise ServiceError(f"'{role}' is not a role of this scenario.", "role")
+        if Seat.objects.filter(exercise=exercise, student=student).exists():
+            raise ServiceError(f"{student.display_name} already has a seat in this exercise.")
+        stand_in = negotiation.seats.filter(role_key=role, kind__in=[Seat.Kind.BOT, Seat.Kind.INSTRUCTOR]).first()
+        if stand_in is not None:
+            stand_in.kind, stand_in.student = Seat.Kind.STUDENT, student
+            stand_in.save(update_fields=["kind", "student"])
+            return stand_in
+        return Seat.objects.create(
+            negotiation=negotiation, exercise=exercise, role_key=role, kind=Seat.Kind.OBSERVER, student=student
+        )
+
+
+# The planning sheet
+
+
+def planning_sheet_save(
+    *,
+    exercise: Exercise,
+    student: Student,
+    batna=None,
+    reservation_value=None,
+    target=None,
+    priorities: list[str] | None = None,
+    notes: str = "",
+) -> PlanningSheet:
+    seat = Seat.objects.select_related("negotiation").filter(exercise=exercise, student=student).first()
+    if seat is None:
+        raise ServiceError("You have no seat in this exercise.")
+    if exercise.state == Exercise.State.ENDED or seat.negotiation.status in (
+        Negotiation.Status.AGREED,
+        Negotiation.Status.IMPASSE,
+    ):
+        raise ServiceError("The negotiation has ended; the planning sheet can no longer be changed.")
+    issue_keys = [issue.key for issue in version_spec(exercise.scenario_version).issues]
+    priorities = list(priorities or [])
+    if priorities and sorted(priorities) != sorted(issue_keys):
+        raise ServiceError("Rank every issue once.", "priorities")
+    sheet, _ = PlanningSheet.objects.update_or_create(
+        exercise=exercise,
+        student=student,
+        defaults={
+            "batna": batna,
+            "reservation_value": reservation_value,
+            "target": target,
+            "priorities": priorities,
+            "notes": notes,
+        },
+    )
+    return sheet
+
+
+# API tokens
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for the instructor API; the clear token is returned once and never stored."""
+    token = "prl_" + secrets.token_urlsafe(32)
+    record = ApiToken.objects.create(
+        user=user,
+        name=name.strip() or "API token",
+        digest=hashlib.sha256(token.encode()).hexdigest(),
+        prefix=token[:12],
+    )
+    return record, token
+
+
+def api_token_user(token: str) -> User | None:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    record = ApiToken.objects.select_related("user").filter(digest=digest, user__is_active=True).first()
+    if record is None:
+        return None
+    now = timezone.now()
+    if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+    return record.user

@@ -1,0 +1,150 @@
+"""Student pages: joining, the personal link, home, the role sheet and the planning sheet.
+
+A student sees only their own seat: every page finds it from the session, never from the URL.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from classrooms import services
+from classrooms.access import current_student, seat_for, student_login, student_logout, student_required
+from classrooms.forms import JoinForm, PlanningForm
+from classrooms.models import Exercise, PlanningSheet, Student
+from negotiations.models import Seat
+from scenarios.services import version_spec
+
+
+def join(request: HttpRequest) -> HttpResponse:
+    initial = {"code": request.GET.get("code", "")}
+    form = JoinForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            student = services.student_join(**form.cleaned_data)
+        except services.ServiceError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            student_login(request, student)
+            return redirect("student_welcome")
+    return render(request, "student/join.html", {"form": form, "student": current_student(request)})
+
+
+def student_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows whose link it is and changes nothing (link scanners open links); POST signs in."""
+    student = services.student_from_token(token)
+    if student is None:
+        return render(request, "student/link_invalid.html", status=404)
+    if request.method == "POST":
+        student_login(request, student)
+        services.student_seen(student=student)
+        next_url = request.POST.get("next", "")
+        if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+            return redirect(next_url)
+        return redirect("student_home")
+    return render(request, "student/link.html", {"student": student, "token": token})
+
+
+@student_required
+def welcome(request: HttpRequest, student: Student) -> HttpResponse:
+    token = services.student_link_token(student)
+    link = request.build_absolute_uri(reverse("student_link", args=[token])) if token else None
+    return render(request, "student/welcome.html", {"student": student, "link": link})
+
+
+@student_required
+def home(request: HttpRequest, student: Student) -> HttpResponse:
+    services.student_seen(student=student)
+    seats = (
+        Seat.objects.filter(student=student)
+        .exclude(exercise__state=Exercise.State.DRAFT)
+        .select_related("exercise__scenario_version", "negotiation")
+        .order_by("-exercise__created_at")
+    )
+    items = [(seat, version_spec(seat.exercise.scenario_version).role(seat.role_key)) for seat in seats]
+    waiting = student.classroom.exercises.filter(state=Exercise.State.DRAFT).exists()
+    return render(request, "student/home.html", {"student": student, "items": items, "waiting": waiting})
+
+
+@student_required
+def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
+    seat = seat_for(student, pk)
+    services.student_seen(student=student)
+    ex = seat.exercise
+    spec = version_spec(ex.scenario_version)
+    role = spec.role(seat.role_key)
+    sheet = PlanningSheet.objects.filter(exercise=ex, student=student).first()
+    initial = {}
+    if sheet:
+        initial = {
+            "batna": sheet.batna,
+            "reservation_value": sheet.reservation_value,
+            "target": sheet.target,
+            "notes": sheet.notes,
+        }
+        initial.update({f"rank_{key}": str(i) for i, key in enumerate(sheet.priorities, start=1)})
+    form = PlanningForm(request.POST or None, scenario=spec, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.planning_sheet_save(
+                exercise=ex,
+                student=student,
+                batna=data["batna"],
+                reservation_value=data["reservation_value"],
+                target=data["target"],
+                priorities=data["priorities"],
+                notes=data["notes"],
+            )
+        except services.ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Planning sheet saved.")
+            return redirect(reverse("student_exercise", args=[pk]) + "#planning")
+    issues = []
+    for issue in spec.issues:
+        options = issue.choices()
+        shown = [options[0], options[-1]] if issue.kind == "numeric" else options
+        issues.append({"issue": issue, "rows": [(o.label, o.points[role.key]) for o in shown], "count": len(options)})
+    partner_names = [
+        s.student.display_name if s.student else s.get_kind_display()
+        for s in seat.negotiation.seats.select_related("student").exclude(pk=seat.pk)
+        if s.kind != Seat.Kind.OBSERVER and s.role_key != seat.role_key
+    ]
+    return render(
+        request,
+        "student/exercise.html",
+        {
+            "student": student,
+            "seat": seat,
+            "exercise": ex,
+            "spec": spec,
+            "role": role,
+            "issues": issues,
+            "form": form,
+            "partners": partner_names,
+            "editable": ex.state != Exercise.State.ENDED
+            and seat.negotiation.status not in ("agreed", "impasse")
+            and seat.kind == Seat.Kind.STUDENT,
+        },
+    )
+
+
+@require_POST
+def ping(request: HttpRequest) -> HttpResponse:
+    student = current_student(request)
+    if student is None:
+        return HttpResponse(status=204)
+    services.student_seen(student=student)
+    return HttpResponse(status=204)
+
+
+@require_POST
+def leave(request: HttpRequest) -> HttpResponse:
+    student_logout(request)
+    messages.info(request, "Signed out on this device. Your personal link signs you back in.")
+    return redirect("join")

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from classrooms import student_views, views
+
+urlpatterns = [
+    # Instructors
+    path("signup/", views.signup, name="signup"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("account/tokens/", views.api_tokens, name="api_tokens"),
+    path("classes/new/", views.classroom_new, name="classroom_new"),
+    path("classes/<int:pk>/", views.classroom_detail, name="classroom"),
+    path("classes/<int:pk>/open/", views.classroom_open, name="classroom_open"),
+    path("classes/<int:pk>/roster/", views.classroom_roster, name="classroom_roster"),
+    path("classes/<int:pk>/instructors/", views.classroom_coinstructor, name="classroom_coinstructor"),
+    path("classes/<int:pk>/students/<int:student_pk>/link/", views.student_link_action, name="student_link_action"),
+    path("classes/<int:pk>/exercises/new/", views.exercise_new, name="exercise_new"),
+    path("exercises/<int:pk>/", views.exercise_detail, name="exercise"),
+    path("exercises/<int:pk>/presence.json", views.exercise_presence, name="exercise_presence"),
+    path("exercises/<int:pk>/<slug:action>/", views.exercise_action, name="exercise_action"),
+    # Students
+    path("join", student_views.join, name="join"),
+    path("s/", student_views.home, name="student_home"),
+    path("s/welcome/", student_views.welcome, name="student_welcome"),
+    path("s/ping/", student_views.ping, name="student_ping"),
+    path("s/leave/", student_views.leave, name="student_leave"),
+    path("s/exercises/<int:pk>/", student_views.exercise, name="student_exercise"),
+    path("s/<str:token>/", student_views.student_link, name="student_link"),
+]

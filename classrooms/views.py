@@ -1,0 +1,286 @@
+"""Instructor pages: sign-up, dashboard, classes, roster, exercises and pairing."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from classrooms import services
+from classrooms.access import classroom_for, exercise_for, instructor_classrooms
+from classrooms.forms import (
+    ClassroomForm,
+    CoInstructorForm,
+    ExerciseForm,
+    PlaceForm,
+    PresentForm,
+    RosterForm,
+    SignUpForm,
+    SwapForm,
+)
+from classrooms.models import ApiToken, Exercise, Student
+from negotiations.models import Negotiation, Seat
+from scenarios.services import version_spec
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.instructor_create(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+            )
+        except services.ServiceError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome to Parley. Create your first class.")
+            return redirect("dashboard")
+    return render(request, "classrooms/signup.html", {"form": form})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    classrooms = (
+        instructor_classrooms(request.user)
+        .annotate(student_count=Count("students", distinct=True))
+        .prefetch_related(Prefetch("exercises", queryset=Exercise.objects.order_by("-created_at")))
+    )
+    return render(request, "classrooms/dashboard.html", {"classrooms": classrooms})
+
+
+@login_required
+def classroom_new(request: HttpRequest) -> HttpResponse:
+    form = ClassroomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        classroom = services.classroom_create(owner=request.user, **form.cleaned_data)
+        messages.success(request, f"Class created. Students join with the code {classroom.join_code}.")
+        return redirect("classroom", pk=classroom.pk)
+    return render(request, "classrooms/classroom_new.html", {"form": form})
+
+
+def _student_rows(request: HttpRequest, students) -> list[dict]:
+    rows = []
+    for student in students:
+        token = services.student_link_token(student)
+        rows.append(
+            {
+                "student": student,
+                "link": request.build_absolute_uri(reverse("student_link", args=[token])) if token else None,
+                "connected": services.is_connected(student),
+            }
+        )
+    return rows
+
+
+@login_required
+def classroom_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    classroom = classroom_for(request.user, pk)
+    return render(
+        request,
+        "classrooms/classroom.html",
+        {
+            "classroom": classroom,
+            "rows": _student_rows(request, classroom.students.all()),
+            "instructors": classroom.instructors.order_by("email"),
+            "exercises": classroom.exercises.select_related("scenario_version"),
+            "roster_form": RosterForm(),
+            "coinstructor_form": CoInstructorForm(),
+            "join_url": request.build_absolute_uri(reverse("join")),
+        },
+    )
+
+
+@login_required
+@require_POST
+def classroom_open(request: HttpRequest, pk: int) -> HttpResponse:
+    classroom = classroom_for(request.user, pk)
+    services.classroom_set_open(classroom=classroom, is_open=request.POST.get("open") == "1")
+    messages.success(request, "The class is open to joining." if classroom.is_open else "The class is closed.")
+    return redirect("classroom", pk=pk)
+
+
+@login_required
+@require_POST
+def classroom_roster(request: HttpRequest, pk: int) -> HttpResponse:
+    classroom = classroom_for(request.user, pk)
+    form = RosterForm(request.POST, request.FILES)
+    result = None
+    if form.is_valid():
+        result = services.roster_import(classroom=classroom, text=form.cleaned_data["csv"])
+        if not result.problems:
+            messages.success(
+                request,
+                f"{len(result.created)} students added"
+                + (f", {len(result.skipped)} already in the class" if result.skipped else "")
+                + ".",
+            )
+            return redirect("classroom", pk=pk)
+    return render(
+        request,
+        "classrooms/roster_result.html",
+        {"classroom": classroom, "form": form, "result": result},
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def classroom_coinstructor(request: HttpRequest, pk: int) -> HttpResponse:
+    classroom = classroom_for(request.user, pk)
+    form = CoInstructorForm(request.POST)
+    if form.is_valid():
+        try:
+            user = services.coinstructor_add(classroom=classroom, email=form.cleaned_data["email"])
+        except services.ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{user.email} can now run this class.")
+    else:
+        messages.error(request, "Enter a valid email address for the co-instructor.")
+    return redirect("classroom", pk=pk)
+
+
+@login_required
+@require_POST
+def student_link_action(request: HttpRequest, pk: int, student_pk: int) -> HttpResponse:
+    classroom = classroom_for(request.user, pk)
+    student = get_object_or_404(Student, pk=student_pk, classroom=classroom)
+    if request.POST.get("action") == "revoke":
+        services.student_link_revoke(student=student)
+        messages.success(request, f"{student.display_name}'s link no longer works.")
+    else:
+        services.student_link_reissue(student=student)
+        messages.success(request, f"{student.display_name} has a new link; the old one no longer works.")
+    return redirect(reverse("classroom", args=[pk]) + "#students")
+
+
+@login_required
+def exercise_new(request: HttpRequest, pk: int) -> HttpResponse:
+    classroom = classroom_for(request.user, pk)
+    form = ExerciseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            exercise = services.exercise_create(classroom=classroom, created_by=request.user, **form.cleaned_data)
+        except services.ServiceError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            return redirect("exercise", pk=exercise.pk)
+    return render(request, "classrooms/exercise_new.html", {"classroom": classroom, "form": form})
+
+
+def _pairs(exercise: Exercise) -> list[Negotiation]:
+    seats = Seat.objects.select_related("student").order_by("role_key", "kind")
+    return list(exercise.negotiations.prefetch_related(Prefetch("seats", queryset=seats)))
+
+
+@login_required
+def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    exercise = exercise_for(request.user, pk)
+    spec = version_spec(exercise.scenario_version)
+    students = list(exercise.classroom.students.all())
+    pairs = _pairs(exercise)
+    seated = {seat.student_id for pair in pairs for seat in pair.seats.all() if seat.student_id}
+    unseated = [s for s in students if s.pk not in seated]
+    connected = {s.pk for s in students if services.is_connected(s)}
+    all_seats = [seat for pair in pairs for seat in pair.seats.all()]
+    context = {
+        "exercise": exercise,
+        "spec": spec,
+        "roles": {role.key: role.name for role in spec.roles},
+        "lobby": [(s, s.pk in connected) for s in students],
+        "pairs": pairs,
+        "unseated": unseated,
+        "present_form": PresentForm(students=students, initial={"students": sorted(connected)}),
+        "swap_form": SwapForm(seats=all_seats),
+        "place_form": PlaceForm(students=unseated, negotiations=pairs, roles=spec.roles),
+    }
+    return render(request, "classrooms/exercise.html", context)
+
+
+@login_required
+def exercise_presence(request: HttpRequest, pk: int) -> JsonResponse:
+    exercise = exercise_for(request.user, pk)
+    students = exercise.classroom.students.all()
+    return JsonResponse({"connected": [s.pk for s in students if services.is_connected(s)]})
+
+
+@login_required
+@require_POST
+def exercise_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    exercise = exercise_for(request.user, pk)
+    students = list(exercise.classroom.students.all())
+    try:
+        if action == "pair":
+            form = PresentForm(request.POST, students=students)
+            if not form.is_valid():
+                raise services.ServiceError("Mark at least one student present before pairing.")
+            pairs = services.exercise_pair(exercise=exercise, student_ids=form.cleaned_data["students"])
+            messages.success(request, f"{len(pairs)} pairs previewed. Swap students if you like, then release.")
+        elif action == "swap":
+            seats = Seat.objects.filter(exercise=exercise).select_related("student", "negotiation")
+            form = SwapForm(request.POST, seats=seats)
+            if not form.is_valid():
+                raise services.ServiceError("Choose two students to swap.")
+            services.exercise_swap(exercise=exercise, **form.cleaned_data)
+            messages.success(request, "Swapped.")
+        elif action == "release":
+            services.exercise_release(exercise=exercise)
+            messages.success(request, "Roles released: students can read their sheets and plan.")
+        elif action == "start":
+            services.exercise_start(exercise=exercise)
+            messages.success(request, "The negotiations have started.")
+        elif action == "end":
+            services.exercise_end(exercise=exercise)
+            messages.success(request, "The exercise has ended; open negotiations were closed as impasse.")
+        elif action == "pair-late":
+            ids = [int(v) for v in request.POST.getlist("students") if v.isdigit()]
+            left = services.exercise_pair_late(exercise=exercise, student_ids=ids)
+            messages.success(request, "Late arrivals paired.")
+            for student in left:
+                messages.warning(request, f"{student.display_name} is left over: place them by hand below.")
+        elif action == "place":
+            spec = version_spec(exercise.scenario_version)
+            unseated = services.unseated_students(exercise)
+            form = PlaceForm(request.POST, students=unseated, negotiations=_pairs(exercise), roles=spec.roles)
+            if not form.is_valid():
+                raise services.ServiceError("Choose a student, a pair and a role.")
+            services.exercise_place(
+                exercise=exercise,
+                student=get_object_or_404(Student, pk=form.cleaned_data["student"]),
+                negotiation=get_object_or_404(Negotiation, pk=form.cleaned_data["negotiation"], exercise=exercise),
+                role=form.cleaned_data["role"],
+            )
+            messages.success(request, "Placed.")
+        else:
+            raise services.ServiceError(f"Unknown action '{action}'.")
+    except services.ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("exercise", pk=pk)
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    new_token = None
+    if request.method == "POST":
+        if request.POST.get("delete"):
+            ApiToken.objects.filter(user=request.user, pk=request.POST["delete"]).delete()
+            messages.success(request, "Token deleted.")
+            return redirect("api_tokens")
+        name = request.POST.get("name", "").strip()[:80]
+        _, new_token = services.api_token_create(user=request.user, name=name)
+    return render(
+        request,
+        "classrooms/tokens.html",
+        {"tokens": request.user.api_tokens.all(), "new_token": new_token},
+    )
