@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
-from classrooms.models import Classroom, Exercise
+from classrooms.models import Classroom, Exercise, User
 from core.spec import Scenario as ScenarioSpec
 from scenarios.models import ScenarioVersion
 from scenarios.services import latest_versions
@@ -17,6 +17,12 @@ class SignUpForm(forms.Form):
     last_name = forms.CharField(max_length=150, required=False)
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password_again = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this email address already exists.")
+        return email
 
     def clean(self):
         data = super().clean()

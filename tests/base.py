@@ -37,3 +37,53 @@ def admin_client(admin_user: User) -> Client:
 @pytest.fixture
 def lease(db):
     return scenario_version_create(document=dump(valid()), source="test").version
+
+
+# Classes, students and exercises
+
+
+@pytest.fixture
+def other_instructor(db) -> User:
+    return User.objects.create_user("otto@example.com", "a-long-password", first_name="Otto")
+
+
+@pytest.fixture
+def used_car(db):
+    from scenarios.services import builtin_scenarios_load, scenario_version_get
+
+    builtin_scenarios_load()
+    return scenario_version_get("used-car")
+
+
+@pytest.fixture
+def classroom(instructor):
+    from classrooms.services import classroom_create
+
+    return classroom_create(owner=instructor, name="Negotiation 101", term="Spring")
+
+
+def add_students(classroom, *names: str):
+    from classrooms.services import roster_import
+
+    result = roster_import(classroom=classroom, text="name\n" + "\n".join(names) + "\n")
+    assert not result.problems, result.problems
+    return result.created
+
+
+def student_client(student) -> Client:
+    """A browser session signed in as the student, through their personal link."""
+    from classrooms.services import student_link_token
+
+    client = Client()
+    response = client.post(f"/s/{student_link_token(student)}/")
+    assert response.status_code == 302, response
+    return client
+
+
+@pytest.fixture
+def exercise(classroom, used_car, instructor):
+    from classrooms.services import exercise_create
+
+    return exercise_create(
+        classroom=classroom, title="Used car", scenario_version=used_car, time_limit_minutes=20, created_by=instructor
+    )

@@ -60,3 +60,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         if REQUIRED:
             pytest.fail(f"PARLEY_REQUIRE_SERVICES is set and this test {reason}", pytrace=False)
         pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

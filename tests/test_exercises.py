@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import pytest
+
+from classrooms import services
+from classrooms.models import Exercise
+from negotiations.models import Negotiation, Seat
+from tests.base import add_students
+
+
+def kinds(exercise):
+    return sorted(Seat.objects.filter(exercise=exercise).values_list("kind", flat=True))
+
+
+def test_the_instructor_creates_an_exercise_pinned_to_the_scenario_version(instructor_client, classroom, used_car):
+    response = instructor_client.post(
+        f"/classes/{classroom.pk}/exercises/new/",
+        {"scenario_version": used_car.pk, "time_limit_minutes": 25, "pairing_rule": "balanced", "odd_rule": "bot"},
+    )
+    exercise = Exercise.objects.get()
+    assert response["Location"] == f"/exercises/{exercise.pk}/"
+    assert (exercise.scenario_version, exercise.title, exercise.state) == (used_car, "The Used Car", "draft")
+
+
+def test_a_bad_time_limit_is_refused_next_to_its_field(instructor_client, classroom, used_car):
+    response = instructor_client.post(
+        f"/classes/{classroom.pk}/exercises/new/",
+        {"scenario_version": used_car.pk, "time_limit_minutes": 0, "pairing_rule": "random", "odd_rule": "bot"},
+    )
+    assert "Ensure this value is greater than or equal to 1." in response.content.decode()
+    assert not Exercise.objects.exists()
+
+
+def test_only_students_marked_present_are_paired(instructor_client, exercise, classroom):
+    students = add_students(classroom, "Ada", "Ben", "Chloe", "Dev", "Emi", "Finn")
+    present = [s.pk for s in students[:5]]
+    instructor_client.post(f"/exercises/{exercise.pk}/pair/", {"students": present})
+    seated = set(Seat.objects.filter(exercise=exercise).values_list("student_id", flat=True))
+    assert seated == set(present)
+    assert exercise.negotiations.count() == 2
+    assert kinds(exercise) == ["observer", "student", "student", "student", "student"]
+    page = instructor_client.get(f"/exercises/{exercise.pk}/").content.decode()
+    assert "Pairing preview (2)" in page and "observer" in page
+
+
+def test_pairing_again_replaces_the_preview(exercise, classroom):
+    ids = [s.pk for s in add_students(classroom, "Ada", "Ben", "Chloe", "Dev")]
+    services.exercise_pair(exercise=exercise, student_ids=ids, seed=1)
+    services.exercise_pair(exercise=exercise, student_ids=ids[:2], seed=2)
+    assert exercise.negotiations.count() == 1
+    assert Seat.objects.filter(exercise=exercise).count() == 2
+
+
+def test_the_instructor_swaps_two_students(exercise, classroom):
+    ids = [s.pk for s in add_students(classroom, "Ada", "Ben", "Chloe", "Dev")]
+    services.exercise_pair(exercise=exercise, student_ids=ids, seed=1)
+    a, b = (
+        Seat.objects.filter(exercise=exercise, negotiation__number=1)[:1].get(),
+        Seat.objects.filter(exercise=exercise, negotiation__number=2).first(),
+    )
+    before = {a.pk: a.student_id, b.pk: b.student_id}
+    services.exercise_swap(exercise=exercise, seat_a=a.pk, seat_b=b.pk)
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.student_id, b.student_id) == (before[b.pk], before[a.pk])
+    assert (a.kind, b.kind) == ("student", "student")
+
+
+def test_the_lifecycle_runs_in_order_and_refuses_steps_out_of_order(exercise, classroom):
+    ids = [s.pk for s in add_students(classroom, "Ada", "Ben")]
+    with pytest.raises(services.ServiceError, match="Pair the class before releasing"):
+        services.exercise_release(exercise=exercise)
+    with pytest.raises(services.ServiceError, match="Cannot start the negotiations: the exercise is draft"):
+        services.exercise_start(exercise=exercise)
+    services.exercise_pair(exercise=exercise, student_ids=ids)
+    services.exercise_release(exercise=exercise)
+    with pytest.raises(services.ServiceError, match="Cannot pair the class"):
+        services.exercise_pair(exercise=exercise, student_ids=ids)
+    live = services.exercise_start(exercise=exercise)
+    assert live.deadline is not None and (live.deadline - live.started_at).total_seconds() == 20 * 60
+    assert set(exercise.negotiations.values_list("status", flat=True)) == {"negotiating"}
+    services.exercise_end(exercise=exercise)
+    assert set(exercise.negotiations.values_list("status", flat=True)) == {"impasse"}
+    with pytest.raises(services.ServiceError, match="Cannot end the exercise: the exercise is ended"):
+        services.exercise_end(exercise=exercise)
+
+
+def test_a_refused_step_on_the_page_says_why(instructor_client, exercise):
+    response = instructor_client.post(f"/exercises/{exercise.pk}/release/", follow=True)
+    assert "Pair the class before releasing the roles." in response.content.decode()
+
+
+def test_late_arrivals_are_paired_with_each_other_and_one_left_over_is_placed_by_hand(exercise, classroom):
+    ids = [s.pk for s in add_students(classroom, "Ada", "Ben")]
+    services.exercise_pair(exercise=exercise, student_ids=ids)
+    services.exercise_release(exercise=exercise)
+    services.exercise_start(exercise=exercise)
+    late = [s.pk for s in add_students(classroom, "Cy", "Dee", "Eve")]
+    (left,) = services.exercise_pair_late(exercise=exercise, student_ids=late)
+    assert exercise.negotiations.count() == 2
+    assert exercise.negotiations.get(number=2).status == Negotiation.Status.NEGOTIATING
+    seat = services.exercise_place(
+        exercise=exercise, student=left, negotiation=exercise.negotiations.get(number=1), role="buyer"
+    )
+    assert (seat.kind, seat.role_key) == ("observer", "buyer")
+    with pytest.raises(services.ServiceError, match="already has a seat"):
+        services.exercise_place(exercise=exercise, student=left, negotiation=seat.negotiation, role="buyer")
+
+
+def test_placing_a_student_takes_over_a_bot_seat(exercise, classroom):
+    exercise.odd_rule = "bot"
+    exercise.save()
+    ids = [s.pk for s in add_students(classroom, "Ada", "Ben", "Cy")]
+    services.exercise_pair(exercise=exercise, student_ids=ids)
+    bot = Seat.objects.get(exercise=exercise, kind="bot")
+    (late,) = add_students(classroom, "Dee")
+    seat = services.exercise_place(exercise=exercise, student=late, negotiation=bot.negotiation, role=bot.role_key)
+    assert seat.pk == bot.pk and seat.kind == "student" and seat.student == late
+
+
+def test_students_of_another_class_cannot_be_paired(exercise, other_instructor):
+    other = services.classroom_create(owner=other_instructor, name="Other")
+    (stranger,) = add_students(other, "Mallory")
+    with pytest.raises(services.ServiceError, match="Not students of this class"):
+        services.exercise_pair(exercise=exercise, student_ids=[stranger.pk])
+
+
+def test_the_lobby_reports_who_is_connected(instructor_client, exercise, classroom):
+    ada, ben = add_students(classroom, "Ada", "Ben")
+    services.student_seen(student=ada)
+    response = instructor_client.get(f"/exercises/{exercise.pk}/presence.json")
+    assert response.json() == {"connected": [ada.pk]}

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from classrooms.models import Student
+from classrooms.services import roster_import
+
+
+def test_a_roster_creates_students_with_links(classroom):
+    result = roster_import(
+        classroom=classroom, text="name,email,student id\nAda,ada@x.example,s1\nBen,,s2\nChloe,chloe@x.example,\n"
+    )
+    assert not result.problems
+    assert [s.display_name for s in result.created] == ["Ada", "Ben", "Chloe"]
+    assert all(s.link_nonce and s.joined_via == "roster" for s in result.created)
+
+
+def test_bad_rows_are_reported_by_line_and_nothing_is_imported(classroom):
+    text = (
+        "name,email,student id\nAda,ada@x.example,s1\n,nobody@x.example,s2\nBen,not-an-email,s3\nCy,ada@x.example,s4\n"
+    )
+    result = roster_import(classroom=classroom, text=text)
+    assert result.problems == [
+        "line 3: the name is empty.",
+        "line 4: 'not-an-email' is not a valid email address.",
+        "line 5: the email ada@x.example is also on line 2.",
+    ]
+    assert not result.created
+    assert not Student.objects.exists()
+
+
+def test_a_roster_uploaded_twice_skips_who_is_already_there(classroom):
+    text = "name,email\nAda,ada@x.example\n"
+    roster_import(classroom=classroom, text=text)
+    result = roster_import(classroom=classroom, text=text + "Ben,ben@x.example\n")
+    assert [s.display_name for s in result.created] == ["Ben"]
+    assert result.skipped == ["line 2: Ada is already in the class."]
+
+
+def test_a_roster_without_a_name_column_says_so(classroom):
+    result = roster_import(classroom=classroom, text="email\nada@x.example\n")
+    assert result.problems[0].startswith("line 1: the header must name the columns name, email and student id")
+
+
+def test_semicolons_and_a_byte_order_mark_are_understood(classroom):
+    result = roster_import(classroom=classroom, text="\ufeffName;Email;Student ID\nAda;ada@x.example;7\n")
+    assert not result.problems
+    assert (result.created[0].email, result.created[0].student_number) == ("ada@x.example", "7")
+
+
+def test_the_roster_page_reports_problems_and_imports_good_files(classroom, instructor_client):
+    bad = SimpleUploadedFile("roster.csv", b"name,email\nAda,broken\n", content_type="text/csv")
+    response = instructor_client.post(f"/classes/{classroom.pk}/roster/", {"file": bad})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nothing was imported" in page and "line 2: &#x27;broken&#x27; is not a valid email address." in page
+    good = SimpleUploadedFile("roster.csv", "name\nAda\nBjörn\n".encode(), content_type="text/csv")
+    response = instructor_client.post(f"/classes/{classroom.pk}/roster/", {"file": good})
+    assert response.status_code == 302
+    assert sorted(Student.objects.values_list("display_name", flat=True)) == ["Ada", "Björn"]
+
+
+def test_an_empty_upload_says_what_is_missing(classroom, instructor_client):
+    response = instructor_client.post(f"/classes/{classroom.pk}/roster/", {})
+    assert response.status_code == 400
+    assert "Choose a CSV file or paste the roster." in response.content.decode()

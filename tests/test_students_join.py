@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from django.test import Client
+
+from classrooms.access import SESSION_STUDENT
+from classrooms.models import Student
+from classrooms.services import classroom_set_open, student_link_revoke, student_link_token
+from tests.base import add_students, student_client
+
+
+def join(client: Client, code: str, name: str = "Zoe", **extra):
+    return client.post("/join", {"code": code, "display_name": name, **extra})
+
+
+def test_a_student_joins_with_the_code_and_gets_a_personal_link(classroom):
+    client = Client()
+    response = join(client, classroom.join_code.lower(), email="zoe@uni.example")
+    assert response.status_code == 302 and response["Location"] == "/s/welcome/"
+    student = Student.objects.get()
+    assert (student.display_name, student.email, student.joined_via) == ("Zoe", "zoe@uni.example", "code")
+    page = client.get("/s/welcome/").content.decode()
+    assert f"/s/{student_link_token(student)}/" in page
+
+
+def test_the_code_forgives_spaces_dashes_and_case(classroom):
+    code = classroom.join_code
+    assert join(Client(), f" {code[:3].lower()}-{code[3:]} ").status_code == 302
+
+
+def test_a_wrong_code_is_refused_next_to_the_code_field(classroom):
+    response = join(Client(), "ZZZZZZ")
+    assert response.status_code == 200
+    assert "No class has this code" in response.content.decode()
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert not Student.objects.exists()
+
+
+def test_a_closed_class_refuses_joining(classroom):
+    classroom_set_open(classroom=classroom, is_open=False)
+    response = join(Client(), classroom.join_code)
+    assert "closed to joining" in response.content.decode()
+    assert not Student.objects.exists()
+
+
+def test_a_second_join_with_the_same_email_points_to_the_personal_link(classroom):
+    join(Client(), classroom.join_code, email="zoe@uni.example")
+    response = join(Client(), classroom.join_code, email="ZOE@uni.example")
+    assert "Use your personal link" in response.content.decode()
+    assert Student.objects.count() == 1
+
+
+def test_a_name_is_required(classroom):
+    response = join(Client(), classroom.join_code, name="   ")
+    assert response.status_code == 200
+    assert not Student.objects.exists()
+
+
+def test_opening_a_personal_link_changes_nothing(classroom):
+    (student,) = add_students(classroom, "Ada")
+    client = Client()
+    response = client.get(f"/s/{student_link_token(student)}/")
+    assert response.status_code == 200
+    assert "Continue as Ada" in response.content.decode()
+    assert SESSION_STUDENT not in client.session
+    student.refresh_from_db()
+    assert student.last_seen_at is None
+
+
+def test_posting_the_personal_link_signs_the_student_in(classroom):
+    (student,) = add_students(classroom, "Ada")
+    client = student_client(student)
+    assert client.session[SESSION_STUDENT] == student.pk
+    assert "My exercises" in client.get("/s/").content.decode()
+
+
+def test_a_tampered_link_is_refused(classroom):
+    (student,) = add_students(classroom, "Ada")
+    token = student_link_token(student)
+    forged = token.replace(f"{student.pk}.", f"{student.pk + 1}.", 1)
+    assert Client().post(f"/s/{forged}/").status_code == 404
+
+
+def test_revoking_a_link_signs_every_device_out_and_the_link_stops_working(classroom):
+    (student,) = add_students(classroom, "Ada")
+    token = student_link_token(student)
+    client = student_client(student)
+    student_link_revoke(student=student)
+    assert client.get("/s/").status_code == 302  # back to /join
+    assert Client().post(f"/s/{token}/").status_code == 404
+
+
+def test_the_instructor_reissues_a_link_and_only_the_new_one_works(classroom, instructor_client):
+    (student,) = add_students(classroom, "Ada")
+    old = student_link_token(student)
+    instructor_client.post(f"/classes/{classroom.pk}/students/{student.pk}/link/", {"action": "reissue"})
+    student.refresh_from_db()
+    new = student_link_token(student)
+    assert new != old
+    assert Client().post(f"/s/{old}/").status_code == 404
+    assert Client().post(f"/s/{new}/").status_code == 302
+
+
+def test_the_ping_marks_a_student_present(classroom):
+    (student,) = add_students(classroom, "Ada")
+    client = student_client(student)
+    Student.objects.filter(pk=student.pk).update(last_seen_at=None)
+    assert client.post("/s/ping/").status_code == 204
+    student.refresh_from_db()
+    assert student.last_seen_at is not None
