@@ -126,7 +126,7 @@ def test_students_of_another_class_cannot_be_paired(exercise, other_instructor):
 
 
 def test_the_lobby_reports_who_is_connected(instructor_client, exercise, classroom):
-    ada, ben = add_students(classroom, "Ada", "Ben")
+    ada, _ben = add_students(classroom, "Ada", "Ben")
     services.student_seen(student=ada)
     response = instructor_client.get(f"/exercises/{exercise.pk}/presence.json")
     assert response.json() == {"connected": [ada.pk]}
