@@ -180,8 +180,13 @@ def exercise_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _pairs(exercise: Exercise) -> list[Negotiation]:
-    seats = Seat.objects.select_related("student").order_by("role_key", "kind")
-    return list(exercise.negotiations.prefetch_related(Prefetch("seats", queryset=seats)))
+    """The exercise's pairs, each with `seat_list` in the scenario's role order, observers last."""
+    roles = version_spec(exercise.scenario_version).role_keys
+    seats = Seat.objects.select_related("student")
+    pairs = list(exercise.negotiations.prefetch_related(Prefetch("seats", queryset=seats)))
+    for pair in pairs:
+        pair.seat_list = sorted(pair.seats.all(), key=lambda s: (s.kind == Seat.Kind.OBSERVER, roles.index(s.role_key)))
+    return pairs
 
 
 @login_required

@@ -43,4 +43,4 @@ def test_the_demo_instructor_reads_every_scenario(live_server, browser):  # noqa
     wait.until(ec.visibility_of_element_located((By.ID, "situation")))
     # Nothing wider than the screen: the page does not scroll sideways.
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
-    screenshot(browser, "scenario-used-car-phone")
+    screenshot(browser, "scenario-used-car-phone", full=False)

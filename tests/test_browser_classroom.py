@@ -1,0 +1,129 @@
+"""An instructor sets up a class and an exercise; five students join and each reads only their own role."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from scenarios.services import builtin_scenarios_load, scenario_version_get, version_spec
+from tests.browser import emulate_phone, make_driver, quit_driver, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+NAMES = ["Ada", "Ben", "Chloe", "Dev", "Emi"]
+
+
+def fill(driver, field_id: str, text: str) -> None:
+    element = driver.find_element(By.ID, field_id)
+    element.clear()
+    element.send_keys(text)
+
+
+def submit(driver, label: str) -> None:
+    driver.find_element(By.XPATH, f"//button[normalize-space()='{label}']").click()
+
+
+@pytest.fixture
+def drivers():
+    made = []
+
+    def make():
+        made.append(make_driver())
+        return made[-1]
+
+    yield make
+    for driver in made:
+        quit_driver(driver)
+
+
+def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_role(live_server, drivers):
+    builtin_scenarios_load()
+    spec = version_spec(scenario_version_get("used-car"))
+    marker = {r.key: re.search(r"[A-Za-z][A-Za-z ,]{40,}", r.sheet).group(0) for r in spec.roles}
+    role_name = {r.key: r.name for r in spec.roles}
+    url = live_server.url
+    teacher, student = drivers(), drivers()
+    wait_t, wait_s = WebDriverWait(teacher, 10), WebDriverWait(student, 10)
+
+    # The instructor signs up and creates a class.
+    teacher.get(f"{url}/signup/")
+    fill(teacher, "id_email", "nia@uni.example")
+    fill(teacher, "id_first_name", "Nia")
+    fill(teacher, "id_password", "tangerine-harbour-7")
+    fill(teacher, "id_password_again", "tangerine-harbour-7")
+    submit(teacher, "Create account")
+    wait_t.until(ec.title_contains("Dashboard"))
+    teacher.find_element(By.LINK_TEXT, "New class").click()
+    fill(teacher, "id_name", "Negotiation 101")
+    fill(teacher, "id_term", "Spring 2027")
+    submit(teacher, "Create class")
+    code = wait_t.until(ec.visibility_of_element_located((By.ID, "join-code"))).text
+    class_url = teacher.current_url
+    screenshot(teacher, "class-created")
+
+    # Five students join with the code, each on their own device (a fresh session).
+    links = {}
+    for name in NAMES:
+        student.delete_all_cookies()
+        student.get(f"{url}/join")
+        fill(student, "id_code", code.lower())
+        fill(student, "id_display_name", name)
+        submit(student, "Join")
+        links[name] = wait_s.until(ec.presence_of_element_located((By.ID, "personal-link"))).get_attribute("value")
+        student.get(f"{url}/s/")  # the student's page tells the lobby they are here
+        wait_s.until(ec.title_contains("My exercises"))
+    screenshot(student, "student-waiting")
+
+    # The instructor creates a used-car exercise, sees everyone in the lobby and previews the pairing.
+    teacher.get(class_url)
+    teacher.find_element(By.LINK_TEXT, "New exercise").click()
+    Select(teacher.find_element(By.ID, "id_scenario_version")).select_by_visible_text("The Used Car (version 1)")
+    fill(teacher, "id_time_limit_minutes", "20")
+    Select(teacher.find_element(By.ID, "id_odd_rule")).select_by_value("triad")
+    submit(teacher, "Create exercise")
+    wait_t.until(ec.visibility_of_element_located((By.ID, "lobby")))
+
+    def everyone_here(driver):
+        driver.refresh()
+        return len(driver.find_elements(By.CSS_SELECTOR, ".presence .dot.on")) == len(NAMES)
+
+    WebDriverWait(teacher, 15).until(everyone_here)
+    for box in teacher.find_elements(By.CSS_SELECTOR, "#lobby input[type=checkbox]"):
+        assert box.is_selected()
+    screenshot(teacher, "exercise-lobby")
+    submit(teacher, "Preview pairing")
+    wait_t.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".pairs")))
+    assert len(teacher.find_elements(By.CSS_SELECTOR, ".pair")) == 2
+    assert len(teacher.find_elements(By.CSS_SELECTOR, ".seat-observer")) == 1
+    screenshot(teacher, "pairing-preview")
+    submit(teacher, "Release roles")
+    wait_t.until(ec.text_to_be_present_in_element((By.ID, "exercise-state"), "Roles released"))
+    screenshot(teacher, "roles-released")
+
+    # Each student signs in with their link and sees their own role's sheet, never the other's.
+    seen_roles = []
+    for name in NAMES:
+        student.delete_all_cookies()
+        student.get(links[name])
+        submit(student, f"Continue as {name}")
+        wait_s.until(ec.title_contains("My exercises"))
+        student.find_element(By.CSS_SELECTOR, ".card h2 a").click()
+        my_role = wait_s.until(ec.visibility_of_element_located((By.ID, "my-role"))).text
+        key = next(k for k, v in role_name.items() if v == my_role)
+        other = next(k for k in role_name if k != key)
+        page = student.find_element(By.TAG_NAME, "body").text
+        assert marker[key] in page
+        assert marker[other] not in page
+        seen_roles.append(key)
+        if name == "Ada":
+            screenshot(student, "student-role-sheet")
+    assert sorted(set(seen_roles)) == ["buyer", "seller"]
+
+    emulate_phone(student)
+    student.refresh()
+    wait_s.until(ec.visibility_of_element_located((By.ID, "my-role")))
+    assert student.execute_script("return document.documentElement.scrollWidth") <= 390
+    screenshot(student, "student-role-sheet-phone", full=False)
