@@ -41,6 +41,7 @@ LINK_SALT = "parley.student-link"
 PRESENCE_WINDOW = timedelta(seconds=60)
 PRESENCE_WRITE_EVERY = timedelta(seconds=15)
 ROSTER_MAX_ROWS = 2000
+EMAIL_MAX = 254
 
 
 class ServiceError(ValueError):
@@ -69,6 +70,10 @@ def new_join_code() -> str:
 
 
 def classroom_create(*, owner: User, name: str, term: str = "") -> Classroom:
+    if not name.strip():
+        raise ServiceError("Give the class a name.", "name")
+    if len(name.strip()) > 120 or len(term.strip()) > 60:
+        raise ServiceError("The name may have 120 characters and the term 60.", "name")
     for _ in range(20):
         try:
             with transaction.atomic():
@@ -113,6 +118,12 @@ def _student_add(*, classroom: Classroom, display_name: str, email: str, student
     name, email, number = display_name.strip(), email.strip().lower(), student_number.strip()
     if not name:
         raise ServiceError("Enter the name your classmates will see.", "display_name")
+    if len(name) > 80:
+        raise ServiceError("The name is longer than 80 characters.", "display_name")
+    if len(email) > EMAIL_MAX:
+        raise ServiceError(f"The email address is longer than {EMAIL_MAX} characters.", "email")
+    if len(number) > 40:
+        raise ServiceError("The student id is longer than 40 characters.", "student_number")
     if email and classroom.students.filter(email=email).exists():
         raise ServiceError(
             "A student with this email address is already in the class. Use your personal link, "
@@ -205,7 +216,11 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
         dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel  # type: ignore[assignment]
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    try:
+        rows = list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:
+        result.problems.append(f"The file could not be read as CSV: {exc}.")
+        return result
     header = [h.strip().lower() for h in rows[0]]
     columns = {ROSTER_COLUMNS[h]: i for i, h in enumerate(header) if h in ROSTER_COLUMNS}
     unknown = [h for h in header if h and h not in ROSTER_COLUMNS]
@@ -243,6 +258,9 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
             continue
         if len(name) > 80:
             result.problems.append(f"line {line}: the name is longer than 80 characters.")
+            continue
+        if len(email) > EMAIL_MAX:
+            result.problems.append(f"line {line}: the email is longer than {EMAIL_MAX} characters.")
             continue
         if email:
             try:
@@ -299,7 +317,7 @@ def exercise_create(
         raise ServiceError(f"Unknown rule for an odd number of students {odd_rule!r}.", "odd_rule")
     return Exercise.objects.create(
         classroom=classroom,
-        title=title.strip() or version_spec(scenario_version).title,
+        title=(title.strip() or version_spec(scenario_version).title)[:120],
         scenario_version=scenario_version,
         time_limit_minutes=time_limit_minutes,
         instructions=instructions,

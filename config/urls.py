@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from classrooms.api import api
 from config import views
 
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     ),
     path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("scenarios/", include("scenarios.urls")),
+    path("api/", api.urls),
     path("", include("classrooms.urls")),
     path("admin/", admin.site.urls),
 ]

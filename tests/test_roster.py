@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from classrooms.models import Student
@@ -64,3 +65,15 @@ def test_an_empty_upload_says_what_is_missing(classroom, instructor_client):
     response = instructor_client.post(f"/classes/{classroom.pk}/roster/", {})
     assert response.status_code == 400
     assert "Choose a CSV file or paste the roster." in response.content.decode()
+
+
+def test_text_the_csv_reader_cannot_read_is_a_problem_not_a_crash(classroom):
+    result = roster_import(classroom=classroom, text="name\n" + "x" * 200_000 + "\n")
+    assert result.problems and result.problems[0].startswith("The file could not be read as CSV")
+
+
+def test_a_class_needs_a_name(instructor):
+    from classrooms.services import ServiceError, classroom_create
+
+    with pytest.raises(ServiceError, match="Give the class a name"):
+        classroom_create(owner=instructor, name="   ")
