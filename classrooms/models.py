@@ -121,6 +121,7 @@ class Exercise(models.Model):
     released_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True, help_text="Set while the round is paused.")
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

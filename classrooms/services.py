@@ -34,6 +34,7 @@ from classrooms.models import (
 )
 from core.pairing import plan_pairs
 from negotiations.models import Negotiation, Seat
+from negotiations.services import round_end, round_start
 from scenarios.models import ScenarioVersion
 from scenarios.services import version_spec
 
@@ -434,7 +435,7 @@ def exercise_start(*, exercise: Exercise) -> Exercise:
         exercise.started_at = now
         exercise.deadline = now + timedelta(minutes=exercise.time_limit_minutes)
         exercise.save(update_fields=["state", "started_at", "deadline"])
-        exercise.negotiations.filter(status=Negotiation.Status.WAITING).update(status=Negotiation.Status.NEGOTIATING)
+        round_start(exercise=exercise, now=now)
         return exercise
 
 
@@ -445,9 +446,7 @@ def exercise_end(*, exercise: Exercise) -> Exercise:
         exercise.state = Exercise.State.ENDED
         exercise.ended_at = timezone.now()
         exercise.save(update_fields=["state", "ended_at"])
-        exercise.negotiations.filter(status__in=[Negotiation.Status.WAITING, Negotiation.Status.NEGOTIATING]).update(
-            status=Negotiation.Status.IMPASSE
-        )
+        round_end(exercise=exercise, now=exercise.ended_at)
         return exercise
 
 
@@ -469,11 +468,9 @@ def exercise_pair_late(*, exercise: Exercise, student_ids: list[int], seed: int 
         roles = version_spec(exercise.scenario_version).role_keys
         plans = plan_pairs(ids, (roles[0], roles[1]), rule="random", odd="bot", rng=random.Random(seed))
         last = exercise.negotiations.order_by("-number").values_list("number", flat=True).first() or 0
-        negotiations = _store_pairs(exercise, plans, last + 1)
+        _store_pairs(exercise, plans, last + 1)
         if exercise.state == Exercise.State.LIVE:
-            Negotiation.objects.filter(pk__in=[n.pk for n in negotiations]).update(
-                status=Negotiation.Status.NEGOTIATING
-            )
+            round_start(exercise=exercise, now=timezone.now())
         return list(Student.objects.filter(pk=leftover)) if leftover else []
 
 

@@ -1,4 +1,8 @@
-"""ASGI entry point for Daphne: HTTP through Django, websockets through Channels."""
+"""ASGI entry point for Daphne: HTTP through Django, websockets through Channels.
+
+Websocket handshakes must come from an allowed host's page (Origin checked against ALLOWED_HOSTS) and
+carry the session cookie; who is speaking comes from the session, never from a frame.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,16 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402  (Django must be set up first)
+# Imported after Django is set up.
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from negotiations.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

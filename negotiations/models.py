@@ -16,6 +16,14 @@ class Negotiation(models.Model):
     number = models.PositiveIntegerField(help_text="The pair's number within its exercise.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.WAITING)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The live state, kept beside the events so that a rule can be checked under one row lock.
+    last_seq = models.PositiveIntegerField(default=0, help_text="The sequence number of the latest event.")
+    deadline = models.DateTimeField(null=True, blank=True)
+    standing = models.JSONField(default=dict, blank=True, help_text="Each role's offer on the table.")
+    agreement = models.JSONField(null=True, blank=True, help_text="The agreed package: issue key -> option key.")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["exercise", "number"]
@@ -55,3 +63,44 @@ class Seat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} as {self.role_key}"
+
+
+class Event(models.Model):
+    """One step of a negotiation, stored before anyone is told of it. `seq` orders a negotiation's events."""
+
+    negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=20)
+    role = models.CharField(max_length=50, blank=True, help_text="The acting role; empty for the system.")
+    seat = models.ForeignKey(Seat, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    payload = models.JSONField(default=dict)
+    client_msg_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001  (NULL: no id, not unique)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["negotiation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["negotiation", "seq"], name="event_seq_unique"),
+            models.UniqueConstraint(
+                fields=["negotiation", "seat", "client_msg_id"],
+                condition=models.Q(client_msg_id__isnull=False),
+                name="event_client_msg_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.negotiation} #{self.seq} {self.type}"
+
+
+class Broadcast(models.Model):
+    """A message from the instructor to the whole class during an exercise."""
+
+    exercise = models.ForeignKey("classrooms.Exercise", on_delete=models.CASCADE, related_name="broadcasts")
+    text = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:50]

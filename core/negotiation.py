@@ -1,0 +1,288 @@
+"""The rules of a live negotiation, without Django: what a frame must look like, and what an action
+may do in a given state.
+
+The service stores what `decide` returns; the consumer sends what it is told; bots and tests call
+these functions directly. docs/protocol.md describes the same frames for client writers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+from core.spec import Issue, Scenario, format_number
+
+MAX_PACKAGES = 3
+MAX_CHAT = 2000
+MAX_REASON = 500
+MAX_CLIENT_ID = 64
+MAX_FRAME_BYTES = 16_384
+
+OPEN, AGREED, IMPASSE = "negotiating", "agreed", "impasse"
+ACTIONS = ("chat", "offer", "accept", "reject", "withdraw", "walk_away")
+EPHEMERAL = ("typing",)
+CONTROL = ("resume", "ping")
+
+
+class FrameError(ValueError):
+    """A frame of the wrong shape: nothing is stored, the client gets an error frame."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class Refused(ValueError):
+    """A well-formed action the rules do not allow now."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+Package = dict[str, str]  # issue key -> option key (a numeric issue's value as text, e.g. "9500")
+
+
+@dataclass(frozen=True)
+class Action:
+    type: str
+    client_msg_id: str | None = None
+    text: str = ""
+    packages: tuple[Package, ...] = ()
+    offer_seq: int = 0
+    package: int = 0
+    reason: str = ""
+
+
+# Frames
+
+
+def parse_frame(frame: Any, scenario: Scenario) -> Action:
+    """Check a decoded client frame and turn it into an Action; raises FrameError naming the problem."""
+    if not isinstance(frame, dict):
+        raise FrameError("bad_frame", "a frame must be a JSON object with a 'type'")
+    kind = frame.get("type")
+    if not isinstance(kind, str):
+        raise FrameError("bad_frame", "a frame needs a 'type' (text)", "type")
+    if kind in EPHEMERAL or kind in CONTROL:
+        if kind == "resume":
+            _int(frame, "last_seq", minimum=0)
+        return Action(kind)
+    if kind not in ACTIONS:
+        allowed = ", ".join((*ACTIONS, *EPHEMERAL, *CONTROL))
+        raise FrameError("unknown_type", f"unknown frame type {kind!r}; expected one of: {allowed}", "type")
+    client_id = frame.get("client_msg_id")
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID:
+        raise FrameError(
+            "bad_frame", f"'{kind}' needs a 'client_msg_id' (text of 1 to {MAX_CLIENT_ID} characters)", "client_msg_id"
+        )
+    allowed_fields = {"type", "client_msg_id", *_FIELDS[kind]}
+    extra = sorted(set(frame) - allowed_fields)
+    if extra:
+        raise FrameError("bad_frame", f"unexpected field(s) for '{kind}': {', '.join(extra)}", extra[0])
+    if kind == "chat":
+        return Action(kind, client_id, text=_text(frame, "text", MAX_CHAT, required=True))
+    if kind == "offer":
+        raw = frame.get("packages")
+        if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_PACKAGES:
+            raise FrameError(
+                "bad_frame", f"an offer holds 1 to {MAX_PACKAGES} packages in 'packages' (a list)", "packages"
+            )
+        packages = tuple(package_check(p, scenario, f"packages[{i}]") for i, p in enumerate(raw))
+        if len(set(map(_package_key, packages))) != len(packages):
+            raise FrameError("bad_package", "the packages of one offer must differ from each other", "packages")
+        return Action(kind, client_id, packages=packages)
+    if kind == "accept":
+        seq = _int(frame, "offer_seq", minimum=1)
+        index = _int(frame, "package", minimum=0, maximum=MAX_PACKAGES - 1)
+        return Action(kind, client_id, offer_seq=seq, package=index)
+    if kind in ("reject", "withdraw"):
+        reason = _text(frame, "reason", MAX_REASON, required=False) if kind == "reject" else ""
+        return Action(kind, client_id, offer_seq=_int(frame, "offer_seq", minimum=1), reason=reason)
+    return Action(kind, client_id, reason=_text(frame, "reason", MAX_REASON, required=False))  # walk_away
+
+
+_FIELDS = {
+    "chat": ("text",),
+    "offer": ("packages",),
+    "accept": ("offer_seq", "package"),
+    "reject": ("offer_seq", "reason"),
+    "withdraw": ("offer_seq",),
+    "walk_away": ("reason",),
+}
+
+
+def _text(frame: Mapping[str, Any], name: str, limit: int, *, required: bool) -> str:
+    value = frame.get(name, "")
+    if not isinstance(value, str):
+        raise FrameError("bad_frame", f"'{name}' must be text", name)
+    value = value.strip()
+    if "\x00" in value:
+        raise FrameError("bad_frame", f"'{name}' contains a NUL character", name)
+    if required and not value:
+        raise FrameError("bad_frame", f"'{name}' must not be empty", name)
+    if len(value) > limit:
+        raise FrameError("too_long", f"'{name}' is {len(value)} characters; the limit is {limit}", name)
+    return value
+
+
+def _int(frame: Mapping[str, Any], name: str, *, minimum: int, maximum: int = 2**31 - 1) -> int:
+    value = frame.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FrameError("bad_frame", f"'{name}' must be a whole number", name)
+    if not minimum <= value <= maximum:
+        raise FrameError("bad_frame", f"'{name}' must be between {minimum} and {maximum}", name)
+    return value
+
+
+def _package_key(package: Package) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(package.items()))
+
+
+def package_check(raw: Any, scenario: Scenario, where: str = "package") -> Package:
+    """A complete package: one valid option for every issue (numeric values on their grid)."""
+    if not isinstance(raw, dict):
+        raise FrameError("bad_package", f"{where} must be an object mapping each issue to an option", where)
+    keys = [issue.key for issue in scenario.issues]
+    unknown = sorted(set(raw) - set(keys))
+    if unknown:
+        raise FrameError("bad_package", f"{where} names unknown issue(s): {', '.join(map(str, unknown))}", where)
+    missing = [k for k in keys if k not in raw]
+    if missing:
+        raise FrameError("bad_package", f"{where} has no option for: {', '.join(missing)}", where)
+    return {issue.key: _option(issue, raw[issue.key], f"{where}.{issue.key}") for issue in scenario.issues}
+
+
+def _option(issue: Issue, value: Any, where: str) -> str:
+    if issue.kind == "numeric":
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise FrameError("bad_package", f"{where} must be a number", where)
+        try:
+            number = Fraction(repr(value) if isinstance(value, float) else str(value).strip())
+        except (ValueError, ZeroDivisionError):
+            raise FrameError("bad_package", f"{where} must be a number, got {value!r}", where) from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise FrameError("bad_package", f"{where} must be a finite number", where)
+        steps = (number - issue.minimum) / issue.step
+        if not issue.minimum <= number <= issue.maximum or steps.denominator != 1:
+            raise FrameError(
+                "bad_package",
+                f"{where}: {value} is not one of the values {format_number(issue.minimum)} to "
+                f"{format_number(issue.maximum)} in steps of {format_number(issue.step)}",
+                where,
+            )
+        return format_number(number)
+    keys = [o.key for o in issue.options]
+    if value not in keys:
+        raise FrameError("bad_package", f"{where}: {value!r} is not an option; options: {', '.join(keys)}", where)
+    return str(value)
+
+
+# State and decisions
+
+
+@dataclass(frozen=True)
+class Offer:
+    seq: int
+    role: str
+    packages: tuple[Package, ...]
+
+
+@dataclass(frozen=True)
+class State:
+    status: str
+    roles: tuple[str, str]
+    standing: Mapping[str, Offer] = field(default_factory=dict)  # each role's live offer, if any
+    agreement: Package | None = None
+    deadline: datetime | None = None
+    paused: bool = False
+
+    def partner(self, role: str) -> str:
+        return self.roles[1] if role == self.roles[0] else self.roles[0]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The event to store, and the state after it."""
+
+    type: str
+    payload: dict[str, Any]
+    state: State
+
+
+def decide(state: State, role: str, action: Action, now: datetime) -> Decision:
+    """What an action of `role` does in `state`, or Refused with the reason."""
+    if role not in state.roles:
+        raise Refused("not_a_negotiator", "only the two negotiators can act; observers watch")
+    if state.status == "waiting":
+        raise Refused("not_started", "the round has not started yet; read your role and plan")
+    if state.status != OPEN:
+        raise Refused("ended", f"the negotiation has ended ({state.status})")
+    if state.deadline is not None and now >= state.deadline:
+        raise Refused("time_up", "time is up: the negotiation has ended")
+    if state.paused:
+        raise Refused("paused", "the instructor has paused the round; wait until it resumes")
+    partner = state.partner(role)
+    if action.type == "chat":
+        return Decision("chat", {"text": action.text}, state)
+    if action.type == "offer":
+        packages = [dict(p) for p in action.packages]
+        # The new offer replaces this side's standing offer; the event's seq identifies it (set on storing).
+        return Decision("offer", {"packages": packages}, state)
+    if action.type == "walk_away":
+        return Decision("walk_away", {"reason": action.reason}, replace(state, status=IMPASSE, standing={}))
+    own = state.standing.get(role)
+    theirs = state.standing.get(partner)
+    if action.type == "withdraw":
+        if own is None or own.seq != action.offer_seq:
+            raise Refused("not_standing", "you can withdraw only your own standing offer")
+        return Decision("withdraw", {"offer_seq": own.seq}, replace(state, standing=_without(state.standing, role)))
+    # accept and reject concern the partner's standing offer
+    if own is not None and own.seq == action.offer_seq:
+        raise Refused("own_offer", f"you cannot {action.type} your own offer")
+    if theirs is None or theirs.seq != action.offer_seq:
+        raise Refused(
+            "not_standing",
+            "that offer is no longer on the table (it was replaced, withdrawn, rejected or never made)",
+        )
+    if action.type == "reject":
+        return Decision(
+            "reject",
+            {"offer_seq": theirs.seq, "reason": action.reason},
+            replace(state, standing=_without(state.standing, partner)),
+        )
+    if action.package >= len(theirs.packages):
+        raise Refused("no_such_package", f"that offer has {len(theirs.packages)} package(s)")
+    agreed = dict(theirs.packages[action.package])
+    return Decision(
+        "accept",
+        {"offer_seq": theirs.seq, "package": action.package, "terms": agreed},
+        replace(state, status=AGREED, agreement=agreed, standing={}),
+    )
+
+
+def _without(standing: Mapping[str, Offer], role: str) -> dict[str, Offer]:
+    return {r: o for r, o in standing.items() if r != role}
+
+
+def after_offer(state: State, role: str, seq: int, packages: Sequence[Package]) -> State:
+    """The state once an offer is stored under its sequence number."""
+    return replace(state, standing={**state.standing, role: Offer(seq, role, tuple(packages))})
+
+
+def package_points(scenario: Scenario, package: Mapping[str, str], role: str) -> Fraction:
+    total = Fraction(0)
+    for issue in scenario.issues:
+        key = package[issue.key]
+        if issue.kind == "numeric":
+            total += issue.points_at(role, Fraction(key))
+            continue
+        total += next(option.points[role] for option in issue.options if option.key == key)
+    return total

@@ -1,0 +1,246 @@
+"""The live sockets. A consumer authenticates, parses a frame, calls one service, forwards events;
+the rules live in core.negotiation and the writes in negotiations.services (STYLE)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
+
+from core.negotiation import MAX_FRAME_BYTES, FrameError, Refused, parse_frame
+from negotiations import live
+from negotiations.services import (
+    events_after,
+    monitor_group,
+    negotiation_act,
+    negotiation_close_expired,
+    negotiation_group,
+)
+from scenarios.services import version_spec
+
+log = logging.getLogger(__name__)
+
+
+class JsonSocket(AsyncWebsocketConsumer):
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(frame, separators=(",", ":")))
+
+    async def send_error(self, code: str, message: str, **extra: Any) -> None:
+        await self.send_frame({"type": "error", "code": code, "message": message, **extra})
+
+    async def refuse(self, code: int) -> None:
+        # Accept first so that the client sees the close code, not a bare failed handshake.
+        await self.accept()
+        await self.close(code=code)
+
+
+class NegotiationConsumer(JsonSocket):
+    """One socket per negotiation and participant: ws/negotiations/<id>/."""
+
+    participant: live.Participant | None = None
+    deadline_timer: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        negotiation_id = int(self.scope["url_route"]["kwargs"]["pk"])
+        who = await database_sync_to_async(live.identify)(self.scope["session"], self.scope.get("user"), negotiation_id)
+        if isinstance(who, int):
+            await self.refuse(who)
+            return
+        self.participant = who
+        self.group = negotiation_group(negotiation_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_snapshot()
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "negotiation.presence",
+                "role": who.role,
+                "kind": who.kind,
+                "online": True,
+                "sender": self.channel_name,
+            },
+        )
+
+    async def send_snapshot(self) -> None:
+        assert self.participant is not None
+        frame = await database_sync_to_async(live.snapshot)(self.participant)
+        await self.send_frame(frame)
+        self.arm_deadline(frame["negotiation"]["deadline"], frame["negotiation"]["status"])
+
+    async def disconnect(self, code: int) -> None:
+        if self.deadline_timer:
+            self.deadline_timer.cancel()
+        if self.participant is not None:
+            await self.channel_layer.group_send(
+                self.group,
+                {
+                    "type": "negotiation.presence",
+                    "role": self.participant.role,
+                    "kind": self.participant.kind,
+                    "online": False,
+                    "sender": self.channel_name,
+                },
+            )
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.send_error("bad_frame", "frames are JSON text, not binary")
+            return
+        if len(text_data.encode()) > MAX_FRAME_BYTES:
+            await self.send_error("too_large", f"a frame may be at most {MAX_FRAME_BYTES} bytes")
+            return
+        try:
+            frame = json.loads(text_data, parse_constant=_no_constants)
+        except ValueError as exc:
+            await self.send_error("bad_json", f"the frame is not valid JSON: {exc}")
+            return
+        client_msg_id = frame.get("client_msg_id") if isinstance(frame, dict) else None
+        if not isinstance(client_msg_id, str):
+            client_msg_id = None
+        try:
+            action = parse_frame(frame, await self.scenario())
+        except FrameError as exc:
+            await self.send_error(exc.code, exc.message, field=exc.field, client_msg_id=client_msg_id)
+            return
+        if action.type == "ping":
+            await self.send_frame({"type": "pong", "server_time": timezone.now().isoformat()})
+        elif action.type == "resume":
+            missed = await database_sync_to_async(events_after)(self.participant.negotiation_id, frame["last_seq"])
+            await self.send_frame({"type": "events", "events": missed})
+        elif action.type == "typing":
+            if self.participant.can_act:
+                await self.channel_layer.group_send(
+                    self.group,
+                    {
+                        "type": "negotiation.typing",
+                        "role": self.participant.role,
+                        "sender": self.channel_name,
+                    },
+                )
+        elif not self.participant.can_act:
+            await self.send_error("not_a_negotiator", "observers watch; only the negotiators act",
+                                  client_msg_id=client_msg_id)  # fmt: skip
+        else:
+            try:
+                ack = await database_sync_to_async(negotiation_act)(
+                    negotiation_id=self.participant.negotiation_id, seat=self.participant.seat, action=action
+                )
+            except Refused as exc:
+                await self.send_error(exc.code, exc.message, client_msg_id=client_msg_id)
+                return
+            await self.send_frame(
+                {"type": "ack", "client_msg_id": action.client_msg_id, "duplicate": ack.duplicate, "event": ack.event}
+            )
+
+    async def scenario(self):  # type: ignore[no-untyped-def]
+        if not hasattr(self, "_scenario"):
+            self._scenario = await database_sync_to_async(_scenario_of)(self.participant.negotiation_id)
+        return self._scenario
+
+    # Messages from the channel layer
+
+    async def negotiation_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        await self.send_frame({"type": "event", "event": event})
+        if event["type"] in ("started", "extended", "resumed"):
+            self.arm_deadline(event["payload"].get("deadline"), "negotiating")
+        elif event["type"] == "paused" and self.deadline_timer:
+            self.deadline_timer.cancel()
+
+    async def negotiation_typing(self, message: dict[str, Any]) -> None:
+        if message["sender"] != self.channel_name:
+            await self.send_frame({"type": "typing", "role": message["role"]})
+
+    async def negotiation_presence(self, message: dict[str, Any]) -> None:
+        if message["sender"] == self.channel_name:
+            return
+        await self.send_frame({"type": "presence", "role": message["role"], "kind": message["kind"],
+                               "online": message["online"]})  # fmt: skip
+        if message["online"] and not message.get("reply"):
+            # Tell the newcomer that this side is here too.
+            await self.channel_layer.group_send(
+                self.group,
+                {
+                    "type": "negotiation.presence",
+                    "role": self.participant.role,
+                    "kind": self.participant.kind,
+                    "online": True,
+                    "sender": self.channel_name,
+                    "reply": True,
+                },
+            )
+
+    async def negotiation_broadcast(self, message: dict[str, Any]) -> None:
+        await self.send_frame({"type": "broadcast", **message["broadcast"]})
+
+    # The deadline: every connected socket closes an expired pair on time, in any deployment.
+
+    def arm_deadline(self, deadline: str | None, status: str) -> None:
+        if self.deadline_timer:
+            self.deadline_timer.cancel()
+            self.deadline_timer = None
+        if deadline and status in ("negotiating", "waiting"):
+            self.deadline_timer = asyncio.ensure_future(self._close_at(datetime.fromisoformat(deadline)))
+
+    async def _close_at(self, deadline: datetime) -> None:
+        delay = (deadline - timezone.now()).total_seconds()
+        await asyncio.sleep(max(delay, 0) + 0.05)
+        try:
+            await database_sync_to_async(negotiation_close_expired)(negotiation_ids=[self.participant.negotiation_id])
+        except Exception:
+            log.exception("closing negotiation %s at its deadline failed", self.participant.negotiation_id)
+
+
+def _scenario_of(negotiation_id: int):  # type: ignore[no-untyped-def]
+    from negotiations.models import Negotiation
+
+    negotiation = Negotiation.objects.select_related("exercise__scenario_version").get(pk=negotiation_id)
+    return version_spec(negotiation.exercise.scenario_version)
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+class MonitorConsumer(JsonSocket):
+    """The instructor's live monitor of one exercise: ws/exercises/<id>/monitor/."""
+
+    async def connect(self) -> None:
+        self.exercise_id = int(self.scope["url_route"]["kwargs"]["pk"])
+        allowed = await database_sync_to_async(live.monitor_allowed)(self.scope.get("user"), self.exercise_id)
+        if not allowed:
+            user = self.scope.get("user")
+            await self.refuse(live.CLOSE_NOT_FOUND if user and user.is_authenticated else live.CLOSE_NOT_SIGNED_IN)
+            return
+        self.group = monitor_group(self.exercise_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_frame(await database_sync_to_async(live.monitor_snapshot)(self.exercise_id))
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            frame = json.loads(text_data or "") if len(text_data or "") < 1000 else None
+        except ValueError:
+            frame = None
+        if isinstance(frame, dict) and frame.get("type") == "resync":
+            await self.send_frame(await database_sync_to_async(live.monitor_snapshot)(self.exercise_id))
+            return
+        await self.send_error("bad_frame", 'the monitor takes only {"type": "resync"}; act with the page\'s buttons')
+
+    async def monitor_pair(self, message: dict[str, Any]) -> None:
+        await self.send_frame({"type": "pair", "pair": message["pair"], "events": message["events"]})
+
+    async def monitor_exercise(self, message: dict[str, Any]) -> None:
+        await self.send_frame({"type": "exercise", "exercise": message["exercise"]})

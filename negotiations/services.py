@@ -1,0 +1,325 @@
+"""Every write to a live negotiation: store the event under the negotiation's row lock, then, after
+the commit, ring the doorbell (the channel layer). The database is the source of truth; clients
+that miss a message catch up by sequence number.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from classrooms.models import Exercise
+from core.negotiation import AGREED, IMPASSE, OPEN, Action, Offer, Refused, State, after_offer, decide
+from negotiations.models import Event, Negotiation, Seat
+from scenarios.services import version_spec
+
+log = logging.getLogger(__name__)
+OPEN_STATUSES = (Negotiation.Status.WAITING, Negotiation.Status.NEGOTIATING)
+IDLE_AFTER = timedelta(minutes=3)
+
+
+def negotiation_group(negotiation_id: int) -> str:
+    return f"negotiation.{negotiation_id}"
+
+
+def monitor_group(exercise_id: int) -> str:
+    return f"monitor.{exercise_id}"
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "type": event.type,
+        "role": event.role or None,
+        "payload": event.payload,
+        "at": event.created_at.isoformat(),
+    }
+
+
+def state_of(negotiation: Negotiation, exercise: Exercise) -> State:
+    roles = version_spec(exercise.scenario_version).role_keys
+    standing = {
+        role: Offer(int(offer["seq"]), role, tuple(offer["packages"])) for role, offer in negotiation.standing.items()
+    }
+    return State(
+        status=negotiation.status,
+        roles=(roles[0], roles[1]),
+        standing=standing,
+        agreement=negotiation.agreement,
+        deadline=negotiation.deadline,
+        paused=exercise.paused_at is not None,
+    )
+
+
+def pair_summary(negotiation: Negotiation) -> dict[str, Any]:
+    return {
+        "id": negotiation.pk,
+        "number": negotiation.number,
+        "status": negotiation.status,
+        "deadline": negotiation.deadline.isoformat() if negotiation.deadline else None,
+        "last_seq": negotiation.last_seq,
+        "last_activity": negotiation.last_activity_at.isoformat() if negotiation.last_activity_at else None,
+    }
+
+
+# Publishing, after the commit
+
+
+def _publish(negotiation: Negotiation, events: list[dict[str, Any]]) -> None:
+    """Tell the pair's sockets and the monitor. Called after commit; a lost message is recovered by seq."""
+    layer = get_channel_layer()
+    summary = pair_summary(negotiation)
+    try:
+        send = async_to_sync(layer.group_send)
+        for event in events:
+            send(negotiation_group(negotiation.pk), {"type": "negotiation.event", "event": event})
+        send(
+            monitor_group(negotiation.exercise_id),
+            {"type": "monitor.pair", "pair": summary, "events": [e["type"] for e in events]},
+        )
+    except Exception:  # the layer may be down; the events are stored and clients resync
+        log.exception("could not publish events of negotiation %s", negotiation.pk)
+
+
+def _after_commit(negotiation: Negotiation, events: list[dict[str, Any]]) -> None:
+    transaction.on_commit(lambda: _publish(negotiation, events))
+
+
+# Storing
+
+
+def _append(
+    negotiation: Negotiation,
+    type_: str,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    role: str = "",
+    seat: Seat | None = None,
+    client_msg_id: str | None = None,
+) -> Event:
+    """Store the next event of a negotiation whose row this transaction holds locked."""
+    negotiation.last_seq += 1
+    negotiation.last_activity_at = now
+    return Event.objects.create(
+        negotiation=negotiation,
+        seq=negotiation.last_seq,
+        type=type_,
+        role=role,
+        seat=seat,
+        payload=payload,
+        client_msg_id=client_msg_id,
+    )
+
+
+def _save_state(negotiation: Negotiation, state: State, now: datetime, reason: str = "") -> None:
+    if state.status in (AGREED, IMPASSE) and negotiation.status in OPEN_STATUSES:
+        negotiation.ended_at = now
+        negotiation.end_reason = reason
+    negotiation.status = state.status
+    negotiation.standing = {
+        role: {"seq": offer.seq, "packages": [dict(p) for p in offer.packages]}
+        for role, offer in state.standing.items()
+    }
+    negotiation.agreement = state.agreement
+    negotiation.save()
+
+
+@dataclass(frozen=True)
+class Ack:
+    event: dict[str, Any]
+    duplicate: bool  # a retry: the first acknowledgement again, nothing new stored
+
+
+def negotiation_act(*, negotiation_id: int, seat: Seat, action: Action, now: datetime | None = None) -> Ack:
+    """Apply one student action; raises core.negotiation.Refused when the rules say no."""
+    now = now or timezone.now()
+    negotiation_close_expired(negotiation_ids=[negotiation_id], now=now)
+    with transaction.atomic():
+        negotiation = (
+            Negotiation.objects.select_for_update().select_related("exercise__scenario_version").get(pk=negotiation_id)
+        )
+        if action.client_msg_id:
+            first = Event.objects.filter(negotiation=negotiation, seat=seat, client_msg_id=action.client_msg_id).first()
+            if first is not None:
+                return Ack(event_json(first), duplicate=True)
+        state = state_of(negotiation, negotiation.exercise)
+        decision = decide(state, seat.role_key, action, now)
+        event = _append(
+            negotiation,
+            decision.type,
+            decision.payload,
+            now,
+            role=seat.role_key,
+            seat=seat,
+            client_msg_id=action.client_msg_id,
+        )
+        new_state = decision.state
+        if decision.type == "offer":
+            new_state = after_offer(new_state, seat.role_key, event.seq, decision.payload["packages"])
+        _save_state(negotiation, new_state, now, reason=decision.type)
+        payload = event_json(event)
+        _after_commit(negotiation, [payload])
+    return Ack(payload, duplicate=False)
+
+
+def _system_event(negotiation: Negotiation, type_: str, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return event_json(_append(negotiation, type_, payload, now))
+
+
+def negotiation_close_expired(
+    *, negotiation_ids: Iterable[int] | None = None, exercise_id: int | None = None, now: datetime | None = None
+) -> list[int]:
+    """End as impasse every open negotiation whose time is up. Running it twice changes nothing."""
+    now = now or timezone.now()
+    candidates = Negotiation.objects.filter(status__in=OPEN_STATUSES, deadline__lte=now, exercise__paused_at=None)
+    if negotiation_ids is not None:
+        candidates = candidates.filter(pk__in=list(negotiation_ids))
+    if exercise_id is not None:
+        candidates = candidates.filter(exercise_id=exercise_id)
+    closed = []
+    for pk in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            negotiation = Negotiation.objects.select_for_update().get(pk=pk)
+            if negotiation.status not in OPEN_STATUSES or negotiation.deadline is None or negotiation.deadline > now:
+                continue  # someone else closed it, or the time was extended meanwhile
+            event = _system_event(negotiation, "deadline", {"status": IMPASSE}, now)
+            negotiation.status, negotiation.standing = IMPASSE, {}
+            negotiation.ended_at, negotiation.end_reason = now, "deadline"
+            negotiation.save()
+            _after_commit(negotiation, [event])
+            closed.append(pk)
+    return closed
+
+
+# Round control: the instructor's actions on a whole exercise or one pair
+
+
+def round_start(*, exercise: Exercise, now: datetime) -> None:
+    """Open every waiting pair of an exercise that has just gone live."""
+    for pk in exercise.negotiations.filter(status=Negotiation.Status.WAITING).values_list("pk", flat=True):
+        with transaction.atomic():
+            negotiation = Negotiation.objects.select_for_update().get(pk=pk)
+            if negotiation.status != Negotiation.Status.WAITING:
+                continue
+            negotiation.status = OPEN
+            negotiation.deadline = exercise.deadline
+            event = _system_event(negotiation, "started", {"deadline": _iso(exercise.deadline)}, now)
+            negotiation.save()
+            _after_commit(negotiation, [event])
+    deadline_schedule(exercise_id=exercise.pk, at=exercise.deadline)
+
+
+def round_end(*, exercise: Exercise, now: datetime) -> None:
+    """Close every open pair as impasse: the instructor ended the round."""
+    for pk in exercise.negotiations.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True):
+        with transaction.atomic():
+            negotiation = Negotiation.objects.select_for_update().get(pk=pk)
+            if negotiation.status not in OPEN_STATUSES:
+                continue
+            event = _system_event(negotiation, "ended", {"status": IMPASSE}, now)
+            negotiation.status, negotiation.standing = IMPASSE, {}
+            negotiation.ended_at, negotiation.end_reason = now, "ended"
+            negotiation.save()
+            _after_commit(negotiation, [event])
+
+
+def time_extend(*, exercise: Exercise, minutes: int, negotiation_id: int | None = None, now: datetime) -> int:
+    """Give one pair, or every open pair, more time. Returns how many pairs were extended."""
+    pairs = exercise.negotiations.filter(status=OPEN)
+    if negotiation_id is not None:
+        pairs = pairs.filter(pk=negotiation_id)
+    count = 0
+    latest = None
+    for pk in pairs.values_list("pk", flat=True):
+        with transaction.atomic():
+            negotiation = Negotiation.objects.select_for_update().get(pk=pk)
+            if negotiation.status != OPEN or negotiation.deadline is None:
+                continue
+            negotiation.deadline = max(negotiation.deadline, now) + timedelta(minutes=minutes)
+            event = _system_event(
+                negotiation, "extended", {"deadline": _iso(negotiation.deadline), "minutes": minutes}, now
+            )
+            negotiation.save()
+            _after_commit(negotiation, [event])
+            latest = max(latest or negotiation.deadline, negotiation.deadline)
+            count += 1
+    if latest is not None:
+        deadline_schedule(exercise_id=exercise.pk, at=latest)
+        if negotiation_id is None:
+            Exercise.objects.filter(pk=exercise.pk).update(deadline=latest)
+    return count
+
+
+def round_pause(*, exercise: Exercise, paused: bool, now: datetime) -> None:
+    """Pause the clock and every action; on resuming, every open pair gets the paused time back."""
+    with transaction.atomic():
+        exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
+        if paused == (exercise.paused_at is not None):
+            return
+        gained = timedelta(0) if paused else now - exercise.paused_at  # type: ignore[operator]
+        exercise.paused_at = now if paused else None
+        if exercise.deadline and not paused:
+            exercise.deadline += gained
+        exercise.save(update_fields=["paused_at", "deadline"])
+        for negotiation in Negotiation.objects.select_for_update().filter(exercise=exercise, status=OPEN):
+            if negotiation.deadline and not paused:
+                negotiation.deadline += gained
+            event = _system_event(
+                negotiation,
+                "paused" if paused else "resumed",
+                {"deadline": _iso(negotiation.deadline)},
+                now,
+            )
+            negotiation.save()
+            _after_commit(negotiation, [event])
+    if not paused and exercise.deadline:
+        deadline_schedule(exercise_id=exercise.pk, at=exercise.deadline)
+
+
+def broadcast_send(*, exercise: Exercise, text: str) -> dict[str, Any]:
+    from negotiations.models import Broadcast
+
+    text = text.strip()
+    if not text:
+        raise Refused("empty", "write a message to broadcast")
+    message = Broadcast.objects.create(exercise=exercise, text=text[:500])
+    payload = {"text": message.text, "at": message.created_at.isoformat()}
+    groups = [negotiation_group(pk) for pk in exercise.negotiations.values_list("pk", flat=True)]
+
+    def publish() -> None:
+        layer = get_channel_layer()
+        for group in groups:
+            async_to_sync(layer.group_send)(group, {"type": "negotiation.broadcast", "broadcast": payload})
+
+    transaction.on_commit(publish)
+    return payload
+
+
+def deadline_schedule(*, exercise_id: int, at: datetime | None) -> None:
+    """Ask a Celery worker to close expired pairs at the deadline (the sockets' own timers do it too)."""
+    if at is None or settings.CELERY_TASK_ALWAYS_EAGER:
+        return  # embedded: no worker honours an ETA; the sockets' timers and every action's check do it
+    from negotiations.tasks import close_expired
+
+    transaction.on_commit(lambda: close_expired.apply_async(args=[exercise_id], eta=at + timedelta(seconds=1)))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def events_after(negotiation_id: int, last_seq: int) -> list[dict[str, Any]]:
+    return [event_json(e) for e in Event.objects.filter(negotiation_id=negotiation_id, seq__gt=last_seq)]
+
+
+__all__ = ["Refused", "negotiation_act"]
