@@ -21,7 +21,7 @@ install: $(VENV)/.installed
 # Install, prepare the embedded database and the demo, and serve on http://127.0.0.1:8000
 demo: install
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py demo_setup
+	DEMO_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py demo_setup
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: install

@@ -66,15 +66,23 @@ def current_student(request: HttpRequest) -> Student | None:
     return student
 
 
-def student_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        student = current_student(request)
-        if student is None:
-            return redirect(f"/join?{REDIRECT_FIELD_NAME}={request.path}")
-        return view(request, student, *args, **kwargs)
+def student_required(view: Callable[..., HttpResponse] | None = None, *, anonymous: str = "join"):  # type: ignore[no-untyped-def]
+    """Pass the signed-in student to the view. Without one: to /join, or (anonymous="404") not found,
+    so that a page about one exercise tells a stranger nothing about it."""
 
-    return wrapper
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            student = current_student(request)
+            if student is None:
+                if anonymous == "404":
+                    raise Http404("No such exercise")
+                return redirect(f"/join?{REDIRECT_FIELD_NAME}={request.path}")
+            return view(request, student, *args, **kwargs)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
 
 
 def seat_for(student: Student, exercise_pk: int) -> Seat:

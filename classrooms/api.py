@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Path, Schema, Status
 from ninja.security import HttpBearer
@@ -157,7 +158,7 @@ class StudentOut(Schema):
     @staticmethod
     def resolve_link(obj: Student, context: dict[str, Any]) -> str | None:
         token = services.student_link_token(obj)
-        return context["request"].build_absolute_uri(f"/s/{token}/") if token else None
+        return context["request"].build_absolute_uri(reverse("student_link", args=[token])) if token else None
 
 
 class RosterIn(Schema):
@@ -318,7 +319,11 @@ class SeatOut(Schema):
 class PairOut(Schema):
     number: int
     status: NegotiationStatus
-    seats: list[SeatOut]
+    seats: list[SeatOut] = Field(description="In the scenario's role order, observers last.")
+
+    @staticmethod
+    def resolve_seats(obj: Negotiation) -> list[Seat]:
+        return obj.seat_list  # type: ignore[attr-defined]
 
 
 class StatusCounts(Schema):
@@ -343,13 +348,8 @@ class PairIn(Schema):
     seed: int | None = Field(None, ge=0, le=MAX_ID, description="Seeds the random draw, to repeat a pairing.")
 
 
-def _pairs(exercise: Exercise) -> list[Negotiation]:
-    seats = Seat.objects.select_related("student")
-    return list(exercise.negotiations.prefetch_related(Prefetch("seats", queryset=seats)))
-
-
 def _status(exercise: Exercise) -> dict[str, Any]:
-    pairs = _pairs(exercise)
+    pairs = services.exercise_pairs(exercise)
     counts = Counter(pair.status for pair in pairs)
     return {
         "id": exercise.pk,
@@ -445,6 +445,6 @@ def exercise_results(request: HttpRequest, exercise_id: ExerciseId) -> dict[str,
             "title": version.title,
             "digest": version.digest,
         },
-        "pairs": _pairs(exercise),
+        "pairs": services.exercise_pairs(exercise),
         "planning_sheets": exercise.planning_sheets.select_related("student").order_by("student__display_name", "pk"),
     }

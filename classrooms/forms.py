@@ -53,6 +53,19 @@ class JoinForm(forms.Form):
     student_number = forms.CharField(label="Student id (optional)", required=False, max_length=40)
 
 
+def decode_upload(raw: bytes) -> str:
+    """Text of an uploaded CSV: UTF-8 or UTF-16 (by its byte-order mark), else Windows-1252, else refused."""
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+    for encoding in ["utf-16"] if utf16 else ["utf-8-sig", "cp1252"]:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise forms.ValidationError(
+        "The file is not readable text. Save the roster as 'CSV UTF-8' from your spreadsheet and upload it again."
+    )
+
+
 class RosterForm(forms.Form):
     file = forms.FileField(
         label="Roster CSV file", required=False, help_text="Columns: name, email, student id (a header row first)."
@@ -67,13 +80,7 @@ class RosterForm(forms.Form):
         if upload:
             if upload.size > ROSTER_MAX_BYTES:
                 raise forms.ValidationError("The file is larger than 1 MB; split the roster.")
-            raw = upload.read()
-            for encoding in ("utf-8-sig", "cp1252"):
-                try:
-                    data["csv"] = raw.decode(encoding)
-                    break
-                except UnicodeDecodeError:
-                    continue
+            data["csv"] = decode_upload(upload.read())
         elif data.get("text", "").strip():
             data["csv"] = data["text"]
         else:
@@ -121,8 +128,11 @@ class SwapForm(forms.Form):
     def __init__(self, *args, seats=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         choices = [
-            (s.pk, f"Pair {s.negotiation.number}: {s.student.display_name} ({s.role_key})") for s in seats if s.student
-        ]
+            (s.pk, f"Pair {s.negotiation.number}: {s.student.display_name} ({s.role_key}"
+                   f"{', observer' if s.kind == 'observer' else ''})")
+            for s in seats
+            if s.student
+        ]  # fmt: skip
         self.fields["seat_a"].choices = choices
         self.fields["seat_b"].choices = choices
 

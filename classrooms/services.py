@@ -20,6 +20,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from classrooms.models import (
@@ -202,12 +203,16 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
     """Create students from CSV with the columns name, email, student id (a header row is required).
 
     All or nothing: when any line has a problem, every problem is listed and no student is created.
-    A line whose email or student id is already in the class is skipped and said so, so uploading
-    the same roster twice is harmless.
+    A line whose email or student id is already in the class is skipped and said so, so uploading a
+    roster with emails or ids twice is harmless; a line with a name only is always a new student.
     """
     result = RosterResult()
     if text.startswith("\ufeff"):
         text = text[1:]
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        result.problems.append(f"line {line}: the file contains a NUL character; save it as CSV (UTF-8) and retry.")
+        return result
     if not text.strip():
         result.problems.append(
             "The file is empty: expected a header row (name, email, student id) and one line per student."
@@ -332,10 +337,17 @@ def _locked(exercise: Exercise) -> Exercise:
     return Exercise.objects.select_for_update().get(pk=exercise.pk)
 
 
+STATE_PHRASES = {
+    Exercise.State.DRAFT: "still a draft",
+    Exercise.State.RELEASED: "released but not started",
+    Exercise.State.LIVE: "live",
+    Exercise.State.ENDED: "over",
+}
+
+
 def _require_state(exercise: Exercise, *states: str, doing: str) -> None:
     if exercise.state not in states:
-        allowed = " or ".join(Exercise.State(s).label.lower() for s in states)
-        raise ServiceError(f"Cannot {doing}: the exercise is {exercise.get_state_display().lower()}, not {allowed}.")
+        raise ServiceError(f"Cannot {doing} now: the exercise is {STATE_PHRASES[Exercise.State(exercise.state)]}.")
 
 
 def _history(exercise: Exercise) -> tuple[dict[int, Counter[str]], set[frozenset[int]]]:
@@ -450,6 +462,16 @@ def exercise_end(*, exercise: Exercise) -> Exercise:
         return exercise
 
 
+def exercise_pairs(exercise: Exercise) -> list[Negotiation]:
+    """The exercise's pairs, each with `seat_list` in the scenario's role order, observers last (two queries)."""
+    roles = version_spec(exercise.scenario_version).role_keys
+    seats = Seat.objects.select_related("student")
+    pairs = list(exercise.negotiations.prefetch_related(Prefetch("seats", queryset=seats)))
+    for pair in pairs:
+        pair.seat_list = sorted(pair.seats.all(), key=lambda s: (s.kind == Seat.Kind.OBSERVER, roles.index(s.role_key)))
+    return pairs
+
+
 def unseated_students(exercise: Exercise) -> list[Student]:
     return list(exercise.classroom.students.exclude(seats__exercise=exercise))
 
@@ -512,6 +534,8 @@ def planning_sheet_save(
     seat = Seat.objects.select_related("negotiation").filter(exercise=exercise, student=student).first()
     if seat is None:
         raise ServiceError("You have no seat in this exercise.")
+    if seat.kind != Seat.Kind.STUDENT:
+        raise ServiceError("Observers watch and take notes; the planning sheet belongs to the negotiators.")
     if exercise.state == Exercise.State.ENDED or seat.negotiation.status in (
         Negotiation.Status.AGREED,
         Negotiation.Status.IMPASSE,
@@ -540,6 +564,7 @@ def planning_sheet_save(
 
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """A new token for the instructor API; the clear token is returned once and never stored."""
+    name = name.replace("\x00", "").strip()[:80]
     token = "prl_" + secrets.token_urlsafe(32)
     record = ApiToken.objects.create(
         user=user,
@@ -548,6 +573,10 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
         prefix=token[:12],
     )
     return record, token
+
+
+def api_token_delete(*, user: User, token_id: int) -> bool:
+    return ApiToken.objects.filter(user=user, pk=token_id).delete()[0] > 0
 
 
 def api_token_user(token: str) -> User | None:

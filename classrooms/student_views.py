@@ -17,7 +17,7 @@ from classrooms.access import current_student, seat_for, student_login, student_
 from classrooms.forms import JoinForm, PlanningForm
 from classrooms.models import Exercise, PlanningSheet, Student
 from negotiations.models import Seat
-from scenarios.services import version_spec
+from scenarios.services import scoring_rows, version_spec
 
 
 def join(request: HttpRequest) -> HttpResponse:
@@ -70,7 +70,7 @@ def home(request: HttpRequest, student: Student) -> HttpResponse:
     return render(request, "student/home.html", {"student": student, "items": items, "waiting": waiting})
 
 
-@student_required
+@student_required(anonymous="404")
 def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
     seat = seat_for(student, pk)
     services.student_seen(student=student)
@@ -105,16 +105,10 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Planning sheet saved.")
             return redirect(reverse("student_exercise", args=[pk]) + "#planning")
-    issues = []
-    for issue in spec.issues:
-        options = issue.choices()
-        shown = [options[0], options[-1]] if issue.kind == "numeric" else options
-        issues.append({"issue": issue, "rows": [(o.label, o.points[role.key]) for o in shown], "count": len(options)})
-    partner_names = [
-        s.student.display_name if s.student else s.get_kind_display()
-        for s in seat.negotiation.seats.select_related("student").exclude(pk=seat.pk)
-        if s.kind != Seat.Kind.OBSERVER and s.role_key != seat.role_key
-    ]
+    issues = scoring_rows(spec, (role.key,))
+    others = [s for s in seat.negotiation.seats.select_related("student").exclude(pk=seat.pk) if s.kind != "observer"]
+    counterparts = [s for s in others if s.role_key != seat.role_key]
+    observed = [s for s in others if s.role_key == seat.role_key]  # for an observer: whom they watch
     return render(
         request,
         "student/exercise.html",
@@ -126,7 +120,8 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             "role": role,
             "issues": issues,
             "form": form,
-            "partners": partner_names,
+            "counterparts": counterparts,
+            "observed": observed,
             "editable": ex.state != Exercise.State.ENDED
             and seat.negotiation.status not in ("agreed", "impasse")
             and seat.kind == Seat.Kind.STUDENT,

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -23,7 +23,7 @@ from classrooms.forms import (
     SignUpForm,
     SwapForm,
 )
-from classrooms.models import ApiToken, Exercise, Student
+from classrooms.models import Exercise, Student
 from negotiations.models import Negotiation, Seat
 from scenarios.services import version_spec
 
@@ -83,9 +83,7 @@ def _student_rows(request: HttpRequest, students) -> list[dict]:
     return rows
 
 
-@login_required
-def classroom_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    classroom = classroom_for(request.user, pk)
+def _classroom_page(request: HttpRequest, classroom, *, coinstructor_form=None, status: int = 200) -> HttpResponse:
     return render(
         request,
         "classrooms/classroom.html",
@@ -95,10 +93,16 @@ def classroom_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "instructors": classroom.instructors.order_by("email"),
             "exercises": classroom.exercises.select_related("scenario_version"),
             "roster_form": RosterForm(),
-            "coinstructor_form": CoInstructorForm(),
+            "coinstructor_form": coinstructor_form or CoInstructorForm(),
             "join_url": request.build_absolute_uri(reverse("join")),
         },
+        status=status,
     )
+
+
+@login_required
+def classroom_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _classroom_page(request, classroom_for(request.user, pk))
 
 
 @login_required
@@ -143,12 +147,11 @@ def classroom_coinstructor(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             user = services.coinstructor_add(classroom=classroom, email=form.cleaned_data["email"])
         except services.ServiceError as exc:
-            messages.error(request, exc.message)
+            form.add_error("email", exc.message)
         else:
             messages.success(request, f"{user.email} can now run this class.")
-    else:
-        messages.error(request, "Enter a valid email address for the co-instructor.")
-    return redirect("classroom", pk=pk)
+            return redirect("classroom", pk=pk)
+    return _classroom_page(request, classroom, coinstructor_form=form, status=400)
 
 
 @login_required
@@ -179,38 +182,37 @@ def exercise_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "classrooms/exercise_new.html", {"classroom": classroom, "form": form})
 
 
-def _pairs(exercise: Exercise) -> list[Negotiation]:
-    """The exercise's pairs, each with `seat_list` in the scenario's role order, observers last."""
-    roles = version_spec(exercise.scenario_version).role_keys
-    seats = Seat.objects.select_related("student")
-    pairs = list(exercise.negotiations.prefetch_related(Prefetch("seats", queryset=seats)))
-    for pair in pairs:
-        pair.seat_list = sorted(pair.seats.all(), key=lambda s: (s.kind == Seat.Kind.OBSERVER, roles.index(s.role_key)))
-    return pairs
-
-
-@login_required
-def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    exercise = exercise_for(request.user, pk)
+def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, status: int = 200) -> HttpResponse:
+    """The set-up and run page; a refused action comes back here with its error beside its form."""
+    errors = errors or {}
     spec = version_spec(exercise.scenario_version)
     students = list(exercise.classroom.students.all())
-    pairs = _pairs(exercise)
-    seated = {seat.student_id for pair in pairs for seat in pair.seats.all() if seat.student_id}
+    pairs = services.exercise_pairs(exercise)
+    seated = {seat.student_id for pair in pairs for seat in pair.seat_list if seat.student_id}
     unseated = [s for s in students if s.pk not in seated]
     connected = {s.pk for s in students if services.is_connected(s)}
-    all_seats = [seat for pair in pairs for seat in pair.seats.all()]
+    all_seats = [seat for pair in pairs for seat in pair.seat_list]
+    posted = request.POST if request.method == "POST" else None
+    ticked = {int(v) for v in posted.getlist("students") if v.isascii() and v.isdigit()} if posted else connected
     context = {
         "exercise": exercise,
         "spec": spec,
         "roles": {role.key: role.name for role in spec.roles},
-        "lobby": [(s, s.pk in connected) for s in students],
+        "lobby": [(s, s.pk in connected, s.pk in ticked) for s in students],
         "pairs": pairs,
-        "unseated": unseated,
-        "present_form": PresentForm(students=students, initial={"students": sorted(connected)}),
-        "swap_form": SwapForm(seats=all_seats),
-        "place_form": PlaceForm(students=unseated, negotiations=pairs, roles=spec.roles),
+        "late": [(s, s.pk in connected) for s in unseated],
+        "swap_form": SwapForm(posted if "swap" in errors else None, seats=all_seats),
+        "place_form": PlaceForm(
+            posted if "place" in errors else None, students=unseated, negotiations=pairs, roles=spec.roles
+        ),
+        "errors": errors,
     }
-    return render(request, "classrooms/exercise.html", context)
+    return render(request, "classrooms/exercise.html", context, status=status)
+
+
+@login_required
+def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _exercise_page(request, exercise_for(request.user, pk))
 
 
 @login_required
@@ -220,57 +222,67 @@ def exercise_presence(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse({"connected": [s.pk for s in students if services.is_connected(s)]})
 
 
+def _do(request: HttpRequest, exercise: Exercise, action: str) -> str:
+    """Parse the action's form, call its service; returns the success message."""
+    students = list(exercise.classroom.students.all())
+    if action == "pair":
+        form = PresentForm(request.POST, students=students)
+        if not form.is_valid():
+            raise services.ServiceError("Tick at least one student who is present.")
+        pairs = services.exercise_pair(exercise=exercise, student_ids=form.cleaned_data["students"])
+        return f"{len(pairs)} pairs previewed. Swap students if you like, then release the roles."
+    if action == "swap":
+        seats = Seat.objects.filter(exercise=exercise).select_related("student", "negotiation")
+        form = SwapForm(request.POST, seats=seats)
+        if not form.is_valid():
+            raise services.ServiceError("Choose two students to swap.")
+        services.exercise_swap(exercise=exercise, **form.cleaned_data)
+        return "Swapped."
+    if action == "release":
+        services.exercise_release(exercise=exercise)
+        return "Roles released: students can read their sheets and plan."
+    if action == "start":
+        services.exercise_start(exercise=exercise)
+        return "The negotiations have started."
+    if action == "end":
+        services.exercise_end(exercise=exercise)
+        return "The exercise has ended; open negotiations were closed as impasse."
+    if action == "pair-late":
+        form = PresentForm(request.POST, students=services.unseated_students(exercise))
+        if not form.is_valid():
+            raise services.ServiceError("Tick the late arrivals to pair.")
+        before = exercise.negotiations.count()
+        left = services.exercise_pair_late(exercise=exercise, student_ids=form.cleaned_data["students"])
+        made = exercise.negotiations.count() - before
+        message = f"{made} new pair{'s' if made != 1 else ''}."
+        if left:
+            message += f" {left[0].display_name} is left over: place them by hand."
+        return message
+    if action == "place":
+        spec = version_spec(exercise.scenario_version)
+        unseated = services.unseated_students(exercise)
+        form = PlaceForm(request.POST, students=unseated, negotiations=services.exercise_pairs(exercise),
+                         roles=spec.roles)  # fmt: skip
+        if not form.is_valid():
+            raise services.ServiceError("Choose a student, a pair and a role.")
+        seat = services.exercise_place(
+            exercise=exercise,
+            student=get_object_or_404(Student, pk=form.cleaned_data["student"]),
+            negotiation=get_object_or_404(Negotiation, pk=form.cleaned_data["negotiation"], exercise=exercise),
+            role=form.cleaned_data["role"],
+        )
+        return f"{seat.student.display_name} placed in pair {seat.negotiation.number}."
+    raise Http404("No such action")
+
+
 @login_required
 @require_POST
 def exercise_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     exercise = exercise_for(request.user, pk)
-    students = list(exercise.classroom.students.all())
     try:
-        if action == "pair":
-            form = PresentForm(request.POST, students=students)
-            if not form.is_valid():
-                raise services.ServiceError("Mark at least one student present before pairing.")
-            pairs = services.exercise_pair(exercise=exercise, student_ids=form.cleaned_data["students"])
-            messages.success(request, f"{len(pairs)} pairs previewed. Swap students if you like, then release.")
-        elif action == "swap":
-            seats = Seat.objects.filter(exercise=exercise).select_related("student", "negotiation")
-            form = SwapForm(request.POST, seats=seats)
-            if not form.is_valid():
-                raise services.ServiceError("Choose two students to swap.")
-            services.exercise_swap(exercise=exercise, **form.cleaned_data)
-            messages.success(request, "Swapped.")
-        elif action == "release":
-            services.exercise_release(exercise=exercise)
-            messages.success(request, "Roles released: students can read their sheets and plan.")
-        elif action == "start":
-            services.exercise_start(exercise=exercise)
-            messages.success(request, "The negotiations have started.")
-        elif action == "end":
-            services.exercise_end(exercise=exercise)
-            messages.success(request, "The exercise has ended; open negotiations were closed as impasse.")
-        elif action == "pair-late":
-            ids = [int(v) for v in request.POST.getlist("students") if v.isdigit()]
-            left = services.exercise_pair_late(exercise=exercise, student_ids=ids)
-            messages.success(request, "Late arrivals paired.")
-            for student in left:
-                messages.warning(request, f"{student.display_name} is left over: place them by hand below.")
-        elif action == "place":
-            spec = version_spec(exercise.scenario_version)
-            unseated = services.unseated_students(exercise)
-            form = PlaceForm(request.POST, students=unseated, negotiations=_pairs(exercise), roles=spec.roles)
-            if not form.is_valid():
-                raise services.ServiceError("Choose a student, a pair and a role.")
-            services.exercise_place(
-                exercise=exercise,
-                student=get_object_or_404(Student, pk=form.cleaned_data["student"]),
-                negotiation=get_object_or_404(Negotiation, pk=form.cleaned_data["negotiation"], exercise=exercise),
-                role=form.cleaned_data["role"],
-            )
-            messages.success(request, "Placed.")
-        else:
-            raise services.ServiceError(f"Unknown action '{action}'.")
+        messages.success(request, _do(request, exercise, action))
     except services.ServiceError as exc:
-        messages.error(request, exc.message)
+        return _exercise_page(request, exercise, errors={action.replace("-", "_"): exc.message}, status=400)
     return redirect("exercise", pk=pk)
 
 
@@ -278,12 +290,13 @@ def exercise_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def api_tokens(request: HttpRequest) -> HttpResponse:
     new_token = None
     if request.method == "POST":
-        if request.POST.get("delete"):
-            ApiToken.objects.filter(user=request.user, pk=request.POST["delete"]).delete()
+        delete = request.POST.get("delete", "")
+        if delete:
+            if delete.isascii() and delete.isdigit() and len(delete) < 19:
+                services.api_token_delete(user=request.user, token_id=int(delete))
             messages.success(request, "Token deleted.")
             return redirect("api_tokens")
-        name = request.POST.get("name", "").strip()[:80]
-        _, new_token = services.api_token_create(user=request.user, name=name)
+        _, new_token = services.api_token_create(user=request.user, name=request.POST.get("name", ""))
     return render(
         request,
         "classrooms/tokens.html",

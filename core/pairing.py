@@ -58,7 +58,7 @@ def plan_pairs(
     rng.shuffle(pool)
     history = role_history or {}
     if rule == "balanced":
-        pool = _fewest_repeats(pool, set(past_partners), rng)
+        pool = _balanced_order(pool, roles, history, set(past_partners), rng)
     leftover = pool.pop() if len(pool) % 2 else None
     pairs = [_seat_pair(pool[i], pool[i + 1], roles, rule, history, rng) for i in range(0, len(pool), 2)]
     if leftover is not None:
@@ -66,22 +66,49 @@ def plan_pairs(
     return pairs
 
 
-def _fewest_repeats(pool: list[int], past: set[frozenset[int]], rng: random.Random, tries: int = 200) -> list[int]:
-    """Reorder so that consecutive pairs have met before as rarely as we can find."""
+def _balanced_order(
+    pool: list[int],
+    roles: tuple[str, str],
+    history: Mapping[int, Counter[str]],
+    past: set[frozenset[int]],
+    rng: random.Random,
+    tries: int = 400,
+) -> list[int]:
+    """Order students so that consecutive pairs lean to opposite roles and have not met before.
 
-    def repeats(order: list[int]) -> int:
-        return sum(frozenset(order[i : i + 2]) in past for i in range(0, len(order) - 1, 2))
+    A pair costs one for each student who must take the role they have played more (both lean the
+    same way) and one if the two have negotiated together before. Start from leaners of one role
+    zipped with leaners of the other, then improve by swapping students while the cost falls.
+    """
+    lean = {s: _prefers(s, roles, history) for s in pool}
+    to_first = [s for s in pool if lean[s] > 0]
+    to_second = [s for s in pool if lean[s] < 0]
+    neutral = [s for s in pool if lean[s] == 0]
+    order: list[int] = []
+    while to_first and to_second:
+        order += [to_first.pop(), to_second.pop()]
+    order += to_first + neutral + to_second
 
-    best, best_score = pool, repeats(pool)
-    order = list(pool)
+    def cost(order: list[int]) -> int:
+        total = 0
+        for i in range(0, len(order) - 1, 2):
+            a, b = order[i], order[i + 1]
+            total += lean[a] * lean[b] > 0
+            total += frozenset((a, b)) in past
+        return total
+
+    best = cost(order)
     for _ in range(tries):
-        if best_score == 0:
+        if best == 0 or len(order) < 3:
             break
-        rng.shuffle(order)
-        score = repeats(order)
-        if score < best_score:
-            best, best_score = list(order), score
-    return best
+        i, j = rng.randrange(len(order)), rng.randrange(len(order))
+        order[i], order[j] = order[j], order[i]
+        new = cost(order)
+        if new <= best:
+            best = new
+        else:
+            order[i], order[j] = order[j], order[i]
+    return order
 
 
 def _prefers(student: int, roles: tuple[str, str], history: Mapping[int, Counter[str]]) -> int:

@@ -106,3 +106,14 @@ def version_table(version: ScenarioVersion) -> ScoringTable:
 
 def version_figures(version: ScenarioVersion) -> Figures:
     return _figures(version.digest, version.document)[1]
+
+
+def scoring_rows(spec: ScenarioSpec, roles: tuple[str, ...]) -> list[dict]:
+    """Each issue with rows of (label, [points of each given role]); a numeric issue shows its two ends."""
+    issues = []
+    for issue in spec.issues:
+        options = issue.choices()
+        shown = [options[0], options[-1]] if issue.kind == "numeric" else options
+        rows = [(o.label, [o.points[key] for key in roles]) for o in shown]
+        issues.append({"issue": issue, "rows": rows, "count": len(options)})
+    return issues

@@ -6,7 +6,14 @@ from django.shortcuts import render
 
 from core.spec import plain
 from scenarios.models import ScenarioVersion
-from scenarios.services import latest_versions, scenario_version_get, version_figures, version_spec, version_table
+from scenarios.services import (
+    latest_versions,
+    scenario_version_get,
+    scoring_rows,
+    version_figures,
+    version_spec,
+    version_table,
+)
 
 
 @login_required
@@ -17,9 +24,12 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    number = request.GET.get("version")
+    number = request.GET.get("version", "")
+    wanted = int(number) if number.isascii() and number.isdigit() and len(number) < 10 else None
+    if number and wanted is None:
+        raise Http404("No such version")
     try:
-        version = scenario_version_get(slug, int(number) if number and number.isdigit() else None)
+        version = scenario_version_get(slug, wanted)
     except ScenarioVersion.DoesNotExist:
         raise Http404("No such scenario") from None
     spec = version_spec(version)
@@ -29,12 +39,7 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
     def pair(point: tuple[int, int] | None):
         return None if point is None else tuple(plain(table.real(x)) for x in point)
 
-    issues = []
-    for issue in spec.issues:
-        options = issue.choices()
-        shown = [options[0], options[-1]] if issue.kind == "numeric" else options
-        rows = [(o.label, [o.points[key] for key in spec.role_keys]) for o in shown]
-        issues.append({"issue": issue, "rows": rows, "count": len(options)})
+    issues = scoring_rows(spec, spec.role_keys)
     return render(
         request,
         "scenarios/detail.html",

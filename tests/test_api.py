@@ -391,7 +391,7 @@ def test_pairing_after_the_release_is_a_conflict(api, paired, students):
     services.exercise_release(exercise=paired)
     response = post(api, f"/api/exercises/{paired.pk}/pair", {"student_ids": [s.pk for s in students]})
     assert response.status_code == 409
-    assert response.json()["detail"] == "Cannot pair the class: the exercise is roles released, not draft."
+    assert response.json()["detail"] == "Cannot pair the class now: the exercise is released but not started."
 
 
 def test_starting_sets_the_deadline_and_sets_the_pairs_negotiating(api, paired):
@@ -407,7 +407,7 @@ def test_starting_sets_the_deadline_and_sets_the_pairs_negotiating(api, paired):
 def test_starting_a_draft_exercise_is_a_conflict(api, paired):
     response = post(api, f"/api/exercises/{paired.pk}/start")
     assert response.status_code == 409
-    assert response.json()["detail"] == "Cannot start the negotiations: the exercise is draft, not roles released."
+    assert response.json()["detail"] == "Cannot start the negotiations now: the exercise is still a draft."
 
 
 def test_ending_marks_the_unfinished_pairs_as_impasse(api, paired):
@@ -425,7 +425,7 @@ def test_ending_an_ended_exercise_is_a_conflict(api, paired):
     services.exercise_end(exercise=paired)
     response = post(api, f"/api/exercises/{paired.pk}/end")
     assert response.status_code == 409
-    assert response.json()["detail"].startswith("Cannot end the exercise: the exercise is ended")
+    assert response.json()["detail"].startswith("Cannot end the exercise now: the exercise is over")
 
 
 def test_the_status_lists_each_pair_with_its_seats(api, paired):

@@ -70,24 +70,69 @@ def test_the_lifecycle_runs_in_order_and_refuses_steps_out_of_order(exercise, cl
     ids = [s.pk for s in add_students(classroom, "Ada", "Ben")]
     with pytest.raises(services.ServiceError, match="Pair the class before releasing"):
         services.exercise_release(exercise=exercise)
-    with pytest.raises(services.ServiceError, match="Cannot start the negotiations: the exercise is draft"):
+    with pytest.raises(
+        services.ServiceError, match=r"Cannot start the negotiations now: the exercise is still a draft\."
+    ):
         services.exercise_start(exercise=exercise)
     services.exercise_pair(exercise=exercise, student_ids=ids)
     services.exercise_release(exercise=exercise)
-    with pytest.raises(services.ServiceError, match="Cannot pair the class"):
+    with pytest.raises(
+        services.ServiceError, match=r"Cannot pair the class now: the exercise is released but not started\."
+    ):
         services.exercise_pair(exercise=exercise, student_ids=ids)
     live = services.exercise_start(exercise=exercise)
     assert live.deadline is not None and (live.deadline - live.started_at).total_seconds() == 20 * 60
     assert set(exercise.negotiations.values_list("status", flat=True)) == {"negotiating"}
     services.exercise_end(exercise=exercise)
     assert set(exercise.negotiations.values_list("status", flat=True)) == {"impasse"}
-    with pytest.raises(services.ServiceError, match="Cannot end the exercise: the exercise is ended"):
+    with pytest.raises(services.ServiceError, match=r"Cannot end the exercise now: the exercise is over\."):
         services.exercise_end(exercise=exercise)
 
 
-def test_a_refused_step_on_the_page_says_why(instructor_client, exercise):
-    response = instructor_client.post(f"/exercises/{exercise.pk}/release/", follow=True)
+def test_a_refused_step_on_the_page_says_why_beside_its_button(instructor_client, exercise):
+    response = instructor_client.post(f"/exercises/{exercise.pk}/release/")
+    assert response.status_code == 400
     assert "Pair the class before releasing the roles." in response.content.decode()
+
+
+def test_a_failed_pairing_keeps_the_ticks_and_says_why(instructor_client, exercise, classroom):
+    students = add_students(classroom, "Ada", "Ben")
+    response = instructor_client.post(f"/exercises/{exercise.pk}/pair/", {"students": ["99999"]})
+    page = response.content.decode()
+    assert response.status_code == 400 and 'id="pair-error"' in page and "Tick at least one student" in page
+    assert page.count("checked") == 0 and all(s.display_name in page for s in students)
+
+
+def test_pairing_late_arrivals_needs_a_tick_and_reports_what_it_made(instructor_client, exercise, classroom):
+    ids = [s.pk for s in add_students(classroom, "Ada", "Ben")]
+    services.exercise_pair(exercise=exercise, student_ids=ids)
+    services.exercise_release(exercise=exercise)
+    late = add_students(classroom, "Cy", "Dee", "Eve")
+    response = instructor_client.post(f"/exercises/{exercise.pk}/pair-late/", {"students": ["²"]})
+    assert response.status_code == 400 and "Tick the late arrivals to pair." in response.content.decode()
+    response = instructor_client.post(
+        f"/exercises/{exercise.pk}/pair-late/", {"students": [s.pk for s in late]}, follow=True
+    )
+    assert (
+        "1 new pair." in response.content.decode() and "is left over: place them by hand" in response.content.decode()
+    )
+
+
+def test_placing_by_hand_from_the_page(instructor_client, exercise, classroom):
+    ids = [s.pk for s in add_students(classroom, "Ada", "Ben")]
+    services.exercise_pair(exercise=exercise, student_ids=ids)
+    services.exercise_release(exercise=exercise)
+    (late,) = add_students(classroom, "Cy")
+    pair = exercise.negotiations.get()
+    response = instructor_client.post(
+        f"/exercises/{exercise.pk}/place/", {"student": late.pk, "negotiation": pair.pk, "role": "buyer"}, follow=True
+    )
+    assert "Cy placed in pair 1." in response.content.decode()
+    assert Seat.objects.get(student=late).kind == "observer"
+
+
+def test_an_unknown_action_is_404(instructor_client, exercise):
+    assert instructor_client.post(f"/exercises/{exercise.pk}/explode/").status_code == 404
 
 
 def test_late_arrivals_are_paired_with_each_other_and_one_left_over_is_placed_by_hand(exercise, classroom):

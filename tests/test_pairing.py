@@ -77,3 +77,12 @@ def test_bad_rules_and_duplicates_are_refused():
         plan_pairs([1, 2], ROLES, rule="random", odd="skip", rng=random.Random())
     with pytest.raises(ValueError, match="twice"):
         plan_pairs([1, 1], ROLES, rule="random", odd="bot", rng=random.Random())
+
+
+def test_balanced_pairs_students_who_lean_to_opposite_roles():
+    history = {1: Counter(seller=2), 2: Counter(seller=2), 3: Counter(buyer=2), 4: Counter(buyer=2)}
+    for seed in range(200):
+        plans = plan_pairs([1, 2, 3, 4], ROLES, rule="balanced", odd="triad", rng=random.Random(seed),
+                           role_history=history)  # fmt: skip
+        roles = {s.student: s.role for s in seats(plans)}
+        assert roles == {1: "buyer", 2: "buyer", 3: "seller", 4: "seller"}, seed

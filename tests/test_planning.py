@@ -51,3 +51,15 @@ def test_the_sheet_is_locked_when_the_exercise_ends(seller, exercise):
     response = seller.post(f"/s/exercises/{exercise.pk}/", plan())
     assert "The negotiation has ended" in response.content.decode()
     assert not PlanningSheet.objects.exists()
+
+
+def test_an_observer_cannot_save_a_planning_sheet(exercise, classroom):
+    ids = [s.pk for s in add_students(classroom, "Ada", "Ben", "Cy")]
+    services.exercise_pair(exercise=exercise, student_ids=ids, seed=3)
+    services.exercise_release(exercise=exercise)
+    from negotiations.models import Seat
+
+    observer = Seat.objects.get(exercise=exercise, kind="observer").student
+    response = student_client(observer).post(f"/s/exercises/{exercise.pk}/", plan())
+    assert "the planning sheet belongs to the negotiators" in response.content.decode()
+    assert not PlanningSheet.objects.exists()

@@ -77,3 +77,23 @@ def test_a_class_needs_a_name(instructor):
 
     with pytest.raises(ServiceError, match="Give the class a name"):
         classroom_create(owner=instructor, name="   ")
+
+
+def test_a_utf16_file_from_a_spreadsheet_is_read(classroom, instructor_client):
+    upload = SimpleUploadedFile("roster.csv", "name,email\nZoë,zoe@x.example\n".encode("utf-16"))
+    response = instructor_client.post(f"/classes/{classroom.pk}/roster/", {"file": upload})
+    assert response.status_code == 302
+    assert Student.objects.get().display_name == "Zoë"
+
+
+def test_a_file_that_is_not_text_is_refused_with_advice(classroom, instructor_client):
+    upload = SimpleUploadedFile("roster.csv", b"name,email\nA\x81b\x8d\x90,a@x.org\n")
+    response = instructor_client.post(f"/classes/{classroom.pk}/roster/", {"file": upload})
+    assert response.status_code == 400
+    assert "Save the roster as &#x27;CSV UTF-8&#x27;" in response.content.decode()
+
+
+def test_a_nul_character_is_reported_with_its_line(classroom):
+    result = roster_import(classroom=classroom, text="name\nAda\nB\x00en\n")
+    assert result.problems == ["line 3: the file contains a NUL character; save it as CSV (UTF-8) and retry."]
+    assert not Student.objects.exists()
