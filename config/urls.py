@@ -20,6 +20,7 @@ urlpatterns = [
     path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("scenarios/", include("scenarios.urls")),
     path("api/", api.urls),
+    path("", include("negotiations.urls")),
     path("", include("classrooms.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -90,6 +90,30 @@ def _publish(negotiation: Negotiation, events: list[dict[str, Any]]) -> None:
         log.exception("could not publish events of negotiation %s", negotiation.pk)
 
 
+def exercise_summary(exercise: Exercise) -> dict[str, Any]:
+    return {
+        "id": exercise.pk,
+        "state": exercise.state,
+        "deadline": _iso(exercise.deadline),
+        "paused": exercise.paused_at is not None,
+    }
+
+
+def _announce_exercise(exercise_id: int) -> None:
+    """After commit: tell the monitor that the round itself changed (started, paused, extended, ended)."""
+
+    def publish() -> None:
+        exercise = Exercise.objects.get(pk=exercise_id)
+        try:
+            async_to_sync(get_channel_layer().group_send)(
+                monitor_group(exercise_id), {"type": "monitor.exercise", "exercise": exercise_summary(exercise)}
+            )
+        except Exception:
+            log.exception("could not announce exercise %s", exercise_id)
+
+    transaction.on_commit(publish)
+
+
 def _after_commit(negotiation: Negotiation, events: list[dict[str, Any]]) -> None:
     transaction.on_commit(lambda: _publish(negotiation, events))
 
@@ -217,6 +241,7 @@ def round_start(*, exercise: Exercise, now: datetime) -> None:
             negotiation.save()
             _after_commit(negotiation, [event])
     deadline_schedule(exercise_id=exercise.pk, at=exercise.deadline)
+    _announce_exercise(exercise.pk)
 
 
 def round_end(*, exercise: Exercise, now: datetime) -> None:
@@ -231,6 +256,7 @@ def round_end(*, exercise: Exercise, now: datetime) -> None:
             negotiation.ended_at, negotiation.end_reason = now, "ended"
             negotiation.save()
             _after_commit(negotiation, [event])
+    _announce_exercise(exercise.pk)
 
 
 def time_extend(*, exercise: Exercise, minutes: int, negotiation_id: int | None = None, now: datetime) -> int:
@@ -257,6 +283,7 @@ def time_extend(*, exercise: Exercise, minutes: int, negotiation_id: int | None 
         deadline_schedule(exercise_id=exercise.pk, at=latest)
         if negotiation_id is None:
             Exercise.objects.filter(pk=exercise.pk).update(deadline=latest)
+            _announce_exercise(exercise.pk)
     return count
 
 
@@ -284,6 +311,7 @@ def round_pause(*, exercise: Exercise, paused: bool, now: datetime) -> None:
             _after_commit(negotiation, [event])
     if not paused and exercise.deadline:
         deadline_schedule(exercise_id=exercise.pk, at=exercise.deadline)
+    _announce_exercise(exercise.pk)
 
 
 def broadcast_send(*, exercise: Exercise, text: str) -> dict[str, Any]:

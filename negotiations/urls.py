@@ -1,0 +1,9 @@
+from django.urls import path
+
+from negotiations import views
+
+urlpatterns = [
+    path("exercises/<int:pk>/monitor/", views.monitor, name="monitor"),
+    path("exercises/<int:pk>/monitor/<slug:action>/", views.monitor_action, name="monitor_action"),
+    path("exercises/<int:pk>/pairs/<int:number>/", views.transcript, name="transcript"),
+]

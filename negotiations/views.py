@@ -1,0 +1,87 @@
+"""The instructor's live monitor, its actions, and a pair's transcript."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from classrooms import services as classroom_services
+from classrooms.access import exercise_for
+from core.negotiation import Refused, package_points
+from core.spec import plain
+from negotiations import services
+from negotiations.models import Event, Negotiation
+from scenarios.services import version_spec
+
+
+@login_required
+def monitor(request: HttpRequest, pk: int) -> HttpResponse:
+    exercise = exercise_for(request.user, pk)
+    return render(request, "negotiations/monitor.html", {"exercise": exercise})
+
+
+@login_required
+@require_POST
+def monitor_action(request: HttpRequest, pk: int, action: str) -> JsonResponse:
+    """broadcast, extend, pause, resume or end; answers JSON {message} or {error} (status 400)."""
+    exercise = exercise_for(request.user, pk)
+    now = timezone.now()
+    try:
+        if action == "broadcast":
+            services.broadcast_send(exercise=exercise, text=request.POST.get("text", "").replace("\x00", ""))
+            message = "Sent to every pair."
+        elif action == "extend":
+            minutes = request.POST.get("minutes", "")
+            if not (minutes.isascii() and minutes.isdigit() and 1 <= int(minutes) <= 120):
+                return JsonResponse(
+                    {"error": "Give a number of minutes from 1 to 120.", "field": "minutes"}, status=400
+                )
+            pair = request.POST.get("negotiation", "")
+            pair_id = None
+            if pair:
+                if not (pair.isascii() and pair.isdigit()) or not exercise.negotiations.filter(pk=int(pair)).exists():
+                    return JsonResponse({"error": "No such pair in this exercise.", "field": "negotiation"}, status=400)
+                pair_id = int(pair)
+            count = services.time_extend(exercise=exercise, minutes=int(minutes), negotiation_id=pair_id, now=now)
+            message = f"{count} pair{'s' if count != 1 else ''} got {minutes} more minutes."
+        elif action in ("pause", "resume"):
+            if exercise.state != exercise.State.LIVE:
+                return JsonResponse({"error": "Only a live round can be paused or resumed."}, status=400)
+            services.round_pause(exercise=exercise, paused=action == "pause", now=now)
+            message = "Paused: no one can act until you resume." if action == "pause" else "Resumed."
+        elif action == "end":
+            classroom_services.exercise_end(exercise=exercise)
+            message = "The round has ended."
+        else:
+            raise Http404("No such action")
+    except (Refused, classroom_services.ServiceError) as exc:
+        return JsonResponse({"error": exc.message}, status=400)
+    return JsonResponse({"message": message})
+
+
+@login_required
+def transcript(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    exercise = exercise_for(request.user, pk)
+    negotiation = Negotiation.objects.filter(exercise=exercise, number=number).first()
+    if negotiation is None:
+        raise Http404("No such pair")
+    spec = version_spec(exercise.scenario_version)
+    agreement_points = None
+    if negotiation.agreement:
+        agreement_points = {r.name: plain(package_points(spec, negotiation.agreement, r.key)) for r in spec.roles}
+    return render(
+        request,
+        "negotiations/transcript.html",
+        {
+            "exercise": exercise,
+            "negotiation": negotiation,
+            "spec": spec,
+            "roles": {r.key: r.name for r in spec.roles},
+            "seats": negotiation.seats.select_related("student"),
+            "events": Event.objects.filter(negotiation=negotiation),
+            "agreement_points": agreement_points,
+        },
+    )
