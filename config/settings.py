@@ -127,7 +127,15 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # channels_redis blocks 5 s in each read; a socket timeout of 5 s (redis-py 8's default)
             # would cut idle consumers off. Keep it well above the blocking read.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_keepalive": True}]},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": envint("REDIS_SOCKET_TIMEOUT", 30),
+                        "socket_keepalive": True,
+                    }
+                ]
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL

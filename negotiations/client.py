@@ -1,0 +1,181 @@
+"""A Python client of the live protocol (docs/protocol.md), for bots, load tests and fault tests.
+
+It signs a student in through their personal link like a browser would, opens the negotiation socket
+with the session cookie and an Origin header, applies events in sequence order (resuming on a gap),
+and resends unacknowledged actions with the same client_msg_id after a reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.cookiejar
+import json
+import re
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+
+
+def sign_in(base_url: str, link_path: str) -> str:
+    """POST a personal link as the student's browser would; returns the Cookie header to send."""
+    if not base_url.startswith(("http://", "https://")):
+        raise ValueError(f"base_url must be http(s), got {base_url!r}")
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    url = urllib.parse.urljoin(base_url, link_path)
+    page = opener.open(url, timeout=10).read().decode()
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    if match is None:
+        raise RuntimeError(f"no sign-in form at {url}")
+    data = urllib.parse.urlencode({"csrfmiddlewaretoken": match.group(1)}).encode()
+    request = urllib.request.Request(url, data=data, headers={"Referer": url})  # noqa: S310  (http or https, checked above)
+    opener.open(request, timeout=10).read()
+    cookies = {c.name: c.value for c in jar}
+    if "sessionid" not in cookies:
+        raise RuntimeError("the personal link did not sign in")
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+class Refused(Exception):
+    def __init__(self, frame: dict[str, Any]) -> None:
+        super().__init__(frame.get("message", "refused"))
+        self.code = frame.get("code")
+        self.frame = frame
+
+
+@dataclass
+class LiveClient:
+    """One participant's socket. `events` holds every event applied, in order, without gaps."""
+
+    ws_url: str
+    cookie: str
+    origin: str
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    last_seq: int = 0
+    connection: ClientConnection | None = None
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _acks: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    _reader: asyncio.Task[None] | None = None
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    other: list[dict[str, Any]] = field(default_factory=list)  # presence, typing, broadcast frames
+    _resume: asyncio.Future[None] | None = None
+
+    async def connect(self) -> dict[str, Any]:
+        self.connection = await ws_connect(
+            self.ws_url,
+            origin=self.origin,
+            additional_headers={"Cookie": self.cookie},
+            open_timeout=10,  # type: ignore[arg-type]
+        )
+        first = json.loads(await asyncio.wait_for(self.connection.recv(), 10))
+        if first.get("type") != "snapshot":
+            raise RuntimeError(f"expected a snapshot, got {first}")
+        self.snapshot = first
+        if not self.events:
+            self.events = list(first["events"])
+            self.last_seq = first["last_seq"]
+        else:  # a reconnect: take only what we missed
+            self._apply_all(e for e in first["events"] if e["seq"] > self.last_seq)
+        self._reader = asyncio.ensure_future(self._read())
+        for frame in list(self.pending.values()):  # resend what was never acknowledged: one effect each
+            await self.connection.send(json.dumps(frame))
+        return first
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+    async def drop(self) -> None:
+        """Lose the connection abruptly (tests of the resume rule)."""
+        if self.connection is not None:
+            self.connection.transport.abort()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+    async def act(self, frame: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
+        """Send an action and wait for its acknowledgement; returns the stored event or raises Refused."""
+        frame = {**frame, "client_msg_id": frame.get("client_msg_id") or uuid.uuid4().hex}
+        key = frame["client_msg_id"]
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._acks[key] = future
+        self.pending[key] = frame
+        assert self.connection is not None
+        await self.connection.send(json.dumps(frame))
+        return await asyncio.wait_for(future, timeout)
+
+    async def send_raw(self, text: str) -> None:
+        assert self.connection is not None
+        await self.connection.send(text)
+
+    async def wait_for(self, predicate, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
+        """Wait until predicate(self) holds, woken by each frame."""
+
+        async def until() -> None:
+            while not predicate(self):
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(until(), timeout)
+
+    def has_seq(self, seq: int) -> bool:
+        return self.last_seq >= seq
+
+    async def _read(self) -> None:
+        assert self.connection is not None
+        try:
+            async for text in self.connection:
+                self._handle(json.loads(text))
+                self._changed.set()
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            self._changed.set()
+
+    def _handle(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "ack":
+            self._apply(frame["event"])
+            self.pending.pop(frame["client_msg_id"], None)
+            future = self._acks.pop(frame["client_msg_id"], None)
+            if future and not future.done():
+                future.set_result(frame["event"])
+        elif kind == "event":
+            self._apply(frame["event"])
+        elif kind == "events":
+            self._apply_all(frame["events"])
+        elif kind == "error":
+            key = frame.get("client_msg_id")
+            self.pending.pop(key, None)
+            future = self._acks.pop(key, None) if key else None
+            if future and not future.done():
+                future.set_exception(Refused(frame))
+            else:
+                self.other.append(frame)
+        else:
+            self.other.append(frame)
+
+    def _apply_all(self, events) -> None:  # type: ignore[no-untyped-def]
+        for event in sorted(events, key=lambda e: e["seq"]):
+            self._apply(event)
+
+    def _apply(self, event: dict[str, Any]) -> None:
+        if event["seq"] <= self.last_seq:
+            return  # seen already (our own ack and its echo, or a resume overlap)
+        if event["seq"] > self.last_seq + 1:
+            # A gap: something was lost on the way. Ask for everything after what we have.
+            assert self.connection is not None
+            self._resume = asyncio.ensure_future(
+                self.connection.send(json.dumps({"type": "resume", "last_seq": self.last_seq}))
+            )
+            return
+        self.events.append(event)
+        self.last_seq = event["seq"]

@@ -1,0 +1,106 @@
+"""What only a real PostgreSQL shows: actions of one pair racing each other."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from classrooms import services
+from core.negotiation import Action, Refused
+from negotiations.models import Event, Seat
+from negotiations.services import negotiation_act
+from tests.base import add_students
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+PACKAGE = {"price": "9500", "handover": "three-weeks", "warranty": "none", "tyres": "included"}
+ROUNDS = 15
+
+
+@pytest.fixture
+def pairs(exercise, classroom):
+    students = add_students(classroom, *[f"Student {i}" for i in range(2 * ROUNDS)])
+    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    services.exercise_release(exercise=exercise)
+    services.exercise_start(exercise=exercise)
+    return list(exercise.negotiations.order_by("number"))
+
+
+def seats_of(negotiation):
+    return {s.role_key: s for s in Seat.objects.filter(negotiation=negotiation)}
+
+
+def race(*calls):
+    """Run the calls at the same instant on separate connections; results or the Refused raised."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        try:
+            barrier.wait()
+            return call()
+        except Refused as refused:
+            return refused
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_when_both_sides_accept_at_once_there_is_one_agreement(pairs):
+    for negotiation in pairs:
+        seats = seats_of(negotiation)
+        offers = {}
+        for role, price in (("seller", "10000"), ("buyer", "9000")):
+            ack = negotiation_act(
+                negotiation_id=negotiation.pk,
+                seat=seats[role],
+                action=Action("offer", f"o-{role}", packages=({**PACKAGE, "price": price},)),
+            )
+            offers[role] = ack.event["seq"]
+
+        def accept(role, partner, negotiation=negotiation, seats=seats, offers=offers):
+            return lambda: negotiation_act(
+                negotiation_id=negotiation.pk,
+                seat=seats[role],
+                action=Action("accept", f"x-{role}", offer_seq=offers[partner], package=0),
+            )
+
+        results = race(accept("seller", "buyer"), accept("buyer", "seller"))
+        accepted = [r for r in results if not isinstance(r, Refused)]
+        refused = [r for r in results if isinstance(r, Refused)]
+        assert len(accepted) == 1 and len(refused) == 1 and refused[0].code == "ended"
+        assert Event.objects.filter(negotiation=negotiation, type="accept").count() == 1
+        negotiation.refresh_from_db()
+        assert negotiation.status == "agreed"
+
+
+def test_the_same_action_sent_twice_at_once_takes_effect_once(pairs):
+    negotiation = pairs[0]
+    seat = seats_of(negotiation)["seller"]
+
+    def offer():
+        return negotiation_act(
+            negotiation_id=negotiation.pk, seat=seat, action=Action("offer", "same", packages=(PACKAGE,))
+        )
+
+    first, second = race(offer, offer)
+    assert first.event == second.event and {first.duplicate, second.duplicate} == {False, True}
+    assert Event.objects.filter(negotiation=negotiation, type="offer").count() == 1
+
+
+def test_many_chats_at_once_get_distinct_gapless_numbers(pairs):
+    negotiation = pairs[0]
+    seats = seats_of(negotiation)
+
+    def chat(i):
+        role = "seller" if i % 2 else "buyer"
+        return lambda: negotiation_act(
+            negotiation_id=negotiation.pk, seat=seats[role], action=Action("chat", f"c{i}", text=f"message {i}")
+        )
+
+    race(*(chat(i) for i in range(12)))
+    seqs = list(Event.objects.filter(negotiation=negotiation).values_list("seq", flat=True))
+    assert seqs == list(range(1, 14))  # "started", then twelve chats
