@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from datetime import timedelta
@@ -90,3 +91,34 @@ def test_a_silent_class_keeps_its_sockets_on_redis(exercise, classroom):
         assert process.poll() is None
     log = (LOGS / f"daphne-{port}.log").read_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_a_socket_dropped_after_an_offer_before_its_ack_loses_nothing_and_repeats_nothing(pair):
+    negotiation, seats = pair
+    package = {"price": 9900, "handover": "five-weeks", "warranty": "none", "tyres": "included"}
+    with daphne() as (port, _):
+        base = f"http://127.0.0.1:{port}"
+        url = f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/"
+        seller = LiveClient(url, sign_in(base, f"/s/{student_link_token(seats['seller'])}/"), base)
+        buyer = LiveClient(url, sign_in(base, f"/s/{student_link_token(seats['buyer'])}/"), base)
+
+        async def play() -> None:
+            await seller.connect()
+            await buyer.connect()
+            frame = {"type": "offer", "client_msg_id": "offer-1", "packages": [package]}
+            seller.pending["offer-1"] = frame
+            await seller.send_raw(json.dumps(frame))
+            await seller.drop()  # gone before the acknowledgement could arrive
+            for i in range(3):  # the partner talks meanwhile
+                await buyer.act({"type": "chat", "text": f"hello? {i}"})
+            await seller.connect()  # reconnects, takes what it missed, resends the offer with the same id
+            await seller.wait_for(lambda c: not c.pending and any(e["type"] == "offer" for e in c.events))
+            await buyer.wait_for(lambda c: c.last_seq == seller.last_seq)
+            await seller.close()
+            await buyer.close()
+
+        asyncio.run(play())
+    stored = [(e.seq, e.type) for e in Event.objects.filter(negotiation=negotiation)]
+    assert [t for _, t in stored].count("offer") == 1
+    assert [(e["seq"], e["type"]) for e in seller.events] == stored
+    assert [(e["seq"], e["type"]) for e in buyer.events] == stored
