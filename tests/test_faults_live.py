@@ -54,6 +54,7 @@ def test_a_celery_worker_closes_a_pair_at_its_deadline_with_nobody_connected(pai
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(SILENCE + 120)
 def test_a_silent_class_keeps_its_sockets_on_redis(exercise, classroom):
     """A class reads its role sheets in silence: every socket must survive minutes without a frame.
 
