@@ -242,5 +242,8 @@ class MonitorConsumer(JsonSocket):
     async def monitor_pair(self, message: dict[str, Any]) -> None:
         await self.send_frame({"type": "pair", "pair": message["pair"], "events": message["events"]})
 
+    async def monitor_debrief(self, message: dict[str, Any]) -> None:
+        await self.send_frame({"type": "debrief", "exercise": message["exercise"]})
+
     async def monitor_exercise(self, message: dict[str, Any]) -> None:
         await self.send_frame({"type": "exercise", "exercise": message["exercise"]})

@@ -104,3 +104,27 @@ class Broadcast(models.Model):
 
     def __str__(self) -> str:
         return self.text[:50]
+
+
+class Outcome(models.Model):
+    """A finished pair's debrief metrics (docs/debrief.md), computed by a Celery task when it ends."""
+
+    negotiation = models.OneToOneField(Negotiation, on_delete=models.CASCADE, related_name="outcome")
+    data = models.JSONField()
+    computed_from_seq = models.PositiveIntegerField(help_text="The last event the metrics were computed from.")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Outcome of {self.negotiation}"
+
+
+class Debrief(models.Model):
+    """The class debrief of an exercise, computed by a Celery task when the round ends."""
+
+    exercise = models.OneToOneField("classrooms.Exercise", on_delete=models.CASCADE, related_name="debrief")
+    data = models.JSONField()
+    sources = models.JSONField(help_text="Negotiation id -> the last event seq it was computed from.")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Debrief of {self.exercise}"

@@ -145,10 +145,18 @@ def _append(
     )
 
 
+def _ended(negotiation: Negotiation) -> None:
+    """After commit: a Celery task computes the finished pair's outcome metrics."""
+    from negotiations.tasks import compute_outcome
+
+    transaction.on_commit(lambda: compute_outcome.delay(negotiation.pk))
+
+
 def _save_state(negotiation: Negotiation, state: State, now: datetime, reason: str = "") -> None:
     if state.status in (AGREED, IMPASSE) and negotiation.status in OPEN_STATUSES:
         negotiation.ended_at = now
         negotiation.end_reason = reason
+        _ended(negotiation)
     negotiation.status = state.status
     negotiation.standing = {
         role: {"seq": offer.seq, "packages": [dict(p) for p in offer.packages]}
@@ -221,6 +229,7 @@ def negotiation_close_expired(
             negotiation.ended_at, negotiation.end_reason = now, "deadline"
             negotiation.save()
             _after_commit(negotiation, [event])
+            _ended(negotiation)
             closed.append(pk)
     return closed
 
@@ -257,6 +266,9 @@ def round_end(*, exercise: Exercise, now: datetime) -> None:
             negotiation.save()
             _after_commit(negotiation, [event])
     _announce_exercise(exercise.pk)
+    from negotiations.tasks import compute_debrief
+
+    transaction.on_commit(lambda: compute_debrief.delay(exercise.pk))
 
 
 def time_extend(*, exercise: Exercise, minutes: int, negotiation_id: int | None = None, now: datetime) -> int:

@@ -9,3 +9,20 @@ from negotiations.services import negotiation_close_expired
 def close_expired(exercise_id: int) -> list[int]:
     """At a deadline: end as impasse the exercise's pairs whose time is up (idempotent)."""
     return negotiation_close_expired(exercise_id=exercise_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def compute_outcome(negotiation_id: int) -> int | None:
+    """When a pair ends: its outcome metrics (idempotent)."""
+    from negotiations.debrief import outcome_refresh
+
+    outcome = outcome_refresh(negotiation_id=negotiation_id)
+    return outcome.pk if outcome else None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def compute_debrief(exercise_id: int) -> int:
+    """When the round ends: the class debrief (idempotent)."""
+    from negotiations.debrief import debrief_refresh
+
+    return debrief_refresh(exercise_id=exercise_id).pk

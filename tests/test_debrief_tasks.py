@@ -1,0 +1,68 @@
+"""The debrief is computed by tasks when pairs and rounds end, idempotently, from the stored events."""
+
+from __future__ import annotations
+
+import pytest
+
+from classrooms import services
+from core.negotiation import Action
+from negotiations.debrief import debrief_refresh, outcome_refresh
+from negotiations.models import Debrief, Outcome, Seat
+from negotiations.services import negotiation_act
+from tests.base import add_students
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PACKAGE = {"price": "9500", "handover": "five-weeks", "warranty": "one-month", "tyres": "included"}
+
+
+@pytest.fixture
+def played(exercise, classroom):
+    students = add_students(classroom, "Ada", "Ben", "Cy", "Dee")
+    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    services.exercise_release(exercise=exercise)
+    services.exercise_start(exercise=exercise)
+    agreed = exercise.negotiations.get(number=1)
+    seats = {s.role_key: s for s in Seat.objects.filter(negotiation=agreed)}
+    offer = negotiation_act(
+        negotiation_id=agreed.pk, seat=seats["seller"], action=Action("offer", "o", packages=(PACKAGE,))
+    )
+    negotiation_act(
+        negotiation_id=agreed.pk,
+        seat=seats["buyer"],
+        action=Action("accept", "a", offer_seq=offer.event["seq"], package=0),
+    )
+    return exercise, agreed
+
+
+def test_a_pair_that_agrees_gets_its_outcome_computed(played):
+    _, agreed = played
+    outcome = Outcome.objects.get(negotiation=agreed)  # the task ran (eagerly here) when the pair ended
+    assert outcome.computed_from_seq == 3
+    assert outcome.data["outcome"]["points"]["seller"] > 0
+
+
+def test_ending_the_round_computes_the_class_debrief_from_every_pair(played):
+    exercise, agreed = played
+    services.exercise_end(exercise=exercise)
+    debrief = Debrief.objects.get(exercise=exercise)
+    assert [p["number"] for p in debrief.data["pairs"]] == [1, 2]
+    assert [p["status"] for p in debrief.data["pairs"]] == ["agreed", "impasse"]
+    other = exercise.negotiations.get(number=2)
+    assert debrief.sources == {str(agreed.pk): 3, str(other.pk): other.last_seq}
+    assert debrief.data["open_pairs"] == 0
+    assert Outcome.objects.count() == 2
+
+
+def test_computing_twice_stores_the_same_result(played):
+    exercise, agreed = played
+    services.exercise_end(exercise=exercise)
+    first = Debrief.objects.get(exercise=exercise).data
+    debrief_refresh(exercise_id=exercise.pk)
+    outcome_refresh(negotiation_id=agreed.pk)
+    assert Debrief.objects.get(exercise=exercise).data == first
+    assert Debrief.objects.count() == 1 and Outcome.objects.count() == 2
+
+
+def test_an_open_pair_has_no_outcome_yet(played):
+    exercise, _ = played
+    assert outcome_refresh(negotiation_id=exercise.negotiations.get(number=2).pk) is None
