@@ -8,6 +8,7 @@ channel layer and the Celery broker to Redis. `.env.example` lists every variabl
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -114,6 +115,9 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             "OPTIONS": {"timeout": 20},
+            # The test database is a file, not memory, so that a server process started by a browser
+            # test can share it; one per test process, so that parallel runs do not collide.
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"parley-test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

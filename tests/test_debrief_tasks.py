@@ -15,6 +15,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PACKAGE = {"price": "9500", "handover": "five-weeks", "warranty": "one-month", "tyres": "included"}
 
 
+@pytest.fixture(autouse=True)
+def eager_tasks():
+    """Run the tasks in-process, as the embedded default does; a real worker has its own tests."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 @pytest.fixture
 def played(exercise, classroom):
     students = add_students(classroom, "Ada", "Ben", "Cy", "Dee")

@@ -1,0 +1,308 @@
+// The live socket client (docs/protocol.md): one reconnecting JSON socket, and on top of it the
+// negotiation protocol: the snapshot, events applied in sequence order, resume on a gap, actions
+// queued with a client_msg_id until acknowledged and resent after a reconnect (one effect each).
+// The student room and the instructor monitor use it; a bot written elsewhere should do the same.
+(function (global) {
+  "use strict";
+
+  const FINAL_CLOSES = {
+    4401: "You are not signed in here any more. Open your personal link again to come back.",
+    4403: "You may not open this page.",
+    4404: "This negotiation is not yours, or it no longer exists.",
+  };
+  const FIRST_DELAY = 500; // ms before the first reconnect attempt; doubles each time
+  const MAX_DELAY = 10000;
+  const TYPING_EVERY = 2000; // at most one typing frame per 2 s
+  const PING_EVERY = 20000; // a ping keeps the clock right and finds a dead connection
+  const SILENT_LIMIT = 50000; // nothing heard for this long: the connection is dead, reconnect
+
+  function uuid() {
+    const c = global.crypto;
+    if (c && typeof c.randomUUID === "function") return c.randomUUID();
+    // randomUUID exists only on https and localhost; a classroom may serve plain http on a LAN address.
+    const bytes = new Uint8Array(16);
+    if (c && typeof c.getRandomValues === "function") c.getRandomValues(bytes);
+    else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  function socketUrl(path) {
+    if (/^wss?:\/\//.test(path)) return path;
+    const scheme = global.location.protocol === "https:" ? "wss://" : "ws://";
+    return scheme + global.location.host + path;
+  }
+
+  // A JSON socket that reconnects by itself (0.5 s doubling to 10 s) and reports its status:
+  // connecting, online, reconnecting, offline. Close codes 4401/4403/4404 are final.
+  class ReconnectingSocket {
+    constructor(path, handlers = {}) {
+      this.url = socketUrl(path);
+      this.handlers = handlers;
+      this.ws = null;
+      this.status = "idle";
+      this.ready = false; // the first frame of this connection has arrived
+      this.everOnline = false;
+      this.attempt = 0;
+      this.stopped = false;
+      this.held = false; // dropForTest: stay down until reconnectForTest
+      this.timer = null;
+      this.pinger = null;
+      this.lastHeard = 0;
+      this.clockOffset = 0; // server clock minus ours, in ms
+      this.pingSentAt = 0;
+      global.addEventListener("online", () => this.reconnectNow());
+      global.document.addEventListener("visibilitychange", () => {
+        if (global.document.visibilityState === "visible") this.reconnectNow();
+      });
+    }
+
+    start() {
+      this.stopped = false;
+      this._open();
+      return this;
+    }
+
+    stop() {
+      this.stopped = true;
+      clearTimeout(this.timer);
+      this._abandon();
+    }
+
+    // The server's clock now, in ms since the epoch (for deadlines).
+    serverNow() {
+      return Date.now() + this.clockOffset;
+    }
+
+    send(frame) {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+      this.ws.send(JSON.stringify(frame));
+      return true;
+    }
+
+    // Reconnect at once if we are waiting to (the network came back, the tab became visible).
+    reconnectNow() {
+      if (this.stopped || this.held || this.ws || this.status === "offline") return;
+      clearTimeout(this.timer);
+      this._open();
+    }
+
+    // Tests: lose the connection as a network failure would, and stay down until reconnectForTest().
+    dropForTest() {
+      this.held = true;
+      clearTimeout(this.timer);
+      this._abandon();
+      this._setStatus("reconnecting", { held: true });
+    }
+
+    reconnectForTest() {
+      this.held = false;
+      this.attempt = 0;
+      this.reconnectNow();
+    }
+
+    _setStatus(status, detail = {}) {
+      this.status = status;
+      if (this.handlers.onStatus) this.handlers.onStatus(status, detail);
+    }
+
+    _open() {
+      this._setStatus(this.everOnline ? "reconnecting" : "connecting", { attempt: this.attempt });
+      let ws;
+      try {
+        ws = new WebSocket(this.url);
+      } catch (error) {
+        this._closed(1006);
+        return;
+      }
+      this.ws = ws;
+      this.ready = false;
+      ws.onmessage = (message) => {
+        if (ws !== this.ws) return;
+        let frame;
+        try {
+          frame = JSON.parse(message.data);
+        } catch (error) {
+          return; // the server sends JSON only; ignore anything else
+        }
+        this.lastHeard = Date.now();
+        if (frame.server_time) this._setClock(frame.server_time);
+        const first = !this.ready;
+        this.ready = true;
+        this._frame(frame, first);
+      };
+      ws.onclose = (event) => {
+        if (ws === this.ws) this._closed(event.code);
+      };
+      ws.onerror = () => {}; // onclose follows with the code
+    }
+
+    _frame(frame, first) {
+      if (first) this._online();
+      if (this.handlers.onFrame) this.handlers.onFrame(frame);
+    }
+
+    _online() {
+      const again = this.everOnline;
+      this.everOnline = true;
+      this.attempt = 0;
+      this._setStatus("online", { reconnected: again });
+      clearInterval(this.pinger);
+      this.pinger = setInterval(() => this._heartbeat(), PING_EVERY);
+    }
+
+    _heartbeat() {}
+
+    _setClock(serverTime) {
+      const server = Date.parse(serverTime);
+      if (Number.isNaN(server)) return;
+      const now = Date.now();
+      // A pong answers our ping: the server read its clock about half a round trip ago.
+      const lag = this.pingSentAt ? (now - this.pingSentAt) / 2 : 0;
+      this.pingSentAt = 0;
+      this.clockOffset = server + lag - now;
+    }
+
+    // Forget the current connection at once (no waiting for a closing handshake on a dead network).
+    _abandon() {
+      const ws = this.ws;
+      this.ws = null;
+      this.ready = false;
+      clearInterval(this.pinger);
+      if (ws) {
+        ws.onmessage = ws.onclose = ws.onerror = null;
+        try {
+          ws.close();
+        } catch (error) {
+          // already closed
+        }
+      }
+    }
+
+    _closed(code) {
+      this._abandon();
+      if (this.stopped) return;
+      if (FINAL_CLOSES[code]) {
+        this._setStatus("offline", { code, message: FINAL_CLOSES[code], final: true });
+        if (this.handlers.onClosed) this.handlers.onClosed(code, FINAL_CLOSES[code]);
+        return;
+      }
+      if (this.held) {
+        this._setStatus("reconnecting", { held: true });
+        return;
+      }
+      const delay = Math.min(MAX_DELAY, FIRST_DELAY * 2 ** this.attempt) * (1 + Math.random() * 0.2);
+      this.attempt += 1;
+      this._setStatus("reconnecting", { code, delay });
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => {
+        if (!this.ws && !this.held && !this.stopped) this._open();
+      }, delay);
+    }
+  }
+
+  // One participant's negotiation socket. Handlers:
+  //   onSnapshot(snapshot, {reconnected})  every snapshot; on a reconnect, after the missed events
+  //   onEvent(event)                        each stored event, once, in sequence order
+  //   onAck(frame) / onError(frame)         the answer to one of our actions (frame.client_msg_id)
+  //   onFrame(frame)                        presence, typing, broadcast, pong
+  //   onStatus(status, detail), onClosed(code, message)
+  class LiveSocket extends ReconnectingSocket {
+    constructor(path, handlers = {}) {
+      super(path, handlers);
+      this.lastSeq = null; // null until the first snapshot
+      this.pending = new Map(); // client_msg_id -> frame, in the order they were made
+      this.resuming = false;
+      this.resumeAskedAt = 0;
+      this.lastTyping = 0;
+    }
+
+    // Queue an action (chat, offer, accept, reject, withdraw, walk_away); returns its client_msg_id.
+    act(type, fields = {}) {
+      const id = uuid();
+      const frame = { type, client_msg_id: id, ...fields };
+      this.pending.set(id, frame);
+      if (this.ready) this.send(frame);
+      return id;
+    }
+
+    typing() {
+      const now = Date.now();
+      if (!this.ready || now - this.lastTyping < TYPING_EVERY) return;
+      this.lastTyping = now;
+      this.send({ type: "typing" });
+    }
+
+    _heartbeat() {
+      if (!this.ready) return;
+      if (Date.now() - this.lastHeard > SILENT_LIMIT) {
+        this._closed(1006); // nothing heard: the connection is dead even if the browser has not noticed
+        return;
+      }
+      this.pingSentAt = Date.now();
+      this.send({ type: "ping" });
+    }
+
+    _frame(frame, first) {
+      const h = this.handlers;
+      switch (frame.type) {
+        case "snapshot":
+          this._snapshot(frame);
+          break;
+        case "event":
+          this._receive(frame.event);
+          break;
+        case "events":
+          this.resuming = false;
+          for (const event of frame.events.slice().sort((a, b) => a.seq - b.seq)) this._receive(event);
+          break;
+        case "ack":
+          this.pending.delete(frame.client_msg_id);
+          this._receive(frame.event);
+          if (h.onAck) h.onAck(frame);
+          break;
+        case "error":
+          if (frame.client_msg_id) this.pending.delete(frame.client_msg_id);
+          if (h.onError) h.onError(frame);
+          break;
+        default:
+          if (h.onFrame) h.onFrame(frame);
+      }
+      if (first && frame.type !== "snapshot") this._online(); // not expected: the snapshot comes first
+    }
+
+    _snapshot(snapshot) {
+      const reconnected = this.lastSeq !== null;
+      this.resuming = false;
+      if (!reconnected) {
+        this.lastSeq = snapshot.last_seq;
+      } else {
+        // The snapshot holds every event: apply only those we missed, in order.
+        for (const event of snapshot.events) if (event.seq > this.lastSeq) this._receive(event);
+      }
+      if (this.handlers.onSnapshot) this.handlers.onSnapshot(snapshot, { reconnected });
+      this._online();
+      // Resend every action never acknowledged, with its own id: the server gives it one effect.
+      for (const frame of this.pending.values()) this.send(frame);
+    }
+
+    _receive(event) {
+      if (!event || this.lastSeq === null || event.seq <= this.lastSeq) return; // seen already
+      if (event.seq > this.lastSeq + 1) {
+        // A gap: something was lost on the way. Ask for everything after what we have.
+        if (!this.resuming || Date.now() - this.resumeAskedAt > 5000) {
+          this.resuming = true;
+          this.resumeAskedAt = Date.now();
+          this.send({ type: "resume", last_seq: this.lastSeq });
+        }
+        return;
+      }
+      this.lastSeq = event.seq;
+      if (this.handlers.onEvent) this.handlers.onEvent(event);
+    }
+  }
+
+  global.ParleyLive = { ReconnectingSocket, LiveSocket, uuid, socketUrl, FINAL_CLOSES };
+})(window);

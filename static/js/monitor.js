@@ -1,0 +1,305 @@
+// The instructor's live monitor: every pair of the exercise, pushed over ws/exercises/<id>/monitor/.
+// A `snapshot` replaces everything (also after each reconnect), a `pair` frame updates one row,
+// an `exercise` frame the header. The class controls POST to the monitor's actions.
+(function () {
+  "use strict";
+  const root = document.getElementById("monitor");
+  if (!root || !window.ParleyLive) return;
+
+  const $ = (id) => document.getElementById(id);
+  const STATUSES = ["waiting", "negotiating", "agreed", "impasse"];
+  const LABELS = { waiting: "Waiting", negotiating: "Negotiating", agreed: "Agreed", impasse: "Impasse" };
+  const STATES = { draft: "Draft", released: "Roles released", live: "Live", ended: "Ended" };
+
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children.flat(Infinity)) {
+      if (child !== null && child !== undefined && child !== false) node.append(child);
+    }
+    return node;
+  }
+
+  const M = { exercise: null, roles: [], idleAfter: 180, pairs: new Map(), rows: new Map(), pausedAt: null };
+
+  function timeLeft(deadline, paused) {
+    if (!deadline) return "no limit";
+    const now = paused && M.pausedAt ? M.pausedAt : socket.serverNow();
+    const left = Math.max(0, Math.floor((Date.parse(deadline) - now) / 1000));
+    if (left === 0) return "time is up";
+    const h = Math.floor(left / 3600);
+    const m = Math.floor((left % 3600) / 60);
+    const s = String(left % 60).padStart(2, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+  }
+
+  function ago(iso) {
+    if (!iso) return "—";
+    const seconds = Math.max(0, Math.floor((socket.serverNow() - Date.parse(iso)) / 1000));
+    if (seconds < 45) return "just now";
+    const minutes = Math.round(seconds / 60);
+    if (minutes < 60) return `${minutes} min ago`;
+    const hours = Math.floor(minutes / 60);
+    return `${hours} h ${minutes % 60} min ago`;
+  }
+
+  function isIdle(pair) {
+    if (pair.status !== "negotiating" || !pair.last_activity || (M.exercise && M.exercise.paused)) return false;
+    return socket.serverNow() - Date.parse(pair.last_activity) > M.idleAfter * 1000;
+  }
+
+  // ---- Rows ---------------------------------------------------------------------------------------
+
+  function seatText(pair, role) {
+    const seats = (pair.seats || []).filter((s) => s.role === role);
+    if (!seats.length) return "—";
+    return seats.map((s) => (s.kind === "student" ? s.name : s.kind === "observer" ? `${s.name} (observer)` : s.name)).join(", ");
+  }
+
+  function transcriptUrl(number) {
+    return root.dataset.transcript.replace(/\/0\/$/, `/${number}/`);
+  }
+
+  function buildHead() {
+    const head = $("pairs-head");
+    head.replaceChildren(
+      el("th", { scope: "col", text: "Pair" }),
+      ...M.roles.map((r) => el("th", { scope: "col", text: r.name })),
+      el("th", { scope: "col", text: "Status" }),
+      el("th", { scope: "col", text: "Time left" }),
+      el("th", { scope: "col", text: "Offers" }),
+      el("th", { scope: "col", text: "Last activity" }),
+      el("th", { scope: "col", text: "Transcript" }),
+      el("th", { scope: "col", text: "More time" }),
+    );
+  }
+
+  function makeRow(pair) {
+    const cells = {
+      status: el("td", { "data-label": "Status" }),
+      time: el("td", { class: "num", "data-label": "Time left" }),
+      offers: el("td", { class: "num", "data-label": "Offers" }),
+      activity: el("td", { "data-label": "Last activity" }),
+      roles: M.roles.map((r) => el("td", { "data-label": r.name })),
+    };
+    const extend = el("button", {
+      type: "button",
+      class: "button secondary",
+      text: "+5 min",
+      "aria-label": `Give pair ${pair.number} five more minutes`,
+      onclick: () => post($("extend-form").action, { minutes: "5", negotiation: String(pair.id) }, $("pair-answer"), extend),
+    });
+    cells.extend = extend;
+    const row = el(
+      "tr",
+      { id: `pair-row-${pair.number}`, "data-pair": pair.id },
+      el("th", { scope: "row", "data-label": "Pair", text: `Pair ${pair.number}` }),
+      cells.roles,
+      cells.status,
+      cells.time,
+      cells.offers,
+      cells.activity,
+      el("td", { "data-label": "Transcript" }, el("a", { href: transcriptUrl(pair.number), text: "Transcript", "aria-label": `Transcript of pair ${pair.number}` })),
+      el("td", { "data-label": "More time" }, extend),
+    );
+    M.rows.set(pair.id, { row, cells });
+    return row;
+  }
+
+  function fillRow(pair) {
+    const entry = M.rows.get(pair.id);
+    if (!entry) return;
+    const { row, cells } = entry;
+    M.roles.forEach((r, i) => {
+      cells.roles[i].textContent = seatText(pair, r.key);
+    });
+    const idle = isIdle(pair);
+    cells.status.replaceChildren(el("span", { class: `status status-${pair.status}`, text: LABELS[pair.status] || pair.status }));
+    if (idle) cells.status.append(" ", el("span", { class: "idle-flag", text: "idle" }));
+    row.classList.toggle("idle", idle);
+    row.dataset.status = pair.status;
+    cells.offers.textContent = String(pair.offers || 0);
+    cells.extend.disabled = pair.status !== "negotiating" || cells.extend.dataset.busy === "1";
+    fillClock(pair);
+  }
+
+  function fillClock(pair) {
+    const entry = M.rows.get(pair.id);
+    if (!entry) return;
+    let text;
+    if (pair.status === "negotiating") text = M.exercise && M.exercise.paused ? `${timeLeft(pair.deadline, true)} (paused)` : timeLeft(pair.deadline);
+    else if (pair.status === "waiting") text = "not started";
+    else text = "—";
+    entry.cells.time.textContent = text;
+    entry.cells.activity.textContent = ago(pair.last_activity);
+  }
+
+  function renderCounts() {
+    const counts = Object.fromEntries(STATUSES.map((s) => [s, 0]));
+    for (const pair of M.pairs.values()) counts[pair.status] = (counts[pair.status] || 0) + 1;
+    for (const s of STATUSES) $(`count-${s}`).textContent = String(counts[s]);
+  }
+
+  function renderExercise() {
+    const ex = M.exercise;
+    if (!ex) return;
+    const state = $("exercise-state");
+    state.textContent = STATES[ex.state] || ex.state;
+    state.className = `status status-${ex.state}`;
+    $("paused-flag").hidden = !ex.paused;
+    const pause = $("pause-button");
+    pause.textContent = ex.paused ? "Resume the round" : "Pause the round";
+    pause.disabled = ex.state !== "live";
+    $("end-open").disabled = ex.state === "ended" || ex.state === "draft";
+    $("class-time").textContent = ex.state === "live" ? timeLeft(ex.deadline, ex.paused) + (ex.paused ? " (paused)" : "") : ex.state === "ended" ? "ended" : "not started";
+  }
+
+  // ---- The socket ---------------------------------------------------------------------------------
+
+  function onFrame(frame) {
+    if (frame.type === "snapshot") {
+      M.exercise = frame.exercise;
+      M.roles = frame.roles;
+      M.idleAfter = frame.idle_after_seconds;
+      M.pausedAt = frame.exercise.paused ? socket.serverNow() : null;
+      $("idle-minutes").textContent = String(Math.round(M.idleAfter / 60));
+      M.pairs = new Map(frame.pairs.map((p) => [p.id, p]));
+      M.rows = new Map();
+      buildHead();
+      $("pair-rows").replaceChildren(...frame.pairs.map(makeRow));
+      for (const pair of frame.pairs) fillRow(pair);
+      renderCounts();
+      renderExercise();
+    } else if (frame.type === "pair") {
+      const known = M.pairs.get(frame.pair.id);
+      if (!known) {
+        socket.send({ type: "resync" }); // a pair we have not seen (seated late): take a fresh snapshot
+        return;
+      }
+      const offers = (known.offers || 0) + frame.events.filter((t) => t === "offer").length;
+      Object.assign(known, frame.pair, { offers });
+      fillRow(known);
+      renderCounts();
+    } else if (frame.type === "exercise") {
+      const wasPaused = M.exercise && M.exercise.paused;
+      M.exercise = { ...M.exercise, ...frame.exercise };
+      if (M.exercise.paused && !wasPaused) M.pausedAt = socket.serverNow();
+      if (!M.exercise.paused) M.pausedAt = null;
+      renderExercise();
+      for (const pair of M.pairs.values()) fillRow(pair);
+    } else if (frame.type === "error") {
+      $("monitor-connection").textContent = frame.message;
+    }
+  }
+
+  const socket = new window.ParleyLive.ReconnectingSocket(root.dataset.socket, {
+    onFrame,
+    onStatus(status, detail) {
+      const node = $("monitor-connection");
+      node.className = `connection connection-${status}`;
+      if (status === "connecting") node.textContent = "Connecting…";
+      else if (status === "reconnecting") node.textContent = "Reconnecting… the table shows the last state it knew.";
+      else if (status === "online") node.textContent = detail.reconnected ? "Back online: the table is up to date." : "Live: changes appear as they happen.";
+      else node.textContent = detail.message || "Offline.";
+    },
+  });
+
+  setInterval(() => {
+    if (M.exercise) renderExercise();
+    for (const pair of M.pairs.values()) fillClock(pair);
+  }, 1000);
+  setInterval(() => {
+    for (const pair of M.pairs.values()) fillRow(pair); // the idle flag, recomputed
+  }, 5000);
+
+  // ---- The class controls -------------------------------------------------------------------------
+
+  function csrfToken() {
+    const input = root.querySelector("input[name=csrfmiddlewaretoken]");
+    if (input) return input.value;
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  async function post(url, fields, answer, button) {
+    const body = new URLSearchParams(fields);
+    answer.className = "answer";
+    answer.textContent = "Sending…";
+    if (button) {
+      button.dataset.busy = "1";
+      button.disabled = true;
+    }
+    let ok = false;
+    let text;
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        body,
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      });
+      const type = response.headers.get("Content-Type") || "";
+      if (type.includes("application/json")) {
+        const data = await response.json();
+        ok = response.ok && !data.error;
+        text = data.message || data.error || `The server answered ${response.status}.`;
+      } else if (response.redirected || response.status === 403) {
+        text = "Your session has ended: log in again, then reload this page.";
+      } else {
+        text = `The server answered ${response.status}.`;
+      }
+    } catch (error) {
+      text = "Could not reach the server: check the connection and try again.";
+    }
+    answer.className = `answer ${ok ? "ok" : "bad"}`;
+    answer.setAttribute("role", ok ? "status" : "alert");
+    answer.textContent = text;
+    if (button) {
+      delete button.dataset.busy;
+      button.disabled = false;
+      if (M.exercise) renderExercise();
+      for (const pair of M.pairs.values()) fillRow(pair);
+    }
+    return ok;
+  }
+
+  for (const form of [$("broadcast-form"), $("extend-form")]) {
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const fields = Object.fromEntries(new FormData(form));
+      delete fields.csrfmiddlewaretoken;
+      const ok = await post(form.action, fields, $(`${form.dataset.action}-answer`), form.querySelector("button[type=submit]"));
+      if (ok && form.dataset.action === "broadcast") form.reset();
+    });
+  }
+
+  const pause = $("pause-button");
+  pause.addEventListener("click", () => {
+    const url = M.exercise && M.exercise.paused ? pause.dataset.urlResume : pause.dataset.urlPause;
+    post(url, {}, $("pause-answer"), pause);
+  });
+
+  const endOpen = $("end-open");
+  const endConfirm = $("end-confirm");
+  function endShown(on) {
+    endConfirm.hidden = !on;
+    endOpen.hidden = on;
+    endOpen.setAttribute("aria-expanded", String(on));
+    (on ? $("end-yes") : endOpen).focus();
+  }
+  endOpen.addEventListener("click", () => endShown(true));
+  $("end-cancel").addEventListener("click", () => endShown(false));
+  $("end-yes").addEventListener("click", async (e) => {
+    const ok = await post(e.currentTarget.dataset.url, {}, $("end-answer"), e.currentTarget);
+    if (ok) endShown(false);
+  });
+
+  window.parleyMonitor = { socket, state: M };
+  socket.start();
+})();

@@ -1,0 +1,443 @@
+"""Two students negotiate in two real browser windows over a real Daphne, and the instructor watches.
+
+The live pages need websockets, so the server is Daphne in a subprocess (pytest-django's live_server
+speaks WSGI only), on the test database: PostgreSQL's test database, or SQLite's test file
+(config/settings.py gives SQLite a file test database for this). With REDIS_URL the subprocess and
+the test share the Redis channel layer.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from classrooms import services
+from negotiations.models import Seat
+from tests.base import add_students
+from tests.browser import ARTIFACTS, emulate_phone, make_driver, quit_driver, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parent.parent
+XSS = "<script>alert(1)</script>"
+
+# Daphne serving config.asgi, plus the static files (as Channels' own live server test case does:
+# with DEBUG on, a bare `daphne config.asgi:application` serves no /static/). It prints the port
+# it listens on, so the test waits on that line, not on a timer.
+SERVER = """
+import daphne.server  # installs Twisted's asyncio reactor first
+import django
+django.setup()
+from channels.routing import get_default_application
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+class Server(daphne.server.Server):
+    def listen_success(self, port):
+        super().listen_success(port)
+        print("listening", port.getHost().port, flush=True)
+
+Server(ASGIStaticFilesHandler(get_default_application()), endpoints=["tcp:port=0:interface=127.0.0.1"]).run()
+"""
+
+# Lose the next live event on its way into the room's socket client, as a full channel layer would.
+SWALLOW_NEXT_EVENT = """
+const socket = window.parleyRoom.socket;
+const frame = socket._frame.bind(socket);
+window.swallowed = 0;
+socket._frame = (f, first) => {
+  if (f.type === "event" && !window.swallowed) { window.swallowed = 1; return; }
+  frame(f, first);
+};
+"""
+
+# Record any script error of the page, from before its own scripts run.
+CATCH_ERRORS = """
+window.__errors = [];
+window.addEventListener("error", (e) => window.__errors.push(String(e.message)));
+window.addEventListener("unhandledrejection", (e) => window.__errors.push(String(e.reason)));
+window.alert = (text) => window.__errors.push("alert: " + text);
+"""
+
+
+def server_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        host = f"{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+        env["DATABASE_URL"] = f"postgres://{db.get('USER') or 'postgres'}{password}@{host}/{db['NAME']}"
+    else:
+        env.pop("DATABASE_URL", None)
+        env["SQLITE_PATH"] = str(db["NAME"])  # the test database's file
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    return env
+
+
+@pytest.fixture
+def server(transactional_db) -> Iterator[str]:
+    if connection.vendor == "sqlite":
+        assert not connection.is_in_memory_db(), "a server process cannot share an in-memory test database"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / "daphne-browser.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVER], cwd=ROOT, env=server_env(), stdout=subprocess.PIPE, stderr=log, text=True
+    )
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ)
+            if not selector.select(timeout=30):
+                raise TimeoutError("Daphne did not start listening within 30 s (artifacts/daphne-browser.log)")
+        line = process.stdout.readline()
+        if not line.startswith("listening"):
+            raise RuntimeError(f"Daphne did not start (exit {process.poll()}); see artifacts/daphne-browser.log")
+        yield f"http://127.0.0.1:{int(line.split()[1])}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browsers() -> Iterator[list]:
+    """Three browsers, each its own profile (its own cookies): seller, buyer, instructor."""
+    with ThreadPoolExecutor(3) as pool:
+        drivers = list(pool.map(lambda _: make_driver(), range(3)))
+    for driver in drivers:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+    try:
+        yield drivers
+    finally:
+        for driver in drivers:
+            quit_driver(driver)
+
+
+@pytest.fixture
+def windows(browsers) -> list:
+    """The module's browsers, fresh for each test: no cookies, a desktop window."""
+    for driver in browsers:
+        driver.get("about:blank")
+        driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return browsers
+
+
+@pytest.fixture
+def released_pair(exercise, classroom, instructor):
+    """Ada and Ben paired and their roles out; the round not started."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    # The server process knows only the default hashers, not the tests' fast MD5 one.
+    hasher = PBKDF2PasswordHasher()
+    instructor.password = hasher.encode("a-long-password", hasher.salt(), iterations=1000)
+    instructor.save(update_fields=["password"])
+    ada, ben = add_students(classroom, "Ada", "Ben")
+    services.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk], seed=1)
+    services.exercise_release(exercise=exercise)
+    negotiation = exercise.negotiations.get()
+    seats = {s.role_key: s.student for s in Seat.objects.filter(negotiation=negotiation)}
+    return exercise, seats
+
+
+@pytest.fixture
+def live_pair(released_pair):
+    exercise, seats = released_pair
+    services.exercise_start(exercise=exercise)
+    return exercise, seats
+
+
+def button(driver, label: str):
+    return driver.find_element(By.XPATH, f"//button[normalize-space()='{label}']")
+
+
+def log_in(driver, base: str) -> None:
+    driver.get(f"{base}/login/")
+    driver.find_element(By.ID, "id_username").send_keys("ines@example.com")
+    driver.find_element(By.ID, "id_password").send_keys("a-long-password")
+    button(driver, "Log in").click()
+    WebDriverWait(driver, 10).until(ec.title_contains("Dashboard"))
+
+
+def sign_in(driver, base: str, student, exercise_pk: int) -> None:
+    driver.get(f"{base}/s/{services.student_link_token(student)}/")
+    button(driver, f"Continue as {student.display_name}").click()
+    WebDriverWait(driver, 10).until(ec.title_contains("My exercises"))
+    driver.get(f"{base}/s/exercises/{exercise_pk}/")
+    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Connected"))
+
+
+def sign_in_both(seller, buyer, base: str, seats, exercise_pk: int) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(sign_in, seller, base, seats["seller"], exercise_pk),
+                     pool.submit(sign_in, buyer, base, seats["buyer"], exercise_pk)]:  # fmt: skip
+            done.result()
+
+
+def text_of(driver, selector: str) -> str:
+    return driver.find_element(By.CSS_SELECTOR, selector).text
+
+
+def wait_text(driver, selector: str, text: str, timeout: float = 10) -> None:
+    WebDriverWait(driver, timeout).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text))
+
+
+def chat(driver, text: str) -> None:
+    box = driver.find_element(By.ID, "chat-text")
+    box.send_keys(text)
+    button(driver, "Send").click()
+
+
+def chats(driver, text: str) -> int:
+    """How many times a chat text appears in the timeline, as text."""
+    return sum(e.text == text for e in driver.find_elements(By.CSS_SELECTOR, "#timeline .chat-text"))
+
+
+def build(driver, index: int, price: int, **options: str) -> None:
+    price_box = driver.find_element(By.ID, f"p{index}-price")
+    price_box.send_keys(Keys.CONTROL, "a")
+    price_box.send_keys(str(price))
+    for issue, option in options.items():
+        Select(driver.find_element(By.ID, f"p{index}-{issue}")).select_by_value(option)
+
+
+def shot(driver, name: str) -> None:
+    """The whole page from its top (the role sheet column sticks to where the window is scrolled)."""
+    driver.execute_script("window.scrollTo(0, 0)")
+    screenshot(driver, name)
+
+
+def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server, windows, live_pair):
+    exercise, seats = live_pair
+    seller, buyer, teacher = windows
+    wait_s, wait_b, wait_t = (WebDriverWait(d, 10) for d in windows)
+
+    sign_in_both(seller, buyer, server, seats, exercise.pk)
+    for driver in (seller, buyer):
+        assert driver.find_element(By.ID, "chat-form").is_displayed()
+    wait_text(seller, "#partner-presence", "Ben is online")
+    wait_text(buyer, "#partner-presence", "Ada is online")
+
+    # The instructor logs in and opens the monitor from the exercise page.
+    log_in(teacher, server)
+    teacher.get(f"{server}/exercises/{exercise.pk}/")
+    teacher.find_element(By.ID, "monitor-link").click()
+    wait_text(teacher, "#pair-row-1", "Negotiating")
+    assert "Ada" in text_of(teacher, "#pair-row-1") and "Ben" in text_of(teacher, "#pair-row-1")
+    assert text_of(teacher, "#count-negotiating") == "1"
+
+    # Chat, including a message that would be a script if it were inserted as HTML; typing shows.
+    chat(seller, "Good morning! Still interested in the car?")
+    wait_text(buyer, "#timeline", "Still interested in the car?")
+    buyer.find_element(By.ID, "chat-text").send_keys("Yes")
+    WebDriverWait(seller, 5).until(ec.text_to_be_present_in_element((By.ID, "partner-typing"), "Ben is typing"))
+    buyer.find_element(By.ID, "chat-text").clear()
+    chat(buyer, XSS)
+    wait_s.until(lambda d: chats(d, XSS) == 1)
+    assert chats(buyer, XSS) == 1
+    for driver in (seller, buyer):
+        assert driver.find_elements(By.CSS_SELECTOR, "#timeline script") == []
+        assert driver.execute_script("return window.__errors") == []  # alert() would be recorded here
+
+    # The seller's first offer: the builder shows the seller's own points as it is built.
+    build(seller, 0, 10500, handover="five-weeks", warranty="none", tyres="included")
+    wait_text(seller, "#packages .package-total-value", "83")  # 40 + 25 + 12 + 6
+    button(seller, "Send offer").click()
+    wait_text(buyer, "#their-offer", "Accept package 1")
+    assert "Your points: 22" in text_of(buyer, "#their-offer")  # the buyer's points for it, never the seller's
+    assert "83" not in text_of(buyer, "#their-offer")
+    wait_text(seller, "#my-offer", "Withdraw")
+
+    # The buyer counters.
+    build(buyer, 0, 9000, handover="three-weeks", warranty="three-months", tyres="included")
+    wait_text(buyer, "#packages .package-total-value", "81")  # 40 + 7 + 22 + 12
+    button(buyer, "Send offer").click()
+    wait_text(seller, "#their-offer", "Accept package 1")
+    assert "Your points: 28" in text_of(seller, "#their-offer")  # the seller's view: 10 + 12 + 0 + 6
+    shot(seller, "negotiation-seller-mid")
+    shot(buyer, "negotiation-buyer-mid")
+
+    # On a phone: the room first, nothing wider than the screen, controls big enough to touch.
+    emulate_phone(seller)
+    seller.execute_script("document.getElementById('room').scrollIntoView()")
+    assert seller.execute_script("return document.documentElement.scrollWidth") <= 390
+    smallest = seller.execute_script(
+        "return Math.min(...[...document.querySelectorAll('#room button, #room select, #room input, #room textarea')]"
+        ".filter((e) => e.offsetParent).map((e) => e.getBoundingClientRect().height))"
+    )
+    assert smallest >= 44, smallest
+    screenshot(seller, "negotiation-phone", full=False)
+    seller.execute_script("document.getElementById('table').scrollIntoView()")
+    screenshot(seller, "negotiation-phone-offer", full=False)
+    seller.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    # The instructor steers from the monitor: pause, a refused action, resume, a broadcast, more time.
+    button(teacher, "Pause the round").click()
+    wait_text(teacher, "#pause-answer", "Paused")
+    for driver in (seller, buyer):
+        wait_text(driver, "#room-readonly", "The instructor has paused the round")
+        assert driver.find_element(By.ID, "paused-tag").is_displayed()
+    box = seller.find_element(By.ID, "chat-text")
+    box.send_keys("Hello?", Keys.ENTER)  # the button is disabled; Enter still asks the server, which says no
+    wait_text(seller, "#chat-error", "The instructor has paused the round; wait until it resumes.")
+    assert seller.find_element(By.ID, "chat-error").get_attribute("role") == "alert"
+    assert box.get_attribute("value") == "Hello?"  # given back for another try
+    shot(seller, "negotiation-paused")
+    box.clear()
+    wait_text(teacher, "#pause-button", "Resume the round")
+    button(teacher, "Resume the round").click()
+    for driver in (seller, buyer):
+        wait_text(driver, "#timeline", "The round has resumed")
+        assert not driver.find_element(By.ID, "paused-tag").is_displayed()
+    teacher.find_element(By.ID, "broadcast-text").send_keys("Ten minutes left <b>now</b>")
+    button(teacher, "Send to everyone").click()
+    wait_text(teacher, "#broadcast-answer", "Sent to every pair.")
+    button(teacher, "+5 min").click()
+    wait_text(teacher, "#pair-answer", "1 pair got 5 more minutes.")
+    for driver in (seller, buyer):
+        wait_text(driver, "#timeline", "Ten minutes left <b>now</b>")
+        wait_text(driver, "#timeline", "The instructor gave 5 more minutes")
+        assert driver.find_elements(By.CSS_SELECTOR, "#timeline b") == []
+
+    # The buyer's socket drops; meanwhile the seller writes and the buyer writes too (queued).
+    buyer.execute_script("window.parleyRoom.socket.dropForTest()")
+    wait_text(buyer, "#room-connection", "Reconnecting")
+    wait_text(seller, "#partner-presence", "Ben is offline")
+    chat(seller, "Are you still there?")
+    wait_s.until(lambda d: chats(d, "Are you still there?") == 1)
+    sorry = "Sorry, my train went into a tunnel."
+    chat(buyer, sorry)
+    wait_text(buyer, ".outbox", "Waiting for the connection")
+    assert chats(buyer, "Are you still there?") == 0
+    buyer.execute_script("window.parleyRoom.socket.reconnectForTest()")
+    wait_text(buyer, "#room-connection", "Back online")
+    wait_b.until(lambda d: chats(d, "Are you still there?") == 1 and chats(d, sorry) == 1)
+    wait_s.until(lambda d: chats(d, sorry) == 1)
+    wait_text(seller, "#partner-presence", "Ben is online")
+    assert buyer.find_elements(By.CSS_SELECTOR, ".outbox .pending") == []
+    seller_lines = [e.text for e in seller.find_elements(By.CSS_SELECTOR, "#timeline .entry")]
+    buyer_lines = [e.text for e in buyer.find_elements(By.CSS_SELECTOR, "#timeline .entry")]
+    assert len(seller_lines) == len(buyer_lines)  # the same events on both sides, none lost, none twice
+
+    # A live event lost on the way: the next one shows a gap, the buyer resumes and gets both, in order.
+    buyer.execute_script(SWALLOW_NEXT_EVENT)
+    chat(seller, "One")
+    wait_s.until(lambda d: chats(d, "One") == 1)
+    chat(seller, "Two")
+    wait_b.until(lambda d: chats(d, "Two") == 1)
+    texts = [e.text for e in buyer.find_elements(By.CSS_SELECTOR, "#timeline .chat-text")]
+    assert texts[-2:] == ["One", "Two"] and buyer.execute_script("return window.swallowed") == 1
+
+    # The monitor's socket drops and misses an offer; on reconnecting its fresh snapshot has it.
+    teacher.execute_script("window.parleyMonitor.socket.dropForTest()")
+    wait_text(teacher, "#monitor-connection", "Reconnecting")
+
+    # The seller makes a MESO offer: three packages; the buyer accepts the second.
+    build(seller, 0, 9900, handover="five-weeks", warranty="three-months", tyres="included")
+    button(seller, "Add another package").click()
+    build(seller, 1, 9600, tyres="seller-keeps")
+    button(seller, "Add another package").click()
+    build(seller, 2, 10200, warranty="one-month", tyres="included")
+    assert not seller.find_element(By.ID, "add-package").is_displayed()  # three is the most
+    button(seller, "Send offer (3 packages)").click()
+    wait_text(buyer, "#their-offer", "Accept package 3")
+    assert "Your points: 50" in text_of(buyer, "#their-offer")  # package 2 for the buyer: 28 + 0 + 22 + 0
+    teacher.execute_script("window.parleyMonitor.socket.reconnectForTest()")
+    wait_text(teacher, "#monitor-connection", "Back online")
+    assert teacher.find_element(By.CSS_SELECTOR, "#pair-row-1 td[data-label=Offers]").text == "3"
+    button(buyer, "Accept package 2").click()
+
+    for driver, points in ((seller, "47"), (buyer, "50")):  # seller 22 + 25 + 0 + 0; buyer 28 + 0 + 22 + 0
+        WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "room-outcome")))
+        outcome = text_of(driver, "#room-outcome")
+        assert "Agreement reached" in outcome
+        assert "9,600 EUR" in outcome and "Dana keeps them" in outcome and "In five weeks" in outcome
+        assert driver.find_element(By.CSS_SELECTOR, "#room-outcome .outcome-points strong").text == points
+        assert "How you got there" in outcome
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#room-outcome .trail li")) == 3
+        assert not driver.find_element(By.ID, "room-actions").is_displayed()
+    shot(seller, "negotiation-seller-agreed")
+    shot(buyer, "negotiation-buyer-agreed")
+
+    # The monitor saw every change as it happened.
+    wait_text(teacher, "#pair-row-1", "Agreed")
+    assert text_of(teacher, "#count-agreed") == "1" and text_of(teacher, "#count-negotiating") == "0"
+    assert teacher.find_element(By.CSS_SELECTOR, "#pair-row-1 td[data-label=Offers]").text == "3"
+    shot(teacher, "negotiation-monitor")
+    emulate_phone(teacher)  # on a phone each pair is a card
+    teacher.execute_script("document.getElementById('pairs-table').scrollIntoView()")
+    assert teacher.execute_script("return document.documentElement.scrollWidth") <= 390
+    screenshot(teacher, "negotiation-monitor-phone", full=False)
+    teacher.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    for driver in windows:
+        assert driver.execute_script("return window.__errors") == []
+    teacher.find_element(By.LINK_TEXT, "Transcript").click()
+    wait_t.until(ec.title_contains("Pair 1"))
+    assert "9600" in text_of(teacher, "body")
+
+
+def test_the_room_waits_for_the_start_and_a_walk_away_ends_it_for_both(server, windows, released_pair):
+    exercise, seats = released_pair
+    seller, buyer, teacher = windows
+    sign_in_both(seller, buyer, server, seats, exercise.pk)
+    for driver in (seller, buyer):
+        wait_text(driver, "#room-readonly", "The round has not started: read your role and plan.")
+        assert not driver.find_element(By.ID, "room-actions").is_displayed()
+        assert text_of(driver, "#time-left") == "Not started"
+    shot(buyer, "negotiation-waiting")
+
+    # The instructor starts the round; the rooms open without a reload.
+    log_in(teacher, server)
+    teacher.get(f"{server}/exercises/{exercise.pk}/")
+    button(teacher, "Start negotiations (20 min)").click()
+    for driver in (seller, buyer):
+        WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "chat-form")))
+        wait_text(driver, "#timeline", "The negotiation has started")
+        assert not driver.find_element(By.ID, "room-readonly").is_displayed()
+    assert teacher.find_element(By.LINK_TEXT, "Transcript of pair 1").is_displayed()
+    teacher.find_element(By.ID, "monitor-link").click()
+    wait_text(teacher, "#pair-row-1", "Negotiating")
+
+    # The buyer walks away, after a confirm step.
+    button(buyer, "Walk away…").click()
+    reason = buyer.find_element(By.ID, "walk-reason")
+    assert reason == buyer.switch_to.active_element
+    assert "35 points" in text_of(buyer, "#walk-confirm")
+    reason.send_keys("I found another car.")
+    button(buyer, "Yes, walk away").click()
+    for driver, who, batna in ((seller, "Ben walked away", "43 points"), (buyer, "You walked away", "35 points")):
+        wait_text(driver, "#room-outcome", "No agreement")
+        outcome = text_of(driver, "#room-outcome")
+        assert f"{who}: “I found another car.”" in outcome
+        assert text_of(driver, "#room-outcome .outcome-points strong") == batna
+        assert not driver.find_element(By.ID, "room-actions").is_displayed()
+    shot(seller, "negotiation-impasse")
+    wait_text(teacher, "#pair-row-1", "Impasse")
+    assert text_of(teacher, "#count-impasse") == "1"
+
+    # The instructor ends the round, after a confirm step.
+    button(teacher, "End the round…").click()
+    button(teacher, "Yes, end the round").click()
+    wait_text(teacher, "#end-answer", "The round has ended.")
+    wait_text(teacher, "#exercise-state", "Ended")
+    assert text_of(teacher, "#class-time") == "ended"
+
+    for driver in windows:
+        assert driver.execute_script("return window.__errors") == []
