@@ -81,6 +81,7 @@ def transcript(request: HttpRequest, pk: int, number: int) -> HttpResponse:
             "spec": spec,
             "roles": {r.key: r.name for r in spec.roles},
             "seats": negotiation.seats.select_related("student"),
+            "instructor_seat": negotiation.seats.filter(kind="instructor").first(),
             "events": Event.objects.filter(negotiation=negotiation),
             "agreement_points": agreement_points,
         },

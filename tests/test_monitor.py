@@ -151,3 +151,27 @@ def test_the_instructor_reads_a_pairs_transcript(live_round, instructor_client):
     assert instructor_client.get(f"/exercises/{exercise.pk}/pairs/9/").status_code == 404
     seller = student_client(seller_of(exercise, 1))
     assert seller.get(f"/exercises/{exercise.pk}/pairs/1/").status_code == 302  # to the instructor login
+
+
+def test_the_instructor_plays_the_instructor_seat_from_the_pairs_page(exercise, classroom, instructor_client):
+    exercise.odd_rule = "instructor"
+    exercise.save()
+    students = add_students(classroom, "Ada", "Ben", "Cy")
+    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    services.exercise_release(exercise=exercise)
+    services.exercise_start(exercise=exercise)
+    seat = Seat.objects.get(exercise=exercise, kind="instructor")
+    page = instructor_client.get(f"/exercises/{exercise.pk}/pairs/{seat.negotiation.number}/").content.decode()
+    assert f'data-socket="/ws/negotiations/{seat.negotiation_id}/"' in page
+
+    async def go():
+        live = Live(f"/ws/negotiations/{seat.negotiation_id}/", instructor_client)
+        snapshot = await live.connect()
+        await live.send({"type": "chat", "client_msg_id": "i1", "text": "I am your counterpart today."})
+        ack = await live.recv_type("ack")
+        await live.close()
+        return snapshot, ack
+
+    snapshot, ack = run(go())
+    assert snapshot["me"]["kind"] == "instructor" and snapshot["me"]["can_act"] is True
+    assert ack["event"]["role"] == seat.role_key
