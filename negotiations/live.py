@@ -8,14 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from classrooms.access import SESSION_NONCE, SESSION_STUDENT
 from classrooms.models import Exercise, Student
 from core.spec import Scenario, plain
 from negotiations.models import Broadcast, Event, Negotiation, Seat
-from negotiations.services import IDLE_AFTER, event_json, pair_summary
+from negotiations.services import IDLE_AFTER, event_json, exercise_summary, pair_summary
 from scenarios.services import version_spec
 
 # Close codes (documented in docs/protocol.md)
@@ -139,9 +138,7 @@ def monitor_snapshot(exercise_id: int) -> dict[str, Any]:
     """Every pair of an exercise in a fixed number of queries, whatever the class size."""
     exercise = Exercise.objects.select_related("scenario_version").get(pk=exercise_id)
     scenario = version_spec(exercise.scenario_version)
-    negotiations = exercise.negotiations.annotate(
-        offers=Count("events", filter=Q(events__type="offer")),
-    ).order_by("number")
+    negotiations = exercise.negotiations.order_by("number")
     seats: dict[int, list[dict[str, Any]]] = {}
     for seat in Seat.objects.filter(exercise=exercise).select_related("student"):
         seats.setdefault(seat.negotiation_id, []).append(
@@ -157,18 +154,11 @@ def monitor_snapshot(exercise_id: int) -> dict[str, Any]:
         idle = negotiation.status == Negotiation.Status.NEGOTIATING and (
             now - (negotiation.last_activity_at or exercise.started_at or now) > IDLE_AFTER
         )
-        pairs.append({**pair_summary(negotiation), "offers": negotiation.offers, "idle": idle,
-                      "seats": seats.get(negotiation.pk, [])})  # fmt: skip
+        pairs.append({**pair_summary(negotiation), "idle": idle, "seats": seats.get(negotiation.pk, [])})
     return {
         "type": "snapshot",
         "server_time": now.isoformat(),
-        "exercise": {
-            "id": exercise.pk,
-            "title": exercise.title,
-            "state": exercise.state,
-            "deadline": exercise.deadline.isoformat() if exercise.deadline else None,
-            "paused": exercise.paused_at is not None,
-        },
+        "exercise": {**exercise_summary(exercise), "title": exercise.title},
         "roles": [{"key": r.key, "name": r.name} for r in scenario.roles],
         "idle_after_seconds": int(IDLE_AFTER.total_seconds()),
         "pairs": pairs,

@@ -24,6 +24,7 @@ class Negotiation(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=20, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    offer_count = models.PositiveIntegerField(default=0, help_text="Offers so far (kept for the monitor).")
 
     class Meta:
         ordering = ["exercise", "number"]

@@ -67,6 +67,7 @@ def pair_summary(negotiation: Negotiation) -> dict[str, Any]:
         "status": negotiation.status,
         "deadline": negotiation.deadline.isoformat() if negotiation.deadline else None,
         "last_seq": negotiation.last_seq,
+        "offers": negotiation.offer_count,
         "last_activity": negotiation.last_activity_at.isoformat() if negotiation.last_activity_at else None,
     }
 
@@ -96,6 +97,7 @@ def exercise_summary(exercise: Exercise) -> dict[str, Any]:
         "state": exercise.state,
         "deadline": _iso(exercise.deadline),
         "paused": exercise.paused_at is not None,
+        "paused_at": _iso(exercise.paused_at),
     }
 
 
@@ -198,6 +200,7 @@ def negotiation_act(*, negotiation_id: int, seat: Seat, action: Action, now: dat
         new_state = decision.state
         if decision.type == "offer":
             new_state = after_offer(new_state, seat.role_key, event.seq, decision.payload["packages"])
+            negotiation.offer_count += 1
         _save_state(negotiation, new_state, now, reason=decision.type)
         payload = event_json(event)
         _after_commit(negotiation, [payload])

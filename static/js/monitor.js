@@ -167,7 +167,7 @@
       M.exercise = frame.exercise;
       M.roles = frame.roles;
       M.idleAfter = frame.idle_after_seconds;
-      M.pausedAt = frame.exercise.paused ? socket.serverNow() : null;
+      M.pausedAt = frame.exercise.paused_at ? Date.parse(frame.exercise.paused_at) : null;
       $("idle-minutes").textContent = String(Math.round(M.idleAfter / 60));
       M.pairs = new Map(frame.pairs.map((p) => [p.id, p]));
       M.rows = new Map();
@@ -182,15 +182,12 @@
         socket.send({ type: "resync" }); // a pair we have not seen (seated late): take a fresh snapshot
         return;
       }
-      const offers = (known.offers || 0) + frame.events.filter((t) => t === "offer").length;
-      Object.assign(known, frame.pair, { offers });
+      Object.assign(known, frame.pair);  // the server counts the offers
       fillRow(known);
       renderCounts();
     } else if (frame.type === "exercise") {
-      const wasPaused = M.exercise && M.exercise.paused;
       M.exercise = { ...M.exercise, ...frame.exercise };
-      if (M.exercise.paused && !wasPaused) M.pausedAt = socket.serverNow();
-      if (!M.exercise.paused) M.pausedAt = null;
+      M.pausedAt = M.exercise.paused_at ? Date.parse(M.exercise.paused_at) : null;
       renderExercise();
       for (const pair of M.pairs.values()) fillRow(pair);
     } else if (frame.type === "error") {
