@@ -1,78 +1,90 @@
 """Real server processes for tests that cross process boundaries: Daphne and a Celery worker.
 
-They share the test database (PostgreSQL; the test's data is committed with transaction=True) and
-Redis with the test process.
+They share the test database (PostgreSQL's, or SQLite's test file; the test's data is committed with
+transaction=True) and Redis with the test process.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import selectors
 import signal
-import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LOGS = ROOT / "artifacts"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        raise RuntimeError("server processes share the test database only on PostgreSQL")
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 def server_env(**extra: str) -> dict[str, str]:
+    """The test process's settings for a server process: its test database and its Redis."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(DATABASE_URL=database_url(), REDIS_URL=settings.REDIS_URL, DJANGO_SETTINGS_MODULE="config.settings")
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        host = f"{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+        env["DATABASE_URL"] = f"postgres://{db.get('USER') or 'postgres'}{password}@{host}/{db['NAME']}"
+    else:
+        if connection.is_in_memory_db():
+            raise RuntimeError("a server process cannot share an in-memory test database")
+        env.pop("DATABASE_URL", None)
+        env["SQLITE_PATH"] = str(db["NAME"])  # the test database's file (config/settings.py)
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
     env.update(extra)
     return env
 
 
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode} before listening on {port}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)  # polling a port: there is no event to wait on
-    raise TimeoutError(f"nothing listened on port {port} within {timeout} s")
+def _drain(stream, log) -> None:  # type: ignore[no-untyped-def]
+    for line in stream:
+        log.write(line)
+        log.flush()
 
 
 @contextlib.contextmanager
-def daphne(port: int | None = None, **env: str) -> Iterator[tuple[int, subprocess.Popen]]:
-    port = port or free_port()
+def daphne(**env: str) -> Iterator[tuple[int, subprocess.Popen]]:
+    """Daphne on a free port; waits for its 'Listening on' line, not on a timer."""
     LOGS.mkdir(exist_ok=True)
-    log = open(LOGS / f"daphne-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=ROOT, env=server_env(**env), stdout=log, stderr=subprocess.STDOUT,
+        [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", "0", "config.asgi:application"],
+        cwd=ROOT, env=server_env(**env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    lines = []
+    port = None
     try:
-        wait_for_port(port, process)
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stderr, selectors.EVENT_READ)
+            deadline = time.monotonic() + 30
+            while port is None:
+                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                    raise TimeoutError("Daphne did not start listening within 30 s:\n" + "".join(lines))
+                line = process.stderr.readline()
+                if not line:
+                    raise RuntimeError(f"Daphne exited with {process.wait()}:\n" + "".join(lines))
+                lines.append(line)
+                match = re.search(r"Listening on TCP address 127\.0\.0\.1:(\d+)", line)
+                port = int(match.group(1)) if match else None
+        log = open(LOGS / f"daphne-{port}.log", "w")  # noqa: SIM115
+        log.writelines(lines)
+        drain = threading.Thread(target=_drain, args=(process.stderr, log), daemon=True)
+        drain.start()
         yield port, process
     finally:
         stop(process)
-        log.close()
+        if port is not None:
+            drain.join(timeout=5)
+            log.close()
 
 
 @contextlib.contextmanager

@@ -1,24 +1,17 @@
 """Two students negotiate in two real browser windows over a real Daphne, and the instructor watches.
 
-The live pages need websockets, so the server is Daphne in a subprocess (pytest-django's live_server
-speaks WSGI only), on the test database: PostgreSQL's test database, or SQLite's test file
-(config/settings.py gives SQLite a file test database for this). With REDIS_URL the subprocess and
-the test share the Redis channel layer.
+The live pages need websockets, so the server is Daphne in a subprocess (tests.servers; pytest-django's
+live_server speaks WSGI only), on the test database. With REDIS_URL the subprocess and the test share
+the Redis channel layer.
 """
 
 from __future__ import annotations
 
-import os
-import selectors
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
@@ -27,30 +20,13 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from classrooms import services
 from negotiations.models import Seat
 from tests.base import add_students
-from tests.browser import ARTIFACTS, emulate_phone, make_driver, quit_driver, screenshot
+from tests.browser import emulate_phone, make_driver, quit_driver, screenshot
+from tests.servers import daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parent.parent
 XSS = "<script>alert(1)</script>"
-
-# Daphne serving config.asgi, plus the static files (as Channels' own live server test case does:
-# with DEBUG on, a bare `daphne config.asgi:application` serves no /static/). It prints the port
-# it listens on, so the test waits on that line, not on a timer.
-SERVER = """
-import daphne.server  # installs Twisted's asyncio reactor first
-import django
-django.setup()
-from channels.routing import get_default_application
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-
-class Server(daphne.server.Server):
-    def listen_success(self, port):
-        super().listen_success(port)
-        print("listening", port.getHost().port, flush=True)
-
-Server(ASGIStaticFilesHandler(get_default_application()), endpoints=["tcp:port=0:interface=127.0.0.1"]).run()
-"""
 
 # Lose the next live event on its way into the room's socket client, as a full channel layer would.
 SWALLOW_NEXT_EVENT = """
@@ -72,48 +48,10 @@ window.alert = (text) => window.__errors.push("alert: " + text);
 """
 
 
-def server_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.postgresql":
-        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-        host = f"{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
-        env["DATABASE_URL"] = f"postgres://{db.get('USER') or 'postgres'}{password}@{host}/{db['NAME']}"
-    else:
-        env.pop("DATABASE_URL", None)
-        env["SQLITE_PATH"] = str(db["NAME"])  # the test database's file
-    if settings.REDIS_URL:
-        env["REDIS_URL"] = settings.REDIS_URL
-    return env
-
-
 @pytest.fixture
 def server(transactional_db) -> Iterator[str]:
-    if connection.vendor == "sqlite":
-        assert not connection.is_in_memory_db(), "a server process cannot share an in-memory test database"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "daphne-browser.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVER], cwd=ROOT, env=server_env(), stdout=subprocess.PIPE, stderr=log, text=True
-    )
-    try:
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            if not selector.select(timeout=30):
-                raise TimeoutError("Daphne did not start listening within 30 s (artifacts/daphne-browser.log)")
-        line = process.stdout.readline()
-        if not line.startswith("listening"):
-            raise RuntimeError(f"Daphne did not start (exit {process.poll()}); see artifacts/daphne-browser.log")
-        yield f"http://127.0.0.1:{int(line.split()[1])}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    with daphne() as (port, _):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
