@@ -35,7 +35,7 @@ from classrooms.models import (
 )
 from core.pairing import plan_pairs
 from negotiations.models import Negotiation, Seat
-from negotiations.services import round_end, round_start
+from negotiations.services import round_end, round_start, student_sockets_close
 from scenarios.models import ScenarioVersion
 from scenarios.services import version_spec
 
@@ -165,14 +165,16 @@ def student_from_token(token: str) -> Student | None:
 
 
 def student_link_reissue(*, student: Student) -> None:
-    """A new link; the old one, and every device signed in with it, stops working."""
+    """A new link; the old one, and every device signed in with it, stops working (open sockets too)."""
     student.link_nonce = secrets.token_hex(8)
     student.save(update_fields=["link_nonce"])
+    student_sockets_close(student_id=student.pk)
 
 
 def student_link_revoke(*, student: Student) -> None:
     student.link_nonce = ""
     student.save(update_fields=["link_nonce"])
+    student_sockets_close(student_id=student.pk)
 
 
 def student_seen(*, student: Student) -> None:

@@ -21,6 +21,7 @@ from negotiations.services import (
     negotiation_act,
     negotiation_close_expired,
     negotiation_group,
+    student_group,
 )
 from scenarios.services import version_spec
 
@@ -55,6 +56,9 @@ class NegotiationConsumer(JsonSocket):
         self.participant = who
         self.group = negotiation_group(negotiation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        if who.seat is not None and who.seat.student_id is not None:
+            self.student_group = student_group(who.seat.student_id)
+            await self.channel_layer.group_add(self.student_group, self.channel_name)
         await self.accept()
         await self.send_snapshot()
         await self.channel_layer.group_send(
@@ -89,6 +93,8 @@ class NegotiationConsumer(JsonSocket):
                 },
             )
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            if getattr(self, "student_group", None):
+                await self.channel_layer.group_discard(self.student_group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
@@ -178,6 +184,10 @@ class NegotiationConsumer(JsonSocket):
                 },
             )
 
+    async def session_revoked(self, message: dict[str, Any]) -> None:
+        """The student's personal link was revoked or re-issued: this device is signed out."""
+        await self.close(code=live.CLOSE_NOT_SIGNED_IN)
+
     async def negotiation_broadcast(self, message: dict[str, Any]) -> None:
         await self.send_frame({"type": "broadcast", **message["broadcast"]})
 
@@ -228,6 +238,8 @@ class MonitorConsumer(JsonSocket):
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            if getattr(self, "student_group", None):
+                await self.channel_layer.group_discard(self.student_group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:

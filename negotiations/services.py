@@ -35,6 +35,21 @@ def monitor_group(exercise_id: int) -> str:
     return f"monitor.{exercise_id}"
 
 
+def student_group(student_id: int) -> str:
+    """Every open socket of one student, so that revoking their link closes them all."""
+    return f"student.{student_id}"
+
+
+def student_sockets_close(*, student_id: int) -> None:
+    def publish() -> None:
+        try:
+            async_to_sync(get_channel_layer().group_send)(student_group(student_id), {"type": "session.revoked"})
+        except Exception:
+            log.exception("could not close the sockets of student %s", student_id)
+
+    transaction.on_commit(publish)
+
+
 def event_json(event: Event) -> dict[str, Any]:
     return {
         "seq": event.seq,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from classrooms import services
@@ -283,3 +284,16 @@ def test_outsiders_cannot_open_the_socket(pair, exercise, classroom, who):
     refused = "handshake refused"
     expected = {"anonymous": 4401, "student of another pair": 4404, "bad origin": refused, "no origin": refused}[who]
     assert code == expected, code
+
+
+def test_revoking_a_link_closes_the_students_open_socket(pair):
+    negotiation, seller, _ = pair
+    student = Seat.objects.get(negotiation=negotiation, role_key="seller").student
+
+    async def go():
+        live = Live(f"/ws/negotiations/{negotiation.pk}/", seller)
+        await live.connect()
+        await database_sync_to_async(services.student_link_revoke)(student=student)
+        return await live.recv_type("close")
+
+    assert run(go()) == {"type": "close", "code": 4401}
