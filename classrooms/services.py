@@ -459,7 +459,8 @@ def exercise_end(*, exercise: Exercise) -> Exercise:
         _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="end the exercise")
         exercise.state = Exercise.State.ENDED
         exercise.ended_at = timezone.now()
-        exercise.save(update_fields=["state", "ended_at"])
+        exercise.paused_at = None  # an ended round is not paused
+        exercise.save(update_fields=["state", "ended_at", "paused_at"])
         round_end(exercise=exercise, now=exercise.ended_at)
         return exercise
 

@@ -8,6 +8,7 @@ these functions directly. docs/protocol.md describes the same frames for client 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -83,6 +84,9 @@ def parse_frame(frame: Any, scenario: Scenario) -> Action:
         raise FrameError(
             "bad_frame", f"'{kind}' needs a 'client_msg_id' (text of 1 to {MAX_CLIENT_ID} characters)", "client_msg_id"
         )
+    if not client_id.isprintable():
+        raise FrameError("bad_frame", "'client_msg_id' must be printable text", "client_msg_id")
+    clean_text(client_id, "client_msg_id")
     allowed_fields = {"type", "client_msg_id", *_FIELDS[kind]}
     extra = sorted(set(frame) - allowed_fields)
     if extra:
@@ -119,13 +123,22 @@ _FIELDS = {
 }
 
 
+def clean_text(value: str, name: str) -> str:
+    """Text the database can store: no NUL, no lone surrogate."""
+    if "\x00" in value:
+        raise FrameError("bad_frame", f"'{name}' contains a NUL character", name)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FrameError("bad_frame", f"'{name}' is not valid Unicode text (a lone surrogate)", name) from None
+    return value
+
+
 def _text(frame: Mapping[str, Any], name: str, limit: int, *, required: bool) -> str:
     value = frame.get(name, "")
     if not isinstance(value, str):
         raise FrameError("bad_frame", f"'{name}' must be text", name)
-    value = value.strip()
-    if "\x00" in value:
-        raise FrameError("bad_frame", f"'{name}' contains a NUL character", name)
+    value = clean_text(value.strip(), name)
     if required and not value:
         raise FrameError("bad_frame", f"'{name}' must not be empty", name)
     if len(value) > limit:
@@ -160,16 +173,22 @@ def package_check(raw: Any, scenario: Scenario, where: str = "package") -> Packa
     return {issue.key: _option(issue, raw[issue.key], f"{where}.{issue.key}") for issue in scenario.issues}
 
 
+DECIMAL = re.compile(r"-?\d{1,15}(\.\d{1,9})?")
+
+
 def _option(issue: Issue, value: Any, where: str) -> str:
     if issue.kind == "numeric":
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise FrameError("bad_package", f"{where} must be a number", where)
-        try:
-            number = Fraction(repr(value) if isinstance(value, float) else str(value).strip())
-        except (ValueError, ZeroDivisionError):
-            raise FrameError("bad_package", f"{where} must be a number, got {value!r}", where) from None
         if isinstance(value, float) and not math.isfinite(value):
             raise FrameError("bad_package", f"{where} must be a finite number", where)
+        # Text is parsed only when it is a plain decimal: "1e10000000" would build a huge number.
+        text = repr(value) if isinstance(value, float) else str(value).strip()
+        if isinstance(value, str) and not DECIMAL.fullmatch(text):
+            raise FrameError("bad_package", f"{where} must be a number like 9500 or 9.5, got {value!r}", where)
+        if isinstance(value, int) and abs(value) > 10**15:
+            raise FrameError("bad_package", f"{where}: {value} is not one of the values", where)
+        number = Fraction(text)
         steps = (number - issue.minimum) / issue.step
         if not issue.minimum <= number <= issue.maximum or steps.denominator != 1:
             raise FrameError(
@@ -225,10 +244,10 @@ def decide(state: State, role: str, action: Action, now: datetime) -> Decision:
         raise Refused("not_started", "the round has not started yet; read your role and plan")
     if state.status != OPEN:
         raise Refused("ended", f"the negotiation has ended ({state.status})")
+    if state.paused:  # before the clock: a pause gives the time back
+        raise Refused("paused", "the instructor has paused the round; wait until it resumes")
     if state.deadline is not None and now >= state.deadline:
         raise Refused("time_up", "time is up: the negotiation has ended")
-    if state.paused:
-        raise Refused("paused", "the instructor has paused the round; wait until it resumes")
     partner = state.partner(role)
     if action.type == "chat":
         return Decision("chat", {"text": action.text}, state)

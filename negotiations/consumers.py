@@ -26,6 +26,7 @@ from negotiations.services import (
 from scenarios.services import version_spec
 
 log = logging.getLogger(__name__)
+SWEEP_SECONDS = 2.0
 
 
 class JsonSocket(AsyncWebsocketConsumer):
@@ -61,16 +62,7 @@ class NegotiationConsumer(JsonSocket):
             await self.channel_layer.group_add(self.student_group, self.channel_name)
         await self.accept()
         await self.send_snapshot()
-        await self.channel_layer.group_send(
-            self.group,
-            {
-                "type": "negotiation.presence",
-                "role": who.role,
-                "kind": who.kind,
-                "online": True,
-                "sender": self.channel_name,
-            },
-        )
+        await self.announce(online=True)
 
     async def send_snapshot(self) -> None:
         assert self.participant is not None
@@ -82,16 +74,7 @@ class NegotiationConsumer(JsonSocket):
         if self.deadline_timer:
             self.deadline_timer.cancel()
         if self.participant is not None:
-            await self.channel_layer.group_send(
-                self.group,
-                {
-                    "type": "negotiation.presence",
-                    "role": self.participant.role,
-                    "kind": self.participant.kind,
-                    "online": False,
-                    "sender": self.channel_name,
-                },
-            )
+            await self.announce(online=False)
             await self.channel_layer.group_discard(self.group, self.channel_name)
             if getattr(self, "student_group", None):
                 await self.channel_layer.group_discard(self.student_group, self.channel_name)
@@ -105,14 +88,27 @@ class NegotiationConsumer(JsonSocket):
             return
         try:
             frame = json.loads(text_data, parse_constant=_no_constants)
-        except ValueError as exc:
-            await self.send_error("bad_json", f"the frame is not valid JSON: {exc}")
+        except (ValueError, RecursionError) as exc:
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            await self.send_error("bad_json", f"the frame is not valid JSON: {reason}")
             return
+        try:
+            await self.handle(frame)
+        except Exception:
+            # A bug must not cost the student their socket: say so and carry on.
+            log.exception("frame of negotiation %s failed", self.participant.negotiation_id)
+            await self.send_error("server_error", "the server could not handle that frame; nothing was stored")
+
+    async def handle(self, frame: Any) -> None:
+        assert self.participant is not None
         client_msg_id = frame.get("client_msg_id") if isinstance(frame, dict) else None
         if not isinstance(client_msg_id, str):
             client_msg_id = None
         try:
             action = parse_frame(frame, await self.scenario())
+        except RecursionError:
+            await self.send_error("bad_frame", "the frame is nested too deeply", client_msg_id=client_msg_id)
+            return
         except FrameError as exc:
             await self.send_error(exc.code, exc.message, field=exc.field, client_msg_id=client_msg_id)
             return
@@ -170,19 +166,26 @@ class NegotiationConsumer(JsonSocket):
             return
         await self.send_frame({"type": "presence", "role": message["role"], "kind": message["kind"],
                                "online": message["online"]})  # fmt: skip
+        same_seat = message["role"] == self.participant.role and message["kind"] == self.participant.kind
+        if not message["online"] and same_seat and self.participant.can_act:
+            await self.announce(online=True, reply=True)  # another tab of this seat closed; this one is here
         if message["online"] and not message.get("reply"):
-            # Tell the newcomer that this side is here too.
-            await self.channel_layer.group_send(
-                self.group,
-                {
-                    "type": "negotiation.presence",
-                    "role": self.participant.role,
-                    "kind": self.participant.kind,
-                    "online": True,
-                    "sender": self.channel_name,
-                    "reply": True,
-                },
-            )
+            await self.announce(online=True, reply=True)  # tell the newcomer that this side is here too
+
+    async def announce(self, *, online: bool, reply: bool = False) -> None:
+        """Presence is ephemeral: told to the pair's sockets, never stored."""
+        assert self.participant is not None
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "negotiation.presence",
+                "role": self.participant.role,
+                "kind": self.participant.kind,
+                "online": online,
+                "sender": self.channel_name,
+                "reply": reply,
+            },
+        )
 
     async def session_revoked(self, message: dict[str, Any]) -> None:
         """The student's personal link was revoked or re-issued: this device is signed out."""
@@ -234,8 +237,21 @@ class MonitorConsumer(JsonSocket):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_frame(await database_sync_to_async(live.monitor_snapshot)(self.exercise_id))
+        self.sweeper = asyncio.ensure_future(self.sweep())
+
+    async def sweep(self) -> None:
+        """While an instructor watches, close pairs whose time is up even if no student is connected
+        (the embedded mode has no Celery worker to do it)."""
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                await database_sync_to_async(negotiation_close_expired)(exercise_id=self.exercise_id)
+            except Exception:
+                log.exception("sweeping exercise %s failed", self.exercise_id)
 
     async def disconnect(self, code: int) -> None:
+        if hasattr(self, "sweeper"):
+            self.sweeper.cancel()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             if getattr(self, "student_group", None):

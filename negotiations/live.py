@@ -14,7 +14,7 @@ from classrooms.access import SESSION_NONCE, SESSION_STUDENT
 from classrooms.models import Exercise, Student
 from core.spec import Scenario, plain
 from negotiations.models import Broadcast, Event, Negotiation, Seat
-from negotiations.services import IDLE_AFTER, event_json, exercise_summary, pair_summary
+from negotiations.services import IDLE_AFTER, event_json, exercise_summary, negotiation_close_expired, pair_summary
 from scenarios.services import version_spec
 
 # Close codes (documented in docs/protocol.md)
@@ -136,6 +136,7 @@ def monitor_allowed(user: Any, exercise_id: int) -> bool:
 
 def monitor_snapshot(exercise_id: int) -> dict[str, Any]:
     """Every pair of an exercise in a fixed number of queries, whatever the class size."""
+    negotiation_close_expired(exercise_id=exercise_id)
     exercise = Exercise.objects.select_related("scenario_version").get(pk=exercise_id)
     scenario = version_spec(exercise.scenario_version)
     negotiations = exercise.negotiations.order_by("number")

@@ -290,7 +290,10 @@ def round_end(*, exercise: Exercise, now: datetime) -> None:
 
 
 def time_extend(*, exercise: Exercise, minutes: int, negotiation_id: int | None = None, now: datetime) -> int:
-    """Give one pair, or every open pair, more time. Returns how many pairs were extended."""
+    """Give one pair, or every open pair, more time. Returns how many pairs were extended.
+
+    A pair whose time is already up is closed first, not brought back: extend before the deadline."""
+    negotiation_close_expired(exercise_id=exercise.pk, now=now)
     pairs = exercise.negotiations.filter(status=OPEN)
     if negotiation_id is not None:
         pairs = pairs.filter(pk=negotiation_id)

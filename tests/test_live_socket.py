@@ -126,6 +126,13 @@ def test_a_retried_action_takes_effect_once_and_gets_the_first_ack_again(pair):
         ({"type": "accept", "client_msg_id": "a", "offer_seq": "3", "package": 0}, "bad_frame", "whole number"),
         ({"type": "accept", "client_msg_id": "a", "offer_seq": 2**40, "package": 0}, "bad_frame", "between"),
         ("x" * 20_000, "too_large", "at most 16384 bytes"),
+        ("[" * 5000 + "]" * 5000, "bad_json", "nested too deeply"),
+        ({"type": "chat", "client_msg_id": "a", "text": "\ud800"}, "bad_frame", "lone surrogate"),
+        ({"type": "chat", "client_msg_id": "\u0000", "text": "hi"}, "bad_frame", "printable"),
+        ({"type": "offer", "client_msg_id": "a", "packages": [{**PACKAGE, "price": "1e10000000"}]}, "bad_package",
+         "must be a number like 9500"),
+        ({"type": "offer", "client_msg_id": "a", "packages": [{**PACKAGE, "price": "19000/2"}]}, "bad_package",
+         "must be a number like 9500"),
     ],
 )  # fmt: skip
 def test_a_bad_frame_gets_an_error_naming_the_problem_and_changes_nothing(pair, frame, code, words):
@@ -297,3 +304,27 @@ def test_revoking_a_link_closes_the_students_open_socket(pair):
         return await live.recv_type("close")
 
     assert run(go()) == {"type": "close", "code": 4401}
+
+
+def test_a_second_tab_closing_does_not_make_the_student_look_offline(pair):
+    negotiation, seller, buyer = pair
+
+    async def go():
+        tab_one = Live(f"/ws/negotiations/{negotiation.pk}/", seller)
+        tab_two = Live(f"/ws/negotiations/{negotiation.pk}/", seller)
+        partner = Live(f"/ws/negotiations/{negotiation.pk}/", buyer)
+        await tab_one.connect()
+        await tab_two.connect()
+        await partner.connect()
+        await tab_two.close()
+        seen = []
+        while not seen or seen[-1]["online"] is False:
+            frame = await partner.recv_type("presence")
+            if frame["role"] == "seller":
+                seen.append(frame)
+        await tab_one.close()
+        await partner.close()
+        return seen
+
+    seen = run(go())
+    assert seen[-1] == {"type": "presence", "role": "seller", "kind": "student", "online": True}

@@ -175,3 +175,27 @@ def test_the_instructor_plays_the_instructor_seat_from_the_pairs_page(exercise, 
     snapshot, ack = run(go())
     assert snapshot["me"]["kind"] == "instructor" and snapshot["me"]["can_act"] is True
     assert ack["event"]["role"] == seat.role_key
+
+
+def test_a_pair_whose_time_is_up_is_closed_not_revived_by_an_extension(live_round, instructor_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from negotiations.models import Negotiation
+
+    exercise = live_round
+    late = exercise.negotiations.get(number=1)
+    Negotiation.objects.filter(pk=late.pk).update(deadline=timezone.now() - timedelta(seconds=5))
+    response = instructor_client.post(f"/exercises/{exercise.pk}/monitor/extend/", {"minutes": "5"})
+    assert response.json() == {"message": "1 pair got 5 more minutes."}
+    late.refresh_from_db()
+    assert (late.status, late.end_reason) == ("impasse", "deadline")
+
+
+def test_ending_a_paused_round_leaves_it_unpaused(live_round, instructor_client):
+    exercise = live_round
+    instructor_client.post(f"/exercises/{exercise.pk}/monitor/pause/")
+    instructor_client.post(f"/exercises/{exercise.pk}/monitor/end/")
+    exercise.refresh_from_db()
+    assert exercise.state == "ended" and exercise.paused_at is None
