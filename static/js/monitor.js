@@ -11,20 +11,7 @@
   const LABELS = { waiting: "Waiting", negotiating: "Negotiating", agreed: "Agreed", impasse: "Impasse" };
   const STATES = { draft: "Draft", released: "Roles released", live: "Live", ended: "Ended" };
 
-  function el(tag, props, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(props || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "class") node.className = value;
-      else if (key === "text") node.textContent = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? "" : String(value));
-    }
-    for (const child of children.flat(Infinity)) {
-      if (child !== null && child !== undefined && child !== false) node.append(child);
-    }
-    return node;
-  }
+  const { el } = window.ParleyLive;
 
   const M = { exercise: null, roles: [], idleAfter: 180, pairs: new Map(), rows: new Map(), pausedAt: null };
 

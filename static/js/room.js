@@ -11,21 +11,7 @@
   const pointsFormat = new Intl.NumberFormat("en", { maximumFractionDigits: 1 });
   const MAX_PACKAGES = 3;
 
-  // el("p", {class: "x"}, "text", child): text children become text nodes, never markup.
-  function el(tag, props, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(props || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "class") node.className = value;
-      else if (key === "text") node.textContent = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? "" : String(value));
-    }
-    for (const child of children.flat(Infinity)) {
-      if (child !== null && child !== undefined && child !== false) node.append(child);
-    }
-    return node;
-  }
+  const { el } = window.ParleyLive;
 
   function sentence(text) {
     const t = String(text || "").trim();
