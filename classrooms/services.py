@@ -524,6 +524,18 @@ def exercise_place(*, exercise: Exercise, student: Student, negotiation: Negotia
 # The planning sheet
 
 
+def planning_refusal(*, exercise: Exercise, seat: Seat) -> str | None:
+    """Why this seat may not edit its planning sheet now, or None when it may."""
+    if seat.kind != Seat.Kind.STUDENT:
+        return "Observers watch and take notes; the planning sheet belongs to the negotiators."
+    if exercise.state == Exercise.State.ENDED or seat.negotiation.status in (
+        Negotiation.Status.AGREED,
+        Negotiation.Status.IMPASSE,
+    ):
+        return "The negotiation has ended; the planning sheet can no longer be changed."
+    return None
+
+
 def planning_sheet_save(
     *,
     exercise: Exercise,
@@ -537,13 +549,9 @@ def planning_sheet_save(
     seat = Seat.objects.select_related("negotiation").filter(exercise=exercise, student=student).first()
     if seat is None:
         raise ServiceError("You have no seat in this exercise.")
-    if seat.kind != Seat.Kind.STUDENT:
-        raise ServiceError("Observers watch and take notes; the planning sheet belongs to the negotiators.")
-    if exercise.state == Exercise.State.ENDED or seat.negotiation.status in (
-        Negotiation.Status.AGREED,
-        Negotiation.Status.IMPASSE,
-    ):
-        raise ServiceError("The negotiation has ended; the planning sheet can no longer be changed.")
+    refusal = planning_refusal(exercise=exercise, seat=seat)
+    if refusal:
+        raise ServiceError(refusal)
     issue_keys = [issue.key for issue in version_spec(exercise.scenario_version).issues]
     priorities = list(priorities or [])
     if priorities and sorted(priorities) != sorted(issue_keys):

@@ -122,9 +122,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             "form": form,
             "counterparts": counterparts,
             "observed": observed,
-            "editable": ex.state != Exercise.State.ENDED
-            and seat.negotiation.status not in ("agreed", "impasse")
-            and seat.kind == Seat.Kind.STUDENT,
+            "planning_refusal": services.planning_refusal(exercise=ex, seat=seat),
         },
     )
 

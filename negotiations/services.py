@@ -25,6 +25,7 @@ from scenarios.services import version_spec
 log = logging.getLogger(__name__)
 OPEN_STATUSES = (Negotiation.Status.WAITING, Negotiation.Status.NEGOTIATING)
 IDLE_AFTER = timedelta(minutes=3)
+MAX_EXTENSION = 120  # minutes at a time
 
 
 def negotiation_group(negotiation_id: int) -> str:
@@ -226,6 +227,15 @@ def _system_event(negotiation: Negotiation, type_: str, payload: dict[str, Any],
     return event_json(_append(negotiation, type_, payload, now))
 
 
+def _close_as_impasse(negotiation: Negotiation, reason: str, now: datetime) -> None:
+    """End a locked, open negotiation without agreement: the time ran out, or the round was ended."""
+    event = _system_event(negotiation, reason, {"status": IMPASSE}, now)
+    negotiation.status, negotiation.standing = IMPASSE, {}
+    negotiation.ended_at, negotiation.end_reason = now, reason
+    negotiation.save()
+    _after_commit(negotiation, [event])
+
+
 def negotiation_close_expired(
     *, negotiation_ids: Iterable[int] | None = None, exercise_id: int | None = None, now: datetime | None = None
 ) -> list[int]:
@@ -242,11 +252,7 @@ def negotiation_close_expired(
             negotiation = Negotiation.objects.select_for_update().get(pk=pk)
             if negotiation.status not in OPEN_STATUSES or negotiation.deadline is None or negotiation.deadline > now:
                 continue  # someone else closed it, or the time was extended meanwhile
-            event = _system_event(negotiation, "deadline", {"status": IMPASSE}, now)
-            negotiation.status, negotiation.standing = IMPASSE, {}
-            negotiation.ended_at, negotiation.end_reason = now, "deadline"
-            negotiation.save()
-            _after_commit(negotiation, [event])
+            _close_as_impasse(negotiation, "deadline", now)
             _ended(negotiation)
             closed.append(pk)
     return closed
@@ -278,11 +284,7 @@ def round_end(*, exercise: Exercise, now: datetime) -> None:
             negotiation = Negotiation.objects.select_for_update().get(pk=pk)
             if negotiation.status not in OPEN_STATUSES:
                 continue
-            event = _system_event(negotiation, "ended", {"status": IMPASSE}, now)
-            negotiation.status, negotiation.standing = IMPASSE, {}
-            negotiation.ended_at, negotiation.end_reason = now, "ended"
-            negotiation.save()
-            _after_commit(negotiation, [event])
+            _close_as_impasse(negotiation, "ended", now)
     _announce_exercise(exercise.pk)
     from negotiations.tasks import compute_debrief
 
@@ -293,6 +295,10 @@ def time_extend(*, exercise: Exercise, minutes: int, negotiation_id: int | None 
     """Give one pair, or every open pair, more time. Returns how many pairs were extended.
 
     A pair whose time is already up is closed first, not brought back: extend before the deadline."""
+    if not 1 <= minutes <= MAX_EXTENSION:
+        raise Refused("bad_minutes", f"Give a number of minutes from 1 to {MAX_EXTENSION}.")
+    if negotiation_id is not None and not exercise.negotiations.filter(pk=negotiation_id).exists():
+        raise Refused("no_such_pair", "No such pair in this exercise.")
     negotiation_close_expired(exercise_id=exercise.pk, now=now)
     pairs = exercise.negotiations.filter(status=OPEN)
     if negotiation_id is not None:
@@ -324,6 +330,8 @@ def round_pause(*, exercise: Exercise, paused: bool, now: datetime) -> None:
     """Pause the clock and every action; on resuming, every open pair gets the paused time back."""
     with transaction.atomic():
         exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
+        if exercise.state != Exercise.State.LIVE:
+            raise Refused("not_live", "Only a live round can be paused or resumed.")
         if paused == (exercise.paused_at is not None):
             return
         gained = timedelta(0) if paused else now - exercise.paused_at  # type: ignore[operator]

@@ -87,3 +87,27 @@ def exercise(classroom, used_car, instructor):
     return exercise_create(
         classroom=classroom, title="Used car", scenario_version=used_car, time_limit_minutes=20, created_by=instructor
     )
+
+
+def start_round(exercise, classroom, count: int) -> list:
+    """`count` students join, are paired, get their roles, and the round starts; returns the pairs."""
+    from classrooms import services
+
+    students = add_students(classroom, *[f"Student {i}" for i in range(count)])
+    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    services.exercise_release(exercise=exercise)
+    services.exercise_start(exercise=exercise)
+    return list(exercise.negotiations.order_by("number"))
+
+
+def seats_by_role(negotiation) -> dict:
+    from negotiations.models import Seat
+
+    return {s.role_key: s for s in Seat.objects.filter(negotiation=negotiation).select_related("student")}
+
+
+@pytest.fixture
+def started_pair(exercise, classroom):
+    """One pair negotiating: (negotiation, {role: student})."""
+    (negotiation,) = start_round(exercise, classroom, 2)
+    return negotiation, {role: seat.student for role, seat in seats_by_role(negotiation).items()}

@@ -7,9 +7,9 @@ import pytest
 from classrooms import services
 from core.negotiation import Action
 from negotiations.debrief import debrief_refresh, outcome_refresh
-from negotiations.models import Debrief, Outcome, Seat
+from negotiations.models import Debrief, Outcome
 from negotiations.services import negotiation_act
-from tests.base import add_students
+from tests.base import seats_by_role, start_round
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PACKAGE = {"price": "9500", "handover": "five-weeks", "warranty": "one-month", "tyres": "included"}
@@ -28,12 +28,8 @@ def eager_tasks():
 
 @pytest.fixture
 def played(exercise, classroom):
-    students = add_students(classroom, "Ada", "Ben", "Cy", "Dee")
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
-    agreed = exercise.negotiations.get(number=1)
-    seats = {s.role_key: s for s in Seat.objects.filter(negotiation=agreed)}
+    agreed = start_round(exercise, classroom, 4)[0]
+    seats = seats_by_role(agreed)
     offer = negotiation_act(
         negotiation_id=agreed.pk, seat=seats["seller"], action=Action("offer", "o", packages=(PACKAGE,))
     )

@@ -24,13 +24,8 @@ SILENCE = float(os.environ.get("PARLEY_SILENCE_SECONDS", "200"))
 
 
 @pytest.fixture
-def pair(exercise, classroom):
-    ada, ben = add_students(classroom, "Ada", "Ben")
-    services.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
-    negotiation = exercise.negotiations.get()
-    return negotiation, {s.role_key: s.student for s in Seat.objects.filter(negotiation=negotiation)}
+def pair(started_pair):
+    return started_pair
 
 
 def wait_until(condition, timeout: float) -> None:

@@ -8,11 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from classrooms import services
 from core.negotiation import Action, Refused
-from negotiations.models import Event, Seat
+from negotiations.models import Event
 from negotiations.services import negotiation_act
-from tests.base import add_students
+from tests.base import seats_by_role, start_round
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 PACKAGE = {"price": "9500", "handover": "three-weeks", "warranty": "none", "tyres": "included"}
@@ -21,15 +20,7 @@ ROUNDS = 15
 
 @pytest.fixture
 def pairs(exercise, classroom):
-    students = add_students(classroom, *[f"Student {i}" for i in range(2 * ROUNDS)])
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
-    return list(exercise.negotiations.order_by("number"))
-
-
-def seats_of(negotiation):
-    return {s.role_key: s for s in Seat.objects.filter(negotiation=negotiation)}
+    return start_round(exercise, classroom, 2 * ROUNDS)
 
 
 def race(*calls):
@@ -51,7 +42,7 @@ def race(*calls):
 
 def test_when_both_sides_accept_at_once_there_is_one_agreement(pairs):
     for negotiation in pairs:
-        seats = seats_of(negotiation)
+        seats = seats_by_role(negotiation)
         offers = {}
         for role, price in (("seller", "10000"), ("buyer", "9000")):
             ack = negotiation_act(
@@ -79,7 +70,7 @@ def test_when_both_sides_accept_at_once_there_is_one_agreement(pairs):
 
 def test_the_same_action_sent_twice_at_once_takes_effect_once(pairs):
     negotiation = pairs[0]
-    seat = seats_of(negotiation)["seller"]
+    seat = seats_by_role(negotiation)["seller"]
 
     def offer():
         return negotiation_act(
@@ -93,7 +84,7 @@ def test_the_same_action_sent_twice_at_once_takes_effect_once(pairs):
 
 def test_many_chats_at_once_get_distinct_gapless_numbers(pairs):
     negotiation = pairs[0]
-    seats = seats_of(negotiation)
+    seats = seats_by_role(negotiation)
 
     def chat(i):
         role = "seller" if i % 2 else "buyer"

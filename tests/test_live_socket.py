@@ -19,15 +19,9 @@ PACKAGE = {"price": 9500, "handover": "three-weeks", "warranty": "none", "tyres"
 
 
 @pytest.fixture
-def pair(exercise, classroom):
-    ada, ben = add_students(classroom, "Ada", "Ben")
-    services.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
-    negotiation = exercise.negotiations.get()
-    seller = Seat.objects.get(negotiation=negotiation, role_key="seller").student
-    buyer = Seat.objects.get(negotiation=negotiation, role_key="buyer").student
-    return negotiation, student_client(seller), student_client(buyer)
+def pair(started_pair):
+    negotiation, students = started_pair
+    return negotiation, student_client(students["seller"]), student_client(students["buyer"])
 
 
 def options(issue_key: str, snapshot: dict) -> list[str]:

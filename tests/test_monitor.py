@@ -8,7 +8,7 @@ from django.test import Client
 
 from classrooms import services
 from negotiations.models import Event, Seat
-from tests.base import add_students, student_client
+from tests.base import add_students, start_round, student_client
 from tests.live import Live, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,10 +17,7 @@ PACKAGE = {"price": 9500, "handover": "three-weeks", "warranty": "none", "tyres"
 
 @pytest.fixture
 def live_round(exercise, classroom):
-    students = add_students(classroom, "Ada", "Ben", "Cy", "Dee")
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    start_round(exercise, classroom, 4)
     return exercise
 
 
@@ -199,3 +196,13 @@ def test_ending_a_paused_round_leaves_it_unpaused(live_round, instructor_client)
     instructor_client.post(f"/exercises/{exercise.pk}/monitor/end/")
     exercise.refresh_from_db()
     assert exercise.state == "ended" and exercise.paused_at is None
+
+
+def test_extending_a_pair_of_another_exercise_or_pausing_a_round_not_live_is_refused(
+    live_round, instructor_client, exercise
+):
+    response = instructor_client.post(f"/exercises/{exercise.pk}/monitor/extend/", {"minutes": "5", "negotiation": "x"})
+    assert response.status_code == 400 and response.json()["error"] == "No such pair in this exercise."
+    instructor_client.post(f"/exercises/{exercise.pk}/monitor/end/")
+    response = instructor_client.post(f"/exercises/{exercise.pk}/monitor/pause/")
+    assert response.status_code == 400 and response.json()["error"] == "Only a live round can be paused or resumed."

@@ -7,11 +7,9 @@ import asyncio
 
 import pytest
 
-from classrooms import services
 from classrooms.services import student_link_token
 from negotiations.client import LiveClient, sign_in
-from negotiations.models import Event, Seat
-from tests.base import add_students
+from negotiations.models import Event
 from tests.servers import daphne
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -20,14 +18,8 @@ PACKAGE = {"price": 10500, "handover": "five-weeks", "warranty": "none", "tyres"
 
 
 @pytest.fixture
-def pair(exercise, classroom):
-    ada, ben = add_students(classroom, "Ada", "Ben")
-    services.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
-    negotiation = exercise.negotiations.get()
-    seats = {s.role_key: s.student for s in Seat.objects.filter(negotiation=negotiation)}
-    return negotiation, seats
+def pair(started_pair):
+    return started_pair
 
 
 def client_on(port: int, student, negotiation_id: int) -> LiveClient:
