@@ -8,6 +8,7 @@ and resends unacknowledged actions with the same client_msg_id after a reconnect
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.cookiejar
 import json
 import re
@@ -66,15 +67,30 @@ class LiveClient:
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     other: list[dict[str, Any]] = field(default_factory=list)  # presence, typing, broadcast frames
     _resume: asyncio.Future[None] | None = None
+    close_code: int | None = None  # how the server closed the last connection (4401, 4404: refused)
+    received_at: float = 0.0  # loop time of the last frame received
+
+    @property
+    def is_open(self) -> bool:
+        return self.connection is not None and self.connection.state.name == "OPEN"
 
     async def connect(self) -> dict[str, Any]:
+        """Open the socket and take the snapshot. A refused participant raises websockets.ConnectionClosed
+        and `close_code` says why (4401 not signed in, 4404 not yours); a cross-site one InvalidStatus (403)."""
+        self.close_code = None
         self.connection = await ws_connect(
             self.ws_url,
             origin=self.origin,
             additional_headers={"Cookie": self.cookie},
             open_timeout=10,  # type: ignore[arg-type]
         )
-        first = json.loads(await asyncio.wait_for(self.connection.recv(), 10))
+        try:
+            text = await asyncio.wait_for(self.connection.recv(), 10)
+        except websockets.ConnectionClosed as exc:
+            self.close_code = exc.rcvd.code if exc.rcvd else None
+            raise
+        self.received_at = asyncio.get_running_loop().time()
+        first = json.loads(text)
         if first.get("type") != "snapshot":
             raise RuntimeError(f"expected a snapshot, got {first}")
         self.snapshot = first
@@ -103,14 +119,29 @@ class LiveClient:
 
     async def act(self, frame: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
         """Send an action and wait for its acknowledgement; returns the stored event or raises Refused."""
+        future = await self.submit(frame)
+        return await asyncio.wait_for(future, timeout)
+
+    async def submit(self, frame: dict[str, Any]) -> asyncio.Future[dict[str, Any]]:
+        """Send an action; the future gets its stored event (or Refused). If the socket is down, the action
+        stays pending and `connect` resends it with the same client_msg_id: it takes effect once."""
         frame = {**frame, "client_msg_id": frame.get("client_msg_id") or uuid.uuid4().hex}
         key = frame["client_msg_id"]
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._acks[key] = future
         self.pending[key] = frame
-        assert self.connection is not None
-        await self.connection.send(json.dumps(frame))
-        return await asyncio.wait_for(future, timeout)
+        if self.is_open:
+            assert self.connection is not None
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await self.connection.send(json.dumps(frame))
+        return future
+
+    async def resync(self) -> None:
+        """Ask for every event after the last one applied (the protocol's resume)."""
+        if self.is_open:
+            assert self.connection is not None
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await self.connection.send(json.dumps({"type": "resume", "last_seq": self.last_seq}))
 
     async def send_raw(self, text: str) -> None:
         assert self.connection is not None
@@ -133,11 +164,13 @@ class LiveClient:
         assert self.connection is not None
         try:
             async for text in self.connection:
+                self.received_at = asyncio.get_running_loop().time()
                 self._handle(json.loads(text))
                 self._changed.set()
         except websockets.ConnectionClosed:
             pass
         finally:
+            self.close_code = self.connection.close_code
             self._changed.set()
 
     def _handle(self, frame: dict[str, Any]) -> None:

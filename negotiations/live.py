@@ -17,6 +17,9 @@ from negotiations.models import Broadcast, Event, Negotiation, Seat
 from negotiations.services import IDLE_AFTER, event_json, exercise_summary, negotiation_close_expired, pair_summary
 from scenarios.services import version_spec
 
+# A bot seat's session (minted by `run_bots`, docs/bots.md): {"seat": seat id, "negotiation": its id}.
+SESSION_BOT = "parley_bot_seat"
+
 # Close codes (documented in docs/protocol.md)
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_FORBIDDEN = 4403
@@ -47,9 +50,32 @@ def session_student(session: Any) -> Student | None:
     return student
 
 
+def session_bot_seat(session: Any) -> Seat | None:
+    """The bot seat a bot's session stands for, while that seat is still a bot's (a student placed into it
+    takes it over). An expired or unknown session has no data, so it stands for nothing."""
+    data = session.get(SESSION_BOT)
+    if not isinstance(data, dict) or not isinstance(data.get("seat"), int):
+        return None
+    seat = Seat.objects.filter(pk=data["seat"], kind=Seat.Kind.BOT).first()
+    if seat is None or seat.negotiation_id != data.get("negotiation"):
+        return None
+    return seat
+
+
 def identify(session: Any, user: Any, negotiation_id: int) -> Participant | int:
     """The participant a socket stands for, or a close code. The frame never says who you are."""
     negotiation = Negotiation.objects.select_related("exercise").filter(pk=negotiation_id).first()
+    if session.get(SESSION_BOT) is not None:
+        bot = session_bot_seat(session)
+        if bot is None:
+            return CLOSE_NOT_SIGNED_IN
+        if (
+            negotiation is None
+            or bot.negotiation_id != negotiation.pk
+            or negotiation.exercise.state == Exercise.State.DRAFT
+        ):
+            return CLOSE_NOT_FOUND
+        return Participant(negotiation.pk, negotiation.exercise_id, bot, bot.role_key, bot.kind, bot.get_kind_display())
     student = session_student(session)
     if student is not None:
         seat = None
@@ -68,6 +94,11 @@ def identify(session: Any, user: Any, negotiation_id: int) -> Participant | int:
             return Participant(negotiation.pk, negotiation.exercise_id, seat, seat.role_key, seat.kind, str(user))
         return Participant(negotiation.pk, negotiation.exercise_id, None, None, "watcher", str(user))
     return CLOSE_NOT_SIGNED_IN
+
+
+def last_seq(negotiation_id: int) -> int:
+    """The number of the negotiation's latest stored event (the pong's, for clients to catch up)."""
+    return Negotiation.objects.filter(pk=negotiation_id).values_list("last_seq", flat=True).first() or 0
 
 
 def issues_for(scenario: Scenario, role: str | None) -> list[dict[str, Any]]:
