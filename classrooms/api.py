@@ -16,15 +16,17 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Path, Schema, Status
+from ninja import Field, NinjaAPI, Path, Query, Schema, Status
 from ninja.security import HttpBearer
 
 from classrooms import services
 from classrooms.access import classroom_for, exercise_for, instructor_classrooms
 from classrooms.models import Classroom, Exercise, PlanningSheet, Student, User
-from negotiations.models import Negotiation, Seat
+from negotiations import export
+from negotiations.models import Negotiation, Outcome, Seat
 from scenarios.models import ScenarioVersion
 from scenarios.services import latest_versions, scenario_version_get
 
@@ -404,7 +406,16 @@ class ResultsScenarioOut(Schema):
 
 
 class ResultsPairOut(PairOut):
-    agreement: None = Field(None, description="The agreement reached; not exported yet, always null.")
+    agreement: dict[str, str] | None = Field(
+        description="The agreed package, issue key -> option key (a numeric issue's value as text); null without one."
+    )
+    outcome: dict[str, Any] | None = Field(
+        description="The pair's debrief metrics (docs/debrief.md): outcome, process, price; null until computed."
+    )
+
+    @staticmethod
+    def resolve_outcome(obj: Negotiation) -> dict[str, Any] | None:
+        return obj.outcome_data  # type: ignore[attr-defined]
 
 
 class PlanningSheetOut(Schema):
@@ -431,6 +442,13 @@ class ResultsOut(Schema):
     planning_sheets: list[PlanningSheetOut]
 
 
+def _with_outcomes(pairs: list[Negotiation]) -> list[Negotiation]:
+    outcomes = dict(Outcome.objects.filter(negotiation__in=pairs).values_list("negotiation_id", "data"))
+    for pair in pairs:
+        pair.outcome_data = outcomes.get(pair.pk)  # type: ignore[attr-defined]
+    return pairs
+
+
 @api.get("/exercises/{exercise_id}/results", response={200: ResultsOut, **READ}, tags=["exercises"], by_alias=True)
 def exercise_results(request: HttpRequest, exercise_id: ExerciseId) -> dict[str, Any]:
     exercise = exercise_for(_user(request), exercise_id)
@@ -445,6 +463,68 @@ def exercise_results(request: HttpRequest, exercise_id: ExerciseId) -> dict[str,
             "title": version.title,
             "digest": version.digest,
         },
-        "pairs": services.exercise_pairs(exercise),
+        "pairs": _with_outcomes(services.exercise_pairs(exercise)),
         "planning_sheets": exercise.planning_sheets.select_related("student").order_by("student__display_name", "pk"),
     }
+
+
+# The research export (negotiations/export.py; columns in docs/debrief.md, "Export")
+
+
+class ExportMetaOut(Schema):
+    exported_at: datetime
+    exercise: dict[str, Any]
+    scenario: dict[str, Any]
+    roles: list[dict[str, Any]]
+    issues: list[dict[str, Any]]
+    ids: Literal["pseudonymous", "names"]
+    chat: bool
+
+
+class ExportOut(Schema):
+    meta: ExportMetaOut
+    pairs_columns: list[str] | None = None
+    pairs: list[dict[str, Any]] | None = None
+    events_columns: list[str] | None = None
+    events: list[dict[str, Any]] | None = None
+    survey_items: list[dict[str, Any]] | None = None
+    survey_columns: list[str] | None = None
+    survey: list[dict[str, Any]] | None = None
+    class_: dict[str, Any] | None = Field(
+        None, alias="class", description="The class debrief's metrics; null until the round's debrief is computed."
+    )
+
+
+class ExportQuery(Schema):
+    format: Literal["csv", "json"] = Field("csv", description="CSV holds one table; JSON one table or all.")
+    table: Literal["pairs", "events", "survey", "class", "all"] = Field(
+        "pairs", description="`class` and `all` only as JSON."
+    )
+    chat: bool = Field(False, description="Include chat messages and free-text reasons (they may name people).")
+    ids: Literal["pseudonymous", "names"] = Field(
+        "pseudonymous", description="Per-exercise pseudonyms (no names or emails), or student ids and names."
+    )
+
+
+# Added to the generated JSON form of the 200 answer (ninja keys responses by int).
+EXPORT_200 = {
+    "description": "The export, as an attachment: JSON, or CSV (UTF-8 with a byte-order mark).",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}
+
+
+@api.get(
+    "/exercises/{exercise_id}/export",
+    response={200: ExportOut, 400: ErrorOut, **READ},
+    tags=["exercises"],
+    by_alias=True,
+    openapi_extra={"responses": {200: EXPORT_200}},
+)
+def exercise_export(request: HttpRequest, exercise_id: ExerciseId, query: Query[ExportQuery]) -> HttpResponseBase:
+    exercise = exercise_for(_user(request), exercise_id)
+    params = {"format": query.format, "table": query.table, "chat": "1" if query.chat else "0", "ids": query.ids}
+    try:
+        options = export.export_options(params)
+    except export.ExportError as exc:
+        raise services.ServiceError(exc.message, exc.field) from exc
+    return export.export_response(request, exercise, options)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "scenarios",
     "classrooms",
     "negotiations",
+    "surveys",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,119 @@
+"""The survey's rules and its summary for the debrief. Scoring itself is pure (core/survey.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from classrooms.models import Exercise
+from core import survey as svi
+from negotiations.models import Negotiation, Outcome, Seat
+from scenarios.services import version_spec
+from surveys.models import SurveyAnswer, SurveyResponse
+
+ENDED = (Negotiation.Status.AGREED, Negotiation.Status.IMPASSE)
+
+
+class SurveyRefused(ValueError):
+    def __init__(self, message: str, item: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.item = item
+
+
+def survey_refusal(*, seat: Seat) -> str | None:
+    """Why this seat may not answer the survey now, or None when it may."""
+    if seat.kind != Seat.Kind.STUDENT or seat.student_id is None:
+        return "The survey asks negotiators about their own negotiation; observers do not take it."
+    if seat.negotiation.status not in ENDED and seat.exercise.state != Exercise.State.ENDED:
+        return "The survey opens when your negotiation has ended."
+    return None
+
+
+def survey_save(*, seat: Seat, answers: Mapping[int, int]) -> tuple[SurveyResponse, bool]:
+    """Store a seat's 16 answers; a second call replaces the first answers. Returns (response, created)."""
+    refusal = survey_refusal(seat=seat)
+    if refusal:
+        raise SurveyRefused(refusal)
+    try:
+        svi.check_answers(answers)
+    except svi.SurveyError as exc:
+        raise SurveyRefused(exc.message, exc.item) from exc
+    with transaction.atomic():
+        response, created = SurveyResponse.objects.select_for_update().get_or_create(
+            exercise_id=seat.exercise_id,
+            student_id=seat.student_id,
+            defaults={"seat": seat, "role_key": seat.role_key},
+        )
+        if not created:
+            response.save(update_fields=["updated_at"])
+            response.answers.all().delete()
+        SurveyAnswer.objects.bulk_create(
+            SurveyAnswer(response=response, item=number, value=answers[number]) for number in svi.ITEM_NUMBERS
+        )
+    return response, created
+
+
+def _responses(exercise: Exercise) -> list[SurveyResponse]:
+    return list(
+        SurveyResponse.objects.filter(exercise=exercise)
+        .select_related("seat__negotiation")
+        .prefetch_related("answers")
+        .order_by("seat__negotiation__number", "role_key", "pk")
+    )
+
+
+def response_scores(response: SurveyResponse) -> svi.Scores:
+    return svi.score(response.answer_map())
+
+
+def survey_summary(exercise: Exercise) -> dict[str, Any]:
+    """The survey for the instructor's debrief: subscale means by role and each respondent's scores
+    beside their points. Shape documented in docs/debrief.md ("Survey")."""
+    spec = version_spec(exercise.scenario_version)
+    responses = _responses(exercise)
+    outcomes = {
+        o.negotiation_id: o.data
+        for o in Outcome.objects.filter(negotiation_id__in={r.seat.negotiation_id for r in responses})
+    }
+    by_role: dict[str, list[svi.Scores]] = {role.key: [] for role in spec.roles}
+    points = []
+    for response in responses:
+        scores = response_scores(response)
+        by_role.setdefault(response.role_key, []).append(scores)
+        negotiation = response.seat.negotiation
+        points.append(
+            {
+                "negotiation": negotiation.pk,
+                "number": negotiation.number,
+                "role": response.role_key,
+                "points": outcome_points(outcomes.get(negotiation.pk), response.role_key),
+                "scores": scores.as_json(),
+            }
+        )
+    names = {role.key: role.name for role in spec.roles}
+    return {
+        "credit": svi.CREDIT,
+        "subscales": [{"key": s.key, "label": s.label} for s in svi.SUBSCALES],
+        "responses": len(responses),
+        "by_role": [
+            {
+                "role": key,
+                "role_name": names.get(key, key),
+                "n": len(scores),
+                "means": svi.mean_scores(scores),
+            }
+            for key, scores in by_role.items()
+        ],
+        "points": points,
+    }
+
+
+def outcome_points(data: Mapping[str, Any] | None, role: str) -> float | None:
+    """A role's points in a pair's stored outcome (core.metrics PairResult.as_json); None if not computed."""
+    if not data:
+        return None
+    value = (data.get("outcome") or {}).get("points", {}).get(role)
+    return None if value is None else float(value)

@@ -1,0 +1,54 @@
+"""The student's survey page. Rules live in surveys.services; scoring in core/survey.py."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from classrooms.access import seat_for, student_required
+from classrooms.models import Student
+from core import survey as svi
+from scenarios.services import version_spec
+from surveys import services
+from surveys.forms import SurveyForm, field_name
+from surveys.models import SurveyResponse
+
+
+@student_required(anonymous="404")
+def survey(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
+    seat = seat_for(student, pk)
+    refusal = services.survey_refusal(seat=seat)
+    existing = SurveyResponse.objects.filter(exercise_id=pk, student=student).first()
+    initial = {field_name(n): v for n, v in existing.answer_map().items()} if existing else {}
+    form = SurveyForm(request.POST if request.method == "POST" and not refusal else None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if refusal:
+            status = 409
+        elif form.is_valid():
+            try:
+                _, created = services.survey_save(seat=seat, answers=form.answers())
+            except services.SurveyRefused as exc:
+                form.add_error(field_name(exc.item) if exc.item else None, exc.message)
+            else:
+                messages.success(
+                    request, "Thank you: your answers are saved." if created else "Your answers are updated."
+                )
+                return redirect("student_survey", pk=pk)
+        status = 400 if form.errors else status
+    rows = form.rows()
+    context = {
+        "student": student,
+        "seat": seat,
+        "exercise": seat.exercise,
+        "role": version_spec(seat.exercise.scenario_version).role(seat.role_key),
+        "form": form,
+        "rows": rows,
+        "flagged": [row["item"].number for row in rows if row["field"].errors],
+        "scale": range(svi.LOW, svi.HIGH + 1),
+        "refusal": refusal,
+        "existing": existing,
+        "credit": svi.CREDIT,
+    }
+    return render(request, "surveys/survey.html", context, status=status)
