@@ -1,4 +1,4 @@
-"""Student pages: joining, the personal link, home, the role sheet and the planning sheet.
+"""Student pages: joining, the personal link, home, the role sheet, the planning sheet and the debrief.
 
 A student sees only their own seat: every page finds it from the session, never from the URL.
 """
@@ -16,6 +16,7 @@ from classrooms import services
 from classrooms.access import current_student, seat_for, student_login, student_logout, student_required
 from classrooms.forms import JoinForm, PlanningForm
 from classrooms.models import Exercise, PlanningSheet, Student
+from negotiations.debrief_pages import student_debrief
 from negotiations.models import Seat
 from scenarios.services import scoring_rows, version_spec
 
@@ -109,6 +110,8 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
     others = [s for s in seat.negotiation.seats.select_related("student").exclude(pk=seat.pk) if s.kind != "observer"]
     counterparts = [s for s in others if s.role_key != seat.role_key]
     observed = [s for s in others if s.role_key == seat.role_key]  # for an observer: whom they watch
+    debrief = student_debrief(seat)
+    survey_url = reverse("student_survey", args=[ex.pk]) if debrief and seat.kind == Seat.Kind.STUDENT else None
     return render(
         request,
         "student/exercise.html",
@@ -123,6 +126,8 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             "counterparts": counterparts,
             "observed": observed,
             "planning_refusal": services.planning_refusal(exercise=ex, seat=seat),
+            "debrief": debrief,
+            "survey_url": survey_url,
         },
     )
 

@@ -6,4 +6,6 @@ urlpatterns = [
     path("exercises/<int:pk>/monitor/", views.monitor, name="monitor"),
     path("exercises/<int:pk>/monitor/<slug:action>/", views.monitor_action, name="monitor_action"),
     path("exercises/<int:pk>/pairs/<int:number>/", views.transcript, name="transcript"),
+    path("exercises/<int:pk>/debrief/", views.debrief, name="debrief"),
+    path("exercises/<int:pk>/debrief.json", views.debrief_json, name="debrief_json"),
 ]

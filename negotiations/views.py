@@ -1,10 +1,11 @@
-"""The instructor's live monitor, its actions, and a pair's transcript."""
+"""The instructor's live monitor, its actions, a pair's transcript, and the class debrief."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -13,6 +14,7 @@ from classrooms.access import exercise_for
 from core.negotiation import Refused, package_points
 from core.spec import plain
 from negotiations import services
+from negotiations.debrief_pages import instructor_debrief
 from negotiations.models import Event, Negotiation
 from scenarios.services import version_spec
 
@@ -81,3 +83,30 @@ def transcript(request: HttpRequest, pk: int, number: int) -> HttpResponse:
             "agreement_points": agreement_points,
         },
     )
+
+
+def _projector(request: HttpRequest) -> bool:
+    return request.GET.get("projector") == "1"
+
+
+@login_required
+def debrief(request: HttpRequest, pk: int) -> HttpResponse:
+    """The class debrief: charts drawn by static/js/debrief.js from the same JSON as debrief_json."""
+    exercise = exercise_for(request.user, pk)
+    projector = _projector(request)
+    return render(
+        request,
+        "negotiations/debrief.html",
+        {
+            "exercise": exercise,
+            "projector": projector,
+            "data": instructor_debrief(exercise, projector=projector),
+            "export_url": reverse("exercise_export", args=[exercise.pk]),
+        },
+    )
+
+
+@login_required
+def debrief_json(request: HttpRequest, pk: int) -> JsonResponse:
+    exercise = exercise_for(request.user, pk)
+    return JsonResponse(instructor_debrief(exercise, projector=_projector(request)))

@@ -1,0 +1,270 @@
+"""What the debrief pages show: the instructor's class debrief and a student's own debrief.
+
+The numbers come from the stored Debrief and Outcome rows (negotiations/debrief.py computes them);
+this module adds what a page needs around them: names (never in projector mode), the scenario's
+labels, the price issue's zone of agreement, the heatmap's cells, the survey summary. A student's
+debrief holds their own pair only; the class appears as anonymous points.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from fractions import Fraction
+from typing import Any
+
+from classrooms.models import Exercise
+from core.analysis import ScoringTable, pareto_frontier
+from core.spec import Issue, Scenario, plain
+from negotiations.debrief import FINAL, landscape_for
+from negotiations.models import Debrief, Negotiation, Outcome, Seat
+from scenarios.services import scoring_rows, version_spec
+from surveys.services import survey_summary
+
+HEATMAP_CELLS = 12  # a numeric issue with more values than this is shown in bins
+
+
+def seat_label(seat: Seat) -> str:
+    if seat.student is not None:
+        return seat.student.display_name + (" (observer)" if seat.kind == Seat.Kind.OBSERVER else "")
+    return "Bot" if seat.kind == Seat.Kind.BOT else "Instructor"
+
+
+def people_by_pair(exercise: Exercise) -> dict[int, dict[str, list[str]]]:
+    """Negotiation id -> role -> the names seated in it (observers marked)."""
+    people: dict[int, dict[str, list[str]]] = {}
+    for seat in Seat.objects.filter(exercise=exercise).select_related("student").order_by("negotiation", "kind"):
+        people.setdefault(seat.negotiation_id, {}).setdefault(seat.role_key, []).append(seat_label(seat))
+    return people
+
+
+def price_issue_of(spec: Scenario, key: str | None = None) -> Issue | None:
+    numeric = [i for i in spec.issues if i.kind == "numeric"]
+    if key:
+        numeric = [i for i in numeric if i.key == key]
+    return numeric[0] if numeric else None
+
+
+def price_zones(table: ScoringTable, issue_key: str, nash: tuple[int, int] | None) -> dict[str, Any]:
+    """Zones of agreement on a numeric issue: the values at which a package leaves both sides at or
+    above their BATNA (docs/debrief.md, "Debrief pages").
+
+    - `zone`: with the other terms as in the Nash package (the class's efficient deal), the lowest and
+      highest such value; None without a Nash point or when no value works.
+    - `zone_any_terms`: when the other terms may be anything. Often the whole range: generous terms
+      elsewhere can pay for any value.
+
+    With additive scores only the undominated packages of the other issues matter (and the Nash
+    package's other terms are among them), so both are read from the Pareto frontier of the rest of
+    the table, with `nash` and the table in scaled points."""
+    index = [c.key for c in table.columns].index(issue_key)
+    column = table.columns[index]
+    rest = replace(table, columns=table.columns[:index] + table.columns[index + 1 :])
+    front = [(p.a, p.b) for p in pareto_frontier(rest)]
+    da, db = table.batna
+    options = list(zip(column.option_keys, column.points, strict=True))
+
+    def zone(rests: list[tuple[int, int]]) -> list[int | float] | None:
+        values = [Fraction(key) for key, (a, b) in options if any(ra + a >= da and rb + b >= db for ra, rb in rests)]
+        return [plain(min(values)), plain(max(values))] if values else None
+
+    at_nash = [(ra, rb) for ra, rb in front for _, (a, b) in options if nash is not None and (ra + a, rb + b) == nash]
+    return {"zone": zone(at_nash[:1]) if at_nash else None, "zone_any_terms": zone(front)}
+
+
+def _bins(count: int) -> list[range]:
+    if count <= HEATMAP_CELLS:
+        return [range(i, i + 1) for i in range(count)]
+    size = math.ceil(count / HEATMAP_CELLS)
+    return [range(i, min(count, i + size)) for i in range(0, count, size)]
+
+
+def heatmap_rows(exercise: Exercise, spec: Scenario, counts: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    """One row per issue, one cell per option (a long numeric issue in bins), with how many agreements
+    chose it and whether it is a lose-lose option: on a compatible issue, worse for both sides than
+    the option both like best (docs/debrief.md, 1.8)."""
+    land = landscape_for(exercise.scenario_version)
+    rows = []
+    for issue, profile, column in zip(spec.issues, land.issues, land.table.columns, strict=True):
+        options = issue.choices()
+        lose = [profile.compatible and a < profile.high[0] and b < profile.high[1] for a, b in column.points]
+        cells = []
+        for part in _bins(len(options)):
+            first, last = options[part.start], options[part.stop - 1]
+            label = first.label if len(part) == 1 else f"{first.key}\N{EN DASH}{last.key}"
+            cells.append(
+                {
+                    "label": label,
+                    "options": [options[i].key for i in part],
+                    "count": sum(counts.get(issue.key, {}).get(options[i].key, 0) for i in part),
+                    "lose_lose": all(lose[i] for i in part),
+                }
+            )
+        name = f"{issue.name} ({issue.unit})" if issue.kind == "numeric" and issue.unit else issue.name
+        rows.append({"issue": issue.key, "name": name, "compatible": profile.compatible, "cells": cells})
+    return rows
+
+
+def scenario_json(exercise: Exercise, spec: Scenario, price_key: str | None) -> dict[str, Any]:
+    roles = [{"key": r.key, "name": r.name, "batna": plain(r.batna)} for r in spec.roles]
+    issues = [
+        {
+            "key": issue.key,
+            "name": issue.name,
+            "kind": issue.kind,
+            "unit": issue.unit,
+            "options": {o.key: o.label for o in issue.choices()},
+        }
+        for issue in spec.issues
+    ]
+    price = None
+    issue = price_issue_of(spec, price_key)
+    if issue is not None:
+        land = landscape_for(exercise.scenario_version)
+        price = {
+            "issue": issue.key,
+            "name": issue.name,
+            "unit": issue.unit,
+            "min": plain(issue.minimum),
+            "max": plain(issue.maximum),
+            "step": plain(issue.step),
+            **price_zones(land.table, issue.key, land.nash),
+        }
+    return {"title": spec.title, "roles": roles, "issues": issues, "price": price}
+
+
+def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]:
+    """Everything the instructor's debrief page draws, as JSON. Projector mode leaves out every name."""
+    spec = version_spec(exercise.scenario_version)
+    debrief = Debrief.objects.filter(exercise=exercise).first()
+    statuses = list(exercise.negotiations.values_list("status", flat=True))
+    data = None
+    heatmap: list[dict[str, Any]] = []
+    price_key = None
+    if debrief is not None:
+        data = dict(debrief.data)
+        people = {} if projector else people_by_pair(exercise)
+        data["pairs"] = [{**pair, "people": people.get(pair["id"], {})} for pair in data["pairs"]]
+        price_key = data["class"].get("price_issue")
+        heatmap = heatmap_rows(exercise, spec, data["class"].get("options", {}))
+    return {
+        "exercise": {"id": exercise.pk, "title": exercise.title, "state": exercise.state},
+        "projector": projector,
+        "scenario": scenario_json(exercise, spec, price_key),
+        "ready": debrief is not None,
+        "computed_at": debrief.computed_at.isoformat() if debrief else None,
+        "pairs_total": len(statuses),
+        "open_pairs": sum(s not in FINAL for s in statuses),
+        "debrief": data,
+        "heatmap": heatmap,
+        "survey": survey_summary(exercise),
+    }
+
+
+# The student's debrief
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _rank(mine: float, values: list[float]) -> dict[str, Any]:
+    """Where `mine` sits among its role's points (`values` includes it): rank 1 is the most points,
+    ties share a rank; `above` is how many of the others it beats."""
+    others = len(values) - 1
+    above = sum(v < mine for v in values)
+    return {
+        "rank": 1 + sum(v > mine for v in values),
+        "of": len(values),
+        "above": above,
+        "percent_above": round(100 * above / others) if others else None,
+    }
+
+
+def student_debrief(seat: Seat) -> dict[str, Any] | None:
+    """A student's debrief once the round has ended and their pair's outcome is stored; None before.
+
+    It holds their own pair's result, the partner's role, and the class only as anonymous points."""
+    exercise = seat.exercise
+    negotiation: Negotiation = seat.negotiation
+    if exercise.state != Exercise.State.ENDED or negotiation.status not in FINAL:
+        return None
+    outcomes = list(Outcome.objects.filter(negotiation__exercise=exercise).order_by("negotiation__number"))
+    own = next((o for o in outcomes if o.negotiation_id == negotiation.pk), None)
+    if own is None:
+        return None
+    spec = version_spec(exercise.scenario_version)
+    role = spec.role(seat.role_key)
+    partner = next(r for r in spec.roles if r.key != role.key)
+    result = own.data["outcome"]
+    mine = result["points"][role.key]
+    theirs = result["points"][partner.key]
+
+    def package(terms: dict[str, str] | None) -> list[dict[str, Any]] | None:
+        if terms is None:
+            return None
+        rows = []
+        chosen = landscape_for(exercise.scenario_version).indices(terms)
+        for issue, index in zip(spec.issues, chosen, strict=True):
+            option = issue.choices()[index]
+            rows.append(
+                {
+                    "issue": issue.name,
+                    "option": option.label,
+                    "mine": plain(option.points[role.key]),
+                    "theirs": plain(option.points[partner.key]),
+                }
+            )
+        return rows
+
+    suggestion = result.get("suggestion")
+    better = None
+    if suggestion:
+        better = {
+            "package": package(suggestion["package"]),
+            "mine": suggestion["points"][role.key],
+            "theirs": suggestion["points"][partner.key],
+            "gain_mine": suggestion["gain"][role.key],
+            "gain_theirs": suggestion["gain"][partner.key],
+            "changed": [i.name for i in spec.issues if i.key in (suggestion.get("changed") or [])],
+        }
+    points = [o.data["outcome"]["points"] for o in outcomes]
+    class_points = [
+        {
+            "a": p[spec.roles[0].key],
+            "b": p[spec.roles[1].key],
+            "impasse": o.data["outcome"]["impasse"],
+            "mine": o is own,
+        }
+        for o, p in zip(outcomes, points, strict=True)
+    ]
+    rank = _rank(mine, [p[role.key] for p in points])
+    return {
+        "role": role,
+        "partner": partner,
+        "partner_rows": scoring_rows(spec, (partner.key, role.key)),
+        "impasse": result["impasse"],
+        "mine": mine,
+        "theirs": theirs,
+        "batna": plain(role.batna),
+        "surplus": result["surplus"][role.key],
+        "package": package(result["agreement"]),
+        "pareto_optimal": result["pareto_optimal"],
+        "better": better,
+        "rank": rank,
+        "rank_text": ordinal(rank["rank"]),
+        "chart": {
+            "roles": [{"key": r.key, "name": r.name, "batna": plain(r.batna)} for r in spec.roles],
+            "mine_role": role.key,
+            "points": class_points,
+            **_landmarks(exercise),
+        },
+    }
+
+
+def _landmarks(exercise: Exercise) -> dict[str, Any]:
+    """The scenario's frontier and Nash point, in points, for the outcome chart."""
+    land = landscape_for(exercise.scenario_version)
+    nash = None if land.nash is None else [plain(land.real(land.nash[0])), plain(land.real(land.nash[1]))]
+    return {"frontier": [[plain(land.real(p.a)), plain(land.real(p.b))] for p in land.frontier], "nash": nash}

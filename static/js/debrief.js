@@ -1,0 +1,656 @@
+// The instructor's class debrief: draws every chart, table and figure from the page's JSON
+// (negotiations/debrief_pages.py). It listens on the monitor socket and, when the server announces
+// that the debrief is ready (a `debrief` frame), or after a reconnect, fetches the JSON and redraws.
+(function () {
+  "use strict";
+  // A student's own debrief: the class's outcomes without names, their own pair highlighted.
+  function studentChart(box) {
+    const C = window.ParleyCharts;
+    const el = window.ParleyLive.el;
+    const data = JSON.parse(document.getElementById("my-debrief-data").textContent);
+    const [a, b] = data.roles;
+    const xs = [...data.frontier.map((p) => p[0]), ...data.points.map((p) => p.a), a.batna];
+    const ys = [...data.frontier.map((p) => p[1]), ...data.points.map((p) => p.b), b.batna];
+    const mine = data.points.filter((p) => p.mine);
+    const draw = () => {
+      const width = Math.max(340, Math.min(720, Math.round(box.clientWidth || 640)));
+      box.replaceChildren(
+        C.scatter({
+          id: "chart-mine",
+          width,
+          title: "Your result among the class",
+          desc: `Every pair's points, without names: ${a.name} across, ${b.name} up. Yours is highlighted.`,
+          xLabel: `${a.name}: points`,
+          yLabel: `${b.name}: points`,
+          x: C.domain(xs),
+          y: C.domain(ys),
+          legend: [
+            { label: "Your pair", cls: "point mine" },
+            { label: "Other pairs", cls: "point other" },
+            { label: "Best possible (frontier)", cls: "frontier", kind: "line" },
+            { label: "BATNA", cls: "batna", kind: "line" },
+          ],
+          lines: [{ points: data.frontier, cls: "frontier", dots: "frontier-point" }],
+          vlines: [{ x: a.batna, cls: "batna" }],
+          hlines: [{ y: b.batna, cls: "batna" }],
+          series: [
+            { cls: "other", points: data.points.filter((p) => !p.mine).map((p) => ({ x: p.a, y: p.b })) },
+            { cls: "mine", radius: 8, points: mine.map((p) => ({ x: p.a, y: p.b, title: "Your pair" })) },
+          ],
+        }),
+      );
+    };
+    draw();
+    let last = window.innerWidth;
+    window.addEventListener("resize", () => {
+      if (Math.abs(window.innerWidth - last) > 40) {
+        last = window.innerWidth;
+        draw();
+      }
+    });
+    const rows = data.points
+      .slice()
+      .sort((p, q) => q.a + q.b - (p.a + p.b))
+      .map((p) => el("tr", {}, el("td", { text: C.fmt(p.a) }), el("td", { text: C.fmt(p.b) }), el("td", { class: "text", text: `${p.impasse ? "impasse" : "agreement"}${p.mine ? " (yours)" : ""}` })));
+    document.getElementById("my-chart-table").replaceChildren(
+      el(
+        "table",
+        { class: "data-table" },
+        el("caption", { text: "Every pair's points, most joint points first" }),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col", text: a.name }), el("th", { scope: "col", text: b.name }), el("th", { scope: "col", text: "Result" }))),
+        el("tbody", {}, rows),
+      ),
+    );
+  }
+  const mineBox = document.getElementById("my-chart");
+  if (mineBox && window.ParleyCharts && window.ParleyLive) studentChart(mineBox);
+
+  const root = document.getElementById("debrief");
+  if (!root || !window.ParleyLive || !window.ParleyCharts) return;
+
+  const { el } = window.ParleyLive;
+  const C = window.ParleyCharts;
+  const $ = (id) => document.getElementById(id);
+  const initial = JSON.parse($("debrief-data").textContent);
+  const state = { data: initial, fetching: null, again: false, poller: null, open: new Map(), ended: initial.exercise.state === "ended" };
+
+  // ---- Formatting ---------------------------------------------------------------------------------
+
+  const fmt = C.fmt;
+  const pct = (v) => (v === null || v === undefined ? "—" : `${fmt(100 * v, 0)}%`);
+  const yesNo = (v) => (v === null || v === undefined ? "—" : v ? "yes" : "no");
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    const s = Math.round(seconds);
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  }
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+  function chartWidth(panel, most = 720) {
+    const w = panel.querySelector(".chart").clientWidth || 640;
+    return Math.max(340, Math.min(most, Math.round(w)));
+  }
+
+  // A real table for screen readers and for copying numbers: caption, column heads, rows.
+  function dataTable(caption, heads, rows) {
+    return el(
+      "table",
+      { class: "data-table" },
+      el("caption", { text: caption }),
+      el("thead", {}, el("tr", {}, heads.map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, rows.map((row) => el("tr", {}, row.map((cell, i) => (i === 0 ? el("th", { scope: "row", text: String(cell) }) : el("td", { text: String(cell) })))))),
+    );
+  }
+
+  function fileName(slug) {
+    const title = (state.data.exercise.title || "debrief").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+    return `${title || "debrief"}-${slug}`;
+  }
+
+  // Put a chart, its download buttons and its data table into a panel (or hide the panel).
+  function fill(panelId, svg, table, slug) {
+    const panel = $(panelId);
+    if (!svg) {
+      panel.hidden = true;
+      return;
+    }
+    panel.hidden = false;
+    panel.querySelector(".chart").replaceChildren(svg);
+    const answer = el("span", { class: "answer", role: "status" });
+    const name = fileName(slug);
+    panel.querySelector(".chart-tools").replaceChildren(
+      el("button", { type: "button", class: "button secondary", "data-download": "png", onclick: () => C.downloadPng(svg, name).catch((e) => (answer.textContent = e.message)) }, "Download PNG"),
+      el("button", { type: "button", class: "button secondary", "data-download": "svg", onclick: () => C.downloadSvg(svg, name) }, "Download SVG"),
+      answer,
+    );
+    panel.querySelector(".chart-table").replaceChildren(table);
+  }
+
+  // ---- The charts ---------------------------------------------------------------------------------
+
+  function roles() {
+    return state.data.scenario.roles;
+  }
+
+  function pairTitle(pair) {
+    const [a, b] = roles();
+    const pts = `${a.name} ${fmt(pair.outcome.points[a.key])}, ${b.name} ${fmt(pair.outcome.points[b.key])}`;
+    const who = peopleText(pair);
+    return `Pair ${pair.number}${who ? ` (${who})` : ""}: ${pair.outcome.impasse ? "impasse, " : ""}${pts}`;
+  }
+
+  function peopleText(pair) {
+    if (state.data.projector || !pair.people) return "";
+    return roles().map((r) => (pair.people[r.key] || []).join(", ")).filter(Boolean).join(" and ");
+  }
+
+  function outcomeChart(panel) {
+    const d = state.data.debrief;
+    const [a, b] = roles();
+    const figures = d.scenario;
+    const pairs = d.pairs;
+    const xs = [...figures.frontier.map((p) => p[0]), ...pairs.map((p) => p.outcome.points[a.key]), a.batna];
+    const ys = [...figures.frontier.map((p) => p[1]), ...pairs.map((p) => p.outcome.points[b.key]), b.batna];
+    const point = (p) => ({ x: p.outcome.points[a.key], y: p.outcome.points[b.key], title: pairTitle(p) });
+    const agreed = pairs.filter((p) => !p.outcome.impasse);
+    const svg = C.scatter({
+      id: "chart-outcomes",
+      width: chartWidth(panel),
+      title: "Outcomes against the Pareto frontier",
+      desc: `Each pair's points: ${a.name} across, ${b.name} up. ${plural(agreed.length, "agreement")}, ${plural(pairs.length - agreed.length, "impasse")}.`,
+      xLabel: `${a.name}: points`,
+      yLabel: `${b.name}: points`,
+      x: C.domain(xs),
+      y: C.domain(ys),
+      legend: [
+        { label: "Pareto-optimal agreement", cls: "point pareto" },
+        { label: "Other agreement", cls: "point" },
+        { label: "Impasse (at the BATNAs)", cls: "point impasse", shape: "cross" },
+        { label: "Pareto frontier", cls: "frontier", kind: "line" },
+        { label: "BATNA", cls: "batna", kind: "line" },
+        { label: "Nash point", cls: "nash", shape: "diamond" },
+      ],
+      lines: [{ points: figures.frontier, cls: "frontier", dots: "frontier-point" }],
+      vlines: [{ x: a.batna, cls: "batna", label: `BATNA ${fmt(a.batna)}` }],
+      hlines: [{ y: b.batna, cls: "batna", label: `BATNA ${fmt(b.batna)}` }],
+      series: [
+        { cls: "pareto", points: agreed.filter((p) => p.outcome.pareto_optimal).map(point) },
+        { cls: "", points: agreed.filter((p) => !p.outcome.pareto_optimal).map(point) },
+        { cls: "impasse", shape: "cross", points: pairs.filter((p) => p.outcome.impasse).map(point) },
+      ],
+      marks: figures.nash ? [{ x: figures.nash[0], y: figures.nash[1], cls: "nash", label: "Nash" }] : [],
+    });
+    const rows = pairs.map((p) => [
+      `Pair ${p.number}`,
+      fmt(p.outcome.points[a.key]),
+      fmt(p.outcome.points[b.key]),
+      p.outcome.impasse ? "impasse" : "agreed",
+      yesNo(p.outcome.pareto_optimal),
+    ]);
+    if (figures.nash) rows.push(["Nash point", fmt(figures.nash[0]), fmt(figures.nash[1]), "", "yes"]);
+    rows.push(["BATNAs", fmt(a.batna), fmt(b.batna), "", ""]);
+    const table = dataTable("Outcome of each pair", ["Pair", `${a.name} points`, `${b.name} points`, "Result", "Pareto-optimal"], rows);
+    fill("panel-outcomes", svg, table, "outcomes");
+  }
+
+  // Bins over [lo, hi] of a width that is a multiple of `unit` (a price step, a point), about ten.
+  // From the top down (`fromTop`) the last bin ends exactly at hi: (hi - w, hi], (hi - 2w, hi - w], ...
+  function bins(values, lo, hi, unit, fromTop = false) {
+    const span = Math.max(unit, hi - lo);
+    let width = Math.max(unit, C.niceStep(span, 10));
+    width = Math.ceil(width / unit) * unit;
+    const out = [];
+    if (fromTop) {
+      for (let x1 = hi; ; x1 -= width) {
+        out.unshift({ x0: x1 - width, x1, count: 0 });
+        if (x1 - width < lo) break;
+      }
+      for (const v of values) {
+        const fromHi = Math.min(out.length - 1, Math.max(0, Math.floor((hi - v) / width)));
+        out[out.length - 1 - fromHi].count += 1;
+      }
+      return out;
+    }
+    const start = Math.floor(lo / width) * width;
+    for (let x = start; x <= hi; x += width) out.push({ x0: x, x1: x + width, count: 0 });
+    for (const v of values) {
+      const i = Math.min(out.length - 1, Math.max(0, Math.floor((v - start) / width)));
+      out[i].count += 1;
+    }
+    return out;
+  }
+
+  function jointChart(panel) {
+    const d = state.data.debrief;
+    const joints = d.pairs.map((p) => p.outcome.joint);
+    const max = d.scenario.max_joint;
+    const [a, b] = roles();
+    const lo = Math.min(...joints, a.batna + b.batna);
+    const binsOut = bins(joints, lo, max, 1, true);
+    const svg = C.histogram({
+      id: "chart-joint",
+      width: chartWidth(panel),
+      title: "Joint gain (value created)",
+      desc: `How many pairs reached each joint gain. The most any agreement can create is ${fmt(max)}.`,
+      xLabel: "Joint gain: both sides' points added",
+      yLabel: "Pairs",
+      bins: binsOut,
+      x: [binsOut[0].x0, max],
+      marks: [{ x: max, label: `Maximum ${fmt(max)}` }],
+    });
+    const table = dataTable(
+      `Joint gain by pair (maximum ${fmt(max)})`,
+      ["Pair", "Joint gain", "Efficiency", "Value left on the table"],
+      d.pairs.map((p) => [`Pair ${p.number}`, fmt(p.outcome.joint), pct(p.outcome.efficiency), fmt(p.outcome.value_left)]),
+    );
+    fill("panel-joint", svg, table, "joint-gain");
+  }
+
+  function zoneText(price) {
+    const unit = price.unit ? ` ${price.unit}` : "";
+    const z = price.zone;
+    const any = price.zone_any_terms;
+    const first = z
+      ? `With the other terms as in the Nash package, both sides are at or above their BATNA from ${fmt(z[0])} to ${fmt(z[1])}${unit} (shaded).`
+      : "No value leaves both sides at or above their BATNA with the Nash package's other terms.";
+    const second = any ? ` With other terms chosen freely, any value from ${fmt(any[0])} to ${fmt(any[1])}${unit} can be part of such a deal.` : "";
+    return first + second;
+  }
+
+  function priceChart(panel) {
+    const price = state.data.scenario.price;
+    const d = state.data.debrief;
+    if (!price) return fill("panel-price", null);
+    const agreed = d.pairs.filter((p) => p.price && p.price.agreed !== null && p.price.agreed !== undefined);
+    const values = agreed.map((p) => p.price.agreed);
+    const binsOut = bins(values, price.min, price.max, price.step);
+    const zone = price.zone;
+    const unit = price.unit ? ` ${price.unit}` : "";
+    const svg = C.histogram({
+      id: "chart-price",
+      width: chartWidth(panel),
+      title: `${price.name}: agreed values`,
+      desc: `Agreed ${price.name.toLowerCase()} of ${plural(values.length, "pair")}. ${zoneText(price)}`,
+      xLabel: `${price.name}${unit ? ` (${price.unit})` : ""}`,
+      yLabel: "Pairs",
+      bins: binsOut,
+      x: [Math.min(binsOut[0].x0, price.min), Math.max(binsOut[binsOut.length - 1].x1, price.max)],
+      band: zone ? { x0: zone[0], x1: zone[1], label: `ZOPA ${fmt(zone[0])}–${fmt(zone[1])}` } : null,
+      legend: zone ? [{ label: "Zone of agreement (ZOPA), other terms as in the Nash package", cls: "band", kind: "band" }] : null,
+    });
+    $("price-note").textContent = zoneText(price);
+    const range = (z) => (z ? `${fmt(z[0])}–${fmt(z[1])}` : "none");
+    const rows = agreed.map((p) => [`Pair ${p.number}`, fmt(p.price.agreed), range(p.price.zone)]);
+    rows.push(["Zone with the Nash package's other terms", "", range(zone)]);
+    rows.push(["Zone with any other terms", "", range(price.zone_any_terms)]);
+    fill("panel-price", svg, dataTable(`Agreed ${price.name.toLowerCase()} by pair`, ["Pair", `${price.name}${unit}`, "Zone given the pair's other terms"], rows), "price");
+  }
+
+  function anchoringChart(panel) {
+    const d = state.data.debrief;
+    const cls = d.class;
+    const price = state.data.scenario.price;
+    if (!price || !cls.anchoring) return fill("panel-anchoring", null);
+    const rs = roles();
+    const points = d.pairs.filter((p) => p.price && p.price.agreed !== null && p.price.first_offer !== null && p.price.agreed !== undefined);
+    const roleIndex = (key) => rs.findIndex((r) => r.key === key);
+    const xs = points.map((p) => p.price.first_offer);
+    const ys = points.map((p) => p.price.agreed);
+    const x = C.domain(xs.length ? xs : [price.min, price.max]);
+    const y = C.domain(ys.length ? ys : [price.min, price.max]);
+    const range = xs.length ? [Math.min(...xs), Math.max(...xs)] : x;
+    const fits = [{ ...cls.anchoring, range, cls: "" }];
+    const legend = [{ label: "Class regression line", cls: "fit", kind: "line" }];
+    rs.forEach((r, i) => {
+      legend.unshift({ label: `${r.name} opened`, cls: `point role-${i}` });
+      const by = (cls.anchoring_by_opener || {})[r.key];
+      const own = points.filter((p) => p.price.opener === r.key).map((p) => p.price.first_offer);
+      if (by && by.slope !== null && own.length) {
+        fits.push({ ...by, range: [Math.min(...own), Math.max(...own)], cls: `role-${i}` });
+        legend.push({ label: `Line when ${r.name} opened`, cls: `fit role-${i}`, kind: "line" });
+      }
+    });
+    const r = cls.anchoring.correlation;
+    const svg = C.scatter({
+      id: "chart-anchoring",
+      width: chartWidth(panel),
+      title: "Anchoring: first offer against final value",
+      desc: `Each agreement's first offer (across) and agreed ${price.name.toLowerCase()} (up), coloured by who opened. ${r === null ? "Too few points for a line." : `Correlation ${fmt(r, 2)}, slope ${fmt(cls.anchoring.slope, 2)}.`}`,
+      xLabel: `First offer (${price.name.toLowerCase()}${price.unit ? `, ${price.unit}` : ""})`,
+      yLabel: `Agreed ${price.name.toLowerCase()}`,
+      x,
+      y,
+      legend,
+      fits,
+      series: rs.map((role, i) => ({
+        cls: `role-${i}`,
+        points: points.filter((p) => p.price.opener === role.key).map((p) => ({ x: p.price.first_offer, y: p.price.agreed, title: `Pair ${p.number}: first offer ${fmt(p.price.first_offer)}, agreed ${fmt(p.price.agreed)}` })),
+      })),
+    });
+    const name = (key) => (rs[roleIndex(key)] || { name: key }).name;
+    const rows = points.map((p) => [`Pair ${p.number}`, name(p.price.opener), fmt(p.price.first_offer), fmt(p.price.agreed)]);
+    const stats = [["Everyone", cls.anchoring], ...rs.map((role) => [`${role.name} opened`, (cls.anchoring_by_opener || {})[role.key]])];
+    const table = el(
+      "div",
+      {},
+      dataTable("First offer and agreed value by pair", ["Pair", "Opened by", "First offer", "Agreed"], rows),
+      dataTable(
+        "Regression of the agreed value on the first offer",
+        ["Agreements", "Pairs", "Slope", "Intercept", "Correlation r"],
+        stats.map(([label, s]) => [label, s ? s.n : 0, s ? fmt(s.slope, 3) : "—", s ? fmt(s.intercept, 1) : "—", s ? fmt(s.correlation, 3) : "—"]),
+      ),
+    );
+    fill("panel-anchoring", svg, table, "anchoring");
+  }
+
+  function heatmapChart(panel) {
+    const rows = state.data.heatmap || [];
+    if (!rows.length) return fill("panel-heatmap", null);
+    const svg = C.heatmap({
+      id: "chart-heatmap",
+      width: chartWidth(panel, 1000),
+      title: "Agreements per issue and option",
+      desc: "How many agreements chose each option of each issue. Hatched cells are lose-lose: on a compatible issue, an option worse for both sides than the one both prefer.",
+      legend: [{ label: "Lose-lose option (compatible issue)", cls: "lose-lose", kind: "band" }],
+      rows: rows.map((r) => ({ ...r })),
+    });
+    const table = dataTable(
+      "Agreements per option",
+      ["Issue", "Option", "Agreements", "Lose-lose"],
+      rows.flatMap((r) => r.cells.map((c) => [r.name, c.label, c.count, c.lose_lose ? "yes" : "no"])),
+    );
+    fill("panel-heatmap", svg, table, "options");
+  }
+
+  // ---- Summary figures and the table of pairs ------------------------------------------------------
+
+  function summary() {
+    const cls = state.data.debrief.class;
+    const fig = state.data.debrief.scenario;
+    const items = [
+      ["Pairs", cls.pairs],
+      ["Agreements", cls.agreements],
+      ["Impasse rate", pct(cls.impasse_rate)],
+      ["Pareto-optimal agreements", pct(cls.pareto_share)],
+      ["Mean joint gain", `${fmt(cls.joint.mean)} of ${fmt(fig.max_joint)}`],
+      ["Lose-lose agreements", pct(cls.lose_lose_share)],
+      ["Logrolling agreements", pct(cls.logrolling_share)],
+    ];
+    for (const r of roles()) items.push([`Median points, ${r.name}`, fmt(cls.points[r.key].median)]);
+    $("summary").replaceChildren(...items.map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: String(v) }))));
+  }
+
+  const sort = { key: "number", dir: 1 };
+
+  function columns() {
+    const [a, b] = roles();
+    const cols = [{ key: "number", label: "Pair", value: (p) => p.number, show: (p) => `Pair ${p.number}` }];
+    if (!state.data.projector) {
+      for (const r of [a, b]) cols.push({ key: `people-${r.key}`, label: r.name, value: (p) => ((p.people || {})[r.key] || []).join(", "), text: true });
+    }
+    cols.push(
+      { key: `pts-${a.key}`, label: `${a.name} points`, value: (p) => p.outcome.points[a.key] },
+      { key: `pts-${b.key}`, label: `${b.name} points`, value: (p) => p.outcome.points[b.key] },
+      { key: "joint", label: "Joint gain", value: (p) => p.outcome.joint },
+      { key: "efficiency", label: "Efficiency", value: (p) => p.outcome.efficiency, show: (p) => pct(p.outcome.efficiency) },
+      { key: "pareto", label: "Pareto-optimal", value: (p) => (p.outcome.pareto_optimal ? 1 : 0), show: (p) => yesNo(p.outcome.pareto_optimal) },
+      { key: "impasse", label: "Impasse", value: (p) => (p.outcome.impasse ? 1 : 0), show: (p) => yesNo(p.outcome.impasse) },
+      { key: "left", label: "Value left", value: (p) => p.outcome.value_left },
+      { key: "offers", label: "Offers", value: (p) => p.process.offers, show: (p) => String(p.process.offers) },
+      { key: "time", label: "Time", value: (p) => p.process.duration, show: (p) => duration(p.process.duration) },
+    );
+    return cols;
+  }
+
+  function pairsTable() {
+    const cols = columns();
+    const col = cols.find((c) => c.key === sort.key) || cols[0];
+    const rows = state.data.debrief.pairs.slice().sort((p, q) => {
+      const x = col.value(p);
+      const y = col.value(q);
+      if (x === y) return p.number - q.number;
+      if (x === null || x === undefined) return 1;
+      if (y === null || y === undefined) return -1;
+      return (col.text ? String(x).localeCompare(String(y)) : x - y) * sort.dir;
+    });
+    const transcript = root.dataset.transcript;
+    $("pairs-head").replaceChildren(
+      ...cols.map((c) =>
+        el(
+          "th",
+          { scope: "col", "aria-sort": c.key === sort.key ? (sort.dir > 0 ? "ascending" : "descending") : "none" },
+          el("button", {
+            type: "button",
+            class: "sort",
+            "data-sort": c.key,
+            onclick: () => {
+              sort.dir = sort.key === c.key ? -sort.dir : 1;
+              sort.key = c.key;
+              pairsTable();
+              document.querySelector(`#pairs-head [data-sort="${c.key}"]`).focus();
+            },
+          }, c.label, el("span", { "aria-hidden": "true", class: "sort-mark", text: c.key === sort.key ? (sort.dir > 0 ? " ▲" : " ▼") : "" })),
+        ),
+      ),
+      el("th", { scope: "col", text: "Transcript" }),
+    );
+    $("pairs-body").replaceChildren(
+      ...rows.map((p) =>
+        el(
+          "tr",
+          { class: p.outcome.impasse ? "row-impasse" : "", "data-pair": p.number },
+          cols.map((c, i) => {
+            const value = c.show ? c.show(p) : typeof c.value(p) === "number" ? fmt(c.value(p)) : c.value(p) || "—";
+            return i === 0 ? el("th", { scope: "row", text: value }) : el("td", { class: c.text ? "text" : "", "data-label": c.label, text: value });
+          }),
+          el("td", { class: "text" }, el("a", { href: transcript.replace(/\/0\/$/, `/${p.number}/`), text: "Read" })),
+        ),
+      ),
+    );
+  }
+
+  // ---- Survey -------------------------------------------------------------------------------------
+
+  function surveySection() {
+    const survey = state.data.survey;
+    const panel = $("panel-survey");
+    if (!survey) {
+      panel.hidden = true;
+      return;
+    }
+    panel.hidden = false;
+    $("survey-credit").textContent = survey.credit || "";
+    const body = $("survey-body");
+    if (!survey.responses) {
+      body.replaceChildren(el("p", { id: "survey-empty", text: "No survey answers yet." }));
+      $("survey-chart-area").hidden = true;
+      return;
+    }
+    const subs = [...survey.subscales, { key: "global", label: "Global" }];
+    body.replaceChildren(
+      el("p", { text: `${plural(survey.responses, "answer")}. Means on a scale of 1 to 7.` }),
+      el("div", { class: "table-wrap" }, dataTable("Subjective value by role", ["Role", "Answers", ...subs.map((s) => s.label)], survey.by_role.map((r) => [r.role_name, r.n, ...subs.map((s) => fmt(r.means[s.key], 2))]))),
+    );
+    $("survey-chart-area").hidden = false;
+    const select = $("survey-subscale");
+    const chosen = select.value || "global";
+    select.replaceChildren(...subs.map((s) => el("option", { value: s.key, selected: s.key === chosen, text: s.label })));
+    surveyChart();
+  }
+
+  function surveyChart() {
+    const survey = state.data.survey;
+    if (!survey || !survey.responses) return;
+    const key = $("survey-subscale").value || "global";
+    const label = [...survey.subscales, { key: "global", label: "Global" }].find((s) => s.key === key).label;
+    const rs = roles();
+    const points = survey.points.filter((p) => p.points !== null && p.points !== undefined && p.scores[key] !== null && p.scores[key] !== undefined);
+    const panel = $("panel-survey");
+    const svg = C.scatter({
+      id: "chart-survey",
+      width: chartWidth(panel),
+      title: `Subjective value (${label.toLowerCase()}) against points`,
+      desc: `Each answer: the student's points across and their ${label.toLowerCase()} score (1 to 7) up, coloured by role.`,
+      xLabel: "Points",
+      yLabel: `${label} (1–7)`,
+      x: C.domain(points.map((p) => p.points)),
+      y: [1, 7],
+      legend: rs.map((r, i) => ({ label: r.name, cls: `point role-${i}` })),
+      series: rs.map((r, i) => ({ cls: `role-${i}`, points: points.filter((p) => p.role === r.key).map((p) => ({ x: p.points, y: p.scores[key], title: `Pair ${p.number}` })) })),
+    });
+    const name = (key2) => (rs.find((r) => r.key === key2) || { name: key2 }).name;
+    const table = dataTable(`${label} and points of each answer`, ["Pair", "Role", "Points", label], points.map((p) => [`Pair ${p.number}`, name(p.role), fmt(p.points), fmt(p.scores[key], 2)]));
+    const box = $("survey-chart");
+    box.querySelector(".chart").replaceChildren(svg);
+    box.querySelector(".chart-table").replaceChildren(table);
+    const file = fileName(`survey-${key}`);
+    box.querySelector(".chart-tools").replaceChildren(
+      el("button", { type: "button", class: "button secondary", "data-download": "png", onclick: () => C.downloadPng(svg, file) }, "Download PNG"),
+      el("button", { type: "button", class: "button secondary", "data-download": "svg", onclick: () => C.downloadSvg(svg, file) }, "Download SVG"),
+    );
+  }
+
+  // ---- Rendering the whole page -------------------------------------------------------------------
+
+  function openCount() {
+    if (state.open.size) return [...state.open.values()].filter((s) => s !== "agreed" && s !== "impasse").length;
+    return state.data.open_pairs;
+  }
+
+  function waiting() {
+    const box = $("debrief-waiting");
+    if (state.data.ready) {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    const open = openCount();
+    const total = state.data.pairs_total;
+    const count = total ? ` ${open} of ${plural(total, "pair")} ${open === 1 ? "is" : "are"} still open.` : "";
+    box.textContent = state.ended
+      ? "The round has ended. The debrief is being computed and will appear here in a moment."
+      : `The debrief will appear here when the round ends.${count}`;
+  }
+
+  function render() {
+    waiting();
+    const ready = state.data.ready && state.data.debrief;
+    $("debrief-body").hidden = !ready;
+    if (ready) {
+      summary();
+      outcomeChart($("panel-outcomes"));
+      jointChart($("panel-joint"));
+      priceChart($("panel-price"));
+      anchoringChart($("panel-anchoring"));
+      heatmapChart($("panel-heatmap"));
+      pairsTable();
+      const when = state.data.computed_at ? new Date(state.data.computed_at) : null;
+      $("debrief-computed").textContent = when ? `· computed at ${when.toLocaleTimeString()}` : "";
+    }
+    surveySection();
+    root.dataset.ready = ready ? "1" : "0";
+  }
+
+  async function refresh() {
+    if (state.fetching) {
+      state.again = true;
+      return state.fetching;
+    }
+    state.fetching = (async () => {
+      try {
+        const response = await fetch(root.dataset.json, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (!response.ok) throw new Error(`The server answered ${response.status}.`);
+        const data = await response.json();
+        const same = data.ready && state.data.ready && data.computed_at === state.data.computed_at && JSON.stringify(data.survey) === JSON.stringify(state.data.survey);
+        state.data = data;
+        state.ended = data.exercise.state === "ended";
+        if (!same) render(); // the same debrief again: leave the page as the reader has it
+        else waiting();
+        setPolling();
+      } catch (error) {
+        $("debrief-connection").textContent = `Could not load the debrief: ${error.message} It will be tried again.`;
+      } finally {
+        state.fetching = null;
+        if (state.again) {
+          state.again = false;
+          refresh();
+        }
+      }
+    })();
+    return state.fetching;
+  }
+
+  // The socket's frames can be dropped (the channel layer is only a doorbell): once the round has
+  // ended and the debrief is not there yet, ask now and then as well.
+  function setPolling() {
+    const wanted = state.ended && !state.data.ready;
+    if (wanted && !state.poller) state.poller = setInterval(refresh, 5000);
+    if (!wanted && state.poller) {
+      clearInterval(state.poller);
+      state.poller = null;
+    }
+  }
+
+  const STATUS_TEXT = {
+    connecting: "Connecting for live updates…",
+    online: "Live: the page updates by itself.",
+    reconnecting: "Reconnecting… the page will catch up.",
+  };
+
+  const socket = new window.ParleyLive.ReconnectingSocket(root.dataset.socket, {
+    onStatus(status, detail) {
+      const line = $("debrief-connection");
+      line.className = `connection connection-${status}`;
+      line.textContent = detail && detail.message ? detail.message : STATUS_TEXT[status] || "";
+      if (status === "online" && detail && detail.reconnected) refresh();
+    },
+    onFrame(frame) {
+      if (frame.type === "debrief") {
+        refresh();
+      } else if (frame.type === "snapshot") {
+        state.open = new Map(frame.pairs.map((p) => [p.id, p.status]));
+        if (frame.exercise) state.ended = frame.exercise.state === "ended";
+        waiting();
+        setPolling();
+      } else if (frame.type === "pair" && frame.pair) {
+        state.open.set(frame.pair.id, frame.pair.status);
+        waiting();
+      } else if (frame.type === "exercise" && frame.exercise) {
+        const ended = frame.exercise.state === "ended";
+        if (ended !== state.ended) {
+          state.ended = ended;
+          waiting();
+          setPolling();
+        }
+      }
+    },
+  });
+
+  // The export: "everything" exists only as JSON.
+  const exportForm = $("export-form");
+  if (exportForm) {
+    const sync = () => {
+      const json = exportForm.querySelector("input[name=format]:checked").value === "json";
+      const all = $("export-all");
+      all.disabled = !json;
+      if (!json && all.selected) $("export-table").value = "pairs";
+    };
+    exportForm.addEventListener("change", sync);
+    sync();
+  }
+
+  $("survey-subscale").addEventListener("change", surveyChart);
+  let resizeTimer = null;
+  let lastWidth = window.innerWidth;
+  window.addEventListener("resize", () => {
+    if (Math.abs(window.innerWidth - lastWidth) < 40) return;
+    lastWidth = window.innerWidth;
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(render, 200);
+  });
+
+  render();
+  setPolling();
+  window.parleyDebrief = { socket, state, refresh };
+  socket.start();
+})();
