@@ -4,7 +4,6 @@ from django.urls import include, path
 
 from classrooms.api import api
 from config import views
-from negotiations.export_views import exercise_export
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,7 +22,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("negotiations.urls")),
     path("", include("surveys.urls")),
-    path("exercises/<int:pk>/export/", exercise_export, name="exercise_export"),
     path("", include("classrooms.urls")),
     path("admin/", admin.site.urls),
 ]

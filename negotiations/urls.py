@@ -1,6 +1,6 @@
 from django.urls import path
 
-from negotiations import views
+from negotiations import export_views, views
 
 urlpatterns = [
     path("exercises/<int:pk>/monitor/", views.monitor, name="monitor"),
@@ -8,4 +8,5 @@ urlpatterns = [
     path("exercises/<int:pk>/pairs/<int:number>/", views.transcript, name="transcript"),
     path("exercises/<int:pk>/debrief/", views.debrief, name="debrief"),
     path("exercises/<int:pk>/debrief.json", views.debrief_json, name="debrief_json"),
+    path("exercises/<int:pk>/export/", export_views.exercise_export, name="exercise_export"),
 ]
