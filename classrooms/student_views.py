@@ -19,6 +19,7 @@ from classrooms.models import Exercise, PlanningSheet, Student
 from negotiations.debrief_pages import student_debrief
 from negotiations.models import Seat
 from scenarios.services import scoring_rows, version_spec
+from surveys.services import survey_refusal
 
 
 def join(request: HttpRequest) -> HttpResponse:
@@ -111,7 +112,8 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
     counterparts = [s for s in others if s.role_key != seat.role_key]
     observed = [s for s in others if s.role_key == seat.role_key]  # for an observer: whom they watch
     debrief = student_debrief(seat)
-    survey_url = reverse("student_survey", args=[ex.pk]) if debrief and seat.kind == Seat.Kind.STUDENT else None
+    may_answer = debrief is not None and survey_refusal(seat=seat) is None
+    survey_url = reverse("student_survey", args=[ex.pk]) if may_answer else None
     return render(
         request,
         "student/exercise.html",

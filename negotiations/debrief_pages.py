@@ -227,6 +227,8 @@ def student_debrief(seat: Seat) -> dict[str, Any] | None:
             "theirs": suggestion["points"][partner.key],
             "gain_mine": suggestion["gain"][role.key],
             "gain_theirs": suggestion["gain"][partner.key],
+            # Only weakly better when one side gains nothing: the page must not say "both better off".
+            "both": suggestion["gain"][role.key] > 0 and suggestion["gain"][partner.key] > 0,
             "changed": [i.name for i in spec.issues if i.key in (suggestion.get("changed") or [])],
         }
     points = [o.data["outcome"]["points"] for o in outcomes]
@@ -249,6 +251,7 @@ def student_debrief(seat: Seat) -> dict[str, Any] | None:
         "theirs": theirs,
         "batna": plain(role.batna),
         "surplus": result["surplus"][role.key],
+        "shortfall": -result["surplus"][role.key],  # how far below the BATNA an agreement left you
         "package": package(result["agreement"]),
         "pareto_optimal": result["pareto_optimal"],
         "better": better,

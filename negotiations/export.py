@@ -29,6 +29,7 @@ from core.negotiation import package_points
 from core.spec import Scenario, plain
 from negotiations.models import Debrief, Event, Negotiation, Outcome, Seat
 from scenarios.services import version_spec
+from surveys.services import outcome_points, survey_responses
 
 FORMATS = ("csv", "json")
 TABLES = ("pairs", "events", "survey", "class", "all")
@@ -198,6 +199,14 @@ class Export:
         self.seats = {
             seat.pk: seat for seat in Seat.objects.filter(exercise=exercise).select_related("student", "negotiation")
         }
+        self._outcomes: dict[int, Any] | None = None
+
+    def outcomes(self) -> dict[int, Any]:
+        """Negotiation id -> its stored outcome metrics, read once for every table."""
+        if self._outcomes is None:
+            rows = Outcome.objects.filter(negotiation__exercise=self.exercise).values_list("negotiation_id", "data")
+            self._outcomes = dict(rows)
+        return self._outcomes
 
     # Identities
 
@@ -250,9 +259,7 @@ class Export:
 
     def pair_rows(self) -> Iterator[dict[str, Any]]:
         negotiations = list(Negotiation.objects.filter(exercise=self.exercise).order_by("number"))
-        outcomes = dict(
-            Outcome.objects.filter(negotiation__exercise=self.exercise).values_list("negotiation_id", "data")
-        )
+        outcomes = self.outcomes()
         seats_of: dict[int, list[Seat]] = {}
         for seat in self.seats.values():
             seats_of.setdefault(seat.negotiation_id, []).append(seat)
@@ -368,19 +375,8 @@ class Export:
         return cols
 
     def survey_rows(self) -> Iterator[dict[str, Any]]:
-        from surveys.models import SurveyResponse
-        from surveys.services import outcome_points
-
-        responses = (
-            SurveyResponse.objects.filter(exercise=self.exercise)
-            .select_related("seat__negotiation", "student")
-            .prefetch_related("answers")
-            .order_by("seat__negotiation__number", "role_key", "pk")
-        )
-        outcomes = dict(
-            Outcome.objects.filter(negotiation__exercise=self.exercise).values_list("negotiation_id", "data")
-        )
-        for response in responses:
+        outcomes = self.outcomes()
+        for response in survey_responses(self.exercise):
             answers = response.answer_map()
             scores = svi.score(answers).as_json()
             negotiation = response.seat.negotiation

@@ -56,10 +56,16 @@ def survey_save(*, seat: Seat, answers: Mapping[int, int]) -> tuple[SurveyRespon
     return response, created
 
 
-def _responses(exercise: Exercise) -> list[SurveyResponse]:
+def survey_response_of(*, seat: Seat) -> SurveyResponse | None:
+    """The seat's student's earlier answers for this exercise, if any."""
+    return SurveyResponse.objects.filter(exercise_id=seat.exercise_id, student_id=seat.student_id).first()
+
+
+def survey_responses(exercise: Exercise) -> list[SurveyResponse]:
+    """An exercise's responses by pair and role, with their answers, seats, pairs and students (3 queries)."""
     return list(
         SurveyResponse.objects.filter(exercise=exercise)
-        .select_related("seat__negotiation")
+        .select_related("seat__negotiation", "student")
         .prefetch_related("answers")
         .order_by("seat__negotiation__number", "role_key", "pk")
     )
@@ -73,7 +79,7 @@ def survey_summary(exercise: Exercise) -> dict[str, Any]:
     """The survey for the instructor's debrief: subscale means by role and each respondent's scores
     beside their points. Shape documented in docs/debrief.md ("Survey")."""
     spec = version_spec(exercise.scenario_version)
-    responses = _responses(exercise)
+    responses = survey_responses(exercise)
     outcomes = {
         o.negotiation_id: o.data
         for o in Outcome.objects.filter(negotiation_id__in={r.seat.negotiation_id for r in responses})

@@ -12,14 +12,13 @@ from core import survey as svi
 from scenarios.services import version_spec
 from surveys import services
 from surveys.forms import SurveyForm, field_name
-from surveys.models import SurveyResponse
 
 
 @student_required(anonymous="404")
 def survey(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
     seat = seat_for(student, pk)
     refusal = services.survey_refusal(seat=seat)
-    existing = SurveyResponse.objects.filter(exercise_id=pk, student=student).first()
+    existing = services.survey_response_of(seat=seat)
     initial = {field_name(n): v for n, v in existing.answer_map().items()} if existing else {}
     form = SurveyForm(request.POST if request.method == "POST" and not refusal else None, initial=initial)
     status = 200

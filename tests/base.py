@@ -106,8 +106,37 @@ def seats_by_role(negotiation) -> dict:
     return {s.role_key: s for s in Seat.objects.filter(negotiation=negotiation).select_related("student")}
 
 
+def agree(negotiation, package: dict[str, str], opener: str | None = None) -> None:
+    """`opener` (by default the scenario's first role) offers `package` and the other side accepts it."""
+    from core.negotiation import Action
+    from negotiations.models import Seat
+    from negotiations.services import negotiation_act
+    from scenarios.services import version_spec
+
+    seats = {s.role_key: s for s in Seat.objects.filter(negotiation=negotiation).exclude(kind=Seat.Kind.OBSERVER)}
+    opener = opener or version_spec(negotiation.exercise.scenario_version).role_keys[0]
+    (other,) = set(seats) - {opener}
+    offer = negotiation_act(
+        negotiation_id=negotiation.pk, seat=seats[opener], action=Action("offer", "o", packages=(package,))
+    )
+    negotiation_act(
+        negotiation_id=negotiation.pk, seat=seats[other], action=Action("accept", "a", offer_seq=offer.event["seq"])
+    )
+
+
 @pytest.fixture
 def started_pair(exercise, classroom):
     """One pair negotiating: (negotiation, {role: student})."""
     (negotiation,) = start_round(exercise, classroom, 2)
     return negotiation, {role: seat.student for role, seat in seats_by_role(negotiation).items()}
+
+
+@pytest.fixture
+def eager_tasks():
+    """Celery tasks run in-process, as in the embedded default (use with `usefixtures`)."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -10,41 +10,15 @@ from django.test import Client
 from django.urls import reverse
 
 from classrooms import services
-from core.negotiation import Action
 from negotiations.models import Debrief
-from negotiations.services import negotiation_act
 from surveys.services import survey_summary
-from tests.base import seats_by_role, start_round, student_client
+from tests.base import agree, seats_by_role, start_round, student_client
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
 LOSE_LOSE = {"price": "9500", "handover": "three-weeks", "warranty": "none", "tyres": "seller-keeps"}  # (44, 37)
 NASH = {"price": "10000", "handover": "five-weeks", "warranty": "three-months", "tyres": "included"}  # (61, 54)
 BUYER_OPENS = {"price": "9800", "handover": "five-weeks", "warranty": "three-months", "tyres": "included"}  # (57, 58)
-
-
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    """The debrief tasks run in-process, as in the embedded default."""
-    from config.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
-def agree(negotiation, package, opener="seller"):
-    seats = seats_by_role(negotiation)
-    other = "buyer" if opener == "seller" else "seller"
-    offer = negotiation_act(
-        negotiation_id=negotiation.pk, seat=seats[opener], action=Action("offer", "o", packages=(package,))
-    )
-    negotiation_act(
-        negotiation_id=negotiation.pk,
-        seat=seats[other],
-        action=Action("accept", "a", offer_seq=offer.event["seq"], package=0),
-    )
 
 
 @pytest.fixture

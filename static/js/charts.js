@@ -309,6 +309,25 @@
     return svg;
   }
 
+  // outcomePlane({id, title, desc, width, roles: [a, b], frontier: [[x, y]...], series, legend, marks,
+  //   batnaLabels}): role A's points across, role B's up, with the Pareto frontier and both BATNA lines,
+  //   on axes that hold every point. The instructor's outcome chart and a student's own chart.
+  function outcomePlane(opts) {
+    const [a, b] = opts.roles;
+    const all = opts.series.flatMap((s) => s.points);
+    const labelled = (v) => (opts.batnaLabels ? `BATNA ${fmt(v)}` : null);
+    return scatter({
+      ...opts,
+      xLabel: `${a.name}: points`,
+      yLabel: `${b.name}: points`,
+      x: domain([...opts.frontier.map((p) => p[0]), ...all.map((p) => p.x), a.batna]),
+      y: domain([...opts.frontier.map((p) => p[1]), ...all.map((p) => p.y), b.batna]),
+      lines: [{ points: opts.frontier, cls: "frontier", dots: "frontier-point" }],
+      vlines: [{ x: a.batna, cls: "batna", label: labelled(a.batna) }],
+      hlines: [{ y: b.batna, cls: "batna", label: labelled(b.batna) }],
+    });
+  }
+
   // histogram({id, title, desc, width, xLabel, yLabel, bins: [{x0, x1, count}], band: {x0, x1, label},
   //   marks: [{x, label}], x: [min, max]})
   function histogram(opts) {
@@ -435,5 +454,5 @@
     });
   }
 
-  global.ParleyCharts = { scatter, histogram, heatmap, downloadSvg, downloadPng, serialise, ticks, domain, niceStep, fmt };
+  global.ParleyCharts = { scatter, outcomePlane, histogram, heatmap, downloadSvg, downloadPng, serialise, ticks, domain, niceStep, fmt };
 })(window);

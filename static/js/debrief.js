@@ -3,68 +3,6 @@
 // that the debrief is ready (a `debrief` frame), or after a reconnect, fetches the JSON and redraws.
 (function () {
   "use strict";
-  // A student's own debrief: the class's outcomes without names, their own pair highlighted.
-  function studentChart(box) {
-    const C = window.ParleyCharts;
-    const el = window.ParleyLive.el;
-    const data = JSON.parse(document.getElementById("my-debrief-data").textContent);
-    const [a, b] = data.roles;
-    const xs = [...data.frontier.map((p) => p[0]), ...data.points.map((p) => p.a), a.batna];
-    const ys = [...data.frontier.map((p) => p[1]), ...data.points.map((p) => p.b), b.batna];
-    const mine = data.points.filter((p) => p.mine);
-    const draw = () => {
-      const width = Math.max(340, Math.min(720, Math.round(box.clientWidth || 640)));
-      box.replaceChildren(
-        C.scatter({
-          id: "chart-mine",
-          width,
-          title: "Your result among the class",
-          desc: `Every pair's points, without names: ${a.name} across, ${b.name} up. Yours is highlighted.`,
-          xLabel: `${a.name}: points`,
-          yLabel: `${b.name}: points`,
-          x: C.domain(xs),
-          y: C.domain(ys),
-          legend: [
-            { label: "Your pair", cls: "point mine" },
-            { label: "Other pairs", cls: "point other" },
-            { label: "Best possible (frontier)", cls: "frontier", kind: "line" },
-            { label: "BATNA", cls: "batna", kind: "line" },
-          ],
-          lines: [{ points: data.frontier, cls: "frontier", dots: "frontier-point" }],
-          vlines: [{ x: a.batna, cls: "batna" }],
-          hlines: [{ y: b.batna, cls: "batna" }],
-          series: [
-            { cls: "other", points: data.points.filter((p) => !p.mine).map((p) => ({ x: p.a, y: p.b })) },
-            { cls: "mine", radius: 8, points: mine.map((p) => ({ x: p.a, y: p.b, title: "Your pair" })) },
-          ],
-        }),
-      );
-    };
-    draw();
-    let last = window.innerWidth;
-    window.addEventListener("resize", () => {
-      if (Math.abs(window.innerWidth - last) > 40) {
-        last = window.innerWidth;
-        draw();
-      }
-    });
-    const rows = data.points
-      .slice()
-      .sort((p, q) => q.a + q.b - (p.a + p.b))
-      .map((p) => el("tr", {}, el("td", { text: C.fmt(p.a) }), el("td", { text: C.fmt(p.b) }), el("td", { class: "text", text: `${p.impasse ? "impasse" : "agreement"}${p.mine ? " (yours)" : ""}` })));
-    document.getElementById("my-chart-table").replaceChildren(
-      el(
-        "table",
-        { class: "data-table" },
-        el("caption", { text: "Every pair's points, most joint points first" }),
-        el("thead", {}, el("tr", {}, el("th", { scope: "col", text: a.name }), el("th", { scope: "col", text: b.name }), el("th", { scope: "col", text: "Result" }))),
-        el("tbody", {}, rows),
-      ),
-    );
-  }
-  const mineBox = document.getElementById("my-chart");
-  if (mineBox && window.ParleyCharts && window.ParleyLive) studentChart(mineBox);
-
   const root = document.getElementById("debrief");
   if (!root || !window.ParleyLive || !window.ParleyCharts) return;
 
@@ -149,19 +87,16 @@
     const [a, b] = roles();
     const figures = d.scenario;
     const pairs = d.pairs;
-    const xs = [...figures.frontier.map((p) => p[0]), ...pairs.map((p) => p.outcome.points[a.key]), a.batna];
-    const ys = [...figures.frontier.map((p) => p[1]), ...pairs.map((p) => p.outcome.points[b.key]), b.batna];
     const point = (p) => ({ x: p.outcome.points[a.key], y: p.outcome.points[b.key], title: pairTitle(p) });
     const agreed = pairs.filter((p) => !p.outcome.impasse);
-    const svg = C.scatter({
+    const svg = C.outcomePlane({
       id: "chart-outcomes",
       width: chartWidth(panel),
       title: "Outcomes against the Pareto frontier",
       desc: `Each pair's points: ${a.name} across, ${b.name} up. ${plural(agreed.length, "agreement")}, ${plural(pairs.length - agreed.length, "impasse")}.`,
-      xLabel: `${a.name}: points`,
-      yLabel: `${b.name}: points`,
-      x: C.domain(xs),
-      y: C.domain(ys),
+      roles: [a, b],
+      frontier: figures.frontier,
+      batnaLabels: true,
       legend: [
         { label: "Pareto-optimal agreement", cls: "point pareto" },
         { label: "Other agreement", cls: "point" },
@@ -170,9 +105,6 @@
         { label: "BATNA", cls: "batna", kind: "line" },
         { label: "Nash point", cls: "nash", shape: "diamond" },
       ],
-      lines: [{ points: figures.frontier, cls: "frontier", dots: "frontier-point" }],
-      vlines: [{ x: a.batna, cls: "batna", label: `BATNA ${fmt(a.batna)}` }],
-      hlines: [{ y: b.batna, cls: "batna", label: `BATNA ${fmt(b.batna)}` }],
       series: [
         { cls: "pareto", points: agreed.filter((p) => p.outcome.pareto_optimal).map(point) },
         { cls: "", points: agreed.filter((p) => !p.outcome.pareto_optimal).map(point) },
@@ -293,6 +225,7 @@
     if (!price || !cls.anchoring) return fill("panel-anchoring", null);
     const rs = roles();
     const points = d.pairs.filter((p) => p.price && p.price.agreed !== null && p.price.first_offer !== null && p.price.agreed !== undefined);
+    if (!points.length) return fill("panel-anchoring", null); // no agreement with a first offer: nothing to draw
     const roleIndex = (key) => rs.findIndex((r) => r.key === key);
     const xs = points.map((p) => p.price.first_offer);
     const ys = points.map((p) => p.price.agreed);
