@@ -146,6 +146,15 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
+    # A task taken by a worker that dies without acknowledging it goes back to the queue this many
+    # seconds later (a dead pool process's task comes back at once). A task delayed past it (a round's
+    # deadline) is meanwhile delivered again; ours are idempotent. Workers look every tenth of it (1-10 s).
+    _visibility = envint("CELERY_VISIBILITY_TIMEOUT", 300)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _visibility,
+        "unacked_restore_interval": max(1, min(10, _visibility // 10)),
+        "unacked_restore_throttle": 1,
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CELERY_BROKER_URL = "memory://"

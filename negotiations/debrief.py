@@ -1,13 +1,16 @@
 """Computing and storing the debrief: a pair's outcome when it ends, the class debrief when the round ends.
 
 Celery tasks call these with ids; both are idempotent (running twice stores the same result) and
-record which events they were computed from.
+record which events they were computed from. The class debrief reads every pair's events in one
+query, recomputes every finished pair from them, and writes only the outcomes that are missing or
+differ, in one statement: a pair's own task may have stored it already, or may be storing it now.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -34,55 +37,77 @@ def _landscape(digest: str, document: str) -> Landscape:
 
 
 def landscape_for(version: ScenarioVersion) -> Landscape:
+    """The scenario's landscape, computed once per worker process and version (versions never change)."""
     return _landscape(version.digest, version.document)
 
 
-def _events_by_negotiation(negotiation_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for event in Event.objects.filter(negotiation_id__in=negotiation_ids).order_by("negotiation_id", "seq"):
-        grouped[event.negotiation_id].append(event_json(event))
-    return grouped
+def _results(land: Landscape, negotiations: list[Negotiation]) -> dict[int, PairResult]:
+    """Each pair's metrics from its stored events, read in one query."""
+    events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    rows = Event.objects.filter(negotiation_id__in=[n.pk for n in negotiations]).order_by("negotiation_id", "seq")
+    for event in rows.only("negotiation_id", "seq", "type", "role", "payload", "created_at"):
+        events[event.negotiation_id].append(event_json(event))
+    return {n.pk: debrief_pair(land, events[n.pk]) for n in negotiations}
+
+
+def _outcomes_store(computed: Iterable[tuple[Negotiation, dict[str, Any]]]) -> None:
+    """Store the outcomes that are missing or differ from what is stored, in one statement."""
+    fresh = {negotiation.pk: (negotiation.last_seq, data) for negotiation, data in computed}
+    stored = Outcome.objects.filter(negotiation_id__in=fresh).values_list("negotiation_id", "computed_from_seq", "data")
+    unchanged = {pk for pk, seq, data in stored if fresh[pk] == (seq, data)}
+    changed = [
+        Outcome(negotiation_id=pk, computed_from_seq=seq, data=data)
+        for pk, (seq, data) in fresh.items()
+        if pk not in unchanged
+    ]
+    if changed:  # an upsert: a pair's own task may be storing the same outcome at this moment
+        Outcome.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["negotiation"],
+            update_fields=["data", "computed_from_seq", "computed_at"],
+        )
 
 
 def outcome_refresh(*, negotiation_id: int) -> Outcome | None:
-    """Store a finished pair's metrics; None while the pair is still open."""
+    """Store a finished pair's metrics; None while the pair is still open.
+
+    Once the round has ended, the class debrief computes every pair: a pair's task still queued then
+    (pairs that ended in the last seconds) leaves the pair to it, rather than delaying and racing it,
+    and returns what is stored (None until the class debrief has run).
+    """
     negotiation = Negotiation.objects.select_related("exercise__scenario_version").get(pk=negotiation_id)
     if negotiation.status not in FINAL:
         return None
-    events = _events_by_negotiation([negotiation.pk])[negotiation.pk]
-    result = debrief_pair(landscape_for(negotiation.exercise.scenario_version), events)
-    outcome, _ = Outcome.objects.update_or_create(
-        negotiation=negotiation, defaults={"data": result.as_json(), "computed_from_seq": negotiation.last_seq}
-    )
-    return outcome
+    if negotiation.exercise.state == Exercise.State.ENDED:
+        return Outcome.objects.filter(negotiation=negotiation).first()
+    result = _results(landscape_for(negotiation.exercise.scenario_version), [negotiation])[negotiation.pk]
+    _outcomes_store([(negotiation, result.as_json())])
+    return Outcome.objects.get(negotiation=negotiation)
 
 
 def debrief_refresh(*, exercise_id: int) -> Debrief:
     """Compute every finished pair and the class figures from the stored events, and store them."""
     exercise = Exercise.objects.select_related("scenario_version__scenario").get(pk=exercise_id)
-    land = landscape_for(exercise.scenario_version)
-    negotiations = list(exercise.negotiations.filter(status__in=FINAL).order_by("number"))
-    events = _events_by_negotiation([n.pk for n in negotiations])
-    results: list[PairResult] = []
-    pairs = []
-    for negotiation in negotiations:
-        result = debrief_pair(land, events[negotiation.pk])
-        results.append(result)
-        data = result.as_json()
-        pairs.append({"id": negotiation.pk, "number": negotiation.number, "status": negotiation.status, **data})
-        Outcome.objects.update_or_create(
-            negotiation=negotiation, defaults={"data": data, "computed_from_seq": negotiation.last_seq}
-        )
     version = exercise.scenario_version
+    land = landscape_for(version)
+    negotiations = list(exercise.negotiations.filter(status__in=FINAL).order_by("number"))
+    results = _results(land, negotiations)
+    outcomes = [(n, results[n.pk].as_json()) for n in negotiations]
+    _outcomes_store(outcomes)
     figures = report_json(version_table(version), version.scenario.slug, version_figures(version))
     data = {
         "exercise": exercise.pk,
         "scenario": figures,
-        "class": class_metrics(land, results).as_json(),
-        "pairs": pairs,
+        "class": class_metrics(land, list(results.values())).as_json(),
+        "pairs": [{"id": n.pk, "number": n.number, "status": n.status, **pair} for n, pair in outcomes],
         "open_pairs": exercise.negotiations.exclude(status__in=FINAL).count(),
     }
-    sources = {str(n.pk): n.last_seq for n in negotiations}
+    return _store_debrief(exercise, data, sources={str(n.pk): n.last_seq for n in negotiations})
+
+
+def _store_debrief(exercise: Exercise, data: dict[str, Any], sources: dict[str, int]) -> Debrief:
+    """The last step: store the class debrief, and announce it to the monitor once it is committed."""
     with transaction.atomic():
         debrief, _ = Debrief.objects.update_or_create(exercise=exercise, defaults={"data": data, "sources": sources})
         transaction.on_commit(lambda: _announce(exercise.pk))

@@ -11,18 +11,18 @@ def close_expired(exercise_id: int) -> list[int]:
     return negotiation_close_expired(exercise_id=exercise_id)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def compute_outcome(negotiation_id: int) -> int | None:
-    """When a pair ends: its outcome metrics (idempotent)."""
+    """When a pair ends: its outcome metrics (idempotent). Sent with a low priority (config/celery.py)."""
     from negotiations.debrief import outcome_refresh
 
     outcome = outcome_refresh(negotiation_id=negotiation_id)
     return outcome.pk if outcome else None
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def compute_debrief(exercise_id: int) -> int:
-    """When the round ends: the class debrief (idempotent)."""
+    """When the round ends: the class debrief (idempotent). Its readiness is announced to the monitor."""
     from negotiations.debrief import debrief_refresh
 
     return debrief_refresh(exercise_id=exercise_id).pk

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from classrooms import services
 from core.negotiation import Action
@@ -73,3 +75,43 @@ def test_computing_twice_stores_the_same_result(played):
 def test_an_open_pair_has_no_outcome_yet(played):
     exercise, _ = played
     assert outcome_refresh(negotiation_id=exercise.negotiations.get(number=2).pk) is None
+
+
+def test_a_stale_or_missing_outcome_is_rewritten_by_the_class_debrief(played):
+    exercise, agreed = played
+    services.exercise_end(exercise=exercise)
+    good = Outcome.objects.get(negotiation=agreed).data
+    Outcome.objects.filter(negotiation=agreed).update(data={"stale": True}, computed_from_seq=1)
+    Outcome.objects.exclude(negotiation=agreed).delete()
+    debrief_refresh(exercise_id=exercise.pk)
+    outcome = Outcome.objects.get(negotiation=agreed)
+    assert outcome.data == good and outcome.computed_from_seq == 3
+    assert Outcome.objects.count() == 2
+
+
+def test_the_class_debrief_takes_the_same_number_of_queries_for_any_class_size(played, classroom, used_car):
+    small, _ = played
+    services.exercise_end(exercise=small)
+    large = services.exercise_create(
+        classroom=classroom, title="Large", scenario_version=used_car, time_limit_minutes=20
+    )
+    start_round(large, classroom, 12)
+    services.exercise_end(exercise=large)
+    counts = []
+    for exercise in (small, large):
+        Outcome.objects.filter(negotiation__exercise=exercise).delete()
+        with CaptureQueriesContext(connection) as queries:
+            debrief_refresh(exercise_id=exercise.pk)
+        counts.append(len(queries))
+    assert Debrief.objects.get(exercise=large).data["class"]["pairs"] == 6
+    assert counts[0] == counts[1], counts  # no query per pair (the debrief of 300 pairs makes about 15)
+
+
+def test_a_pair_task_that_runs_after_the_round_end_leaves_the_pair_to_the_class_debrief(played):
+    exercise, agreed = played
+    services.exercise_end(exercise=exercise)
+    Outcome.objects.filter(negotiation=agreed).delete()  # as if its task had waited in the queue until now
+    assert outcome_refresh(negotiation_id=agreed.pk) is None
+    assert not Outcome.objects.filter(negotiation=agreed).exists()
+    debrief_refresh(exercise_id=exercise.pk)  # the class debrief's task, queued behind it
+    assert Outcome.objects.get(negotiation=agreed).computed_from_seq == 3

@@ -1,0 +1,238 @@
+"""A Celery worker killed in the middle of a class debrief: the debrief is finished later, exactly once.
+
+Real services: PostgreSQL, Redis (broker and channel layer) and Celery worker processes. The kill lands
+mid-task without timing: the worker loads tests/worker_pause.py, whose first debrief stops after storing
+the pairs' outcomes and before storing the debrief, and reports its process id through Redis; the test
+waits for that report, then kills. Readiness is observed as the instructor's monitor would: the
+`debrief` announcement reaching a listener on the exercise's monitor group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+
+from classrooms import services
+from core.metrics import class_metrics, debrief_pair
+from core.negotiation import Action
+from negotiations.debrief import landscape_for
+from negotiations.models import Debrief, Event, Outcome
+from negotiations.services import event_json, monitor_group, negotiation_act
+from tests.base import seats_by_role, start_round
+from tests.servers import BIN, LOGS, ROOT, server_env
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+PACKAGE = {"price": "9500", "handover": "five-weeks", "warranty": "one-month", "tyres": "included"}
+WAIT = 60  # seconds: a bound on each wait, never a pause
+
+
+@pytest.fixture
+def broker() -> redis.Redis:
+    """The test's Redis database with no Celery messages left over from earlier tests."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    stale = [*client.scan_iter("celery*"), *client.scan_iter("unacked*")]
+    if stale:
+        client.delete(*stale)
+    return client
+
+
+@pytest.fixture
+def ended_class(exercise, classroom):
+    """Three pairs: one agrees, one walks away, one is still talking when the round is ended."""
+    agreed, walked, _ = start_round(exercise, classroom, 6)
+    seats = seats_by_role(agreed)
+    offer = negotiation_act(
+        negotiation_id=agreed.pk, seat=seats["seller"], action=Action("offer", "o1", packages=(PACKAGE,))
+    )
+    negotiation_act(
+        negotiation_id=agreed.pk,
+        seat=seats["buyer"],
+        action=Action("accept", "a1", offer_seq=offer.event["seq"], package=0),
+    )
+    negotiation_act(negotiation_id=walked.pk, seat=seats_by_role(walked)["buyer"], action=Action("walk_away", "w1"))
+    return exercise
+
+
+@contextlib.contextmanager
+def worker(name: str, *, pause: str | None = None, visibility: int | None = None) -> Iterator[subprocess.Popen]:
+    """A production-like worker (prefork pool) in its own process group, so that all of it can be killed."""
+    env = {}
+    command = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--pool", "prefork"]
+    command += ["--concurrency", "1", "--without-gossip", "--without-mingle", "--hostname", f"{name}@%h"]
+    if pause:
+        env["PARLEY_PAUSE_KEY"] = pause
+        command += ["--include", "tests.worker_pause"]
+    if visibility is not None:
+        env["CELERY_VISIBILITY_TIMEOUT"] = str(visibility)
+    LOGS.mkdir(exist_ok=True)
+    with (LOGS / f"celery-{name}.log").open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=server_env(**env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+class Monitor(threading.Thread):
+    """A listener on the exercise's monitor group, as the instructor's monitor socket is."""
+
+    def __init__(self, exercise_id: int) -> None:
+        super().__init__(daemon=True)
+        self.exercise_id = exercise_id
+        self.joined, self.announced, self.stop = threading.Event(), threading.Event(), threading.Event()
+        self.messages: list[dict[str, Any]] = []
+
+    def run(self) -> None:
+        asyncio.run(self.listen())
+
+    async def listen(self) -> None:
+        from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+
+        layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        channel = await layer.new_channel()
+        await layer.group_add(monitor_group(self.exercise_id), channel)
+        self.joined.set()
+        try:
+            while not self.stop.is_set():
+                try:
+                    message = await asyncio.wait_for(layer.receive(channel), timeout=0.5)
+                except TimeoutError:
+                    continue  # look at the stop flag
+                self.messages.append(message)
+                if message["type"] == "monitor.debrief":
+                    self.announced.set()
+        finally:
+            await layer.group_discard(monitor_group(self.exercise_id), channel)
+            # The list-based layer closes its connections with close_pools(), the pub/sub layer with flush().
+            await (layer.close_pools() if hasattr(layer, "close_pools") else layer.flush())
+
+    def debriefs(self) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["type"] == "monitor.debrief"]
+
+
+@pytest.fixture
+def monitor(ended_class) -> Iterator[Monitor]:
+    listener = Monitor(ended_class.pk)
+    listener.start()
+    assert listener.joined.wait(WAIT)
+    yield listener
+    listener.stop.set()
+    listener.join(timeout=10)
+
+
+def wait_for_pid(broker: redis.Redis, key: str, log: str) -> int:
+    found = broker.blpop([f"{key}:reached"], timeout=WAIT)
+    assert found is not None, f"the debrief never reached its pause; see artifacts/celery-{log}.log"
+    return int(found[1])
+
+
+def wait_for_announcement(monitor: Monitor, log: str) -> None:
+    assert monitor.announced.wait(WAIT), f"the debrief was never announced; see artifacts/celery-{log}.log"
+
+
+def queued(broker: redis.Redis) -> list[str]:
+    """The names of the tasks waiting in the Celery queue."""
+    return [json.loads(body)["headers"]["task"] for body in broker.lrange("celery", 0, -1)]
+
+
+def unacked(broker: redis.Redis) -> list[str]:
+    """The names of the tasks a worker has taken but not acknowledged."""
+    return [json.loads(body)[0]["headers"]["task"] for body in broker.hvals("unacked")]
+
+
+def assert_debrief_finished_once(exercise) -> None:
+    """One Debrief, from every pair's last event, equal to a fresh computation from the stored events."""
+    assert Debrief.objects.filter(exercise=exercise).count() == 1
+    debrief = Debrief.objects.get(exercise=exercise)
+    negotiations = list(exercise.negotiations.order_by("number"))
+    assert debrief.sources == {str(n.pk): n.last_seq for n in negotiations}
+    assert [p["status"] for p in debrief.data["pairs"]] == ["agreed", "impasse", "impasse"]
+    assert debrief.data["pairs"][0]["outcome"]["agreement"] == PACKAGE
+    land = landscape_for(exercise.scenario_version)
+    results = []
+    for negotiation, stored in zip(negotiations, debrief.data["pairs"], strict=True):
+        events = [event_json(e) for e in Event.objects.filter(negotiation=negotiation).order_by("seq")]
+        result = debrief_pair(land, events)
+        results.append(result)
+        expected = {"id": negotiation.pk, "number": negotiation.number, "status": negotiation.status}
+        assert stored == json.loads(json.dumps({**expected, **result.as_json()}))
+        outcome = Outcome.objects.get(negotiation=negotiation)
+        assert outcome.computed_from_seq == negotiation.last_seq
+        assert outcome.data == json.loads(json.dumps(result.as_json()))
+    assert debrief.data["class"] == json.loads(json.dumps(class_metrics(land, results).as_json()))
+    assert debrief.data["class"]["pairs"] == 3 and debrief.data["class"]["agreements"] == 1
+    assert debrief.data["open_pairs"] == 0
+
+
+def runs(broker: redis.Redis, key: str) -> list[int]:
+    return [int(pid) for pid in broker.lrange(f"{key}:runs", 0, -1)]
+
+
+def test_a_pool_process_killed_mid_debrief_is_replaced_and_the_debrief_redone_at_once(broker, ended_class, monitor):
+    key = f"pause-{uuid.uuid4().hex}"
+    with worker("pool-kill", pause=key) as main:
+        services.exercise_end(exercise=ended_class)
+        paused = wait_for_pid(broker, key, "pool-kill")
+        assert paused != main.pid  # the pool's child, not the worker itself
+        assert Outcome.objects.filter(negotiation__exercise=ended_class).count() == 3  # mid-task: outcomes stored
+        assert not Debrief.objects.filter(exercise=ended_class).exists()
+        os.kill(paused, signal.SIGKILL)
+        # reject_on_worker_lost puts the message back in the queue; a new child takes it
+        wait_for_announcement(monitor, "pool-kill")
+        assert main.poll() is None  # the worker itself lived on
+    first, second = runs(broker, key)
+    assert first == paused and second != paused
+    assert_debrief_finished_once(ended_class)
+    assert len(monitor.debriefs()) == 1
+
+
+def test_a_whole_worker_killed_mid_debrief_leaves_it_to_the_next_worker(broker, ended_class, monitor):
+    key = f"pause-{uuid.uuid4().hex}"
+    with worker("whole-kill", pause=key) as first:
+        services.exercise_end(exercise=ended_class)
+        paused = wait_for_pid(broker, key, "whole-kill")
+        os.killpg(first.pid, signal.SIGKILL)  # the worker and its pool, as a machine crash would
+        first.wait(timeout=WAIT)
+    # Nobody acknowledged the message: Redis holds it aside, not in the queue, until the visibility timeout.
+    assert "negotiations.tasks.compute_debrief" in unacked(broker)
+    assert "negotiations.tasks.compute_debrief" not in queued(broker)
+    assert not Debrief.objects.filter(exercise=ended_class).exists()
+    started = time.monotonic()
+    with worker("after-kill", pause=key, visibility=2):
+        wait_for_announcement(monitor, "after-kill")
+    assert time.monotonic() - started < 30
+    killed, redone = runs(broker, key)
+    assert killed == paused and redone != paused
+    assert_debrief_finished_once(ended_class)
+    assert len(monitor.debriefs()) == 1
+
+
+def test_a_debrief_sent_while_no_worker_runs_waits_in_redis_until_one_starts(broker, ended_class, monitor):
+    services.exercise_end(exercise=ended_class)
+    assert queued(broker).count("negotiations.tasks.compute_debrief") == 1
+    assert not Debrief.objects.filter(exercise=ended_class).exists()
+    with worker("late-start"):
+        wait_for_announcement(monitor, "late-start")
+    assert_debrief_finished_once(ended_class)
+    assert len(monitor.debriefs()) == 1
