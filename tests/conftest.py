@@ -65,3 +65,44 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# The silent class (tests/silent_class.py): its sockets open when the session starts and its test runs
+# last, so that its ten minutes of silence overlap the rest of the suite.
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    from tests.silent_class import TEST_NAME
+
+    items.sort(key=lambda item: item.name == TEST_NAME)  # stable: everything else keeps its order
+
+
+@pytest.fixture(scope="session", autouse=True)
+def silent_class(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Started by the session's first test when the silent-class test is selected and can run."""
+    from tests.silent_class import TEST_NAME, SilentClass
+
+    if not any(item.name == TEST_NAME for item in request.session.items) or missing("postgres") or missing("redis"):
+        yield None
+        return
+    request.getfixturevalue("django_db_setup")
+    with request.getfixturevalue("django_db_blocker").unblock():
+        from django.db import connection
+
+        from tests.servers import server_env
+
+        template = connection.settings_dict["NAME"]
+        name = f"{template}_silent"
+        connection.close()  # a template database must have no other connection
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        url = server_env()["DATABASE_URL"].rsplit("/", 1)[0] + f"/{name}"
+    silent = SilentClass(url)
+    try:
+        silent.start()
+        yield silent
+    finally:
+        silent.stop()
+        with request.getfixturevalue("django_db_blocker").unblock(), connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')

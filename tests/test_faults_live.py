@@ -1,26 +1,24 @@
-"""Guarantees under time and silence, on the real services (Redis, PostgreSQL, Daphne, a Celery worker)."""
+"""Guarantees under time and dropped sockets, on the real services (Redis, PostgreSQL, Daphne, a Celery worker).
+
+The silent class is tests/test_faults_silence.py; killed processes are tests/test_faults_restarts.py."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from classrooms import services
 from classrooms.services import student_link_token
 from negotiations.client import LiveClient, sign_in
-from negotiations.models import Event, Negotiation, Seat
+from negotiations.models import Event, Negotiation
 from negotiations.services import deadline_schedule
-from tests.base import add_students
-from tests.servers import LOGS, celery_worker, daphne
+from tests.servers import celery_worker, daphne
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-SILENCE = float(os.environ.get("PARLEY_SILENCE_SECONDS", "200"))
 
 
 @pytest.fixture
@@ -46,47 +44,6 @@ def test_a_celery_worker_closes_a_pair_at_its_deadline_with_nobody_connected(pai
     negotiation.refresh_from_db()
     assert negotiation.end_reason == "deadline" and negotiation.ended_at >= deadline
     assert Event.objects.filter(negotiation=negotiation, type="deadline").count() == 1
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(SILENCE + 120)
-def test_a_silent_class_keeps_its_sockets_on_redis(exercise, classroom):
-    """A class reads its role sheets in silence: every socket must survive minutes without a frame.
-
-    Ten pairs (twenty sockets) make a flaky idle timeout show: with redis-py's 5 s socket timeout, the
-    same as channels_redis's blocking read, idle consumers crash now and then.
-    """
-    students = add_students(classroom, *[f"Student {i}" for i in range(20)])
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
-    seats = list(Seat.objects.filter(exercise=exercise).select_related("student").order_by("negotiation", "role_key"))
-    with daphne() as (port, process):
-        base = f"http://127.0.0.1:{port}"
-        clients = [
-            LiveClient(
-                f"ws://127.0.0.1:{port}/ws/negotiations/{seat.negotiation_id}/",
-                sign_in(base, f"/s/{student_link_token(seat.student)}/"),
-                base,
-            )
-            for seat in seats
-        ]
-
-        async def silent_then_talk() -> None:
-            for client in clients:
-                await client.connect()
-            await asyncio.sleep(SILENCE)  # the silence is the test
-            for buyer, seller in zip(clients[::2], clients[1::2], strict=True):
-                assert buyer.connection.state.name == "OPEN" and seller.connection.state.name == "OPEN"
-                event = await seller.act({"type": "chat", "text": "Still there?"})
-                await buyer.wait_for(lambda c, seq=event["seq"]: c.has_seq(seq), timeout=5)
-            for client in clients:
-                await client.close()
-
-        asyncio.run(silent_then_talk())
-        assert process.poll() is None
-    log = (LOGS / f"daphne-{port}.log").read_text()
-    assert "Traceback" not in log, log[-3000:]
 
 
 def test_a_socket_dropped_after_an_offer_before_its_ack_loses_nothing_and_repeats_nothing(pair):

@@ -254,6 +254,11 @@
         case "event":
           this._receive(frame.event);
           break;
+        case "pong":
+          // An announcement lost on the way (a Redis restart) shows here at the latest: catch up.
+          if (this.lastSeq !== null && frame.last_seq > this.lastSeq) this._resume();
+          if (h.onFrame) h.onFrame(frame);
+          break;
         case "events":
           this.resuming = false;
           for (const event of frame.events.slice().sort((a, b) => a.seq - b.seq)) this._receive(event);
@@ -291,16 +296,20 @@
     _receive(event) {
       if (!event || this.lastSeq === null || event.seq <= this.lastSeq) return; // seen already
       if (event.seq > this.lastSeq + 1) {
-        // A gap: something was lost on the way. Ask for everything after what we have.
-        if (!this.resuming || Date.now() - this.resumeAskedAt > 5000) {
-          this.resuming = true;
-          this.resumeAskedAt = Date.now();
-          this.send({ type: "resume", last_seq: this.lastSeq });
-        }
+        this._resume(); // a gap: something was lost on the way
         return;
       }
       this.lastSeq = event.seq;
       if (this.handlers.onEvent) this.handlers.onEvent(event);
+    }
+
+    // Ask for everything after what we have (once per 5 s while an answer is awaited).
+    _resume() {
+      if (!this.resuming || Date.now() - this.resumeAskedAt > 5000) {
+        this.resuming = true;
+        this.resumeAskedAt = Date.now();
+        this.send({ type: "resume", last_seq: this.lastSeq });
+      }
     }
   }
 
