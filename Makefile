@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint pytest bench-frontier clean lock
+.PHONY: install demo test lint pytest bench-frontier bench-debrief bench-live clean lock
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11, found " + sys.version.split()[0]) if sys.version_info[:2] != (3, 11) else None'
@@ -38,6 +38,17 @@ test: lint pytest
 
 bench-frontier: install
 	$(BIN)/python -m bench.frontier
+
+# Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL; see bench/debrief.py); starts its own worker
+bench-debrief: install
+	$(BIN)/python -m bench.debrief --pairs 300
+
+# The live relay under an open-loop class (docs/benchmarks.md); starts two Daphne processes and a worker
+# on PostgreSQL (database parley_load) and Redis (db 9). Example: make bench-live STUDENTS=600
+STUDENTS ?= 1000
+DURATION ?= 60
+bench-live: install
+	$(BIN)/python -m bench.live_load --students $(STUDENTS) --interval 5 --duration $(DURATION)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -126,20 +126,33 @@ AUTH_USER_MODEL = "classrooms.User"
 
 # Redis: the channel layer and the Celery broker, or neither.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+
+
+def _redis_db(url: str) -> str:
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    return parts.path.strip("/") or parse_qs(parts.query).get("db", ["0"])[0]
+
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # channels_redis blocks 5 s in each read; a socket timeout of 5 s (redis-py 8's default)
-            # would cut idle consumers off. Keep it well above the blocking read.
+            # Redis pub/sub: one PUBLISH per group message, one subscription per process; measured
+            # faster than the list-based layer (docs/benchmarks.md, "Live relay"). It reads with a
+            # 0.1 s poll, so the socket timeout never cuts an idle class off; keep it for the
+            # publishing connection all the same. Pub/sub channels ignore the db number: the prefix
+            # carries it, so that deployments sharing one Redis on different db numbers stay apart.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
+                "prefix": f"parley.{_redis_db(REDIS_URL)}.",
                 "hosts": [
                     {
                         "address": REDIS_URL,
                         "socket_timeout": envint("REDIS_SOCKET_TIMEOUT", 30),
                         "socket_keepalive": True,
                     }
-                ]
+                ],
             },
         }
     }

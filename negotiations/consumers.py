@@ -4,11 +4,15 @@ the rules live in core.negotiation and the writes in negotiations.services (STYL
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
@@ -17,6 +21,7 @@ from core.negotiation import MAX_FRAME_BYTES, FrameError, Refused, parse_frame
 from negotiations import live
 from negotiations.services import (
     events_after,
+    events_forward,
     monitor_group,
     negotiation_act,
     negotiation_close_expired,
@@ -28,8 +33,73 @@ from scenarios.services import version_spec
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 2.0
 
+# Frames a socket may send: bursts of FRAME_BURST, FRAMES_PER_SECOND on average. A browser sends a
+# typing frame every 2 s at most and resends its unacknowledged actions after a reconnect, far below.
+# Past the limit a frame is refused with an error (nothing stored); a socket that keeps on flooding
+# (REFUSALS_BEFORE_CLOSE refusals, one forgiven a second) is closed with CLOSE_TOO_MANY.
+FRAMES_PER_SECOND = 5.0
+FRAME_BURST = 30
+REFUSALS_BEFORE_CLOSE = 60
+CLOSE_TOO_MANY = 4429
+
+
+class TokenBucket:
+    """`take()` is true while the socket is within its rate: `burst` tokens, refilled at `rate` a second."""
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens, self.stamp = burst, clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
 
 class JsonSocket(AsyncWebsocketConsumer):
+    frames: TokenBucket
+    refusals: TokenBucket
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        self.frames = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
+        self.refusals = TokenBucket(1.0, REFUSALS_BEFORE_CLOSE)
+        await super().websocket_connect(message)
+
+    async def within_rate(self, text_data: str | None) -> bool:
+        """Count a frame against the socket's rate; past it, refuse the frame (or close a flooding socket)."""
+        if self.frames.take():
+            return True
+        if not self.refusals.take():
+            log.warning("closing a socket that kept flooding (%s)", self.scope.get("path"))
+            await self.close(code=CLOSE_TOO_MANY)
+            return False
+        client_msg_id = None
+        if text_data is not None and len(text_data) <= MAX_FRAME_BYTES:
+            with contextlib.suppress(ValueError, RecursionError):
+                frame = json.loads(text_data)
+                if isinstance(frame, dict) and isinstance(frame.get("client_msg_id"), str):
+                    client_msg_id = frame["client_msg_id"][:64]
+        await self.send_error(
+            "rate_limited",
+            f"too many frames: at most {FRAMES_PER_SECOND:g} a second, in bursts of {FRAME_BURST}; "
+            "this one was not stored, send it again in a moment",
+            client_msg_id=client_msg_id,
+        )
+        return False
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, without its stale-connection check before every message: that check is a
+        hop through the one database thread, so the partner's event would queue behind other pairs'
+        writes. Every database call here goes through database_sync_to_async, which checks anyway."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
+
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame, separators=(",", ":")))
 
@@ -50,25 +120,27 @@ class NegotiationConsumer(JsonSocket):
 
     async def connect(self) -> None:
         negotiation_id = int(self.scope["url_route"]["kwargs"]["pk"])
-        who = await database_sync_to_async(live.identify)(self.scope["session"], self.scope.get("user"), negotiation_id)
-        if isinstance(who, int):
-            await self.refuse(who)
-            return
-        self.participant = who
+        # Accept at once: Daphne drops a handshake that is not accepted within 5 s, and in a join burst
+        # the database work below queues. Nothing is sent before the snapshot, and a socket refused
+        # below is closed with its code, as a refusal always was.
+        await self.accept()
+        # Listen before the snapshot is read, so that no event falls between the two (layer messages
+        # wait until connect() returns).
         self.group = negotiation_group(negotiation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        if who.seat is not None and who.seat.student_id is not None:
-            self.student_group = student_group(who.seat.student_id)
+        # Who is connecting, their snapshot and the scenario: one trip to the database thread.
+        joined = await database_sync_to_async(_join)(self.scope["session"], self.scope.get("user"), negotiation_id)
+        if isinstance(joined, int):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.close(code=joined)
+            return
+        self.participant, frame, self._scenario = joined
+        if self.participant.seat is not None and self.participant.seat.student_id is not None:
+            self.student_group = student_group(self.participant.seat.student_id)
             await self.channel_layer.group_add(self.student_group, self.channel_name)
-        await self.accept()
-        await self.send_snapshot()
-        await self.announce(online=True)
-
-    async def send_snapshot(self) -> None:
-        assert self.participant is not None
-        frame = await database_sync_to_async(live.snapshot)(self.participant)
         await self.send_frame(frame)
         self.arm_deadline(frame["negotiation"]["deadline"], frame["negotiation"]["status"])
+        await self.announce(online=True)
 
     async def disconnect(self, code: int) -> None:
         if self.deadline_timer:
@@ -79,7 +151,14 @@ class NegotiationConsumer(JsonSocket):
             if getattr(self, "student_group", None):
                 await self.channel_layer.group_discard(self.student_group, self.channel_name)
 
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        if self.participant is None and hasattr(self, "group"):  # refused: stop listening
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await super().websocket_disconnect(message)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not await self.within_rate(text_data):
+            return
         if text_data is None:
             await self.send_error("bad_frame", "frames are JSON text, not binary")
             return
@@ -113,7 +192,10 @@ class NegotiationConsumer(JsonSocket):
             await self.send_error(exc.code, exc.message, field=exc.field, client_msg_id=client_msg_id)
             return
         if action.type == "ping":
-            await self.send_frame({"type": "pong", "server_time": timezone.now().isoformat()})
+            # The stored last_seq lets a client find an event whose announcement was lost (a Redis restart
+            # drops pub/sub messages) and resume, instead of waiting for the next event to show a gap.
+            last_seq = await database_sync_to_async(live.last_seq)(self.participant.negotiation_id)
+            await self.send_frame({"type": "pong", "server_time": timezone.now().isoformat(), "last_seq": last_seq})
         elif action.type == "resume":
             missed = await database_sync_to_async(events_after)(self.participant.negotiation_id, frame["last_seq"])
             await self.send_frame({"type": "events", "events": missed})
@@ -133,23 +215,40 @@ class NegotiationConsumer(JsonSocket):
         else:
             try:
                 ack = await database_sync_to_async(negotiation_act)(
-                    negotiation_id=self.participant.negotiation_id, seat=self.participant.seat, action=action
+                    negotiation_id=self.participant.negotiation_id,
+                    seat=self.participant.seat,
+                    action=action,
+                    notify=False,
                 )
             except Refused as exc:
                 await self.send_error(exc.code, exc.message, client_msg_id=client_msg_id)
                 return
+            # Stored and committed: acknowledge the sender from here, then ring the others' doorbell.
             await self.send_frame(
                 {"type": "ack", "client_msg_id": action.client_msg_id, "duplicate": ack.duplicate, "event": ack.event}
             )
+            if ack.pair is not None and ack.exercise_id is not None:
+                try:
+                    await events_forward(
+                        self.participant.negotiation_id,
+                        ack.exercise_id,
+                        ack.pair,
+                        [ack.event],
+                        origin=self.channel_name,
+                    )
+                except Exception:  # the layer may be down: the event is stored, the others resync by seq
+                    log.exception("could not forward an event of negotiation %s", self.participant.negotiation_id)
 
     async def scenario(self):  # type: ignore[no-untyped-def]
         if not hasattr(self, "_scenario"):
-            self._scenario = await database_sync_to_async(_scenario_of)(self.participant.negotiation_id)
+            self._scenario = await database_sync_to_async(_scenario_of)(self.participant.exercise_id)
         return self._scenario
 
     # Messages from the channel layer
 
     async def negotiation_event(self, message: dict[str, Any]) -> None:
+        if self.participant is None or message.get("origin") == self.channel_name:
+            return  # refused; or this socket acted, and its ack carried the event
         event = message["event"]
         await self.send_frame({"type": "event", "event": event})
         if event["type"] in ("started", "extended", "resumed"):
@@ -158,11 +257,11 @@ class NegotiationConsumer(JsonSocket):
             self.deadline_timer.cancel()
 
     async def negotiation_typing(self, message: dict[str, Any]) -> None:
-        if message["sender"] != self.channel_name:
+        if self.participant is not None and message["sender"] != self.channel_name:
             await self.send_frame({"type": "typing", "role": message["role"]})
 
     async def negotiation_presence(self, message: dict[str, Any]) -> None:
-        if message["sender"] == self.channel_name:
+        if self.participant is None or message["sender"] == self.channel_name:
             return
         await self.send_frame({"type": "presence", "role": message["role"], "kind": message["kind"],
                                "online": message["online"]})  # fmt: skip
@@ -192,6 +291,8 @@ class NegotiationConsumer(JsonSocket):
         await self.close(code=live.CLOSE_NOT_SIGNED_IN)
 
     async def negotiation_broadcast(self, message: dict[str, Any]) -> None:
+        if self.participant is None:
+            return
         await self.send_frame({"type": "broadcast", **message["broadcast"]})
 
     # The deadline: every connected socket closes an expired pair on time, in any deployment.
@@ -212,11 +313,28 @@ class NegotiationConsumer(JsonSocket):
             log.exception("closing negotiation %s at its deadline failed", self.participant.negotiation_id)
 
 
-def _scenario_of(negotiation_id: int):  # type: ignore[no-untyped-def]
-    from negotiations.models import Negotiation
+def _join(session: Any, user: Any, negotiation_id: int):  # type: ignore[no-untyped-def]
+    who = live.identify(session, user, negotiation_id)
+    if isinstance(who, int):
+        return who
+    return who, live.snapshot(who), _scenario_of(who.exercise_id)
 
-    negotiation = Negotiation.objects.select_related("exercise__scenario_version").get(pk=negotiation_id)
-    return version_spec(negotiation.exercise.scenario_version)
+
+_SCENARIOS: dict[int, Any] = {}  # exercise id -> the spec of the scenario version it pins
+
+
+def _scenario_of(exercise_id: int):  # type: ignore[no-untyped-def]
+    """The scenario an exercise runs, parsed once per process: a join burst must not fetch and parse
+    the document a thousand times. An exercise pins its version, and versions are immutable."""
+    from classrooms.models import Exercise
+
+    spec = _SCENARIOS.get(exercise_id)
+    if spec is None:
+        if len(_SCENARIOS) > 256:
+            _SCENARIOS.clear()
+        exercise = Exercise.objects.select_related("scenario_version").get(pk=exercise_id)
+        spec = _SCENARIOS[exercise_id] = version_spec(exercise.scenario_version)
+    return spec
 
 
 def _no_constants(name: str) -> None:
@@ -258,6 +376,8 @@ class MonitorConsumer(JsonSocket):
                 await self.channel_layer.group_discard(self.student_group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not await self.within_rate(text_data):
+            return
         try:
             frame = json.loads(text_data or "") if len(text_data or "") < 1000 else None
         except ValueError:

@@ -5,6 +5,8 @@ that miss a message catch up by sequence number.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from classrooms.models import Exercise
@@ -91,20 +93,32 @@ def pair_summary(negotiation: Negotiation) -> dict[str, Any]:
 # Publishing, after the commit
 
 
-def _publish(negotiation: Negotiation, events: list[dict[str, Any]]) -> None:
+def _publish(negotiation_id: int, exercise_id: int, pair: dict[str, Any], events: list[dict[str, Any]]) -> None:
     """Tell the pair's sockets and the monitor. Called after commit; a lost message is recovered by seq."""
-    layer = get_channel_layer()
-    summary = pair_summary(negotiation)
     try:
-        send = async_to_sync(layer.group_send)
-        for event in events:
-            send(negotiation_group(negotiation.pk), {"type": "negotiation.event", "event": event})
-        send(
-            monitor_group(negotiation.exercise_id),
-            {"type": "monitor.pair", "pair": summary, "events": [e["type"] for e in events]},
-        )
+        async_to_sync(events_forward)(negotiation_id, exercise_id, pair, events)
     except Exception:  # the layer may be down; the events are stored and clients resync
-        log.exception("could not publish events of negotiation %s", negotiation.pk)
+        log.exception("could not publish events of negotiation %s", negotiation_id)
+
+
+async def events_forward(
+    negotiation_id: int,
+    exercise_id: int,
+    pair: dict[str, Any],
+    events: list[dict[str, Any]],
+    *,
+    origin: str | None = None,
+) -> None:
+    """Ring the doorbell for stored events: the pair's sockets, then the monitor. `origin` is the socket
+    that acted: it has its acknowledgement already and skips the echo."""
+    layer = get_channel_layer()
+    for event in events:
+        await layer.group_send(
+            negotiation_group(negotiation_id), {"type": "negotiation.event", "event": event, "origin": origin}
+        )
+    await layer.group_send(
+        monitor_group(exercise_id), {"type": "monitor.pair", "pair": pair, "events": [e["type"] for e in events]}
+    )
 
 
 def exercise_summary(exercise: Exercise) -> dict[str, Any]:
@@ -133,7 +147,8 @@ def _announce_exercise(exercise_id: int) -> None:
 
 
 def _after_commit(negotiation: Negotiation, events: list[dict[str, Any]]) -> None:
-    transaction.on_commit(lambda: _publish(negotiation, events))
+    pair = pair_summary(negotiation)
+    transaction.on_commit(lambda: _publish(negotiation.pk, negotiation.exercise_id, pair, events))
 
 
 # Storing
@@ -188,15 +203,36 @@ def _save_state(negotiation: Negotiation, state: State, now: datetime, reason: s
 class Ack:
     event: dict[str, Any]
     duplicate: bool  # a retry: the first acknowledgement again, nothing new stored
+    pair: dict[str, Any] | None = None  # the pair's summary once stored (for the monitor); None for a retry
+    exercise_id: int | None = None
 
 
-def negotiation_act(*, negotiation_id: int, seat: Seat, action: Action, now: datetime | None = None) -> Ack:
-    """Apply one student action; raises core.negotiation.Refused when the rules say no."""
+ACTING_KINDS = (Seat.Kind.STUDENT, Seat.Kind.BOT, Seat.Kind.INSTRUCTOR)
+
+
+def negotiation_act(
+    *, negotiation_id: int, seat: Seat, action: Action, now: datetime | None = None, notify: bool = True
+) -> Ack:
+    """Apply one student action; raises core.negotiation.Refused when the rules say no.
+
+    With notify=False the caller forwards the stored event itself (events_forward), after this returns:
+    the socket that acted does, so that its acknowledgement does not wait for the doorbell."""
     now = now or timezone.now()
+    if action.type in ("chat", "offer") and seat.kind in ACTING_KINDS and connection.vendor == "postgresql":
+        ack = _store_at_once(negotiation_id, seat, action, now)
+        if ack is not None:
+            if notify and ack.pair is not None:
+                pair, exercise_id, event = ack.pair, ack.exercise_id, ack.event
+                transaction.on_commit(lambda: _publish(negotiation_id, exercise_id, pair, [event]))
+            return ack
     negotiation_close_expired(negotiation_ids=[negotiation_id], now=now)
     with transaction.atomic():
+        # Lock the pair's row only: the exercise and scenario rows are read, never locked (one pair's
+        # action must not wait for another pair's).
         negotiation = (
-            Negotiation.objects.select_for_update().select_related("exercise__scenario_version").get(pk=negotiation_id)
+            Negotiation.objects.select_for_update(of=("self",))
+            .select_related("exercise__scenario_version")
+            .get(pk=negotiation_id)
         )
         if action.client_msg_id:
             first = Event.objects.filter(negotiation=negotiation, seat=seat, client_msg_id=action.client_msg_id).first()
@@ -219,8 +255,86 @@ def negotiation_act(*, negotiation_id: int, seat: Seat, action: Action, now: dat
             negotiation.offer_count += 1
         _save_state(negotiation, new_state, now, reason=decision.type)
         payload = event_json(event)
-        _after_commit(negotiation, [payload])
-    return Ack(payload, duplicate=False)
+        if notify:
+            _after_commit(negotiation, [payload])
+    return Ack(payload, duplicate=False, pair=pair_summary(negotiation), exercise_id=negotiation.exercise_id)
+
+
+# A chat message or an offer, stored with its sequence number in one autocommit statement. Their only
+# rules are decide()'s common ones (open, not paused, time not up): the WHERE clause checks them under
+# the pair's row lock, which the UPDATE takes. The exercise row is read FOR KEY SHARE, so that a pause
+# being committed (round_pause holds that row FOR UPDATE) is waited for and seen. An offer also becomes
+# the side's standing offer, under the event's own seq. A retried client_msg_id violates the event's
+# unique constraint: the statement is rolled back whole (no seq is used up) and the first ack is returned.
+# Anything the statement does not store (refused, or not yet closed at its deadline) goes the ORM way,
+# which says why.
+_STORE_AT_ONCE = """
+WITH pair AS (
+    UPDATE {negotiation} AS n
+    SET last_seq = n.last_seq + 1,
+        last_activity_at = %(now)s,
+        offer_count = n.offer_count + %(offers)s,
+        standing = CASE WHEN %(offers)s = 1
+            THEN jsonb_set(n.standing, ARRAY[%(role)s],
+                           jsonb_build_object('seq', n.last_seq + 1, 'packages', %(packages)s::jsonb))
+            ELSE n.standing END
+    WHERE n.id = %(id)s
+      AND n.status = 'negotiating'
+      AND (n.deadline IS NULL OR n.deadline > %(now)s)
+      AND EXISTS (SELECT 1 FROM {exercise} AS e WHERE e.id = n.exercise_id AND e.paused_at IS NULL FOR KEY SHARE)
+    RETURNING n.id, n.number, n.status, n.deadline, n.last_seq, n.offer_count, n.last_activity_at, n.exercise_id
+), stored AS (
+    INSERT INTO {event} (negotiation_id, seq, type, role, seat_id, payload, client_msg_id, created_at)
+    SELECT pair.id, pair.last_seq, %(type)s, %(role)s, %(seat)s, %(payload)s::jsonb, %(client_msg_id)s, %(now)s
+    FROM pair
+)
+SELECT * FROM pair
+"""
+
+
+def _store_at_once(negotiation_id: int, seat: Seat, action: Action, now: datetime) -> Ack | None:
+    if action.type == "offer":
+        packages = [dict(p) for p in action.packages]
+        payload: dict[str, Any] = {"packages": packages}
+    else:
+        packages, payload = [], {"text": action.text}
+    sql = _STORE_AT_ONCE.format(
+        negotiation=Negotiation._meta.db_table, exercise=Exercise._meta.db_table, event=Event._meta.db_table
+    )
+    params = {
+        "id": negotiation_id,
+        "now": now,
+        "offers": 1 if action.type == "offer" else 0,
+        "role": seat.role_key,
+        "packages": json.dumps(packages),
+        "type": action.type,
+        "seat": seat.pk,
+        "payload": json.dumps(payload),
+        "client_msg_id": action.client_msg_id,
+    }
+    try:
+        savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        with savepoint, connection.cursor() as cursor:  # autocommit: the statement is its own transaction
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    except IntegrityError as exc:
+        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != "event_client_msg_id_unique":
+            raise
+        return None  # a retry: the ORM way finds the first acknowledgement
+    if row is None:
+        return None
+    pk, number, status, deadline, seq, offers, last_activity, exercise_id = row
+    event = {"seq": seq, "type": action.type, "role": seat.role_key, "payload": payload, "at": now.isoformat()}
+    pair = {
+        "id": pk,
+        "number": number,
+        "status": status,
+        "deadline": deadline.isoformat() if deadline else None,
+        "last_seq": seq,
+        "offers": offers,
+        "last_activity": last_activity.isoformat() if last_activity else None,
+    }
+    return Ack(event, duplicate=False, pair=pair, exercise_id=exercise_id)
 
 
 def _system_event(negotiation: Negotiation, type_: str, payload: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit
 
 import pytest
 from channels.layers import get_channel_layer
@@ -12,7 +13,10 @@ pytestmark = pytest.mark.redis
 
 
 def test_the_configured_layer_is_redis_and_carries_a_group_message():
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    layer = settings.CHANNEL_LAYERS["default"]
+    assert layer["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    # Pub/sub channels are shared by every db number of a Redis: the prefix keeps deployments apart.
+    assert layer["CONFIG"]["prefix"] == f"parley.{urlsplit(settings.REDIS_URL).path.strip('/') or '0'}."
 
     async def roundtrip() -> dict:
         layer = get_channel_layer()

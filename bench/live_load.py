@@ -1,0 +1,664 @@
+"""Load the live relay on the production stack of this machine, open loop, and measure it.
+
+    python -m bench.live_load --students 1000 --interval 5 --duration 60
+
+It starts what production runs: two Daphne processes (DEBUG off, production-like settings), a Celery
+worker, on PostgreSQL (a database of its own, `parley_load`, created and migrated here) and Redis (a db
+number of its own). It prepares a class of N students in N/2 started pairs of the used-car scenario,
+signs each student in the way the personal link does (a session row per student), connects the two
+students of every pair to DIFFERENT Daphne processes, plus one instructor monitor socket.
+
+Then an open loop: every student's sends are scheduled in advance, one event every `interval` seconds,
+staggered uniformly over the class. Latency is measured from the scheduled time, so that any stall
+(of the servers or of this generator) counts, to the partner receiving the event and to the monitor
+seeing it. Lost: acknowledged to the sender but never delivered to the partner, or sent and never
+acknowledged. The generator is one asyncio process per `--generators` (the two students of a pair in
+the same one); the clock is CLOCK_MONOTONIC, shared by every process of the machine.
+
+The last line is JSON: {"students", "p50_ms", "p99_ms", "p999_ms", "monitor_p99_ms", "lost", "connect_s"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import contextlib
+import json
+import multiprocessing
+import os
+import random
+import re
+import resource
+import signal
+import string
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+LOGS = ROOT / "artifacts" / "bench"
+TICK = os.sysconf("SC_CLK_TCK")
+PACKAGE = {"price": 10500, "handover": "five-weeks", "warranty": "none", "tyres": "included"}
+DRAIN_SECONDS = 15.0
+
+
+# Settings of every process of the stack, this one included
+
+
+def stack_env(database_url: str, redis_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        DEBUG="false",
+        SECRET_KEY="parley-load-benchmark-" + "x" * 40,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        # Plain HTTP on loopback: no proxy, no TLS. Everything else as production.
+        SECURE_SSL_REDIRECT="false",
+        SECURE_COOKIES="false",
+        BEHIND_TLS_PROXY="false",
+        SECURE_HSTS_SECONDS="0",
+        DB_CONN_MAX_AGE="60",
+        LOG_LEVEL="INFO",  # Daphne says "Listening on" at INFO; nothing logs per message
+    )
+    return env
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's own database if it does not exist (it is migrated afterwards)."""
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        raise SystemExit(f"the database name must be letters, digits and _, got {name!r}")
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+# Preparing the class
+
+
+@dataclass
+class Student:
+    index: int
+    negotiation: int
+    role: str
+    session: str
+    daphne: int  # which Daphne process it connects to
+
+
+@dataclass
+class Plan:
+    students: list[Student]
+    exercise: int
+    monitor_session: str
+    prepare_s: float
+
+
+def prepare(count: int) -> Plan:
+    """A class of `count` students, paired and started, each with a session as the personal link makes."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
+    from classrooms import services
+    from classrooms.access import SESSION_NONCE, SESSION_STUDENT
+    from negotiations.models import Seat
+    from scenarios.services import builtin_scenarios_load, scenario_version_get
+
+    started = time.monotonic()
+    builtin_scenarios_load()
+    stamp = f"{int(time.time())}-{random.randrange(10**6)}"
+    instructor = services.instructor_create(email=f"load-{stamp}@example.com", password="a-long-password-for-load")  # noqa: S106
+    classroom = services.classroom_create(owner=instructor, name=f"Load {stamp}")
+    created = []
+    for first in range(0, count, 2000):  # a roster upload takes at most 2000 students
+        names = "\n".join(f"Student {i}" for i in range(first, min(count, first + 2000)))
+        result = services.roster_import(classroom=classroom, text=f"name\n{names}\n")
+        if result.problems:
+            raise SystemExit(f"roster: {result.problems}")
+        created += result.created
+    exercise = services.exercise_create(
+        classroom=classroom,
+        title="Load",
+        scenario_version=scenario_version_get("used-car"),
+        time_limit_minutes=120,
+        created_by=instructor,
+    )
+    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in created], seed=1)
+    services.exercise_release(exercise=exercise)
+    services.exercise_start(exercise=exercise)
+
+    # What POST /s/<token>/ stores (classrooms.access.student_login), written in one statement.
+    store = SessionStore()
+    expiry = timezone.now() + timedelta(seconds=store.get_session_cookie_age())
+    rows, students = [], []
+    seats = Seat.objects.filter(exercise=exercise, kind=Seat.Kind.STUDENT).select_related("student", "negotiation")
+    for seat in seats.order_by("negotiation__number", "role_key"):
+        key = get_random_string(32, string.ascii_lowercase + string.digits)
+        data = {SESSION_STUDENT: seat.student.pk, SESSION_NONCE: seat.student.link_nonce}
+        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expiry))
+        students.append(Student(len(students), seat.negotiation_id, seat.role_key, key, 0))
+    Session.objects.bulk_create(rows)
+    for i, student in enumerate(students):
+        pair = i // 2
+        student.daphne = (pair + i) % 2  # the two students of a pair on different processes
+    monitor = SessionStore()
+    monitor.update(
+        {
+            SESSION_KEY: str(instructor.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: instructor.get_session_auth_hash(),
+        }
+    )
+    monitor.create()
+    return Plan(students, exercise.pk, monitor.session_key or "", time.monotonic() - started)
+
+
+# Processes: start, stop, measure
+
+
+def _drain(stream, log, found: list[int], ready: threading.Event) -> None:  # type: ignore[no-untyped-def]
+    """Copy a server's output to its log; note the port it says it listens on."""
+    for line in stream:
+        log.write(line)
+        log.flush()
+        match = re.search(r"Listening on TCP address 127\.0\.0\.1:(\d+)", line)
+        if match and not ready.is_set():
+            found.append(int(match.group(1)))
+            ready.set()
+    ready.set()
+
+
+@contextlib.contextmanager
+def daphne(env: dict[str, str], name: str) -> Iterator[tuple[int, subprocess.Popen]]:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", "0", "config.asgi:application"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    log = open(LOGS / f"{name}.log", "w")  # noqa: SIM115
+    found: list[int] = []
+    ready = threading.Event()
+    threading.Thread(target=_drain, args=(process.stderr, log, found, ready), daemon=True).start()
+    try:
+        if not ready.wait(120) or not found:
+            raise RuntimeError(f"{name} did not start listening; see {log.name}")
+        yield found[0], process
+    finally:
+        stop(process)
+        log.close()
+
+
+@contextlib.contextmanager
+def celery_worker(env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with open(LOGS / "celery.log", "w") as log:
+        process = subprocess.Popen(
+            [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "WARNING", "--concurrency", "1",
+             "--pool", "solo"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            yield process
+        finally:
+            stop(process)
+
+
+@contextlib.contextmanager
+def profiled(py_spy: str, pid: int) -> Iterator[None]:
+    out = LOGS / "daphne-0.profile.txt"
+    process = subprocess.Popen(
+        [py_spy, "record", "--pid", str(pid), "--rate", "200", "--format", "raw", "--nonblocking", "-o", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        print(f"profile of daphne-0 in {out}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process, from /proc (fields 14 and 15 of stat)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return float("nan")
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+# The load generator: one asyncio process for a share of the pairs
+
+
+@dataclass
+class Sent:
+    cid: str
+    negotiation: int
+    scheduled: float
+    sent: float = 0.0
+    acked: float = 0.0
+    seq: int = 0
+    error: str = ""
+
+
+@dataclass
+class Outcome:
+    sent: list[tuple[str, int, float, float, float, int, str]] = field(default_factory=list)
+    partner: dict[tuple[int, int], float] = field(default_factory=dict)  # (negotiation, seq) -> received
+    monitor: list[tuple[float, int, int]] = field(default_factory=list)  # (received, negotiation, last_seq)
+    out_of_order: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    connect_failures: int = 0
+    cpu_s: float = 0.0
+    rss_mb: float = 0.0
+
+
+async def generate(share: list[Student], ports: list[int], monitor: tuple[int, str, int] | None,
+                   total: int, args: dict[str, Any], pipe) -> Outcome:  # type: ignore[no-untyped-def]  # fmt: skip
+    from websockets.asyncio.client import connect
+
+    loop = asyncio.get_running_loop()
+    out = Outcome()
+    sockets: dict[int, Any] = {}
+    last_seq: dict[int, int] = {}
+    pending: dict[str, Sent] = {}
+    snapshots: dict[int, asyncio.Future[None]] = {s.index: loop.create_future() for s in share}
+    now = time.monotonic
+    readers: list[asyncio.Task[None]] = []
+
+    async def read(student: Student, ws: Any) -> None:
+        partner = out.partner
+        with contextlib.suppress(Exception):
+            async for text in ws:
+                t = now()
+                frame = json.loads(text)
+                kind = frame["type"]
+                if kind == "event":
+                    event = frame["event"]
+                    seq = event["seq"]
+                    if seq != last_seq[student.index] + 1 and seq > last_seq[student.index]:
+                        out.out_of_order += 1
+                    last_seq[student.index] = max(last_seq[student.index], seq)
+                    if event["role"] != student.role:
+                        partner.setdefault((student.negotiation, seq), t)
+                elif kind == "ack":
+                    sent = pending.get(frame["client_msg_id"])
+                    if sent is not None:
+                        sent.acked, sent.seq = t, frame["event"]["seq"]
+                        last_seq[student.index] = max(last_seq[student.index], sent.seq)
+                elif kind == "snapshot":
+                    last_seq[student.index] = frame["last_seq"]
+                    snapshots[student.index].set_result(None)
+                elif kind == "error":
+                    code = frame.get("code", "?")
+                    out.errors[code] = out.errors.get(code, 0) + 1
+                    sent = pending.get(frame.get("client_msg_id") or "")
+                    if sent is not None:
+                        sent.error = code
+
+    async def read_monitor(ws: Any, ready: asyncio.Future[None]) -> None:
+        with contextlib.suppress(Exception):
+            async for text in ws:
+                t = now()
+                frame = json.loads(text)
+                if frame["type"] == "pair":
+                    out.monitor.append((t, frame["pair"]["id"], frame["pair"]["last_seq"]))
+                elif frame["type"] == "snapshot" and not ready.done():
+                    ready.set_result(None)
+
+    def url(port: int, path: str) -> str:
+        return f"ws://127.0.0.1:{port}{path}"
+
+    async def open_socket(student: Student) -> None:
+        try:
+            ws = await connect(
+                url(ports[student.daphne], f"/ws/negotiations/{student.negotiation}/"),
+                origin=f"http://127.0.0.1:{ports[student.daphne]}",  # type: ignore[arg-type]
+                additional_headers={"Cookie": f"sessionid={student.session}"},
+                open_timeout=120,
+                ping_interval=None,  # Daphne pings; answering is enough
+                max_queue=None,
+            )
+        except Exception as exc:
+            out.connect_failures += 1
+            reason = f"{type(exc).__name__}: {exc}"[:100]
+            out.errors[reason] = out.errors.get(reason, 0) + 1
+            snapshots[student.index].set_result(None)
+            return
+        sockets[student.index] = ws
+        last_seq[student.index] = 0
+        readers.append(loop.create_task(read(student, ws)))
+        await asyncio.wait_for(snapshots[student.index], 120)
+
+    monitor_ws = None
+    if monitor is not None:
+        port, session, exercise = monitor
+        monitor_ws = await connect(url(port, f"/ws/exercises/{exercise}/monitor/"), origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+                                   additional_headers={"Cookie": f"sessionid={session}"}, ping_interval=None,
+                                   max_queue=None)  # fmt: skip
+        ready = loop.create_future()
+        readers.append(loop.create_task(read_monitor(monitor_ws, ready)))
+        await asyncio.wait_for(ready, 30)
+
+    # Join burst: every student at once, from a start time shared by all generators.
+    start = pipe.recv()
+    await asyncio.sleep(max(0.0, start - now()))
+    await asyncio.gather(*(open_socket(s) for s in share))
+    pipe.send(("connected", now(), out.connect_failures))
+
+    # Open loop: every send scheduled before the first one goes out.
+    t0 = pipe.recv()
+    interval, duration, offers = args["interval"], args["duration"], args["offers"]
+    rng = random.Random(args["seed"])
+    schedule: list[tuple[float, Student, int]] = []
+    for student in share:
+        first = t0 + student.index * interval / total
+        k = 0
+        while first + k * interval < t0 + duration:
+            schedule.append((first + k * interval, student, k))
+            k += 1
+    schedule.sort(key=lambda item: item[0])
+    frames = []
+    for at, student, k in schedule:
+        cid = f"{student.index}-{k}"
+        if rng.random() < offers:
+            package = {**PACKAGE, "price": rng.randrange(85, 111) * 100}
+            frame = {"type": "offer", "client_msg_id": cid, "packages": [package]}
+        else:
+            frame = {"type": "chat", "client_msg_id": cid, "text": f"load message {cid} " + "x" * 40}
+        frames.append((at, student, cid, json.dumps(frame)))
+    await asyncio.sleep(max(0.0, t0 - now()))
+    for at, student, cid, text in frames:
+        delay = at - now()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        ws = sockets.get(student.index)
+        sent = Sent(cid, student.negotiation, at)
+        pending[cid] = sent
+        if ws is None:
+            sent.error = "not_connected"
+            continue
+        sent.sent = now()
+        try:
+            await ws.send(text)
+        except Exception:
+            sent.error = "closed"
+
+    # Drain: wait for every acknowledgement and delivery, or give up after DRAIN_SECONDS.
+    give_up = now() + DRAIN_SECONDS
+    while now() < give_up:
+        waiting = [s for s in pending.values() if not s.error and not s.acked]
+        waiting += [s for s in pending.values() if s.acked and (s.negotiation, s.seq) not in out.partner]
+        if not waiting:
+            break
+        await asyncio.sleep(0.1)
+    if monitor_ws is not None:
+        await asyncio.sleep(0.5)
+    for ws in list(sockets.values()) + ([monitor_ws] if monitor_ws else []):
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(), 5)
+    out.sent = [(s.cid, s.negotiation, s.scheduled, s.sent, s.acked, s.seq, s.error) for s in pending.values()]
+    return out
+
+
+def generator_process(share, ports, monitor, total, args, pipe) -> None:  # type: ignore[no-untyped-def]
+    out = asyncio.run(generate(share, ports, monitor, total, args, pipe))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out.cpu_s = usage.ru_utime + usage.ru_stime
+    out.rss_mb = usage.ru_maxrss / 1024
+    pipe.send(("done", out))
+
+
+# Numbers
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(q * len(sorted_values) + 0.5) - 1))
+    return sorted_values[index]
+
+
+def monitor_latencies(outcomes: list[Outcome], acked: list[tuple[int, int, float]]) -> tuple[list[float], int]:
+    """For each acknowledged event (negotiation, seq, scheduled): the first time the monitor saw that pair
+    at that seq or later."""
+    seen: dict[int, tuple[list[float], list[int]]] = {}
+    for out in outcomes:
+        for t, negotiation, last in sorted(out.monitor):
+            times, highest = seen.setdefault(negotiation, ([], []))
+            times.append(t)
+            highest.append(max(last, highest[-1] if highest else 0))
+    latencies, missing = [], 0
+    for negotiation, seq, scheduled in acked:
+        times, highest = seen.get(negotiation, ([], []))
+        i = bisect.bisect_left(highest, seq)
+        if i == len(highest):
+            missing += 1
+        else:
+            latencies.append((times[i] - scheduled) * 1000)
+    return sorted(latencies), missing
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=1000, help="students, an even number (default 1000)")
+    parser.add_argument("--interval", type=float, default=5.0, help="seconds between one student's sends")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of sending")
+    parser.add_argument("--offers", type=float, default=0.2, help="share of sends that are offers, not chat")
+    parser.add_argument("--daphnes", type=int, default=2, help="Daphne processes (default 2)")
+    parser.add_argument("--generators", type=int, default=1, help="load generator processes (default 1)")
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/parley_load")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", metavar="PY_SPY", help="path of a py-spy binary: profile the first Daphne")
+    args = parser.parse_args()
+    if args.students < 2 or args.students % 2:
+        parser.error("--students must be an even number, at least 2")
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    env = stack_env(args.database_url, args.redis_url)
+    os.environ.update(env)
+    ensure_database(args.database_url)
+    import django
+
+    django.setup()
+    import redis
+    from django.core.management import call_command
+    from django.db import connection, connections
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW fsync")
+        fsync = cursor.fetchone()[0]
+        cursor.execute("SHOW synchronous_commit")
+        sync_commit = cursor.fetchone()[0]
+    print(f"PostgreSQL: fsync={fsync} synchronous_commit={sync_commit}; database {args.database_url}")
+    if fsync != "on" or sync_commit != "on":
+        print("WARNING: events are not durable on this server; the numbers do not meet the target's terms")
+    redis.Redis.from_url(args.redis_url).flushdb()
+    plan = prepare(args.students)
+    print(f"prepared {args.students} students in {len(plan.students) // 2} started pairs in {plan.prepare_s:.1f} s")
+    connections.close_all()
+
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(daphne(env, f"daphne-{i}")) for i in range(args.daphnes)]
+        worker = stack.enter_context(celery_worker(env))
+        ports = [port for port, _ in servers]
+        if args.profile:  # a sampling profile of the first Daphne process, connects and loop included
+            stack.enter_context(profiled(args.profile, servers[0][1].pid))
+        for s in plan.students:
+            s.daphne %= args.daphnes
+        pairs = sorted({s.negotiation for s in plan.students})
+        shares: list[list[Student]] = [[] for _ in range(args.generators)]
+        for s in plan.students:
+            shares[pairs.index(s.negotiation) % args.generators].append(s)
+        context = multiprocessing.get_context("fork")
+        pipes, generators = [], []
+        for g, share in enumerate(shares):
+            mine, theirs = context.Pipe()
+            monitor = (ports[0], plan.monitor_session, plan.exercise) if g == 0 else None
+            process = context.Process(
+                target=generator_process,
+                args=(share, ports, monitor, args.students,
+                      {"interval": args.interval, "duration": args.duration, "offers": args.offers,
+                       "seed": args.seed + g}, theirs),
+            )  # fmt: skip
+            process.start()
+            pipes.append(mine)
+            generators.append(process)
+        time.sleep(1.0)  # the monitor connects first
+        daphne_pids = {f"daphne-{i}": p.pid for i, (_, p) in enumerate(servers)}
+        connect_cpu = {name: cpu_seconds(pid) for name, pid in daphne_pids.items()}
+        start = time.monotonic() + 0.5
+        for pipe in pipes:
+            pipe.send(start)
+        connected = [pipe.recv() for pipe in pipes]
+        connect_s = max(t for _, t, _ in connected) - start
+        connect_failures = sum(f for _, _, f in connected)
+        connect_cpu = {name: cpu_seconds(pid) - connect_cpu[name] for name, pid in daphne_pids.items()}
+        print(f"{args.students} students connected with their snapshots in {connect_s:.2f} s"
+              f" ({connect_failures} failed); Daphne CPU for the joins: "
+              + ", ".join(f"{name} {cpu:.2f} s" for name, cpu in connect_cpu.items())
+              + f" ({sum(connect_cpu.values()) * 1000 / args.students:.1f} ms a student)")  # fmt: skip
+
+        pids = {f"daphne-{i}": p.pid for i, (_, p) in enumerate(servers)}
+        pids["celery"] = worker.pid
+        pg = _postgres_backends(args.database_url)
+        redis_pid = int(redis.Redis.from_url(args.redis_url).info("server")["process_id"])
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        before_pg = {pid: cpu_seconds(pid) for pid in pg}
+        before_redis = cpu_seconds(redis_pid)
+        t0 = time.monotonic() + 1.0
+        for pipe in pipes:
+            pipe.send(t0)
+        outcomes = []
+        for pipe in pipes:
+            _kind, out = pipe.recv()
+            outcomes.append(out)
+        loop_s = time.monotonic() - t0
+        after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        pg_cpu = sum(cpu_seconds(pid) - before_pg.get(pid, 0.0) for pid in _postgres_backends(args.database_url))
+        redis_cpu = cpu_seconds(redis_pid) - before_redis
+        rss = {name: peak_rss_mb(pid) for name, pid in pids.items()}
+        for process in generators:
+            process.join()
+
+    report(args, outcomes, connect_s, connect_failures, loop_s, before, after, rss, pg_cpu, redis_cpu)
+
+
+def _postgres_backends(database_url: str) -> list[int]:
+    from django.db import connection
+
+    name = urllib.parse.urlsplit(database_url).path.lstrip("/")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def report(args, outcomes, connect_s, connect_failures, loop_s, before, after, rss, pg_cpu, redis_cpu) -> None:  # type: ignore[no-untyped-def]
+    partner_ms, acked, lost_acked, unacked, refused, late = [], [], 0, 0, 0, []
+    for out in outcomes:
+        for _cid, negotiation, scheduled, sent, acked_at, seq, error in out.sent:
+            if error and error not in ("closed", "not_connected"):
+                refused += 1
+                continue
+            if sent:
+                late.append((sent - scheduled) * 1000)
+            if not acked_at:
+                unacked += 1
+                continue
+            acked.append((negotiation, seq, scheduled))
+            received = out.partner.get((negotiation, seq))
+            if received is None:
+                lost_acked += 1
+            else:
+                partner_ms.append((received - scheduled) * 1000)
+    partner_ms.sort()
+    late.sort()
+    monitor_ms, monitor_missing = monitor_latencies(outcomes, acked)
+    events = len(acked)
+    errors: dict[str, int] = {}
+    for out in outcomes:
+        for code, n in out.errors.items():
+            errors[code] = errors.get(code, 0) + n
+    print(f"\n{args.students} students, one event each every {args.interval:g} s for {args.duration:g} s"
+          f" ({args.offers:.0%} offers), {args.daphnes} Daphne processes, {args.generators} generator(s)")  # fmt: skip
+    print(f"events acknowledged {events} ({events / max(loop_s, 1e-9):.0f}/s over {loop_s:.1f} s),"
+          f" refused {refused}, errors {errors or 'none'}")  # fmt: skip
+    print(f"to the partner: p50 {percentile(partner_ms, 0.5):.1f} ms, p99 {percentile(partner_ms, 0.99):.1f} ms,"
+          f" p99.9 {percentile(partner_ms, 0.999):.1f} ms, max {percentile(partner_ms, 1.0):.1f} ms")  # fmt: skip
+    print(f"to the monitor: p50 {percentile(monitor_ms, 0.5):.1f} ms, p99 {percentile(monitor_ms, 0.99):.1f} ms"
+          f" (never seen by the monitor: {monitor_missing})")  # fmt: skip
+    print(f"lost: {lost_acked} acknowledged but not delivered, {unacked} sent but never acknowledged;"
+          f" out of order or gaps at a socket: {sum(o.out_of_order for o in outcomes)}")  # fmt: skip
+    print(f"generator send lag behind schedule: p50 {percentile(late, 0.5):.2f} ms,"
+          f" p99 {percentile(late, 0.99):.2f} ms")  # fmt: skip
+    print("process          CPU s (loop)  CPU ms/event  peak RSS MB")
+    daphne_cpu = 0.0
+    for name in before:
+        cpu = after[name] - before[name]
+        if name.startswith("daphne"):
+            daphne_cpu += cpu
+        print(f"{name:<16} {cpu:>12.2f}  {cpu * 1000 / max(events, 1):>12.2f}  {rss[name]:>11.0f}")
+    print(f"{'daphne (all)':<16} {daphne_cpu:>12.2f}  {daphne_cpu * 1000 / max(events, 1):>12.2f}")
+    for i, out in enumerate(outcomes):
+        print(f"{f'generator-{i}':<16} {out.cpu_s:>12.2f}  {'(whole run)':>12}  {out.rss_mb:>11.0f}")
+    print(f"{'postgres (ours)':<16} {pg_cpu:>12.2f}  {pg_cpu * 1000 / max(events, 1):>12.2f}")
+    print(f"{'redis-server':<16} {redis_cpu:>12.2f}  {'(shared)':>12}")
+    lost = lost_acked + unacked + connect_failures
+
+    def ms(value: float) -> float | None:
+        return None if value != value else round(value, 2)  # NaN (nothing delivered) is not JSON
+
+    print(json.dumps({
+        "students": args.students,
+        "p50_ms": ms(percentile(partner_ms, 0.5)),
+        "p99_ms": ms(percentile(partner_ms, 0.99)),
+        "p999_ms": ms(percentile(partner_ms, 0.999)),
+        "monitor_p99_ms": ms(percentile(monitor_ms, 0.99)),
+        "lost": lost,
+        "connect_s": round(connect_s, 2),
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
