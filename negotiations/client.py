@@ -143,6 +143,13 @@ class LiveClient:
             with contextlib.suppress(websockets.ConnectionClosed):
                 await self.connection.send(json.dumps({"type": "resume", "last_seq": self.last_seq}))
 
+    async def ping(self) -> None:
+        """Ask the server for a pong; it carries the pair's last stored seq, and we resume if we are behind."""
+        if self.is_open:
+            assert self.connection is not None
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await self.connection.send(json.dumps({"type": "ping"}))
+
     async def send_raw(self, text: str) -> None:
         assert self.connection is not None
         await self.connection.send(text)
@@ -185,6 +192,9 @@ class LiveClient:
             self._apply(frame["event"])
         elif kind == "events":
             self._apply_all(frame["events"])
+        elif kind == "pong":
+            if isinstance(frame.get("last_seq"), int) and frame["last_seq"] > self.last_seq:
+                self._ask_for_missed()  # an announcement was lost on the way (a Redis restart, say)
         elif kind == "error":
             key = frame.get("client_msg_id")
             self.pending.pop(key, None)
@@ -204,11 +214,11 @@ class LiveClient:
         if event["seq"] <= self.last_seq:
             return  # seen already (our own ack and its echo, or a resume overlap)
         if event["seq"] > self.last_seq + 1:
-            # A gap: something was lost on the way. Ask for everything after what we have.
-            assert self.connection is not None
-            self._resume = asyncio.ensure_future(
-                self.connection.send(json.dumps({"type": "resume", "last_seq": self.last_seq}))
-            )
+            self._ask_for_missed()  # a gap: something was lost on the way
             return
         self.events.append(event)
         self.last_seq = event["seq"]
+
+    def _ask_for_missed(self) -> None:
+        """Ask for everything after what we have, from inside the reader (no await there)."""
+        self._resume = asyncio.ensure_future(self.resync())
