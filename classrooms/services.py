@@ -35,7 +35,7 @@ from classrooms.models import (
 )
 from core.pairing import plan_pairs
 from negotiations.models import Negotiation, Seat
-from negotiations.services import round_end, round_start, student_sockets_close
+from negotiations.services import round_end, round_start, seat_sockets_close, student_sockets_close
 from scenarios.models import ScenarioVersion
 from scenarios.services import version_spec
 
@@ -515,6 +515,7 @@ def exercise_place(*, exercise: Exercise, student: Student, negotiation: Negotia
         if stand_in is not None:
             stand_in.kind, stand_in.student = Seat.Kind.STUDENT, student
             stand_in.save(update_fields=["kind", "student"])
+            seat_sockets_close(seat_id=stand_in.pk)  # the bot's or instructor's open sockets stop acting
             return stand_in
         return Seat.objects.create(
             negotiation=negotiation, exercise=exercise, role_key=role, kind=Seat.Kind.OBSERVER, student=student

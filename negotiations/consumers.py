@@ -20,12 +20,14 @@ from django.utils import timezone
 from core.negotiation import MAX_FRAME_BYTES, FrameError, Refused, parse_frame
 from negotiations import live
 from negotiations.services import (
+    SEAT_CHANGED,
     events_after,
     events_forward,
     monitor_group,
     negotiation_act,
     negotiation_close_expired,
     negotiation_group,
+    seat_group,
     student_group,
 )
 from scenarios.services import version_spec
@@ -138,6 +140,9 @@ class NegotiationConsumer(JsonSocket):
         if self.participant.seat is not None and self.participant.seat.student_id is not None:
             self.student_group = student_group(self.participant.seat.student_id)
             await self.channel_layer.group_add(self.student_group, self.channel_name)
+        elif self.participant.seat is not None:  # a bot's or the instructor's: a student may take it over
+            self.seat_group = seat_group(self.participant.seat.pk)
+            await self.channel_layer.group_add(self.seat_group, self.channel_name)
         await self.send_frame(frame)
         self.arm_deadline(frame["negotiation"]["deadline"], frame["negotiation"]["status"])
         await self.announce(online=True)
@@ -150,6 +155,8 @@ class NegotiationConsumer(JsonSocket):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             if getattr(self, "student_group", None):
                 await self.channel_layer.group_discard(self.student_group, self.channel_name)
+            if getattr(self, "seat_group", None):
+                await self.channel_layer.group_discard(self.seat_group, self.channel_name)
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         if self.participant is None and hasattr(self, "group"):  # refused: stop listening
@@ -222,22 +229,26 @@ class NegotiationConsumer(JsonSocket):
                 )
             except Refused as exc:
                 await self.send_error(exc.code, exc.message, client_msg_id=client_msg_id)
+                if exc.code == SEAT_CHANGED:  # reconnecting, the socket is identified afresh
+                    await self.close(code=live.CLOSE_SEAT_CHANGED)
                 return
-            # Stored and committed: acknowledge the sender from here, then ring the others' doorbell.
-            await self.send_frame(
-                {"type": "ack", "client_msg_id": action.client_msg_id, "duplicate": ack.duplicate, "event": ack.event}
-            )
-            if ack.pair is not None and ack.exercise_id is not None:
-                try:
-                    await events_forward(
-                        self.participant.negotiation_id,
-                        ack.exercise_id,
-                        ack.pair,
-                        [ack.event],
-                        origin=self.channel_name,
-                    )
-                except Exception:  # the layer may be down: the event is stored, the others resync by seq
-                    log.exception("could not forward an event of negotiation %s", self.participant.negotiation_id)
+            # Stored and committed: acknowledge the sender from here, then ring the others' doorbell, even
+            # when the acknowledgement cannot be sent (the sender's retry gets it again, once).
+            try:
+                ack_frame = {"client_msg_id": action.client_msg_id, "duplicate": ack.duplicate, "event": ack.event}
+                await self.send_frame({"type": "ack", **ack_frame})
+            finally:
+                if ack.pair is not None and ack.exercise_id is not None:
+                    try:
+                        await events_forward(
+                            self.participant.negotiation_id,
+                            ack.exercise_id,
+                            ack.pair,
+                            [ack.event],
+                            origin=self.channel_name,
+                        )
+                    except Exception:  # the layer may be down: the event is stored, the others resync by seq
+                        log.exception("could not forward an event of negotiation %s", self.participant.negotiation_id)
 
     async def scenario(self):  # type: ignore[no-untyped-def]
         if not hasattr(self, "_scenario"):
@@ -289,6 +300,11 @@ class NegotiationConsumer(JsonSocket):
     async def session_revoked(self, message: dict[str, Any]) -> None:
         """The student's personal link was revoked or re-issued: this device is signed out."""
         await self.close(code=live.CLOSE_NOT_SIGNED_IN)
+
+    async def seat_changed(self, message: dict[str, Any]) -> None:
+        """A student took over this bot's or instructor's seat: close; a reconnect is identified afresh
+        (a bot's session then stands for nothing, an instructor watches)."""
+        await self.close(code=live.CLOSE_SEAT_CHANGED)
 
     async def negotiation_broadcast(self, message: dict[str, Any]) -> None:
         if self.participant is None:
@@ -352,10 +368,16 @@ class MonitorConsumer(JsonSocket):
             await self.refuse(live.CLOSE_NOT_FOUND if user and user.is_authenticated else live.CLOSE_NOT_SIGNED_IN)
             return
         self.group = monitor_group(self.exercise_id)
+        self.seen: dict[int, int] = {}  # pair id -> the last_seq this socket has shown
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_frame(await database_sync_to_async(live.monitor_snapshot)(self.exercise_id))
+        await self.send_snapshot()
         self.sweeper = asyncio.ensure_future(self.sweep())
+
+    async def send_snapshot(self) -> None:
+        snapshot = await database_sync_to_async(live.monitor_snapshot)(self.exercise_id)
+        self.seen = {pair["id"]: pair["last_seq"] for pair in snapshot["pairs"]}
+        await self.send_frame(snapshot)
 
     async def sweep(self) -> None:
         """While an instructor watches, close pairs whose time is up even if no student is connected
@@ -383,12 +405,19 @@ class MonitorConsumer(JsonSocket):
         except ValueError:
             frame = None
         if isinstance(frame, dict) and frame.get("type") == "resync":
-            await self.send_frame(await database_sync_to_async(live.monitor_snapshot)(self.exercise_id))
+            await self.send_snapshot()
             return
         await self.send_error("bad_frame", 'the monitor takes only {"type": "resync"}; act with the page\'s buttons')
 
     async def monitor_pair(self, message: dict[str, Any]) -> None:
-        await self.send_frame({"type": "pair", "pair": message["pair"], "events": message["events"]})
+        """A pair's summary after its latest events. The sockets that acted forward them, each after its own
+        commit, so two of one pair may arrive out of order: an older summary (an offer's, after the
+        walk-away's) would show an ended pair as still negotiating. Only a newer one is shown."""
+        pair = message["pair"]
+        if pair["last_seq"] <= self.seen.get(pair["id"], -1):
+            return
+        self.seen[pair["id"]] = pair["last_seq"]
+        await self.send_frame({"type": "pair", "pair": pair, "events": message["events"]})
 
     async def monitor_debrief(self, message: dict[str, Any]) -> None:
         await self.send_frame({"type": "debrief", "exercise": message["exercise"]})

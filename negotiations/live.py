@@ -24,6 +24,7 @@ SESSION_BOT = "parley_bot_seat"
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_SEAT_CHANGED = 4409  # the seat was given to someone else (a student took over a bot's seat): reconnect
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,10 @@ def snapshot(participant: Participant) -> dict[str, Any]:
             for s in seats
         ],
         "issues": issues_for(scenario, participant.role),
-        "events": [event_json(e) for e in Event.objects.filter(negotiation=negotiation)],
+        # Only the events the row above has counted: one stored meanwhile (by a socket of another
+        # process) comes through the group this socket already listens to. Listing it here too, beyond
+        # `last_seq`, would have the client apply it twice.
+        "events": [event_json(e) for e in Event.objects.filter(negotiation=negotiation, seq__lte=negotiation.last_seq)],
         "broadcasts": [
             {"text": b.text, "at": b.created_at.isoformat()} for b in Broadcast.objects.filter(exercise=exercise)
         ],

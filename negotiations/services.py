@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,14 +43,38 @@ def student_group(student_id: int) -> str:
     return f"student.{student_id}"
 
 
-def student_sockets_close(*, student_id: int) -> None:
-    def publish() -> None:
-        try:
-            async_to_sync(get_channel_layer().group_send)(student_group(student_id), {"type": "session.revoked"})
-        except Exception:
-            log.exception("could not close the sockets of student %s", student_id)
+def seat_group(seat_id: int) -> str:
+    """Every open socket of a bot's or the instructor's seat, so that a student taking it over closes them."""
+    return f"seat.{seat_id}"
 
-    transaction.on_commit(publish)
+
+def _on_commit_quietly(call: Callable[[], object], what: str) -> None:
+    """Run `call` after the commit; if it fails (Redis down), log it: what was stored stays stored, and
+    the caller must not be told otherwise. The deadline sweep, the sockets' timers and resync catch up."""
+
+    def run() -> None:
+        try:
+            call()
+        except Exception:
+            log.exception("after the commit, could not %s", what)
+
+    transaction.on_commit(run)
+
+
+def student_sockets_close(*, student_id: int) -> None:
+    _on_commit_quietly(
+        lambda: async_to_sync(get_channel_layer().group_send)(student_group(student_id), {"type": "session.revoked"}),
+        f"close the sockets of student {student_id}",
+    )
+
+
+def seat_sockets_close(*, seat_id: int) -> None:
+    """After commit: the seat changed hands (a student took over a bot's or the instructor's seat); its
+    open sockets close with CLOSE_SEAT_CHANGED and, reconnecting, are identified afresh."""
+    _on_commit_quietly(
+        lambda: async_to_sync(get_channel_layer().group_send)(seat_group(seat_id), {"type": "seat.changed"}),
+        f"close the sockets of seat {seat_id}",
+    )
 
 
 def event_json(event: Event) -> dict[str, Any]:
@@ -136,14 +160,11 @@ def _announce_exercise(exercise_id: int) -> None:
 
     def publish() -> None:
         exercise = Exercise.objects.get(pk=exercise_id)
-        try:
-            async_to_sync(get_channel_layer().group_send)(
-                monitor_group(exercise_id), {"type": "monitor.exercise", "exercise": exercise_summary(exercise)}
-            )
-        except Exception:
-            log.exception("could not announce exercise %s", exercise_id)
+        async_to_sync(get_channel_layer().group_send)(
+            monitor_group(exercise_id), {"type": "monitor.exercise", "exercise": exercise_summary(exercise)}
+        )
 
-    transaction.on_commit(publish)
+    _on_commit_quietly(publish, f"announce exercise {exercise_id}")
 
 
 def _after_commit(negotiation: Negotiation, events: list[dict[str, Any]]) -> None:
@@ -182,7 +203,10 @@ def _ended(negotiation: Negotiation) -> None:
     """After commit: a Celery task computes the finished pair's outcome metrics."""
     from negotiations.tasks import compute_outcome
 
-    transaction.on_commit(lambda: compute_outcome.delay(negotiation.pk))
+    # Quietly: a broker that is down must not turn the stored end into an error. The class debrief at
+    # the round's end computes every pair's outcome that is missing.
+    pk = negotiation.pk
+    _on_commit_quietly(lambda: compute_outcome.delay(pk), f"send the outcome of negotiation {pk}")
 
 
 def _save_state(negotiation: Negotiation, state: State, now: datetime, reason: str = "") -> None:
@@ -208,6 +232,15 @@ class Ack:
 
 
 ACTING_KINDS = (Seat.Kind.STUDENT, Seat.Kind.BOT, Seat.Kind.INSTRUCTOR)
+SEAT_CHANGED = "seat_changed"
+
+
+def _seat_unchanged(negotiation_id: int, seat: Seat) -> bool:
+    """The seat a socket was opened for is still the same occupant's: a student placed into a bot's or
+    the instructor's seat takes it over, and a socket opened before that must not act in their name."""
+    return Seat.objects.filter(
+        pk=seat.pk, negotiation_id=negotiation_id, kind=seat.kind, student_id=seat.student_id
+    ).exists()
 
 
 def negotiation_act(
@@ -218,7 +251,9 @@ def negotiation_act(
     With notify=False the caller forwards the stored event itself (events_forward), after this returns:
     the socket that acted does, so that its acknowledgement does not wait for the doorbell."""
     now = now or timezone.now()
-    if action.type in ("chat", "offer") and seat.kind in ACTING_KINDS and connection.vendor == "postgresql":
+    if seat.kind not in ACTING_KINDS:
+        raise Refused("not_a_negotiator", "observers watch; only the negotiators act")
+    if action.type in ("chat", "offer") and connection.vendor == "postgresql":
         ack = _store_at_once(negotiation_id, seat, action, now)
         if ack is not None:
             if notify and ack.pair is not None:
@@ -238,6 +273,8 @@ def negotiation_act(
             first = Event.objects.filter(negotiation=negotiation, seat=seat, client_msg_id=action.client_msg_id).first()
             if first is not None:
                 return Ack(event_json(first), duplicate=True)
+        if not _seat_unchanged(negotiation_id, seat):
+            raise Refused(SEAT_CHANGED, "this seat has been given to someone else; reconnect to see where you stand")
         state = state_of(negotiation, negotiation.exercise)
         decision = decide(state, seat.role_key, action, now)
         event = _append(
@@ -266,6 +303,8 @@ def negotiation_act(
 # being committed (round_pause holds that row FOR UPDATE) is waited for and seen. An offer also becomes
 # the side's standing offer, under the event's own seq. A retried client_msg_id violates the event's
 # unique constraint: the statement is rolled back whole (no seq is used up) and the first ack is returned.
+# The seat must still be the acting socket's (kind and student): a bot's seat taken over by a student
+# refuses the bot's socket.
 # Anything the statement does not store (refused, or not yet closed at its deadline) goes the ORM way,
 # which says why.
 _STORE_AT_ONCE = """
@@ -282,6 +321,8 @@ WITH pair AS (
       AND n.status = 'negotiating'
       AND (n.deadline IS NULL OR n.deadline > %(now)s)
       AND EXISTS (SELECT 1 FROM {exercise} AS e WHERE e.id = n.exercise_id AND e.paused_at IS NULL FOR KEY SHARE)
+      AND EXISTS (SELECT 1 FROM {seat} AS s WHERE s.id = %(seat)s AND s.negotiation_id = n.id
+                  AND s.kind = %(kind)s AND s.student_id IS NOT DISTINCT FROM %(student)s)
     RETURNING n.id, n.number, n.status, n.deadline, n.last_seq, n.offer_count, n.last_activity_at, n.exercise_id
 ), stored AS (
     INSERT INTO {event} (negotiation_id, seq, type, role, seat_id, payload, client_msg_id, created_at)
@@ -299,7 +340,10 @@ def _store_at_once(negotiation_id: int, seat: Seat, action: Action, now: datetim
     else:
         packages, payload = [], {"text": action.text}
     sql = _STORE_AT_ONCE.format(
-        negotiation=Negotiation._meta.db_table, exercise=Exercise._meta.db_table, event=Event._meta.db_table
+        negotiation=Negotiation._meta.db_table,
+        exercise=Exercise._meta.db_table,
+        event=Event._meta.db_table,
+        seat=Seat._meta.db_table,
     )
     params = {
         "id": negotiation_id,
@@ -309,6 +353,8 @@ def _store_at_once(negotiation_id: int, seat: Seat, action: Action, now: datetim
         "packages": json.dumps(packages),
         "type": action.type,
         "seat": seat.pk,
+        "kind": seat.kind,
+        "student": seat.student_id,
         "payload": json.dumps(payload),
         "client_msg_id": action.client_msg_id,
     }
@@ -402,7 +448,7 @@ def round_end(*, exercise: Exercise, now: datetime) -> None:
     _announce_exercise(exercise.pk)
     from negotiations.tasks import compute_debrief
 
-    transaction.on_commit(lambda: compute_debrief.delay(exercise.pk))
+    _on_commit_quietly(lambda: compute_debrief.delay(exercise.pk), f"send the debrief of exercise {exercise.pk}")
 
 
 def time_extend(*, exercise: Exercise, minutes: int, negotiation_id: int | None = None, now: datetime) -> int:
@@ -484,7 +530,7 @@ def broadcast_send(*, exercise: Exercise, text: str) -> dict[str, Any]:
         for group in groups:
             async_to_sync(layer.group_send)(group, {"type": "negotiation.broadcast", "broadcast": payload})
 
-    transaction.on_commit(publish)
+    _on_commit_quietly(publish, f"broadcast to exercise {exercise.pk}")
     return payload
 
 
@@ -494,7 +540,10 @@ def deadline_schedule(*, exercise_id: int, at: datetime | None) -> None:
         return  # embedded: no worker honours an ETA; the sockets' timers and every action's check do it
     from negotiations.tasks import close_expired
 
-    transaction.on_commit(lambda: close_expired.apply_async(args=[exercise_id], eta=at + timedelta(seconds=1)))
+    _on_commit_quietly(
+        lambda: close_expired.apply_async(args=[exercise_id], eta=at + timedelta(seconds=1)),
+        f"schedule the deadline of exercise {exercise_id}",
+    )
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -15,6 +15,7 @@
   const TYPING_EVERY = 2000; // at most one typing frame per 2 s
   const PING_EVERY = 20000; // a ping keeps the clock right and finds a dead connection
   const SILENT_LIMIT = 50000; // nothing heard for this long: the connection is dead, reconnect
+  const RATE_RETRY = 1000; // ms (to twice that) before resending an action refused as too fast
 
   function uuid() {
     const c = global.crypto;
@@ -207,7 +208,8 @@
   //   onSnapshot(snapshot, {reconnected})  every snapshot; on a reconnect, after the missed events
   //   onEvent(event)                        each stored event, once, in sequence order
   //   onAck(frame) / onError(frame)         the answer to one of our actions (frame.client_msg_id)
-  //   onFrame(frame)                        presence, typing, broadcast, pong
+  //   onFrame(frame)                        presence, typing, broadcast, pong; a rate_limited error
+  //                                         (an action so refused stays pending and is resent)
   //   onStatus(status, detail), onClosed(code, message)
   class LiveSocket extends ReconnectingSocket {
     constructor(path, handlers = {}) {
@@ -269,6 +271,13 @@
           if (h.onAck) h.onAck(frame);
           break;
         case "error":
+          if (frame.code === "rate_limited") {
+            // Refused for speed, nothing stored: send an action again in a moment with its own id (one
+            // effect); a typing, ping or resume frame is simply dropped (the next one will do).
+            if (frame.client_msg_id && this.pending.has(frame.client_msg_id)) this._resendLater(frame.client_msg_id);
+            if (h.onFrame) h.onFrame(frame);
+            break;
+          }
           if (frame.client_msg_id) this.pending.delete(frame.client_msg_id);
           if (h.onError) h.onError(frame);
           break;
@@ -301,6 +310,13 @@
       }
       this.lastSeq = event.seq;
       if (this.handlers.onEvent) this.handlers.onEvent(event);
+    }
+
+    _resendLater(id) {
+      setTimeout(() => {
+        const frame = this.pending.get(id);
+        if (frame && this.ready) this.send(frame); // else a reconnect's snapshot resends it
+      }, RATE_RETRY + Math.random() * RATE_RETRY);
     }
 
     // Ask for everything after what we have (once per 5 s while an answer is awaited).

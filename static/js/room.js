@@ -402,6 +402,10 @@
         if (frame.role === partnerRole()) setTyping(true);
       } else if (frame.type === "broadcast") {
         broadcastEntry(frame);
+      } else if (frame.type === "error" && frame.code === "rate_limited" && frame.client_msg_id) {
+        // Sent faster than the server takes: the socket sends it again by itself in a moment.
+        const note = outbox.querySelector(`[data-id="${frame.client_msg_id}"] .pending-note`);
+        if (note) note.textContent = "Sending again in a moment…";
       }
     },
     onStatus(status, detail) {
