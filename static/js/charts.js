@@ -95,8 +95,10 @@
     let lo = Math.min(...finite);
     let hi = Math.max(...finite);
     if (lo === hi) {
-      lo -= 1;
-      hi += 1;
+      // One value only (every first offer at the same price, say): centre it in a range of its size.
+      const half = Math.max(1, Math.abs(lo) * 0.05);
+      lo -= half;
+      hi += half;
     }
     const room = (hi - lo) * pad;
     const step = niceStep(hi - lo, 6);
