@@ -140,3 +140,45 @@ def eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def bot_pair(exercise, classroom):
+    """One student against a disclosed bot: (negotiation, bot seat, student seat)."""
+    from classrooms import services
+
+    exercise.odd_rule = "bot"
+    exercise.save()
+    (student,) = add_students(classroom, "Odd One")
+    services.exercise_pair(exercise=exercise, student_ids=[student.pk], seed=1)
+    services.exercise_release(exercise=exercise)
+    services.exercise_start(exercise=exercise)
+    negotiation = exercise.negotiations.get()
+    seats = seats_by_role(negotiation)
+    bot = next(s for s in seats.values() if s.kind == "bot")
+    human = next(s for s in seats.values() if s.kind == "student")
+    return negotiation, bot, human
+
+
+def race(*calls):
+    """Run the calls at the same instant on separate connections; results or the Refused raised."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connection
+
+    from negotiations.services import Refused
+
+    barrier = Barrier(len(calls))
+
+    def run(call):
+        try:
+            barrier.wait()
+            return call()
+        except Refused as refused:
+            return refused
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))

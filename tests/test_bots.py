@@ -25,7 +25,7 @@ from core.bots import STRATEGIES, Bot, Sheet, Situation, Standing, top_issues
 from core.negotiation import package_points
 from core.spec import Issue, Linear, Option, Role, Scenario, load_scenario_file
 from negotiations.live import issues_for
-from tests.base import add_students, seats_by_role
+from tests.base import add_students
 from tests.live import Live, run
 
 BUILTIN = Path(__file__).resolve().parent.parent / "scenarios" / "builtin"
@@ -254,24 +254,6 @@ def test_the_same_seed_makes_the_same_moves(sheet, strategy, seed, script):
 
 
 # The bot seat's identity: a session minted for one seat, presented at the handshake
-
-
-@pytest.fixture
-def bot_pair(exercise, classroom):
-    """One student against a disclosed bot: (negotiation, bot seat, student seat)."""
-    from classrooms import services
-
-    exercise.odd_rule = "bot"
-    exercise.save()
-    (student,) = add_students(classroom, "Odd One")
-    services.exercise_pair(exercise=exercise, student_ids=[student.pk], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
-    negotiation = exercise.negotiations.get()
-    seats = seats_by_role(negotiation)
-    bot = next(s for s in seats.values() if s.kind == "bot")
-    human = next(s for s in seats.values() if s.kind == "student")
-    return negotiation, bot, human
 
 
 def cookie_client(cookie: str) -> Client:

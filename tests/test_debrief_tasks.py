@@ -7,39 +7,23 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from classrooms import services
-from core.negotiation import Action
 from negotiations.debrief import debrief_refresh, outcome_refresh
 from negotiations.models import Debrief, Outcome
-from negotiations.services import negotiation_act
-from tests.base import seats_by_role, start_round
+from tests.base import agree, start_round
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PACKAGE = {"price": "9500", "handover": "five-weeks", "warranty": "one-month", "tyres": "included"}
 
 
 @pytest.fixture(autouse=True)
-def eager_tasks():
+def _eager(eager_tasks):
     """Run the tasks in-process, as the embedded default does; a real worker has its own tests."""
-    from config.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
 
 
 @pytest.fixture
 def played(exercise, classroom):
     agreed = start_round(exercise, classroom, 4)[0]
-    seats = seats_by_role(agreed)
-    offer = negotiation_act(
-        negotiation_id=agreed.pk, seat=seats["seller"], action=Action("offer", "o", packages=(PACKAGE,))
-    )
-    negotiation_act(
-        negotiation_id=agreed.pk,
-        seat=seats["buyer"],
-        action=Action("accept", "a", offer_seq=offer.event["seq"], package=0),
-    )
+    agree(agreed, PACKAGE)
     return exercise, agreed
 
 

@@ -31,7 +31,7 @@ from core.negotiation import Action
 from negotiations.debrief import landscape_for
 from negotiations.models import Debrief, Event, Outcome
 from negotiations.services import event_json, monitor_group, negotiation_act
-from tests.base import seats_by_role, start_round
+from tests.base import agree, seats_by_role, start_round
 from tests.servers import BIN, LOGS, ROOT, server_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -53,15 +53,7 @@ def broker() -> redis.Redis:
 def ended_class(exercise, classroom):
     """Three pairs: one agrees, one walks away, one is still talking when the round is ended."""
     agreed, walked, _ = start_round(exercise, classroom, 6)
-    seats = seats_by_role(agreed)
-    offer = negotiation_act(
-        negotiation_id=agreed.pk, seat=seats["seller"], action=Action("offer", "o1", packages=(PACKAGE,))
-    )
-    negotiation_act(
-        negotiation_id=agreed.pk,
-        seat=seats["buyer"],
-        action=Action("accept", "a1", offer_seq=offer.event["seq"], package=0),
-    )
+    agree(agreed, PACKAGE)
     negotiation_act(negotiation_id=walked.pk, seat=seats_by_role(walked)["buyer"], action=Action("walk_away", "w1"))
     return exercise
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 
 from core.negotiation import Action, Refused
 from negotiations.models import Event
 from negotiations.services import negotiation_act
-from tests.base import seats_by_role, start_round
+from tests.base import race, seats_by_role, start_round
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 PACKAGE = {"price": "9500", "handover": "three-weeks", "warranty": "none", "tyres": "included"}
@@ -21,23 +17,6 @@ ROUNDS = 15
 @pytest.fixture
 def pairs(exercise, classroom):
     return start_round(exercise, classroom, 2 * ROUNDS)
-
-
-def race(*calls):
-    """Run the calls at the same instant on separate connections; results or the Refused raised."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait()
-            return call()
-        except Refused as refused:
-            return refused
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_when_both_sides_accept_at_once_there_is_one_agreement(pairs):

@@ -3,13 +3,10 @@ that fails after the commit, and (on PostgreSQL) an offer racing whatever can en
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -19,7 +16,7 @@ from core.negotiation import Action, Refused
 from negotiations import consumers, tasks
 from negotiations.models import Event, Negotiation, Seat
 from negotiations.services import negotiation_act, negotiation_close_expired, round_pause
-from tests.base import add_students, seats_by_role, start_round, student_client
+from tests.base import add_students, race, seats_by_role, start_round, student_client
 from tests.live import Live, run
 
 PACKAGE = {"price": "9500", "handover": "three-weeks", "warranty": "none", "tyres": "included"}
@@ -30,22 +27,6 @@ def cookie_client(cookie: str) -> Client:
     name, _, value = cookie.partition("=")
     client.cookies[name] = value
     return client
-
-
-@pytest.fixture
-def bot_pair(exercise, classroom):
-    """One student against a disclosed bot: (negotiation, bot seat, student seat)."""
-    exercise.odd_rule = "bot"
-    exercise.save()
-    (student,) = add_students(classroom, "Odd One")
-    classroom_services.exercise_pair(exercise=exercise, student_ids=[student.pk], seed=1)
-    classroom_services.exercise_release(exercise=exercise)
-    classroom_services.exercise_start(exercise=exercise)
-    negotiation = exercise.negotiations.get()
-    seats = seats_by_role(negotiation)
-    bot = next(s for s in seats.values() if s.kind == "bot")
-    human = next(s for s in seats.values() if s.kind == "student")
-    return negotiation, bot, human
 
 
 def seqs(negotiation) -> list[int]:
@@ -207,22 +188,6 @@ def test_the_partner_is_told_even_when_the_senders_ack_cannot_be_sent(started_pa
 # Races on PostgreSQL: an offer (stored by the one statement) against what ends or freezes the pair
 
 ROUNDS = 8
-
-
-def race(*calls):
-    barrier = threading.Barrier(len(calls))
-
-    def one(call):
-        try:
-            barrier.wait()
-            return call()
-        except Refused as refused:
-            return refused
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(one, calls))
 
 
 def offer_by(negotiation, seat, key, price="9600"):
