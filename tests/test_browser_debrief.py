@@ -226,6 +226,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     assert teacher.execute_script("return performance.getEntriesByType('navigation').length") == 1  # no reload
     assert teacher.find_element(By.ID, "debrief-body").is_displayed()
     assert not teacher.find_element(By.ID, "debrief-waiting").is_displayed()
+    assert teacher.find_element(By.ID, "exercise-state").text == "Ended"  # was "Live" when the page loaded
     # Five pairs: three agreements at different points, two impasses at the same BATNA point.
     assert points(teacher, "chart-outcomes") == 4
     (impasses,) = in_chart(teacher, "chart-outcomes", ".point.impasse[data-x]")

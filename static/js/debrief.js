@@ -530,6 +530,15 @@
     reconnecting: "Reconnecting… the page will catch up.",
   };
 
+  // The round's state beside the heading, kept as the monitor socket reports it.
+  const STATE_LABEL = { draft: "Draft", released: "Roles released", live: "Live", ended: "Ended" };
+  function showState(value) {
+    const badge = $("exercise-state");
+    if (!badge || !STATE_LABEL[value]) return;
+    badge.className = `status status-${value}`;
+    badge.textContent = STATE_LABEL[value];
+  }
+
   const socket = new window.ParleyLive.ReconnectingSocket(root.dataset.socket, {
     onStatus(status, detail) {
       const line = $("debrief-connection");
@@ -542,7 +551,10 @@
         refresh();
       } else if (frame.type === "snapshot") {
         state.open = new Map(frame.pairs.map((p) => [p.id, p.status]));
-        if (frame.exercise) state.ended = frame.exercise.state === "ended";
+        if (frame.exercise) {
+          state.ended = frame.exercise.state === "ended";
+          showState(frame.exercise.state);
+        }
         waiting();
         setPolling();
       } else if (frame.type === "pair" && frame.pair) {
@@ -550,6 +562,7 @@
         waiting();
       } else if (frame.type === "exercise" && frame.exercise) {
         const ended = frame.exercise.state === "ended";
+        showState(frame.exercise.state);
         if (ended !== state.ended) {
           state.ended = ended;
           waiting();
