@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from classrooms.api import api
+from api.main import api
 from config import views
 
 urlpatterns = [

@@ -1,0 +1,50 @@
+"""The one NinjaAPI: the routers of every resource, the bearer token, and how errors are answered."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.operation import Operation
+
+from api import classes, exercises, results, rounds, scenarios, students
+from api.base import TokenAuth
+from classrooms.services import ServiceError
+
+
+class ParleyAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        # The ids were published as `classrooms_api_<function>` when the API was one module; generated
+        # clients name their methods after them, so they stay that way whichever router holds the view.
+        return f"classrooms_api_{operation.view_func.__name__}"
+
+
+api = ParleyAPI(
+    title="Parley instructor API",
+    version="1",
+    urls_namespace="api",
+    auth=TokenAuth(),
+    description="Classes, rosters and exercises of one instructor. See docs/api.md.",
+)
+for module in (classes, students, scenarios, exercises, rounds, results):
+    api.add_router("", module.router)
+
+
+@api.exception_handler(ServiceError)
+def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    status = 400 if exc.field else 409
+    return api.create_response(request, {"detail": exc.message, "field": exc.field}, status=status)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "Not found.", "field": None}, status=404)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20:.1f} MB"
+    return api.create_response(
+        request, {"detail": f"The request body is larger than {limit}.", "field": None}, status=413
+    )

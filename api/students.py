@@ -1,0 +1,65 @@
+"""A class's students and its roster upload."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Field, Router, Schema, Status
+
+from api.base import BODY, NO_NUL, READ, ClassId, ErrorOut, request_user
+from classrooms import services
+from classrooms.access import classroom_for
+from classrooms.models import Student
+
+router = Router(tags=["classes"])
+
+
+class StudentOut(Schema):
+    id: int
+    display_name: str
+    email: str
+    student_number: str
+    joined_via: Literal["code", "roster"]
+    connected: bool = Field(description="Seen in the last minute.")
+    link: str | None = Field(description="The student's personal sign-in link; null when revoked.")
+
+    @staticmethod
+    def resolve_connected(obj: Student) -> bool:
+        return services.is_connected(obj)
+
+    @staticmethod
+    def resolve_link(obj: Student, context: dict[str, Any]) -> str | None:
+        token = services.student_link_token(obj)
+        return context["request"].build_absolute_uri(reverse("student_link", args=[token])) if token else None
+
+
+class RosterIn(Schema):
+    csv: str = Field(
+        max_length=1_000_000,
+        pattern=NO_NUL,
+        description="CSV text: a header row naming the columns name, email, student id; one line per student.",
+    )
+
+
+class RosterOut(Schema):
+    created: list[StudentOut]
+    skipped: list[str] = Field(description="Lines whose student is already in the class.")
+    problems: list[str] = Field(description="When there are any, nothing was stored.")
+
+
+@router.get("/classes/{class_id}/students", response={200: list[StudentOut], **READ})
+def student_list(request: HttpRequest, class_id: ClassId) -> QuerySet[Student]:
+    return classroom_for(request_user(request), class_id).students.all()
+
+
+@router.post(
+    "/classes/{class_id}/roster",
+    response={200: RosterOut, **BODY, 400: RosterOut | ErrorOut, 409: ErrorOut, **READ},
+)
+def roster_upload(request: HttpRequest, class_id: ClassId, payload: RosterIn) -> Status[Any]:
+    classroom = classroom_for(request_user(request), class_id)
+    result = services.roster_import(classroom=classroom, text=payload.csv)
+    return Status(400 if result.problems else 200, result)
