@@ -114,6 +114,13 @@ class JsonSocket(AsyncWebsocketConsumer):
         await self.close(code=code)
 
 
+class NoRouteConsumer(JsonSocket):
+    """Any websocket path without a route: closed as not found (4404), not an error of the server."""
+
+    async def connect(self) -> None:
+        await self.refuse(live.CLOSE_NOT_FOUND)
+
+
 class NegotiationConsumer(JsonSocket):
     """One socket per negotiation and participant: ws/negotiations/<id>/."""
 

@@ -322,3 +322,17 @@ def test_a_second_tab_closing_does_not_make_the_student_look_offline(pair):
 
     seen = run(go())
     assert seen[-1] == {"type": "presence", "role": "seller", "kind": "student", "online": True}
+
+
+@pytest.mark.parametrize(
+    "path", ["/ws/negotiations/abc/", "/ws/negotiations/1/extra/", "/ws/exercises/x/monitor/", "/ws/", "/nowhere"]
+)
+def test_a_socket_to_a_path_without_a_route_is_closed_as_not_found(path):
+    async def go():
+        try:
+            await Live(path).connect()
+        except ConnectionRefusedError as refused:
+            return refused.args[0]
+        return "connected"
+
+    assert run(go()) == 4404
