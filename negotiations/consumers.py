@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -62,9 +63,33 @@ class TokenBucket:
         return False
 
 
+# What a server raises on a send to a socket that is closing: the ASGI specification asks for an OSError;
+# Daphne raises autobahn's Disconnected from the close until the disconnect message is delivered.
+SOCKET_GONE = (OSError, Disconnected)
+
+
 class JsonSocket(AsyncWebsocketConsumer):
     frames: TokenBucket
     refusals: TokenBucket
+    closing = False  # this side closed the socket, or a send found it gone: the disconnect message follows
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def send_unless_gone(message: dict[str, Any]) -> None:
+            """A send to a socket that is going away is dropped, so that the consumer lives on until its
+            disconnect message, and disconnect() tells the partner and leaves the groups."""
+            if message["type"] == "websocket.close":
+                self.closing = True
+            try:
+                await send(message)
+            except SOCKET_GONE as exc:
+                self.closing = True
+                log.debug("dropped a message to a closing socket (%s): %s", scope.get("path"), exc)
+
+        await super().__call__(scope, receive, send_unless_gone)
+
+    async def websocket_receive(self, message: dict[str, Any]) -> None:
+        if not self.closing:  # after a close, frames still on their way are not read
+            await super().websocket_receive(message)
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         self.frames = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)

@@ -1,0 +1,203 @@
+"""A socket that is going away: whatever the server tries to send it meanwhile, its consumer still runs
+`disconnect()`, so the partner hears that it left; and a path without a route is refused cleanly.
+
+Between a close and the disconnect message that follows it (the peer answering the close, or Daphne
+giving up on it after a second), Daphne raises on every send ("Attempt to send on a closed protocol").
+The in-process tests reproduce that with a send that raises as Daphne's does; the others run a real
+Daphne and read its log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from autobahn.exception import Disconnected
+from websockets.asyncio.client import connect as ws_connect
+from websockets.client import ClientProtocol
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Opcode
+from websockets.protocol import State
+from websockets.uri import parse_uri
+
+from classrooms.services import student_link_token
+from config.asgi import application
+from negotiations import consumers
+from negotiations.client import LiveClient, sign_in
+from tests.base import student_client
+from tests.live import Live, run
+from tests.servers import LOGS, daphne
+
+
+class ClosingSocket(Live):
+    """A socket whose server raises on a send once the socket is closing, as Daphne does: after the
+    application closed it, or after the peer did (`peer_closed()`) until the disconnect is delivered."""
+
+    def __init__(self, path: str, client: Any) -> None:
+        super().__init__(path, client)
+        self.closing = False
+        self.send_refused = asyncio.Event()
+
+        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            async def send_as_daphne(message: dict[str, Any]) -> None:
+                if message["type"] == "websocket.send" and self.closing:
+                    self.send_refused.set()
+                    raise Disconnected("Attempt to send on a closed protocol")
+                if message["type"] == "websocket.close":
+                    self.closing = True
+                await send(message)
+
+            await application(scope, receive, send_as_daphne)
+
+        self.communicator.application = app
+
+    def peer_closed(self) -> None:
+        self.closing = True
+
+
+async def went_offline(partner: Live, role: str) -> dict[str, Any]:
+    while True:
+        frame = await partner.recv_type("presence")
+        if frame["role"] == role and frame["online"] is False:
+            return frame
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("closed_by", ["the server, for flooding", "the peer"])
+def test_a_closing_socket_sent_to_by_its_partner_still_leaves_and_is_heard_leaving(
+    started_pair, monkeypatch, closed_by
+):
+    monkeypatch.setattr(consumers, "FRAMES_PER_SECOND", 0.0)
+    monkeypatch.setattr(consumers, "REFUSALS_BEFORE_CLOSE", 3)
+    negotiation, students = started_pair
+    path = f"/ws/negotiations/{negotiation.pk}/"
+    buyer, seller = student_client(students["buyer"]), student_client(students["seller"])
+
+    async def go() -> dict[str, Any]:
+        leaving = ClosingSocket(path, buyer)
+        partner = Live(path, seller)
+        await leaving.connect()
+        await partner.connect()
+        if closed_by == "the peer":
+            leaving.peer_closed()
+        else:
+            for _ in range(consumers.FRAME_BURST + 5):
+                await leaving.send({"type": "typing"})
+            while (await leaving.recv())["type"] != "close":
+                pass
+            assert leaving.closing
+        await partner.send({"type": "typing"})  # relayed to the closing socket, whose send raises
+        await asyncio.wait_for(leaving.send_refused.wait(), 5)
+        await leaving.close()  # the disconnect arrives; this raises if the consumer died instead
+        offline = await went_offline(partner, "buyer")  # disconnect() ran: it says so before leaving the group
+        await partner.close()
+        return offline
+
+    assert run(go()) == {"type": "presence", "role": "buyer", "kind": "student", "online": False}
+
+
+class SilentPeer:
+    """A client that never answers the server's close, as a stalled browser would: on the server the
+    socket stays closing until Daphne gives up on it, a second later."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, protocol: ClientProtocol) -> None:
+        self.reader, self.writer, self.protocol = reader, writer, protocol
+
+    @classmethod
+    async def open(cls, url: str, cookie: str, origin: str) -> SilentPeer:
+        uri = parse_uri(url)
+        reader, writer = await asyncio.open_connection(uri.host, uri.port)
+        protocol = ClientProtocol(uri)
+        request = protocol.connect()
+        request.headers["Origin"] = origin
+        request.headers["Cookie"] = cookie
+        protocol.send_request(request)
+        peer = cls(reader, writer, protocol)
+        peer.flush()
+        while protocol.state is State.CONNECTING:
+            protocol.receive_data(await asyncio.wait_for(reader.read(65536), 10))
+        if protocol.handshake_exc is not None:
+            raise protocol.handshake_exc
+        return peer
+
+    def flush(self) -> None:
+        self.writer.write(b"".join(self.protocol.data_to_send()))
+
+    def send(self, frame: dict[str, Any]) -> None:
+        self.protocol.send_text(json.dumps(frame).encode())
+        self.flush()
+
+    async def until_closed(self) -> int:
+        """Read until the server's close frame, and leave it unanswered; returns its code."""
+        while True:
+            data = await asyncio.wait_for(self.reader.read(65536), 10)
+            if not data:
+                raise ConnectionError("the server dropped the connection without a close frame")
+            self.protocol.receive_data(data)
+            for event in self.protocol.events_received():
+                if getattr(event, "opcode", None) is Opcode.CLOSE:
+                    return self.protocol.close_rcvd.code  # type: ignore[union-attr]
+
+    def abort(self) -> None:
+        self.writer.transport.abort()
+
+
+def daphne_log(port: int) -> str:
+    return (LOGS / f"daphne-{port}.log").read_text()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_on_daphne_a_socket_closed_for_flooding_while_its_partner_types_is_heard_leaving(started_pair):
+    negotiation, students = started_pair
+    with daphne() as (port, _):
+        base = f"http://127.0.0.1:{port}"
+        url = f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/"
+        partner = LiveClient(url, sign_in(base, f"/s/{student_link_token(students['seller'])}/"), base)
+        flooder_cookie = sign_in(base, f"/s/{student_link_token(students['buyer'])}/")
+
+        def left(client: LiveClient) -> bool:
+            return any(f["type"] == "presence" and f["role"] == "buyer" and not f["online"] for f in client.other)
+
+        async def play() -> int:
+            await partner.connect()
+            flooder = await SilentPeer.open(url, flooder_cookie, base)
+            for _ in range(consumers.FRAME_BURST + consumers.REFUSALS_BEFORE_CLOSE + 40):
+                flooder.send({"type": "typing"})
+            code = await flooder.until_closed()
+            await partner.send_raw(json.dumps({"type": "typing"}))  # reaches the closing socket's consumer
+            await partner.wait_for(left, timeout=10)
+            flooder.abort()
+            await partner.close()
+            return code
+
+        code = asyncio.run(play())
+    assert code == consumers.CLOSE_TOO_MANY
+    assert "Traceback" not in daphne_log(port)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_on_daphne_a_socket_to_a_path_without_a_route_is_closed_as_not_found():
+    paths = ["/ws/negotiations/abc/", "/ws/exercises/1/monitor/extra/", "/elsewhere/"]
+    with daphne() as (port, _):
+        base = f"http://127.0.0.1:{port}"
+
+        async def attempt(path: str) -> int | None:
+            try:
+                async with ws_connect(f"ws://127.0.0.1:{port}{path}", origin=base) as socket:  # type: ignore[arg-type]
+                    await asyncio.wait_for(socket.recv(), 10)
+            except ConnectionClosed as closed:
+                return closed.rcvd.code if closed.rcvd else None
+            return None
+
+        async def attempts() -> list[int | None]:
+            return [await attempt(path) for path in paths]
+
+        codes = asyncio.run(attempts())
+    assert codes == [4404, 4404, 4404]
+    assert "Traceback" not in daphne_log(port)
