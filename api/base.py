@@ -12,7 +12,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Path, Schema
+from ninja.errors import ValidationError
 from ninja.security import HttpBearer
+from pydantic import ConfigDict
 
 from classrooms import services
 from classrooms.models import User
@@ -31,6 +33,22 @@ class TokenAuth(HttpBearer):
 
 def request_user(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined]
+
+
+class InputSchema(Schema):
+    """Every request body and query: a field it does not declare is refused (422, `extra_forbidden`, its
+    `loc` naming the field), so that a misspelt field never silently falls back to a default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def refuse_unknown_query(request: HttpRequest, query: type[InputSchema]) -> None:
+    """django-ninja drops the query parameters a query schema does not declare before validating it, so
+    an endpoint that takes a query calls this first: they are refused as a body's unknown fields are."""
+    unknown = [name for name in request.GET if name not in query.model_fields]
+    if unknown:
+        message = "Extra inputs are not permitted"
+        raise ValidationError([{"type": "extra_forbidden", "loc": ["query", name], "msg": message} for name in unknown])
 
 
 class ErrorOut(Schema):

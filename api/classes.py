@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from api.base import BODY, NO_NUL, READ, SOME_TEXT, ClassId, ErrorOut, ValidationErrorOut, request_user
+from api.base import BODY, NO_NUL, READ, SOME_TEXT, ClassId, ErrorOut, InputSchema, ValidationErrorOut, request_user
 from classrooms import services
 from classrooms.access import classroom_for, instructor_classrooms
 from classrooms.models import Classroom
@@ -16,12 +16,12 @@ from classrooms.models import Classroom
 router = Router(tags=["classes"])
 
 
-class ClassIn(Schema):
+class ClassIn(InputSchema):
     name: str = Field(max_length=120, pattern=SOME_TEXT)
     term: str = Field("", max_length=60, pattern=NO_NUL)
 
 
-class ClassPatch(Schema):
+class ClassPatch(InputSchema):
     is_open: bool = Field(description="Whether students may join with the class code.")
 
 

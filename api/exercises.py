@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from api.base import MAX_ID, NO_NUL, READ, WRITE, ClassId, ExerciseId, request_user
+from api.base import MAX_ID, NO_NUL, READ, WRITE, ClassId, ExerciseId, InputSchema, request_user
 from classrooms import services
 from classrooms.access import classroom_for, exercise_for
 from classrooms.models import Exercise
@@ -23,7 +23,7 @@ OddRule = Literal["triad", "bot", "instructor"]
 State = Literal["draft", "released", "live", "ended"]
 
 
-class ExerciseIn(Schema):
+class ExerciseIn(InputSchema):
     title: str = Field("", max_length=120, pattern=NO_NUL, description="The scenario's title when empty.")
     scenario: str = Field(max_length=50, pattern=r"^[-a-z0-9_]+$", description="The scenario's slug.")
     scenario_version: int | None = Field(None, ge=1, le=MAX_ID, description="The latest version when null.")

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from api.base import MAX_ID, MAX_STUDENTS, READ, WRITE, ErrorOut, ExerciseId, request_user
+from api.base import MAX_ID, MAX_STUDENTS, READ, WRITE, ErrorOut, ExerciseId, InputSchema, request_user
 from api.exercises import ExerciseOut, State
 from classrooms import services
 from classrooms.access import exercise_for
@@ -62,7 +62,7 @@ class StatusOut(Schema):
     pairs: list[PairOut]
 
 
-class PairIn(Schema):
+class PairIn(InputSchema):
     student_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         max_length=MAX_STUDENTS, description="The students present; the rest are left out of this pairing."
     )

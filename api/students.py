@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 
-from api.base import BODY, NO_NUL, READ, ClassId, ErrorOut, request_user
+from api.base import BODY, NO_NUL, READ, ClassId, ErrorOut, InputSchema, request_user
 from classrooms import services
 from classrooms.access import classroom_for
 from classrooms.models import Student
@@ -36,7 +36,7 @@ class StudentOut(Schema):
         return context["request"].build_absolute_uri(reverse("student_link", args=[token])) if token else None
 
 
-class RosterIn(Schema):
+class RosterIn(InputSchema):
     csv: str = Field(
         max_length=1_000_000,
         pattern=NO_NUL,

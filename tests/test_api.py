@@ -204,6 +204,54 @@ def test_a_body_that_is_not_json_is_a_bad_request(api):
     assert "detail" in response.json()
 
 
+# A field the schema does not know is refused with its name, never ignored: a misspelt optional field would
+# otherwise fall back to its default unnoticed.
+
+UNKNOWN_FIELDS = [
+    ("post", "/api/classes", {"name": "Negotiation 102", "trem": "Spring 2027"}, "trem"),
+    ("patch", "/api/classes/{class_id}", {"is_open": False, "is_opne": False}, "is_opne"),
+    ("post", "/api/classes/{class_id}/roster", {"csv": "name\nZoe\n", "dry_run": True}, "dry_run"),
+    ("post", "/api/classes/{class_id}/exercises", {"scenario": "used-car", "odd_rul": "bot"}, "odd_rul"),
+    ("post", "/api/exercises/{exercise_id}/pair", {"student_ids": "all", "sead": 3}, "sead"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "field"), UNKNOWN_FIELDS, ids=[f for *_, f in UNKNOWN_FIELDS])
+def test_an_unknown_field_in_a_body_is_refused_by_name_and_changes_nothing(
+    api, exercise, students, method, url, body, field
+):
+    url = url.format(class_id=exercise.classroom_id, exercise_id=exercise.pk)
+    if body.get("student_ids") == "all":
+        body = {**body, "student_ids": [s.pk for s in students]}
+    response = getattr(api, method)(url, body, content_type="application/json")
+    assert response.status_code == 422, response.content
+    errors = response.json()["detail"]
+    assert [(e["type"], e["loc"]) for e in errors] == [("extra_forbidden", ["body", "payload", field])]
+    exercise.classroom.refresh_from_db()
+    assert (Classroom.objects.count(), Exercise.objects.count(), Student.objects.count()) == (1, 1, len(students))
+    assert exercise.classroom.is_open and not Negotiation.objects.exists()
+
+
+def test_an_unknown_query_parameter_is_refused_by_name(api, exercise):
+    response = api.get(f"/api/exercises/{exercise.pk}/export?formt=json")
+    assert response.status_code == 422
+    assert [(e["type"], e["loc"][-1]) for e in response.json()["detail"]] == [("extra_forbidden", "formt")]
+
+
+def test_every_request_body_of_the_document_refuses_other_fields():
+    document = Client().get("/api/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    bodies = {
+        f"{method} {path}": operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    }
+    assert len(bodies) == 5
+    for operation, ref in bodies.items():
+        assert schemas[ref.rsplit("/", 1)[1]].get("additionalProperties") is False, operation
+
+
 # Students and the roster
 
 
