@@ -680,6 +680,17 @@ def test_class_edge_cases():
     assert one is not None and (one.min, one.q1, one.median, one.q3, one.max, one.mean) == (7, 7, 7, 7, 7, 7)
 
 
+def test_the_lose_lose_share_is_over_agreements_even_without_a_compatible_issue():
+    # docs/debrief.md: agreements with at least one lose-lose issue / agreements. Without a compatible issue
+    # no agreement is lose-lose: the share is 0, while the rate, per (agreement, compatible issue) cell, has
+    # no cell and is null. Without agreements both are null.
+    bare = Landscape(ScoringTable.from_points(("a", "b"), (0, 0), [("x", ["p", "q"], [(1, 2), (2, 1)])]))
+    agreed = class_metrics(bare, [PairResult(pair_outcome(bare, {"x": "p"}))])
+    assert (agreed.lose_lose_share, agreed.lose_lose_rate) == (0, None)
+    none_agreed = class_metrics(bare, [PairResult(pair_outcome(bare, None))])
+    assert (none_agreed.lose_lose_share, none_agreed.lose_lose_rate) == (None, None)
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_class_metrics_against_the_statistics_module(data):

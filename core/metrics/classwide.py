@@ -141,7 +141,7 @@ class ClassMetrics:
     below_batna: dict[str, int]  # agreements below each role's BATNA
     logrolling_share: Fraction | None  # agreements with a logroll / agreements
     lose_lose_rate: Fraction | None  # lose-lose (agreement, compatible issue) cells / all such cells
-    lose_lose_share: Fraction | None  # agreements with any lose-lose issue / agreements
+    lose_lose_share: Fraction | None  # agreements with any lose-lose issue / agreements (0 without a compatible issue)
     options: dict[str, dict[str, int]]  # issue -> option -> agreements that chose it
     price_issue: str | None
     anchoring: Regression | None  # final value on the pair's first offer value; None without a price issue
@@ -215,7 +215,7 @@ def class_metrics(land: Landscape, results: Sequence[PairResult]) -> ClassMetric
         below_batna={role: sum(1 for o in agreed if role in o.below_batna) for role in roles},
         logrolling_share=ratio(sum(1 for o in agreed if o.logrolling), m),
         lose_lose_rate=ratio(sum(len(o.lose_lose_issues) for o in agreed), m * compatible),
-        lose_lose_share=ratio(sum(1 for o in agreed if o.lose_lose), m) if compatible else None,
+        lose_lose_share=ratio(sum(1 for o in agreed if o.lose_lose), m),
         options=options,
         price_issue=price_key,
         anchoring=anchoring,
