@@ -25,6 +25,7 @@ MAX_FRAME_BYTES = 16_384
 
 OPEN, AGREED, IMPASSE = "negotiating", "agreed", "impasse"
 ACTIONS = ("chat", "offer", "accept", "reject", "withdraw", "walk_away")
+ROUND_EVENTS = ("started", "paused", "resumed", "extended", "deadline", "ended")  # the clock's or the instructor's
 EPHEMERAL = ("typing",)
 CONTROL = ("resume", "ping")
 
@@ -256,7 +257,7 @@ def decide(state: State, role: str, action: Action, now: datetime) -> Decision:
         # The new offer replaces this side's standing offer; the event's seq identifies it (set on storing).
         return Decision("offer", {"packages": packages}, state)
     if action.type == "walk_away":
-        return Decision("walk_away", {"reason": action.reason}, replace(state, status=IMPASSE, standing={}))
+        return Decision("walk_away", {"reason": action.reason}, _impasse(state))
     own = state.standing.get(role)
     theirs = state.standing.get(partner)
     if action.type == "withdraw":
@@ -287,6 +288,10 @@ def decide(state: State, role: str, action: Action, now: datetime) -> Decision:
     )
 
 
+def _impasse(state: State) -> State:
+    return replace(state, status=IMPASSE, standing={})
+
+
 def _without(standing: Mapping[str, Offer], role: str) -> dict[str, Offer]:
     return {r: o for r, o in standing.items() if r != role}
 
@@ -294,6 +299,28 @@ def _without(standing: Mapping[str, Offer], role: str) -> dict[str, Offer]:
 def after_offer(state: State, role: str, seq: int, packages: Sequence[Package]) -> State:
     """The state once an offer is stored under its sequence number."""
     return replace(state, standing={**state.standing, role: Offer(seq, role, tuple(packages))})
+
+
+def after_round_event(state: State, type_: str) -> State:
+    """The state once the round's own event is stored: the pair opened, paused, resumed, given more
+    time, or closed without agreement when the time ran out ("deadline") or the instructor ended it."""
+    if type_ not in ROUND_EVENTS:
+        raise ValueError(f"{type_!r} is not an event of the round")
+    allowed = ("waiting",) if type_ == "started" else ("waiting", OPEN) if type_ in ("deadline", "ended") else (OPEN,)
+    if state.status not in allowed:
+        raise ValueError(f"{type_!r} cannot happen to a pair that is {state.status}")
+    if type_ == "started":
+        return replace(state, status=OPEN)
+    if type_ in ("deadline", "ended"):
+        return _impasse(state)
+    if type_ in ("paused", "resumed"):
+        return replace(state, paused=type_ == "paused")
+    return state  # extended: the deadline moves, the table stays
+
+
+def standing_json(standing: Mapping[str, Offer]) -> dict[str, dict[str, Any]]:
+    """Each role's standing offer as the negotiation's row stores it and the snapshot sends it."""
+    return {role: {"seq": offer.seq, "packages": [dict(p) for p in offer.packages]} for role, offer in standing.items()}
 
 
 def package_points(scenario: Scenario, package: Mapping[str, str], role: str) -> Fraction:
