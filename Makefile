@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint pytest bench-frontier bench-debrief bench-live clean lock
+.PHONY: install demo test lint pytest jstest bench-frontier bench-debrief bench-live clean lock
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11, found " + sys.version.split()[0]) if sys.version_info[:2] != (3, 11) else None'
@@ -33,8 +33,14 @@ lint: install
 pytest: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The browser's reading of negotiation events (static/js/room/state.js) against the server's event
+# fixtures, with node's built-in test runner (no npm packages)
+NODE ?= node
+jstest:
+	$(NODE) --test tests/js/
+
 # Install, lint, and run the whole suite (DATABASE_URL / REDIS_URL select real services)
-test: lint pytest
+test: lint jstest pytest
 
 bench-frontier: install
 	$(BIN)/python -m bench.frontier

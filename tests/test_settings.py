@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -76,9 +77,35 @@ def test_a_malformed_boolean_is_named():
 def test_the_env_example_lists_every_variable_the_settings_read():
     settings_source = (ROOT / "config" / "settings.py").read_text()
     example = (ROOT / ".env.example").read_text()
-    import re
 
     read = set(re.findall(r'env(?:bool|int|list)?\("([A-Z_]+)"', settings_source))
     read |= set(re.findall(r'os\.environ\.get\("([A-Z_]+)"', settings_source))
     listed = set(re.findall(r"^#?\s*([A-Z_]+)=", example, re.M))
     assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"
+
+
+def test_with_debug_off_the_room_modules_are_served_under_their_hashed_names(tmp_path):
+    """collectstatic takes the ES modules' `import` statements, and WhiteNoise serves them as JavaScript."""
+    static = {"STATIC_ROOT": str(tmp_path), **PRODUCTION}
+    collected = run(["manage.py", "collectstatic", "--no-input"], **static)
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    code = (
+        "import json, re, django; django.setup(); from django.test import Client;"
+        "from django.templatetags.static import static;"
+        "client = Client(HTTP_HOST='parley.example.edu');"
+        "get = lambda url: client.get(url, secure=True);"
+        "room = get(static('js/room.js')); body = b''.join(room.streaming_content).decode();"
+        'imports = re.findall(r\'from "(\\./room/[^"]+)"\', body);'
+        "modules = [get('/static/js/' + name[2:]) for name in imports];"
+        "print(json.dumps({'room': [static('js/room.js'), room.status_code, room['Content-Type']], 'imports': imports,"
+        "'modules': [[m.status_code, m['Content-Type'].split(';')[0]] for m in modules]}))"
+    )
+    result = run(["-c", code], DJANGO_SETTINGS_MODULE="config.settings", **static)
+    assert result.returncode == 0, result.stderr
+    served = json.loads(result.stdout)
+    url, status, content_type = served["room"]
+    assert re.fullmatch(r"/static/js/room\.[0-9a-f]{12}\.js", url)
+    assert (status, content_type.split(";")[0]) == (200, "text/javascript")  # a module needs a JavaScript type
+    assert len(served["imports"]) >= 4
+    assert all(re.fullmatch(r"\./room/\w+\.[0-9a-f]{12}\.js", name) for name in served["imports"]), served["imports"]
+    assert served["modules"] == [[200, "text/javascript"]] * len(served["imports"])

@@ -1,0 +1,157 @@
+// The offer builder: one to three packages, each a term for every issue, with my own points for each
+// term and for the package as I build it. `send(packages, button)` sends the offer.
+import { issuePoints, packagePoints } from "./state.js";
+import { formatNumber, pts, show } from "./view.js";
+
+const MAX_PACKAGES = 3;
+
+function decimals(step) {
+  const s = String(step);
+  return s.includes(".") ? s.length - s.indexOf(".") - 1 : 0;
+}
+
+function onGrid(issue, value) {
+  let v = Number(value);
+  if (!Number.isFinite(v)) return null;
+  v = Math.min(issue.max, Math.max(issue.min, v));
+  const k = Math.round((v - issue.min) / issue.step);
+  return Number((issue.min + k * issue.step).toFixed(decimals(issue.step)));
+}
+
+export function createOfferBuilder({ S, view, el, form, holder, addButton, sendButton, errorNode, send }) {
+  let packages = [];
+
+  function defaultPackage() {
+    const pkg = {};
+    for (const issue of S.issues) {
+      if (issue.kind === "numeric") pkg[issue.key] = String(onGrid(issue, (issue.min + issue.max) / 2));
+      else pkg[issue.key] = issue.options[0].key;
+    }
+    return pkg;
+  }
+
+  function build() {
+    if (!packages.length) packages = [defaultPackage()];
+    holder.replaceChildren(...packages.map((pkg, i) => packageFieldset(pkg, i)));
+    addButton.hidden = packages.length >= MAX_PACKAGES;
+    sendButton.textContent = packages.length > 1 ? `Send offer (${packages.length} packages)` : "Send offer";
+  }
+
+  function numericField(issue, pkg, index, id, issuePts, update) {
+    const box = el("input", { type: "number", id, min: issue.min, max: issue.max, step: issue.step, inputmode: "decimal", value: pkg[issue.key] });
+    const slider = el("input", {
+      type: "range",
+      min: issue.min,
+      max: issue.max,
+      step: issue.step,
+      value: pkg[issue.key],
+      "aria-label": `${issue.name}, package ${index + 1} (slider)`,
+    });
+    const set = (value, from) => {
+      const v = onGrid(issue, value);
+      if (v === null) return;
+      pkg[issue.key] = String(v);
+      if (from !== box) box.value = String(v);
+      if (from !== slider) slider.value = String(v);
+      update();
+    };
+    slider.addEventListener("input", () => set(slider.value, slider));
+    box.addEventListener("input", () => {
+      const v = Number(box.value);
+      if (box.value !== "" && Number.isFinite(v) && v >= issue.min && v <= issue.max) set(v, box);
+    });
+    box.addEventListener("change", () => set(box.value === "" ? pkg[issue.key] : box.value, null));
+    return el(
+      "div",
+      { class: "field issue-field numeric" },
+      el("div", { class: "issue-label" }, el("label", { for: id, text: `${issue.name}${issue.unit ? ` (${issue.unit})` : ""}` }), issuePts),
+      box,
+      slider,
+      el("span", { class: "meta range-ends", "aria-hidden": "true" }, el("span", { text: formatNumber(issue.min) }), el("span", { text: formatNumber(issue.max) })),
+    );
+  }
+
+  function optionField(issue, pkg, id, issuePts, update) {
+    const select = el(
+      "select",
+      { id },
+      issue.options.map((o) => {
+        const p = issuePoints(issue, o.key);
+        return el("option", { value: o.key, selected: o.key === pkg[issue.key], text: p === null ? o.label : `${o.label} (${pts(p)} pts)` });
+      }),
+    );
+    select.addEventListener("change", () => {
+      pkg[issue.key] = select.value;
+      update();
+    });
+    return el("div", { class: "field issue-field" }, el("div", { class: "issue-label" }, el("label", { for: id, text: issue.name }), issuePts), select);
+  }
+
+  function packageFieldset(pkg, index) {
+    const total = el("output", { class: "package-total-value", "aria-live": "polite" });
+    const issuePts = {};
+    const update = () => {
+      for (const issue of S.issues) issuePts[issue.key].textContent = `${pts(issuePoints(issue, pkg[issue.key]))} pts`;
+      total.textContent = `${view.pointsLabel()} for package ${index + 1}: ${pts(packagePoints(S.issues, pkg))}`;
+    };
+    const fields = S.issues.map((issue) => {
+      const id = `p${index}-${issue.key}`;
+      issuePts[issue.key] = el("span", { class: "issue-points", "aria-hidden": "true" });
+      return issue.kind === "numeric"
+        ? numericField(issue, pkg, index, id, issuePts[issue.key], update)
+        : optionField(issue, pkg, id, issuePts[issue.key], update);
+    });
+    const remove =
+      packages.length > 1
+        ? el("button", {
+            type: "button",
+            class: "button secondary small",
+            text: `Remove package ${index + 1}`,
+            onclick: () => {
+              packages.splice(index, 1);
+              build();
+              addButton.focus();
+            },
+          })
+        : null;
+    update();
+    return el(
+      "fieldset",
+      { class: "package-fieldset" },
+      el("legend", { text: `Package ${index + 1}` }),
+      ...fields,
+      el("p", { class: "package-total" }, total, el("span", { class: "meta", text: ` · your alternative: ${pts(S.me.batna)}` })),
+      remove,
+    );
+  }
+
+  addButton.addEventListener("click", () => {
+    if (packages.length >= MAX_PACKAGES) return;
+    packages.push({ ...packages[packages.length - 1] });
+    build();
+    const fieldsets = holder.querySelectorAll("fieldset");
+    const first = fieldsets[fieldsets.length - 1].querySelector("input, select");
+    if (first) first.focus();
+  });
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const seen = new Map();
+    for (const [i, pkg] of packages.entries()) {
+      const key = JSON.stringify(S.issues.map((issue) => String(pkg[issue.key])));
+      if (seen.has(key)) {
+        show(errorNode, `Packages ${seen.get(key) + 1} and ${i + 1} are the same: change one of them, or remove it.`);
+        return;
+      }
+      seen.set(key, i);
+    }
+    const frame = packages.map((pkg) => {
+      const out = {};
+      for (const issue of S.issues) out[issue.key] = issue.kind === "numeric" ? Number(pkg[issue.key]) : pkg[issue.key];
+      return out;
+    });
+    send(frame, sendButton);
+  });
+
+  return { build };
+}

@@ -1,0 +1,115 @@
+// How the room names people and shows packages, for the participant whose page it is: names, the
+// terms of a package and that participant's own points for it (the snapshot carries no one else's).
+// Every text from the server or the other side goes in with textContent, never as HTML.
+import { packagePoints } from "./state.js";
+
+const number = new Intl.NumberFormat("en", { maximumFractionDigits: 2 });
+const pointsFormat = new Intl.NumberFormat("en", { maximumFractionDigits: 1 });
+
+export const formatNumber = (value) => number.format(value);
+export const pts = (p) => (p === null ? "?" : pointsFormat.format(p));
+
+export function sentence(text) {
+  const t = String(text || "").trim();
+  if (!t) return "";
+  const s = t[0].toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
+}
+
+export function clock(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+export function show(node, text) {
+  node.textContent = text || "";
+  node.hidden = !text;
+}
+
+// The helpers that depend on who is looking (S.me, S.roles, S.seats, S.issues of the room's state).
+export function createView(S, el) {
+  const canAct = () => Boolean(S.me && S.me.can_act);
+  const partnerOf = (role) => {
+    const other = S.roles.find((r) => r.key !== role);
+    return other ? other.key : null;
+  };
+  const partnerRole = () => {
+    const other = S.roles.find((r) => S.me && r.key !== S.me.role);
+    return other ? other.key : null;
+  };
+  const roleName = (key) => (S.roles.find((r) => r.key === key) || { name: key }).name;
+  const seatOf = (role) => S.seats.find((s) => s.role === role && s.kind !== "observer");
+  const mine = (role) => canAct() && role === S.me.role;
+  function nameOf(role) {
+    if (!role) return "Parley";
+    if (mine(role)) return "You";
+    const seat = seatOf(role);
+    return seat ? seat.name : roleName(role);
+  }
+  const whose = (role) => (mine(role) ? "your" : `${nameOf(role)}’s`);
+  const pointsLabel = () => (canAct() ? "Your points" : `Points for ${roleName(S.me.role)}`);
+  const points = (pkg) => packagePoints(S.issues, pkg);
+
+  function termLabel(issue, value) {
+    if (issue.kind === "numeric") return `${number.format(Number(value))}${issue.unit ? ` ${issue.unit}` : ""}`;
+    const option = issue.options.find((o) => o.key === String(value));
+    return option ? option.label : String(value);
+  }
+
+  function termsList(pkg) {
+    return el(
+      "dl",
+      { class: "terms" },
+      S.issues.map((issue) => [el("dt", { text: issue.name }), el("dd", { text: termLabel(issue, pkg[issue.key]) })]),
+    );
+  }
+
+  // An offer as a table: one row per issue, one column per package; rows that differ stand out.
+  function packagesTable(packages, caption) {
+    const several = packages.length > 1;
+    const differs = (issue) => new Set(packages.map((p) => String(p[issue.key]))).size > 1;
+    return el(
+      "div",
+      { class: "table-wrap" },
+      el(
+        "table",
+        { class: "offer-table" },
+        el("caption", { class: "visually-hidden", text: caption }),
+        several
+          ? el("thead", {}, el("tr", {}, el("td"), packages.map((_, i) => el("th", { scope: "col", "data-package": i, text: `Package ${i + 1}` }))))
+          : null,
+        el(
+          "tbody",
+          {},
+          S.issues.map((issue) =>
+            el(
+              "tr",
+              { class: several && differs(issue) ? "differs" : null },
+              el("th", { scope: "row", text: issue.name }),
+              packages.map((p, i) => el("td", { "data-package": i, text: termLabel(issue, p[issue.key]) })),
+            ),
+          ),
+          el(
+            "tr",
+            { class: "points-row" },
+            el("th", { scope: "row", text: pointsLabel() }),
+            packages.map((p, i) => el("td", { "data-package": i }, el("strong", { text: pts(points(p)) }))),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function packageBox(pkg, title, extra) {
+    return el(
+      "div",
+      { class: "package-box" },
+      title ? el("h4", { text: title }) : null,
+      termsList(pkg),
+      el("p", { class: "package-points" }, `${pointsLabel()}: `, el("strong", { text: pts(points(pkg)) })),
+      extra || null,
+    );
+  }
+
+  return { canAct, partnerOf, partnerRole, roleName, seatOf, mine, nameOf, whose, pointsLabel, points, termsList, packagesTable, packageBox };
+}
