@@ -38,9 +38,14 @@ class SeatOut(Schema):
 
 
 class PairOut(Schema):
+    negotiation_id: int = Field(description="The pair's negotiation: its socket is /ws/negotiations/{negotiation_id}/.")
     number: int
     status: NegotiationStatus
     seats: list[SeatOut] = Field(description="In the scenario's role order, observers last.")
+
+    @staticmethod
+    def resolve_negotiation_id(obj: Negotiation) -> int:
+        return obj.pk
 
     @staticmethod
     def resolve_seats(obj: Negotiation) -> list[Seat]:

@@ -484,6 +484,8 @@ def test_the_status_lists_each_pair_with_its_seats(api, paired):
     assert status["counts"] == {"waiting": 2, "negotiating": 0, "agreed": 0, "impasse": 0}
     seat = Seat.objects.select_related("student", "negotiation").filter(exercise=paired).first()
     listed = next(s for p in status["pairs"] for s in p["seats"] if s["id"] == seat.pk)
+    pairs = Negotiation.objects.filter(exercise=paired).order_by("number")
+    assert [(p["number"], p["negotiation_id"]) for p in status["pairs"]] == [(n.number, n.pk) for n in pairs]
     assert listed == {
         "id": seat.pk,
         "role": seat.role_key,

@@ -81,6 +81,15 @@ def test_a_student_of_another_pair_reads_only_their_own_pairs_page(released):
     assert seat_of(exercise, 1, "seller").student.display_name not in page
 
 
+def test_a_students_page_names_their_negotiation_for_the_socket(released):
+    exercise, _ = released
+    for number in (1, 2):
+        seat = seat_of(exercise, number, "buyer")
+        page = student_client(seat.student).get(f"/s/exercises/{exercise.pk}/").content.decode()
+        assert f'data-negotiation="{seat.negotiation_id}"' in page
+        assert f'data-socket="/ws/negotiations/{seat.negotiation_id}/"' in page
+
+
 def test_nothing_is_shown_before_the_roles_are_released(exercise, classroom):
     ada, ben = add_students(classroom, "Ada", "Ben")
     services.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk])
