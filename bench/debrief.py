@@ -151,7 +151,7 @@ class Player:
 
     def play(self, negotiation_id: int, seats: dict[str, Any], fate: str) -> None:
         from core.negotiation import Action
-        from negotiations.services import negotiation_act
+        from negotiations.acting import negotiation_act
 
         rng = self.rng
         count = {"n": 0}
@@ -249,7 +249,7 @@ class Listener(threading.Thread):
     async def listen(self) -> None:
         from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 
-        from negotiations.services import monitor_group
+        from negotiations.publishing import monitor_group
 
         layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
         channel = await layer.new_channel()

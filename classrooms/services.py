@@ -35,7 +35,8 @@ from classrooms.models import (
 )
 from core.pairing import plan_pairs
 from negotiations.models import Negotiation, Seat
-from negotiations.services import round_end, round_start, seat_sockets_close, student_sockets_close
+from negotiations.publishing import seat_sockets_close, student_sockets_close
+from negotiations.rounds import round_end, round_start
 from scenarios.models import ScenarioVersion
 from scenarios.services import version_spec
 

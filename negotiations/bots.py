@@ -26,11 +26,14 @@ from typing import Any
 
 import websockets
 from django.conf import settings
+from django.urls import reverse
 
+from classrooms.services import student_link_token
 from core.bots import STRATEGIES, Bot, Sheet, Situation, Standing
-from negotiations.client import LiveClient, Refused
-from negotiations.live import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_NOT_SIGNED_IN, SESSION_BOT
+from negotiations.client import LiveClient, Refused, sign_in
 from negotiations.models import Seat
+from negotiations.participants import SESSION_BOT
+from negotiations.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_NOT_SIGNED_IN
 
 BOT_SESSION_HOURS = 12
 ENDED = ("accept", "walk_away", "deadline", "ended")
@@ -292,11 +295,6 @@ def seatings_for(
 
     `bot`: the disclosed bot seats, each with a session minted for it. `students`: the students' seats,
     signed in through each student's personal link as their browser would. `all`: both."""
-    from django.urls import reverse
-
-    from classrooms.services import student_link_token
-    from negotiations.client import sign_in
-
     kinds = {"bot": [Seat.Kind.BOT], "students": [Seat.Kind.STUDENT], "all": [Seat.Kind.BOT, Seat.Kind.STUDENT]}[seats]
     rows = (
         Seat.objects.filter(exercise=exercise, kind__in=kinds, negotiation__status__in=["waiting", "negotiating"])

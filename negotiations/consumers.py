@@ -1,5 +1,6 @@
 """The live sockets. A consumer authenticates, parses a frame, calls one service, forwards events;
-the rules live in core.negotiation and the writes in negotiations.services (STYLE)."""
+the rules live in core.negotiation, the writes in negotiations.acting, and every frame sent is one of
+negotiations.protocol's (STYLE)."""
 
 from __future__ import annotations
 
@@ -18,19 +19,30 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
+from classrooms.models import Exercise
 from core.negotiation import MAX_FRAME_BYTES, FrameError, Refused, parse_frame
-from negotiations import live
-from negotiations.services import (
-    SEAT_CHANGED,
-    events_after,
-    events_forward,
-    monitor_group,
-    negotiation_act,
-    negotiation_close_expired,
-    negotiation_group,
-    seat_group,
-    student_group,
+from negotiations.acting import SEAT_CHANGED, events_after, negotiation_act, negotiation_close_expired
+from negotiations.participants import Participant, identify, monitor_allowed
+from negotiations.protocol import (
+    CLOSE_NOT_FOUND,
+    CLOSE_NOT_SIGNED_IN,
+    CLOSE_SEAT_CHANGED,
+    CLOSE_TOO_MANY,
+    AckFrame,
+    BroadcastFrame,
+    DebriefFrame,
+    ErrorFrame,
+    EventFrame,
+    EventsFrame,
+    ExerciseFrame,
+    PairFrame,
+    PongFrame,
+    PresenceFrame,
+    ServerFrame,
+    TypingFrame,
 )
+from negotiations.publishing import events_forward, monitor_group, negotiation_group, seat_group, student_group
+from negotiations.snapshots import last_seq, monitor_snapshot, snapshot
 from scenarios.services import version_spec
 
 log = logging.getLogger(__name__)
@@ -43,7 +55,6 @@ SWEEP_SECONDS = 2.0
 FRAMES_PER_SECOND = 5.0
 FRAME_BURST = 30
 REFUSALS_BEFORE_CLOSE = 60
-CLOSE_TOO_MANY = 4429
 
 
 class TokenBucket:
@@ -127,11 +138,12 @@ class JsonSocket(AsyncWebsocketConsumer):
             raise ValueError(f"no handler for message type {message['type']}")
         await handler(message)
 
-    async def send_frame(self, frame: dict[str, Any]) -> None:
+    async def send_frame(self, frame: ServerFrame) -> None:
         await self.send(text_data=json.dumps(frame, separators=(",", ":")))
 
-    async def send_error(self, code: str, message: str, **extra: Any) -> None:
-        await self.send_frame({"type": "error", "code": code, "message": message, **extra})
+    async def send_error(self, code: str, message: str, **extra: str | None) -> None:
+        """`extra`: the error frame's `field` and `client_msg_id`, where the refused frame gives them."""
+        await self.send_frame(ErrorFrame(type="error", code=code, message=message, **extra))  # type: ignore[typeddict-item]
 
     async def refuse(self, code: int) -> None:
         # Accept first so that the client sees the close code, not a bare failed handshake.
@@ -143,13 +155,13 @@ class NoRouteConsumer(JsonSocket):
     """Any websocket path without a route: closed as not found (4404), not an error of the server."""
 
     async def connect(self) -> None:
-        await self.refuse(live.CLOSE_NOT_FOUND)
+        await self.refuse(CLOSE_NOT_FOUND)
 
 
 class NegotiationConsumer(JsonSocket):
     """One socket per negotiation and participant: ws/negotiations/<id>/."""
 
-    participant: live.Participant | None = None
+    participant: Participant | None = None
     deadline_timer: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
@@ -233,11 +245,11 @@ class NegotiationConsumer(JsonSocket):
         if action.type == "ping":
             # The stored last_seq lets a client find an event whose announcement was lost (a Redis restart
             # drops pub/sub messages) and resume, instead of waiting for the next event to show a gap.
-            last_seq = await database_sync_to_async(live.last_seq)(self.participant.negotiation_id)
-            await self.send_frame({"type": "pong", "server_time": timezone.now().isoformat(), "last_seq": last_seq})
+            seq = await database_sync_to_async(last_seq)(self.participant.negotiation_id)
+            await self.send_frame(PongFrame(type="pong", server_time=timezone.now().isoformat(), last_seq=seq))
         elif action.type == "resume":
             missed = await database_sync_to_async(events_after)(self.participant.negotiation_id, frame["last_seq"])
-            await self.send_frame({"type": "events", "events": missed})
+            await self.send_frame(EventsFrame(type="events", events=missed))
         elif action.type == "typing":
             if self.participant.can_act:
                 await self.channel_layer.group_send(
@@ -262,13 +274,14 @@ class NegotiationConsumer(JsonSocket):
             except Refused as exc:
                 await self.send_error(exc.code, exc.message, client_msg_id=client_msg_id)
                 if exc.code == SEAT_CHANGED:  # reconnecting, the socket is identified afresh
-                    await self.close(code=live.CLOSE_SEAT_CHANGED)
+                    await self.close(code=CLOSE_SEAT_CHANGED)
                 return
             # Stored and committed: acknowledge the sender from here, then ring the others' doorbell, even
             # when the acknowledgement cannot be sent (the sender's retry gets it again, once).
             try:
-                ack_frame = {"client_msg_id": action.client_msg_id, "duplicate": ack.duplicate, "event": ack.event}
-                await self.send_frame({"type": "ack", **ack_frame})
+                await self.send_frame(
+                    AckFrame(type="ack", client_msg_id=action.client_msg_id, duplicate=ack.duplicate, event=ack.event)
+                )
             finally:
                 if ack.pair is not None and ack.exercise_id is not None:
                     try:
@@ -293,7 +306,7 @@ class NegotiationConsumer(JsonSocket):
         if self.participant is None or message.get("origin") == self.channel_name:
             return  # refused; or this socket acted, and its ack carried the event
         event = message["event"]
-        await self.send_frame({"type": "event", "event": event})
+        await self.send_frame(EventFrame(type="event", event=event))
         if event["type"] in ("started", "extended", "resumed"):
             self.arm_deadline(event["payload"].get("deadline"), "negotiating")
         elif event["type"] == "paused" and self.deadline_timer:
@@ -301,13 +314,14 @@ class NegotiationConsumer(JsonSocket):
 
     async def negotiation_typing(self, message: dict[str, Any]) -> None:
         if self.participant is not None and message["sender"] != self.channel_name:
-            await self.send_frame({"type": "typing", "role": message["role"]})
+            await self.send_frame(TypingFrame(type="typing", role=message["role"]))
 
     async def negotiation_presence(self, message: dict[str, Any]) -> None:
         if self.participant is None or message["sender"] == self.channel_name:
             return
-        await self.send_frame({"type": "presence", "role": message["role"], "kind": message["kind"],
-                               "online": message["online"]})  # fmt: skip
+        await self.send_frame(
+            PresenceFrame(type="presence", role=message["role"], kind=message["kind"], online=message["online"])
+        )
         same_seat = message["role"] == self.participant.role and message["kind"] == self.participant.kind
         if not message["online"] and same_seat and self.participant.can_act:
             await self.announce(online=True, reply=True)  # another tab of this seat closed; this one is here
@@ -331,17 +345,17 @@ class NegotiationConsumer(JsonSocket):
 
     async def session_revoked(self, message: dict[str, Any]) -> None:
         """The student's personal link was revoked or re-issued: this device is signed out."""
-        await self.close(code=live.CLOSE_NOT_SIGNED_IN)
+        await self.close(code=CLOSE_NOT_SIGNED_IN)
 
     async def seat_changed(self, message: dict[str, Any]) -> None:
         """A student took over this bot's or instructor's seat: close; a reconnect is identified afresh
         (a bot's session then stands for nothing, an instructor watches)."""
-        await self.close(code=live.CLOSE_SEAT_CHANGED)
+        await self.close(code=CLOSE_SEAT_CHANGED)
 
     async def negotiation_broadcast(self, message: dict[str, Any]) -> None:
         if self.participant is None:
             return
-        await self.send_frame({"type": "broadcast", **message["broadcast"]})
+        await self.send_frame(BroadcastFrame(type="broadcast", **message["broadcast"]))
 
     # The deadline: every connected socket closes an expired pair on time, in any deployment.
 
@@ -362,10 +376,10 @@ class NegotiationConsumer(JsonSocket):
 
 
 def _join(session: Any, user: Any, negotiation_id: int):  # type: ignore[no-untyped-def]
-    who = live.identify(session, user, negotiation_id)
+    who = identify(session, user, negotiation_id)
     if isinstance(who, int):
         return who
-    return who, live.snapshot(who), _scenario_of(who.exercise_id)
+    return who, snapshot(who), _scenario_of(who.exercise_id)
 
 
 _SCENARIOS: dict[int, Any] = {}  # exercise id -> the spec of the scenario version it pins
@@ -374,8 +388,6 @@ _SCENARIOS: dict[int, Any] = {}  # exercise id -> the spec of the scenario versi
 def _scenario_of(exercise_id: int):  # type: ignore[no-untyped-def]
     """The scenario an exercise runs, parsed once per process: a join burst must not fetch and parse
     the document a thousand times. An exercise pins its version, and versions are immutable."""
-    from classrooms.models import Exercise
-
     spec = _SCENARIOS.get(exercise_id)
     if spec is None:
         if len(_SCENARIOS) > 256:
@@ -394,10 +406,10 @@ class MonitorConsumer(JsonSocket):
 
     async def connect(self) -> None:
         self.exercise_id = int(self.scope["url_route"]["kwargs"]["pk"])
-        allowed = await database_sync_to_async(live.monitor_allowed)(self.scope.get("user"), self.exercise_id)
+        allowed = await database_sync_to_async(monitor_allowed)(self.scope.get("user"), self.exercise_id)
         if not allowed:
             user = self.scope.get("user")
-            await self.refuse(live.CLOSE_NOT_FOUND if user and user.is_authenticated else live.CLOSE_NOT_SIGNED_IN)
+            await self.refuse(CLOSE_NOT_FOUND if user and user.is_authenticated else CLOSE_NOT_SIGNED_IN)
             return
         self.group = monitor_group(self.exercise_id)
         self.seen: dict[int, int] = {}  # pair id -> the last_seq this socket has shown
@@ -407,9 +419,9 @@ class MonitorConsumer(JsonSocket):
         self.sweeper = asyncio.ensure_future(self.sweep())
 
     async def send_snapshot(self) -> None:
-        snapshot = await database_sync_to_async(live.monitor_snapshot)(self.exercise_id)
-        self.seen = {pair["id"]: pair["last_seq"] for pair in snapshot["pairs"]}
-        await self.send_frame(snapshot)
+        frame = await database_sync_to_async(monitor_snapshot)(self.exercise_id)
+        self.seen = {pair["id"]: pair["last_seq"] for pair in frame["pairs"]}
+        await self.send_frame(frame)
 
     async def sweep(self) -> None:
         """While an instructor watches, close pairs whose time is up even if no student is connected
@@ -449,10 +461,10 @@ class MonitorConsumer(JsonSocket):
         if pair["last_seq"] <= self.seen.get(pair["id"], -1):
             return
         self.seen[pair["id"]] = pair["last_seq"]
-        await self.send_frame({"type": "pair", "pair": pair, "events": message["events"]})
+        await self.send_frame(PairFrame(type="pair", pair=pair, events=message["events"]))
 
     async def monitor_debrief(self, message: dict[str, Any]) -> None:
-        await self.send_frame({"type": "debrief", "exercise": message["exercise"]})
+        await self.send_frame(DebriefFrame(type="debrief", exercise=message["exercise"]))
 
     async def monitor_exercise(self, message: dict[str, Any]) -> None:
-        await self.send_frame({"type": "exercise", "exercise": message["exercise"]})
+        await self.send_frame(ExerciseFrame(type="exercise", exercise=message["exercise"]))

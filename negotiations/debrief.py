@@ -8,14 +8,11 @@ differ, in one statement: a pair's own task may have stored it already, or may b
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from classrooms.models import Exercise
@@ -23,11 +20,10 @@ from core.analysis import report_json
 from core.metrics import Landscape, PairResult, class_metrics, debrief_pair, landscape
 from core.spec import parse_scenario
 from negotiations.models import Debrief, Event, Negotiation, Outcome
-from negotiations.services import event_json, monitor_group
+from negotiations.publishing import debrief_announce, event_json
 from scenarios.models import ScenarioVersion
 from scenarios.services import version_figures, version_table
 
-log = logging.getLogger(__name__)
 FINAL = (Negotiation.Status.AGREED, Negotiation.Status.IMPASSE)
 
 
@@ -110,14 +106,5 @@ def _store_debrief(exercise: Exercise, data: dict[str, Any], sources: dict[str, 
     """The last step: store the class debrief, and announce it to the monitor once it is committed."""
     with transaction.atomic():
         debrief, _ = Debrief.objects.update_or_create(exercise=exercise, defaults={"data": data, "sources": sources})
-        transaction.on_commit(lambda: _announce(exercise.pk))
+        debrief_announce(exercise_id=exercise.pk)
     return debrief
-
-
-def _announce(exercise_id: int) -> None:
-    try:
-        async_to_sync(get_channel_layer().group_send)(
-            monitor_group(exercise_id), {"type": "monitor.debrief", "exercise": exercise_id}
-        )
-    except Exception:
-        log.exception("could not announce the debrief of exercise %s", exercise_id)

@@ -1,8 +1,12 @@
+"""The Celery tasks: ids in, a service does the work. The top of the app: nothing here imports them;
+negotiations.task_queue sends them by name."""
+
 from __future__ import annotations
 
 from celery import shared_task
 
-from negotiations.services import negotiation_close_expired
+from negotiations.acting import negotiation_close_expired
+from negotiations.debrief import debrief_refresh, outcome_refresh
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -14,8 +18,6 @@ def close_expired(exercise_id: int) -> list[int]:
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def compute_outcome(negotiation_id: int) -> int | None:
     """When a pair ends: its outcome metrics (idempotent). Sent with a low priority (config/celery.py)."""
-    from negotiations.debrief import outcome_refresh
-
     outcome = outcome_refresh(negotiation_id=negotiation_id)
     return outcome.pk if outcome else None
 
@@ -23,6 +25,4 @@ def compute_outcome(negotiation_id: int) -> int | None:
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def compute_debrief(exercise_id: int) -> int:
     """When the round ends: the class debrief (idempotent). Its readiness is announced to the monitor."""
-    from negotiations.debrief import debrief_refresh
-
     return debrief_refresh(exercise_id=exercise_id).pk

@@ -13,7 +13,7 @@ from classrooms import services as classroom_services
 from classrooms.access import exercise_for
 from core.negotiation import Refused, package_points
 from core.spec import plain
-from negotiations import services
+from negotiations import rounds
 from negotiations.debrief_pages import instructor_debrief
 from negotiations.models import Event, Negotiation
 from scenarios.services import version_spec
@@ -38,16 +38,16 @@ def monitor_action(request: HttpRequest, pk: int, action: str) -> JsonResponse:
     now = timezone.now()
     try:
         if action == "broadcast":
-            services.broadcast_send(exercise=exercise, text=request.POST.get("text", "").replace("\x00", ""))
+            rounds.broadcast_send(exercise=exercise, text=request.POST.get("text", "").replace("\x00", ""))
             message = "Sent to every pair."
         elif action == "extend":
             minutes = _whole_number(request.POST.get("minutes", ""))
             pair = request.POST.get("negotiation", "")
             pair_id = (_whole_number(pair) or -1) if pair else None
-            count = services.time_extend(exercise=exercise, minutes=minutes, negotiation_id=pair_id, now=now)
+            count = rounds.time_extend(exercise=exercise, minutes=minutes, negotiation_id=pair_id, now=now)
             message = f"{count} pair{'s' if count != 1 else ''} got {minutes} more minutes."
         elif action in ("pause", "resume"):
-            services.round_pause(exercise=exercise, paused=action == "pause", now=now)
+            rounds.round_pause(exercise=exercise, paused=action == "pause", now=now)
             message = "Paused: no one can act until you resume." if action == "pause" else "Resumed."
         elif action == "end":
             classroom_services.exercise_end(exercise=exercise)

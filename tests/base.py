@@ -109,8 +109,8 @@ def seats_by_role(negotiation) -> dict:
 def agree(negotiation, package: dict[str, str], opener: str | None = None) -> None:
     """`opener` (by default the scenario's first role) offers `package` and the other side accepts it."""
     from core.negotiation import Action
+    from negotiations.acting import negotiation_act
     from negotiations.models import Seat
-    from negotiations.services import negotiation_act
     from scenarios.services import version_spec
 
     seats = {s.role_key: s for s in Seat.objects.filter(negotiation=negotiation).exclude(kind=Seat.Kind.OBSERVER)}
@@ -167,7 +167,7 @@ def race(*calls):
 
     from django.db import connection
 
-    from negotiations.services import Refused
+    from core.negotiation import Refused
 
     barrier = Barrier(len(calls))
 

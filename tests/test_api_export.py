@@ -10,8 +10,8 @@ import pytest
 
 from classrooms import services
 from core.negotiation import Action
+from negotiations.acting import negotiation_act
 from negotiations.debrief import debrief_refresh, outcome_refresh
-from negotiations.services import negotiation_act
 from tests.base import seats_by_role, start_round
 from tests.test_api import api_client
 

@@ -1,4 +1,4 @@
-"""The bots' decisions (core.bots, pure) and the bot seat's identity at the handshake (negotiations.live)."""
+"""The bots' decisions (core.bots, pure) and the bot seat's identity at the handshake (negotiations.participants)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from core.bots import STRATEGIES, Bot, Sheet, Situation, Standing, top_issues
 from core.negotiation import package_points
 from core.spec import Issue, Linear, Option, Role, Scenario, load_scenario_file
-from negotiations.live import issues_for
+from negotiations.snapshots import issues_for
 from tests.base import add_students
 from tests.live import Live, run
 

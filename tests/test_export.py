@@ -15,6 +15,7 @@ from django.test import AsyncClient, Client
 from classrooms import services
 from classrooms.models import Classroom, Exercise, User
 from core.negotiation import Action
+from negotiations.acting import negotiation_act
 from negotiations.debrief import debrief_refresh, outcome_refresh
 from negotiations.export import (
     ExportError,
@@ -26,7 +27,6 @@ from negotiations.export import (
     outcome_columns,
     pseudonym,
 )
-from negotiations.services import negotiation_act
 from scenarios.services import version_spec
 from surveys.services import survey_save
 from tests.base import seats_by_role

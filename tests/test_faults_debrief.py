@@ -28,9 +28,10 @@ from django.conf import settings
 from classrooms import services
 from core.metrics import class_metrics, debrief_pair
 from core.negotiation import Action
+from negotiations.acting import negotiation_act
 from negotiations.debrief import landscape_for
 from negotiations.models import Debrief, Event, Outcome
-from negotiations.services import event_json, monitor_group, negotiation_act
+from negotiations.publishing import event_json, monitor_group
 from tests.base import agree, seats_by_role, start_round
 from tests.servers import BIN, LOGS, ROOT, server_env
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from classrooms.services import student_link_token
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Event, Negotiation
-from negotiations.services import deadline_schedule
+from negotiations.rounds import deadline_schedule
 from tests.servers import celery_worker, daphne
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]

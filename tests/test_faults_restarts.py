@@ -179,7 +179,7 @@ def wait_resubscribed(url: str, negotiation_ids: list[int], timeout: float = 10)
     """Until both Daphne processes listen again to every pair's group (PUBSUB NUMSUB)."""
     import redis as redis_py
 
-    from negotiations.services import negotiation_group
+    from negotiations.publishing import negotiation_group
 
     prefix = f"parley.{urllib.parse.urlsplit(url).path.strip('/') or '0'}.__group__"
     channels = [prefix + negotiation_group(pk) for pk in negotiation_ids]

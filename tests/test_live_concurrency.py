@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.negotiation import Action, Refused
+from negotiations.acting import negotiation_act
 from negotiations.models import Event
-from negotiations.services import negotiation_act
 from tests.base import race, seats_by_role, start_round
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -14,8 +14,9 @@ from kombu.exceptions import OperationalError
 from classrooms import services as classroom_services
 from core.negotiation import Action, Refused
 from negotiations import consumers, tasks
+from negotiations.acting import negotiation_act, negotiation_close_expired
 from negotiations.models import Event, Negotiation, Seat
-from negotiations.services import negotiation_act, negotiation_close_expired, round_pause
+from negotiations.rounds import round_pause
 from tests.base import add_students, race, seats_by_role, start_round, student_client
 from tests.live import Live, run
 
@@ -278,7 +279,7 @@ def test_offers_racing_a_pause_and_the_round_end_are_numbered_before_them_or_ref
 
 @pytest.mark.django_db(transaction=True)
 def test_the_monitor_never_shows_an_older_summary_of_a_pair_after_a_newer_one(exercise, classroom, instructor_client):
-    from negotiations.services import events_forward
+    from negotiations.publishing import events_forward
 
     (negotiation,) = start_round(exercise, classroom, 2)
     seats = seats_by_role(negotiation)
@@ -315,11 +316,11 @@ def test_the_monitor_never_shows_an_older_summary_of_a_pair_after_a_newer_one(ex
 
 @pytest.mark.django_db
 def test_the_snapshot_lists_no_event_beyond_its_last_seq(started_pair):
-    from negotiations import live
+    from negotiations import participants, snapshots
 
     negotiation, _ = started_pair
     seat = seats_by_role(negotiation)["seller"]
-    participant = live.Participant(negotiation.pk, negotiation.exercise_id, seat, "seller", "student", "S")
+    participant = participants.Participant(negotiation.pk, negotiation.exercise_id, seat, "seller", "student", "S")
     counted = Negotiation.objects.get(pk=negotiation.pk).last_seq
     # Another process's chat, committed after this snapshot read the row: here, its event is stored
     # first and the row counts it a moment later.
@@ -336,8 +337,8 @@ def test_the_snapshot_lists_no_event_beyond_its_last_seq(started_pair):
         def select_related(self, *args):
             return type("Q", (), {"get": staticmethod(row_then_a_new_event)})()
 
-    with mock.patch.object(live.Negotiation, "objects", Rows()):
-        snapshot = live.snapshot(participant)
+    with mock.patch.object(snapshots.Negotiation, "objects", Rows()):
+        snapshot = snapshots.snapshot(participant)
     assert snapshot["last_seq"] == counted
     assert [e["seq"] for e in snapshot["events"]] == list(range(1, counted + 1))
 

@@ -12,7 +12,7 @@ import pytest
 from core.negotiation import package_points
 from core.replay import ReplayError, replay
 from core.spec import load_scenario_file, plain
-from negotiations.live import issues_for
+from negotiations.snapshots import issues_for
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "events").glob("*.json"))
 BUILTIN = Path(__file__).parent.parent / "scenarios" / "builtin"

@@ -16,8 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from classrooms import services
 from classrooms.services import student_link_token
 from core.negotiation import Action
+from negotiations.acting import negotiation_act
 from negotiations.models import Event
-from negotiations.services import negotiation_act
 from tests.base import add_students, seats_by_role, start_round, student_client
 from tests.live import Live, run
 

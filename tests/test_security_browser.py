@@ -15,9 +15,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms import services
 from core.negotiation import Action
+from negotiations.acting import negotiation_act
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Event
-from negotiations.services import negotiation_act
 from tests.base import add_students, seats_by_role
 from tests.browser import make_driver, quit_driver, screenshot
 from tests.servers import daphne

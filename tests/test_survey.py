@@ -9,9 +9,9 @@ import pytest
 from classrooms import services as classroom_services
 from core import survey as svi
 from core.negotiation import Action
+from negotiations.acting import negotiation_act
 from negotiations.debrief import outcome_refresh
 from negotiations.models import Seat
-from negotiations.services import negotiation_act
 from surveys.models import SurveyAnswer, SurveyResponse
 from surveys.services import SurveyRefused, survey_save, survey_summary
 from tests.base import seats_by_role, start_round, student_client

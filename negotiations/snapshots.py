@@ -1,100 +1,26 @@
-"""What a socket needs from the database: who is connecting, and what they may see.
+"""What a socket is shown when it connects: the snapshot of its negotiation (only its own role's
+points), or the monitor's snapshot of a whole exercise; and the latest sequence number, for the pong.
 
 Synchronous functions; the consumers call them through database_sync_to_async.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
 
-from classrooms.access import SESSION_NONCE, SESSION_STUDENT
-from classrooms.models import Exercise, Student
+from classrooms.models import Exercise
 from core.spec import Scenario, plain
+from negotiations.acting import negotiation_close_expired
 from negotiations.models import Broadcast, Event, Negotiation, Seat
-from negotiations.services import IDLE_AFTER, event_json, exercise_summary, negotiation_close_expired, pair_summary
+from negotiations.participants import Participant
+from negotiations.protocol import MonitorPairJSON, MonitorSnapshotFrame, SnapshotFrame
+from negotiations.publishing import event_json, exercise_summary, pair_summary
 from scenarios.services import version_spec
 
-# A bot seat's session (minted by `run_bots`, docs/bots.md): {"seat": seat id, "negotiation": its id}.
-SESSION_BOT = "parley_bot_seat"
-
-# Close codes (documented in docs/protocol.md)
-CLOSE_NOT_SIGNED_IN = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
-CLOSE_SEAT_CHANGED = 4409  # the seat was given to someone else (a student took over a bot's seat): reconnect
-
-
-@dataclass(frozen=True)
-class Participant:
-    negotiation_id: int
-    exercise_id: int
-    seat: Seat | None  # None: an instructor watching the transcript
-    role: str | None  # the role whose sheet and points this socket sees
-    kind: str  # student, observer, bot, instructor, or watcher
-    name: str
-
-    @property
-    def can_act(self) -> bool:
-        return self.seat is not None and self.kind in (Seat.Kind.STUDENT, Seat.Kind.BOT, Seat.Kind.INSTRUCTOR)
-
-
-def session_student(session: Any) -> Student | None:
-    pk = session.get(SESSION_STUDENT)
-    if pk is None:
-        return None
-    student = Student.objects.filter(pk=pk).first()
-    if student is None or not student.link_nonce or student.link_nonce != session.get(SESSION_NONCE):
-        return None
-    return student
-
-
-def session_bot_seat(session: Any) -> Seat | None:
-    """The bot seat a bot's session stands for, while that seat is still a bot's (a student placed into it
-    takes it over). An expired or unknown session has no data, so it stands for nothing."""
-    data = session.get(SESSION_BOT)
-    if not isinstance(data, dict) or not isinstance(data.get("seat"), int):
-        return None
-    seat = Seat.objects.filter(pk=data["seat"], kind=Seat.Kind.BOT).first()
-    if seat is None or seat.negotiation_id != data.get("negotiation"):
-        return None
-    return seat
-
-
-def identify(session: Any, user: Any, negotiation_id: int) -> Participant | int:
-    """The participant a socket stands for, or a close code. The frame never says who you are."""
-    negotiation = Negotiation.objects.select_related("exercise").filter(pk=negotiation_id).first()
-    if session.get(SESSION_BOT) is not None:
-        bot = session_bot_seat(session)
-        if bot is None:
-            return CLOSE_NOT_SIGNED_IN
-        if (
-            negotiation is None
-            or bot.negotiation_id != negotiation.pk
-            or negotiation.exercise.state == Exercise.State.DRAFT
-        ):
-            return CLOSE_NOT_FOUND
-        return Participant(negotiation.pk, negotiation.exercise_id, bot, bot.role_key, bot.kind, bot.get_kind_display())
-    student = session_student(session)
-    if student is not None:
-        seat = None
-        if negotiation is not None and negotiation.exercise.state != Exercise.State.DRAFT:
-            seat = Seat.objects.filter(negotiation=negotiation, student=student).first()
-        if seat is None:
-            return CLOSE_NOT_FOUND  # not yours, or does not exist: the same answer
-        return Participant(
-            negotiation.pk, negotiation.exercise_id, seat, seat.role_key, seat.kind, student.display_name
-        )
-    if user is not None and user.is_authenticated:
-        if negotiation is None or not negotiation.exercise.classroom.instructors.filter(pk=user.pk).exists():
-            return CLOSE_NOT_FOUND
-        seat = negotiation.seats.filter(kind=Seat.Kind.INSTRUCTOR).first()
-        if seat is not None:
-            return Participant(negotiation.pk, negotiation.exercise_id, seat, seat.role_key, seat.kind, str(user))
-        return Participant(negotiation.pk, negotiation.exercise_id, None, None, "watcher", str(user))
-    return CLOSE_NOT_SIGNED_IN
+IDLE_AFTER = timedelta(minutes=3)  # a negotiating pair with no event for this long shows as idle
 
 
 def last_seq(negotiation_id: int) -> int:
@@ -121,7 +47,7 @@ def issues_for(scenario: Scenario, role: str | None) -> list[dict[str, Any]]:
     return issues
 
 
-def snapshot(participant: Participant) -> dict[str, Any]:
+def snapshot(participant: Participant) -> SnapshotFrame:
     negotiation = Negotiation.objects.select_related("exercise__scenario_version").get(pk=participant.negotiation_id)
     exercise = negotiation.exercise
     scenario = version_spec(exercise.scenario_version)
@@ -161,15 +87,7 @@ def snapshot(participant: Participant) -> dict[str, Any]:
     }
 
 
-def monitor_allowed(user: Any, exercise_id: int) -> bool:
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and Exercise.objects.filter(pk=exercise_id, classroom__instructors=user).exists()
-    )
-
-
-def monitor_snapshot(exercise_id: int) -> dict[str, Any]:
+def monitor_snapshot(exercise_id: int) -> MonitorSnapshotFrame:
     """Every pair of an exercise in a fixed number of queries, whatever the class size."""
     negotiation_close_expired(exercise_id=exercise_id)
     exercise = Exercise.objects.select_related("scenario_version").get(pk=exercise_id)
@@ -185,7 +103,7 @@ def monitor_snapshot(exercise_id: int) -> dict[str, Any]:
             }
         )
     now = timezone.now()
-    pairs = []
+    pairs: list[MonitorPairJSON] = []
     for negotiation in negotiations:
         idle = negotiation.status == Negotiation.Status.NEGOTIATING and (
             now - (negotiation.last_activity_at or exercise.started_at or now) > IDLE_AFTER

@@ -1,0 +1,275 @@
+"""Every write to a live negotiation: store the event under the negotiation's row lock (or in one
+statement), then, after the commit, ring the doorbell (negotiations.publishing). A student's, a bot's
+or the instructor's action goes through negotiation_act; a pair whose time is up is closed here too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from classrooms.models import Exercise
+from core.negotiation import AGREED, IMPASSE, Action, Offer, Refused, State, after_offer, decide
+from negotiations.models import Event, Negotiation, Seat
+from negotiations.protocol import EventJSON, PairJSON
+from negotiations.publishing import event_json, events_publish, negotiation_publish, pair_summary
+from negotiations.task_queue import outcome_enqueue
+from scenarios.services import version_spec
+
+OPEN_STATUSES = (Negotiation.Status.WAITING, Negotiation.Status.NEGOTIATING)
+
+
+def state_of(negotiation: Negotiation, exercise: Exercise) -> State:
+    roles = version_spec(exercise.scenario_version).role_keys
+    standing = {
+        role: Offer(int(offer["seq"]), role, tuple(offer["packages"])) for role, offer in negotiation.standing.items()
+    }
+    return State(
+        status=negotiation.status,
+        roles=(roles[0], roles[1]),
+        standing=standing,
+        agreement=negotiation.agreement,
+        deadline=negotiation.deadline,
+        paused=exercise.paused_at is not None,
+    )
+
+
+def event_append(
+    negotiation: Negotiation,
+    type_: str,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    role: str = "",
+    seat: Seat | None = None,
+    client_msg_id: str | None = None,
+) -> Event:
+    """Store the next event of a negotiation whose row this transaction holds locked."""
+    negotiation.last_seq += 1
+    negotiation.last_activity_at = now
+    return Event.objects.create(
+        negotiation=negotiation,
+        seq=negotiation.last_seq,
+        type=type_,
+        role=role,
+        seat=seat,
+        payload=payload,
+        client_msg_id=client_msg_id,
+    )
+
+
+def _save_state(negotiation: Negotiation, state: State, now: datetime, reason: str = "") -> None:
+    if state.status in (AGREED, IMPASSE) and negotiation.status in OPEN_STATUSES:
+        negotiation.ended_at = now
+        negotiation.end_reason = reason
+        outcome_enqueue(negotiation_id=negotiation.pk)
+    negotiation.status = state.status
+    negotiation.standing = {
+        role: {"seq": offer.seq, "packages": [dict(p) for p in offer.packages]}
+        for role, offer in state.standing.items()
+    }
+    negotiation.agreement = state.agreement
+    negotiation.save()
+
+
+@dataclass(frozen=True)
+class Ack:
+    event: EventJSON
+    duplicate: bool  # a retry: the first acknowledgement again, nothing new stored
+    pair: PairJSON | None = None  # the pair's summary once stored (for the monitor); None for a retry
+    exercise_id: int | None = None
+
+
+ACTING_KINDS = (Seat.Kind.STUDENT, Seat.Kind.BOT, Seat.Kind.INSTRUCTOR)
+SEAT_CHANGED = "seat_changed"
+
+
+def _seat_unchanged(negotiation_id: int, seat: Seat) -> bool:
+    """The seat a socket was opened for is still the same occupant's: a student placed into a bot's or
+    the instructor's seat takes it over, and a socket opened before that must not act in their name."""
+    return Seat.objects.filter(
+        pk=seat.pk, negotiation_id=negotiation_id, kind=seat.kind, student_id=seat.student_id
+    ).exists()
+
+
+def negotiation_act(
+    *, negotiation_id: int, seat: Seat, action: Action, now: datetime | None = None, notify: bool = True
+) -> Ack:
+    """Apply one student action; raises core.negotiation.Refused when the rules say no.
+
+    With notify=False the caller forwards the stored event itself (events_forward), after this returns:
+    the socket that acted does, so that its acknowledgement does not wait for the doorbell."""
+    now = now or timezone.now()
+    if seat.kind not in ACTING_KINDS:
+        raise Refused("not_a_negotiator", "observers watch; only the negotiators act")
+    if action.type in ("chat", "offer") and connection.vendor == "postgresql":
+        ack = _store_at_once(negotiation_id, seat, action, now)
+        if ack is not None:
+            if notify and ack.pair is not None:
+                events_publish(
+                    negotiation_id=negotiation_id, exercise_id=ack.exercise_id, pair=ack.pair, events=[ack.event]
+                )
+            return ack
+    negotiation_close_expired(negotiation_ids=[negotiation_id], now=now)
+    with transaction.atomic():
+        # Lock the pair's row only: the exercise and scenario rows are read, never locked (one pair's
+        # action must not wait for another pair's).
+        negotiation = (
+            Negotiation.objects.select_for_update(of=("self",))
+            .select_related("exercise__scenario_version")
+            .get(pk=negotiation_id)
+        )
+        if action.client_msg_id:
+            first = Event.objects.filter(negotiation=negotiation, seat=seat, client_msg_id=action.client_msg_id).first()
+            if first is not None:
+                return Ack(event_json(first), duplicate=True)
+        if not _seat_unchanged(negotiation_id, seat):
+            raise Refused(SEAT_CHANGED, "this seat has been given to someone else; reconnect to see where you stand")
+        state = state_of(negotiation, negotiation.exercise)
+        decision = decide(state, seat.role_key, action, now)
+        event = event_append(
+            negotiation,
+            decision.type,
+            decision.payload,
+            now,
+            role=seat.role_key,
+            seat=seat,
+            client_msg_id=action.client_msg_id,
+        )
+        new_state = decision.state
+        if decision.type == "offer":
+            new_state = after_offer(new_state, seat.role_key, event.seq, decision.payload["packages"])
+            negotiation.offer_count += 1
+        _save_state(negotiation, new_state, now, reason=decision.type)
+        payload = event_json(event)
+        if notify:
+            negotiation_publish(negotiation=negotiation, events=[payload])
+    return Ack(payload, duplicate=False, pair=pair_summary(negotiation), exercise_id=negotiation.exercise_id)
+
+
+# A chat message or an offer, stored with its sequence number in one autocommit statement. Their only
+# rules are decide()'s common ones (open, not paused, time not up): the WHERE clause checks them under
+# the pair's row lock, which the UPDATE takes. The exercise row is read FOR KEY SHARE, so that a pause
+# being committed (round_pause holds that row FOR UPDATE) is waited for and seen. An offer also becomes
+# the side's standing offer, under the event's own seq. A retried client_msg_id violates the event's
+# unique constraint: the statement is rolled back whole (no seq is used up) and the first ack is returned.
+# The seat must still be the acting socket's (kind and student): a bot's seat taken over by a student
+# refuses the bot's socket.
+# Anything the statement does not store (refused, or not yet closed at its deadline) goes the ORM way,
+# which says why.
+_STORE_AT_ONCE = """
+WITH pair AS (
+    UPDATE {negotiation} AS n
+    SET last_seq = n.last_seq + 1,
+        last_activity_at = %(now)s,
+        offer_count = n.offer_count + %(offers)s,
+        standing = CASE WHEN %(offers)s = 1
+            THEN jsonb_set(n.standing, ARRAY[%(role)s],
+                           jsonb_build_object('seq', n.last_seq + 1, 'packages', %(packages)s::jsonb))
+            ELSE n.standing END
+    WHERE n.id = %(id)s
+      AND n.status = 'negotiating'
+      AND (n.deadline IS NULL OR n.deadline > %(now)s)
+      AND EXISTS (SELECT 1 FROM {exercise} AS e WHERE e.id = n.exercise_id AND e.paused_at IS NULL FOR KEY SHARE)
+      AND EXISTS (SELECT 1 FROM {seat} AS s WHERE s.id = %(seat)s AND s.negotiation_id = n.id
+                  AND s.kind = %(kind)s AND s.student_id IS NOT DISTINCT FROM %(student)s)
+    RETURNING n.id, n.number, n.status, n.deadline, n.last_seq, n.offer_count, n.last_activity_at, n.exercise_id
+), stored AS (
+    INSERT INTO {event} (negotiation_id, seq, type, role, seat_id, payload, client_msg_id, created_at)
+    SELECT pair.id, pair.last_seq, %(type)s, %(role)s, %(seat)s, %(payload)s::jsonb, %(client_msg_id)s, %(now)s
+    FROM pair
+)
+SELECT * FROM pair
+"""
+
+
+def _store_at_once(negotiation_id: int, seat: Seat, action: Action, now: datetime) -> Ack | None:
+    if action.type == "offer":
+        packages = [dict(p) for p in action.packages]
+        payload: dict[str, Any] = {"packages": packages}
+    else:
+        packages, payload = [], {"text": action.text}
+    sql = _STORE_AT_ONCE.format(
+        negotiation=Negotiation._meta.db_table,
+        exercise=Exercise._meta.db_table,
+        event=Event._meta.db_table,
+        seat=Seat._meta.db_table,
+    )
+    params = {
+        "id": negotiation_id,
+        "now": now,
+        "offers": 1 if action.type == "offer" else 0,
+        "role": seat.role_key,
+        "packages": json.dumps(packages),
+        "type": action.type,
+        "seat": seat.pk,
+        "kind": seat.kind,
+        "student": seat.student_id,
+        "payload": json.dumps(payload),
+        "client_msg_id": action.client_msg_id,
+    }
+    try:
+        savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        with savepoint, connection.cursor() as cursor:  # autocommit: the statement is its own transaction
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    except IntegrityError as exc:
+        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != "event_client_msg_id_unique":
+            raise
+        return None  # a retry: the ORM way finds the first acknowledgement
+    if row is None:
+        return None
+    pk, number, status, deadline, seq, offers, last_activity, exercise_id = row
+    stored = Negotiation(
+        pk=pk, number=number, status=status, deadline=deadline, last_seq=seq, offer_count=offers,
+        last_activity_at=last_activity, exercise_id=exercise_id,
+    )  # fmt: skip
+    event = Event(seq=seq, type=action.type, role=seat.role_key, payload=payload, created_at=now)
+    return Ack(event_json(event), duplicate=False, pair=pair_summary(stored), exercise_id=exercise_id)
+
+
+def system_event_append(negotiation: Negotiation, type_: str, payload: dict[str, Any], now: datetime) -> EventJSON:
+    """Store an event of the round itself (started, extended, ...) on a negotiation this transaction locks."""
+    return event_json(event_append(negotiation, type_, payload, now))
+
+
+def negotiation_close_as_impasse(negotiation: Negotiation, reason: str, now: datetime) -> None:
+    """End a locked, open negotiation without agreement: the time ran out, or the round was ended."""
+    event = system_event_append(negotiation, reason, {"status": IMPASSE}, now)
+    negotiation.status, negotiation.standing = IMPASSE, {}
+    negotiation.ended_at, negotiation.end_reason = now, reason
+    negotiation.save()
+    negotiation_publish(negotiation=negotiation, events=[event])
+
+
+def negotiation_close_expired(
+    *, negotiation_ids: Iterable[int] | None = None, exercise_id: int | None = None, now: datetime | None = None
+) -> list[int]:
+    """End as impasse every open negotiation whose time is up. Running it twice changes nothing."""
+    now = now or timezone.now()
+    candidates = Negotiation.objects.filter(status__in=OPEN_STATUSES, deadline__lte=now, exercise__paused_at=None)
+    if negotiation_ids is not None:
+        candidates = candidates.filter(pk__in=list(negotiation_ids))
+    if exercise_id is not None:
+        candidates = candidates.filter(exercise_id=exercise_id)
+    closed = []
+    for pk in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            negotiation = Negotiation.objects.select_for_update().get(pk=pk)
+            if negotiation.status not in OPEN_STATUSES or negotiation.deadline is None or negotiation.deadline > now:
+                continue  # someone else closed it, or the time was extended meanwhile
+            negotiation_close_as_impasse(negotiation, "deadline", now)
+            outcome_enqueue(negotiation_id=negotiation.pk)
+            closed.append(pk)
+    return closed
+
+
+def events_after(negotiation_id: int, last_seq: int) -> list[EventJSON]:
+    return [event_json(e) for e in Event.objects.filter(negotiation_id=negotiation_id, seq__gt=last_seq)]

@@ -1,0 +1,187 @@
+"""Every frame the server sends on a socket, typed, and the close codes (docs/protocol.md).
+
+The negotiation socket (ws/negotiations/<id>/) and the monitor (ws/exercises/<id>/monitor/) build
+their frames from these types only; publishing builds the event and pair JSON they carry. A frame is a
+plain dict at run time (TypedDict), so a frame on the live relay's path costs nothing to build.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+# Close codes
+CLOSE_NOT_SIGNED_IN = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_SEAT_CHANGED = 4409  # the seat was given to someone else (a student took over a bot's seat): reconnect
+CLOSE_TOO_MANY = 4429  # the socket kept flooding past its rate
+
+
+# What frames carry
+
+
+class EventJSON(TypedDict):
+    seq: int
+    type: str
+    role: str | None
+    payload: dict[str, Any]
+    at: str
+
+
+class PairJSON(TypedDict):
+    """A pair's summary, as the monitor shows it and the snapshot starts."""
+
+    id: int
+    number: int
+    status: str
+    deadline: str | None
+    last_seq: int
+    offers: int
+    last_activity: str | None
+
+
+class ExerciseJSON(TypedDict):
+    id: int
+    state: str
+    deadline: str | None
+    paused: bool
+    paused_at: str | None
+
+
+class BroadcastJSON(TypedDict):
+    text: str
+    at: str
+
+
+# Both sockets
+
+
+class ErrorFrame(TypedDict):
+    type: Literal["error"]
+    code: str
+    message: str
+    field: NotRequired[str | None]
+    client_msg_id: NotRequired[str | None]
+
+
+# The negotiation socket
+
+
+class NegotiationJSON(PairJSON):
+    exercise: int
+    title: str
+    paused: bool
+    standing: dict[str, Any]
+    agreement: dict[str, Any] | None
+
+
+class MeJSON(TypedDict):
+    role: str | None
+    kind: str
+    name: str
+    can_act: bool
+    batna: float | int | None
+
+
+class SnapshotFrame(TypedDict):
+    type: Literal["snapshot"]
+    server_time: str
+    negotiation: NegotiationJSON
+    me: MeJSON
+    roles: list[dict[str, str]]
+    seats: list[dict[str, str]]
+    issues: list[dict[str, Any]]
+    events: list[EventJSON]
+    broadcasts: list[BroadcastJSON]
+    last_seq: int
+
+
+class EventFrame(TypedDict):
+    type: Literal["event"]
+    event: EventJSON
+
+
+class EventsFrame(TypedDict):
+    type: Literal["events"]
+    events: list[EventJSON]
+
+
+class AckFrame(TypedDict):
+    type: Literal["ack"]
+    client_msg_id: str | None
+    duplicate: bool
+    event: EventJSON
+
+
+class PongFrame(TypedDict):
+    type: Literal["pong"]
+    server_time: str
+    last_seq: int
+
+
+class TypingFrame(TypedDict):
+    type: Literal["typing"]
+    role: str
+
+
+class PresenceFrame(TypedDict):
+    type: Literal["presence"]
+    role: str | None
+    kind: str
+    online: bool
+
+
+class BroadcastFrame(BroadcastJSON):
+    type: Literal["broadcast"]
+
+
+# The monitor
+
+
+class MonitorPairJSON(PairJSON):
+    idle: bool
+    seats: list[dict[str, str]]
+
+
+class MonitorExerciseJSON(ExerciseJSON):
+    title: str
+
+
+class MonitorSnapshotFrame(TypedDict):
+    type: Literal["snapshot"]
+    server_time: str
+    exercise: MonitorExerciseJSON
+    roles: list[dict[str, str]]
+    idle_after_seconds: int
+    pairs: list[MonitorPairJSON]
+
+
+class PairFrame(TypedDict):
+    type: Literal["pair"]
+    pair: PairJSON
+    events: list[str]
+
+
+class DebriefFrame(TypedDict):
+    type: Literal["debrief"]
+    exercise: int
+
+
+class ExerciseFrame(TypedDict):
+    type: Literal["exercise"]
+    exercise: ExerciseJSON
+
+
+NegotiationFrame = (
+    SnapshotFrame
+    | EventFrame
+    | EventsFrame
+    | AckFrame
+    | PongFrame
+    | TypingFrame
+    | PresenceFrame
+    | BroadcastFrame
+    | ErrorFrame
+)
+MonitorFrame = MonitorSnapshotFrame | PairFrame | DebriefFrame | ExerciseFrame | ErrorFrame
+ServerFrame = NegotiationFrame | MonitorFrame

@@ -1,0 +1,188 @@
+"""Telling sockets what was stored: the group names, the event and pair JSON, and the doorbells rung
+after the commit. The database is the source of truth; a client that misses a message catches up by
+sequence number, so a failing doorbell is logged, never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from classrooms.models import Exercise
+from negotiations.models import Event, Negotiation
+from negotiations.protocol import BroadcastJSON, EventJSON, ExerciseJSON, PairJSON
+
+log = logging.getLogger(__name__)
+
+
+# Group names
+
+
+def negotiation_group(negotiation_id: int) -> str:
+    return f"negotiation.{negotiation_id}"
+
+
+def monitor_group(exercise_id: int) -> str:
+    return f"monitor.{exercise_id}"
+
+
+def student_group(student_id: int) -> str:
+    """Every open socket of one student, so that revoking their link closes them all."""
+    return f"student.{student_id}"
+
+
+def seat_group(seat_id: int) -> str:
+    """Every open socket of a bot's or the instructor's seat, so that a student taking it over closes them."""
+    return f"seat.{seat_id}"
+
+
+# What the frames carry
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def event_json(event: Event) -> EventJSON:
+    return {
+        "seq": event.seq,
+        "type": event.type,
+        "role": event.role or None,
+        "payload": event.payload,
+        "at": event.created_at.isoformat(),
+    }
+
+
+def pair_summary(negotiation: Negotiation) -> PairJSON:
+    return {
+        "id": negotiation.pk,
+        "number": negotiation.number,
+        "status": negotiation.status,
+        "deadline": iso(negotiation.deadline),
+        "last_seq": negotiation.last_seq,
+        "offers": negotiation.offer_count,
+        "last_activity": iso(negotiation.last_activity_at),
+    }
+
+
+def exercise_summary(exercise: Exercise) -> ExerciseJSON:
+    return {
+        "id": exercise.pk,
+        "state": exercise.state,
+        "deadline": iso(exercise.deadline),
+        "paused": exercise.paused_at is not None,
+        "paused_at": iso(exercise.paused_at),
+    }
+
+
+# Doorbells, after the commit
+
+
+def on_commit_quietly(call: Callable[[], object], what: str) -> None:
+    """Run `call` after the commit; if it fails (Redis down), log it: what was stored stays stored, and
+    the caller must not be told otherwise. The deadline sweep, the sockets' timers and resync catch up."""
+
+    def run() -> None:
+        try:
+            call()
+        except Exception:
+            log.exception("after the commit, could not %s", what)
+
+    transaction.on_commit(run)
+
+
+def _group_send(group: str, message: dict[str, Any]) -> None:
+    async_to_sync(get_channel_layer().group_send)(group, message)
+
+
+def student_sockets_close(*, student_id: int) -> None:
+    on_commit_quietly(
+        lambda: _group_send(student_group(student_id), {"type": "session.revoked"}),
+        f"close the sockets of student {student_id}",
+    )
+
+
+def seat_sockets_close(*, seat_id: int) -> None:
+    """After commit: the seat changed hands (a student took over a bot's or the instructor's seat); its
+    open sockets close with CLOSE_SEAT_CHANGED and, reconnecting, are identified afresh."""
+    on_commit_quietly(
+        lambda: _group_send(seat_group(seat_id), {"type": "seat.changed"}),
+        f"close the sockets of seat {seat_id}",
+    )
+
+
+async def events_forward(
+    negotiation_id: int,
+    exercise_id: int,
+    pair: PairJSON,
+    events: list[EventJSON],
+    *,
+    origin: str | None = None,
+) -> None:
+    """Ring the doorbell for stored events: the pair's sockets, then the monitor. `origin` is the socket
+    that acted: it has its acknowledgement already and skips the echo."""
+    layer = get_channel_layer()
+    for event in events:
+        await layer.group_send(
+            negotiation_group(negotiation_id), {"type": "negotiation.event", "event": event, "origin": origin}
+        )
+    await layer.group_send(
+        monitor_group(exercise_id), {"type": "monitor.pair", "pair": pair, "events": [e["type"] for e in events]}
+    )
+
+
+def events_publish(*, negotiation_id: int, exercise_id: int, pair: PairJSON, events: list[EventJSON]) -> None:
+    """After the commit, tell the pair's sockets and the monitor; a lost message is recovered by seq."""
+
+    def publish() -> None:
+        try:
+            async_to_sync(events_forward)(negotiation_id, exercise_id, pair, events)
+        except Exception:  # the layer may be down; the events are stored and clients resync
+            log.exception("could not publish events of negotiation %s", negotiation_id)
+
+    transaction.on_commit(publish)
+
+
+def negotiation_publish(*, negotiation: Negotiation, events: list[EventJSON]) -> None:
+    """After the commit: a locked negotiation's new events and its summary as this transaction leaves it."""
+    events_publish(
+        negotiation_id=negotiation.pk,
+        exercise_id=negotiation.exercise_id,
+        pair=pair_summary(negotiation),
+        events=events,
+    )
+
+
+def exercise_announce(*, exercise_id: int) -> None:
+    """After commit: tell the monitor that the round itself changed (started, paused, extended, ended)."""
+
+    def publish() -> None:
+        exercise = Exercise.objects.get(pk=exercise_id)
+        _group_send(monitor_group(exercise_id), {"type": "monitor.exercise", "exercise": exercise_summary(exercise)})
+
+    on_commit_quietly(publish, f"announce exercise {exercise_id}")
+
+
+def broadcast_publish(*, negotiation_ids: list[int], broadcast: BroadcastJSON, exercise_id: int) -> None:
+    """After commit: the instructor's message to every pair of an exercise."""
+
+    def publish() -> None:
+        for pk in negotiation_ids:
+            _group_send(negotiation_group(pk), {"type": "negotiation.broadcast", "broadcast": broadcast})
+
+    on_commit_quietly(publish, f"broadcast to exercise {exercise_id}")
+
+
+def debrief_announce(*, exercise_id: int) -> None:
+    """After commit: the class debrief is stored; the monitor offers it."""
+
+    def publish() -> None:
+        _group_send(monitor_group(exercise_id), {"type": "monitor.debrief", "exercise": exercise_id})
+
+    on_commit_quietly(publish, f"announce the debrief of exercise {exercise_id}")
