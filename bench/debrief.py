@@ -26,21 +26,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
 import secrets
 import statistics
-import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
-ROOT = Path(__file__).resolve().parent.parent
-LOG = ROOT / "artifacts" / "bench-debrief-worker.log"
+from bench import stack
+
+LOG = stack.ROOT / "artifacts" / "bench-debrief-worker.log"
 SCENARIOS = ("used-car", "farm-expansion")
 
 
@@ -89,20 +90,19 @@ def prepare() -> None:
 # The worker
 
 
-def start_worker(concurrency: int) -> subprocess.Popen[bytes]:
+@contextlib.contextmanager
+def running_worker(concurrency: int) -> Iterator[None]:
+    """The production worker (prefork pool), ready when it answers a ping; stopped on leaving."""
     from config.celery import app
 
-    LOG.parent.mkdir(exist_ok=True)
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO"]
-    command += ["--pool", "prefork", "--concurrency", str(concurrency), "--without-gossip", "--without-mingle"]
-    with LOG.open("w") as log:
-        worker = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "LOG_LEVEL": "INFO"}, stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
-    while not app.control.ping(timeout=0.5):
-        if worker.poll() is not None or time.monotonic() > deadline:
-            worker.kill()
-            sys.exit(f"the Celery worker did not start; see {LOG}")
-    return worker
+    env = {**os.environ, "LOG_LEVEL": "INFO"}
+    options = ["--without-gossip", "--without-mingle"]
+    with stack.celery_worker(env, LOG, pool="prefork", concurrency=concurrency, options=options) as worker:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(timeout=0.5):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"the Celery worker did not start; see {LOG}")
+        yield
 
 
 def consuming(on: bool) -> None:
@@ -112,15 +112,6 @@ def consuming(on: bool) -> None:
     command = app.control.add_consumer if on else app.control.cancel_consumer
     if not command("celery", reply=True, timeout=10, limit=1):  # one worker: do not wait for others
         sys.exit(f"the worker did not answer; see {LOG}")
-
-
-def stop_worker(worker: subprocess.Popen[bytes]) -> None:
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
 
 
 # A class that has played
@@ -320,9 +311,8 @@ def main() -> None:
     prepare()
     rng = random.Random(args.seed)
     load = os.getloadavg()[0]
-    worker = start_worker(args.concurrency)
     seconds, calls = [], []
-    try:
+    with running_worker(args.concurrency):
         for run in range(1, args.runs + 1):
             built = time.perf_counter()
             if args.end_at_once:
@@ -343,8 +333,6 @@ def main() -> None:
                 f"the debrief was stored at {stored:.3f} s)",
                 flush=True,
             )
-    finally:
-        stop_worker(worker)
     spread = f"min {min(seconds):.3f} s, max {max(seconds):.3f} s" if seconds else ""
     end_load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores; load average (1 min) {load:.2f} at the start, {end_load:.2f} at the end")

@@ -33,8 +33,6 @@ import resource
 import signal
 import string
 import subprocess
-import sys
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -43,8 +41,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from bench.stack import ROOT, celery_worker, daphne
+
 LOGS = ROOT / "artifacts" / "bench"
 TICK = os.sysconf("SC_CLK_TCK")
 PACKAGE = {"price": 10500, "handover": "five-weeks", "warranty": "none", "tyres": "included"}
@@ -173,53 +171,6 @@ def prepare(count: int) -> Plan:
 # Processes: start, stop, measure
 
 
-def _drain(stream, log, found: list[int], ready: threading.Event) -> None:  # type: ignore[no-untyped-def]
-    """Copy a server's output to its log; note the port it says it listens on."""
-    for line in stream:
-        log.write(line)
-        log.flush()
-        match = re.search(r"Listening on TCP address 127\.0\.0\.1:(\d+)", line)
-        if match and not ready.is_set():
-            found.append(int(match.group(1)))
-            ready.set()
-    ready.set()
-
-
-@contextlib.contextmanager
-def daphne(env: dict[str, str], name: str) -> Iterator[tuple[int, subprocess.Popen]]:
-    LOGS.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", "0", "config.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    log = open(LOGS / f"{name}.log", "w")  # noqa: SIM115
-    found: list[int] = []
-    ready = threading.Event()
-    threading.Thread(target=_drain, args=(process.stderr, log, found, ready), daemon=True).start()
-    try:
-        if not ready.wait(120) or not found:
-            raise RuntimeError(f"{name} did not start listening; see {log.name}")
-        yield found[0], process
-    finally:
-        stop(process)
-        log.close()
-
-
-@contextlib.contextmanager
-def celery_worker(env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    LOGS.mkdir(parents=True, exist_ok=True)
-    with open(LOGS / "celery.log", "w") as log:
-        process = subprocess.Popen(
-            [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "WARNING", "--concurrency", "1",
-             "--pool", "solo"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            yield process
-        finally:
-            stop(process)
-
-
 @contextlib.contextmanager
 def profiled(py_spy: str, pid: int) -> Iterator[None]:
     out = LOGS / "daphne-0.profile.txt"
@@ -233,16 +184,6 @@ def profiled(py_spy: str, pid: int) -> Iterator[None]:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
         print(f"profile of daphne-0 in {out}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -520,8 +461,8 @@ def main() -> None:
     connections.close_all()
 
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(daphne(env, f"daphne-{i}")) for i in range(args.daphnes)]
-        worker = stack.enter_context(celery_worker(env))
+        servers = [stack.enter_context(daphne(env, LOGS, f"daphne-{i}", timeout=120)) for i in range(args.daphnes)]
+        worker = stack.enter_context(celery_worker(env, LOGS / "celery.log", loglevel="WARNING"))
         ports = [port for port, _ in servers]
         if args.profile:  # a sampling profile of the first Daphne process, connects and loop included
             stack.enter_context(profiled(args.profile, servers[0][1].pid))

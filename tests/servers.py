@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
-import re
-import signal
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from bench import stack
+from bench.stack import ROOT, stop
+
 LOGS = ROOT / "artifacts"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # this pytest process, among parallel ones
 
 
 def server_env(**extra: str) -> dict[str, str]:
@@ -46,76 +42,18 @@ def server_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _drain(stream, log, lines: queue.Queue) -> None:  # type: ignore[no-untyped-def]
-    """Copy a server's output to its log, line by line, and hand each line to the starter too.
-
-    A thread, not a selector: a buffered readline() may take several lines at once, after which the
-    selector would not wake again for the lines already buffered.
-    """
-    for line in stream:
-        lines.put(line)
-        log.write(line)
-        log.flush()
-    lines.put(None)  # the process closed its output: it exited
-
-
 @contextlib.contextmanager
 def daphne(**env: str) -> Iterator[tuple[int, subprocess.Popen]]:
-    """Daphne on a free port; waits for its 'Listening on' line, not on a timer."""
-    LOGS.mkdir(exist_ok=True)
-    process = subprocess.Popen(
-        [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", "0", "config.asgi:application"],
-        cwd=ROOT, env=server_env(**env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    log = open(LOGS / f"daphne-starting-{process.pid}.log", "w")  # noqa: SIM115
-    lines: queue.Queue[str | None] = queue.Queue()
-    drain = threading.Thread(target=_drain, args=(process.stderr, log, lines), daemon=True)
-    drain.start()
-    seen: list[str] = []
-    port = None
-    try:
-        deadline = time.monotonic() + 30
-        while port is None:
-            try:
-                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise TimeoutError("Daphne did not start listening within 30 s:\n" + "".join(seen)) from None
-            if line is None:
-                raise RuntimeError(f"Daphne exited with {process.wait()}:\n" + "".join(seen))
-            seen.append(line)
-            match = re.search(r"Listening on TCP address 127\.0\.0\.1:(\d+)", line)
-            port = int(match.group(1)) if match else None
-        os.replace(log.name, LOGS / f"daphne-{port}.log")  # the log keeps its open handle
-        yield port, process
-    finally:
-        stop(process)
-        drain.join(timeout=5)
-        log.close()
+    """Daphne on a free port, on the test's database and Redis (bench/stack.py starts it)."""
+    with stack.daphne(server_env(**env), LOGS) as started:
+        yield started
 
 
 @contextlib.contextmanager
 def celery_worker(**env: str) -> Iterator[subprocess.Popen]:
-    LOGS.mkdir(exist_ok=True)
-    log = open(LOGS / "celery-worker.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "1", "--pool", "solo"],
-        cwd=ROOT, env=server_env(**env), stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
+    """A Celery worker (solo pool) on the test's database and Redis."""
+    with stack.celery_worker(server_env(**env), LOGS / f"celery-worker-{WORKER}.log") as process:
         yield process
-    finally:
-        stop(process)
-        log.close()
-
-
-def stop(process: subprocess.Popen, *, kill: bool = False) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def free_port() -> int:

@@ -25,6 +25,7 @@ import pytest
 import redis
 from django.conf import settings
 
+from bench import stack
 from classrooms import services
 from core.metrics import class_metrics, debrief_pair
 from core.negotiation import Action
@@ -33,7 +34,7 @@ from negotiations.debrief import landscape_for
 from negotiations.models import Debrief, Event, Outcome
 from negotiations.publishing import event_json, monitor_group
 from tests.base import agree, seats_by_role, start_round
-from tests.servers import BIN, LOGS, ROOT, server_env
+from tests.servers import LOGS, server_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 PACKAGE = {"price": "9500", "handover": "five-weeks", "warranty": "one-month", "tyres": "included"}
@@ -63,28 +64,16 @@ def ended_class(exercise, classroom):
 def worker(name: str, *, pause: str | None = None, visibility: int | None = None) -> Iterator[subprocess.Popen]:
     """A production-like worker (prefork pool) in its own process group, so that all of it can be killed."""
     env = {}
-    command = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--pool", "prefork"]
-    command += ["--concurrency", "1", "--without-gossip", "--without-mingle", "--hostname", f"{name}@%h"]
+    options = ["--without-gossip", "--without-mingle", "--hostname", f"{name}@%h"]
     if pause:
         env["PARLEY_PAUSE_KEY"] = pause
-        command += ["--include", "tests.worker_pause"]
+        options += ["--include", "tests.worker_pause"]
     if visibility is not None:
         env["CELERY_VISIBILITY_TIMEOUT"] = str(visibility)
-    LOGS.mkdir(exist_ok=True)
-    with (LOGS / f"celery-{name}.log").open("w") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=server_env(**env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
+    with stack.celery_worker(
+        server_env(**env), LOGS / f"celery-{name}.log", pool="prefork", options=options, own_group=True
+    ) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 class Monitor(threading.Thread):
