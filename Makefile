@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint pytest jstest bench-frontier bench-debrief bench-live clean lock
+.PHONY: install demo test lint pytest jstest soak bench-frontier bench-debrief bench-live clean lock
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11, found " + sys.version.split()[0]) if sys.version_info[:2] != (3, 11) else None'
@@ -30,8 +30,17 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Parallel test processes (pytest-xdist), each with its own test database and Redis db (tests/parallel.py).
+# More than the two cores: many tests wait on a server or a browser, and one takes the silent class.
+TEST_WORKERS ?= 4
 pytest: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+# The long tests at full length (marked soak), on PostgreSQL and Redis, which must be there: the silent
+# class for ten minutes instead of CI's two.
+soak: install
+	PARLEY_REQUIRE_SERVICES=1 PARLEY_SILENCE_SECONDS=$${PARLEY_SILENCE_SECONDS:-600} \
+	  $(BIN)/python -m pytest -m soak $(PYTEST_ARGS)
 
 # The browser's reading of negotiation events (static/js/room/state.js) against the server's event
 # fixtures, with node's built-in test runner (no npm packages)

@@ -67,22 +67,35 @@ def _fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-# The silent class (tests/silent_class.py): its sockets open when the session starts and its test runs
-# last, so that its ten minutes of silence overlap the rest of the suite.
+# The silent class (tests/silent_class.py) overlaps the rest of the suite. In one process its sockets open
+# when the session starts and its test runs last. With parallel workers (pytest-xdist) its test is
+# collected first: the first worker to start runs it at once, for the whole silence, while the other
+# workers run the rest of the suite.
+
+PARALLEL = bool(os.environ.get("PYTEST_XDIST_WORKER"))
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     from tests.silent_class import TEST_NAME
 
-    items.sort(key=lambda item: item.name == TEST_NAME)  # stable: everything else keeps its order
+    items.sort(key=lambda item: (item.name == TEST_NAME) != PARALLEL)  # stable: the others keep their order
 
 
 @pytest.fixture(scope="session", autouse=True)
-def silent_class(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    """Started by the session's first test when the silent-class test is selected and can run."""
-    from tests.silent_class import TEST_NAME, SilentClass
+def _silence_from_the_start(request: pytest.FixtureRequest) -> None:
+    """In one process, the session's first test starts the silent class when its test is selected."""
+    from tests.silent_class import TEST_NAME
 
-    if not any(item.name == TEST_NAME for item in request.session.items) or missing("postgres") or missing("redis"):
+    if not PARALLEL and any(item.name == TEST_NAME for item in request.session.items):
+        request.getfixturevalue("silent_class")
+
+
+@pytest.fixture(scope="session")
+def silent_class(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """The silent class, started once per session, in a database of its own copied from the test database."""
+    from tests.silent_class import SilentClass
+
+    if missing("postgres") or missing("redis"):
         yield None
         return
     request.getfixturevalue("django_db_setup")
