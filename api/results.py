@@ -16,8 +16,9 @@ from api.rounds import PairOut
 from classrooms import services
 from classrooms.access import exercise_for
 from classrooms.models import PlanningSheet
-from negotiations import export
 from negotiations.models import Negotiation, Outcome
+from negotiations.rounds import exercise_pairs
+from reports import export_http, export_tables
 
 router = Router(tags=["exercises"])
 
@@ -93,7 +94,7 @@ def exercise_results(request: HttpRequest, exercise_id: ExerciseId) -> dict[str,
             "title": version.title,
             "digest": version.digest,
         },
-        "pairs": _with_outcomes(services.exercise_pairs(exercise)),
+        "pairs": _with_outcomes(exercise_pairs(exercise)),
         "planning_sheets": exercise.planning_sheets.select_related("student").order_by("student__display_name", "pk"),
     }
 
@@ -154,7 +155,7 @@ def exercise_export(request: HttpRequest, exercise_id: ExerciseId, query: Query[
     exercise = exercise_for(request_user(request), exercise_id)
     params = {"format": query.format, "table": query.table, "chat": "1" if query.chat else "0", "ids": query.ids}
     try:
-        options = export.export_options(params)
-    except export.ExportError as exc:
+        options = export_tables.export_options(params)
+    except export_tables.ExportError as exc:
         raise services.ServiceError(exc.message, exc.field) from exc
-    return export.export_response(request, exercise, options)
+    return export_http.export_response(request, exercise, options)

@@ -11,9 +11,9 @@ from ninja import Field, Router, Schema
 
 from api.base import MAX_ID, MAX_STUDENTS, READ, WRITE, ErrorOut, ExerciseId, InputSchema, request_user
 from api.exercises import ExerciseOut, State
-from classrooms import services
 from classrooms.access import exercise_for
 from classrooms.models import Exercise
+from negotiations import rounds
 from negotiations.models import Negotiation, Seat
 
 router = Router(tags=["exercises"])
@@ -75,7 +75,7 @@ class PairIn(InputSchema):
 
 
 def _status(exercise: Exercise) -> dict[str, Any]:
-    pairs = services.exercise_pairs(exercise)
+    pairs = rounds.exercise_pairs(exercise)
     counts = Counter(pair.status for pair in pairs)
     return {
         "id": exercise.pk,
@@ -89,23 +89,23 @@ def _status(exercise: Exercise) -> dict[str, Any]:
 @router.post("/exercises/{exercise_id}/pair", response={200: StatusOut, **WRITE})
 def exercise_pair(request: HttpRequest, exercise_id: ExerciseId, payload: PairIn) -> dict[str, Any]:
     exercise = exercise_for(request_user(request), exercise_id)
-    services.exercise_pair(exercise=exercise, student_ids=payload.student_ids, seed=payload.seed)
+    rounds.exercise_pair(exercise=exercise, student_ids=payload.student_ids, seed=payload.seed)
     return _status(exercise)
 
 
 @router.post("/exercises/{exercise_id}/release", response={200: ExerciseOut, 409: ErrorOut, **READ})
 def exercise_release(request: HttpRequest, exercise_id: ExerciseId) -> Exercise:
-    return services.exercise_release(exercise=exercise_for(request_user(request), exercise_id))
+    return rounds.exercise_release(exercise=exercise_for(request_user(request), exercise_id))
 
 
 @router.post("/exercises/{exercise_id}/start", response={200: ExerciseOut, 409: ErrorOut, **READ})
 def exercise_start(request: HttpRequest, exercise_id: ExerciseId) -> Exercise:
-    return services.exercise_start(exercise=exercise_for(request_user(request), exercise_id))
+    return rounds.exercise_start(exercise=exercise_for(request_user(request), exercise_id))
 
 
 @router.post("/exercises/{exercise_id}/end", response={200: ExerciseOut, 409: ErrorOut, **READ})
 def exercise_end(request: HttpRequest, exercise_id: ExerciseId) -> Exercise:
-    return services.exercise_end(exercise=exercise_for(request_user(request), exercise_id))
+    return rounds.exercise_end(exercise=exercise_for(request_user(request), exercise_id))
 
 
 @router.get("/exercises/{exercise_id}/status", response={200: StatusOut, **READ})

@@ -176,6 +176,7 @@ class Player:
 def build_class(pairs: int, slug: str, rng: random.Random, run: int) -> tuple[Any, dict[str, int]]:
     from classrooms import services
     from classrooms.models import User
+    from negotiations import rounds
     from negotiations.models import Seat
     from scenarios.services import scenario_version_get, version_spec
 
@@ -188,9 +189,9 @@ def build_class(pairs: int, slug: str, rng: random.Random, run: int) -> tuple[An
     exercise = services.exercise_create(
         classroom=classroom, title="Benchmark", scenario_version=version, time_limit_minutes=60, created_by=instructor
     )
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=run)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=run)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     seats: dict[int, dict[str, Any]] = {}
     for seat in Seat.objects.filter(exercise=exercise, kind=Seat.Kind.STUDENT):
         seats.setdefault(seat.negotiation_id, {})[seat.role_key] = seat
@@ -263,14 +264,14 @@ class Listener(threading.Thread):
 def time_round_end(exercise: Any, pairs: int, timeout: float) -> tuple[float, float, float]:
     """Seconds from the round-end call to the debrief announcement, to the call's return (the pairs
     closed and the task sent), and to the debrief's storing in the worker (by the clock of the machine)."""
-    from classrooms import services
+    from negotiations import rounds
     from negotiations.models import Debrief
 
     listener = Listener(exercise.pk, timeout)
     listener.start()
     listener.joined.wait()
     start, wall = time.perf_counter(), time.time()
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     returned = time.perf_counter() - start
     listener.done.wait()
     if listener.at is None:

@@ -104,6 +104,7 @@ def prepare(count: int) -> Plan:
 
     from classrooms import services
     from classrooms.access import SESSION_NONCE, SESSION_STUDENT
+    from negotiations import rounds
     from negotiations.models import Seat
     from scenarios.services import builtin_scenarios_load, scenario_version_get
 
@@ -126,9 +127,9 @@ def prepare(count: int) -> Plan:
         time_limit_minutes=120,
         created_by=instructor,
     )
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in created], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in created], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
 
     # What POST /s/<token>/ stores (classrooms.access.student_login), written in one statement.
     store = SessionStore()

@@ -11,7 +11,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from classrooms.models import Classroom, Exercise, Student, User
-from negotiations.models import Seat
 
 SESSION_STUDENT = "parley_student"
 SESSION_NONCE = "parley_student_nonce"
@@ -83,16 +82,3 @@ def student_required(view: Callable[..., HttpResponse] | None = None, *, anonymo
         return wrapper
 
     return decorate(view) if view is not None else decorate
-
-
-def seat_for(student: Student, exercise_pk: int) -> Seat:
-    """The student's own seat in an exercise whose roles are out; 404 for anything else."""
-    seat = (
-        Seat.objects.select_related("negotiation", "exercise__scenario_version", "exercise__classroom")
-        .filter(student=student, exercise_id=exercise_pk, exercise__classroom_id=student.classroom_id)
-        .exclude(exercise__state=Exercise.State.DRAFT)
-        .first()
-    )
-    if seat is None:
-        raise Http404("No such exercise")
-    return seat

@@ -4,7 +4,6 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 
 from classrooms.models import Classroom, Exercise, User
-from core.spec import Scenario as ScenarioSpec
 from scenarios.models import ScenarioVersion
 from scenarios.services import latest_versions
 
@@ -42,15 +41,6 @@ class ClassroomForm(forms.ModelForm):
         model = Classroom
         fields = ("name", "term")
         help_texts = {"term": "For example: Spring 2027. Optional."}
-
-
-class JoinForm(forms.Form):
-    code = forms.CharField(
-        label="Class code", max_length=20, widget=forms.TextInput(attrs={"autocapitalize": "characters"})
-    )
-    display_name = forms.CharField(label="Your name", max_length=80, help_text="Your classmates will see this.")
-    email = forms.EmailField(label="Email (optional)", required=False, max_length=254)
-    student_number = forms.CharField(label="Student id (optional)", required=False, max_length=40)
 
 
 def decode_upload(raw: bytes) -> str:
@@ -111,85 +101,3 @@ class ExerciseForm(forms.Form):
         super().__init__(*args, **kwargs)
         latest = latest_versions()
         self.fields["scenario_version"].queryset = ScenarioVersion.objects.filter(pk__in=[v.pk for v in latest])
-
-
-class PresentForm(forms.Form):
-    students = forms.TypedMultipleChoiceField(coerce=int, required=True, label="Students present")
-
-    def __init__(self, *args, students=(), **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["students"].choices = [(s.pk, s.display_name) for s in students]
-
-
-class SwapForm(forms.Form):
-    seat_a = forms.TypedChoiceField(coerce=int, label="Swap")
-    seat_b = forms.TypedChoiceField(coerce=int, label="with")
-
-    def __init__(self, *args, seats=(), **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        choices = [
-            (s.pk, f"Pair {s.negotiation.number}: {s.student.display_name} ({s.role_key}"
-                   f"{', observer' if s.kind == 'observer' else ''})")
-            for s in seats
-            if s.student
-        ]  # fmt: skip
-        self.fields["seat_a"].choices = choices
-        self.fields["seat_b"].choices = choices
-
-
-class PlaceForm(forms.Form):
-    student = forms.TypedChoiceField(coerce=int)
-    negotiation = forms.TypedChoiceField(coerce=int, label="Pair")
-    role = forms.ChoiceField()
-
-    def __init__(self, *args, students=(), negotiations=(), roles=(), **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["student"].choices = [(s.pk, s.display_name) for s in students]
-        self.fields["negotiation"].choices = [(n.pk, f"Pair {n.number}") for n in negotiations]
-        self.fields["role"].choices = [(r.key, r.name) for r in roles]
-
-
-class PlanningForm(forms.Form):
-    batna = forms.DecimalField(
-        label="My BATNA (points)", required=False, max_digits=12, decimal_places=2,
-        help_text="What I get if we do not agree.",
-    )  # fmt: skip
-    reservation_value = forms.DecimalField(
-        label="My reservation value (points)", required=False, max_digits=12, decimal_places=2,
-        help_text="The least I would accept.",
-    )  # fmt: skip
-    target = forms.DecimalField(
-        label="My target (points)", required=False, max_digits=12, decimal_places=2,
-        help_text="An ambitious but realistic result.",
-    )  # fmt: skip
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}), max_length=10_000)
-
-    def __init__(self, *args, scenario: ScenarioSpec, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.issue_keys = [issue.key for issue in scenario.issues]
-        ranks = [("", "-")] + [(str(i), str(i)) for i in range(1, len(scenario.issues) + 1)]
-        for issue in scenario.issues:
-            self.fields[f"rank_{issue.key}"] = forms.ChoiceField(
-                label=f"Priority of {issue.name}", choices=ranks, required=False
-            )
-
-    def rank_fields(self):
-        return [self[f"rank_{key}"] for key in self.issue_keys]
-
-    def other_fields(self):
-        return [self[name] for name in ("batna", "reservation_value", "target", "notes")]
-
-    def clean(self):
-        data = super().clean()
-        ranks = {key: data.get(f"rank_{key}") for key in self.issue_keys}
-        given = {k: int(v) for k, v in ranks.items() if v}
-        if given and len(given) != len(self.issue_keys):
-            for key, value in ranks.items():
-                if not value:
-                    self.add_error(f"rank_{key}", "Rank every issue, or none.")
-        elif len(set(given.values())) != len(given):
-            for key, value in given.items():
-                if list(given.values()).count(value) > 1:
-                    self.add_error(f"rank_{key}", f"Rank {value} is given to more than one issue.")
-        data["priorities"] = sorted(given, key=given.__getitem__) if given else []
-        return data

@@ -10,9 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import random
 import secrets
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -20,7 +18,6 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from classrooms.models import (
@@ -29,14 +26,10 @@ from classrooms.models import (
     ApiToken,
     Classroom,
     Exercise,
-    PlanningSheet,
     Student,
     User,
 )
-from core.pairing import plan_pairs
-from negotiations.models import Negotiation, Seat
-from negotiations.publishing import seat_sockets_close, student_sockets_close
-from negotiations.rounds import round_end, round_start
+from classrooms.signals import student_link_changed
 from scenarios.models import ScenarioVersion
 from scenarios.services import version_spec
 
@@ -169,13 +162,13 @@ def student_link_reissue(*, student: Student) -> None:
     """A new link; the old one, and every device signed in with it, stops working (open sockets too)."""
     student.link_nonce = secrets.token_hex(8)
     student.save(update_fields=["link_nonce"])
-    student_sockets_close(student_id=student.pk)
+    student_link_changed.send(sender=Student, student_id=student.pk)
 
 
 def student_link_revoke(*, student: Student) -> None:
     student.link_nonce = ""
     student.save(update_fields=["link_nonce"])
-    student_sockets_close(student_id=student.pk)
+    student_link_changed.send(sender=Student, student_id=student.pk)
 
 
 def student_seen(*, student: Student) -> None:
@@ -304,7 +297,7 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
     return result
 
 
-# Exercises: create, pair, swap, release, start, end
+# Exercises, as records (the round that runs them is negotiations.rounds)
 
 
 def exercise_create(
@@ -334,242 +327,6 @@ def exercise_create(
         odd_rule=odd_rule,
         created_by=created_by,
     )
-
-
-def _locked(exercise: Exercise) -> Exercise:
-    return Exercise.objects.select_for_update().get(pk=exercise.pk)
-
-
-STATE_PHRASES = {
-    Exercise.State.DRAFT: "still a draft",
-    Exercise.State.RELEASED: "released but not started",
-    Exercise.State.LIVE: "live",
-    Exercise.State.ENDED: "over",
-}
-
-
-def _require_state(exercise: Exercise, *states: str, doing: str) -> None:
-    if exercise.state not in states:
-        raise ServiceError(f"Cannot {doing} now: the exercise is {STATE_PHRASES[Exercise.State(exercise.state)]}.")
-
-
-def _history(exercise: Exercise) -> tuple[dict[int, Counter[str]], set[frozenset[int]]]:
-    """Roles each student played, and who met whom, in the class's earlier exercises."""
-    roles: dict[int, Counter[str]] = {}
-    members: dict[int, list[int]] = {}
-    seats = Seat.objects.filter(exercise__classroom=exercise.classroom, student__isnull=False).exclude(
-        exercise=exercise
-    )
-    for student_id, role, negotiation_id in seats.values_list("student_id", "role_key", "negotiation_id"):
-        roles.setdefault(student_id, Counter())[role] += 1
-        members.setdefault(negotiation_id, []).append(student_id)
-    met = {frozenset((a, b)) for group in members.values() for a in group for b in group if a != b}
-    return roles, met
-
-
-def _store_pairs(exercise: Exercise, plans, first_number: int) -> list[Negotiation]:
-    negotiations = []
-    for number, plan in enumerate(plans, start=first_number):
-        negotiation = Negotiation.objects.create(exercise=exercise, number=number)
-        Seat.objects.bulk_create(
-            Seat(negotiation=negotiation, exercise=exercise, role_key=s.role, kind=s.kind, student_id=s.student)
-            for s in plan.seats
-        )
-        negotiations.append(negotiation)
-    return negotiations
-
-
-def _students_of(exercise: Exercise, student_ids: list[int]) -> list[int]:
-    ids = list(dict.fromkeys(student_ids))
-    found = set(exercise.classroom.students.filter(pk__in=ids).values_list("pk", flat=True))
-    strangers = [i for i in ids if i not in found]
-    if strangers:
-        raise ServiceError(f"Not students of this class: {', '.join(map(str, strangers))}.", "students")
-    return ids
-
-
-def exercise_pair(*, exercise: Exercise, student_ids: list[int], seed: int | None = None) -> list[Negotiation]:
-    """Pair the students present (a draft pairing: it replaces the previous one until roles are released)."""
-    with transaction.atomic():
-        exercise = _locked(exercise)
-        _require_state(exercise, Exercise.State.DRAFT, doing="pair the class")
-        ids = _students_of(exercise, student_ids)
-        if not ids:
-            raise ServiceError("Mark at least one student present before pairing.", "students")
-        roles = version_spec(exercise.scenario_version).role_keys
-        history, met = _history(exercise)
-        plans = plan_pairs(
-            ids,
-            (roles[0], roles[1]),
-            rule=exercise.pairing_rule,
-            odd=exercise.odd_rule,
-            rng=random.Random(seed),
-            role_history=history,
-            past_partners=met,
-        )
-        exercise.negotiations.all().delete()
-        return _store_pairs(exercise, plans, 1)
-
-
-def exercise_swap(*, exercise: Exercise, seat_a: int, seat_b: int) -> None:
-    """Swap the students of two seats by hand, before the roles are released."""
-    with transaction.atomic():
-        exercise = _locked(exercise)
-        _require_state(exercise, Exercise.State.DRAFT, doing="swap students")
-        seats = {s.pk: s for s in Seat.objects.select_for_update().filter(exercise=exercise, pk__in=[seat_a, seat_b])}
-        if len(seats) != 2 or seat_a == seat_b:
-            raise ServiceError("Choose two different seats of this exercise to swap.", "seats")
-        a, b = seats[seat_a], seats[seat_b]
-        if a.student_id is None or b.student_id is None:
-            raise ServiceError("Only students can be swapped; a bot or instructor seat stays where it is.", "seats")
-        student_a, student_b = a.student_id, b.student_id
-        # The one-seat-per-student constraint forbids the intermediate state; clear one first.
-        Seat.objects.filter(pk=a.pk).update(student=None, kind=Seat.Kind.BOT)
-        Seat.objects.filter(pk=b.pk).update(student_id=student_a)
-        Seat.objects.filter(pk=a.pk).update(student_id=student_b, kind=a.kind)
-
-
-def exercise_release(*, exercise: Exercise) -> Exercise:
-    with transaction.atomic():
-        exercise = _locked(exercise)
-        _require_state(exercise, Exercise.State.DRAFT, doing="release the roles")
-        if not exercise.negotiations.exists():
-            raise ServiceError("Pair the class before releasing the roles.")
-        exercise.state = Exercise.State.RELEASED
-        exercise.released_at = timezone.now()
-        exercise.save(update_fields=["state", "released_at"])
-        return exercise
-
-
-def exercise_start(*, exercise: Exercise) -> Exercise:
-    with transaction.atomic():
-        exercise = _locked(exercise)
-        _require_state(exercise, Exercise.State.RELEASED, doing="start the negotiations")
-        now = timezone.now()
-        exercise.state = Exercise.State.LIVE
-        exercise.started_at = now
-        exercise.deadline = now + timedelta(minutes=exercise.time_limit_minutes)
-        exercise.save(update_fields=["state", "started_at", "deadline"])
-        round_start(exercise=exercise, now=now)
-        return exercise
-
-
-def exercise_end(*, exercise: Exercise) -> Exercise:
-    with transaction.atomic():
-        exercise = _locked(exercise)
-        _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="end the exercise")
-        exercise.state = Exercise.State.ENDED
-        exercise.ended_at = timezone.now()
-        exercise.paused_at = None  # an ended round is not paused
-        exercise.save(update_fields=["state", "ended_at", "paused_at"])
-        round_end(exercise=exercise, now=exercise.ended_at)
-        return exercise
-
-
-def exercise_pairs(exercise: Exercise) -> list[Negotiation]:
-    """The exercise's pairs, each with `seat_list` in the scenario's role order, observers last (two queries)."""
-    roles = version_spec(exercise.scenario_version).role_keys
-    seats = Seat.objects.select_related("student")
-    pairs = list(exercise.negotiations.prefetch_related(Prefetch("seats", queryset=seats)))
-    for pair in pairs:
-        pair.seat_list = sorted(pair.seats.all(), key=lambda s: (s.kind == Seat.Kind.OBSERVER, roles.index(s.role_key)))
-    return pairs
-
-
-def unseated_students(exercise: Exercise) -> list[Student]:
-    return list(exercise.classroom.students.exclude(seats__exercise=exercise))
-
-
-def exercise_pair_late(*, exercise: Exercise, student_ids: list[int], seed: int | None = None) -> list[Student]:
-    """Pair late arrivals with each other; returns the one left over (to be placed by hand), if any."""
-    with transaction.atomic():
-        exercise = _locked(exercise)
-        _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="pair late arrivals")
-        ids = _students_of(exercise, student_ids)
-        seated = set(Seat.objects.filter(exercise=exercise, student_id__in=ids).values_list("student_id", flat=True))
-        ids = [i for i in ids if i not in seated]
-        if len(ids) < 2:
-            return list(Student.objects.filter(pk__in=ids))
-        leftover = ids.pop() if len(ids) % 2 else None
-        roles = version_spec(exercise.scenario_version).role_keys
-        plans = plan_pairs(ids, (roles[0], roles[1]), rule="random", odd="bot", rng=random.Random(seed))
-        last = exercise.negotiations.order_by("-number").values_list("number", flat=True).first() or 0
-        _store_pairs(exercise, plans, last + 1)
-        if exercise.state == Exercise.State.LIVE:
-            round_start(exercise=exercise, now=timezone.now())
-        return list(Student.objects.filter(pk=leftover)) if leftover else []
-
-
-def exercise_place(*, exercise: Exercise, student: Student, negotiation: Negotiation, role: str) -> Seat:
-    """Place one student by hand: into a bot's or the instructor's seat of that role, else as its observer."""
-    with transaction.atomic():
-        exercise = _locked(exercise)
-        if exercise.state == Exercise.State.ENDED:
-            raise ServiceError("The exercise has ended; nobody can be placed any more.")
-        if student.classroom_id != exercise.classroom_id or negotiation.exercise_id != exercise.pk:
-            raise ServiceError("That student or pair does not belong to this exercise.")
-        if role not in version_spec(exercise.scenario_version).role_keys:
-            raise ServiceError(f"'{role}' is not a role of this scenario.", "role")
-        if Seat.objects.filter(exercise=exercise, student=student).exists():
-            raise ServiceError(f"{student.display_name} already has a seat in this exercise.")
-        stand_in = negotiation.seats.filter(role_key=role, kind__in=[Seat.Kind.BOT, Seat.Kind.INSTRUCTOR]).first()
-        if stand_in is not None:
-            stand_in.kind, stand_in.student = Seat.Kind.STUDENT, student
-            stand_in.save(update_fields=["kind", "student"])
-            seat_sockets_close(seat_id=stand_in.pk)  # the bot's or instructor's open sockets stop acting
-            return stand_in
-        return Seat.objects.create(
-            negotiation=negotiation, exercise=exercise, role_key=role, kind=Seat.Kind.OBSERVER, student=student
-        )
-
-
-# The planning sheet
-
-
-def planning_refusal(*, exercise: Exercise, seat: Seat) -> str | None:
-    """Why this seat may not edit its planning sheet now, or None when it may."""
-    if seat.kind != Seat.Kind.STUDENT:
-        return "Observers watch and take notes; the planning sheet belongs to the negotiators."
-    if exercise.state == Exercise.State.ENDED or seat.negotiation.status in (
-        Negotiation.Status.AGREED,
-        Negotiation.Status.IMPASSE,
-    ):
-        return "The negotiation has ended; the planning sheet can no longer be changed."
-    return None
-
-
-def planning_sheet_save(
-    *,
-    exercise: Exercise,
-    student: Student,
-    batna=None,
-    reservation_value=None,
-    target=None,
-    priorities: list[str] | None = None,
-    notes: str = "",
-) -> PlanningSheet:
-    seat = Seat.objects.select_related("negotiation").filter(exercise=exercise, student=student).first()
-    if seat is None:
-        raise ServiceError("You have no seat in this exercise.")
-    refusal = planning_refusal(exercise=exercise, seat=seat)
-    if refusal:
-        raise ServiceError(refusal)
-    issue_keys = [issue.key for issue in version_spec(exercise.scenario_version).issues]
-    priorities = list(priorities or [])
-    if priorities and sorted(priorities) != sorted(issue_keys):
-        raise ServiceError("Rank every issue once.", "priorities")
-    sheet, _ = PlanningSheet.objects.update_or_create(
-        exercise=exercise,
-        student=student,
-        defaults={
-            "batna": batna,
-            "reservation_value": reservation_value,
-            "target": target,
-            "priorities": priorities,
-            "notes": notes,
-        },
-    )
-    return sheet
 
 
 # API tokens

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from classrooms import student_views, views
+from classrooms import views
 
 urlpatterns = [
     # Instructors
@@ -14,15 +14,5 @@ urlpatterns = [
     path("classes/<int:pk>/instructors/", views.classroom_coinstructor, name="classroom_coinstructor"),
     path("classes/<int:pk>/students/<int:student_pk>/link/", views.student_link_action, name="student_link_action"),
     path("classes/<int:pk>/exercises/new/", views.exercise_new, name="exercise_new"),
-    path("exercises/<int:pk>/", views.exercise_detail, name="exercise"),
     path("exercises/<int:pk>/presence.json", views.exercise_presence, name="exercise_presence"),
-    path("exercises/<int:pk>/<slug:action>/", views.exercise_action, name="exercise_action"),
-    # Students
-    path("join", student_views.join, name="join"),
-    path("s/", student_views.home, name="student_home"),
-    path("s/welcome/", student_views.welcome, name="student_welcome"),
-    path("s/ping/", student_views.ping, name="student_ping"),
-    path("s/leave/", student_views.leave, name="student_leave"),
-    path("s/exercises/<int:pk>/", student_views.exercise, name="student_exercise"),
-    path("s/<str:token>/", student_views.student_link, name="student_link"),
 ]

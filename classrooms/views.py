@@ -1,4 +1,5 @@
-"""Instructor pages: sign-up, dashboard, classes, roster, exercises and pairing."""
+"""Instructor pages: sign-up, dashboard, classes, roster, links, a new exercise, API tokens. The round's
+pages (the exercise page, its actions, the monitor) are negotiations.views."""
 
 from __future__ import annotations
 
@@ -6,26 +7,15 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from classrooms import services
 from classrooms.access import classroom_for, exercise_for, instructor_classrooms
-from classrooms.forms import (
-    ClassroomForm,
-    CoInstructorForm,
-    ExerciseForm,
-    PlaceForm,
-    PresentForm,
-    RosterForm,
-    SignUpForm,
-    SwapForm,
-)
+from classrooms.forms import ClassroomForm, CoInstructorForm, ExerciseForm, RosterForm, SignUpForm
 from classrooms.models import Exercise, Student
-from negotiations.models import Negotiation, Seat
-from scenarios.services import version_spec
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -182,108 +172,11 @@ def exercise_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "classrooms/exercise_new.html", {"classroom": classroom, "form": form})
 
 
-def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, status: int = 200) -> HttpResponse:
-    """The set-up and run page; a refused action comes back here with its error beside its form."""
-    errors = errors or {}
-    spec = version_spec(exercise.scenario_version)
-    students = list(exercise.classroom.students.all())
-    pairs = services.exercise_pairs(exercise)
-    seated = {seat.student_id for pair in pairs for seat in pair.seat_list if seat.student_id}
-    unseated = [s for s in students if s.pk not in seated]
-    connected = {s.pk for s in students if services.is_connected(s)}
-    all_seats = [seat for pair in pairs for seat in pair.seat_list]
-    posted = request.POST if request.method == "POST" else None
-    ticked = {int(v) for v in posted.getlist("students") if v.isascii() and v.isdigit()} if posted else connected
-    context = {
-        "exercise": exercise,
-        "spec": spec,
-        "roles": {role.key: role.name for role in spec.roles},
-        "lobby": [(s, s.pk in connected, s.pk in ticked) for s in students],
-        "pairs": pairs,
-        "late": [(s, s.pk in connected) for s in unseated],
-        "swap_form": SwapForm(posted if "swap" in errors else None, seats=all_seats),
-        "place_form": PlaceForm(
-            posted if "place" in errors else None, students=unseated, negotiations=pairs, roles=spec.roles
-        ),
-        "errors": errors,
-    }
-    return render(request, "classrooms/exercise.html", context, status=status)
-
-
-@login_required
-def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _exercise_page(request, exercise_for(request.user, pk))
-
-
 @login_required
 def exercise_presence(request: HttpRequest, pk: int) -> JsonResponse:
     exercise = exercise_for(request.user, pk)
     students = exercise.classroom.students.all()
     return JsonResponse({"connected": [s.pk for s in students if services.is_connected(s)]})
-
-
-def _do(request: HttpRequest, exercise: Exercise, action: str) -> str:
-    """Parse the action's form, call its service; returns the success message."""
-    students = list(exercise.classroom.students.all())
-    if action == "pair":
-        form = PresentForm(request.POST, students=students)
-        if not form.is_valid():
-            raise services.ServiceError("Tick at least one student who is present.")
-        pairs = services.exercise_pair(exercise=exercise, student_ids=form.cleaned_data["students"])
-        return f"{len(pairs)} pairs previewed. Swap students if you like, then release the roles."
-    if action == "swap":
-        seats = Seat.objects.filter(exercise=exercise).select_related("student", "negotiation")
-        form = SwapForm(request.POST, seats=seats)
-        if not form.is_valid():
-            raise services.ServiceError("Choose two students to swap.")
-        services.exercise_swap(exercise=exercise, **form.cleaned_data)
-        return "Swapped."
-    if action == "release":
-        services.exercise_release(exercise=exercise)
-        return "Roles released: students can read their sheets and plan."
-    if action == "start":
-        services.exercise_start(exercise=exercise)
-        return "The negotiations have started."
-    if action == "end":
-        services.exercise_end(exercise=exercise)
-        return "The exercise has ended; open negotiations were closed as impasse."
-    if action == "pair-late":
-        form = PresentForm(request.POST, students=services.unseated_students(exercise))
-        if not form.is_valid():
-            raise services.ServiceError("Tick the late arrivals to pair.")
-        before = exercise.negotiations.count()
-        left = services.exercise_pair_late(exercise=exercise, student_ids=form.cleaned_data["students"])
-        made = exercise.negotiations.count() - before
-        message = f"{made} new pair{'s' if made != 1 else ''}."
-        if left:
-            message += f" {left[0].display_name} is left over: place them by hand."
-        return message
-    if action == "place":
-        spec = version_spec(exercise.scenario_version)
-        unseated = services.unseated_students(exercise)
-        form = PlaceForm(request.POST, students=unseated, negotiations=services.exercise_pairs(exercise),
-                         roles=spec.roles)  # fmt: skip
-        if not form.is_valid():
-            raise services.ServiceError("Choose a student, a pair and a role.")
-        seat = services.exercise_place(
-            exercise=exercise,
-            student=get_object_or_404(Student, pk=form.cleaned_data["student"]),
-            negotiation=get_object_or_404(Negotiation, pk=form.cleaned_data["negotiation"], exercise=exercise),
-            role=form.cleaned_data["role"],
-        )
-        return f"{seat.student.display_name} placed in pair {seat.negotiation.number}."
-    raise Http404("No such action")
-
-
-@login_required
-@require_POST
-def exercise_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    exercise = exercise_for(request.user, pk)
-    try:
-        messages.success(request, _do(request, exercise, action))
-    except services.ServiceError as exc:
-        return _exercise_page(request, exercise, errors={action.replace("-", "_"): exc.message}, status=400)
-    return redirect("exercise", pk=pk)
 
 
 @login_required

@@ -21,7 +21,9 @@ urlpatterns = [
     path("scenarios/", include("scenarios.urls")),
     path("api/", api.urls),
     path("", include("negotiations.urls")),
+    path("", include("reports.urls")),
     path("", include("surveys.urls")),
+    path("", include("students.urls")),
     path("", include("classrooms.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,6 @@
-"""Who a socket stands for: a student's seat, a bot's seat, the instructor's seat or a watching
-instructor, found from the session and never from a frame; and who may watch the monitor.
+"""Who a socket or a student's page stands for: a student's seat, a bot's seat, the instructor's seat
+or a watching instructor, found from the session and never from a frame or the URL; and who may watch
+the monitor.
 
 Synchronous functions; the consumers call them through database_sync_to_async.
 """
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from django.http import Http404
 
 from classrooms.access import SESSION_NONCE, SESSION_STUDENT
 from classrooms.models import Exercise, Student
@@ -94,3 +97,16 @@ def monitor_allowed(user: Any, exercise_id: int) -> bool:
         and user.is_authenticated
         and Exercise.objects.filter(pk=exercise_id, classroom__instructors=user).exists()
     )
+
+
+def seat_for(student: Student, exercise_pk: int) -> Seat:
+    """The student's own seat in an exercise whose roles are out; 404 for anything else."""
+    seat = (
+        Seat.objects.select_related("negotiation", "exercise__scenario_version", "exercise__classroom")
+        .filter(student=student, exercise_id=exercise_pk, exercise__classroom_id=student.classroom_id)
+        .exclude(exercise__state=Exercise.State.DRAFT)
+        .first()
+    )
+    if seat is None:
+        raise Http404("No such exercise")
+    return seat

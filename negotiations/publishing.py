@@ -108,6 +108,11 @@ def student_sockets_close(*, student_id: int) -> None:
     )
 
 
+def student_sockets_close_on_link_change(sender: object, *, student_id: int, **kwargs: object) -> None:
+    """classrooms' student_link_changed: the student's link was revoked or re-issued."""
+    student_sockets_close(student_id=student_id)
+
+
 def seat_sockets_close(*, seat_id: int) -> None:
     """After commit: the seat changed hands (a student took over a bot's or the instructor's seat); its
     open sockets close with CLOSE_SEAT_CHANGED and, reconnecting, are identified afresh."""

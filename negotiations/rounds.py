@@ -1,33 +1,250 @@
-"""The round: the instructor's actions on a whole exercise or one pair (start, pause, extend, end,
-broadcast) and the deadline's schedule. Each stores its events on the pairs, then rings the doorbell
-after the commit.
+"""The round, in one home: pairing the students present into negotiations and seats (and by hand:
+swap, late arrivals, a student placed into a seat), releasing the roles, start, pause, extend, end,
+the instructor's broadcast, and the deadline's schedule. Each locks what it changes, stores the pairs'
+events, and rings the doorbell after the commit. A refused action raises ServiceError, with a message
+an instructor can act on and the form field it concerns, when there is one; nothing is written then.
 """
 
 from __future__ import annotations
 
+import random
+from collections import Counter
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
 
-from classrooms.models import Exercise
-from core.negotiation import OPEN, Refused
+from classrooms.models import Exercise, Student
+from classrooms.services import ServiceError
+from core.negotiation import OPEN
+from core.pairing import plan_pairs
 from negotiations.acting import (
     OPEN_STATUSES,
     negotiation_close_as_impasse,
     negotiation_close_expired,
     system_event_append,
 )
-from negotiations.models import Broadcast, Negotiation
+from negotiations.models import Broadcast, Negotiation, Seat
 from negotiations.protocol import BroadcastJSON
-from negotiations.publishing import broadcast_publish, exercise_announce, iso, negotiation_publish
+from negotiations.publishing import (
+    broadcast_publish,
+    exercise_announce,
+    iso,
+    negotiation_publish,
+    seat_sockets_close,
+)
 from negotiations.task_queue import deadline_enqueue, debrief_enqueue
+from scenarios.services import version_spec
 
 MAX_EXTENSION = 120  # minutes at a time
 
 
-def round_start(*, exercise: Exercise, now: datetime) -> None:
-    """Open every waiting pair of an exercise that has just gone live."""
+# Pairing, releasing the roles, start and end
+
+
+def _locked(exercise: Exercise) -> Exercise:
+    return Exercise.objects.select_for_update().get(pk=exercise.pk)
+
+
+STATE_PHRASES = {
+    Exercise.State.DRAFT: "still a draft",
+    Exercise.State.RELEASED: "released but not started",
+    Exercise.State.LIVE: "live",
+    Exercise.State.ENDED: "over",
+}
+
+
+def _require_state(exercise: Exercise, *states: str, doing: str) -> None:
+    if exercise.state not in states:
+        raise ServiceError(f"Cannot {doing} now: the exercise is {STATE_PHRASES[Exercise.State(exercise.state)]}.")
+
+
+def _history(exercise: Exercise) -> tuple[dict[int, Counter[str]], set[frozenset[int]]]:
+    """Roles each student played, and who met whom, in the class's earlier exercises."""
+    roles: dict[int, Counter[str]] = {}
+    members: dict[int, list[int]] = {}
+    seats = Seat.objects.filter(exercise__classroom=exercise.classroom, student__isnull=False).exclude(
+        exercise=exercise
+    )
+    for student_id, role, negotiation_id in seats.values_list("student_id", "role_key", "negotiation_id"):
+        roles.setdefault(student_id, Counter())[role] += 1
+        members.setdefault(negotiation_id, []).append(student_id)
+    met = {frozenset((a, b)) for group in members.values() for a in group for b in group if a != b}
+    return roles, met
+
+
+def _store_pairs(exercise: Exercise, plans, first_number: int) -> list[Negotiation]:
+    negotiations = []
+    for number, plan in enumerate(plans, start=first_number):
+        negotiation = Negotiation.objects.create(exercise=exercise, number=number)
+        Seat.objects.bulk_create(
+            Seat(negotiation=negotiation, exercise=exercise, role_key=s.role, kind=s.kind, student_id=s.student)
+            for s in plan.seats
+        )
+        negotiations.append(negotiation)
+    return negotiations
+
+
+def _students_of(exercise: Exercise, student_ids: list[int]) -> list[int]:
+    ids = list(dict.fromkeys(student_ids))
+    found = set(exercise.classroom.students.filter(pk__in=ids).values_list("pk", flat=True))
+    strangers = [i for i in ids if i not in found]
+    if strangers:
+        raise ServiceError(f"Not students of this class: {', '.join(map(str, strangers))}.", "students")
+    return ids
+
+
+def exercise_pair(*, exercise: Exercise, student_ids: list[int], seed: int | None = None) -> list[Negotiation]:
+    """Pair the students present (a draft pairing: it replaces the previous one until roles are released)."""
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        _require_state(exercise, Exercise.State.DRAFT, doing="pair the class")
+        ids = _students_of(exercise, student_ids)
+        if not ids:
+            raise ServiceError("Mark at least one student present before pairing.", "students")
+        roles = version_spec(exercise.scenario_version).role_keys
+        history, met = _history(exercise)
+        plans = plan_pairs(
+            ids,
+            (roles[0], roles[1]),
+            rule=exercise.pairing_rule,
+            odd=exercise.odd_rule,
+            rng=random.Random(seed),
+            role_history=history,
+            past_partners=met,
+        )
+        exercise.negotiations.all().delete()
+        return _store_pairs(exercise, plans, 1)
+
+
+def exercise_swap(*, exercise: Exercise, seat_a: int, seat_b: int) -> None:
+    """Swap the students of two seats by hand, before the roles are released."""
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        _require_state(exercise, Exercise.State.DRAFT, doing="swap students")
+        seats = {s.pk: s for s in Seat.objects.select_for_update().filter(exercise=exercise, pk__in=[seat_a, seat_b])}
+        if len(seats) != 2 or seat_a == seat_b:
+            raise ServiceError("Choose two different seats of this exercise to swap.", "seats")
+        a, b = seats[seat_a], seats[seat_b]
+        if a.student_id is None or b.student_id is None:
+            raise ServiceError("Only students can be swapped; a bot or instructor seat stays where it is.", "seats")
+        student_a, student_b = a.student_id, b.student_id
+        # The one-seat-per-student constraint forbids the intermediate state; clear one first.
+        Seat.objects.filter(pk=a.pk).update(student=None, kind=Seat.Kind.BOT)
+        Seat.objects.filter(pk=b.pk).update(student_id=student_a)
+        Seat.objects.filter(pk=a.pk).update(student_id=student_b, kind=a.kind)
+
+
+def exercise_release(*, exercise: Exercise) -> Exercise:
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        _require_state(exercise, Exercise.State.DRAFT, doing="release the roles")
+        if not exercise.negotiations.exists():
+            raise ServiceError("Pair the class before releasing the roles.")
+        exercise.state = Exercise.State.RELEASED
+        exercise.released_at = timezone.now()
+        exercise.save(update_fields=["state", "released_at"])
+        return exercise
+
+
+def exercise_start(*, exercise: Exercise) -> Exercise:
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        _require_state(exercise, Exercise.State.RELEASED, doing="start the negotiations")
+        now = timezone.now()
+        exercise.state = Exercise.State.LIVE
+        exercise.started_at = now
+        exercise.deadline = now + timedelta(minutes=exercise.time_limit_minutes)
+        exercise.save(update_fields=["state", "started_at", "deadline"])
+        _waiting_pairs_open(exercise, now)
+        return exercise
+
+
+def exercise_end(*, exercise: Exercise) -> Exercise:
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="end the exercise")
+        exercise.state = Exercise.State.ENDED
+        exercise.ended_at = timezone.now()
+        exercise.paused_at = None  # an ended round is not paused
+        exercise.save(update_fields=["state", "ended_at", "paused_at"])
+        _open_pairs_end(exercise, exercise.ended_at)
+        return exercise
+
+
+def _open_pairs_end(exercise: Exercise, now: datetime) -> None:
+    """Close every open pair as impasse (the instructor ended the round), then compute the class debrief."""
+    for pk in exercise.negotiations.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True):
+        with transaction.atomic():
+            negotiation = Negotiation.objects.select_for_update().get(pk=pk)
+            if negotiation.status not in OPEN_STATUSES:
+                continue
+            negotiation_close_as_impasse(negotiation, "ended", now)
+    exercise_announce(exercise_id=exercise.pk)
+    debrief_enqueue(exercise_id=exercise.pk)
+
+
+def exercise_pairs(exercise: Exercise) -> list[Negotiation]:
+    """The exercise's pairs, each with `seat_list` in the scenario's role order, observers last (two queries)."""
+    roles = version_spec(exercise.scenario_version).role_keys
+    seats = Seat.objects.select_related("student")
+    pairs = list(exercise.negotiations.prefetch_related(Prefetch("seats", queryset=seats)))
+    for pair in pairs:
+        pair.seat_list = sorted(pair.seats.all(), key=lambda s: (s.kind == Seat.Kind.OBSERVER, roles.index(s.role_key)))
+    return pairs
+
+
+def unseated_students(exercise: Exercise) -> list[Student]:
+    return list(exercise.classroom.students.exclude(seats__exercise=exercise))
+
+
+def exercise_pair_late(*, exercise: Exercise, student_ids: list[int], seed: int | None = None) -> list[Student]:
+    """Pair late arrivals with each other; returns the one left over (to be placed by hand), if any."""
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="pair late arrivals")
+        ids = _students_of(exercise, student_ids)
+        seated = set(Seat.objects.filter(exercise=exercise, student_id__in=ids).values_list("student_id", flat=True))
+        ids = [i for i in ids if i not in seated]
+        if len(ids) < 2:
+            return list(Student.objects.filter(pk__in=ids))
+        leftover = ids.pop() if len(ids) % 2 else None
+        roles = version_spec(exercise.scenario_version).role_keys
+        plans = plan_pairs(ids, (roles[0], roles[1]), rule="random", odd="bot", rng=random.Random(seed))
+        last = exercise.negotiations.order_by("-number").values_list("number", flat=True).first() or 0
+        _store_pairs(exercise, plans, last + 1)
+        if exercise.state == Exercise.State.LIVE:
+            _waiting_pairs_open(exercise, timezone.now())
+        return list(Student.objects.filter(pk=leftover)) if leftover else []
+
+
+def exercise_place(*, exercise: Exercise, student: Student, negotiation: Negotiation, role: str) -> Seat:
+    """Place one student by hand: into a bot's or the instructor's seat of that role, else as its observer."""
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        if exercise.state == Exercise.State.ENDED:
+            raise ServiceError("The exercise has ended; nobody can be placed any more.")
+        if student.classroom_id != exercise.classroom_id or negotiation.exercise_id != exercise.pk:
+            raise ServiceError("That student or pair does not belong to this exercise.")
+        if role not in version_spec(exercise.scenario_version).role_keys:
+            raise ServiceError(f"'{role}' is not a role of this scenario.", "role")
+        if Seat.objects.filter(exercise=exercise, student=student).exists():
+            raise ServiceError(f"{student.display_name} already has a seat in this exercise.")
+        stand_in = negotiation.seats.filter(role_key=role, kind__in=[Seat.Kind.BOT, Seat.Kind.INSTRUCTOR]).first()
+        if stand_in is not None:
+            stand_in.kind, stand_in.student = Seat.Kind.STUDENT, student
+            stand_in.save(update_fields=["kind", "student"])
+            seat_sockets_close(seat_id=stand_in.pk)  # the bot's or instructor's open sockets stop acting
+            return stand_in
+        return Seat.objects.create(
+            negotiation=negotiation, exercise=exercise, role_key=role, kind=Seat.Kind.OBSERVER, student=student
+        )
+
+
+def _waiting_pairs_open(exercise: Exercise, now: datetime) -> None:
+    """Open every waiting pair of a live exercise: all of them at the start, late arrivals' when paired."""
     for pk in exercise.negotiations.filter(status=Negotiation.Status.WAITING).values_list("pk", flat=True):
         with transaction.atomic():
             negotiation = Negotiation.objects.select_for_update().get(pk=pk)
@@ -42,16 +259,7 @@ def round_start(*, exercise: Exercise, now: datetime) -> None:
     exercise_announce(exercise_id=exercise.pk)
 
 
-def round_end(*, exercise: Exercise, now: datetime) -> None:
-    """Close every open pair as impasse: the instructor ended the round."""
-    for pk in exercise.negotiations.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True):
-        with transaction.atomic():
-            negotiation = Negotiation.objects.select_for_update().get(pk=pk)
-            if negotiation.status not in OPEN_STATUSES:
-                continue
-            negotiation_close_as_impasse(negotiation, "ended", now)
-    exercise_announce(exercise_id=exercise.pk)
-    debrief_enqueue(exercise_id=exercise.pk)
+# While it runs: extend, pause, broadcast, and the deadline
 
 
 def time_extend(*, exercise: Exercise, minutes: int, negotiation_id: int | None = None, now: datetime) -> int:
@@ -59,9 +267,9 @@ def time_extend(*, exercise: Exercise, minutes: int, negotiation_id: int | None 
 
     A pair whose time is already up is closed first, not brought back: extend before the deadline."""
     if not 1 <= minutes <= MAX_EXTENSION:
-        raise Refused("bad_minutes", f"Give a number of minutes from 1 to {MAX_EXTENSION}.")
+        raise ServiceError(f"Give a number of minutes from 1 to {MAX_EXTENSION}.", "minutes")
     if negotiation_id is not None and not exercise.negotiations.filter(pk=negotiation_id).exists():
-        raise Refused("no_such_pair", "No such pair in this exercise.")
+        raise ServiceError("No such pair in this exercise.", "negotiation")
     negotiation_close_expired(exercise_id=exercise.pk, now=now)
     pairs = exercise.negotiations.filter(status=OPEN)
     if negotiation_id is not None:
@@ -94,7 +302,7 @@ def round_pause(*, exercise: Exercise, paused: bool, now: datetime) -> None:
     with transaction.atomic():
         exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
         if exercise.state != Exercise.State.LIVE:
-            raise Refused("not_live", "Only a live round can be paused or resumed.")
+            raise ServiceError("Only a live round can be paused or resumed.")
         if paused == (exercise.paused_at is not None):
             return
         gained = timedelta(0) if paused else now - exercise.paused_at  # type: ignore[operator]
@@ -121,7 +329,7 @@ def round_pause(*, exercise: Exercise, paused: bool, now: datetime) -> None:
 def broadcast_send(*, exercise: Exercise, text: str) -> BroadcastJSON:
     text = text.strip()
     if not text:
-        raise Refused("empty", "write a message to broadcast")
+        raise ServiceError("write a message to broadcast", "text")
     message = Broadcast.objects.create(exercise=exercise, text=text[:500])
     payload: BroadcastJSON = {"text": message.text, "at": message.created_at.isoformat()}
     negotiation_ids = list(exercise.negotiations.values_list("pk", flat=True))

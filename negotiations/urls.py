@@ -1,12 +1,24 @@
 from django.urls import path
 
-from negotiations import export_views, views
+from negotiations import views
+
+# The monitor's actions answer JSON, the exercise page's a page; "end" is on both, one view.
+JSON = {"answer": "json"}
 
 urlpatterns = [
+    path("exercises/<int:pk>/", views.exercise_detail, name="exercise"),
+    path("exercises/<int:pk>/pair/", views.exercise_pair, name="exercise_pair"),
+    path("exercises/<int:pk>/swap/", views.exercise_swap, name="exercise_swap"),
+    path("exercises/<int:pk>/release/", views.exercise_release, name="exercise_release"),
+    path("exercises/<int:pk>/start/", views.exercise_start, name="exercise_start"),
+    path("exercises/<int:pk>/end/", views.exercise_end, name="exercise_end"),
+    path("exercises/<int:pk>/pair-late/", views.exercise_pair_late, name="exercise_pair_late"),
+    path("exercises/<int:pk>/place/", views.exercise_place, name="exercise_place"),
     path("exercises/<int:pk>/monitor/", views.monitor, name="monitor"),
-    path("exercises/<int:pk>/monitor/<slug:action>/", views.monitor_action, name="monitor_action"),
+    path("exercises/<int:pk>/monitor/broadcast/", views.round_broadcast, JSON, name="round_broadcast"),
+    path("exercises/<int:pk>/monitor/extend/", views.round_extend, JSON, name="round_extend"),
+    path("exercises/<int:pk>/monitor/pause/", views.round_pause, JSON, name="round_pause"),
+    path("exercises/<int:pk>/monitor/resume/", views.round_resume, JSON, name="round_resume"),
+    path("exercises/<int:pk>/monitor/end/", views.exercise_end, JSON, name="round_end"),
     path("exercises/<int:pk>/pairs/<int:number>/", views.transcript, name="transcript"),
-    path("exercises/<int:pk>/debrief/", views.debrief, name="debrief"),
-    path("exercises/<int:pk>/debrief.json", views.debrief_json, name="debrief_json"),
-    path("exercises/<int:pk>/export/", export_views.exercise_export, name="exercise_export"),
 ]

@@ -1,22 +1,68 @@
-"""The instructor's live monitor, its actions, a pair's transcript, and the class debrief."""
+"""The instructor's pages for the round: the exercise page (pairing, roles, start, end), the live
+monitor, a pair's transcript, and one view per action of the round (negotiations.rounds).
+
+An action answers the page it came from. From the exercise page: a redirect back with its message, or
+the page again with the error beside the action's form (400). From the monitor (its URLs under
+monitor/): JSON, {message} or {error} (400).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Literal
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from classrooms import services as classroom_services
 from classrooms.access import exercise_for
-from core.negotiation import Refused, package_points
+from classrooms.models import Exercise, Student
+from classrooms.services import ServiceError, is_connected
+from core.negotiation import package_points
 from core.spec import plain
 from negotiations import rounds
-from negotiations.debrief_pages import instructor_debrief
-from negotiations.models import Event, Negotiation
+from negotiations.forms import PlaceForm, PresentForm, SwapForm
+from negotiations.models import Event, Negotiation, Seat
 from scenarios.services import version_spec
+
+Answer = Literal["page", "json"]
+
+
+def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, status: int = 200) -> HttpResponse:
+    """The set-up and run page; a refused action comes back here with its error beside its form."""
+    errors = errors or {}
+    spec = version_spec(exercise.scenario_version)
+    students = list(exercise.classroom.students.all())
+    pairs = rounds.exercise_pairs(exercise)
+    seated = {seat.student_id for pair in pairs for seat in pair.seat_list if seat.student_id}
+    unseated = [s for s in students if s.pk not in seated]
+    connected = {s.pk for s in students if is_connected(s)}
+    all_seats = [seat for pair in pairs for seat in pair.seat_list]
+    posted = request.POST if request.method == "POST" else None
+    ticked = {int(v) for v in posted.getlist("students") if v.isascii() and v.isdigit()} if posted else connected
+    context = {
+        "exercise": exercise,
+        "spec": spec,
+        "roles": {role.key: role.name for role in spec.roles},
+        "lobby": [(s, s.pk in connected, s.pk in ticked) for s in students],
+        "pairs": pairs,
+        "late": [(s, s.pk in connected) for s in unseated],
+        "swap_form": SwapForm(posted if "swap" in errors else None, seats=all_seats),
+        "place_form": PlaceForm(
+            posted if "place" in errors else None, students=unseated, negotiations=pairs, roles=spec.roles
+        ),
+        "errors": errors,
+    }
+    return render(request, "negotiations/exercise.html", context, status=status)
+
+
+@login_required
+def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _exercise_page(request, exercise_for(request.user, pk))
 
 
 @login_required
@@ -25,38 +71,142 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "negotiations/monitor.html", {"exercise": exercise})
 
 
+# The round's actions, one view each
+
+
+Action = Callable[[HttpRequest, Exercise], str | dict[Answer, str]]
+
+
+def round_action(form: str) -> Callable[[Action], Callable[..., HttpResponse]]:
+    """Make a view of an action: it gets the instructor's exercise and returns its success message (or
+    one per answer). `form` names the exercise page's form that shows a refusal."""
+
+    def decorate(action: Action) -> Callable[..., HttpResponse]:
+        @login_required
+        @require_POST
+        @wraps(action)
+        def view(request: HttpRequest, pk: int, answer: Answer = "page") -> HttpResponse:
+            exercise = exercise_for(request.user, pk)
+            try:
+                done = action(request, exercise)
+            except ServiceError as exc:
+                if answer == "json":
+                    return JsonResponse({"error": exc.message}, status=400)
+                return _exercise_page(request, exercise, errors={form: exc.message}, status=400)
+            message = done[answer] if isinstance(done, dict) else done
+            if answer == "json":
+                return JsonResponse({"message": message})
+            messages.success(request, message)
+            return redirect("exercise", pk=pk)
+
+        return view
+
+    return decorate
+
+
+@round_action("pair")
+def exercise_pair(request: HttpRequest, exercise: Exercise) -> str:
+    form = PresentForm(request.POST, students=list(exercise.classroom.students.all()))
+    if not form.is_valid():
+        raise ServiceError("Tick at least one student who is present.")
+    pairs = rounds.exercise_pair(exercise=exercise, student_ids=form.cleaned_data["students"])
+    return f"{len(pairs)} pairs previewed. Swap students if you like, then release the roles."
+
+
+@round_action("swap")
+def exercise_swap(request: HttpRequest, exercise: Exercise) -> str:
+    form = SwapForm(request.POST, seats=Seat.objects.filter(exercise=exercise).select_related("student", "negotiation"))
+    if not form.is_valid():
+        raise ServiceError("Choose two students to swap.")
+    rounds.exercise_swap(exercise=exercise, **form.cleaned_data)
+    return "Swapped."
+
+
+@round_action("release")
+def exercise_release(request: HttpRequest, exercise: Exercise) -> str:
+    rounds.exercise_release(exercise=exercise)
+    return "Roles released: students can read their sheets and plan."
+
+
+@round_action("start")
+def exercise_start(request: HttpRequest, exercise: Exercise) -> str:
+    rounds.exercise_start(exercise=exercise)
+    return "The negotiations have started."
+
+
+@round_action("end")
+def exercise_end(request: HttpRequest, exercise: Exercise) -> dict[Answer, str]:
+    rounds.exercise_end(exercise=exercise)
+    return {"page": "The exercise has ended; open negotiations were closed as impasse.", "json": "The round has ended."}
+
+
+@round_action("pair_late")
+def exercise_pair_late(request: HttpRequest, exercise: Exercise) -> str:
+    form = PresentForm(request.POST, students=rounds.unseated_students(exercise))
+    if not form.is_valid():
+        raise ServiceError("Tick the late arrivals to pair.")
+    before = exercise.negotiations.count()
+    left = rounds.exercise_pair_late(exercise=exercise, student_ids=form.cleaned_data["students"])
+    made = exercise.negotiations.count() - before
+    message = f"{made} new pair{'s' if made != 1 else ''}."
+    if left:
+        message += f" {left[0].display_name} is left over: place them by hand."
+    return message
+
+
+@round_action("place")
+def exercise_place(request: HttpRequest, exercise: Exercise) -> str:
+    spec = version_spec(exercise.scenario_version)
+    form = PlaceForm(
+        request.POST,
+        students=rounds.unseated_students(exercise),
+        negotiations=rounds.exercise_pairs(exercise),
+        roles=spec.roles,
+    )
+    if not form.is_valid():
+        raise ServiceError("Choose a student, a pair and a role.")
+    seat = rounds.exercise_place(
+        exercise=exercise,
+        student=get_object_or_404(Student, pk=form.cleaned_data["student"]),
+        negotiation=get_object_or_404(Negotiation, pk=form.cleaned_data["negotiation"], exercise=exercise),
+        role=form.cleaned_data["role"],
+    )
+    return f"{seat.student.display_name} placed in pair {seat.negotiation.number}."
+
+
 def _whole_number(text: str) -> int:
     """A form's whole number, or 0 for anything else (the service says what it wanted)."""
     return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
 
 
-@login_required
-@require_POST
-def monitor_action(request: HttpRequest, pk: int, action: str) -> JsonResponse:
-    """broadcast, extend, pause, resume or end; answers JSON {message} or {error} (status 400)."""
-    exercise = exercise_for(request.user, pk)
-    now = timezone.now()
-    try:
-        if action == "broadcast":
-            rounds.broadcast_send(exercise=exercise, text=request.POST.get("text", "").replace("\x00", ""))
-            message = "Sent to every pair."
-        elif action == "extend":
-            minutes = _whole_number(request.POST.get("minutes", ""))
-            pair = request.POST.get("negotiation", "")
-            pair_id = (_whole_number(pair) or -1) if pair else None
-            count = rounds.time_extend(exercise=exercise, minutes=minutes, negotiation_id=pair_id, now=now)
-            message = f"{count} pair{'s' if count != 1 else ''} got {minutes} more minutes."
-        elif action in ("pause", "resume"):
-            rounds.round_pause(exercise=exercise, paused=action == "pause", now=now)
-            message = "Paused: no one can act until you resume." if action == "pause" else "Resumed."
-        elif action == "end":
-            classroom_services.exercise_end(exercise=exercise)
-            message = "The round has ended."
-        else:
-            raise Http404("No such action")
-    except (Refused, classroom_services.ServiceError) as exc:
-        return JsonResponse({"error": exc.message}, status=400)
-    return JsonResponse({"message": message})
+@round_action("broadcast")
+def round_broadcast(request: HttpRequest, exercise: Exercise) -> str:
+    rounds.broadcast_send(exercise=exercise, text=request.POST.get("text", "").replace("\x00", ""))
+    return "Sent to every pair."
+
+
+@round_action("extend")
+def round_extend(request: HttpRequest, exercise: Exercise) -> str:
+    minutes = _whole_number(request.POST.get("minutes", ""))
+    pair = request.POST.get("negotiation", "")
+    pair_id = (_whole_number(pair) or -1) if pair else None
+    count = rounds.time_extend(exercise=exercise, minutes=minutes, negotiation_id=pair_id, now=timezone.now())
+    return f"{count} pair{'s' if count != 1 else ''} got {minutes} more minutes."
+
+
+@round_action("pause")
+def round_pause(request: HttpRequest, exercise: Exercise) -> str:
+    rounds.round_pause(exercise=exercise, paused=True, now=timezone.now())
+    return "Paused: no one can act until you resume."
+
+
+@round_action("resume")
+def round_resume(request: HttpRequest, exercise: Exercise) -> str:
+    rounds.round_pause(exercise=exercise, paused=False, now=timezone.now())
+    return "Resumed."
+
+
+# A pair's transcript
 
 
 @login_required
@@ -83,30 +233,3 @@ def transcript(request: HttpRequest, pk: int, number: int) -> HttpResponse:
             "agreement_points": agreement_points,
         },
     )
-
-
-def _projector(request: HttpRequest) -> bool:
-    return request.GET.get("projector") == "1"
-
-
-@login_required
-def debrief(request: HttpRequest, pk: int) -> HttpResponse:
-    """The class debrief: charts drawn by static/js/debrief.js from the same JSON as debrief_json."""
-    exercise = exercise_for(request.user, pk)
-    projector = _projector(request)
-    return render(
-        request,
-        "negotiations/debrief.html",
-        {
-            "exercise": exercise,
-            "projector": projector,
-            "data": instructor_debrief(exercise, projector=projector),
-            "export_url": reverse("exercise_export", args=[exercise.pk]),
-        },
-    )
-
-
-@login_required
-def debrief_json(request: HttpRequest, pk: int) -> JsonResponse:
-    exercise = exercise_for(request.user, pk)
-    return JsonResponse(instructor_debrief(exercise, projector=_projector(request)))

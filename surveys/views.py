@@ -6,9 +6,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from classrooms.access import seat_for, student_required
+from classrooms.access import student_required
 from classrooms.models import Student
 from core import survey as svi
+from negotiations.participants import seat_for
 from scenarios.services import version_spec
 from surveys import services
 from surveys.forms import SurveyForm, field_name

@@ -91,12 +91,12 @@ def exercise(classroom, used_car, instructor):
 
 def start_round(exercise, classroom, count: int) -> list:
     """`count` students join, are paired, get their roles, and the round starts; returns the pairs."""
-    from classrooms import services
+    from negotiations import rounds
 
     students = add_students(classroom, *[f"Student {i}" for i in range(count)])
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     return list(exercise.negotiations.order_by("number"))
 
 
@@ -145,14 +145,14 @@ def eager_tasks():
 @pytest.fixture
 def bot_pair(exercise, classroom):
     """One student against a disclosed bot: (negotiation, bot seat, student seat)."""
-    from classrooms import services
+    from negotiations import rounds
 
     exercise.odd_rule = "bot"
     exercise.save()
     (student,) = add_students(classroom, "Odd One")
-    services.exercise_pair(exercise=exercise, student_ids=[student.pk], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[student.pk], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     negotiation = exercise.negotiations.get()
     seats = seats_by_role(negotiation)
     bot = next(s for s in seats.values() if s.kind == "bot")

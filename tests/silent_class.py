@@ -47,6 +47,7 @@ def setup_class() -> None:
 
     from classrooms import services
     from classrooms.models import User
+    from negotiations import rounds
     from negotiations.models import Seat
     from scenarios.services import builtin_scenarios_load, scenario_version_get
 
@@ -64,9 +65,9 @@ def setup_class() -> None:
     result = services.roster_import(
         classroom=classroom, text="name\n" + "\n".join(f"Quiet {i}" for i in range(2 * PAIRS))
     )
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in result.created], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in result.created], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     seats = Seat.objects.filter(exercise=exercise).select_related("student").order_by("negotiation", "role_key")
     print(json.dumps([
         {"negotiation": s.negotiation_id, "role": s.role_key, "link": f"/s/{services.student_link_token(s.student)}/"}

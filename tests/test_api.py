@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from classrooms import services
 from classrooms.models import Classroom, Exercise, Student, User
+from negotiations import planning, rounds
 from negotiations.models import Negotiation, Seat
 from scenarios.services import builtin_scenarios_load, scenario_version_get
 
@@ -63,7 +64,7 @@ def exercise(classroom: Classroom, used_car, instructor: User) -> Exercise:
 
 @pytest.fixture
 def paired(exercise: Exercise, students: list[Student]) -> Exercise:
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=7)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=7)
     return exercise
 
 
@@ -436,14 +437,14 @@ def test_releasing_an_unpaired_exercise_is_a_conflict(api, exercise):
 
 
 def test_pairing_after_the_release_is_a_conflict(api, paired, students):
-    services.exercise_release(exercise=paired)
+    rounds.exercise_release(exercise=paired)
     response = post(api, f"/api/exercises/{paired.pk}/pair", {"student_ids": [s.pk for s in students]})
     assert response.status_code == 409
     assert response.json()["detail"] == "Cannot pair the class now: the exercise is released but not started."
 
 
 def test_starting_sets_the_deadline_and_sets_the_pairs_negotiating(api, paired):
-    services.exercise_release(exercise=paired)
+    rounds.exercise_release(exercise=paired)
     response = post(api, f"/api/exercises/{paired.pk}/start")
     assert response.status_code == 200
     assert response.json()["state"] == "live"
@@ -459,8 +460,8 @@ def test_starting_a_draft_exercise_is_a_conflict(api, paired):
 
 
 def test_ending_marks_the_unfinished_pairs_as_impasse(api, paired):
-    services.exercise_release(exercise=paired)
-    services.exercise_start(exercise=paired)
+    rounds.exercise_release(exercise=paired)
+    rounds.exercise_start(exercise=paired)
     response = post(api, f"/api/exercises/{paired.pk}/end")
     assert response.status_code == 200
     assert response.json()["state"] == "ended"
@@ -469,8 +470,8 @@ def test_ending_marks_the_unfinished_pairs_as_impasse(api, paired):
 
 
 def test_ending_an_ended_exercise_is_a_conflict(api, paired):
-    services.exercise_release(exercise=paired)
-    services.exercise_end(exercise=paired)
+    rounds.exercise_release(exercise=paired)
+    rounds.exercise_end(exercise=paired)
     response = post(api, f"/api/exercises/{paired.pk}/end")
     assert response.status_code == 409
     assert response.json()["detail"].startswith("Cannot end the exercise now: the exercise is over")
@@ -501,7 +502,7 @@ def test_the_status_takes_as_many_queries_for_a_large_class_as_for_a_small_one(a
         api.get(f"/api/exercises/{paired.pk}/status")
     more = "name\n" + "".join(f"Student {i}\n" for i in range(20))
     services.roster_import(classroom=classroom, text=more)
-    services.exercise_pair(exercise=paired, student_ids=list(classroom.students.values_list("pk", flat=True)))
+    rounds.exercise_pair(exercise=paired, student_ids=list(classroom.students.values_list("pk", flat=True)))
     with CaptureQueriesContext(connection) as large:
         response = api.get(f"/api/exercises/{paired.pk}/status")
     assert len(response.json()["pairs"]) == 12
@@ -509,8 +510,8 @@ def test_the_status_takes_as_many_queries_for_a_large_class_as_for_a_small_one(a
 
 
 def test_the_results_export_contains_the_planning_sheets(api, paired, students):
-    services.exercise_release(exercise=paired)
-    services.planning_sheet_save(
+    rounds.exercise_release(exercise=paired)
+    planning.planning_sheet_save(
         exercise=paired,
         student=students[0],
         batna="12.50",
@@ -519,8 +520,8 @@ def test_the_results_export_contains_the_planning_sheets(api, paired, students):
         priorities=["price", "handover", "warranty", "tyres"],
         notes="Open high.",
     )
-    services.exercise_start(exercise=paired)
-    services.exercise_end(exercise=paired)
+    rounds.exercise_start(exercise=paired)
+    rounds.exercise_end(exercise=paired)
     response = api.get(f"/api/exercises/{paired.pk}/results")
     assert response.status_code == 200
     export = response.json()

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from classrooms import services
 from core.negotiation import Action
+from negotiations import rounds
 from negotiations.acting import negotiation_act
 from negotiations.debrief import debrief_refresh, outcome_refresh
 from tests.base import seats_by_role, start_round
@@ -35,7 +35,7 @@ def ended(exercise, classroom):
     negotiation_act(
         negotiation_id=first.pk, seat=seats["buyer"], action=Action("accept", "a", offer_seq=offer.event["seq"])
     )
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     for negotiation in (first, second):
         outcome_refresh(negotiation_id=negotiation.pk)
     debrief_refresh(exercise_id=exercise.pk)

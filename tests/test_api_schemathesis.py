@@ -24,6 +24,7 @@ from schemathesis.config import SchemathesisConfig
 
 from classrooms import services
 from classrooms.models import Classroom, Exercise, User
+from negotiations import planning, rounds
 from scenarios.services import builtin_scenarios_load, scenario_version_get
 
 ROSTER = "name,email,student id\n" + "".join(f"Student {i},s{i}@example.com,S{i}\n" for i in range(1, 6))
@@ -59,7 +60,7 @@ def _exercise(classroom: Classroom, student_ids: list[int]) -> Exercise:
     exercise = services.exercise_create(
         classroom=classroom, title="Fuzzed", scenario_version=scenario_version_get("used-car"), time_limit_minutes=30
     )
-    services.exercise_pair(exercise=exercise, student_ids=student_ids, seed=1)
+    rounds.exercise_pair(exercise=exercise, student_ids=student_ids, seed=1)
     return exercise
 
 
@@ -72,10 +73,10 @@ def world(instructor: User, settings) -> Iterator[World]:
     students = services.roster_import(classroom=classroom, text=ROSTER).created
     ids = [s.pk for s in students]
     draft, released, live = (_exercise(classroom, ids) for _ in range(3))
-    services.exercise_release(exercise=released)
-    services.exercise_release(exercise=live)
-    services.planning_sheet_save(exercise=live, student=students[0], batna=10, target=40, notes="Anchor high.")
-    services.exercise_start(exercise=live)
+    rounds.exercise_release(exercise=released)
+    rounds.exercise_release(exercise=live)
+    planning.planning_sheet_save(exercise=live, student=students[0], batna=10, target=40, notes="Anchor high.")
+    rounds.exercise_start(exercise=live)
     token = services.api_token_create(user=instructor, name="schemathesis")[1]
     # As Django's test client does: a request must not close the connection that holds the test's transaction.
     request_started.disconnect(close_old_connections)

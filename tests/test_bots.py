@@ -285,7 +285,7 @@ def test_a_minted_bot_session_plays_its_seat_and_only_its_seat(bot_pair):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_forged_expired_misused_or_taken_over_bot_session_is_refused(bot_pair, exercise, classroom):
-    from classrooms import services
+    from negotiations import rounds
     from negotiations.bots import bot_session_mint
 
     negotiation, bot, _ = bot_pair
@@ -307,19 +307,20 @@ def test_a_forged_expired_misused_or_taken_over_bot_session_is_refused(bot_pair,
     assert run(attempt(expired, negotiation.pk)) == 4401
     assert run(attempt(elsewhere, other.pk)) == 4404  # the session names one seat of one pair
     (late,) = add_students(classroom, "Late Lou")
-    services.exercise_place(exercise=exercise, student=late, negotiation=negotiation, role=bot.role_key)
+    rounds.exercise_place(exercise=exercise, student=late, negotiation=negotiation, role=bot.role_key)
     assert run(attempt(taken, negotiation.pk)) == 4401  # a student took the seat over
 
 
 def start_other_exercise(classroom, exercise):
     from classrooms import services
+    from negotiations import rounds
 
     other = services.exercise_create(
         classroom=classroom, title="Other", scenario_version=exercise.scenario_version, time_limit_minutes=20
     )
     students = add_students(classroom, "Other A", "Other B")
-    services.exercise_pair(exercise=other, student_ids=[s.pk for s in students], seed=1)
-    services.exercise_release(exercise=other)
+    rounds.exercise_pair(exercise=other, student_ids=[s.pk for s in students], seed=1)
+    rounds.exercise_release(exercise=other)
     return other.negotiations.get()
 
 

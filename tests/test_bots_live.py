@@ -22,9 +22,9 @@ from django.test import Client
 from django.utils import timezone
 from websockets.asyncio.client import connect as ws_connect
 
-from classrooms import services
 from classrooms.services import student_link_token
 from core.bots import Bot, Sheet, Situation
+from negotiations import rounds
 from negotiations.bots import BotPlayer, Seating, bot_session_mint
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Debrief, Event, Negotiation, Outcome, Seat
@@ -64,9 +64,9 @@ def shorten_round(exercise, seconds: float) -> None:
 
 def test_a_class_of_bots_plays_an_exercise_to_its_debrief(exercise, classroom):
     students = add_students(classroom, *[f"Student {i}" for i in range(8)])
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=3)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=3)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     out = io.StringIO()
     with worker_if_needed(), daphne() as (port, _):
         shorten_round(exercise, 12)
@@ -77,7 +77,7 @@ def test_a_class_of_bots_plays_an_exercise_to_its_debrief(exercise, classroom):
         pairs = list(Negotiation.objects.filter(exercise=exercise))
         assert len(pairs) == 4 and all(p.status in ("agreed", "impasse") for p in pairs), out.getvalue()
         wait_until(lambda: Outcome.objects.filter(negotiation__exercise=exercise).count() == 4, 30)
-        services.exercise_end(exercise=exercise)
+        rounds.exercise_end(exercise=exercise)
         wait_until(lambda: Debrief.objects.filter(exercise=exercise).exists(), 30)
     report = out.getvalue()
     assert "Every pair played has ended." in report and "refused" not in report, report
@@ -94,9 +94,9 @@ def odd_class(exercise, classroom):
     exercise.odd_rule = "bot"
     exercise.save()
     students = add_students(classroom, "Ada", "Ben", "Cy")
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=2)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=2)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     bot = Seat.objects.get(exercise=exercise, kind="bot")
     human = next(s for s in seats_by_role(bot.negotiation).values() if s.kind == "student")
     return bot, human

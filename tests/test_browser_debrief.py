@@ -22,6 +22,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms import services
+from negotiations import rounds
 from negotiations.client import LiveClient, sign_in
 from tests.base import add_students, seats_by_role
 from tests.browser import ARTIFACTS, emulate_phone, make_driver, quit_driver, screenshot
@@ -78,9 +79,9 @@ def round_of_five(exercise, classroom, instructor):
     instructor.password = hasher.encode("a-long-password", hasher.salt(), iterations=1000)
     instructor.save(update_fields=["password"])
     students = add_students(classroom, *[f"Learner {chr(65 + i)}" for i in range(10)])
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=3)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=3)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     return exercise, list(exercise.negotiations.order_by("number"))
 
 
@@ -301,7 +302,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
 def test_a_student_reads_their_debrief_on_a_phone(server, round_of_five):
     exercise, pairs = round_of_five
     asyncio.run(play_pair(server, signed_in(server, pairs[0]), offer_then_accept("seller", [LOSE_LOSE])))
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     from negotiations.debrief import debrief_refresh, outcome_refresh
 
     for negotiation in pairs:  # without a worker or with one: the outcomes are there before we look

@@ -8,6 +8,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms import services
+from negotiations import rounds
 from tests.base import add_students, seats_by_role
 from tests.browser import browser, emulate_phone, screenshot  # noqa: F401
 from tests.test_browser_debrief import element_shot
@@ -46,12 +47,12 @@ def test_names_that_look_like_html_are_text_in_every_chart_and_table(live_server
     browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH})
     exercise = new_exercise(classroom, instructor)
     students = add_students(classroom, TRAP, BOLD, "Plain Name", "Other Name")
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     first, _ = exercise.negotiations.order_by("number")
     agree(first, nash_package(exercise))
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
 
     log_in(browser, live_server.url)
     open_debrief(browser, live_server.url, exercise)
@@ -91,7 +92,7 @@ def test_a_class_of_impasses_only_draws_without_errors_on_a_phone(live_server, b
     browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH})
     exercise = new_exercise(classroom, instructor, slug=slug)
     begin(exercise, classroom, 4)
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
 
     log_in(browser, live_server.url)
     emulate_phone(browser)

@@ -18,6 +18,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from classrooms import services
+from negotiations import rounds
 from negotiations.models import Seat
 from tests.base import add_students
 from tests.browser import emulate_phone, make_driver, quit_driver, screenshot
@@ -88,8 +89,8 @@ def released_pair(exercise, classroom, instructor):
     instructor.password = hasher.encode("a-long-password", hasher.salt(), iterations=1000)
     instructor.save(update_fields=["password"])
     ada, ben = add_students(classroom, "Ada", "Ben")
-    services.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk], seed=1)
-    services.exercise_release(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk], seed=1)
+    rounds.exercise_release(exercise=exercise)
     negotiation = exercise.negotiations.get()
     seats = {s.role_key: s.student for s in Seat.objects.filter(negotiation=negotiation)}
     return exercise, seats
@@ -98,7 +99,7 @@ def released_pair(exercise, classroom, instructor):
 @pytest.fixture
 def live_pair(released_pair):
     exercise, seats = released_pair
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     return exercise, seats
 
 

@@ -8,6 +8,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms import services
+from negotiations import rounds
 from surveys.models import SurveyResponse
 from tests.base import seats_by_role, start_round
 from tests.browser import browser, emulate_phone, screenshot  # noqa: F401
@@ -22,7 +23,7 @@ def tap(driver, number: int, value: int) -> None:
 
 def test_a_student_answers_the_survey_on_a_phone(live_server, browser, exercise, classroom):  # noqa: F811
     (negotiation,) = start_round(exercise, classroom, 2)
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     student = seats_by_role(negotiation)["buyer"].student
     wait = WebDriverWait(browser, 10)
     emulate_phone(browser)

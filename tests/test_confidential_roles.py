@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from classrooms import services
+from negotiations import rounds
 from negotiations.models import Seat
 from scenarios.services import version_spec
 from tests.base import add_students, student_client
@@ -16,8 +17,8 @@ from tests.base import add_students, student_client
 @pytest.fixture
 def released(exercise, classroom, other_instructor, used_car):
     ada, ben, cy, dee = add_students(classroom, "Ada", "Ben", "Cy", "Dee")
-    services.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk, cy.pk, dee.pk], seed=7)
-    services.exercise_release(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk, cy.pk, dee.pk], seed=7)
+    rounds.exercise_release(exercise=exercise)
     spec = version_spec(used_car)
     return exercise, markers(spec)
 
@@ -92,14 +93,14 @@ def test_a_students_page_names_their_negotiation_for_the_socket(released):
 
 def test_nothing_is_shown_before_the_roles_are_released(exercise, classroom):
     ada, ben = add_students(classroom, "Ada", "Ben")
-    services.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk])
+    rounds.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk])
     assert student_client(ada).get(f"/s/exercises/{exercise.pk}/").status_code == 404
 
 
 def test_an_observer_sees_the_side_they_observe(exercise, classroom, used_car):
     ids = [s.pk for s in add_students(classroom, "Ada", "Ben", "Cy")]
-    services.exercise_pair(exercise=exercise, student_ids=ids, seed=3)
-    services.exercise_release(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=ids, seed=3)
+    rounds.exercise_release(exercise=exercise)
     observer = Seat.objects.select_related("student").get(exercise=exercise, kind="observer")
     sheets = markers(version_spec(used_car))
     other_role = "buyer" if observer.role_key == "seller" else "seller"

@@ -11,8 +11,8 @@ import json
 import pytest
 from django.test import Client
 
-from classrooms import services
 from classrooms.services import exercise_create
+from negotiations import rounds
 from negotiations.debrief import debrief_refresh, landscape_for
 from negotiations.models import Outcome, Seat
 from scenarios.services import builtin_scenarios_load, scenario_version_get
@@ -36,9 +36,9 @@ def new_exercise(classroom, instructor, slug="used-car", odd_rule="triad"):
 
 def begin(exercise, classroom, count: int, prefix: str = "Qwerty"):
     students = add_students(classroom, *[f"{prefix} {i}" for i in range(count)])
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     return list(exercise.negotiations.order_by("number"))
 
 
@@ -106,7 +106,7 @@ def test_scenarios_without_a_price_issue(instructor_client, classroom, instructo
     exercise = new_exercise(classroom, instructor, slug=slug)
     pairs = begin(exercise, classroom, 4)
     agree(pairs[0], nash_package(exercise))
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     clients = [student_client(s.student) for s in exercise.seats.select_related("student")]
     everything_answers(instructor_client, clients, exercise)
 
@@ -114,7 +114,7 @@ def test_scenarios_without_a_price_issue(instructor_client, classroom, instructo
 def test_a_class_of_impasses_only(instructor_client, classroom, instructor):
     exercise = new_exercise(classroom, instructor)
     begin(exercise, classroom, 4)
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     clients = [student_client(s.student) for s in exercise.seats.select_related("student")]
     everything_answers(instructor_client, clients, exercise)
     data = instructor_client.get(f"/exercises/{exercise.pk}/debrief.json").json()
@@ -127,7 +127,7 @@ def test_odd_students_seats(instructor_client, classroom, instructor, odd_rule):
     pairs = begin(exercise, classroom, 5)
     for pair in pairs:
         agree(pair, nash_package(exercise))
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     clients = [student_client(s.student) for s in exercise.seats.select_related("student") if s.student]
     everything_answers(instructor_client, clients, exercise)
     # The odd student's page: their debrief, the survey only for a negotiator, nobody else's name.
@@ -146,7 +146,7 @@ def test_a_pair_whose_outcome_is_missing(instructor_client, classroom, instructo
     exercise = new_exercise(classroom, instructor)
     pairs = begin(exercise, classroom, 4)
     agree(pairs[0], nash_package(exercise))
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     debrief_refresh(exercise_id=exercise.pk)
     Outcome.objects.filter(negotiation=pairs[0]).delete()
     clients = [student_client(s.student) for s in exercise.seats.select_related("student")]
@@ -166,7 +166,7 @@ def weak_deal(classroom, instructor):
     exercise = new_exercise(classroom, instructor)
     (pair,) = begin(exercise, classroom, 2)
     agree(pair, WEAKLY_DOMINATED)
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     return exercise, acting_seats(pair)
 
 
@@ -226,7 +226,7 @@ def test_the_debrief_and_the_export_read_as_many_queries_for_a_large_class_as_a_
         pairs = begin(exercise, classroom, size, prefix=f"Class of {size}:")
         for pair in pairs[::2]:
             agree(pair, nash_package(exercise))
-        services.exercise_end(exercise=exercise)
+        rounds.exercise_end(exercise=exercise)
         for seat in exercise.seats.filter(kind=Seat.Kind.STUDENT):
             survey_save(seat=seat, answers=dict.fromkeys(range(1, 17), 4))
         student = student_client(acting_seats(pairs[0])["seller"].student)
@@ -249,7 +249,7 @@ def survey_form(**changes) -> dict[str, str]:
 def surveyed(classroom, instructor):
     exercise = new_exercise(classroom, instructor)
     (pair,) = begin(exercise, classroom, 2)
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     return exercise, student_client(acting_seats(pair)["seller"].student)
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from classrooms import services
+from negotiations import rounds
 from negotiations.models import Debrief
 from surveys.services import survey_summary
 from tests.base import agree, seats_by_role, start_round, student_client
@@ -85,7 +85,7 @@ def test_before_the_round_ends_the_page_says_when_the_debrief_will_appear(played
 
 def test_after_the_round_the_json_holds_every_pair_with_names_and_the_scenario(played, instructor_client):
     exercise, pairs = played
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     data = as_json(instructor_client, exercise)
     assert data["ready"] is True and data["open_pairs"] == 0
     stored = Debrief.objects.get(exercise=exercise).data
@@ -110,7 +110,7 @@ def test_after_the_round_the_json_holds_every_pair_with_names_and_the_scenario(p
 
 def test_the_price_zones_are_the_prices_that_leave_both_sides_at_or_above_their_batna(played, instructor_client):
     exercise, _ = played
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     price = as_json(instructor_client, exercise)["scenario"]["price"]
     assert (price["issue"], price["min"], price["max"], price["step"]) == ("price", 8500, 11000, 100)
     # Brute force over every package of the used car (BATNAs 43 and 35; docs/debrief.md).
@@ -135,7 +135,7 @@ def test_the_price_zones_are_the_prices_that_leave_both_sides_at_or_above_their_
 
 def test_the_heatmap_counts_agreements_and_marks_lose_lose_options(played, instructor_client):
     exercise, _ = played
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     rows = {r["issue"]: r for r in as_json(instructor_client, exercise)["heatmap"]}
     tyres = {c["options"][0]: c for c in rows["tyres"]["cells"]}
     assert rows["tyres"]["compatible"] is True
@@ -149,7 +149,7 @@ def test_the_heatmap_counts_agreements_and_marks_lose_lose_options(played, instr
 
 def test_projector_mode_leaves_every_name_out_of_the_page_and_the_json(played, instructor_client):
     exercise, _ = played
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     everyone = names(exercise)
     assert len(everyone) == 8
     normal = json.dumps(as_json(instructor_client, exercise))
@@ -198,7 +198,7 @@ def test_a_student_sees_no_debrief_and_no_partner_sheet_before_the_round_ends(pl
 
 def test_after_the_round_a_student_sees_their_result_the_partner_sheet_and_a_better_package(played):
     exercise, pairs = played
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     seats = seats_by_role(pairs[0])
     html = student_client(seats["seller"].student).get(f"/s/exercises/{exercise.pk}/").content.decode()
     assert 'id="my-debrief"' in html
@@ -225,7 +225,7 @@ def test_after_the_round_a_student_sees_their_result_the_partner_sheet_and_a_bet
 
 def test_a_pareto_optimal_agreement_gets_no_better_package(played):
     exercise, pairs = played
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     buyer = seats_by_role(pairs[1])["buyer"].student
     html = student_client(buyer).get(f"/s/exercises/{exercise.pk}/").content.decode()
     assert '<strong id="my-points">54</strong>' in html
@@ -235,7 +235,7 @@ def test_a_pareto_optimal_agreement_gets_no_better_package(played):
 
 def test_an_impasse_is_scored_at_the_batna_and_shows_what_both_could_have_had(played):
     exercise, pairs = played
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     buyer = seats_by_role(pairs[3])["buyer"].student
     html = student_client(buyer).get(f"/s/exercises/{exercise.pk}/").content.decode()
     assert "No agreement. You are scored at your alternative (BATNA)" in html
@@ -245,7 +245,7 @@ def test_an_impasse_is_scored_at_the_batna_and_shows_what_both_could_have_had(pl
 
 def test_the_student_debrief_links_to_the_survey(played):
     exercise, pairs = played
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     html = (
         student_client(seats_by_role(pairs[0])["seller"].student).get(f"/s/exercises/{exercise.pk}/").content.decode()
     )

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from classrooms import services
+from negotiations import rounds
 from negotiations.debrief import debrief_refresh, outcome_refresh
 from negotiations.models import Debrief, Outcome
 from tests.base import agree, start_round
@@ -36,7 +37,7 @@ def test_a_pair_that_agrees_gets_its_outcome_computed(played):
 
 def test_ending_the_round_computes_the_class_debrief_from_every_pair(played):
     exercise, agreed = played
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     debrief = Debrief.objects.get(exercise=exercise)
     assert [p["number"] for p in debrief.data["pairs"]] == [1, 2]
     assert [p["status"] for p in debrief.data["pairs"]] == ["agreed", "impasse"]
@@ -48,7 +49,7 @@ def test_ending_the_round_computes_the_class_debrief_from_every_pair(played):
 
 def test_computing_twice_stores_the_same_result(played):
     exercise, agreed = played
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     first = Debrief.objects.get(exercise=exercise).data
     debrief_refresh(exercise_id=exercise.pk)
     outcome_refresh(negotiation_id=agreed.pk)
@@ -63,7 +64,7 @@ def test_an_open_pair_has_no_outcome_yet(played):
 
 def test_a_stale_or_missing_outcome_is_rewritten_by_the_class_debrief(played):
     exercise, agreed = played
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     good = Outcome.objects.get(negotiation=agreed).data
     Outcome.objects.filter(negotiation=agreed).update(data={"stale": True}, computed_from_seq=1)
     Outcome.objects.exclude(negotiation=agreed).delete()
@@ -75,12 +76,12 @@ def test_a_stale_or_missing_outcome_is_rewritten_by_the_class_debrief(played):
 
 def test_the_class_debrief_takes_the_same_number_of_queries_for_any_class_size(played, classroom, used_car):
     small, _ = played
-    services.exercise_end(exercise=small)
+    rounds.exercise_end(exercise=small)
     large = services.exercise_create(
         classroom=classroom, title="Large", scenario_version=used_car, time_limit_minutes=20
     )
     start_round(large, classroom, 12)
-    services.exercise_end(exercise=large)
+    rounds.exercise_end(exercise=large)
     counts = []
     for exercise in (small, large):
         Outcome.objects.filter(negotiation__exercise=exercise).delete()
@@ -93,7 +94,7 @@ def test_the_class_debrief_takes_the_same_number_of_queries_for_any_class_size(p
 
 def test_a_pair_task_that_runs_after_the_round_end_leaves_the_pair_to_the_class_debrief(played):
     exercise, agreed = played
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     Outcome.objects.filter(negotiation=agreed).delete()  # as if its task had waited in the queue until now
     assert outcome_refresh(negotiation_id=agreed.pk) is None
     assert not Outcome.objects.filter(negotiation=agreed).exists()

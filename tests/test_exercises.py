@@ -4,6 +4,7 @@ import pytest
 
 from classrooms import services
 from classrooms.models import Exercise
+from negotiations import rounds
 from negotiations.models import Negotiation, Seat
 from tests.base import add_students
 
@@ -45,21 +46,21 @@ def test_only_students_marked_present_are_paired(instructor_client, exercise, cl
 
 def test_pairing_again_replaces_the_preview(exercise, classroom):
     ids = [s.pk for s in add_students(classroom, "Ada", "Ben", "Chloe", "Dev")]
-    services.exercise_pair(exercise=exercise, student_ids=ids, seed=1)
-    services.exercise_pair(exercise=exercise, student_ids=ids[:2], seed=2)
+    rounds.exercise_pair(exercise=exercise, student_ids=ids, seed=1)
+    rounds.exercise_pair(exercise=exercise, student_ids=ids[:2], seed=2)
     assert exercise.negotiations.count() == 1
     assert Seat.objects.filter(exercise=exercise).count() == 2
 
 
 def test_the_instructor_swaps_two_students(exercise, classroom):
     ids = [s.pk for s in add_students(classroom, "Ada", "Ben", "Chloe", "Dev")]
-    services.exercise_pair(exercise=exercise, student_ids=ids, seed=1)
+    rounds.exercise_pair(exercise=exercise, student_ids=ids, seed=1)
     a, b = (
         Seat.objects.filter(exercise=exercise, negotiation__number=1)[:1].get(),
         Seat.objects.filter(exercise=exercise, negotiation__number=2).first(),
     )
     before = {a.pk: a.student_id, b.pk: b.student_id}
-    services.exercise_swap(exercise=exercise, seat_a=a.pk, seat_b=b.pk)
+    rounds.exercise_swap(exercise=exercise, seat_a=a.pk, seat_b=b.pk)
     a.refresh_from_db()
     b.refresh_from_db()
     assert (a.student_id, b.student_id) == (before[b.pk], before[a.pk])
@@ -69,24 +70,24 @@ def test_the_instructor_swaps_two_students(exercise, classroom):
 def test_the_lifecycle_runs_in_order_and_refuses_steps_out_of_order(exercise, classroom):
     ids = [s.pk for s in add_students(classroom, "Ada", "Ben")]
     with pytest.raises(services.ServiceError, match="Pair the class before releasing"):
-        services.exercise_release(exercise=exercise)
+        rounds.exercise_release(exercise=exercise)
     with pytest.raises(
         services.ServiceError, match=r"Cannot start the negotiations now: the exercise is still a draft\."
     ):
-        services.exercise_start(exercise=exercise)
-    services.exercise_pair(exercise=exercise, student_ids=ids)
-    services.exercise_release(exercise=exercise)
+        rounds.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=ids)
+    rounds.exercise_release(exercise=exercise)
     with pytest.raises(
         services.ServiceError, match=r"Cannot pair the class now: the exercise is released but not started\."
     ):
-        services.exercise_pair(exercise=exercise, student_ids=ids)
-    live = services.exercise_start(exercise=exercise)
+        rounds.exercise_pair(exercise=exercise, student_ids=ids)
+    live = rounds.exercise_start(exercise=exercise)
     assert live.deadline is not None and (live.deadline - live.started_at).total_seconds() == 20 * 60
     assert set(exercise.negotiations.values_list("status", flat=True)) == {"negotiating"}
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     assert set(exercise.negotiations.values_list("status", flat=True)) == {"impasse"}
     with pytest.raises(services.ServiceError, match=r"Cannot end the exercise now: the exercise is over\."):
-        services.exercise_end(exercise=exercise)
+        rounds.exercise_end(exercise=exercise)
 
 
 def test_a_refused_step_on_the_page_says_why_beside_its_button(instructor_client, exercise):
@@ -105,8 +106,8 @@ def test_a_failed_pairing_keeps_the_ticks_and_says_why(instructor_client, exerci
 
 def test_pairing_late_arrivals_needs_a_tick_and_reports_what_it_made(instructor_client, exercise, classroom):
     ids = [s.pk for s in add_students(classroom, "Ada", "Ben")]
-    services.exercise_pair(exercise=exercise, student_ids=ids)
-    services.exercise_release(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=ids)
+    rounds.exercise_release(exercise=exercise)
     late = add_students(classroom, "Cy", "Dee", "Eve")
     response = instructor_client.post(f"/exercises/{exercise.pk}/pair-late/", {"students": ["²"]})
     assert response.status_code == 400 and "Tick the late arrivals to pair." in response.content.decode()
@@ -120,8 +121,8 @@ def test_pairing_late_arrivals_needs_a_tick_and_reports_what_it_made(instructor_
 
 def test_placing_by_hand_from_the_page(instructor_client, exercise, classroom):
     ids = [s.pk for s in add_students(classroom, "Ada", "Ben")]
-    services.exercise_pair(exercise=exercise, student_ids=ids)
-    services.exercise_release(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=ids)
+    rounds.exercise_release(exercise=exercise)
     (late,) = add_students(classroom, "Cy")
     pair = exercise.negotiations.get()
     response = instructor_client.post(
@@ -137,29 +138,29 @@ def test_an_unknown_action_is_404(instructor_client, exercise):
 
 def test_late_arrivals_are_paired_with_each_other_and_one_left_over_is_placed_by_hand(exercise, classroom):
     ids = [s.pk for s in add_students(classroom, "Ada", "Ben")]
-    services.exercise_pair(exercise=exercise, student_ids=ids)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=ids)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     late = [s.pk for s in add_students(classroom, "Cy", "Dee", "Eve")]
-    (left,) = services.exercise_pair_late(exercise=exercise, student_ids=late)
+    (left,) = rounds.exercise_pair_late(exercise=exercise, student_ids=late)
     assert exercise.negotiations.count() == 2
     assert exercise.negotiations.get(number=2).status == Negotiation.Status.NEGOTIATING
-    seat = services.exercise_place(
+    seat = rounds.exercise_place(
         exercise=exercise, student=left, negotiation=exercise.negotiations.get(number=1), role="buyer"
     )
     assert (seat.kind, seat.role_key) == ("observer", "buyer")
     with pytest.raises(services.ServiceError, match="already has a seat"):
-        services.exercise_place(exercise=exercise, student=left, negotiation=seat.negotiation, role="buyer")
+        rounds.exercise_place(exercise=exercise, student=left, negotiation=seat.negotiation, role="buyer")
 
 
 def test_placing_a_student_takes_over_a_bot_seat(exercise, classroom):
     exercise.odd_rule = "bot"
     exercise.save()
     ids = [s.pk for s in add_students(classroom, "Ada", "Ben", "Cy")]
-    services.exercise_pair(exercise=exercise, student_ids=ids)
+    rounds.exercise_pair(exercise=exercise, student_ids=ids)
     bot = Seat.objects.get(exercise=exercise, kind="bot")
     (late,) = add_students(classroom, "Dee")
-    seat = services.exercise_place(exercise=exercise, student=late, negotiation=bot.negotiation, role=bot.role_key)
+    seat = rounds.exercise_place(exercise=exercise, student=late, negotiation=bot.negotiation, role=bot.role_key)
     assert seat.pk == bot.pk and seat.kind == "student" and seat.student == late
 
 
@@ -167,7 +168,7 @@ def test_students_of_another_class_cannot_be_paired(exercise, other_instructor):
     other = services.classroom_create(owner=other_instructor, name="Other")
     (stranger,) = add_students(other, "Mallory")
     with pytest.raises(services.ServiceError, match="Not students of this class"):
-        services.exercise_pair(exercise=exercise, student_ids=[stranger.pk])
+        rounds.exercise_pair(exercise=exercise, student_ids=[stranger.pk])
 
 
 def test_the_lobby_reports_who_is_connected(instructor_client, exercise, classroom):

@@ -15,9 +15,10 @@ from django.test import AsyncClient, Client
 from classrooms import services
 from classrooms.models import Classroom, Exercise, User
 from core.negotiation import Action
+from negotiations import rounds
 from negotiations.acting import negotiation_act
 from negotiations.debrief import debrief_refresh, outcome_refresh
-from negotiations.export import (
+from reports.export_tables import (
     ExportError,
     ExportOptions,
     csv_cell,
@@ -54,9 +55,9 @@ def played(exercise: Exercise, classroom: Classroom) -> Exercise:
     """Two pairs: pair 1 offers, counters with a MESO, chats (naming a classmate) and agrees; pair 2 only
     chats and ends as an impasse when the round ends. Both sellers answer the survey."""
     students = services.roster_import(classroom=classroom, text=ROSTER).created
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=3)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=3)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     first, second = exercise.negotiations.order_by("number")
     seats = seats_by_role(first)
     seller, buyer = seats["seller"], seats["buyer"]
@@ -65,7 +66,7 @@ def played(exercise: Exercise, classroom: Classroom) -> Exercise:
     counter = act(first, buyer, Action("offer", "3", packages=(CHEAP, MIDDLE)))
     act(first, seller, Action("accept", "4", offer_seq=counter.event["seq"], package=1))
     act(second, seats_by_role(second)["buyer"], Action("chat", "5", text="hello"))
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     for negotiation in (first, second):
         outcome_refresh(negotiation_id=negotiation.pk)
     debrief_refresh(exercise_id=exercise.pk)
@@ -318,9 +319,9 @@ def played_async(transactional_db, instructor, used_car):
         classroom=classroom, title="Used car", scenario_version=used_car, time_limit_minutes=20
     )
     students = services.roster_import(classroom=classroom, text="name\nA\nB\n").created
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     return exercise, instructor
 
 

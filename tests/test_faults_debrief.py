@@ -26,9 +26,9 @@ import redis
 from django.conf import settings
 
 from bench import stack
-from classrooms import services
 from core.metrics import class_metrics, debrief_pair
 from core.negotiation import Action
+from negotiations import rounds
 from negotiations.acting import negotiation_act
 from negotiations.debrief import landscape_for
 from negotiations.models import Debrief, Event, Outcome
@@ -174,7 +174,7 @@ def runs(broker: redis.Redis, key: str) -> list[int]:
 def test_a_pool_process_killed_mid_debrief_is_replaced_and_the_debrief_redone_at_once(broker, ended_class, monitor):
     key = f"pause-{uuid.uuid4().hex}"
     with worker("pool-kill", pause=key) as main:
-        services.exercise_end(exercise=ended_class)
+        rounds.exercise_end(exercise=ended_class)
         paused = wait_for_pid(broker, key, "pool-kill")
         assert paused != main.pid  # the pool's child, not the worker itself
         assert Outcome.objects.filter(negotiation__exercise=ended_class).count() == 3  # mid-task: outcomes stored
@@ -192,7 +192,7 @@ def test_a_pool_process_killed_mid_debrief_is_replaced_and_the_debrief_redone_at
 def test_a_whole_worker_killed_mid_debrief_leaves_it_to_the_next_worker(broker, ended_class, monitor):
     key = f"pause-{uuid.uuid4().hex}"
     with worker("whole-kill", pause=key) as first:
-        services.exercise_end(exercise=ended_class)
+        rounds.exercise_end(exercise=ended_class)
         paused = wait_for_pid(broker, key, "whole-kill")
         os.killpg(first.pid, signal.SIGKILL)  # the worker and its pool, as a machine crash would
         first.wait(timeout=WAIT)
@@ -211,7 +211,7 @@ def test_a_whole_worker_killed_mid_debrief_leaves_it_to_the_next_worker(broker, 
 
 
 def test_a_debrief_sent_while_no_worker_runs_waits_in_redis_until_one_starts(broker, ended_class, monitor):
-    services.exercise_end(exercise=ended_class)
+    rounds.exercise_end(exercise=ended_class)
     assert queued(broker).count("negotiations.tasks.compute_debrief") == 1
     assert not Debrief.objects.filter(exercise=ended_class).exists()
     with worker("late-start"):

@@ -11,9 +11,8 @@ from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from classrooms import services as classroom_services
 from core.negotiation import Action, Refused
-from negotiations import consumers, tasks
+from negotiations import consumers, rounds, tasks
 from negotiations.acting import negotiation_act, negotiation_close_expired
 from negotiations.models import Event, Negotiation, Seat
 from negotiations.rounds import round_pause
@@ -52,7 +51,7 @@ def test_a_bot_seat_taken_over_by_a_late_student_stops_the_bots_open_socket(
     from negotiations.bots import bot_session_mint
 
     if not told:  # the layer dropped the message that closes the seat's sockets: the next action is refused
-        monkeypatch.setattr(classroom_services, "seat_sockets_close", lambda **kwargs: None)
+        monkeypatch.setattr(rounds, "seat_sockets_close", lambda **kwargs: None)
     negotiation, bot, _ = bot_pair
     cookie = bot_session_mint(bot, hours=1)
     (late,) = add_students(classroom, "Late Lou")
@@ -62,7 +61,7 @@ def test_a_bot_seat_taken_over_by_a_late_student_stops_the_bots_open_socket(
         await live.connect()
         await live.send({"type": "chat", "client_msg_id": "b-1", "text": "Hello, I am a bot."})
         first = await live.recv_type("ack")
-        await database_sync_to_async(classroom_services.exercise_place)(
+        await database_sync_to_async(rounds.exercise_place)(
             exercise=exercise, student=late, negotiation=negotiation, role=bot.role_key
         )
         if not told:
@@ -92,7 +91,7 @@ def test_a_stale_seat_cannot_act_through_the_service(bot_pair, exercise, classro
     negotiation, bot, _ = bot_pair
     (late,) = add_students(classroom, "Late Lou")
     stale = Seat.objects.get(pk=bot.pk)  # what a socket opened before the takeover holds
-    classroom_services.exercise_place(exercise=exercise, student=late, negotiation=negotiation, role=bot.role_key)
+    rounds.exercise_place(exercise=exercise, student=late, negotiation=negotiation, role=bot.role_key)
     for action in (Action("chat", "c", text="hi"), Action("offer", "o", packages=(PACKAGE,))):
         with pytest.raises(Refused) as refused:
             negotiation_act(negotiation_id=negotiation.pk, seat=stale, action=action)
@@ -150,7 +149,7 @@ def test_a_walk_away_and_a_deadline_close_survive_a_failing_task_send(exercise, 
     # The round's end and its controls, too: stored, announced, and the view's caller is not told otherwise.
     round_pause(exercise=exercise, paused=True, now=timezone.now())
     round_pause(exercise=exercise, paused=False, now=timezone.now())
-    classroom_services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     exercise.refresh_from_db()
     assert exercise.state == "ended"
 
@@ -264,7 +263,7 @@ def test_offers_racing_a_pause_and_the_round_end_are_numbered_before_them_or_ref
         assert_gapless(negotiation)
     round_pause(exercise=exercise, paused=False, now=timezone.now())
     offers = [offer_by(n, seats_by_role(n)["seller"], "o2") for n in pairs]
-    end = lambda: classroom_services.exercise_end(exercise=exercise)  # noqa: E731
+    end = lambda: rounds.exercise_end(exercise=exercise)  # noqa: E731
     results = race(end, *offers)[1:]
     for negotiation, result in zip(pairs, results, strict=True):
         types = list(Event.objects.filter(negotiation=negotiation).order_by("seq").values_list("type", flat=True))
@@ -347,9 +346,7 @@ def test_the_snapshot_lists_no_event_beyond_its_last_seq(started_pair):
 def test_an_observers_seat_cannot_act_through_the_service(started_pair, exercise, classroom):
     negotiation, _ = started_pair
     (late,) = add_students(classroom, "Watcher Wu")
-    observer = classroom_services.exercise_place(
-        exercise=exercise, student=late, negotiation=negotiation, role="seller"
-    )
+    observer = rounds.exercise_place(exercise=exercise, student=late, negotiation=negotiation, role="seller")
     assert observer.kind == "observer"
     for action in (Action("chat", "c", text="hi"), Action("walk_away", "w")):
         with pytest.raises(Refused) as refused:

@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 
-from classrooms import services
+from negotiations import rounds
 from negotiations.models import Event, Seat
 from tests.base import add_students, start_round, student_client
 from tests.live import Live, run
@@ -154,9 +154,9 @@ def test_the_instructor_plays_the_instructor_seat_from_the_pairs_page(exercise, 
     exercise.odd_rule = "instructor"
     exercise.save()
     students = add_students(classroom, "Ada", "Ben", "Cy")
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     seat = Seat.objects.get(exercise=exercise, kind="instructor")
     page = instructor_client.get(f"/exercises/{exercise.pk}/pairs/{seat.negotiation.number}/").content.decode()
     assert f'data-socket="/ws/negotiations/{seat.negotiation_id}/"' in page

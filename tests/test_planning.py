@@ -2,16 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from classrooms import services
 from classrooms.models import PlanningSheet
+from negotiations import rounds
 from tests.base import add_students, student_client
 
 
 @pytest.fixture
 def seller(exercise, classroom):
     ada, ben = add_students(classroom, "Ada", "Ben")
-    services.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk])
-    services.exercise_release(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk])
+    rounds.exercise_release(exercise=exercise)
     return student_client(ada)
 
 
@@ -47,7 +47,7 @@ def test_a_number_that_is_not_a_number_is_refused(seller, exercise):
 
 
 def test_the_sheet_is_locked_when_the_exercise_ends(seller, exercise):
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     response = seller.post(f"/s/exercises/{exercise.pk}/", plan())
     assert "The negotiation has ended" in response.content.decode()
     assert not PlanningSheet.objects.exists()
@@ -55,8 +55,8 @@ def test_the_sheet_is_locked_when_the_exercise_ends(seller, exercise):
 
 def test_an_observer_cannot_save_a_planning_sheet(exercise, classroom):
     ids = [s.pk for s in add_students(classroom, "Ada", "Ben", "Cy")]
-    services.exercise_pair(exercise=exercise, student_ids=ids, seed=3)
-    services.exercise_release(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=ids, seed=3)
+    rounds.exercise_release(exercise=exercise)
     from negotiations.models import Seat
 
     observer = Seat.objects.get(exercise=exercise, kind="observer").student

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from classrooms import services
+from negotiations import rounds
 from tests.base import add_students
 
 
@@ -17,7 +17,7 @@ def queries(client, url: str) -> int:
 
 def grow(classroom, exercise, names: list[str]) -> None:
     add_students(classroom, *names)
-    services.exercise_pair(exercise=exercise, student_ids=list(classroom.students.values_list("pk", flat=True)))
+    rounds.exercise_pair(exercise=exercise, student_ids=list(classroom.students.values_list("pk", flat=True)))
 
 
 def test_the_dashboard_class_and_exercise_pages_do_not_grow_with_the_class(instructor_client, classroom, exercise):

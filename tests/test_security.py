@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from classrooms import services
 from classrooms.services import student_link_token
 from core.negotiation import Action
+from negotiations import rounds
 from negotiations.acting import negotiation_act
 from negotiations.models import Event
 from tests.base import add_students, seats_by_role, start_round, student_client
@@ -184,9 +185,9 @@ def test_names_class_names_and_chat_with_markup_render_as_text_on_every_page(
         created_by=instructor,
     )  # fmt: skip
     students = add_students(classroom, f"Seller {MARKUP.replace(',', ' ')}", f"Buyer {MARKUP.replace(',', ' ')}")
-    services.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     (negotiation,) = exercise.negotiations.all()
     seats = seats_by_role(negotiation)
     negotiation_act(negotiation_id=negotiation.pk, seat=seats["seller"], action=Action("chat", "c1", text=MARKUP))
@@ -204,7 +205,7 @@ def test_names_class_names_and_chat_with_markup_render_as_text_on_every_page(
         "personal link": (Client(), f"/s/{student_link_token(seats['seller'].student)}/"),
     }
     shown = {name for name, (client, url) in during.items() if _check_page(client, url)}
-    services.exercise_end(exercise=exercise)
+    rounds.exercise_end(exercise=exercise)
     after = {
         "debrief": (instructor_client, f"/exercises/{exercise.pk}/debrief/"),
         "projector debrief": (instructor_client, f"/exercises/{exercise.pk}/debrief/?projector=1"),
@@ -273,7 +274,7 @@ def test_every_post_without_its_csrf_token_is_refused(instructor, classroom, exe
                 continue
             assert response.status_code == 403, (who, path, response.status_code)
             checked.append(path)
-    assert {"/classes/new/", "/s/x/", "/join", "/login/", "/exercises/1/monitor/x/", "/s/leave/"} <= set(checked)
+    assert {"/classes/new/", "/s/x/", "/join", "/login/", "/exercises/1/monitor/end/", "/s/leave/"} <= set(checked)
 
 
 # A personal link cannot fix a session

@@ -15,6 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms import services
 from core.negotiation import Action
+from negotiations import rounds
 from negotiations.acting import negotiation_act
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Event
@@ -31,9 +32,9 @@ NOTICE = "window.__xss = 0; window.alert = () => { window.__xss += 1; };"
 
 def test_markup_in_chat_and_names_stays_text_in_the_live_room(exercise, classroom):
     seller, buyer = add_students(classroom, f"Mallory {IMG}", "Bob")
-    services.exercise_pair(exercise=exercise, student_ids=[seller.pk, buyer.pk], seed=1)
-    services.exercise_release(exercise=exercise)
-    services.exercise_start(exercise=exercise)
+    rounds.exercise_pair(exercise=exercise, student_ids=[seller.pk, buyer.pk], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
     negotiation = exercise.negotiations.get()
     seats = seats_by_role(negotiation)
     if seats["seller"].student_id != seller.pk:  # the pairing chose the roles; the hostile name is whoever sells

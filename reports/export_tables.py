@@ -1,6 +1,7 @@
 """The research export of an exercise: pairs, events, survey answers and class metrics, as CSV or JSON.
 
-Views and the API parse the request with `export_options`, then stream `export_chunks`. Every table is
+Views and the API parse the request with `export_options`, then stream `export_chunks` (as a download:
+reports.export_http). Every table is
 a list of flat rows with a fixed set of columns (docs/debrief.md, "Export"), the same in CSV and JSON:
 JSON keeps the values' types, CSV writes them as text (`csv_cell`). With pseudonymous ids a student is
 a stable per-exercise pseudonym (`pseudonym`), and no name or email is written anywhere.
@@ -11,16 +12,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
-import itertools
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 
 from classrooms.models import Exercise
@@ -87,15 +84,6 @@ def pseudonym(exercise_id: int, student_id: int) -> str:
     message = f"parley-export:{exercise_id}:{student_id}".encode()
     digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
     return "s_" + digest[:12]
-
-
-def export_filename(exercise: Exercise, options: ExportOptions) -> str:
-    suffix = "" if options.ids == "names" else "-pseudonymous"
-    return f"parley-exercise-{exercise.pk}-{options.table}{suffix}.{options.format}"
-
-
-def content_type(options: ExportOptions) -> str:
-    return "text/csv; charset=utf-8" if options.format == "csv" else "application/json"
 
 
 # Cells
@@ -484,26 +472,3 @@ def export_chunks(exercise: Exercise, options: ExportOptions) -> Iterator[str]:
 def export_data(exercise: Exercise, options: ExportOptions) -> Any:
     """The JSON export as a Python value (for the API and tests)."""
     return json.loads("".join(export_chunks(exercise, ExportOptions("json", options.table, options.chat, options.ids))))
-
-
-def _take(chunks: Iterator[str], count: int = 500) -> str:
-    return "".join(itertools.islice(chunks, count))
-
-
-async def _in_thread(chunks: Iterator[str]) -> AsyncIterator[str]:
-    """Under ASGI, read the database in Django's sync thread a batch at a time, so that a large table
-    streams instead of being gathered in memory first."""
-    take = sync_to_async(_take, thread_sensitive=True)
-    while part := await take(chunks):
-        yield part
-
-
-def export_response(request: HttpRequest, exercise: Exercise, options: ExportOptions) -> StreamingHttpResponse:
-    """The export as a download, streamed."""
-    chunks = export_chunks(exercise, options)
-    content = _in_thread(chunks) if isinstance(request, ASGIRequest) else chunks
-    response = StreamingHttpResponse(content, content_type=content_type(options))
-    response["Content-Disposition"] = f'attachment; filename="{export_filename(exercise, options)}"'
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -13,12 +13,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from classrooms import services
-from classrooms.access import current_student, seat_for, student_login, student_logout, student_required
-from classrooms.forms import JoinForm, PlanningForm
+from classrooms.access import current_student, student_login, student_logout, student_required
 from classrooms.models import Exercise, PlanningSheet, Student
-from negotiations.debrief_pages import student_debrief
 from negotiations.models import Seat
+from negotiations.participants import seat_for
+from negotiations.planning import planning_refusal, planning_sheet_save
+from reports.debrief_pages import student_debrief
 from scenarios.services import scoring_rows, version_spec
+from students.forms import JoinForm, PlanningForm
 from surveys.services import survey_refusal
 
 
@@ -93,7 +95,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.planning_sheet_save(
+            planning_sheet_save(
                 exercise=ex,
                 student=student,
                 batna=data["batna"],
@@ -127,7 +129,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             "form": form,
             "counterparts": counterparts,
             "observed": observed,
-            "planning_refusal": services.planning_refusal(exercise=ex, seat=seat),
+            "planning_refusal": planning_refusal(exercise=ex, seat=seat),
             "debrief": debrief,
             "survey_url": survey_url,
         },

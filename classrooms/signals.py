@@ -1,0 +1,9 @@
+"""What classrooms tells the apps above it, without importing them."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# A student's personal link was revoked or re-issued (keyword student_id): every device they signed in
+# on is signed out. The live sockets listen for it (negotiations.apps) and close the student's sockets.
+student_link_changed = Signal()

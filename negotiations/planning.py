@@ -1,0 +1,55 @@
+"""The planning sheet a negotiator fills before and during the round (BATNA, reservation value, target,
+priorities, notes): who may edit it now, and saving it."""
+
+from __future__ import annotations
+
+from classrooms.models import Exercise, PlanningSheet, Student
+from classrooms.services import ServiceError
+from negotiations.models import Negotiation, Seat
+from scenarios.services import version_spec
+
+
+def planning_refusal(*, exercise: Exercise, seat: Seat) -> str | None:
+    """Why this seat may not edit its planning sheet now, or None when it may."""
+    if seat.kind != Seat.Kind.STUDENT:
+        return "Observers watch and take notes; the planning sheet belongs to the negotiators."
+    if exercise.state == Exercise.State.ENDED or seat.negotiation.status in (
+        Negotiation.Status.AGREED,
+        Negotiation.Status.IMPASSE,
+    ):
+        return "The negotiation has ended; the planning sheet can no longer be changed."
+    return None
+
+
+def planning_sheet_save(
+    *,
+    exercise: Exercise,
+    student: Student,
+    batna=None,
+    reservation_value=None,
+    target=None,
+    priorities: list[str] | None = None,
+    notes: str = "",
+) -> PlanningSheet:
+    seat = Seat.objects.select_related("negotiation").filter(exercise=exercise, student=student).first()
+    if seat is None:
+        raise ServiceError("You have no seat in this exercise.")
+    refusal = planning_refusal(exercise=exercise, seat=seat)
+    if refusal:
+        raise ServiceError(refusal)
+    issue_keys = [issue.key for issue in version_spec(exercise.scenario_version).issues]
+    priorities = list(priorities or [])
+    if priorities and sorted(priorities) != sorted(issue_keys):
+        raise ServiceError("Rank every issue once.", "priorities")
+    sheet, _ = PlanningSheet.objects.update_or_create(
+        exercise=exercise,
+        student=student,
+        defaults={
+            "batna": batna,
+            "reservation_value": reservation_value,
+            "target": target,
+            "priorities": priorities,
+            "notes": notes,
+        },
+    )
+    return sheet

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from reports import export_http, views
+
+urlpatterns = [
+    path("exercises/<int:pk>/debrief/", views.debrief, name="debrief"),
+    path("exercises/<int:pk>/debrief.json", views.debrief_json, name="debrief_json"),
+    path("exercises/<int:pk>/export/", export_http.exercise_export, name="exercise_export"),
+]

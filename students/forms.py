@@ -1,0 +1,62 @@
+"""The student pages' forms: joining a class with its code, and the planning sheet."""
+
+from __future__ import annotations
+
+from django import forms
+
+from core.spec import Scenario as ScenarioSpec
+
+
+class JoinForm(forms.Form):
+    code = forms.CharField(
+        label="Class code", max_length=20, widget=forms.TextInput(attrs={"autocapitalize": "characters"})
+    )
+    display_name = forms.CharField(label="Your name", max_length=80, help_text="Your classmates will see this.")
+    email = forms.EmailField(label="Email (optional)", required=False, max_length=254)
+    student_number = forms.CharField(label="Student id (optional)", required=False, max_length=40)
+
+
+class PlanningForm(forms.Form):
+    batna = forms.DecimalField(
+        label="My BATNA (points)", required=False, max_digits=12, decimal_places=2,
+        help_text="What I get if we do not agree.",
+    )  # fmt: skip
+    reservation_value = forms.DecimalField(
+        label="My reservation value (points)", required=False, max_digits=12, decimal_places=2,
+        help_text="The least I would accept.",
+    )  # fmt: skip
+    target = forms.DecimalField(
+        label="My target (points)", required=False, max_digits=12, decimal_places=2,
+        help_text="An ambitious but realistic result.",
+    )  # fmt: skip
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}), max_length=10_000)
+
+    def __init__(self, *args, scenario: ScenarioSpec, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.issue_keys = [issue.key for issue in scenario.issues]
+        ranks = [("", "-")] + [(str(i), str(i)) for i in range(1, len(scenario.issues) + 1)]
+        for issue in scenario.issues:
+            self.fields[f"rank_{issue.key}"] = forms.ChoiceField(
+                label=f"Priority of {issue.name}", choices=ranks, required=False
+            )
+
+    def rank_fields(self):
+        return [self[f"rank_{key}"] for key in self.issue_keys]
+
+    def other_fields(self):
+        return [self[name] for name in ("batna", "reservation_value", "target", "notes")]
+
+    def clean(self):
+        data = super().clean()
+        ranks = {key: data.get(f"rank_{key}") for key in self.issue_keys}
+        given = {k: int(v) for k, v in ranks.items() if v}
+        if given and len(given) != len(self.issue_keys):
+            for key, value in ranks.items():
+                if not value:
+                    self.add_error(f"rank_{key}", "Rank every issue, or none.")
+        elif len(set(given.values())) != len(given):
+            for key, value in given.items():
+                if list(given.values()).count(value) > 1:
+                    self.add_error(f"rank_{key}", f"Rank {value} is given to more than one issue.")
+        data["priorities"] = sorted(given, key=given.__getitem__) if given else []
+        return data
