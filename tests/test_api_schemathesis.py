@@ -4,13 +4,15 @@ The caller owns a class with students and three paired exercises: one still a dr
 roles released, one live. Most valid cases are aimed at those real objects (the ids in the path, the
 students of a pairing, a built-in scenario, a well-formed roster), the rest keep the generated values,
 so both the happy paths and the refusals are exercised. No response may be a server error, and every
-response must match the document: its status code, content type and body schema.
+response must match the document: its status code, content type and body schema, with no field the
+document does not name (a schema allows unnamed fields unless it says otherwise, so that is checked here).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import hypothesis
 import pytest
@@ -105,10 +107,59 @@ def aim_at(case, world: World, state: str, body: bool) -> None:
             case.body["csv"] = "name,email\nNew Student,new@example.com\n"
 
 
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = schema.raw_schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def undocumented(value: Any, node: dict[str, Any], where: str = "body") -> list[str]:
+    """The places in a JSON value that its schema does not name; a free-form object names none."""
+    node = _resolve(node)
+    for combined in ("anyOf", "oneOf"):
+        if combined in node:  # the alternative that fits best (a nullable field is anyOf [X, null])
+            return min((undocumented(value, option, where) for option in node[combined]), key=len)
+    if "allOf" in node:
+        properties = {k: v for part in node["allOf"] for k, v in _resolve(part).get("properties", {}).items()}
+        node = {"properties": properties} if properties else {}
+    if isinstance(value, dict) and "properties" in node:
+        properties = node["properties"]
+        found = [f"{where}.{key}" for key in value if key not in properties]
+        for key in value.keys() & properties.keys():
+            found += undocumented(value[key], properties[key], f"{where}.{key}")
+        return found
+    if isinstance(value, list) and "items" in node:
+        return [place for i, item in enumerate(value) for place in undocumented(item, node["items"], f"{where}[{i}]")]
+    return []
+
+
+def no_undocumented_field(ctx, response, case) -> None:  # type: ignore[no-untyped-def]
+    content = case.operation.definition.raw["responses"].get(str(response.status_code), {}).get("content", {})
+    if "application/json" not in content or not response.headers.get("content-type", [""])[0].startswith(
+        "application/json"
+    ):
+        return
+    places = undocumented(response.json(), content["application/json"]["schema"])
+    assert not places, f"{case.method} {case.path} {response.status_code}: fields not in the document: {places}"
+
+
 @schema.parametrize()
 @schema.given(state=st.sampled_from([None, "draft", "released", "live"]), body=st.booleans())
 @hypothesis.settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(hypothesis.HealthCheck))
 def test_the_api_has_no_server_error_and_keeps_to_its_document(case, state, body, world):
     if state and not case.meta.generation.mode.is_negative:
         aim_at(case, world, state, body)
-    case.call_and_validate(headers={"Authorization": f"Bearer {world.token}"})
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {world.token}"}, additional_checks=[no_undocumented_field]
+    )
+
+
+def test_a_field_the_document_does_not_name_is_found_at_any_depth():
+    status = {"$ref": "#/components/schemas/StatusOut"}
+    seat = {"id": 1, "role": "buyer", "kind": "student", "student_id": 1, "display_name": "Ada", "email": "a@b.c"}
+    pair = {"negotiation_id": 1, "number": 1, "status": "waiting", "seats": [seat]}
+    body = {"id": 1, "state": "draft", "deadline": None, "counts": {}, "pairs": [pair], "secret": 1}
+    assert undocumented(body, status) == ["body.secret", "body.pairs[0].seats[0].email"]
+    free_form = {"$ref": "#/components/schemas/ResultsPairOut"}  # its outcome is any object
+    assert undocumented({**pair, "seats": [], "outcome": {"anything": 1}, "agreement": None}, free_form) == []
+    assert undocumented({"detail": "No such class", "field": None}, {"$ref": "#/components/schemas/ErrorOut"}) == []
