@@ -74,6 +74,7 @@ def parse_frame(frame: Any, scenario: Scenario) -> Action:
     if not isinstance(kind, str):
         raise FrameError("bad_frame", "a frame needs a 'type' (text)", "type")
     if kind in EPHEMERAL or kind in CONTROL:
+        _no_other_fields(frame, kind, {"type", *_FIELDS[kind]})
         if kind == "resume":
             _int(frame, "last_seq", minimum=0)
         return Action(kind)
@@ -88,10 +89,7 @@ def parse_frame(frame: Any, scenario: Scenario) -> Action:
     if not client_id.isprintable():
         raise FrameError("bad_frame", "'client_msg_id' must be printable text", "client_msg_id")
     clean_text(client_id, "client_msg_id")
-    allowed_fields = {"type", "client_msg_id", *_FIELDS[kind]}
-    extra = sorted(set(frame) - allowed_fields)
-    if extra:
-        raise FrameError("bad_frame", f"unexpected field(s) for '{kind}': {', '.join(extra)}", extra[0])
+    _no_other_fields(frame, kind, {"type", "client_msg_id", *_FIELDS[kind]})
     if kind == "chat":
         return Action(kind, client_id, text=_text(frame, "text", MAX_CHAT, required=True))
     if kind == "offer":
@@ -114,7 +112,16 @@ def parse_frame(frame: Any, scenario: Scenario) -> Action:
     return Action(kind, client_id, reason=_text(frame, "reason", MAX_REASON, required=False))  # walk_away
 
 
+def _no_other_fields(frame: Mapping[str, Any], kind: str, allowed: set[str]) -> None:
+    extra = sorted(set(frame) - allowed)
+    if extra:
+        raise FrameError("bad_frame", f"unexpected field(s) for '{kind}': {', '.join(extra)}", extra[0])
+
+
 _FIELDS = {
+    "typing": (),
+    "ping": (),
+    "resume": ("last_seq",),
     "chat": ("text",),
     "offer": ("packages",),
     "accept": ("offer_seq", "package"),
