@@ -18,7 +18,7 @@ from django.db import transaction
 from classrooms.models import Exercise
 from core.analysis import report_json
 from core.metrics import Landscape, PairResult, class_metrics, debrief_pair, landscape
-from core.spec import parse_scenario
+from core.scenario_document import parse_scenario
 from negotiations.models import Debrief, Event, Negotiation, Outcome
 from negotiations.publishing import debrief_announce, event_json
 from scenarios.models import ScenarioVersion

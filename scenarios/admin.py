@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from core.documents import DocumentError
-from core.spec import parse_scenario
+from core.scenario_document import parse_scenario
 from scenarios.models import Scenario, ScenarioVersion
 from scenarios.services import scenario_version_create
 

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import Max
 
 from core.analysis import Figures, ScoringTable, scenario_figures
+from core.scenario_document import parse_scenario
 from core.spec import Scenario as ScenarioSpec
-from core.spec import parse_scenario
 from scenarios.models import Scenario, ScenarioVersion
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"

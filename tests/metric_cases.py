@@ -17,7 +17,8 @@ from core.analysis import ScoringTable
 from core.bruteforce import brute_figures, brute_frontier
 from core.metrics import Landscape, better_for_both, pair_outcome
 from core.negotiation import package_points
-from core.spec import Issue, Linear, Option, Role, Scenario, load_scenario_file
+from core.scenario_document import load_scenario_file
+from core.spec import Issue, Linear, Option, Role, Scenario
 
 BUILTIN = Path(__file__).resolve().parent.parent / "scenarios" / "builtin"
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

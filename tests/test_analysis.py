@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from core.analysis import ScoringTable, pareto_frontier, report_json, scenario_figures
 from core.bruteforce import all_outcomes, brute_figures
-from core.spec import parse_scenario
+from core.scenario_document import parse_scenario
 from tests.scenario_docs import dump, valid
 
 points = st.one_of(st.integers(-5, 20), st.sampled_from([Fraction(1, 2), Fraction(5, 2), Fraction(-3, 4)]))

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from core.bots import STRATEGIES, Bot, Sheet, Situation, Standing, top_issues
 from core.negotiation import package_points
-from core.spec import Issue, Linear, Option, Role, Scenario, load_scenario_file
+from core.scenario_document import load_scenario_file
+from core.spec import Issue, Linear, Option, Role, Scenario
 from negotiations.snapshots import issues_for
 from tests.base import add_students
 from tests.live import Live, run

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from core.analysis import ScoringTable, report_json
 from core.bruteforce import brute_figures
-from core.spec import load_scenario_file
+from core.scenario_document import load_scenario_file
 from scenarios.services import BUILTIN_DIR
 
 BUILTINS = sorted(BUILTIN_DIR.glob("*.yaml"))

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from core.analysis import ScoringTable
 from core.bruteforce import all_outcomes
 from core.metrics import Landscape, pair_outcome, price_metrics
-from core.spec import load_scenario_file
+from core.scenario_document import load_scenario_file
 from tests.metric_cases import BUILTIN, Enumerated, builtin, car, check_outcome, packages, pick, scenarios, score
 
 

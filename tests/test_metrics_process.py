@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from core.metrics import Landscape, debrief_pair, process_metrics
 from core.negotiation import OPEN, Action, Refused, State, after_offer, decide
-from core.spec import Scenario, load_scenario_file
+from core.scenario_document import load_scenario_file
+from core.spec import Scenario
 from tests.metric_cases import BUILTIN, T0, car, offer, packages, scenarios, score
 
 # Process metrics against a plain re-reading of random legal event lists

@@ -11,7 +11,8 @@ import pytest
 
 from core.negotiation import package_points
 from core.replay import ReplayError, replay
-from core.spec import load_scenario_file, plain
+from core.scenario_document import load_scenario_file
+from core.spec import plain
 from negotiations.snapshots import issues_for
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "events").glob("*.json"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from core.documents import DocumentError
-from core.spec import parse_scenario
+from core.scenario_document import parse_scenario
 from tests.scenario_docs import dump, valid
 
 

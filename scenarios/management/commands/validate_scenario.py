@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandParser
 
 from core.documents import DocumentError
-from core.spec import parse_scenario
+from core.scenario_document import parse_scenario
 
 
 class Command(BaseCommand):
