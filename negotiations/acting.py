@@ -123,6 +123,7 @@ def negotiation_act(
         # action must not wait for another pair's).
         negotiation = (
             Negotiation.objects.select_for_update(of=("self",))
+            .with_offers()
             .select_related("exercise__scenario_version")
             .get(pk=negotiation_id)
         )
@@ -146,7 +147,7 @@ def negotiation_act(
         new_state = decision.state
         if decision.type == "offer":
             new_state = after_offer(new_state, seat.role_key, event.seq, decision.payload["packages"])
-            negotiation.offer_count += 1
+            negotiation.offers += 1  # counted before this one was stored
         _save_state(negotiation, new_state, now, reason=decision.type)
         payload = event_json(event)
         if notify:
@@ -162,6 +163,7 @@ def negotiation_act(
 # unique constraint: the statement is rolled back whole (no seq is used up) and the first ack is returned.
 # The seat must still be the acting socket's (kind and student): a bot's seat taken over by a student
 # refuses the bot's socket.
+# The pair's offers are counted from its events, where the one being stored is not yet seen.
 # Anything the statement does not store (refused, or not yet closed at its deadline) goes the ORM way,
 # which says why.
 _STORE_AT_ONCE = """
@@ -169,7 +171,6 @@ WITH pair AS (
     UPDATE {negotiation} AS n
     SET last_seq = n.last_seq + 1,
         last_activity_at = %(now)s,
-        offer_count = n.offer_count + %(offers)s,
         standing = CASE WHEN %(offers)s = 1
             THEN jsonb_set(n.standing, ARRAY[%(role)s],
                            jsonb_build_object('seq', n.last_seq + 1, 'packages', %(packages)s::jsonb))
@@ -180,7 +181,8 @@ WITH pair AS (
       AND EXISTS (SELECT 1 FROM {exercise} AS e WHERE e.id = n.exercise_id AND e.paused_at IS NULL FOR KEY SHARE)
       AND EXISTS (SELECT 1 FROM {seat} AS s WHERE s.id = %(seat)s AND s.negotiation_id = n.id
                   AND s.kind = %(kind)s AND s.student_id IS NOT DISTINCT FROM %(student)s)
-    RETURNING n.id, n.number, n.status, n.deadline, n.last_seq, n.offer_count, n.last_activity_at, n.exercise_id
+    RETURNING n.id, n.number, n.status, n.deadline, n.last_seq, n.last_activity_at, n.exercise_id,
+        (SELECT count(*) FROM {event} AS o WHERE o.negotiation_id = n.id AND o.type = 'offer') + %(offers)s AS offers
 ), stored AS (
     INSERT INTO {event} (negotiation_id, seq, type, role, seat_id, payload, client_msg_id, created_at)
     SELECT pair.id, pair.last_seq, %(type)s, %(role)s, %(seat)s, %(payload)s::jsonb, %(client_msg_id)s, %(now)s
@@ -226,11 +228,12 @@ def _store_at_once(negotiation_id: int, seat: Seat, action: Action, now: datetim
         return None  # a retry: the ORM way finds the first acknowledgement
     if row is None:
         return None
-    pk, number, status, deadline, seq, offers, last_activity, exercise_id = row
+    pk, number, status, deadline, seq, last_activity, exercise_id, offers = row
     stored = Negotiation(
-        pk=pk, number=number, status=status, deadline=deadline, last_seq=seq, offer_count=offers,
-        last_activity_at=last_activity, exercise_id=exercise_id,
+        pk=pk, number=number, status=status, deadline=deadline, last_seq=seq, last_activity_at=last_activity,
+        exercise_id=exercise_id,
     )  # fmt: skip
+    stored.offers = offers
     event = Event(seq=seq, type=action.type, role=seat.role_key, payload=payload, created_at=now)
     return Ack(event_json(event), duplicate=False, pair=pair_summary(stored), exercise_id=exercise_id)
 
@@ -262,7 +265,7 @@ def negotiation_close_expired(
     closed = []
     for pk in candidates.values_list("pk", flat=True):
         with transaction.atomic():
-            negotiation = Negotiation.objects.select_for_update().get(pk=pk)
+            negotiation = Negotiation.objects.select_for_update().with_offers().get(pk=pk)
             if negotiation.status not in OPEN_STATUSES or negotiation.deadline is None or negotiation.deadline > now:
                 continue  # someone else closed it, or the time was extended meanwhile
             negotiation_close_as_impasse(negotiation, "deadline", now)

@@ -1,6 +1,21 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+
+class NegotiationQuerySet(models.QuerySet["Negotiation"]):
+    def with_offers(self) -> NegotiationQuerySet:
+        """Each pair's offers so far as `offers`, counted from its events in the same query."""
+        offers = (
+            Event.objects.filter(negotiation=OuterRef("pk"), type="offer")
+            .order_by()
+            .values("negotiation")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return self.annotate(offers=Coalesce(Subquery(offers), 0))
 
 
 class Negotiation(models.Model):
@@ -24,7 +39,8 @@ class Negotiation(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=20, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
-    offer_count = models.PositiveIntegerField(default=0, help_text="Offers so far (kept for the monitor).")
+
+    objects = NegotiationQuerySet.as_manager()
 
     class Meta:
         ordering = ["exercise", "number"]

@@ -60,13 +60,14 @@ def event_json(event: Event) -> EventJSON:
 
 
 def pair_summary(negotiation: Negotiation) -> PairJSON:
+    """A pair as the monitor lists it; `negotiation` comes from Negotiation.objects.with_offers()."""
     return {
         "id": negotiation.pk,
         "number": negotiation.number,
         "status": negotiation.status,
         "deadline": iso(negotiation.deadline),
         "last_seq": negotiation.last_seq,
-        "offers": negotiation.offer_count,
+        "offers": negotiation.offers,
         "last_activity": iso(negotiation.last_activity_at),
     }
 

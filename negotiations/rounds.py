@@ -178,7 +178,7 @@ def _open_pairs_end(exercise: Exercise, now: datetime) -> None:
     """Close every open pair as impasse (the instructor ended the round), then compute the class debrief."""
     for pk in exercise.negotiations.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True):
         with transaction.atomic():
-            negotiation = Negotiation.objects.select_for_update().get(pk=pk)
+            negotiation = Negotiation.objects.select_for_update().with_offers().get(pk=pk)
             if negotiation.status not in OPEN_STATUSES:
                 continue
             negotiation_close_as_impasse(negotiation, "ended", now)
@@ -247,7 +247,7 @@ def _waiting_pairs_open(exercise: Exercise, now: datetime) -> None:
     """Open every waiting pair of a live exercise: all of them at the start, late arrivals' when paired."""
     for pk in exercise.negotiations.filter(status=Negotiation.Status.WAITING).values_list("pk", flat=True):
         with transaction.atomic():
-            negotiation = Negotiation.objects.select_for_update().get(pk=pk)
+            negotiation = Negotiation.objects.select_for_update().with_offers().get(pk=pk)
             if negotiation.status != Negotiation.Status.WAITING:
                 continue
             negotiation.status = OPEN
@@ -278,7 +278,7 @@ def time_extend(*, exercise: Exercise, minutes: int, negotiation_id: int | None 
     latest = None
     for pk in pairs.values_list("pk", flat=True):
         with transaction.atomic():
-            negotiation = Negotiation.objects.select_for_update().get(pk=pk)
+            negotiation = Negotiation.objects.select_for_update().with_offers().get(pk=pk)
             if negotiation.status != OPEN or negotiation.deadline is None:
                 continue
             negotiation.deadline = max(negotiation.deadline, now) + timedelta(minutes=minutes)
@@ -310,7 +310,7 @@ def round_pause(*, exercise: Exercise, paused: bool, now: datetime) -> None:
         if exercise.deadline and not paused:
             exercise.deadline += gained
         exercise.save(update_fields=["paused_at", "deadline"])
-        for negotiation in Negotiation.objects.select_for_update().filter(exercise=exercise, status=OPEN):
+        for negotiation in Negotiation.objects.select_for_update().with_offers().filter(exercise=exercise, status=OPEN):
             if negotiation.deadline and not paused:
                 negotiation.deadline += gained
             event = system_event_append(

@@ -48,7 +48,11 @@ def issues_for(scenario: Scenario, role: str | None) -> list[dict[str, Any]]:
 
 
 def snapshot(participant: Participant) -> SnapshotFrame:
-    negotiation = Negotiation.objects.select_related("exercise__scenario_version").get(pk=participant.negotiation_id)
+    negotiation = (
+        Negotiation.objects.with_offers()
+        .select_related("exercise__scenario_version")
+        .get(pk=participant.negotiation_id)
+    )
     exercise = negotiation.exercise
     scenario = version_spec(exercise.scenario_version)
     seats = negotiation.seats.select_related("student")
@@ -92,7 +96,7 @@ def monitor_snapshot(exercise_id: int) -> MonitorSnapshotFrame:
     negotiation_close_expired(exercise_id=exercise_id)
     exercise = Exercise.objects.select_related("scenario_version").get(pk=exercise_id)
     scenario = version_spec(exercise.scenario_version)
-    negotiations = exercise.negotiations.order_by("number")
+    negotiations = exercise.negotiations.with_offers().order_by("number")
     seats: dict[int, list[dict[str, Any]]] = {}
     for seat in Seat.objects.filter(exercise=exercise).select_related("student"):
         seats.setdefault(seat.negotiation_id, []).append(

@@ -1,6 +1,7 @@
 """The state a negotiation's row keeps beside its event log never drifts from the log: after any sequence
 of actions, valid or refused, by either side, and of the round's own events, the stored standing offers,
-agreement, status and last seq equal `core.replay.replay` of the stored events, on both write paths.
+agreement, status and last seq equal `core.replay.replay` of the stored events, on both write paths,
+and so do the status, last seq and offers of the pair's summary that the monitor is sent.
 
 On PostgreSQL a chat or an offer is stored by one statement (`_store_at_once`) and every other action
 through the ORM under the row lock; with that statement switched off every action takes the ORM path,
@@ -81,6 +82,7 @@ class Play:
         exercise.refresh_from_db()
         self.exercise = exercise_start(exercise=exercise)
         self.sent: dict[str, Action] = {}
+        self.pair: dict[str, Any] | None = None  # the pair's summary for the monitor, from the last action stored
         self.count = 0
 
     def standing_seq(self, whose: str) -> int:
@@ -96,10 +98,12 @@ class Play:
     def act(self, who: str, action: Action) -> None:
         self.sent[who] = action
         with contextlib.suppress(Refused):
-            negotiation_act(negotiation_id=self.negotiation.pk, seat=self.seats[who], action=action)
+            ack = negotiation_act(negotiation_id=self.negotiation.pk, seat=self.seats[who], action=action)
+            self.pair = None if ack.duplicate else dict(ack.pair or {})
 
     def run(self, move: tuple[Any, ...]) -> None:
         kind, now = move[0], timezone.now()
+        self.pair = None
         self.count += 1
         cid = f"m{self.count}"
         if kind == "chat":
@@ -138,7 +142,13 @@ class Play:
         replayed = replay(events, ROLES)
         stored = {"status": row.status, "standing": row.standing, "agreement": row.agreement, "last_seq": row.last_seq}
         assert stored == replayed.row(), [(e["seq"], e["type"], e["role"], e["payload"]) for e in events]
-        assert row.offer_count == replayed.offers
+        assert Negotiation.objects.with_offers().get(pk=row.pk).offers == replayed.offers
+        if self.pair is not None:  # what the monitor is sent agrees too
+            assert (self.pair["status"], self.pair["last_seq"], self.pair["offers"]) == (
+                replayed.state.status,
+                replayed.last_seq,
+                replayed.offers,
+            )
 
 
 def play_and_check(classroom: Any, version: Any, instructor: Any, moves: list[tuple[Any, ...]]) -> None:

@@ -89,7 +89,7 @@ class Command(BaseCommand):
         roles = scenario.role_keys
         counts: dict[str, int] = {}
         self.stdout.write("\nPair  status       " + "  ".join(f"{r:>10}" for r in roles) + "  offers")
-        for negotiation in Negotiation.objects.filter(pk__in=pairs).order_by("number"):
+        for negotiation in Negotiation.objects.with_offers().filter(pk__in=pairs).order_by("number"):
             counts[negotiation.status] = counts.get(negotiation.status, 0) + 1
             if negotiation.status == Negotiation.Status.AGREED and negotiation.agreement:
                 points = [package_points(scenario, negotiation.agreement, r) for r in roles]
@@ -98,7 +98,7 @@ class Command(BaseCommand):
             else:
                 points = []
             cells = "  ".join(f"{float(p):>10g}" for p in points) if points else "  ".join(" " * 10 for _ in roles)
-            offers = negotiation.offer_count
+            offers = negotiation.offers
             self.stdout.write(f"{negotiation.number:>4}  {negotiation.status:<11}  {cells}  {offers:>6}")
         refused = [p for p in played if p.status == "refused"]
         errors = sum(len(p.errors) for p in played)
