@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from classrooms.models import Exercise
-from core.negotiation import AGREED, IMPASSE, Action, Offer, Refused, State, after_offer, decide
+from core.negotiation import AGREED, IMPASSE, Action, Offer, Refused, State, after_offer, decide, standing_json
 from negotiations.models import Event, Negotiation, Seat
 from negotiations.protocol import EventJSON, PairJSON
 from negotiations.publishing import event_json, events_publish, negotiation_publish, pair_summary
@@ -71,10 +71,7 @@ def _save_state(negotiation: Negotiation, state: State, now: datetime, reason: s
         negotiation.end_reason = reason
         outcome_enqueue(negotiation_id=negotiation.pk)
     negotiation.status = state.status
-    negotiation.standing = {
-        role: {"seq": offer.seq, "packages": [dict(p) for p in offer.packages]}
-        for role, offer in state.standing.items()
-    }
+    negotiation.standing = standing_json(state.standing)
     negotiation.agreement = state.agreement
     negotiation.save()
 
