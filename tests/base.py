@@ -47,11 +47,40 @@ def other_instructor(db) -> User:
     return User.objects.create_user("otto@example.com", "a-long-password", first_name="Otto")
 
 
-@pytest.fixture
-def used_car(db):
-    from scenarios.services import builtin_scenarios_load, scenario_version_get
+@pytest.fixture(scope="session")
+def builtin_rows(django_db_setup, django_db_blocker) -> list[tuple[dict, dict]]:
+    """The built-in scenarios' rows as builtin_scenarios_load() stores them: read once per session, in a
+    transaction rolled back, so that each test's database starts without them."""
+    from django.db import transaction
 
-    builtin_scenarios_load()
+    from scenarios.services import builtin_scenarios_load
+
+    def fields(row) -> dict:
+        return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if not f.primary_key}
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        rows = [(fields(r.version.scenario), fields(r.version)) for r in builtin_scenarios_load()]
+        transaction.set_rollback(True)
+    return rows
+
+
+@pytest.fixture
+def builtin_scenarios(db, builtin_rows) -> None:
+    """The built-in scenarios in the test's database, as builtin_scenarios_load() would leave them, without
+    reading and validating their documents again for every test."""
+    from scenarios.models import Scenario, ScenarioVersion
+
+    scenarios = Scenario.objects.bulk_create(Scenario(**scenario) for scenario, _ in builtin_rows)
+    ScenarioVersion.objects.bulk_create(
+        ScenarioVersion(**{**version, "scenario_id": scenario.pk})
+        for scenario, (_, version) in zip(scenarios, builtin_rows, strict=True)
+    )
+
+
+@pytest.fixture
+def used_car(builtin_scenarios):
+    from scenarios.services import scenario_version_get
+
     return scenario_version_get("used-car")
 
 

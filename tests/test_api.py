@@ -13,7 +13,6 @@ from classrooms import services
 from classrooms.models import Classroom, Exercise, Student, User
 from negotiations import planning, rounds
 from negotiations.models import Negotiation, Seat
-from scenarios.services import builtin_scenarios_load, scenario_version_get
 
 ROSTER = (
     "name,email,student id\n"
@@ -47,12 +46,6 @@ def classroom(instructor: User) -> Classroom:
 @pytest.fixture
 def students(classroom: Classroom) -> list[Student]:
     return services.roster_import(classroom=classroom, text=ROSTER).created
-
-
-@pytest.fixture
-def used_car(db):
-    builtin_scenarios_load()
-    return scenario_version_get("used-car")
 
 
 @pytest.fixture

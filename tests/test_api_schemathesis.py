@@ -27,7 +27,7 @@ from schemathesis.config import SchemathesisConfig
 from classrooms import services
 from classrooms.models import Classroom, Exercise, User
 from negotiations import planning, rounds
-from scenarios.services import builtin_scenarios_load, scenario_version_get
+from scenarios.services import scenario_version_get
 
 ROSTER = "name,email,student id\n" + "".join(f"Student {i},s{i}@example.com,S{i}\n" for i in range(1, 6))
 
@@ -67,10 +67,9 @@ def _exercise(classroom: Classroom, student_ids: list[int]) -> Exercise:
 
 
 @pytest.fixture
-def world(instructor: User, settings) -> Iterator[World]:
+def world(instructor: User, settings, builtin_scenarios) -> Iterator[World]:
     """The caller's class and exercises; requests share the test's connection and transaction."""
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]
-    builtin_scenarios_load()
     classroom = services.classroom_create(owner=instructor, name="Fuzzed class")
     students = services.roster_import(classroom=classroom, text=ROSTER).created
     ids = [s.pk for s in students]

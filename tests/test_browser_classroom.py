@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from scenarios.services import builtin_scenarios_load, scenario_version_get, version_spec
+from scenarios.services import scenario_version_get, version_spec
 from tests.browser import emulate_phone, make_driver, quit_driver, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,8 +39,9 @@ def drivers():
         quit_driver(driver)
 
 
-def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_role(live_server, drivers):
-    builtin_scenarios_load()
+def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_role(
+    live_server, drivers, builtin_scenarios
+):
     spec = version_spec(scenario_version_get("used-car"))
     marker = {r.key: re.search(r"[A-Za-z][A-Za-z ,]{40,}", r.sheet).group(0) for r in spec.roles}
     role_name = {r.key: r.name for r in spec.roles}

@@ -15,15 +15,14 @@ from classrooms.services import exercise_create
 from negotiations import rounds
 from negotiations.debrief import debrief_refresh, landscape_for
 from negotiations.models import Outcome, Seat
-from scenarios.services import builtin_scenarios_load, scenario_version_get
+from scenarios.services import scenario_version_get
 from surveys.models import SurveyResponse
 from tests.base import add_students, agree, student_client
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks", "builtin_scenarios")]
 
 
 def new_exercise(classroom, instructor, slug="used-car", odd_rule="triad"):
-    builtin_scenarios_load()
     return exercise_create(
         classroom=classroom,
         title=f"Odd {slug}",
