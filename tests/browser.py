@@ -1,4 +1,8 @@
-"""Headless Chromium from Debian's packages, driven by Selenium through the packaged chromedriver."""
+"""Headless Chromium from Debian's packages, driven by Selenium through the packaged chromedriver.
+
+A plugin of the suite (tests/conftest.py): the `browser` and `browsers` fixtures hand out the test
+process's browsers, started once and cleaned between tests.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,15 @@ import base64
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
 
 ARTIFACTS = Path(os.environ.get("PARLEY_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts"))
 CHROMIUM_FLAGS = (
@@ -24,10 +33,22 @@ CHROMIUM_FLAGS = (
 )
 
 
-def make_driver(width: int = 1280, height: int = 900):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+class Chrome(webdriver.Chrome):
+    """Chromium that remembers the scripts a test added to every page, so that they can be taken away."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parley_scripts: list[str] = []
+        self.parley_profile = ""
+
+    def execute_cdp_cmd(self, cmd: str, cmd_args: dict) -> Any:
+        result = super().execute_cdp_cmd(cmd, cmd_args)
+        if cmd == "Page.addScriptToEvaluateOnNewDocument":
+            self.parley_scripts.append(result["identifier"])
+        return result
+
+
+def make_driver(width: int = 1280, height: int = 900) -> Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for flag in CHROMIUM_FLAGS:
@@ -35,24 +56,92 @@ def make_driver(width: int = 1280, height: int = 900):
     profile = tempfile.mkdtemp(prefix="parley-chromium-")
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument(f"--window-size={width},{height}")
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"))
+    driver = Chrome(options=options, service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"))
     driver.set_page_load_timeout(30)
-    driver.parley_profile = profile  # type: ignore[attr-defined]
+    driver.parley_profile = profile
     return driver
 
 
-def quit_driver(driver) -> None:
+def quit_driver(driver: Chrome) -> None:
     driver.quit()
     shutil.rmtree(driver.parley_profile, ignore_errors=True)
 
 
-@pytest.fixture
-def browser() -> Iterator:
-    driver = make_driver()
+def clean(driver: Chrome) -> None:
+    """Undo what a test did to a browser: its extra windows, page scripts, phone emulation, downloads,
+    cookies and storage; leave it on a blank page."""
+    first, *others = driver.window_handles
+    for handle in others:
+        driver.switch_to.window(handle)
+        driver.close()
+    driver.switch_to.window(first)
+    for identifier in driver.parley_scripts:
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": identifier})
+    driver.parley_scripts.clear()
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "default"})
+    origin = urlsplit(driver.current_url)
+    if origin.scheme in ("http", "https"):
+        where = f"{origin.scheme}://{origin.netloc}"
+        driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": where, "storageTypes": "all"})
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+
+
+class Browsers:
+    """This test process's browsers: started when first wanted, kept for the session, handed out clean.
+
+    Starting Chromium costs a second or two of CPU; a test that needs three browsers takes three.
+    """
+
+    def __init__(self) -> None:
+        self.idle: list[Chrome] = []
+
+    def take(self, width: int, height: int) -> Chrome:
+        driver = self.idle.pop() if self.idle else make_driver(width, height)
+        driver.set_window_size(width, height)
+        return driver
+
+    def give_back(self, driver: Chrome) -> None:
+        try:
+            clean(driver)
+        except WebDriverException:  # a browser the test left unusable is not handed out again
+            quit_driver(driver)
+        else:
+            self.idle.append(driver)
+
+    def quit_all(self) -> None:
+        while self.idle:
+            quit_driver(self.idle.pop())
+
+
+@pytest.fixture(scope="session")
+def browser_pool() -> Iterator[Browsers]:
+    pool = Browsers()
     try:
-        yield driver
+        yield pool
     finally:
-        quit_driver(driver)
+        pool.quit_all()
+
+
+@pytest.fixture
+def browsers(browser_pool: Browsers) -> Iterator[Callable[..., Chrome]]:
+    """`browsers(width=1280, height=900)` gives the test one more browser of the session's, clean, with a
+    window of that size and a profile (cookies) of its own; the test gives them all back when it ends."""
+    taken: list[Chrome] = []
+
+    def take(width: int = 1280, height: int = 900) -> Chrome:
+        taken.append(browser_pool.take(width, height))
+        return taken[-1]
+
+    yield take
+    for driver in taken:
+        browser_pool.give_back(driver)
+
+
+@pytest.fixture
+def browser(browsers: Callable[..., Chrome]) -> Chrome:
+    return browsers()
 
 
 def emulate_phone(driver, width: int = 390, height: int = 844) -> None:

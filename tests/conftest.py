@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pytest
 from django.conf import settings
 
-pytest_plugins = ["tests.base"]
+pytest_plugins = ["tests.base", "tests.browser"]
 
 REQUIRED = os.environ.get("PARLEY_REQUIRE_SERVICES", "") in ("1", "true", "yes")
 

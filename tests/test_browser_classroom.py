@@ -10,7 +10,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from scenarios.services import scenario_version_get, version_spec
-from tests.browser import emulate_phone, make_driver, quit_driver, screenshot
+from tests.browser import emulate_phone, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NAMES = ["Ada", "Ben", "Chloe", "Dev", "Emi"]
@@ -26,27 +26,14 @@ def submit(driver, label: str) -> None:
     driver.find_element(By.XPATH, f"//button[normalize-space()='{label}']").click()
 
 
-@pytest.fixture
-def drivers():
-    made = []
-
-    def make():
-        made.append(make_driver())
-        return made[-1]
-
-    yield make
-    for driver in made:
-        quit_driver(driver)
-
-
 def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_role(
-    live_server, drivers, builtin_scenarios
+    live_server, browsers, builtin_scenarios
 ):
     spec = version_spec(scenario_version_get("used-car"))
     marker = {r.key: re.search(r"[A-Za-z][A-Za-z ,]{40,}", r.sheet).group(0) for r in spec.roles}
     role_name = {r.key: r.name for r in spec.roles}
     url = live_server.url
-    teacher, student = drivers(), drivers()
+    teacher, student = browsers(), browsers()
     wait_t, wait_s = WebDriverWait(teacher, 10), WebDriverWait(student, 10)
 
     # The instructor signs up and creates a class.

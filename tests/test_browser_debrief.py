@@ -25,7 +25,7 @@ from classrooms import services
 from negotiations import rounds
 from negotiations.client import LiveClient, sign_in
 from tests.base import add_students, seats_by_role
-from tests.browser import ARTIFACTS, emulate_phone, make_driver, quit_driver, screenshot
+from tests.browser import ARTIFACTS, emulate_phone, screenshot
 from tests.servers import celery_worker, daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -60,14 +60,11 @@ def downloads() -> Iterator[Path]:
 
 
 @pytest.fixture
-def teacher(downloads) -> Iterator:
-    driver = make_driver(1280, 900)
+def teacher(browsers, downloads):
+    driver = browsers(1280, 900)
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    try:
-        yield driver
-    finally:
-        quit_driver(driver)
+    return driver
 
 
 @pytest.fixture
@@ -299,7 +296,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     element_shot(teacher, "debrief-instructor-phone-pairs", "#pairs-table")
 
 
-def test_a_student_reads_their_debrief_on_a_phone(server, round_of_five):
+def test_a_student_reads_their_debrief_on_a_phone(server, round_of_five, browsers):
     exercise, pairs = round_of_five
     asyncio.run(play_pair(server, signed_in(server, pairs[0]), offer_then_accept("seller", [LOSE_LOSE])))
     rounds.exercise_end(exercise=exercise)
@@ -309,29 +306,26 @@ def test_a_student_reads_their_debrief_on_a_phone(server, round_of_five):
         outcome_refresh(negotiation_id=negotiation.pk)
     debrief_refresh(exercise_id=exercise.pk)
     seller = seats_by_role(pairs[0])["seller"].student
-    driver = make_driver(800, 900)
-    try:
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
-        emulate_phone(driver)
-        driver.get(f"{server}/s/{services.student_link_token(seller)}/")
-        driver.find_element(By.XPATH, f"//button[normalize-space()='Continue as {seller.display_name}']").click()
-        WebDriverWait(driver, 10).until(ec.title_contains("My exercises"))
-        driver.get(f"{server}/s/exercises/{exercise.pk}/")
-        WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#my-chart svg")))
-        assert driver.find_element(By.ID, "my-points").text == "44"
-        assert "better off" in driver.find_element(By.ID, "better-for-both").text
-        assert len(driver.find_elements(By.CSS_SELECTOR, "#my-chart .point.mine[data-x]")) == 1
-        # The four other pairs are impasses: one point, drawn once.
-        assert len(driver.find_elements(By.CSS_SELECTOR, "#my-chart .point.other[data-x]")) == 1
-        assert driver.find_element(By.ID, "partner-sheet").is_displayed()
-        others = [s.display_name for s in exercise.classroom.students.all()]
-        own = {seller.display_name, seats_by_role(pairs[0])["buyer"].student.display_name}
-        for name in set(others) - own:
-            assert name not in driver.page_source
-        assert driver.execute_script("return document.documentElement.scrollWidth") <= 391
-        assert driver.execute_script("return window.__errors") == []
-        screenshot(driver, "debrief-student-phone")
-        element_shot(driver, "debrief-student-phone-result", "#my-debrief")
-        element_shot(driver, "debrief-student-phone-partner", "#partner-sheet")
-    finally:
-        quit_driver(driver)
+    driver = browsers(800, 900)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+    emulate_phone(driver)
+    driver.get(f"{server}/s/{services.student_link_token(seller)}/")
+    driver.find_element(By.XPATH, f"//button[normalize-space()='Continue as {seller.display_name}']").click()
+    WebDriverWait(driver, 10).until(ec.title_contains("My exercises"))
+    driver.get(f"{server}/s/exercises/{exercise.pk}/")
+    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#my-chart svg")))
+    assert driver.find_element(By.ID, "my-points").text == "44"
+    assert "better off" in driver.find_element(By.ID, "better-for-both").text
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#my-chart .point.mine[data-x]")) == 1
+    # The four other pairs are impasses: one point, drawn once.
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#my-chart .point.other[data-x]")) == 1
+    assert driver.find_element(By.ID, "partner-sheet").is_displayed()
+    others = [s.display_name for s in exercise.classroom.students.all()]
+    own = {seller.display_name, seats_by_role(pairs[0])["buyer"].student.display_name}
+    for name in set(others) - own:
+        assert name not in driver.page_source
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 391
+    assert driver.execute_script("return window.__errors") == []
+    screenshot(driver, "debrief-student-phone")
+    element_shot(driver, "debrief-student-phone-result", "#my-debrief")
+    element_shot(driver, "debrief-student-phone-partner", "#partner-sheet")

@@ -10,11 +10,15 @@ from selenium.webdriver.support.ui import WebDriverWait
 from classrooms import services
 from negotiations import rounds
 from tests.base import add_students, seats_by_role
-from tests.browser import browser, emulate_phone, screenshot  # noqa: F401
+from tests.browser import emulate_phone, screenshot
 from tests.test_browser_debrief import element_shot
 from tests.test_debrief_odd_cases import agree, begin, nash_package, new_exercise
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("eager_tasks", "builtin_scenarios"),
+]
 
 CATCH = """
 window.__errors = [];
@@ -43,7 +47,7 @@ def no_trouble(driver) -> None:
     assert driver.execute_script("return window.__xss") is None
 
 
-def test_names_that_look_like_html_are_text_in_every_chart_and_table(live_server, browser, classroom, instructor):  # noqa: F811
+def test_names_that_look_like_html_are_text_in_every_chart_and_table(live_server, browser, classroom, instructor):
     browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH})
     exercise = new_exercise(classroom, instructor)
     students = add_students(classroom, TRAP, BOLD, "Plain Name", "Other Name")
@@ -88,7 +92,7 @@ def test_names_that_look_like_html_are_text_in_every_chart_and_table(live_server
 
 
 @pytest.mark.parametrize("slug", ["used-car", "orange-dispute"])
-def test_a_class_of_impasses_only_draws_without_errors_on_a_phone(live_server, browser, classroom, instructor, slug):  # noqa: F811
+def test_a_class_of_impasses_only_draws_without_errors_on_a_phone(live_server, browser, classroom, instructor, slug):
     browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH})
     exercise = new_exercise(classroom, instructor, slug=slug)
     begin(exercise, classroom, 4)

@@ -21,7 +21,7 @@ from classrooms import services
 from negotiations import rounds
 from negotiations.models import Seat
 from tests.base import add_students
-from tests.browser import emulate_phone, make_driver, quit_driver, screenshot
+from tests.browser import emulate_phone, screenshot
 from tests.servers import daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -55,28 +55,13 @@ def server(transactional_db) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture(scope="module")
-def browsers() -> Iterator[list]:
-    """Three browsers, each its own profile (its own cookies): seller, buyer, instructor."""
-    with ThreadPoolExecutor(3) as pool:
-        drivers = list(pool.map(lambda _: make_driver(), range(3)))
-    for driver in drivers:
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
-    try:
-        yield drivers
-    finally:
-        for driver in drivers:
-            quit_driver(driver)
-
-
 @pytest.fixture
 def windows(browsers) -> list:
-    """The module's browsers, fresh for each test: no cookies, a desktop window."""
-    for driver in browsers:
-        driver.get("about:blank")
-        driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
-        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    return browsers
+    """Three browsers, each with a profile (cookies) of its own: seller, buyer, instructor."""
+    drivers = [browsers() for _ in range(3)]
+    for driver in drivers:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+    return drivers
 
 
 @pytest.fixture

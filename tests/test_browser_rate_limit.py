@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from classrooms import services
 from negotiations.models import Event
 from tests.base import seats_by_role, start_round
-from tests.browser import browser, screenshot  # noqa: F401  (the browser fixture)
+from tests.browser import screenshot
 from tests.servers import daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,7 +34,7 @@ socket.send = (frame) => {
 """
 
 
-def test_a_chat_refused_as_too_fast_is_kept_and_sent_again_once(browser, exercise, classroom):  # noqa: F811
+def test_a_chat_refused_as_too_fast_is_kept_and_sent_again_once(browser, exercise, classroom):
     (negotiation,) = start_round(exercise, classroom, 2)
     seller = seats_by_role(negotiation)["seller"].student
     with daphne() as (port, _):

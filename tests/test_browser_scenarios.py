@@ -9,12 +9,12 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms.management.commands.demo_setup import DEMO_EMAIL, DEMO_PASSWORD
-from tests.browser import browser, emulate_phone, screenshot  # noqa: F401
+from tests.browser import emulate_phone, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_demo_instructor_reads_every_scenario(live_server, browser):  # noqa: F811
+def test_the_demo_instructor_reads_every_scenario(live_server, browser):
     call_command("demo_setup", stdout=open("/dev/null", "w"))  # noqa: SIM115
     wait = WebDriverWait(browser, 10)
     browser.get(f"{live_server.url}/scenarios/")

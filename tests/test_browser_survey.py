@@ -11,7 +11,7 @@ from classrooms import services
 from negotiations import rounds
 from surveys.models import SurveyResponse
 from tests.base import seats_by_role, start_round
-from tests.browser import browser, emulate_phone, screenshot  # noqa: F401
+from tests.browser import emulate_phone, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,7 +21,7 @@ def tap(driver, number: int, value: int) -> None:
     driver.find_element(By.CSS_SELECTOR, f"#q{number} input[value='{value}']").click()
 
 
-def test_a_student_answers_the_survey_on_a_phone(live_server, browser, exercise, classroom):  # noqa: F811
+def test_a_student_answers_the_survey_on_a_phone(live_server, browser, exercise, classroom):
     (negotiation,) = start_round(exercise, classroom, 2)
     rounds.exercise_end(exercise=exercise)
     student = seats_by_role(negotiation)["buyer"].student

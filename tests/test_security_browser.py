@@ -20,7 +20,7 @@ from negotiations.acting import negotiation_act
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Event
 from tests.base import add_students, seats_by_role
-from tests.browser import make_driver, quit_driver, screenshot
+from tests.browser import screenshot
 from tests.servers import daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,7 +30,7 @@ SCRIPT = "<script>window.__xss = (window.__xss || 0) + 1</script>"
 NOTICE = "window.__xss = 0; window.alert = () => { window.__xss += 1; };"
 
 
-def test_markup_in_chat_and_names_stays_text_in_the_live_room(exercise, classroom):
+def test_markup_in_chat_and_names_stays_text_in_the_live_room(exercise, classroom, browser):
     seller, buyer = add_students(classroom, f"Mallory {IMG}", "Bob")
     rounds.exercise_pair(exercise=exercise, student_ids=[seller.pk, buyer.pk], seed=1)
     rounds.exercise_release(exercise=exercise)
@@ -43,34 +43,31 @@ def test_markup_in_chat_and_names_stays_text_in_the_live_room(exercise, classroo
 
     with daphne() as (port, _):
         base = f"http://127.0.0.1:{port}"
-        driver = make_driver()
-        try:
-            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NOTICE})
-            driver.get(f"{base}/s/{services.student_link_token(buyer)}/")
-            driver.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Continue as')]").click()
-            WebDriverWait(driver, 10).until(ec.title_contains("My exercises"))
-            driver.get(f"{base}/s/exercises/{exercise.pk}/")
-            WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Connected"))
+        driver = browser
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NOTICE})
+        driver.get(f"{base}/s/{services.student_link_token(buyer)}/")
+        driver.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Continue as')]").click()
+        WebDriverWait(driver, 10).until(ec.title_contains("My exercises"))
+        driver.get(f"{base}/s/exercises/{exercise.pk}/")
+        WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Connected"))
 
-            async def partner_says() -> None:  # live, from the partner's own socket
-                url = f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/"
-                partner = LiveClient(url, sign_in(base, f"/s/{services.student_link_token(seller)}/"), base)
-                await partner.connect()
-                await partner.act({"type": "chat", "text": SCRIPT})
-                await partner.act({"type": "chat", "text": IMG})
-                await partner.close()
+        async def partner_says() -> None:  # live, from the partner's own socket
+            url = f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/"
+            partner = LiveClient(url, sign_in(base, f"/s/{services.student_link_token(seller)}/"), base)
+            await partner.connect()
+            await partner.act({"type": "chat", "text": SCRIPT})
+            await partner.act({"type": "chat", "text": IMG})
+            await partner.close()
 
-            asyncio.run(partner_says())
+        asyncio.run(partner_says())
 
-            def texts(d) -> list[str]:  # type: ignore[no-untyped-def]
-                return [e.text for e in d.find_elements(By.CSS_SELECTOR, "#timeline .chat-text")]
+        def texts(d) -> list[str]:  # type: ignore[no-untyped-def]
+            return [e.text for e in d.find_elements(By.CSS_SELECTOR, "#timeline .chat-text")]
 
-            WebDriverWait(driver, 10).until(lambda d: texts(d) == [IMG, SCRIPT, IMG])
-            screenshot(driver, "security-markup-in-room")
-            assert driver.find_elements(By.CSS_SELECTOR, "#timeline img, #timeline script") == []
-            assert driver.execute_script("return document.querySelectorAll('[onerror]').length") == 0
-            assert "Mallory <img" in driver.find_element(By.TAG_NAME, "body").text  # the name, shown as text
-            assert driver.execute_script("return window.__xss") == 0
-        finally:
-            quit_driver(driver)
+        WebDriverWait(driver, 10).until(lambda d: texts(d) == [IMG, SCRIPT, IMG])
+        screenshot(driver, "security-markup-in-room")
+        assert driver.find_elements(By.CSS_SELECTOR, "#timeline img, #timeline script") == []
+        assert driver.execute_script("return document.querySelectorAll('[onerror]').length") == 0
+        assert "Mallory <img" in driver.find_element(By.TAG_NAME, "body").text  # the name, shown as text
+        assert driver.execute_script("return window.__xss") == 0
     assert Event.objects.filter(negotiation=negotiation, type="chat").count() == 3
