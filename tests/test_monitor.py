@@ -150,14 +150,31 @@ def test_the_instructor_reads_a_pairs_transcript(live_round, instructor_client):
     assert seller.get(f"/exercises/{exercise.pk}/pairs/1/").status_code == 302  # to the instructor login
 
 
-def test_the_instructor_plays_the_instructor_seat_from_the_pairs_page(exercise, classroom, instructor_client):
+@pytest.fixture
+def instructor_seat(exercise, classroom) -> Seat:
+    """Three students: the odd one negotiates against the instructor, who takes a seat."""
     exercise.odd_rule = "instructor"
     exercise.save()
     students = add_students(classroom, "Ada", "Ben", "Cy")
     rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
     rounds.exercise_release(exercise=exercise)
     rounds.exercise_start(exercise=exercise)
-    seat = Seat.objects.get(exercise=exercise, kind="instructor")
+    return Seat.objects.get(exercise=exercise, kind="instructor")
+
+
+def test_the_pairs_page_loads_the_room_once_as_a_module_and_its_title_is_plain(
+    exercise, instructor_seat, instructor_client
+):
+    page = instructor_client.get(f"/exercises/{exercise.pk}/pairs/{instructor_seat.negotiation.number}/")
+    html = page.content.decode()
+    title = html[html.index("<title>") : html.index("</title>")]
+    assert "script" not in title, title
+    assert html.count("js/room.js") == 1 and html.count("js/live.js") == 1
+    assert '<script type="module" src="/static/js/room.js">' in html
+
+
+def test_the_instructor_plays_the_instructor_seat_from_the_pairs_page(exercise, instructor_seat, instructor_client):
+    seat = instructor_seat
     page = instructor_client.get(f"/exercises/{exercise.pk}/pairs/{seat.negotiation.number}/").content.decode()
     assert f'data-socket="/ws/negotiations/{seat.negotiation_id}/"' in page
 
