@@ -13,6 +13,7 @@ from api.base import MAX_ID, NO_NUL, READ, WRITE, ClassId, ExerciseId, InputSche
 from classrooms import services
 from classrooms.access import classroom_for, exercise_for
 from classrooms.models import Exercise
+from core.refusal import Refused
 from scenarios.models import ScenarioVersion
 from scenarios.services import scenario_version_get
 
@@ -68,8 +69,8 @@ def _scenario_version(slug: str, number: int | None) -> ScenarioVersion:
         return scenario_version_get(slug, number)
     except ScenarioVersion.DoesNotExist:
         if number is None:
-            raise services.ServiceError(f"No scenario has the slug '{slug}'.", "scenario") from None
-        raise services.ServiceError(f"The scenario '{slug}' has no version {number}.", "scenario_version") from None
+            raise Refused(f"No scenario has the slug '{slug}'.", "scenario") from None
+        raise Refused(f"The scenario '{slug}' has no version {number}.", "scenario_version") from None
 
 
 @router.post("/classes/{class_id}/exercises", response={201: ExerciseOut, **WRITE})

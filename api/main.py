@@ -10,7 +10,7 @@ from ninja.operation import Operation
 
 from api import classes, exercises, results, rounds, scenarios, students
 from api.base import TokenAuth
-from classrooms.services import ServiceError
+from core.refusal import Refused
 
 
 class ParleyAPI(NinjaAPI):
@@ -31,8 +31,8 @@ for module in (classes, students, scenarios, exercises, rounds, results):
     api.add_router("", module.router)
 
 
-@api.exception_handler(ServiceError)
-def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+@api.exception_handler(Refused)
+def service_error(request: HttpRequest, exc: Refused) -> HttpResponse:
     status = 400 if exc.field else 409
     return api.create_response(request, {"detail": exc.message, "field": exc.field}, status=status)
 

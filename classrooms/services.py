@@ -1,7 +1,7 @@
 """Every write to classes, students and exercises goes through these functions.
 
 Views, the API and management commands parse and check their input, then call one of these. A
-refused action raises ServiceError with a message a person can act on (and the form field it
+refused action raises Refused with a message a person can act on (and the form field it
 concerns, when there is one); nothing is written then.
 """
 
@@ -30,6 +30,7 @@ from classrooms.models import (
     User,
 )
 from classrooms.signals import student_link_changed
+from core.refusal import Refused
 from scenarios.models import ScenarioVersion
 from scenarios.services import version_spec
 
@@ -40,20 +41,13 @@ ROSTER_MAX_ROWS = 2000
 EMAIL_MAX = 254
 
 
-class ServiceError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
 # Instructors and classes
 
 
 def instructor_create(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise ServiceError("An account with this email address already exists.", "email")
+        raise Refused("An account with this email address already exists.", "email")
     return User.objects.create_user(email, password, first_name=first_name.strip(), last_name=last_name.strip())
 
 
@@ -67,9 +61,9 @@ def new_join_code() -> str:
 
 def classroom_create(*, owner: User, name: str, term: str = "") -> Classroom:
     if not name.strip():
-        raise ServiceError("Give the class a name.", "name")
+        raise Refused("Give the class a name.", "name")
     if len(name.strip()) > 120 or len(term.strip()) > 60:
-        raise ServiceError("The name may have 120 characters and the term 60.", "name")
+        raise Refused("The name may have 120 characters and the term 60.", "name")
     for _ in range(20):
         try:
             with transaction.atomic():
@@ -80,7 +74,7 @@ def classroom_create(*, owner: User, name: str, term: str = "") -> Classroom:
                 return classroom
         except IntegrityError:
             continue  # the code was taken: draw another
-    raise ServiceError("Could not find a free join code; try again.")
+    raise Refused("Could not find a free join code; try again.")
 
 
 def classroom_set_open(*, classroom: Classroom, is_open: bool) -> None:
@@ -91,7 +85,7 @@ def classroom_set_open(*, classroom: Classroom, is_open: bool) -> None:
 def coinstructor_add(*, classroom: Classroom, email: str) -> User:
     user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
     if user is None:
-        raise ServiceError("No instructor has an account with that email address; ask them to sign up first.", "email")
+        raise Refused("No instructor has an account with that email address; ask them to sign up first.", "email")
     classroom.instructors.add(user)
     return user
 
@@ -102,9 +96,9 @@ def coinstructor_add(*, classroom: Classroom, email: str) -> User:
 def student_join(*, code: str, display_name: str, email: str = "", student_number: str = "") -> Student:
     classroom = Classroom.objects.filter(join_code=normalise_join_code(code)).first()
     if classroom is None:
-        raise ServiceError("No class has this code. Check it with your instructor.", "code")
+        raise Refused("No class has this code. Check it with your instructor.", "code")
     if not classroom.is_open:
-        raise ServiceError("This class is closed to joining. Ask your instructor to open it.", "code")
+        raise Refused("This class is closed to joining. Ask your instructor to open it.", "code")
     return _student_add(
         classroom=classroom, display_name=display_name, email=email, student_number=student_number, via="code"
     )
@@ -113,21 +107,21 @@ def student_join(*, code: str, display_name: str, email: str = "", student_numbe
 def _student_add(*, classroom: Classroom, display_name: str, email: str, student_number: str, via: str) -> Student:
     name, email, number = display_name.strip(), email.strip().lower(), student_number.strip()
     if not name:
-        raise ServiceError("Enter the name your classmates will see.", "display_name")
+        raise Refused("Enter the name your classmates will see.", "display_name")
     if len(name) > 80:
-        raise ServiceError("The name is longer than 80 characters.", "display_name")
+        raise Refused("The name is longer than 80 characters.", "display_name")
     if len(email) > EMAIL_MAX:
-        raise ServiceError(f"The email address is longer than {EMAIL_MAX} characters.", "email")
+        raise Refused(f"The email address is longer than {EMAIL_MAX} characters.", "email")
     if len(number) > 40:
-        raise ServiceError("The student id is longer than 40 characters.", "student_number")
+        raise Refused("The student id is longer than 40 characters.", "student_number")
     if email and classroom.students.filter(email=email).exists():
-        raise ServiceError(
+        raise Refused(
             "A student with this email address is already in the class. Use your personal link, "
             "or ask your instructor to send it again.",
             "email",
         )
     if number and classroom.students.filter(student_number=number).exists():
-        raise ServiceError("A student with this student id is already in the class.", "student_number")
+        raise Refused("A student with this student id is already in the class.", "student_number")
     return Student.objects.create(
         classroom=classroom,
         display_name=name,
@@ -312,11 +306,11 @@ def exercise_create(
     created_by: User | None = None,
 ) -> Exercise:
     if not 1 <= time_limit_minutes <= 240:
-        raise ServiceError("The time limit must be between 1 and 240 minutes.", "time_limit_minutes")
+        raise Refused("The time limit must be between 1 and 240 minutes.", "time_limit_minutes")
     if pairing_rule not in Exercise.PairingRule.values:
-        raise ServiceError(f"Unknown pairing rule {pairing_rule!r}.", "pairing_rule")
+        raise Refused(f"Unknown pairing rule {pairing_rule!r}.", "pairing_rule")
     if odd_rule not in Exercise.OddRule.values:
-        raise ServiceError(f"Unknown rule for an odd number of students {odd_rule!r}.", "odd_rule")
+        raise Refused(f"Unknown rule for an odd number of students {odd_rule!r}.", "odd_rule")
     return Exercise.objects.create(
         classroom=classroom,
         title=(title.strip() or version_spec(scenario_version).title)[:120],

@@ -16,6 +16,7 @@ from classrooms import services
 from classrooms.access import classroom_for, exercise_for, instructor_classrooms
 from classrooms.forms import ClassroomForm, CoInstructorForm, ExerciseForm, RosterForm, SignUpForm
 from classrooms.models import Exercise, Student
+from core.refusal import Refused
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -30,7 +31,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],
             )
-        except services.ServiceError as exc:
+        except Refused as exc:
             form.add_error(exc.field, exc.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -136,7 +137,7 @@ def classroom_coinstructor(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             user = services.coinstructor_add(classroom=classroom, email=form.cleaned_data["email"])
-        except services.ServiceError as exc:
+        except Refused as exc:
             form.add_error("email", exc.message)
         else:
             messages.success(request, f"{user.email} can now run this class.")
@@ -165,7 +166,7 @@ def exercise_new(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             exercise = services.exercise_create(classroom=classroom, created_by=request.user, **form.cleaned_data)
-        except services.ServiceError as exc:
+        except Refused as exc:
             form.add_error(exc.field, exc.message)
         else:
             return redirect("exercise", pk=exercise.pk)

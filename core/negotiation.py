@@ -15,6 +15,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+from core.refusal import Refused
 from core.spec import Issue, Scenario, format_number
 
 MAX_PACKAGES = 3
@@ -38,15 +39,6 @@ class FrameError(ValueError):
         self.code = code
         self.message = message
         self.field = field
-
-
-class Refused(ValueError):
-    """A well-formed action the rules do not allow now."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 Package = dict[str, str]  # issue key -> option key (a numeric issue's value as text, e.g. "9500")
@@ -247,15 +239,15 @@ class Decision:
 def decide(state: State, role: str, action: Action, now: datetime) -> Decision:
     """What an action of `role` does in `state`, or Refused with the reason."""
     if role not in state.roles:
-        raise Refused("not_a_negotiator", "only the two negotiators can act; observers watch")
+        raise Refused("only the two negotiators can act; observers watch", code="not_a_negotiator")
     if state.status == "waiting":
-        raise Refused("not_started", "the round has not started yet; read your role and plan")
+        raise Refused("the round has not started yet; read your role and plan", code="not_started")
     if state.status != OPEN:
-        raise Refused("ended", f"the negotiation has ended ({state.status})")
+        raise Refused(f"the negotiation has ended ({state.status})", code="ended")
     if state.paused:  # before the clock: a pause gives the time back
-        raise Refused("paused", "the instructor has paused the round; wait until it resumes")
+        raise Refused("the instructor has paused the round; wait until it resumes", code="paused")
     if state.deadline is not None and now >= state.deadline:
-        raise Refused("time_up", "time is up: the negotiation has ended")
+        raise Refused("time is up: the negotiation has ended", code="time_up")
     partner = state.partner(role)
     if action.type == "chat":
         return Decision("chat", {"text": action.text}, state)
@@ -269,15 +261,15 @@ def decide(state: State, role: str, action: Action, now: datetime) -> Decision:
     theirs = state.standing.get(partner)
     if action.type == "withdraw":
         if own is None or own.seq != action.offer_seq:
-            raise Refused("not_standing", "you can withdraw only your own standing offer")
+            raise Refused("you can withdraw only your own standing offer", code="not_standing")
         return Decision("withdraw", {"offer_seq": own.seq}, replace(state, standing=_without(state.standing, role)))
     # accept and reject concern the partner's standing offer
     if own is not None and own.seq == action.offer_seq:
-        raise Refused("own_offer", f"you cannot {action.type} your own offer")
+        raise Refused(f"you cannot {action.type} your own offer", code="own_offer")
     if theirs is None or theirs.seq != action.offer_seq:
         raise Refused(
-            "not_standing",
             "that offer is no longer on the table (it was replaced, withdrawn, rejected or never made)",
+            code="not_standing",
         )
     if action.type == "reject":
         return Decision(
@@ -286,7 +278,7 @@ def decide(state: State, role: str, action: Action, now: datetime) -> Decision:
             replace(state, standing=_without(state.standing, partner)),
         )
     if action.package >= len(theirs.packages):
-        raise Refused("no_such_package", f"that offer has {len(theirs.packages)} package(s)")
+        raise Refused(f"that offer has {len(theirs.packages)} package(s)", code="no_such_package")
     agreed = dict(theirs.packages[action.package])
     return Decision(
         "accept",

@@ -17,13 +17,13 @@ from core.negotiation import (
     ACTIONS,
     ROUND_EVENTS,
     Action,
-    Refused,
     State,
     after_offer,
     after_round_event,
     decide,
     standing_json,
 )
+from core.refusal import Refused
 
 # The clock is not replayed: a stored action was in time, and a closing at the deadline is its own event.
 _UNTIMED = datetime.min.replace(tzinfo=UTC)

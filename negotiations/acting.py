@@ -16,7 +16,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from classrooms.models import Exercise
-from core.negotiation import AGREED, IMPASSE, Action, Offer, Refused, State, after_offer, decide, standing_json
+from core.negotiation import AGREED, IMPASSE, Action, Offer, State, after_offer, decide, standing_json
+from core.refusal import Refused
 from negotiations.models import Event, Negotiation, Seat
 from negotiations.protocol import EventJSON, PairJSON
 from negotiations.publishing import event_json, events_publish, negotiation_publish, pair_summary
@@ -105,7 +106,7 @@ def negotiation_act(
     the socket that acted does, so that its acknowledgement does not wait for the doorbell."""
     now = now or timezone.now()
     if seat.kind not in ACTING_KINDS:
-        raise Refused("not_a_negotiator", "observers watch; only the negotiators act")
+        raise Refused("observers watch; only the negotiators act", code="not_a_negotiator")
     if action.type in ("chat", "offer") and connection.vendor == "postgresql":
         ack = _store_at_once(negotiation_id, seat, action, now)
         if ack is not None:
@@ -129,7 +130,9 @@ def negotiation_act(
             if first is not None:
                 return Ack(event_json(first), duplicate=True)
         if not _seat_unchanged(negotiation_id, seat):
-            raise Refused(SEAT_CHANGED, "this seat has been given to someone else; reconnect to see where you stand")
+            raise Refused(
+                "this seat has been given to someone else; reconnect to see where you stand", code=SEAT_CHANGED
+            )
         state = state_of(negotiation, negotiation.exercise)
         decision = decide(state, seat.role_key, action, now)
         event = event_append(

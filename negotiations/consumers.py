@@ -20,7 +20,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
 from classrooms.models import Exercise
-from core.negotiation import MAX_FRAME_BYTES, FrameError, Refused, parse_frame
+from core.negotiation import MAX_FRAME_BYTES, FrameError, parse_frame
+from core.refusal import Refused
 from negotiations.acting import SEAT_CHANGED, events_after, negotiation_act, negotiation_close_expired
 from negotiations.participants import Participant, identify, monitor_allowed
 from negotiations.protocol import (

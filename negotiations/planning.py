@@ -4,7 +4,7 @@ priorities, notes): who may edit it now, and saving it."""
 from __future__ import annotations
 
 from classrooms.models import Exercise, PlanningSheet, Student
-from classrooms.services import ServiceError
+from core.refusal import Refused
 from negotiations.models import Negotiation, Seat
 from scenarios.services import version_spec
 
@@ -33,14 +33,14 @@ def planning_sheet_save(
 ) -> PlanningSheet:
     seat = Seat.objects.select_related("negotiation").filter(exercise=exercise, student=student).first()
     if seat is None:
-        raise ServiceError("You have no seat in this exercise.")
+        raise Refused("You have no seat in this exercise.")
     refusal = planning_refusal(exercise=exercise, seat=seat)
     if refusal:
-        raise ServiceError(refusal)
+        raise Refused(refusal)
     issue_keys = [issue.key for issue in version_spec(exercise.scenario_version).issues]
     priorities = list(priorities or [])
     if priorities and sorted(priorities) != sorted(issue_keys):
-        raise ServiceError("Rank every issue once.", "priorities")
+        raise Refused("Rank every issue once.", "priorities")
     sheet, _ = PlanningSheet.objects.update_or_create(
         exercise=exercise,
         student=student,

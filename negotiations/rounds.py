@@ -1,7 +1,7 @@
 """The round, in one home: pairing the students present into negotiations and seats (and by hand:
 swap, late arrivals, a student placed into a seat), releasing the roles, start, pause, extend, end,
 the instructor's broadcast, and the deadline's schedule. Each locks what it changes, stores the pairs'
-events, and rings the doorbell after the commit. A refused action raises ServiceError, with a message
+events, and rings the doorbell after the commit. A refused action raises Refused, with a message
 an instructor can act on and the form field it concerns, when there is one; nothing is written then.
 """
 
@@ -17,9 +17,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from classrooms.models import Exercise, Student
-from classrooms.services import ServiceError
 from core.negotiation import OPEN
 from core.pairing import plan_pairs
+from core.refusal import Refused
 from negotiations.acting import (
     OPEN_STATUSES,
     negotiation_close_as_impasse,
@@ -58,7 +58,7 @@ STATE_PHRASES = {
 
 def _require_state(exercise: Exercise, *states: str, doing: str) -> None:
     if exercise.state not in states:
-        raise ServiceError(f"Cannot {doing} now: the exercise is {STATE_PHRASES[Exercise.State(exercise.state)]}.")
+        raise Refused(f"Cannot {doing} now: the exercise is {STATE_PHRASES[Exercise.State(exercise.state)]}.")
 
 
 def _history(exercise: Exercise) -> tuple[dict[int, Counter[str]], set[frozenset[int]]]:
@@ -92,7 +92,7 @@ def _students_of(exercise: Exercise, student_ids: list[int]) -> list[int]:
     found = set(exercise.classroom.students.filter(pk__in=ids).values_list("pk", flat=True))
     strangers = [i for i in ids if i not in found]
     if strangers:
-        raise ServiceError(f"Not students of this class: {', '.join(map(str, strangers))}.", "students")
+        raise Refused(f"Not students of this class: {', '.join(map(str, strangers))}.", "students")
     return ids
 
 
@@ -103,7 +103,7 @@ def exercise_pair(*, exercise: Exercise, student_ids: list[int], seed: int | Non
         _require_state(exercise, Exercise.State.DRAFT, doing="pair the class")
         ids = _students_of(exercise, student_ids)
         if not ids:
-            raise ServiceError("Mark at least one student present before pairing.", "students")
+            raise Refused("Mark at least one student present before pairing.", "students")
         roles = version_spec(exercise.scenario_version).role_keys
         history, met = _history(exercise)
         plans = plan_pairs(
@@ -126,10 +126,10 @@ def exercise_swap(*, exercise: Exercise, seat_a: int, seat_b: int) -> None:
         _require_state(exercise, Exercise.State.DRAFT, doing="swap students")
         seats = {s.pk: s for s in Seat.objects.select_for_update().filter(exercise=exercise, pk__in=[seat_a, seat_b])}
         if len(seats) != 2 or seat_a == seat_b:
-            raise ServiceError("Choose two different seats of this exercise to swap.", "seats")
+            raise Refused("Choose two different seats of this exercise to swap.", "seats")
         a, b = seats[seat_a], seats[seat_b]
         if a.student_id is None or b.student_id is None:
-            raise ServiceError("Only students can be swapped; a bot or instructor seat stays where it is.", "seats")
+            raise Refused("Only students can be swapped; a bot or instructor seat stays where it is.", "seats")
         student_a, student_b = a.student_id, b.student_id
         # The one-seat-per-student constraint forbids the intermediate state; clear one first.
         Seat.objects.filter(pk=a.pk).update(student=None, kind=Seat.Kind.BOT)
@@ -142,7 +142,7 @@ def exercise_release(*, exercise: Exercise) -> Exercise:
         exercise = _locked(exercise)
         _require_state(exercise, Exercise.State.DRAFT, doing="release the roles")
         if not exercise.negotiations.exists():
-            raise ServiceError("Pair the class before releasing the roles.")
+            raise Refused("Pair the class before releasing the roles.")
         exercise.state = Exercise.State.RELEASED
         exercise.released_at = timezone.now()
         exercise.save(update_fields=["state", "released_at"])
@@ -225,13 +225,13 @@ def exercise_place(*, exercise: Exercise, student: Student, negotiation: Negotia
     with transaction.atomic():
         exercise = _locked(exercise)
         if exercise.state == Exercise.State.ENDED:
-            raise ServiceError("The exercise has ended; nobody can be placed any more.")
+            raise Refused("The exercise has ended; nobody can be placed any more.")
         if student.classroom_id != exercise.classroom_id or negotiation.exercise_id != exercise.pk:
-            raise ServiceError("That student or pair does not belong to this exercise.")
+            raise Refused("That student or pair does not belong to this exercise.")
         if role not in version_spec(exercise.scenario_version).role_keys:
-            raise ServiceError(f"'{role}' is not a role of this scenario.", "role")
+            raise Refused(f"'{role}' is not a role of this scenario.", "role")
         if Seat.objects.filter(exercise=exercise, student=student).exists():
-            raise ServiceError(f"{student.display_name} already has a seat in this exercise.")
+            raise Refused(f"{student.display_name} already has a seat in this exercise.")
         stand_in = negotiation.seats.filter(role_key=role, kind__in=[Seat.Kind.BOT, Seat.Kind.INSTRUCTOR]).first()
         if stand_in is not None:
             stand_in.kind, stand_in.student = Seat.Kind.STUDENT, student
@@ -267,9 +267,9 @@ def time_extend(*, exercise: Exercise, minutes: int, negotiation_id: int | None 
 
     A pair whose time is already up is closed first, not brought back: extend before the deadline."""
     if not 1 <= minutes <= MAX_EXTENSION:
-        raise ServiceError(f"Give a number of minutes from 1 to {MAX_EXTENSION}.", "minutes")
+        raise Refused(f"Give a number of minutes from 1 to {MAX_EXTENSION}.", "minutes")
     if negotiation_id is not None and not exercise.negotiations.filter(pk=negotiation_id).exists():
-        raise ServiceError("No such pair in this exercise.", "negotiation")
+        raise Refused("No such pair in this exercise.", "negotiation")
     negotiation_close_expired(exercise_id=exercise.pk, now=now)
     pairs = exercise.negotiations.filter(status=OPEN)
     if negotiation_id is not None:
@@ -302,7 +302,7 @@ def round_pause(*, exercise: Exercise, paused: bool, now: datetime) -> None:
     with transaction.atomic():
         exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
         if exercise.state != Exercise.State.LIVE:
-            raise ServiceError("Only a live round can be paused or resumed.")
+            raise Refused("Only a live round can be paused or resumed.")
         if paused == (exercise.paused_at is not None):
             return
         gained = timedelta(0) if paused else now - exercise.paused_at  # type: ignore[operator]
@@ -329,7 +329,7 @@ def round_pause(*, exercise: Exercise, paused: bool, now: datetime) -> None:
 def broadcast_send(*, exercise: Exercise, text: str) -> BroadcastJSON:
     text = text.strip()
     if not text:
-        raise ServiceError("write a message to broadcast", "text")
+        raise Refused("write a message to broadcast", "text")
     message = Broadcast.objects.create(exercise=exercise, text=text[:500])
     payload: BroadcastJSON = {"text": message.text, "at": message.created_at.isoformat()}
     negotiation_ids = list(exercise.negotiations.values_list("pk", flat=True))

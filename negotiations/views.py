@@ -21,8 +21,9 @@ from django.views.decorators.http import require_POST
 
 from classrooms.access import exercise_for
 from classrooms.models import Exercise, Student
-from classrooms.services import ServiceError, is_connected
+from classrooms.services import is_connected
 from core.negotiation import package_points
+from core.refusal import Refused
 from core.spec import plain
 from negotiations import rounds
 from negotiations.forms import PlaceForm, PresentForm, SwapForm
@@ -89,7 +90,7 @@ def round_action(form: str) -> Callable[[Action], Callable[..., HttpResponse]]:
             exercise = exercise_for(request.user, pk)
             try:
                 done = action(request, exercise)
-            except ServiceError as exc:
+            except Refused as exc:
                 if answer == "json":
                     return JsonResponse({"error": exc.message}, status=400)
                 return _exercise_page(request, exercise, errors={form: exc.message}, status=400)
@@ -108,7 +109,7 @@ def round_action(form: str) -> Callable[[Action], Callable[..., HttpResponse]]:
 def exercise_pair(request: HttpRequest, exercise: Exercise) -> str:
     form = PresentForm(request.POST, students=list(exercise.classroom.students.all()))
     if not form.is_valid():
-        raise ServiceError("Tick at least one student who is present.")
+        raise Refused("Tick at least one student who is present.")
     pairs = rounds.exercise_pair(exercise=exercise, student_ids=form.cleaned_data["students"])
     return f"{len(pairs)} pairs previewed. Swap students if you like, then release the roles."
 
@@ -117,7 +118,7 @@ def exercise_pair(request: HttpRequest, exercise: Exercise) -> str:
 def exercise_swap(request: HttpRequest, exercise: Exercise) -> str:
     form = SwapForm(request.POST, seats=Seat.objects.filter(exercise=exercise).select_related("student", "negotiation"))
     if not form.is_valid():
-        raise ServiceError("Choose two students to swap.")
+        raise Refused("Choose two students to swap.")
     rounds.exercise_swap(exercise=exercise, **form.cleaned_data)
     return "Swapped."
 
@@ -144,7 +145,7 @@ def exercise_end(request: HttpRequest, exercise: Exercise) -> dict[Answer, str]:
 def exercise_pair_late(request: HttpRequest, exercise: Exercise) -> str:
     form = PresentForm(request.POST, students=rounds.unseated_students(exercise))
     if not form.is_valid():
-        raise ServiceError("Tick the late arrivals to pair.")
+        raise Refused("Tick the late arrivals to pair.")
     before = exercise.negotiations.count()
     left = rounds.exercise_pair_late(exercise=exercise, student_ids=form.cleaned_data["students"])
     made = exercise.negotiations.count() - before
@@ -164,7 +165,7 @@ def exercise_place(request: HttpRequest, exercise: Exercise) -> str:
         roles=spec.roles,
     )
     if not form.is_valid():
-        raise ServiceError("Choose a student, a pair and a role.")
+        raise Refused("Choose a student, a pair and a role.")
     seat = rounds.exercise_place(
         exercise=exercise,
         student=get_object_or_404(Student, pk=form.cleaned_data["student"]),

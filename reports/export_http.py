@@ -14,7 +14,8 @@ from django.views.decorators.http import require_GET
 
 from classrooms.access import exercise_for
 from classrooms.models import Exercise
-from reports.export_tables import ExportError, ExportOptions, export_chunks, export_options
+from core.refusal import Refused
+from reports.export_tables import ExportOptions, export_chunks, export_options
 
 
 def export_filename(exercise: Exercise, options: ExportOptions) -> str:
@@ -55,6 +56,6 @@ def exercise_export(request: HttpRequest, pk: int) -> HttpResponse:
     exercise = exercise_for(request.user, pk)
     try:
         options = export_options(request.GET)
-    except ExportError as exc:
+    except Refused as exc:
         return HttpResponseBadRequest(f"Export refused: {exc.message}\n", content_type="text/plain; charset=utf-8")
     return export_response(request, exercise, options)  # type: ignore[return-value]

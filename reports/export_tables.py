@@ -23,6 +23,7 @@ from django.utils import timezone
 from classrooms.models import Exercise
 from core import survey as svi
 from core.negotiation import package_points
+from core.refusal import Refused
 from core.spec import Scenario, plain
 from negotiations.models import Debrief, Event, Negotiation, Outcome, Seat
 from scenarios.services import version_spec
@@ -34,15 +35,6 @@ CSV_TABLES = ("pairs", "events", "survey")
 ID_MODES = ("pseudonymous", "names")
 FREE_TEXT_EVENTS = ("chat",)  # left out unless chat=1
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class ExportError(ValueError):
-    """A request the export cannot answer; `field` names the parameter at fault."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -57,7 +49,7 @@ def _choice(params: Mapping[str, str], name: str, allowed: tuple[str, ...], defa
     value = params.get(name, default)
     if value not in allowed:
         listed = ", ".join(allowed)
-        raise ExportError(f"{name}={value!r} is not one of {listed}.", name)
+        raise Refused(f"{name}={value!r} is not one of {listed}.", name)
     return value
 
 
@@ -68,7 +60,7 @@ def export_options(params: Mapping[str, str]) -> ExportOptions:
     chat = _choice(params, "chat", ("0", "1"), "0") == "1"
     ids = _choice(params, "ids", ID_MODES, "pseudonymous")
     if fmt == "csv" and table not in CSV_TABLES:
-        raise ExportError(
+        raise Refused(
             f"table={table} is only available as JSON (format=json): a CSV file holds one table; "
             f"choose one of {', '.join(CSV_TABLES)}.",
             "table",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from classrooms import services
 from classrooms.access import current_student, student_login, student_logout, student_required
 from classrooms.models import Exercise, PlanningSheet, Student
+from core.refusal import Refused
 from negotiations.models import Seat
 from negotiations.participants import seat_for
 from negotiations.planning import planning_refusal, planning_sheet_save
@@ -30,7 +31,7 @@ def join(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             student = services.student_join(**form.cleaned_data)
-        except services.ServiceError as exc:
+        except Refused as exc:
             form.add_error(exc.field, exc.message)
         else:
             student_login(request, student)
@@ -104,7 +105,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
                 priorities=data["priorities"],
                 notes=data["notes"],
             )
-        except services.ServiceError as exc:
+        except Refused as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, "Planning sheet saved.")

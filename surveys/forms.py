@@ -3,10 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from core import survey as svi
-
-
-def field_name(number: int) -> str:
-    return f"item_{number}"
+from surveys.services import item_field
 
 
 class SurveyForm(forms.Form):
@@ -16,7 +13,7 @@ class SurveyForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = [(str(v), str(v)) for v in range(svi.LOW, svi.HIGH + 1)]
         for item in svi.ITEMS:
-            self.fields[field_name(item.number)] = forms.TypedChoiceField(
+            self.fields[item_field(item.number)] = forms.TypedChoiceField(
                 label=item.text,
                 choices=choices,
                 coerce=int,
@@ -29,13 +26,13 @@ class SurveyForm(forms.Form):
             )
 
     def answers(self) -> dict[int, int]:
-        return {item.number: self.cleaned_data[field_name(item.number)] for item in svi.ITEMS}
+        return {item.number: self.cleaned_data[item_field(item.number)] for item in svi.ITEMS}
 
     def rows(self) -> list[dict]:
         """What the template shows for each item: the item, its field, and the value to keep checked."""
         rows = []
         for item in svi.ITEMS:
-            bound = self[field_name(item.number)]
+            bound = self[item_field(item.number)]
             value = bound.value()
             rows.append({"item": item, "field": bound, "value": "" if value is None else str(value)})
         return rows

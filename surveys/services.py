@@ -9,6 +9,7 @@ from django.db import transaction
 
 from classrooms.models import Exercise
 from core import survey as svi
+from core.refusal import Refused
 from negotiations.models import Negotiation, Outcome, Seat
 from scenarios.services import version_spec
 from surveys.models import SurveyAnswer, SurveyResponse
@@ -16,11 +17,9 @@ from surveys.models import SurveyAnswer, SurveyResponse
 ENDED = (Negotiation.Status.AGREED, Negotiation.Status.IMPASSE)
 
 
-class SurveyRefused(ValueError):
-    def __init__(self, message: str, item: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.item = item
+def item_field(number: int) -> str:
+    """The name of an item's answer, in the survey's form and in a refusal's `field`."""
+    return f"item_{number}"
 
 
 def survey_refusal(*, seat: Seat) -> str | None:
@@ -36,11 +35,11 @@ def survey_save(*, seat: Seat, answers: Mapping[int, int]) -> tuple[SurveyRespon
     """Store a seat's 16 answers; a second call replaces the first answers. Returns (response, created)."""
     refusal = survey_refusal(seat=seat)
     if refusal:
-        raise SurveyRefused(refusal)
+        raise Refused(refusal)
     try:
         svi.check_answers(answers)
     except svi.SurveyError as exc:
-        raise SurveyRefused(exc.message, exc.item) from exc
+        raise Refused(exc.message, item_field(exc.item) if exc.item else None) from exc
     with transaction.atomic():
         response, created = SurveyResponse.objects.select_for_update().get_or_create(
             exercise_id=seat.exercise_id,

@@ -9,10 +9,11 @@ from django.shortcuts import redirect, render
 from classrooms.access import student_required
 from classrooms.models import Student
 from core import survey as svi
+from core.refusal import Refused
 from negotiations.participants import seat_for
 from scenarios.services import version_spec
 from surveys import services
-from surveys.forms import SurveyForm, field_name
+from surveys.forms import SurveyForm
 
 
 @student_required(anonymous="404")
@@ -20,7 +21,7 @@ def survey(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
     seat = seat_for(student, pk)
     refusal = services.survey_refusal(seat=seat)
     existing = services.survey_response_of(seat=seat)
-    initial = {field_name(n): v for n, v in existing.answer_map().items()} if existing else {}
+    initial = {services.item_field(n): v for n, v in existing.answer_map().items()} if existing else {}
     form = SurveyForm(request.POST if request.method == "POST" and not refusal else None, initial=initial)
     status = 200
     if request.method == "POST":
@@ -29,8 +30,8 @@ def survey(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
         elif form.is_valid():
             try:
                 _, created = services.survey_save(seat=seat, answers=form.answers())
-            except services.SurveyRefused as exc:
-                form.add_error(field_name(exc.item) if exc.item else None, exc.message)
+            except Refused as exc:
+                form.add_error(exc.field, exc.message)
             else:
                 messages.success(
                     request, "Thank you: your answers are saved." if created else "Your answers are updated."

@@ -196,7 +196,7 @@ def race(*calls):
 
     from django.db import connection
 
-    from core.negotiation import Refused
+    from core.refusal import Refused
 
     barrier = Barrier(len(calls))
 

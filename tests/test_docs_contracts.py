@@ -25,7 +25,7 @@ from django.test import Client
 from django.utils import timezone
 
 from classrooms import services
-from core.negotiation import Refused
+from core.refusal import Refused
 from negotiations import consumers, rounds
 from negotiations.acting import SEAT_CHANGED
 from negotiations.models import Negotiation
@@ -285,7 +285,7 @@ def test_a_lesson_sends_every_documented_frame_event_and_error_and_nothing_undoc
             raise RuntimeError("a bug")
 
         def seat_taken(**kwargs: Any) -> Any:
-            raise Refused(SEAT_CHANGED, "this seat has been given to someone else")
+            raise Refused("this seat has been given to someone else", code=SEAT_CHANGED)
 
         original = consumers.negotiation_act
         monkeypatch.setattr(consumers, "negotiation_act", broken)

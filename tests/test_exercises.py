@@ -4,6 +4,7 @@ import pytest
 
 from classrooms import services
 from classrooms.models import Exercise
+from core.refusal import Refused
 from negotiations import rounds
 from negotiations.models import Negotiation, Seat
 from tests.base import add_students
@@ -69,24 +70,20 @@ def test_the_instructor_swaps_two_students(exercise, classroom):
 
 def test_the_lifecycle_runs_in_order_and_refuses_steps_out_of_order(exercise, classroom):
     ids = [s.pk for s in add_students(classroom, "Ada", "Ben")]
-    with pytest.raises(services.ServiceError, match="Pair the class before releasing"):
+    with pytest.raises(Refused, match="Pair the class before releasing"):
         rounds.exercise_release(exercise=exercise)
-    with pytest.raises(
-        services.ServiceError, match=r"Cannot start the negotiations now: the exercise is still a draft\."
-    ):
+    with pytest.raises(Refused, match=r"Cannot start the negotiations now: the exercise is still a draft\."):
         rounds.exercise_start(exercise=exercise)
     rounds.exercise_pair(exercise=exercise, student_ids=ids)
     rounds.exercise_release(exercise=exercise)
-    with pytest.raises(
-        services.ServiceError, match=r"Cannot pair the class now: the exercise is released but not started\."
-    ):
+    with pytest.raises(Refused, match=r"Cannot pair the class now: the exercise is released but not started\."):
         rounds.exercise_pair(exercise=exercise, student_ids=ids)
     live = rounds.exercise_start(exercise=exercise)
     assert live.deadline is not None and (live.deadline - live.started_at).total_seconds() == 20 * 60
     assert set(exercise.negotiations.values_list("status", flat=True)) == {"negotiating"}
     rounds.exercise_end(exercise=exercise)
     assert set(exercise.negotiations.values_list("status", flat=True)) == {"impasse"}
-    with pytest.raises(services.ServiceError, match=r"Cannot end the exercise now: the exercise is over\."):
+    with pytest.raises(Refused, match=r"Cannot end the exercise now: the exercise is over\."):
         rounds.exercise_end(exercise=exercise)
 
 
@@ -149,7 +146,7 @@ def test_late_arrivals_are_paired_with_each_other_and_one_left_over_is_placed_by
         exercise=exercise, student=left, negotiation=exercise.negotiations.get(number=1), role="buyer"
     )
     assert (seat.kind, seat.role_key) == ("observer", "buyer")
-    with pytest.raises(services.ServiceError, match="already has a seat"):
+    with pytest.raises(Refused, match="already has a seat"):
         rounds.exercise_place(exercise=exercise, student=left, negotiation=seat.negotiation, role="buyer")
 
 
@@ -167,7 +164,7 @@ def test_placing_a_student_takes_over_a_bot_seat(exercise, classroom):
 def test_students_of_another_class_cannot_be_paired(exercise, other_instructor):
     other = services.classroom_create(owner=other_instructor, name="Other")
     (stranger,) = add_students(other, "Mallory")
-    with pytest.raises(services.ServiceError, match="Not students of this class"):
+    with pytest.raises(Refused, match="Not students of this class"):
         rounds.exercise_pair(exercise=exercise, student_ids=[stranger.pk])
 
 

@@ -15,11 +15,11 @@ from django.test import AsyncClient, Client
 from classrooms import services
 from classrooms.models import Classroom, Exercise, User
 from core.negotiation import Action
+from core.refusal import Refused
 from negotiations import rounds
 from negotiations.acting import negotiation_act
 from negotiations.debrief import debrief_refresh, outcome_refresh
 from reports.export_tables import (
-    ExportError,
     ExportOptions,
     csv_cell,
     export_chunks,
@@ -292,7 +292,7 @@ def test_a_student_cannot_download(played):
 
 def test_export_options_default_to_pseudonymous_csv_of_pairs_without_chat():
     assert export_options({}) == ExportOptions("csv", "pairs", False, "pseudonymous")
-    with pytest.raises(ExportError) as caught:
+    with pytest.raises(Refused) as caught:
         export_options({"format": "csv", "table": "class"})
     assert caught.value.field == "table"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.negotiation import Action, Refused
+from core.negotiation import Action
+from core.refusal import Refused
 from negotiations.acting import negotiation_act
 from negotiations.models import Event
 from tests.base import race, seats_by_role, start_round

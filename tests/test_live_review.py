@@ -11,7 +11,8 @@ from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from core.negotiation import Action, Refused
+from core.negotiation import Action
+from core.refusal import Refused
 from negotiations import consumers, rounds, tasks
 from negotiations.acting import negotiation_act, negotiation_close_expired
 from negotiations.models import Event, Negotiation, Seat

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.metrics import Landscape, debrief_pair, process_metrics
-from core.negotiation import OPEN, Action, Refused, State, after_offer, decide
+from core.negotiation import OPEN, Action, State, after_offer, decide
+from core.refusal import Refused
 from core.scenario_document import load_scenario_file
 from core.spec import Scenario
 from tests.metric_cases import BUILTIN, T0, car, offer, packages, scenarios, score

@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from classrooms.models import Exercise
-from classrooms.services import ServiceError, exercise_create
-from core.negotiation import Action, Refused
+from classrooms.services import exercise_create
+from core.negotiation import Action
+from core.refusal import Refused
 from core.replay import replay
 from negotiations import acting
 from negotiations.acting import negotiation_act, negotiation_close_expired
@@ -123,7 +124,7 @@ class Play:
             if move[1] in self.sent:
                 self.act(move[1], self.sent[move[1]])
         elif kind in ("pause", "resume"):
-            with contextlib.suppress(ServiceError):  # the round has ended
+            with contextlib.suppress(Refused):  # the round has ended
                 round_pause(exercise=self.exercise, paused=kind == "pause", now=now)
         elif kind == "extend":
             time_extend(exercise=self.exercise, minutes=5, now=now)

@@ -73,9 +73,10 @@ def test_text_the_csv_reader_cannot_read_is_a_problem_not_a_crash(classroom):
 
 
 def test_a_class_needs_a_name(instructor):
-    from classrooms.services import ServiceError, classroom_create
+    from classrooms.services import classroom_create
+    from core.refusal import Refused
 
-    with pytest.raises(ServiceError, match="Give the class a name"):
+    with pytest.raises(Refused, match="Give the class a name"):
         classroom_create(owner=instructor, name="   ")
 
 

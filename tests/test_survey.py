@@ -9,11 +9,12 @@ import pytest
 from classrooms import services as classroom_services
 from core import survey as svi
 from core.negotiation import Action
+from core.refusal import Refused
 from negotiations.acting import negotiation_act
 from negotiations.debrief import outcome_refresh
 from negotiations.models import Seat
 from surveys.models import SurveyAnswer, SurveyResponse
-from surveys.services import SurveyRefused, survey_save, survey_summary
+from surveys.services import survey_save, survey_summary
 from tests.base import seats_by_role, start_round, student_client
 
 PACKAGE = {"price": "9500", "handover": "five-weeks", "warranty": "one-month", "tyres": "included"}
@@ -207,7 +208,7 @@ def test_observers_are_told_the_survey_is_for_negotiators(ended_pair, exercise):
     page = student_client(seat.student).get(url(exercise))
     assert "observers do not take it" in page.text
     seat.refresh_from_db()
-    with pytest.raises(SurveyRefused):
+    with pytest.raises(Refused):
         survey_save(seat=seat, answers=answers_of([4] * 16))
 
 

@@ -7,7 +7,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from classrooms.services import ServiceError, instructor_create
+from classrooms.services import instructor_create
+from core.refusal import Refused
 
 
 class Command(BaseCommand):
@@ -33,6 +34,6 @@ class Command(BaseCommand):
             user = instructor_create(email=email, password=password, first_name=first_name, last_name=last_name)
         except ValidationError as exc:
             raise CommandError("Password refused: " + " ".join(exc.messages)) from None
-        except ServiceError as exc:
+        except Refused as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"Instructor {user.email} created; log in at /login/")
