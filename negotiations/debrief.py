@@ -66,14 +66,14 @@ def _outcomes_store(computed: Iterable[tuple[Negotiation, dict[str, Any]]]) -> N
 
 
 def outcome_refresh(*, negotiation_id: int) -> Outcome | None:
-    """Store a finished pair's metrics; None while the pair is still open.
+    """Store a finished pair's metrics; None while the pair is still open, or once it has been deleted.
 
     Once the round has ended, the class debrief computes every pair: a pair's task still queued then
     (pairs that ended in the last seconds) leaves the pair to it, rather than delaying and racing it,
     and returns what is stored (None until the class debrief has run).
     """
-    negotiation = Negotiation.objects.select_related("exercise__scenario_version").get(pk=negotiation_id)
-    if negotiation.status not in FINAL:
+    negotiation = Negotiation.objects.select_related("exercise__scenario_version").filter(pk=negotiation_id).first()
+    if negotiation is None or negotiation.status not in FINAL:
         return None
     if negotiation.exercise.state == Exercise.State.ENDED:
         return Outcome.objects.filter(negotiation=negotiation).first()
@@ -82,9 +82,12 @@ def outcome_refresh(*, negotiation_id: int) -> Outcome | None:
     return Outcome.objects.get(negotiation=negotiation)
 
 
-def debrief_refresh(*, exercise_id: int) -> Debrief:
-    """Compute every finished pair and the class figures from the stored events, and store them."""
-    exercise = Exercise.objects.select_related("scenario_version__scenario").get(pk=exercise_id)
+def debrief_refresh(*, exercise_id: int) -> Debrief | None:
+    """Compute every finished pair and the class figures from the stored events, and store them (None
+    when the exercise has been deleted since the task was sent)."""
+    exercise = Exercise.objects.select_related("scenario_version__scenario").filter(pk=exercise_id).first()
+    if exercise is None:
+        return None
     version = exercise.scenario_version
     land = landscape_for(version)
     negotiations = list(exercise.negotiations.filter(status__in=FINAL).order_by("number"))

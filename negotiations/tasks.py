@@ -23,6 +23,7 @@ def compute_outcome(negotiation_id: int) -> int | None:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def compute_debrief(exercise_id: int) -> int:
+def compute_debrief(exercise_id: int) -> int | None:
     """When the round ends: the class debrief (idempotent). Its readiness is announced to the monitor."""
-    return debrief_refresh(exercise_id=exercise_id).pk
+    debrief = debrief_refresh(exercise_id=exercise_id)
+    return debrief.pk if debrief else None

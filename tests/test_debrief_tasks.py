@@ -100,3 +100,14 @@ def test_a_pair_task_that_runs_after_the_round_end_leaves_the_pair_to_the_class_
     assert not Outcome.objects.filter(negotiation=agreed).exists()
     debrief_refresh(exercise_id=exercise.pk)  # the class debrief's task, queued behind it
     assert Outcome.objects.get(negotiation=agreed).computed_from_seq == 3
+
+
+def test_a_task_for_a_pair_or_exercise_deleted_meanwhile_does_nothing(played):
+    from negotiations import tasks
+
+    exercise, agreed = played
+    exercise_id, negotiation_id = exercise.pk, agreed.pk
+    exercise.delete()  # while its tasks waited in the queue (the instructor deleted it)
+    assert tasks.compute_outcome(negotiation_id) is None
+    assert tasks.compute_debrief(exercise_id) is None
+    assert not Debrief.objects.exists() and not Outcome.objects.exists()
