@@ -230,7 +230,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The faults the system recovers from (a Redis restart, a lost worker) in one line (config/log_filters.py).
+    "filters": {"expected_faults": {"()": "config.log_filters.ExpectedFaultsOnOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["expected_faults"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's own console handler would print each of its lines a second time.

@@ -11,6 +11,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
@@ -42,18 +43,29 @@ def server_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def assert_no_traceback(log: Path) -> None:
+    """A server under a test's faults reports each in a line: a traceback in its log is a bug."""
+    text = log.read_text(errors="replace")
+    start = text.find("Traceback")
+    assert start < 0, f"a traceback in {log}:\n{text[max(0, start - 300) : start + 3000]}"
+
+
 @contextlib.contextmanager
 def daphne(**env: str) -> Iterator[tuple[int, subprocess.Popen]]:
-    """Daphne on a free port, on the test's database and Redis (bench/stack.py starts it)."""
+    """Daphne on a free port, on the test's database and Redis (bench/stack.py starts it). A test that
+    passes leaves no traceback in its log."""
     with stack.daphne(server_env(**env), LOGS) as started:
         yield started
+    assert_no_traceback(LOGS / f"daphne-{started[0]}.log")
 
 
 @contextlib.contextmanager
 def celery_worker(**env: str) -> Iterator[subprocess.Popen]:
-    """A Celery worker (solo pool) on the test's database and Redis."""
-    with stack.celery_worker(server_env(**env), LOGS / f"celery-worker-{WORKER}.log") as process:
+    """A Celery worker (solo pool) on the test's database and Redis; no traceback in its log either."""
+    log = LOGS / f"celery-worker-{WORKER}.log"
+    with stack.celery_worker(server_env(**env), log) as process:
         yield process
+    assert_no_traceback(log)
 
 
 def free_port() -> int:

@@ -34,7 +34,7 @@ from negotiations.debrief import landscape_for
 from negotiations.models import Debrief, Event, Outcome
 from negotiations.publishing import event_json, monitor_group
 from tests.base import agree, seats_by_role, start_round
-from tests.servers import LOGS, server_env
+from tests.servers import LOGS, assert_no_traceback, server_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 PACKAGE = {"price": "9500", "handover": "five-weeks", "warranty": "one-month", "tyres": "included"}
@@ -70,10 +70,10 @@ def worker(name: str, *, pause: str | None = None, visibility: int | None = None
         options += ["--include", "tests.worker_pause"]
     if visibility is not None:
         env["CELERY_VISIBILITY_TIMEOUT"] = str(visibility)
-    with stack.celery_worker(
-        server_env(**env), LOGS / f"celery-{name}.log", pool="prefork", options=options, own_group=True
-    ) as process:
+    log = LOGS / f"celery-{name}.log"
+    with stack.celery_worker(server_env(**env), log, pool="prefork", options=options, own_group=True) as process:
         yield process
+    assert_no_traceback(log)
 
 
 class Monitor(threading.Thread):

@@ -1,0 +1,42 @@
+"""The faults the system recovers from are logged in one line; any other error keeps its traceback."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import redis.exceptions
+from billiard.einfo import ExceptionWithTraceback
+from billiard.exceptions import WorkerLostError
+
+from config.log_filters import ExpectedFaultsOnOneLine
+
+
+def record_of(exc: BaseException, message: str = "could not forward an event of negotiation %s") -> logging.LogRecord:
+    try:
+        raise exc
+    except BaseException:
+        return logging.LogRecord("x", logging.ERROR, __file__, 1, message, (4,), sys.exc_info())
+
+
+def formatted(record: logging.LogRecord) -> str:
+    assert ExpectedFaultsOnOneLine().filter(record)
+    return logging.Formatter().format(record)
+
+
+def test_a_lost_redis_connection_is_one_line_naming_the_error():
+    text = formatted(record_of(redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379.")))
+    assert (
+        text == "could not forward an event of negotiation 4 (ConnectionError: Error 111 connecting to 127.0.0.1:6379.)"
+    )
+
+
+def test_a_lost_pool_process_is_one_line_even_wrapped_as_celery_hands_it_over():
+    lost = WorkerLostError("Worker exited prematurely: signal 9 (SIGKILL) Job: 0.")
+    text = formatted(record_of(ExceptionWithTraceback(lost, "Traceback ..."), "Task handler raised error: %r"))
+    assert "Traceback" not in text and "WorkerLostError: Worker exited prematurely" in text
+
+
+def test_a_bug_keeps_its_traceback():
+    text = formatted(record_of(ValueError("a bug")))
+    assert "Traceback (most recent call last)" in text and "ValueError: a bug" in text
