@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -230,6 +231,21 @@ def test_an_unknown_query_parameter_is_refused_by_name(api, exercise):
     response = api.get(f"/api/exercises/{exercise.pk}/export?formt=json")
     assert response.status_code == 422
     assert [(e["type"], e["loc"][-1]) for e in response.json()["detail"]] == [("extra_forbidden", "formt")]
+
+
+def test_every_operation_that_takes_a_query_refuses_an_unknown_parameter(api):
+    document = Client().get("/api/openapi.json").json()
+    with_query = [
+        (method, re.sub(r"\{[^}]+\}", "1", path))
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if any(p["in"] == "query" for p in operation.get("parameters", []))
+    ]
+    assert with_query
+    for method, path in with_query:
+        response = getattr(api, method)(f"{path}?unknown_parameter=1")
+        assert response.status_code == 422, (method, path)
+        assert [e["loc"] for e in response.json()["detail"]] == [["query", "unknown_parameter"]]
 
 
 def test_every_request_body_of_the_document_refuses_other_fields():
