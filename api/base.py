@@ -2,7 +2,7 @@
 
 A bearer token (`Authorization: Bearer prl_...`) stands for its instructor. Endpoints parse and check
 their input with their schemas, look objects up through classrooms.access (404 for anything that is
-not the instructor's), call one service, and describe the result. A refused action (Refused) is
+not the instructor's), call one service, and describe the result. A refused action (core.refusal.Refused) is
 400 when it concerns an input field, else 409.
 """
 

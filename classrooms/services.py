@@ -1,7 +1,8 @@
-"""Every write to classes, students and exercises goes through these functions.
+"""Every write to instructors, classes, students and their links, rosters, exercises as records and API
+tokens goes through these functions (the round that runs an exercise is negotiations.rounds).
 
 Views, the API and management commands parse and check their input, then call one of these. A
-refused action raises Refused with a message a person can act on (and the form field it
+refused action raises core.refusal.Refused with a message a person can act on (and the form field it
 concerns, when there is one); nothing is written then.
 """
 

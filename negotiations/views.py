@@ -75,14 +75,14 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
 # The round's actions, one view each
 
 
-Action = Callable[[HttpRequest, Exercise], str | dict[Answer, str]]
+RoundAction = Callable[[HttpRequest, Exercise], str | dict[Answer, str]]
 
 
-def round_action(form: str) -> Callable[[Action], Callable[..., HttpResponse]]:
+def round_action(form: str) -> Callable[[RoundAction], Callable[..., HttpResponse]]:
     """Make a view of an action: it gets the instructor's exercise and returns its success message (or
     one per answer). `form` names the exercise page's form that shows a refusal."""
 
-    def decorate(action: Action) -> Callable[..., HttpResponse]:
+    def decorate(action: RoundAction) -> Callable[..., HttpResponse]:
         @login_required
         @require_POST
         @wraps(action)
