@@ -72,7 +72,7 @@ def _fast_password_hashing(settings) -> None:
 # collected first: the first worker to start runs it at once, for the whole silence, while the other
 # workers run the rest of the suite.
 
-PARALLEL = bool(os.environ.get("PYTEST_XDIST_WORKER"))
+PARALLEL = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1) > 1  # one worker runs as one process does
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
