@@ -4,10 +4,10 @@ Ten pairs (twenty sockets) connect to a Daphne on the real Redis when the sessio
 for PARLEY_SILENCE_SECONDS, and then the silent-class test checks that every socket is still open, was
 never closed, and hears its partner. The silence overlaps the rest of the suite instead of adding to it.
 
-How long: several times the longest timer that acts on an idle socket. Those are Daphne's websocket
-ping (every 20 s, and a client silent for 30 s after it is dropped), the websockets client's own ping
-(every 20 s, 20 s to answer), and the channel layer's Redis socket timeout (REDIS_SOCKET_TIMEOUT, 30 s;
-its pub/sub reader polls every 0.1 s and reconnects after 1 s). The longest is 30 s, so CI
+How long: several times the longest timer that acts on an idle socket. Those are Daphne's keepalive (a
+ping after 20 s idle; the socket closed if no answer comes within 30 s), the websockets client's own
+(a ping after 20 s, 20 s to answer), and the channel layer's Redis socket timeout (REDIS_SOCKET_TIMEOUT,
+30 s; its pub/sub reader polls every 0.1 s and reconnects after 1 s). The longest is 30 s, so CI
 (PARLEY_REQUIRE_SERVICES set) waits 120 s, four of them; other runs 60 s. `make soak` waits ten minutes,
 which also outlasts redis-server's TCP keepalive (300 s).
 
