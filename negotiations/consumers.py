@@ -8,8 +8,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +20,7 @@ from django.utils import timezone
 from classrooms.models import Exercise
 from core.negotiation import MAX_FRAME_BYTES, FrameError, parse_frame
 from core.refusal import Refused
+from negotiations import limits
 from negotiations.acting import SEAT_CHANGED, events_after, negotiation_act, negotiation_close_expired
 from negotiations.participants import Participant, identify, monitor_allowed
 from negotiations.protocol import (
@@ -49,40 +48,14 @@ from scenarios.services import version_spec
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 2.0
 
-# Frames a socket may send: bursts of FRAME_BURST, FRAMES_PER_SECOND on average. A browser sends a
-# typing frame every 2 s at most and resends its unacknowledged actions after a reconnect, far below.
-# Past the limit a frame is refused with an error (nothing stored); a socket that keeps on flooding
-# (REFUSALS_BEFORE_CLOSE refusals, one forgiven a second) is closed with CLOSE_TOO_MANY.
-FRAMES_PER_SECOND = 5.0
-FRAME_BURST = 30
-REFUSALS_BEFORE_CLOSE = 60
-
-
-class TokenBucket:
-    """`take()` is true while the socket is within its rate: `burst` tokens, refilled at `rate` a second."""
-
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate, self.burst, self.clock = rate, burst, clock
-        self.tokens, self.stamp = burst, clock()
-
-    def take(self) -> bool:
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
-
 # What a server raises on a send to a socket that is closing: the ASGI specification asks for an OSError;
 # Daphne raises autobahn's Disconnected from the close until the disconnect message is delivered.
 SOCKET_GONE = (OSError, Disconnected)
 
 
 class JsonSocket(AsyncWebsocketConsumer):
-    frames: TokenBucket
-    refusals: TokenBucket
+    frames: limits.TokenBucket
+    refusals: limits.TokenBucket
     closing = False  # this side closed the socket, or a send found it gone: the disconnect message follows
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -97,19 +70,35 @@ class JsonSocket(AsyncWebsocketConsumer):
                 self.closing = True
                 log.debug("dropped a message to a closing socket (%s): %s", scope.get("path"), exc)
 
-        await super().__call__(scope, receive, send_unless_gone)
+        # Frames are counted as they arrive, not as the consumer gets to them: a backlog behind the
+        # database is not a burst, and a flood is refused (and closed) while it happens. The consumer
+        # reads what passed from `arrived`.
+        self.frames = limits.TokenBucket(limits.FRAMES_PER_SECOND, limits.FRAME_BURST)
+        self.refusals = limits.TokenBucket(1.0, limits.REFUSALS_BEFORE_CLOSE)
+        arrived: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        async def count_arrivals() -> None:
+            while True:
+                message = await receive()
+                if message["type"] == "websocket.receive" and (self.closing or not await self.within_rate(message)):
+                    continue  # after a close, frames still on their way are not read
+                arrived.put_nowait(message)
+                if message["type"] == "websocket.disconnect":
+                    return
+
+        counting = asyncio.ensure_future(count_arrivals())
+        try:
+            await super().__call__(scope, arrived.get, send_unless_gone)
+        finally:
+            counting.cancel()
 
     async def websocket_receive(self, message: dict[str, Any]) -> None:
         if not self.closing:  # after a close, frames still on their way are not read
             await super().websocket_receive(message)
 
-    async def websocket_connect(self, message: dict[str, Any]) -> None:
-        self.frames = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
-        self.refusals = TokenBucket(1.0, REFUSALS_BEFORE_CLOSE)
-        await super().websocket_connect(message)
-
-    async def within_rate(self, text_data: str | None) -> bool:
-        """Count a frame against the socket's rate; past it, refuse the frame (or close a flooding socket)."""
+    async def within_rate(self, message: dict[str, Any]) -> bool:
+        """Count a frame against the socket's rate as it arrives; past it, refuse the frame (or close a
+        flooding socket)."""
         if self.frames.take():
             return True
         if not self.refusals.take():
@@ -117,6 +106,7 @@ class JsonSocket(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_TOO_MANY)
             return False
         client_msg_id = None
+        text_data = message.get("text")
         if text_data is not None and len(text_data) <= MAX_FRAME_BYTES:
             with contextlib.suppress(ValueError, RecursionError):
                 frame = json.loads(text_data)
@@ -124,7 +114,7 @@ class JsonSocket(AsyncWebsocketConsumer):
                     client_msg_id = frame["client_msg_id"][:64]
         await self.send_error(
             "rate_limited",
-            f"too many frames: at most {FRAMES_PER_SECOND:g} a second, in bursts of {FRAME_BURST}; "
+            f"too many frames: at most {limits.FRAMES_PER_SECOND:g} a second, in bursts of {limits.FRAME_BURST}; "
             "this one was not stored, send it again in a moment",
             client_msg_id=client_msg_id,
         )
@@ -209,8 +199,6 @@ class NegotiationConsumer(JsonSocket):
         await super().websocket_disconnect(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not await self.within_rate(text_data):
-            return
         if text_data is None:
             await self.send_error("bad_frame", "frames are JSON text, not binary")
             return
@@ -443,8 +431,6 @@ class MonitorConsumer(JsonSocket):
                 await self.channel_layer.group_discard(self.student_group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not await self.within_rate(text_data):
-            return
         try:
             frame = json.loads(text_data or "") if len(text_data or "") < 1000 else None
         except ValueError:

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from classrooms import services
 from core.refusal import Refused
-from negotiations import consumers, rounds
+from negotiations import consumers, limits, rounds
 from negotiations.acting import SEAT_CHANGED
 from negotiations.models import Negotiation
 from tests.base import add_students, seats_by_role, student_client
@@ -295,12 +295,12 @@ def test_a_lesson_sends_every_documented_frame_event_and_error_and_nothing_undoc
         await refused(second_tab, act("chat", text="Still mine?"), "seat_changed")
         await lesson.until(second_tab, lambda f: f["type"] == "close")
         monkeypatch.setattr(consumers, "negotiation_act", original)
-        burst, rate = consumers.FRAME_BURST, consumers.FRAMES_PER_SECOND
-        monkeypatch.setattr(consumers, "FRAME_BURST", 1)
-        monkeypatch.setattr(consumers, "FRAMES_PER_SECOND", 0.0)
+        burst, rate = limits.FRAME_BURST, limits.FRAMES_PER_SECOND
+        monkeypatch.setattr(limits, "FRAME_BURST", 1)
+        monkeypatch.setattr(limits, "FRAMES_PER_SECOND", 0.0)
         flooder = await lesson.open(path(3), clients[3]["seller"])
-        monkeypatch.setattr(consumers, "FRAME_BURST", burst)
-        monkeypatch.setattr(consumers, "FRAMES_PER_SECOND", rate)
+        monkeypatch.setattr(limits, "FRAME_BURST", burst)
+        monkeypatch.setattr(limits, "FRAMES_PER_SECOND", rate)
         await flooder.send({"type": "typing"})
         await refused(flooder, act("chat", text="Too fast"), "rate_limited")
 

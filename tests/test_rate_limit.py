@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from negotiations import consumers
+from negotiations import limits
 from negotiations.models import Event
 from tests.base import seats_by_role, start_round, student_client
 from tests.live import Live, run
@@ -26,7 +26,7 @@ def two_pairs(exercise, classroom):
 @pytest.fixture
 def no_refill(monkeypatch):
     """No token comes back during the test, so that the counts do not depend on how fast it runs."""
-    monkeypatch.setattr(consumers, "FRAMES_PER_SECOND", 0.0)
+    monkeypatch.setattr(limits, "FRAMES_PER_SECOND", 0.0)
 
 
 def chat(key: str) -> dict:
@@ -67,21 +67,21 @@ def test_frames_past_the_burst_are_refused_with_an_error_and_store_nothing(two_p
     result = run(go())
     acked = {k for k, frame in result.items() if frame["type"] == "ack"}
     refused = {k: frame for k, frame in result.items() if frame["type"] == "error"}
-    assert acked == {f"f{i}" for i in range(consumers.FRAME_BURST)}  # the first burst, in order
-    assert len(refused) == flood - consumers.FRAME_BURST
+    assert acked == {f"f{i}" for i in range(limits.FRAME_BURST)}  # the first burst, in order
+    assert len(refused) == flood - limits.FRAME_BURST
     assert {frame["code"] for frame in refused.values()} == {"rate_limited"}
     assert "too many frames" in next(iter(refused.values()))["message"]
     assert stored_ids(negotiation) == acked  # nothing stored for a refused frame
 
 
 def test_a_socket_that_keeps_flooding_is_closed(two_pairs, no_refill, monkeypatch):
-    monkeypatch.setattr(consumers, "REFUSALS_BEFORE_CLOSE", 10)
+    monkeypatch.setattr(limits, "REFUSALS_BEFORE_CLOSE", 10)
     (negotiation, clients), _ = two_pairs
 
     async def go():
         live = Live(f"/ws/negotiations/{negotiation.pk}/", clients["buyer"])
         await live.connect()
-        for _ in range(consumers.FRAME_BURST + 40):
+        for _ in range(limits.FRAME_BURST + 40):
             await live.send({"type": "typing"})
         while True:
             frame = await live.recv(timeout=10)
@@ -89,7 +89,7 @@ def test_a_socket_that_keeps_flooding_is_closed(two_pairs, no_refill, monkeypatc
                 return frame["code"], [f for f in live.frames if f.get("code") == "rate_limited"]
 
     code, refusals = run(go())
-    assert code == consumers.CLOSE_TOO_MANY
+    assert code == limits.CLOSE_TOO_MANY
     assert len(refusals) == 10  # an error for each refused frame, then the close
 
 
@@ -139,4 +139,4 @@ def test_a_flood_does_not_hold_up_another_pair(two_pairs):
     stored = list(Event.objects.filter(negotiation=other, type="chat").values_list("client_msg_id", flat=True))
     assert stored == [f"o{i}" for i in range(rounds)]
     # the flooder got its burst and the refill, no more
-    assert len(stored_ids(flooded)) <= consumers.FRAME_BURST + consumers.FRAMES_PER_SECOND * elapsed + 1
+    assert len(stored_ids(flooded)) <= limits.FRAME_BURST + limits.FRAMES_PER_SECOND * elapsed + 1

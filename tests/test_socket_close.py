@@ -24,7 +24,7 @@ from websockets.uri import parse_uri
 
 from classrooms.services import student_link_token
 from config.asgi import application
-from negotiations import consumers
+from negotiations import limits
 from negotiations.client import LiveClient, sign_in
 from tests.base import student_client
 from tests.live import Live, run
@@ -69,8 +69,8 @@ async def went_offline(partner: Live, role: str) -> dict[str, Any]:
 def test_a_closing_socket_sent_to_by_its_partner_still_leaves_and_is_heard_leaving(
     started_pair, monkeypatch, closed_by
 ):
-    monkeypatch.setattr(consumers, "FRAMES_PER_SECOND", 0.0)
-    monkeypatch.setattr(consumers, "REFUSALS_BEFORE_CLOSE", 3)
+    monkeypatch.setattr(limits, "FRAMES_PER_SECOND", 0.0)
+    monkeypatch.setattr(limits, "REFUSALS_BEFORE_CLOSE", 3)
     negotiation, students = started_pair
     path = f"/ws/negotiations/{negotiation.pk}/"
     buyer, seller = student_client(students["buyer"]), student_client(students["seller"])
@@ -83,7 +83,7 @@ def test_a_closing_socket_sent_to_by_its_partner_still_leaves_and_is_heard_leavi
         if closed_by == "the peer":
             leaving.peer_closed()
         else:
-            for _ in range(consumers.FRAME_BURST + 5):
+            for _ in range(limits.FRAME_BURST + 5):
                 await leaving.send({"type": "typing"})
             while (await leaving.recv())["type"] != "close":
                 pass
@@ -165,7 +165,7 @@ def test_on_daphne_a_socket_closed_for_flooding_while_its_partner_types_is_heard
         async def play() -> int:
             await partner.connect()
             flooder = await SilentPeer.open(url, flooder_cookie, base)
-            for _ in range(consumers.FRAME_BURST + consumers.REFUSALS_BEFORE_CLOSE + 40):
+            for _ in range(limits.FRAME_BURST + limits.REFUSALS_BEFORE_CLOSE + 40):
                 flooder.send({"type": "typing"})
             code = await flooder.until_closed()
             await partner.send_raw(json.dumps({"type": "typing"}))  # reaches the closing socket's consumer
@@ -175,7 +175,7 @@ def test_on_daphne_a_socket_closed_for_flooding_while_its_partner_types_is_heard
             return code
 
         code = asyncio.run(play())
-    assert code == consumers.CLOSE_TOO_MANY
+    assert code == limits.CLOSE_TOO_MANY
     assert "Traceback" not in daphne_log(port)
 
 

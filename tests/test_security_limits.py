@@ -1,0 +1,87 @@
+"""One user cannot stall every pair: frames are counted as they arrive, a flooding socket is closed at
+once, and the limits hold per seat and per user as well as per socket (docs/protocol.md, "Limits")."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from negotiations import acting, consumers, limits
+from tests.base import seats_by_role, start_round, student_client
+from tests.live import Live, run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def pair(exercise, classroom):
+    (negotiation,) = start_round(exercise, classroom, 2)
+    return negotiation, {role: student_client(seat.student) for role, seat in seats_by_role(negotiation).items()}
+
+
+@pytest.fixture
+def held_writes(monkeypatch):
+    """Every action waits until the test lets it through: a server whose database work has backed up."""
+    gate = threading.Event()
+    act = acting.negotiation_act
+
+    def slow_act(**kwargs):
+        gate.wait(timeout=10)
+        return act(**kwargs)
+
+    monkeypatch.setattr(consumers, "negotiation_act", slow_act)
+    yield gate
+    gate.set()
+
+
+def chat(key: str) -> dict:
+    return {"type": "chat", "client_msg_id": key, "text": f"message {key}"}
+
+
+def test_a_backlog_of_frames_sent_within_the_rate_is_not_taken_for_a_burst(pair, held_writes, monkeypatch):
+    """A client within its rate whose frames queue up behind the server's database work: when the work
+    goes through, every frame is stored, none refused (the limiter counts them as they came)."""
+    monkeypatch.setattr(limits, "FRAMES_PER_SECOND", 20.0)
+    monkeypatch.setattr(limits, "FRAME_BURST", 4)
+    negotiation, clients = pair
+    count = 12
+
+    async def go():
+        live = Live(f"/ws/negotiations/{negotiation.pk}/", clients["seller"])
+        await live.connect()
+        for i in range(count):  # 10 a second: half the rate
+            await live.send(chat(f"c{i}"))
+            await asyncio.sleep(0.1)  # the client's pace, not a wait for the server
+        held_writes.set()
+        answered = {}
+        while len(answered) < count:
+            frame = await live.recv_type("ack", "error")
+            answered[frame["client_msg_id"]] = frame["type"]
+        await live.close()
+        return answered
+
+    answered = run(go())
+    assert answered == {f"c{i}": "ack" for i in range(count)}
+
+
+def test_a_socket_flooding_at_full_speed_is_closed_before_the_server_gets_through_its_frames(pair, held_writes):
+    """The first frame is stuck in the database: the close comes from counting arrivals, not from
+    working through the flood."""
+    negotiation, clients = pair
+
+    async def go():
+        live = Live(f"/ws/negotiations/{negotiation.pk}/", clients["buyer"])
+        await live.connect()
+        for i in range(limits.FRAME_BURST + limits.REFUSALS_BEFORE_CLOSE + 50):
+            await live.send(chat(f"f{i}"))
+        while (frame := await live.recv(timeout=3))["type"] != "close":
+            pass
+        stuck = not held_writes.is_set()
+        held_writes.set()
+        return frame["code"], stuck
+
+    code, stuck = run(go())
+    assert code == limits.CLOSE_TOO_MANY
+    assert stuck  # closed while the server still held the first frame
