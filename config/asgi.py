@@ -1,7 +1,8 @@
 """ASGI entry point for Daphne: HTTP through Django, websockets through Channels.
 
 Websocket handshakes must come from an allowed host's page (Origin checked against ALLOWED_HOSTS) and
-carry the session cookie; who is speaking comes from the session, never from a frame.
+carry the session cookie, checked before the session is loaded (negotiations.handshake); who is
+speaking comes from the session, never from a frame.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 # Imported after Django is set up.
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -28,6 +28,6 @@ http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -85,3 +85,39 @@ def test_a_socket_flooding_at_full_speed_is_closed_before_the_server_gets_throug
     code, stuck = run(go())
     assert code == limits.CLOSE_TOO_MANY
     assert stuck  # closed while the server still held the first frame
+
+
+@pytest.fixture
+def server_work(monkeypatch):
+    """Records each step of a handshake that costs the server: loading who the session stands for, and
+    a consumer starting to identify the participant (a database trip each)."""
+    import channels.auth
+
+    done: list[str] = []
+    get_user = channels.auth.get_user
+    monkeypatch.setattr(channels.auth, "get_user", lambda scope: done.append("session") or get_user(scope))
+    for consumer in (consumers.NegotiationConsumer, consumers.MonitorConsumer):
+        connect = consumer.connect
+
+        async def recorded(self, connect=connect, name=consumer.__name__):  # type: ignore[no-untyped-def]
+            done.append(name)
+            await connect(self)
+
+        monkeypatch.setattr(consumer, "connect", recorded)
+    return done
+
+
+@pytest.mark.parametrize("path", ["/ws/negotiations/{negotiation}/", "/ws/exercises/{exercise}/monitor/"])
+def test_a_handshake_without_a_session_cookie_is_refused_before_any_work(pair, server_work, path):
+    negotiation, _ = pair
+    path = path.format(negotiation=negotiation.pk, exercise=negotiation.exercise_id)
+
+    async def go():
+        try:
+            await Live(path).connect()
+        except ConnectionRefusedError as refused:
+            return refused.args[0]
+        return "connected"
+
+    assert run(go()) == 4401
+    assert server_work == []

@@ -1,0 +1,51 @@
+"""The websocket handshake before any consumer: a socket that cannot stand for anyone is refused here,
+without a database trip, a consumer or the channel layer.
+
+A handshake without the session cookie is anonymous: it is closed with 4401 at once, before the
+session is loaded (docs/protocol.md, "Connecting"). Only handshakes that carry a cookie go on to the
+session and the consumer, which identify the participant.
+"""
+
+from __future__ import annotations
+
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+from channels.auth import AuthMiddlewareStack
+from django.conf import settings
+
+from negotiations.protocol import CLOSE_NOT_SIGNED_IN
+
+
+def has_session_cookie(scope: dict[str, Any]) -> bool:
+    name = settings.SESSION_COOKIE_NAME
+    for header, value in scope.get("headers", ()):
+        if header == b"cookie" and name.encode() in value:
+            try:
+                cookie = SimpleCookie(value.decode("latin-1"))
+            except CookieError:
+                continue
+            if cookie.get(name) is not None and cookie[name].value:
+                return True
+    return False
+
+
+class SessionCookieRequired:
+    """ASGI middleware: a websocket without the session cookie is accepted and closed with 4401 (so that
+    the client reads the code, not a bare failed handshake); the rest go on to `inner`."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if scope["type"] != "websocket" or has_session_cookie(scope):
+            return await self.inner(scope, receive, send)
+        message = await receive()
+        if message["type"] == "websocket.connect":
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": CLOSE_NOT_SIGNED_IN})
+
+
+def signed_in(consumer: Any) -> Any:
+    """A consumer behind the cookie check, then the session and the user (Channels' auth stack)."""
+    return SessionCookieRequired(AuthMiddlewareStack(consumer))
