@@ -3,18 +3,29 @@
 PyYAML keeps the last of two equal keys without a word; a scenario author needs to hear about it.
 `load_yaml` builds plain Python data from the node graph itself, refusing duplicate keys and
 remembering the line of every value by its path.
+
+A document may come from anyone with the admin or a command line, so it is bounded before anything
+is built: at most MAX_DOCUMENT characters, MAX_NODES values and MAX_DEPTH levels of nesting, and no
+aliases (`*name`), which let a few hundred bytes stand for billions of values. Only plain text,
+numbers, booleans, lists and mappings are built; any other tag is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from os import PathLike
 from typing import Any
 
 import yaml
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
+
+MAX_DOCUMENT = 500_000  # characters: a scenario is about 20,000, its texts at most 50,000 each
+MAX_NODES = 10_000  # values (keys included): a scenario has a few hundred
+MAX_DEPTH = 20  # levels of nesting: a scenario has six
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "str", "timestamp")}
 
 
 def format_path(path: Iterable[PathPart]) -> str:
@@ -62,9 +73,64 @@ class LoadedYaml:
         return self.lines.get(path)
 
 
+def read_document(path: str | PathLike[str]) -> str:
+    """A document file's text, reading no more than MAX_DOCUMENT characters and one past them: a larger
+    file raises DocumentError. OSError and UnicodeDecodeError say that it cannot be read."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read(MAX_DOCUMENT + 1)
+    if len(text) > MAX_DOCUMENT:
+        raise DocumentError([Problem("(document)", f"the file is larger than {MAX_DOCUMENT:,} characters")], str(path))
+    return text
+
+
+def _refuse(path: Iterable[PathPart], message: str, mark: Any) -> DocumentError:
+    if mark is None:
+        return DocumentError([Problem(format_path(path), message)])
+    return DocumentError([Problem(format_path(path), f"{message}, column {mark.column + 1}", mark.line + 1)])
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, composing the node graph under the bounds above, knowing each node's path."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.path: Path = ()
+        self.depth = 0
+        self.nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # `index` is an item's position in a list, a value's key node in a mapping, None for a key.
+        path = self.path
+        if isinstance(index, int):
+            path = (*path, index)
+        elif isinstance(index, yaml.ScalarNode):
+            path = (*path, str(index.value))
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _refuse(
+                path, f"aliases (*{event.anchor}) are not allowed: write the value out in full", event.start_mark
+            )
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            message = f"the document has more than {MAX_NODES:,} values; a scenario needs a few hundred"
+            raise _refuse(path, message, event.start_mark)
+        if self.depth >= MAX_DEPTH:
+            raise _refuse(path, f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+        saved, self.path = self.path, path
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.path = saved
+            self.depth -= 1
+
+
 def load_yaml(text: str) -> LoadedYaml:
-    """Parse one YAML document; raises DocumentError when it does not parse."""
-    loader = yaml.SafeLoader(text)
+    """Parse one YAML document; raises DocumentError when it does not parse or is past a bound."""
+    if len(text) > MAX_DOCUMENT:
+        message = f"the document has {len(text):,} characters; at most {MAX_DOCUMENT:,} are allowed"
+        raise DocumentError([Problem("(document)", message)])
+    loader = _BoundedLoader(text)
     try:
         try:
             node = loader.get_single_node()
@@ -84,13 +150,48 @@ def load_yaml(text: str) -> LoadedYaml:
         loader.dispose()
 
 
+def _not_plain(tag: str) -> str:
+    shown = tag.replace("tag:yaml.org,2002:", "!!")
+    return f"the tag {shown} is not allowed: only text, numbers, true/false, lists and mappings"
+
+
+_REFUSED = object()
+
+
+def _construct(loader: yaml.SafeLoader, node: yaml.ScalarNode, path: Path, out: LoadedYaml) -> Any:
+    """A scalar's value, or _REFUSED with a problem when its tag is not plain data or it cannot be built."""
+    line = node.start_mark.line + 1
+    if node.tag not in _PLAIN_TAGS:
+        out.problems.append(Problem(format_path(path), _not_plain(node.tag), line))
+        return _REFUSED
+    try:
+        return loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else str(exc)
+        out.problems.append(Problem(format_path(path), f"the value cannot be read: {reason}", line))
+        return _REFUSED
+
+
 def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: LoadedYaml) -> Any:
     out.lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
+    if isinstance(node, yaml.MappingNode) and node.tag == "tag:yaml.org,2002:map":
+        try:
+            loader.flatten_mapping(node)
+        except yaml.MarkedYAMLError as exc:
+            line = node.start_mark.line + 1
+            out.problems.append(Problem(format_path(path), f"the mapping cannot be read: {exc.problem}", line))
+            return None
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key_node, yaml.ScalarNode):
+                got = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+                out.problems.append(
+                    Problem(format_path(path), f"keys must be text, got {got}", key_node.start_mark.line + 1)
+                )
+                continue
+            key = _construct(loader, key_node, path, out)
+            if key is _REFUSED:
+                continue
             if not isinstance(key, str | int):
                 out.problems.append(
                     Problem(format_path(path), f"keys must be text, got {key!r}", key_node.start_mark.line + 1)
@@ -110,6 +211,10 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: LoadedYaml
             out.lines[(*path, key)] = key_node.start_mark.line + 1
             result[key] = _build(loader, value_node, (*path, key), out)
         return result
-    if isinstance(node, yaml.SequenceNode):
+    if isinstance(node, yaml.SequenceNode) and node.tag == "tag:yaml.org,2002:seq":
         return [_build(loader, item, (*path, i), out) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    if not isinstance(node, yaml.ScalarNode):  # a list or mapping with another tag (!!set, !!omap, ...)
+        out.problems.append(Problem(format_path(path), _not_plain(node.tag), node.start_mark.line + 1))
+        return None
+    value = _construct(loader, node, path, out)
+    return None if value is _REFUSED else value

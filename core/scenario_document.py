@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from core.analysis import ScoringTable, beats_both_batnas
-from core.documents import DocumentError, LoadedYaml, Path, Problem, format_path, load_yaml
+from core.documents import DocumentError, LoadedYaml, Path, Problem, format_path, load_yaml, read_document
 from core.spec import Issue, Linear, Option, Role, Scenario, exact, format_number
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
@@ -330,5 +330,4 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
 
 
 def load_scenario_file(path: str) -> Validated:
-    with open(path, encoding="utf-8") as handle:
-        return parse_scenario(handle.read(), source=str(path))
+    return parse_scenario(read_document(path), source=str(path))

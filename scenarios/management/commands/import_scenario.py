@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.documents import DocumentError
+from core.documents import DocumentError, read_document
 from scenarios.services import scenario_version_create
 
 
@@ -19,13 +19,11 @@ class Command(BaseCommand):
         for name in paths:
             path = Path(name)
             try:
-                text = path.read_text(encoding="utf-8")
+                result = scenario_version_create(document=read_document(path), source=str(path))
             except (OSError, UnicodeDecodeError) as exc:
                 self.stderr.write(f"{name}: cannot be read: {exc}")
                 failed += 1
                 continue
-            try:
-                result = scenario_version_create(document=text, source=str(path))
             except DocumentError as exc:
                 self.stderr.write(str(exc))
                 failed += 1

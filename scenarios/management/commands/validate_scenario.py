@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from core.documents import DocumentError
+from core.documents import DocumentError, read_document
 from core.scenario_document import parse_scenario
 
 
@@ -19,7 +18,7 @@ class Command(BaseCommand):
         ok = True
         for name in paths:
             try:
-                text = Path(name).read_text(encoding="utf-8")
+                text = read_document(name)
                 validated = parse_scenario(text, source=name)
             except (OSError, UnicodeDecodeError) as exc:
                 self.stderr.write(f"{name}: cannot be read: {exc}")

@@ -1,0 +1,182 @@
+"""Hostile scenario documents: aliases that expand without end (a "billion laughs"), nesting past
+Python's recursion limit, documents and files of any size, values PyYAML cannot build. Each is refused
+before anything is built, at once, with the place named, by every way a document comes in: the core's
+validation, the management commands and the admin's add-version form."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from core.documents import MAX_DOCUMENT, MAX_NODES, DocumentError, read_document
+from core.scenario_document import parse_scenario
+from scenarios.models import ScenarioVersion
+from tests.scenario_docs import dump, valid
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bomb(levels: int) -> str:
+    """Nine "lol"s, then each level nine aliases of the one before: 9**levels values once expanded."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
+    lines.append(f"slug: *l{levels - 1}")
+    return "\n".join(lines) + "\n"
+
+
+# Expands to 531,441 values: before the fix, seconds and tens of megabytes; small enough to be safe.
+SMALL_BOMB = bomb(6)
+# The issue's bomb, 387 million values: only ever run in a child process with a memory limit.
+BOMB = bomb(9)
+
+
+@contextmanager
+def cheap(seconds: float = 0.5, megabytes: float | None = 5) -> Iterator[None]:
+    """The block must take less than `seconds` and allocate less than `megabytes` at its peak (traced
+    unless None: tracing slows Python down several times)."""
+    if megabytes is not None:
+        tracemalloc.start()
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        elapsed = time.monotonic() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert elapsed < seconds, f"took {elapsed:.2f} s"
+    assert megabytes is None or peak < megabytes * 2**20, f"allocated {peak / 2**20:.1f} MB at the peak"
+
+
+def refused(text: str) -> list[str]:
+    with pytest.raises(DocumentError) as info:
+        parse_scenario(text, source="bomb.yaml")
+    return [p.describe("bomb.yaml") for p in info.value.problems]
+
+
+def test_an_alias_bomb_is_refused_at_its_first_alias_at_once():
+    with cheap():
+        problems = refused(SMALL_BOMB)
+    assert problems == [
+        "bomb.yaml: l1[0]: aliases (*l0) are not allowed: write the value out in full, column 10 (line 2)"
+    ]
+
+
+def test_a_single_alias_is_refused_too_naming_its_path():
+    doc = dump(valid()).replace("name: Owner\n", "name: &who Owner\n").replace("name: Baker\n", "name: *who\n")
+    assert any(p.startswith("bomb.yaml: roles[1].name: aliases (*who) are not allowed") for p in refused(doc)), refused(
+        doc
+    )
+
+
+def test_nesting_past_the_limit_is_refused_with_its_path_not_a_recursion_error():
+    with cheap(seconds=2):
+        problems = refused("slug: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert len(problems) == 1
+    assert problems[0].startswith("bomb.yaml: slug" + "[0]" * 19 + ": nested deeper than 20 levels")
+
+
+def test_a_document_of_too_many_values_is_refused_before_they_are_all_read():
+    with cheap(seconds=2, megabytes=None):
+        problems = refused("slug: [" + "1, " * 100_000 + "]\n")
+    assert problems == [
+        # the document, the key `slug` and its list are the first three values
+        f"bomb.yaml: slug[{MAX_NODES - 3}]: the document has more than {MAX_NODES:,} values; "
+        f"a scenario needs a few hundred, column {len('slug: [1, ') + 3 * (MAX_NODES - 3) - 2} (line 1)"
+    ]
+
+
+def test_a_document_past_the_size_limit_is_refused_unread():
+    text = "situation: " + "x" * MAX_DOCUMENT + "\n"
+    with cheap(seconds=0.2, megabytes=1):
+        problems = refused(text)
+    assert problems == [
+        f"bomb.yaml: (document): the document has {len(text):,} characters; at most {MAX_DOCUMENT:,} are allowed"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("9" * 5000, "the value cannot be read: Exceeds the limit (4300 digits)"),
+        ("2026-02-30", "the value cannot be read: day is out of range for month"),
+        ("!!python/object/apply:os.system [echo]", "the tag !!python/object/apply:os.system is not allowed"),
+        ("!!binary 'AAAA'", "the tag !!binary is not allowed"),
+        ("!!set {a, b}", "the tag !!set is not allowed"),
+    ],
+)
+def test_a_value_yaml_cannot_build_is_refused_with_its_path(value: str, reason: str):
+    doc = dump(valid()).replace("batna: 20\n", f"batna: {value}\n")
+    assert any(p.startswith(f"bomb.yaml: roles[0].batna: {reason}") for p in refused(doc)), refused(doc)
+
+
+def test_reading_a_file_past_the_size_limit_stops_at_the_limit(tmp_path: Path):
+    big = tmp_path / "big.yaml"
+    big.write_text("x" * (MAX_DOCUMENT * 4))
+    with cheap(seconds=0.5, megabytes=MAX_DOCUMENT * 2 / 2**20 + 2), pytest.raises(DocumentError) as info:
+        read_document(big)
+    assert str(info.value) == f"{big}: (document): the file is larger than {MAX_DOCUMENT:,} characters"
+
+
+# Every way a document comes in
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_an_alias_bomb_at_once_with_the_place(admin_client: Client):
+    assert admin_client.get("/admin/scenarios/scenarioversion/add/").status_code == 200  # templates loaded
+    with cheap(seconds=3, megabytes=20):
+        response = admin_client.post("/admin/scenarios/scenarioversion/add/", {"document": SMALL_BOMB})
+    assert response.status_code == 200
+    assert "l1[0]: aliases (*l0) are not allowed: write the value out in full, column 10 (line 2)" in (
+        response.content.decode()
+    )
+    assert not ScenarioVersion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_import_scenario_refuses_an_alias_bomb_and_stores_nothing(tmp_path: Path):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(SMALL_BOMB)
+    err = StringIO()
+    with cheap(seconds=1, megabytes=20), pytest.raises(CommandError, match="1 of 1 documents refused"):
+        call_command("import_scenario", str(path), stdout=StringIO(), stderr=err)
+    assert f"{path}: l1[0]: aliases (*l0) are not allowed" in err.getvalue()
+    assert not ScenarioVersion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_import_scenario_refuses_a_file_past_the_size_limit(tmp_path: Path):
+    path = tmp_path / "big.yaml"
+    path.write_text("x" * (MAX_DOCUMENT + 1))
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 of 1 documents refused"):
+        call_command("import_scenario", str(path), stdout=StringIO(), stderr=err)
+    assert f"{path}: (document): the file is larger than {MAX_DOCUMENT:,} characters" in err.getvalue()
+
+
+def _limit_memory() -> None:
+    limit = 1024 * 2**20  # the bomb would take 1.8 GB: it would die here rather than take the machine
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def test_validate_scenario_refuses_the_issues_558_byte_bomb_in_a_moment(tmp_path: Path):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BOMB)
+    started = time.monotonic()
+    command = [sys.executable, "manage.py", "validate_scenario", str(path)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, preexec_fn=_limit_memory)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 1, done.stderr
+    assert f"{path}: l1[0]: aliases (*l0) are not allowed" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert elapsed < 15, f"took {elapsed:.1f} s"  # mostly the start of Python and Django
