@@ -174,6 +174,8 @@ class Player:
 
 
 def build_class(pairs: int, slug: str, rng: random.Random, run: int) -> tuple[Any, dict[str, int]]:
+    from django.utils import timezone
+
     from classrooms import services
     from classrooms.models import User
     from negotiations import rounds
@@ -182,7 +184,9 @@ def build_class(pairs: int, slug: str, rng: random.Random, run: int) -> tuple[An
 
     version = scenario_version_get(slug)
     instructor = User.objects.filter(email="bench@example.edu").first()
-    instructor = instructor or User.objects.create_user("bench@example.edu", None, first_name="Bench")
+    instructor = instructor or User.objects.create_user(
+        "bench@example.edu", None, first_name="Bench", verified_at=timezone.now()
+    )
     classroom = services.classroom_create(owner=instructor, name=f"Benchmark class {run}")
     roster = "name\n" + "".join(f"Student {run}-{i}\n" for i in range(2 * pairs))
     students = services.roster_import(classroom=classroom, text=roster).created

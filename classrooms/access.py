@@ -11,12 +11,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from classrooms.models import Classroom, Exercise, Student, User
+from scenarios.access import is_verified_instructor
 
 SESSION_STUDENT = "parley_student"
 SESSION_NONCE = "parley_student_nonce"
 
 
 def instructor_classrooms(user: User):
+    """The classes an instructor runs: none until the account is verified (scenarios.access)."""
+    if not is_verified_instructor(user):
+        return Classroom.objects.none()
     return Classroom.objects.filter(instructors=user)
 
 
@@ -28,6 +32,8 @@ def classroom_for(user: User, pk: int) -> Classroom:
 
 
 def exercise_for(user: User, pk: int) -> Exercise:
+    if not is_verified_instructor(user):
+        raise Http404("No such exercise")
     exercise = (
         Exercise.objects.select_related("classroom", "scenario_version__scenario")
         .filter(pk=pk, classroom__instructors=user)

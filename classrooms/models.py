@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
 
 
 class UserManager(BaseUserManager["User"]):
@@ -23,14 +24,26 @@ class UserManager(BaseUserManager["User"]):
     def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
+        extra.setdefault("verified_at", timezone.now())
         return self._create(email, password, **extra)
 
 
 class User(AbstractUser):
-    """An instructor's account: signs in with email and password. Students have no account."""
+    """An instructor's account: signs in with email and password. Students have no account.
+
+    Only a verified account sees confidential material or runs a class (docs/operations.md, "Who may see
+    a confidential sheet"): its owner opened the link sent to the address, and the address is allowed (its
+    domain is in INSTRUCTOR_EMAIL_DOMAINS, or an administrator invited it); or an administrator made it.
+    """
 
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
+    verified_at = models.DateTimeField(
+        "verified instructor since",
+        null=True,
+        blank=True,
+        help_text="Empty: the account sees no confidential material and runs no class until it is verified.",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -39,6 +52,25 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    @property
+    def is_verified_instructor(self) -> bool:
+        return self.is_active and (self.verified_at is not None or self.is_superuser)
+
+
+class InstructorInvitation(models.Model):
+    """An administrator allows one address outside INSTRUCTOR_EMAIL_DOMAINS to become a verified instructor
+    (once its owner confirms it). Deleting the invitation withdraws it; an account verified stays verified."""
+
+    email = models.EmailField("email address", unique=True)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
 
 
 # Join codes avoid characters that look alike on a projector: no I, L, O, 0 or 1.

@@ -42,14 +42,7 @@ ROSTER_MAX_ROWS = 2000
 EMAIL_MAX = 254
 
 
-# Instructors and classes
-
-
-def instructor_create(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
-    email = email.strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise Refused("An account with this email address already exists.", "email")
-    return User.objects.create_user(email, password, first_name=first_name.strip(), last_name=last_name.strip())
+# Classes (instructor accounts: classrooms.accounts)
 
 
 def normalise_join_code(code: str) -> str:
@@ -347,7 +340,7 @@ def api_token_delete(*, user: User, token_id: int) -> bool:
 def api_token_user(token: str) -> User | None:
     digest = hashlib.sha256(token.encode()).hexdigest()
     record = ApiToken.objects.select_related("user").filter(digest=digest, user__is_active=True).first()
-    if record is None:
+    if record is None or not record.user.is_verified_instructor:
         return None
     now = timezone.now()
     if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):

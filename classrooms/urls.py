@@ -6,6 +6,8 @@ urlpatterns = [
     # Instructors
     path("signup/", views.signup, name="signup"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("account/verify/", views.account_verify, name="account_verify"),
+    path("account/verify/<str:token>/", views.account_verify_link, name="account_verify_link"),
     path("account/tokens/", views.api_tokens, name="api_tokens"),
     path("classes/new/", views.classroom_new, name="classroom_new"),
     path("classes/<int:pk>/", views.classroom_detail, name="classroom"),

@@ -4,19 +4,21 @@ pages (the exercise page, its actions, the monitor) are negotiations.views."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import REDIRECT_FIELD_NAME, login
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from classrooms import services
+from classrooms import accounts, services
 from classrooms.access import classroom_for, exercise_for, instructor_classrooms
 from classrooms.forms import ClassroomForm, CoInstructorForm, ExerciseForm, RosterForm, SignUpForm
 from classrooms.models import Exercise, Student
 from core.refusal import Refused
+from scenarios.access import instructor_required
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -25,7 +27,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.instructor_create(
+            user = accounts.instructor_signup(
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
                 first_name=form.cleaned_data["first_name"],
@@ -35,12 +37,50 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field, exc.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Welcome to Parley. Create your first class.")
-            return redirect("dashboard")
-    return render(request, "classrooms/signup.html", {"form": form})
+            _send_verification(request, user)
+            return redirect("account_verify")
+    return render(request, "classrooms/signup.html", {"form": form, "rule": accounts.instructor_address_rule()})
+
+
+def _send_verification(request: HttpRequest, user) -> None:
+    token = accounts.instructor_verification_token(user=user)
+    accounts.instructor_verification_send(
+        user=user, link=request.build_absolute_uri(reverse("account_verify_link", args=[token]))
+    )
 
 
 @login_required
+def account_verify(request: HttpRequest) -> HttpResponse:
+    """What an account that is not verified is told to do, and the button that sends the link again."""
+    next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME, "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = ""
+    if request.user.is_verified_instructor:
+        return redirect(next_url or "dashboard")
+    allowed = accounts.instructor_address_allowed(email=request.user.email)
+    if request.method == "POST" and allowed:
+        _send_verification(request, request.user)
+        messages.success(request, f"We sent a new link to {request.user.email}.")
+        return redirect(reverse("account_verify") + (f"?{REDIRECT_FIELD_NAME}={next_url}" if next_url else ""))
+    return render(
+        request,
+        "classrooms/verify.html",
+        {"allowed": allowed, "rule": accounts.instructor_address_rule(), "next": next_url},
+        status=200 if request.method == "GET" else 400,
+    )
+
+
+def account_verify_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The link sent to an instructor's address; it works without signing in (another browser, a phone)."""
+    try:
+        user = accounts.instructor_verify(token=token)
+    except Refused as exc:
+        return render(request, "classrooms/verify_failed.html", {"message": exc.message}, status=400)
+    messages.success(request, f"{user.email} is confirmed: you are a verified instructor.")
+    return redirect("dashboard" if request.user == user else "login")
+
+
+@instructor_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     classrooms = (
         instructor_classrooms(request.user)
@@ -50,7 +90,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "classrooms/dashboard.html", {"classrooms": classrooms})
 
 
-@login_required
+@instructor_required
 def classroom_new(request: HttpRequest) -> HttpResponse:
     form = ClassroomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -91,12 +131,12 @@ def _classroom_page(request: HttpRequest, classroom, *, coinstructor_form=None, 
     )
 
 
-@login_required
+@instructor_required
 def classroom_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _classroom_page(request, classroom_for(request.user, pk))
 
 
-@login_required
+@instructor_required
 @require_POST
 def classroom_open(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = classroom_for(request.user, pk)
@@ -105,7 +145,7 @@ def classroom_open(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("classroom", pk=pk)
 
 
-@login_required
+@instructor_required
 @require_POST
 def classroom_roster(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = classroom_for(request.user, pk)
@@ -129,7 +169,7 @@ def classroom_roster(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@instructor_required
 @require_POST
 def classroom_coinstructor(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = classroom_for(request.user, pk)
@@ -145,7 +185,7 @@ def classroom_coinstructor(request: HttpRequest, pk: int) -> HttpResponse:
     return _classroom_page(request, classroom, coinstructor_form=form, status=400)
 
 
-@login_required
+@instructor_required
 @require_POST
 def student_link_action(request: HttpRequest, pk: int, student_pk: int) -> HttpResponse:
     classroom = classroom_for(request.user, pk)
@@ -159,7 +199,7 @@ def student_link_action(request: HttpRequest, pk: int, student_pk: int) -> HttpR
     return redirect(reverse("classroom", args=[pk]) + "#students")
 
 
-@login_required
+@instructor_required
 def exercise_new(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = classroom_for(request.user, pk)
     form = ExerciseForm(request.POST or None)
@@ -173,14 +213,14 @@ def exercise_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "classrooms/exercise_new.html", {"classroom": classroom, "form": form})
 
 
-@login_required
+@instructor_required
 def exercise_presence(request: HttpRequest, pk: int) -> JsonResponse:
     exercise = exercise_for(request.user, pk)
     students = exercise.classroom.students.all()
     return JsonResponse({"connected": [s.pk for s in students if services.is_connected(s)]})
 
 
-@login_required
+@instructor_required
 def api_tokens(request: HttpRequest) -> HttpResponse:
     new_token = None
     if request.method == "POST":

@@ -189,6 +189,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
+# Who may become a verified instructor (classrooms/accounts.py; docs/operations.md): addresses whose domain
+# is one of these, exactly (a subdomain is another domain), or that an administrator invited; in both cases
+# once their owner opened the confirmation link, which works this many hours.
+INSTRUCTOR_EMAIL_DOMAINS = [domain.lower().lstrip("@") for domain in envlist("INSTRUCTOR_EMAIL_DOMAINS", [])]
+INSTRUCTOR_LINK_HOURS = envint("INSTRUCTOR_LINK_HOURS", 48)
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True

@@ -16,6 +16,7 @@ from classrooms.access import SESSION_NONCE, SESSION_STUDENT
 from classrooms.models import Exercise, Student
 from negotiations.models import Negotiation, Seat
 from negotiations.protocol import CLOSE_NOT_FOUND, CLOSE_NOT_SIGNED_IN
+from scenarios.access import is_verified_instructor
 
 # A bot seat's session (minted by `run_bots`, docs/bots.md): {"seat": seat id, "negotiation": its id}.
 SESSION_BOT = "parley_bot_seat"
@@ -82,7 +83,11 @@ def identify(session: Any, user: Any, negotiation_id: int) -> Participant | int:
             negotiation.pk, negotiation.exercise_id, seat, seat.role_key, seat.kind, student.display_name
         )
     if user is not None and user.is_authenticated:
-        if negotiation is None or not negotiation.exercise.classroom.instructors.filter(pk=user.pk).exists():
+        if (
+            negotiation is None
+            or not is_verified_instructor(user)
+            or not negotiation.exercise.classroom.instructors.filter(pk=user.pk).exists()
+        ):
             return CLOSE_NOT_FOUND
         seat = negotiation.seats.filter(kind=Seat.Kind.INSTRUCTOR).first()
         if seat is not None:
@@ -93,9 +98,7 @@ def identify(session: Any, user: Any, negotiation_id: int) -> Participant | int:
 
 def monitor_allowed(user: Any, exercise_id: int) -> bool:
     return bool(
-        user is not None
-        and user.is_authenticated
-        and Exercise.objects.filter(pk=exercise_id, classroom__instructors=user).exists()
+        is_verified_instructor(user) and Exercise.objects.filter(pk=exercise_id, classroom__instructors=user).exists()
     )
 
 

@@ -13,7 +13,6 @@ from functools import wraps
 from typing import Literal
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,6 +27,7 @@ from core.spec import plain
 from negotiations import rounds
 from negotiations.forms import PlaceForm, PresentForm, SwapForm
 from negotiations.models import Event, Negotiation, Seat
+from scenarios.access import instructor_required
 from scenarios.services import version_spec
 
 Answer = Literal["page", "json"]
@@ -61,12 +61,12 @@ def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, sta
     return render(request, "negotiations/exercise.html", context, status=status)
 
 
-@login_required
+@instructor_required
 def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _exercise_page(request, exercise_for(request.user, pk))
 
 
-@login_required
+@instructor_required
 def monitor(request: HttpRequest, pk: int) -> HttpResponse:
     exercise = exercise_for(request.user, pk)
     return render(request, "negotiations/monitor.html", {"exercise": exercise})
@@ -83,7 +83,7 @@ def round_action(form: str) -> Callable[[RoundAction], Callable[..., HttpRespons
     one per answer). `form` names the exercise page's form that shows a refusal."""
 
     def decorate(action: RoundAction) -> Callable[..., HttpResponse]:
-        @login_required
+        @instructor_required
         @require_POST
         @wraps(action)
         def view(request: HttpRequest, pk: int, answer: Answer = "page") -> HttpResponse:
@@ -210,7 +210,7 @@ def round_resume(request: HttpRequest, exercise: Exercise) -> str:
 # A pair's transcript
 
 
-@login_required
+@instructor_required
 def transcript(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     exercise = exercise_for(request.user, pk)
     negotiation = Negotiation.objects.filter(exercise=exercise, number=number).first()

@@ -7,7 +7,6 @@ import itertools
 from collections.abc import AsyncIterator, Iterator
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth.decorators import login_required
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
@@ -16,6 +15,7 @@ from classrooms.access import exercise_for
 from classrooms.models import Exercise
 from core.refusal import Refused
 from reports.export_tables import ExportOptions, export_chunks, export_options
+from scenarios.access import instructor_required
 
 
 def export_filename(exercise: Exercise, options: ExportOptions) -> str:
@@ -51,7 +51,7 @@ def export_response(request: HttpRequest, exercise: Exercise, options: ExportOpt
 
 
 @require_GET
-@login_required
+@instructor_required
 def exercise_export(request: HttpRequest, pk: int) -> HttpResponse:
     exercise = exercise_for(request.user, pk)
     try:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from classrooms.access import exercise_for
 from reports.debrief_pages import instructor_debrief
+from scenarios.access import instructor_required
 
 
 def _projector(request: HttpRequest) -> bool:
     return request.GET.get("projector") == "1"
 
 
-@login_required
+@instructor_required
 def debrief(request: HttpRequest, pk: int) -> HttpResponse:
     """The class debrief: charts drawn by static/js/debrief.js from the same JSON as debrief_json."""
     exercise = exercise_for(request.user, pk)
@@ -32,7 +32,7 @@ def debrief(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@instructor_required
 def debrief_json(request: HttpRequest, pk: int) -> JsonResponse:
     exercise = exercise_for(request.user, pk)
     return JsonResponse(instructor_debrief(exercise, projector=_projector(request)))

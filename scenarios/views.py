@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from core.spec import plain
+from scenarios.access import instructor_required
 from scenarios.models import ScenarioVersion
 from scenarios.services import (
     latest_versions,
@@ -16,13 +16,13 @@ from scenarios.services import (
 )
 
 
-@login_required
+@instructor_required
 def scenario_list(request: HttpRequest) -> HttpResponse:
     versions = latest_versions()
     return render(request, "scenarios/list.html", {"items": [(v, version_spec(v)) for v in versions]})
 
 
-@login_required
+@instructor_required
 def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
     number = request.GET.get("version", "")
     wanted = int(number) if number.isascii() and number.isdigit() and len(number) < 10 else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from classrooms.models import User
 from scenarios.services import scenario_version_create
@@ -12,7 +13,9 @@ from tests.scenario_docs import dump, valid
 
 @pytest.fixture
 def instructor(db) -> User:
-    return User.objects.create_user("ines@example.com", "a-long-password", first_name="Ines")
+    return User.objects.create_user(
+        "ines@example.com", "a-long-password", first_name="Ines", verified_at=timezone.now()
+    )
 
 
 @pytest.fixture
@@ -44,7 +47,9 @@ def lease(db):
 
 @pytest.fixture
 def other_instructor(db) -> User:
-    return User.objects.create_user("otto@example.com", "a-long-password", first_name="Otto")
+    return User.objects.create_user(
+        "otto@example.com", "a-long-password", first_name="Otto", verified_at=timezone.now()
+    )
 
 
 @pytest.fixture(scope="session")

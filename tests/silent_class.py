@@ -44,6 +44,7 @@ def setup_class() -> None:
 
     django.setup()
     from django.db import connection
+    from django.utils import timezone
 
     from classrooms import services
     from classrooms.models import User
@@ -56,7 +57,9 @@ def setup_class() -> None:
         for schema, name in cursor.fetchall():
             cursor.execute("SELECT setval(%s, %s)", [f'"{schema}"."{name}"', FIRST_ID])
     builtin_scenarios_load()
-    teacher = User.objects.create_user("silent@example.com", "a-long-password", first_name="Sally")
+    teacher = User.objects.create_user(
+        "silent@example.com", "a-long-password", first_name="Sally", verified_at=timezone.now()
+    )
     classroom = services.classroom_create(owner=teacher, name="Silent class", term="All session")
     exercise = services.exercise_create(
         classroom=classroom, title="Read your role", scenario_version=scenario_version_get("used-car"),

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from classrooms import services
 from classrooms.models import Classroom, Exercise, Student, User
@@ -65,7 +66,7 @@ def paired(exercise: Exercise, students: list[Student]) -> Exercise:
 @pytest.fixture
 def outsider_exercise(used_car) -> Exercise:
     """Another instructor's class with a student and an exercise."""
-    other = User.objects.create_user("otto@example.com", "a-long-password")
+    other = User.objects.create_user("otto@example.com", "a-long-password", verified_at=timezone.now())
     classroom = services.classroom_create(owner=other, name="Someone else's class")
     services.roster_import(classroom=classroom, text="name\nOlga\n")
     return services.exercise_create(
@@ -146,7 +147,7 @@ def test_an_unknown_class_and_an_outsiders_class_look_the_same(api, outsider_exe
 
 
 def test_a_coinstructors_token_reaches_the_class(classroom):
-    colleague = User.objects.create_user("cora@example.com", "a-long-password")
+    colleague = User.objects.create_user("cora@example.com", "a-long-password", verified_at=timezone.now())
     services.coinstructor_add(classroom=classroom, email=colleague.email)
     assert api_client(colleague).get(f"/api/classes/{classroom.pk}").status_code == 200
 

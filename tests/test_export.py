@@ -11,6 +11,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 from django.test import AsyncClient, Client
+from django.utils import timezone
 
 from classrooms import services
 from classrooms.models import Classroom, Exercise, User
@@ -272,7 +273,7 @@ def test_bad_parameters_get_a_clear_400(instructor_client, played, params, words
 
 
 def test_only_the_exercises_instructors_may_download(played, client, classroom):
-    other = User.objects.create_user("otto@example.com", "a-long-password")
+    other = User.objects.create_user("otto@example.com", "a-long-password", verified_at=timezone.now())
     outsider = Client()
     outsider.force_login(other)
     assert outsider.get(url(played)).status_code == 404

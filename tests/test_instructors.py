@@ -11,7 +11,8 @@ from classrooms.models import Classroom, User
 from classrooms.services import classroom_create
 
 
-def test_an_instructor_signs_up_and_lands_on_the_dashboard(db):
+def test_an_instructor_signs_up_confirms_the_address_and_lands_on_the_dashboard(db, settings):
+    settings.INSTRUCTOR_EMAIL_DOMAINS = ["uni.example"]
     client = Client()
     response = client.post(
         "/signup/",
@@ -22,9 +23,12 @@ def test_an_instructor_signs_up_and_lands_on_the_dashboard(db):
             "password_again": "tangerine-harbour-7",
         },
     )
-    assert response.status_code == 302 and response["Location"] == "/dashboard/"
+    assert response.status_code == 302 and response["Location"] == "/account/verify/"
     assert User.objects.get().email == "nia@uni.example"
-    assert "You have no classes yet" in client.get("/dashboard/").content.decode()
+    (message,) = mail.outbox
+    link = next(word for word in message.body.split() if "/account/verify/" in word)
+    page = client.get(link.split("testserver", 1)[1], follow=True).content.decode()
+    assert "You have no classes yet" in page
 
 
 def test_sign_up_errors_stand_next_to_their_fields(instructor):

@@ -1,0 +1,114 @@
+"""Instructor accounts: sign-up, the confirmation of an address, invitations, and who is a verified instructor.
+
+A verified instructor proved that they read mail at their address (a signed link that expires after
+INSTRUCTOR_LINK_HOURS) and the address is allowed: its domain is one of INSTRUCTOR_EMAIL_DOMAINS (exactly:
+a subdomain such as students.uni.example is another domain), or an administrator invited it. An
+administrator's own accounts (`createinstructor`, superusers, the admin's action) are verified when made.
+Only a verified account sees confidential material or runs a class (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from classrooms.models import InstructorInvitation, User
+from core.refusal import Refused
+
+VERIFY_SALT = "parley.instructor-address"
+
+
+def _domain(email: str) -> str:
+    return email.rpartition("@")[2].strip().lower()
+
+
+def instructor_address_allowed(*, email: str) -> bool:
+    """May this address become a verified instructor once its owner confirms it?"""
+    email = email.strip().lower()
+    return (
+        _domain(email) in settings.INSTRUCTOR_EMAIL_DOMAINS
+        or InstructorInvitation.objects.filter(email__iexact=email).exists()
+    )
+
+
+def instructor_address_rule() -> str:
+    """Who may sign up, in words, for the pages that refuse an address."""
+    domains = settings.INSTRUCTOR_EMAIL_DOMAINS
+    invitation = "an invitation from an administrator of this site"
+    if not domains:
+        return f"Instructor accounts on this site need {invitation}."
+    listed = ", ".join(f"@{domain}" for domain in domains)
+    return f"Instructor accounts on this site are for addresses ending in {listed}, or need {invitation}."
+
+
+def instructor_create(
+    *, email: str, password: str | None, first_name: str = "", last_name: str = "", verified: bool = False
+) -> User:
+    """An account; unverified unless an administrator makes it (verified=True)."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise Refused("An account with this email address already exists.", "email")
+    return User.objects.create_user(
+        email,
+        password,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        verified_at=timezone.now() if verified else None,
+    )
+
+
+def instructor_signup(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    """An unverified account for an allowed address; its owner confirms the address with the link sent."""
+    if not instructor_address_allowed(email=email):
+        raise Refused(instructor_address_rule(), "email")
+    return instructor_create(email=email, password=password, first_name=first_name, last_name=last_name)
+
+
+def instructor_verification_token(*, user: User) -> str:
+    """The signed token of the link that confirms the user's address; it names the address, so that it
+    stops working if the address changes."""
+    return signing.dumps({"user": user.pk, "email": user.email}, salt=VERIFY_SALT)
+
+
+def instructor_verification_send(*, user: User, link: str) -> None:
+    hours = settings.INSTRUCTOR_LINK_HOURS
+    send_mail(
+        "Confirm your address for Parley",
+        f"Open this link to confirm that {user.email} is yours and to start using Parley as an instructor:\n\n"
+        f"{link}\n\nThe link works for {hours} hours. If you did not sign up for Parley, ignore this message.\n",
+        None,
+        [user.email],
+    )
+
+
+def instructor_verify(*, token: str) -> User:
+    """Verify the account a link names. Refused when the link is forged, expired or for an address that
+    changed, or when the address is not (or no longer) allowed; nothing changes then."""
+    hours = settings.INSTRUCTOR_LINK_HOURS
+    try:
+        data = signing.loads(token, salt=VERIFY_SALT, max_age=hours * 3600)
+    except signing.SignatureExpired:
+        raise Refused(
+            f"This link is older than {hours} hours. Log in and ask for a new one on the page you are shown."
+        ) from None
+    except signing.BadSignature:
+        raise Refused("This link is not valid: copy the whole link from the message, or ask for a new one.") from None
+    user = User.objects.filter(pk=data.get("user"), email=data.get("email"), is_active=True).first()
+    if user is None:
+        raise Refused("This link is for an account that no longer exists or has changed its address.")
+    if user.is_verified_instructor:
+        return user
+    if not instructor_address_allowed(email=user.email):
+        raise Refused(f"Your address is confirmed, but it is not allowed: {instructor_address_rule()}")
+    User.objects.filter(pk=user.pk).update(verified_at=timezone.now())
+    user.refresh_from_db(fields=["verified_at"])
+    return user
+
+
+def instructor_mark_verified(*, user: User) -> None:
+    """An administrator vouches for the account (the admin's action)."""
+    if user.verified_at is None:
+        user.verified_at = timezone.now()
+        User.objects.filter(pk=user.pk).update(verified_at=user.verified_at)
