@@ -87,12 +87,16 @@ def coinstructor_add(*, classroom: Classroom, email: str) -> User:
 # Students, their links and their presence
 
 
+NO_OPEN_CLASS = (
+    "No class open to joining has this code. Check the code, and that the class is open, with your instructor."
+)
+
+
 def student_join(*, code: str, display_name: str, email: str = "", student_number: str = "") -> Student:
     classroom = Classroom.objects.filter(join_code=normalise_join_code(code)).first()
-    if classroom is None:
-        raise Refused("No class has this code. Check it with your instructor.", "code")
-    if not classroom.is_open:
-        raise Refused("This class is closed to joining. Ask your instructor to open it.", "code")
+    if classroom is None or not classroom.is_open:
+        # One answer for both, so that codes cannot be told apart by trying them.
+        raise Refused(NO_OPEN_CLASS, "code")
     return _student_add(
         classroom=classroom, display_name=display_name, email=email, student_number=student_number, via="code"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -17,6 +18,7 @@ from classrooms import accounts, services
 from classrooms.access import classroom_for, exercise_for, instructor_classrooms
 from classrooms.forms import ClassroomForm, CoInstructorForm, ExerciseForm, RosterForm, SignUpForm
 from classrooms.models import Exercise, Student
+from classrooms.throttles import throttle_form, throttled_status
 from core.refusal import Refused
 from scenarios.access import instructor_required
 
@@ -25,7 +27,10 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
     form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    refusal = None
+    if request.method == "POST":
+        refusal = throttle_form(request, form, action="signup", account=request.POST.get("email", ""))
+    if refusal is None and request.method == "POST" and form.is_valid():
         try:
             user = accounts.instructor_signup(
                 email=form.cleaned_data["email"],
@@ -39,7 +44,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             _send_verification(request, user)
             return redirect("account_verify")
-    return render(request, "classrooms/signup.html", {"form": form, "rule": accounts.instructor_address_rule()})
+    page = render(request, "classrooms/signup.html", {"form": form, "rule": accounts.instructor_address_rule()})
+    return throttled_status(page, refusal)
 
 
 def _send_verification(request: HttpRequest, user) -> None:
@@ -47,6 +53,17 @@ def _send_verification(request: HttpRequest, user) -> None:
     accounts.instructor_verification_send(
         user=user, link=request.build_absolute_uri(reverse("account_verify_link", args=[token]))
     )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, throttled per address and per email address."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        form = self.get_form()
+        refusal = throttle_form(request, form, action="password_reset", account=request.POST.get("email", ""))
+        if refusal is not None:
+            return throttled_status(self.render_to_response(self.get_context_data(form=form)), refusal)
+        return super().post(request, *args, **kwargs)
 
 
 @login_required

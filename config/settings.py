@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "scenarios",
     "classrooms",
     "negotiations",
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out log-in into the form saying when to try again.
+    "classrooms.throttles.LoginLockoutMiddleware",
 ]
 
 if not DEBUG:
@@ -168,8 +172,18 @@ if REDIS_URL:
         "unacked_restore_interval": max(1, min(10, _visibility // 10)),
         "unacked_restore_throttle": 1,
     }
+    # The cache holds the throttles' counts (classrooms/throttles.py), shared by every process.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "parley.cache",
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process: its own memory holds the throttles' counts.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "parley"}}
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -184,6 +198,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out log-in before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -232,6 +250,32 @@ if envbool("BEHIND_TLS_PROXY", not DEBUG):
 X_FRAME_OPTIONS = "DENY"
 # A lobby of a thousand students posts a thousand ticks.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+# Throttles (docs/operations.md, "Throttles"). The client's address is the connection's peer, or, behind
+# TRUSTED_PROXY_COUNT reverse proxies that each append to X-Forwarded-For, the entry the outermost added.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# Log-ins (the login page and the admin's): LOGIN_FAILURE_LIMIT failures for one account, or from one
+# address, lock it out for 15 minutes after the latest attempt (django-axes, on the cache).
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "classrooms.throttles.client_address"
+AXES_USERNAME_CALLABLE = "classrooms.throttles.login_account"
+AXES_LOCKOUT_CALLABLE = "classrooms.throttles.login_lockout_response"
+AXES_ENABLE_ADMIN = False  # its admin pages list the database handler's records; counts live in the cache
+AXES_VERBOSE = False
+# django-axes looks for its own middleware by name (classrooms.throttles.LoginLockoutMiddleware is it), and
+# warns that a local-memory cache is not shared between processes (embedded, there is one process).
+SILENCED_SYSTEM_CHECKS = ["axes.W002"] if REDIS_URL else ["axes.W002", "axes.W001"]
+# Sign-up, password reset and joining by class code: (attempts, per seconds) per address and per account
+# (the email address; for joining, the class code), counted in fixed windows (classrooms/throttles.py).
+THROTTLE_CACHE = "default"
+THROTTLES = {
+    "join": {"address": (envint("JOIN_LIMIT_PER_ADDRESS", 60), 60), "account": (120, 60)},
+    "signup": {"address": (20, 3600), "account": (5, 3600)},
+    "password_reset": {"address": (10, 3600), "account": (3, 3600)},
+}
 
 LOGGING = {
     "version": 1,

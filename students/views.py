@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from classrooms import services
 from classrooms.access import current_student, student_login, student_logout, student_required
 from classrooms.models import Exercise, PlanningSheet, Student
+from classrooms.throttles import throttle_form, throttled_status
 from core.refusal import Refused
 from negotiations.models import Seat
 from negotiations.participants import seat_for
@@ -28,7 +29,11 @@ from surveys.services import survey_refusal
 def join(request: HttpRequest) -> HttpResponse:
     initial = {"code": request.GET.get("code", "")}
     form = JoinForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    refusal = None
+    if request.method == "POST":
+        code = services.normalise_join_code(request.POST.get("code", ""))
+        refusal = throttle_form(request, form, action="join", account=code)
+    if refusal is None and request.method == "POST" and form.is_valid():
         try:
             student = services.student_join(**form.cleaned_data)
         except Refused as exc:
@@ -36,7 +41,8 @@ def join(request: HttpRequest) -> HttpResponse:
         else:
             student_login(request, student)
             return redirect("student_welcome")
-    return render(request, "student/join.html", {"form": form, "student": current_student(request)})
+    page = render(request, "student/join.html", {"form": form, "student": current_student(request)})
+    return throttled_status(page, refusal)
 
 
 def student_link(request: HttpRequest, token: str) -> HttpResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import uuid
 from functools import cache
 from urllib.parse import urlparse
 
@@ -65,6 +66,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _throttles_count_afresh(settings) -> None:
+    """Each test's throttles count in a cache of its own: the configured one (Redis, with REDIS_URL) would
+    carry one test's log-ins and joins into the next."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
+    }
+    AxesProxyHandler.get_implementation(force=True)  # it holds the cache it was made with
 
 
 # The silent class (tests/silent_class.py) overlaps the rest of the suite. In one process its sockets open

@@ -30,7 +30,7 @@ def test_the_code_forgives_spaces_dashes_and_case(classroom):
 def test_a_wrong_code_is_refused_next_to_the_code_field(classroom):
     response = join(Client(), "ZZZZZZ")
     assert response.status_code == 200
-    assert "No class has this code" in response.content.decode()
+    assert "No class open to joining has this code" in response.content.decode()
     assert 'aria-invalid="true"' in response.content.decode()
     assert not Student.objects.exists()
 
@@ -38,7 +38,7 @@ def test_a_wrong_code_is_refused_next_to_the_code_field(classroom):
 def test_a_closed_class_refuses_joining(classroom):
     classroom_set_open(classroom=classroom, is_open=False)
     response = join(Client(), classroom.join_code)
-    assert "closed to joining" in response.content.decode()
+    assert "No class open to joining has this code" in response.content.decode()
     assert not Student.objects.exists()
 
 

@@ -1,0 +1,175 @@
+"""Throttles: how often one address, or one account, may try to log in, sign up, reset a password or join
+a class (docs/operations.md, "Throttles").
+
+Log-ins, on the login page and the admin's, are counted by django-axes (the `AXES_*` settings), which
+calls `client_address`, `login_account` and `login_lockout_response` below. Sign-up, password reset and
+joining by class code count attempts with `throttle_hit` in fixed windows on the cache: Redis in
+production, shared by every process; the local-memory cache in the embedded mode's one process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import math
+import time
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from axes.helpers import get_cool_off, get_lockout_response
+from axes.middleware import AxesMiddleware
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse
+
+from core.refusal import Refused
+
+WHAT = {
+    "join": "attempts to join a class",
+    "signup": "sign-up attempts",
+    "password_reset": "password reset requests",
+}
+PER = {"address": "from your network", "account": "for this email address"}
+PER_ACCOUNT = {"join": "with this class code"}
+
+
+class Throttled(Refused):
+    """Too many attempts: `retry_after` is the number of seconds until the next one is counted afresh."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, code="throttled")
+        self.retry_after = retry_after
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: the connection's peer, or, when `TRUSTED_PROXY_COUNT` proxies in front of
+    Parley each append the address they saw to X-Forwarded-For, the entry the outermost of them added.
+    Entries further left are the client's to write, so they are never believed."""
+    peer = request.META.get("REMOTE_ADDR") or "unknown"
+    count = settings.TRUSTED_PROXY_COUNT
+    if count <= 0:
+        return peer
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded) < count:
+        return peer
+    try:
+        return str(ipaddress.ip_address(forwarded[-count]))
+    except ValueError:
+        return peer
+
+
+def wait_text(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minutes"
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _count(key: str, limit_seconds: int, now: float) -> tuple[int, int]:
+    """Count one attempt in the current fixed window of `limit_seconds`; the count so far and the seconds
+    until the window ends."""
+    cache = caches[settings.THROTTLE_CACHE]
+    window = int(now // limit_seconds)
+    name = f"throttle:{key}:{window}"
+    if cache.add(name, 1, timeout=limit_seconds + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(name)
+        except ValueError:  # expired between the two calls
+            cache.add(name, 1, timeout=limit_seconds + 1)
+            count = 1
+    return count, max(1, math.ceil((window + 1) * limit_seconds - now))
+
+
+def throttle_hit(*, action: str, address: str, account: str) -> None:
+    """Count an attempt at `action` (a key of settings.THROTTLES) from `address` for `account` (an email
+    address, or a class code); raise Throttled, saying when to try again, when either is past its limit.
+
+    The account is counted whether or not it exists, so a refusal tells nothing about it."""
+    limits = settings.THROTTLES[action]
+    now = _now()
+    refusals: list[tuple[int, str]] = []
+    for scope, value in (("address", address), ("account", account.strip().lower())):
+        count, seconds = limits[scope]
+        digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+        seen, retry_after = _count(f"{action}:{scope}:{digest}", seconds, now)
+        if seen > count:
+            per = PER_ACCOUNT.get(action, PER["account"]) if scope == "account" else PER["address"]
+            refusals.append((retry_after, per))
+    if refusals:
+        retry_after, per = max(refusals)
+        raise Throttled(
+            f"Too many {WHAT[action]} {per}. Try again in {wait_text(retry_after)}.", retry_after=retry_after
+        )
+
+
+def throttle_form(request: HttpRequest, form: Any, *, action: str, account: str) -> Throttled | None:
+    """Count a form's submission at `action`; when it is refused, the form carries the refusal as its error
+    (the page then answers with `throttled_status`)."""
+    try:
+        throttle_hit(action=action, address=client_address(request), account=account)
+    except Throttled as refusal:
+        form.add_error(None, refusal.message)
+        return refusal
+    return None
+
+
+def throttled_status(response: HttpResponse, refusal: Throttled | None) -> HttpResponse:
+    """A form page that shows a throttle's refusal answers 429 with Retry-After, for programs and proxies."""
+    if refusal is None:
+        return response
+    response.status_code = 429
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+# Log-ins: django-axes
+
+
+def login_account(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """The account a log-in is for, as the user model stores it (emails are lower case)."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(username).strip().lower()
+
+
+def login_lockout_response(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
+) -> HttpResponse:
+    """The log-in form again (ours, or the admin's), its error saying when to try again; 429 with Retry-After.
+
+    Every attempt during the lockout starts the wait again (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT),
+    so the wait is the whole cool-off from now."""
+    cool_off = get_cool_off(request)
+    seconds = int(cool_off.total_seconds()) if cool_off else 0
+    message = (
+        f"Too many failed log-ins for this account or from your network. Try again in {wait_text(seconds)}; "
+        "each attempt before then starts the wait again."
+    )
+    form = (getattr(original_response, "context_data", None) or {}).get("form")
+    if form is not None:
+        form.errors.clear()
+        form.add_error(None, message)
+        original_response.content = original_response.rendered_content
+        response: HttpResponse = original_response
+    else:
+        response = HttpResponse(message, content_type="text/plain; charset=utf-8")
+    response.status_code = settings.AXES_HTTP_RESPONSE_CODE
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+class LoginLockoutMiddleware(AxesMiddleware):
+    """AxesMiddleware, with the lockout response given the page's own response under ASGI too (django-axes
+    8.3.1 passes the credentials in its place there), so that the form can be shown again."""
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        response = await self.get_response(request)
+        if settings.AXES_ENABLED and getattr(request, "axes_locked_out", None):
+            credentials = getattr(request, "axes_credentials", None)
+            response = await sync_to_async(get_lockout_response, thread_sensitive=True)(request, response, credentials)
+        return response
