@@ -94,6 +94,22 @@ class Classroom(models.Model):
         return f"{self.name} ({self.term})" if self.term else self.name
 
 
+class CoInstructorInvitation(models.Model):
+    """A class's instructor asked a verified instructor to co-teach it; they get no access until they accept."""
+
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="coinstructor_invitations")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="coinstructor_invitations")
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["classroom", "user"], name="one_coinstructor_invitation")]
+
+    def __str__(self) -> str:
+        return f"{self.user} invited to {self.classroom}"
+
+
 class Student(models.Model):
     """A student of one class. No password: a personal link (a signed token) signs them in."""
 

@@ -26,6 +26,7 @@ from classrooms.models import (
     JOIN_CODE_LENGTH,
     ApiToken,
     Classroom,
+    CoInstructorInvitation,
     Exercise,
     Student,
     User,
@@ -76,12 +77,41 @@ def classroom_set_open(*, classroom: Classroom, is_open: bool) -> None:
     classroom.is_open = is_open
 
 
-def coinstructor_add(*, classroom: Classroom, email: str) -> User:
-    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
-    if user is None:
-        raise Refused("No instructor has an account with that email address; ask them to sign up first.", "email")
-    classroom.instructors.add(user)
-    return user
+def coinstructor_invite(*, classroom: Classroom, email: str, invited_by: User) -> CoInstructorInvitation:
+    """Invite a verified instructor to co-teach the class; they see the invitation on their dashboard and
+    get no access until they accept it (coinstructor_answer)."""
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is None or not user.is_verified_instructor:
+        raise Refused(
+            "No verified instructor has an account with that email address; ask them to sign up and confirm "
+            "their address first.",
+            "email",
+        )
+    if classroom.instructors.filter(pk=user.pk).exists():
+        raise Refused(f"{user.email} already runs this class.", "email")
+    invitation, _ = CoInstructorInvitation.objects.get_or_create(
+        classroom=classroom, user=user, defaults={"invited_by": invited_by}
+    )
+    return invitation
+
+
+def coinstructor_answer(*, user: User, invitation_id: int, accept: bool) -> Classroom:
+    """The invited instructor accepts (and becomes an instructor of the class) or declines; either way the
+    invitation is gone. Nobody else can answer it: the same refusal as for one that does not exist."""
+    with transaction.atomic():
+        invitation = (
+            CoInstructorInvitation.objects.select_for_update()
+            .select_related("classroom")
+            .filter(pk=invitation_id, user=user)
+            .first()
+        )
+        if invitation is None or not user.is_verified_instructor:
+            raise Refused("This invitation does not exist, or it is not yours.")
+        if accept:
+            invitation.classroom.instructors.add(user)
+        invitation.delete()
+    return invitation.classroom
 
 
 # Students, their links and their presence

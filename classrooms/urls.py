@@ -14,6 +14,7 @@ urlpatterns = [
     path("classes/<int:pk>/open/", views.classroom_open, name="classroom_open"),
     path("classes/<int:pk>/roster/", views.classroom_roster, name="classroom_roster"),
     path("classes/<int:pk>/instructors/", views.classroom_coinstructor, name="classroom_coinstructor"),
+    path("invitations/<int:pk>/", views.coinstructor_invitation, name="coinstructor_invitation"),
     path("classes/<int:pk>/students/<int:student_pk>/link/", views.student_link_action, name="student_link_action"),
     path("classes/<int:pk>/exercises/new/", views.exercise_new, name="exercise_new"),
     path("exercises/<int:pk>/presence.json", views.exercise_presence, name="exercise_presence"),

@@ -104,7 +104,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .annotate(student_count=Count("students", distinct=True))
         .prefetch_related(Prefetch("exercises", queryset=Exercise.objects.order_by("-created_at")))
     )
-    return render(request, "classrooms/dashboard.html", {"classrooms": classrooms})
+    invitations = request.user.coinstructor_invitations.select_related("classroom", "invited_by")
+    return render(request, "classrooms/dashboard.html", {"classrooms": classrooms, "invitations": invitations})
 
 
 @instructor_required
@@ -139,6 +140,7 @@ def _classroom_page(request: HttpRequest, classroom, *, coinstructor_form=None, 
             "classroom": classroom,
             "rows": _student_rows(request, classroom.students.all()),
             "instructors": classroom.instructors.order_by("email"),
+            "invitations": classroom.coinstructor_invitations.select_related("user"),
             "exercises": classroom.exercises.select_related("scenario_version"),
             "roster_form": RosterForm(),
             "coinstructor_form": coinstructor_form or CoInstructorForm(),
@@ -193,13 +195,33 @@ def classroom_coinstructor(request: HttpRequest, pk: int) -> HttpResponse:
     form = CoInstructorForm(request.POST)
     if form.is_valid():
         try:
-            user = services.coinstructor_add(classroom=classroom, email=form.cleaned_data["email"])
+            invitation = services.coinstructor_invite(
+                classroom=classroom, email=form.cleaned_data["email"], invited_by=request.user
+            )
         except Refused as exc:
             form.add_error("email", exc.message)
         else:
-            messages.success(request, f"{user.email} can now run this class.")
+            messages.success(
+                request, f"{invitation.user.email} is invited: they run this class once they accept on their dashboard."
+            )
             return redirect("classroom", pk=pk)
     return _classroom_page(request, classroom, coinstructor_form=form, status=400)
+
+
+@instructor_required
+@require_POST
+def coinstructor_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+    accept = request.POST.get("action") == "accept"
+    try:
+        classroom = services.coinstructor_answer(user=request.user, invitation_id=pk, accept=accept)
+    except Refused as exc:
+        messages.error(request, exc.message)
+        return redirect("dashboard")
+    if accept:
+        messages.success(request, f"You now co-teach {classroom.name}.")
+        return redirect("classroom", pk=classroom.pk)
+    messages.success(request, f"You declined to co-teach {classroom.name}.")
+    return redirect("dashboard")
 
 
 @instructor_required

@@ -104,6 +104,14 @@ def add_students(classroom, *names: str):
     return result.created
 
 
+def add_coinstructor(classroom, user) -> None:
+    """The class's owner invites `user` to co-teach it and `user` accepts."""
+    from classrooms.services import coinstructor_answer, coinstructor_invite
+
+    invitation = coinstructor_invite(classroom=classroom, email=user.email, invited_by=classroom.owner)
+    coinstructor_answer(user=user, invitation_id=invitation.pk, accept=True)
+
+
 def student_client(student) -> Client:
     """A browser session signed in as the student, through their personal link."""
     from classrooms.services import student_link_token

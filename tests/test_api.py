@@ -15,6 +15,7 @@ from classrooms import services
 from classrooms.models import Classroom, Exercise, Student, User
 from negotiations import planning, rounds
 from negotiations.models import Negotiation, Seat
+from tests.base import add_coinstructor
 
 ROSTER = (
     "name,email,student id\n"
@@ -148,7 +149,7 @@ def test_an_unknown_class_and_an_outsiders_class_look_the_same(api, outsider_exe
 
 def test_a_coinstructors_token_reaches_the_class(classroom):
     colleague = User.objects.create_user("cora@example.com", "a-long-password", verified_at=timezone.now())
-    services.coinstructor_add(classroom=classroom, email=colleague.email)
+    add_coinstructor(classroom, colleague)
     assert api_client(colleague).get(f"/api/classes/{classroom.pk}").status_code == 200
 
 

@@ -31,7 +31,7 @@ from reports.export_tables import (
 )
 from scenarios.services import version_spec
 from surveys.services import survey_save
-from tests.base import seats_by_role
+from tests.base import add_coinstructor, seats_by_role
 
 CHEAP = {"price": "9000", "handover": "saturday", "warranty": "none", "tyres": "seller-keeps"}
 DEAR = {"price": "10500", "handover": "five-weeks", "warranty": "three-months", "tyres": "included"}
@@ -279,7 +279,7 @@ def test_only_the_exercises_instructors_may_download(played, client, classroom):
     assert outsider.get(url(played)).status_code == 404
     anonymous = client.get(url(played))
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
-    services.coinstructor_add(classroom=classroom, email=other.email)
+    add_coinstructor(classroom, other)
     assert outsider.get(url(played)).status_code == 200
 
 

@@ -72,11 +72,13 @@ def test_an_instructor_sees_only_their_own_classes(instructor_client, other_inst
     assert Classroom.objects.get(pk=theirs.pk).is_open
 
 
-def test_a_co_instructor_can_run_the_class(instructor_client, classroom, other_instructor):
+def test_a_co_instructor_can_run_the_class_once_they_accept(instructor_client, classroom, other_instructor):
     response = instructor_client.post(f"/classes/{classroom.pk}/instructors/", {"email": "OTTO@example.com"})
     assert response.status_code == 302
     other = Client()
     other.force_login(other_instructor)
+    (invitation,) = other_instructor.coinstructor_invitations.all()
+    other.post(f"/invitations/{invitation.pk}/", {"action": "accept"})
     assert other.get(f"/classes/{classroom.pk}/").status_code == 200
 
 
@@ -84,7 +86,7 @@ def test_adding_an_unknown_co_instructor_says_so(instructor_client, classroom):
     response = instructor_client.post(
         f"/classes/{classroom.pk}/instructors/", {"email": "nobody@example.com"}, follow=True
     )
-    assert "No instructor has an account with that email address" in response.content.decode()
+    assert "No verified instructor has an account with that email address" in response.content.decode()
 
 
 def test_a_new_class_gets_a_join_code_without_look_alike_characters(instructor_client):

@@ -125,3 +125,43 @@ def test_the_administrators_accounts_are_verified(db, monkeypatch):
     call_command("demo_setup", stdout=StringIO())
     assert User.objects.create_superuser("root@anywhere.example", "x").is_verified_instructor
     assert all(user.is_verified_instructor for user in User.objects.all())
+
+
+def test_a_co_instructor_is_added_only_once_verified_and_only_by_accepting(
+    instructor_client, classroom, other_instructor
+):
+    squatter = User.objects.create_user("colleague@uni.example", "tangerine-harbour-7")
+    response = instructor_client.post(f"/classes/{classroom.pk}/instructors/", {"email": squatter.email})
+    assert response.status_code == 400
+    assert "No verified instructor has an account with that email address" in response.content.decode()
+    assert not classroom.instructors.filter(pk=squatter.pk).exists()
+
+    response = instructor_client.post(f"/classes/{classroom.pk}/instructors/", {"email": "OTTO@example.com"})
+    assert response.status_code == 302
+    assert "otto@example.com has not accepted yet" in instructor_client.get(response["Location"]).content.decode()
+    otto = Client()
+    otto.force_login(other_instructor)
+    assert otto.get(f"/classes/{classroom.pk}/").status_code == 404
+    assert "Negotiation 101" in otto.get("/dashboard/").content.decode()
+    (invitation,) = classroom.coinstructor_invitations.all()
+
+    for stranger in (squatter, User.objects.create_user("eve@uni.example", "x", verified_at=timezone.now())):
+        client = Client()
+        client.force_login(stranger)
+        client.post(f"/invitations/{invitation.pk}/", {"action": "accept"})
+    assert list(classroom.instructors.all()) == [classroom.owner]
+
+    response = otto.post(f"/invitations/{invitation.pk}/", {"action": "accept"})
+    assert response["Location"] == f"/classes/{classroom.pk}/"
+    assert otto.get(f"/classes/{classroom.pk}/").status_code == 200
+    assert not classroom.coinstructor_invitations.exists()
+
+
+def test_a_declined_invitation_gives_no_access(instructor_client, classroom, other_instructor):
+    instructor_client.post(f"/classes/{classroom.pk}/instructors/", {"email": other_instructor.email})
+    otto = Client()
+    otto.force_login(other_instructor)
+    (invitation,) = classroom.coinstructor_invitations.all()
+    assert otto.post(f"/invitations/{invitation.pk}/", {"action": "decline"}).status_code == 302
+    assert otto.get(f"/classes/{classroom.pk}/").status_code == 404
+    assert not classroom.coinstructor_invitations.exists()
