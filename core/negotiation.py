@@ -24,11 +24,23 @@ MAX_REASON = 500
 MAX_CLIENT_ID = 64
 MAX_FRAME_BYTES = 16_384
 
+# What one negotiation may store: past MAX_EVENTS events, or MAX_CHAT_CHARACTERS characters of chat in
+# all, chat and offers are refused (negotiation_full); accept, reject, withdraw and walking away still
+# end it, and the round's own events are always stored.
+MAX_EVENTS = 2_000
+MAX_CHAT_CHARACTERS = 200_000
+# No frame grows with the negotiation: the snapshot carries the latest SNAPSHOT_EVENTS events, a
+# `history` or `resume` page at most PAGE_EVENTS; either holds at most PAGE_BYTES of events as sent
+# (one event alone may be larger: a chat of MAX_CHAT characters, each escaped, is about 24 KB).
+SNAPSHOT_EVENTS = 50
+PAGE_EVENTS = 100
+PAGE_BYTES = 32_768
+
 OPEN, AGREED, IMPASSE = "negotiating", "agreed", "impasse"
 ACTIONS = ("chat", "offer", "accept", "reject", "withdraw", "walk_away")
 ROUND_EVENTS = ("started", "paused", "resumed", "extended", "deadline", "ended")  # the clock's or the instructor's
 EPHEMERAL = ("typing",)
-CONTROL = ("resume", "ping")
+CONTROL = ("resume", "history", "ping")
 
 
 class FrameError(ValueError):
@@ -69,6 +81,9 @@ def parse_frame(frame: Any, scenario: Scenario) -> Action:
         _no_other_fields(frame, kind, {"type", *_FIELDS[kind]})
         if kind == "resume":
             _int(frame, "last_seq", minimum=0)
+        elif kind == "history":
+            _int(frame, "before_seq", minimum=1)
+            _int(frame, "limit", minimum=1, maximum=PAGE_EVENTS)
         return Action(kind)
     if kind not in ACTIONS:
         allowed = ", ".join((*ACTIONS, *EPHEMERAL, *CONTROL))
@@ -114,6 +129,7 @@ _FIELDS = {
     "typing": (),
     "ping": (),
     "resume": ("last_seq",),
+    "history": ("before_seq", "limit"),
     "chat": ("text",),
     "offer": ("packages",),
     "accept": ("offer_seq", "package"),
@@ -222,6 +238,8 @@ class State:
     agreement: Package | None = None
     deadline: datetime | None = None
     paused: bool = False
+    stored: int = 0  # events stored so far (the last seq)
+    chat_characters: int = 0  # characters of chat stored so far
 
     def partner(self, role: str) -> str:
         return self.roles[1] if role == self.roles[0] else self.roles[0]
@@ -248,6 +266,7 @@ def decide(state: State, role: str, action: Action, now: datetime) -> Decision:
         raise Refused("the instructor has paused the round; wait until it resumes", code="paused")
     if state.deadline is not None and now >= state.deadline:
         raise Refused("time is up: the negotiation has ended", code="time_up")
+    _room_left(state, action)
     partner = state.partner(role)
     if action.type == "chat":
         return Decision("chat", {"text": action.text}, state)
@@ -285,6 +304,22 @@ def decide(state: State, role: str, action: Action, now: datetime) -> Decision:
         {"offer_seq": theirs.seq, "package": action.package, "terms": agreed},
         replace(state, status=AGREED, agreement=agreed, standing={}),
     )
+
+
+def _room_left(state: State, action: Action) -> None:
+    """Chat and offers stop at what one negotiation may store; the answers that end it never do."""
+    if action.type in ("chat", "offer") and state.stored >= MAX_EVENTS:
+        raise Refused(
+            f"this negotiation has stored its limit of {MAX_EVENTS:,} events: no more chat or offers; "
+            "answer the offer on the table, or walk away",
+            code="negotiation_full",
+        )
+    if action.type == "chat" and state.chat_characters + len(action.text) > MAX_CHAT_CHARACTERS:
+        raise Refused(
+            f"this negotiation has stored its limit of {MAX_CHAT_CHARACTERS:,} characters of chat: "
+            "no more chat; offers and answers still go through",
+            code="negotiation_full",
+        )
 
 
 def _impasse(state: State) -> State:

@@ -9,7 +9,7 @@ side by side; the browser reads the events the same way (static/js/state.js).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,6 +61,7 @@ def replay(events: Iterable[Mapping[str, Any]], roles: tuple[str, str]) -> Repla
         if seq != last_seq + 1:
             raise ReplayError(f"event {seq} follows event {last_seq}")
         last_seq = seq
+        state = replace(state, stored=seq - 1)
         if kind in ROUND_EVENTS:
             try:
                 state = after_round_event(state, kind)
@@ -77,10 +78,12 @@ def replay(events: Iterable[Mapping[str, Any]], roles: tuple[str, str]) -> Repla
         if decision.type != kind or decision.payload != payload:
             raise ReplayError(f"event {seq} stored {kind} {payload!r}; the rules give {decision.payload!r}")
         state = decision.state
+        if kind == "chat":
+            state = replace(state, chat_characters=state.chat_characters + len(payload["text"]))
         if kind == "offer":
             state = after_offer(state, role, seq, payload["packages"])
             offers += 1
-    return Replayed(state, last_seq, offers)
+    return Replayed(replace(state, stored=last_seq), last_seq, offers)
 
 
 def _action(kind: str, payload: Mapping[str, Any]) -> Action:

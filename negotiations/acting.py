@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from classrooms.models import Exercise
+from core import negotiation as negotiation_rules
 from core.negotiation import AGREED, IMPASSE, Action, Offer, State, after_offer, decide, standing_json
 from core.refusal import Refused
 from negotiations.models import Event, Negotiation, Seat
@@ -39,6 +40,8 @@ def state_of(negotiation: Negotiation, exercise: Exercise) -> State:
         agreement=negotiation.agreement,
         deadline=negotiation.deadline,
         paused=exercise.paused_at is not None,
+        stored=negotiation.last_seq,
+        chat_characters=negotiation.chat_characters,
     )
 
 
@@ -145,6 +148,8 @@ def negotiation_act(
             client_msg_id=action.client_msg_id,
         )
         new_state = decision.state
+        if decision.type == "chat":
+            negotiation.chat_characters += len(action.text)
         if decision.type == "offer":
             new_state = after_offer(new_state, seat.role_key, event.seq, decision.payload["packages"])
             negotiation.offers += 1  # counted before this one was stored
@@ -156,11 +161,12 @@ def negotiation_act(
 
 
 # A chat message or an offer, stored with its sequence number in one autocommit statement. Their only
-# rules are decide()'s common ones (open, not paused, time not up): the WHERE clause checks them under
-# the pair's row lock, which the UPDATE takes. The exercise row is read FOR KEY SHARE, so that a pause
-# being committed (round_pause holds that row FOR UPDATE) is waited for and seen. An offer also becomes
-# the side's standing offer, under the event's own seq. A retried client_msg_id violates the event's
-# unique constraint: the statement is rolled back whole (no seq is used up) and the first ack is returned.
+# rules are decide()'s common ones (open, not paused, time not up, room left to store them): the WHERE
+# clause checks them under the pair's row lock, which the UPDATE takes. The exercise row is read FOR KEY
+# SHARE, so that a pause being committed (round_pause holds that row FOR UPDATE) is waited for and
+# seen. An offer also becomes the side's standing offer, under the event's own seq. A retried
+# client_msg_id violates the event's unique constraint: the statement is rolled back whole (no seq is
+# used up) and the first ack is returned.
 # The seat must still be the acting socket's (kind and student): a bot's seat taken over by a student
 # refuses the bot's socket.
 # The pair's offers are counted from its events, where the one being stored is not yet seen.
@@ -171,6 +177,7 @@ WITH pair AS (
     UPDATE {negotiation} AS n
     SET last_seq = n.last_seq + 1,
         last_activity_at = %(now)s,
+        chat_characters = n.chat_characters + %(characters)s,
         standing = CASE WHEN %(offers)s = 1
             THEN jsonb_set(n.standing, ARRAY[%(role)s],
                            jsonb_build_object('seq', n.last_seq + 1, 'packages', %(packages)s::jsonb))
@@ -178,6 +185,8 @@ WITH pair AS (
     WHERE n.id = %(id)s
       AND n.status = 'negotiating'
       AND (n.deadline IS NULL OR n.deadline > %(now)s)
+      AND n.last_seq < %(max_events)s
+      AND n.chat_characters + %(characters)s <= %(max_characters)s
       AND EXISTS (SELECT 1 FROM {exercise} AS e WHERE e.id = n.exercise_id AND e.paused_at IS NULL FOR KEY SHARE)
       AND EXISTS (SELECT 1 FROM {seat} AS s WHERE s.id = %(seat)s AND s.negotiation_id = n.id
                   AND s.kind = %(kind)s AND s.student_id IS NOT DISTINCT FROM %(student)s)
@@ -216,6 +225,9 @@ def _store_at_once(negotiation_id: int, seat: Seat, action: Action, now: datetim
         "student": seat.student_id,
         "payload": json.dumps(payload),
         "client_msg_id": action.client_msg_id,
+        "characters": len(action.text) if action.type == "chat" else 0,
+        "max_events": negotiation_rules.MAX_EVENTS,
+        "max_characters": negotiation_rules.MAX_CHAT_CHARACTERS,
     }
     try:
         savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
@@ -272,7 +284,3 @@ def negotiation_close_expired(
             outcome_enqueue(negotiation_id=negotiation.pk)
             closed.append(pk)
     return closed
-
-
-def events_after(negotiation_id: int, last_seq: int) -> list[EventJSON]:
-    return [event_json(e) for e in Event.objects.filter(negotiation_id=negotiation_id, seq__gt=last_seq)]

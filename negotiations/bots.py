@@ -1,10 +1,11 @@
 """Bots that play negotiations through the live protocol (docs/protocol.md), like any other client.
 
 The decisions are core.bots' (pure, deterministic given a seed); this module gives them sockets. Many
-bots share one asyncio loop. Each bot keeps its negotiation's events in sequence order (the client
-resumes on a gap), reconnects with backoff when its socket drops, resends an unacknowledged action
-with the same client_msg_id, and asks for what it missed (`resume`) when the socket has been quiet
-for a while, in case a doorbell was lost.
+bots share one asyncio loop. Each bot keeps its negotiation's events in sequence order (the snapshot's
+latest ones, then the earlier ones fetched in pages with `history`; the client resumes on a gap),
+reconnects with backoff when its socket drops, resends an unacknowledged action with the same
+client_msg_id, and asks for what it missed (`resume`) when the socket has been quiet for a while, in
+case a doorbell was lost.
 
 Who a bot is comes from its handshake, never from a frame: a student's seat signs in through the
 student's personal link, and a bot seat presents a session minted here for that one seat, which
@@ -135,6 +136,8 @@ class BotPlayer:
                 continue
             backoff = 0.5
             self._on_snapshot()
+            with contextlib.suppress(TimeoutError, websockets.ConnectionClosed):
+                await self.client.load_history()  # the snapshot holds the latest events; a bot reads them all
             if await self.play():
                 await self.client.close()
                 return self.played

@@ -1,8 +1,9 @@
 """A Python client of the live protocol (docs/protocol.md), for bots, load tests and fault tests.
 
 It signs a student in through their personal link like a browser would, opens the negotiation socket
-with the session cookie and an Origin header, applies events in sequence order (resuming on a gap),
-and resends unacknowledged actions with the same client_msg_id after a reconnect.
+with the session cookie and an Origin header, applies events in sequence order (resuming on a gap, a
+page at a time), resends unacknowledged actions with the same client_msg_id after a reconnect, and
+fetches the history before the snapshot's latest events in pages when asked (`load_history`).
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ class Refused(Exception):
 
 @dataclass
 class LiveClient:
-    """One participant's socket. `events` holds every event applied, in order, without gaps."""
+    """One participant's socket. `events` holds the events applied, in order, without gaps: from the first
+    snapshot's latest ones on, and the earlier ones once `load_history` has fetched them."""
 
     ws_url: str
     cookie: str
@@ -67,6 +69,7 @@ class LiveClient:
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     other: list[dict[str, Any]] = field(default_factory=list)  # presence, typing, broadcast frames
     _resume: asyncio.Future[None] | None = None
+    _history: asyncio.Future[dict[str, Any]] | None = None
     close_code: int | None = None  # how the server closed the last connection (4401, 4404: refused)
     received_at: float = 0.0  # loop time of the last frame received
 
@@ -97,7 +100,7 @@ class LiveClient:
         if not self.events:
             self.events = list(first["events"])
             self.last_seq = first["last_seq"]
-        else:  # a reconnect: take only what we missed
+        else:  # a reconnect: take only what we missed (resuming, if the snapshot's events start later)
             self._apply_all(e for e in first["events"] if e["seq"] > self.last_seq)
         self._reader = asyncio.ensure_future(self._read())
         for frame in list(self.pending.values()):  # resend what was never acknowledged: one effect each
@@ -136,8 +139,25 @@ class LiveClient:
                 await self.connection.send(json.dumps(frame))
         return future
 
+    async def load_history(self, limit: int = 100, timeout: float = 10) -> None:
+        """Fetch the events before the first one held, a page (`history`) at a time, back to the first.
+        A page refused as too fast (`rate_limited`) is asked for again a second later."""
+        while self.events and self.events[0]["seq"] > 1 and self.is_open:
+            assert self.connection is not None
+            self._history = asyncio.get_running_loop().create_future()
+            first = self.events[0]["seq"]
+            await self.connection.send(json.dumps({"type": "history", "before_seq": first, "limit": limit}))
+            try:
+                page = await asyncio.wait_for(self._history, timeout)
+            except Refused:
+                await asyncio.sleep(1.0)  # the socket's rate: 5 frames a second (docs/protocol.md)
+                continue
+            self.events[:0] = [e for e in page["events"] if e["seq"] < first]
+            if not page["earlier"] or not page["events"]:
+                break
+
     async def resync(self) -> None:
-        """Ask for every event after the last one applied (the protocol's resume)."""
+        """Ask for the events after the last one applied (the protocol's resume; a page at a time)."""
         if self.is_open:
             assert self.connection is not None
             with contextlib.suppress(websockets.ConnectionClosed):
@@ -192,9 +212,17 @@ class LiveClient:
             self._apply(frame["event"])
         elif kind == "events":
             self._apply_all(frame["events"])
+            if frame.get("more"):
+                self._ask_for_missed()  # a page of them: ask for the next
+        elif kind == "history":
+            if self._history is not None and not self._history.done():
+                self._history.set_result(frame)
         elif kind == "pong":
             if isinstance(frame.get("last_seq"), int) and frame["last_seq"] > self.last_seq:
                 self._ask_for_missed()  # an announcement was lost on the way (a Redis restart, say)
+        elif kind == "error" and frame.get("code") == "rate_limited" and self._history and not self._history.done():
+            self._history.set_exception(Refused(frame))  # perhaps our page's: load_history asks again
+            self.other.append(frame)
         elif kind == "error":
             key = frame.get("client_msg_id")
             self.pending.pop(key, None)
@@ -208,6 +236,9 @@ class LiveClient:
 
     def _apply_all(self, events) -> None:  # type: ignore[no-untyped-def]
         for event in sorted(events, key=lambda e: e["seq"]):
+            if event["seq"] > self.last_seq + 1:
+                self._ask_for_missed()  # a gap before these: one resume fills it, page by page
+                return
             self._apply(event)
 
     def _apply(self, event: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ from classrooms.models import Exercise
 from core.negotiation import MAX_FRAME_BYTES, FrameError, parse_frame
 from core.refusal import Refused
 from negotiations import limits
-from negotiations.acting import SEAT_CHANGED, events_after, negotiation_act, negotiation_close_expired
+from negotiations.acting import SEAT_CHANGED, negotiation_act, negotiation_close_expired
 from negotiations.participants import Participant, identify, monitor_allowed
 from negotiations.protocol import (
     CLOSE_NOT_FOUND,
@@ -33,7 +33,6 @@ from negotiations.protocol import (
     DebriefFrame,
     ErrorFrame,
     EventFrame,
-    EventsFrame,
     ExerciseFrame,
     PairFrame,
     PongFrame,
@@ -42,7 +41,7 @@ from negotiations.protocol import (
     TypingFrame,
 )
 from negotiations.publishing import events_forward, monitor_group, negotiation_group, seat_group, student_group
-from negotiations.snapshots import last_seq, monitor_snapshot, snapshot
+from negotiations.snapshots import events_page, history_page, last_seq, monitor_snapshot, snapshot
 from scenarios.services import version_spec
 
 log = logging.getLogger(__name__)
@@ -236,9 +235,16 @@ class NegotiationConsumer(JsonSocket):
             # drops pub/sub messages) and resume, instead of waiting for the next event to show a gap.
             seq = await database_sync_to_async(last_seq)(self.participant.negotiation_id)
             await self.send_frame(PongFrame(type="pong", server_time=timezone.now().isoformat(), last_seq=seq))
-        elif action.type == "resume":
-            missed = await database_sync_to_async(events_after)(self.participant.negotiation_id, frame["last_seq"])
-            await self.send_frame(EventsFrame(type="events", events=missed))
+        elif action.type == "resume":  # a page at a time: `more` says to ask again
+            page = await database_sync_to_async(events_page)(
+                self.participant.negotiation_id, last_seq=frame["last_seq"]
+            )
+            await self.send_frame(page)
+        elif action.type == "history":
+            page = await database_sync_to_async(history_page)(
+                self.participant.negotiation_id, before_seq=frame["before_seq"], limit=frame["limit"]
+            )
+            await self.send_frame(page)
         elif action.type == "typing":
             if self.participant.can_act:
                 await self.channel_layer.group_send(

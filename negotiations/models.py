@@ -39,6 +39,9 @@ class Negotiation(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=20, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    chat_characters = models.PositiveIntegerField(
+        default=0, help_text="Characters of chat stored so far (a negotiation stores a bounded amount)."
+    )
 
     objects = NegotiationQuerySet.as_manager()
 

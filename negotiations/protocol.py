@@ -91,7 +91,8 @@ class SnapshotFrame(TypedDict):
     roles: list[dict[str, str]]
     seats: list[dict[str, str]]
     issues: list[dict[str, Any]]
-    events: list[EventJSON]
+    events: list[EventJSON]  # the latest ones only (a bounded page)
+    earlier: bool  # events before the first of `events` exist: ask with `history`
     broadcasts: list[BroadcastJSON]
     last_seq: int
 
@@ -102,8 +103,19 @@ class EventFrame(TypedDict):
 
 
 class EventsFrame(TypedDict):
+    """The answer to `resume`: a bounded page; `more` when the client should resume again from its end."""
+
     type: Literal["events"]
     events: list[EventJSON]
+    more: bool
+
+
+class HistoryFrame(TypedDict):
+    """The answer to `history`: the events before `before_seq`, a bounded page, oldest first."""
+
+    type: Literal["history"]
+    events: list[EventJSON]
+    earlier: bool
 
 
 class AckFrame(TypedDict):
@@ -176,6 +188,7 @@ NegotiationFrame = (
     SnapshotFrame
     | EventFrame
     | EventsFrame
+    | HistoryFrame
     | AckFrame
     | PongFrame
     | TypingFrame

@@ -1,26 +1,69 @@
 """What a socket is shown when it connects: the snapshot of its negotiation (only its own role's
-points), or the monitor's snapshot of a whole exercise; and the latest sequence number, for the pong.
+points, the state and the latest events), or the monitor's snapshot of a whole exercise; the pages of
+a negotiation's history (`history`, `resume`); and the latest sequence number, for the pong.
+
+No frame grows with the negotiation: every list of events here is a bounded page (core.negotiation's
+SNAPSHOT_EVENTS, PAGE_EVENTS, PAGE_BYTES).
 
 Synchronous functions; the consumers call them through database_sync_to_async.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from classrooms.models import Exercise
+from core.negotiation import PAGE_BYTES, PAGE_EVENTS, SNAPSHOT_EVENTS
 from core.spec import Scenario, plain
 from negotiations.acting import negotiation_close_expired
 from negotiations.models import Broadcast, Event, Negotiation, Seat
 from negotiations.participants import Participant
-from negotiations.protocol import MonitorPairJSON, MonitorSnapshotFrame, SnapshotFrame
+from negotiations.protocol import (
+    EventJSON,
+    EventsFrame,
+    HistoryFrame,
+    MonitorPairJSON,
+    MonitorSnapshotFrame,
+    SnapshotFrame,
+)
 from negotiations.publishing import event_json, exercise_summary, pair_summary
 from scenarios.services import version_spec
 
 IDLE_AFTER = timedelta(minutes=3)  # a negotiating pair with no event for this long shows as idle
+SNAPSHOT_BROADCASTS = 10  # the instructor's latest messages a snapshot repeats
+
+
+def _page(events: Iterable[Event]) -> list[EventJSON]:
+    """The events, in the order given, while they fit in PAGE_BYTES as sent (the first one always)."""
+    page: list[EventJSON] = []
+    size = 0
+    for event in events:
+        item = event_json(event)
+        size += len(json.dumps(item, separators=(",", ":"))) + 1
+        if page and size > PAGE_BYTES:
+            break
+        page.append(item)
+    return page
+
+
+def history_page(negotiation_id: int, *, before_seq: int, limit: int) -> HistoryFrame:
+    """The events just before `before_seq`, oldest first: at most `limit` (PAGE_EVENTS) and PAGE_BYTES."""
+    newest_first = Event.objects.filter(negotiation_id=negotiation_id, seq__lt=before_seq).order_by("-seq")
+    events = _page(newest_first[: min(limit, PAGE_EVENTS)])[::-1]
+    return {"type": "history", "events": events, "earlier": bool(events) and events[0]["seq"] > 1}
+
+
+def events_page(negotiation_id: int, *, last_seq: int) -> EventsFrame:
+    """The answer to `resume`: the events after `last_seq`, oldest first, a page at a time; `more` when
+    the client should ask again from the page's last seq."""
+    rows = list(Event.objects.filter(negotiation_id=negotiation_id, seq__gt=last_seq)[: PAGE_EVENTS + 1])
+    events = _page(rows[:PAGE_EVENTS])
+    return {"type": "events", "events": events, "more": len(events) < len(rows)}
 
 
 def last_seq(negotiation_id: int) -> int:
@@ -56,6 +99,9 @@ def snapshot(participant: Participant) -> SnapshotFrame:
     exercise = negotiation.exercise
     scenario = version_spec(exercise.scenario_version)
     seats = negotiation.seats.select_related("student")
+    latest = Event.objects.filter(negotiation=negotiation, seq__lte=negotiation.last_seq).order_by("-seq")
+    events = _page(latest[:SNAPSHOT_EVENTS])[::-1]
+    broadcasts = Broadcast.objects.filter(exercise=exercise).order_by("-created_at")[:SNAPSHOT_BROADCASTS]
     return {
         "type": "snapshot",
         "server_time": timezone.now().isoformat(),
@@ -80,13 +126,12 @@ def snapshot(participant: Participant) -> SnapshotFrame:
             for s in seats
         ],
         "issues": issues_for(scenario, participant.role),
-        # Only the events the row above has counted: one stored meanwhile (by a socket of another
-        # process) comes through the group this socket already listens to. Listing it here too, beyond
-        # `last_seq`, would have the client apply it twice.
-        "events": [event_json(e) for e in Event.objects.filter(negotiation=negotiation, seq__lte=negotiation.last_seq)],
-        "broadcasts": [
-            {"text": b.text, "at": b.created_at.isoformat()} for b in Broadcast.objects.filter(exercise=exercise)
-        ],
+        # The latest events, up to those the row above has counted: one stored meanwhile (by a socket of
+        # another process) comes through the group this socket already listens to. Listing it here too,
+        # beyond `last_seq`, would have the client apply it twice. Earlier ones: `history`.
+        "events": events,
+        "earlier": bool(events) and events[0]["seq"] > 1,
+        "broadcasts": [{"text": b.text, "at": b.created_at.isoformat()} for b in reversed(broadcasts)],
         "last_seq": negotiation.last_seq,
     }
 

@@ -25,6 +25,7 @@ from django.test import Client
 from django.utils import timezone
 
 from classrooms import services
+from core.negotiation import MAX_CHAT_CHARACTERS
 from core.refusal import Refused
 from negotiations import consumers, limits, rounds
 from negotiations.acting import SEAT_CHANGED
@@ -144,7 +145,7 @@ SNAPSHOT = lenient_json(re.search(r"The \*\*snapshot\*\*:\s*```json\n(.*?)```", 
 EVENT = lenient_json(re.search(r"An \*\*event\*\* is `(\{.*?\})`", PROTOCOL_MD).group(1))
 PACKAGE = {"price": 9500, "handover": "three-weeks", "warranty": "none", "tyres": "included"}
 VALUES = {"client_msg_id": "x", "text": "hi", "packages": [PACKAGE], "offer_seq": 1, "package": 0, "reason": "r",
-          "last_seq": 0}  # fmt: skip
+          "last_seq": 0, "before_seq": 1, "limit": 10}  # fmt: skip
 if not SERVER["snapshot"]:  # "see below": the example
     SERVER["snapshot"] = [key for key in SNAPSHOT if key != "type"]
 
@@ -266,6 +267,7 @@ def test_a_lesson_sends_every_documented_frame_event_and_error_and_nothing_undoc
         await refused(watcher, act("chat", text="I only watch"), "not_a_negotiator")
         await taken(b_seller, act("walk_away", reason="No deal"))
         await taken(a_seller, {"type": "resume", "last_seq": 0}, expect="events")
+        await taken(a_seller, {"type": "history", "before_seq": 3, "limit": 10}, expect="history")
         await taken(a_seller, {"type": "ping"}, expect="pong")
 
         # Frames the server cannot read.
@@ -275,6 +277,9 @@ def test_a_lesson_sends_every_documented_frame_event_and_error_and_nothing_undoc
         await refused(a_seller, {"type": "shout"}, "unknown_type")
         await refused(d_seller, act("chat", text="x" * 2001), "too_long")
         await refused(d_seller, act("offer", packages=[{**PACKAGE, "tyres": "square"}]), "bad_package")
+        full = Negotiation.objects.filter(pk=pairs[3].pk)
+        await database_sync_to_async(full.update)(chat_characters=MAX_CHAT_CHARACTERS)
+        await refused(d_seller, act("chat", text="One word more"), "negotiation_full")
         for kind, fields in CLIENT.items():  # a field the docs do not give a frame is refused, naming it
             frame = {"type": kind, **{name: VALUES[name] for name in fields}, "extra_field": 1}
             error = await refused(d_seller, frame, "bad_frame")

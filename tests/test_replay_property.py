@@ -144,6 +144,7 @@ class Play:
         stored = {"status": row.status, "standing": row.standing, "agreement": row.agreement, "last_seq": row.last_seq}
         assert stored == replayed.row(), [(e["seq"], e["type"], e["role"], e["payload"]) for e in events]
         assert Negotiation.objects.with_offers().get(pk=row.pk).offers == replayed.offers
+        assert row.chat_characters == replayed.state.chat_characters  # what the chat limit counts
         if self.pair is not None:  # what the monitor is sent agrees too
             assert (self.pair["status"], self.pair["last_seq"], self.pair["offers"]) == (
                 replayed.state.status,
