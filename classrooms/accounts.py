@@ -9,6 +9,8 @@ Only a verified account sees confidential material or runs a class (docs/operati
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
@@ -59,11 +61,41 @@ def instructor_create(
     )
 
 
-def instructor_signup(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
-    """An unverified account for an allowed address; its owner confirms the address with the link sent."""
+def instructor_signup(
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    verify_link: Callable[[str], str],
+    login_link: str,
+    reset_link: str,
+) -> None:
+    """Sign up an allowed address, and answer alike whether or not it has an account, so that sign-up tells
+    nobody which addresses do: a new address gets an unverified account and the link that confirms it
+    (`verify_link` makes it from the token); an address with an account gets a message saying so, how to
+    log in or choose a new password, and, if it is not confirmed yet, the link that confirms it. The
+    account is left as it was; nobody is signed in."""
     if not instructor_address_allowed(email=email):
         raise Refused(instructor_address_rule(), "email")
-    return instructor_create(email=email, password=password, first_name=first_name, last_name=last_name)
+    existing = User.objects.filter(email__iexact=email.strip()).first()
+    if existing is None:
+        user = instructor_create(email=email, password=password, first_name=first_name, last_name=last_name)
+        instructor_verification_send(user=user, link=verify_link(instructor_verification_token(user=user)))
+        return
+    confirm = ""
+    if existing.is_active and not existing.is_verified_instructor:
+        link = verify_link(instructor_verification_token(user=existing))
+        confirm = f"It is not confirmed yet: open this link to confirm the address is yours:\n\n{link}\n\n"
+    send_mail(
+        "Your Parley account",
+        f"Someone, perhaps you, tried to create a Parley account for {existing.email}, which already has an "
+        f"account. Nothing was changed.\n\n{confirm}Log in: {login_link}\n"
+        f"Forgot your password? Choose a new one: {reset_link}\n\n"
+        "If it was not you, ignore this message.\n",
+        None,
+        [existing.email],
+    )
 
 
 def instructor_verification_token(*, user: User) -> str:

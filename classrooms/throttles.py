@@ -28,6 +28,7 @@ WHAT = {
     "join": "attempts to join a class",
     "signup": "sign-up attempts",
     "password_reset": "password reset requests",
+    "confirmation": "requests for a confirmation link",
 }
 PER = {"address": "from your network", "account": "for this email address"}
 PER_ACCOUNT = {"join": "with this class code"}

@@ -5,6 +5,7 @@ from classrooms import views
 urlpatterns = [
     # Instructors
     path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_sent, name="signup_sent"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("account/verify/", views.account_verify, name="account_verify"),
     path("account/verify/<str:token>/", views.account_verify_link, name="account_verify_link"),

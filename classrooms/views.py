@@ -3,6 +3,8 @@ pages (the exercise page, its actions, the monitor) are negotiations.views."""
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, login
 from django.contrib.auth import views as auth_views
@@ -18,9 +20,11 @@ from classrooms import accounts, services
 from classrooms.access import classroom_for, exercise_for, instructor_classrooms
 from classrooms.forms import ClassroomForm, CoInstructorForm, ExerciseForm, RosterForm, SignUpForm
 from classrooms.models import Exercise, Student
-from classrooms.throttles import throttle_form, throttled_status
+from classrooms.throttles import Throttled, client_address, throttle_form, throttle_hit, throttled_status
 from core.refusal import Refused
 from scenarios.access import instructor_required
+
+SIGNUP_EMAIL = "parley_signup_email"  # the session's sign-up, whose confirmation link signs it in
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -32,27 +36,36 @@ def signup(request: HttpRequest) -> HttpResponse:
         refusal = throttle_form(request, form, action="signup", account=request.POST.get("email", ""))
     if refusal is None and request.method == "POST" and form.is_valid():
         try:
-            user = accounts.instructor_signup(
+            accounts.instructor_signup(
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],
+                verify_link=functools.partial(_verify_link, request),
+                login_link=request.build_absolute_uri(reverse("login")),
+                reset_link=request.build_absolute_uri(reverse("password_reset")),
             )
         except Refused as exc:
             form.add_error(exc.field, exc.message)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            _send_verification(request, user)
-            return redirect("account_verify")
+            request.session[SIGNUP_EMAIL] = form.cleaned_data["email"]
+            return redirect("signup_sent")
     page = render(request, "classrooms/signup.html", {"form": form, "rule": accounts.instructor_address_rule()})
     return throttled_status(page, refusal)
 
 
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    """The same page whether or not the address had an account: the message sent says which."""
+    return render(request, "classrooms/signup_sent.html", {"email": request.session.get(SIGNUP_EMAIL, "")})
+
+
+def _verify_link(request: HttpRequest, token: str) -> str:
+    return request.build_absolute_uri(reverse("account_verify_link", args=[token]))
+
+
 def _send_verification(request: HttpRequest, user) -> None:
     token = accounts.instructor_verification_token(user=user)
-    accounts.instructor_verification_send(
-        user=user, link=request.build_absolute_uri(reverse("account_verify_link", args=[token]))
-    )
+    accounts.instructor_verification_send(user=user, link=_verify_link(request, token))
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -76,6 +89,12 @@ def account_verify(request: HttpRequest) -> HttpResponse:
         return redirect(next_url or "dashboard")
     allowed = accounts.instructor_address_allowed(email=request.user.email)
     if request.method == "POST" and allowed:
+        try:
+            throttle_hit(action="confirmation", address=client_address(request), account=request.user.email)
+        except Throttled as refusal:
+            messages.error(request, refusal.message)
+            context = {"allowed": allowed, "rule": accounts.instructor_address_rule(), "next": next_url}
+            return throttled_status(render(request, "classrooms/verify.html", context), refusal)
         _send_verification(request, request.user)
         messages.success(request, f"We sent a new link to {request.user.email}.")
         return redirect(reverse("account_verify") + (f"?{REDIRECT_FIELD_NAME}={next_url}" if next_url else ""))
@@ -93,6 +112,9 @@ def account_verify_link(request: HttpRequest, token: str) -> HttpResponse:
         user = accounts.instructor_verify(token=token)
     except Refused as exc:
         return render(request, "classrooms/verify_failed.html", {"message": exc.message}, status=400)
+    if request.user != user and request.session.get(SIGNUP_EMAIL) == user.email:
+        # Opened in the browser that signed up: the link, sent to the address, signs the account in.
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, f"{user.email} is confirmed: you are a verified instructor.")
     return redirect("dashboard" if request.user == user else "login")
 

@@ -268,13 +268,15 @@ AXES_VERBOSE = False
 # django-axes looks for its own middleware by name (classrooms.throttles.LoginLockoutMiddleware is it), and
 # warns that a local-memory cache is not shared between processes (embedded, there is one process).
 SILENCED_SYSTEM_CHECKS = ["axes.W002"] if REDIS_URL else ["axes.W002", "axes.W001"]
-# Sign-up, password reset and joining by class code: (attempts, per seconds) per address and per account
-# (the email address; for joining, the class code), counted in fixed windows (classrooms/throttles.py).
+# Sign-up, password reset, joining by class code, the confirmation link sent again: (attempts, per seconds)
+# per address and per account (the email address; for joining, the class code), counted in fixed windows
+# (classrooms/throttles.py).
 THROTTLE_CACHE = "default"
 THROTTLES = {
     "join": {"address": (envint("JOIN_LIMIT_PER_ADDRESS", 60), 60), "account": (120, 60)},
     "signup": {"address": (20, 3600), "account": (5, 3600)},
     "password_reset": {"address": (10, 3600), "account": (3, 3600)},
+    "confirmation": {"address": (10, 3600), "account": (3, 3600)},  # "send the link again", signed in
 }
 
 LOGGING = {

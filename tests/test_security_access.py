@@ -82,8 +82,8 @@ def test_sign_up_outside_the_allowed_domains_is_refused_plainly_and_creates_noth
 
 def test_sign_up_on_an_allowed_domain_verifies_with_the_link_sent_to_the_address(domains, builtin_scenarios):
     client, response = sign_up("Nia@Uni.example")
-    assert response["Location"] == "/account/verify/"
-    assert "We sent a link to" in client.get("/account/verify/").content.decode()
+    assert response["Location"] == "/signup/sent/"
+    assert "We sent a message to <strong>nia@uni.example</strong>" in client.get("/signup/sent/").content.decode()
     assert client.get("/scenarios/used-car/").status_code == 302
     response = client.get(confirmation_path(), follow=True)
     assert response.redirect_chain[-1][0] == "/dashboard/"

@@ -196,6 +196,39 @@ def test_an_unknown_code_and_a_closed_class_get_the_same_answer(classroom):
     assert not Student.objects.exists()
 
 
+def test_sign_up_answers_a_taken_address_as_it_answers_a_new_one_and_tells_the_owner_by_mail(db, settings):
+    settings.INSTRUCTOR_EMAIL_DOMAINS = ["uni.example"]
+    owner = User.objects.create_user("taken@uni.example", PASSWORD)
+    answers = {}
+    for email in ("taken@uni.example", "new@uni.example"):
+        client = Client()
+        response = sign_up(client, email)
+        page = client.get(response["Location"]).content.decode() if response.status_code == 302 else ""
+        answers[email] = (response.status_code, response.get("Location"), page.replace(email, "EMAIL"))
+        assert "_auth_user_id" not in client.session
+    assert answers["taken@uni.example"] == answers["new@uni.example"]
+    assert (
+        answers["new@uni.example"][0] == 302
+        and "We sent a message to <strong>EMAIL</strong>" in answers["new@uni.example"][2]
+    )
+    taken, new = (next(m for m in mail.outbox if m.to == [email]) for email in ("taken@uni.example", "new@uni.example"))
+    assert "already has an account" in taken.body and "/password-reset/" in taken.body
+    assert "/account/verify/" in new.body
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD) and User.objects.count() == 2
+
+
+def test_sending_the_confirmation_link_again_is_throttled_per_account(db, settings, frozen_clock):
+    settings.INSTRUCTOR_EMAIL_DOMAINS = ["uni.example"]
+    client = Client()
+    client.force_login(User.objects.create_user("victim@uni.example", PASSWORD))
+    answers = [client.post("/account/verify/").status_code for _ in range(4)]
+    assert answers == [302, 302, 302, 429]
+    refused = client.post("/account/verify/")
+    assert retry_after(refused) == 800 and "Try again in 14 minutes" in refused.content.decode()
+    assert len(mail.outbox) == 3
+
+
 # The client's address
 
 
