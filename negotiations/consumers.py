@@ -22,12 +22,13 @@ from core.negotiation import MAX_FRAME_BYTES, FrameError, parse_frame
 from core.refusal import Refused
 from negotiations import limits
 from negotiations.acting import SEAT_CHANGED, negotiation_act, negotiation_close_expired
-from negotiations.participants import Participant, identify, monitor_allowed
+from negotiations.participants import Participant, identify, monitor_allowed, session_identity
 from negotiations.protocol import (
     CLOSE_NOT_FOUND,
     CLOSE_NOT_SIGNED_IN,
     CLOSE_SEAT_CHANGED,
     CLOSE_TOO_MANY,
+    CLOSE_TOO_MANY_SOCKETS,
     AckFrame,
     BroadcastFrame,
     DebriefFrame,
@@ -56,6 +57,8 @@ class JsonSocket(AsyncWebsocketConsumer):
     frames: limits.TokenBucket
     refusals: limits.TokenBucket
     closing = False  # this side closed the socket, or a send found it gone: the disconnect message follows
+    shared_limits: list[limits.Limit] | None = None  # the seat's and user's rates, once known
+    holds_place = False  # under the caps of sockets per seat and user (negotiations.limits)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         async def send_unless_gone(message: dict[str, Any]) -> None:
@@ -96,10 +99,18 @@ class JsonSocket(AsyncWebsocketConsumer):
             await super().websocket_receive(message)
 
     async def within_rate(self, message: dict[str, Any]) -> bool:
-        """Count a frame against the socket's rate as it arrives; past it, refuse the frame (or close a
-        flooding socket)."""
-        if self.frames.take():
+        """Count a frame as it arrives against the socket's rate, then its seat's and user's (across
+        sockets and processes); past one, refuse the frame (or close a flooding socket)."""
+        if not self.frames.take():
+            reason = f"at most {limits.FRAMES_PER_SECOND:g} a second, in bursts of {limits.FRAME_BURST}"
+        elif not self.shared_limits or not (past := await limits.counts().within(self.shared_limits)):
             return True
+        else:
+            limit = self.shared_limits[past - 1]
+            reason = (
+                f"at most {limit.rate:g} a second, in bursts of {limit.burst:g}, from all the sockets "
+                f"of this {limit.what}"
+            )
         if not self.refusals.take():
             log.warning("closing a socket that kept flooding (%s)", self.scope.get("path"))
             await self.close(code=CLOSE_TOO_MANY)
@@ -113,11 +124,24 @@ class JsonSocket(AsyncWebsocketConsumer):
                     client_msg_id = frame["client_msg_id"][:64]
         await self.send_error(
             "rate_limited",
-            f"too many frames: at most {limits.FRAMES_PER_SECOND:g} a second, in bursts of {limits.FRAME_BURST}; "
-            "this one was not stored, send it again in a moment",
+            f"too many frames: {reason}; this one was not stored, send it again in a moment",
             client_msg_id=client_msg_id,
         )
         return False
+
+    async def hold_place(self, caps: list[limits.Cap]) -> bool:
+        """Take this socket's place under the caps; when one is full, close (the socket is accepted)."""
+        if await limits.counts().hold(self.channel_name, caps):
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+            return False
+        self.holds_place = True
+        return True
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        if self.holds_place:
+            self.holds_place = False
+            await limits.counts().release(self.channel_name)
+        await super().websocket_disconnect(message)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch, without its stale-connection check before every message: that check is a
@@ -160,6 +184,9 @@ class NegotiationConsumer(JsonSocket):
         # the database work below queues. Nothing is sent before the snapshot, and a socket refused
         # below is closed with its code, as a refusal always was.
         await self.accept()
+        who = session_identity(self.scope["session"], self.scope.get("user"))
+        if who is not None and not await self.hold_place(limits.negotiation_caps(who, negotiation_id)):
+            return
         # Listen before the snapshot is read, so that no event falls between the two (layer messages
         # wait until connect() returns).
         self.group = negotiation_group(negotiation_id)
@@ -171,6 +198,8 @@ class NegotiationConsumer(JsonSocket):
             await self.close(code=joined)
             return
         self.participant, frame, self._scenario = joined
+        if who is not None:
+            self.shared_limits = limits.frame_limits(who, f"{who}.n{negotiation_id}")
         if self.participant.seat is not None and self.participant.seat.student_id is not None:
             self.student_group = student_group(self.participant.seat.student_id)
             await self.channel_layer.group_add(self.student_group, self.channel_name)
@@ -321,22 +350,25 @@ class NegotiationConsumer(JsonSocket):
         if not message["online"] and same_seat and self.participant.can_act:
             await self.announce(online=True, reply=True)  # another tab of this seat closed; this one is here
         if message["online"] and not message.get("reply"):
-            await self.announce(online=True, reply=True)  # tell the newcomer that this side is here too
+            # Tell the newcomer alone that this side is here too: answering the whole group would make
+            # the frames grow with the cube of the sockets.
+            await self.announce(online=True, reply=True, to=message["sender"])
 
-    async def announce(self, *, online: bool, reply: bool = False) -> None:
-        """Presence is ephemeral: told to the pair's sockets, never stored."""
+    async def announce(self, *, online: bool, reply: bool = False, to: str | None = None) -> None:
+        """Presence is ephemeral: told to the pair's sockets (or to the one socket `to`), never stored."""
         assert self.participant is not None
-        await self.channel_layer.group_send(
-            self.group,
-            {
-                "type": "negotiation.presence",
-                "role": self.participant.role,
-                "kind": self.participant.kind,
-                "online": online,
-                "sender": self.channel_name,
-                "reply": reply,
-            },
-        )
+        message = {
+            "type": "negotiation.presence",
+            "role": self.participant.role,
+            "kind": self.participant.kind,
+            "online": online,
+            "sender": self.channel_name,
+            "reply": reply,
+        }
+        if to is None:
+            await self.channel_layer.group_send(self.group, message)
+        else:
+            await self.channel_layer.send(to, message)
 
     async def session_revoked(self, message: dict[str, Any]) -> None:
         """The student's personal link was revoked or re-issued: this device is signed out."""
@@ -401,15 +433,21 @@ class MonitorConsumer(JsonSocket):
 
     async def connect(self) -> None:
         self.exercise_id = int(self.scope["url_route"]["kwargs"]["pk"])
-        allowed = await database_sync_to_async(monitor_allowed)(self.scope.get("user"), self.exercise_id)
-        if not allowed:
-            user = self.scope.get("user")
-            await self.refuse(CLOSE_NOT_FOUND if user and user.is_authenticated else CLOSE_NOT_SIGNED_IN)
+        user = self.scope.get("user")
+        await self.accept()  # refusals below close with their code
+        if not (user and user.is_authenticated):
+            await self.close(code=CLOSE_NOT_SIGNED_IN)
             return
+        who = f"user.{user.pk}"
+        if not await self.hold_place(limits.monitor_caps(who)):
+            return
+        if not await database_sync_to_async(monitor_allowed)(user, self.exercise_id):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.shared_limits = limits.frame_limits(who, None)
         self.group = monitor_group(self.exercise_id)
         self.seen: dict[int, int] = {}  # pair id -> the last_seq this socket has shown
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
         await self.send_snapshot()
         self.sweeper = asyncio.ensure_future(self.sweep())
 

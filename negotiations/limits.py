@@ -5,12 +5,19 @@ before any parsing or database work.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from negotiations.protocol import CLOSE_TOO_MANY
+from django.conf import settings
 
-__all__ = ["CLOSE_TOO_MANY", "FRAMES_PER_SECOND", "FRAME_BURST", "REFUSALS_BEFORE_CLOSE", "TokenBucket"]
+from negotiations.protocol import CLOSE_TOO_MANY, CLOSE_TOO_MANY_SOCKETS
+
+__all__ = ["CLOSE_TOO_MANY", "CLOSE_TOO_MANY_SOCKETS", "FRAMES_PER_SECOND", "FRAME_BURST", "REFUSALS_BEFORE_CLOSE"]
+log = logging.getLogger(__name__)
 
 # Frames a socket may send: bursts of FRAME_BURST, FRAMES_PER_SECOND on average. A browser sends a
 # typing frame every 2 s at most and resends its unacknowledged actions after a reconnect, far below.
@@ -28,11 +35,199 @@ class TokenBucket:
         self.rate, self.burst, self.clock = rate, burst, clock
         self.tokens, self.stamp = burst, clock()
 
-    def take(self) -> bool:
+    def refill(self) -> float:
         now = self.clock()
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        if self.tokens >= 1:
+        return self.tokens
+
+    def take(self) -> bool:
+        if self.refill() >= 1:
             self.tokens -= 1
             return True
         return False
+
+
+# Across sockets and processes: what one seat and one user (a session's identity) may send and hold.
+# The counts live in Redis when the deployment has one (every Daphne process shares them), in the
+# process otherwise (the embedded mode has one process). Each frame that passes its socket's bucket
+# costs one Redis round trip (a script over two keys); a socket costs one on connecting, one on leaving.
+SEAT_FRAMES_PER_SECOND = 5.0  # a seat's sockets together: one person
+SEAT_FRAME_BURST = 30
+USER_FRAMES_PER_SECOND = 10.0  # a user's sockets together, whatever seats and pages they are on
+USER_FRAME_BURST = 60
+SOCKETS_PER_SEAT = 4  # a seat's (or a watcher's) sockets of one negotiation: a few tabs and devices
+SOCKETS_PER_USER = 16  # every negotiation and monitor socket of one user
+MONITOR_SOCKETS_PER_USER = 4  # monitors of one user, whatever the exercise
+HELD_SECONDS = 90.0  # a socket's place is refreshed every third of this; a dead process's places lapse
+
+_BUCKETS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local left = {}
+for i, key in ipairs(KEYS) do
+  local rate, burst = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local v = redis.call('HMGET', key, 'tokens', 'stamp')
+  local tokens, stamp = tonumber(v[1]) or burst, tonumber(v[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - stamp) / 1000 * rate)
+  if tokens < 1 then return i end
+  left[i] = tokens - 1
+end
+for i, key in ipairs(KEYS) do
+  redis.call('HSET', key, 'tokens', tostring(left[i]), 'stamp', now)
+  redis.call('PEXPIRE', key, 120000)
+end
+return 0
+"""
+
+_HOLD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local member, held = ARGV[1], tonumber(ARGV[2])
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if redis.call('ZSCORE', key, member) == false and redis.call('ZCARD', key) >= tonumber(ARGV[2 + i]) then
+    return i
+  end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now + held, member)
+  redis.call('EXPIRE', key, math.ceil(held))
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Limit:
+    what: str  # "seat" or "user", for the error message
+    key: str
+    rate: float  # frames a second
+    burst: float
+
+
+@dataclass(frozen=True)
+class Cap:
+    key: str
+    most: int
+
+
+class Counts:
+    """The shared counts of one event loop (a Daphne process has one). `within(limits)` takes a frame
+    from every bucket or from none; `hold(member, caps)` gives a socket a place under every cap or none."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, list[str]] = {}
+        self.buckets: dict[str, TokenBucket] = {}
+        self.places: dict[str, set[str]] = {}
+        self.refresher: asyncio.Task[None] | None = None
+        self.redis = None
+        if settings.REDIS_URL:
+            from redis.asyncio import Redis
+
+            self.redis = Redis.from_url(settings.REDIS_URL, socket_timeout=5)
+            self.buckets_script = self.redis.register_script(_BUCKETS)
+            self.hold_script = self.redis.register_script(_HOLD)
+            self.prefix = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}limits."
+
+    async def within(self, limits: list[Limit]) -> int:
+        """0 if the frame is within every limit (counted against each), else the 1-based index of the
+        first limit it is past (counted against none)."""
+        if self.redis is not None:
+            keys = [self.prefix + limit.key for limit in limits]
+            args = [x for limit in limits for x in (limit.rate, limit.burst)]
+            try:
+                return int(await self.buckets_script(keys=keys, args=args))
+            except Exception as exc:  # Redis away: the sockets' own buckets still hold
+                log.warning("could not count a frame in Redis (%s: %s)", type(exc).__name__, exc)
+                return 0
+        buckets = [self.buckets.setdefault(limit.key, TokenBucket(limit.rate, limit.burst)) for limit in limits]
+        for i, bucket in enumerate(buckets, 1):
+            if bucket.refill() < 1:
+                return i
+        for bucket in buckets:
+            bucket.tokens -= 1
+        return 0
+
+    async def hold(self, member: str, caps: list[Cap]) -> int:
+        """0 if the socket `member` now holds a place under every cap, else the 1-based index of the
+        first cap that is full (no place taken)."""
+        if self.redis is not None:
+            keys = [self.prefix + cap.key for cap in caps]
+            try:
+                full = int(await self.hold_script(keys=keys, args=[member, HELD_SECONDS, *[c.most for c in caps]]))
+            except Exception as exc:  # Redis away: the socket is let in uncounted
+                log.warning("could not count a socket in Redis (%s: %s)", type(exc).__name__, exc)
+                return 0
+            if not full:
+                self.held[member] = keys
+                if self.refresher is None:
+                    self.refresher = asyncio.ensure_future(self.refresh())
+            return full
+        for i, cap in enumerate(caps, 1):
+            if len(self.places.get(cap.key, ())) >= cap.most:
+                return i
+        for cap in caps:
+            self.places.setdefault(cap.key, set()).add(member)
+        self.held[member] = [cap.key for cap in caps]
+        return 0
+
+    async def release(self, member: str) -> None:
+        keys = self.held.pop(member, [])
+        if self.redis is not None:
+            if keys:
+                try:
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        for key in keys:
+                            pipe.zrem(key, member)
+                        await pipe.execute()
+                except Exception as exc:  # the place lapses by itself
+                    log.warning("could not release a socket's place (%s: %s)", type(exc).__name__, exc)
+            return
+        for key in keys:
+            self.places.get(key, set()).discard(member)
+            if not self.places.get(key, True):
+                del self.places[key]
+
+    async def refresh(self) -> None:
+        """Keep this process's places from lapsing while their sockets are open."""
+        assert self.redis is not None
+        while True:
+            await asyncio.sleep(HELD_SECONDS / 3)
+            try:
+                until = time.time() + HELD_SECONDS
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for member, keys in list(self.held.items()):
+                        for key in keys:
+                            pipe.zadd(key, {member: until}, xx=True)
+                    await pipe.execute()
+            except Exception as exc:  # Redis away: the places lapse, the sockets stay open
+                log.warning("could not refresh the sockets' places (%s: %s)", type(exc).__name__, exc)
+
+
+_COUNTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Counts] = weakref.WeakKeyDictionary()
+
+
+def counts() -> Counts:
+    """The counts of the running event loop (one per process in Daphne; one per test conversation)."""
+    loop = asyncio.get_running_loop()
+    found = _COUNTS.get(loop)
+    if found is None:
+        found = _COUNTS[loop] = Counts()
+    return found
+
+
+def frame_limits(who: str, seat: str | None) -> list[Limit]:
+    """What a frame of this identity (and seat) counts against, beyond its own socket's bucket."""
+    found = [Limit("user", f"rate.{who}", USER_FRAMES_PER_SECOND, USER_FRAME_BURST)]
+    if seat is not None:
+        found.insert(0, Limit("seat", f"rate.{seat}", SEAT_FRAMES_PER_SECOND, SEAT_FRAME_BURST))
+    return found
+
+
+def negotiation_caps(who: str, negotiation_id: int) -> list[Cap]:
+    return [Cap(f"sockets.{who}.n{negotiation_id}", SOCKETS_PER_SEAT), Cap(f"sockets.{who}", SOCKETS_PER_USER)]
+
+
+def monitor_caps(who: str) -> list[Cap]:
+    return [Cap(f"monitors.{who}", MONITOR_SOCKETS_PER_USER), Cap(f"sockets.{who}", SOCKETS_PER_USER)]

@@ -58,6 +58,20 @@ def session_bot_seat(session: Any) -> Seat | None:
     return seat
 
 
+def session_identity(session: Any, user: Any) -> str | None:
+    """Who a handshake's session stands for, read from the session already loaded (no database trip),
+    as identify() reads it: the key of its sockets' caps and rates (negotiations.limits). None: nobody."""
+    bot = session.get(SESSION_BOT)
+    if bot is not None:
+        return f"bot.{bot.get('seat')}" if isinstance(bot, dict) else None
+    student = session.get(SESSION_STUDENT)
+    if student is not None:
+        return f"student.{student}"
+    if user is not None and user.is_authenticated:
+        return f"user.{user.pk}"
+    return None
+
+
 def identify(session: Any, user: Any, negotiation_id: int) -> Participant | int:
     """The participant a socket stands for, or a close code. The frame never says who you are."""
     negotiation = Negotiation.objects.select_related("exercise").filter(pk=negotiation_id).first()

@@ -15,6 +15,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_SEAT_CHANGED = 4409  # the seat was given to someone else (a student took over a bot's seat): reconnect
 CLOSE_TOO_MANY = 4429  # the socket kept flooding past its rate
+CLOSE_TOO_MANY_SOCKETS = 4430  # the seat or user already holds as many sockets as it may: close one first
 
 
 # What frames carry

@@ -90,3 +90,12 @@ class Live:
                 return event
             if frame["type"] == "error":
                 raise AssertionError(f"error while waiting for {event_type}: {frame}")
+
+
+async def refusal(live: Live) -> int | str:
+    """The close code a socket is refused with, or "connected"."""
+    try:
+        await live.connect()
+    except ConnectionRefusedError as refused:
+        return refused.args[0]
+    return "connected"

@@ -11,7 +11,7 @@ from django.utils import timezone
 from classrooms import services
 from negotiations.models import Event, Negotiation, Seat
 from tests.base import add_students, student_client
-from tests.live import Live, run
+from tests.live import Live, refusal, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -328,11 +328,4 @@ def test_a_second_tab_closing_does_not_make_the_student_look_offline(pair):
     "path", ["/ws/negotiations/abc/", "/ws/negotiations/1/extra/", "/ws/exercises/x/monitor/", "/ws/", "/nowhere"]
 )
 def test_a_socket_to_a_path_without_a_route_is_closed_as_not_found(path):
-    async def go():
-        try:
-            await Live(path).connect()
-        except ConnectionRefusedError as refused:
-            return refused.args[0]
-        return "connected"
-
-    assert run(go()) == 4404
+    assert run(refusal(Live(path))) == 4404

@@ -10,7 +10,7 @@ import pytest
 
 from negotiations import acting, consumers, limits
 from tests.base import seats_by_role, start_round, student_client
-from tests.live import Live, run
+from tests.live import Live, refusal, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -112,12 +112,98 @@ def test_a_handshake_without_a_session_cookie_is_refused_before_any_work(pair, s
     negotiation, _ = pair
     path = path.format(negotiation=negotiation.pk, exercise=negotiation.exercise_id)
 
-    async def go():
-        try:
-            await Live(path).connect()
-        except ConnectionRefusedError as refused:
-            return refused.args[0]
-        return "connected"
-
-    assert run(go()) == 4401
+    assert run(refusal(Live(path))) == 4401
     assert server_work == []
+
+
+def test_a_seat_holds_at_most_its_sockets_and_gets_a_place_back_when_one_closes(pair, monkeypatch):
+    monkeypatch.setattr(limits, "SOCKETS_PER_SEAT", 2)
+    negotiation, clients = pair
+    path = f"/ws/negotiations/{negotiation.pk}/"
+
+    async def go():
+        first, second = Live(path, clients["seller"]), Live(path, clients["seller"])
+        await first.connect()
+        await second.connect()
+        third = await refusal(Live(path, clients["seller"]))
+        partner = await refusal(Live(path, clients["buyer"]))  # another seat has its own places
+        await first.close()
+        again = Live(path, clients["seller"])
+        await again.connect()
+        await again.close()
+        await second.close()
+        return third, partner
+
+    third, partner = run(go())
+    assert third == limits.CLOSE_TOO_MANY_SOCKETS
+    assert partner == "connected"
+
+
+def test_one_instructor_holds_at_most_a_few_monitors(pair, instructor_client, monkeypatch):
+    monkeypatch.setattr(limits, "MONITOR_SOCKETS_PER_USER", 2)
+    negotiation, _ = pair
+    path = f"/ws/exercises/{negotiation.exercise_id}/monitor/"
+
+    async def go():
+        held = [Live(path, instructor_client) for _ in range(2)]
+        for live in held:
+            await live.connect()
+        third = await refusal(Live(path, instructor_client))
+        for live in held:
+            await live.close()
+        return third
+
+    assert run(go()) == limits.CLOSE_TOO_MANY_SOCKETS
+
+
+def test_the_sockets_of_one_seat_share_its_rate(pair, monkeypatch):
+    """Two tabs of one student, each within its own socket's rate: together they are held to the seat's."""
+    monkeypatch.setattr(limits, "SEAT_FRAMES_PER_SECOND", 0.0)
+    monkeypatch.setattr(limits, "SEAT_FRAME_BURST", 6)
+    negotiation, clients = pair
+    path = f"/ws/negotiations/{negotiation.pk}/"
+
+    async def go():
+        tabs = [Live(path, clients["seller"]), Live(path, clients["seller"])]
+        for tab in tabs:
+            await tab.connect()
+        answered = {}
+        for t, tab in enumerate(tabs):
+            for i in range(5):
+                await tab.send(chat(f"t{t}-{i}"))
+            while len([k for k in answered if k.startswith(f"t{t}-")]) < 5:
+                frame = await tab.recv_type("ack", "error")
+                answered[frame["client_msg_id"]] = frame.get("code", "ack")
+        for tab in tabs:
+            await tab.close()
+        return answered
+
+    answered = run(go())
+    assert sorted(answered.values()) == ["ack"] * 6 + ["rate_limited"] * 4
+
+
+def test_presence_grows_with_the_sockets_not_with_their_cube(pair):
+    """Each socket that connects is announced to the others, and each of them answers the newcomer
+    alone: every two sockets exchange at most an announcement and an answer each way. Answering the
+    whole group made the frames grow with the cube of the sockets (70 for these six in one process)."""
+    negotiation, clients = pair
+    path = f"/ws/negotiations/{negotiation.pk}/"
+    roles = ["seller"] * 4 + ["buyer"] * 2
+
+    async def go():
+        sockets = [Live(path, clients[role]) for role in roles]
+        for live in sockets:
+            await live.connect()
+
+        async def presence(live: Live) -> int:
+            while not await live.nothing(0.5):
+                await live.recv()
+            return sum(1 for f in live.frames if f["type"] == "presence")
+
+        counts = await asyncio.gather(*(presence(live) for live in sockets))
+        for live in sockets:
+            await live.close()
+        return sum(counts)
+
+    sockets = len(roles)
+    assert sockets - 1 <= run(go()) <= 2 * sockets * (sockets - 1)
