@@ -19,6 +19,7 @@ from asgiref.sync import sync_to_async
 from axes.helpers import get_cool_off, get_lockout_response
 from axes.middleware import AxesMiddleware
 from django.conf import settings
+from django.core import checks
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 
@@ -57,6 +58,22 @@ def client_address(request: HttpRequest) -> str:
         return str(ipaddress.ip_address(forwarded[-count]))
     except ValueError:
         return peer
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def proxy_address_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Behind the proxy that BEHIND_TLS_PROXY trusts, an untrusted X-Forwarded-For makes every client the
+    proxy's one address, and one client's throttle everyone's."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and settings.TRUSTED_PROXY_COUNT <= 0:
+        return [
+            checks.Warning(
+                "BEHIND_TLS_PROXY trusts a reverse proxy, but TRUSTED_PROXY_COUNT is 0: every client behind "
+                "it seems to come from the proxy's address, so the throttles count them all as one.",
+                hint="Set TRUSTED_PROXY_COUNT=1 behind the README's nginx (docs/operations.md, 'Throttles').",
+                id="parley.W001",
+            )
+        ]
+    return []
 
 
 def wait_text(seconds: int) -> str:

@@ -16,6 +16,7 @@ PRODUCTION = {
     "SECRET_KEY": "k3Jx9vQ2mP7wR4tY8uI1oA5sD6fG0hJ2lZ3xC4vB5nM6qW7eR8tY9uI0oP1aS2dF",
     "ALLOWED_HOSTS": "parley.example.edu",
     "CSRF_TRUSTED_ORIGINS": "https://parley.example.edu",
+    "TRUSTED_PROXY_COUNT": "1",
 }
 
 
@@ -61,6 +62,13 @@ def test_production_settings_pass_the_deploy_check():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_the_deploy_check_warns_when_the_proxy_is_trusted_for_https_but_not_for_the_clients_address():
+    untrusted = {**PRODUCTION, "TRUSTED_PROXY_COUNT": "0"}
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **untrusted)
+    assert result.returncode != 0
+    assert "parley.W001" in result.stderr and "TRUSTED_PROXY_COUNT" in result.stderr
 
 
 def test_debug_off_without_a_secret_key_says_what_is_missing():
