@@ -148,6 +148,33 @@ def seats_by_role(negotiation) -> dict:
     return {s.role_key: s for s in Seat.objects.filter(negotiation=negotiation).select_related("student")}
 
 
+def long_history(negotiation, chats: int, text: str) -> int:
+    """Append `chats` chats of `text` (its `{seq}` replaced by the event's number) after the negotiation's
+    events, alternating sides, written straight into the database; returns the last seq."""
+    from django.utils import timezone
+
+    from negotiations.models import Event, Negotiation
+
+    seats = seats_by_role(negotiation)
+    negotiation.refresh_from_db()
+    first = negotiation.last_seq + 1
+    roles = sorted(seats)
+    Event.objects.bulk_create(
+        Event(
+            negotiation=negotiation,
+            seq=seq,
+            type="chat",
+            role=roles[seq % 2],
+            seat=seats[roles[seq % 2]],
+            payload={"text": text.replace("{seq}", str(seq))},
+        )
+        for seq in range(first, first + chats)
+    )
+    last = first + chats - 1
+    Negotiation.objects.filter(pk=negotiation.pk).update(last_seq=last, last_activity_at=timezone.now())
+    return last
+
+
 def agree(negotiation, package: dict[str, str], opener: str | None = None) -> None:
     """`opener` (by default the scenario's first role) offers `package` and the other side accepts it."""
     from core.negotiation import Action

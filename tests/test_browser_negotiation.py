@@ -18,9 +18,11 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from classrooms import services
+from core.negotiation import Action
 from negotiations import rounds
+from negotiations.acting import negotiation_act
 from negotiations.models import Seat
-from tests.base import add_students
+from tests.base import add_students, long_history
 from tests.browser import emulate_phone, screenshot
 from tests.servers import daphne
 
@@ -365,3 +367,54 @@ def test_the_room_waits_for_the_start_and_a_walk_away_ends_it_for_both(server, w
 
     for driver in windows:
         assert driver.execute_script("return window.__errors") == []
+
+
+def entries(driver) -> list[str]:
+    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#timeline .chat-text")]
+
+
+def test_a_long_negotiation_opens_on_its_latest_messages_and_shows_earlier_ones_on_request(server, browsers, live_pair):
+    """The snapshot carries the state and the latest events: the offer on the table comes from the
+    state, though its event is far back; earlier messages come a page at a time, on a tap or a scroll."""
+    exercise, seats = live_pair
+    negotiation = exercise.negotiations.get()
+    seller_seat = Seat.objects.get(negotiation=negotiation, role_key="seller")
+    package = {"price": "9500", "handover": "three-weeks", "warranty": "none", "tyres": "included"}
+    negotiation_act(negotiation_id=negotiation.pk, seat=seller_seat, action=Action("offer", "o", packages=(package,)))
+    last = long_history(negotiation, 130, text="Message {seq}")  # events 3 to 132
+    buyer = browsers()
+    buyer.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+    sign_in(buyer, server, seats["buyer"], exercise.pk)
+
+    # The latest messages, and the seller's offer #2 on the table, from the snapshot's state.
+    wait_text(buyer, "#their-offer", "offer #2")
+    shown = entries(buyer)
+    assert shown[-1] == f"Message {last}" and 1 <= len(shown) <= 50
+    assert "Message 3" not in shown
+    earlier = buyer.find_element(By.ID, "earlier-messages")
+    assert earlier.is_displayed()
+    screenshot(buyer, "negotiation-long-latest")
+
+    # A tap brings the page before; scrolling to the top the next, without moving the reader.
+    earlier.click()
+    WebDriverWait(buyer, 10).until(lambda d: len(entries(d)) > len(shown))
+    assert entries(buyer)[-len(shown) :] == shown
+    emulate_phone(buyer)
+
+    def more_or_all(count: int):  # type: ignore[no-untyped-def]
+        return lambda d: len(entries(d)) > count or not d.find_element(By.ID, "earlier-messages").is_displayed()
+
+    while buyer.find_element(By.ID, "earlier-messages").is_displayed():
+        count = len(entries(buyer))
+        buyer.execute_script("document.getElementById('timeline').scrollTop = 0")
+        WebDriverWait(buyer, 10).until(more_or_all(count))
+    assert entries(buyer) == [f"Message {seq}" for seq in range(3, last + 1)]
+    wait_text(buyer, "#timeline", "The negotiation has started")
+    assert len(buyer.find_elements(By.CSS_SELECTOR, '#timeline [data-offer="2"]')) == 1
+    screenshot(buyer, "negotiation-long-phone", full=False)
+
+    # The offer from far back is accepted: the agreement's trail lists it.
+    buyer.find_element(By.CSS_SELECTOR, '#their-offer button[data-offer-seq="2"]').click()
+    wait_text(buyer, "#room-outcome", "Agreement reached")
+    assert "every offer" in text_of(buyer, "#room-outcome")
+    assert buyer.execute_script("return window.__errors") == []

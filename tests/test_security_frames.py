@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from websockets.asyncio.client import connect as ws_connect
 
 from classrooms.services import student_link_token
@@ -22,7 +21,7 @@ from core.refusal import Refused
 from negotiations.acting import negotiation_act
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Event, Negotiation
-from tests.base import seats_by_role, student_client
+from tests.base import long_history, seats_by_role, student_client
 from tests.live import Live, run
 from tests.servers import daphne
 
@@ -32,28 +31,6 @@ PACKAGE = {"price": "9500", "handover": "three-weeks", "warranty": "none", "tyre
 PAGE_BYTES = 32_768
 SNAPSHOT_BOUND = PAGE_BYTES + 16_384
 LARGEST_CHAT = "\U0001f600" * 2000  # 2,000 characters, each 12 bytes as JSON escapes
-
-
-def long_history(negotiation: Negotiation, chats: int, text: str = LARGEST_CHAT) -> int:
-    """Append `chats` chats of `text` after the negotiation's events, alternating sides; returns the last seq."""
-    seats = seats_by_role(negotiation)
-    negotiation.refresh_from_db()
-    first = negotiation.last_seq + 1
-    roles = sorted(seats)
-    Event.objects.bulk_create(
-        Event(
-            negotiation=negotiation,
-            seq=seq,
-            type="chat",
-            role=roles[seq % 2],
-            seat=seats[roles[seq % 2]],
-            payload={"text": text},
-        )
-        for seq in range(first, first + chats)
-    )
-    last = first + chats - 1
-    Negotiation.objects.filter(pk=negotiation.pk).update(last_seq=last, last_activity_at=timezone.now())
-    return last
 
 
 def page_size(frame: dict[str, Any]) -> int:
@@ -69,7 +46,7 @@ def test_on_daphne_a_pair_with_a_history_past_the_frame_limit_still_gets_small_s
     """540 chats of 2,000 characters made the snapshot larger than Daphne's 1 MB frame: every socket of
     the pair, the instructor's too, closed 1011 before its snapshot. Here 60 chats of 24 KB each (1.4 MB)."""
     negotiation, students = started_pair
-    last = long_history(negotiation, 60)
+    last = long_history(negotiation, 60, LARGEST_CHAT)
     with daphne() as (port, _):
         base = f"http://127.0.0.1:{port}"
         url = f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/"

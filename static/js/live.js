@@ -17,6 +17,7 @@
   const PING_EVERY = 20000; // a ping keeps the clock right and finds a dead connection
   const SILENT_LIMIT = 50000; // nothing heard for this long: the connection is dead, reconnect
   const RATE_RETRY = 1000; // ms (to twice that) before resending an action refused as too fast
+  const HISTORY_PAGE = 50; // events asked for per page of history
 
   function uuid() {
     const c = global.crypto;
@@ -206,8 +207,11 @@
   }
 
   // One participant's negotiation socket. Handlers:
-  //   onSnapshot(snapshot, {reconnected})  every snapshot; on a reconnect, after the missed events
+  //   onSnapshot(snapshot, {reconnected, fresh})  every snapshot; on a reconnect, after the missed
+  //                                         events it carries; `fresh` when it does not reach back to
+  //                                         what we had (a long absence): start again from it
   //   onEvent(event)                        each stored event, once, in sequence order
+  //   onHistory(frame)                      a page of earlier events, asked for with history()
   //   onAck(frame) / onError(frame)         the answer to one of our actions (frame.client_msg_id)
   //   onFrame(frame)                        presence, typing, broadcast, pong; a rate_limited error
   //                                         (an action so refused stays pending and is resent)
@@ -229,6 +233,12 @@
       this.pending.set(id, frame);
       if (this.ready) this.send(frame);
       return id;
+    }
+
+    // Ask for the events before `beforeSeq` (docs/protocol.md, "History in pages"); onHistory gets them.
+    history(beforeSeq, limit = HISTORY_PAGE) {
+      if (!this.ready) return false;
+      return this.send({ type: "history", before_seq: beforeSeq, limit });
     }
 
     typing() {
@@ -265,6 +275,10 @@
         case "events":
           this.resuming = false;
           for (const event of frame.events.slice().sort((a, b) => a.seq - b.seq)) this._receive(event);
+          if (frame.more) this._resume(); // a page of what we missed: ask for the next
+          break;
+        case "history":
+          if (h.onHistory) h.onHistory(frame);
           break;
         case "ack":
           this.pending.delete(frame.client_msg_id);
@@ -291,13 +305,16 @@
     _snapshot(snapshot) {
       const reconnected = this.lastSeq !== null;
       this.resuming = false;
-      if (!reconnected) {
+      // The snapshot holds the latest events only: if they do not reach back to what we have, we
+      // missed more than it says, and start again from it (its state is the server's word).
+      const first = snapshot.events.length ? snapshot.events[0].seq : snapshot.last_seq + 1;
+      const fresh = reconnected && first > this.lastSeq + 1;
+      if (!reconnected || fresh) {
         this.lastSeq = snapshot.last_seq;
       } else {
-        // The snapshot holds every event: apply only those we missed, in order.
         for (const event of snapshot.events) if (event.seq > this.lastSeq) this._receive(event);
       }
-      if (this.handlers.onSnapshot) this.handlers.onSnapshot(snapshot, { reconnected });
+      if (this.handlers.onSnapshot) this.handlers.onSnapshot(snapshot, { reconnected, fresh });
       this._online();
       // Resend every action never acknowledged, with its own id: the server gives it one effect.
       for (const frame of this.pending.values()) this.send(frame);
@@ -320,7 +337,7 @@
       }, RATE_RETRY + Math.random() * RATE_RETRY);
     }
 
-    // Ask for everything after what we have (once per 5 s while an answer is awaited).
+    // Ask for what came after what we have, a page at a time (once per 5 s while an answer is awaited).
     _resume() {
       if (!this.resuming || Date.now() - this.resumeAskedAt > 5000) {
         this.resuming = true;

@@ -1,8 +1,9 @@
-// The student's negotiation room, wired together: the socket (live.js), the state read from its
-// events (room/state.js), the timeline, the table and the outcome, the offer builder, chat and walking
-// away. Every text from the server or the other side goes in with textContent, never as HTML.
+// The student's negotiation room, wired together: the socket (live.js), the state taken from its
+// snapshot and read from each later event (room/state.js), the timeline (the latest events, and
+// earlier ones a page at a time on request), the table and the outcome, the offer builder, chat and
+// walking away. Every text from the server or the other side goes in with textContent, never as HTML.
 import { createOfferBuilder } from "./room/offer_builder.js";
-import { applyEvent, emptyState } from "./room/state.js";
+import { applyEvent, emptyState, stateFromSnapshot } from "./room/state.js";
 import { createTable } from "./room/table.js";
 import { createTimeline } from "./room/timeline.js";
 import { createView, pts, sentence, show } from "./room/view.js";
@@ -14,9 +15,11 @@ function start(root, { el, LiveSocket }) {
   const $ = (id) => document.getElementById(id);
 
   // The state, from the snapshot and then event by event: the negotiation's own (room/state.js), and
-  // who I am, the roles, the seats and the issues with my points, from the first snapshot.
+  // who I am, the roles, the seats and the issues with my points, from the first snapshot. `earlier`:
+  // events before the first of S.events exist, to be asked for.
   const S = {
     ...emptyState(),
+    earlier: false,
     started: false,
     me: null,
     roles: [],
@@ -29,7 +32,7 @@ function start(root, { el, LiveSocket }) {
   const view = createView(S, el);
   const { canAct, partnerRole, seatOf, roleName } = view;
   const timelineNode = $("timeline");
-  const timeline = createTimeline(S, view, el, timelineNode);
+  const timeline = createTimeline(S, view, el, timelineNode, loadEarlier);
   const { outbox } = timeline;
 
   const act = (type, fields, button) => busy(button, send(type, fields, "table", unbusy(button)));
@@ -55,25 +58,40 @@ function start(root, { el, LiveSocket }) {
   // ---- The socket -------------------------------------------------------------------------------
 
   const waiting = new Map(); // client_msg_id -> {area, done(ok)}
+  let asked = false; // a page of earlier events is on its way
   const socket = new LiveSocket(root.dataset.socket, {
-    onSnapshot(snapshot, { reconnected }) {
+    onSnapshot(snapshot, { reconnected, fresh }) {
+      asked = false;
       if (!reconnected) firstSnapshot(snapshot);
-      const n = snapshot.negotiation;
-      // The snapshot is the server's word: take its state whole.
-      S.status = n.status;
-      S.deadline = n.deadline ? Date.parse(n.deadline) : null;
-      S.paused = Boolean(n.paused);
-      if (S.paused) {
-        const last = S.events.filter((e) => e.type === "paused").pop();
-        S.pausedAt = last ? Date.parse(last.at) : socket.serverNow();
+      if (!reconnected || fresh) {
+        // The snapshot's state and latest events; the timeline starts again from them.
+        Object.assign(S, stateFromSnapshot(snapshot), { earlier: Boolean(snapshot.earlier) });
+        showTimeline(snapshot);
       } else {
-        S.pausedAt = null;
+        // The missed events are applied; the snapshot is the server's word: take its state whole.
+        const { events, ...state } = stateFromSnapshot(snapshot);
+        Object.assign(S, state);
+        for (const b of snapshot.broadcasts || []) timeline.broadcast(b);
       }
-      S.standing = JSON.parse(JSON.stringify(n.standing || {}));
-      S.agreement = n.agreement;
-      if (reconnected) for (const b of snapshot.broadcasts || []) timeline.broadcast(b);
+      if (S.paused && !S.pausedAt) S.pausedAt = socket.serverNow();
+      timeline.earlier(S.earlier);
       render();
       S.live = true; // from now on, changes happen in front of the student
+    },
+    onHistory(frame) {
+      asked = false;
+      // A page just before the events the room holds (one answering an older question is dropped).
+      const first = S.events.length ? S.events[0].seq : S.lastSeq + 1;
+      const page = frame.events.filter((e) => e.seq < first);
+      if (page.length && page[page.length - 1].seq === first - 1) {
+        S.events = [...page, ...S.events];
+        S.earlier = Boolean(frame.earlier);
+        timeline.prepend(page);
+      } else if (!frame.events.length) {
+        S.earlier = false;
+      }
+      timeline.earlier(S.earlier);
+      render();
     },
     onEvent(event) {
       apply(event);
@@ -149,21 +167,31 @@ function start(root, { el, LiveSocket }) {
     S.roles = snapshot.roles;
     S.seats = snapshot.seats;
     S.issues = snapshot.issues;
+    $("walk-batna").textContent = pts(S.me.batna);
+    builder.build();
+    renderPresence();
+  }
+
+  // The snapshot's latest events, with the broadcasts interleaved by time (events keep their order).
+  function showTimeline(snapshot) {
     timelineNode.setAttribute("aria-busy", "true");
     timeline.clear();
-    // Broadcasts interleaved with the events by time; events keep their order.
     const broadcasts = (snapshot.broadcasts || []).slice().sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     let i = 0;
     for (const event of snapshot.events) {
       while (i < broadcasts.length && Date.parse(broadcasts[i].at) <= Date.parse(event.at)) timeline.broadcast(broadcasts[i++]);
-      apply(event);
+      timeline.show([event]);
     }
     while (i < broadcasts.length) timeline.broadcast(broadcasts[i++]);
     timeline.scrollToEnd();
     timelineNode.setAttribute("aria-busy", "false");
-    $("walk-batna").textContent = pts(S.me.batna);
-    builder.build();
-    renderPresence();
+  }
+
+  // Ask for the page of events before the first one the room holds.
+  function loadEarlier() {
+    if (asked || !S.earlier || !S.events.length) return;
+    asked = socket.history(S.events[0].seq);
+    timeline.earlier(S.earlier, asked);
   }
 
   // ---- Rendering the state ----------------------------------------------------------------------

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { applyEvent, emptyState, issuePoints, packagePoints } from "../../static/js/room/state.js";
+import { applyEvent, emptyState, issuePoints, offerOutcomes, packagePoints, stateFromSnapshot } from "../../static/js/room/state.js";
 
 const folder = new URL("../fixtures/events/", import.meta.url);
 const fixtures = readdirSync(folder)
@@ -39,6 +39,57 @@ for (const [name, fixture] of fixtures) {
       offer.payload.packages.forEach((pkg, i) => close(packagePoints(fixture.issues, pkg), expected[i], `offer ${offer.seq}/${i}`));
     }
     if (fixture.expected.agreement) close(packagePoints(fixture.issues, fixture.expected.agreement), fixture.expected.points.agreement, "agreement");
+  });
+}
+
+// The snapshot a socket would get after the first k events: the state as it stands, the latest events only.
+function snapshotAfter(events, k, latest) {
+  const state = emptyState();
+  for (const event of events.slice(0, k)) applyEvent(state, event);
+  return {
+    negotiation: {
+      status: state.status,
+      deadline: state.deadline === null ? null : new Date(state.deadline).toISOString(),
+      paused: state.paused,
+      standing: state.standing,
+      agreement: state.agreement,
+      offers: state.offers,
+      last_seq: state.lastSeq,
+    },
+    events: events.slice(Math.max(0, k - latest), k),
+    last_seq: state.lastSeq,
+  };
+}
+
+for (const [name, fixture] of fixtures) {
+  test(`${name}: the state from a snapshot of the latest events, then the events after it, is the server's`, () => {
+    const events = fixture.events;
+    for (let k = 1; k <= events.length; k++) {
+      for (const latest of [1, 2]) {
+        const state = stateFromSnapshot(snapshotAfter(events, k, latest));
+        for (const event of events.slice(k)) applyEvent(state, event);
+        const expected = fixture.expected;
+        const at = `after ${k} events, ${latest} in the snapshot`;
+        assert.equal(state.status, expected.status, at);
+        assert.deepEqual(state.standing, expected.standing, at);
+        assert.deepEqual(state.agreement, expected.agreement, at);
+        assert.equal(state.lastSeq, expected.last_seq, at);
+        assert.equal(state.paused, expected.paused, at);
+        assert.equal(state.offers, expected.offers, at);
+        if (expected.status === "agreed" || expected.status === "impasse") assert.equal(state.ending, events[events.length - 1], at);
+      }
+    }
+  });
+
+  test(`${name}: what became of each offer reads the same from any later run of the events`, () => {
+    const whole = offerOutcomes(fixture.events);
+    for (let k = 0; k < fixture.events.length; k++) {
+      const part = offerOutcomes(fixture.events.slice(k));
+      for (const [seq, change] of Object.entries(part)) assert.deepEqual(change, whole[seq], `from event ${k + 1}, offer ${seq}`);
+      for (const event of fixture.events.slice(k)) {
+        if (event.type === "offer") assert.deepEqual(part[event.seq], whole[event.seq], `from event ${k + 1}, offer ${event.seq}`);
+      }
+    }
   });
 }
 

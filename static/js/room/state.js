@@ -1,6 +1,10 @@
-// A negotiation's state read from its events, as core/replay.py reads them on the server: the offers
-// on the table, the agreement, the status, the last sequence number; and one role's points for a
-// package. Pure: no DOM, no socket. tests/js/state.test.mjs holds it to the server's fixtures.
+// A negotiation's state: taken from a snapshot (which carries the state and only the latest events),
+// then read from each later event as core/replay.py reads them on the server: the offers on the
+// table, the agreement, the status, the last sequence number; what became of each offer, for the
+// timeline; and one role's points for a package. Pure: no DOM, no socket. tests/js/state.test.mjs
+// holds it to the server's fixtures.
+
+const ENDINGS = ["accept", "walk_away", "deadline", "ended"];
 
 export function emptyState() {
   return {
@@ -13,8 +17,38 @@ export function emptyState() {
     ending: null, // the event that ended the negotiation
     lastSeq: 0,
     offers: 0, // offers made, on the table or not
-    events: [],
+    events: [], // the events read so far, in order: the snapshot's latest ones, then each new one
   };
+}
+
+// The state a snapshot gives: its `negotiation` is the server's word, whatever the events it carries
+// (the latest ones only; earlier ones come in pages, see offerOutcomes).
+export function stateFromSnapshot(snapshot) {
+  const n = snapshot.negotiation;
+  const events = snapshot.events.slice();
+  const state = emptyState();
+  state.status = n.status;
+  state.deadline = n.deadline ? Date.parse(n.deadline) : null;
+  state.paused = Boolean(n.paused);
+  const pause = events.filter((e) => e.type === "paused").pop();
+  state.pausedAt = state.paused && pause ? Date.parse(pause.at) : null;
+  state.standing = JSON.parse(JSON.stringify(n.standing || {}));
+  state.agreement = n.agreement ? { ...n.agreement } : null;
+  state.ending = state.status === "agreed" || state.status === "impasse" ? events.filter((e) => ENDINGS.includes(e.type)).pop() || null : null;
+  state.lastSeq = snapshot.last_seq;
+  state.offers = n.offers;
+  state.events = events;
+  return state;
+}
+
+// What became of each offer among `events` (a run of consecutive events, the earliest first), read
+// by the same rules: {offer seq: change}. The changes an event makes to offers before the run show
+// too, and once the earlier pages are read, their offers' outcomes.
+export function offerOutcomes(events) {
+  const scratch = emptyState();
+  const outcomes = {};
+  for (const event of events) for (const change of applyEvent(scratch, event)) outcomes[change.seq] = change;
+  return outcomes;
 }
 
 // Apply one stored event to `state` (in place). Returns what happened to earlier offers, for the

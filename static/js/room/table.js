@@ -111,7 +111,7 @@ export function createTable({ S, view, el, $, act }) {
           el("strong", { text: pts(view.points(S.agreement)) }),
           el("span", { class: "meta", text: ` (the alternative without agreement: ${pts(S.me.batna)})` }),
         ),
-        el("h4", { text: `How you got there: every offer, with ${view.canAct() ? "your" : "these"} points for it` }),
+        el("h4", { text: `How you got there: ${S.earlier ? `the latest ${offers.length} of ${S.offers} offers` : "every offer"}, with ${view.canAct() ? "your" : "these"} points for it` }),
         el(
           "ol",
           { class: "trail" },
@@ -132,7 +132,7 @@ export function createTable({ S, view, el, $, act }) {
             );
           }),
         ),
-        el("p", { class: "meta", text: "Every message and offer is in the timeline below." }),
+        el("p", { class: "meta", text: S.earlier ? "Earlier offers and messages come into the timeline below with “Show earlier messages”." : "Every message and offer is in the timeline below." }),
       );
     } else {
       const e = S.ending;

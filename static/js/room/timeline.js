@@ -1,6 +1,9 @@
 // The room's timeline: one list of chat, offers, answers, what the round did and the instructor's
 // broadcasts, kept scrolled to the newest entry while the reader is there; and the outbox of
-// messages being sent below it.
+// messages being sent below it. It starts from the snapshot's latest events; earlier ones are
+// asked for a page at a time (`onEarlier`) when the reader scrolls to the top or taps "Show earlier
+// messages", and go in above, the reader's place kept.
+import { offerOutcomes } from "./state.js";
 import { clock } from "./view.js";
 
 const OUTCOMES = {
@@ -9,16 +12,26 @@ const OUTCOMES = {
   withdrawn: ["withdrawn", "off-table"],
 };
 
-export function createTimeline(S, view, el, timeline) {
+export function createTimeline(S, view, el, timeline, onEarlier) {
   const { mine, nameOf, whose, partnerOf } = view;
   const outbox = el("ol", { class: "timeline outbox", "aria-label": "Messages being sent" });
   timeline.after(outbox);
+  const earlierButton = el("button", {
+    type: "button",
+    class: "button secondary small earlier",
+    id: "earlier-messages",
+    hidden: true,
+    text: "Show earlier messages",
+    onclick: () => onEarlier(),
+  });
+  timeline.before(earlierButton);
   const broadcastsSeen = new Set();
 
   const nearBottom = () => timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 80;
   let atBottom = true;
   timeline.addEventListener("scroll", () => {
     atBottom = nearBottom();
+    if (timeline.scrollTop < 40 && !earlierButton.hidden && timeline.scrollHeight > timeline.clientHeight) onEarlier();
   });
   if (window.ResizeObserver) {
     new ResizeObserver(() => {
@@ -123,12 +136,36 @@ export function createTimeline(S, view, el, timeline) {
     markOffer(change.seq, text, cls);
   }
 
+  // Tag every offer shown with what became of it, read from the events the room holds.
+  function retag() {
+    for (const change of Object.values(offerOutcomes(S.events))) mark(change);
+  }
+
   return {
     outbox,
     // One stored event, once applied to the state with the changes it made.
     add(event, changes) {
       for (const change of changes) mark(change);
       addEntry(eventEntry(event), { stick: mine(event.role) });
+    },
+    // The snapshot's events (the room's state holds them already), drawn afresh.
+    show(events) {
+      for (const event of events) addEntry(eventEntry(event));
+      retag();
+    },
+    // A page of earlier events, above the rest, without moving what the reader is looking at.
+    prepend(events) {
+      const before = timeline.scrollHeight;
+      const top = timeline.scrollTop;
+      timeline.prepend(...events.map(eventEntry));
+      timeline.scrollTop = top + timeline.scrollHeight - before;
+      retag();
+    },
+    // Whether earlier events can be asked for; `loading` while a page is on its way.
+    earlier(more, loading = false) {
+      earlierButton.hidden = !more;
+      earlierButton.disabled = loading;
+      earlierButton.textContent = loading ? "Loading earlier messages…" : "Show earlier messages";
     },
     broadcast(b) {
       const key = `${b.at}|${b.text}`;
@@ -144,6 +181,7 @@ export function createTimeline(S, view, el, timeline) {
       );
     },
     clear() {
+      broadcastsSeen.clear();
       timeline.replaceChildren();
     },
     scrollToEnd() {
