@@ -229,6 +229,14 @@ def test_sending_the_confirmation_link_again_is_throttled_per_account(db, settin
     assert len(mail.outbox) == 3
 
 
+def test_a_forged_personal_link_is_refused_before_any_database_work(db, django_assert_num_queries):
+    """Not throttled, as guessing cannot succeed: the link is signed with SECRET_KEY (docs/operations.md)."""
+    client = Client()
+    with django_assert_num_queries(0):
+        responses = [client.post(f"/s/{i}.{'0' * 16}:forged{i}/") for i in range(1, 50)]
+    assert {response.status_code for response in responses} == {404}
+
+
 # The client's address
 
 
