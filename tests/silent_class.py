@@ -163,16 +163,16 @@ class SilentClass:
             self._daphne.__exit__(None, None, None)
 
     def _let_go(self, timeout: float = 30) -> None:
-        """Until the server's consumers have finished with the closed sockets: each leaves its groups and
-        its channel last, so no subscription is left on Redis. Stopping Daphne earlier would cancel them
-        midway (a traceback in its log)."""
+        """Until the server's consumers have finished with the closed sockets: leaving its groups is the
+        last thing each does, so no group is left subscribed on Redis. Stopping Daphne earlier would cancel
+        them midway (a traceback in its log)."""
         import redis
         from django.conf import settings
 
         prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
         client = redis.Redis.from_url(settings.REDIS_URL)
         deadline = time.monotonic() + timeout
-        while client.pubsub_channels(f"{prefix}*") and time.monotonic() < deadline:
+        while client.pubsub_channels(f"{prefix}__group__*") and time.monotonic() < deadline:
             time.sleep(0.05)  # polling Redis: the condition is another process's subscriptions
         client.close()
 
