@@ -171,6 +171,9 @@ class Exercise(models.Model):
     deadline = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True, help_text="Set while the round is paused.")
     ended_at = models.DateTimeField(null=True, blank=True)
+    debrief_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the class debrief was last sent to a worker (sent again while missing)."
+    )
 
     class Meta:
         ordering = ["-created_at"]

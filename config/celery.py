@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.signals import after_setup_logger, after_setup_task_logger
+from django.conf import settings
 
 from config.log_filters import ExpectedFaultsOnOneLine
 
@@ -17,6 +19,36 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # at the round end overtakes the pairs' own outcome tasks still queued, which it computes anyway.
 app.conf.task_routes = {"negotiations.tasks.compute_outcome": {"priority": 6}}
 app.autodiscover_tasks()
+RESEND_DEBRIEFS = "negotiations.tasks.resend_debriefs"
+
+
+class DebriefSweep(bootsteps.StartStopStep):
+    """Every worker sends the sweep for overdue class debriefs every DEBRIEF_RESEND_SECONDS / 2 (at least
+    1 s): a debrief whose worker died is sent again within seconds, to whichever worker is alive, while
+    its lost message waits out Redis's visibility timeout (negotiations.debrief.debriefs_resend). Nothing
+    else to run: no beat process. The embedded mode has no worker; there the pages that wait for the
+    debrief sweep for it."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker: Any, **kwargs: Any) -> None:
+        super().__init__(worker, **kwargs)
+        self.timer: Any = None
+
+    def start(self, worker: Any) -> None:
+        interval = max(1.0, settings.DEBRIEF_RESEND_SECONDS / 2)
+        self.timer = worker.timer.call_repeatedly(interval, self.send, (interval,), priority=10)
+
+    def stop(self, worker: Any) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def send(self, interval: float) -> None:
+        app.send_task(RESEND_DEBRIEFS, expires=interval)
+
+
+app.steps["worker"].add(DebriefSweep)
 
 
 @after_setup_logger.connect

@@ -186,6 +186,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "parley"}}
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
+# A class debrief still missing this many seconds after it was sent is sent again (then after 2x, 4x...,
+# at most hourly): every worker sweeps for it every half of it (config/celery.py).
+DEBRIEF_RESEND_SECONDS = envint("DEBRIEF_RESEND_SECONDS", 5)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -4,16 +4,26 @@ Celery tasks call these with ids; both are idempotent (running twice stores the 
 record which events they were computed from. The class debrief reads every pair's events in one
 query, recomputes every finished pair from them, and writes only the outcomes that are missing or
 differ, in one statement: a pair's own task may have stored it already, or may be storing it now.
+A class debrief already stored from the same events is neither stored nor announced again.
+
+A class debrief still missing a few seconds after it was sent (its task lost with a dead worker, or
+never sent because Redis was down) is sent again by `debriefs_resend`, which every worker runs every
+few seconds (config/celery.py) and the pages that wait for the debrief call too.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from classrooms.models import Exercise
 from core.analysis import report_json
@@ -21,10 +31,13 @@ from core.metrics import Landscape, PairResult, class_metrics, debrief_pair, lan
 from core.scenario_document import parse_scenario
 from negotiations.models import Debrief, Event, Negotiation, Outcome
 from negotiations.publishing import debrief_announce, event_json
+from negotiations.task_queue import debrief_enqueue
 from scenarios.models import ScenarioVersion
 from scenarios.services import version_figures, version_table
 
 FINAL = (Negotiation.Status.AGREED, Negotiation.Status.IMPASSE)
+RESEND_AT_MOST_EVERY = timedelta(hours=1)
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=32)
@@ -84,7 +97,8 @@ def outcome_refresh(*, negotiation_id: int) -> Outcome | None:
 
 def debrief_refresh(*, exercise_id: int) -> Debrief | None:
     """Compute every finished pair and the class figures from the stored events, and store them (None
-    when the exercise has been deleted since the task was sent)."""
+    when the exercise has been deleted since the task was sent). A debrief already stored from the
+    same events is kept as it is: this task sent again, or delivered twice, announces it once."""
     exercise = Exercise.objects.select_related("scenario_version__scenario").filter(pk=exercise_id).first()
     if exercise is None:
         return None
@@ -106,8 +120,45 @@ def debrief_refresh(*, exercise_id: int) -> Debrief | None:
 
 
 def _store_debrief(exercise: Exercise, data: dict[str, Any], sources: dict[str, int]) -> Debrief:
-    """The last step: store the class debrief, and announce it to the monitor once it is committed."""
+    """The last step: store the class debrief, and announce it to the monitor once it is committed.
+    Under the exercise's row lock, so that of two copies of the task finishing together, one stores
+    and announces it and the other finds it stored."""
     with transaction.atomic():
+        Exercise.objects.select_for_update().only("pk").get(pk=exercise.pk)
+        stored = Debrief.objects.filter(exercise=exercise).first()
+        if stored is not None and stored.sources == sources and stored.data["open_pairs"] == data["open_pairs"]:
+            return stored  # computed from these very events
         debrief, _ = Debrief.objects.update_or_create(exercise=exercise, defaults={"data": data, "sources": sources})
         debrief_announce(exercise_id=exercise.pk)
     return debrief
+
+
+def debriefs_resend(*, exercise_id: int | None = None) -> list[int]:
+    """Send again the class debrief of every ended exercise (or of this one) that has none
+    DEBRIEF_RESEND_SECONDS after it was last sent, waiting twice as long after each attempt (up to an
+    hour); returns their ids. Each is claimed by one conditional update, so that workers sweeping at
+    the same time send it once. The task is idempotent: a copy still running, or the dead worker's
+    message that Redis gives back after the visibility timeout, finds the debrief stored."""
+    now = timezone.now()
+    first_wait = timedelta(seconds=settings.DEBRIEF_RESEND_SECONDS)
+    overdue = Exercise.objects.filter(state=Exercise.State.ENDED, debrief__isnull=True).filter(
+        Q(debrief_sent_at__isnull=True) | Q(debrief_sent_at__lte=now - first_wait)
+    )
+    if exercise_id is not None:
+        overdue = overdue.filter(pk=exercise_id)
+    sent = []
+    for pk, ended_at, sent_at in overdue.values_list("pk", "ended_at", "debrief_sent_at"):
+        last = sent_at or ended_at or now
+        wait = min(max(first_wait, last - (ended_at or last)), RESEND_AT_MOST_EVERY)
+        if sent_at is not None and now - last < wait:
+            continue
+        if not Exercise.objects.filter(pk=pk, debrief_sent_at=sent_at).update(debrief_sent_at=now):
+            continue  # another sweep sent it just now
+        log.warning(
+            "the class debrief of exercise %s is missing %.0f s after it was sent; sending it again",
+            pk,
+            (now - last).total_seconds(),
+        )
+        debrief_enqueue(exercise_id=pk)
+        sent.append(pk)
+    return sent

@@ -168,8 +168,9 @@ def exercise_end(*, exercise: Exercise) -> Exercise:
         _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="end the exercise")
         exercise.state = Exercise.State.ENDED
         exercise.ended_at = timezone.now()
+        exercise.debrief_sent_at = exercise.ended_at  # sent after the commit; sent again while missing
         exercise.paused_at = None  # an ended round is not paused
-        exercise.save(update_fields=["state", "ended_at", "paused_at"])
+        exercise.save(update_fields=["state", "ended_at", "debrief_sent_at", "paused_at"])
         _open_pairs_end(exercise, exercise.ended_at)
         return exercise
 

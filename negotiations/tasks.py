@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from negotiations.acting import negotiation_close_expired
-from negotiations.debrief import debrief_refresh, outcome_refresh
+from negotiations.debrief import debrief_refresh, debriefs_resend, outcome_refresh
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -27,3 +27,10 @@ def compute_debrief(exercise_id: int) -> int | None:
     """When the round ends: the class debrief (idempotent). Its readiness is announced to the monitor."""
     debrief = debrief_refresh(exercise_id=exercise_id)
     return debrief.pk if debrief else None
+
+
+@shared_task(acks_late=False, ignore_result=True)
+def resend_debriefs() -> list[int]:
+    """Every few seconds, sent by each worker (config/celery.py): the class debriefs overdue, sent again.
+    Acknowledged on receipt and sent with an expiry: a sweep lost or late is replaced by the next."""
+    return debriefs_resend()

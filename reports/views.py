@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from classrooms.access import exercise_for
+from negotiations.debrief import debriefs_resend
 from reports.debrief_pages import instructor_debrief
 from scenarios.access import instructor_required
 
@@ -19,6 +20,7 @@ def _projector(request: HttpRequest) -> bool:
 def debrief(request: HttpRequest, pk: int) -> HttpResponse:
     """The class debrief: charts drawn by static/js/debrief.js from the same JSON as debrief_json."""
     exercise = exercise_for(request.user, pk)
+    debriefs_resend(exercise_id=exercise.pk)  # if it is overdue (in the embedded mode, computed here)
     projector = _projector(request)
     return render(
         request,
@@ -35,4 +37,5 @@ def debrief(request: HttpRequest, pk: int) -> HttpResponse:
 @instructor_required
 def debrief_json(request: HttpRequest, pk: int) -> JsonResponse:
     exercise = exercise_for(request.user, pk)
+    debriefs_resend(exercise_id=exercise.pk)
     return JsonResponse(instructor_debrief(exercise, projector=_projector(request)))

@@ -17,6 +17,7 @@ from classrooms.access import current_student, student_login, student_logout, st
 from classrooms.models import Exercise, PlanningSheet, Student
 from classrooms.throttles import throttle_form, throttled_status
 from core.refusal import Refused
+from negotiations.debrief import debriefs_resend
 from negotiations.models import Seat
 from negotiations.participants import seat_for
 from negotiations.planning import planning_refusal, planning_sheet_save
@@ -121,6 +122,8 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
     counterparts = [s for s in others if s.role_key != seat.role_key]
     observed = [s for s in others if s.role_key == seat.role_key]  # for an observer: whom they watch
     debrief = student_debrief(seat)
+    if debrief is None and ex.state == Exercise.State.ENDED and debriefs_resend(exercise_id=ex.pk):
+        debrief = student_debrief(seat)  # it was overdue: in the embedded mode, computed just now
     may_answer = debrief is not None and survey_refusal(seat=seat) is None
     survey_url = reverse("student_survey", args=[ex.pk]) if may_answer else None
     return render(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from classrooms import services
-from negotiations import rounds
-from negotiations.debrief import debrief_refresh, outcome_refresh
+from classrooms.models import Exercise
+from negotiations import debrief, rounds
+from negotiations.debrief import debrief_refresh, debriefs_resend, outcome_refresh
 from negotiations.models import Debrief, Outcome
 from tests.base import agree, start_round
 
@@ -111,3 +115,67 @@ def test_a_task_for_a_pair_or_exercise_deleted_meanwhile_does_nothing(played):
     assert tasks.compute_outcome(negotiation_id) is None
     assert tasks.compute_debrief(exercise_id) is None
     assert not Debrief.objects.exists() and not Outcome.objects.exists()
+
+
+# A debrief lost with its worker is sent again: negotiations.debrief.debriefs_resend (tests/test_faults_debrief.py
+# runs it with a real worker killed mid-debrief)
+
+
+def lost_debrief(exercise, *, ended_ago: float, sent_ago: float) -> None:
+    """As if the debrief's task had died with its worker: no Debrief, ended and last sent that long ago."""
+    Debrief.objects.filter(exercise=exercise).delete()
+    now = timezone.now()
+    Exercise.objects.filter(pk=exercise.pk).update(
+        ended_at=now - timedelta(seconds=ended_ago), debrief_sent_at=now - timedelta(seconds=sent_ago)
+    )
+
+
+@pytest.fixture
+def announced(monkeypatch) -> list[int]:
+    calls: list[int] = []
+    original = debrief.debrief_announce
+    monkeypatch.setattr(
+        debrief,
+        "debrief_announce",
+        lambda *, exercise_id: (calls.append(exercise_id), original(exercise_id=exercise_id)),
+    )
+    return calls
+
+
+def test_a_debrief_missing_a_few_seconds_after_it_was_sent_is_sent_again_once(played, settings):
+    exercise, _ = played
+    rounds.exercise_end(exercise=exercise)
+    assert Exercise.objects.get(pk=exercise.pk).debrief_sent_at == Exercise.objects.get(pk=exercise.pk).ended_at
+    lost_debrief(exercise, ended_ago=settings.DEBRIEF_RESEND_SECONDS - 1, sent_ago=settings.DEBRIEF_RESEND_SECONDS - 1)
+    assert debriefs_resend() == []  # not yet overdue: its task may still be running
+    lost_debrief(exercise, ended_ago=settings.DEBRIEF_RESEND_SECONDS + 1, sent_ago=settings.DEBRIEF_RESEND_SECONDS + 1)
+    assert debriefs_resend() == [exercise.pk]
+    assert Debrief.objects.get(exercise=exercise).data["class"]["pairs"] == 2  # computed (eagerly here)
+    assert debriefs_resend() == []
+
+
+def test_a_debrief_that_keeps_failing_is_sent_again_ever_more_rarely(played):
+    exercise, _ = played
+    rounds.exercise_end(exercise=exercise)
+    lost_debrief(exercise, ended_ago=100, sent_ago=30)  # sent last 70 s after the end: next at 140 s
+    assert debriefs_resend() == []
+    lost_debrief(exercise, ended_ago=100, sent_ago=60)  # sent last 40 s after the end: next at 80 s
+    assert debriefs_resend() == [exercise.pk]
+
+
+def test_two_copies_of_the_debrief_task_store_and_announce_it_once(played, announced):
+    exercise, _ = played
+    rounds.exercise_end(exercise=exercise)
+    assert announced == [exercise.pk]
+    first = Debrief.objects.get(exercise=exercise)
+    debrief_refresh(exercise_id=exercise.pk)  # the dead worker's message, given back after the visibility timeout
+    assert announced == [exercise.pk]
+    assert Debrief.objects.get(exercise=exercise).computed_at == first.computed_at
+
+
+def test_in_the_embedded_mode_the_debrief_page_computes_an_overdue_debrief(played, instructor_client):
+    exercise, _ = played
+    rounds.exercise_end(exercise=exercise)
+    lost_debrief(exercise, ended_ago=60, sent_ago=60)  # the process died mid-debrief and was restarted
+    data = instructor_client.get(f"/exercises/{exercise.pk}/debrief.json").json()
+    assert data["ready"] is True and data["debrief"]["class"]["pairs"] == 2

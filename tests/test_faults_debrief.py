@@ -39,6 +39,7 @@ from tests.servers import LOGS, assert_no_traceback, server_env
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 PACKAGE = {"price": "9500", "handover": "five-weeks", "warranty": "one-month", "tyres": "included"}
 WAIT = 60  # seconds: a bound on each wait, never a pause
+RECOVERY = 15  # seconds from a worker's start to a dead worker's debrief: the target is 10 after the death
 
 
 @pytest.fixture
@@ -189,25 +190,31 @@ def test_a_pool_process_killed_mid_debrief_is_replaced_and_the_debrief_redone_at
     assert len(monitor.debriefs()) == 1
 
 
-def test_a_whole_worker_killed_mid_debrief_leaves_it_to_the_next_worker(broker, ended_class, monitor):
+def test_a_whole_worker_killed_mid_debrief_leaves_it_to_the_next_worker_within_seconds(broker, ended_class, monitor):
     key = f"pause-{uuid.uuid4().hex}"
     with worker("whole-kill", pause=key) as first:
         rounds.exercise_end(exercise=ended_class)
         paused = wait_for_pid(broker, key, "whole-kill")
         os.killpg(first.pid, signal.SIGKILL)  # the worker and its pool, as a machine crash would
         first.wait(timeout=WAIT)
-    # Nobody acknowledged the message: Redis holds it aside, not in the queue, until the visibility timeout.
-    assert "negotiations.tasks.compute_debrief" in unacked(broker)
+    # Nobody acknowledged the message: Redis holds it aside, not in the queue, until the visibility timeout
+    # (300 s, left as it is: the round's deadline, a task scheduled further ahead, is held the same way).
+    held = unacked(broker)
+    assert "negotiations.tasks.compute_debrief" in held and "negotiations.tasks.close_expired" in held
     assert "negotiations.tasks.compute_debrief" not in queued(broker)
     assert not Debrief.objects.filter(exercise=ended_class).exists()
     started = time.monotonic()
-    with worker("after-kill", pause=key, visibility=2):
-        wait_for_announcement(monitor, "after-kill")
-    assert time.monotonic() - started < 30
+    with worker("after-kill", pause=key):
+        # The next worker's sweep sends the overdue debrief again; the held message is not waited for.
+        assert monitor.announced.wait(RECOVERY), f"no debrief {RECOVERY} s after a worker started; see artifacts"
+        recovered = time.monotonic() - started
     killed, redone = runs(broker, key)
     assert killed == paused and redone != paused
     assert_debrief_finished_once(ended_class)
     assert len(monitor.debriefs()) == 1
+    # Still held, not delivered again: neither the dead worker's debrief nor the round's deadline.
+    assert sorted(unacked(broker)) == sorted(held)
+    assert recovered < RECOVERY
 
 
 def test_a_debrief_sent_while_no_worker_runs_waits_in_redis_until_one_starts(broker, ended_class, monitor):
