@@ -428,6 +428,41 @@ def _no_constants(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+class Sweeps:
+    """While an instructor watches, close pairs whose time is up even if no student is connected (the
+    embedded mode has no Celery worker to do it): one sweep per exercise and process, every
+    SWEEP_SECONDS, shared by all the monitors of that exercise, so that its cost does not grow with them."""
+
+    def __init__(self) -> None:
+        self.watchers: dict[int, set[str]] = {}
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+
+    def watch(self, exercise_id: int, channel: str) -> None:
+        self.watchers.setdefault(exercise_id, set()).add(channel)
+        if exercise_id not in self.tasks:
+            self.tasks[exercise_id] = asyncio.ensure_future(self.sweep(exercise_id))
+
+    def leave(self, exercise_id: int, channel: str) -> None:
+        watchers = self.watchers.get(exercise_id, set())
+        watchers.discard(channel)
+        if not watchers:
+            self.watchers.pop(exercise_id, None)
+            task = self.tasks.pop(exercise_id, None)
+            if task is not None:
+                task.cancel()
+
+    async def sweep(self, exercise_id: int) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                await database_sync_to_async(negotiation_close_expired)(exercise_id=exercise_id)
+            except Exception:
+                log.exception("sweeping exercise %s failed", exercise_id)
+
+
+sweeps = limits.PerLoop(Sweeps)  # the sweeps of the running event loop
+
+
 class MonitorConsumer(JsonSocket):
     """The instructor's live monitor of one exercise: ws/exercises/<id>/monitor/."""
 
@@ -449,26 +484,17 @@ class MonitorConsumer(JsonSocket):
         self.seen: dict[int, int] = {}  # pair id -> the last_seq this socket has shown
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.send_snapshot()
-        self.sweeper = asyncio.ensure_future(self.sweep())
+        sweeps().watch(self.exercise_id, self.channel_name)
+        self.watching = True
 
     async def send_snapshot(self) -> None:
         frame = await database_sync_to_async(monitor_snapshot)(self.exercise_id)
         self.seen = {pair["id"]: pair["last_seq"] for pair in frame["pairs"]}
         await self.send_frame(frame)
 
-    async def sweep(self) -> None:
-        """While an instructor watches, close pairs whose time is up even if no student is connected
-        (the embedded mode has no Celery worker to do it)."""
-        while True:
-            await asyncio.sleep(SWEEP_SECONDS)
-            try:
-                await database_sync_to_async(negotiation_close_expired)(exercise_id=self.exercise_id)
-            except Exception:
-                log.exception("sweeping exercise %s failed", self.exercise_id)
-
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "sweeper"):
-            self.sweeper.cancel()
+        if getattr(self, "watching", False):
+            sweeps().leave(self.exercise_id, self.channel_name)
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             if getattr(self, "student_group", None):

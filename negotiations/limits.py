@@ -11,6 +11,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from django.conf import settings
 
@@ -18,6 +19,7 @@ from negotiations.protocol import CLOSE_TOO_MANY, CLOSE_TOO_MANY_SOCKETS
 
 __all__ = ["CLOSE_TOO_MANY", "CLOSE_TOO_MANY_SOCKETS", "FRAMES_PER_SECOND", "FRAME_BURST", "REFUSALS_BEFORE_CLOSE"]
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Frames a socket may send: bursts of FRAME_BURST, FRAMES_PER_SECOND on average. A browser sends a
 # typing frame every 2 s at most and resends its unacknowledged actions after a reconnect, far below.
@@ -205,16 +207,23 @@ class Counts:
                 log.warning("could not refresh the sockets' places (%s: %s)", type(exc).__name__, exc)
 
 
-_COUNTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Counts] = weakref.WeakKeyDictionary()
+class PerLoop(Generic[T]):
+    """One `make()` per running event loop: one per Daphne process, and a fresh one for each test
+    conversation (asyncio.run), so that nothing outlives the loop its tasks and connections belong to."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self.make = make
+        self.made: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = weakref.WeakKeyDictionary()
+
+    def __call__(self) -> T:
+        loop = asyncio.get_running_loop()
+        found = self.made.get(loop)
+        if found is None:
+            found = self.made[loop] = self.make()
+        return found
 
 
-def counts() -> Counts:
-    """The counts of the running event loop (one per process in Daphne; one per test conversation)."""
-    loop = asyncio.get_running_loop()
-    found = _COUNTS.get(loop)
-    if found is None:
-        found = _COUNTS[loop] = Counts()
-    return found
+counts = PerLoop(Counts)  # the counts of the running event loop
 
 
 def frame_limits(who: str, seat: str | None) -> list[Limit]:

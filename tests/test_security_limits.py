@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -207,3 +208,34 @@ def test_presence_grows_with_the_sockets_not_with_their_cube(pair):
 
     sockets = len(roles)
     assert sockets - 1 <= run(go()) <= 2 * sockets * (sockets - 1)
+
+
+def test_open_monitors_share_one_sweep_of_their_exercise(pair, instructor_client, monkeypatch):
+    """The monitor's sweep (closing pairs out of time) runs once per period per exercise, however many
+    monitors are open: eight sweeps take eight periods, not two."""
+    period = 0.05
+    monkeypatch.setattr(consumers, "SWEEP_SECONDS", period)
+    negotiation, _ = pair
+    sweeps: list[float] = []
+    counted = threading.Event()
+
+    def sweep(*, exercise_id):
+        sweeps.append(time.monotonic())
+        if len(sweeps) >= 8:
+            counted.set()
+
+    monkeypatch.setattr(consumers, "negotiation_close_expired", sweep)
+    path = f"/ws/exercises/{negotiation.exercise_id}/monitor/"
+
+    async def go():
+        monitors = [Live(path, instructor_client) for _ in range(limits.MONITOR_SOCKETS_PER_USER)]
+        for live in monitors:
+            await live.connect()
+        sweeps.clear()
+        started = time.monotonic()
+        await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, counted.wait), 10)
+        for live in monitors:
+            await live.close()
+        return sweeps[7] - started
+
+    assert run(go()) >= 6 * period
