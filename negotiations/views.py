@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Literal
 
 from django.contrib import messages
+from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -209,6 +210,8 @@ def round_resume(request: HttpRequest, exercise: Exercise) -> str:
 
 # A pair's transcript
 
+TRANSCRIPT_PAGE = 200  # events a page
+
 
 @instructor_required
 def transcript(request: HttpRequest, pk: int, number: int) -> HttpResponse:
@@ -217,6 +220,12 @@ def transcript(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     if negotiation is None:
         raise Http404("No such pair")
     spec = version_spec(exercise.scenario_version)
+    # A page of events at a time: what one page shows does not grow with the negotiation.
+    paginator = Paginator(Event.objects.filter(negotiation=negotiation).order_by("seq"), TRANSCRIPT_PAGE)
+    try:
+        events = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage:
+        raise Http404("No such page of the transcript") from None
     agreement_points = None
     if negotiation.agreement:
         agreement_points = {r.name: plain(package_points(spec, negotiation.agreement, r.key)) for r in spec.roles}
@@ -230,7 +239,7 @@ def transcript(request: HttpRequest, pk: int, number: int) -> HttpResponse:
             "roles": {r.key: r.name for r in spec.roles},
             "seats": negotiation.seats.select_related("student"),
             "instructor_seat": negotiation.seats.filter(kind="instructor").first(),
-            "events": Event.objects.filter(negotiation=negotiation),
+            "events": events,
             "agreement_points": agreement_points,
         },
     )

@@ -199,3 +199,17 @@ def test_a_negotiation_past_its_chat_characters_takes_no_more_chat_but_offers_go
     assert Negotiation.objects.get(pk=negotiation.pk).chat_characters == 200_000
     offer = _act(negotiation, "seller", Action("offer", "o1", packages=(PACKAGE,)))
     assert offer["seq"] == last + 1
+
+
+@pytest.mark.django_db
+def test_the_transcript_page_shows_a_long_history_two_hundred_events_a_page(started_pair, exercise, instructor_client):
+    negotiation, _ = started_pair
+    last = long_history(negotiation, 449, text="Line {seq}")  # with `started`: 450 events
+    url = f"/exercises/{exercise.pk}/pairs/{negotiation.number}/"
+    pages = [instructor_client.get(url, {"page": n} if n else {}) for n in (None, 2, 3)]
+    assert all(page.status_code == 200 for page in pages)
+    texts = [page.content.decode() for page in pages]
+    assert [t.count('class="event event-') for t in texts] == [200, 200, 50]
+    assert "Line 2\n" in texts[0] and "Line 200\n" in texts[0] and "Line 201\n" not in texts[0]
+    assert f"Line {last}\n" in texts[2] and "?page=2" in texts[2] and "page 3 of 3" in texts[2]
+    assert instructor_client.get(url, {"page": 9}).status_code == 404
