@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "axes",
+    # The API's docs page (/api/docs) serves Swagger UI from this package's static files, not a CDN.
+    "ninja",
     "scenarios",
     "classrooms",
     "negotiations",
@@ -77,6 +79,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Cache-Control, Content-Security-Policy and Permissions-Policy on every page (config/headers.py).
+    "config.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -56,6 +56,7 @@ def make_driver(width: int = 1280, height: int = 900) -> Chrome:
     profile = tempfile.mkdtemp(prefix="parley-chromium-")
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument(f"--window-size={width},{height}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # driver.get_log("browser"): the console
     driver = Chrome(options=options, service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"))
     driver.set_page_load_timeout(30)
     driver.parley_profile = profile

@@ -1,0 +1,86 @@
+"""In Chromium with the Content-Security-Policy on (docs/operations.md, "Headers"): the main pages of an
+instructor and of a student, live sockets, charts and the API docs included, work and break no rule of
+the policy. The browser reports each violation to the page (`securitypolicyviolation`) and to its console;
+the test fails on either."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from classrooms import services
+from negotiations import rounds
+from tests.base import agree, seats_by_role, start_round
+from tests.servers import daphne
+
+pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+RECORD = """window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`);
+});"""
+PACKAGE = {"price": "10000", "handover": "five-weeks", "warranty": "three-months", "tyres": "included"}
+
+
+def signed_in(driver, base: str, client: Client) -> None:
+    driver.get(f"{base}/healthz")
+    driver.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"})
+
+
+def visit(driver, url: str, ready: tuple[str, str], violations: list[str]) -> None:
+    driver.get(url)
+    WebDriverWait(driver, 15).until(ec.presence_of_element_located(ready))
+    found = driver.execute_script("return window.__csp") or []
+    found += [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
+    violations += [f"{url}: {v}" for v in found]
+
+
+def test_the_main_pages_break_no_rule_of_the_content_security_policy(
+    exercise, classroom, instructor, browsers, eager_tasks
+):
+    (negotiation,) = start_round(exercise, classroom, 2)
+    student = seats_by_role(negotiation)["buyer"].student
+    teacher_client = Client()
+    teacher_client.force_login(instructor)
+    teacher, pupil = browsers(), browsers()
+    violations: list[str] = []
+    with daphne() as (port, _):
+        base = f"http://127.0.0.1:{port}"
+        for driver in (teacher, pupil):
+            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD})
+            driver.get_log("browser")  # what earlier tests left in the console
+        visit(pupil, f"{base}/join", (By.ID, "id_code"), violations)
+        visit(teacher, f"{base}/api/docs", (By.CSS_SELECTOR, ".swagger-ui .info"), violations)
+        visit(teacher, f"{base}/admin/login/", (By.ID, "id_username"), violations)
+
+        signed_in(teacher, base, teacher_client)
+        live = (By.CSS_SELECTOR, ".connection-online")
+        for path, ready in [
+            ("/dashboard/", (By.TAG_NAME, "main")),
+            ("/scenarios/", (By.TAG_NAME, "main")),
+            ("/scenarios/used-car/", (By.TAG_NAME, "main")),
+            (f"/classes/{classroom.pk}/", (By.ID, "join-code")),
+            (f"/classes/{classroom.pk}/exercises/new/", (By.ID, "id_scenario_version")),
+            (f"/exercises/{exercise.pk}/", (By.TAG_NAME, "main")),
+            (f"/exercises/{exercise.pk}/monitor/", live),
+            (f"/exercises/{exercise.pk}/pairs/1/", (By.TAG_NAME, "main")),
+            ("/account/tokens/", (By.TAG_NAME, "main")),
+        ]:
+            visit(teacher, base + path, ready, violations)
+
+        pupil.get(f"{base}/s/{services.student_link_token(student)}/")
+        pupil.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Continue as')]").click()
+        WebDriverWait(pupil, 10).until(ec.title_contains("My exercises"))
+        visit(pupil, f"{base}/s/", (By.TAG_NAME, "main"), violations)
+        pupil.get(f"{base}/s/exercises/{exercise.pk}/")
+        WebDriverWait(pupil, 15).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Connected"))
+        visit(pupil, pupil.current_url, (By.ID, "room-connection"), violations)
+
+        agree(negotiation, PACKAGE)
+        rounds.exercise_end(exercise=exercise)
+        visit(teacher, f"{base}/exercises/{exercise.pk}/debrief/", (By.CSS_SELECTOR, ".chart svg"), violations)
+        visit(pupil, f"{base}/s/exercises/{exercise.pk}/", (By.CSS_SELECTOR, "#my-chart svg"), violations)
+    assert violations == []
