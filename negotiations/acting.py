@@ -1,6 +1,7 @@
 """Every write to a live negotiation: store the event under the negotiation's row lock (or in one
 statement), then, after the commit, ring the doorbell (negotiations.publishing). A student's, a bot's
-or the instructor's action goes through negotiation_act; a pair whose time is up is closed here too.
+or the instructor's action goes through negotiation_act; a pair whose time is up is closed here too,
+by the deadline sweep and by its Celery task (`close_expired`, scheduled with `deadline_enqueue`).
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ import contextlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from celery import shared_task
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -19,10 +21,10 @@ from classrooms.models import Exercise
 from core import negotiation as negotiation_rules
 from core.negotiation import AGREED, IMPASSE, Action, Offer, State, after_offer, decide, standing_json
 from core.refusal import Refused
+from negotiations.debrief import outcome_enqueue
 from negotiations.models import Event, Negotiation, Seat
 from negotiations.protocol import EventJSON, PairJSON
-from negotiations.publishing import event_json, events_publish, negotiation_publish, pair_summary
-from negotiations.task_queue import outcome_enqueue
+from negotiations.publishing import event_json, events_publish, negotiation_publish, on_commit_quietly, pair_summary
 from scenarios.services import version_spec
 
 OPEN_STATUSES = (Negotiation.Status.WAITING, Negotiation.Status.NEGOTIATING)
@@ -284,3 +286,18 @@ def negotiation_close_expired(
             outcome_enqueue(negotiation_id=negotiation.pk)
             closed.append(pk)
     return closed
+
+
+@shared_task(name="negotiations.tasks.close_expired", acks_late=True, reject_on_worker_lost=True)
+def close_expired(exercise_id: int) -> list[int]:
+    """At a deadline: end as impasse the exercise's pairs whose time is up (idempotent)."""
+    return negotiation_close_expired(exercise_id=exercise_id)
+
+
+def deadline_enqueue(*, exercise_id: int, at: datetime) -> None:
+    """After commit: a worker closes the exercise's expired pairs just after `at`. Quietly, as the other
+    sends: the sockets' timers and every action's check close them too."""
+    on_commit_quietly(
+        lambda: close_expired.apply_async(args=[exercise_id], eta=at + timedelta(seconds=1)),
+        f"schedule the deadline of exercise {exercise_id}",
+    )

@@ -6,10 +6,8 @@ class NegotiationsConfig(AppConfig):
     verbose_name = "Negotiations"
 
     def ready(self) -> None:
-        # Here, once the models are loaded: register the Celery tasks in every process (negotiations.task_queue
-        # sends them by name), and close a student's sockets when classrooms signs them out.
+        # Here, once the models are loaded: close a student's sockets when classrooms signs them out.
         from classrooms.signals import student_link_changed
-        from negotiations import tasks  # noqa: F401
         from negotiations.publishing import student_sockets_close_on_link_change
 
         student_link_changed.connect(student_sockets_close_on_link_change, dispatch_uid="negotiations.student_sockets")

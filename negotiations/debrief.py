@@ -9,6 +9,10 @@ A class debrief already stored from the same events is neither stored nor announ
 A class debrief still missing a few seconds after it was sent (its task lost with a dead worker, or
 never sent because Redis was down) is sent again by `debriefs_resend`, which every worker runs every
 few seconds (config/celery.py) and the pages that wait for the debrief call too.
+
+The tasks below are thin (ids in, a service above does the work); the pair's and the class's are
+sent after the commit by `outcome_enqueue` and `debrief_enqueue`. Their names are the ones the worker
+and its queue have always known (negotiations.tasks.*), kept when the tasks moved beside their services.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
+from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -30,8 +35,7 @@ from core.analysis import report_json
 from core.metrics import Landscape, PairResult, class_metrics, debrief_pair, landscape
 from core.scenario_document import parse_scenario
 from negotiations.models import Debrief, Event, Negotiation, Outcome
-from negotiations.publishing import debrief_announce, event_json
-from negotiations.task_queue import debrief_enqueue
+from negotiations.publishing import debrief_announce, event_json, on_commit_quietly
 from scenarios.models import ScenarioVersion
 from scenarios.services import version_figures, version_table
 
@@ -162,3 +166,41 @@ def debriefs_resend(*, exercise_id: int | None = None) -> list[int]:
         debrief_enqueue(exercise_id=pk)
         sent.append(pk)
     return sent
+
+
+# The tasks, and sending them after the commit
+
+
+@shared_task(name="negotiations.tasks.compute_outcome", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def compute_outcome(negotiation_id: int) -> int | None:
+    """When a pair ends: its outcome metrics (idempotent). Sent with a low priority (config/celery.py)."""
+    outcome = outcome_refresh(negotiation_id=negotiation_id)
+    return outcome.pk if outcome else None
+
+
+@shared_task(name="negotiations.tasks.compute_debrief", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def compute_debrief(exercise_id: int) -> int | None:
+    """When the round ends: the class debrief (idempotent). Its readiness is announced to the monitor."""
+    debrief = debrief_refresh(exercise_id=exercise_id)
+    return debrief.pk if debrief else None
+
+
+@shared_task(name="negotiations.tasks.resend_debriefs", acks_late=False, ignore_result=True)
+def resend_debriefs() -> list[int]:
+    """Every few seconds, sent by each worker (config/celery.py): the class debriefs overdue, sent again.
+    Acknowledged on receipt and sent with an expiry: a sweep lost or late is replaced by the next."""
+    return debriefs_resend()
+
+
+def outcome_enqueue(*, negotiation_id: int) -> None:
+    """After commit: a worker computes the finished pair's outcome metrics. Quietly: a broker that is down
+    must not turn the stored end into an error; the class debrief at the round's end computes every
+    pair's outcome that is missing."""
+    on_commit_quietly(
+        lambda: compute_outcome.delay(negotiation_id), f"send the outcome of negotiation {negotiation_id}"
+    )
+
+
+def debrief_enqueue(*, exercise_id: int) -> None:
+    """After commit: a worker computes the class debrief of a round that has ended."""
+    on_commit_quietly(lambda: compute_debrief.delay(exercise_id), f"send the debrief of exercise {exercise_id}")

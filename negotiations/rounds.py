@@ -22,10 +22,12 @@ from core.pairing import plan_pairs
 from core.refusal import Refused
 from negotiations.acting import (
     OPEN_STATUSES,
+    deadline_enqueue,
     negotiation_close_as_impasse,
     negotiation_close_expired,
     system_event_append,
 )
+from negotiations.debrief import debrief_enqueue
 from negotiations.models import Broadcast, Negotiation, Seat
 from negotiations.protocol import BroadcastJSON
 from negotiations.publishing import (
@@ -35,7 +37,6 @@ from negotiations.publishing import (
     negotiation_publish,
     seat_sockets_close,
 )
-from negotiations.task_queue import deadline_enqueue, debrief_enqueue
 from scenarios.services import version_spec
 
 MAX_EXTENSION = 120  # minutes at a time

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+import config.celery
 from classrooms import services
 from classrooms.models import Exercise
 from negotiations import debrief, rounds
@@ -106,14 +107,23 @@ def test_a_pair_task_that_runs_after_the_round_end_leaves_the_pair_to_the_class_
     assert Outcome.objects.get(negotiation=agreed).computed_from_seq == 3
 
 
+def test_each_task_lives_beside_its_service_under_the_name_the_worker_knows():
+    from negotiations import acting, debrief
+
+    assert acting.close_expired.name == "negotiations.tasks.close_expired"
+    assert debrief.compute_outcome.name == "negotiations.tasks.compute_outcome"
+    assert debrief.compute_debrief.name == "negotiations.tasks.compute_debrief"
+    assert debrief.resend_debriefs.name == config.celery.RESEND_DEBRIEFS
+
+
 def test_a_task_for_a_pair_or_exercise_deleted_meanwhile_does_nothing(played):
-    from negotiations import tasks
+    from negotiations.debrief import compute_debrief, compute_outcome
 
     exercise, agreed = played
     exercise_id, negotiation_id = exercise.pk, agreed.pk
     exercise.delete()  # while its tasks waited in the queue (the instructor deleted it)
-    assert tasks.compute_outcome(negotiation_id) is None
-    assert tasks.compute_debrief(exercise_id) is None
+    assert compute_outcome(negotiation_id) is None
+    assert compute_debrief(exercise_id) is None
     assert not Debrief.objects.exists() and not Outcome.objects.exists()
 
 

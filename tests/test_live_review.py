@@ -13,8 +13,9 @@ from kombu.exceptions import OperationalError
 
 from core.negotiation import Action
 from core.refusal import Refused
-from negotiations import consumers, rounds, tasks
-from negotiations.acting import negotiation_act, negotiation_close_expired
+from negotiations import consumers, rounds
+from negotiations.acting import close_expired, negotiation_act, negotiation_close_expired
+from negotiations.debrief import compute_debrief, compute_outcome
 from negotiations.models import Event, Negotiation, Seat
 from negotiations.rounds import round_pause
 from tests.base import add_students, race, seats_by_role, start_round, student_client
@@ -108,9 +109,9 @@ def broker_down(monkeypatch):
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.compute_outcome, "delay", refuse)
-    monkeypatch.setattr(tasks.compute_debrief, "delay", refuse)
-    monkeypatch.setattr(tasks.close_expired, "apply_async", refuse)
+    monkeypatch.setattr(compute_outcome, "delay", refuse)
+    monkeypatch.setattr(compute_debrief, "delay", refuse)
+    monkeypatch.setattr(close_expired, "apply_async", refuse)
 
 
 @pytest.mark.django_db(transaction=True)
