@@ -413,8 +413,17 @@ def test_a_long_negotiation_opens_on_its_latest_messages_and_shows_earlier_ones_
     assert len(buyer.find_elements(By.CSS_SELECTOR, '#timeline [data-offer="2"]')) == 1
     screenshot(buyer, "negotiation-long-phone", full=False)
 
-    # The offer from far back is accepted: the agreement's trail lists it.
+    # Away for a long while: back, the room starts again from the snapshot's state and latest events.
+    buyer.execute_script("window.parleyRoom.socket.dropForTest()")
+    later = long_history(negotiation, 60, text="Later {seq}")
+    buyer.execute_script("window.parleyRoom.socket.reconnectForTest()")
+    wait_text(buyer, "#timeline", f"Later {later}")
+    assert "Message 3" not in entries(buyer) and len(entries(buyer)) <= 50
+    assert buyer.find_element(By.ID, "earlier-messages").is_displayed()
+    assert "offer #2" in text_of(buyer, "#their-offer")
+
+    # The offer from far back is accepted; the trail says where the offers are.
     buyer.find_element(By.CSS_SELECTOR, '#their-offer button[data-offer-seq="2"]').click()
     wait_text(buyer, "#room-outcome", "Agreement reached")
-    assert "every offer" in text_of(buyer, "#room-outcome")
+    assert "1 offer, in the earlier messages" in text_of(buyer, "#room-outcome")
     assert buyer.execute_script("return window.__errors") == []

@@ -73,21 +73,26 @@ def test_on_daphne_a_pair_with_a_history_past_the_frame_limit_still_gets_small_s
         async def everyone() -> list[tuple[str, list[str]]]:
             return [await conversation(cookie) for cookie in cookies]
 
-        async def read_all() -> list[int]:
+        async def read_all() -> tuple[list[int], list[int]]:
             reader = LiveClient(url, cookies[0], base)
             await reader.connect()
             await reader.load_history()
             await reader.close()
-            return [e["seq"] for e in reader.events]
+            # A client that had only the first event when it reconnects resumes, page after page.
+            behind = LiveClient(url, cookies[1], base, events=reader.events[:1], last_seq=1)
+            await behind.connect()
+            await behind.wait_for(lambda c: c.last_seq == short, timeout=10)
+            await behind.close()
+            return [e["seq"] for e in reader.events], [e["seq"] for e in behind.events]
 
         results = asyncio.run(everyone())
-        # The Python client reads a whole history in pages (here of ordinary chats: a page of 24 KB
-        # chats holds one, and the socket's rate allows 5 pages a second).
+        # The Python client reads a whole history in pages, backwards and forwards (here of ordinary
+        # chats: a page of 24 KB chats holds one, and the socket's rate allows 5 pages a second).
         Event.objects.filter(negotiation=negotiation, seq__gt=1).delete()
         Negotiation.objects.filter(pk=negotiation.pk).update(last_seq=1)
         short = long_history(negotiation, 299, text="A fair price, I think.")
-        read = asyncio.run(read_all())
-    assert read == list(range(1, short + 1))
+        read, resumed = asyncio.run(read_all())
+    assert read == resumed == list(range(1, short + 1))
     for text, answers in results:
         snapshot = json.loads(text)
         assert snapshot["type"] == "snapshot", snapshot

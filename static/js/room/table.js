@@ -88,6 +88,12 @@ export function createTable({ S, view, el, $, act }) {
     }
   }
 
+  // Which offers the trail lists: all of them, or the latest the room holds (earlier ones come in pages).
+  function trailSpan(shown) {
+    if (!S.earlier) return "every offer";
+    return shown ? `the latest ${shown} of ${S.offers} offers` : `${S.offers} offer${S.offers === 1 ? "" : "s"}, in the earlier messages`;
+  }
+
   function outcome() {
     const box = $("room-outcome");
     if (S.status !== "agreed" && S.status !== "impasse") {
@@ -111,7 +117,7 @@ export function createTable({ S, view, el, $, act }) {
           el("strong", { text: pts(view.points(S.agreement)) }),
           el("span", { class: "meta", text: ` (the alternative without agreement: ${pts(S.me.batna)})` }),
         ),
-        el("h4", { text: `How you got there: ${S.earlier ? `the latest ${offers.length} of ${S.offers} offers` : "every offer"}, with ${view.canAct() ? "your" : "these"} points for it` }),
+        el("h4", { text: `How you got there: ${trailSpan(offers.length)}, with ${view.canAct() ? "your" : "these"} points for it` }),
         el(
           "ol",
           { class: "trail" },
