@@ -115,9 +115,9 @@ def instructor_verification_send(*, user: User, link: str) -> None:
     )
 
 
-def instructor_verify(*, token: str) -> User:
-    """Verify the account a link names. Refused when the link is forged, expired or for an address that
-    changed, or when the address is not (or no longer) allowed; nothing changes then."""
+def instructor_verification_user(*, token: str) -> User:
+    """The account a confirmation link names, changing nothing. Refused when the link is forged, expired
+    or for an address that changed."""
     hours = settings.INSTRUCTOR_LINK_HOURS
     try:
         data = signing.loads(token, salt=VERIFY_SALT, max_age=hours * 3600)
@@ -130,6 +130,14 @@ def instructor_verify(*, token: str) -> User:
     user = User.objects.filter(pk=data.get("user"), email=data.get("email"), is_active=True).first()
     if user is None:
         raise Refused("This link is for an account that no longer exists or has changed its address.")
+    return user
+
+
+def instructor_verify(*, token: str) -> User:
+    """Verify the account a link names, when its owner confirms (a POST: a scanner that only fetches the
+    link verifies nothing). Refused as instructor_verification_user is, or when the address is not (or no
+    longer) allowed; nothing changes then."""
+    user = instructor_verification_user(token=token)
     if user.is_verified_instructor:
         return user
     if not instructor_address_allowed(email=user.email):

@@ -107,8 +107,13 @@ def account_verify(request: HttpRequest) -> HttpResponse:
 
 
 def account_verify_link(request: HttpRequest, token: str) -> HttpResponse:
-    """The link sent to an instructor's address; it works without signing in (another browser, a phone)."""
+    """The link sent to an instructor's address; it works without signing in (another browser, a phone).
+    Opening it shows a button; only the button's POST confirms, so that a mail scanner fetching the link
+    confirms nothing."""
     try:
+        if request.method != "POST":
+            user = accounts.instructor_verification_user(token=token)
+            return render(request, "classrooms/verify_link.html", {"email": user.email})
         user = accounts.instructor_verify(token=token)
     except Refused as exc:
         return render(request, "classrooms/verify_failed.html", {"message": exc.message}, status=400)

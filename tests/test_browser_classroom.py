@@ -48,6 +48,7 @@ def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_
     wait_t.until(ec.title_contains("Confirm your address"))
     (message,) = mail.outbox
     teacher.get(next(word for word in message.body.split() if "/account/verify/" in word))
+    submit(teacher, "Confirm my address")
     wait_t.until(ec.title_contains("Dashboard"))
     teacher.find_element(By.LINK_TEXT, "New class").click()
     fill(teacher, "id_name", "Negotiation 101")

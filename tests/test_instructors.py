@@ -27,7 +27,7 @@ def test_an_instructor_signs_up_confirms_the_address_and_lands_on_the_dashboard(
     assert User.objects.get().email == "nia@uni.example"
     (message,) = mail.outbox
     link = next(word for word in message.body.split() if "/account/verify/" in word)
-    page = client.get(link.split("testserver", 1)[1], follow=True).content.decode()
+    page = client.post(link.split("testserver", 1)[1], follow=True).content.decode()
     assert "You have no classes yet" in page
 
 

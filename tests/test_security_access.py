@@ -85,12 +85,24 @@ def test_sign_up_on_an_allowed_domain_verifies_with_the_link_sent_to_the_address
     assert response["Location"] == "/signup/sent/"
     assert "We sent a message to <strong>nia@uni.example</strong>" in client.get("/signup/sent/").content.decode()
     assert client.get("/scenarios/used-car/").status_code == 302
-    response = client.get(confirmation_path(), follow=True)
+    response = client.post(confirmation_path(), follow=True)
     assert response.redirect_chain[-1][0] == "/dashboard/"
     assert User.objects.get(email="nia@uni.example").is_verified_instructor
     page = client.get("/scenarios/used-car/").content.decode()
     for text in confidential_texts("used-car"):
         assert text in page
+
+
+def test_a_link_scanner_fetching_the_link_verifies_nothing_its_owner_confirms_on_the_page(domains, db):
+    """Mail scanners open the links of a message: had a GET verified the account, whoever signed up with a
+    colleague's address would be verified by the colleague's scanner. The page asks for a button instead."""
+    _, _ = sign_up("nia@uni.example")
+    scanner = Client()
+    page = scanner.get(confirmation_path())
+    assert page.status_code == 200 and "Confirm that nia@uni.example is yours" in page.content.decode()
+    assert not User.objects.get().is_verified_instructor
+    response = scanner.post(confirmation_path())
+    assert response.status_code == 302 and User.objects.get().is_verified_instructor
 
 
 def test_an_invitation_from_an_administrator_allows_an_address_outside_the_domains(db, settings):
@@ -100,7 +112,7 @@ def test_an_invitation_from_an_administrator_allows_an_address_outside_the_domai
     InstructorInvitation.objects.create(email="guest@elsewhere.example")
     client, response = sign_up("guest@elsewhere.example")
     assert response.status_code == 302
-    client.get(confirmation_path())
+    client.post(confirmation_path())
     assert User.objects.get().is_verified_instructor
 
 
