@@ -2,6 +2,7 @@
 
     python -m bench.debrief [--pairs 300] [--scenario used-car|farm-expansion] [--runs 5] [--seed S]
                             [--database-url URL] [--redis-url URL] [--concurrency 2] [--end-at-once]
+                            [--kill-worker]
 
 The production path, end to end, on this machine: PostgreSQL, Redis, and a real Celery worker started
 by the script (prefork pool, `--concurrency` processes). The script drops and re-creates its own
@@ -20,6 +21,13 @@ socket does, and the clock runs from the instructor's round-end call (`exercise_
 sends the debrief task after the commit) until the `debrief` announcement reaches the listener. The
 stored Debrief is then checked to cover every pair. Median and spread over the runs; the last line is
 JSON {"pairs": N, "seconds": median}.
+
+With --kill-worker the worker dies in the middle of the debrief, as a machine crash would: its pool
+processes are stopped (SIGSTOP) before the round ends, so that the worker takes the debrief's message
+from Redis and cannot finish it; once Redis holds the message as taken (unacknowledged), the whole
+worker is killed (SIGKILL) and a new one started at once, as a supervisor restarts it. The clock then
+runs from the kill to the announcement (the new worker's sweep sends the debrief again; the dead
+worker's message waits out the visibility timeout).
 """
 
 from __future__ import annotations
@@ -31,11 +39,14 @@ import json
 import os
 import random
 import secrets
+import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
@@ -91,18 +102,50 @@ def prepare() -> None:
 
 
 @contextlib.contextmanager
-def running_worker(concurrency: int) -> Iterator[None]:
-    """The production worker (prefork pool), ready when it answers a ping; stopped on leaving."""
+def running_worker(concurrency: int, *, ready: bool = True) -> Iterator[subprocess.Popen[bytes]]:
+    """The production worker (prefork pool) in its own process group, ready when it answers a ping
+    (unless `ready` is False); stopped on leaving."""
     from config.celery import app
 
     env = {**os.environ, "LOG_LEVEL": "INFO"}
     options = ["--without-gossip", "--without-mingle"]
-    with stack.celery_worker(env, LOG, pool="prefork", concurrency=concurrency, options=options) as worker:
+    with stack.celery_worker(
+        env, LOG, pool="prefork", concurrency=concurrency, options=options, own_group=True, append=True
+    ) as worker:
         deadline = time.monotonic() + 60
-        while not app.control.ping(timeout=0.5):
+        while ready and not app.control.ping(timeout=0.5):
             if worker.poll() is not None or time.monotonic() > deadline:
                 sys.exit(f"the Celery worker did not start; see {LOG}")
-        yield
+        yield worker
+
+
+def pool_stop(worker: Any) -> None:
+    """Stop (SIGSTOP) the worker's pool processes, leaving the worker itself taking messages."""
+    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+    if not children:
+        sys.exit(f"the worker has no pool processes to stop; see {LOG}")
+    for pid in children:
+        os.kill(int(pid), signal.SIGSTOP)
+
+
+def held(exercise_id: int, timeout: float) -> None:
+    """Wait until Redis holds the exercise's debrief message as taken by a worker (unacknowledged)."""
+    import redis
+    from django.conf import settings
+
+    def taken() -> bool:
+        for body in client.hvals("unacked"):
+            headers = json.loads(body)[0]["headers"]
+            if headers["task"] == "negotiations.tasks.compute_debrief" and headers["argsrepr"] == f"({exercise_id},)":
+                return True
+        return False
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    deadline = time.monotonic() + timeout
+    while not taken():
+        if time.monotonic() > deadline:
+            sys.exit(f"the worker did not take the debrief within {timeout:.0f} s; see {LOG}")
+        time.sleep(0.01)  # polling another process's state in Redis
 
 
 def consuming(on: bool) -> None:
@@ -265,19 +308,32 @@ class Listener(threading.Thread):
             await (layer.close_pools() if hasattr(layer, "close_pools") else layer.flush())
 
 
-def time_round_end(exercise: Any, pairs: int, timeout: float) -> tuple[float, float, float]:
+def time_round_end(
+    exercise: Any, pairs: int, timeout: float, *, kill: tuple[subprocess.Popen[bytes], int] | None = None
+) -> tuple[float, float, float]:
     """Seconds from the round-end call to the debrief announcement, to the call's return (the pairs
-    closed and the task sent), and to the debrief's storing in the worker (by the clock of the machine)."""
+    closed and the task sent), and to the debrief's storing in the worker (by the clock of the machine).
+    With `kill` (the worker and its concurrency), the worker is killed once it holds the debrief and a
+    new one started at once; the first and last figures then run from the kill."""
     from negotiations import rounds
     from negotiations.models import Debrief
 
     listener = Listener(exercise.pk, timeout)
     listener.start()
     listener.joined.wait()
-    start, wall = time.perf_counter(), time.time()
-    rounds.exercise_end(exercise=exercise)
-    returned = time.perf_counter() - start
-    listener.done.wait()
+    with contextlib.ExitStack() as restarted:
+        if kill is not None:
+            pool_stop(kill[0])
+        start, wall = time.perf_counter(), time.time()
+        rounds.exercise_end(exercise=exercise)
+        returned = time.perf_counter() - start
+        if kill is not None:
+            held(exercise.pk, timeout)
+            os.killpg(kill[0].pid, signal.SIGKILL)  # the worker and its pool, as a machine crash would
+            start, wall = time.perf_counter(), time.time()
+            kill[0].wait()
+            restarted.enter_context(running_worker(kill[1], ready=False))  # as its supervisor would
+        listener.done.wait()
     if listener.at is None:
         sys.exit(f"no debrief announcement within {timeout:.0f} s ({listener.error!r}); see {LOG}")
     debrief = Debrief.objects.get(exercise=exercise)
@@ -311,14 +367,22 @@ def main() -> None:
         default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
         help="emptied first, never db 0; default $BENCH_REDIS_URL or redis://127.0.0.1:6379/14",
     )
+    parser.add_argument(
+        "--kill-worker",
+        action="store_true",
+        help="kill the worker (SIGKILL) while it holds the debrief, start a new one, and time from the kill",
+    )
     args = parser.parse_args()
     configure(args)
+    LOG.parent.mkdir(parents=True, exist_ok=True)
+    LOG.write_text("")  # each worker of this run adds to it
     prepare()
     rng = random.Random(args.seed)
     load = os.getloadavg()[0]
     seconds, calls = [], []
-    with running_worker(args.concurrency):
-        for run in range(1, args.runs + 1):
+    for run in range(1, args.runs + 1):
+        # A worker per run: with --kill-worker, the one started after the kill is stopped with the run.
+        with running_worker(args.concurrency) as worker:
             built = time.perf_counter()
             if args.end_at_once:
                 consuming(False)
@@ -328,16 +392,18 @@ def main() -> None:
             else:
                 wait_for_outcomes(exercise)
             played = time.perf_counter() - built
-            ready, returned, stored = time_round_end(exercise, args.pairs, args.timeout)
-            seconds.append(ready)
-            calls.append(returned)
-            print(
-                f"run {run}: {args.pairs} pairs ({fates['agree']} agreed, {fates['walk_away']} walked away, "
-                f"{fates['open']} open at the end; set up and played in {played:.1f} s): debrief announced "
-                f"{ready:.3f} s after the round end (the round-end call took {returned:.3f} s, "
-                f"the debrief was stored at {stored:.3f} s)",
-                flush=True,
-            )
+            kill = (worker, args.concurrency) if args.kill_worker else None
+            ready, returned, stored = time_round_end(exercise, args.pairs, args.timeout, kill=kill)
+        seconds.append(ready)
+        calls.append(returned)
+        since = "the worker was killed" if args.kill_worker else "the round end"
+        print(
+            f"run {run}: {args.pairs} pairs ({fates['agree']} agreed, {fates['walk_away']} walked away, "
+            f"{fates['open']} open at the end; set up and played in {played:.1f} s): debrief announced "
+            f"{ready:.3f} s after {since} (the round-end call took {returned:.3f} s, "
+            f"the debrief was stored at {stored:.3f} s)",
+            flush=True,
+        )
     spread = f"min {min(seconds):.3f} s, max {max(seconds):.3f} s" if seconds else ""
     end_load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores; load average (1 min) {load:.2f} at the start, {end_load:.2f} at the end")

@@ -89,8 +89,10 @@ def celery_worker(
     loglevel: str = "INFO",
     options: Sequence[str] = (),
     own_group: bool = False,
+    append: bool = False,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A Celery worker of the project's app, its output in `log`; stopped (TERM, then KILL) on leaving.
+    """A Celery worker of the project's app, its output in `log` (added to it with `append`); stopped
+    (TERM, then KILL) on leaving.
 
     `own_group` starts it in a process group of its own, so that a prefork pool's children are killed
     with it when it does not stop in time.
@@ -98,7 +100,7 @@ def celery_worker(
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", loglevel]
     command += ["--pool", pool, "--concurrency", str(concurrency), *options]
-    with log.open("w") as out:
+    with log.open("a" if append else "w") as out:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=own_group
         )
