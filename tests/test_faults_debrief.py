@@ -62,15 +62,16 @@ def ended_class(exercise, classroom):
 
 
 @contextlib.contextmanager
-def worker(name: str, *, pause: str | None = None, visibility: int | None = None) -> Iterator[subprocess.Popen]:
-    """A production-like worker (prefork pool) in its own process group, so that all of it can be killed."""
+def worker(name: str, *, pause: str | None = None, resend: int | None = None) -> Iterator[subprocess.Popen]:
+    """A production-like worker (prefork pool) in its own process group, so that all of it can be killed;
+    `resend` sets its sweep's DEBRIEF_RESEND_SECONDS."""
     env = {}
     options = ["--without-gossip", "--without-mingle", "--hostname", f"{name}@%h"]
     if pause:
         env["PARLEY_PAUSE_KEY"] = pause
         options += ["--include", "tests.worker_pause"]
-    if visibility is not None:
-        env["CELERY_VISIBILITY_TIMEOUT"] = str(visibility)
+    if resend is not None:
+        env["DEBRIEF_RESEND_SECONDS"] = str(resend)
     log = LOGS / f"celery-{name}.log"
     with stack.celery_worker(server_env(**env), log, pool="prefork", options=options, own_group=True) as process:
         yield process
@@ -174,7 +175,8 @@ def runs(broker: redis.Redis, key: str) -> list[int]:
 
 def test_a_pool_process_killed_mid_debrief_is_replaced_and_the_debrief_redone_at_once(broker, ended_class, monitor):
     key = f"pause-{uuid.uuid4().hex}"
-    with worker("pool-kill", pause=key) as main:
+    # The pool's own requeue, not the sweep (left for a minute): on a loaded machine it could send a third run.
+    with worker("pool-kill", pause=key, resend=60) as main:
         rounds.exercise_end(exercise=ended_class)
         paused = wait_for_pid(broker, key, "pool-kill")
         assert paused != main.pid  # the pool's child, not the worker itself
