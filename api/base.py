@@ -8,11 +8,18 @@ not the instructor's), call one service, and describe the result. A refused acti
 
 from __future__ import annotations
 
+import functools
+import io
+import json
+from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponseBase, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from ninja import Path, Schema
 from ninja.errors import ValidationError
+from ninja.operation import Operation
 from ninja.security import HttpBearer
 from pydantic import ConfigDict
 
@@ -42,13 +49,64 @@ class InputSchema(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-def refuse_unknown_query(request: HttpRequest, query: type[InputSchema]) -> None:
-    """django-ninja drops the query parameters a query schema does not declare before validating it, so
-    an endpoint that takes a query calls this first: they are refused as a body's unknown fields are."""
-    unknown = [name for name in request.GET if name not in query.model_fields]
-    if unknown:
-        message = "Extra inputs are not permitted"
-        raise ValidationError([{"type": "extra_forbidden", "loc": ["query", name], "msg": message} for name in unknown])
+EXTRA = "Extra inputs are not permitted"
+
+
+def refuse_undeclared_input(run: Callable[..., Any]) -> Callable[..., Any]:
+    """For every operation (the API adds it with mode="view"): a query parameter the operation does not
+    declare, or a body for an operation that takes none, is refused as a body's unknown field is (422,
+    `extra_forbidden`, naming it), before the operation validates its input or does anything.
+    django-ninja itself drops a query parameter nobody declared and never reads an undeclared body.
+
+    An operation without a body takes an empty one, `{}` or a form without fields; the keys of a JSON
+    object and the fields of a form are named one by one, anything else is named as `["body"]`."""
+    operation = run.__self__  # the bound Operation.run: its parameter models say what it declares
+    assert isinstance(operation, Operation)
+    sources = {model.__ninja_param_source__: model for model in operation.models}
+    query = set(getattr(sources.get("query"), "__ninja_flatten_map__", {}))
+    takes_body = "body" in sources
+
+    @functools.wraps(run)
+    def checked(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
+        try:
+            errors = [
+                {"type": "extra_forbidden", "loc": ["query", name], "msg": EXTRA}
+                for name in request.GET
+                if name not in query
+            ]
+            if not takes_body:
+                errors += _undeclared_body(request)
+            if not errors:
+                return run(request, **kwargs)
+            refused: Exception = ValidationError(errors)
+        except RequestDataTooBig as too_big:  # answered 413, as the operation would
+            refused = too_big
+        # The token first, as the operation checks it (only on this path: a valid request is checked once)
+        return operation._run_checks(request) or operation.api.on_exception(request, refused)
+
+    return checked
+
+
+def _undeclared_body(request: HttpRequest) -> list[dict[str, Any]]:
+    """The fields of a body sent to an operation that takes none: a JSON object's keys, a form's fields (of
+    any method: Django reads a form only for POST), or the body itself."""
+    names: list[str] | None = None
+    try:
+        if request.content_type == "multipart/form-data":
+            fields, files = request.parse_file_upload(request.META, io.BytesIO(request.body))
+            names = [*fields, *files]
+        elif request.content_type == "application/x-www-form-urlencoded":
+            names = list(QueryDict(request.body))
+        elif request.body.strip():
+            data = json.loads(request.body)
+            names = list(data) if isinstance(data, dict) else None
+        else:
+            names = []
+    except (ValueError, MultiPartParserError):
+        names = None
+    if names is None:
+        return [{"type": "extra_forbidden", "loc": ["body"], "msg": "This operation takes no request body."}]
+    return [{"type": "extra_forbidden", "loc": ["body", name], "msg": EXTRA} for name in names]
 
 
 class ErrorOut(Schema):

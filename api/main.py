@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from ninja.operation import Operation
 
 from api import classes, exercises, results, rounds, scenarios, students
-from api.base import TokenAuth
+from api.base import TokenAuth, refuse_undeclared_input
 from core.refusal import Refused
 
 
@@ -27,6 +27,7 @@ api = ParleyAPI(
     auth=TokenAuth(),
     description="Classes, rosters and exercises of one instructor. See docs/api.md.",
 )
+api.add_decorator(refuse_undeclared_input, mode="view")
 for module in (classes, students, scenarios, exercises, rounds, results):
     api.add_router("", module.router)
 

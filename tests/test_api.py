@@ -235,19 +235,57 @@ def test_an_unknown_query_parameter_is_refused_by_name(api, exercise):
     assert [(e["type"], e["loc"][-1]) for e in response.json()["detail"]] == [("extra_forbidden", "formt")]
 
 
-def test_every_operation_that_takes_a_query_refuses_an_unknown_parameter(api):
-    document = Client().get("/api/openapi.json").json()
-    with_query = [
-        (method, re.sub(r"\{[^}]+\}", "1", path))
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every operation of the OpenAPI document: its method, its path with 1 for each id, and itself."""
+    return [
+        (method, re.sub(r"\{[^}]+\}", "1", path), operation)
         for path, operations in document["paths"].items()
         for method, operation in operations.items()
-        if any(p["in"] == "query" for p in operation.get("parameters", []))
     ]
-    assert with_query
-    for method, path in with_query:
-        response = getattr(api, method)(f"{path}?unknown_parameter=1")
-        assert response.status_code == 422, (method, path)
-        assert [e["loc"] for e in response.json()["detail"]] == [["query", "unknown_parameter"]]
+
+
+def test_every_operation_refuses_an_unknown_query_parameter(api):
+    document = Client().get("/api/openapi.json").json()
+    assert len(operations(document)) == len(document["paths"]) + 3  # three paths take two methods
+    for method, path, _ in operations(document):
+        response = api.generic(method.upper(), f"{path}?unknown_parameter=1")
+        assert response.status_code == 422, (method, path, response.content)
+        assert [e["loc"] for e in response.json()["detail"]] == [["query", "unknown_parameter"]], (method, path)
+
+
+def test_every_operation_without_a_body_refuses_one_and_names_its_fields(api):
+    document = Client().get("/api/openapi.json").json()
+    bodiless = [(method, path) for method, path, operation in operations(document) if "requestBody" not in operation]
+    assert len(bodiless) == len(operations(document)) - 5
+    for method, path in bodiless:
+        response = api.generic(method.upper(), path, '{"reason": "x"}', content_type="application/json")
+        assert response.status_code == 422, (method, path, response.content)
+        assert response.json()["detail"] == [
+            {"type": "extra_forbidden", "loc": ["body", "reason"], "msg": "Extra inputs are not permitted"}
+        ], (method, path)
+        response = api.generic(method.upper(), path, "reason=x", content_type="application/x-www-form-urlencoded")
+        assert [e["loc"] for e in response.json()["detail"]] == [["body", "reason"]], (method, path)
+        response = api.generic(method.upper(), path, "[1]", content_type="application/json")
+        assert [e["loc"] for e in response.json()["detail"]] == [["body"]], (method, path)
+
+
+def test_the_token_is_checked_before_the_input_it_does_not_take():
+    assert Client().get("/api/classes?unknown_parameter=1").status_code == 401
+
+
+def test_an_action_given_a_query_or_a_body_it_does_not_take_is_not_done(api, paired):
+    assert post(api, f"/api/exercises/{paired.pk}/release?force=1").status_code == 422
+    assert (
+        api.post(f"/api/exercises/{paired.pk}/end", {"reason": "x"}, content_type="application/json").status_code == 422
+    )
+    paired.refresh_from_db()
+    assert paired.state == Exercise.State.DRAFT
+
+
+def test_an_action_without_a_body_takes_an_empty_one_or_an_empty_object(api, paired):
+    assert api.generic("POST", f"/api/exercises/{paired.pk}/release").status_code == 200
+    assert api.post(f"/api/exercises/{paired.pk}/start", "{}", content_type="application/json").status_code == 200
+    assert api.get(f"/api/exercises/{paired.pk}/status", content_type="application/json").status_code == 200
 
 
 def test_every_request_body_of_the_document_refuses_other_fields():
@@ -317,6 +355,14 @@ def test_a_body_over_the_upload_limit_is_refused_as_too_large(api, classroom, se
     assert response.status_code == 413
     assert response.json()["detail"].startswith("The request body is larger than")
     assert not classroom.students.exists()
+
+
+def test_a_body_over_the_upload_limit_is_too_large_for_an_operation_that_takes_none(api, paired, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = post(api, f"/api/exercises/{paired.pk}/release", {"note": "x" * 2000})
+    assert response.status_code == 413
+    paired.refresh_from_db()
+    assert paired.state == Exercise.State.DRAFT
 
 
 def test_a_roster_email_longer_than_the_column_is_a_problem_of_its_line(api, classroom):
