@@ -73,7 +73,10 @@ function start(root, { el, LiveSocket }) {
         Object.assign(S, state);
         for (const b of snapshot.broadcasts || []) timeline.broadcast(b);
       }
-      if (S.paused && !S.pausedAt) S.pausedAt = socket.serverNow();
+      if (S.paused && !S.pausedAt) {
+        const pause = S.events.filter((e) => e.type === "paused").pop(); // perhaps in a page read earlier
+        S.pausedAt = pause ? Date.parse(pause.at) : socket.serverNow();
+      }
       timeline.earlier(S.earlier);
       render();
       S.live = true; // from now on, changes happen in front of the student
