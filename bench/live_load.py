@@ -41,6 +41,7 @@ from pathlib import Path
 
 from bench.load_generator import Outcome, Student, generator_process
 from bench.stack import ROOT, celery_worker, daphne
+from core.negotiation import MAX_EVENTS
 
 LOGS = ROOT / "artifacts" / "bench"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -245,6 +246,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.students < 2 or args.students % 2:
         parser.error("--students must be an even number, at least 2")
+    per_pair = 2 * int(args.duration / args.interval) + 1  # both students' sends, and the start
+    if per_pair > MAX_EVENTS:
+        parser.error(
+            f"each pair would store about {per_pair} events; a negotiation stores at most {MAX_EVENTS} "
+            "(docs/operations.md): shorten --duration or lengthen --interval"
+        )
 
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
