@@ -4,10 +4,9 @@ answers those before this middleware and lets browsers cache them).
 - `Cache-Control: no-store` unless the view chose its own: most pages carry students' names, personal
   links, role sheets or points, and a shared computer's cache or back button must not show them to the
   next person. Pages are cheap to fetch again.
-- `Content-Security-Policy`: scripts only from our own static files (no inline script or event handler,
-  no eval), nothing loaded from another site, no framing, forms post only to us. Inline style is
-  allowed: the charts carry their own `<style>` so that a downloaded SVG looks the same, and style
-  cannot run script.
+- `Content-Security-Policy`: scripts and styles only from our own static files (no inline script, event
+  handler or eval; no inline `<style>` or style attribute: the charts take their rules from a
+  constructed style sheet), nothing loaded from another site, no framing, forms post only to us.
 - `Permissions-Policy`: none of the browser's sensors, camera, microphone, payment or USB.
 """
 
@@ -21,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 POLICY = {
     "default-src": "'self'",
     "script-src": "'self'",
-    "style-src": "'self' 'unsafe-inline'",
+    "style-src": "'self'",
     "img-src": "'self' data: blob:",
     "font-src": "'self'",
     "connect-src": "'self'",  # the socket's own ws:// or wss:// origin is added per request

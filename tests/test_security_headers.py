@@ -75,14 +75,14 @@ def test_every_page_has_a_content_security_policy_without_inline_script_and_a_pe
     ]:
         response = client.get(path)
         directives = policy(response)
-        assert directives.get("script-src") == "'self'", path
+        assert directives.get("script-src") == "'self'" and directives.get("style-src") == "'self'", path
         assert directives.get("default-src") == "'self'" and directives.get("object-src") == "'none'", path
         assert directives.get("frame-ancestors") == "'none'" and directives.get("base-uri") == "'none'", path
         assert "ws://testserver" in directives.get("connect-src", ""), path
         assert "camera=()" in response.headers.get("Permissions-Policy", ""), path
 
 
-def test_no_template_holds_an_inline_script_or_event_handler():
+def test_no_template_holds_an_inline_script_event_handler_or_style():
     problems = []
     for template in sorted(TEMPLATES.rglob("*.html")):
         text = template.read_text()
@@ -93,6 +93,8 @@ def test_no_template_holds_an_inline_script_or_event_handler():
             problems.append(f"{template.relative_to(TEMPLATES)}: {match.group(0).strip()}")
         if "javascript:" in text:
             problems.append(f"{template.relative_to(TEMPLATES)}: javascript: URL")
+        for match in re.finditer(r"<style\b|\sstyle\s*=", text):
+            problems.append(f"{template.relative_to(TEMPLATES)}: {match.group(0).strip()}")
     assert problems == []
 
 

@@ -1,6 +1,7 @@
-// Small SVG charts for the debrief: scatter, histogram and heatmap, each a standalone <svg> with its
-// own <style>, a viewBox (so it scales to any width), a <title> and a <desc>. Downloads serialise the
-// same SVG, or draw it on a canvas for a PNG. No library, no network.
+// Small SVG charts for the debrief: scatter, histogram and heatmap, each an <svg> with a viewBox (so it
+// scales to any width), a <title> and a <desc>. Downloads serialise the same SVG with its own <style>, or
+// draw it on a canvas for a PNG. No library, no network. On the page the same rules come from a
+// constructed style sheet: the Content-Security-Policy refuses inline <style> and style attributes.
 (function (global) {
   "use strict";
 
@@ -43,7 +44,17 @@
     .cell-label { font-size: 11px; fill: #3b4454; }
     .row-label { font-size: 13px; font-weight: 600; }
     .lose-lose { fill: url(#hatch); stroke: #a4161a; stroke-width: 2; }
+    .cell-count.dark { fill: #fff; }
   `;
+
+  // The rules for the charts on this page, each selector scoped to the charts' <svg>.
+  if (global.document && "adoptedStyleSheets" in global.document) {
+    const sheet = new CSSStyleSheet();
+    const scoped = STYLE.replace(/([^{}]+)\{/g, (_, selectors) =>
+      `${selectors.split(",").map((s) => `svg.chart-svg ${s.trim()}`).join(", ")} {`);
+    sheet.replaceSync(scoped);
+    global.document.adoptedStyleSheets = [...global.document.adoptedStyleSheets, sheet];
+  }
 
   function svgEl(tag, attrs, ...children) {
     const node = document.createElementNS(NS, tag);
@@ -176,7 +187,6 @@
     svg.append(
       svgEl("title", { id: `${opts.id}-title` }, opts.title),
       svgEl("desc", { id: `${opts.id}-desc` }, opts.desc || ""),
-      svgEl("style", {}, STYLE),
       svgEl(
         "defs",
         {},
@@ -389,14 +399,14 @@
           width: round(cellWidth - 3),
           height: 38,
           class: cls,
-          style: cell.lose_lose ? null : `fill: hsl(215, 70%, ${light}%)`,
+          fill: cell.lose_lose ? null : `hsl(215, 70%, ${light}%)`,
           "data-count": cell.count,
           "data-issue": row.issue,
         });
         rect.append(svgEl("title", {}, `${row.name}: ${cell.label}: ${cell.count}${cell.lose_lose ? " (lose-lose)" : ""}`));
         svg.append(rect);
         const dark = !cell.lose_lose && light < 62;
-        svg.append(text(x + (cellWidth - 3) / 2, y + 24, cell.count, { class: "cell-count", "text-anchor": "middle", fill: dark ? "#fff" : "#1d2430", style: dark ? "fill:#fff" : null }));
+        svg.append(text(x + (cellWidth - 3) / 2, y + 24, cell.count, { class: dark ? "cell-count dark" : "cell-count", "text-anchor": "middle" }));
         svg.append(text(x + 2, y + 52, truncate(cell.label, cellWidth - 14), { class: "cell-label" }));
       });
     });
@@ -408,6 +418,7 @@
   function serialise(svg) {
     const copy = svg.cloneNode(true);
     copy.setAttribute("xmlns", NS);
+    copy.insertBefore(svgEl("style", {}, STYLE), copy.querySelector("defs"));  // a copy: never on the page
     return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(copy)}`;
   }
 
