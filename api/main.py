@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import HttpError
 from ninja.operation import Operation
 
 from api import classes, exercises, results, rounds, scenarios, students
@@ -49,3 +50,11 @@ def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return api.create_response(
         request, {"detail": f"The request body is larger than {limit}.", "field": None}, status=413
     )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """django-ninja's own refusals: a 400 (a body that is not JSON) has the error body of every 400, with no
+    field to name; the others (401, 429) keep their `{"detail": ...}`."""
+    body = {"detail": str(exc), "field": None} if exc.status_code == 400 else {"detail": str(exc)}
+    return api.create_response(request, body, status=exc.status_code)

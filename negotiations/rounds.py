@@ -93,7 +93,7 @@ def _students_of(exercise: Exercise, student_ids: list[int]) -> list[int]:
     found = set(exercise.classroom.students.filter(pk__in=ids).values_list("pk", flat=True))
     strangers = [i for i in ids if i not in found]
     if strangers:
-        raise Refused(f"Not students of this class: {', '.join(map(str, strangers))}.", "students")
+        raise Refused(f"Not students of this class: {', '.join(map(str, strangers))}.", "student_ids")
     return ids
 
 
@@ -104,7 +104,7 @@ def exercise_pair(*, exercise: Exercise, student_ids: list[int], seed: int | Non
         _require_state(exercise, Exercise.State.DRAFT, doing="pair the class")
         ids = _students_of(exercise, student_ids)
         if not ids:
-            raise Refused("Mark at least one student present before pairing.", "students")
+            raise Refused("Mark at least one student present before pairing.", "student_ids")
         roles = version_spec(exercise.scenario_version).role_keys
         history, met = _history(exercise)
         plans = plan_pairs(
