@@ -2,8 +2,9 @@
 without a database trip, a consumer or the channel layer.
 
 A handshake without the session cookie is anonymous: it is closed with 4401 at once, before the
-session is loaded (docs/protocol.md, "Connecting"). Only handshakes that carry a cookie go on to the
-session and the consumer, which identify the participant.
+session is loaded (docs/protocol.md, "Connecting"). A session that opens sockets too fast is refused
+at the handshake, before its session is loaded. Only the other handshakes go on to the session and the
+consumer, which identify the participant.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import Any
 from channels.auth import AuthMiddlewareStack
 from django.conf import settings
 
+from negotiations import limits
 from negotiations.protocol import CLOSE_NOT_SIGNED_IN
 
 
-def has_session_cookie(scope: dict[str, Any]) -> bool:
+def session_key(scope: dict[str, Any]) -> str | None:
+    """The session cookie's value, unchecked; None without one."""
     name = settings.SESSION_COOKIE_NAME
     for header, value in scope.get("headers", ()):
         if header == b"cookie" and name.encode() in value:
@@ -26,24 +29,32 @@ def has_session_cookie(scope: dict[str, Any]) -> bool:
             except CookieError:
                 continue
             if cookie.get(name) is not None and cookie[name].value:
-                return True
-    return False
+                return cookie[name].value
+    return None
 
 
 class SessionCookieRequired:
     """ASGI middleware: a websocket without the session cookie is accepted and closed with 4401 (so that
-    the client reads the code, not a bare failed handshake); the rest go on to `inner`."""
+    the client reads the code, not a bare failed handshake); one whose session opens sockets faster than
+    its handshakes allow (negotiations.limits) is refused (HTTP 403), so that reconnecting at once after
+    every close costs nothing; the rest go on to `inner`."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        if scope["type"] != "websocket" or has_session_cookie(scope):
+        if scope["type"] != "websocket":
+            return await self.inner(scope, receive, send)
+        key = session_key(scope)
+        if key is not None and limits.handshakes().take(key):
             return await self.inner(scope, receive, send)
         message = await receive()
         if message["type"] == "websocket.connect":
-            await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": CLOSE_NOT_SIGNED_IN})
+            if key is None:
+                await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": CLOSE_NOT_SIGNED_IN})
+            else:
+                await send({"type": "websocket.close"})  # before accepting: the handshake is refused
 
 
 def signed_in(consumer: Any) -> Any:

@@ -61,6 +61,11 @@ USER_FRAME_BURST = 60
 SOCKETS_PER_SEAT = 4  # a seat's (or a watcher's) sockets of one negotiation: a few tabs and devices
 SOCKETS_PER_USER = 16  # every negotiation and monitor socket of one user
 MONITOR_SOCKETS_PER_USER = 4  # monitors of one user, whatever the exercise
+# Handshakes one session may open, per process, counted before its session is loaded: a browser
+# reconnecting with its back-off (0.5 s doubling to 10 s), in a few tabs at once, stays far below.
+# Past them the handshake is refused (HTTP 403) without any database or Redis work.
+HANDSHAKE_BURST = 10
+HANDSHAKES_PER_SECOND = 0.2
 HELD_SECONDS = 90.0  # a socket's place is refreshed every third of this; a dead process's places lapse
 
 _BUCKETS = """
@@ -224,6 +229,25 @@ class PerLoop(Generic[T]):
 
 
 counts = PerLoop(Counts)  # the counts of the running event loop
+
+
+class Handshakes:
+    """A token bucket per session key, in the process: `take(key)` is true while the session is within
+    its handshakes. Forgets every key past 100,000 of them (a flood of invented keys)."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[str, TokenBucket] = {}
+
+    def take(self, key: str) -> bool:
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            if len(self.buckets) >= 100_000:
+                self.buckets.clear()
+            bucket = self.buckets[key] = TokenBucket(HANDSHAKES_PER_SECOND, HANDSHAKE_BURST)
+        return bucket.take()
+
+
+handshakes = PerLoop(Handshakes)
 
 
 def frame_limits(who: str, seat: str | None) -> list[Limit]:

@@ -239,3 +239,35 @@ def test_open_monitors_share_one_sweep_of_their_exercise(pair, instructor_client
         return sweeps[7] - started
 
     assert run(go()) >= 6 * period
+
+
+def test_a_session_opening_sockets_too_fast_is_refused_at_the_handshake_before_its_session_is_loaded(
+    pair, server_work, monkeypatch
+):
+    """Reconnecting at once each time a socket is closed (4430, 4429) must not cost a session load each:
+    past a few handshakes a session's next ones are refused before anything is looked up."""
+    monkeypatch.setattr(limits, "HANDSHAKE_BURST", 3)
+    monkeypatch.setattr(limits, "HANDSHAKES_PER_SECOND", 0.0)
+    negotiation, clients = pair
+    path = f"/ws/negotiations/{negotiation.pk}/"
+
+    async def go():
+        for _ in range(3):
+            live = Live(path, clients["seller"])
+            await live.connect()
+            await live.close()
+        loaded = server_work.count("session")
+        try:
+            await Live(path, clients["seller"]).connect()
+        except ConnectionRefusedError as refused:
+            outcome = refused.args[0]
+        else:
+            outcome = "connected"
+        partner = await refusal(Live(path, clients["buyer"]))  # another session counts on its own
+        return loaded, outcome, server_work.count("session") - loaded, partner
+
+    loaded, outcome, loaded_since, partner = run(go())
+    assert loaded == 3
+    assert outcome == "handshake refused"
+    assert partner == "connected"
+    assert loaded_since == 1  # the partner's only
