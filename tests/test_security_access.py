@@ -177,3 +177,17 @@ def test_a_declined_invitation_gives_no_access(instructor_client, classroom, oth
     assert otto.post(f"/invitations/{invitation.pk}/", {"action": "decline"}).status_code == 302
     assert otto.get(f"/classes/{classroom.pk}/").status_code == 404
     assert not classroom.coinstructor_invitations.exists()
+
+
+def test_the_upgrade_verifies_superusers_and_staff_and_no_other_existing_account(db):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("classrooms.migrations.0005_verify_administrators")
+    root = User.objects.create_superuser("root@anywhere.example", "x", verified_at=None)
+    staff = User.objects.create_user("staff@anywhere.example", "x", is_staff=True)
+    signed_up = User.objects.create_user("someone@anywhere.example", "x")
+    migration.verify_administrators(apps, None)
+    verified = set(User.objects.filter(verified_at__isnull=False).values_list("email", flat=True))
+    assert verified == {root.email, staff.email} and signed_up.email not in verified
