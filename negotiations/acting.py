@@ -115,7 +115,7 @@ def negotiation_act(
     if action.type in ("chat", "offer") and connection.vendor == "postgresql":
         ack = _store_at_once(negotiation_id, seat, action, now)
         if ack is not None:
-            if notify and ack.pair is not None:
+            if notify and ack.pair is not None and ack.exercise_id is not None:
                 events_publish(
                     negotiation_id=negotiation_id, exercise_id=ack.exercise_id, pair=ack.pair, events=[ack.event]
                 )

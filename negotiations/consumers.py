@@ -31,6 +31,7 @@ from negotiations.protocol import (
     CLOSE_TOO_MANY_SOCKETS,
     AckFrame,
     BroadcastFrame,
+    BroadcastJSON,
     DebriefFrame,
     ErrorFrame,
     EventFrame,
@@ -243,7 +244,8 @@ class NegotiationConsumer(JsonSocket):
             await self.handle(frame)
         except Exception:
             # A bug must not cost the student their socket: say so and carry on.
-            log.exception("frame of negotiation %s failed", self.participant.negotiation_id)
+            negotiation_id = self.participant.negotiation_id if self.participant else None
+            log.exception("frame of negotiation %s failed", negotiation_id)
             await self.send_error("server_error", "the server could not handle that frame; nothing was stored")
 
     async def handle(self, frame: Any) -> None:
@@ -321,6 +323,7 @@ class NegotiationConsumer(JsonSocket):
 
     async def scenario(self):  # type: ignore[no-untyped-def]
         if not hasattr(self, "_scenario"):
+            assert self.participant is not None
             self._scenario = await database_sync_to_async(_scenario_of)(self.participant.exercise_id)
         return self._scenario
 
@@ -382,7 +385,8 @@ class NegotiationConsumer(JsonSocket):
     async def negotiation_broadcast(self, message: dict[str, Any]) -> None:
         if self.participant is None:
             return
-        await self.send_frame(BroadcastFrame(type="broadcast", **message["broadcast"]))
+        broadcast: BroadcastJSON = message["broadcast"]
+        await self.send_frame(BroadcastFrame(type="broadcast", text=broadcast["text"], at=broadcast["at"]))
 
     # The deadline: every connected socket closes an expired pair on time, in any deployment.
 
@@ -394,12 +398,14 @@ class NegotiationConsumer(JsonSocket):
             self.deadline_timer = asyncio.ensure_future(self._close_at(datetime.fromisoformat(deadline)))
 
     async def _close_at(self, deadline: datetime) -> None:
+        assert self.participant is not None  # armed once joined
+        negotiation_id = self.participant.negotiation_id
         delay = (deadline - timezone.now()).total_seconds()
         await asyncio.sleep(max(delay, 0) + 0.05)
         try:
-            await database_sync_to_async(negotiation_close_expired)(negotiation_ids=[self.participant.negotiation_id])
+            await database_sync_to_async(negotiation_close_expired)(negotiation_ids=[negotiation_id])
         except Exception:
-            log.exception("closing negotiation %s at its deadline failed", self.participant.negotiation_id)
+            log.exception("closing negotiation %s at its deadline failed", negotiation_id)
 
 
 def _join(session: Any, user: Any, negotiation_id: int):  # type: ignore[no-untyped-def]

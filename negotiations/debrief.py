@@ -35,6 +35,7 @@ from core.analysis import report_json
 from core.metrics import Landscape, PairResult, class_metrics, debrief_pair, landscape
 from core.scenario_document import parse_scenario
 from negotiations.models import Debrief, Event, Negotiation, Outcome
+from negotiations.protocol import EventJSON
 from negotiations.publishing import debrief_announce, event_json, on_commit_quietly
 from scenarios.models import ScenarioVersion
 from scenarios.services import version_figures, version_table
@@ -56,7 +57,7 @@ def landscape_for(version: ScenarioVersion) -> Landscape:
 
 def _results(land: Landscape, negotiations: list[Negotiation]) -> dict[int, PairResult]:
     """Each pair's metrics from its stored events, read in one query."""
-    events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    events: dict[int, list[EventJSON]] = defaultdict(list)
     rows = Event.objects.filter(negotiation_id__in=[n.pk for n in negotiations]).order_by("negotiation_id", "seq")
     for event in rows.only("negotiation_id", "seq", "type", "role", "payload", "created_at"):
         events[event.negotiation_id].append(event_json(event))
