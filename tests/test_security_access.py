@@ -191,3 +191,26 @@ def test_the_upgrade_verifies_superusers_and_staff_and_no_other_existing_account
     migration.verify_administrators(apps, None)
     verified = set(User.objects.filter(verified_at__isnull=False).values_list("email", flat=True))
     assert verified == {root.email, staff.email} and signed_up.email not in verified
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unverified_account_added_to_a_class_opens_neither_its_monitor_nor_a_pairs_socket(exercise, classroom):
+    from tests.live import Live, run
+
+    (negotiation,) = start_round(exercise, classroom, 2)
+    stranger = User.objects.create_user("mallory@uni.example", "tangerine-harbour-7")
+    classroom.instructors.add(stranger)
+    client = Client()
+    client.force_login(stranger)
+
+    async def go() -> list:
+        codes = []
+        for path in (f"/ws/exercises/{exercise.pk}/monitor/", f"/ws/negotiations/{negotiation.pk}/"):
+            try:
+                await Live(path, client).connect()
+                codes.append("connected")
+            except ConnectionRefusedError as refused:
+                codes.append(refused.args[0])
+        return codes
+
+    assert run(go()) == [4404, 4404]
