@@ -31,7 +31,7 @@ from django.urls import reverse
 
 from classrooms.services import student_link_token
 from core.bots import STRATEGIES, Bot, Sheet, Situation, Standing
-from negotiations.client import LiveClient, Refused, sign_in
+from negotiations.client import ErrorFrameReceived, LiveClient, sign_in
 from negotiations.models import Seat
 from negotiations.participants import SESSION_BOT
 from negotiations.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_NOT_SIGNED_IN
@@ -193,7 +193,7 @@ class BotPlayer:
         self.due = self._later(1.0)
         try:
             await asyncio.wait_for(asyncio.shield(future), 15)
-        except Refused as exc:
+        except ErrorFrameReceived as exc:
             if exc.code not in ("not_standing", "ended", "time_up", "paused", "not_started"):
                 self.played.errors.append(f"{exc.code}: {exc}")
                 self.report(f"{self.label}: the server refused a {move.type}: {exc.code} {exc}")

@@ -44,7 +44,10 @@ def sign_in(base_url: str, link_path: str) -> str:
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
-class Refused(Exception):
+class ErrorFrameReceived(Exception):
+    """The server answered an action (or a history request) with an error frame: its `code`, its message,
+    the frame itself. The client's side of a refusal, not core.refusal.Refused, which the server raises."""
+
     def __init__(self, frame: dict[str, Any]) -> None:
         super().__init__(frame.get("message", "refused"))
         self.code = frame.get("code")
@@ -121,13 +124,14 @@ class LiveClient:
             await asyncio.gather(self._reader, return_exceptions=True)
 
     async def act(self, frame: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
-        """Send an action and wait for its acknowledgement; returns the stored event or raises Refused."""
+        """Send an action and wait for its acknowledgement; returns the stored event or raises
+        ErrorFrameReceived."""
         future = await self.submit(frame)
         return await asyncio.wait_for(future, timeout)
 
     async def submit(self, frame: dict[str, Any]) -> asyncio.Future[dict[str, Any]]:
-        """Send an action; the future gets its stored event (or Refused). If the socket is down, the action
-        stays pending and `connect` resends it with the same client_msg_id: it takes effect once."""
+        """Send an action; the future gets its stored event (or ErrorFrameReceived). If the socket is down,
+        the action stays pending and `connect` resends it with the same client_msg_id: it takes effect once."""
         frame = {**frame, "client_msg_id": frame.get("client_msg_id") or uuid.uuid4().hex}
         key = frame["client_msg_id"]
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -149,7 +153,7 @@ class LiveClient:
             await self.connection.send(json.dumps({"type": "history", "before_seq": first, "limit": limit}))
             try:
                 page = await asyncio.wait_for(self._history, timeout)
-            except Refused:
+            except ErrorFrameReceived:
                 await asyncio.sleep(1.0)  # the socket's rate: 5 frames a second (docs/protocol.md)
                 continue
             self.events[:0] = [e for e in page["events"] if e["seq"] < first]
@@ -221,14 +225,14 @@ class LiveClient:
             if isinstance(frame.get("last_seq"), int) and frame["last_seq"] > self.last_seq:
                 self._ask_for_missed()  # an announcement was lost on the way (a Redis restart, say)
         elif kind == "error" and frame.get("code") == "rate_limited" and self._history and not self._history.done():
-            self._history.set_exception(Refused(frame))  # perhaps our page's: load_history asks again
+            self._history.set_exception(ErrorFrameReceived(frame))  # perhaps our page's: load_history asks again
             self.other.append(frame)
         elif kind == "error":
             key = frame.get("client_msg_id")
             self.pending.pop(key, None)
             future = self._acks.pop(key, None) if key else None
             if future and not future.done():
-                future.set_exception(Refused(frame))
+                future.set_exception(ErrorFrameReceived(frame))
             else:
                 self.other.append(frame)
         else:

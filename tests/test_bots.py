@@ -359,3 +359,11 @@ def test_run_bots_explains_what_it_cannot_play(exercise, classroom):
     start_round(exercise, classroom, 2)
     with pytest.raises(CommandError, match=r"No open bot seats .*\(try --seats students"):
         call_command("run_bots", exercise=exercise.pk, url="http://127.0.0.1:1")
+
+
+def test_the_clients_error_for_an_error_frame_carries_its_code_and_frame():
+    from negotiations.client import ErrorFrameReceived
+
+    frame = {"type": "error", "code": "not_standing", "message": "that offer is no longer on the table"}
+    error = ErrorFrameReceived(frame)
+    assert (str(error), error.code, error.frame) == ("that offer is no longer on the table", "not_standing", frame)
