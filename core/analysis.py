@@ -139,13 +139,37 @@ def pareto_frontier(table: ScoringTable) -> list[FrontierPoint]:
     return [FrontierPoint(a, b, count) for a, b, count in front]
 
 
-def outcome_distribution(table: ScoringTable) -> dict[tuple[int, int], int]:
-    """How many outcomes score each (a, b): exact, by merging issue by issue without pruning."""
+# The work of the merges: at most this many steps (one step is a partial score met with an option; a
+# million take about a second), so that a document cannot make its analysis run for minutes. Ten
+# issues of six options with scattered whole points up to 100 take 2.2 million.
+MAX_ANALYSIS_STEPS = 3_000_000
+
+
+class TooLargeToAnalyse(ValueError):
+    """The outcomes' distribution would take more than MAX_ANALYSIS_STEPS steps to merge."""
+
+
+def outcome_distribution(table: ScoringTable, *, limit: int | None = None) -> dict[tuple[int, int], int]:
+    """How many outcomes score each (a, b): exact, by merging issue by issue without pruning. With
+    `limit`, raises TooLargeToAnalyse before a merge would take the steps past it."""
+    return _distribution(table, limit)[0]
+
+
+def analysis_steps(table: ScoringTable) -> int:
+    """The steps of the distribution's merges (the frontier's take no more: it merges fewer points)."""
+    return _distribution(table, None)[1]
+
+
+def _distribution(table: ScoringTable, limit: int | None) -> tuple[dict[tuple[int, int], int], int]:
     dist: dict[tuple[int, int], int] = {(0, 0): 1}
+    steps = 0
     for column in table.columns:
         options: dict[tuple[int, int], int] = {}
         for pair in column.points:
             options[pair] = options.get(pair, 0) + 1
+        steps += len(dist) * len(options)
+        if limit is not None and steps > limit:
+            raise TooLargeToAnalyse(f"more than {limit:,} steps")
         merged: dict[tuple[int, int], int] = {}
         get = merged.get
         for (a, b), count in dist.items():
@@ -153,7 +177,7 @@ def outcome_distribution(table: ScoringTable) -> dict[tuple[int, int], int]:
                 key = (a + oa, b + ob)
                 merged[key] = get(key, 0) + count * ocount
         dist = merged
-    return dist
+    return dist, steps
 
 
 def beats_both_batnas(table: ScoringTable) -> bool:

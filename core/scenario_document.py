@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from core.analysis import ScoringTable, beats_both_batnas
+from core.analysis import MAX_ANALYSIS_STEPS, ScoringTable, TooLargeToAnalyse, beats_both_batnas, outcome_distribution
 from core.documents import DocumentError, LoadedYaml, Path, Problem, format_path, load_yaml, read_document
 from core.spec import Issue, Linear, Option, Role, Scenario, exact, format_number
 
@@ -136,6 +136,15 @@ def parse_scenario(text: str, source: str = "") -> Validated:
     scenario = _scenario(checker, loaded.data)
     if checker.problems or scenario is None:
         raise DocumentError(checker.problems, source)
+    try:
+        outcome_distribution(ScoringTable.from_scenario(scenario), limit=MAX_ANALYSIS_STEPS)
+    except TooLargeToAnalyse:
+        message = (
+            f"too large to analyse: its figures take more than {MAX_ANALYSIS_STEPS:,} steps (the distinct"
+            " scores of the issues so far times the next issue's options); use fewer issues or options,"
+            " a larger step, or points that repeat"
+        )
+        raise DocumentError([Problem("issues", message, loaded.line_of(("issues",)))], source) from None
     return Validated(scenario, tuple(scenario_warnings(scenario)))
 
 

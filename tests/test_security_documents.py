@@ -5,6 +5,7 @@ validation, the management commands and the admin's add-version form."""
 
 from __future__ import annotations
 
+import random
 import resource
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from core.analysis import MAX_ANALYSIS_STEPS, ScoringTable, analysis_steps
 from core.documents import MAX_DOCUMENT, MAX_NODES, DocumentError, read_document
 from core.scenario_document import parse_scenario
 from scenarios.models import ScenarioVersion
@@ -180,3 +182,67 @@ def test_validate_scenario_refuses_the_issues_558_byte_bomb_in_a_moment(tmp_path
     assert f"{path}: l1[0]: aliases (*l0) are not allowed" in done.stderr
     assert "Traceback" not in done.stderr
     assert elapsed < 15, f"took {elapsed:.1f} s"  # mostly the start of Python and Django
+
+
+# Documents small enough, but too large to analyse: the scenario's figures merge issue by issue, and the
+# work of a merge is the distinct scores so far times the issue's options.
+
+
+def numeric_issues(count: int) -> dict:
+    doc = valid()
+    doc["issues"] = [
+        {
+            "key": f"n{i}",
+            "name": f"N{i}",
+            "type": "numeric",
+            "min": 0,
+            "max": 2000,
+            "step": 1,
+            "points": {"owner": {"at_min": 0, "at_max": 1000 + 7 * i}, "baker": {"at_min": 1000 + 13 * i, "at_max": 0}},
+        }
+        for i in range(count)
+    ]
+    return doc
+
+
+def random_options(issues: int, options: int) -> dict:
+    rng = random.Random(1)
+    doc = valid()
+    doc["issues"] = [
+        {
+            "key": f"i{i}",
+            "name": f"I{i}",
+            "options": [
+                {
+                    "key": f"o{j}",
+                    "label": f"O{j}",
+                    "points": {"owner": rng.randint(0, 1000), "baker": rng.randint(0, 1000)},
+                }
+                for j in range(options)
+            ],
+        }
+        for i in range(issues)
+    ]
+    return doc
+
+
+@pytest.mark.parametrize(
+    "document",
+    [numeric_issues(2), random_options(10, 30)],
+    ids=["two numeric issues of 2001 values", "ten issues of 30 options with scattered points"],
+)
+def test_a_scenario_too_large_to_analyse_is_refused_in_a_moment(document: dict):
+    # Before: two numeric issues took 10 s to validate (three, minutes); the ten issues validated, then
+    # the scenario's page and the debrief computed the outcomes' distribution for minutes.
+    with cheap(seconds=5, megabytes=None):
+        problems = refused(dump(document))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(
+        f"bomb.yaml: issues: too large to analyse: its figures take more than {MAX_ANALYSIS_STEPS:,} steps"
+    ), problems
+
+
+def test_the_built_in_scenarios_are_far_from_the_analysis_limit():
+    for path in sorted((ROOT / "scenarios" / "builtin").glob("*.yaml")):
+        table = ScoringTable.from_scenario(parse_scenario(path.read_text()).scenario)
+        assert analysis_steps(table) < MAX_ANALYSIS_STEPS // 20, path.name
