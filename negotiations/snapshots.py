@@ -11,10 +11,10 @@ Synchronous functions; the consumers call them through database_sync_to_async.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from classrooms.models import Exercise
@@ -38,32 +38,45 @@ IDLE_AFTER = timedelta(minutes=3)  # a negotiating pair with no event for this l
 SNAPSHOT_BROADCASTS = 10  # the instructor's latest messages a snapshot repeats
 
 
-def _page(events: Iterable[Event]) -> list[EventJSON]:
-    """The events, in the order given, while they fit in PAGE_BYTES as sent (the first one always)."""
+FIRST_FETCH = 20  # rows read before the rest of a page: a page of large events reads few more than it sends
+
+
+def _page(rows: QuerySet[Event], limit: int) -> tuple[list[EventJSON], bool]:
+    """Up to `limit` of the ordered `rows`, while they fit in PAGE_BYTES as sent (the first one always);
+    and whether rows were left out. Read in two steps, so that the work stays near what is sent."""
     page: list[EventJSON] = []
-    size = 0
-    for event in events:
-        item = event_json(event)
-        size += len(json.dumps(item, separators=(",", ":"))) + 1
-        if page and size > PAGE_BYTES:
-            break
-        page.append(item)
-    return page
+    size = start = 0
+    for end in (min(FIRST_FETCH, limit + 1), limit + 1):
+        if end <= start:
+            continue
+        read = 0
+        for event in rows[start:end]:
+            read += 1
+            if len(page) == limit:
+                return page, True
+            item = event_json(event)
+            size += len(json.dumps(item, separators=(",", ":"))) + 1
+            if page and size > PAGE_BYTES:
+                return page, True
+            page.append(item)
+        if read < end - start:
+            return page, False
+        start = end
+    return page, False
 
 
 def history_page(negotiation_id: int, *, before_seq: int, limit: int) -> HistoryFrame:
     """The events just before `before_seq`, oldest first: at most `limit` (PAGE_EVENTS) and PAGE_BYTES."""
     newest_first = Event.objects.filter(negotiation_id=negotiation_id, seq__lt=before_seq).order_by("-seq")
-    events = _page(newest_first[: min(limit, PAGE_EVENTS)])[::-1]
+    events = _page(newest_first, min(limit, PAGE_EVENTS))[0][::-1]
     return {"type": "history", "events": events, "earlier": bool(events) and events[0]["seq"] > 1}
 
 
 def events_page(negotiation_id: int, *, last_seq: int) -> EventsFrame:
     """The answer to `resume`: the events after `last_seq`, oldest first, a page at a time; `more` when
     the client should ask again from the page's last seq."""
-    rows = list(Event.objects.filter(negotiation_id=negotiation_id, seq__gt=last_seq)[: PAGE_EVENTS + 1])
-    events = _page(rows[:PAGE_EVENTS])
-    return {"type": "events", "events": events, "more": len(events) < len(rows)}
+    events, more = _page(Event.objects.filter(negotiation_id=negotiation_id, seq__gt=last_seq), PAGE_EVENTS)
+    return {"type": "events", "events": events, "more": more}
 
 
 def last_seq(negotiation_id: int) -> int:
@@ -100,7 +113,7 @@ def snapshot(participant: Participant) -> SnapshotFrame:
     scenario = version_spec(exercise.scenario_version)
     seats = negotiation.seats.select_related("student")
     latest = Event.objects.filter(negotiation=negotiation, seq__lte=negotiation.last_seq).order_by("-seq")
-    events = _page(latest[:SNAPSHOT_EVENTS])[::-1]
+    events = _page(latest, SNAPSHOT_EVENTS)[0][::-1]
     broadcasts = Broadcast.objects.filter(exercise=exercise).order_by("-created_at")[:SNAPSHOT_BROADCASTS]
     return {
         "type": "snapshot",

@@ -126,6 +126,9 @@ def test_resume_and_history_answer_bounded_pages_that_together_hold_every_event_
             if not page["more"]:
                 break
         before = snapshot["events"][0]["seq"]
+        await live.send({"type": "history", "before_seq": before, "limit": 5})
+        few = await live.recv_type("history")
+        assert [e["seq"] for e in few["events"]] == list(range(before - 5, before)) and few["earlier"] is True
         while True:  # history back from the snapshot's first event
             await live.send({"type": "history", "before_seq": before, "limit": 40})
             page = await live.recv_type("history")
