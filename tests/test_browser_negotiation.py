@@ -42,6 +42,17 @@ socket._frame = (f, first) => {
 };
 """
 
+# Lose the answer to the next `history` frame on its way into the room.
+SWALLOW_NEXT_HISTORY = """
+const socket = window.parleyRoom.socket;
+const frame = socket._frame.bind(socket);
+window.swallowedHistory = 0;
+socket._frame = (f, first) => {
+  if (f.type === "history" && !window.swallowedHistory) { window.swallowedHistory = 1; return; }
+  frame(f, first);
+};
+"""
+
 # Record any script error of the page, from before its own scripts run.
 CATCH_ERRORS = """
 window.__errors = [];
@@ -394,6 +405,19 @@ def test_a_long_negotiation_opens_on_its_latest_messages_and_shows_earlier_ones_
     earlier = buyer.find_element(By.ID, "earlier-messages")
     assert earlier.is_displayed()
     screenshot(buyer, "negotiation-long-latest")
+
+    # A page refused as too fast (its answer lost here, a rate_limited error in its place): the button
+    # works again.
+    buyer.execute_script(SWALLOW_NEXT_HISTORY)
+    earlier.click()
+    WebDriverWait(buyer, 10).until(lambda d: d.execute_script("return window.swallowedHistory") == 1)
+    assert not earlier.is_enabled()
+    buyer.execute_script(
+        "window.parleyRoom.socket._frame({type: 'error', code: 'rate_limited', message: 'too many frames',"
+        " client_msg_id: null}, false)"
+    )
+    WebDriverWait(buyer, 10).until(lambda d: earlier.is_enabled())
+    assert entries(buyer) == shown
 
     # A tap brings the page before; scrolling to the top the next, without moving the reader.
     earlier.click()

@@ -126,6 +126,7 @@ function start(root, { el, LiveSocket }) {
         if (!node.offsetParent) show($("room-alert"), message); // its control is gone (the negotiation ended)
         if (w.done) w.done(false, frame);
       } else {
+        answered();
         show($("room-alert"), message);
       }
     },
@@ -144,6 +145,8 @@ function start(root, { el, LiveSocket }) {
         // Sent faster than the server takes: the socket sends it again by itself in a moment.
         const note = outbox.querySelector(`[data-id="${frame.client_msg_id}"] .pending-note`);
         if (note) note.textContent = "Sending again in a moment…";
+      } else if (frame.type === "error" && frame.code === "rate_limited") {
+        answered(); // perhaps the page of earlier messages was refused: the reader may ask again
       }
     },
     onStatus(status, detail) {
@@ -188,6 +191,12 @@ function start(root, { el, LiveSocket }) {
     while (i < broadcasts.length) timeline.broadcast(broadcasts[i++]);
     timeline.scrollToEnd();
     timelineNode.setAttribute("aria-busy", "false");
+  }
+
+  // A page of earlier events asked for is not coming: "Show earlier messages" works again.
+  function answered() {
+    asked = false;
+    timeline.earlier(S.earlier);
   }
 
   // Ask for the page of events before the first one the room holds.
