@@ -84,6 +84,23 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def setup(database_url: str, redis_url: str) -> dict[str, str]:
+    """This process on the benchmark's settings: as many files as allowed, Django set up on its own
+    database (created and migrated). Returns the environment of the stack's processes."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    env = stack_env(database_url, redis_url)
+    os.environ.update(env)
+    ensure_database(database_url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return env
+
+
 # Preparing the class
 
 
@@ -253,19 +270,10 @@ def main() -> None:
             "(docs/operations.md): shorten --duration or lengthen --interval"
         )
 
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    env = stack_env(args.database_url, args.redis_url)
-    os.environ.update(env)
-    ensure_database(args.database_url)
-    import django
-
-    django.setup()
+    env = setup(args.database_url, args.redis_url)
     import redis
-    from django.core.management import call_command
     from django.db import connection, connections
 
-    call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("SHOW fsync")
         fsync = cursor.fetchone()[0]
