@@ -3,6 +3,10 @@
 A Redis restart, a dropped connection or a Celery pool process killed mid-task is expected
 (docs/operations.md): the code recovers from it (clients resume by sequence number, tasks are
 redelivered), so the log says what happened and where, in one line. A traceback stays the sign of a bug.
+
+Only those: Redis's errors, a lost pool process, and the standard library's ConnectionError when it is
+raised inside the Redis client (asyncio's, under redis-py, when Redis restarts). The same error raised
+anywhere else keeps its traceback.
 """
 
 from __future__ import annotations
@@ -12,14 +16,30 @@ import logging
 import redis.exceptions
 from billiard.exceptions import WorkerLostError
 
-EXPECTED = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, WorkerLostError, ConnectionError)
+EXPECTED = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, WorkerLostError)
+REDIS_CLIENTS = ("redis", "channels_redis")
+
+
+def _expected(exc: BaseException | None) -> bool:
+    if isinstance(exc, EXPECTED):
+        return True
+    return isinstance(exc, ConnectionError) and _raised_inside_redis(exc)
+
+
+def _raised_inside_redis(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).split(".")[0] in REDIS_CLIENTS:
+            return True
+        tb = tb.tb_next
+    return False
 
 
 class ExpectedFaultsOnOneLine(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         exc = getattr(exc, "exc", exc)  # Celery hands a lost worker's error over wrapped
-        if isinstance(exc, EXPECTED):
+        if _expected(exc):
             record.msg, record.args = f"{record.getMessage()} ({type(exc).__name__}: {exc})", None
             record.exc_info, record.exc_text = None, None
         return True

@@ -6,15 +6,19 @@ missing; with PARLEY_REQUIRE_SERVICES=1 (as .ci/run sets) the same absence fails
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
 import uuid
+from collections.abc import Iterator
 from functools import cache
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+
+from config.log_filters import ExpectedFaultsOnOneLine
 
 pytest_plugins = ["tests.base", "tests.browser"]
 
@@ -96,6 +100,43 @@ def _throttles_count_afresh(settings) -> None:
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
     }
     AxesProxyHandler.get_implementation(force=True)  # it holds the cache it was made with
+
+
+# No traceback in any log under the security, socket and fault tests: the servers they start are held to it
+# by tests/servers.py, and what runs in the test's own process (consumers, services) by this.
+NO_TRACEBACK_MODULES = ("test_security", "test_socket_close", "test_live_socket", "test_rate_limit", "test_faults")
+
+
+class _TracebackRecords(logging.Handler):
+    """Keeps the ERROR records that would print a traceback: not the recovered faults that production
+    logs in one line (config/log_filters.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.addFilter(ExpectedFaultsOnOneLine())
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            self.records.append(logging.Formatter().format(record))
+
+
+@pytest.fixture(autouse=True)
+def _no_traceback_logged(request: pytest.FixtureRequest) -> Iterator[None]:
+    if not request.module.__name__.rsplit(".", 1)[-1].startswith(NO_TRACEBACK_MODULES):
+        yield
+        return
+    handler = _TracebackRecords()
+    logging.getLogger().addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(handler)
+    if handler.records:
+        pytest.fail(
+            "a traceback was logged:\n" + "\n".join(handler.records),
+            pytrace=False,
+        )
 
 
 # The silent class (tests/silent_class.py) overlaps the rest of the suite. In one process its sockets open

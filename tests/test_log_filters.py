@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 
 import redis.exceptions
 from billiard.einfo import ExceptionWithTraceback
@@ -13,10 +14,19 @@ from config.log_filters import ExpectedFaultsOnOneLine
 
 
 def record_of(exc: BaseException, message: str = "could not forward an event of negotiation %s") -> logging.LogRecord:
-    try:
+    def fail() -> None:
         raise exc
+
+    return record_of_call(fail, message)
+
+
+def record_of_call(call: Callable[[], object], message: str) -> logging.LogRecord:
+    """The record of `log.exception(message, 4)` while handling what `call` raised."""
+    try:
+        call()
     except BaseException:
         return logging.LogRecord("x", logging.ERROR, __file__, 1, message, (4,), sys.exc_info())
+    raise AssertionError("it did not raise")
 
 
 def formatted(record: logging.LogRecord) -> str:
@@ -40,3 +50,16 @@ def test_a_lost_pool_process_is_one_line_even_wrapped_as_celery_hands_it_over():
 def test_a_bug_keeps_its_traceback():
     text = formatted(record_of(ValueError("a bug")))
     assert "Traceback (most recent call last)" in text and "ValueError: a bug" in text
+
+
+def test_a_connection_error_outside_redis_keeps_its_traceback():
+    text = formatted(record_of(ConnectionResetError("the peer went away"), "frame of negotiation %s failed"))
+    assert "Traceback (most recent call last)" in text and "ConnectionResetError: the peer went away" in text
+
+
+def test_a_connection_error_raised_inside_the_redis_client_is_one_line():
+    """The standard library's ConnectionError, as asyncio raises it under redis-py when Redis restarts."""
+    namespace: dict = {"__name__": "redis.asyncio.connection"}
+    exec("def read():\n    raise ConnectionResetError('Connection lost')", namespace)  # noqa: S102
+    text = formatted(record_of_call(namespace["read"], "could not forward an event of negotiation %s"))
+    assert text == "could not forward an event of negotiation 4 (ConnectionResetError: Connection lost)"

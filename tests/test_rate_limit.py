@@ -127,6 +127,7 @@ def test_a_flood_does_not_hold_up_another_pair(two_pairs):
         while not await noisy.nothing(0.5):  # what the flooder was told
             if (await noisy.recv())["type"] == "close":
                 break
+        await noisy.close()  # its client answers the close, as a browser does
         refused = sum(1 for f in noisy.frames if f.get("code") == "rate_limited")
         return delivered, refused, any(f["type"] == "error" for f in seller.frames + buyer.frames)
 
