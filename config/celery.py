@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -22,6 +23,7 @@ app.conf.task_routes = {"negotiations.tasks.compute_outcome": {"priority": 6}}
 # them after the commit; a worker imports those modules at start to know them by name.
 app.conf.imports = ["negotiations.acting", "negotiations.debrief"]
 RESEND_DEBRIEFS = "negotiations.tasks.resend_debriefs"  # negotiations.debrief.resend_debriefs
+log = logging.getLogger(__name__)
 
 
 class DebriefSweep(bootsteps.StartStopStep):
@@ -47,7 +49,12 @@ class DebriefSweep(bootsteps.StartStopStep):
             self.timer = None
 
     def send(self, interval: float) -> None:
-        app.send_task(RESEND_DEBRIEFS, expires=interval)
+        # On the worker's own event loop: without retries, so that Redis away does not hold it up, and
+        # any failure in one line (an exception would be logged by the timer with its traceback).
+        try:
+            app.send_task(RESEND_DEBRIEFS, expires=interval, retry=False)
+        except Exception as exc:
+            log.warning("could not send the debrief sweep (the next tick tries again): %s", exc)
 
 
 app.steps["worker"].add(DebriefSweep)

@@ -189,3 +189,18 @@ def test_in_the_embedded_mode_the_debrief_page_computes_an_overdue_debrief(playe
     lost_debrief(exercise, ended_ago=60, sent_ago=60)  # the process died mid-debrief and was restarted
     data = instructor_client.get(f"/exercises/{exercise.pk}/debrief.json").json()
     assert data["ready"] is True and data["debrief"]["class"]["pairs"] == 2
+
+
+def test_a_workers_sweep_with_redis_away_logs_one_line_and_waits_for_the_next_tick(monkeypatch, caplog):
+    from config import celery
+
+    def refused(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(celery.app, "send_task", refused)
+    celery.DebriefSweep.send(celery.DebriefSweep.__new__(celery.DebriefSweep), 2.5)  # its timer's call
+    assert [r.getMessage() for r in caplog.records] == [
+        "could not send the debrief sweep (the next tick tries again): Error 111 connecting to 127.0.0.1:6379. "
+        "Connection refused."
+    ]
+    assert caplog.records[0].exc_info is None  # one line, no traceback

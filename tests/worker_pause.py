@@ -20,7 +20,7 @@ _store_debrief = debrief._store_debrief
 
 
 def _paused_store_debrief(*args: Any, **kwargs: Any) -> Any:
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=310)  # above the BLPOP below
     pid = os.getpid()
     client.rpush(f"{KEY}:runs", pid)
     if client.set(f"{KEY}:paused", pid, nx=True):
