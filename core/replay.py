@@ -3,7 +3,7 @@
 The negotiation's row keeps its state (standing offers, agreement, status, last seq) beside the log, so
 that a rule can be checked under one row lock. `replay` recomputes that state from the stored events by
 the rules that wrote them (`decide`, `after_offer`, `after_round_event`), so that a test can hold the two
-side by side; the browser reads the events the same way (static/js/state.js).
+side by side; the browser reads the events the same way (static/js/room/state.js).
 """
 
 from __future__ import annotations

@@ -27,6 +27,16 @@ def test_there_are_fixtures_for_both_sides():
     assert len(FIXTURES) >= 4
 
 
+def test_the_fixtures_end_a_pair_in_every_way_it_can_end():
+    endings = {e["type"] for path in FIXTURES for e in load(path)["events"]} & {
+        "accept",
+        "walk_away",
+        "deadline",
+        "ended",
+    }
+    assert endings == {"accept", "walk_away", "deadline", "ended"}
+
+
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
 def test_the_replay_of_a_fixture_gives_its_expected_state(path):
     fixture = load(path)

@@ -1,5 +1,5 @@
 // The browser's reading of the events (static/js/room/state.js) against the server's fixtures:
-// tests/test_event_fixtures.py holds core/replay.py and the points to the same files.
+// tests/test_replay.py holds core/replay.py and the points to the same files.
 // Run: node --test tests/js/
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -14,6 +14,11 @@ const fixtures = readdirSync(folder)
 
 test("there are fixtures to read", () => {
   assert.ok(fixtures.length >= 4, `found ${fixtures.length}`);
+});
+
+test("the fixtures end a pair in every way it can end", () => {
+  const endings = new Set(fixtures.flatMap(([, f]) => f.events.map((e) => e.type)));
+  for (const ending of ["accept", "walk_away", "deadline", "ended"]) assert.ok(endings.has(ending), `no fixture has ${ending}`);
 });
 
 const close = (actual, expected, what) => assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual} != ${expected}`);
