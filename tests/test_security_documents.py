@@ -44,9 +44,14 @@ BOMB = bomb(9)
 
 
 @contextmanager
-def cheap(seconds: float = 0.5, megabytes: float | None = 5) -> Iterator[None]:
+def cheap(seconds: float = 2, megabytes: float | None = 5) -> Iterator[None]:
     """The block must take less than `seconds` and allocate less than `megabytes` at its peak (traced
-    unless None: tracing slows Python down several times)."""
+    unless None: tracing slows Python down several times).
+
+    The memory bound is the sharp one: a refused bomb allocates next to nothing, an expanded one hundreds of
+    megabytes. The time bounds leave several times the block's time on a quiet machine, because the suite
+    runs four workers on two cores; what they catch is the seconds to minutes of a document expanded or
+    analysed in full."""
     if megabytes is not None:
         tracemalloc.start()
     started = time.monotonic()
@@ -82,14 +87,14 @@ def test_a_single_alias_is_refused_too_naming_its_path():
 
 
 def test_nesting_past_the_limit_is_refused_with_its_path_not_a_recursion_error():
-    with cheap(seconds=2):
+    with cheap(seconds=10):
         problems = refused("slug: " + "[" * 5000 + "]" * 5000 + "\n")
     assert len(problems) == 1
     assert problems[0].startswith("bomb.yaml: slug" + "[0]" * 19 + ": nested deeper than 20 levels")
 
 
 def test_a_document_of_too_many_values_is_refused_before_they_are_all_read():
-    with cheap(seconds=2, megabytes=None):
+    with cheap(seconds=10, megabytes=None):
         problems = refused("slug: [" + "1, " * 100_000 + "]\n")
     assert problems == [
         # the document, the key `slug` and its list are the first three values
@@ -100,7 +105,7 @@ def test_a_document_of_too_many_values_is_refused_before_they_are_all_read():
 
 def test_a_document_past_the_size_limit_is_refused_unread():
     text = "situation: " + "x" * MAX_DOCUMENT + "\n"
-    with cheap(seconds=0.2, megabytes=1):
+    with cheap(seconds=2, megabytes=1):
         problems = refused(text)
     assert problems == [
         f"bomb.yaml: (document): the document has {len(text):,} characters; at most {MAX_DOCUMENT:,} are allowed"
@@ -125,7 +130,7 @@ def test_a_value_yaml_cannot_build_is_refused_with_its_path(value: str, reason: 
 def test_reading_a_file_past_the_size_limit_stops_at_the_limit(tmp_path: Path):
     big = tmp_path / "big.yaml"
     big.write_text("x" * (MAX_DOCUMENT * 4))
-    with cheap(seconds=0.5, megabytes=MAX_DOCUMENT * 2 / 2**20 + 2), pytest.raises(DocumentError) as info:
+    with cheap(seconds=3, megabytes=MAX_DOCUMENT * 2 / 2**20 + 2), pytest.raises(DocumentError) as info:
         read_document(big)
     assert str(info.value) == f"{big}: (document): the file is larger than {MAX_DOCUMENT:,} characters"
 
@@ -136,7 +141,7 @@ def test_reading_a_file_past_the_size_limit_stops_at_the_limit(tmp_path: Path):
 @pytest.mark.django_db
 def test_the_admin_refuses_an_alias_bomb_at_once_with_the_place(admin_client: Client):
     assert admin_client.get("/admin/scenarios/scenarioversion/add/").status_code == 200  # templates loaded
-    with cheap(seconds=3, megabytes=20):
+    with cheap(seconds=10, megabytes=20):
         response = admin_client.post("/admin/scenarios/scenarioversion/add/", {"document": SMALL_BOMB})
     assert response.status_code == 200
     assert "l1[0]: aliases (*l0) are not allowed: write the value out in full, column 10 (line 2)" in (
@@ -150,7 +155,7 @@ def test_import_scenario_refuses_an_alias_bomb_and_stores_nothing(tmp_path: Path
     path = tmp_path / "bomb.yaml"
     path.write_text(SMALL_BOMB)
     err = StringIO()
-    with cheap(seconds=1, megabytes=20), pytest.raises(CommandError, match="1 of 1 documents refused"):
+    with cheap(seconds=5, megabytes=20), pytest.raises(CommandError, match="1 of 1 documents refused"):
         call_command("import_scenario", str(path), stdout=StringIO(), stderr=err)
     assert f"{path}: l1[0]: aliases (*l0) are not allowed" in err.getvalue()
     assert not ScenarioVersion.objects.exists()
@@ -234,7 +239,7 @@ def random_options(issues: int, options: int) -> dict:
 def test_a_scenario_too_large_to_analyse_is_refused_in_a_moment(document: dict):
     # Before: two numeric issues took 10 s to validate (three, minutes); the ten issues validated, then
     # the scenario's page and the debrief computed the outcomes' distribution for minutes.
-    with cheap(seconds=5, megabytes=None):
+    with cheap(seconds=15, megabytes=None):
         problems = refused(dump(document))
     assert len(problems) == 1, problems
     assert problems[0].startswith(
