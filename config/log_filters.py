@@ -4,13 +4,15 @@ A Redis restart, a dropped connection or a Celery pool process killed mid-task i
 (docs/operations.md): the code recovers from it (clients resume by sequence number, tasks are
 redelivered), so the log says what happened and where, in one line. A traceback stays the sign of a bug.
 
-Only those: Redis's errors, a lost pool process, and the standard library's ConnectionError when it is
-raised inside the Redis client (asyncio's, under redis-py, when Redis restarts). The same error raised
-anywhere else keeps its traceback.
+Only those: Redis's errors, a lost pool process, and, when raised inside the Redis clients, the standard
+library's ConnectionError (asyncio's, under redis-py, when Redis restarts) and a cancellation (a Daphne
+that stops cancels its consumers, and channels_redis's clean-up of their channels is cancelled with them).
+The same error raised anywhere else keeps its traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import redis.exceptions
@@ -23,7 +25,7 @@ REDIS_CLIENTS = ("redis", "channels_redis")
 def _expected(exc: BaseException | None) -> bool:
     if isinstance(exc, EXPECTED):
         return True
-    return isinstance(exc, ConnectionError) and _raised_inside_redis(exc)
+    return isinstance(exc, ConnectionError | asyncio.CancelledError) and _raised_inside_redis(exc)
 
 
 def _raised_inside_redis(exc: BaseException) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Callable
@@ -63,3 +64,20 @@ def test_a_connection_error_raised_inside_the_redis_client_is_one_line():
     exec("def read():\n    raise ConnectionResetError('Connection lost')", namespace)  # noqa: S102
     text = formatted(record_of_call(namespace["read"], "could not forward an event of negotiation %s"))
     assert text == "could not forward an event of negotiation 4 (ConnectionResetError: Connection lost)"
+
+
+def test_a_cleanup_cancelled_inside_the_redis_layer_at_shutdown_is_one_line():
+    """Daphne stopping cancels its consumers; channels_redis then unsubscribes each consumer's channel, and
+    that await is cancelled too (channels_redis.pubsub logs 'Unexpected exception while cleaning-up channel')."""
+    namespace: dict = {"__name__": "channels_redis.pubsub", "asyncio": asyncio}
+    exec("def unsubscribe():\n    raise asyncio.CancelledError()", namespace)  # noqa: S102
+    text = formatted(record_of_call(namespace["unsubscribe"], "Unexpected exception while cleaning-up channel %s:"))
+    assert text == "Unexpected exception while cleaning-up channel 4: (CancelledError: )"
+
+
+def test_a_cancellation_outside_the_redis_clients_keeps_its_traceback():
+    def cancelled() -> None:
+        raise asyncio.CancelledError()
+
+    text = formatted(record_of_call(cancelled, "frame of negotiation %s failed"))
+    assert "Traceback (most recent call last)" in text and "CancelledError" in text
