@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +49,7 @@ from scenarios.services import version_spec
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 2.0
+RESYNC_SECONDS = 1.0  # a monitor gets at most one snapshot this often; an earlier resync waits for it
 
 # What a server raises on a send to a socket that is closing: the ASGI specification asks for an OSError;
 # Daphne raises autobahn's Disconnected from the close until the disconnect message is delivered.
@@ -493,12 +495,37 @@ class MonitorConsumer(JsonSocket):
         sweeps().watch(self.exercise_id, self.channel_name)
         self.watching = True
 
+    snapshot_at = 0.0  # when the latest snapshot was read (time.monotonic)
+    resync_due: asyncio.Task[None] | None = None
+
     async def send_snapshot(self) -> None:
+        self.snapshot_at = time.monotonic()
         frame = await database_sync_to_async(monitor_snapshot)(self.exercise_id)
         self.seen = {pair["id"]: pair["last_seq"] for pair in frame["pairs"]}
         await self.send_frame(frame)
 
+    async def resync(self) -> None:
+        """A fresh snapshot, at most one every RESYNC_SECONDS: an earlier resync is answered when that
+        time is up, and those that come meanwhile are answered by the same snapshot."""
+        wait = self.snapshot_at + RESYNC_SECONDS - time.monotonic()
+        if wait <= 0:
+            await self.send_snapshot()
+        elif self.resync_due is None:
+            self.resync_due = asyncio.ensure_future(self.resync_later(wait))
+
+    async def resync_later(self, wait: float) -> None:
+        """Through this socket's own queue, so that the snapshot is read and sent between two layer
+        messages, as on a frame (a pair frame never overtakes it)."""
+        await asyncio.sleep(wait)
+        await self.channel_layer.send(self.channel_name, {"type": "monitor.resync"})
+
+    async def monitor_resync(self, message: dict[str, Any]) -> None:
+        self.resync_due = None
+        await self.send_snapshot()
+
     async def disconnect(self, code: int) -> None:
+        if self.resync_due is not None:
+            self.resync_due.cancel()
         if getattr(self, "watching", False):
             sweeps().leave(self.exercise_id, self.channel_name)
         if hasattr(self, "group"):
@@ -512,7 +539,7 @@ class MonitorConsumer(JsonSocket):
         except ValueError:
             frame = None
         if isinstance(frame, dict) and frame.get("type") == "resync":
-            await self.send_snapshot()
+            await self.resync()
             return
         await self.send_error("bad_frame", 'the monitor takes only {"type": "resync"}; act with the page\'s buttons')
 

@@ -271,3 +271,25 @@ def test_a_session_opening_sockets_too_fast_is_refused_at_the_handshake_before_i
     assert outcome == "handshake refused"
     assert partner == "connected"
     assert loaded_since == 1  # the partner's only
+
+
+def test_a_monitor_asking_for_snapshots_again_and_again_gets_one_every_few_seconds(
+    pair, instructor_client, monkeypatch
+):
+    """A monitor's snapshot reads the whole class: a resync within RESYNC_SECONDS of the last snapshot is
+    answered once that time is up, and several such are answered by one snapshot."""
+    monkeypatch.setattr(consumers, "RESYNC_SECONDS", 0.6)
+    negotiation, _ = pair
+
+    async def go():
+        monitor = Live(f"/ws/exercises/{negotiation.exercise_id}/monitor/", instructor_client)
+        await monitor.connect()
+        for _ in range(3):
+            await monitor.send({"type": "resync"})
+        quiet_at_first = await monitor.nothing(0.3)  # the first snapshot was just sent on connecting
+        await monitor.recv_type("snapshot", timeout=5)
+        quiet_after = await monitor.nothing(0.8)  # the three asked for one
+        await monitor.close()
+        return quiet_at_first, quiet_after
+
+    assert run(go()) == (True, True)
