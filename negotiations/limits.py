@@ -64,8 +64,8 @@ MONITOR_SOCKETS_PER_USER = 4  # monitors of one user, whatever the exercise
 # Handshakes one session may open, per process, counted before its session is loaded: a browser
 # reconnecting with its back-off (0.5 s doubling to 10 s), in a few tabs at once, stays far below.
 # Past them the handshake is refused (HTTP 403) without any database or Redis work.
-HANDSHAKE_BURST = 10
-HANDSHAKES_PER_SECOND = 0.2
+HANDSHAKE_BURST = 20
+HANDSHAKES_PER_SECOND = 0.5
 HELD_SECONDS = 90.0  # a socket's place is refreshed every third of this; a dead process's places lapse
 
 _BUCKETS = """
