@@ -345,7 +345,9 @@ def after_round_event(state: State, type_: str) -> State:
         raise ValueError(f"{type_!r} cannot happen to a pair that is {state.status}")
     if type_ == "started":
         return replace(state, status=OPEN)
-    if type_ in ("deadline", "ended"):
+    if type_ == "ended":
+        return replace(_impasse(state), paused=False)  # an ended round is not paused (the server's snapshot)
+    if type_ == "deadline":
         return _impasse(state)
     if type_ in ("paused", "resumed"):
         return replace(state, paused=type_ == "paused")

@@ -88,6 +88,11 @@ export function applyEvent(state, event) {
       state.status = "impasse";
       state.standing = {};
       state.ending = event;
+      if (event.type === "ended") {
+        // an ended round is not paused, as the server's snapshot says
+        state.paused = false;
+        state.pausedAt = null;
+      }
       break;
     case "extended":
       if (p.deadline) state.deadline = Date.parse(p.deadline);
