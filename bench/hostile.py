@@ -19,8 +19,9 @@ another process, with a pause between attacks:
 
 It prints the measured pair's p50/p99 in the baseline and under each attack, the CPU seconds both
 Daphne processes used in each phase, what each attack got (answers by close code or refused
-handshakes, chats stored), and whether any legitimate socket was closed. The attacker runs on the same
-machine: on 2 cores its own CPU competes with the servers', so the figures are an upper bound. The last line is
+handshakes, chats stored, and for the flood how long a flooding socket lived, from its first frame
+to its close), and whether any legitimate socket was closed. The attacker runs on the same machine:
+on 2 cores its own CPU competes with the servers', so the figures are an upper bound. The last line is
 JSON: {"baseline": {"p50_ms", "p99_ms"}, "<attack>": {"p50_ms", "p99_ms", "p99_delta_ms"}, ...,
 "legitimate_closed": n}.
 """
@@ -120,6 +121,7 @@ async def attack(name: str, ports: list[int], hostile: dict[str, Any], monitor: 
                  end: float) -> dict[str, Any]:  # fmt: skip
     codes: Counter[str] = Counter()
     acks = 0
+    lived: list[float] = []  # how long each flooding socket lived, from its first frame to its close
     now = time.monotonic
     negotiation_path = f"/ws/negotiations/{hostile['negotiation']}/"
 
@@ -135,6 +137,7 @@ async def attack(name: str, ports: list[int], hostile: dict[str, Any], monitor: 
 
         reader = asyncio.ensure_future(read())
         k = 0
+        opened = now()
         with contextlib.suppress(Exception):  # closed by the server: counted below
             while now() < end and not reader.done():
                 text = json.dumps({"type": "chat", "client_msg_id": f"h{id(ws)}-{k}", "text": f"hostile {k}"})
@@ -148,6 +151,8 @@ async def attack(name: str, ports: list[int], hostile: dict[str, Any], monitor: 
                 k += 1
         with contextlib.suppress(Exception):
             await asyncio.wait_for(reader, 2)
+        if flood and reader.done():
+            lived.append(now() - opened)
         reader.cancel()
         codes[str(close_code(ws))] += 1
 
@@ -172,7 +177,10 @@ async def attack(name: str, ports: list[int], hostile: dict[str, Any], monitor: 
     else:
         raise ValueError(name)
     await asyncio.gather(*tasks)
-    return {"closes": dict(codes), "acks": acks}
+    found: dict[str, Any] = {"closes": dict(codes), "acks": acks}
+    if lived:
+        found["flood_socket_lived_ms_p50"] = round(percentile(sorted(lived), 0.5) * 1000)
+    return found
 
 
 def attacker_process(name, ports, hostile, monitor, start, end, pipe) -> None:  # type: ignore[no-untyped-def]
