@@ -178,6 +178,20 @@ def element_shot(driver, name: str, selector: str) -> Path:
     return path
 
 
+def sort_joint(driver, direction: str) -> None:
+    """Click the pairs table's joint-gain heading and wait for the head drawn anew sorted that way."""
+    driver.find_element(By.CSS_SELECTOR, "#pairs-head [data-sort='joint']").click()
+    heading = "#pairs-head th:has(> [data-sort='joint'])"
+    WebDriverWait(driver, 10).until(
+        lambda d: (
+            d.execute_script(
+                "const th = document.querySelector(arguments[0]); return th && th.getAttribute('aria-sort');", heading
+            )
+            == direction
+        )
+    )
+
+
 def points(driver, chart: str) -> int:
     """How many data points (each distinct position once) a scatter draws."""
     return len(driver.find_elements(By.CSS_SELECTOR, f"svg[data-chart='{chart}'] .point[data-x]"))
@@ -243,9 +257,10 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     for panel in ("outcomes", "price", "anchoring", "heatmap"):
         element_shot(teacher, f"debrief-chart-{panel}", f"#panel-{panel}")
 
-    # Sorting the table by joint gain puts the best pair first, then last.
-    teacher.find_element(By.CSS_SELECTOR, "#pairs-head [data-sort='joint']").click()
-    teacher.find_element(By.CSS_SELECTOR, "#pairs-head [data-sort='joint']").click()
+    # Sorting the table by joint gain puts the best pair first, then last. Each click draws the table's
+    # head anew: the second click waits for the first one's head, not for whatever head was there before.
+    sort_joint(teacher, "ascending")
+    sort_joint(teacher, "descending")
     first = teacher.find_element(By.CSS_SELECTOR, "#pairs-body tr")
     assert first.get_attribute("data-pair") in ("2", "3")  # both reach the maximum of 115
 
