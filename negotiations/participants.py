@@ -73,12 +73,13 @@ def session_identity(session: Any, user: Any) -> str | None:
 
 
 def identify(session: Any, user: Any, negotiation_id: int) -> Participant | int:
-    """The participant a socket stands for, or a close code. The frame never says who you are."""
-    negotiation = Negotiation.objects.select_related("exercise").filter(pk=negotiation_id).first()
+    """The participant a socket stands for, or a close code. The frame never says who you are.
+    A student's seat is found in one query (docs/benchmarks.md, "The join")."""
     if session.get(SESSION_BOT) is not None:
         bot = session_bot_seat(session)
         if bot is None:
             return CLOSE_NOT_SIGNED_IN
+        negotiation = _negotiation(negotiation_id)
         if (
             negotiation is None
             or bot.negotiation_id != negotiation.pk
@@ -86,17 +87,17 @@ def identify(session: Any, user: Any, negotiation_id: int) -> Participant | int:
         ):
             return CLOSE_NOT_FOUND
         return Participant(negotiation.pk, negotiation.exercise_id, bot, bot.role_key, bot.kind, bot.get_kind_display())
-    student = session_student(session)
-    if student is not None:
-        seat = None
-        if negotiation is not None and negotiation.exercise.state != Exercise.State.DRAFT:
-            seat = Seat.objects.filter(negotiation=negotiation, student=student).first()
-        if seat is None:
+    if session.get(SESSION_STUDENT) is not None:
+        seat = _student_seat(session, negotiation_id)
+        if seat is not None:
+            assert seat.student is not None
+            return Participant(
+                seat.negotiation_id, seat.exercise_id, seat, seat.role_key, seat.kind, seat.student.display_name
+            )
+        if session_student(session) is not None:
             return CLOSE_NOT_FOUND  # not yours, or does not exist: the same answer
-        return Participant(
-            negotiation.pk, negotiation.exercise_id, seat, seat.role_key, seat.kind, student.display_name
-        )
     if user is not None and user.is_authenticated:
+        negotiation = _negotiation(negotiation_id)
         if (
             negotiation is None
             or not is_verified_instructor(user)
@@ -108,6 +109,25 @@ def identify(session: Any, user: Any, negotiation_id: int) -> Participant | int:
             return Participant(negotiation.pk, negotiation.exercise_id, seat, seat.role_key, seat.kind, str(user))
         return Participant(negotiation.pk, negotiation.exercise_id, None, None, "watcher", str(user))
     return CLOSE_NOT_SIGNED_IN
+
+
+def _negotiation(negotiation_id: int) -> Negotiation | None:
+    return Negotiation.objects.select_related("exercise").filter(pk=negotiation_id).first()
+
+
+def _student_seat(session: Any, negotiation_id: int) -> Seat | None:
+    """The signed-in student's seat in the negotiation, once its roles are out; None when the session's
+    student has no seat there or its link was revoked (then session_student() says which)."""
+    seat = (
+        Seat.objects.select_related("student")
+        .filter(negotiation_id=negotiation_id, student_id=session.get(SESSION_STUDENT))
+        .exclude(exercise__state=Exercise.State.DRAFT)
+        .first()
+    )
+    if seat is None or seat.student is None:
+        return None
+    nonce = seat.student.link_nonce
+    return seat if nonce and nonce == session.get(SESSION_NONCE) else None
 
 
 def monitor_allowed(user: Any, exercise_id: int) -> bool:

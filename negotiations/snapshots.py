@@ -41,12 +41,13 @@ SNAPSHOT_BROADCASTS = 10  # the instructor's latest messages a snapshot repeats
 FIRST_FETCH = 20  # rows read before the rest of a page: a page of large events reads few more than it sends
 
 
-def _page(rows: QuerySet[Event], limit: int) -> tuple[list[EventJSON], bool]:
+def _page(rows: QuerySet[Event], limit: int, *, first: int = FIRST_FETCH) -> tuple[list[EventJSON], bool]:
     """Up to `limit` of the ordered `rows`, while they fit in PAGE_BYTES as sent (the first one always);
-    and whether rows were left out. Read in two steps, so that the work stays near what is sent."""
+    and whether rows were left out. Read in two steps (`first` rows, then the rest), so that the work
+    stays near what is sent."""
     page: list[EventJSON] = []
     size = start = 0
-    for end in (min(FIRST_FETCH, limit + 1), limit + 1):
+    for end in (min(first, limit + 1), limit + 1):
         if end <= start:
             continue
         read = 0
@@ -104,8 +105,13 @@ def issues_for(scenario: Scenario, role: str | None) -> list[dict[str, Any]]:
 
 
 def snapshot(participant: Participant) -> SnapshotFrame:
+    """Four queries, whatever the class or the history: the pair's row (with its exercise, and its
+    scenario version without the document, parsed once per process), the seats, the latest events in
+    one read (a snapshot is sent on every join, so it is not worth a second query to read fewer rows),
+    the broadcasts."""
     negotiation = (
         Negotiation.objects.with_offers()
+        .defer("exercise__scenario_version__document")
         .select_related("exercise__scenario_version")
         .get(pk=participant.negotiation_id)
     )
@@ -113,7 +119,7 @@ def snapshot(participant: Participant) -> SnapshotFrame:
     scenario = version_spec(exercise.scenario_version)
     seats = negotiation.seats.select_related("student")
     latest = Event.objects.filter(negotiation=negotiation, seq__lte=negotiation.last_seq).order_by("-seq")
-    events = _page(latest, SNAPSHOT_EVENTS)[0][::-1]
+    events = _page(latest, SNAPSHOT_EVENTS, first=SNAPSHOT_EVENTS + 1)[0][::-1]
     broadcasts = Broadcast.objects.filter(exercise=exercise).order_by("-created_at")[:SNAPSHOT_BROADCASTS]
     return {
         "type": "snapshot",

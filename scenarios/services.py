@@ -96,8 +96,18 @@ def _figures(digest: str, document: str) -> tuple[ScoringTable, Figures]:
     return table, scenario_figures(table)
 
 
+_SPECS: dict[str, ScenarioSpec] = {}  # digest -> parsed spec, per process
+
+
 def version_spec(version: ScenarioVersion) -> ScenarioSpec:
-    return _spec(version.digest, version.document)
+    """The version's parsed spec, kept per process by digest: a version read with its document deferred
+    costs no query once its digest has been parsed here."""
+    spec = _SPECS.get(version.digest)
+    if spec is None:
+        if len(_SPECS) >= 256:
+            _SPECS.clear()
+        spec = _SPECS[version.digest] = _spec(version.digest, version.document)
+    return spec
 
 
 def version_table(version: ScenarioVersion) -> ScoringTable:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from negotiations import rounds
-from tests.base import add_students
+from tests.base import add_students, long_history, seats_by_role, start_round, student_client
 
 
 def queries(client, url: str) -> int:
@@ -27,3 +28,29 @@ def test_the_dashboard_class_and_exercise_pages_do_not_grow_with_the_class(instr
     grow(classroom, exercise, [f"Student {i}" for i in range(60)])
     large = [queries(instructor_client, url) for url in urls]
     assert small == large
+
+
+def join_queries(negotiation, student) -> list[str]:
+    """The SQL of one student's join (identifying the seat, the snapshot, the scenario), its session loaded."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from negotiations import consumers
+
+    session = student_client(student).session
+    session.keys()  # loaded before the consumer runs, as by the session middleware
+    with CaptureQueriesContext(connection) as captured:
+        joined = consumers._join(session, AnonymousUser(), negotiation.pk)
+    assert not isinstance(joined, int), joined
+    return [q["sql"] for q in captured]
+
+
+@pytest.mark.django_db
+def test_a_students_join_costs_five_queries_whatever_the_class_or_the_history(exercise, classroom):
+    pairs = start_round(exercise, classroom, 40)
+    first, last = pairs[0], pairs[-1]
+    join_queries(first, seats_by_role(first)["buyer"].student)  # the process reads the scenario once
+    small = join_queries(first, seats_by_role(first)["seller"].student)
+    long_history(last, 200, "message {seq}")
+    large = join_queries(last, seats_by_role(last)["seller"].student)
+    assert len(small) == len(large) == 5, large
+    assert not any("document" in sql for sql in large), "the scenario is parsed once per process, not per join"
