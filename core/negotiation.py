@@ -265,7 +265,7 @@ def decide(state: State, role: str, action: Action, now: datetime) -> Decision:
     if state.paused:  # before the clock: a pause gives the time back
         raise Refused("the instructor has paused the round; wait until it resumes", code="paused")
     if state.deadline is not None and now >= state.deadline:
-        raise Refused("time is up: the negotiation has ended", code="time_up")
+        raise Refused("time is up: the negotiation has ended", code="ended")
     _room_left(state, action)
     partner = state.partner(role)
     if action.type == "chat":

@@ -34,11 +34,11 @@ from core.bots import STRATEGIES, Bot, Sheet, Situation, Standing
 from negotiations.client import ErrorFrameReceived, LiveClient, sign_in
 from negotiations.models import Seat
 from negotiations.participants import SESSION_BOT
-from negotiations.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_NOT_SIGNED_IN
+from negotiations.protocol import CLOSE_NOT_FOUND, CLOSE_NOT_SIGNED_IN
 
 BOT_SESSION_HOURS = 12
 ENDED = ("accept", "walk_away", "deadline", "ended")
-REFUSED_CLOSES = (CLOSE_NOT_SIGNED_IN, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND)
+REFUSED_CLOSES = (CLOSE_NOT_SIGNED_IN, CLOSE_NOT_FOUND)
 QUIET_RESYNC = 10.0  # seconds without a frame before a bot asks for what it may have missed
 
 
@@ -194,10 +194,10 @@ class BotPlayer:
         try:
             await asyncio.wait_for(asyncio.shield(future), 15)
         except ErrorFrameReceived as exc:
-            if exc.code not in ("not_standing", "ended", "time_up", "paused", "not_started"):
+            if exc.code not in ("not_standing", "ended", "paused", "not_started"):
                 self.played.errors.append(f"{exc.code}: {exc}")
                 self.report(f"{self.label}: the server refused a {move.type}: {exc.code} {exc}")
-            if exc.code in ("ended", "time_up"):
+            if exc.code == "ended":
                 await self.client.resync()
             return
         except TimeoutError:

@@ -530,8 +530,6 @@ class MonitorConsumer(JsonSocket):
             sweeps().leave(self.exercise_id, self.channel_name)
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
-            if getattr(self, "student_group", None):
-                await self.channel_layer.group_discard(self.student_group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:

@@ -11,7 +11,6 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 # Close codes
 CLOSE_NOT_SIGNED_IN = 4401
-CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_SEAT_CHANGED = 4409  # the seat was given to someone else (a student took over a bot's seat): reconnect
 CLOSE_TOO_MANY = 4429  # the socket kept flooding past its rate
