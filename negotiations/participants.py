@@ -147,3 +147,22 @@ def seat_for(student: Student, exercise_pk: int) -> Seat:
     if seat is None:
         raise Http404("No such exercise")
     return seat
+
+
+@dataclass(frozen=True)
+class Company:
+    """Who else sits at a seat's negotiation, as its student's page names them."""
+
+    counterparts: list[Seat]  # the other side's negotiators (a student, a bot or the instructor)
+    observed: list[Seat]  # for an observer: the negotiators of the role they sit beside
+
+
+def seat_company(seat: Seat) -> Company:
+    """The negotiators of the seat's pair other than the seat itself; observers are never named."""
+    others = [
+        s for s in seat.negotiation.seats.select_related("student").exclude(pk=seat.pk) if s.kind != Seat.Kind.OBSERVER
+    ]
+    return Company(
+        counterparts=[s for s in others if s.role_key != seat.role_key],
+        observed=[s for s in others if s.role_key == seat.role_key],
+    )

@@ -19,7 +19,7 @@ from classrooms.throttles import throttle_form, throttled_status
 from core.refusal import Refused
 from negotiations.debrief import debriefs_resend
 from negotiations.models import Seat
-from negotiations.participants import seat_for
+from negotiations.participants import seat_company, seat_for
 from negotiations.planning import planning_refusal, planning_sheet_save
 from reports.debrief_pages import student_debrief
 from scenarios.services import scoring_rows, version_spec
@@ -118,9 +118,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             messages.success(request, "Planning sheet saved.")
             return redirect(reverse("student_exercise", args=[pk]) + "#planning")
     issues = scoring_rows(spec, (role.key,))
-    others = [s for s in seat.negotiation.seats.select_related("student").exclude(pk=seat.pk) if s.kind != "observer"]
-    counterparts = [s for s in others if s.role_key != seat.role_key]
-    observed = [s for s in others if s.role_key == seat.role_key]  # for an observer: whom they watch
+    company = seat_company(seat)
     debrief = student_debrief(seat)
     if debrief is None and ex.state == Exercise.State.ENDED and debriefs_resend(exercise_id=ex.pk):
         debrief = student_debrief(seat)  # it was overdue: in the embedded mode, computed just now
@@ -137,8 +135,8 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             "role": role,
             "issues": issues,
             "form": form,
-            "counterparts": counterparts,
-            "observed": observed,
+            "counterparts": company.counterparts,
+            "observed": company.observed,
             "planning_refusal": planning_refusal(exercise=ex, seat=seat),
             "debrief": debrief,
             "survey_url": survey_url,
