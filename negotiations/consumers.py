@@ -19,7 +19,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
 from classrooms.models import Exercise
-from core.negotiation import MAX_FRAME_BYTES, FrameError, parse_frame
+from core.negotiation import MAX_CLIENT_ID, MAX_FRAME_BYTES, FrameError, parse_frame
 from core.refusal import Refused
 from negotiations import limits
 from negotiations.acting import SEAT_CHANGED, negotiation_act, negotiation_close_expired
@@ -124,7 +124,7 @@ class JsonSocket(AsyncWebsocketConsumer):
             with contextlib.suppress(ValueError, RecursionError):
                 frame = json.loads(text_data)
                 if isinstance(frame, dict) and isinstance(frame.get("client_msg_id"), str):
-                    client_msg_id = frame["client_msg_id"][:64]
+                    client_msg_id = frame["client_msg_id"][:MAX_CLIENT_ID]
         await self.send_error(
             "rate_limited",
             f"too many frames: {reason}; this one was not stored, send it again in a moment",
@@ -253,8 +253,7 @@ class NegotiationConsumer(JsonSocket):
     async def handle(self, frame: Any) -> None:
         assert self.participant is not None
         client_msg_id = frame.get("client_msg_id") if isinstance(frame, dict) else None
-        if not isinstance(client_msg_id, str):
-            client_msg_id = None
+        client_msg_id = client_msg_id[:MAX_CLIENT_ID] if isinstance(client_msg_id, str) else None
         try:
             action = parse_frame(frame, await self.scenario())
         except RecursionError:
