@@ -16,6 +16,12 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
+# axe-core (package.json, pinned in package-lock.json), which the browser tests inject into every page they
+# check; installed again whenever the lock is newer than the last install. Only the tests need npm.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(VENV)/.installed
 
 # Install, prepare the embedded database and the demo, and serve on http://127.0.0.1:8000
@@ -34,7 +40,7 @@ lint: install
 # Parallel test processes (pytest-xdist), each with its own test database and Redis db (tests/parallel.py).
 # More than the two cores: many tests wait on a server or a browser, and one takes the silent class.
 TEST_WORKERS ?= 4
-pytest: install
+pytest: install node_modules/.installed
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The long tests at full length (marked soak), on PostgreSQL and Redis, which must be there: the silent
@@ -67,7 +73,7 @@ bench-live: install
 	$(BIN)/python -m bench.live_load --students $(STUDENTS) --interval 5 --duration $(DURATION)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .mypy_cache .ruff_cache
 
 # Re-resolve the dependencies of pyproject.toml from scratch and pin them in requirements.lock
 lock:

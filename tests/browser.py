@@ -1,7 +1,8 @@
 """Headless Chromium from Debian's packages, driven by Selenium through the packaged chromedriver.
 
 A plugin of the suite (tests/conftest.py): the `browser` and `browsers` fixtures hand out the test
-process's browsers, started once and cleaned between tests.
+process's browsers, started once and cleaned between tests. `assert_accessible` checks the page a browser
+shows with axe-core (npm, pinned in package-lock.json; `make test` installs it).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import base64
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +22,9 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 
-ARTIFACTS = Path(os.environ.get("PARLEY_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts"))
+ROOT = Path(__file__).resolve().parent.parent
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = Path(os.environ.get("PARLEY_ARTIFACTS", ROOT / "artifacts"))
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -167,3 +171,60 @@ def screenshot(driver, name: str, *, full: bool = True) -> Path:
     )
     path.write_bytes(base64.b64decode(shot["data"]))
     return path
+
+
+# WCAG 2.0, 2.1 and 2.2 at levels A and AA, and axe's best practices
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice")
+AXE_RUN = """const [tags, done] = arguments;
+axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]})
+  .then((results) => done(results.violations.map((rule) => ({
+    rule: rule.id, impact: rule.impact, help: rule.help,
+    nodes: rule.nodes.map((node) => ({target: node.target.join(" "), summary: node.failureSummary})),
+  }))))
+  .catch((error) => done({error: String(error)}));"""
+
+
+@cache
+def axe_source() -> str:
+    if not AXE.exists():
+        raise AssertionError(f"axe-core is not installed ({AXE} is missing): run `npm ci` (`make test` does)")
+    return AXE.read_text()
+
+
+def axe_violations(driver) -> list[dict]:
+    """axe-core's violations on the page the browser shows now. The page's Content-Security-Policy allows no
+    inline script, but a script the driver runs is not the page's: Chromium does not hold it to the policy."""
+    if not driver.execute_script("return typeof window.axe === 'object'"):
+        driver.execute_script(axe_source())
+    result = driver.execute_async_script(AXE_RUN, list(AXE_TAGS))
+    if isinstance(result, dict):
+        raise AssertionError(f"axe-core failed to run: {result['error']}")
+    return result
+
+
+def format_violations(violations: list[dict]) -> str:
+    lines = []
+    for rule in violations:
+        lines.append(f"- {rule['rule']} ({rule['impact']}): {rule['help']}")
+        for node in rule["nodes"]:
+            summary = " ".join(node["summary"].split())
+            lines.append(f"    {node['target']}: {summary}")
+    return "\n".join(lines)
+
+
+def assert_accessible(driver, what: str, *, expected: Collection[str] = ()) -> None:
+    """Fail, listing each (rule, impact, element, what is wrong), when axe-core finds any violation of WCAG
+    2.x A and AA or of its best practices on the page the browser shows. `what` names the page and its state
+    in the message. `expected` names rules known to fail on this state: each must still fail (so that the
+    exception is removed once it is fixed), and nothing else may."""
+    violations = axe_violations(driver)
+    found = {rule["rule"] for rule in violations}
+    unexpected = [rule for rule in violations if rule["rule"] not in expected]
+    fixed = sorted(set(expected) - found)
+    problems = []
+    if unexpected:
+        problems.append(f"axe-core: {len(unexpected)} rule(s) violated on {what} ({driver.current_url}):")
+        problems.append(format_violations(unexpected))
+    if fixed:
+        problems.append(f"axe-core: {', '.join(fixed)} expected to fail on {what} but passed: drop the exception")
+    assert not problems, "\n".join(problems)

@@ -1,7 +1,8 @@
 """Markers for tests that need a real service, and the switch that makes their absence a failure.
 
 A test marked `postgres`, `redis` or `browser` is skipped, with the reason, where that service is
-missing; with PARLEY_REQUIRE_SERVICES=1 (as .ci/run sets) the same absence fails the test instead.
+missing (a browser test needs Chromium, chromedriver and axe-core); with PARLEY_REQUIRE_SERVICES=1 (as
+.ci/run sets) the same absence fails the test instead.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from django.conf import settings
 
 from config.log_filters import ExpectedFaultsOnOneLine
+from tests.browser import AXE
 
 pytest_plugins = ["tests.base", "tests.browser"]
 
@@ -51,6 +53,8 @@ def missing(marker: str) -> str | None:
         for program in ("chromium", "chromedriver"):
             if not shutil.which(program):
                 return f"needs {program} (Debian packages chromium and chromium-driver)"
+        if not AXE.exists():  # every browser test checks its pages with it (tests/browser.py)
+            return "needs axe-core: run `npm ci` (`make test` does)"
         return None
     return None
 
