@@ -28,6 +28,8 @@ from negotiations.publishing import event_json, events_publish, negotiation_publ
 from scenarios.services import version_spec
 
 OPEN_STATUSES = (Negotiation.Status.WAITING, Negotiation.Status.NEGOTIATING)
+# Events of the round that are not the pair's doing: an idle pair given more time stays idle on the monitor.
+NOT_ACTIVITY = frozenset({"extended"})
 
 
 def state_of(negotiation: Negotiation, exercise: Exercise) -> State:
@@ -59,7 +61,8 @@ def event_append(
 ) -> Event:
     """Store the next event of a negotiation whose row this transaction holds locked."""
     negotiation.last_seq += 1
-    negotiation.last_activity_at = now
+    if type_ not in NOT_ACTIVITY:
+        negotiation.last_activity_at = now
     return Event.objects.create(
         negotiation=negotiation,
         seq=negotiation.last_seq,

@@ -62,6 +62,16 @@ def _require_state(exercise: Exercise, *states: str, doing: str) -> None:
         raise Refused(f"Cannot {doing} now: the exercise is {STATE_PHRASES[Exercise.State(exercise.state)]}.")
 
 
+def _require_round(exercise: Exercise, *states: str, doing: str) -> None:
+    """The broadcast and the extension reach the pairs of a round that has not ended (the state read
+    afresh: a monitor left open after the end still posts)."""
+    state = Exercise.objects.filter(pk=exercise.pk).values_list("state", flat=True).first()
+    if state == Exercise.State.ENDED:
+        raise Refused(f"Cannot {doing} now: the exercise is over. Nobody is negotiating any more.")
+    if state not in states:
+        raise Refused(f"Cannot {doing} now: the exercise is {STATE_PHRASES[Exercise.State(state)]}.")
+
+
 def _history(exercise: Exercise) -> tuple[dict[int, Counter[str]], set[frozenset[int]]]:
     """Roles each student played, and who met whom, in the class's earlier exercises."""
     roles: dict[int, Counter[str]] = {}
@@ -268,6 +278,7 @@ def time_extend(*, exercise: Exercise, minutes: int, negotiation_id: int | None 
     """Give one pair, or every open pair, more time. Returns how many pairs were extended.
 
     A pair whose time is already up is closed first, not brought back: extend before the deadline."""
+    _require_round(exercise, Exercise.State.LIVE, doing="give more time")
     if not 1 <= minutes <= MAX_EXTENSION:
         raise Refused(f"Give a number of minutes from 1 to {MAX_EXTENSION}.", "minutes")
     if negotiation_id is not None and not exercise.negotiations.filter(pk=negotiation_id).exists():
@@ -329,6 +340,7 @@ def round_pause(*, exercise: Exercise, paused: bool, now: datetime) -> None:
 
 
 def broadcast_send(*, exercise: Exercise, text: str) -> BroadcastJSON:
+    _require_round(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="broadcast")
     text = text.strip()
     if not text:
         raise Refused("write a message to broadcast", "text")

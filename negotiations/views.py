@@ -8,6 +8,7 @@ monitor/): JSON, {message} or {error} (400).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from functools import wraps
 from typing import Literal
@@ -26,6 +27,7 @@ from core.negotiation import package_points
 from core.refusal import Refused
 from core.spec import plain
 from negotiations import rounds
+from negotiations.acting import OPEN_STATUSES
 from negotiations.forms import PlaceForm, PresentForm, SwapForm
 from negotiations.models import Event, Negotiation, Seat
 from scenarios.access import instructor_required
@@ -58,8 +60,30 @@ def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, sta
             posted if "place" in errors else None, students=unseated, negotiations=pairs, roles=spec.roles
         ),
         "errors": errors,
+        "end_counts": {"open": sum(p.status in OPEN_STATUSES for p in pairs)},
+        "end_effects": end_effects(exercise, pairs),
     }
     return render(request, "negotiations/exercise.html", context, status=status)
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
+
+
+def end_effects(exercise: Exercise, pairs: list[Negotiation]) -> list[str]:
+    """What ending the exercise now does, with its numbers, for the confirmation."""
+    statuses = Counter(pair.status for pair in pairs)
+    open_pairs = statuses[Negotiation.Status.WAITING] + statuses[Negotiation.Status.NEGOTIATING]
+    if exercise.state == Exercise.State.RELEASED:
+        effects = [f"The negotiations have not started: all {_count(open_pairs, 'pair')} end as impasse, unplayed."]
+    else:
+        effects = [f"Ends {_count(open_pairs, 'open pair')} as impasse, without agreement."]
+        agreed = statuses[Negotiation.Status.AGREED]
+        if agreed:
+            keep = "keeps its agreement" if agreed == 1 else "keep their agreements"
+            effects.append(f"{_count(agreed, 'pair')} that agreed {keep}.")
+    effects.append("Students see that the round is over; the debrief is computed. This cannot be undone.")
+    return effects
 
 
 @instructor_required

@@ -369,12 +369,16 @@ def test_the_room_waits_for_the_start_and_a_walk_away_ends_it_for_both(server, w
     wait_text(teacher, "#pair-row-1", "Impasse")
     assert text_of(teacher, "#count-impasse") == "1"
 
-    # The instructor ends the round, after a confirm step.
+    # The instructor ends the round, after a confirmation that says what it ends.
     button(teacher, "End the round…").click()
-    button(teacher, "Yes, end the round").click()
+    assert "Ends 0 open pairs as impasse" in text_of(teacher, "#end-dialog")
+    button(teacher, "End the round").click()
     wait_text(teacher, "#end-answer", "The round has ended.")
     wait_text(teacher, "#exercise-state", "Ended")
     assert text_of(teacher, "#class-time") == "ended"
+    assert not teacher.find_element(By.ID, "end-dialog").is_displayed()
+    assert not button(teacher, "Send to everyone").is_enabled()  # nobody is left to read it
+    assert "The round is over" in text_of(teacher, "#broadcast-closed")
 
     for driver in windows:
         assert driver.execute_script("return window.__errors") == []

@@ -127,7 +127,8 @@ class Play:
             with contextlib.suppress(Refused):  # the round has ended
                 round_pause(exercise=self.exercise, paused=kind == "pause", now=now)
         elif kind == "extend":
-            time_extend(exercise=self.exercise, minutes=5, now=now)
+            with contextlib.suppress(Refused):  # the round has ended
+                time_extend(exercise=self.exercise, minutes=5, now=now)
         elif kind == "time_up":  # the clock passes the deadline; the next action or the sweep closes the pair
             Negotiation.objects.filter(pk=self.negotiation.pk).update(deadline=now - timedelta(seconds=1))
         elif kind == "sweep":

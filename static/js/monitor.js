@@ -144,6 +144,15 @@
     pause.textContent = ex.paused ? "Resume the round" : "Pause the round";
     pause.disabled = ex.state !== "live";
     $("end-open").disabled = ex.state === "ended" || ex.state === "draft";
+    // After the end nobody reads a broadcast or needs more time: the server refuses both, the page says why.
+    const ended = ex.state === "ended";
+    for (const input of $("broadcast-form").querySelectorAll("button, textarea")) input.disabled = ended || input.dataset.busy === "1";
+    $("broadcast-closed").hidden = !ended;
+    const extendable = ex.state === "live";
+    for (const input of $("extend-form").querySelectorAll("button, input[type=number]")) input.disabled = !extendable || input.dataset.busy === "1";
+    const extendClosed = $("extend-closed");
+    extendClosed.hidden = extendable;
+    extendClosed.textContent = ended ? "The round is over: no pair has time left to extend." : "Time can be given once the negotiations have started.";
     $("class-time").textContent = ex.state === "live" ? timeLeft(ex.deadline, ex.paused) + (ex.paused ? " (paused)" : "") : ex.state === "ended" ? "ended" : "not started";
   }
 
@@ -269,19 +278,34 @@
     post(url, {}, $("pause-answer"), pause);
   });
 
-  const endOpen = $("end-open");
-  const endConfirm = $("end-confirm");
-  function endShown(on) {
-    endConfirm.hidden = !on;
-    endOpen.hidden = on;
-    endOpen.setAttribute("aria-expanded", String(on));
-    (on ? $("end-yes") : endOpen).focus();
+  // Ending the round: a confirmation dialog (static/js/confirm.js) that says, with today's numbers, what it does.
+  const endDialog = $("end-dialog");
+  function plural(n, word) {
+    return `${n} ${word}${n === 1 ? "" : "s"}`;
   }
-  endOpen.addEventListener("click", () => endShown(true));
-  $("end-cancel").addEventListener("click", () => endShown(false));
-  $("end-yes").addEventListener("click", async (e) => {
-    const ok = await post(e.currentTarget.dataset.url, {}, $("end-answer"), e.currentTarget);
-    if (ok) endShown(false);
+  function endEffects() {
+    const counts = Object.fromEntries(STATUSES.map((s) => [s, 0]));
+    for (const pair of M.pairs.values()) counts[pair.status] += 1;
+    const open = counts.waiting + counts.negotiating;
+    const lines = [
+      M.exercise && M.exercise.state === "released"
+        ? `The negotiations have not started: all ${plural(open, "pair")} end as impasse, unplayed.`
+        : `Ends ${plural(open, "open pair")} as impasse, without agreement.`,
+    ];
+    if (counts.agreed) lines.push(`${plural(counts.agreed, "pair")} that agreed ${counts.agreed === 1 ? "keeps its agreement" : "keep their agreements"}.`);
+    lines.push("Students see that the round is over; the debrief is computed. This cannot be undone.");
+    return lines;
+  }
+  endDialog.addEventListener("parley:open", () => {
+    $("end-dialog-text").replaceChildren(...endEffects().map((line) => el("p", { text: line })));
+    endDialog.querySelector("[data-answer]").textContent = "";
+  });
+  endDialog.querySelector("[data-confirm]").addEventListener("click", async (e) => {
+    const ok = await post($("end-open").dataset.url, {}, endDialog.querySelector("[data-answer]"), e.currentTarget);
+    if (ok) {
+      $("end-answer").textContent = "The round has ended.";
+      endDialog.close();
+    }
   });
 
   window.parleyMonitor = { socket, state: M };
