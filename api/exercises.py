@@ -9,11 +9,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from api.base import MAX_ID, NO_NUL, READ, WRITE, ClassId, ExerciseId, InputSchema, request_user
+from api.base import MAX_ID, NO_NUL, READ, WRITE, ClassId, ErrorOut, ExerciseId, InputSchema, request_user
 from classrooms import services
 from classrooms.access import classroom_for, exercise_for
 from classrooms.models import Exercise
 from core.refusal import Refused
+from negotiations import rounds
 from scenarios.models import ScenarioVersion
 from scenarios.services import scenario_version_get
 
@@ -98,3 +99,24 @@ def exercise_list(request: HttpRequest, class_id: ClassId) -> QuerySet[Exercise]
 @router.get("/exercises/{exercise_id}", response={200: ExerciseOut, **READ})
 def exercise_detail(request: HttpRequest, exercise_id: ExerciseId) -> Exercise:
     return exercise_for(request_user(request), exercise_id)
+
+
+class ExerciseChange(InputSchema):
+    odd_rule: OddRule = Field(
+        description="Changes only while the exercise is a draft (409 once the roles are released). A pairing "
+        "preview with an odd student left over is made again, of the same students, under the new rule."
+    )
+
+
+@router.patch("/exercises/{exercise_id}", response={200: ExerciseOut, **WRITE})
+def exercise_change(request: HttpRequest, exercise_id: ExerciseId, payload: ExerciseChange) -> Exercise:
+    exercise = exercise_for(request_user(request), exercise_id)
+    rounds.exercise_odd_rule_set(exercise=exercise, odd_rule=payload.odd_rule)
+    return exercise_for(request_user(request), exercise_id)
+
+
+@router.delete("/exercises/{exercise_id}", response={204: None, 409: ErrorOut, **READ})
+def exercise_delete(request: HttpRequest, exercise_id: ExerciseId) -> Status[None]:
+    """Delete a draft and its pairing preview; an exercise whose roles are out is kept (409)."""
+    rounds.exercise_delete(exercise=exercise_for(request_user(request), exercise_id))
+    return Status(204, None)

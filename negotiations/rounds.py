@@ -130,6 +130,56 @@ def exercise_pair(*, exercise: Exercise, student_ids: list[int], seed: int | Non
         return _store_pairs(exercise, plans, 1)
 
 
+def exercise_odd_rule_set(*, exercise: Exercise, odd_rule: str) -> bool:
+    """Change the odd-student rule of a draft. A pairing preview with an odd student left over is made
+    again, of the same students, under the new rule (hand swaps are lost); returns whether it was."""
+    if odd_rule not in Exercise.OddRule.values:
+        raise Refused(f"Choose an odd-student rule: {', '.join(Exercise.OddRule.values)}.", "odd_rule")
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        if exercise.state != Exercise.State.DRAFT:
+            raise Refused("Cannot change the odd-student rule now: the roles are released and the pairs are fixed.")
+        if exercise.odd_rule == odd_rule:
+            return False
+        exercise.odd_rule = odd_rule
+        exercise.save(update_fields=["odd_rule"])
+        seated = list(
+            Seat.objects.filter(exercise=exercise, student__isnull=False).values_list("student_id", flat=True)
+        )
+        if len(seated) % 2 == 0:
+            return False
+        exercise_pair(exercise=exercise, student_ids=sorted(seated))
+        return True
+
+
+def exercise_delete_effects(exercise: Exercise) -> list[str]:
+    """What deleting a draft removes, with its numbers, for the confirmation."""
+    pairs = exercise.negotiations.count()
+    seated = Seat.objects.filter(exercise=exercise, student__isnull=False).count()
+    if not pairs:
+        effects = ["Deletes this draft. It has no pairing yet."]
+    else:
+        effects = [
+            f"Deletes this draft and its pairing preview: {pairs} pair{'' if pairs == 1 else 's'}, "
+            f"{seated} student{'' if seated == 1 else 's'} seated."
+        ]
+    effects.append(
+        "The students stay in the class; no role was released, so none of them has seen it or saved anything."
+    )
+    return effects
+
+
+def exercise_delete(*, exercise: Exercise) -> None:
+    """Delete a draft (and its pairing preview); an exercise whose roles are out keeps its records."""
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        if exercise.state != Exercise.State.DRAFT:
+            raise Refused(
+                "Only a draft can be deleted: this exercise's roles are out, and what its students did is kept."
+            )
+        exercise.delete()
+
+
 def exercise_swap(*, exercise: Exercise, seat_a: int, seat_b: int) -> None:
     """Swap the students of two seats by hand, before the roles are released."""
     with transaction.atomic():

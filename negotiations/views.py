@@ -62,6 +62,8 @@ def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, sta
         "errors": errors,
         "end_counts": {"open": sum(p.status in OPEN_STATUSES for p in pairs)},
         "end_effects": end_effects(exercise, pairs),
+        "delete_effects": rounds.exercise_delete_effects(exercise) if exercise.state == Exercise.State.DRAFT else [],
+        "odd_rules": Exercise.OddRule.choices,
     }
     return render(request, "negotiations/exercise.html", context, status=status)
 
@@ -137,6 +139,26 @@ def exercise_pair(request: HttpRequest, exercise: Exercise) -> str:
         raise Refused("Tick at least one student who is present.")
     pairs = rounds.exercise_pair(exercise=exercise, student_ids=form.cleaned_data["students"])
     return f"{len(pairs)} pairs previewed. Swap students if you like, then release the roles."
+
+
+@round_action("odd_rule")
+def exercise_odd_rule(request: HttpRequest, exercise: Exercise) -> str:
+    rule = request.POST.get("odd_rule", "")
+    again = rounds.exercise_odd_rule_set(exercise=exercise, odd_rule=rule)
+    message = f"Odd student: {Exercise.OddRule(rule).label.lower()}."
+    return message + (" The pairing preview was made again under the new rule." if again else "")
+
+
+@instructor_required
+@require_POST
+def exercise_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    exercise = exercise_for(request.user, pk)
+    try:
+        rounds.exercise_delete(exercise=exercise)
+    except Refused as exc:
+        return _exercise_page(request, exercise, errors={"delete": exc.message}, status=400)
+    messages.success(request, f"The draft “{exercise.title}” was deleted.")
+    return redirect("classroom", pk=exercise.classroom_id)
 
 
 @round_action("swap")

@@ -116,6 +116,8 @@ OUTSIDER_REQUESTS = [
     ("get", "/api/classes/{class_id}/exercises", None),
     ("post", "/api/classes/{class_id}/exercises", {"scenario": "used-car"}),
     ("get", "/api/exercises/{exercise_id}", None),
+    ("patch", "/api/exercises/{exercise_id}", {"odd_rule": "bot"}),
+    ("delete", "/api/exercises/{exercise_id}", None),
     ("post", "/api/exercises/{exercise_id}/pair", {"student_ids": [1]}),
     ("post", "/api/exercises/{exercise_id}/release", None),
     ("post", "/api/exercises/{exercise_id}/start", None),
@@ -246,7 +248,8 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
 
 def test_every_operation_refuses_an_unknown_query_parameter(api):
     document = Client().get("/api/openapi.json").json()
-    assert len(operations(document)) == len(document["paths"]) + 3  # three paths take two methods
+    # three paths take two methods, /api/exercises/{id} three (get, patch, delete)
+    assert len(operations(document)) == len(document["paths"]) + 5
     for method, path, _ in operations(document):
         response = api.generic(method.upper(), f"{path}?unknown_parameter=1")
         assert response.status_code == 422, (method, path, response.content)
@@ -256,7 +259,7 @@ def test_every_operation_refuses_an_unknown_query_parameter(api):
 def test_every_operation_without_a_body_refuses_one_and_names_its_fields(api):
     document = Client().get("/api/openapi.json").json()
     bodiless = [(method, path) for method, path, operation in operations(document) if "requestBody" not in operation]
-    assert len(bodiless) == len(operations(document)) - 5
+    assert len(bodiless) == len(operations(document)) - 6
     for method, path in bodiless:
         response = api.generic(method.upper(), path, '{"reason": "x"}', content_type="application/json")
         assert response.status_code == 422, (method, path, response.content)
@@ -297,7 +300,7 @@ def test_every_request_body_of_the_document_refuses_other_fields():
         for method, operation in operations.items()
         if "requestBody" in operation
     }
-    assert len(bodies) == 5
+    assert len(bodies) == 6
     for operation, ref in bodies.items():
         assert schemas[ref.rsplit("/", 1)[1]].get("additionalProperties") is False, operation
 

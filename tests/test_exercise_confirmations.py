@@ -48,3 +48,62 @@ def test_a_live_exercise_page_says_how_many_open_pairs_ending_closes(instructor_
     start_round(exercise, classroom, 24)
     end = dialog(instructor_client.get(f"/exercises/{exercise.pk}/").content.decode(), "end-dialog")
     assert "Ends 12 open pairs as impasse" in end and "agreed" not in end
+
+
+def test_the_odd_rule_changes_until_the_roles_are_released_and_a_preview_follows_it(
+    instructor_client, exercise, classroom
+):
+    students = add_students(classroom, "Ada", "Ben", "Cy")
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    assert sorted(exercise.seats.values_list("kind", flat=True)) == ["observer", "student", "student"]
+    response = instructor_client.post(f"/exercises/{exercise.pk}/odd-rule/", {"odd_rule": "bot"}, follow=True)
+    assert "The pairing preview was made again under the new rule." in response.content.decode()
+    exercise.refresh_from_db()
+    assert exercise.odd_rule == "bot"
+    assert sorted(exercise.seats.values_list("kind", flat=True)) == ["bot", "student", "student", "student"]
+    assert set(exercise.seats.exclude(student=None).values_list("student", flat=True)) == {s.pk for s in students}
+
+    bad = instructor_client.post(f"/exercises/{exercise.pk}/odd-rule/", {"odd_rule": "coin"})
+    assert bad.status_code == 400 and "Choose an odd-student rule: triad, bot, instructor." in bad.content.decode()
+    rounds.exercise_release(exercise=exercise)
+    late = instructor_client.post(f"/exercises/{exercise.pk}/odd-rule/", {"odd_rule": "triad"})
+    assert late.status_code == 400
+    assert "Cannot change the odd-student rule now: the roles are released and the pairs are fixed." in (
+        late.content.decode()
+    )
+    exercise.refresh_from_db()
+    assert exercise.odd_rule == "bot"
+
+
+def test_a_draft_is_deleted_after_a_confirmation_that_says_what_goes(instructor_client, exercise, classroom):
+    students = add_students(classroom, "Ada", "Ben", "Cy", "Dee")
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    html = instructor_client.get(f"/exercises/{exercise.pk}/").content.decode()
+    confirm = dialog(html, "delete-dialog")
+    assert "Deletes this draft and its pairing preview: 2 pairs, 4 students seated." in confirm
+    assert f'action="/exercises/{exercise.pk}/delete/"' in confirm and "csrfmiddlewaretoken" in confirm
+    assert instructor_client.get(f"/exercises/{exercise.pk}/delete/").status_code == 405  # a POST only
+    response = instructor_client.post(f"/exercises/{exercise.pk}/delete/")
+    assert response.status_code == 302 and response["Location"] == f"/classes/{classroom.pk}/"
+    assert not classroom.exercises.exists() and classroom.students.count() == 4
+
+
+def test_an_exercise_whose_roles_are_out_is_not_deleted(instructor_client, exercise, classroom):
+    start_round(exercise, classroom, 2)
+    html = instructor_client.get(f"/exercises/{exercise.pk}/").content.decode()
+    assert "delete-dialog" not in html
+    response = instructor_client.post(f"/exercises/{exercise.pk}/delete/")
+    assert response.status_code == 400
+    assert "Only a draft can be deleted" in response.content.decode()
+    assert classroom.exercises.filter(pk=exercise.pk).exists()
+
+
+def test_another_instructor_neither_changes_nor_deletes_the_draft(exercise, other_instructor):
+    from django.test import Client
+
+    outsider = Client()
+    outsider.force_login(other_instructor)
+    assert outsider.post(f"/exercises/{exercise.pk}/odd-rule/", {"odd_rule": "bot"}).status_code == 404
+    assert outsider.post(f"/exercises/{exercise.pk}/delete/").status_code == 404
+    exercise.refresh_from_db()
+    assert exercise.odd_rule == "triad"
