@@ -187,7 +187,8 @@ def prepare(count: int) -> Plan:
 def profiled(py_spy: str, pid: int) -> Iterator[None]:
     out = LOGS / "daphne-0.profile.txt"
     process = subprocess.Popen(
-        [py_spy, "record", "--pid", str(pid), "--rate", "200", "--format", "raw", "--nonblocking", "-o", str(out)],
+        [py_spy, "record", "--pid", str(pid), "--rate", "200", "--gil", "--format", "raw", "--nonblocking",
+         "-o", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

@@ -18,11 +18,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
-from classrooms.models import Exercise
 from core.negotiation import MAX_CLIENT_ID, MAX_FRAME_BYTES, FrameError, parse_frame
 from core.refusal import Refused
 from negotiations import limits
 from negotiations.acting import SEAT_CHANGED, negotiation_act, negotiation_close_expired
+from negotiations.joining import student_join
 from negotiations.participants import Participant, identify, monitor_allowed, session_identity
 from negotiations.protocol import (
     CLOSE_NOT_FOUND,
@@ -44,8 +44,7 @@ from negotiations.protocol import (
     TypingFrame,
 )
 from negotiations.publishing import events_forward, monitor_group, negotiation_group, seat_group, student_group
-from negotiations.snapshots import events_page, history_page, last_seq, monitor_snapshot, snapshot
-from scenarios.services import version_spec
+from negotiations.snapshots import events_page, exercise_spec, history_page, last_seq, monitor_snapshot, snapshot
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 2.0
@@ -325,7 +324,7 @@ class NegotiationConsumer(JsonSocket):
     async def scenario(self):  # type: ignore[no-untyped-def]
         if not hasattr(self, "_scenario"):
             assert self.participant is not None
-            self._scenario = await database_sync_to_async(_scenario_of)(self.participant.exercise_id)
+            self._scenario = await database_sync_to_async(exercise_spec)(self.participant.exercise_id)
         return self._scenario
 
     # Messages from the channel layer
@@ -410,25 +409,14 @@ class NegotiationConsumer(JsonSocket):
 
 
 def _join(session: Any, user: Any, negotiation_id: int):  # type: ignore[no-untyped-def]
+    joined = student_join(session, negotiation_id)  # a student's: one statement
+    if joined is not None:
+        participant, frame = joined
+        return participant, frame, exercise_spec(participant.exercise_id)
     who = identify(session, user, negotiation_id)
     if isinstance(who, int):
         return who
-    return who, snapshot(who), _scenario_of(who.exercise_id)
-
-
-_SCENARIOS: dict[int, Any] = {}  # exercise id -> the spec of the scenario version it pins
-
-
-def _scenario_of(exercise_id: int):  # type: ignore[no-untyped-def]
-    """The scenario an exercise runs, parsed once per process: a join burst must not fetch and parse
-    the document a thousand times. An exercise pins its version, and versions are immutable."""
-    spec = _SCENARIOS.get(exercise_id)
-    if spec is None:
-        if len(_SCENARIOS) > 256:
-            _SCENARIOS.clear()
-        exercise = Exercise.objects.select_related("scenario_version").get(pk=exercise_id)
-        spec = _SCENARIOS[exercise_id] = version_spec(exercise.scenario_version)
-    return spec
+    return who, snapshot(who), exercise_spec(who.exercise_id)
 
 
 def _no_constants(name: str) -> None:

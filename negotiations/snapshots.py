@@ -24,11 +24,13 @@ from negotiations.acting import negotiation_close_expired
 from negotiations.models import Broadcast, Event, Negotiation, Seat
 from negotiations.participants import Participant
 from negotiations.protocol import (
+    BroadcastJSON,
     EventJSON,
     EventsFrame,
     HistoryFrame,
     MonitorPairJSON,
     MonitorSnapshotFrame,
+    NegotiationJSON,
     SnapshotFrame,
 )
 from negotiations.publishing import event_json, exercise_summary, pair_summary
@@ -41,29 +43,43 @@ SNAPSHOT_BROADCASTS = 10  # the instructor's latest messages a snapshot repeats
 FIRST_FETCH = 20  # rows read before the rest of a page: a page of large events reads few more than it sends
 
 
+class Page:
+    """A page being filled: up to `limit` events, while they fit in PAGE_BYTES as sent (the first one
+    always). `add()` is false once an event was left out, and `more` tells so."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.size, self.more = limit, 0, False
+        self.events: list[EventJSON] = []
+
+    def add(self, item: EventJSON) -> bool:
+        if len(self.events) == self.limit:
+            self.more = True
+            return False
+        self.size += len(json.dumps(item, separators=(",", ":"))) + 1
+        if self.events and self.size > PAGE_BYTES:
+            self.more = True
+            return False
+        self.events.append(item)
+        return True
+
+
 def _page(rows: QuerySet[Event], limit: int, *, first: int = FIRST_FETCH) -> tuple[list[EventJSON], bool]:
-    """Up to `limit` of the ordered `rows`, while they fit in PAGE_BYTES as sent (the first one always);
-    and whether rows were left out. Read in two steps (`first` rows, then the rest), so that the work
-    stays near what is sent."""
-    page: list[EventJSON] = []
-    size = start = 0
+    """Up to `limit` of the ordered `rows` that fit a Page; and whether rows were left out. Read in two
+    steps (`first` rows, then the rest), so that the work stays near what is sent."""
+    page = Page(limit)
+    start = 0
     for end in (min(first, limit + 1), limit + 1):
         if end <= start:
             continue
         read = 0
         for event in rows[start:end]:
             read += 1
-            if len(page) == limit:
-                return page, True
-            item = event_json(event)
-            size += len(json.dumps(item, separators=(",", ":"))) + 1
-            if page and size > PAGE_BYTES:
-                return page, True
-            page.append(item)
+            if not page.add(event_json(event)):
+                return page.events, True
         if read < end - start:
-            return page, False
+            return page.events, False
         start = end
-    return page, False
+    return page.events, False
 
 
 def history_page(negotiation_id: int, *, before_seq: int, limit: int) -> HistoryFrame:
@@ -104,34 +120,46 @@ def issues_for(scenario: Scenario, role: str | None) -> list[dict[str, Any]]:
     return issues
 
 
-def snapshot(participant: Participant) -> SnapshotFrame:
-    """Four queries, whatever the class or the history: the pair's row (with its exercise, and its
-    scenario version without the document, parsed once per process), the seats, the latest events in
-    one read (a snapshot is sent on every join, so it is not worth a second query to read fewer rows),
-    the broadcasts."""
-    negotiation = (
-        Negotiation.objects.with_offers()
-        .defer("exercise__scenario_version__document")
-        .select_related("exercise__scenario_version")
-        .get(pk=participant.negotiation_id)
-    )
-    exercise = negotiation.exercise
-    scenario = version_spec(exercise.scenario_version)
-    seats = negotiation.seats.select_related("student")
-    latest = Event.objects.filter(negotiation=negotiation, seq__lte=negotiation.last_seq).order_by("-seq")
-    events = _page(latest, SNAPSHOT_EVENTS, first=SNAPSHOT_EVENTS + 1)[0][::-1]
-    broadcasts = Broadcast.objects.filter(exercise=exercise).order_by("-created_at")[:SNAPSHOT_BROADCASTS]
+_SCENARIOS: dict[int, Scenario] = {}  # exercise id -> the spec of the scenario version it pins
+
+
+def exercise_spec(exercise_id: int) -> Scenario:
+    """The scenario an exercise runs, parsed once per process: a join burst must not fetch and parse
+    the document a thousand times. An exercise pins its version, and versions are immutable."""
+    spec = _SCENARIOS.get(exercise_id)
+    if spec is None:
+        if len(_SCENARIOS) > 256:
+            _SCENARIOS.clear()
+        exercise = Exercise.objects.select_related("scenario_version").get(pk=exercise_id)
+        spec = _SCENARIOS[exercise_id] = version_spec(exercise.scenario_version)
+    return spec
+
+
+def seat_name(name: str | None, kind: str) -> str:
+    """A seat as the snapshot names it: its student, or what sits there (a bot, the instructor)."""
+    return name if name is not None else Seat.Kind(kind).label
+
+
+def snapshot_frame(
+    participant: Participant,
+    scenario: Scenario,
+    *,
+    negotiation: NegotiationJSON,
+    seats: list[dict[str, str]],
+    latest: list[EventJSON],
+    broadcasts: list[BroadcastJSON],
+) -> SnapshotFrame:
+    """The snapshot of what was read: `latest` events newest first (up to SNAPSHOT_EVENTS + 1, to tell
+    whether earlier ones exist) and `broadcasts` oldest first."""
+    page = Page(SNAPSHOT_EVENTS)
+    for event in latest:
+        if not page.add(event):
+            break
+    events = page.events[::-1]
     return {
         "type": "snapshot",
         "server_time": timezone.now().isoformat(),
-        "negotiation": {
-            **pair_summary(negotiation),
-            "exercise": exercise.pk,
-            "title": exercise.title,
-            "paused": exercise.paused_at is not None,
-            "standing": negotiation.standing,
-            "agreement": negotiation.agreement,
-        },
+        "negotiation": negotiation,
         "me": {
             "role": participant.role,
             "kind": participant.kind,
@@ -140,19 +168,51 @@ def snapshot(participant: Participant) -> SnapshotFrame:
             "batna": plain(scenario.role(participant.role).batna) if participant.role else None,
         },
         "roles": [{"key": r.key, "name": r.name} for r in scenario.roles],
-        "seats": [
-            {"role": s.role_key, "kind": s.kind, "name": s.student.display_name if s.student else s.get_kind_display()}
-            for s in seats
-        ],
+        "seats": seats,
         "issues": issues_for(scenario, participant.role),
-        # The latest events, up to those the row above has counted: one stored meanwhile (by a socket of
-        # another process) comes through the group this socket already listens to. Listing it here too,
-        # beyond `last_seq`, would have the client apply it twice. Earlier ones: `history`.
         "events": events,
         "earlier": bool(events) and events[0]["seq"] > 1,
-        "broadcasts": [{"text": b.text, "at": b.created_at.isoformat()} for b in reversed(broadcasts)],
-        "last_seq": negotiation.last_seq,
+        "broadcasts": broadcasts,
+        "last_seq": negotiation["last_seq"],
     }
+
+
+def snapshot(participant: Participant) -> SnapshotFrame:
+    """Four queries, whatever the class or the history: the pair's row (with its exercise, and its
+    scenario version without the document, parsed once per process), the seats, the latest events in
+    one read (a snapshot is sent on every join, so it is not worth a second query to read fewer rows),
+    the broadcasts. (A student's join reads the same in one statement: negotiations.joining.)"""
+    negotiation = (
+        Negotiation.objects.with_offers()
+        .defer("exercise__scenario_version__document")
+        .select_related("exercise__scenario_version")
+        .get(pk=participant.negotiation_id)
+    )
+    exercise = negotiation.exercise
+    seats = negotiation.seats.select_related("student").order_by("role_key", "kind", "pk")
+    # The latest events, up to those the row above has counted: one stored meanwhile (by a socket of
+    # another process) comes through the group this socket already listens to. Listing it here too,
+    # beyond `last_seq`, would have the client apply it twice. Earlier ones: `history`.
+    latest = Event.objects.filter(negotiation=negotiation, seq__lte=negotiation.last_seq).order_by("-seq")
+    broadcasts = Broadcast.objects.filter(exercise=exercise).order_by("-created_at", "-pk")[:SNAPSHOT_BROADCASTS]
+    return snapshot_frame(
+        participant,
+        version_spec(exercise.scenario_version),
+        negotiation={
+            **pair_summary(negotiation),
+            "exercise": exercise.pk,
+            "title": exercise.title,
+            "paused": exercise.paused_at is not None,
+            "standing": negotiation.standing,
+            "agreement": negotiation.agreement,
+        },
+        seats=[
+            {"role": s.role_key, "kind": s.kind, "name": seat_name(s.student and s.student.display_name, s.kind)}
+            for s in seats
+        ],
+        latest=[event_json(event) for event in latest[: SNAPSHOT_EVENTS + 1]],
+        broadcasts=[{"text": b.text, "at": b.created_at.isoformat()} for b in reversed(broadcasts)],
+    )
 
 
 def monitor_snapshot(exercise_id: int) -> MonitorSnapshotFrame:
