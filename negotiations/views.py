@@ -30,7 +30,9 @@ from negotiations import rounds
 from negotiations.acting import OPEN_STATUSES
 from negotiations.forms import PlaceForm, PresentForm, SwapForm
 from negotiations.models import Event, Negotiation, Seat
+from negotiations.transcript import offer_numbers, transcript_entries
 from scenarios.access import instructor_required
+from scenarios.labels import package_labels
 from scenarios.services import version_spec
 
 Answer = Literal["page", "json"]
@@ -272,9 +274,10 @@ def transcript(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         events = paginator.page(request.GET.get("page") or 1)
     except InvalidPage:
         raise Http404("No such page of the transcript") from None
-    agreement_points = None
+    agreement_points = agreement = None
     if negotiation.agreement:
         agreement_points = {r.name: plain(package_points(spec, negotiation.agreement, r.key)) for r in spec.roles}
+        agreement = package_labels(spec.issues, negotiation.agreement)
     return render(
         request,
         "negotiations/transcript.html",
@@ -286,6 +289,8 @@ def transcript(request: HttpRequest, pk: int, number: int) -> HttpResponse:
             "seats": negotiation.seats.select_related("student"),
             "instructor_seat": negotiation.seats.filter(kind="instructor").first(),
             "events": events,
+            "entries": transcript_entries(events, spec, offer_numbers(negotiation.pk)),
+            "agreement": agreement,
             "agreement_points": agreement_points,
         },
     )

@@ -18,6 +18,7 @@ from core.analysis import ScoringTable, pareto_frontier
 from core.spec import Issue, Scenario, plain
 from negotiations.debrief import FINAL, landscape_for
 from negotiations.models import Debrief, Negotiation, Outcome, Seat
+from scenarios.labels import term_label
 from scenarios.services import scoring_rows, version_spec
 from surveys.services import survey_summary
 
@@ -182,6 +183,21 @@ def _rank(mine: float, values: list[float]) -> dict[str, Any]:
     }
 
 
+def rank_beats(rank: dict[str, Any]) -> str:
+    """How many of the role's other results `rank` (of _rank) beats, in words that agree in number:
+    "more points than the other result", "... than 1 of the other 3 results (33%)"."""
+    above, others = rank["above"], rank["of"] - 1
+    if others == 1:
+        return "more points than the other result" if above else "no more points than the other result"
+    if above == 0:
+        return "no more points than " + (
+            "either of the other results" if others == 2 else f"any of the other {others} results"
+        )
+    if above == others:
+        return "more points than both other results" if others == 2 else f"more points than all {others} other results"
+    return f"more points than {above} of the other {others} results ({rank['percent_above']}%)"
+
+
 def student_debrief(seat: Seat) -> dict[str, Any] | None:
     """A student's debrief once the round has ended and their pair's outcome is stored; None before.
 
@@ -211,7 +227,7 @@ def student_debrief(seat: Seat) -> dict[str, Any] | None:
             rows.append(
                 {
                     "issue": issue.name,
-                    "option": option.label,
+                    "option": term_label(issue, option.key),
                     "mine": plain(option.points[role.key]),
                     "theirs": plain(option.points[partner.key]),
                 }
@@ -257,6 +273,7 @@ def student_debrief(seat: Seat) -> dict[str, Any] | None:
         "better": better,
         "rank": rank,
         "rank_text": ordinal(rank["rank"]),
+        "rank_beats": rank_beats(rank) if rank["of"] > 1 else "",
         "chart": {
             "roles": [{"key": r.key, "name": r.name, "batna": plain(r.batna)} for r in spec.roles],
             "mine_role": role.key,

@@ -13,6 +13,7 @@ from django.db.models import Max
 from core.analysis import Figures, ScoringTable, scenario_figures
 from core.scenario_document import parse_scenario
 from core.spec import Scenario as ScenarioSpec
+from scenarios.labels import term_label
 from scenarios.models import Scenario, ScenarioVersion
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
@@ -124,6 +125,6 @@ def scoring_rows(spec: ScenarioSpec, roles: tuple[str, ...]) -> list[dict]:
     for issue in spec.issues:
         options = issue.choices()
         shown = [options[0], options[-1]] if issue.kind == "numeric" else options
-        rows = [(o.label, [o.points[key] for key in roles]) for o in shown]
+        rows = [(term_label(issue, o.key), [o.points[key] for key in roles]) for o in shown]
         issues.append({"issue": issue, "rows": rows, "count": len(options)})
     return issues

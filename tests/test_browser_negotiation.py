@@ -327,7 +327,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
         assert driver.execute_script("return window.__errors") == []
     teacher.find_element(By.LINK_TEXT, "Transcript").click()
     wait_t.until(ec.title_contains("Pair 1"))
-    assert "9600" in text_of(teacher, "body")
+    assert "9,600 EUR" in text_of(teacher, "body")
 
 
 def test_the_room_waits_for_the_start_and_a_walk_away_ends_it_for_both(server, windows, released_pair):

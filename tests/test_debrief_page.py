@@ -212,7 +212,7 @@ def test_after_the_round_a_student_sees_their_result_the_partner_sheet_and_a_bet
     assert "<strong>61</strong> points (+17)" in better and "<strong>54</strong> (+17)" in better
     assert "Three months of cover" in better
     # Where it sits: sellers scored 44, 61, 57 and 43 (the impasse at the BATNA).
-    assert "yours ranks <strong>3rd</strong>" in html and "more points than 1 of the other 3 (33%)" in html
+    assert "yours ranks <strong>3rd</strong>" in html and "more points than 1 of the other 3 results (33%)" in html
     chart = json.loads(html.split('id="my-debrief-data" type="application/json">')[1].split("</script>")[0])
     assert sorted((p["a"], p["b"]) for p in chart["points"]) == [(43, 35), (44, 37), (57, 58), (61, 54)]
     assert [(p["a"], p["b"]) for p in chart["points"] if p["mine"]] == [(44, 37)]

@@ -7,7 +7,7 @@ import nh3
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from core.spec import format_number
+from scenarios.labels import number_text
 
 register = template.Library()
 
@@ -27,7 +27,8 @@ def markdown(text: str) -> SafeString:
 
 
 @register.filter
-def number(value: Fraction | int | float | None) -> str:
+def number(value: Fraction | int | float | str | None) -> str:
+    """A number as the page's locale writes it (scenarios/labels.py)."""
     if value is None:
         return "-"
-    return format_number(Fraction(value))
+    return number_text(value)

@@ -1,0 +1,96 @@
+"""One format per locale for numbers, money and times on every page (docs/operations.md, "Numbers and
+times"); offers numbered as offers and terms by their labels in the transcript; the student debrief's
+sentence about the class; the site's icon."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from fractions import Fraction
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.template import Context, Template
+from django.test import Client
+
+from core.negotiation import Action
+from negotiations.acting import negotiation_act
+from negotiations.models import Event
+from reports.debrief_pages import rank_beats
+from tests.base import seats_by_role, student_client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PACKAGE = {"price": "10100", "handover": "three-weeks", "warranty": "none", "tyres": "included"}
+
+
+def render(source: str, **context) -> str:
+    return Template("{% load parley %}" + source).render(Context(context))
+
+
+def test_numbers_are_grouped_and_rounded_as_the_room_shows_them():
+    assert render("{{ v|number }}", v=10100) == "10,100"
+    assert render("{{ v|number }}", v=Fraction(100, 3)) == "33.33"
+    assert render("{{ v|number }}", v=Fraction(-5, 2)) == "-2.5"
+    assert render("{{ v|number }}", v=None) == "-"
+    assert render("{{ v|number }}", v=1234567.0) == "1,234,567"
+
+
+def test_times_are_on_the_24_hour_clock_as_the_room_shows_them(settings):
+    settings.TIME_ZONE = "UTC"
+    assert Template("{{ t|time }}").render(Context({"t": datetime(2026, 3, 2, 22, 33, tzinfo=UTC)})) == "22:33"
+
+
+def test_the_role_sheet_shows_money_grouped(started_pair):
+    negotiation, students = started_pair
+    html = student_client(students["seller"]).get(f"/s/exercises/{negotiation.exercise_id}/").content.decode()
+    assert "8,500 EUR" in html and "11,000 EUR" in html
+    assert "8500 EUR" not in html
+
+
+def test_the_transcript_numbers_offers_as_offers_and_shows_labels(started_pair, instructor_client):
+    negotiation, _ = started_pair
+    seats = seats_by_role(negotiation)
+    act = lambda seat, **kw: negotiation_act(negotiation_id=negotiation.pk, seat=seat, action=Action(**kw))  # noqa: E731
+    act(seats["seller"], type="chat", client_msg_id="c", text="Hello")
+    act(seats["seller"], type="offer", client_msg_id="o1", packages=(PACKAGE,))
+    second = act(seats["buyer"], type="offer", client_msg_id="o2", packages=(PACKAGE, {**PACKAGE, "price": "9000"}))
+    act(seats["seller"], type="accept", client_msg_id="a", offer_seq=second.event["seq"], package=1)
+    assert second.event["seq"] == 4
+    html = instructor_client.get(f"/exercises/{negotiation.exercise_id}/pairs/1/").content.decode()
+    transcript = html[html.index("<h2>Transcript</h2>") :]
+    assert "offer 1" in transcript and "offer 2" in transcript
+    assert "#4" not in transcript and "offer #" not in transcript
+    assert "accepts package 2 of offer 2" in transcript
+    assert "10,100 EUR" in transcript and "In three weeks" in transcript
+    assert "three-weeks" not in html and "10100" not in html
+    assert "Parley" not in transcript and "The negotiation started" in transcript
+    started = Event.objects.get(negotiation=negotiation, type="started").created_at
+    assert started.strftime("%H:%M") in transcript
+    agreement = html[html.index("<h2>Agreement</h2>") : html.index("<h2>Transcript</h2>")]
+    assert "Price</strong>: 9,000 EUR" in agreement and "Handover</strong>: In three weeks" in agreement
+
+
+@pytest.mark.parametrize(
+    ("above", "of", "text"),
+    [
+        (1, 2, "more points than the other result"),
+        (0, 2, "no more points than the other result"),
+        (2, 3, "more points than both other results"),
+        (0, 3, "no more points than either of the other results"),
+        (1, 3, "more points than 1 of the other 2 results (50%)"),
+        (3, 4, "more points than all 3 other results"),
+        (0, 4, "no more points than any of the other 3 results"),
+        (1, 4, "more points than 1 of the other 3 results (33%)"),
+        (2, 4, "more points than 2 of the other 3 results (67%)"),
+    ],
+)
+def test_the_rank_sentence_agrees_in_number(above, of, text):
+    assert rank_beats({"above": above, "of": of, "percent_above": round(100 * above / (of - 1))}) == text
+
+
+def test_the_site_has_an_icon_served_as_a_static_file():
+    html = Client().get("/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    assert finders.find("favicon.svg")
+    icon = Client().get("/favicon.ico")
+    assert icon.status_code in (301, 302) and icon["Location"] == "/static/favicon.svg"
