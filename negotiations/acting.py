@@ -24,7 +24,7 @@ from core.refusal import Refused
 from negotiations.debrief import outcome_enqueue
 from negotiations.models import Event, Negotiation, Seat
 from negotiations.protocol import EventJSON, PairJSON
-from negotiations.publishing import event_json, events_publish, negotiation_publish, on_commit_quietly, pair_summary
+from negotiations.publishing import event_json, events_publish, monitor_pair, negotiation_publish, on_commit_quietly
 from scenarios.services import version_spec
 
 OPEN_STATUSES = (Negotiation.Status.WAITING, Negotiation.Status.NEGOTIATING)
@@ -162,7 +162,7 @@ def negotiation_act(
         payload = event_json(event)
         if notify:
             negotiation_publish(negotiation=negotiation, events=[payload])
-    return Ack(payload, duplicate=False, pair=pair_summary(negotiation), exercise_id=negotiation.exercise_id)
+    return Ack(payload, duplicate=False, pair=monitor_pair(negotiation), exercise_id=negotiation.exercise_id)
 
 
 # A chat message or an offer, stored with its sequence number in one autocommit statement. Their only
@@ -252,7 +252,7 @@ def _store_at_once(negotiation_id: int, seat: Seat, action: Action, now: datetim
     )  # fmt: skip
     stored.offers = offers
     event = Event(seq=seq, type=action.type, role=seat.role_key, payload=payload, created_at=now)
-    return Ack(event_json(event), duplicate=False, pair=pair_summary(stored), exercise_id=exercise_id)
+    return Ack(event_json(event), duplicate=False, pair=monitor_pair(stored), exercise_id=exercise_id)
 
 
 def system_event_append(negotiation: Negotiation, type_: str, payload: dict[str, Any], now: datetime) -> EventJSON:

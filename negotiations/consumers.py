@@ -40,6 +40,7 @@ from negotiations.protocol import (
     PairFrame,
     PongFrame,
     PresenceFrame,
+    SeatFrame,
     ServerFrame,
     TypingFrame,
 )
@@ -537,6 +538,9 @@ class MonitorConsumer(JsonSocket):
             return
         self.seen[pair["id"]] = pair["last_seq"]
         await self.send_frame(PairFrame(type="pair", pair=pair, events=message["events"]))
+
+    async def monitor_seat(self, message: dict[str, Any]) -> None:
+        await self.send_frame(SeatFrame(type="seat", pair=message["pair"], seat=message["seat"]))
 
     async def monitor_debrief(self, message: dict[str, Any]) -> None:
         await self.send_frame(DebriefFrame(type="debrief", exercise=message["exercise"]))

@@ -69,6 +69,9 @@ class Seat(models.Model):
     student = models.ForeignKey(
         "classrooms.Student", null=True, blank=True, on_delete=models.CASCADE, related_name="seats"
     )
+    sheet_opened_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the student first opened their role sheet (the monitor shows who has)."
+    )
 
     class Meta:
         ordering = ["negotiation", "role_key", "kind"]

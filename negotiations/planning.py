@@ -3,10 +3,21 @@ priorities, notes): who may edit it now, and saving it."""
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from classrooms.models import Exercise, PlanningSheet, Student
 from core.refusal import Refused
 from negotiations.models import Negotiation, Seat
+from negotiations.publishing import seat_announce
 from scenarios.services import version_spec
+
+
+def seat_sheet_opened(*, seat: Seat) -> None:
+    """The student has their role sheet in front of them: noted the first time, and the monitor told."""
+    if seat.sheet_opened_at is None and Seat.objects.filter(pk=seat.pk, sheet_opened_at=None).update(
+        sheet_opened_at=timezone.now()
+    ):
+        seat_announce(seat_id=seat.pk)
 
 
 def planning_refusal(*, exercise: Exercise, seat: Seat) -> str | None:
@@ -52,4 +63,5 @@ def planning_sheet_save(
             "notes": notes,
         },
     )
+    seat_announce(seat_id=seat.pk)
     return sheet

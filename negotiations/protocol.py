@@ -28,8 +28,15 @@ class EventJSON(TypedDict):
     at: str
 
 
+class PairResultJSON(TypedDict):
+    """An ended pair's points for each role (at an impasse, each side's BATNA) and their joint gain."""
+
+    points: dict[str, float | int]
+    joint_gain: float | int
+
+
 class PairJSON(TypedDict):
-    """A pair's summary, as the monitor shows it and the snapshot starts."""
+    """A pair's summary, as the monitor shows it and the snapshot starts; `result` for the monitor only."""
 
     id: int
     number: int
@@ -38,6 +45,16 @@ class PairJSON(TypedDict):
     last_seq: int
     offers: int
     last_activity: str | None
+    result: NotRequired[PairResultJSON | None]
+
+
+class MonitorSeatJSON(TypedDict):
+    id: int
+    role: str
+    kind: str
+    name: str
+    sheet_opened: bool
+    planning_saved: bool
 
 
 class ExerciseJSON(TypedDict):
@@ -152,7 +169,7 @@ class BroadcastFrame(BroadcastJSON):
 
 class MonitorPairJSON(PairJSON):
     idle: bool
-    seats: list[dict[str, str]]
+    seats: list[MonitorSeatJSON]
 
 
 class MonitorExerciseJSON(ExerciseJSON):
@@ -172,6 +189,12 @@ class PairFrame(TypedDict):
     type: Literal["pair"]
     pair: PairJSON
     events: list[str]
+
+
+class SeatFrame(TypedDict):
+    type: Literal["seat"]
+    pair: int
+    seat: MonitorSeatJSON
 
 
 class DebriefFrame(TypedDict):
@@ -196,5 +219,5 @@ NegotiationFrame = (
     | BroadcastFrame
     | ErrorFrame
 )
-MonitorFrame = MonitorSnapshotFrame | PairFrame | DebriefFrame | ExerciseFrame | ErrorFrame
+MonitorFrame = MonitorSnapshotFrame | PairFrame | SeatFrame | DebriefFrame | ExerciseFrame | ErrorFrame
 ServerFrame = NegotiationFrame | MonitorFrame

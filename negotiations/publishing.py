@@ -8,15 +8,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from classrooms.models import Exercise
-from negotiations.models import Event, Negotiation
-from negotiations.protocol import BroadcastJSON, EventJSON, ExerciseJSON, PairJSON
+from classrooms.models import Exercise, PlanningSheet
+from core.negotiation import package_points
+from core.spec import Scenario, plain
+from negotiations.models import Event, Negotiation, Seat
+from negotiations.protocol import BroadcastJSON, EventJSON, ExerciseJSON, MonitorSeatJSON, PairJSON, PairResultJSON
+from scenarios.services import version_spec
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,42 @@ def pair_summary(negotiation: Negotiation) -> PairJSON:
         "last_seq": negotiation.last_seq,
         "offers": negotiation.offers,
         "last_activity": iso(negotiation.last_activity_at),
+    }
+
+
+ENDED = (Negotiation.Status.AGREED, Negotiation.Status.IMPASSE)
+
+
+def pair_result(negotiation: Negotiation, scenario: Scenario) -> PairResultJSON | None:
+    """An ended pair's points for each role and their joint gain; at an impasse each side has its BATNA."""
+    if negotiation.status == Negotiation.Status.AGREED and negotiation.agreement:
+        points = {r.key: package_points(scenario, negotiation.agreement, r.key) for r in scenario.roles}
+    elif negotiation.status == Negotiation.Status.IMPASSE:
+        points = {r.key: r.batna for r in scenario.roles}
+    else:
+        return None
+    joint_gain = sum(points.values(), Fraction(0))
+    return PairResultJSON(points={key: plain(value) for key, value in points.items()}, joint_gain=plain(joint_gain))
+
+
+def monitor_pair(negotiation: Negotiation) -> PairJSON:
+    """A pair as the monitor's `pair` frame carries it: the summary, and once it has ended its result
+    (the scenario read then, in one query, so that an open pair's frame costs nothing more)."""
+    result = None
+    if negotiation.status in ENDED:
+        version = Exercise.objects.select_related("scenario_version").get(pk=negotiation.exercise_id).scenario_version
+        result = pair_result(negotiation, version_spec(version))
+    return {**pair_summary(negotiation), "result": result}
+
+
+def seat_json(seat: Seat, planned: bool) -> MonitorSeatJSON:
+    return {
+        "id": seat.pk,
+        "role": seat.role_key,
+        "kind": seat.kind,
+        "name": seat.student.display_name if seat.student else seat.get_kind_display(),
+        "sheet_opened": seat.sheet_opened_at is not None,
+        "planning_saved": planned,
     }
 
 
@@ -160,7 +200,7 @@ def negotiation_publish(*, negotiation: Negotiation, events: list[EventJSON]) ->
     events_publish(
         negotiation_id=negotiation.pk,
         exercise_id=negotiation.exercise_id,
-        pair=pair_summary(negotiation),
+        pair=monitor_pair(negotiation),
         events=events,
     )
 
@@ -173,6 +213,18 @@ def exercise_announce(*, exercise_id: int) -> None:
         _group_send(monitor_group(exercise_id), {"type": "monitor.exercise", "exercise": exercise_summary(exercise)})
 
     on_commit_quietly(publish, f"announce exercise {exercise_id}")
+
+
+def seat_announce(*, seat_id: int) -> None:
+    """After commit: a student opened their role sheet or saved their planning sheet; the monitor shows it."""
+
+    def publish() -> None:
+        seat = Seat.objects.select_related("student").get(pk=seat_id)
+        planned = PlanningSheet.objects.filter(exercise_id=seat.exercise_id, student_id=seat.student_id).exists()
+        message = {"type": "monitor.seat", "pair": seat.negotiation_id, "seat": seat_json(seat, planned)}
+        _group_send(monitor_group(seat.exercise_id), message)
+
+    on_commit_quietly(publish, f"announce seat {seat_id}")
 
 
 def broadcast_publish(*, negotiation_ids: list[int], broadcast: BroadcastJSON, exercise_id: int) -> None:

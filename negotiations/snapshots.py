@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from classrooms.models import Exercise
+from classrooms.models import Exercise, PlanningSheet
 from core.negotiation import PAGE_BYTES, PAGE_EVENTS, SNAPSHOT_EVENTS
 from core.spec import Scenario, plain
 from negotiations.acting import negotiation_close_expired
@@ -29,11 +29,12 @@ from negotiations.protocol import (
     EventsFrame,
     HistoryFrame,
     MonitorPairJSON,
+    MonitorSeatJSON,
     MonitorSnapshotFrame,
     NegotiationJSON,
     SnapshotFrame,
 )
-from negotiations.publishing import event_json, exercise_summary, pair_summary
+from negotiations.publishing import event_json, exercise_summary, pair_result, pair_summary, seat_json
 from scenarios.services import version_spec
 
 IDLE_AFTER = timedelta(minutes=3)  # a negotiating pair with no event for this long shows as idle
@@ -221,22 +222,24 @@ def monitor_snapshot(exercise_id: int) -> MonitorSnapshotFrame:
     exercise = Exercise.objects.select_related("scenario_version").get(pk=exercise_id)
     scenario = version_spec(exercise.scenario_version)
     negotiations = exercise.negotiations.with_offers().order_by("number")
-    seats: dict[int, list[dict[str, Any]]] = {}
+    seats: dict[int, list[MonitorSeatJSON]] = {}
+    planned = set(PlanningSheet.objects.filter(exercise=exercise).values_list("student_id", flat=True))
     for seat in Seat.objects.filter(exercise=exercise).select_related("student"):
-        seats.setdefault(seat.negotiation_id, []).append(
-            {
-                "role": seat.role_key,
-                "kind": seat.kind,
-                "name": seat.student.display_name if seat.student else seat.get_kind_display(),
-            }
-        )
+        seats.setdefault(seat.negotiation_id, []).append(seat_json(seat, seat.student_id in planned))
     now = timezone.now()
     pairs: list[MonitorPairJSON] = []
     for negotiation in negotiations:
         idle = negotiation.status == Negotiation.Status.NEGOTIATING and (
             now - (negotiation.last_activity_at or exercise.started_at or now) > IDLE_AFTER
         )
-        pairs.append({**pair_summary(negotiation), "idle": idle, "seats": seats.get(negotiation.pk, [])})
+        pairs.append(
+            {
+                **pair_summary(negotiation),
+                "result": pair_result(negotiation, scenario),
+                "idle": idle,
+                "seats": seats.get(negotiation.pk, []),
+            }
+        )
     return {
         "type": "snapshot",
         "server_time": now.isoformat(),

@@ -11,6 +11,7 @@ urlpatterns = [
     path("exercises/<int:pk>/swap/", views.exercise_swap, name="exercise_swap"),
     path("exercises/<int:pk>/odd-rule/", views.exercise_odd_rule, name="exercise_odd_rule"),
     path("exercises/<int:pk>/delete/", views.exercise_delete, name="exercise_delete"),
+    path("exercises/<int:pk>/readiness.json", views.exercise_readiness, name="exercise_readiness"),
     path("exercises/<int:pk>/release/", views.exercise_release, name="exercise_release"),
     path("exercises/<int:pk>/start/", views.exercise_start, name="exercise_start"),
     path("exercises/<int:pk>/end/", views.exercise_end, name="exercise_end"),

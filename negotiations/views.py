@@ -48,6 +48,10 @@ def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, sta
     unseated = [s for s in students if s.pk not in seated]
     connected = {s.pk for s in students if is_connected(s)}
     all_seats = [seat for pair in pairs for seat in pair.seat_list]
+    planned = set(exercise.planning_sheets.values_list("student_id", flat=True))
+    for seat in all_seats:
+        seat.planning_saved = seat.student_id in planned
+    negotiators = [seat for seat in all_seats if seat.kind == Seat.Kind.STUDENT]
     posted = request.POST if request.method == "POST" else None
     ticked = {int(v) for v in posted.getlist("students") if v.isascii() and v.isdigit()} if posted else connected
     context = {
@@ -66,8 +70,37 @@ def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, sta
         "end_effects": end_effects(exercise, pairs),
         "delete_effects": rounds.exercise_delete_effects(exercise) if exercise.state == Exercise.State.DRAFT else [],
         "odd_rules": Exercise.OddRule.choices,
+        "ready": readiness_counts(negotiators),
     }
     return render(request, "negotiations/exercise.html", context, status=status)
+
+
+def readiness_counts(seats: list[Seat]) -> dict[str, int]:
+    """How many negotiators have opened their role sheet and saved a planning sheet."""
+    return {
+        "students": len(seats),
+        "sheet": sum(seat.sheet_opened_at is not None for seat in seats),
+        "planning": sum(seat.planning_saved for seat in seats),
+    }
+
+
+@instructor_required
+def exercise_readiness(request: HttpRequest, pk: int) -> JsonResponse:
+    """Who is ready, for the exercise page to refresh by itself: each student seat's role sheet and plan."""
+    exercise = exercise_for(request.user, pk)
+    planned = set(exercise.planning_sheets.values_list("student_id", flat=True))
+    seats = list(Seat.objects.filter(exercise=exercise, kind=Seat.Kind.STUDENT))
+    for seat in seats:
+        seat.planning_saved = seat.student_id in planned
+    return JsonResponse(
+        {
+            "seats": {
+                str(s.pk): {"sheet_opened": s.sheet_opened_at is not None, "planning_saved": s.planning_saved}
+                for s in seats
+            },
+            "counts": readiness_counts(seats),
+        }
+    )
 
 
 def _count(number: int, thing: str) -> str:

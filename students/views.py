@@ -20,7 +20,7 @@ from core.refusal import Refused
 from negotiations.debrief import debriefs_resend
 from negotiations.models import Seat
 from negotiations.participants import seat_company, seat_for
-from negotiations.planning import planning_refusal, planning_sheet_save
+from negotiations.planning import planning_refusal, planning_sheet_save, seat_sheet_opened
 from reports.debrief_pages import student_debrief
 from scenarios.services import scoring_rows, version_spec
 from students.forms import JoinForm, PlanningForm
@@ -86,6 +86,7 @@ def home(request: HttpRequest, student: Student) -> HttpResponse:
 def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
     seat = seat_for(student, pk)
     services.student_seen(student=student)
+    seat_sheet_opened(seat=seat)
     ex = seat.exercise
     spec = version_spec(ex.scenario_version)
     role = spec.role(seat.role_key)

@@ -1,5 +1,6 @@
-"""The instructor with a class in front of them, in a real browser over Daphne: who is ready in the
-lobby and on the monitor, and a confirmation before the exercise ends, used from the keyboard."""
+"""The instructor with a class in front of them, in a real browser over Daphne: who is ready on the
+exercise page and on the monitor, a confirmation before the exercise ends, used from the keyboard, and
+the monitor once the round is over."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from negotiations import rounds
-from tests.base import add_students, agree
-from tests.browser import emulate_phone, screenshot
-from tests.test_browser_negotiation import button, log_in, server, wait_text
+from negotiations.models import Seat
+from negotiations.planning import planning_sheet_save
+from tests.base import add_students, agree, student_client
+from tests.browser import assert_accessible, emulate_phone, screenshot
+from tests.test_browser_negotiation import button, log_in, server, text_of, wait_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 __all__ = ["server"]  # the Daphne fixture, shared
@@ -31,23 +34,55 @@ def focused_id(driver) -> str:
     return driver.switch_to.active_element.get_attribute("id") or driver.switch_to.active_element.text
 
 
-def test_the_end_asks_first_says_what_it_ends_and_works_from_the_keyboard(server, teacher, exercise, classroom):
+def test_the_instructor_sees_who_is_ready_and_ends_after_a_confirmation_from_the_keyboard(
+    server, teacher, exercise, classroom
+):
     students = add_students(classroom, *[f"Student {i}" for i in range(6)])
     rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
     rounds.exercise_release(exercise=exercise)
+    seats = list(Seat.objects.filter(exercise=exercise).select_related("student").order_by("pk"))
+    student_client(seats[0].student).get(f"/s/exercises/{exercise.pk}/")  # reads the role sheet
+    planning_sheet_save(exercise=exercise, student=seats[1].student, notes="Ask about the tyres")
+    log_in(teacher, server)
+
+    # The exercise page says who has read their sheet and planned, and follows by itself.
+    teacher.get(f"{server}/exercises/{exercise.pk}/")
+    assert "Of 6 negotiators, 1 opened their role sheet and 1 saved a planning sheet." in text_of(teacher, "#readiness")
+    assert "sheet opened" in text_of(teacher, f'.readiness[data-seat="{seats[0].pk}"]')
+    assert "plan saved" in text_of(teacher, f'.readiness[data-seat="{seats[1].pk}"]')
+    student_client(seats[2].student).get(f"/s/exercises/{exercise.pk}/")
+    wait_text(teacher, '#readiness [data-count="sheet"]', "2")
+    assert "sheet opened" in text_of(teacher, f'.readiness[data-seat="{seats[2].pk}"]')
+    assert_accessible(teacher, "the exercise page with the roles out")
+    screenshot(teacher, "exercise-readiness")
+    emulate_phone(teacher)
+    screenshot(teacher, "exercise-readiness-phone")
+    teacher.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    # The monitor shows the same per seat, and a sheet opened now appears at once.
+    teacher.get(f"{server}/exercises/{exercise.pk}/monitor/")
+    wait_text(teacher, "#monitor-connection", "Live")
+    cell = f'[data-seat="{seats[3].pk}"]'
+    assert "sheet not opened" in text_of(teacher, cell)
+    student_client(seats[3].student).get(f"/s/exercises/{exercise.pk}/")
+    WebDriverWait(teacher, 10).until(lambda d: "sheet opened" in text_of(d, cell) and "not" not in text_of(d, cell))
+    assert_accessible(teacher, "the monitor before the start")
+
+    # The round runs; pair 1 agrees.
     rounds.exercise_start(exercise=exercise)
     agree(exercise.negotiations.get(number=1), DEAL)
-    log_in(teacher, server)
+    wait_text(teacher, "#pair-row-1", "joint gain 99")
+
+    # On the exercise page the end asks first: focus on Cancel, Escape closes it and focus comes back.
     teacher.get(f"{server}/exercises/{exercise.pk}/")
     dialog = teacher.find_element(By.ID, "end-dialog")
-
-    # Opened, focus is on Cancel; Escape closes it, nothing ends, focus is back on the opener.
     opener = teacher.find_element(By.ID, "end-open")
     opener.click()
     assert dialog.is_displayed() and focused_id(teacher) == "Cancel"
     assert "Ends 2 open pairs as impasse, without agreement." in dialog.text
     assert "1 pair that agreed keeps its agreement." in dialog.text
-    screenshot(teacher, "exercise-end-dialog")
+    assert_accessible(teacher, "the end confirmation")
+    screenshot(teacher, "exercise-end-dialog", full=False)
     emulate_phone(teacher)
     screenshot(teacher, "exercise-end-dialog-phone", full=False)
     teacher.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
@@ -65,5 +100,15 @@ def test_the_end_asks_first_says_what_it_ends_and_works_from_the_keyboard(server
     opener.click()
     button(teacher, "End the exercise").click()
     wait_text(teacher, "#exercise-state", "Ended")
-    exercise.refresh_from_db()
-    assert exercise.state == "ended"
+
+    # The monitor shows each ended pair's points, and no control that would be refused.
+    teacher.get(f"{server}/exercises/{exercise.pk}/monitor/")
+    wait_text(teacher, "#pair-row-3", "joint gain 78 (BATNAs)")
+    assert "joint gain 99" in text_of(teacher, "#pair-row-1")
+    assert not button(teacher, "Send to everyone").is_enabled()
+    assert not button(teacher, "Extend everyone").is_enabled()
+    assert "no pair has time left" in text_of(teacher, "#extend-closed")
+    assert_accessible(teacher, "the monitor after the end")
+    screenshot(teacher, "monitor-ended")
+    emulate_phone(teacher)
+    screenshot(teacher, "monitor-ended-phone")

@@ -242,6 +242,8 @@ def test_a_lesson_sends_every_documented_frame_event_and_error_and_nothing_undoc
             await lesson.open(path(3), clients[3]["buyer"]),
         )
         watcher = await lesson.open(path(0), instructor_client)
+        await database_sync_to_async(clients[0]["seller"].get)(f"/s/exercises/{exercise.pk}/")  # the role sheet
+        await lesson.until(monitor, lambda f: f["type"] == "seat")
         await refused(a_seller, act("chat", text="Too early?"), "not_started")
         response = await database_sync_to_async(api.post)(f"/api/exercises/{exercise.pk}/start")
         assert response.status_code == 200

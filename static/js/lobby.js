@@ -1,21 +1,48 @@
-// Instructor lobby: refresh who is here every few seconds, without touching the ticks.
+// Instructor lobby: refresh who is here every few seconds, without touching the ticks; once the roles are
+// out, who has opened their role sheet and saved a planning sheet (the exercise page's readiness).
 (function () {
   "use strict";
-  const form = document.getElementById("lobby");
-  if (!form) return;
-  const url = form.dataset.presence;
-  async function refresh() {
+  async function fetchJSON(url) {
     try {
       const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (!response.ok) return;
-      const here = new Set((await response.json()).connected.map(String));
+      return response.ok ? await response.json() : null;
+    } catch (error) {
+      return null; // offline for a moment: the next refresh tries again
+    }
+  }
+
+  const form = document.getElementById("lobby");
+  if (form) {
+    setInterval(async () => {
+      const data = await fetchJSON(form.dataset.presence);
+      if (!data) return;
+      const here = new Set(data.connected.map(String));
       for (const el of form.querySelectorAll(".presence")) {
         const on = here.has(el.dataset.student);
         el.innerHTML = on ? '<span class="dot on" aria-hidden="true"></span> here' : '<span class="dot" aria-hidden="true"></span> away';
       }
-    } catch (error) {
-      // Offline for a moment: the next refresh tries again.
-    }
+    }, 5000);
   }
-  setInterval(refresh, 5000);
+
+  const LABELS = { sheet: ["sheet not opened", "sheet opened"], planning: ["no plan yet", "plan saved"] };
+  const summary = document.getElementById("readiness");
+  if (summary) {
+    setInterval(async () => {
+      const data = await fetchJSON(summary.dataset.url);
+      if (!data) return;
+      for (const [id, seat] of Object.entries(data.seats)) {
+        const holder = document.querySelector(`.readiness[data-seat="${id}"]`);
+        if (!holder) continue;
+        for (const [key, on] of [["sheet", seat.sheet_opened], ["planning", seat.planning_saved]]) {
+          const tag = holder.querySelector(`[data-ready="${key}"]`);
+          tag.classList.toggle("on", on);
+          tag.textContent = LABELS[key][on ? 1 : 0];
+        }
+      }
+      for (const key of ["sheet", "planning"]) {
+        const count = summary.querySelector(`[data-count="${key}"]`);
+        if (count.textContent !== String(data.counts[key])) count.textContent = String(data.counts[key]);
+      }
+    }, 5000);
+  }
 })();

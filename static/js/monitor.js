@@ -43,10 +43,32 @@
 
   // ---- Rows ---------------------------------------------------------------------------------------
 
-  function seatText(pair, role) {
+  // Who sits in a role, and for each student whether they have opened their role sheet and saved a
+  // planning sheet: what the instructor waits for before starting.
+  function readiness(seat) {
+    if (seat.kind !== "student" || (M.exercise && M.exercise.state === "ended")) return [];
+    return [
+      el("span", { class: `ready${seat.sheet_opened ? " on" : ""}`, "data-ready": "sheet", text: seat.sheet_opened ? "sheet opened" : "sheet not opened" }),
+      el("span", { class: `ready${seat.planning_saved ? " on" : ""}`, "data-ready": "planning", text: seat.planning_saved ? "plan saved" : "no plan yet" }),
+    ];
+  }
+
+  function seatCell(pair, role) {
     const seats = (pair.seats || []).filter((s) => s.role === role);
-    if (!seats.length) return "—";
-    return seats.map((s) => (s.kind === "student" ? s.name : s.kind === "observer" ? `${s.name} (observer)` : s.name)).join(", ");
+    if (!seats.length) return ["—"];
+    return seats.map((s) =>
+      el("span", { class: "seat-cell", "data-seat": s.id },
+        el("span", { text: s.kind === "observer" ? `${s.name} (observer)` : s.name }),
+        ...readiness(s)),
+    );
+  }
+
+  // An ended pair's points for each role and their joint gain (at an impasse, each side's BATNA).
+  function resultText(pair) {
+    const result = pair.result;
+    if (!result) return "—";
+    const points = M.roles.map((r) => result.points[r.key]).join(" + ");
+    return `${points} · joint gain ${result.joint_gain}${pair.status === "impasse" ? " (BATNAs)" : ""}`;
   }
 
   function transcriptUrl(number) {
@@ -62,6 +84,7 @@
       el("th", { scope: "col", text: "Time left" }),
       el("th", { scope: "col", text: "Offers" }),
       el("th", { scope: "col", text: "Last activity" }),
+      el("th", { scope: "col", text: `Points (${M.roles.map((r) => r.key).join(" + ")})` }),
       el("th", { scope: "col", text: "Transcript" }),
       el("th", { scope: "col", text: "More time" }),
     );
@@ -73,13 +96,14 @@
       time: el("td", { class: "num", "data-label": "Time left" }),
       offers: el("td", { class: "num", "data-label": "Offers" }),
       activity: el("td", { "data-label": "Last activity" }),
+      result: el("td", { class: "result", "data-label": "Points" }),
       roles: M.roles.map((r) => el("td", { "data-label": r.name })),
     };
     const extend = el("button", {
       type: "button",
       class: "button secondary",
       text: "+5 min",
-      "aria-label": `Give pair ${pair.number} five more minutes`,
+      "aria-label": `+5 min for pair ${pair.number}`,
       onclick: () => post($("extend-form").action, { minutes: "5", negotiation: String(pair.id) }, $("pair-answer"), extend),
     });
     cells.extend = extend;
@@ -92,6 +116,7 @@
       cells.time,
       cells.offers,
       cells.activity,
+      cells.result,
       el("td", { "data-label": "Transcript" }, el("a", { href: transcriptUrl(pair.number), text: "Transcript", "aria-label": `Transcript of pair ${pair.number}` })),
       el("td", { "data-label": "More time" }, extend),
     );
@@ -104,8 +129,9 @@
     if (!entry) return;
     const { row, cells } = entry;
     M.roles.forEach((r, i) => {
-      cells.roles[i].textContent = seatText(pair, r.key);
+      cells.roles[i].replaceChildren(...seatCell(pair, r.key));
     });
+    cells.result.textContent = resultText(pair);
     const idle = isIdle(pair);
     cells.status.replaceChildren(el("span", { class: `status status-${pair.status}`, text: LABELS[pair.status] || pair.status }));
     if (idle) cells.status.append(" ", el("span", { class: "idle-flag", text: "idle" }));
@@ -181,6 +207,11 @@
       Object.assign(known, frame.pair);  // the server counts the offers
       fillRow(known);
       renderCounts();
+    } else if (frame.type === "seat") {
+      const pair = M.pairs.get(frame.pair);
+      if (!pair) return;
+      pair.seats = (pair.seats || []).map((seat) => (seat.id === frame.seat.id ? frame.seat : seat));
+      fillRow(pair);
     } else if (frame.type === "exercise") {
       M.exercise = { ...M.exercise, ...frame.exercise };
       M.pausedAt = M.exercise.paused_at ? Date.parse(M.exercise.paused_at) : null;
