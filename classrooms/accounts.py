@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.utils import timezone
 
@@ -152,3 +154,32 @@ def instructor_mark_verified(*, user: User) -> None:
     if user.verified_at is None:
         user.verified_at = timezone.now()
         User.objects.filter(pk=user.pk).update(verified_at=user.verified_at)
+
+
+class UnconfirmedAccountBackend:
+    """Refuses a log-in with a password to an account whose address is not confirmed, as a wrong password is
+    refused. Otherwise anyone could tell a taken address from a new one: sign up with it and a password of
+    their own, then log in with that password, which works only where the sign-up made the account.
+
+    It stands before Django's ModelBackend and runs the password hasher once, as ModelBackend does for the
+    accounts it leaves to it, so that the answer takes the same time. Staff accounts are made by an
+    administrator and are not refused."""
+
+    def authenticate(self, request, username: str | None = None, password: str | None = None, **kwargs) -> None:
+        if username is None or password is None:
+            return None
+        user = User.objects.filter(email=username).first()
+        if user is None or not user.is_active or user.is_verified_instructor or user.is_staff:
+            return None  # ModelBackend decides, hashing the password once
+        user.check_password(password)
+        raise PermissionDenied  # counted by django-axes as a failed log-in
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "Enter a correct email address and password. An account you signed up for works once you open the "
+            "link we sent to its address (sign up again to have it sent again)."
+        ),
+    }

@@ -208,6 +208,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out log-in before the password is checked
+    "classrooms.accounts.UnconfirmedAccountBackend",  # refuses an account whose address is not confirmed
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"

@@ -218,6 +218,27 @@ def test_sign_up_answers_a_taken_address_as_it_answers_a_new_one_and_tells_the_o
     assert owner.check_password(PASSWORD) and User.objects.count() == 2
 
 
+def login_answer(response, email: str) -> tuple:
+    errors = re.search(r'<div class="error" role="alert">(.*?)</div>', response.content.decode(), re.S)
+    return response.status_code, response.get("Location"), errors and errors.group(1).replace(email, "EMAIL")
+
+
+def test_logging_in_after_signing_up_tells_a_taken_address_from_a_new_one_no_more_than_a_wrong_password(db, settings):
+    """Sign up with an address and a password of one's own, then log in with them: a new address has an
+    unconfirmed account with that password, a taken one keeps its owner's. Both answer as a wrong password does."""
+    settings.INSTRUCTOR_EMAIL_DOMAINS = ["uni.example"]
+    User.objects.create_user("taken@uni.example", PASSWORD)  # signed up, not confirmed yet
+    answers = {}
+    for email in ("taken@uni.example", "new@uni.example"):
+        sign_up(Client(), email)
+        client = Client()
+        answers[email] = login_answer(log_in(client, email, "tangerine-harbour-7"), email)
+        assert "_auth_user_id" not in client.session
+    wrong = login_answer(log_in(Client(), "nobody@uni.example", "tangerine-harbour-7"), "nobody@uni.example")
+    assert answers["taken@uni.example"] == answers["new@uni.example"] == wrong
+    assert wrong[0] == 200 and "open the link we sent" in wrong[2]
+
+
 def test_sending_the_confirmation_link_again_is_throttled_per_account(db, settings, frozen_clock):
     settings.INSTRUCTOR_EMAIL_DOMAINS = ["uni.example"]
     client = Client()
