@@ -48,6 +48,9 @@ class RosterOut(Schema):
     created: list[StudentOut]
     skipped: list[str] = Field(description="Lines whose student is already in the class.")
     problems: list[str] = Field(description="When there are any, nothing was stored.")
+    separator: Literal["comma", "semicolon", "tab"] = Field(
+        description="How the file was read: the separator that splits the header row into known columns."
+    )
 
 
 @router.get("/classes/{class_id}/students", response={200: list[StudentOut], **READ})

@@ -212,9 +212,40 @@ class RosterResult:
     created: list[Student] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "line 4: already in the class (...)"
     problems: list[str] = field(default_factory=list)  # "line 7: ..."; when any, nothing was stored
+    separator: str = "comma"  # how the file was read: a key of SEPARATORS
 
 
 ROSTER_COLUMNS = {"name": "name", "email": "email", "student id": "student_number", "student_id": "student_number"}
+SEPARATORS = {"comma": ",", "semicolon": ";", "tab": "\t"}
+
+
+def roster_separator(text: str) -> str:
+    """The separator that splits the header row into the most known column names (comma when none does
+    better). The header decides, not the lines: a name may hold a comma, a line may be short."""
+    first = text.split("\n", 1)[0]
+
+    def known(name: str) -> int:
+        cells = next(csv.reader([first], delimiter=SEPARATORS[name]), [])
+        return sum(cell.strip().lower() in ROSTER_COLUMNS for cell in cells)
+
+    return max(SEPARATORS, key=known)  # max keeps the first of equals: comma
+
+
+def _roster_rows(text: str, delimiter: str, result: RosterResult) -> list[tuple[int, list[str]]]:
+    """Each row with the line it starts on; a row that cannot be read is a problem naming its line."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    rows = []
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            hint = ': a quote (") opens a field that never closes' if "unexpected end of data" in str(exc) else ""
+            result.problems.append(f"line {line}: the line could not be read as CSV ({exc}){hint}.")
+            return rows
+        rows.append((line, row))
 
 
 def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
@@ -236,16 +267,12 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
             "The file is empty: expected a header row (name, email, student id) and one line per student."
         )
         return result
-    try:
-        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
-    try:
-        rows = list(csv.reader(io.StringIO(text), dialect))
-    except csv.Error as exc:
-        result.problems.append(f"The file could not be read as CSV: {exc}.")
+    separator = roster_separator(text)
+    result.separator = separator
+    rows = _roster_rows(text, SEPARATORS[separator], result)
+    if result.problems:
         return result
-    header = [h.strip().lower() for h in rows[0]]
+    header = [h.strip().lower() for h in rows[0][1]]
     columns = {ROSTER_COLUMNS[h]: i for i, h in enumerate(header) if h in ROSTER_COLUMNS}
     unknown = [h for h in header if h and h not in ROSTER_COLUMNS]
     if "name" not in columns:
@@ -265,7 +292,7 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
     seen_emails: dict[str, int] = {}
     seen_numbers: dict[str, int] = {}
     pending = []
-    for line, row in enumerate(body, start=2):
+    for line, row in body:
         if not any(cell.strip() for cell in row):
             continue
 

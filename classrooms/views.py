@@ -202,7 +202,7 @@ def classroom_roster(request: HttpRequest, pk: int) -> HttpResponse:
         if not result.problems:
             messages.success(
                 request,
-                f"{len(result.created)} students added"
+                f"{len(result.created)} students added from a {result.separator}-separated file"
                 + (f", {len(result.skipped)} already in the class" if result.skipped else "")
                 + ".",
             )

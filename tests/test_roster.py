@@ -67,9 +67,43 @@ def test_an_empty_upload_says_what_is_missing(classroom, instructor_client):
     assert "Choose a CSV file or paste the roster." in response.content.decode()
 
 
-def test_text_the_csv_reader_cannot_read_is_a_problem_not_a_crash(classroom):
-    result = roster_import(classroom=classroom, text="name\n" + "x" * 200_000 + "\n")
-    assert result.problems and result.problems[0].startswith("The file could not be read as CSV")
+def test_text_the_csv_reader_cannot_read_is_a_problem_naming_its_line_not_a_crash(classroom):
+    result = roster_import(classroom=classroom, text="name\nAda\n" + "x" * 200_000 + "\n")
+    assert result.problems and result.problems[0].startswith("line 3: the line could not be read as CSV")
+
+
+def test_a_quote_that_never_closes_is_reported_at_the_line_it_opens(classroom):
+    result = roster_import(classroom=classroom, text='name,email\nAda,"ada@x.example\nBen,ben@x.example\n')
+    assert result.problems == [
+        'line 2: the line could not be read as CSV (unexpected end of data): a quote (") opens a field that '
+        "never closes."
+    ]
+    assert not Student.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "separator"),
+    [
+        ("name,email,student id\nEmeka Obi,emeka.obi@uni.example\nAda Lovelace,ada@uni.example,5\n", "comma"),
+        ("Name;Email;Student ID\nEmeka Obi;emeka.obi@uni.example\nAda Lovelace;ada@uni.example;5\n", "semicolon"),
+        ("name\temail\tstudent id\nEmeka Obi\temeka.obi@uni.example\nAda Lovelace\tada@uni.example\t5\n", "tab"),
+        ('name;email\n"Obi, Emeka";emeka.obi@uni.example\nAda Lovelace, Jr;ada@uni.example\n', "semicolon"),
+    ],
+)
+def test_the_separator_is_read_from_the_header_whatever_the_lines_hold(classroom, text, separator):
+    result = roster_import(classroom=classroom, text=text)
+    assert not result.problems and result.separator == separator
+    assert Student.objects.get(email="emeka.obi@uni.example").display_name in ("Emeka Obi", "Obi, Emeka")
+    assert Student.objects.count() == 2
+
+
+def test_the_roster_page_says_how_the_file_was_read(classroom, instructor_client):
+    upload = SimpleUploadedFile("roster.csv", b"name;email\nEmeka Obi;emeka.obi@uni.example\nAda\n")
+    response = instructor_client.post(f"/classes/{classroom.pk}/roster/", {"file": upload}, follow=True)
+    assert "2 students added from a semicolon-separated file." in response.content.decode()
+    bad = SimpleUploadedFile("roster.csv", b"name\temail\nEmeka Obi\tbroken\n")
+    page = instructor_client.post(f"/classes/{classroom.pk}/roster/", {"file": bad}).content.decode()
+    assert "Read as a tab-separated file" in page and "line 2: &#x27;broken&#x27; is not a valid" in page
 
 
 def test_a_class_needs_a_name(instructor):
