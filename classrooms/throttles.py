@@ -30,9 +30,15 @@ WHAT = {
     "signup": "sign-up attempts",
     "password_reset": "password reset requests",
     "confirmation": "requests for a confirmation link",
+    "link_email": "sendings of the students' links by email",
+    "link_email_instructor": "sendings of the students' links by email",
 }
 PER = {"address": "from your network", "account": "for this email address"}
-PER_ACCOUNT = {"join": "with this class code"}
+PER_ACCOUNT = {
+    "join": "with this class code",
+    "link_email": "for this class",
+    "link_email_instructor": "from your account",
+}
 
 
 class Throttled(Refused):

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from classrooms import accounts, services
+from classrooms import accounts, links, services
 from classrooms.access import classroom_for, exercise_for, instructor_classrooms
 from classrooms.forms import ClassroomForm, CoInstructorForm, ExerciseForm, RosterForm, SignUpForm
 from classrooms.models import Exercise, Student
@@ -213,6 +213,53 @@ def classroom_roster(request: HttpRequest, pk: int) -> HttpResponse:
         {"classroom": classroom, "form": form, "result": result},
         status=400,
     )
+
+
+def _links_page(request: HttpRequest, classroom, *, status: int = 200) -> HttpResponse:
+    cards = links.link_cards(classroom, request.build_absolute_uri("/"))
+    context = {
+        "classroom": classroom,
+        "cards": cards,
+        "with_email": sum(1 for card in cards if card.student.email),
+        "can_email": links.email_configured(),
+        "report": links.link_emails_report(classroom),
+        "join_url": request.build_absolute_uri(reverse("join")),
+    }
+    return render(request, "classrooms/links.html", context, status=status)
+
+
+@instructor_required
+def classroom_links(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable sheet: a card per student with their link as a QR code (docs/operations.md)."""
+    return _links_page(request, classroom_for(request.user, pk))
+
+
+@instructor_required
+def classroom_links_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    classroom = classroom_for(request.user, pk)
+    cards = links.link_cards(classroom, request.build_absolute_uri("/"))
+    response = HttpResponse("".join(links.links_csv(classroom, cards)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="links-{classroom.join_code}.csv"'
+    return response
+
+
+@instructor_required
+@require_POST
+def classroom_links_email(request: HttpRequest, pk: int) -> HttpResponse:
+    classroom = classroom_for(request.user, pk)
+    if not links.email_configured():
+        messages.error(request, "This site sends no mail (EMAIL_HOST is not set): print the sheet or share the CSV.")
+        return _links_page(request, classroom, status=400)
+    try:
+        address = client_address(request)
+        throttle_hit(action="link_email", address=address, account=f"class {classroom.pk}")
+        throttle_hit(action="link_email_instructor", address=address, account=request.user.email)
+    except Throttled as refusal:
+        messages.error(request, refusal.message)
+        return throttled_status(_links_page(request, classroom), refusal)
+    links.link_emails_request(classroom=classroom, base_url=request.build_absolute_uri("/"))
+    messages.success(request, "Sending each student with an email address their own link; the result shows below.")
+    return redirect("classroom_links", pk=pk)
 
 
 @instructor_required

@@ -19,9 +19,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # Redis takes the lowest number first (0, the default, is the highest priority): a class debrief sent
 # at the round end overtakes the pairs' own outcome tasks still queued, which it computes anyway.
 app.conf.task_routes = {"negotiations.tasks.compute_outcome": {"priority": 6}}
-# The tasks live beside the services they wrap (negotiations.acting, negotiations.debrief), which send
+# The tasks live beside the services they wrap (negotiations.acting, negotiations.debrief, classrooms.links), which send
 # them after the commit; a worker imports those modules at start to know them by name.
-app.conf.imports = ["negotiations.acting", "negotiations.debrief"]
+app.conf.imports = ["negotiations.acting", "negotiations.debrief", "classrooms.links"]
 RESEND_DEBRIEFS = "negotiations.tasks.resend_debriefs"  # negotiations.debrief.resend_debriefs
 log = logging.getLogger(__name__)
 

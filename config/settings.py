@@ -241,7 +241,14 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Mail goes out by SMTP once EMAIL_HOST is set (then the class page can email students their links);
+# without it, it is printed to the console.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -288,6 +295,9 @@ THROTTLES = {
     "signup": {"address": (20, 3600), "account": (5, 3600)},
     "password_reset": {"address": (10, 3600), "account": (3, 3600)},
     "confirmation": {"address": (10, 3600), "account": (3, 3600)},  # "send the link again", signed in
+    # Emailing a class's personal links (classrooms/links.py): per class, and per instructor over their classes.
+    "link_email": {"address": (10, 3600), "account": (3, 86400)},
+    "link_email_instructor": {"address": (10, 3600), "account": (10, 86400)},
 }
 
 LOGGING = {

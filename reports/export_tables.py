@@ -3,13 +3,12 @@
 Views and the API parse the request with `export_options`, then stream `export_chunks` (as a download:
 reports.export_http). Every table is
 a list of flat rows with a fixed set of columns (docs/debrief.md, "Export"), the same in CSV and JSON:
-JSON keeps the values' types, CSV writes them as text (`csv_cell`). With pseudonymous ids a student is
+JSON keeps the values' types, CSV writes them as text (`core.csvtext.csv_cell`). With pseudonymous ids a student is
 a stable per-exercise pseudonym (`pseudonym`), and no name or email is written anywhere.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import json
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from classrooms.models import Exercise
 from core import survey as svi
+from core.csvtext import csv_chunks
 from core.negotiation import package_points
 from core.refusal import Refused
 from core.spec import Scenario, plain
@@ -34,7 +34,6 @@ TABLES = ("pairs", "events", "survey", "class", "all")
 CSV_TABLES = ("pairs", "events", "survey")
 ID_MODES = ("pseudonymous", "names")
 FREE_TEXT_EVENTS = ("chat",)  # left out unless chat=1
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -76,24 +75,6 @@ def pseudonym(exercise_id: int, student_id: int) -> str:
     message = f"parley-export:{exercise_id}:{student_id}".encode()
     digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
     return "s_" + digest[:12]
-
-
-# Cells
-
-
-def csv_cell(value: Any) -> str:
-    """A JSON value as CSV text: empty for null, true/false, numbers as JSON writes them, lists and
-    objects as JSON text, and text that a spreadsheet would run as a formula prefixed with '."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return json.dumps(value)
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _dig(data: Any, path: tuple[str, ...]) -> Any:
@@ -414,21 +395,6 @@ class Export:
 
 
 # Writers
-
-
-class _Line:
-    """A file-like object for csv.writer that hands back each line instead of storing it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_chunks(columns: list[str], rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    """CSV text, one line at a time, UTF-8 with a byte-order mark so that spreadsheets read it as UTF-8."""
-    writer = csv.writer(_Line())
-    yield "\ufeff" + writer.writerow(columns)
-    for row in rows:
-        yield writer.writerow([csv_cell(row.get(c)) for c in columns])
 
 
 def _dumps(value: Any) -> str:

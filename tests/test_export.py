@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from classrooms import services
 from classrooms.models import Classroom, Exercise, User
+from core.csvtext import csv_cell
 from core.negotiation import Action
 from core.refusal import Refused
 from negotiations import rounds
@@ -22,7 +23,6 @@ from negotiations.acting import negotiation_act
 from negotiations.debrief import debrief_refresh, outcome_refresh
 from reports.export_tables import (
     ExportOptions,
-    csv_cell,
     export_chunks,
     export_data,
     export_options,

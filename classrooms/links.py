@@ -1,0 +1,158 @@
+"""Handing students their personal links: the printable sheet (a card per student with a QR code), the CSV,
+and each student's link sent by email (docs/operations.md, "Handing out personal links").
+
+A personal link signs its student in on any device, so these are secrets: only the class's instructors
+see them, the pages are never cached, and an email goes only to the student's own address, with only
+their own link in it.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import segno
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from classrooms.models import Classroom, Student
+from classrooms.services import student_link_token
+from core.csvtext import csv_chunks
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+REPORT_KEY = "parley:link-emails:{classroom_id}"
+REPORT_SECONDS = 7 * 24 * 3600
+CSV_COLUMNS = ["name", "email", "student id", "link", "class code"]
+
+
+@dataclass(frozen=True)
+class LinkCard:
+    student: Student
+    link: str | None  # None: the link is revoked
+
+    @property
+    def short(self) -> str:
+        """The link as printed under the QR code: without its scheme."""
+        return (self.link or "").split("://", 1)[-1]
+
+    @property
+    def qr(self) -> str:
+        """The link's QR code as an SVG data URI, for an <img> (the CSP allows data: images, and an image's
+        SVG runs no script)."""
+        return segno.make(self.link or "", error="m").svg_data_uri(scale=4, border=2)
+
+
+def link_cards(classroom: Classroom, base_url: str) -> list[LinkCard]:
+    """One card per student, with the absolute personal link (`base_url` is the site's, ending in /)."""
+    cards = []
+    for student in classroom.students.all():
+        token = student_link_token(student)
+        link = base_url.rstrip("/") + reverse("student_link", args=[token]) if token else None
+        cards.append(LinkCard(student=student, link=link))
+    return cards
+
+
+def links_csv(classroom: Classroom, cards: list[LinkCard]) -> Iterator[str]:
+    """The links as CSV; a name a spreadsheet would run as a formula is written as text."""
+    rows = (
+        {
+            "name": card.student.display_name,
+            "email": card.student.email,
+            "student id": card.student.student_number,
+            "link": card.link or "",
+            "class code": classroom.join_code,
+        }
+        for card in cards
+    )
+    return csv_chunks(CSV_COLUMNS, rows)
+
+
+# Email
+
+
+def email_configured() -> bool:
+    """Whether this site sends real mail (EMAIL_HOST set, or the SMTP backend chosen): only then is the
+    button that emails the links shown."""
+    return settings.EMAIL_BACKEND == SMTP_BACKEND
+
+
+def link_emails_report(classroom: Classroom) -> dict[str, Any] | None:
+    return cache.get(REPORT_KEY.format(classroom_id=classroom.pk))
+
+
+def link_emails_request(*, classroom: Classroom, base_url: str) -> None:
+    """Queue the sending of every student's link to their address; the report says it is under way until
+    the task replaces it. The caller has counted the request against the class's limit (the view)."""
+    report = {"state": "sending", "requested_at": timezone.now().isoformat()}
+    cache.set(REPORT_KEY.format(classroom_id=classroom.pk), report, REPORT_SECONDS)
+    transaction.on_commit(lambda: send_link_emails.delay(classroom.pk, base_url))
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, message = next(iter(exc.recipients.values()))
+        return f"refused by the mail server: {code} {message.decode(errors='replace')}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"refused by the mail server: {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+    return f"could not be sent: {exc}"
+
+
+def _message(classroom: Classroom, card: LinkCard, connection: Any) -> EmailMessage:
+    body = (
+        f"Hello {card.student.display_name},\n\n"
+        f"This is your personal link for {classroom.name} on Parley:\n\n{card.link}\n\n"
+        "It signs you in on any device, phone or laptop: open it at the start of each class. It is yours "
+        "alone; do not share it. If you lose it, ask your instructor for it again.\n\n"
+        f"(The class code is {classroom.join_code}; you do not need it with this link.)\n"
+    )
+    return EmailMessage(f"Your link for {classroom.name}", body, to=[card.student.email], connection=connection)
+
+
+def link_emails_deliver(*, classroom_id: int, base_url: str) -> dict[str, Any]:
+    """Send each student with an address a message with their own link, one message each; report how many
+    were sent, which failed and why, and who has no address (or a revoked link)."""
+    classroom = Classroom.objects.get(pk=classroom_id)
+    report: dict[str, Any] = {"state": "done", "sent": 0, "failed": [], "without_email": [], "revoked": []}
+    cards = link_cards(classroom, base_url)
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except (smtplib.SMTPException, OSError) as exc:
+        connection = None
+        opened_error: Exception | None = exc
+    else:
+        opened_error = None
+    try:
+        for card in cards:
+            name = card.student.display_name
+            if not card.student.email:
+                report["without_email"].append(name)
+            elif card.link is None:
+                report["revoked"].append(name)
+            elif opened_error is not None:
+                report["failed"].append({"name": name, "email": card.student.email, "reason": _reason(opened_error)})
+            else:
+                try:
+                    _message(classroom, card, connection).send()
+                except (smtplib.SMTPException, OSError) as exc:
+                    report["failed"].append({"name": name, "email": card.student.email, "reason": _reason(exc)})
+                else:
+                    report["sent"] += 1
+    finally:
+        if connection is not None:
+            connection.close()
+    report["finished_at"] = timezone.now().isoformat()
+    cache.set(REPORT_KEY.format(classroom_id=classroom_id), report, REPORT_SECONDS)
+    return report
+
+
+@shared_task(name="classrooms.tasks.send_link_emails", ignore_result=True)
+def send_link_emails(classroom_id: int, base_url: str) -> None:
+    link_emails_deliver(classroom_id=classroom_id, base_url=base_url)
