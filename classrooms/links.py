@@ -23,12 +23,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from classrooms.models import Classroom, Student
-from classrooms.services import student_link_token
+from classrooms.services import open_classroom, roster_namesake, student_link_token
 from core.csvtext import csv_chunks
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 REPORT_KEY = "parley:link-emails:{classroom_id}"
 REPORT_SECONDS = 7 * 24 * 3600
+ROSTER_LINK_KEY = "parley:roster-link-sent:{student_id}"
+ROSTER_LINK_EVERY = 3600  # seconds: a roster student's link is sent from the join page at most this often
 CSV_COLUMNS = ["name", "email", "student id", "link", "class code"]
 
 
@@ -49,14 +51,16 @@ class LinkCard:
         return segno.make(self.link or "", error="m").svg_data_uri(scale=4, border=2)
 
 
+def link_card(student: Student, base_url: str) -> LinkCard:
+    """The student's card, with their absolute personal link (`base_url` is the site's)."""
+    token = student_link_token(student)
+    return LinkCard(
+        student=student, link=base_url.rstrip("/") + reverse("student_link", args=[token]) if token else None
+    )
+
+
 def link_cards(classroom: Classroom, base_url: str) -> list[LinkCard]:
-    """One card per student, with the absolute personal link (`base_url` is the site's, ending in /)."""
-    cards = []
-    for student in classroom.students.all():
-        token = student_link_token(student)
-        link = base_url.rstrip("/") + reverse("student_link", args=[token]) if token else None
-        cards.append(LinkCard(student=student, link=link))
-    return cards
+    return [link_card(student, base_url) for student in classroom.students.all()]
 
 
 def links_csv(classroom: Classroom, cards: list[LinkCard]) -> Iterator[str]:
@@ -156,3 +160,29 @@ def link_emails_deliver(*, classroom_id: int, base_url: str) -> dict[str, Any]:
 @shared_task(name="classrooms.tasks.send_link_emails", ignore_result=True)
 def send_link_emails(classroom_id: int, base_url: str) -> None:
     link_emails_deliver(classroom_id=classroom_id, base_url=base_url)
+
+
+# A student who joins by code says they are a roster student
+
+
+def roster_link_send(*, code: str, display_name: str, base_url: str) -> None:
+    """Someone on the join page says they are the roster student of this name: send that student's own link
+    to the address on the roster, if there is one, the site sends mail, and none was sent this hour. Whoever
+    said it is shown no link and signed in as nobody, so a classmate cannot take the seat; the answer is the
+    same whether or not such a student exists. An unknown code or a closed class is refused as joining is."""
+    classroom = open_classroom(code)
+    namesake = roster_namesake(classroom=classroom, display_name=display_name)
+    if namesake is None or not namesake.email or not namesake.link_nonce or not email_configured():
+        return
+    if cache.add(ROSTER_LINK_KEY.format(student_id=namesake.pk), 1, ROSTER_LINK_EVERY):
+        send_roster_link.delay(namesake.pk, base_url)
+
+
+@shared_task(name="classrooms.tasks.send_roster_link", ignore_result=True)
+def send_roster_link(student_id: int, base_url: str) -> None:
+    student = Student.objects.select_related("classroom").filter(pk=student_id).first()
+    if student is None or not student.email:
+        return
+    card = link_card(student, base_url)
+    if card.link is not None:
+        _message(student.classroom, card, None).send()

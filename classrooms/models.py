@@ -122,6 +122,16 @@ class Student(models.Model):
     joined_via = models.CharField(max_length=10, choices=[("code", "join code"), ("roster", "roster")])
     last_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when this student joined by code with the name of a roster student who had not yet used their
+    # link, and said they were not that student: perhaps they were (docs/operations.md).
+    possible_duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="possible_duplicates",
+        help_text="The roster student of the same name this student said they were not, when they joined.",
+    )
 
     class Meta:
         ordering = ["display_name", "pk"]

@@ -122,17 +122,65 @@ NO_OPEN_CLASS = (
 )
 
 
-def student_join(*, code: str, display_name: str, email: str = "", student_number: str = "") -> Student:
+class RosterQuestion(Refused):
+    """The name is that of a roster student who has not used their link yet: the join page asks whether the
+    student is them (`roster_name`, as the roster has it) before anyone joins."""
+
+    def __init__(self, roster_name: str) -> None:
+        super().__init__(f"Are you {roster_name} from the roster?", "display_name", code="roster_question")
+        self.roster_name = roster_name
+
+
+def open_classroom(code: str) -> Classroom:
     classroom = Classroom.objects.filter(join_code=normalise_join_code(code)).first()
     if classroom is None or not classroom.is_open:
         # One answer for both, so that codes cannot be told apart by trying them.
         raise Refused(NO_OPEN_CLASS, "code")
-    return _student_add(
-        classroom=classroom, display_name=display_name, email=email, student_number=student_number, via="code"
+    return classroom
+
+
+def roster_namesake(*, classroom: Classroom, display_name: str) -> Student | None:
+    """The roster student of this name (case and spaces aside) whose seat is not claimed yet: their personal
+    link has never been used (a link used once marks the student seen)."""
+    name = " ".join(display_name.split())
+    if not name:
+        return None
+    return (
+        classroom.students.filter(joined_via="roster", last_seen_at__isnull=True, display_name__iexact=name)
+        .order_by("pk")
+        .first()
     )
 
 
-def _student_add(*, classroom: Classroom, display_name: str, email: str, student_number: str, via: str) -> Student:
+def student_join(
+    *, code: str, display_name: str, email: str = "", student_number: str = "", not_on_roster: bool = False
+) -> Student:
+    """Join an open class by its code. A name that is a roster student's not yet claimed raises RosterQuestion,
+    unless the student said they are someone else (`not_on_roster`): then they join as a new student, marked
+    as possibly the same person as the roster student, for the instructor to look at."""
+    classroom = open_classroom(code)
+    namesake = roster_namesake(classroom=classroom, display_name=display_name)
+    if namesake is not None and not not_on_roster:
+        raise RosterQuestion(namesake.display_name)
+    return _student_add(
+        classroom=classroom,
+        display_name=display_name,
+        email=email,
+        student_number=student_number,
+        via="code",
+        duplicate_of=namesake,
+    )
+
+
+def _student_add(
+    *,
+    classroom: Classroom,
+    display_name: str,
+    email: str,
+    student_number: str,
+    via: str,
+    duplicate_of: Student | None = None,
+) -> Student:
     name, email, number = display_name.strip(), email.strip().lower(), student_number.strip()
     if not name:
         raise Refused("Enter the name your classmates will see.", "display_name")
@@ -157,6 +205,7 @@ def _student_add(*, classroom: Classroom, display_name: str, email: str, student
         student_number=number,
         joined_via=via,
         link_nonce=secrets.token_hex(8),
+        possible_duplicate_of=duplicate_of,
     )
 
 
@@ -300,7 +349,7 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
             index = columns.get(name)
             return row[index].strip() if index is not None and index < len(row) else ""
 
-        name, email, number = cell("name"), cell("email").lower(), cell("student_number")
+        name, email, number = " ".join(cell("name").split()), cell("email").lower(), cell("student_number")
         if len(row) > len(header):
             result.problems.append(f"line {line}: {len(row)} fields but the header has {len(header)}.")
             continue

@@ -165,7 +165,7 @@ def _classroom_page(request: HttpRequest, classroom, *, coinstructor_form=None, 
         "classrooms/classroom.html",
         {
             "classroom": classroom,
-            "rows": _student_rows(request, classroom.students.all()),
+            "rows": _student_rows(request, classroom.students.select_related("possible_duplicate_of")),
             "instructors": classroom.instructors.order_by("email"),
             "invitations": classroom.coinstructor_invitations.select_related("user"),
             "exercises": classroom.exercises.select_related("scenario_version"),

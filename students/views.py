@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from classrooms import services
+from classrooms import links, services
 from classrooms.access import current_student, student_login, student_logout, student_required
 from classrooms.models import Exercise, PlanningSheet, Student
 from classrooms.throttles import throttle_form, throttled_status
@@ -34,16 +34,27 @@ def join(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         code = services.normalise_join_code(request.POST.get("code", ""))
         refusal = throttle_form(request, form, action="join", account=code)
+    question = None
     if refusal is None and request.method == "POST" and form.is_valid():
+        answer = request.POST.get("roster_answer", "")
         try:
-            student = services.student_join(**form.cleaned_data)
+            if answer == "yes":
+                links.roster_link_send(
+                    code=form.cleaned_data["code"],
+                    display_name=form.cleaned_data["display_name"],
+                    base_url=request.build_absolute_uri("/"),
+                )
+                return render(request, "student/join_roster.html", {"student": current_student(request)})
+            student = services.student_join(**form.cleaned_data, not_on_roster=answer == "no")
+        except services.RosterQuestion as exc:
+            question = exc.message
         except Refused as exc:
             form.add_error(exc.field, exc.message)
         else:
             student_login(request, student)
             return redirect("student_welcome")
-    page = render(request, "student/join.html", {"form": form, "student": current_student(request)})
-    return throttled_status(page, refusal)
+    context = {"form": form, "student": current_student(request), "question": question}
+    return throttled_status(render(request, "student/join.html", context), refusal)
 
 
 def student_link(request: HttpRequest, token: str) -> HttpResponse:
