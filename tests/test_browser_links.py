@@ -67,3 +67,19 @@ def test_the_sheet_prints_a_card_per_student_three_a_row_without_the_page_around
     assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(driver, "links-sheet-phone")
     assert_accessible(driver, "the sheet of links on a phone")
+
+
+def test_a_roster_name_on_the_join_page_is_asked_about_on_a_phone(live_server, browser, classroom):
+    assert not roster_import(classroom=classroom, text="name\nEmeka Obi\n").problems
+    emulate_phone(browser)
+    browser.get(f"{live_server.url}/join?code={classroom.join_code}")
+    browser.find_element(By.ID, "id_display_name").send_keys("emeka obi")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Join']").click()
+    wait = WebDriverWait(browser, 10)
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "main"), "Are you Emeka Obi from the roster?"))
+    screenshot(browser, "join-roster-question-phone")
+    assert_accessible(browser, "the join page asking about a roster name")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Yes, that is me']").click()
+    wait.until(ec.title_contains("Open your personal link"))
+    screenshot(browser, "join-roster-yes-phone")
+    assert_accessible(browser, "the join page's answer to yes")
