@@ -223,7 +223,6 @@ def _links_page(request: HttpRequest, classroom, *, status: int = 200) -> HttpRe
         "with_email": sum(1 for card in cards if card.student.email),
         "can_email": links.email_configured(),
         "report": links.link_emails_report(classroom),
-        "join_url": request.build_absolute_uri(reverse("join")),
     }
     return render(request, "classrooms/links.html", context, status=status)
 
