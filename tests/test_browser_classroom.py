@@ -11,7 +11,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from scenarios.services import scenario_version_get, version_spec
-from tests.browser import emulate_phone, screenshot
+from tests.browser import assert_accessible, emulate_phone, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NAMES = ["Ada", "Ben", "Chloe", "Dev", "Emi"]
@@ -40,22 +40,28 @@ def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_
 
     # The instructor signs up, opens the link sent to their address, and creates a class.
     teacher.get(f"{url}/signup/")
+    assert_accessible(teacher, "the sign-up page")
     fill(teacher, "id_email", "nia@uni.example")
     fill(teacher, "id_first_name", "Nia")
     fill(teacher, "id_password", "tangerine-harbour-7")
     fill(teacher, "id_password_again", "tangerine-harbour-7")
     submit(teacher, "Create account")
     wait_t.until(ec.title_contains("Confirm your address"))
+    assert_accessible(teacher, "the page after sign-up")
     (message,) = mail.outbox
     teacher.get(next(word for word in message.body.split() if "/account/verify/" in word))
+    assert_accessible(teacher, "the page that confirms an address")
     submit(teacher, "Confirm my address")
     wait_t.until(ec.title_contains("Dashboard"))
+    assert_accessible(teacher, "the dashboard of a new instructor")
     teacher.find_element(By.LINK_TEXT, "New class").click()
+    assert_accessible(teacher, "the new class form")
     fill(teacher, "id_name", "Negotiation 101")
     fill(teacher, "id_term", "Spring 2027")
     submit(teacher, "Create class")
     code = wait_t.until(ec.visibility_of_element_located((By.ID, "join-code"))).text
     class_url = teacher.current_url
+    assert_accessible(teacher, "a new class's page")
     screenshot(teacher, "class-created")
 
     # Five students join with the code, each on their own device (a fresh session).
@@ -63,17 +69,24 @@ def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_
     for name in NAMES:
         student.delete_all_cookies()
         student.get(f"{url}/join")
+        if name == NAMES[0]:
+            assert_accessible(student, "the join page")
         fill(student, "id_code", code.lower())
         fill(student, "id_display_name", name)
         submit(student, "Join")
         links[name] = wait_s.until(ec.presence_of_element_located((By.ID, "personal-link"))).get_attribute("value")
+        if name == NAMES[0]:
+            assert_accessible(student, "the page with a new student's personal link")
         student.get(f"{url}/s/")  # the student's page tells the lobby they are here
         wait_s.until(ec.title_contains("My exercises"))
+    # Temporary: the page still reloads itself every 15 s (meta-refresh) until live updates replace it.
+    assert_accessible(student, "a student's home, no exercise yet", expected=["meta-refresh"])
     screenshot(student, "student-waiting")
 
     # The instructor creates a used-car exercise, sees everyone in the lobby and previews the pairing.
     teacher.get(class_url)
     teacher.find_element(By.LINK_TEXT, "New exercise").click()
+    assert_accessible(teacher, "the new exercise form")
     Select(teacher.find_element(By.ID, "id_scenario_version")).select_by_visible_text("The Used Car (version 1)")
     fill(teacher, "id_time_limit_minutes", "20")
     Select(teacher.find_element(By.ID, "id_odd_rule")).select_by_value("triad")
@@ -87,14 +100,17 @@ def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_
     WebDriverWait(teacher, 15).until(everyone_here)
     for box in teacher.find_elements(By.CSS_SELECTOR, "#lobby input[type=checkbox]"):
         assert box.is_selected()
+    assert_accessible(teacher, "the exercise's lobby, everyone present")
     screenshot(teacher, "exercise-lobby")
     submit(teacher, "Preview pairing")
     wait_t.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".pairs")))
     assert len(teacher.find_elements(By.CSS_SELECTOR, ".pair")) == 2
     assert len(teacher.find_elements(By.CSS_SELECTOR, ".seat-observer")) == 1
+    assert_accessible(teacher, "the pairing preview")
     screenshot(teacher, "pairing-preview")
     submit(teacher, "Release roles")
     wait_t.until(ec.text_to_be_present_in_element((By.ID, "exercise-state"), "Roles released"))
+    assert_accessible(teacher, "the exercise page, roles released")
     screenshot(teacher, "roles-released")
 
     # Each student signs in with their link and sees their own role's sheet, never the other's.
@@ -102,8 +118,12 @@ def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_
     for name in NAMES:
         student.delete_all_cookies()
         student.get(links[name])
+        if name == NAMES[0]:
+            assert_accessible(student, "the personal link's page")
         submit(student, f"Continue as {name}")
         wait_s.until(ec.title_contains("My exercises"))
+        if name == NAMES[0]:
+            assert_accessible(student, "a student's home with an exercise")
         student.find_element(By.CSS_SELECTOR, ".card h2 a").click()
         my_role = wait_s.until(ec.visibility_of_element_located((By.ID, "my-role"))).text
         key = next(k for k, v in role_name.items() if v == my_role)
@@ -113,6 +133,7 @@ def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_
         assert marker[other] not in page
         seen_roles.append(key)
         if name == "Ada":
+            assert_accessible(student, "the role sheet and planning sheet, before the round")
             screenshot(student, "student-role-sheet")
     assert sorted(set(seen_roles)) == ["buyer", "seller"]
 
@@ -120,4 +141,5 @@ def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_
     student.refresh()
     wait_s.until(ec.visibility_of_element_located((By.ID, "my-role")))
     assert student.execute_script("return document.documentElement.scrollWidth") <= 390
+    assert_accessible(student, "the role sheet on a phone")
     screenshot(student, "student-role-sheet-phone", full=False)

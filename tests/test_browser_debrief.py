@@ -25,7 +25,7 @@ from classrooms import services
 from negotiations import rounds
 from negotiations.client import LiveClient, sign_in
 from tests.base import add_students, seats_by_role
-from tests.browser import ARTIFACTS, emulate_phone, screenshot
+from tests.browser import ARTIFACTS, assert_accessible, emulate_phone, screenshot
 from tests.servers import celery_worker, daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -223,6 +223,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     # Four pairs finish through the live protocol; the page counts them down without a reload.
     play_round(server, pairs)
     wait.until(ec.text_to_be_present_in_element((By.ID, "debrief-waiting"), "1 of 5 pairs is still open"))
+    assert_accessible(teacher, "the debrief waiting for the round to end")
     screenshot(teacher, "debrief-waiting")
 
     # The instructor ends the round from the monitor in another tab.
@@ -231,6 +232,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     wait.until(ec.element_to_be_clickable((By.ID, "end-open"))).click()
     teacher.find_element(By.ID, "end-yes").click()
     wait.until(ec.text_to_be_present_in_element((By.ID, "end-answer"), "The round has ended."))
+    assert_accessible(teacher, "the monitor, the round ended by the instructor")
     teacher.switch_to.window(debrief_window)
 
     # The debrief arrives by itself.
@@ -253,6 +255,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     assert len(rows) == 5 and "Learner" in rows[0].text
     # Each chart has a real data table.
     assert len(teacher.find_elements(By.CSS_SELECTOR, "#panel-outcomes .chart-table table tbody tr")) == 7
+    assert_accessible(teacher, "the instructor's debrief")
     screenshot(teacher, "debrief-instructor")
     for panel in ("outcomes", "price", "anchoring", "heatmap"):
         element_shot(teacher, f"debrief-chart-{panel}", f"#panel-{panel}")
@@ -262,6 +265,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     sort_joint(teacher, "ascending")
     sort_joint(teacher, "descending")
     first = teacher.find_element(By.CSS_SELECTOR, "#pairs-body tr")
+    assert_accessible(teacher, "the instructor's debrief, pairs sorted by joint gain")
     assert first.get_attribute("data-pair") in ("2", "3")  # both reach the maximum of 115
 
     # Downloads: the outcome chart as PNG and as SVG.
@@ -299,6 +303,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
         assert points(teacher, "chart-survey") == surveyed
         assert len(teacher.find_elements(By.CSS_SELECTOR, "#survey-body table tbody tr")) == 2  # by role
         element_shot(teacher, "debrief-survey", "#panel-survey")
+    assert_accessible(teacher, "the debrief in projector mode")
     screenshot(teacher, "debrief-projector")
 
     # A phone-width instructor page keeps its charts inside the screen.
@@ -306,6 +311,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     teacher.refresh()
     WebDriverWait(teacher, 10).until(lambda d: d.find_element(By.ID, "debrief").get_attribute("data-ready") == "1")
     assert teacher.execute_script("return document.documentElement.scrollWidth") <= 391
+    assert_accessible(teacher, "the instructor's debrief on a phone")
     screenshot(teacher, "debrief-instructor-phone")
     element_shot(teacher, "debrief-instructor-phone-outcomes", "#panel-outcomes")
     element_shot(teacher, "debrief-instructor-phone-pairs", "#pairs-table")
@@ -341,6 +347,7 @@ def test_a_student_reads_their_debrief_on_a_phone(server, round_of_five, browser
         assert name not in driver.page_source
     assert driver.execute_script("return document.documentElement.scrollWidth") <= 391
     assert driver.execute_script("return window.__errors") == []
+    assert_accessible(driver, "a student's debrief on a phone")
     screenshot(driver, "debrief-student-phone")
     element_shot(driver, "debrief-student-phone-result", "#my-debrief")
     element_shot(driver, "debrief-student-phone-partner", "#partner-sheet")

@@ -10,7 +10,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from classrooms import services
 from negotiations import rounds
 from tests.base import add_students, seats_by_role
-from tests.browser import emulate_phone, screenshot
+from tests.browser import assert_accessible, emulate_phone, screenshot
 from tests.test_browser_debrief import element_shot
 from tests.test_debrief_odd_cases import agree, begin, nash_package, new_exercise
 
@@ -68,6 +68,7 @@ def test_names_that_look_like_html_are_text_in_every_chart_and_table(live_server
         "return [...document.querySelectorAll('svg[data-chart=chart-outcomes] .point title')].map(t => t.textContent)"
     )
     assert any(TRAP in t for t in titles) and any(BOLD in t for t in titles)
+    assert_accessible(browser, "the debrief with names that look like HTML")
     screenshot(browser, "debrief-odd-html-names")
     element_shot(browser, "debrief-odd-html-names-outcomes", "#panel-outcomes")
     element_shot(browser, "debrief-odd-html-names-pairs", "#pairs-table")
@@ -87,6 +88,7 @@ def test_names_that_look_like_html_are_text_in_every_chart_and_table(live_server
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "svg[data-chart=chart-mine]"))
     no_trouble(browser)
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 391
+    assert_accessible(browser, "the debrief of a student with a name like HTML, on a phone")
     screenshot(browser, "debrief-odd-student-phone")
     element_shot(browser, "debrief-odd-student-phone-result", "#my-debrief")
 
@@ -103,6 +105,7 @@ def test_a_class_of_impasses_only_draws_without_errors_on_a_phone(live_server, b
     open_debrief(browser, live_server.url, exercise)
     no_trouble(browser)
     assert len(browser.find_elements(By.CSS_SELECTOR, "#pairs-body tr")) == 2
+    assert_accessible(browser, f"the debrief of a class of impasses only ({slug}) on a phone")
     screenshot(browser, f"debrief-odd-impasses-{slug}-phone")
     for panel in ("panel-outcomes", "panel-price", "panel-heatmap", "pairs-table"):
         element_shot(browser, f"debrief-odd-impasses-{slug}-{panel}", f"#{panel}")

@@ -23,7 +23,7 @@ from negotiations import rounds
 from negotiations.acting import negotiation_act
 from negotiations.models import Seat
 from tests.base import add_students, long_history
-from tests.browser import emulate_phone, screenshot
+from tests.browser import assert_accessible, emulate_phone, screenshot
 from tests.servers import daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -171,6 +171,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
         assert driver.find_element(By.ID, "chat-form").is_displayed()
     wait_text(seller, "#partner-presence", "Ben is online")
     wait_text(buyer, "#partner-presence", "Ada is online")
+    assert_accessible(seller, "the room, open, before any offer")
 
     # The instructor logs in and opens the monitor from the exercise page.
     log_in(teacher, server)
@@ -179,6 +180,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
     wait_text(teacher, "#pair-row-1", "Negotiating")
     assert "Ada" in text_of(teacher, "#pair-row-1") and "Ben" in text_of(teacher, "#pair-row-1")
     assert text_of(teacher, "#count-negotiating") == "1"
+    assert_accessible(teacher, "the monitor, a pair negotiating")
 
     # Chat, including a message that would be a script if it were inserted as HTML; typing shows.
     chat(seller, "Good morning! Still interested in the car?")
@@ -201,6 +203,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
     assert "Your points: 22" in text_of(buyer, "#their-offer")  # the buyer's points for it, never the seller's
     assert "83" not in text_of(buyer, "#their-offer")
     wait_text(seller, "#my-offer", "Withdraw")
+    assert_accessible(buyer, "the room with the partner's offer on the table")
 
     # The buyer counters.
     build(buyer, 0, 9000, handover="three-weeks", warranty="three-months", tyres="included")
@@ -208,6 +211,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
     button(buyer, "Send offer").click()
     wait_text(seller, "#their-offer", "Accept package 1")
     assert "Your points: 28" in text_of(seller, "#their-offer")  # the seller's view: 10 + 12 + 0 + 6
+    assert_accessible(seller, "the room with an offer replaced by the partner's counter")
     shot(seller, "negotiation-seller-mid")
     shot(buyer, "negotiation-buyer-mid")
 
@@ -220,6 +224,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
         ".filter((e) => e.offsetParent).map((e) => e.getBoundingClientRect().height))"
     )
     assert smallest >= 44, smallest
+    assert_accessible(seller, "the room on a phone")
     screenshot(seller, "negotiation-phone", full=False)
     seller.execute_script("document.getElementById('table').scrollIntoView()")
     screenshot(seller, "negotiation-phone-offer", full=False)
@@ -236,6 +241,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
     wait_text(seller, "#chat-error", "The instructor has paused the round; wait until it resumes.")
     assert seller.find_element(By.ID, "chat-error").get_attribute("role") == "alert"
     assert box.get_attribute("value") == "Hello?"  # given back for another try
+    assert_accessible(seller, "the room, paused, after a refused chat")
     shot(seller, "negotiation-paused")
     box.clear()
     wait_text(teacher, "#pause-button", "Resume the round")
@@ -252,6 +258,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
         wait_text(driver, "#timeline", "Ten minutes left <b>now</b>")
         wait_text(driver, "#timeline", "The instructor gave 5 more minutes")
         assert driver.find_elements(By.CSS_SELECTOR, "#timeline b") == []
+    assert_accessible(teacher, "the monitor after a pause, a broadcast and more time")
 
     # The buyer's socket drops; meanwhile the seller writes and the buyer writes too (queued).
     buyer.execute_script("window.parleyRoom.socket.dropForTest()")
@@ -262,6 +269,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
     sorry = "Sorry, my train went into a tunnel."
     chat(buyer, sorry)
     wait_text(buyer, ".outbox", "Waiting for the connection")
+    assert_accessible(buyer, "the room reconnecting, a message waiting in the outbox")
     assert chats(buyer, "Are you still there?") == 0
     buyer.execute_script("window.parleyRoom.socket.reconnectForTest()")
     wait_text(buyer, "#room-connection", "Back online")
@@ -310,6 +318,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
         assert "How you got there" in outcome
         assert len(driver.find_elements(By.CSS_SELECTOR, "#room-outcome .trail li")) == 3
         assert not driver.find_element(By.ID, "room-actions").is_displayed()
+    assert_accessible(seller, "the room after an agreement")
     shot(seller, "negotiation-seller-agreed")
     shot(buyer, "negotiation-buyer-agreed")
 
@@ -317,10 +326,12 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
     wait_text(teacher, "#pair-row-1", "Agreed")
     assert text_of(teacher, "#count-agreed") == "1" and text_of(teacher, "#count-negotiating") == "0"
     assert teacher.find_element(By.CSS_SELECTOR, "#pair-row-1 td[data-label=Offers]").text == "3"
+    assert_accessible(teacher, "the monitor, the pair agreed")
     shot(teacher, "negotiation-monitor")
     emulate_phone(teacher)  # on a phone each pair is a card
     teacher.execute_script("document.getElementById('pairs-table').scrollIntoView()")
     assert teacher.execute_script("return document.documentElement.scrollWidth") <= 390
+    assert_accessible(teacher, "the monitor on a phone")
     screenshot(teacher, "negotiation-monitor-phone", full=False)
     teacher.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     for driver in windows:
@@ -328,6 +339,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
     teacher.find_element(By.LINK_TEXT, "Transcript").click()
     wait_t.until(ec.title_contains("Pair 1"))
     assert "9,600 EUR" in text_of(teacher, "body")
+    assert_accessible(teacher, "a pair's transcript")
 
 
 def test_the_room_waits_for_the_start_and_a_walk_away_ends_it_for_both(server, windows, released_pair):
@@ -338,11 +350,13 @@ def test_the_room_waits_for_the_start_and_a_walk_away_ends_it_for_both(server, w
         wait_text(driver, "#room-readonly", "The round has not started: read your role and plan.")
         assert not driver.find_element(By.ID, "room-actions").is_displayed()
         assert text_of(driver, "#time-left") == "Not started"
+    assert_accessible(buyer, "the room before the round starts")
     shot(buyer, "negotiation-waiting")
 
     # The instructor starts the round; the rooms open without a reload.
     log_in(teacher, server)
     teacher.get(f"{server}/exercises/{exercise.pk}/")
+    assert_accessible(teacher, "the exercise page, roles released")
     button(teacher, "Start negotiations (20 min)").click()
     for driver in (seller, buyer):
         WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "chat-form")))
@@ -357,6 +371,7 @@ def test_the_room_waits_for_the_start_and_a_walk_away_ends_it_for_both(server, w
     reason = buyer.find_element(By.ID, "walk-reason")
     assert reason == buyer.switch_to.active_element
     assert "35 points" in text_of(buyer, "#walk-confirm")
+    assert_accessible(buyer, "the room asking to confirm a walk-away")
     reason.send_keys("I found another car.")
     button(buyer, "Yes, walk away").click()
     for driver, who, batna in ((seller, "Ben walked away", "43 points"), (buyer, "You walked away", "35 points")):
@@ -365,6 +380,7 @@ def test_the_room_waits_for_the_start_and_a_walk_away_ends_it_for_both(server, w
         assert f"{who}: “I found another car.”" in outcome
         assert text_of(driver, "#room-outcome .outcome-points strong") == batna
         assert not driver.find_element(By.ID, "room-actions").is_displayed()
+    assert_accessible(seller, "the room after the partner walked away")
     shot(seller, "negotiation-impasse")
     wait_text(teacher, "#pair-row-1", "Impasse")
     assert text_of(teacher, "#count-impasse") == "1"
@@ -372,6 +388,7 @@ def test_the_room_waits_for_the_start_and_a_walk_away_ends_it_for_both(server, w
     # The instructor ends the round, after a confirmation that says what it ends.
     button(teacher, "End the round…").click()
     assert "Ends 0 open pairs as impasse" in text_of(teacher, "#end-dialog")
+    assert_accessible(teacher, "the monitor asking to confirm the end of the round")
     button(teacher, "End the round").click()
     wait_text(teacher, "#end-answer", "The round has ended.")
     wait_text(teacher, "#exercise-state", "Ended")
@@ -379,6 +396,7 @@ def test_the_room_waits_for_the_start_and_a_walk_away_ends_it_for_both(server, w
     assert not teacher.find_element(By.ID, "end-dialog").is_displayed()
     assert not button(teacher, "Send to everyone").is_enabled()  # nobody is left to read it
     assert "The round is over" in text_of(teacher, "#broadcast-closed")
+    assert_accessible(teacher, "the monitor, the round ended")
 
     for driver in windows:
         assert driver.execute_script("return window.__errors") == []
@@ -408,6 +426,7 @@ def test_a_long_negotiation_opens_on_its_latest_messages_and_shows_earlier_ones_
     assert "Message 3" not in shown
     earlier = buyer.find_element(By.ID, "earlier-messages")
     assert earlier.is_displayed()
+    assert_accessible(buyer, "the room of a long negotiation, on its latest messages")
     screenshot(buyer, "negotiation-long-latest")
 
     # A page refused as too fast (its answer lost here, a rate_limited error in its place): the button
@@ -439,6 +458,7 @@ def test_a_long_negotiation_opens_on_its_latest_messages_and_shows_earlier_ones_
     assert entries(buyer) == [f"Message {seq}" for seq in range(3, last + 1)]
     wait_text(buyer, "#timeline", "The negotiation has started")
     assert len(buyer.find_elements(By.CSS_SELECTOR, '#timeline [data-offer="2"]')) == 1
+    assert_accessible(buyer, "the room of a long negotiation on a phone, every message shown")
     screenshot(buyer, "negotiation-long-phone", full=False)
 
     # Away for a long while: back, the room starts again from the snapshot's state and latest events.

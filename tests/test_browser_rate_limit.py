@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from classrooms import services
 from negotiations.models import Event
 from tests.base import seats_by_role, start_round
-from tests.browser import screenshot
+from tests.browser import assert_accessible, screenshot
 from tests.servers import daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,6 +50,7 @@ def test_a_chat_refused_as_too_fast_is_kept_and_sent_again_once(browser, exercis
         WebDriverWait(browser, 5).until(
             ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".outbox .pending .pending-note"), "Sending again")
         )
+        assert_accessible(browser, "the room with a chat refused as too fast, waiting to go again")
         screenshot(browser, "room-rate-limited")
         assert browser.find_element(By.ID, "chat-error").text == ""
         assert browser.find_element(By.ID, "room-alert").text == ""

@@ -9,7 +9,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms.management.commands.demo_setup import DEMO_EMAIL, DEMO_PASSWORD
-from tests.browser import emulate_phone, screenshot
+from tests.browser import assert_accessible, emulate_phone, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,6 +19,7 @@ def test_the_demo_instructor_reads_every_scenario(live_server, browser):
     wait = WebDriverWait(browser, 10)
     browser.get(f"{live_server.url}/scenarios/")
     wait.until(ec.visibility_of_element_located((By.ID, "id_username")))
+    assert_accessible(browser, "the log-in page")
     browser.find_element(By.ID, "id_username").send_keys(DEMO_EMAIL)
     browser.find_element(By.ID, "id_password").send_keys(DEMO_PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
@@ -26,6 +27,7 @@ def test_the_demo_instructor_reads_every_scenario(live_server, browser):
     wait.until(ec.title_contains("Scenarios"))
     titles = [el.text for el in browser.find_elements(By.CSS_SELECTOR, ".card h2")]
     assert len(titles) == 3
+    assert_accessible(browser, "the scenario list")
     screenshot(browser, "scenario-list")
 
     for slug in ("orange-dispute", "used-car", "farm-expansion"):
@@ -36,6 +38,7 @@ def test_the_demo_instructor_reads_every_scenario(live_server, browser):
         assert len(sheets) == 2 and all(len(s.text) > 500 for s in sheets)
         assert len(browser.find_element(By.ID, "notes").text) > 200
         assert browser.find_elements(By.CSS_SELECTOR, "#scoring table")
+        assert_accessible(browser, f"the scenario {slug}")
         screenshot(browser, f"scenario-{slug}")
 
     emulate_phone(browser)
@@ -43,4 +46,5 @@ def test_the_demo_instructor_reads_every_scenario(live_server, browser):
     wait.until(ec.visibility_of_element_located((By.ID, "situation")))
     # Nothing wider than the screen: the page does not scroll sideways.
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    assert_accessible(browser, "a scenario on a phone")
     screenshot(browser, "scenario-used-car-phone", full=False)

@@ -11,7 +11,7 @@ from classrooms import services
 from negotiations import rounds
 from surveys.models import SurveyResponse
 from tests.base import seats_by_role, start_round
-from tests.browser import emulate_phone, screenshot
+from tests.browser import assert_accessible, emulate_phone, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,6 +36,7 @@ def test_a_student_answers_the_survey_on_a_phone(live_server, browser, exercise,
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
     target = browser.find_element(By.CSS_SELECTOR, "#q1 .svi-option span").size
     assert target["height"] >= 44 and target["width"] >= 40  # a finger's width
+    assert_accessible(browser, "the survey on a phone")
     screenshot(browser, "survey-phone")
     screenshot(browser, "survey-phone-top", full=False)
 
@@ -49,6 +50,7 @@ def test_a_student_answers_the_survey_on_a_phone(live_server, browser, exercise,
     assert len(browser.find_elements(By.CSS_SELECTOR, "input[type=radio]:checked")) == 14  # nothing lost
     assert not SurveyResponse.objects.exists()
     assert "2 questions marked below need an answer" in browser.find_element(By.ID, "survey-errors").text
+    assert_accessible(browser, "the survey with unanswered questions marked")
     screenshot(browser, "survey-phone-error-summary", full=False)
     browser.execute_script("document.getElementById('q6').scrollIntoView()")
     screenshot(browser, "survey-phone-error", full=False)
@@ -57,5 +59,6 @@ def test_a_student_answers_the_survey_on_a_phone(live_server, browser, exercise,
     tap(browser, 11, 2)
     browser.find_element(By.CSS_SELECTOR, "button.svi-submit").click()
     wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".messages"), "your answers are saved"))
+    assert_accessible(browser, "the page after the survey is saved")
     saved = SurveyResponse.objects.get().answer_map()
     assert saved[6] == 5 and saved[11] == 2 and saved[1] == 2

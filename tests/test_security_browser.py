@@ -20,7 +20,7 @@ from negotiations.acting import negotiation_act
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Event
 from tests.base import add_students, seats_by_role
-from tests.browser import screenshot
+from tests.browser import assert_accessible, screenshot
 from tests.servers import daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,6 +65,7 @@ def test_markup_in_chat_and_names_stays_text_in_the_live_room(exercise, classroo
             return [e.text for e in d.find_elements(By.CSS_SELECTOR, "#timeline .chat-text")]
 
         WebDriverWait(driver, 10).until(lambda d: texts(d) == [IMG, SCRIPT, IMG])
+        assert_accessible(driver, "the room with markup in chat and in the partner's name")
         screenshot(driver, "security-markup-in-room")
         assert driver.find_elements(By.CSS_SELECTOR, "#timeline img, #timeline script") == []
         assert driver.execute_script("return document.querySelectorAll('[onerror]').length") == 0

@@ -1,7 +1,7 @@
 """In Chromium with the Content-Security-Policy on (docs/operations.md, "Headers"): the main pages of an
 instructor and of a student, live sockets, charts and the API docs included, work and break no rule of
 the policy. The browser reports each violation to the page (`securitypolicyviolation`) and to its console;
-the test fails on either."""
+the test fails on either. On the way, axe-core checks each of our pages for accessibility."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from classrooms import services
 from negotiations import rounds
 from tests.base import agree, seats_by_role, start_round
+from tests.browser import assert_accessible
 from tests.servers import daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -30,9 +31,13 @@ def signed_in(driver, base: str, client: Client) -> None:
     driver.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"})
 
 
-def visit(driver, url: str, ready: tuple[str, str], violations: list[str]) -> None:
+def visit(driver, url: str, ready: tuple[str, str], violations: list[str], *, ours: bool = True) -> None:
+    """Open a page and note what it broke of the policy; check our own pages' accessibility on the way (not
+    the third-party API docs' or Django's admin)."""
     driver.get(url)
     WebDriverWait(driver, 15).until(ec.presence_of_element_located(ready))
+    if ours:
+        assert_accessible(driver, url)
     found = driver.execute_script("return window.__csp") or []
     found += [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
     violations += [f"{url}: {v}" for v in found]
@@ -55,8 +60,8 @@ def test_the_main_pages_break_no_rule_of_the_content_security_policy(
         main = (By.TAG_NAME, "main")
         for path in ["/", "/join", "/login/", "/signup/", "/password-reset/", "/s/forged/", "/account/verify/forged/"]:
             visit(pupil, base + path, main, violations)
-        visit(teacher, f"{base}/api/docs", (By.CSS_SELECTOR, ".swagger-ui .info"), violations)
-        visit(teacher, f"{base}/admin/login/", (By.ID, "id_username"), violations)
+        visit(teacher, f"{base}/api/docs", (By.CSS_SELECTOR, ".swagger-ui .info"), violations, ours=False)
+        visit(teacher, f"{base}/admin/login/", (By.ID, "id_username"), violations, ours=False)
 
         signed_in(teacher, base, teacher_client)
         live = (By.CSS_SELECTOR, ".connection-online")
@@ -95,5 +100,5 @@ def test_the_main_pages_break_no_rule_of_the_content_security_policy(
         admin_client.force_login(admin_user)
         signed_in(teacher, base, admin_client)
         for path in ["/admin/", "/admin/classrooms/user/", f"/admin/classrooms/user/{instructor.pk}/change/"]:
-            visit(teacher, base + path, (By.ID, "content"), violations)
+            visit(teacher, base + path, (By.ID, "content"), violations, ours=False)
     assert violations == []
