@@ -159,7 +159,14 @@ export function createTable({ S, view, el, $, act }) {
       );
     }
     box.hidden = false;
-    if (wasHidden && S.live) box.scrollIntoView({ block: "nearest" });
+    if (!wasHidden || !S.live) return;
+    // The controls are gone with the negotiation: a focus that was on one of them goes to the outcome,
+    // so that the keyboard (and a screen reader) carries on from there, not from the top of the page.
+    const focused = document.activeElement;
+    if (!focused || focused === document.body || $("room-actions").contains(focused)) {
+      box.focus({ preventScroll: true });
+    }
+    box.scrollIntoView({ block: "nearest" });
   }
   return { table, outcome };
 }
