@@ -230,7 +230,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     teacher.switch_to.new_window("tab")
     teacher.get(f"{server}/exercises/{exercise.pk}/monitor/")
     wait.until(ec.element_to_be_clickable((By.ID, "end-open"))).click()
-    teacher.find_element(By.ID, "end-yes").click()
+    teacher.find_element(By.CSS_SELECTOR, "#end-dialog [data-confirm]").click()
     wait.until(ec.text_to_be_present_in_element((By.ID, "end-answer"), "The round has ended."))
     assert_accessible(teacher, "the monitor, the round ended by the instructor")
     teacher.switch_to.window(debrief_window)
