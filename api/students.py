@@ -9,10 +9,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 
-from api.base import BODY, NO_NUL, READ, ClassId, ErrorOut, InputSchema, request_user
+from api.base import BODY, MAX_ID, NO_NUL, READ, WRITE, ClassId, ErrorOut, InputSchema, request_user
 from classrooms import services
 from classrooms.access import classroom_for
 from classrooms.models import Student
+from negotiations import people
 
 router = Router(tags=["classes"])
 
@@ -66,3 +67,25 @@ def roster_upload(request: HttpRequest, class_id: ClassId, payload: RosterIn) ->
     classroom = classroom_for(request_user(request), class_id)
     result = services.roster_import(classroom=classroom, text=payload.csv)
     return Status(400 if result.problems else 200, result)
+
+
+class MergeIn(InputSchema):
+    keep: int = Field(ge=1, le=MAX_ID, description="The student kept: their name, email, student id and link stay.")
+    merge: int = Field(ge=1, le=MAX_ID, description="The student who joined twice: merged into `keep`, then removed.")
+    dry_run: bool = Field(False, description="Only say what the merge would do; change nothing.")
+
+
+class MergeOut(Schema):
+    merged: bool = Field(description="False for a dry run.")
+    effects: list[str] = Field(description="What moves (seats, planning sheets, survey answers) and what is lost.")
+    kept: StudentOut
+
+
+@router.post("/classes/{class_id}/students/merge", response={200: MergeOut, **WRITE})
+def student_merge(request: HttpRequest, class_id: ClassId, payload: MergeIn) -> dict[str, Any]:
+    """Merge a student who joined twice into the record kept. Refused (409) where it would lose a
+    negotiation: both seated in the same exercise."""
+    classroom = classroom_for(request_user(request), class_id)
+    act = people.student_merge_preview if payload.dry_run else people.student_merge
+    merge = act(classroom=classroom, keep_id=payload.keep, duplicate_id=payload.merge)
+    return {"merged": not payload.dry_run, "effects": merge.effects, "kept": merge.keep}

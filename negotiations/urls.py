@@ -24,4 +24,5 @@ urlpatterns = [
     path("exercises/<int:pk>/monitor/resume/", views.round_resume, JSON, name="round_resume"),
     path("exercises/<int:pk>/monitor/end/", views.exercise_end, JSON, name="round_end"),
     path("exercises/<int:pk>/pairs/<int:number>/", views.transcript, name="transcript"),
+    path("classes/<int:pk>/students/merge/", views.student_merge, name="student_merge"),
 ]

@@ -20,13 +20,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from classrooms.access import exercise_for
+from classrooms.access import classroom_for, exercise_for
 from classrooms.models import Exercise, Student
 from classrooms.services import is_connected
 from core.negotiation import package_points
 from core.refusal import Refused
 from core.spec import plain
-from negotiations import rounds
+from negotiations import people, rounds
 from negotiations.acting import OPEN_STATUSES
 from negotiations.forms import PlaceForm, PresentForm, SwapForm
 from negotiations.models import Event, Negotiation, Seat
@@ -327,3 +327,34 @@ def transcript(request: HttpRequest, pk: int, number: int) -> HttpResponse:
             "agreement_points": agreement_points,
         },
     )
+
+
+# A student who joined twice
+
+
+def _chosen(value: str | None) -> int | None:
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
+@instructor_required
+def student_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: choose the student to keep and the duplicate, and see what a merge would do; POST (from the
+    confirmation dialog): merge."""
+    classroom = classroom_for(request.user, pk)
+    source = request.POST if request.method == "POST" else request.GET
+    keep, duplicate = _chosen(source.get("keep")), _chosen(source.get("merge"))
+    merge = refusal = None
+    if keep is not None and duplicate is not None:
+        try:
+            if request.method == "POST":
+                done = people.student_merge(classroom=classroom, keep_id=keep, duplicate_id=duplicate)
+                messages.success(request, f"{done.duplicate.display_name} was merged into {done.keep.display_name}.")
+                return redirect("classroom", pk=pk)
+            merge = people.student_merge_preview(classroom=classroom, keep_id=keep, duplicate_id=duplicate)
+        except Refused as exc:
+            refusal = exc.message
+    elif request.method == "POST" or "keep" in source:
+        refusal = "Choose the student to keep and the one who joined twice."
+    context = {"classroom": classroom, "students": classroom.students.all(), "keep": keep, "duplicate": duplicate}
+    context |= {"merge": merge, "refusal": refusal, "merge_fields": [("keep", keep), ("merge", duplicate)]}
+    return render(request, "negotiations/student_merge.html", context, status=400 if refusal else 200)
