@@ -190,6 +190,12 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "parley"}}
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
+# The live sockets' heartbeat (docs/protocol.md, "Heartbeat"): a client sends a heartbeat every
+# SOCKET_HEARTBEAT_SECONDS; the server closes a socket it has heard nothing from for SOCKET_IDLE_SECONDS
+# (looking once a second), and its partner is told the participant left. A dead network is seen on both
+# sides within SOCKET_IDLE_SECONDS + 1 s (the server) and 2 x SOCKET_HEARTBEAT_SECONDS + 2 s (the client).
+SOCKET_HEARTBEAT_SECONDS = envint("SOCKET_HEARTBEAT_SECONDS", 3)
+SOCKET_IDLE_SECONDS = envint("SOCKET_IDLE_SECONDS", 8)
 # A class debrief still missing this many seconds after it was sent is sent again (then after 2x, 4x...,
 # at most hourly): every worker sweeps for it every half of it (config/celery.py).
 DEBRIEF_RESEND_SECONDS = envint("DEBRIEF_RESEND_SECONDS", 5)

@@ -40,7 +40,7 @@ OPEN, AGREED, IMPASSE = "negotiating", "agreed", "impasse"
 ACTIONS = ("chat", "offer", "accept", "reject", "withdraw", "walk_away")
 ROUND_EVENTS = ("started", "paused", "resumed", "extended", "deadline", "ended")  # the clock's or the instructor's
 EPHEMERAL = ("typing",)
-CONTROL = ("resume", "history", "ping")
+CONTROL = ("resume", "history", "ping", "heartbeat")
 
 
 class FrameError(ValueError):
@@ -128,6 +128,7 @@ def _no_other_fields(frame: Mapping[str, Any], kind: str, allowed: set[str]) -> 
 _FIELDS = {
     "typing": (),
     "ping": (),
+    "heartbeat": (),
     "resume": ("last_seq",),
     "history": ("before_seq", "limit"),
     "chat": ("text",),

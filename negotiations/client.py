@@ -3,7 +3,9 @@
 It signs a student in through their personal link like a browser would, opens the negotiation socket
 with the session cookie and an Origin header, applies events in sequence order (resuming on a gap, a
 page at a time), resends unacknowledged actions with the same client_msg_id after a reconnect, and
-fetches the history before the snapshot's latest events in pages when asked (`load_history`).
+fetches the history before the snapshot's latest events in pages when asked (`load_history`). It sends
+a heartbeat as often as the snapshot asks (docs/protocol.md, "Heartbeat"), so that a quiet client keeps
+its socket; `heartbeats=False` leaves them out (tests of what the server does to a silent socket).
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class LiveClient:
     _history: asyncio.Future[dict[str, Any]] | None = None
     close_code: int | None = None  # how the server closed the last connection (4401, 4404: refused)
     received_at: float = 0.0  # loop time of the last frame received
+    heartbeats: bool = True
+    _beating: asyncio.Task[None] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -106,11 +110,22 @@ class LiveClient:
         else:  # a reconnect: take only what we missed (resuming, if the snapshot's events start later)
             self._apply_all(e for e in first["events"] if e["seq"] > self.last_seq)
         self._reader = asyncio.ensure_future(self._read())
+        if self.heartbeats and first.get("heartbeat"):
+            self._beating = asyncio.ensure_future(self._beat(self.connection, float(first["heartbeat"]["every"])))
         for frame in list(self.pending.values()):  # resend what was never acknowledged: one effect each
             await self.connection.send(json.dumps(frame))
         return first
 
+    async def _beat(self, connection: ClientConnection, every: float) -> None:
+        """A heartbeat every `every` seconds while this connection lasts."""
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                await asyncio.sleep(every)
+                await connection.send('{"type":"heartbeat"}')
+
     async def close(self) -> None:
+        if self._beating is not None:
+            self._beating.cancel()
         if self.connection is not None:
             await self.connection.close()
         if self._reader is not None:
@@ -118,6 +133,8 @@ class LiveClient:
 
     async def drop(self) -> None:
         """Lose the connection abruptly (tests of the resume rule)."""
+        if self._beating is not None:
+            self._beating.cancel()
         if self.connection is not None:
             self.connection.transport.abort()
         if self._reader is not None:
@@ -221,6 +238,8 @@ class LiveClient:
         elif kind == "history":
             if self._history is not None and not self._history.done():
                 self._history.set_result(frame)
+        elif kind == "heartbeat":
+            pass  # the answer to ours: being heard is all it says
         elif kind == "pong":
             if isinstance(frame.get("last_seq"), int) and frame["last_seq"] > self.last_seq:
                 self._ask_for_missed()  # an announcement was lost on the way (a Redis restart, say)

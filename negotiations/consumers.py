@@ -16,18 +16,21 @@ from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.utils import timezone
 
 from core.negotiation import MAX_CLIENT_ID, MAX_FRAME_BYTES, FrameError, parse_frame
 from core.refusal import Refused
 from negotiations import limits
 from negotiations.acting import SEAT_CHANGED, negotiation_act, negotiation_close_expired
+from negotiations.heartbeat import silence
 from negotiations.joining import student_join
 from negotiations.participants import Participant, identify, monitor_allowed, session_identity
 from negotiations.protocol import (
     CLOSE_NOT_FOUND,
     CLOSE_NOT_SIGNED_IN,
     CLOSE_SEAT_CHANGED,
+    CLOSE_SILENT,
     CLOSE_TOO_MANY,
     CLOSE_TOO_MANY_SOCKETS,
     AckFrame,
@@ -37,6 +40,8 @@ from negotiations.protocol import (
     ErrorFrame,
     EventFrame,
     ExerciseFrame,
+    HeartbeatFrame,
+    HeartbeatJSON,
     PairFrame,
     PongFrame,
     PresenceFrame,
@@ -62,6 +67,7 @@ class JsonSocket(AsyncWebsocketConsumer):
     closing = False  # this side closed the socket, or a send found it gone: the disconnect message follows
     shared_limits: list[limits.Limit] | None = None  # the seat's and user's rates, once known
     holds_place = False  # under the caps of sockets per seat and user (negotiations.limits)
+    heard_at = 0.0  # time.monotonic() of the latest message from the client (negotiations.heartbeat)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         async def send_unless_gone(message: dict[str, Any]) -> None:
@@ -85,6 +91,7 @@ class JsonSocket(AsyncWebsocketConsumer):
         async def count_arrivals() -> None:
             while True:
                 message = await receive()
+                self.heard_at = time.monotonic()
                 if message["type"] == "websocket.receive" and (self.closing or not await self.within_rate(message)):
                     continue  # after a close, frames still on their way are not read
                 arrived.put_nowait(message)
@@ -140,7 +147,25 @@ class JsonSocket(AsyncWebsocketConsumer):
         self.holds_place = True
         return True
 
+    def heartbeat_watch(self) -> None:
+        """From now on, close this socket when the client goes silent (negotiations.heartbeat)."""
+        self.heard_at = time.monotonic()
+        silence().watch(self)
+
+    async def gone_silent(self) -> None:
+        """Nothing heard for SOCKET_IDLE_SECONDS: the client's network is gone. Say so, then close."""
+        if not self.closing:
+            await self.left()
+            await self.close(code=CLOSE_SILENT)
+
+    async def left(self) -> None:
+        """Tell whoever must know that this socket's participant left (the pair, for a negotiation's)."""
+
+    async def send_heartbeat(self) -> None:
+        await self.send_frame(HeartbeatFrame(type="heartbeat"))
+
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        silence().leave(self)
         if self.holds_place:
             self.holds_place = False
             await limits.counts().release(self.channel_name)
@@ -209,15 +234,24 @@ class NegotiationConsumer(JsonSocket):
         elif self.participant.seat is not None:  # a bot's or the instructor's: a student may take it over
             self.seat_group = seat_group(self.participant.seat.pk)
             await self.channel_layer.group_add(self.seat_group, self.channel_name)
+        frame["heartbeat"] = heartbeat_json()
         await self.send_frame(frame)
+        self.heartbeat_watch()
         self.arm_deadline(frame["negotiation"]["deadline"], frame["negotiation"]["status"])
         await self.announce(online=True)
+
+    said_left = False  # the partner was told this socket left (it went silent), before its disconnect
+
+    async def left(self) -> None:
+        if self.participant is not None and not self.said_left:
+            self.said_left = True
+            await self.announce(online=False)
 
     async def disconnect(self, code: int) -> None:
         if self.deadline_timer:
             self.deadline_timer.cancel()
         if self.participant is not None:
-            await self.announce(online=False)
+            await self.left()
             await self.channel_layer.group_discard(self.group, self.channel_name)
             if getattr(self, "student_group", None):
                 await self.channel_layer.group_discard(self.student_group, self.channel_name)
@@ -262,7 +296,9 @@ class NegotiationConsumer(JsonSocket):
         except FrameError as exc:
             await self.send_error(exc.code, exc.message, field=exc.field, client_msg_id=client_msg_id)
             return
-        if action.type == "ping":
+        if action.type == "heartbeat":
+            await self.send_heartbeat()
+        elif action.type == "ping":
             # The stored last_seq lets a client find an event whose announcement was lost (a Redis restart
             # drops pub/sub messages) and resume, instead of waiting for the next event to show a gap.
             seq = await database_sync_to_async(last_seq)(self.participant.negotiation_id)
@@ -407,6 +443,11 @@ class NegotiationConsumer(JsonSocket):
             await database_sync_to_async(negotiation_close_expired)(negotiation_ids=[negotiation_id])
         except Exception:
             log.exception("closing negotiation %s at its deadline failed", negotiation_id)
+
+
+def heartbeat_json() -> HeartbeatJSON:
+    """What the snapshots tell clients of the heartbeat (docs/protocol.md, "Heartbeat")."""
+    return {"every": settings.SOCKET_HEARTBEAT_SECONDS, "idle": settings.SOCKET_IDLE_SECONDS}
 
 
 def _join(session: Any, user: Any, negotiation_id: int):  # type: ignore[no-untyped-def]

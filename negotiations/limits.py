@@ -61,6 +61,7 @@ USER_FRAME_BURST = 60
 SOCKETS_PER_SEAT = 4  # a seat's (or a watcher's) sockets of one negotiation: a few tabs and devices
 SOCKETS_PER_USER = 16  # every negotiation and monitor socket of one user
 MONITOR_SOCKETS_PER_USER = 4  # monitors of one user, whatever the exercise
+NOTICE_SOCKETS_PER_USER = 8  # a student's notice sockets (one per open page: home, role sheet, room)
 # Handshakes one session may open, per process, counted before its session is loaded: a browser
 # reconnecting with its back-off (0.5 s doubling to 10 s), in a few tabs at once, stays far below.
 # Past them the handshake is refused (HTTP 403) without any database or Redis work.
@@ -264,3 +265,8 @@ def negotiation_caps(who: str, negotiation_id: int) -> list[Cap]:
 
 def monitor_caps(who: str) -> list[Cap]:
     return [Cap(f"monitors.{who}", MONITOR_SOCKETS_PER_USER), Cap(f"sockets.{who}", SOCKETS_PER_USER)]
+
+
+def notice_caps(who: str) -> list[Cap]:
+    """A student's notice sockets: a few pages in a few tabs, and among the user's sockets in all."""
+    return [Cap(f"notices.{who}", NOTICE_SOCKETS_PER_USER), Cap(f"sockets.{who}", SOCKETS_PER_USER)]

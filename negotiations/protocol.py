@@ -13,6 +13,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_SEAT_CHANGED = 4409  # the seat was given to someone else (a student took over a bot's seat): reconnect
+CLOSE_SILENT = 4408  # nothing heard from the client for SOCKET_IDLE_SECONDS (no heartbeat): reconnect
 CLOSE_TOO_MANY = 4429  # the socket kept flooding past its rate
 CLOSE_TOO_MANY_SOCKETS = 4430  # the seat or user already holds as many sockets as it may: close one first
 
@@ -70,7 +71,20 @@ class BroadcastJSON(TypedDict):
     at: str
 
 
-# Both sockets
+class HeartbeatJSON(TypedDict):
+    """In every snapshot: send a heartbeat every `every` seconds; a socket silent for `idle` is closed."""
+
+    every: int
+    idle: int
+
+
+# Every socket
+
+
+class HeartbeatFrame(TypedDict):
+    """The answer to a client's heartbeat."""
+
+    type: Literal["heartbeat"]
 
 
 class ErrorFrame(TypedDict):
@@ -112,6 +126,7 @@ class SnapshotFrame(TypedDict):
     earlier: bool  # events before the first of `events` exist: ask with `history`
     broadcasts: list[BroadcastJSON]
     last_seq: int
+    heartbeat: NotRequired[HeartbeatJSON]  # added by the consumer
 
 
 class EventFrame(TypedDict):
@@ -207,6 +222,34 @@ class ExerciseFrame(TypedDict):
     exercise: ExerciseJSON
 
 
+# The student's notices (ws/student/)
+
+
+class RoundJSON(TypedDict):
+    """An exercise's round as a student's pages follow it."""
+
+    id: int
+    state: str
+    paused: bool
+
+
+class StudentExerciseJSON(RoundJSON):
+    status: str  # the student's pair: waiting, negotiating, agreed, impasse
+    debrief: bool  # the class debrief is computed
+
+
+class StudentSnapshotFrame(TypedDict):
+    type: Literal["snapshot"]
+    server_time: str
+    exercises: list[StudentExerciseJSON]
+    heartbeat: HeartbeatJSON
+
+
+class RoundFrame(TypedDict):
+    type: Literal["exercise"]
+    exercise: RoundJSON
+
+
 NegotiationFrame = (
     SnapshotFrame
     | EventFrame
@@ -217,7 +260,9 @@ NegotiationFrame = (
     | TypingFrame
     | PresenceFrame
     | BroadcastFrame
+    | HeartbeatFrame
     | ErrorFrame
 )
 MonitorFrame = MonitorSnapshotFrame | PairFrame | SeatFrame | DebriefFrame | ExerciseFrame | ErrorFrame
-ServerFrame = NegotiationFrame | MonitorFrame
+StudentFrame = StudentSnapshotFrame | RoundFrame | DebriefFrame | HeartbeatFrame | ErrorFrame
+ServerFrame = NegotiationFrame | MonitorFrame | StudentFrame

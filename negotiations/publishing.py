@@ -36,6 +36,11 @@ def monitor_group(exercise_id: int) -> str:
     return f"monitor.{exercise_id}"
 
 
+def class_group(classroom_id: int) -> str:
+    """Every student's notice socket of one class (ws/student/): the round's changes and the debrief."""
+    return f"class.{classroom_id}"
+
+
 def student_group(student_id: int) -> str:
     """Every open socket of one student, so that revoking their link closes them all."""
     return f"student.{student_id}"
@@ -205,12 +210,17 @@ def negotiation_publish(*, negotiation: Negotiation, events: list[EventJSON]) ->
     )
 
 
-def exercise_announce(*, exercise_id: int) -> None:
-    """After commit: tell the monitor that the round itself changed (started, paused, extended, ended)."""
+def exercise_announce(*, exercise_id: int, monitor: bool = True) -> None:
+    """After commit: tell the monitor (unless not `monitor`) and the class's students that the round
+    changed (roles released, started, paused, extended, ended; pairs added or a student placed)."""
 
     def publish() -> None:
         exercise = Exercise.objects.get(pk=exercise_id)
-        _group_send(monitor_group(exercise_id), {"type": "monitor.exercise", "exercise": exercise_summary(exercise)})
+        summary = exercise_summary(exercise)
+        if monitor:
+            _group_send(monitor_group(exercise_id), {"type": "monitor.exercise", "exercise": summary})
+        notice = {"id": exercise_id, "state": summary["state"], "paused": summary["paused"]}
+        _group_send(class_group(exercise.classroom_id), {"type": "notice.exercise", "exercise": notice})
 
     on_commit_quietly(publish, f"announce exercise {exercise_id}")
 
@@ -238,9 +248,11 @@ def broadcast_publish(*, negotiation_ids: list[int], broadcast: BroadcastJSON, e
 
 
 def debrief_announce(*, exercise_id: int) -> None:
-    """After commit: the class debrief is stored; the monitor offers it."""
+    """After commit: the class debrief is stored; the monitor offers it, the students' pages show it."""
 
     def publish() -> None:
         _group_send(monitor_group(exercise_id), {"type": "monitor.debrief", "exercise": exercise_id})
+        classroom_id = Exercise.objects.values_list("classroom_id", flat=True).get(pk=exercise_id)
+        _group_send(class_group(classroom_id), {"type": "notice.debrief", "exercise": exercise_id})
 
     on_commit_quietly(publish, f"announce the debrief of exercise {exercise_id}")

@@ -207,6 +207,7 @@ def exercise_release(*, exercise: Exercise) -> Exercise:
         exercise.state = Exercise.State.RELEASED
         exercise.released_at = timezone.now()
         exercise.save(update_fields=["state", "released_at"])
+        exercise_announce(exercise_id=exercise.pk, monitor=False)  # the students' pages show their roles
         return exercise
 
 
@@ -279,6 +280,8 @@ def exercise_pair_late(*, exercise: Exercise, student_ids: list[int], seed: int 
         _store_pairs(exercise, plans, last + 1)
         if exercise.state == Exercise.State.LIVE:
             _waiting_pairs_open(exercise, timezone.now())
+        else:
+            exercise_announce(exercise_id=exercise.pk, monitor=False)  # the late arrivals' pages show their roles
         return list(Student.objects.filter(pk=leftover)) if leftover else []
 
 
@@ -299,7 +302,9 @@ def exercise_place(*, exercise: Exercise, student: Student, negotiation: Negotia
             stand_in.kind, stand_in.student = Seat.Kind.STUDENT, student
             stand_in.save(update_fields=["kind", "student"])
             seat_sockets_close(seat_id=stand_in.pk)  # the bot's or instructor's open sockets stop acting
+            exercise_announce(exercise_id=exercise.pk, monitor=False)  # the student's pages show the seat
             return stand_in
+        exercise_announce(exercise_id=exercise.pk, monitor=False)
         return Seat.objects.create(
             negotiation=negotiation, exercise=exercise, role_key=role, kind=Seat.Kind.OBSERVER, student=student
         )

@@ -19,12 +19,13 @@ from classrooms.throttles import throttle_form, throttled_status
 from core.refusal import Refused
 from negotiations.debrief import debriefs_resend
 from negotiations.models import Seat
+from negotiations.notices import student_rounds
 from negotiations.participants import seat_company, seat_for
 from negotiations.planning import planning_refusal, planning_sheet_save, seat_sheet_opened
 from reports.debrief_pages import student_debrief
 from scenarios.services import scoring_rows, version_spec
 from students.forms import JoinForm, PlanningForm
-from surveys.services import survey_refusal
+from surveys.services import survey_due, survey_refusal
 
 
 def join(request: HttpRequest) -> HttpResponse:
@@ -90,7 +91,8 @@ def home(request: HttpRequest, student: Student) -> HttpResponse:
     )
     items = [(seat, version_spec(seat.exercise.scenario_version).role(seat.role_key)) for seat in seats]
     waiting = student.classroom.exercises.filter(state=Exercise.State.DRAFT).exists()
-    return render(request, "student/home.html", {"student": student, "items": items, "waiting": waiting})
+    context = {"student": student, "items": items, "waiting": waiting, "live_state": student_rounds(student.pk)}
+    return render(request, "student/home.html", context)
 
 
 @student_required(anonymous="404")
@@ -131,10 +133,12 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             return redirect(reverse("student_exercise", args=[pk]) + "#planning")
     issues = scoring_rows(spec, (role.key,))
     company = seat_company(seat)
-    debrief = student_debrief(seat)
-    if debrief is None and ex.state == Exercise.State.ENDED and debriefs_resend(exercise_id=ex.pk):
+    # The survey comes before the results: answers given after seeing them would measure them.
+    survey_first = survey_due(seat=seat)
+    debrief = None if survey_first else student_debrief(seat)
+    if debrief is None and not survey_first and ex.state == Exercise.State.ENDED and debriefs_resend(exercise_id=ex.pk):
         debrief = student_debrief(seat)  # it was overdue: in the embedded mode, computed just now
-    may_answer = debrief is not None and survey_refusal(seat=seat) is None
+    may_answer = survey_first or (debrief is not None and survey_refusal(seat=seat) is None)
     survey_url = reverse("student_survey", args=[ex.pk]) if may_answer else None
     return render(
         request,
@@ -152,6 +156,8 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             "planning_refusal": planning_refusal(exercise=ex, seat=seat),
             "debrief": debrief,
             "survey_url": survey_url,
+            "survey_first": survey_first,
+            "live_state": student_rounds(student.pk),
         },
     )
 

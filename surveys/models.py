@@ -42,3 +42,17 @@ class SurveyAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"Item {self.item}: {self.value}"
+
+
+class SurveySkip(models.Model):
+    """A student chose not to answer the survey of an exercise: their results are shown without it."""
+
+    exercise = models.ForeignKey("classrooms.Exercise", on_delete=models.CASCADE, related_name="survey_skips")
+    student = models.ForeignKey("classrooms.Student", on_delete=models.CASCADE, related_name="survey_skips")
+    skipped_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["exercise", "student"], name="one_survey_skip")]
+
+    def __str__(self) -> str:
+        return f"{self.student} skipped the survey of {self.exercise}"

@@ -12,7 +12,7 @@ from core import survey as svi
 from core.refusal import Refused
 from negotiations.models import Negotiation, Outcome, Seat
 from scenarios.services import version_spec
-from surveys.models import SurveyAnswer, SurveyResponse
+from surveys.models import SurveyAnswer, SurveyResponse, SurveySkip
 
 ENDED = (Negotiation.Status.AGREED, Negotiation.Status.IMPASSE)
 
@@ -28,7 +28,32 @@ def survey_refusal(*, seat: Seat) -> str | None:
         return "The survey asks negotiators about their own negotiation; observers do not take it."
     if seat.negotiation.status not in ENDED and seat.exercise.state != Exercise.State.ENDED:
         return "The survey opens when your negotiation has ended."
+    if SurveySkip.objects.filter(exercise_id=seat.exercise_id, student_id=seat.student_id).exists():
+        return "You skipped the survey and have seen your results: answers given now would measure the results."
     return None
+
+
+def survey_settled(*, seat: Seat) -> bool:
+    """Whether the survey no longer stands before the seat's results: answered, skipped, or not the
+    seat's to take (an observer). Answers given after seeing the results would measure the results."""
+    if seat.kind != Seat.Kind.STUDENT or seat.student_id is None:
+        return True
+    mine = {"exercise_id": seat.exercise_id, "student_id": seat.student_id}
+    return SurveyResponse.objects.filter(**mine).exists() or SurveySkip.objects.filter(**mine).exists()
+
+
+def survey_due(*, seat: Seat) -> bool:
+    """The survey comes next: the seat's negotiation has ended and it is neither answered nor skipped."""
+    return survey_refusal(seat=seat) is None and not survey_settled(seat=seat)
+
+
+def survey_skip(*, seat: Seat) -> None:
+    """The student goes to their results without answering; answered already, nothing changes."""
+    refusal = survey_refusal(seat=seat)
+    if refusal:
+        raise Refused(refusal)
+    if not survey_settled(seat=seat):
+        SurveySkip.objects.get_or_create(exercise_id=seat.exercise_id, student_id=seat.student_id)
 
 
 def survey_save(*, seat: Seat, answers: Mapping[int, int]) -> tuple[SurveyResponse, bool]:

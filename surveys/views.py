@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from classrooms.access import student_required
 from classrooms.models import Student
@@ -24,6 +25,11 @@ def survey(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
     initial = {services.item_field(n): v for n, v in existing.answer_map().items()} if existing else {}
     form = SurveyForm(request.POST if request.method == "POST" and not refusal else None, initial=initial)
     status = 200
+    results = reverse("student_exercise", args=[pk]) + "#my-debrief"
+    if request.method == "POST" and "skip" in request.POST and not refusal:
+        services.survey_skip(seat=seat)
+        messages.info(request, "You skipped the survey. Here are your results.")
+        return redirect(results)
     if request.method == "POST":
         if refusal:
             status = 409
@@ -36,7 +42,7 @@ def survey(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
                 messages.success(
                     request, "Thank you: your answers are saved." if created else "Your answers are updated."
                 )
-                return redirect("student_survey", pk=pk)
+                return redirect(results)
         status = 400 if form.errors else status
     rows = form.rows()
     context = {

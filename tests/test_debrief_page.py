@@ -188,6 +188,52 @@ def test_the_export_form_points_at_the_export(played, instructor_client):
 # The student's debrief
 
 
+def results_of(seat, exercise) -> str:
+    """The student's exercise page once they have skipped the survey, which comes before the results."""
+    client = student_client(seat.student)
+    skipped = client.post(reverse("student_survey", args=[exercise.pk]), {"skip": "1"})
+    assert skipped.status_code == 302 and skipped["Location"].endswith(f"/s/exercises/{exercise.pk}/#my-debrief")
+    return client.get(f"/s/exercises/{exercise.pk}/").content.decode()
+
+
+RESULTS = ('id="my-debrief"', 'id="my-points"', 'id="partner-sheet"', 'id="my-rank"', "revealed after the round",
+           'id="better-for-both"', 'id="pareto-note"', 'id="my-debrief-data"')  # fmt: skip
+
+
+def test_the_survey_comes_before_any_result_and_says_it_may_be_skipped(played):
+    exercise, pairs = played
+    rounds.exercise_end(exercise=exercise)
+    seat = seats_by_role(pairs[0])["seller"]
+    client = student_client(seat.student)
+    html = client.get(f"/s/exercises/{exercise.pk}/").content.decode()
+    survey = reverse("student_survey", args=[exercise.pk])
+    assert 'id="survey-first"' in html and f'href="{survey}" id="survey-first-link"' in html
+    assert "You may skip it." in html
+    for result in RESULTS:
+        assert result not in html, result
+    form = client.get(survey).content.decode()
+    assert "you may skip it" in form and "Skip the survey and see my results" in form
+    for result in RESULTS:
+        assert result not in form, result
+    answers = {f"item_{n}": "4" for n in range(1, 17)}
+    answered = client.post(survey, answers)
+    assert answered.status_code == 302 and answered["Location"].endswith("#my-debrief")
+    html = client.get(f"/s/exercises/{exercise.pk}/").content.decode()
+    assert 'id="my-debrief"' in html and 'id="survey-first"' not in html
+
+
+def test_a_student_who_skipped_sees_the_results_and_may_not_answer_after_them(played):
+    exercise, pairs = played
+    rounds.exercise_end(exercise=exercise)
+    seat = seats_by_role(pairs[0])["buyer"]
+    html = results_of(seat, exercise)
+    assert 'id="my-debrief"' in html and 'id="results-ready"' in html
+    late = student_client(seat.student).post(
+        reverse("student_survey", args=[exercise.pk]), {f"item_{n}": "4" for n in range(1, 17)}
+    )
+    assert late.status_code == 409 and "would measure the results" in late.content.decode()
+
+
 def test_a_student_sees_no_debrief_and_no_partner_sheet_before_the_round_ends(played, used_car):
     exercise, pairs = played
     seller = seats_by_role(pairs[0])["seller"].student
@@ -200,7 +246,7 @@ def test_after_the_round_a_student_sees_their_result_the_partner_sheet_and_a_bet
     exercise, pairs = played
     rounds.exercise_end(exercise=exercise)
     seats = seats_by_role(pairs[0])
-    html = student_client(seats["seller"].student).get(f"/s/exercises/{exercise.pk}/").content.decode()
+    html = results_of(seats["seller"], exercise)
     assert 'id="my-debrief"' in html
     assert '<strong id="my-points">44</strong>' in html
     assert "In three weeks" in html  # the agreed package, by its labels
@@ -226,8 +272,7 @@ def test_after_the_round_a_student_sees_their_result_the_partner_sheet_and_a_bet
 def test_a_pareto_optimal_agreement_gets_no_better_package(played):
     exercise, pairs = played
     rounds.exercise_end(exercise=exercise)
-    buyer = seats_by_role(pairs[1])["buyer"].student
-    html = student_client(buyer).get(f"/s/exercises/{exercise.pk}/").content.decode()
+    html = results_of(seats_by_role(pairs[1])["buyer"], exercise)
     assert '<strong id="my-points">54</strong>' in html
     assert 'id="better-for-both"' not in html and 'id="pareto-note"' in html
     assert "Seller (Dana Whitlock)" in html and 'id="partner-sheet"' in html
@@ -236,8 +281,7 @@ def test_a_pareto_optimal_agreement_gets_no_better_package(played):
 def test_an_impasse_is_scored_at_the_batna_and_shows_what_both_could_have_had(played):
     exercise, pairs = played
     rounds.exercise_end(exercise=exercise)
-    buyer = seats_by_role(pairs[3])["buyer"].student
-    html = student_client(buyer).get(f"/s/exercises/{exercise.pk}/").content.decode()
+    html = results_of(seats_by_role(pairs[3])["buyer"], exercise)
     assert "No agreement. You are scored at your alternative (BATNA)" in html
     assert '<strong id="my-points">35</strong>' in html
     assert "A package you could both have preferred to no agreement" in html
@@ -246,8 +290,9 @@ def test_an_impasse_is_scored_at_the_batna_and_shows_what_both_could_have_had(pl
 def test_the_student_debrief_links_to_the_survey(played):
     exercise, pairs = played
     rounds.exercise_end(exercise=exercise)
-    html = (
-        student_client(seats_by_role(pairs[0])["seller"].student).get(f"/s/exercises/{exercise.pk}/").content.decode()
-    )
+    seat = seats_by_role(pairs[0])["seller"]
+    client = student_client(seat.student)
     url = reverse("student_survey", args=[exercise.pk])
+    client.post(url, {f"item_{n}": "4" for n in range(1, 17)})
+    html = client.get(f"/s/exercises/{exercise.pk}/").content.decode()
     assert f'href="{url}" id="survey-link"' in html

@@ -14,8 +14,9 @@
   const FIRST_DELAY = 500; // ms before the first reconnect attempt; doubles each time
   const MAX_DELAY = 10000;
   const TYPING_EVERY = 2000; // at most one typing frame per 2 s
-  const PING_EVERY = 20000; // a ping keeps the clock right and finds a dead connection
-  const SILENT_LIMIT = 50000; // nothing heard for this long: the connection is dead, reconnect
+  const PING_EVERY = 20000; // a negotiation's ping keeps the clock right and finds a lost announcement
+  const SILENT_LIMIT = 50000; // without a heartbeat (the monitor): nothing heard for this long is dead
+  const TICK = 1000; // how often the socket looks at its heartbeat (docs/protocol.md, "Heartbeat")
   const RATE_RETRY = 1000; // ms (to twice that) before resending an action refused as too fast
   const HISTORY_PAGE = 50; // events asked for per page of history
 
@@ -54,9 +55,15 @@
       this.timer = null;
       this.pinger = null;
       this.lastHeard = 0;
+      this.beat = null; // the snapshot's heartbeat: {every, idle} in seconds
+      this.beatSentAt = 0;
       this.clockOffset = 0; // server clock minus ours, in ms
       this.pingSentAt = 0;
       global.addEventListener("online", () => this.reconnectNow());
+      // The browser knows the network is gone: no need to wait for the heartbeat to say so.
+      global.addEventListener("offline", () => {
+        if (this.ws && !this.stopped && !this.held) this._closed(1006);
+      });
       global.document.addEventListener("visibilitychange", () => {
         if (global.document.visibilityState === "visible") this.reconnectNow();
       });
@@ -131,6 +138,7 @@
           return; // the server sends JSON only; ignore anything else
         }
         this.lastHeard = Date.now();
+        if (frame.type === "snapshot" && frame.heartbeat) this.beat = frame.heartbeat;
         if (frame.server_time) this._setClock(frame.server_time);
         const first = !this.ready;
         this.ready = true;
@@ -153,7 +161,26 @@
       this.attempt = 0;
       this._setStatus("online", { reconnected: again });
       clearInterval(this.pinger);
-      this.pinger = setInterval(() => this._heartbeat(), PING_EVERY);
+      this.lastHeard = Date.now();
+      this.pinger = setInterval(() => this._tick(), TICK);
+    }
+
+    // Once a second: a heartbeat every `beat.every` seconds (the server closes a socket it has not
+    // heard from for `beat.idle`), and a connection silent for two heartbeats and a second is taken
+    // for dead, even when the browser has not noticed: reconnect (docs/protocol.md, "Heartbeat").
+    _tick() {
+      if (!this.ready) return;
+      const now = Date.now();
+      const silentLimit = this.beat ? this.beat.every * 2000 + 1000 : SILENT_LIMIT;
+      if (now - this.lastHeard > silentLimit) {
+        this._closed(1006);
+        return;
+      }
+      if (this.beat && now - this.beatSentAt >= this.beat.every * 1000) {
+        this.beatSentAt = now;
+        this.send({ type: "heartbeat" });
+      }
+      this._heartbeat(now);
     }
 
     _heartbeat() {}
@@ -224,6 +251,7 @@
       this.resuming = false;
       this.resumeAskedAt = 0;
       this.lastTyping = 0;
+      this.lastPing = Date.now();
     }
 
     // Queue an action (chat, offer, accept, reject, withdraw, walk_away); returns its client_msg_id.
@@ -248,13 +276,9 @@
       this.send({ type: "typing" });
     }
 
-    _heartbeat() {
-      if (!this.ready) return;
-      if (Date.now() - this.lastHeard > SILENT_LIMIT) {
-        this._closed(1006); // nothing heard: the connection is dead even if the browser has not noticed
-        return;
-      }
-      this.pingSentAt = Date.now();
+    _heartbeat(now) {
+      if (now - this.lastPing < PING_EVERY) return;
+      this.lastPing = this.pingSentAt = now;
       this.send({ type: "ping" });
     }
 
@@ -347,6 +371,23 @@
     }
   }
 
+  // A signed-in student's notices (ws/student/, docs/protocol.md "The student's notices"): the
+  // snapshot lists their exercises, then a frame says that one changed (`exercise`) or that its debrief
+  // is ready (`debrief`). Handlers: onSnapshot(snapshot, {reconnected}), onNotice(frame), onStatus.
+  class NoticeSocket extends ReconnectingSocket {
+    _frame(frame, first) {
+      const h = this.handlers;
+      if (frame.type === "snapshot") {
+        const reconnected = this.everOnline;
+        this._online();
+        if (h.onSnapshot) h.onSnapshot(frame, { reconnected });
+      } else if (frame.type === "exercise" || frame.type === "debrief") {
+        if (h.onNotice) h.onNotice(frame);
+      }
+      if (first && frame.type !== "snapshot") this._online();
+    }
+  }
+
   // el("p", {class: "x"}, "text", child): text children become text nodes, never markup.
   function el(tag, props, ...children) {
     const node = document.createElement(tag);
@@ -363,5 +404,5 @@
     return node;
   }
 
-  global.ParleyLive = { ReconnectingSocket, LiveSocket, uuid, socketUrl, FINAL_CLOSES, el };
+  global.ParleyLive = { ReconnectingSocket, LiveSocket, NoticeSocket, uuid, socketUrl, FINAL_CLOSES, el };
 })(window);

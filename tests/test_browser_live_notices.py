@@ -1,0 +1,92 @@
+"""A student's open pages follow the round without a reload, over a real Daphne (and, with REDIS_URL, a
+real Celery worker computing the debrief): the home page, the role sheet and the room, each in its own
+tab, show the round's start, its end and the debrief as they happen."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from classrooms import services
+from negotiations import rounds
+from tests.base import add_students
+from tests.browser import emulate_phone, screenshot
+from tests.test_browser_debrief import server  # noqa: F401  (the fixture: Daphne, and a worker with Redis)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+MARK = "window.__notReloaded = true;"  # gone if the page reloads
+STILL_THE_SAME_PAGE = "return window.__notReloaded === true;"
+
+
+def sign_in(driver, base: str, student) -> None:
+    driver.get(f"{base}/s/{services.student_link_token(student)}/")
+    driver.find_element(By.XPATH, f"//button[normalize-space()='Continue as {student.display_name}']").click()
+    WebDriverWait(driver, 10).until(ec.title_contains("My exercises"))
+
+
+def open_tabs(driver, base: str, exercise) -> dict[str, str]:
+    """The home page, the role sheet and the room, each in a tab; every tab marked to show a reload."""
+    tabs = {"home": driver.current_window_handle}
+    driver.execute_script(MARK)
+    for name, anchor in (("sheet", "#sheet"), ("room", "#room")):
+        driver.switch_to.new_window("tab")
+        driver.get(f"{base}/s/exercises/{exercise.pk}/{anchor}")
+        tabs[name] = driver.current_window_handle
+        driver.execute_script(MARK)
+    for handle in tabs.values():  # each page's notice socket is open
+        driver.switch_to.window(handle)
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script("return window.parleyNotices.status") == "online")
+    return tabs
+
+
+def on_every_tab(driver, tabs: dict[str, str], checks: dict[str, tuple[str, str]], timeout: float = 10) -> None:
+    """Each tab shows its text (a CSS selector and the words) within `timeout`, without a reload."""
+    for name, (selector, words) in checks.items():
+        driver.switch_to.window(tabs[name])
+        WebDriverWait(driver, timeout).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, selector), words))
+        assert driver.execute_script(STILL_THE_SAME_PAGE), f"the {name} tab reloaded"
+
+
+def test_the_home_page_role_sheet_and_room_show_the_round_as_it_happens(server, browsers, exercise, classroom):
+    ada, ben = add_students(classroom, "Ada", "Ben")
+    rounds.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk], seed=1)
+    driver = browsers()
+    sign_in(driver, server, ada)
+    assert "meta http-equiv" not in driver.page_source  # no polling
+    assert "preparing an exercise" in driver.find_element(By.ID, "student-exercises").text
+    driver.execute_script(MARK)
+
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return window.parleyNotices.status") == "online")
+    rounds.exercise_release(exercise=exercise)
+    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.ID, "student-exercises"), "Roles released"))
+    assert driver.execute_script(STILL_THE_SAME_PAGE)
+    screenshot(driver, "notices-home-released")
+    tabs = open_tabs(driver, server, exercise)
+    on_every_tab(
+        driver, tabs, {"sheet": ("#round-notice", "Roles are out"), "room": ("#round-notice", "Roles are out")}
+    )
+
+    rounds.exercise_start(exercise=exercise)
+    on_every_tab(
+        driver,
+        tabs,
+        {"home": ("#student-exercises", "Live"), "sheet": ("#round-notice", "The round is on"),
+         "room": ("#round-notice", "The round is on")},
+    )  # fmt: skip
+
+    rounds.exercise_end(exercise=exercise)
+    on_every_tab(
+        driver,
+        tabs,
+        {"home": ("#student-exercises", "Ended"), "sheet": ("#round-notice", "Your negotiation has ended"),
+         "room": ("#round-notice", "Your negotiation has ended")},
+    )  # fmt: skip
+    driver.switch_to.window(tabs["home"])
+    screenshot(driver, "notices-home-ended")
+    emulate_phone(driver)
+    screenshot(driver, "notices-home-ended-phone")
+    driver.switch_to.window(tabs["room"])
+    screenshot(driver, "notices-room-ended", full=False)
