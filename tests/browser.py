@@ -228,3 +228,14 @@ def assert_accessible(driver, what: str, *, expected: Collection[str] = ()) -> N
     if fixed:
         problems.append(f"axe-core: {', '.join(fixed)} expected to fail on {what} but passed: drop the exception")
     assert not problems, "\n".join(problems)
+
+
+def skip_survey(driver, base: str, exercise_id: int) -> None:
+    """A student's survey comes before their results: skip it, as its page offers, and land on them."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{base}/s/exercises/{exercise_id}/survey/")
+    driver.find_element(By.CSS_SELECTOR, "#survey-skip button[name=skip]").click()
+    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "my-debrief")))

@@ -22,7 +22,7 @@ from django.conf import settings
 from config.log_filters import ExpectedFaultsOnOneLine
 from tests.browser import AXE
 
-pytest_plugins = ["tests.base", "tests.browser"]
+pytest_plugins = ["tests.base", "tests.browser", "tests.servers"]
 
 REQUIRED = os.environ.get("PARLEY_REQUIRE_SERVICES", "") in ("1", "true", "yes")
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.db import connection
 
@@ -131,3 +132,13 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def server(transactional_db) -> Iterator[str]:
+    """A Daphne on the test's database and Redis, and with Redis a Celery worker: the live pages' server."""
+    with contextlib.ExitStack() as stack:
+        if settings.REDIS_URL:
+            stack.enter_context(celery_worker())
+        port, _ = stack.enter_context(daphne())
+        yield f"http://127.0.0.1:{port}"

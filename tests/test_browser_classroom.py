@@ -79,8 +79,7 @@ def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_
             assert_accessible(student, "the page with a new student's personal link")
         student.get(f"{url}/s/")  # the student's page tells the lobby they are here
         wait_s.until(ec.title_contains("My exercises"))
-    # Temporary: the page still reloads itself every 15 s (meta-refresh) until live updates replace it.
-    assert_accessible(student, "a student's home, no exercise yet", expected=["meta-refresh"])
+    assert_accessible(student, "a student's home, no exercise yet")
     screenshot(student, "student-waiting")
 
     # The instructor creates a used-car exercise, sees everyone in the lobby and previews the pairing.

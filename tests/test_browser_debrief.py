@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -25,8 +23,7 @@ from classrooms import services
 from negotiations import rounds
 from negotiations.client import LiveClient, sign_in
 from tests.base import add_students, seats_by_role
-from tests.browser import ARTIFACTS, assert_accessible, emulate_phone, screenshot
-from tests.servers import celery_worker, daphne
+from tests.browser import ARTIFACTS, assert_accessible, emulate_phone, screenshot, skip_survey
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,15 +39,6 @@ BUYER_MESO = (
     {"price": "9800", "handover": "five-weeks", "warranty": "three-months", "tyres": "included"},
 )
 HIGH = {"price": "10800", "handover": "five-weeks", "warranty": "one-month", "tyres": "included"}
-
-
-@pytest.fixture
-def server(transactional_db) -> Iterator[str]:
-    with contextlib.ExitStack() as stack:
-        if settings.REDIS_URL:
-            stack.enter_context(celery_worker())
-        port, _ = stack.enter_context(daphne())
-        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
@@ -333,7 +321,7 @@ def test_a_student_reads_their_debrief_on_a_phone(server, round_of_five, browser
     driver.get(f"{server}/s/{services.student_link_token(seller)}/")
     driver.find_element(By.XPATH, f"//button[normalize-space()='Continue as {seller.display_name}']").click()
     WebDriverWait(driver, 10).until(ec.title_contains("My exercises"))
-    driver.get(f"{server}/s/exercises/{exercise.pk}/")
+    skip_survey(driver, server, exercise.pk)
     WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#my-chart svg")))
     assert driver.find_element(By.ID, "my-points").text == "44"
     assert "better off" in driver.find_element(By.ID, "better-for-both").text

@@ -10,7 +10,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from classrooms import services
 from negotiations import rounds
 from tests.base import add_students, seats_by_role
-from tests.browser import assert_accessible, emulate_phone, screenshot
+from tests.browser import assert_accessible, emulate_phone, screenshot, skip_survey
 from tests.test_browser_debrief import element_shot
 from tests.test_debrief_odd_cases import agree, begin, nash_package, new_exercise
 
@@ -84,7 +84,7 @@ def test_names_that_look_like_html_are_text_in_every_chart_and_table(live_server
     browser.get(f"{live_server.url}/s/{services.student_link_token(seat.student)}/")
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     WebDriverWait(browser, 10).until(lambda d: "My exercises" in d.title)  # signed in: the student's home
-    browser.get(f"{live_server.url}/s/exercises/{exercise.pk}/")
+    skip_survey(browser, live_server.url, exercise.pk)
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "svg[data-chart=chart-mine]"))
     no_trouble(browser)
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 391

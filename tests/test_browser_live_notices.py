@@ -13,7 +13,6 @@ from classrooms import services
 from negotiations import rounds
 from tests.base import add_students
 from tests.browser import emulate_phone, screenshot
-from tests.test_browser_debrief import server  # noqa: F401  (the fixture: Daphne, and a worker with Redis)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
