@@ -251,3 +251,12 @@ def race(*calls):
 
     with ThreadPoolExecutor(len(calls)) as pool:
         return list(pool.map(run, calls))
+
+
+def results_page(student, exercise, *, answer: bool = False) -> str:
+    """The student's exercise page once the survey, which comes before the results, is skipped (or
+    answered, all fours): what a student sees of their results."""
+    client = student_client(student)
+    survey = f"/s/exercises/{exercise.pk}/survey/"
+    client.post(survey, {f"item_{n}": "4" for n in range(1, 17)} if answer else {"skip": "1"})
+    return client.get(f"/s/exercises/{exercise.pk}/").content.decode()

@@ -4,6 +4,11 @@ tab, show the round's start, its end and the debrief as they happen."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -11,7 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms import services
 from negotiations import rounds
-from tests.base import add_students
+from tests.base import add_students, seats_by_role, start_round
 from tests.browser import emulate_phone, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -89,3 +94,80 @@ def test_the_home_page_role_sheet_and_room_show_the_round_as_it_happens(server, 
     screenshot(driver, "notices-home-ended-phone")
     driver.switch_to.window(tabs["room"])
     screenshot(driver, "notices-room-ended", full=False)
+
+
+class Cable:
+    """A TCP relay between a browser and Daphne that can be cut without closing anything, as a dropped
+    Wi-Fi or a phone in a tunnel does: while cut, nothing passes either way and neither end is told."""
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.up = threading.Event()
+        self.up.set()
+        self.links: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                near, _ = self.server.accept()
+            except OSError:
+                return  # closed
+            far = socket.create_connection(("127.0.0.1", self.target))
+            self.links += [near, far]
+            for a, b in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                self.up.wait()  # cut: held here, the connection left open
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.up.set()
+        self.server.close()
+        for link in self.links:
+            link.close()
+
+
+def test_a_student_whose_network_drops_is_seen_offline_on_both_sides_within_ten_seconds(
+    server, browsers, exercise, classroom
+):
+    """With the production heartbeat (3 s, 8 s idle): Ada's connection is cut without a close (her
+    browser reaches Daphne through a relay that stops passing anything). Her room says it is
+    reconnecting and no longer claims Ben is online, and Ben's shows her offline, each within 10 s."""
+    (negotiation,) = start_round(exercise, classroom, 2)
+    seats = seats_by_role(negotiation)
+    cable = Cable(int(server.rsplit(":", 1)[1]))
+    ada, ben = browsers(), browsers()
+    try:
+        for driver, role, base in ((ada, "seller", f"http://127.0.0.1:{cable.port}"), (ben, "buyer", server)):
+            sign_in(driver, base, seats[role].student)
+            driver.get(f"{base}/s/exercises/{exercise.pk}/#room")
+        for driver in (ada, ben):
+            wait = WebDriverWait(driver, 15)
+            wait.until(ec.text_to_be_present_in_element((By.ID, "partner-presence"), "is online"))
+        cable.up.clear()
+        cut = time.monotonic()
+        WebDriverWait(ada, 10).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Reconnecting"))
+        own = time.monotonic() - cut
+        assert "is online" not in ada.find_element(By.ID, "partner-presence").text  # not known while cut off
+        WebDriverWait(ben, max(0.1, 10 - own)).until(
+            ec.text_to_be_present_in_element((By.ID, "partner-presence"), "is offline")
+        )
+        partner = time.monotonic() - cut
+        print(f"offline seen: by the student after {own:.1f} s, by the partner after {partner:.1f} s")
+        assert own <= 10 and partner <= 10
+        screenshot(ada, "heartbeat-offline-own", full=False)
+        screenshot(ben, "heartbeat-offline-partner", full=False)
+        emulate_phone(ada)
+        screenshot(ada, "heartbeat-offline-own-phone", full=False)
+        cable.up.set()  # the network is back: Ada reconnects by herself
+        WebDriverWait(ben, 20).until(ec.text_to_be_present_in_element((By.ID, "partner-presence"), "is online"))
+    finally:
+        cable.close()

@@ -17,7 +17,7 @@ from negotiations.debrief import debrief_refresh, landscape_for
 from negotiations.models import Outcome, Seat
 from scenarios.services import scenario_version_get
 from surveys.models import SurveyResponse
-from tests.base import add_students, agree, student_client
+from tests.base import add_students, agree, results_page, student_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks", "builtin_scenarios")]
 
@@ -134,7 +134,7 @@ def test_odd_students_seats(instructor_client, classroom, instructor, odd_rule):
     (negotiation,) = {s.negotiation for s in exercise.seats.filter(kind=kind).select_related("negotiation")}
     odd = exercise.seats.filter(negotiation=negotiation, student__isnull=False).select_related("student")
     seat = next(s for s in odd if odd_rule != "triad" or s.kind == Seat.Kind.OBSERVER)
-    html = student_client(seat.student).get(f"/s/exercises/{exercise.pk}/").content.decode()
+    html = results_page(seat.student, exercise, answer=True)
     assert 'id="my-debrief"' in html
     assert ('id="survey-link"' in html) is (seat.kind == Seat.Kind.STUDENT)
     own = {s.student.display_name for s in odd}
@@ -171,7 +171,7 @@ def weak_deal(classroom, instructor):
 
 def test_a_package_better_for_one_side_only_is_not_called_better_for_both(weak_deal):
     exercise, seats = weak_deal
-    seller = student_client(seats["seller"].student).get(f"/s/exercises/{exercise.pk}/").content.decode()
+    seller = results_page(seats["seller"].student, exercise)
     better = seller[seller.index('id="better-for-both"') :]
     assert "A package that would have given one of you more, at no cost to the other" in better
     assert "both better off" not in seller
@@ -180,11 +180,11 @@ def test_a_package_better_for_one_side_only_is_not_called_better_for_both(weak_d
 
 def test_an_agreement_below_the_batna_is_said_to_be_below_it(weak_deal):
     exercise, seats = weak_deal
-    buyer = student_client(seats["buyer"].student).get(f"/s/exercises/{exercise.pk}/").content.decode()
+    buyer = results_page(seats["buyer"].student, exercise)
     assert '<strong id="my-points">30</strong> points,' in buyer
     assert "5 below your BATNA of 35: no agreement would have given you more." in buyer
     assert "-5 above" not in buyer
-    seller = student_client(seats["seller"].student).get(f"/s/exercises/{exercise.pk}/").content.decode()
+    seller = results_page(seats["seller"].student, exercise)
     assert "38 above your BATNA of 43." in seller
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from negotiations import rounds
 from negotiations.models import Debrief
 from surveys.services import survey_summary
-from tests.base import agree, seats_by_role, start_round, student_client
+from tests.base import agree, results_page, seats_by_role, start_round, student_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
@@ -189,11 +189,7 @@ def test_the_export_form_points_at_the_export(played, instructor_client):
 
 
 def results_of(seat, exercise) -> str:
-    """The student's exercise page once they have skipped the survey, which comes before the results."""
-    client = student_client(seat.student)
-    skipped = client.post(reverse("student_survey", args=[exercise.pk]), {"skip": "1"})
-    assert skipped.status_code == 302 and skipped["Location"].endswith(f"/s/exercises/{exercise.pk}/#my-debrief")
-    return client.get(f"/s/exercises/{exercise.pk}/").content.decode()
+    return results_page(seat.student, exercise)
 
 
 RESULTS = ('id="my-debrief"', 'id="my-points"', 'id="partner-sheet"', 'id="my-rank"', "revealed after the round",

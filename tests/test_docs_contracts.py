@@ -271,6 +271,7 @@ def test_a_lesson_sends_every_documented_frame_event_and_error_and_nothing_undoc
         await taken(a_seller, {"type": "resume", "last_seq": 0}, expect="events")
         await taken(a_seller, {"type": "history", "before_seq": 3, "limit": 10}, expect="history")
         await taken(a_seller, {"type": "ping"}, expect="pong")
+        await taken(a_seller, {"type": "heartbeat"}, expect="heartbeat")
 
         # Frames the server cannot read.
         await refused(a_seller, "{not json", "bad_json")

@@ -99,6 +99,10 @@ function start(root, { el, LiveSocket }) {
     onEvent(event) {
       apply(event);
       render();
+      // The negotiation ended: the page's other parts (what comes next: the survey) are read again.
+      if (["accept", "walk_away", "deadline", "ended"].includes(event.type)) {
+        document.dispatchEvent(new CustomEvent("parley:changed"));
+      }
     },
     onAck(frame) {
       const w = waiting.get(frame.client_msg_id);
@@ -236,12 +240,14 @@ function start(root, { el, LiveSocket }) {
   function renderPresence() {
     const partner = seatOf(partnerRole());
     const node = $("partner-presence");
-    if (!partner) {
-      node.hidden = true;
-      return;
-    }
-    node.querySelector(".dot").classList.toggle("on", S.partnerOnline);
-    node.querySelector(".presence-text").textContent = `${partner.name} is ${S.partnerOnline ? "online" : "offline"}`;
+    node.hidden = !partner;
+    if (!partner) return;
+    // While our own connection is down we cannot know: never show a stale "online".
+    const known = S.connection === "online";
+    node.querySelector(".dot").classList.toggle("on", known && S.partnerOnline);
+    node.querySelector(".presence-text").textContent = known
+      ? `${partner.name} is ${S.partnerOnline ? "online" : "offline"}`
+      : `${partner.name}: not known while you are not connected`;
     node.title = roleName(partner.role);
   }
 
@@ -271,6 +277,7 @@ function start(root, { el, LiveSocket }) {
         }, 5000);
       }
     } else if (status === "offline") node.textContent = detail.message || "Offline.";
+    renderPresence();
     for (const note of outbox.querySelectorAll(".pending .pending-note")) {
       note.textContent = status === "online" ? "Sending…" : "Waiting for the connection…";
     }
