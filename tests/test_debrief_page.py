@@ -208,7 +208,7 @@ def test_the_survey_comes_before_any_result_and_says_it_may_be_skipped(played):
     for result in RESULTS:
         assert result not in html, result
     form = client.get(survey).content.decode()
-    assert "you may skip it" in form and "Skip the survey and see my results" in form
+    assert 'you may <a href="#survey-skip">skip it</a>' in form and "Skip the survey and see my results" in form
     for result in RESULTS:
         assert result not in form, result
     answers = {f"item_{n}": "4" for n in range(1, 17)}
