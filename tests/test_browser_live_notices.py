@@ -17,7 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from classrooms import services
 from negotiations import rounds
 from tests.base import add_students, seats_by_role, start_round
-from tests.browser import emulate_phone, screenshot
+from tests.browser import assert_accessible, emulate_phone, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -68,6 +68,7 @@ def test_the_home_page_role_sheet_and_room_show_the_round_as_it_happens(server, 
     WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.ID, "student-exercises"), "Roles released"))
     assert driver.execute_script(STILL_THE_SAME_PAGE)
     screenshot(driver, "notices-home-released")
+    assert_accessible(driver, "a student's home, updated in place: roles released")
     tabs = open_tabs(driver, server, exercise)
     on_every_tab(
         driver, tabs, {"sheet": ("#round-notice", "Roles are out"), "room": ("#round-notice", "Roles are out")}
@@ -94,6 +95,7 @@ def test_the_home_page_role_sheet_and_room_show_the_round_as_it_happens(server, 
     screenshot(driver, "notices-home-ended-phone")
     driver.switch_to.window(tabs["room"])
     screenshot(driver, "notices-room-ended", full=False)
+    assert_accessible(driver, "the room, told in place that the round ended: the survey first")
 
 
 class Cable:
@@ -165,6 +167,7 @@ def test_a_student_whose_network_drops_is_seen_offline_on_both_sides_within_ten_
         assert own <= 10 and partner <= 10
         screenshot(ada, "heartbeat-offline-own", full=False)
         screenshot(ben, "heartbeat-offline-partner", full=False)
+        assert_accessible(ada, "the room, its connection cut: reconnecting")
         emulate_phone(ada)
         screenshot(ada, "heartbeat-offline-own-phone", full=False)
         cable.up.set()  # the network is back: Ada reconnects by herself
