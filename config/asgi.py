@@ -21,10 +21,12 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from config import daphne_sockets  # noqa: E402
 from config.autobahn_logs import format_lazily  # noqa: E402
 from negotiations.routing import websocket_urlpatterns  # noqa: E402
 
 format_lazily()  # autobahn's debug lines cost nothing while debug logging is off
+daphne_sockets.install()  # a socket closed for flooding is read no more
 
 # In production WhiteNoise serves static files; in development Daphne alone serves them too.
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app

@@ -10,7 +10,11 @@ Daphne and read its log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -201,3 +205,49 @@ def test_on_daphne_a_socket_to_a_path_without_a_route_is_closed_as_not_found():
         codes = asyncio.run(attempts())
     assert codes == [4404, 4404, 4404]
     assert "Traceback" not in daphne_log(port)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_on_daphne_a_socket_closed_for_flooding_is_read_no_more(started_pair):
+    """The close frame is the last thing the server does with a flooding socket: it drops the connection
+    at once, instead of reading (and parsing) what the peer goes on sending for a second more."""
+    negotiation, students = started_pair
+    with daphne() as (port, _):
+        base = f"http://127.0.0.1:{port}"
+        url = f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/"
+        cookie = sign_in(base, f"/s/{student_link_token(students['buyer'])}/")
+
+        def flood() -> tuple[int | None, float]:
+            """A blocking socket and a thread that writes one frame again and again, never a close."""
+            uri = parse_uri(url)
+            protocol = ClientProtocol(uri)
+            request = protocol.connect()
+            request.headers["Origin"], request.headers["Cookie"] = base, cookie
+            protocol.send_request(request)
+            sock = socket.create_connection((uri.host, uri.port), timeout=10)
+            sock.sendall(b"".join(protocol.data_to_send()))
+            while protocol.state is State.CONNECTING:
+                protocol.receive_data(sock.recv(65536))
+            protocol.send_text(json.dumps({"type": "typing"}).encode())
+            frames = b"".join(protocol.data_to_send()) * 16
+
+            def keep_sending() -> None:
+                with contextlib.suppress(OSError):
+                    while True:  # as fast as TCP takes it, whatever the server answers
+                        sock.sendall(frames)
+
+            started = time.monotonic()
+            threading.Thread(target=keep_sending, daemon=True).start()
+            with contextlib.suppress(OSError):
+                while data := sock.recv(65536):  # until the server's end of the connection is gone
+                    protocol.receive_data(data)
+            lived = time.monotonic() - started
+            sock.close()
+            return (protocol.close_rcvd.code if protocol.close_rcvd else None), lived
+
+        code, lived = flood()
+    assert code == limits.CLOSE_TOO_MANY
+    # Closed after its first 90 frames, then dropped: not read on for the closing handshake's second.
+    assert lived < 1.0
