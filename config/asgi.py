@@ -23,6 +23,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from config import daphne_sockets  # noqa: E402
 from config.autobahn_logs import format_lazily  # noqa: E402
+from config.collector import Collector, CountSockets  # noqa: E402
 from negotiations.routing import websocket_urlpatterns  # noqa: E402
 
 format_lazily()  # autobahn's debug lines cost nothing while debug logging is off
@@ -31,10 +32,11 @@ daphne_sockets.install()  # a socket closed for flooding is read no more
 # In production WhiteNoise serves static files; in development Daphne alone serves them too.
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app
 
+collector = Collector()  # the sockets' objects frozen out of the collector's passes too (config/collector.py)
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": CountSockets(AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)), collector),
     }
 )
 
