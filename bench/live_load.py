@@ -30,7 +30,6 @@ import random
 import re
 import resource
 import signal
-import string
 import subprocess
 import time
 import urllib.parse
@@ -115,14 +114,13 @@ class Plan:
 def prepare(count: int) -> Plan:
     """A class of `count` students, paired and started, each with a session as the personal link makes."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.utils import timezone
-    from django.utils.crypto import get_random_string
 
     from classrooms import services
     from classrooms.access import SESSION_NONCE, SESSION_STUDENT
     from classrooms.accounts import instructor_create
+    from classrooms.sessions import SessionStore, signed_key
     from negotiations import rounds
     from negotiations.models import Seat
     from scenarios.services import builtin_scenarios_load, scenario_version_get
@@ -160,7 +158,7 @@ def prepare(count: int) -> Plan:
     rows, students = [], []
     seats = Seat.objects.filter(exercise=exercise, kind=Seat.Kind.STUDENT).select_related("student", "negotiation")
     for seat in seats.order_by("negotiation__number", "role_key"):
-        key = get_random_string(32, string.ascii_lowercase + string.digits)
+        key = signed_key()
         data = {SESSION_STUDENT: seat.student.pk, SESSION_NONCE: seat.student.link_nonce}
         rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expiry))
         students.append(Student(len(students), seat.negotiation_id, seat.role_key, key, 0))

@@ -1,10 +1,10 @@
 """The websocket handshake before any consumer: a socket that cannot stand for anyone is refused here,
 without a database trip, a consumer or the channel layer.
 
-A handshake without the session cookie is anonymous: it is closed with 4401 at once, before the
-session is loaded (docs/protocol.md, "Connecting"). A session that opens sockets too fast is refused
-at the handshake, before its session is loaded. Only the other handshakes go on to the session and the
-consumer, which identify the participant.
+A handshake without the session cookie, or with one this server did not make, is anonymous: it is
+closed with 4401 at once, before the session is loaded (docs/protocol.md, "Connecting"). A session
+that opens sockets too fast is refused at the handshake, before its session is loaded. Only the other
+handshakes go on to the session and the consumer, which identify the participant.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from typing import Any
 from channels.auth import AuthMiddlewareStack
 from django.conf import settings
 
+from classrooms import sessions
 from negotiations import limits
 from negotiations.protocol import CLOSE_NOT_SIGNED_IN
 
 
 def session_key(scope: dict[str, Any]) -> str | None:
-    """The session cookie's value, unchecked; None without one."""
+    """The session cookie's value; None without one, or when this server did not make it (its HMAC,
+    classrooms.sessions): a forged cookie is as anonymous as none, and costs no lookup."""
     name = settings.SESSION_COOKIE_NAME
     for header, value in scope.get("headers", ()):
         if header == b"cookie" and name.encode() in value:
@@ -28,7 +30,7 @@ def session_key(scope: dict[str, Any]) -> str | None:
                 cookie = SimpleCookie(value.decode("latin-1"))
             except CookieError:
                 continue
-            if cookie.get(name) is not None and cookie[name].value:
+            if cookie.get(name) is not None and sessions.is_signed(cookie[name].value):
                 return cookie[name].value
     return None
 

@@ -4,16 +4,22 @@ once, and the limits hold per seat and per user as well as per socket (docs/prot
 from __future__ import annotations
 
 import asyncio
+import string
 import threading
 import time
+from importlib import import_module
 
 import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils.crypto import get_random_string
 
 from negotiations import acting, consumers, limits
 from tests.base import seats_by_role, start_round, student_client
 from tests.live import Live, refusal, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
+SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
 
 @pytest.fixture
@@ -115,6 +121,32 @@ def test_a_handshake_without_a_session_cookie_is_refused_before_any_work(pair, s
 
     assert run(refusal(Live(path))) == 4401
     assert server_work == []
+
+
+def forged_session_cookie(client: Client | None = None) -> Client:
+    """A client sending a session cookie this server never made: a key of the right form, made up."""
+    client = client or Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = get_random_string(40, string.ascii_lowercase + string.digits)
+    return client
+
+
+@pytest.mark.parametrize("path", ["/ws/negotiations/{negotiation}/", "/ws/exercises/{exercise}/monitor/"])
+def test_a_handshake_with_a_forged_session_cookie_is_refused_before_any_work(pair, server_work, path):
+    negotiation, _ = pair
+    path = path.format(negotiation=negotiation.pk, exercise=negotiation.exercise_id)
+
+    assert run(refusal(Live(path, forged_session_cookie()))) == 4401
+    assert server_work == []  # the session was never looked up
+
+
+def test_a_forged_session_cookie_costs_a_request_no_session_lookup(django_assert_num_queries):
+    forged = forged_session_cookie().cookies[settings.SESSION_COOKIE_NAME].value
+    with django_assert_num_queries(0):
+        assert SessionStore(session_key=forged).get("kept") is None  # as SessionMiddleware reads it
+    store = SessionStore()
+    store["kept"] = 1
+    store.create()  # a key this server made is looked up, and found
+    assert SessionStore(session_key=store.session_key).get("kept") == 1
 
 
 def test_a_seat_holds_at_most_its_sockets_and_gets_a_place_back_when_one_closes(pair, monkeypatch):

@@ -1,0 +1,52 @@
+"""Session keys that show they were made here, so that a forged session cookie costs no lookup.
+
+A key is 24 random characters followed by 16 hex characters of their HMAC with the SECRET_KEY (40 in
+all, what Django's session table holds). A cookie whose key does not carry its HMAC is no session: the
+store never looks it up (an HTTP request goes on without a session, as with no cookie), and the
+websocket handshake closes it with 4401 before any work (negotiations.handshake). Without this, every
+made-up cookie cost a database query, and a client could send thousands a second.
+
+`SESSION_ENGINE = "classrooms.sessions"` (config/settings.py). Sessions made before it, with plain
+random keys, are not honoured: everyone signs in again once (docs/operations.md, "Deploying"); so does
+changing the SECRET_KEY, as with Django's own sessions.
+"""
+
+from __future__ import annotations
+
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
+
+RANDOM_CHARS = 24
+MAC_CHARS = 16
+SALT = "parley.session-key"
+
+
+def _mac(random_part: str) -> str:
+    return salted_hmac(SALT, random_part, algorithm="sha256").hexdigest()[:MAC_CHARS]
+
+
+def signed_key() -> str:
+    """A new session key, random and carrying its HMAC."""
+    random_part = get_random_string(RANDOM_CHARS, VALID_KEY_CHARS)
+    return random_part + _mac(random_part)
+
+
+def is_signed(key: str) -> bool:
+    """Whether `key` was made by `signed_key()` with this SECRET_KEY: no lookup, a few microseconds."""
+    if len(key) != RANDOM_CHARS + MAC_CHARS:
+        return False
+    return constant_time_compare(_mac(key[:RANDOM_CHARS]), key[RANDOM_CHARS:])
+
+
+class SessionStore(DatabaseSessionStore):
+    """Django's database sessions, with keys that carry their HMAC and are checked before any lookup."""
+
+    def _get_new_session_key(self) -> str:
+        while True:
+            key = signed_key()
+            if not self.exists(key):
+                return key
+
+    def _validate_session_key(self, key: str | None) -> bool:
+        return bool(key) and is_signed(key)  # type: ignore[arg-type]
