@@ -14,8 +14,14 @@ another process, with a pause between attacks:
               socket's rate, reconnecting each at once when it is closed
 - flood:      one socket of that student sends chats as fast as TCP takes them; reconnects when closed
 - handshakes: anonymous handshakes, 200 at a time, without end
+- forged:     the same with a made-up session cookie, a new one each time
 - monitors:   the class's instructor opens monitors of the exercise, 100 at a time, holding each
               until it is closed and opening another at once
+
+What it measures is Parley alone: the attacker reaches Daphne directly, with no proxy in front. In
+production the proxy's per-address limits on new connections (docs/operations.md, "On the internet")
+refuse a handshake flood before any Python runs; these figures are what is left without them, the
+worst case.
 
 It prints the measured pair's p50/p99 in the baseline and under each attack, the CPU seconds both
 Daphne processes used in each phase, what each attack got (answers by close code or refused
@@ -33,7 +39,9 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
+import random
 import resource
+import string
 import time
 from collections import Counter
 from typing import Any
@@ -41,8 +49,9 @@ from typing import Any
 from bench.live_load import LOGS, cpu_seconds, percentile, prepare, setup
 from bench.stack import celery_worker, daphne
 
-ATTACKS = ("sockets", "flood", "handshakes", "monitors")
+ATTACKS = ("sockets", "flood", "handshakes", "forged", "monitors")
 PAUSE = 3.0  # seconds between phases, so that one attack's tail is not counted in the next
+FORGED = "forged"
 
 
 def url(port: int, path: str) -> str:
@@ -52,6 +61,8 @@ def url(port: int, path: str) -> str:
 async def open_ws(port: int, path: str, session: str | None) -> Any:
     from websockets.asyncio.client import connect
 
+    if session == FORGED:  # a key of a session's form that no server made
+        session = "".join(random.choices(string.ascii_lowercase + string.digits, k=40))
     headers = {"Cookie": f"sessionid={session}"} if session else {}
     return await connect(url(port, path), origin=f"http://127.0.0.1:{port}", additional_headers=headers,  # type: ignore[arg-type]
                          open_timeout=30, ping_interval=None, max_queue=None)  # fmt: skip
@@ -169,8 +180,9 @@ async def attack(name: str, ports: list[int], hostile: dict[str, Any], monitor: 
         tasks = [keep_going(i, negotiation_path, hostile["session"], 0.2, False) for i in range(60)]
     elif name == "flood":
         tasks = [keep_going(0, negotiation_path, hostile["session"], None, True)]
-    elif name == "handshakes":
-        tasks = [keep_going(i, negotiation_path, None, None, False) for i in range(200)]
+    elif name in ("handshakes", "forged"):
+        session = FORGED if name == "forged" else None
+        tasks = [keep_going(i, negotiation_path, session, None, False) for i in range(200)]
     elif name == "monitors":
         session, exercise = monitor
         tasks = [keep_going(i, f"/ws/exercises/{exercise}/monitor/", session, None, False) for i in range(100)]
