@@ -11,7 +11,8 @@ what was made since.
 
 Frozen objects are still freed when nothing refers to them; only reference cycles among them wait. So
 once as many frozen sockets have left as are still open (at least `LEFT_BEFORE_FULL`), a class has
-gone: the whole heap is collected once and what lives is frozen again. Memory stays bounded by the
+gone: the whole heap is collected once (at most once every `WHOLE_EVERY_SECONDS`, should sockets come
+and go all the time on an overloaded server) and what lives is frozen again. Memory stays bounded by the
 sockets open, and that one long pass falls when a class leaves. A socket that never lived through a
 freeze (a refused handshake, a short visit) leaves its cycles to the ordinary young passes: it does
 not count.
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 SETTLE_SECONDS = 1.0  # no new socket for this long: a burst of joins is over
 SLOW_PASS_MS = 10.0  # a full pass longer than this freezes what it scanned
 LEFT_BEFORE_FULL = 50  # sockets gone since the last whole collection before another is considered
+WHOLE_EVERY_SECONDS = 60.0  # at most one whole collection a minute, however the sockets come and go
 CHECK_SECONDS = 0.5
 
 
@@ -42,6 +44,7 @@ class Collector:
         self.open = 0
         self.left = 0  # frozen sockets closed since the last whole collection
         self.freezes = 0
+        self.collected_at: float | None = None  # the last whole collection
         self.last_join: float | None = None  # a socket opened since the last freeze
         self.slow_pass = 0.0  # the longest full pass over SLOW_PASS_MS since the last check, in ms
         self._pass_started = 0.0
@@ -78,7 +81,8 @@ class Collector:
 
     def check(self) -> str | None:
         """Freeze or collect everything if it is time; says which it did."""
-        if self.left >= max(LEFT_BEFORE_FULL, self.open):
+        rested = self.collected_at is None or self.clock() - self.collected_at >= WHOLE_EVERY_SECONDS
+        if rested and self.left >= max(LEFT_BEFORE_FULL, self.open):
             started = time.perf_counter()
             gc.unfreeze()
             found = gc.collect()
@@ -89,6 +93,7 @@ class Collector:
                 self.left, self.open, found, (time.perf_counter() - started) * 1000,
             )  # fmt: skip
             self.left, self.last_join, self.slow_pass = 0, None, 0.0
+            self.collected_at = self.clock()
             return "collected"
         settled = self.last_join is not None and self.clock() - self.last_join >= SETTLE_SECONDS
         if settled or self.slow_pass:

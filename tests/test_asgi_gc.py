@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from config.collector import LEFT_BEFORE_FULL, SETTLE_SECONDS, Collector
+from config.collector import LEFT_BEFORE_FULL, SETTLE_SECONDS, WHOLE_EVERY_SECONDS, Collector
 from tests.base import student_client
 from tests.live import Live, run
 
@@ -118,3 +118,21 @@ def test_the_application_tells_the_collector_of_each_socket_while_it_is_open(sta
 
     assert run(go()) == [opened + 1]
     assert asgi.collector.open == opened
+
+
+def test_a_whole_collection_comes_at_most_once_a_minute(unfrozen):
+    clock = Clock()
+    collector = Collector(clock)
+
+    def a_class_comes_and_goes() -> str | None:
+        joined = [collector.joined() for _ in range(LEFT_BEFORE_FULL)]
+        clock.now += SETTLE_SECONDS
+        assert collector.check() == "frozen"
+        for freezes in joined:
+            collector.closed(freezes)
+        return collector.check()
+
+    assert a_class_comes_and_goes() == "collected"
+    assert a_class_comes_and_goes() is None  # a second later: waits
+    clock.now += WHOLE_EVERY_SECONDS
+    assert collector.check() == "collected"
