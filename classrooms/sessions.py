@@ -48,5 +48,11 @@ class SessionStore(DatabaseSessionStore):
             if not self.exists(key):
                 return key
 
+    async def _aget_new_session_key(self) -> str:
+        while True:
+            key = signed_key()
+            if not await self.aexists(key):
+                return key
+
     def _validate_session_key(self, key: str | None) -> bool:
         return bool(key) and is_signed(key)  # type: ignore[arg-type]

@@ -148,6 +148,15 @@ def test_a_forged_session_cookie_costs_a_request_no_session_lookup(django_assert
     store.create()  # a key this server made is looked up, and found
     assert SessionStore(session_key=store.session_key).get("kept") == 1
 
+    async def made_in_async_code() -> str | None:  # an async view's session, and the test client's
+        store = SessionStore()
+        await store.aset("kept", 2)
+        await store.acreate()
+        return store.session_key
+
+    key = run(made_in_async_code())
+    assert key and SessionStore(session_key=key).get("kept") == 2
+
 
 def test_a_seat_holds_at_most_its_sockets_and_gets_a_place_back_when_one_closes(pair, monkeypatch):
     monkeypatch.setattr(limits, "SOCKETS_PER_SEAT", 2)
