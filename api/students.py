@@ -26,6 +26,14 @@ class StudentOut(Schema):
     joined_via: Literal["code", "roster"]
     connected: bool = Field(description="Seen in the last minute.")
     link: str | None = Field(description="The student's personal sign-in link; null when revoked.")
+    possible_duplicate_of: int | None = Field(
+        description="The id of the roster student of the same name whom this student, joining by code, said they "
+        "were not; null otherwise (docs/operations.md)."
+    )
+
+    @staticmethod
+    def resolve_possible_duplicate_of(obj: Student) -> int | None:
+        return obj.possible_duplicate_of_id
 
     @staticmethod
     def resolve_connected(obj: Student) -> bool:

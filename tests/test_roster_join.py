@@ -91,3 +91,12 @@ def test_an_unknown_code_and_a_closed_class_answer_a_roster_name_as_any_other(cl
         assert QUESTION not in closed and "No class open to joining has this code" in closed
         assert "No class open to joining has this code" in unknown
     assert Student.objects.count() == 2
+
+
+def test_the_api_lists_whom_a_student_may_duplicate(classroom, emeka, instructor):
+    from tests.test_api import api_client
+
+    join(Client(), classroom.join_code, "Emeka Obi", roster_answer="no")
+    rows = api_client(instructor).get(f"/api/classes/{classroom.pk}/students").json()
+    flags = {row["display_name"] + "/" + row["joined_via"]: row["possible_duplicate_of"] for row in rows}
+    assert flags == {"Ada Lovelace/roster": None, "Emeka Obi/roster": None, "Emeka Obi/code": emeka.pk}
