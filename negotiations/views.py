@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from classrooms.access import classroom_for, exercise_for
 from classrooms.models import Exercise, Student
 from classrooms.services import is_connected
-from core.negotiation import package_points
+from core.negotiation import MAX_CHAT, package_points
 from core.refusal import Refused
 from core.spec import plain
 from negotiations import people, rounds
@@ -325,6 +325,7 @@ def transcript(request: HttpRequest, pk: int, number: int) -> HttpResponse:
             "entries": transcript_entries(events, spec, offer_numbers(negotiation.pk)),
             "agreement": agreement,
             "agreement_points": agreement_points,
+            "chat_max": MAX_CHAT,
         },
     )
 

@@ -16,6 +16,7 @@ from classrooms import links, services
 from classrooms.access import current_student, student_login, student_logout, student_required
 from classrooms.models import Exercise, PlanningSheet, Student
 from classrooms.throttles import throttle_form, throttled_status
+from core.negotiation import MAX_CHAT
 from core.refusal import Refused
 from negotiations.debrief import debriefs_resend
 from negotiations.models import Seat
@@ -129,8 +130,9 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
         except Refused as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "Planning sheet saved.")
-            return redirect(reverse("student_exercise", args=[pk]) + "#planning")
+            # Shown beside the form, where the student is looking (templates/student/exercise.html).
+            messages.success(request, "Planning sheet saved.", extra_tags="planning")
+            return redirect(reverse("student_exercise", args=[pk]) + "#planning-saved")
     issues = scoring_rows(spec, (role.key,))
     company = seat_company(seat)
     # The survey comes before the results: answers given after seeing them would measure them.
@@ -154,6 +156,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             "counterparts": company.counterparts,
             "observed": company.observed,
             "planning_refusal": planning_refusal(exercise=ex, seat=seat),
+            "chat_max": MAX_CHAT,
             "debrief": debrief,
             "survey_url": survey_url,
             "survey_first": survey_first,

@@ -21,7 +21,7 @@ from classrooms import services
 from core.negotiation import Action
 from negotiations import rounds
 from negotiations.acting import negotiation_act
-from negotiations.models import Seat
+from negotiations.models import Event, Seat
 from tests.base import add_students, long_history
 from tests.browser import assert_accessible, emulate_phone, screenshot
 from tests.servers import daphne
@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parent.parent
 XSS = "<script>alert(1)</script>"
+APOS = "\N{RIGHT SINGLE QUOTATION MARK}"  # the room writes names with it: "Ada{APOS}s offer 1"
 
 # Lose the next live event on its way into the room's socket client, as a full channel layer would.
 SWALLOW_NEXT_EVENT = """
@@ -111,6 +112,15 @@ def log_in(driver, base: str) -> None:
     driver.find_element(By.ID, "id_password").send_keys("a-long-password")
     button(driver, "Log in").click()
     WebDriverWait(driver, 10).until(ec.title_contains("Dashboard"))
+
+
+def confirm(driver, label: str) -> None:
+    """Answer the room's confirmation dialog (an accept, or an offer below the BATNA) with its confirm button."""
+    dialog = driver.find_element(By.ID, "confirm-dialog")
+    WebDriverWait(driver, 5).until(lambda d: dialog.get_attribute("open") is not None)
+    yes = dialog.find_element(By.CSS_SELECTOR, ".confirm-yes")
+    assert yes.text == label
+    yes.click()
 
 
 def sign_in(driver, base: str, student, exercise_pk: int) -> None:
@@ -249,6 +259,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
     for driver in (seller, buyer):
         wait_text(driver, "#timeline", "The round has resumed")
         assert not driver.find_element(By.ID, "paused-tag").is_displayed()
+    assert not seller.find_element(By.ID, "chat-error").is_displayed()  # the refusal as paused is gone
     teacher.find_element(By.ID, "broadcast-text").send_keys("Ten minutes left <b>now</b>")
     button(teacher, "Send to everyone").click()
     wait_text(teacher, "#broadcast-answer", "Sent to every pair.")
@@ -308,6 +319,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
     wait_text(teacher, "#monitor-connection", "Back online")
     assert teacher.find_element(By.CSS_SELECTOR, "#pair-row-1 td[data-label=Offers]").text == "3"
     button(buyer, "Accept package 2").click()
+    confirm(buyer, "Yes, accept package 2")
 
     for driver, points in ((seller, "47"), (buyer, "50")):  # seller 22 + 25 + 0 + 0; buyer 28 + 0 + 22 + 0
         WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "room-outcome")))
@@ -419,8 +431,8 @@ def test_a_long_negotiation_opens_on_its_latest_messages_and_shows_earlier_ones_
     buyer.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
     sign_in(buyer, server, seats["buyer"], exercise.pk)
 
-    # The latest messages, and the seller's offer #2 on the table, from the snapshot's state.
-    wait_text(buyer, "#their-offer", "offer #2")
+    # The latest messages, and the seller's offer (event 2, offer 1) on the table, from the snapshot's state.
+    wait_text(buyer, "#their-offer", f"Ada{APOS}s offer 1")
     shown = entries(buyer)
     assert shown[-1] == f"Message {last}" and 1 <= len(shown) <= 50
     assert "Message 3" not in shown
@@ -468,10 +480,150 @@ def test_a_long_negotiation_opens_on_its_latest_messages_and_shows_earlier_ones_
     wait_text(buyer, "#timeline", f"Later {later}")
     assert "Message 3" not in entries(buyer) and len(entries(buyer)) <= 50
     assert buyer.find_element(By.ID, "earlier-messages").is_displayed()
-    assert "offer #2" in text_of(buyer, "#their-offer")
+    assert f"Ada{APOS}s offer 1" in text_of(buyer, "#their-offer")
 
     # The offer from far back is accepted; the trail says where the offers are.
     buyer.find_element(By.CSS_SELECTOR, '#their-offer button[data-offer-seq="2"]').click()
+    confirm(buyer, "Yes, accept package 1")
     wait_text(buyer, "#room-outcome", "Agreement reached")
     assert "1 offer, in the earlier messages" in text_of(buyer, "#room-outcome")
+    assert buyer.execute_script("return window.__errors") == []
+
+
+BELOW = {"price": "10500", "handover": "five-weeks", "warranty": "none", "tyres": "included"}  # buyer 22 < 35
+ABOVE = {"price": "9600", "handover": "five-weeks", "warranty": "three-months", "tyres": "seller-keeps"}  # buyer 50
+
+
+def in_view(driver, selector: str) -> bool:
+    return driver.execute_script(
+        "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+        "return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;",
+        selector,
+    )
+
+
+def tap(driver, label: str) -> None:
+    """Click a button from the middle of the screen, where the room's sticky bar cannot cover it."""
+    target = button(driver, label)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", target)
+    target.click()
+
+
+def focused_id(driver) -> str:
+    return driver.switch_to.active_element.get_attribute("id")
+
+
+def test_on_a_phone_the_bar_stays_in_sight_and_binding_steps_are_confirmed_against_the_batna(
+    server, browsers, live_pair
+):
+    """The buyer alone in a browser, on a phone; the seller acts through the services."""
+    exercise, seats = live_pair
+    negotiation = exercise.negotiations.get()
+    seller = Seat.objects.get(negotiation=negotiation, role_key="seller")
+    buyer = browsers()
+    buyer.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+    emulate_phone(buyer)
+    sign_in(buyer, server, seats["buyer"], exercise.pk)
+    room = f"{server}/s/exercises/{exercise.pk}/"
+
+    # The planning sheet: after saving, the confirmation (or the errors) is where the student looks, focused.
+    buyer.find_element(By.ID, "id_batna").send_keys("35")
+    buyer.find_element(By.ID, "id_batna").submit()
+    WebDriverWait(buyer, 10).until(lambda d: focused_id(d) == "planning-saved")
+    assert text_of(buyer, "#planning-saved") == "Planning sheet saved." and in_view(buyer, "#planning-saved")
+    assert buyer.find_elements(By.CSS_SELECTOR, "ul.messages li") == []
+    screenshot(buyer, "room-phone-planning-saved", full=False)
+    assert_accessible(buyer, "the room on a phone, the planning sheet saved")
+    Select(buyer.find_element(By.ID, "id_rank_price")).select_by_value("1")
+    Select(buyer.find_element(By.ID, "id_rank_handover")).select_by_value("1")
+    buyer.find_element(By.ID, "id_batna").submit()
+    WebDriverWait(buyer, 10).until(lambda d: focused_id(d) == "planning-errors")
+    assert "Rank 1 is given to more than one issue" in text_of(buyer, "#planning")
+    assert in_view(buyer, "#planning-errors")
+    buyer.get(room)
+    wait_text(buyer, "#room-connection", "Connected")
+
+    # Offers are numbered as offers; terms by their labels. At the bottom of the role sheet, the bar
+    # stays in sight with time left, the connection and an alert for the new offer.
+    act = lambda **kw: negotiation_act(negotiation_id=negotiation.pk, seat=seller, action=Action(**kw))  # noqa: E731
+    act(type="chat", client_msg_id="c1", text="Here is my price.")
+    act(type="offer", client_msg_id="o1", packages=(BELOW,))
+    wait_text(buyer, "#their-offer", f"Ada{APOS}s offer 1")
+    buyer.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    act(type="offer", client_msg_id="o2", packages=(BELOW, ABOVE))  # event 4, offer 2
+    wait_text(buyer, "#offer-alert", "New offer from Ada: offer 2.")
+    for part in ("#room-bar", "#time-left", "#room-connection", "#offer-alert"):
+        assert in_view(buyer, part), part
+    assert "Connected" in text_of(buyer, "#room-bar") and ":" in text_of(buyer, "#time-left")
+    assert buyer.find_element(By.LINK_TEXT, "My role").is_displayed()
+    screenshot(buyer, "room-phone-scrolled", full=False)
+    assert_accessible(buyer, "the room on a phone with a new offer announced in the bar")
+    timeline = text_of(buyer, "#timeline")
+    assert "made offer 1." in timeline and "made offer 2: 2 packages, any one of which may be accepted." in timeline
+    assert "#4" not in timeline and "In five weeks" in timeline and "five-weeks" not in timeline
+    assert "10,500 EUR" in timeline
+    tap(buyer, "See it")
+    WebDriverWait(buyer, 5).until(lambda d: not d.find_element(By.ID, "offer-alert").is_displayed())
+    assert f"Ada{APOS}s offer 2" in buyer.switch_to.active_element.text
+    screenshot(buyer, "room-phone-table", full=False)
+
+    # Accepting a package below the BATNA: the dialog shows it, the points beside the BATNA and a plain
+    # warning; Escape cancels, nothing is sent, the focus is back on the button.
+    accept = button(buyer, "Accept package 1")
+    tap(buyer, "Accept package 1")
+    dialog = buyer.find_element(By.ID, "confirm-dialog")
+    WebDriverWait(buyer, 5).until(lambda d: dialog.get_attribute("open") is not None)
+    shown = dialog.text
+    assert f"Accept package 1 of Ada{APOS}s offer 2?" in shown and "In five weeks" in shown and "10,500 EUR" in shown
+    assert "Your points\n22" in shown and "Your BATNA (no agreement)\n35" in shown
+    assert "Below your BATNA: this package gives you 22 points, 13 fewer than the 35" in shown
+    assert buyer.switch_to.active_element.text == "Cancel"
+    screenshot(buyer, "room-phone-accept-warning", full=False)
+    assert_accessible(buyer, "the accept dialog with the warning below the BATNA")
+    buyer.switch_to.active_element.send_keys(Keys.ESCAPE)
+    WebDriverWait(buyer, 5).until(lambda d: dialog.get_attribute("open") is None)
+    assert buyer.switch_to.active_element == accept
+    assert buyer.execute_script("return window.parleyRoom.socket.pending.size") == 0
+    assert not Event.objects.filter(negotiation=negotiation, type="accept").exists()
+
+    # The builder warns of a package below the BATNA as it is built, and asks before sending it.
+    build(buyer, 0, 11000, handover="five-weeks", warranty="none", tyres="seller-keeps")
+    warning = buyer.find_element(By.CSS_SELECTOR, "#packages .below-batna")
+    assert warning.is_displayed() and "Below your BATNA" in warning.text
+    tap(buyer, "Send offer")
+    WebDriverWait(buyer, 5).until(lambda d: dialog.get_attribute("open") is not None)
+    assert "Send a package below your BATNA?" in dialog.text and "Below your BATNA" in dialog.text
+    screenshot(buyer, "room-phone-offer-warning", full=False)
+    assert_accessible(buyer, "the dialog before sending a package below the BATNA")
+    dialog.find_element(By.CSS_SELECTOR, ".confirm-no").click()
+    WebDriverWait(buyer, 5).until(lambda d: dialog.get_attribute("open") is None)
+    assert Event.objects.filter(negotiation=negotiation, type="offer").count() == 2
+
+    # A chat past the limit: a counter, a clear message, and the text stays whole in the box.
+    long = "x" * 2050
+    buyer.execute_script(
+        "const box = document.getElementById('chat-text'); box.value = arguments[0];"
+        "box.dispatchEvent(new Event('input', {bubbles: true}));",
+        long,
+    )
+    wait_text(buyer, "#chat-count", "2,050 of 2,000 characters: 50 too many")
+    tap(buyer, "Send")
+    wait_text(buyer, "#chat-error", "This message is 50 characters too long")
+    assert buyer.find_element(By.ID, "chat-text").get_attribute("value") == long
+    buyer.execute_script("document.getElementById('chat-text').value = ''")
+
+    # At desktop width, by keyboard alone: the accept dialog for a package above the BATNA, then confirmed.
+    buyer.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    accept = button(buyer, "Accept package 2")
+    buyer.execute_script("arguments[0].focus()", accept)
+    accept.send_keys(Keys.ENTER)
+    WebDriverWait(buyer, 5).until(lambda d: dialog.get_attribute("open") is not None)
+    assert "Below your BATNA" not in dialog.text and "Your points\n50" in dialog.text
+    screenshot(buyer, "room-accept-dialog", full=False)
+    buyer.switch_to.active_element.send_keys(Keys.SHIFT, Keys.TAB)
+    assert buyer.switch_to.active_element.text == "Yes, accept package 2"
+    buyer.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_text(buyer, "#room-outcome", "Agreement reached")
+    assert f"You accepted Ada{APOS}s offer 2" in text_of(buyer, "#room-outcome")
+    screenshot(buyer, "room-desktop-agreed")
     assert buyer.execute_script("return window.__errors") == []

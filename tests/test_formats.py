@@ -94,3 +94,12 @@ def test_the_site_has_an_icon_served_as_a_static_file():
     assert finders.find("favicon.svg")
     icon = Client().get("/favicon.ico")
     assert icon.status_code in (301, 302) and icon["Location"] == "/static/favicon.svg"
+
+
+def test_the_chat_box_cuts_nothing_and_knows_the_servers_limit(started_pair):
+    from core.negotiation import MAX_CHAT
+
+    negotiation, students = started_pair
+    html = student_client(students["seller"]).get(f"/s/exercises/{negotiation.exercise_id}/").content.decode()
+    box = html[html.index('<textarea id="chat-text"') :].split(">", 1)[0]
+    assert "maxlength" not in box and f'data-max="{MAX_CHAT}"' in box

@@ -76,12 +76,13 @@
     return Math.round(v * 10) / 10;
   }
 
-  // "12,345.6": thousands separated, at most `digits` decimals.
+  // "12,345.6": thousands separated as the page's language writes them (docs/operations.md, "Numbers
+  // and times"), at most `digits` decimals.
   function fmt(value, digits = 1) {
     if (value === null || value === undefined || Number.isNaN(value)) return "—";
     const factor = 10 ** digits;
     const rounded = Math.round(value * factor) / factor;
-    return rounded.toLocaleString("en-GB", { maximumFractionDigits: digits });
+    return rounded.toLocaleString(document.documentElement.lang || "en", { maximumFractionDigits: digits });
   }
 
   function niceStep(span, count) {

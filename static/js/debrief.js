@@ -478,7 +478,7 @@
       heatmapChart($("panel-heatmap"));
       pairsTable();
       const when = state.data.computed_at ? new Date(state.data.computed_at) : null;
-      $("debrief-computed").textContent = when ? `· computed at ${when.toLocaleTimeString()}` : "";
+      $("debrief-computed").textContent = when ? `· computed at ${when.toLocaleTimeString(document.documentElement.lang || "en", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" })}` : "";
     }
     surveySection();
     root.dataset.ready = ready ? "1" : "0";

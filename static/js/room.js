@@ -2,11 +2,13 @@
 // snapshot and read from each later event (room/state.js), the timeline (the latest events, and
 // earlier ones a page at a time on request), the table and the outcome, the offer builder, chat and
 // walking away. Every text from the server or the other side goes in with textContent, never as HTML.
+import { formatNumber } from "./format.js";
+import { createConfirm } from "./room/confirm.js";
 import { createOfferBuilder } from "./room/offer_builder.js";
 import { applyEvent, emptyState, stateFromSnapshot } from "./room/state.js";
 import { createTable } from "./room/table.js";
 import { createTimeline } from "./room/timeline.js";
-import { createView, pts, sentence, show } from "./room/view.js";
+import { batnaWarning, createView, pts, sentence, show } from "./room/view.js";
 
 const root = document.getElementById("room");
 if (root && window.ParleyLive) start(root, window.ParleyLive);
@@ -36,7 +38,8 @@ function start(root, { el, LiveSocket }) {
   const { outbox } = timeline;
 
   const act = (type, fields, button) => busy(button, send(type, fields, "table", unbusy(button)));
-  const board = createTable({ S, view, el, $, act });
+  const confirm = createConfirm({ dialog: $("confirm-dialog"), el });
+  const board = createTable({ S, view, el, $, act, accept: confirmAccept });
   const builder = createOfferBuilder({
     S,
     view,
@@ -46,13 +49,97 @@ function start(root, { el, LiveSocket }) {
     addButton: $("add-package"),
     sendButton: $("send-offer"),
     errorNode: $("offer-error"),
-    send: (packages, button) => busy(button, send("offer", { packages }, "offer", unbusy(button))),
+    send: confirmOffer,
   });
+
+  // ---- Binding steps, confirmed with my points beside my BATNA ----------------------------------
+
+  const pointsBeside = (points) =>
+    el(
+      "dl",
+      { class: "figures batna-beside" },
+      el("dt", { text: view.pointsLabel() }),
+      el("dd", {}, el("strong", { text: pts(points) })),
+      el("dt", { text: "Your BATNA (no agreement)" }),
+      el("dd", { text: pts(S.me.batna) }),
+    );
+
+  // Accepting ends the negotiation with an agreement: the package, my points and my BATNA first.
+  async function confirmAccept(offer, index, button) {
+    const pkg = offer.packages[index];
+    const points = view.points(pkg);
+    const ok = await confirm.ask({
+      heading: `Accept package ${index + 1} of ${view.nameOf(partnerRole())}’s ${view.offerName(offer.seq)}?`,
+      content: [
+        el("p", { text: "Accepting is binding: the negotiation ends for both of you with this agreement." }),
+        view.termsList(pkg),
+        pointsBeside(points),
+      ],
+      warning: batnaWarning(points, S.me.batna),
+      confirm: `Yes, accept package ${index + 1}`,
+    });
+    if (ok) act("accept", { offer_seq: offer.seq, package: index }, button);
+  }
+
+  // An offer the partner may accept: a package below my BATNA is confirmed first, with the warning.
+  async function confirmOffer(packages, button) {
+    const below = packages.map((pkg, i) => [i, batnaWarning(view.points(pkg), S.me.batna)]).filter(([, w]) => w);
+    if (below.length) {
+      const one = packages.length === 1;
+      const ok = await confirm.ask({
+        heading: one ? "Send a package below your BATNA?" : `Send ${below.length === 1 ? "a package" : "packages"} below your BATNA?`,
+        content: [
+          el("p", { text: `If ${view.nameOf(partnerRole())} accepts ${one ? "it" : "one of them"}, the agreement binds you both.` }),
+          ...below.map(([i]) => el("div", { class: "confirm-package" }, one ? null : el("h4", { text: `Package ${i + 1}` }), view.termsList(packages[i]), pointsBeside(view.points(packages[i])))),
+        ],
+        warning: below.map(([i, w]) => (one ? w : `Package ${i + 1}: ${w}`)).join(" "),
+        confirm: "Send anyway",
+      });
+      if (!ok) return;
+    }
+    busy(button, send("offer", { packages }, "offer", unbusy(button)));
+  }
+
+  // ---- A new offer from the partner, announced in the bar until it is seen ----------------------
+
+  const offerAlert = $("offer-alert");
+  let alertSeq = null;
+  function theirOfferSeen() {
+    const node = $("their-offer");
+    if (!node || !node.offsetParent) return false;
+    const box = node.getBoundingClientRect();
+    const bar = $("room-bar").getBoundingClientRect();
+    return box.bottom > bar.bottom + 40 && box.top < window.innerHeight - 40;
+  }
+  function announceOffer(event) {
+    alertSeq = event.seq;
+    offerAlert.querySelector(".offer-alert-text").textContent = `New offer from ${view.nameOf(event.role)}: ${view.offerName(event.seq)}.`;
+    offerAlert.hidden = false;
+  }
+  function renderOfferAlert() {
+    const theirs = S.standing[partnerRole()];
+    if (alertSeq !== null && (!theirs || theirs.seq !== alertSeq || theirOfferSeen())) {
+      alertSeq = null;
+      offerAlert.hidden = true;
+    }
+  }
+  $("offer-alert-see").addEventListener("click", () => {
+    const heading = document.querySelector("#their-offer h4");
+    alertSeq = null;
+    offerAlert.hidden = true;
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.scrollIntoView({ block: "center" });
+      heading.focus({ preventScroll: true });
+    }
+  });
+  window.addEventListener("scroll", () => renderOfferAlert(), { passive: true });
 
   // Apply one stored event: to the state, and to the timeline.
   function apply(event) {
     timeline.add(event, applyEvent(S, event));
     if (event.type === "chat" && event.role === partnerRole()) setTyping(false);
+    if (event.type === "offer" && event.role === partnerRole() && S.live && canAct()) announceOffer(event);
   }
 
   // ---- The socket -------------------------------------------------------------------------------
@@ -123,15 +210,18 @@ function start(root, { el, LiveSocket }) {
         if (pending) {
           // Not sent: give the text back to the box for another try.
           if (!chatText.value) chatText.value = pending.querySelector(".chat-text").textContent;
+          renderCount();
           pending.remove();
         }
         const node = errorNode(w.area);
         show(node, message);
+        node.dataset.code = frame.code || "";
         if (!node.offsetParent) show($("room-alert"), message); // its control is gone (the negotiation ended)
         if (w.done) w.done(false, frame);
       } else {
         answered();
         show($("room-alert"), message);
+        $("room-alert").dataset.code = frame.code || "";
       }
     },
     onFrame(frame) {
@@ -227,6 +317,16 @@ function start(root, { el, LiveSocket }) {
       note = "The instructor has paused the round: no one can act until it resumes.";
     }
     show($("room-readonly"), note);
+    if (!S.paused) {
+      // A refusal because the round was paused says nothing once it has resumed.
+      for (const area of ["chat", "offer", "table", "walk", "alert"]) {
+        const node = errorNode(area);
+        if (node.dataset.code === "paused") {
+          show(node, "");
+          node.dataset.code = "";
+        }
+      }
+    }
     $("paused-tag").hidden = !(open && S.paused);
     root.classList.toggle("is-paused", open && S.paused);
     board.table();
@@ -234,6 +334,8 @@ function start(root, { el, LiveSocket }) {
       button.disabled = S.paused || button.dataset.busy === "1";
     }
     board.outcome();
+    if (S.status !== "negotiating") confirm.dismiss();
+    renderOfferAlert();
     tick();
   }
 
@@ -325,11 +427,31 @@ function start(root, { el, LiveSocket }) {
   // ---- Chat -------------------------------------------------------------------------------------
 
   const chatText = $("chat-text");
+  const chatMax = Number(chatText.dataset.max) || 2000;
+  const chatLength = () => [...chatText.value.trim()].length; // characters, as the server counts them
+  // The count shows near the limit and past it, where it says by how much: nothing is cut.
+  function renderCount() {
+    const n = chatLength();
+    const over = n - chatMax;
+    const node = $("chat-count");
+    node.hidden = n < chatMax * 0.75;
+    node.classList.toggle("error", over > 0);
+    node.textContent = `${formatNumber(n)} of ${formatNumber(chatMax)} characters${over > 0 ? `: ${formatNumber(over)} too many` : ""}`;
+    if (over <= 0 && $("chat-error").dataset.code === "too_long") show($("chat-error"), "");
+  }
+  chatText.addEventListener("input", renderCount);
   $("chat-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const text = chatText.value.trim();
     if (!text) {
       show($("chat-error"), "Write a message first.");
+      chatText.focus();
+      return;
+    }
+    const over = chatLength() - chatMax;
+    if (over > 0) {
+      show($("chat-error"), `This message is ${formatNumber(over)} character${over === 1 ? "" : "s"} too long: a message holds ${formatNumber(chatMax)} at most. Shorten it or send it in parts; your text stays in the box.`);
+      $("chat-error").dataset.code = "too_long";
       chatText.focus();
       return;
     }
@@ -343,6 +465,7 @@ function start(root, { el, LiveSocket }) {
       ),
     );
     chatText.value = "";
+    renderCount();
     timeline.scrollToEnd();
     chatText.focus();
   });

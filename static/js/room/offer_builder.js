@@ -1,7 +1,7 @@
 // The offer builder: one to three packages, each a term for every issue, with my own points for each
 // term and for the package as I build it. `send(packages, button)` sends the offer.
 import { issuePoints, packagePoints } from "./state.js";
-import { formatNumber, pts, show } from "./view.js";
+import { batnaWarning, formatNumber, pts, show } from "./view.js";
 
 const MAX_PACKAGES = 3;
 
@@ -89,10 +89,13 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
 
   function packageFieldset(pkg, index) {
     const total = el("output", { class: "package-total-value", "aria-live": "polite" });
+    const warning = el("p", { class: "warning below-batna", hidden: true });
     const issuePts = {};
     const update = () => {
       for (const issue of S.issues) issuePts[issue.key].textContent = `${pts(issuePoints(issue, pkg[issue.key]))} pts`;
-      total.textContent = `${view.pointsLabel()} for package ${index + 1}: ${pts(packagePoints(S.issues, pkg))}`;
+      const points = packagePoints(S.issues, pkg);
+      total.textContent = `${view.pointsLabel()} for package ${index + 1}: ${pts(points)}`;
+      show(warning, batnaWarning(points, S.me.batna));
     };
     const fields = S.issues.map((issue) => {
       const id = `p${index}-${issue.key}`;
@@ -120,7 +123,8 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
       { class: "package-fieldset" },
       el("legend", { text: `Package ${index + 1}` }),
       ...fields,
-      el("p", { class: "package-total" }, total, el("span", { class: "meta", text: ` · your alternative: ${pts(S.me.batna)}` })),
+      el("p", { class: "package-total" }, total, el("span", { class: "meta", text: ` · your BATNA: ${pts(S.me.batna)}` })),
+      warning,
       remove,
     );
   }

@@ -135,3 +135,13 @@ export function packagePoints(issues, pkg) {
   }
   return total;
 }
+
+// An offer's number among the pair's offers (1, 2, 3 in the order made), from the offers counted so
+// far and the events the room holds (the latest ones; earlier ones come in pages); null for an offer
+// further back than the events read, while which of the unread offers it is cannot be told.
+export function offerNumber(state, seq) {
+  const read = state.events.filter((e) => e.type === "offer");
+  const first = state.events.length ? state.events[0].seq : state.lastSeq + 1;
+  if (seq >= first) return state.offers - read.filter((e) => e.seq > seq).length;
+  return state.offers - read.length === 1 ? 1 : null;
+}

@@ -4,7 +4,8 @@
 import { clock, pts } from "./view.js";
 
 // `act(type, fields, button)` sends an action from a button, which stays busy until it is answered.
-export function createTable({ S, view, el, $, act }) {
+// `accept(offer, index, button)` confirms, then accepts, one package of the partner's offer.
+export function createTable({ S, view, el, $, act, accept }) {
   let tableKey = "";
   function table() {
     const theirs = S.standing[view.partnerRole()];
@@ -29,7 +30,7 @@ export function createTable({ S, view, el, $, act }) {
             class: "button",
             "data-offer-seq": theirs.seq,
             text: `Accept package ${i + 1}`,
-            onclick: (e) => act("accept", { offer_seq: theirs.seq, package: i }, e.currentTarget),
+            onclick: (e) => accept(theirs, i, e.currentTarget),
           }),
         ),
       );
@@ -53,7 +54,7 @@ export function createTable({ S, view, el, $, act }) {
         el(
           "div",
           { class: "standing standing-theirs" },
-          el("h4", { text: `${view.nameOf(view.partnerRole())}’s offer #${theirs.seq}${several ? `: ${theirs.packages.length} packages, accept any one` : ""}` }),
+          el("h4", { text: `${view.nameOf(view.partnerRole())}’s ${view.offerName(theirs.seq)}${several ? `: ${theirs.packages.length} packages, accept any one` : ""}` }),
           el("div", { class: `packages-row${several ? " several" : ""}` }, boxes),
           rejectForm,
         ),
@@ -76,7 +77,7 @@ export function createTable({ S, view, el, $, act }) {
               act("withdraw", { offer_seq: own.seq }, withdraw);
             },
           },
-          el("h4", { text: `Your offer #${own.seq}, waiting for an answer` }),
+          el("h4", { text: `Your ${view.offerName(own.seq)}, waiting for an answer` }),
           el(
             "div",
             { class: `packages-row${several ? " several" : ""}` },
@@ -108,7 +109,7 @@ export function createTable({ S, view, el, $, act }) {
       const accept = S.events.filter((e) => e.type === "accept").pop();
       box.append(
         el("h3", { text: "Agreement reached" }),
-        el("p", { class: "meta", text: accept ? `${view.nameOf(accept.role)} accepted ${view.whose(view.partnerOf(accept.role))} offer #${accept.payload.offer_seq} at ${clock(accept.at)}.` : "" }),
+        el("p", { class: "meta", text: accept ? `${view.nameOf(accept.role)} accepted ${view.whose(view.partnerOf(accept.role))} ${view.offerName(accept.payload.offer_seq)} at ${clock(accept.at)}.` : "" }),
         view.termsList(S.agreement),
         el(
           "p",
@@ -132,7 +133,7 @@ export function createTable({ S, view, el, $, act }) {
               "li",
               { class: taken ? "taken" : null },
               el("strong", { text: view.nameOf(offer.role) }),
-              ` at ${clock(offer.at)}, offer #${offer.seq}`,
+              ` at ${clock(offer.at)}, ${view.offerName(offer.seq)}`,
               packages.length > 1 ? ` (${packages.length} packages): ` : ": ",
               `${points.join(" / ")} points`,
             );

@@ -6,6 +6,8 @@
 import { offerOutcomes } from "./state.js";
 import { clock } from "./view.js";
 
+const upper = (text) => text[0].toUpperCase() + text.slice(1);
+
 const OUTCOMES = {
   replaced: ["replaced", "off-table"],
   rejected: ["rejected", "off-table"],
@@ -80,22 +82,22 @@ export function createTimeline(S, view, el, timeline, onEarlier) {
             "p",
             { class: "entry-text" },
             several
-              ? `offered ${packages.length} packages (offer #${event.seq}): any one of them may be accepted.`
-              : `offered a package (offer #${event.seq}).`,
+              ? `made ${view.offerName(event.seq)}: ${packages.length} packages, any one of which may be accepted.`
+              : `made ${view.offerName(event.seq)}.`,
             " ",
             el("span", { class: "offer-tag", hidden: true }),
           ),
-          view.packagesTable(packages, `Offer #${event.seq}`),
+          view.packagesTable(packages, upper(`${whose(event.role)} ${view.offerName(event.seq)}`)),
         );
         node.dataset.offer = String(event.seq);
         return node;
       }
       case "accept":
-        return systemEntry(event, `${by} accepted package ${p.package + 1} of ${whose(partnerOf(event.role))} offer #${p.offer_seq}: agreement.`);
+        return systemEntry(event, `${by} accepted package ${p.package + 1} of ${whose(partnerOf(event.role))} ${view.offerName(p.offer_seq)}: agreement.`);
       case "reject":
-        return systemEntry(event, `${by} rejected ${whose(partnerOf(event.role))} offer #${p.offer_seq}${p.reason ? `: “${p.reason}”` : "."}`);
+        return systemEntry(event, `${by} rejected ${whose(partnerOf(event.role))} ${view.offerName(p.offer_seq)}${p.reason ? `: “${p.reason}”` : "."}`);
       case "withdraw":
-        return systemEntry(event, `${by} withdrew ${whose(event.role)} offer #${p.offer_seq}.`);
+        return systemEntry(event, `${by} withdrew ${whose(event.role)} ${view.offerName(p.offer_seq)}.`);
       case "walk_away":
         return systemEntry(event, `${by} walked away${p.reason ? `: “${p.reason}”` : "."} No agreement.`);
       case "started":

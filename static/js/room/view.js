@@ -1,13 +1,17 @@
 // How the room names people and shows packages, for the participant whose page it is: names, the
 // terms of a package and that participant's own points for it (the snapshot carries no one else's).
 // Every text from the server or the other side goes in with textContent, never as HTML.
-import { packagePoints } from "./state.js";
+import { formatNumber, formatTime } from "../format.js";
+import { offerNumber, packagePoints } from "./state.js";
 
-const number = new Intl.NumberFormat("en", { maximumFractionDigits: 2 });
-const pointsFormat = new Intl.NumberFormat("en", { maximumFractionDigits: 1 });
+export { formatNumber };
+export const pts = (p) => formatNumber(p);
 
-export const formatNumber = (value) => number.format(value);
-export const pts = (p) => (p === null ? "?" : pointsFormat.format(p));
+// The plain warning for a package worth less to me than my BATNA; null when it is not.
+export function batnaWarning(points, batna) {
+  if (points === null || batna === null || batna === undefined || !(points < batna)) return null;
+  return `Below your BATNA: this package gives you ${pts(points)} points, ${pts(batna - points)} fewer than the ${pts(batna)} you get with no agreement.`;
+}
 
 export function sentence(text) {
   const t = String(text || "").trim();
@@ -16,10 +20,7 @@ export function sentence(text) {
   return /[.!?]$/.test(s) ? s : `${s}.`;
 }
 
-export function clock(iso) {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
+export const clock = (iso) => formatTime(iso);
 
 export function show(node, text) {
   node.textContent = text || "";
@@ -49,9 +50,15 @@ export function createView(S, el) {
   const whose = (role) => (mine(role) ? "your" : `${nameOf(role)}’s`);
   const pointsLabel = () => (canAct() ? "Your points" : `Points for ${roleName(S.me.role)}`);
   const points = (pkg) => packagePoints(S.issues, pkg);
+  // "offer 3" (numbered as offers, not by event), or "earlier offer" for one further back than the
+  // events read: "Ben’s offer 3", "Ben’s earlier offer".
+  const offerName = (seq) => {
+    const n = offerNumber(S, seq);
+    return n === null ? "earlier offer" : `offer ${n}`;
+  };
 
   function termLabel(issue, value) {
-    if (issue.kind === "numeric") return `${number.format(Number(value))}${issue.unit ? ` ${issue.unit}` : ""}`;
+    if (issue.kind === "numeric") return `${formatNumber(value)}${issue.unit ? ` ${issue.unit}` : ""}`;
     const option = issue.options.find((o) => o.key === String(value));
     return option ? option.label : String(value);
   }
@@ -111,5 +118,5 @@ export function createView(S, el) {
     );
   }
 
-  return { canAct, partnerOf, partnerRole, roleName, seatOf, mine, nameOf, whose, pointsLabel, points, termsList, packagesTable, packageBox };
+  return { canAct, partnerOf, partnerRole, roleName, seatOf, mine, nameOf, whose, pointsLabel, points, offerName, termLabel, termsList, packagesTable, packageBox };
 }

@@ -1,0 +1,32 @@
+// How the pages' scripts write numbers, points, money and times: one format per locale, the page's
+// language (<html lang>, Django's LANGUAGE_CODE), as the templates write them (scenarios/labels.py and
+// config/formats/): grouped in thousands with at most two decimals, times on the 24-hour clock.
+// docs/operations.md, "Numbers and times". Pure but for reading the page's language.
+
+const formatters = new Map();
+
+export function pageLang() {
+  return (typeof document !== "undefined" && document.documentElement.lang) || "en";
+}
+
+function cached(kind, lang, make) {
+  const key = `${kind}|${lang}`;
+  if (!formatters.has(key)) formatters.set(key, make(lang));
+  return formatters.get(key);
+}
+
+// 10100 -> "10,100"; 100 / 3 -> "33.33" (en).
+export function formatNumber(value, lang = pageLang()) {
+  const n = Number(value);
+  if (value === null || value === undefined || value === "" || !Number.isFinite(n)) return "?";
+  const text = cached("number", lang, (l) => new Intl.NumberFormat(l, { maximumFractionDigits: 2 })).format(n);
+  return text === "-0" ? "0" : text;
+}
+
+// An ISO time -> "22:33" (en), in the browser's time zone.
+export function formatTime(iso, lang = pageLang(), timeZone = undefined) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const format = cached(`time|${timeZone || ""}`, lang, (l) => new Intl.DateTimeFormat(l, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone }));
+  return format.format(d);
+}
