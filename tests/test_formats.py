@@ -103,3 +103,4 @@ def test_the_chat_box_cuts_nothing_and_knows_the_servers_limit(started_pair):
     html = student_client(students["seller"]).get(f"/s/exercises/{negotiation.exercise_id}/").content.decode()
     box = html[html.index('<textarea id="chat-text"') :].split(">", 1)[0]
     assert "maxlength" not in box and f'data-max="{MAX_CHAT}"' in box
+    assert "{#" not in html and "#}" not in html  # no template comment shows as text
