@@ -538,7 +538,7 @@ def test_on_a_phone_the_bar_stays_in_sight_and_binding_steps_are_confirmed_again
     Select(buyer.find_element(By.ID, "id_rank_handover")).select_by_value("1")
     buyer.find_element(By.ID, "id_batna").submit()
     WebDriverWait(buyer, 10).until(lambda d: focused_id(d) == "planning-errors")
-    assert "Rank 1 is given to more than one issue" in text_of(buyer, "#planning")
+    assert "Rank every issue, or none." in text_of(buyer, "#planning")
     assert in_view(buyer, "#planning-errors")
     buyer.get(room)
     wait_text(buyer, "#room-connection", "Connected")
