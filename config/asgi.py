@@ -24,6 +24,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from config import daphne_sockets  # noqa: E402
 from config.autobahn_logs import format_lazily  # noqa: E402
 from config.collector import Collector, CountSockets  # noqa: E402
+from negotiations.bot_seats import EmbeddedBots  # noqa: E402
 from negotiations.routing import websocket_urlpatterns  # noqa: E402
 
 format_lazily()  # autobahn's debug lines cost nothing while debug logging is off
@@ -39,6 +40,9 @@ application = ProtocolTypeRouter(
         "websocket": CountSockets(AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)), collector),
     }
 )
+if settings.SERVER_BOTS and settings.CELERY_TASK_ALWAYS_EAGER:
+    # Embedded: no worker, so this process plays the bot seats (negotiations.bot_seats).
+    application = EmbeddedBots(application)
 
 # The garbage collector's full passes scanned the whole heap, Django and the libraries included, and held
 # every socket of the process for 95-176 ms, a few times a minute: the live relay's p99.9. What is loaded

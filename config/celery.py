@@ -21,26 +21,30 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_routes = {"negotiations.tasks.compute_outcome": {"priority": 6}}
 # The tasks live beside the services they wrap (negotiations.acting, negotiations.debrief, classrooms.links), which send
 # them after the commit; a worker imports those modules at start to know them by name.
-app.conf.imports = ["negotiations.acting", "negotiations.debrief", "classrooms.links"]
+app.conf.imports = ["negotiations.acting", "negotiations.bot_seats", "negotiations.debrief", "classrooms.links"]
 RESEND_DEBRIEFS = "negotiations.tasks.resend_debriefs"  # negotiations.debrief.resend_debriefs
+SWEEP_BOT_SEATS = "negotiations.tasks.sweep_bot_seats"  # negotiations.bot_seats.sweep_bot_seats
 log = logging.getLogger(__name__)
 
 
-class DebriefSweep(bootsteps.StartStopStep):
-    """Every worker sends the sweep for overdue class debriefs every DEBRIEF_RESEND_SECONDS / 2 (at least
-    1 s): a debrief whose worker died is sent again within seconds, to whichever worker is alive, while
-    its lost message waits out Redis's visibility timeout (negotiations.debrief.debriefs_resend). Nothing
-    else to run: no beat process. The embedded mode has no worker; there the pages that wait for the
-    debrief sweep for it."""
+class Sweep(bootsteps.StartStopStep):
+    """Every worker sends a small sweep task every `interval()` seconds, on its own timer: work whose task
+    died with a worker is sent again within seconds, to whichever worker is alive, while the lost message
+    waits out Redis's visibility timeout. Nothing else to run: no beat process."""
 
     requires = {"celery.worker.components:Timer"}
+    task = ""
+    what = ""  # for the log
 
     def __init__(self, worker: Any, **kwargs: Any) -> None:
         super().__init__(worker, **kwargs)
         self.timer: Any = None
 
+    def interval(self) -> float:
+        raise NotImplementedError
+
     def start(self, worker: Any) -> None:
-        interval = max(1.0, settings.DEBRIEF_RESEND_SECONDS / 2)
+        interval = self.interval()
         self.timer = worker.timer.call_repeatedly(interval, self.send, (interval,), priority=10)
 
     def stop(self, worker: Any) -> None:
@@ -52,12 +56,40 @@ class DebriefSweep(bootsteps.StartStopStep):
         # On the worker's own event loop: without retries, so that Redis away does not hold it up, and
         # any failure in one line (an exception would be logged by the timer with its traceback).
         try:
-            app.send_task(RESEND_DEBRIEFS, expires=interval, retry=False)
+            app.send_task(self.task, expires=interval, retry=False)
         except Exception as exc:
-            log.warning("could not send the debrief sweep (the next tick tries again): %s", exc)
+            log.warning("could not send %s (the next tick tries again): %s", self.what, exc)
+
+
+class DebriefSweep(Sweep):
+    """The class debriefs overdue (negotiations.debrief.debriefs_resend), every DEBRIEF_RESEND_SECONDS / 2
+    (at least 1 s). The embedded mode has no worker; there the pages that wait for the debrief sweep."""
+
+    task = RESEND_DEBRIEFS
+    what = "the debrief sweep"
+
+    def interval(self) -> float:
+        return max(1.0, settings.DEBRIEF_RESEND_SECONDS / 2)
+
+
+class BotSweep(Sweep):
+    """The bot seats whose next move is missing or was lost (negotiations.bot_seats.bot_seats_sweep), every
+    BOT_SWEEP_SECONDS, the first time as the worker starts. Embedded, the web process plays the bots."""
+
+    task = SWEEP_BOT_SEATS
+    what = "the bot sweep"
+
+    def interval(self) -> float:
+        return max(0.5, settings.BOT_SWEEP_SECONDS)
+
+    def start(self, worker: Any) -> None:
+        if settings.SERVER_BOTS:
+            super().start(worker)
+            worker.timer.call_after(0.1, self.send, (self.interval(),), priority=10)
 
 
 app.steps["worker"].add(DebriefSweep)
+app.steps["worker"].add(BotSweep)
 
 
 @after_setup_logger.connect

@@ -39,6 +39,16 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
 
 
+def envfloat(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
+
+
 def envlist(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name, "").strip()
     if not value:
@@ -199,6 +209,18 @@ SOCKET_IDLE_SECONDS = envint("SOCKET_IDLE_SECONDS", 8)
 # A class debrief still missing this many seconds after it was sent is sent again (then after 2x, 4x...,
 # at most hourly): every worker sweeps for it every half of it (config/celery.py).
 DEBRIEF_RESEND_SECONDS = envint("DEBRIEF_RESEND_SECONDS", 5)
+# The server plays every disclosed bot seat (negotiations/bot_seats.py, docs/bots.md): a Celery task per
+# move, or in the embedded mode an asyncio task of the web process. Off: bot seats wait for run_bots.
+SERVER_BOTS = envbool("PARLEY_SERVER_BOTS", True)
+# A bot thinks this long (with +-25% jitter) before each move; a few seconds, as a person would.
+BOT_THINK_SECONDS = envfloat("PARLEY_BOT_THINK_SECONDS", 3.0)
+BOT_STRATEGY = os.environ.get("PARLEY_BOT_STRATEGY", "logroller").strip() or "logroller"
+if BOT_STRATEGY not in ("tough", "conceder", "logroller", "meso"):  # core.bots.STRATEGIES
+    raise ImproperlyConfigured(f"PARLEY_BOT_STRATEGY must be tough, conceder, logroller or meso, got {BOT_STRATEGY!r}")
+if not 0.05 <= BOT_THINK_SECONDS <= 60:
+    raise ImproperlyConfigured(f"PARLEY_BOT_THINK_SECONDS must be from 0.05 to 60, got {BOT_THINK_SECONDS!r}")
+# Every worker sweeps this often for bot seats whose next move was lost (a worker died) and sends it again.
+BOT_SWEEP_SECONDS = envfloat("PARLEY_BOT_SWEEP_SECONDS", 2.0)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

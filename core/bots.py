@@ -414,3 +414,26 @@ def _nearest_first(wanted: Sequence[float]) -> Callable[[Choice], tuple[float, F
         return (min((abs(choice.position - w) for w in wanted), default=0.0), -choice.points, choice.key)
 
     return order
+
+
+# Pace: a bot seat the server plays thinks like a person
+
+
+JITTER = 0.25  # a think time varies by this share either way
+
+
+def think_for(think: float, rng: random.Random) -> float:
+    """One think time: `think` seconds, give or take JITTER."""
+    return think * rng.uniform(1 - JITTER, 1 + JITTER)
+
+
+def pace(*, now: float, partner_acted_at: float | None, think: float, rng: random.Random) -> tuple[bool, float]:
+    """Whether the bot may move at `now` (seconds), and when it next considers moving.
+
+    It never answers the partner sooner than the shortest think time after the partner's latest action:
+    before then it waits until one think time after it. So a partner who keeps acting (spamming offers)
+    only delays the bot; it moves at most once per think time, and within the longest think time after
+    the partner's latest action."""
+    if partner_acted_at is not None and now - partner_acted_at < think * (1 - JITTER):
+        return False, partner_acted_at + think_for(think, rng)
+    return True, now + think_for(think, rng)

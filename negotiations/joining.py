@@ -26,7 +26,7 @@ from core.negotiation import SNAPSHOT_EVENTS
 from negotiations.models import Broadcast, Event, Negotiation, Seat
 from negotiations.participants import SESSION_BOT, Participant
 from negotiations.protocol import SnapshotFrame
-from negotiations.snapshots import SNAPSHOT_BROADCASTS, exercise_spec, seat_name, snapshot_frame
+from negotiations.snapshots import SNAPSHOT_BROADCASTS, exercise_spec, snapshot_frame
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -123,7 +123,7 @@ def student_join(session: Any, negotiation_id: int) -> tuple[Participant, Snapsh
             "standing": pair["standing"],
             "agreement": pair["agreement"],
         },
-        seats=[{**s, "name": seat_name(s["name"], s["kind"])} for s in found["seats"] or []],
+        seats=list(found["seats"] or []),  # role, kind and name: snapshot_frame names each and marks a bot's
         latest=events,
         broadcasts=[{"text": b["text"], "at": iso(b["at"])} for b in found["broadcasts"] or []],
     )

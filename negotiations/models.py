@@ -72,6 +72,9 @@ class Seat(models.Model):
     sheet_opened_at = models.DateTimeField(
         null=True, blank=True, help_text="When the student first opened their role sheet (the monitor shows who has)."
     )
+    bot_move_at = models.DateTimeField(
+        null=True, blank=True, help_text="A bot seat the server plays: when its next move falls due (its claim)."
+    )
 
     class Meta:
         ordering = ["negotiation", "role_key", "kind"]

@@ -21,6 +21,13 @@ CLOSE_TOO_MANY_SOCKETS = 4430  # the seat or user already holds as many sockets 
 # What frames carry
 
 
+class SeatJSON(TypedDict):
+    role: str
+    kind: str
+    name: str
+    auto: NotRequired[bool]  # a bot seat the server plays
+
+
 class EventJSON(TypedDict):
     seq: int
     type: str
@@ -56,6 +63,7 @@ class MonitorSeatJSON(TypedDict):
     name: str
     sheet_opened: bool
     planning_saved: bool
+    auto: NotRequired[bool]  # a bot seat the server plays
 
 
 class ExerciseJSON(TypedDict):
@@ -120,7 +128,7 @@ class SnapshotFrame(TypedDict):
     negotiation: NegotiationJSON
     me: MeJSON
     roles: list[dict[str, str]]
-    seats: list[dict[str, str]]
+    seats: list[SeatJSON]
     issues: list[dict[str, Any]]
     events: list[EventJSON]  # the latest ones only (a bounded page)
     earlier: bool  # events before the first of `events` exist: ask with `history`

@@ -13,6 +13,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 from classrooms.models import Exercise, PlanningSheet
@@ -107,7 +108,7 @@ def monitor_pair(negotiation: Negotiation) -> PairJSON:
 
 
 def seat_json(seat: Seat, planned: bool) -> MonitorSeatJSON:
-    return {
+    item: MonitorSeatJSON = {
         "id": seat.pk,
         "role": seat.role_key,
         "kind": seat.kind,
@@ -115,6 +116,9 @@ def seat_json(seat: Seat, planned: bool) -> MonitorSeatJSON:
         "sheet_opened": seat.sheet_opened_at is not None,
         "planning_saved": planned,
     }
+    if seat.kind == "bot" and settings.SERVER_BOTS:  # Seat.Kind.BOT, played by the server (bot_seats)
+        item["auto"] = True
+    return item
 
 
 def exercise_summary(exercise: Exercise) -> ExerciseJSON:

@@ -27,6 +27,7 @@ from negotiations.acting import (
     negotiation_close_expired,
     system_event_append,
 )
+from negotiations.bot_seats import bot_seats_wake
 from negotiations.debrief import debrief_enqueue
 from negotiations.models import Broadcast, Negotiation, Seat
 from negotiations.protocol import BroadcastJSON
@@ -299,8 +300,8 @@ def exercise_place(*, exercise: Exercise, student: Student, negotiation: Negotia
             raise Refused(f"{student.display_name} already has a seat in this exercise.")
         stand_in = negotiation.seats.filter(role_key=role, kind__in=[Seat.Kind.BOT, Seat.Kind.INSTRUCTOR]).first()
         if stand_in is not None:
-            stand_in.kind, stand_in.student = Seat.Kind.STUDENT, student
-            stand_in.save(update_fields=["kind", "student"])
+            stand_in.kind, stand_in.student, stand_in.bot_move_at = Seat.Kind.STUDENT, student, None
+            stand_in.save(update_fields=["kind", "student", "bot_move_at"])
             seat_sockets_close(seat_id=stand_in.pk)  # the bot's or instructor's open sockets stop acting
             exercise_announce(exercise_id=exercise.pk, monitor=False)  # the student's pages show the seat
             return stand_in
@@ -322,6 +323,7 @@ def _waiting_pairs_open(exercise: Exercise, now: datetime) -> None:
             event = system_event_append(negotiation, "started", {"deadline": iso(exercise.deadline)}, now)
             negotiation.save()
             negotiation_publish(negotiation=negotiation, events=[event])
+    bot_seats_wake(exercise_id=exercise.pk, now=now)
     deadline_schedule(exercise_id=exercise.pk, at=exercise.deadline)
     exercise_announce(exercise_id=exercise.pk)
 

@@ -14,6 +14,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -32,6 +33,7 @@ from negotiations.protocol import (
     MonitorSeatJSON,
     MonitorSnapshotFrame,
     NegotiationJSON,
+    SeatJSON,
     SnapshotFrame,
 )
 from negotiations.publishing import event_json, exercise_summary, pair_result, pair_summary, seat_json
@@ -141,12 +143,21 @@ def seat_name(name: str | None, kind: str) -> str:
     return name if name is not None else Seat.Kind(kind).label
 
 
+def snapshot_seat(role: str, kind: str, name: str | None) -> SeatJSON:
+    """A seat as the snapshots list it, named by seat_name; a bot seat the server plays says so (`auto`):
+    it has no socket, and plays while its pair negotiates (negotiations.bot_seats)."""
+    item: SeatJSON = {"role": role, "kind": kind, "name": seat_name(name, kind)}
+    if kind == Seat.Kind.BOT and settings.SERVER_BOTS:
+        item["auto"] = True
+    return item
+
+
 def snapshot_frame(
     participant: Participant,
     scenario: Scenario,
     *,
     negotiation: NegotiationJSON,
-    seats: list[dict[str, str]],
+    seats: list[dict[str, Any]],  # role, kind and name (a student's, or None)
     latest: list[EventJSON],
     broadcasts: list[BroadcastJSON],
 ) -> SnapshotFrame:
@@ -169,7 +180,7 @@ def snapshot_frame(
             "batna": plain(scenario.role(participant.role).batna) if participant.role else None,
         },
         "roles": [{"key": r.key, "name": r.name} for r in scenario.roles],
-        "seats": seats,
+        "seats": [snapshot_seat(s["role"], s["kind"], s["name"]) for s in seats],
         "issues": issues_for(scenario, participant.role),
         "events": events,
         "earlier": bool(events) and events[0]["seq"] > 1,
@@ -207,10 +218,7 @@ def snapshot(participant: Participant) -> SnapshotFrame:
             "standing": negotiation.standing,
             "agreement": negotiation.agreement,
         },
-        seats=[
-            {"role": s.role_key, "kind": s.kind, "name": seat_name(s.student and s.student.display_name, s.kind)}
-            for s in seats
-        ],
+        seats=[{"role": s.role_key, "kind": s.kind, "name": s.student and s.student.display_name} for s in seats],
         latest=[event_json(event) for event in latest[: SNAPSHOT_EVENTS + 1]],
         broadcasts=[{"text": b.text, "at": b.created_at.isoformat()} for b in reversed(broadcasts)],
     )

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Literal
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -60,6 +61,7 @@ def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, sta
         "roles": {role.key: role.name for role in spec.roles},
         "lobby": [(s, s.pk in connected, s.pk in ticked) for s in students],
         "pairs": pairs,
+        "server_bots": settings.SERVER_BOTS,
         "late": [(s, s.pk in connected) for s in unseated],
         "swap_form": SwapForm(posted if "swap" in errors else None, seats=all_seats),
         "place_form": PlaceForm(

@@ -5,6 +5,7 @@ A student sees only their own seat: every page finds it from the session, never 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -161,6 +162,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             "survey_url": survey_url,
             "survey_first": survey_first,
             "live_state": student_rounds(student.pk),
+            "server_bots": settings.SERVER_BOTS,
         },
     )
 

@@ -142,6 +142,24 @@ def start_round(exercise, classroom, count: int) -> list:
     return list(exercise.negotiations.order_by("number"))
 
 
+def odd_class_with_bot(exercise, classroom, *, start: bool = True) -> tuple:
+    """Three students under the bot rule: a pair, and one against the disclosed bot; the roles released and,
+    with `start`, the round started. Returns (the bot's seat, the odd student's seat)."""
+    from negotiations import rounds
+    from negotiations.models import Seat
+
+    exercise.odd_rule = "bot"
+    exercise.save()
+    students = add_students(classroom, "Ada", "Ben", "Cy")
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=2)
+    rounds.exercise_release(exercise=exercise)
+    if start:
+        rounds.exercise_start(exercise=exercise)
+    bot = Seat.objects.select_related("negotiation", "exercise").get(exercise=exercise, kind="bot")
+    human = next(s for s in seats_by_role(bot.negotiation).values() if s.kind == "student")
+    return bot, human
+
+
 def seats_by_role(negotiation) -> dict:
     from negotiations.models import Seat
 

@@ -61,10 +61,17 @@ def daphne(**env: str) -> Iterator[tuple[int, subprocess.Popen]]:
 
 
 @contextlib.contextmanager
-def celery_worker(**env: str) -> Iterator[subprocess.Popen]:
-    """A Celery worker (solo pool) on the test's database and Redis; no traceback in its log either."""
+def celery_worker(*, ready: bool = False, **env: str) -> Iterator[subprocess.Popen]:
+    """A Celery worker (solo pool) on the test's database and Redis; no traceback in its log either.
+    With `ready`, yields once the worker says it is ready to take tasks."""
     log = LOGS / f"celery-worker-{WORKER}.log"
     with stack.celery_worker(server_env(**env), log) as process:
+        if ready:
+            deadline = time.monotonic() + 30
+            while " ready." not in log.read_text(errors="replace"):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the Celery worker did not get ready:\n{log.read_text(errors='replace')}")
+                time.sleep(0.05)  # polling the log another process writes
         yield process
     assert_no_traceback(log)
 

@@ -347,7 +347,8 @@ def test_the_student_facing_a_bot_is_told_so(bot_pair, exercise):
 
 
 @pytest.mark.django_db
-def test_run_bots_explains_what_it_cannot_play(exercise, classroom):
+def test_run_bots_explains_what_it_cannot_play(exercise, classroom, settings):
+    settings.SERVER_BOTS = False  # the bot seats are left to the command
     with pytest.raises(CommandError, match="draft: pair the class and release the roles first"):
         call_command("run_bots", exercise=exercise.pk, url="http://127.0.0.1:1")
     with pytest.raises(CommandError, match="No exercise 999999"):

@@ -27,11 +27,18 @@ from core.bots import Bot, Sheet, Situation
 from negotiations import rounds
 from negotiations.bots import BotPlayer, Seating, bot_session_mint
 from negotiations.client import LiveClient, sign_in
-from negotiations.models import Debrief, Event, Negotiation, Outcome, Seat
-from tests.base import add_students, seats_by_role
+from negotiations.models import Debrief, Event, Negotiation, Outcome
+from tests.base import add_students, odd_class_with_bot
 from tests.servers import celery_worker, daphne
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def _bot_seats_left_to_the_command(settings, monkeypatch) -> None:
+    """Here the bots are run_bots': the server plays no bot seat (nor do the servers the tests start)."""
+    settings.SERVER_BOTS = False
+    monkeypatch.setenv("PARLEY_SERVER_BOTS", "0")
 
 
 @contextlib.contextmanager
@@ -91,15 +98,7 @@ def test_a_class_of_bots_plays_an_exercise_to_its_debrief(exercise, classroom):
 @pytest.fixture
 def odd_class(exercise, classroom):
     """Three students: a pair, and one against the disclosed bot. Returns (bot seat, the odd student's seat)."""
-    exercise.odd_rule = "bot"
-    exercise.save()
-    students = add_students(classroom, "Ada", "Ben", "Cy")
-    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=2)
-    rounds.exercise_release(exercise=exercise)
-    rounds.exercise_start(exercise=exercise)
-    bot = Seat.objects.get(exercise=exercise, kind="bot")
-    human = next(s for s in seats_by_role(bot.negotiation).values() if s.kind == "student")
-    return bot, human
+    return odd_class_with_bot(exercise, classroom)
 
 
 def in_thread(target, **kwargs) -> threading.Thread:

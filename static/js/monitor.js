@@ -58,7 +58,7 @@
     if (!seats.length) return ["—"];
     return seats.map((s) =>
       el("span", { class: "seat-cell", "data-seat": s.id },
-        el("span", { text: s.kind === "observer" ? `${s.name} (observer)` : s.name }),
+        el("span", { text: s.kind === "observer" ? `${s.name} (observer)` : s.auto ? `${s.name} (plays by itself)` : s.name }),
         ...readiness(s)),
     );
   }

@@ -304,6 +304,7 @@ function start(root, { el, LiveSocket }) {
 
   function render() {
     if (!S.started) return;
+    renderPresence();
     const open = S.status === "negotiating";
     const acting = canAct() && open && S.connection !== "offline";
     $("room-actions").hidden = !acting;
@@ -344,12 +345,21 @@ function start(root, { el, LiveSocket }) {
     const node = $("partner-presence");
     node.hidden = !partner;
     if (!partner) return;
-    // While our own connection is down we cannot know: never show a stale "online".
+    // While our own connection is down we cannot know: never show a stale "online". A bot seat the
+    // server plays (`auto`) has no socket: it is there while its negotiation runs.
     const known = S.connection === "online";
-    node.querySelector(".dot").classList.toggle("on", known && S.partnerOnline);
-    node.querySelector(".presence-text").textContent = known
-      ? `${partner.name} is ${S.partnerOnline ? "online" : "offline"}`
+    const online = known && (partner.auto ? S.status === "negotiating" : S.partnerOnline);
+    let text = known
+      ? `${partner.name} is ${online ? "online" : "offline"}`
       : `${partner.name}: not known while you are not connected`;
+    if (partner.auto && known) {
+      if (online) text = `${partner.name} is online: a program that plays by itself`;
+      else if (S.status === "waiting") text = `${partner.name} plays by itself once the round starts`;
+      else text = `${partner.name} has stopped: the negotiation is over`;
+    }
+    node.querySelector(".dot").classList.toggle("on", online);
+    node.querySelector(".presence-text").textContent = text;
+    node.classList.toggle("presence-auto", Boolean(partner.auto));
     node.title = roleName(partner.role);
   }
 

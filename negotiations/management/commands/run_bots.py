@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from classrooms.models import Exercise
@@ -44,6 +45,11 @@ class Command(BaseCommand):
             ws_base(options["url"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        if settings.SERVER_BOTS and options["seats"] != "students":
+            raise CommandError(
+                "The server plays the bot seats itself (PARLEY_SERVER_BOTS is on; docs/bots.md). Use --seats "
+                "students, or turn PARLEY_SERVER_BOTS off for the server and this command to play them from here."
+            )
         if options["think"] < 0 or options["hours"] <= 0:
             raise CommandError("--think must be 0 or more seconds and --hours more than 0")
         exercise = Exercise.objects.select_related("scenario_version").filter(pk=options["exercise"]).first()
