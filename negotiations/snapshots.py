@@ -147,7 +147,7 @@ def snapshot_seat(role: str, kind: str, name: str | None) -> SeatJSON:
     """A seat as the snapshots list it, named by seat_name; a bot seat the server plays says so (`auto`):
     it has no socket, and plays while its pair negotiates (negotiations.bot_seats)."""
     item: SeatJSON = {"role": role, "kind": kind, "name": seat_name(name, kind)}
-    if kind == Seat.Kind.BOT and settings.SERVER_BOTS:
+    if kind == "bot" and settings.SERVER_BOTS:  # Seat.Kind.BOT
         item["auto"] = True
     return item
 
