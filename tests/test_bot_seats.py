@@ -65,7 +65,8 @@ def test_the_round_start_gives_the_bot_its_first_move_one_think_time_later(bot_p
     assert THINK * (1 - JITTER) <= (bot.bot_move_at - started).total_seconds() <= THINK * (1 + JITTER) + 0.5
     assert human.bot_move_at is None
     seats = next(p["seats"] for p in monitor_snapshot(bot.exercise_id)["pairs"] if p["id"] == bot.negotiation_id)
-    assert {"role": bot.role_key, "kind": "bot", "name": "Bot", "auto": True} in seats
+    (marked,) = [s for s in seats if s["kind"] == "bot"]
+    assert (marked["role"], marked["name"], marked["auto"]) == (bot.role_key, "Bot", True)
 
 
 def test_the_bot_plays_the_move_core_bots_decides_through_the_students_write_path(bot_pair):
