@@ -162,7 +162,8 @@ def test_an_odd_student_negotiates_with_the_bot_and_the_monitor_sees_it_act(odd_
         command.join(30)
         assert not command.is_alive()
     pair = next(p for p in snapshot["pairs"] if p["id"] == negotiation.pk)
-    assert {"role": bot.role_key, "kind": "bot", "name": "Bot"} in pair["seats"]
+    seat = next(s for s in pair["seats"] if s["role"] == bot.role_key)
+    assert (seat["kind"], seat["name"], seat.get("auto", False)) == ("bot", "Bot", False)  # run_bots plays it
     seen = [e for f in frames if f["type"] == "pair" and f["pair"]["id"] == negotiation.pk for e in f["events"]]
     assert "offer" in seen and "accept" in seen
     negotiation.refresh_from_db()

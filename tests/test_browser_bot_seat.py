@@ -52,6 +52,8 @@ def test_the_student_sees_the_bot_play_by_itself_and_stop_at_the_end(browsers, e
         screenshot(driver, "bot-seat-room-phone", full=False)
         assert_accessible(driver, "the student's room on a phone")
         driver.find_element(By.XPATH, "//button[normalize-space()='Accept package 1']").click()
+        dialog = WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "confirm-dialog")))
+        dialog.find_element(By.CSS_SELECTOR, ".confirm-yes").click()
         wait_text(driver, "#partner-presence", "Bot has stopped: the negotiation is over")
         screenshot(driver, "bot-seat-room-agreed-phone", full=False)
     assert Negotiation.objects.get(pk=bot.negotiation_id).status == "agreed"

@@ -112,6 +112,18 @@ def test_keyboard_alone_plays_a_negotiation_to_an_agreement(server, browsers, li
     assert_accessible(buyer, "the room with the focus on the partner's offer")
     screenshot(buyer, "keyboard-focus-on-accept", full=False)
     press(buyer, Keys.ENTER)
+    # Accepting is binding: a dialog asks first, with the focus on Cancel; Escape cancels and sends nothing.
+    dialog = WebDriverWait(buyer, 10).until(ec.visibility_of_element_located((By.ID, "confirm-dialog")))
+    assert buyer.execute_script(FOCUSED, "#confirm-dialog .confirm-no")["match"]
+    assert_accessible(buyer, "the accept dialog")
+    press(buyer, Keys.ESCAPE)
+    WebDriverWait(buyer, 10).until(ec.invisibility_of_element(dialog))
+    assert buyer.execute_script(FOCUSED, "#their-offer button[data-offer-seq]")["match"]
+    assert "Accept package 1" in buyer.find_element(By.ID, "their-offer").text
+    press(buyer, Keys.ENTER)
+    WebDriverWait(buyer, 10).until(ec.visibility_of(dialog))
+    focus_to(buyer, "#confirm-dialog .confirm-yes", back=True)
+    press(buyer, Keys.ENTER)
     for driver in (seller, buyer):
         WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "room-outcome")))
         wait_text(driver, "#room-outcome", "Agreement reached")
