@@ -157,9 +157,18 @@ def emulate_phone(driver, width: int = 390, height: int = 844) -> None:
     )
 
 
+# PARLEY_SCREENSHOTS=0 (as CI runs) takes none: screenshots are for a person to look at, and a full page at
+# a phone's pixel ratio costs the 2-core machine about a quarter of a second to encode.
+SCREENSHOTS = os.environ.get("PARLEY_SCREENSHOTS", "1") != "0"
+
+
 def screenshot(driver, name: str, *, full: bool = True) -> Path:
+    """Save what the browser shows under artifacts/ (the whole page unless `full` is false), unless
+    PARLEY_SCREENSHOTS=0; the path either way."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    if not SCREENSHOTS:
+        return path
     if not full:
         driver.save_screenshot(str(path))
         return path
