@@ -18,7 +18,9 @@ from tests.servers import daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-EMBEDDED = {"REDIS_URL": "", "PARLEY_BOT_THINK_SECONDS": "0.5", "PARLEY_BOT_STRATEGY": "conceder"}
+# The tough bot holds its first offer for most of the round: a conceder would replace it every think
+# time early on, and the dialog accepting it would close (the offer left the table) under the student.
+EMBEDDED = {"REDIS_URL": "", "PARLEY_BOT_THINK_SECONDS": "0.5", "PARLEY_BOT_STRATEGY": "tough"}
 
 
 def wait_text(driver, selector: str, text: str, timeout: float = 20) -> None:

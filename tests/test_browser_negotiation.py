@@ -612,6 +612,15 @@ def test_on_a_phone_the_bar_stays_in_sight_and_binding_steps_are_confirmed_again
     assert buyer.find_element(By.ID, "chat-text").get_attribute("value") == long
     buyer.execute_script("document.getElementById('chat-text').value = ''")
 
+    # Ada replaces her offer while the buyer's accept dialog is open: it closes, nothing is sent, and
+    # the room says why.
+    tap(buyer, "Accept package 2")
+    WebDriverWait(buyer, 5).until(lambda d: dialog.get_attribute("open") is not None)
+    act(type="offer", client_msg_id="o3", packages=(BELOW, ABOVE))
+    WebDriverWait(buyer, 5).until(lambda d: dialog.get_attribute("open") is None)
+    wait_text(buyer, "#table-error", "Ada replaced offer 2 with offer 3 while you were deciding: nothing was accepted.")
+    assert not Event.objects.filter(negotiation=negotiation, type="accept").exists()
+
     # At desktop width, by keyboard alone: the accept dialog for a package above the BATNA, then confirmed.
     buyer.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     accept = button(buyer, "Accept package 2")
@@ -624,6 +633,6 @@ def test_on_a_phone_the_bar_stays_in_sight_and_binding_steps_are_confirmed_again
     assert buyer.switch_to.active_element.text == "Yes, accept package 2"
     buyer.switch_to.active_element.send_keys(Keys.ENTER)
     wait_text(buyer, "#room-outcome", "Agreement reached")
-    assert f"You accepted Ada{APOS}s offer 2" in text_of(buyer, "#room-outcome")
+    assert f"You accepted Ada{APOS}s offer 3" in text_of(buyer, "#room-outcome")
     screenshot(buyer, "room-desktop-agreed")
     assert buyer.execute_script("return window.__errors") == []

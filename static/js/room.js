@@ -65,9 +65,13 @@ function start(root, { el, LiveSocket }) {
     );
 
   // Accepting ends the negotiation with an agreement: the package, my points and my BATNA first.
+  // The dialog is about one offer: if that offer leaves the table while it is open (replaced,
+  // withdrawn), it closes with nothing sent and says why (see render).
+  let accepting = null;
   async function confirmAccept(offer, index, button) {
     const pkg = offer.packages[index];
     const points = view.points(pkg);
+    accepting = offer.seq;
     const ok = await confirm.ask({
       heading: `Accept package ${index + 1} of ${view.nameOf(partnerRole())}’s ${view.offerName(offer.seq)}?`,
       content: [
@@ -78,6 +82,7 @@ function start(root, { el, LiveSocket }) {
       warning: batnaWarning(points, S.me.batna),
       confirm: `Yes, accept package ${index + 1}`,
     });
+    accepting = null;
     if (ok) act("accept", { offer_seq: offer.seq, package: index }, button);
   }
 
@@ -336,6 +341,15 @@ function start(root, { el, LiveSocket }) {
     }
     board.outcome();
     if (S.status !== "negotiating") confirm.dismiss();
+    else if (accepting !== null && confirm.isOpen() && S.standing[partnerRole()]?.seq !== accepting) {
+      const gone = view.offerName(accepting);
+      const now = S.standing[partnerRole()];
+      confirm.dismiss();
+      show(
+        errorNode("table"),
+        `${view.nameOf(partnerRole())} ${now ? `replaced ${gone} with ${view.offerName(now.seq)}` : `withdrew ${gone}`} while you were deciding: nothing was accepted.`,
+      );
+    }
     renderOfferAlert();
     tick();
   }
