@@ -1,7 +1,8 @@
 """A student who joined twice: merging the second record into the first. What the duplicate did (its
-seats with their negotiations, its planning sheets, its survey answers, which belong to its seats) moves
-to the student kept; the duplicate and its personal link go. Refused, with the reason, where a merge
-would lose a negotiation: both seated in the same exercise. The preview says the same as the merge does.
+seats with their negotiations, its planning sheets, its survey answers, which belong to its seats, and
+the surveys it skipped) moves to the student kept; the duplicate and its personal link go. Refused, with
+the reason, where a merge would lose a negotiation: both seated in the same exercise. The preview says
+the same as the merge does.
 """
 
 from __future__ import annotations
@@ -89,6 +90,13 @@ def student_merge_preview(*, classroom: Classroom, keep_id: int, duplicate_id: i
         merge.effects.append(
             f"Moves {_plural(len(responses), 'survey response')} ({_plural(answers, 'answer')}) with their seats."
         )
+    # A skip closes the survey before the results (surveys.services): it moves too, or the survey would
+    # open again to a student who has seen their results.
+    skips = duplicate.survey_skips.count()
+    if skips:
+        merge.effects.append(
+            f"Moves {_plural(skips, 'skipped survey')}: the survey stays closed to {keep.display_name} there."
+        )
     if not merge.effects:
         merge.effects.append(f"{duplicate.display_name} has no seat, planning sheet or survey answer to move.")
     merge.effects.append(
@@ -108,6 +116,7 @@ def student_merge(*, classroom: Classroom, keep_id: int, duplicate_id: int) -> M
         kept_sheets = PlanningSheet.objects.filter(student=keep).values_list("exercise_id", flat=True)
         PlanningSheet.objects.filter(student=duplicate).exclude(exercise_id__in=list(kept_sheets)).update(student=keep)
         duplicate.survey_responses.update(student=keep)
+        duplicate.survey_skips.update(student=keep)  # never one in an exercise of keep's: _clash refused that
         student_sockets_close(student_id=duplicate.pk)
         duplicate.delete()
         return merge

@@ -13,6 +13,7 @@ from negotiations import rounds
 from negotiations.models import Seat
 from negotiations.planning import planning_sheet_save
 from surveys.models import SurveyAnswer, SurveyResponse
+from surveys.services import survey_due, survey_refusal, survey_settled, survey_skip
 from tests.base import add_students, start_round
 from tests.test_api import api_client
 
@@ -54,6 +55,23 @@ def test_the_preview_says_what_moves_and_only_the_confirmed_post_merges(instruct
     assert PlanningSheet.objects.get(exercise=seat.exercise).student_id == again.pk
     assert SurveyResponse.objects.get(seat=seat).student_id == again.pk
     assert SurveyAnswer.objects.filter(response__student=again).count() == 16
+
+
+def test_a_skipped_survey_stays_skipped_for_the_student_kept(instructor_client, classroom, exercise):
+    """The survey comes before the results and closes once skipped: a merge must not open it again, or
+    the kept student would answer it after seeing their results."""
+    (pair,) = start_round(exercise, classroom, 2)
+    seat = Seat.objects.filter(negotiation=pair).first()
+    rounds.exercise_end(exercise=exercise)
+    survey_skip(seat=seat)
+    (again,) = add_students(classroom, "Ada again")
+    html = page(instructor_client, classroom, again, seat.student).content.decode()
+    assert "Moves 1 skipped survey: the survey stays closed to Ada again there." in html
+    instructor_client.post(f"/classes/{classroom.pk}/students/merge/", {"keep": again.pk, "merge": seat.student_id})
+    seat.refresh_from_db()
+    assert seat.student_id == again.pk
+    assert survey_settled(seat=seat) and not survey_due(seat=seat)
+    assert (survey_refusal(seat=seat) or "").startswith("You skipped the survey")
 
 
 def test_a_planning_sheet_the_kept_student_also_has_is_said_to_be_lost(instructor_client, classroom, exercise):
