@@ -41,7 +41,7 @@ from core.refusal import Refused
 from core.spec import Scenario
 from negotiations.acting import negotiation_act
 from negotiations.models import Event, Negotiation, Seat
-from negotiations.publishing import on_commit_quietly
+from negotiations.publishing import on_commit_quietly, server_plays
 from scenarios.services import version_spec
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def bot_seat_play(*, seat_id: int, due: datetime, now: datetime | None = None) -
     if seat is None:
         return None
     negotiation, exercise = seat.negotiation, seat.exercise
-    playing = settings.SERVER_BOTS and seat.kind == Seat.Kind.BOT and exercise.state == Exercise.State.LIVE
+    playing = server_plays(seat.kind) and exercise.state == Exercise.State.LIVE
     if not playing or negotiation.status != Negotiation.Status.NEGOTIATING:
         Seat.objects.filter(pk=seat_id, bot_move_at=due).update(bot_move_at=None)  # it stops
         return None

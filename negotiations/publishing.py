@@ -20,7 +20,15 @@ from classrooms.models import Exercise, PlanningSheet
 from core.negotiation import package_points
 from core.spec import Scenario, plain
 from negotiations.models import Event, Negotiation, Seat
-from negotiations.protocol import BroadcastJSON, EventJSON, ExerciseJSON, MonitorSeatJSON, PairJSON, PairResultJSON
+from negotiations.protocol import (
+    BroadcastJSON,
+    EventJSON,
+    ExerciseJSON,
+    MonitorSeatJSON,
+    PairJSON,
+    PairResultJSON,
+    SeatJSON,
+)
 from scenarios.services import version_spec
 
 log = logging.getLogger(__name__)
@@ -107,18 +115,30 @@ def monitor_pair(negotiation: Negotiation) -> PairJSON:
     return {**pair_summary(negotiation), "result": result}
 
 
+def server_plays(kind: str) -> bool:
+    """Whether the server plays a seat of this kind itself, without a socket (negotiations.bot_seats)."""
+    return kind == "bot" and settings.SERVER_BOTS  # Seat.Kind.BOT
+
+
+def snapshot_seat(role: str, kind: str, name: str | None) -> SeatJSON:
+    """A seat as every snapshot lists it: named by its student (`name`), or by what sits there (a bot, the
+    instructor); a bot seat the server plays says so (`auto`): it has no socket, and plays while its pair
+    negotiates."""
+    item: SeatJSON = {"role": role, "kind": kind, "name": name if name is not None else Seat.Kind(kind).label}
+    if server_plays(kind):
+        item["auto"] = True
+    return item
+
+
 def seat_json(seat: Seat, planned: bool) -> MonitorSeatJSON:
-    item: MonitorSeatJSON = {
+    """A seat as the monitor shows it: as the snapshots list it, with its id and its student's readiness."""
+    named = snapshot_seat(seat.role_key, seat.kind, seat.student.display_name if seat.student else None)
+    return {
         "id": seat.pk,
-        "role": seat.role_key,
-        "kind": seat.kind,
-        "name": seat.student.display_name if seat.student else seat.get_kind_display(),
+        **named,
         "sheet_opened": seat.sheet_opened_at is not None,
         "planning_saved": planned,
     }
-    if seat.kind == "bot" and settings.SERVER_BOTS:  # Seat.Kind.BOT, played by the server (bot_seats)
-        item["auto"] = True
-    return item
 
 
 def exercise_summary(exercise: Exercise) -> ExerciseJSON:

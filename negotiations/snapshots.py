@@ -14,7 +14,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -33,10 +32,16 @@ from negotiations.protocol import (
     MonitorSeatJSON,
     MonitorSnapshotFrame,
     NegotiationJSON,
-    SeatJSON,
     SnapshotFrame,
 )
-from negotiations.publishing import event_json, exercise_summary, pair_result, pair_summary, seat_json
+from negotiations.publishing import (
+    event_json,
+    exercise_summary,
+    pair_result,
+    pair_summary,
+    seat_json,
+    snapshot_seat,
+)
 from scenarios.services import version_spec
 
 IDLE_AFTER = timedelta(minutes=3)  # a negotiating pair with no event for this long shows as idle
@@ -136,20 +141,6 @@ def exercise_spec(exercise_id: int) -> Scenario:
         exercise = Exercise.objects.select_related("scenario_version").get(pk=exercise_id)
         spec = _SCENARIOS[exercise_id] = version_spec(exercise.scenario_version)
     return spec
-
-
-def seat_name(name: str | None, kind: str) -> str:
-    """A seat as the snapshot names it: its student, or what sits there (a bot, the instructor)."""
-    return name if name is not None else Seat.Kind(kind).label
-
-
-def snapshot_seat(role: str, kind: str, name: str | None) -> SeatJSON:
-    """A seat as the snapshots list it, named by seat_name; a bot seat the server plays says so (`auto`):
-    it has no socket, and plays while its pair negotiates (negotiations.bot_seats)."""
-    item: SeatJSON = {"role": role, "kind": kind, "name": seat_name(name, kind)}
-    if kind == "bot" and settings.SERVER_BOTS:  # Seat.Kind.BOT
-        item["auto"] = True
-    return item
 
 
 def snapshot_frame(
