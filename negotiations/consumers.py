@@ -59,6 +59,18 @@ RESYNC_SECONDS = 1.0  # a monitor gets at most one snapshot this often; an earli
 # What a server raises on a send to a socket that is closing: the ASGI specification asks for an OSError;
 # Daphne raises autobahn's Disconnected from the close until the disconnect message is delivered.
 SOCKET_GONE = (OSError, Disconnected)
+CONTROL_FRAME_CHARS = 1000  # the monitor and the notices take one short frame: a longer one is not read
+
+
+def control_frame(text_data: str | None) -> Any:
+    """A frame of a socket that takes one short frame (`resync`, `heartbeat`): parsed, or None when it is
+    binary, not JSON or CONTROL_FRAME_CHARS long or more, so that nothing is spent on reading it."""
+    if not text_data or len(text_data) >= CONTROL_FRAME_CHARS:
+        return None
+    try:
+        return json.loads(text_data)
+    except ValueError:
+        return None
 
 
 class JsonSocket(AsyncWebsocketConsumer):
@@ -561,10 +573,7 @@ class MonitorConsumer(JsonSocket):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            frame = json.loads(text_data or "") if len(text_data or "") < 1000 else None
-        except ValueError:
-            frame = None
+        frame = control_frame(text_data)
         if isinstance(frame, dict) and frame.get("type") == "resync":
             await self.resync()
             return

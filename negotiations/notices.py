@@ -9,7 +9,6 @@ hears one reads itself again.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -18,7 +17,7 @@ from django.utils import timezone
 
 from classrooms.models import Exercise
 from negotiations import limits
-from negotiations.consumers import JsonSocket, heartbeat_json
+from negotiations.consumers import JsonSocket, control_frame, heartbeat_json
 from negotiations.models import Debrief, Seat
 from negotiations.participants import session_identity, session_student
 from negotiations.protocol import (
@@ -29,8 +28,6 @@ from negotiations.protocol import (
     StudentSnapshotFrame,
 )
 from negotiations.publishing import class_group, student_group
-
-MAX_FRAME = 1000  # characters: the socket takes nothing but heartbeats
 
 
 def student_rounds(student_id: int) -> list[StudentExerciseJSON]:
@@ -101,11 +98,7 @@ class StudentConsumer(JsonSocket):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            frame = json.loads(text_data) if text_data and len(text_data) < MAX_FRAME else None
-        except ValueError:
-            frame = None
-        if frame == {"type": "heartbeat"}:
+        if control_frame(text_data) == {"type": "heartbeat"}:
             await self.send_heartbeat()
             return
         await self.send_error("bad_frame", 'this socket takes only {"type": "heartbeat"}')

@@ -104,13 +104,15 @@ def test_it_answers_heartbeats_and_refuses_anything_else(classroom):
         error = await socket.recv()
         await socket.send("not json")
         bad = await socket.recv()
+        await socket.send('{"type": "heartbeat"}'.ljust(1000))  # a heartbeat, but too long to be read
+        long = await socket.recv()
         await socket.close()
-        return beat, error, bad
+        return beat, error, bad, long
 
-    beat, error, bad = run(go())
+    beat, error, bad, long = run(go())
     assert beat == {"type": "heartbeat"}
     assert error["type"] == "error" and error["code"] == "bad_frame" and "heartbeat" in error["message"]
-    assert bad["code"] == "bad_frame"
+    assert bad["code"] == "bad_frame" and long["code"] == "bad_frame"
 
 
 def test_notice_sockets_count_under_the_users_caps(classroom):
