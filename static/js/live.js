@@ -15,7 +15,6 @@
   const MAX_DELAY = 10000;
   const TYPING_EVERY = 2000; // at most one typing frame per 2 s
   const PING_EVERY = 20000; // a negotiation's ping keeps the clock right and finds a lost announcement
-  const SILENT_LIMIT = 50000; // without a heartbeat (the monitor): nothing heard for this long is dead
   const TICK = 1000; // how often the socket looks at its heartbeat (docs/protocol.md, "Heartbeat")
   const RATE_RETRY = 1000; // ms (to twice that) before resending an action refused as too fast
   const HISTORY_PAGE = 50; // events asked for per page of history
@@ -168,17 +167,19 @@
     // Once a second: a heartbeat every `beat.every` seconds (the server closes a socket it has not
     // heard from for `beat.idle`), and a connection silent for two heartbeats and a second is taken
     // for dead, even when the browser has not noticed: reconnect (docs/protocol.md, "Heartbeat").
+    // A socket without a heartbeat (the monitor) asks nothing, so silence there says nothing.
     _tick() {
       if (!this.ready) return;
       const now = Date.now();
-      const silentLimit = this.beat ? this.beat.every * 2000 + 1000 : SILENT_LIMIT;
-      if (now - this.lastHeard > silentLimit) {
-        this._closed(1006);
-        return;
-      }
-      if (this.beat && now - this.beatSentAt >= this.beat.every * 1000) {
-        this.beatSentAt = now;
-        this.send({ type: "heartbeat" });
+      if (this.beat) {
+        if (now - this.lastHeard > this.beat.every * 2000 + 1000) {
+          this._closed(1006);
+          return;
+        }
+        if (now - this.beatSentAt >= this.beat.every * 1000) {
+          this.beatSentAt = now;
+          this.send({ type: "heartbeat" });
+        }
       }
       this._heartbeat(now);
     }
