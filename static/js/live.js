@@ -7,7 +7,6 @@
 
   const FINAL_CLOSES = {
     4401: "You are not signed in here any more. Open your personal link again to come back.",
-    4403: "You may not open this page.",
     4404: "This negotiation is not yours, or it no longer exists.",
     4430: "This page is open in too many tabs or windows. Close the others, then reload this one.",
   };
@@ -39,7 +38,8 @@
   }
 
   // A JSON socket that reconnects by itself (0.5 s doubling to 10 s) and reports its status:
-  // connecting, online, reconnecting, offline. Close codes 4401/4403/4404/4430 are final.
+  // connecting, online, reconnecting, offline. Close codes 4401/4404/4430 are final
+  // (docs/protocol.md); any other close is followed by a reconnect.
   class ReconnectingSocket {
     constructor(path, handlers = {}) {
       this.url = socketUrl(path);
