@@ -153,6 +153,10 @@ def exercise_odd_rule_set(*, exercise: Exercise, odd_rule: str) -> bool:
         return True
 
 
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
+
+
 def exercise_delete_effects(exercise: Exercise) -> list[str]:
     """What deleting a draft removes, with its numbers, for the confirmation."""
     pairs = exercise.negotiations.count()
@@ -161,8 +165,7 @@ def exercise_delete_effects(exercise: Exercise) -> list[str]:
         effects = ["Deletes this draft. It has no pairing yet."]
     else:
         effects = [
-            f"Deletes this draft and its pairing preview: {pairs} pair{'' if pairs == 1 else 's'}, "
-            f"{seated} student{'' if seated == 1 else 's'} seated."
+            f"Deletes this draft and its pairing preview: {_count(pairs, 'pair')}, {_count(seated, 'student')} seated."
         ]
     effects.append(
         "The students stay in the class; no role was released, so none of them has seen it or saved anything."
@@ -179,6 +182,23 @@ def exercise_delete(*, exercise: Exercise) -> None:
                 "Only a draft can be deleted: this exercise's roles are out, and what its students did is kept."
             )
         exercise.delete()
+
+
+def exercise_end_effects(exercise: Exercise, pairs: list[Negotiation]) -> list[str]:
+    """What ending the exercise now does to `pairs` (all of its pairs), with its numbers, for the
+    confirmation. The monitor's page says the same from its live counts (static/js/monitor.js)."""
+    statuses = Counter(pair.status for pair in pairs)
+    open_pairs = statuses[Negotiation.Status.WAITING] + statuses[Negotiation.Status.NEGOTIATING]
+    if exercise.state == Exercise.State.RELEASED:
+        effects = [f"The negotiations have not started: all {_count(open_pairs, 'pair')} end as impasse, unplayed."]
+    else:
+        effects = [f"Ends {_count(open_pairs, 'open pair')} as impasse, without agreement."]
+        agreed = statuses[Negotiation.Status.AGREED]
+        if agreed:
+            keep = "keeps its agreement" if agreed == 1 else "keep their agreements"
+            effects.append(f"{_count(agreed, 'pair')} that agreed {keep}.")
+    effects.append("Students see that the round is over; the debrief is computed. This cannot be undone.")
+    return effects
 
 
 def exercise_swap(*, exercise: Exercise, seat_a: int, seat_b: int) -> None:

@@ -8,7 +8,6 @@ monitor/): JSON, {message} or {error} (400).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from functools import wraps
 from typing import Literal
@@ -69,7 +68,7 @@ def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, sta
         ),
         "errors": errors,
         "end_counts": {"open": sum(p.status in OPEN_STATUSES for p in pairs)},
-        "end_effects": end_effects(exercise, pairs),
+        "end_effects": rounds.exercise_end_effects(exercise, pairs),
         "delete_effects": rounds.exercise_delete_effects(exercise) if exercise.state == Exercise.State.DRAFT else [],
         "odd_rules": Exercise.OddRule.choices,
         "ready": readiness_counts(negotiators),
@@ -103,26 +102,6 @@ def exercise_readiness(request: HttpRequest, pk: int) -> JsonResponse:
             "counts": readiness_counts(seats),
         }
     )
-
-
-def _count(number: int, thing: str) -> str:
-    return f"{number} {thing}{'' if number == 1 else 's'}"
-
-
-def end_effects(exercise: Exercise, pairs: list[Negotiation]) -> list[str]:
-    """What ending the exercise now does, with its numbers, for the confirmation."""
-    statuses = Counter(pair.status for pair in pairs)
-    open_pairs = statuses[Negotiation.Status.WAITING] + statuses[Negotiation.Status.NEGOTIATING]
-    if exercise.state == Exercise.State.RELEASED:
-        effects = [f"The negotiations have not started: all {_count(open_pairs, 'pair')} end as impasse, unplayed."]
-    else:
-        effects = [f"Ends {_count(open_pairs, 'open pair')} as impasse, without agreement."]
-        agreed = statuses[Negotiation.Status.AGREED]
-        if agreed:
-            keep = "keeps its agreement" if agreed == 1 else "keep their agreements"
-            effects.append(f"{_count(agreed, 'pair')} that agreed {keep}.")
-    effects.append("Students see that the round is over; the debrief is computed. This cannot be undone.")
-    return effects
 
 
 @instructor_required

@@ -310,6 +310,7 @@
   });
 
   // Ending the round: a confirmation dialog (static/js/confirm.js) that says, with today's numbers, what it does.
+  // The same sentences as the exercise page's (negotiations.rounds.exercise_end_effects), from the live counts.
   const endDialog = $("end-dialog");
   function plural(n, word) {
     return `${n} ${word}${n === 1 ? "" : "s"}`;
