@@ -5,7 +5,7 @@
 import { formatNumber } from "./format.js";
 import { createConfirm } from "./room/confirm.js";
 import { createOfferBuilder } from "./room/offer_builder.js";
-import { applyEvent, emptyState, stateFromSnapshot } from "./room/state.js";
+import { ENDINGS, applyEvent, emptyState, stateFromSnapshot } from "./room/state.js";
 import { createTable } from "./room/table.js";
 import { createTimeline } from "./room/timeline.js";
 import { batnaWarning, createView, pts, sentence, show } from "./room/view.js";
@@ -192,7 +192,7 @@ function start(root, { el, LiveSocket }) {
       apply(event);
       render();
       // The negotiation ended: the page's other parts (what comes next: the survey) are read again.
-      if (["accept", "walk_away", "deadline", "ended"].includes(event.type)) {
+      if (ENDINGS.includes(event.type)) {
         document.dispatchEvent(new CustomEvent("parley:changed"));
       }
     },

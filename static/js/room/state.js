@@ -4,7 +4,7 @@
 // timeline; and one role's points for a package. Pure: no DOM, no socket. tests/js/state.test.mjs
 // holds it to the server's fixtures.
 
-const ENDINGS = ["accept", "walk_away", "deadline", "ended"];
+export const ENDINGS = ["accept", "walk_away", "deadline", "ended"]; // the events that end a negotiation
 
 export function emptyState() {
   return {
