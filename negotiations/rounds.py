@@ -41,6 +41,7 @@ from negotiations.publishing import (
 from scenarios.services import version_spec
 
 MAX_EXTENSION = 120  # minutes at a time
+MAX_BROADCAST = 500  # characters of a broadcast (the monitor's text box holds no more)
 
 
 # Pairing, releasing the roles, start and end
@@ -421,7 +422,9 @@ def broadcast_send(*, exercise: Exercise, text: str) -> BroadcastJSON:
     text = text.strip()
     if not text:
         raise Refused("write a message to broadcast", "text")
-    message = Broadcast.objects.create(exercise=exercise, text=text[:500])
+    if len(text) > MAX_BROADCAST:
+        raise Refused(f"A broadcast is at most {MAX_BROADCAST} characters; this one has {len(text)}.", "text")
+    message = Broadcast.objects.create(exercise=exercise, text=text)
     payload: BroadcastJSON = {"text": message.text, "at": message.created_at.isoformat()}
     negotiation_ids = list(exercise.negotiations.values_list("pk", flat=True))
     broadcast_publish(negotiation_ids=negotiation_ids, broadcast=payload, exercise_id=exercise.pk)

@@ -112,7 +112,7 @@ def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @instructor_required
 def monitor(request: HttpRequest, pk: int) -> HttpResponse:
     exercise = exercise_for(request.user, pk)
-    return render(request, "negotiations/monitor.html", {"exercise": exercise})
+    return render(request, "negotiations/monitor.html", {"exercise": exercise, "broadcast_max": rounds.MAX_BROADCAST})
 
 
 # The round's actions, one view each

@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from django.test import Client
 
 from negotiations import rounds
-from negotiations.models import Event, Seat
+from negotiations.models import Broadcast, Event, Seat
 from tests.base import add_students, start_round, student_client
 from tests.live import Live, run
 
@@ -129,6 +129,10 @@ def test_a_broadcast_reaches_every_pair(live_round, instructor_client):
     assert run(go())["text"] == "Five minutes left"
     empty = instructor_client.post(f"/exercises/{exercise.pk}/monitor/broadcast/", {"text": "  "})
     assert empty.status_code == 400
+    long = instructor_client.post(f"/exercises/{exercise.pk}/monitor/broadcast/", {"text": "x" * 501})
+    assert long.status_code == 400  # refused whole, not cut to 500 characters behind the instructor's back
+    assert long.json()["error"] == "A broadcast is at most 500 characters; this one has 501."
+    assert [b.text for b in Broadcast.objects.filter(exercise=exercise)] == ["Five minutes left"]
 
 
 def test_ending_the_round_from_the_monitor_closes_open_pairs(live_round, instructor_client):
