@@ -85,7 +85,9 @@ class MergeIn(InputSchema):
 
 class MergeOut(Schema):
     merged: bool = Field(description="False for a dry run.")
-    effects: list[str] = Field(description="What moves (seats, planning sheets, survey answers) and what is lost.")
+    effects: list[str] = Field(
+        description="What moves (seats, planning sheets, survey answers, skipped surveys) and what is lost."
+    )
     kept: StudentOut
 
 

@@ -114,6 +114,8 @@ def test_the_api_previews_merges_and_refuses_alike(instructor, classroom, twice,
         "detail": f"No student {first.pk} in this class.",
         "field": "merge",
     }
+    kept_gone = api.post(url, {"keep": first.pk, "merge": again.pk}, content_type="application/json")
+    assert kept_gone.status_code == 400 and kept_gone.json()["field"] == "keep"
 
 
 def test_the_api_refuses_a_merge_that_would_lose_a_negotiation(instructor, classroom, exercise):
