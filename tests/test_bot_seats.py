@@ -144,3 +144,14 @@ def test_run_bots_leaves_the_bot_seats_to_the_server_when_it_plays_them(bot_pair
     bot, _ = bot_pair
     with pytest.raises(CommandError, match="The server plays the bot seats itself"):
         call_command("run_bots", exercise=bot.exercise_id, url="http://127.0.0.1:8000", seats="bot")
+
+
+def test_the_bot_waits_while_the_round_is_paused_and_plays_on_after(bot_pair):
+    bot, _ = bot_pair
+    due = Seat.objects.get(pk=bot.pk).bot_move_at
+    rounds.round_pause(exercise=bot.exercise, paused=True, now=due)
+    next_due, stored = play(bot)
+    assert [e.type for e in stored] == [] and next_due is not None  # it waits, and keeps its turn
+    rounds.round_pause(exercise=bot.exercise, paused=False, now=next_due)
+    _, stored = play(bot)
+    assert [(e.type, e.role) for e in stored] == [("offer", bot.role_key)]
