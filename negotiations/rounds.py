@@ -36,6 +36,7 @@ from negotiations.publishing import (
     exercise_announce,
     iso,
     negotiation_publish,
+    seat_announce,
     seat_sockets_close,
 )
 from scenarios.services import version_spec
@@ -299,10 +300,13 @@ def exercise_pair_late(*, exercise: Exercise, student_ids: list[int], seed: int 
         roles = version_spec(exercise.scenario_version).role_keys
         plans = plan_pairs(ids, (roles[0], roles[1]), rule="random", odd="bot", rng=random.Random(seed))
         last = exercise.negotiations.order_by("-number").values_list("number", flat=True).first() or 0
-        _store_pairs(exercise, plans, last + 1)
+        added = _store_pairs(exercise, plans, last + 1)
         if exercise.state == Exercise.State.LIVE:
-            _waiting_pairs_open(exercise, timezone.now())
+            _waiting_pairs_open(exercise, timezone.now())  # their `started` events reach the monitor
         else:
+            for negotiation in added:  # the monitor shows them (a pair it has not seen: it reads a snapshot)
+                negotiation.offers = 0
+                negotiation_publish(negotiation=negotiation, events=[])
             exercise_announce(exercise_id=exercise.pk, monitor=False)  # the late arrivals' pages show their roles
         return list(Student.objects.filter(pk=leftover)) if leftover else []
 
@@ -324,12 +328,14 @@ def exercise_place(*, exercise: Exercise, student: Student, negotiation: Negotia
             stand_in.kind, stand_in.student, stand_in.bot_move_at = Seat.Kind.STUDENT, student, None
             stand_in.save(update_fields=["kind", "student", "bot_move_at"])
             seat_sockets_close(seat_id=stand_in.pk)  # the bot's or instructor's open sockets stop acting
-            exercise_announce(exercise_id=exercise.pk, monitor=False)  # the student's pages show the seat
-            return stand_in
-        exercise_announce(exercise_id=exercise.pk, monitor=False)
-        return Seat.objects.create(
-            negotiation=negotiation, exercise=exercise, role_key=role, kind=Seat.Kind.OBSERVER, student=student
-        )
+            seat = stand_in
+        else:
+            seat = Seat.objects.create(
+                negotiation=negotiation, exercise=exercise, role_key=role, kind=Seat.Kind.OBSERVER, student=student
+            )
+        seat_announce(seat_id=seat.pk)  # the monitor shows who sits there now
+        exercise_announce(exercise_id=exercise.pk, monitor=False)  # the student's pages show the seat
+        return seat
 
 
 def _waiting_pairs_open(exercise: Exercise, now: datetime) -> None:

@@ -79,3 +79,27 @@ def test_an_ended_pair_shows_its_points_and_joint_gain(released, instructor_clie
         {"points": {"seller": 50, "buyer": 49}, "joint_gain": 99},
         {"points": {"seller": 43, "buyer": 35}, "joint_gain": 78},  # an impasse: the BATNAs
     ]
+
+
+def test_the_monitor_is_told_of_pairs_and_seats_added_after_the_release(released, classroom, instructor_client):
+    """Late arrivals paired, or a student placed, before the start: the monitor shows them without a reload."""
+    exercise = released
+    one = exercise.negotiations.get(number=1)
+    eve, fay, gus = add_students(classroom, "Eve", "Fay", "Gus")
+
+    async def go():
+        monitor = Live(f"/ws/exercises/{exercise.pk}/monitor/", instructor_client)
+        await monitor.connect()
+        pair_late = database_sync_to_async(rounds.exercise_pair_late)
+        await pair_late(exercise=exercise, student_ids=[eve.pk, fay.pk], seed=1)
+        paired = await monitor.recv_type("pair")
+        place = database_sync_to_async(rounds.exercise_place)
+        await place(exercise=exercise, student=gus, negotiation=one, role="seller")
+        placed = await monitor.recv_type("seat")
+        await monitor.close()
+        return paired, placed
+
+    paired, placed = run(go())
+    assert (paired["pair"]["number"], paired["pair"]["status"], paired["events"]) == (3, "waiting", [])
+    assert placed["pair"] == one.pk
+    assert (placed["seat"]["role"], placed["seat"]["kind"], placed["seat"]["name"]) == ("seller", "observer", "Gus")

@@ -209,8 +209,15 @@
       renderCounts();
     } else if (frame.type === "seat") {
       const pair = M.pairs.get(frame.pair);
-      if (!pair) return;
-      pair.seats = (pair.seats || []).map((seat) => (seat.id === frame.seat.id ? frame.seat : seat));
+      if (!pair) {
+        socket.send({ type: "resync" }); // a pair we have not seen: take a fresh snapshot
+        return;
+      }
+      const seats = pair.seats || [];
+      // A seat changed (its student's readiness, a student in a bot's seat), or one was added (an observer).
+      pair.seats = seats.some((seat) => seat.id === frame.seat.id)
+        ? seats.map((seat) => (seat.id === frame.seat.id ? frame.seat : seat))
+        : [...seats, frame.seat];
       fillRow(pair);
     } else if (frame.type === "exercise") {
       M.exercise = { ...M.exercise, ...frame.exercise };
