@@ -49,8 +49,9 @@ soak: install
 	PARLEY_REQUIRE_SERVICES=1 PARLEY_SILENCE_SECONDS=$${PARLEY_SILENCE_SECONDS:-600} \
 	  $(BIN)/python -m pytest -m soak $(PYTEST_ARGS)
 
-# The browser's reading of negotiation events (static/js/room/state.js) against the server's event
-# fixtures, with node's built-in test runner (no npm packages)
+# The browser's pure parts with node's built-in test runner (no npm packages): its reading of negotiation
+# events (static/js/room/state.js) against the server's event fixtures, its formats, and the live
+# socket's heartbeat (static/js/live.js) with a stand-in socket
 NODE ?= node
 jstest:
 	$(NODE) --test tests/js/
