@@ -103,3 +103,10 @@ def test_the_monitor_is_told_of_pairs_and_seats_added_after_the_release(released
     assert (paired["pair"]["number"], paired["pair"]["status"], paired["events"]) == (3, "waiting", [])
     assert placed["pair"] == one.pk
     assert (placed["seat"]["role"], placed["seat"]["kind"], placed["seat"]["name"]) == ("seller", "observer", "Gus")
+
+
+def test_the_exercise_page_links_the_monitor_once_the_roles_are_out(released, instructor_client):
+    """The monitor shows who is ready before the start: the exercise page links it from the release on."""
+    page = instructor_client.get(f"/exercises/{released.pk}/").content.decode()
+    assert f'id="monitor-link" href="/exercises/{released.pk}/monitor/"' in page
+    assert 'id="debrief-link"' not in page  # nothing to debrief before the start
