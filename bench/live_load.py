@@ -9,7 +9,9 @@ signs each student in the way the personal link does (a session row per student)
 students of every pair to DIFFERENT Daphne processes, plus one instructor monitor socket.
 
 Then an open loop: every student's sends are scheduled in advance, one event every `interval` seconds,
-staggered uniformly over the class. Latency is measured from the scheduled time, so that any stall
+staggered uniformly over the class; and, as the browser does, every socket sends a heartbeat every 3 s
+(the snapshot's `heartbeat.every`) from its snapshot to the end (`--no-heartbeat`: none, as before
+heartbeats existed). Latency is measured from the scheduled time, so that any stall
 (of the servers or of this generator) counts, to the partner receiving the event and to the monitor
 seeing it. Lost: acknowledged to the sender but never delivered to the partner, or sent and never
 acknowledged. The generator (bench/load_generator.py) is one asyncio process per `--generators` (the
@@ -258,6 +260,9 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/parley_load")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-heartbeat", dest="heartbeat", action="store_false",
+                        help="send no heartbeats (as before they existed); the server then closes a student "
+                             "silent for SOCKET_IDLE_SECONDS")  # fmt: skip
     parser.add_argument("--profile", metavar="PY_SPY", help="path of a py-spy binary: profile the first Daphne")
     args = parser.parse_args()
     if args.students < 2 or args.students % 2:
@@ -307,7 +312,7 @@ def main() -> None:
                 target=generator_process,
                 args=(share, ports, monitor, args.students,
                       {"interval": args.interval, "duration": args.duration, "offers": args.offers,
-                       "seed": args.seed + g}, theirs),
+                       "seed": args.seed + g, "heartbeat": args.heartbeat}, theirs),
             )  # fmt: skip
             process.start()
             pipes.append(mine)

@@ -18,6 +18,7 @@ from typing import Any
 
 PACKAGE = {"price": 10500, "handover": "five-weeks", "warranty": "none", "tyres": "included"}
 DRAIN_SECONDS = 15.0
+HEARTBEAT = json.dumps({"type": "heartbeat"})
 
 
 # Who sends
@@ -94,12 +95,25 @@ async def generate(share: list[Student], ports: list[int], monitor: tuple[int, s
                 elif kind == "snapshot":
                     last_seq[student.index] = frame["last_seq"]
                     snapshots[student.index].set_result(None)
+                    every = (frame.get("heartbeat") or {}).get("every") if args["heartbeat"] else None
+                    if every:
+                        readers.append(loop.create_task(beat(ws, float(every))))
                 elif kind == "error":
                     code = frame.get("code", "?")
                     out.errors[code] = out.errors.get(code, 0) + 1
                     sent = pending.get(frame.get("client_msg_id") or "")
                     if sent is not None:
                         sent.error = code
+
+    async def beat(ws: Any, every: float) -> None:
+        """A heartbeat every `every` seconds (the snapshot's), as the browser sends it whatever else it
+        sends (docs/protocol.md, "Heartbeat"): the server closes a socket silent for 8 s. Phases spread
+        over the class."""
+        with contextlib.suppress(Exception):
+            await asyncio.sleep(random.uniform(0, every))
+            while True:
+                await ws.send(HEARTBEAT)
+                await asyncio.sleep(every)
 
     async def read_monitor(ws: Any, ready: asyncio.Future[None]) -> None:
         with contextlib.suppress(Exception):
