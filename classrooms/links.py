@@ -116,7 +116,9 @@ def _message(classroom: Classroom, card: LinkCard, connection: Any) -> EmailMess
         "alone; do not share it. If you lose it, ask your instructor for it again.\n\n"
         f"(The class code is {classroom.join_code}; you do not need it with this link.)\n"
     )
-    return EmailMessage(f"Your link for {classroom.name}", body, to=[card.student.email], connection=connection)
+    # A header is one line: a class name typed with a line break in it would make Django refuse the message.
+    subject = " ".join(f"Your link for {classroom.name}".split())
+    return EmailMessage(subject, body, to=[card.student.email], connection=connection)
 
 
 def link_emails_deliver(*, classroom_id: int, base_url: str) -> dict[str, Any]:
