@@ -91,6 +91,11 @@ def link_emails_report(classroom: Classroom) -> dict[str, Any] | None:
     return cache.get(REPORT_KEY.format(classroom_id=classroom.pk))
 
 
+def link_emails_count(classroom: Classroom) -> int:
+    """How many messages emailing the class's links sends: a student with an address and a link each."""
+    return classroom.students.exclude(email="").exclude(link_nonce="").count()
+
+
 def link_emails_request(*, classroom: Classroom, base_url: str) -> None:
     """Queue the sending of every student's link to their address; the report says it is under way until
     the task replaces it. The caller has counted the request against the class's limit (the view)."""

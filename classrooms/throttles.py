@@ -93,21 +93,25 @@ def _now() -> float:
     return time.time()
 
 
-def _count(key: str, limit_seconds: int, now: float) -> tuple[int, int]:
-    """Count one attempt in the current fixed window of `limit_seconds`; the count so far and the seconds
-    until the window ends."""
+def _count(key: str, limit_seconds: int, now: float, amount: int = 1) -> tuple[int, int]:
+    """Count `amount` (one attempt, by default) in the current fixed window of `limit_seconds`; the count
+    so far and the seconds until the window ends."""
     cache = caches[settings.THROTTLE_CACHE]
     window = int(now // limit_seconds)
     name = f"throttle:{key}:{window}"
-    if cache.add(name, 1, timeout=limit_seconds + 1):
-        count = 1
+    if cache.add(name, amount, timeout=limit_seconds + 1):
+        count = amount
     else:
         try:
-            count = cache.incr(name)
+            count = cache.incr(name, amount)
         except ValueError:  # expired between the two calls
-            cache.add(name, 1, timeout=limit_seconds + 1)
-            count = 1
+            cache.add(name, amount, timeout=limit_seconds + 1)
+            count = amount
     return count, max(1, math.ceil((window + 1) * limit_seconds - now))
+
+
+def _key(action: str, scope: str, value: str) -> str:
+    return f"{action}:{scope}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
 
 
 def throttle_hit(*, action: str, address: str, account: str) -> None:
@@ -120,8 +124,7 @@ def throttle_hit(*, action: str, address: str, account: str) -> None:
     refusals: list[tuple[int, str]] = []
     for scope, value in (("address", address), ("account", account.strip().lower())):
         count, seconds = limits[scope]
-        digest = hashlib.sha256(value.encode()).hexdigest()[:32]
-        seen, retry_after = _count(f"{action}:{scope}:{digest}", seconds, now)
+        seen, retry_after = _count(_key(action, scope, value), seconds, now)
         if seen > count:
             per = PER_ACCOUNT.get(action, PER["account"]) if scope == "account" else PER["address"]
             refusals.append((retry_after, per))
@@ -129,6 +132,25 @@ def throttle_hit(*, action: str, address: str, account: str) -> None:
         retry_after, per = max(refusals)
         raise Throttled(
             f"Too many {WHAT[action]} {per}. Try again in {wait_text(retry_after)}.", retry_after=retry_after
+        )
+
+
+def throttle_spend(*, action: str, account: str, amount: int, what: str) -> None:
+    """Spend `amount` of `account`'s allowance at `action` (settings.THROTTLES[action]["account"]: so many
+    `what`s a window), or raise Throttled, spending nothing, when it would go past it."""
+    limit, seconds = settings.THROTTLES[action]["account"]
+    if amount <= 0:
+        return
+    now, key = _now(), _key(action, "account", account.strip().lower())
+    spent, retry_after = _count(key, seconds, now, amount)
+    if spent > limit:
+        _count(key, seconds, now, -amount)
+        left = max(limit - (spent - amount), 0)
+        plural = "s" if amount != 1 else ""
+        raise Throttled(
+            f"This would send {amount} {what}{plural}; your account may send {left} more before the day's "
+            f"end (UTC), in {wait_text(retry_after)}.",
+            retry_after=retry_after,
         )
 
 

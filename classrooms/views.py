@@ -20,7 +20,14 @@ from classrooms import accounts, links, services
 from classrooms.access import classroom_for, exercise_for, instructor_classrooms
 from classrooms.forms import ClassroomForm, CoInstructorForm, ExerciseForm, RosterForm, SignUpForm
 from classrooms.models import Exercise, Student
-from classrooms.throttles import Throttled, client_address, throttle_form, throttle_hit, throttled_status
+from classrooms.throttles import (
+    Throttled,
+    client_address,
+    throttle_form,
+    throttle_hit,
+    throttle_spend,
+    throttled_status,
+)
 from core.refusal import Refused
 from scenarios.access import instructor_required
 
@@ -253,6 +260,12 @@ def classroom_links_email(request: HttpRequest, pk: int) -> HttpResponse:
         address = client_address(request)
         throttle_hit(action="link_email", address=address, account=f"class {classroom.pk}")
         throttle_hit(action="link_email_instructor", address=address, account=request.user.email)
+        throttle_spend(
+            action="link_email_messages",
+            account=request.user.email,
+            amount=links.link_emails_count(classroom),
+            what="message",
+        )
     except Throttled as refusal:
         messages.error(request, refusal.message)
         return throttled_status(_links_page(request, classroom), refusal)

@@ -327,6 +327,8 @@ THROTTLES = {
     # Emailing a class's personal links (classrooms/links.py): per class, and per instructor over their classes.
     "link_email": {"address": (10, 3600), "account": (3, 86400)},
     "link_email_instructor": {"address": (10, 3600), "account": (10, 86400)},
+    # ... and the messages those sendings send, per instructor: a roster may hold any addresses.
+    "link_email_messages": {"account": (1000, 86400)},
 }
 
 LOGGING = {
