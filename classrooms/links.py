@@ -18,6 +18,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +33,7 @@ REPORT_SECONDS = 7 * 24 * 3600
 ROSTER_LINK_KEY = "parley:roster-link-sent:{student_id}"
 ROSTER_LINK_EVERY = 3600  # seconds: a roster student's link is sent from the join page at most this often
 CSV_COLUMNS = ["name", "email", "student id", "link", "class code"]
+LINKS_PAGE = 100  # cards a page of the printable sheet: each QR code drawn costs milliseconds
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,15 @@ def link_card(student: Student, base_url: str) -> LinkCard:
 
 def link_cards(classroom: Classroom, base_url: str) -> list[LinkCard]:
     return [link_card(student, base_url) for student in classroom.students.all()]
+
+
+def link_cards_page(classroom: Classroom, base_url: str, number: str | int) -> Page:
+    """A page of the printable sheet: LINKS_PAGE cards, whatever the class's size, so that drawing their
+    QR codes (pure Python, holding the interpreter's lock from the process's sockets) takes a bounded
+    time. Raises InvalidPage."""
+    page = Paginator(classroom.students.all(), LINKS_PAGE).page(number)
+    page.object_list = [link_card(student, base_url) for student in page.object_list]
+    return page
 
 
 def links_csv(classroom: Classroom, cards: list[LinkCard]) -> Iterator[str]:

@@ -9,8 +9,9 @@ from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import InvalidPage
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -223,11 +224,14 @@ def classroom_roster(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _links_page(request: HttpRequest, classroom, *, status: int = 200) -> HttpResponse:
-    cards = links.link_cards(classroom, request.build_absolute_uri("/"))
+    try:
+        cards = links.link_cards_page(classroom, request.build_absolute_uri("/"), request.GET.get("page") or 1)
+    except InvalidPage:
+        raise Http404("No such page of the links") from None
     context = {
         "classroom": classroom,
         "cards": cards,
-        "with_email": sum(1 for card in cards if card.student.email),
+        "with_email": classroom.students.exclude(email="").count(),
         "can_email": links.email_configured(),
         "report": links.link_emails_report(classroom),
     }

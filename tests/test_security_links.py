@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from classrooms import links
 from classrooms.models import Classroom
 from classrooms.services import roster_import
 from tests.smtp import smtp_server
@@ -58,3 +59,25 @@ def test_the_messages_an_instructor_can_send_in_a_day_are_counted_not_only_their
         assert instructor_client.post(f"/classes/{smaller.pk}/links/email/").status_code == 429
     assert len(queued) == 1
     assert default == {"account": (1000, 86400)}  # as docs/operations.md says
+
+
+def test_the_sheet_draws_a_page_of_qr_codes_a_request_however_large_the_class(
+    classroom, instructor_client, monkeypatch
+):
+    """A QR code costs milliseconds of pure Python, during which the process's sockets wait for the
+    interpreter's lock: the sheet of a class of thousands (a roster takes 2,000 at once, and may be
+    uploaded again) slowed every socket of its process for up to a minute."""
+    default = getattr(links, "LINKS_PAGE", None)
+    monkeypatch.setattr(links, "LINKS_PAGE", 3, raising=False)
+    drawn = []
+    make = links.segno.make
+    monkeypatch.setattr(links.segno, "make", lambda content, **kw: drawn.append(content) or make(content, **kw))
+    roster_import(classroom=classroom, text=_roster_of(5, "uni.example"))
+    first = instructor_client.get(f"/classes/{classroom.pk}/links/").content.decode()
+    assert first.count('class="link-card-qr"') == 3 and len(drawn) == 3
+    assert "Cards 1 to 3 of 5, page 1 of 2" in first and 'href="?page=2"' in first
+    second = instructor_client.get(f"/classes/{classroom.pk}/links/?page=2").content.decode()
+    assert second.count('class="link-card-qr"') == 2 and len(drawn) == 5
+    assert "Person 3" in second and "Person 0" not in second
+    assert instructor_client.get(f"/classes/{classroom.pk}/links/?page=3").status_code == 404
+    assert default == 100  # as docs/operations.md says
