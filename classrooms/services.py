@@ -40,6 +40,9 @@ LINK_SALT = "parley.student-link"
 PRESENCE_WINDOW = timedelta(seconds=60)
 PRESENCE_WRITE_EVERY = timedelta(seconds=15)
 ROSTER_MAX_ROWS = 2000
+# Every page, sheet and sending of a class costs the server by its size; joining by code and rosters
+# uploaded again and again would grow it without bound.
+MAX_CLASS_STUDENTS = 5000
 EMAIL_MAX = 254
 
 
@@ -162,14 +165,28 @@ def student_join(
     namesake = roster_namesake(classroom=classroom, display_name=display_name)
     if namesake is not None and not not_on_roster:
         raise RosterQuestion(namesake.display_name)
-    return _student_add(
-        classroom=classroom,
-        display_name=display_name,
-        email=email,
-        student_number=student_number,
-        via="code",
-        duplicate_of=namesake,
-    )
+    with transaction.atomic():
+        held = _class_size_locked(classroom)
+        if held >= MAX_CLASS_STUDENTS:
+            raise Refused(
+                f"This class is full: it has {held:,} students, the most a class can hold. Ask your instructor.",
+                "code",
+            )
+        return _student_add(
+            classroom=classroom,
+            display_name=display_name,
+            email=email,
+            student_number=student_number,
+            via="code",
+            duplicate_of=namesake,
+        )
+
+
+def _class_size_locked(classroom: Classroom) -> int:
+    """The class's number of students, under its row lock (in the caller's transaction), so that students
+    added at once are counted against MAX_CLASS_STUDENTS one after the other."""
+    Classroom.objects.select_for_update().filter(pk=classroom.pk).first()
+    return classroom.students.count()
 
 
 def _student_add(
@@ -388,6 +405,13 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
     if result.problems:
         return result
     with transaction.atomic():
+        held = _class_size_locked(classroom)
+        if held + len(pending) > MAX_CLASS_STUDENTS:
+            result.problems.append(
+                f"The class would have {held + len(pending):,} students with these {len(pending):,}: a class "
+                f"holds at most {MAX_CLASS_STUDENTS:,}. Nothing was added."
+            )
+            return result
         for name, email, number in pending:
             result.created.append(
                 _student_add(classroom=classroom, display_name=name, email=email, student_number=number, via="roster")
