@@ -8,6 +8,7 @@ their own link in it.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from classrooms.models import Classroom, Student
 from classrooms.services import open_classroom, roster_namesake, student_link_token
 from core.csvtext import csv_chunks
 
+log = logging.getLogger(__name__)
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 REPORT_KEY = "parley:link-emails:{classroom_id}"
 REPORT_SECONDS = 7 * 24 * 3600
@@ -202,5 +204,11 @@ def send_roster_link(student_id: int, base_url: str) -> None:
     if student is None or not student.email:
         return
     card = link_card(student, base_url)
-    if card.link is not None:
+    if card.link is None:
+        return
+    try:
         _message(student.classroom, card, None).send()
+    except (smtplib.SMTPException, OSError) as exc:
+        # One line, not a traceback; and never an error on the join page (embedded, the task runs there),
+        # which would tell whoever asked that the roster has an address for this name.
+        log.warning("the link of roster student %s was not sent: %s", student.pk, _reason(exc))

@@ -3,7 +3,10 @@ a class's sheet costs the server."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.test import Client
 
 from classrooms import links
 from classrooms.models import Classroom
@@ -81,3 +84,19 @@ def test_the_sheet_draws_a_page_of_qr_codes_a_request_however_large_the_class(
     assert "Person 3" in second and "Person 0" not in second
     assert instructor_client.get(f"/classes/{classroom.pk}/links/?page=3").status_code == 404
     assert default == 100  # as docs/operations.md says
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_roster_link_the_mail_server_refuses_answers_the_join_page_as_any_other_name(classroom, settings):
+    """The join page says the same whatever the roster holds: a mail server refusing the roster address
+    made the yes of a name with an address a server error, so it told that the roster had one."""
+    roster_import(classroom=classroom, text="name,email\nEmeka Obi,emeka@uni.example\nAda Lovelace,\n")
+    with smtp_server(settings) as inbox:
+        inbox.refuse.add("emeka@uni.example")
+        answers = [
+            Client().post("/join", {"code": classroom.join_code, "display_name": name, "roster_answer": "yes"})
+            for name in ("Emeka Obi", "Ada Lovelace")
+        ]
+    assert [a.status_code for a in answers] == [200, 200] and not inbox.messages
+    pages = [re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", a.content.decode()) for a in answers]
+    assert pages[0] == pages[1]
