@@ -26,14 +26,13 @@ from django.utils import timezone
 
 from classrooms.models import Classroom, Student
 from classrooms.services import open_classroom, roster_namesake, student_link_token
+from classrooms.throttles import Throttled, throttle_hit
 from core.csvtext import csv_chunks
 
 log = logging.getLogger(__name__)
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 REPORT_KEY = "parley:link-emails:{classroom_id}"
 REPORT_SECONDS = 7 * 24 * 3600
-ROSTER_LINK_KEY = "parley:roster-link-sent:{student_id}"
-ROSTER_LINK_EVERY = 3600  # seconds: a roster student's link is sent from the join page at most this often
 CSV_COLUMNS = ["name", "email", "student id", "link", "class code"]
 LINKS_PAGE = 100  # cards a page of the printable sheet: each QR code drawn costs milliseconds
 
@@ -185,17 +184,21 @@ def send_link_emails(classroom_id: int, base_url: str) -> None:
 # A student who joins by code says they are a roster student
 
 
-def roster_link_send(*, code: str, display_name: str, base_url: str) -> None:
+def roster_link_send(*, code: str, display_name: str, base_url: str, address: str) -> None:
     """Someone on the join page says they are the roster student of this name: send that student's own link
-    to the address on the roster, if there is one, the site sends mail, and none was sent this hour. Whoever
+    to the address on the roster, if there is one, the site sends mail, and none was sent today (and the
+    visitor's address has not had ten sent this hour: settings.THROTTLES["roster_link"]). Whoever
     said it is shown no link and signed in as nobody, so a classmate cannot take the seat; the answer is the
     same whether or not such a student exists. An unknown code or a closed class is refused as joining is."""
     classroom = open_classroom(code)
     namesake = roster_namesake(classroom=classroom, display_name=display_name)
     if namesake is None or not namesake.email or not namesake.link_nonce or not email_configured():
         return
-    if cache.add(ROSTER_LINK_KEY.format(student_id=namesake.pk), 1, ROSTER_LINK_EVERY):
-        send_roster_link.delay(namesake.pk, base_url)
+    try:  # a roster student's link once a day, and ten students' an hour for one visitor's address
+        throttle_hit(action="roster_link", address=address, account=f"student {namesake.pk}")
+    except Throttled:
+        return
+    send_roster_link.delay(namesake.pk, base_url)
 
 
 @shared_task(name="classrooms.tasks.send_roster_link", ignore_result=True)

@@ -32,6 +32,7 @@ WHAT = {
     "confirmation": "requests for a confirmation link",
     "link_email": "sendings of the students' links by email",
     "link_email_instructor": "sendings of the students' links by email",
+    "roster_link": "roster students' links sent from the join page",  # never shown: the page answers alike
 }
 PER = {"address": "from your network", "account": "for this email address"}
 PER_ACCOUNT = {

@@ -329,6 +329,8 @@ THROTTLES = {
     "link_email_instructor": {"address": (10, 3600), "account": (10, 86400)},
     # ... and the messages those sendings send, per instructor: a roster may hold any addresses.
     "link_email_messages": {"account": (1000, 86400)},
+    # A roster student's link sent from the join page: once a day for the student, ten an hour for an address.
+    "roster_link": {"address": (10, 3600), "account": (1, 86400)},
 }
 
 LOGGING = {

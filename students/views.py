@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from classrooms import links, services
 from classrooms.access import current_student, student_login, student_logout, student_required
 from classrooms.models import Exercise, PlanningSheet, Student
-from classrooms.throttles import throttle_form, throttled_status
+from classrooms.throttles import client_address, throttle_form, throttled_status
 from core.negotiation import MAX_CHAT
 from core.refusal import Refused
 from negotiations.debrief import debriefs_resend
@@ -46,6 +46,7 @@ def join(request: HttpRequest) -> HttpResponse:
                     code=form.cleaned_data["code"],
                     display_name=form.cleaned_data["display_name"],
                     base_url=request.build_absolute_uri("/"),
+                    address=client_address(request),
                 )
                 return render(request, "student/join_roster.html", {"student": current_student(request)})
             student = services.student_join(**form.cleaned_data, not_on_roster=answer == "no")

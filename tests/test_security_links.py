@@ -100,3 +100,30 @@ def test_a_roster_link_the_mail_server_refuses_answers_the_join_page_as_any_othe
     assert [a.status_code for a in answers] == [200, 200] and not inbox.messages
     pages = [re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", a.content.decode()) for a in answers]
     assert pages[0] == pages[1]
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_the_join_pages_yes_mails_a_roster_student_once_a_day_and_a_visitor_ten_students_an_hour(
+    classroom, settings, monkeypatch
+):
+    """Anyone with the class code could have the site mail every roster student their link every hour."""
+    roster_import(classroom=classroom, text=_roster_of(11, "uni.example"))
+    clock = [1_800_000_000.0]  # a day's start, UTC
+    monkeypatch.setattr("classrooms.throttles._now", lambda: clock[0])
+
+    def yes(name: str) -> None:
+        answer = Client().post("/join", {"code": classroom.join_code, "display_name": name, "roster_answer": "yes"})
+        assert (
+            answer.status_code == 200 and "open the personal link your instructor gave you" in answer.content.decode()
+        )
+
+    with smtp_server(settings) as inbox:
+        for i in range(11):
+            yes(f"Person {i}")
+        assert len(inbox.messages) == 10  # one visitor's address: ten students an hour
+        clock[0] += 2 * 3600
+        yes("Person 0")
+        assert len(inbox.messages) == 10  # Person 0 had theirs today
+        clock[0] += 86400
+        yes("Person 0")
+        assert [m["To"] for m in inbox.messages].count("person0@uni.example") == 2
