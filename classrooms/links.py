@@ -116,12 +116,19 @@ def link_emails_request(*, classroom: Classroom, base_url: str) -> None:
     transaction.on_commit(lambda: send_link_emails.delay(classroom.pk, base_url))
 
 
+# What sending one message may raise: the mail server's refusals, the network, and an address that cannot
+# be written for mail (an IDNA error; refused on the way in since, but one may be stored from before).
+SEND_ERRORS = (smtplib.SMTPException, OSError, ValueError)
+
+
 def _reason(exc: Exception) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, message = next(iter(exc.recipients.values()))
         return f"refused by the mail server: {code} {message.decode(errors='replace')}"
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"refused by the mail server: {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+    if isinstance(exc, ValueError):
+        return f"could not be sent: the address cannot be written for mail ({exc})"
     return f"could not be sent: {exc}"
 
 
@@ -164,7 +171,7 @@ def link_emails_deliver(*, classroom_id: int, base_url: str) -> dict[str, Any]:
             else:
                 try:
                     _message(classroom, card, connection).send()
-                except (smtplib.SMTPException, OSError) as exc:
+                except SEND_ERRORS as exc:
                     report["failed"].append({"name": name, "email": card.student.email, "reason": _reason(exc)})
                 else:
                     report["sent"] += 1
@@ -211,7 +218,7 @@ def send_roster_link(student_id: int, base_url: str) -> None:
         return
     try:
         _message(student.classroom, card, None).send()
-    except (smtplib.SMTPException, OSError) as exc:
+    except SEND_ERRORS as exc:
         # One line, not a traceback; and never an error on the join page (embedded, the task runs there),
         # which would tell whoever asked that the roster has an address for this name.
         log.warning("the link of roster student %s was not sent: %s", student.pk, _reason(exc))

@@ -17,7 +17,8 @@ from datetime import timedelta
 
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.mail.message import sanitize_address
+from django.core.validators import EmailValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -285,6 +286,17 @@ ROSTER_COLUMNS = {"name": "name", "email": "email", "student id": "student_numbe
 SEPARATORS = {"comma": ",", "semicolon": ";", "tab": "\t"}
 
 
+def validate_mail_address(email: str) -> None:
+    """Django's email validator, and the domain written for mail (IDNA) too, which that validator does not
+    try: an address it passes that cannot be written (a domain of a soft hyphen alone) failed every sending
+    of the class's links."""
+    validate_email(email)
+    try:
+        sanitize_address(email, "utf-8")
+    except ValueError:
+        raise ValidationError(EmailValidator.message, code="invalid") from None
+
+
 def roster_separator(text: str) -> str:
     """The separator that splits the header row into the most known column names (comma when none does
     better). The header decides, not the lines: a name may hold a comma, a line may be short."""
@@ -381,7 +393,7 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
             continue
         if email:
             try:
-                validate_email(email)
+                validate_mail_address(email)
             except ValidationError:
                 result.problems.append(f"line {line}: '{email}' is not a valid email address.")
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from classrooms.services import validate_mail_address
 from core.spec import Scenario as ScenarioSpec
 
 
@@ -12,7 +13,9 @@ class JoinForm(forms.Form):
         label="Class code", max_length=20, widget=forms.TextInput(attrs={"autocapitalize": "characters"})
     )
     display_name = forms.CharField(label="Your name", max_length=80, help_text="Your classmates will see this.")
-    email = forms.EmailField(label="Email (optional)", required=False, max_length=254)
+    email = forms.EmailField(
+        label="Email (optional)", required=False, max_length=254, validators=[validate_mail_address]
+    )
     student_number = forms.CharField(label="Student id (optional)", required=False, max_length=40)
 
 

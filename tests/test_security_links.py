@@ -127,3 +127,30 @@ def test_the_join_pages_yes_mails_a_roster_student_once_a_day_and_a_visitor_ten_
         clock[0] += 86400
         yes("Person 0")
         assert [m["To"] for m in inbox.messages].count("person0@uni.example") == 2
+
+
+BAD_DOMAIN = "ada@\u00ad.example"  # a soft hyphen alone: a valid address to the validator, none to IDNA
+
+
+def test_an_address_mail_cannot_be_sent_to_is_refused_on_the_way_in(classroom):
+    result = roster_import(classroom=classroom, text=f"name,email\nAda,{BAD_DOMAIN}\n")
+    assert result.problems == [f"line 2: '{BAD_DOMAIN}' is not a valid email address."]
+    page = Client().post("/join", {"code": classroom.join_code, "display_name": "Ada", "email": BAD_DOMAIN})
+    assert page.status_code == 200 and "Enter a valid email address." in page.content.decode()
+    assert not classroom.students.exists()
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_stored_address_mail_cannot_be_sent_to_is_reported_and_the_others_still_get_their_links(
+    classroom, instructor_client, settings, django_capture_on_commit_callbacks
+):
+    """One student's address (stored before it was refused) stopped the sending for the whole class: the
+    task failed, the students after them got nothing and the report said 'sending' for a week."""
+    roster_import(classroom=classroom, text="name,email\nAda,ada@uni.example\nBen,ben@uni.example\n")
+    classroom.students.filter(display_name="Ada").update(email=BAD_DOMAIN)
+    with smtp_server(settings) as inbox, django_capture_on_commit_callbacks(execute=True):
+        instructor_client.post(f"/classes/{classroom.pk}/links/email/")
+    assert [m["To"] for m in inbox.messages] == ["ben@uni.example"]
+    page = instructor_client.get(f"/classes/{classroom.pk}/links/").content.decode()
+    assert "<strong>1</strong> sent, <strong>1</strong> failed" in page
+    assert f"Ada ({BAD_DOMAIN}): could not be sent: the address cannot be written for mail" in page
