@@ -287,14 +287,19 @@ SEPARATORS = {"comma": ",", "semicolon": ";", "tab": "\t"}
 
 
 def validate_mail_address(email: str) -> None:
-    """Django's email validator, and the domain written for mail (IDNA) too, which that validator does not
-    try: an address it passes that cannot be written (a domain of a soft hyphen alone) failed every sending
-    of the class's links."""
+    """Django's email validator without its host addresses (`a@[10.0.0.1]`: the site's mail server would
+    deliver to any machine), and the domain written for mail (IDNA) too, which that validator does not try:
+    an address it passes that cannot be written (a domain of a soft hyphen alone) failed every sending of
+    the class's links."""
     validate_email(email)
     try:
         sanitize_address(email, "utf-8")
     except ValueError:
-        raise ValidationError(EmailValidator.message, code="invalid") from None
+        writable = False
+    else:
+        writable = not email.rpartition("@")[2].startswith("[")
+    if not writable:
+        raise ValidationError(EmailValidator.message, code="invalid")
 
 
 def roster_separator(text: str) -> str:

@@ -137,6 +137,9 @@ def test_an_address_mail_cannot_be_sent_to_is_refused_on_the_way_in(classroom):
     assert result.problems == [f"line 2: '{BAD_DOMAIN}' is not a valid email address."]
     page = Client().post("/join", {"code": classroom.join_code, "display_name": "Ada", "email": BAD_DOMAIN})
     assert page.status_code == 200 and "Enter a valid email address." in page.content.decode()
+    # Nor a host given by its address, which would have the site's mail server deliver to any machine.
+    literal = roster_import(classroom=classroom, text="name,email\nAda,ada@[10.0.0.1]\n")
+    assert literal.problems == ["line 2: 'ada@[10.0.0.1]' is not a valid email address."]
     assert not classroom.students.exists()
 
 
