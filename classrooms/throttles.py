@@ -9,6 +9,7 @@ production, shared by every process; the local-memory cache in the embedded mode
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import math
@@ -99,7 +100,7 @@ def _count(key: str, limit_seconds: int, now: float, amount: int = 1) -> tuple[i
     so far and the seconds until the window ends."""
     cache = caches[settings.THROTTLE_CACHE]
     window = int(now // limit_seconds)
-    name = f"throttle:{key}:{window}"
+    name = _window_name(key, limit_seconds, now)
     if cache.add(name, amount, timeout=limit_seconds + 1):
         count = amount
     else:
@@ -109,6 +110,10 @@ def _count(key: str, limit_seconds: int, now: float, amount: int = 1) -> tuple[i
             cache.add(name, amount, timeout=limit_seconds + 1)
             count = amount
     return count, max(1, math.ceil((window + 1) * limit_seconds - now))
+
+
+def _window_name(key: str, limit_seconds: int, now: float) -> str:
+    return f"throttle:{key}:{int(now // limit_seconds)}"
 
 
 def _key(action: str, scope: str, value: str) -> str:
@@ -145,7 +150,8 @@ def throttle_spend(*, action: str, account: str, amount: int, what: str) -> None
     now, key = _now(), _key(action, "account", account.strip().lower())
     spent, retry_after = _count(key, seconds, now, amount)
     if spent > limit:
-        _count(key, seconds, now, -amount)
+        with contextlib.suppress(ValueError):  # gone: the window ended meanwhile, with nothing to give back
+            caches[settings.THROTTLE_CACHE].decr(_window_name(key, seconds, now), amount)
         left = max(limit - (spent - amount), 0)
         plural = "s" if amount != 1 else ""
         raise Throttled(
