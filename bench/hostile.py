@@ -7,8 +7,9 @@ databases of its own) and prepares two started pairs. The measured pair (its two
 Daphne processes) chats open loop, `--rate` chats a second between them (4 by default, a legitimate
 client's pace), for the whole run; its latency runs from each chat's scheduled time to the partner
 receiving it. The student of the other pair is the attacker; that pair's other student is connected
-too and must not be closed either. After a baseline, each attack runs for `--duration` seconds, in
-another process, with a pause between attacks:
+too and must not be closed either. Every legitimate socket sends a heartbeat every 3 s, as the browser
+does (a socket the server hears nothing from for 8 s is closed, 4408). After a baseline, each attack
+runs for `--duration` seconds, in another process, with a pause between attacks:
 
 - sockets:    the attacker's student opens 60 sockets (both processes) and chats on each at the
               socket's rate, reconnecting each at once when it is closed
@@ -52,6 +53,7 @@ from bench.stack import celery_worker, daphne
 ATTACKS = ("sockets", "flood", "handshakes", "forged", "monitors")
 PAUSE = 3.0  # seconds between phases, so that one attack's tail is not counted in the next
 FORGED = "forged"
+HEARTBEAT_SECONDS = 3.0  # docs/protocol.md, "Heartbeat"
 
 
 def url(port: int, path: str) -> str:
@@ -95,7 +97,14 @@ async def measure(ports: list[int], pair: list[dict[str, Any]], bystander: dict[
         if not finishing.is_set():
             closed.append(f"{student['role']} of pair {student['negotiation']}: {close_code(ws)}")
 
+    async def heartbeat(ws: Any) -> None:  # as the browser does: a socket silent for 8 s is closed (4408)
+        with contextlib.suppress(Exception):
+            while True:
+                await asyncio.sleep(HEARTBEAT_SECONDS)
+                await ws.send('{"type": "heartbeat"}')
+
     readers = [asyncio.ensure_future(read(student, ws)) for student, ws in sockets]
+    readers += [asyncio.ensure_future(heartbeat(ws)) for _, ws in sockets]
     sent: list[tuple[str, float]] = []
     await asyncio.sleep(max(0.0, start - now()))
     k = 0
