@@ -17,6 +17,13 @@ seeing it. Lost: acknowledged to the sender but never delivered to the partner, 
 acknowledged. The generator (bench/load_generator.py) is one asyncio process per `--generators` (the
 two students of a pair in the same one); the clock is CLOCK_MONOTONIC, shared by every process of the machine.
 
+With `--proxy` every socket goes through nginx configured as the docs deploy it (bench/proxy.py; the
+Debian package `nginx` installed), from one address as a class behind a campus network would, and the
+Daphne processes run with TRUSTED_PROXY_COUNT=1: a handshake nginx refuses (503, its per-address limit)
+counts as a failed join, and the report ends with how nginx answered (by status) and its error log
+summed up. Each student opens one socket here, their pair's; in a browser a student's page holds two
+(the pair's and the notices', docs/protocol.md), so a class of N behind one address is 2N sockets.
+
 The last line is JSON: {"students", "p50_ms", "p99_ms", "p999_ms", "monitor_p99_ms", "lost", "connect_s"}.
 """
 
@@ -41,11 +48,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.load_generator import Outcome, Student, generator_process
-from bench.stack import ROOT, celery_worker, daphne
+from bench.proxy import describe, nginx, proxied, proxy_option
+from bench.stack import ROOT, celery_worker, cpu_seconds, daphne
 from core.negotiation import MAX_EVENTS
 
 LOGS = ROOT / "artifacts" / "bench"
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 # Settings of every process of the stack, this one included
@@ -199,16 +206,6 @@ def profiled(py_spy: str, pid: int) -> Iterator[None]:
         print(f"profile of daphne-0 in {out}")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process, from /proc (fields 14 and 15 of stat)."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return float("nan")
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
 def peak_rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -264,6 +261,7 @@ def main() -> None:
                         help="send no heartbeats (as before they existed); the server then closes a student "
                              "silent for SOCKET_IDLE_SECONDS")  # fmt: skip
     parser.add_argument("--profile", metavar="PY_SPY", help="path of a py-spy binary: profile the first Daphne")
+    proxy_option(parser, "the class and its monitor from one address (127.0.0.1)")
     args = parser.parse_args()
     if args.students < 2 or args.students % 2:
         parser.error("--students must be an even number, at least 2")
@@ -292,9 +290,15 @@ def main() -> None:
     connections.close_all()
 
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(daphne(env, LOGS, f"daphne-{i}", timeout=120)) for i in range(args.daphnes)]
+        servers = [stack.enter_context(daphne(proxied(env, args.proxy), LOGS, f"daphne-{i}", timeout=120))
+                   for i in range(args.daphnes)]  # fmt: skip
         worker = stack.enter_context(celery_worker(env, LOGS / "celery.log", loglevel="WARNING"))
         ports = [port for port, _ in servers]
+        proxy = stack.enter_context(nginx(ports, LOGS)) if args.proxy else None
+        if proxy is not None:  # nginx spreads the sockets over the processes (round robin), not the generator
+            print(f"every socket through nginx on port {proxy.port} (the docs' site and limits), from 127.0.0.1")
+            ports = [proxy.port] * len(ports)
+            before_join = proxy.mark()
         if args.profile:  # a sampling profile of the first Daphne process, connects and loop included
             stack.enter_context(profiled(args.profile, servers[0][1].pid))
         for s in plan.students:
@@ -353,8 +357,9 @@ def main() -> None:
         rss = {name: peak_rss_mb(pid) for name, pid in pids.items()}
         for process in generators:
             process.join()
+        nginx_lines = describe(proxy, before_join, proxy.mark())[0] if proxy is not None else []
 
-    report(args, outcomes, connect_s, connect_failures, loop_s, before, after, rss, pg_cpu, redis_cpu)
+    report(args, outcomes, connect_s, connect_failures, loop_s, before, after, rss, pg_cpu, redis_cpu, nginx_lines)
 
 
 def _postgres_backends(database_url: str) -> list[int]:
@@ -366,7 +371,9 @@ def _postgres_backends(database_url: str) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def report(args, outcomes, connect_s, connect_failures, loop_s, before, after, rss, pg_cpu, redis_cpu) -> None:  # type: ignore[no-untyped-def]
+def report(
+    args, outcomes, connect_s, connect_failures, loop_s, before, after, rss, pg_cpu, redis_cpu, nginx_lines
+) -> None:  # type: ignore[no-untyped-def]
     partner_ms, acked, lost_acked, unacked, refused, late = [], [], 0, 0, 0, []
     for out in outcomes:
         for _cid, negotiation, scheduled, sent, acked_at, seq, error in out.sent:
@@ -416,6 +423,8 @@ def report(args, outcomes, connect_s, connect_failures, loop_s, before, after, r
         print(f"{f'generator-{i}':<16} {out.cpu_s:>12.2f}  {'(whole run)':>12}  {out.rss_mb:>11.0f}")
     print(f"{'postgres (ours)':<16} {pg_cpu:>12.2f}  {pg_cpu * 1000 / max(events, 1):>12.2f}")
     print(f"{'redis-server':<16} {redis_cpu:>12.2f}  {'(shared)':>12}")
+    for line in nginx_lines:  # with --proxy: the join and the run, the sockets counted as they closed
+        print(line)
     lost = lost_acked + unacked + connect_failures
 
     def ms(value: float) -> float | None:

@@ -23,6 +23,7 @@ from typing import IO
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _drain(stream: IO[str], log: IO[str], lines: queue.Queue[str | None]) -> None:
@@ -122,3 +123,13 @@ def stop(process: subprocess.Popen, *, kill: bool = False, group: bool = False, 
             else:
                 process.kill()
             process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process, from /proc (fields 14 and 15 of stat)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return float("nan")
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / TICK

@@ -25,7 +25,7 @@ from websockets.frames import Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from bench.live_load import cpu_seconds
+from bench.stack import cpu_seconds
 from classrooms.services import student_link_token
 from config.asgi import application
 from negotiations import limits
