@@ -28,7 +28,7 @@ from negotiations.bot_seats import EmbeddedBots  # noqa: E402
 from negotiations.routing import websocket_urlpatterns  # noqa: E402
 
 format_lazily()  # autobahn's debug lines cost nothing while debug logging is off
-daphne_sockets.install()  # a socket closed for flooding is read no more
+daphne_sockets.install()  # a flooding socket is closed as Daphne reads it, and read no more
 
 # In production WhiteNoise serves static files; in development Daphne alone serves them too.
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app

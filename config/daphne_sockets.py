@@ -1,4 +1,11 @@
-"""A socket closed for flooding is read no more.
+"""A flooding socket is closed as Daphne reads it, and read no more.
+
+Daphne reads what a peer sends in chunks (64 KB) and queues each frame for the consumer, which counts it
+against the socket's rate. Parsing a flood's chunks can take the event loop's every turn, so that the
+consumer's count falls behind (a few frames a second) and never reaches its close while the queue grows
+without end. So the protocol counts each frame as it reads it, by the consumer's own rule
+(`negotiations.limits.SocketFrames`): once a socket is past its rate and its refusals, it is closed with
+CLOSE_TOO_MANY and nothing more it sends is queued.
 
 When the application closes a socket, Daphne (autobahn) sends the close frame and waits up to a second
 (the closing handshake's timeout, which Daphne does not expose) for the peer's answer, reading and
@@ -14,9 +21,24 @@ from typing import Any
 
 from daphne.ws_protocol import WebSocketProtocol
 
+from negotiations import limits
 from negotiations.protocol import CLOSE_TOO_MANY
 
 _server_close = WebSocketProtocol.serverClose
+_on_message = WebSocketProtocol.onMessage
+
+
+def on_message(self: Any, payload: bytes, isBinary: bool) -> None:
+    if getattr(self, "flooded", False):
+        return  # closed for flooding: what was read with the flood is not queued
+    count = getattr(self, "frame_count", None)
+    if count is None:
+        count = self.frame_count = limits.SocketFrames()
+    if count.flooding():
+        self.flooded = True
+        self.serverClose(code=CLOSE_TOO_MANY)
+        return
+    _on_message(self, payload, isBinary)
 
 
 def server_close(self: Any, code: int | None = None) -> None:
@@ -28,3 +50,4 @@ def server_close(self: Any, code: int | None = None) -> None:
 def install() -> None:
     """In a Daphne process (config/asgi.py)."""
     WebSocketProtocol.serverClose = server_close
+    WebSocketProtocol.onMessage = on_message

@@ -74,8 +74,7 @@ def control_frame(text_data: str | None) -> Any:
 
 
 class JsonSocket(AsyncWebsocketConsumer):
-    frames: limits.TokenBucket
-    refusals: limits.TokenBucket
+    count: limits.SocketFrames
     closing = False  # this side closed the socket, or a send found it gone: the disconnect message follows
     shared_limits: list[limits.Limit] | None = None  # the seat's and user's rates, once known
     holds_place = False  # under the caps of sockets per seat and user (negotiations.limits)
@@ -95,9 +94,9 @@ class JsonSocket(AsyncWebsocketConsumer):
 
         # Frames are counted as they arrive, not as the consumer gets to them: a backlog behind the
         # database is not a burst, and a flood is refused (and closed) while it happens. The consumer
-        # reads what passed from `arrived`.
-        self.frames = limits.TokenBucket(limits.FRAMES_PER_SECOND, limits.FRAME_BURST)
-        self.refusals = limits.TokenBucket(1.0, limits.REFUSALS_BEFORE_CLOSE)
+        # reads what passed from `arrived`. (Under Daphne, a flood that keeps the event loop from this
+        # task is closed as Daphne reads it, by the same count: config/daphne_sockets.py.)
+        self.count = limits.SocketFrames()
         arrived: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
         async def count_arrivals() -> None:
@@ -123,7 +122,7 @@ class JsonSocket(AsyncWebsocketConsumer):
     async def within_rate(self, message: dict[str, Any]) -> bool:
         """Count a frame as it arrives against the socket's rate, then its seat's and user's (across
         sockets and processes); past one, refuse the frame (or close a flooding socket)."""
-        if not self.frames.take():
+        if not self.count.frames.take():
             reason = f"at most {limits.FRAMES_PER_SECOND:g} a second, in bursts of {limits.FRAME_BURST}"
         elif not self.shared_limits or not (past := await limits.counts().within(self.shared_limits)):
             return True
@@ -133,7 +132,7 @@ class JsonSocket(AsyncWebsocketConsumer):
                 f"at most {limit.rate:g} a second, in bursts of {limit.burst:g}, from all the sockets "
                 f"of this {limit.what}"
             )
-        if not self.refusals.take():
+        if not self.count.refusals.take():
             log.warning("closing a socket that kept flooding (%s)", self.scope.get("path"))
             await self.close(code=CLOSE_TOO_MANY)
             return False

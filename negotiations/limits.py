@@ -50,6 +50,20 @@ class TokenBucket:
         return False
 
 
+class SocketFrames:
+    """One socket's frames against its own rate: `frames` (FRAME_BURST, FRAMES_PER_SECOND) and the
+    refusals past it (REFUSALS_BEFORE_CLOSE, one forgiven a second). The consumer answers each frame from
+    them; Daphne's protocol keeps a count of its own as it reads the frames (config/daphne_sockets.py)."""
+
+    def __init__(self) -> None:
+        self.frames = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
+        self.refusals = TokenBucket(1.0, REFUSALS_BEFORE_CLOSE)
+
+    def flooding(self) -> bool:
+        """Count one frame: true once it is past the rate and the refusals too (the socket is closed)."""
+        return not self.frames.take() and not self.refusals.take()
+
+
 # Across sockets and processes: what one seat and one user (a session's identity) may send and hold.
 # The counts live in Redis when the deployment has one (every Daphne process shares them), in the
 # process otherwise (the embedded mode has one process). Each frame that passes its socket's bucket

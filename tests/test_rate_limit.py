@@ -141,3 +141,26 @@ def test_a_flood_does_not_hold_up_another_pair(two_pairs):
     assert stored == [f"o{i}" for i in range(rounds)]
     # the flooder got its burst and the refill, no more
     assert len(stored_ids(flooded)) <= limits.FRAME_BURST + limits.FRAMES_PER_SECOND * elapsed + 1
+
+
+def test_daphne_closes_a_flooding_socket_as_it_reads_it_even_when_the_consumer_gets_no_turn(monkeypatch):
+    """Daphne reads a flood in 64 KB chunks and queues each frame for the consumer; parsing those chunks
+    can take the event loop's every turn, so a consumer counting what it reads falls behind and never
+    reaches its close while the queue grows. The frames are counted as Daphne reads them: past the burst
+    and the refusals a consumer would answer, the socket is closed (4429) with nothing more queued."""
+    from daphne.ws_protocol import WebSocketProtocol
+
+    import config.asgi  # noqa: F401  (installs the Daphne patches, as a Daphne process does)
+    from negotiations.protocol import CLOSE_TOO_MANY
+
+    monkeypatch.setattr(limits, "FRAMES_PER_SECOND", 0.0)  # no refill: the count does not depend on speed
+    closed: list[int | None] = []
+    socket = WebSocketProtocol()
+    socket.application_queue = asyncio.Queue()
+    socket.client_addr = ("127.0.0.1", 50000)
+    socket.serverClose = lambda code=None: closed.append(code)  # as if the close frame went out
+    for k in range(1000):  # one read of a flood: no turn of the event loop in between
+        socket.onMessage(f'{{"type": "chat", "client_msg_id": "f{k}", "text": "flood"}}'.encode(), False)
+    allowed = limits.FRAME_BURST + limits.REFUSALS_BEFORE_CLOSE
+    assert closed == [CLOSE_TOO_MANY]
+    assert socket.application_queue.qsize() == allowed  # what the consumer answers: stored, or refused
