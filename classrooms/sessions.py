@@ -13,8 +13,13 @@ changing the SECRET_KEY, as with Django's own sessions.
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.db import connections, router
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
 
 RANDOM_CHARS = 24
@@ -39,8 +44,31 @@ def is_signed(key: str) -> bool:
     return constant_time_compare(_mac(key[:RANDOM_CHARS]), key[RANDOM_CHARS:])
 
 
+@cache
+def _read_statement(model: Any) -> str:
+    table, fields = model._meta.db_table, {f.name: f.column for f in model._meta.fields}
+    return (
+        f"SELECT {fields['session_data']} FROM {table}"  # noqa: S608 (names only)
+        f" WHERE {fields['session_key']} = %s AND {fields['expire_date']} > %s"
+    )
+
+
 class SessionStore(DatabaseSessionStore):
     """Django's database sessions, with keys that carry their HMAC and are checked before any lookup."""
+
+    def _get_session_from_db(self) -> Any:
+        """The unexpired session row, as Django's store reads it (an unknown or expired key is dropped), in
+        one plain statement: every socket's join reads one, and the ORM took longer to build the query
+        (about 0.4 ms of CPU) than PostgreSQL to run it (docs/benchmarks.md, "The join")."""
+        connection = connections[router.db_for_read(self.model)]
+        with connection.cursor() as cursor:
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            cursor.execute(_read_statement(self.model), [self.session_key, now])
+            row = cursor.fetchone()
+        if row is None:
+            self._session_key = None
+            return None
+        return self.model(session_key=self.session_key, session_data=row[0])
 
     def _get_new_session_key(self) -> str:
         while True:
