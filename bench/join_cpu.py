@@ -3,9 +3,9 @@
     python -m bench.join_cpu --students 400
 
 It prepares a class as bench/live_load.py does (its own PostgreSQL database, a session row per student),
-then, for every student in turn, loads the session as the handshake does (the configured engine), and
-identifies the seat and builds the snapshot as the consumer does (`negotiations.consumers._join`),
-encoding the frame as sent.
+then, for every student in turn, loads the session (the configured engine), and identifies the seat
+and builds the snapshot as the consumer does (`negotiations.consumers._join`, which loads the session
+too, in the same trip to the database thread), encoding the frame as sent.
 It prints the process CPU per join (median of --rounds passes over the class) for the session load and
 for the join. Only this process runs, so the figure moves little with the machine's load, unlike the
 live benchmark's; the handshake, the channel layer and the sockets are not in it.
@@ -34,14 +34,13 @@ def main() -> None:
     from importlib import import_module
 
     from django.conf import settings
-    from django.contrib.auth.models import AnonymousUser
 
     from negotiations import consumers
 
-    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # as the handshake loads it
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # as a socket's join loads it
     plan = prepare(args.students)
     students = [(s.session, s.negotiation) for s in plan.students]
-    consumers._join(SessionStore(students[0][0]), AnonymousUser(), students[0][1])  # the scenario, once
+    consumers._join(SessionStore(students[0][0]), students[0][1])  # the scenario, once
 
     def per_join(work) -> float:  # type: ignore[no-untyped-def]
         started = time.process_time()
@@ -57,7 +56,7 @@ def main() -> None:
         store.keys()
 
     def join(key: str, negotiation: int) -> None:
-        joined = consumers._join(loaded[key], AnonymousUser(), negotiation)
+        joined = consumers._join(loaded[key], negotiation)
         assert not isinstance(joined, int), joined
         json.dumps(joined[1], separators=(",", ":"))
 

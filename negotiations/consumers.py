@@ -25,7 +25,7 @@ from negotiations import limits
 from negotiations.acting import SEAT_CHANGED, negotiation_act, negotiation_close_expired
 from negotiations.heartbeat import silence
 from negotiations.joining import student_join
-from negotiations.participants import Participant, identify, monitor_allowed, session_identity
+from negotiations.participants import Participant, identify, monitor_allowed, session_identity, session_user
 from negotiations.protocol import (
     CLOSE_NOT_FOUND,
     CLOSE_NOT_SIGNED_IN,
@@ -223,22 +223,22 @@ class NegotiationConsumer(JsonSocket):
         # the database work below queues. Nothing is sent before the snapshot, and a socket refused
         # below is closed with its code, as a refusal always was.
         await self.accept()
-        who = session_identity(self.scope["session"], self.scope.get("user"))
-        if who is not None and not await self.hold_place(limits.negotiation_caps(who, negotiation_id)):
-            return
         # Listen before the snapshot is read, so that no event falls between the two (layer messages
         # wait until connect() returns).
         self.group = negotiation_group(negotiation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        # Who is connecting, their snapshot and the scenario: one trip to the database thread.
-        joined = await database_sync_to_async(_join)(self.scope["session"], self.scope.get("user"), negotiation_id)
+        # The session, who it stands for, their snapshot and the scenario: one trip to the database thread.
+        joined = await database_sync_to_async(_join)(self.scope["session"], negotiation_id)
         if isinstance(joined, int):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.close(code=joined)
             return
-        self.participant, frame, self._scenario = joined
-        if who is not None:
-            self.shared_limits = limits.frame_limits(who, f"{who}.n{negotiation_id}")
+        participant, frame, self._scenario, who = joined
+        if not await self.hold_place(limits.negotiation_caps(who, negotiation_id)):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            return
+        self.participant = participant
+        self.shared_limits = limits.frame_limits(who, f"{who}.n{negotiation_id}")
         if self.participant.seat is not None and self.participant.seat.student_id is not None:
             self.student_group = student_group(self.participant.seat.student_id)
             await self.channel_layer.group_add(self.student_group, self.channel_name)
@@ -461,15 +461,20 @@ def heartbeat_json() -> HeartbeatJSON:
     return {"every": settings.SOCKET_HEARTBEAT_SECONDS, "idle": settings.SOCKET_IDLE_SECONDS}
 
 
-def _join(session: Any, user: Any, negotiation_id: int):  # type: ignore[no-untyped-def]
+def _join(session: Any, negotiation_id: int):  # type: ignore[no-untyped-def]
+    """A negotiation socket's participant, snapshot, scenario and the key of its caps and rates
+    (negotiations.limits), from its session (loaded here); or a close code."""
     joined = student_join(session, negotiation_id)  # a student's: one statement
     if joined is not None:
         participant, frame = joined
-        return participant, frame, exercise_spec(participant.exercise_id)
+        return participant, frame, exercise_spec(participant.exercise_id), session_identity(session, None)
+    user = session_user(session)
     who = identify(session, user, negotiation_id)
     if isinstance(who, int):
         return who
-    return who, snapshot(who), exercise_spec(who.exercise_id)
+    identity = session_identity(session, user)
+    assert identity is not None  # identify() found someone in this session
+    return who, snapshot(who), exercise_spec(who.exercise_id), identity
 
 
 def _no_constants(name: str) -> None:
@@ -511,20 +516,29 @@ class Sweeps:
 sweeps = limits.PerLoop(Sweeps)  # the sweeps of the running event loop
 
 
+def _watcher(session: Any, exercise_id: int) -> tuple[int | None, bool]:
+    """A monitor's user (None: not signed in) and whether they may watch the exercise, from its session
+    (loaded here): one trip to the database thread."""
+    user = session_user(session)
+    if not user.is_authenticated:
+        return None, False
+    return user.pk, monitor_allowed(user, exercise_id)
+
+
 class MonitorConsumer(JsonSocket):
     """The instructor's live monitor of one exercise: ws/exercises/<id>/monitor/."""
 
     async def connect(self) -> None:
         self.exercise_id = int(self.scope["url_route"]["kwargs"]["pk"])
-        user = self.scope.get("user")
         await self.accept()  # refusals below close with their code
-        if not (user and user.is_authenticated):
+        user_pk, allowed = await database_sync_to_async(_watcher)(self.scope["session"], self.exercise_id)
+        if user_pk is None:
             await self.close(code=CLOSE_NOT_SIGNED_IN)
             return
-        who = f"user.{user.pk}"
+        who = f"user.{user_pk}"
         if not await self.hold_place(limits.monitor_caps(who)):
             return
-        if not await database_sync_to_async(monitor_allowed)(user, self.exercise_id):
+        if not allowed:
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.shared_limits = limits.frame_limits(who, None)

@@ -4,7 +4,10 @@ without a database trip, a consumer or the channel layer.
 A handshake without the session cookie, or with one this server did not make, is anonymous: it is
 closed with 4401 at once, before the session is loaded (docs/protocol.md, "Connecting"). A session
 that opens sockets too fast is refused at the handshake, before its session is loaded. Only the other
-handshakes go on to the session and the consumer, which identify the participant.
+handshakes go on to the consumer, with the session in the scope not yet loaded: the consumer accepts
+the socket first, then loads the session and identifies the participant in one trip to the database
+thread (participants.session_user for an instructor), so that a burst of joins queues after the
+handshake, not within Daphne's handshake timeout (docs/benchmarks.md, "The join").
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-from channels.auth import AuthMiddlewareStack
 from django.conf import settings
 
 from classrooms import sessions
@@ -39,7 +41,7 @@ class SessionCookieRequired:
     """ASGI middleware: a websocket without the session cookie is accepted and closed with 4401 (so that
     the client reads the code, not a bare failed handshake); one whose session opens sockets faster than
     its handshakes allow (negotiations.limits) is refused (HTTP 403), so that reconnecting at once after
-    every close costs nothing; the rest go on to `inner`."""
+    every close costs nothing; the rest go on to `inner`, with their session (not loaded) in the scope."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -49,7 +51,7 @@ class SessionCookieRequired:
             return await self.inner(scope, receive, send)
         key = session_key(scope)
         if key is not None and limits.handshakes().take(key):
-            return await self.inner(scope, receive, send)
+            return await self.inner(dict(scope, session=sessions.SessionStore(key)), receive, send)
         message = await receive()
         if message["type"] == "websocket.connect":
             if key is None:
@@ -60,5 +62,6 @@ class SessionCookieRequired:
 
 
 def signed_in(consumer: Any) -> Any:
-    """A consumer behind the cookie check, then the session and the user (Channels' auth stack)."""
-    return SessionCookieRequired(AuthMiddlewareStack(consumer))
+    """A consumer behind the cookie check. Channels' own stack (cookies, session, user) is not used: it
+    loaded the session and the user before the consumer could accept the socket, in a trip of its own."""
+    return SessionCookieRequired(consumer)

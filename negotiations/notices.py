@@ -53,9 +53,14 @@ def student_rounds(student_id: int) -> list[StudentExerciseJSON]:
     ]
 
 
-def _student_of(session: Any) -> tuple[int, int] | None:
+def _student_of(session: Any) -> tuple[str | None, tuple[int, int] | None]:
+    """From the socket's session (loaded here): the key of its caps and rates, None for anyone but a
+    student; and, while the student's link holds, the student and their class."""
+    who = session_identity(session, None)
+    if who is None or not who.startswith("student."):
+        return None, None
     student = session_student(session)
-    return None if student is None else (student.pk, student.classroom_id)
+    return who, None if student is None else (student.pk, student.classroom_id)
 
 
 class StudentConsumer(JsonSocket):
@@ -65,14 +70,12 @@ class StudentConsumer(JsonSocket):
 
     async def connect(self) -> None:
         await self.accept()
-        session = self.scope["session"]
-        who = session_identity(session, None)
-        if who is None or not who.startswith("student."):
+        who, found = await database_sync_to_async(_student_of)(self.scope["session"])
+        if who is None:
             await self.close(code=CLOSE_NOT_SIGNED_IN)
             return
         if not await self.hold_place(limits.notice_caps(who)):
             return
-        found = await database_sync_to_async(_student_of)(session)
         if found is None:  # the link was revoked or re-issued
             await self.close(code=CLOSE_NOT_SIGNED_IN)
             return

@@ -8,8 +8,10 @@ Synchronous functions; the consumers call them through database_sync_to_async.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
+from django.contrib import auth
 from django.http import Http404
 
 from classrooms.access import SESSION_NONCE, SESSION_STUDENT
@@ -56,6 +58,12 @@ def session_bot_seat(session: Any) -> Seat | None:
     if seat is None or seat.negotiation_id != data.get("negotiation"):
         return None
     return seat
+
+
+def session_user(session: Any) -> Any:
+    """The user a socket's session is signed in as (AnonymousUser for none), checked as Django checks a
+    request's (the password's hash); a student's session has none, and costs no query here."""
+    return auth.get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
 
 
 def session_identity(session: Any, user: Any) -> str | None:

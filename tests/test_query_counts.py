@@ -31,15 +31,13 @@ def test_the_dashboard_class_and_exercise_pages_do_not_grow_with_the_class(instr
 
 
 def join_queries(negotiation, student) -> list[str]:
-    """The SQL of one student's join (identifying the seat, the snapshot, the scenario), its session loaded."""
-    from django.contrib.auth.models import AnonymousUser
-
+    """The SQL of one student's join (the session, identifying the seat, the snapshot, the scenario)."""
+    from classrooms.sessions import SessionStore
     from negotiations import consumers
 
-    session = student_client(student).session
-    session.keys()  # loaded before the consumer runs, as by the session middleware
+    session = SessionStore(student_client(student).session.session_key)  # not loaded, as a socket's
     with CaptureQueriesContext(connection) as captured:
-        joined = consumers._join(session, AnonymousUser(), negotiation.pk)
+        joined = consumers._join(session, negotiation.pk)
     assert not isinstance(joined, int), joined
     return [q["sql"] for q in captured]
 
@@ -52,5 +50,5 @@ def test_a_students_join_is_one_statement_whatever_the_class_or_the_history(exer
     small = join_queries(first, seats_by_role(first)["seller"].student)
     long_history(last, 200, "message {seq}")
     large = join_queries(last, seats_by_role(last)["seller"].student)
-    assert len(small) == len(large) == 1, large
+    assert len(small) == len(large) == 2, large  # the session's row, then the seat and its snapshot
     assert not any("document" in sql for sql in large), "the scenario is parsed once per process, not per join"

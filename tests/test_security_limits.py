@@ -96,13 +96,11 @@ def test_a_socket_flooding_at_full_speed_is_closed_before_the_server_gets_throug
 
 @pytest.fixture
 def server_work(monkeypatch):
-    """Records each step of a handshake that costs the server: loading who the session stands for, and
-    a consumer starting to identify the participant (a database trip each)."""
-    import channels.auth
-
+    """Records each step of a handshake that costs the server: a consumer starting (it accepts the socket,
+    then identifies the participant in a database trip), and loading the session in that trip."""
     done: list[str] = []
-    get_user = channels.auth.get_user
-    monkeypatch.setattr(channels.auth, "get_user", lambda scope: done.append("session") or get_user(scope))
+    load = SessionStore.load
+    monkeypatch.setattr(SessionStore, "load", lambda self: done.append("session") or load(self))
     for consumer in (consumers.NegotiationConsumer, consumers.MonitorConsumer):
         connect = consumer.connect
 

@@ -1,0 +1,65 @@
+"""A join's handshake: the socket is accepted before anything is looked up, then the session, the seat and
+the snapshot come in one trip to the process's database thread (negotiations.handshake). In a burst of
+joins that thread queues, and Daphne drops a handshake not accepted within 5 s."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from channels.db import DatabaseSyncToAsync
+
+from classrooms.sessions import SessionStore
+from tests.base import student_client
+from tests.live import Live, run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_handshake_is_accepted_while_its_session_waits_for_the_database(started_pair, monkeypatch):
+    negotiation, students = started_pair
+    client = student_client(students["seller"])
+    gate = threading.Event()
+    load = SessionStore.load
+
+    def held(self):  # type: ignore[no-untyped-def]
+        gate.wait(timeout=10)
+        return load(self)
+
+    monkeypatch.setattr(SessionStore, "load", held)
+
+    async def go():
+        live = Live(f"/ws/negotiations/{negotiation.pk}/", client)
+        try:
+            accepted, _ = await live.communicator.connect(timeout=3)
+        finally:
+            gate.set()
+        snapshot = await live.recv()
+        await live.close()
+        return accepted, snapshot["type"]
+
+    assert run(go()) == (True, "snapshot")
+
+
+def test_a_students_join_is_one_trip_to_the_database_thread(started_pair, monkeypatch):
+    negotiation, students = started_pair
+    client = student_client(students["buyer"])
+    trips: list[str] = []
+    handler = DatabaseSyncToAsync.thread_handler
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        trips.append(getattr(self.func, "__name__", repr(self.func)))
+        return handler(self, *args, **kwargs)
+
+    monkeypatch.setattr(DatabaseSyncToAsync, "thread_handler", counted)
+
+    async def go():
+        live = Live(f"/ws/negotiations/{negotiation.pk}/", client)
+        snapshot = await live.connect()
+        joined = list(trips)
+        await live.close()
+        return snapshot["me"]["role"], joined
+
+    role, joined = run(go())
+    assert role == "buyer"
+    assert joined == ["_join"]
