@@ -11,11 +11,19 @@ for the join. Only this process runs, so the figure moves little with the machin
 live benchmark's; the handshake, the channel layer and the sockets are not in it.
 
 The last line is JSON: {"students", "session_ms", "join_ms"}.
+
+With --sockets it measures instead the whole join through the ASGI application, as Daphne runs it but
+without Daphne's HTTP and websocket handshake: the cookie check, the consumer, the session, the seat and
+the snapshot, the caps and subscriptions in Redis, the presence and its reply; students connect in
+bursts of --burst at once, and the process CPU per join is printed (median of --rounds), with
+{"students", "socket_ms"} on the last line. It uses nothing of this tree but the application, so it
+can be copied into an older tree to compare.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import time
@@ -29,8 +37,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="passes over the class (default 5)")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/parley_load")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
+    parser.add_argument("--sockets", action="store_true", help="the whole join through the ASGI application")
+    parser.add_argument("--burst", type=int, default=50, help="with --sockets: students connecting at once")
     args = parser.parse_args()
     setup(args.database_url, args.redis_url)
+    if args.sockets:
+        sockets(args)
+        return
     from importlib import import_module
 
     from django.conf import settings
@@ -66,6 +79,46 @@ def main() -> None:
           f" join {statistics.median(joins):.3f} ms CPU (passes: {', '.join(f'{j:.2f}' for j in joins)})")  # fmt: skip
     print(json.dumps({"students": args.students, "session_ms": round(statistics.median(sessions), 3),
                       "join_ms": round(statistics.median(joins), 3)}))  # fmt: skip
+
+
+def sockets(args: argparse.Namespace) -> None:
+    from channels.testing import WebsocketCommunicator
+    from django.db import connections
+
+    from config.asgi import application
+
+    plan = prepare(args.students)
+
+    async def connect(student) -> WebsocketCommunicator:  # type: ignore[no-untyped-def]
+        socket = WebsocketCommunicator(
+            application,
+            f"/ws/negotiations/{student.negotiation}/",
+            headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={student.session}".encode())],
+        )
+        connected, _ = await socket.connect(timeout=30)
+        frame = json.loads(await socket.receive_from(timeout=30))
+        assert connected and frame["type"] == "snapshot", frame
+        return socket
+
+    async def one_pass() -> float:
+        started, open_ = time.process_time(), []
+        for first in range(0, len(plan.students), args.burst):
+            open_ += await asyncio.gather(*(connect(s) for s in plan.students[first : first + args.burst]))
+        spent = time.process_time() - started
+        for socket in open_:
+            await socket.disconnect()
+        return spent * 1000 / len(plan.students)
+
+    async def passes() -> list[float]:
+        await one_pass()  # the scenario read and the connections opened, once
+        return [await one_pass() for _ in range(args.rounds)]
+
+    joins = asyncio.run(passes())
+    connections.close_all()
+    each = ", ".join(f"{j:.2f}" for j in joins)
+    print(f"{args.students} students through the ASGI application, bursts of {args.burst}, {args.rounds} passes:"
+          f" {statistics.median(joins):.3f} ms CPU a join (passes: {each})")  # fmt: skip
+    print(json.dumps({"students": args.students, "socket_ms": round(statistics.median(joins), 3)}))
 
 
 if __name__ == "__main__":
