@@ -10,6 +10,7 @@ import pytest
 from channels.db import DatabaseSyncToAsync
 
 from classrooms.sessions import SessionStore
+from negotiations.bot_seats import bot_seats_play_due
 from tests.base import student_client
 from tests.live import Live, run
 
@@ -48,7 +49,9 @@ def test_a_students_join_is_one_trip_to_the_database_thread(started_pair, monkey
     handler = DatabaseSyncToAsync.thread_handler
 
     def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        trips.append(getattr(self.func, "__name__", repr(self.func)))
+        name = getattr(self.func, "__name__", repr(self.func))
+        if name != bot_seats_play_due.__name__:  # the embedded server's own loop (no Redis), not the join
+            trips.append(name)
         return handler(self, *args, **kwargs)
 
     monkeypatch.setattr(DatabaseSyncToAsync, "thread_handler", counted)
