@@ -34,6 +34,8 @@ def focused_id(driver) -> str:
     return driver.switch_to.active_element.get_attribute("id") or driver.switch_to.active_element.text
 
 
+# Sheets are opened and the pair agrees in the test process: Daphne, another process, hears of it through Redis.
+@pytest.mark.redis
 def test_the_instructor_sees_who_is_ready_and_ends_after_a_confirmation_from_the_keyboard(
     server, teacher, exercise, classroom
 ):

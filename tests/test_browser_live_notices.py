@@ -54,6 +54,8 @@ def on_every_tab(driver, tabs: dict[str, str], checks: dict[str, tuple[str, str]
         assert driver.execute_script(STILL_THE_SAME_PAGE), f"the {name} tab reloaded"
 
 
+# The round is released, started and ended by the test process: Daphne, another process, hears of it through Redis.
+@pytest.mark.redis
 def test_the_home_page_role_sheet_and_room_show_the_round_as_it_happens(server, browsers, exercise, classroom):
     ada, ben = add_students(classroom, "Ada", "Ben")
     rounds.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk], seed=1)

@@ -513,6 +513,8 @@ def focused_id(driver) -> str:
     return driver.switch_to.active_element.get_attribute("id")
 
 
+# The seller acts in the test process: Daphne, another process, hears of it through Redis.
+@pytest.mark.redis
 def test_on_a_phone_the_bar_stays_in_sight_and_binding_steps_are_confirmed_against_the_batna(
     server, browsers, live_pair
 ):

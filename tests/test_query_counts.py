@@ -42,6 +42,7 @@ def join_queries(negotiation, student) -> list[str]:
     return [q["sql"] for q in captured]
 
 
+@pytest.mark.postgres  # the one statement is PostgreSQL's; other databases take the ORM's way (negotiations/joining.py)
 @pytest.mark.django_db
 def test_a_students_join_is_one_statement_whatever_the_class_or_the_history(exercise, classroom):
     pairs = start_round(exercise, classroom, 40)
