@@ -1,7 +1,9 @@
 """Real server processes for tests that cross process boundaries: Daphne and a Celery worker.
 
 They share the test database (PostgreSQL's, or SQLite's test file; the test's data is committed with
-transaction=True) and Redis with the test process.
+transaction=True) and Redis with the test process. Most tests that need a Daphne take the test process's
+own (`live_daphne`), started once and kept for the session: each start costs about a second of CPU.
+A test that stops, kills or measures its server, or gives it settings of its own, starts one (`daphne()`).
 """
 
 from __future__ import annotations
@@ -44,9 +46,12 @@ def server_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def assert_no_traceback(log: Path) -> None:
-    """A server under a test's faults reports each in a line: a traceback in its log is a bug."""
-    text = log.read_text(errors="replace")
+def assert_no_traceback(log: Path, start: int = 0) -> None:
+    """A server under a test's faults reports each in a line: a traceback in its log (from byte `start`,
+    where the test began) is a bug."""
+    with log.open("rb") as file:
+        file.seek(start)
+        text = file.read().decode(errors="replace")
     start = text.find("Traceback")
     assert start < 0, f"a traceback in {log}:\n{text[max(0, start - 300) : start + 3000]}"
 
@@ -58,6 +63,46 @@ def daphne(**env: str) -> Iterator[tuple[int, subprocess.Popen]]:
     with stack.daphne(server_env(**env), LOGS) as started:
         yield started
     assert_no_traceback(LOGS / f"daphne-{started[0]}.log")
+
+
+class SessionDaphne:
+    """The test process's Daphne, on its test database and Redis: started when a test first wants it, and
+    again when it has exited or the environment a server would get has changed (a test's monkeypatched
+    setting); stopped when the session ends."""
+
+    def __init__(self) -> None:
+        self.running = contextlib.ExitStack()
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+        self.env: dict[str, str] = {}
+
+    def port_and_log(self) -> tuple[int, Path]:
+        env = server_env()
+        if self.process is None or self.process.poll() is not None or env != self.env:
+            self.running.close()
+            self.port, self.process = self.running.enter_context(stack.daphne(env, LOGS))
+            self.env = env
+        return self.port, LOGS / f"daphne-{self.port}.log"
+
+
+@pytest.fixture(scope="session")
+def session_daphne(django_db_setup) -> Iterator[SessionDaphne]:
+    """Stopped before the test database is dropped."""
+    shared = SessionDaphne()
+    try:
+        yield shared
+    finally:
+        shared.running.close()
+
+
+@pytest.fixture
+def live_daphne(transactional_db, session_daphne: SessionDaphne) -> Iterator[int]:
+    """The port of the session's Daphne, for a test whose data is committed; no traceback in what the
+    Daphne logs during the test."""
+    port, log = session_daphne.port_and_log()
+    start = log.stat().st_size
+    yield port
+    assert_no_traceback(log, start)
 
 
 @contextlib.contextmanager
@@ -142,10 +187,9 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def server(transactional_db) -> Iterator[str]:
-    """A Daphne on the test's database and Redis, and with Redis a Celery worker: the live pages' server."""
+def server(live_daphne: int) -> Iterator[str]:
+    """The session's Daphne and, with Redis, a Celery worker of the test's own: the live pages' server."""
     with contextlib.ExitStack() as stack:
         if settings.REDIS_URL:
             stack.enter_context(celery_worker())
-        port, _ = stack.enter_context(daphne())
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{live_daphne}"

@@ -29,7 +29,7 @@ from negotiations.bots import BotPlayer, Seating, bot_session_mint
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Debrief, Event, Negotiation, Outcome
 from tests.base import add_students, odd_class_with_bot
-from tests.servers import celery_worker, daphne
+from tests.servers import celery_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -69,13 +69,14 @@ def shorten_round(exercise, seconds: float) -> None:
         event.save(update_fields=["payload"])
 
 
-def test_a_class_of_bots_plays_an_exercise_to_its_debrief(exercise, classroom):
+def test_a_class_of_bots_plays_an_exercise_to_its_debrief(live_daphne, exercise, classroom):
     students = add_students(classroom, *[f"Student {i}" for i in range(8)])
     rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=3)
     rounds.exercise_release(exercise=exercise)
     rounds.exercise_start(exercise=exercise)
     out = io.StringIO()
-    with worker_if_needed(), daphne() as (port, _):
+    port = live_daphne
+    with worker_if_needed():
         shorten_round(exercise, 12)
         call_command(
             "run_bots", exercise=exercise.pk, url=f"http://127.0.0.1:{port}", seats="students",
@@ -113,7 +114,9 @@ def in_thread(target, **kwargs) -> threading.Thread:
     return thread
 
 
-def test_an_odd_student_negotiates_with_the_bot_and_the_monitor_sees_it_act(odd_class, exercise, instructor):
+def test_an_odd_student_negotiates_with_the_bot_and_the_monitor_sees_it_act(
+    live_daphne, odd_class, exercise, instructor
+):
     bot, human = odd_class
     negotiation = bot.negotiation
     instructor_browser = Client()
@@ -122,7 +125,8 @@ def test_an_odd_student_negotiates_with_the_bot_and_the_monitor_sees_it_act(odd_
         f"{settings.SESSION_COOKIE_NAME}={instructor_browser.cookies[settings.SESSION_COOKIE_NAME].value}"
     )
     out = io.StringIO()
-    with worker_if_needed(), daphne() as (port, _):
+    port = live_daphne
+    with worker_if_needed():
         base = f"http://127.0.0.1:{port}"
         student = LiveClient(
             f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/",
@@ -176,30 +180,30 @@ def test_an_odd_student_negotiates_with_the_bot_and_the_monitor_sees_it_act(odd_
     assert other.status == "negotiating"  # the students' pair was not played
 
 
-def test_a_bot_whose_socket_drops_reconnects_and_plays_on_without_repeating_itself(odd_class, exercise):
+def test_a_bot_whose_socket_drops_reconnects_and_plays_on_without_repeating_itself(live_daphne, odd_class, exercise):
     bot, human = odd_class
     negotiation = bot.negotiation
-    with daphne() as (port, _):
-        base = f"http://127.0.0.1:{port}"
-        url = f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/"
-        student = LiveClient(url, sign_in(base, f"/s/{student_link_token(human.student)}/"), base)
-        seating = Seating(negotiation.pk, negotiation.number, bot.role_key, "bot", "Bot",
-                          bot_session_mint(bot), "conceder", 5)  # fmt: skip
-        player = BotPlayer(seating, base, think=0.2)
+    port = live_daphne
+    base = f"http://127.0.0.1:{port}"
+    url = f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/"
+    student = LiveClient(url, sign_in(base, f"/s/{student_link_token(human.student)}/"), base)
+    seating = Seating(negotiation.pk, negotiation.number, bot.role_key, "bot", "Bot",
+                      bot_session_mint(bot), "conceder", 5)  # fmt: skip
+    player = BotPlayer(seating, base, think=0.2)
 
-        async def play() -> None:
-            task = asyncio.ensure_future(player.run())
-            await student.connect()
-            await student.wait_for(lambda c: any(e["type"] == "offer" for e in c.events), timeout=15)
-            await player.client.drop()  # the bot's network fails
-            await student.act({"type": "chat", "text": "Are you still there?"})
-            await student.wait_for(lambda c: len([e for e in c.events if e["type"] == "offer"]) >= 2, timeout=15)
-            latest = [e for e in student.events if e["type"] == "offer"][-1]
-            await student.act({"type": "accept", "offer_seq": latest["seq"], "package": 0})
-            await asyncio.wait_for(task, 15)
-            await student.close()
+    async def play() -> None:
+        task = asyncio.ensure_future(player.run())
+        await student.connect()
+        await student.wait_for(lambda c: any(e["type"] == "offer" for e in c.events), timeout=15)
+        await player.client.drop()  # the bot's network fails
+        await student.act({"type": "chat", "text": "Are you still there?"})
+        await student.wait_for(lambda c: len([e for e in c.events if e["type"] == "offer"]) >= 2, timeout=15)
+        latest = [e for e in student.events if e["type"] == "offer"][-1]
+        await student.act({"type": "accept", "offer_seq": latest["seq"], "package": 0})
+        await asyncio.wait_for(task, 15)
+        await student.close()
 
-        asyncio.run(play())
+    asyncio.run(play())
     played = player.played
     assert played.status == "agreed" and played.reconnects >= 1 and not played.errors
     offers = Event.objects.filter(negotiation=negotiation, type="offer", role=bot.role_key).count()
@@ -207,12 +211,12 @@ def test_a_bot_whose_socket_drops_reconnects_and_plays_on_without_repeating_itse
     assert [e["seq"] for e in player.client.events] == list(range(1, len(player.client.events) + 1))
 
 
-def test_a_forged_bot_session_is_refused_by_a_real_daphne(odd_class):
+def test_a_forged_bot_session_is_refused_by_a_real_daphne(live_daphne, odd_class):
     bot, _ = odd_class
     forged = f"{settings.SESSION_COOKIE_NAME}={secrets.token_hex(16)}"
-    with daphne() as (port, _):
-        seating = Seating(bot.negotiation_id, 1, bot.role_key, "bot", "Bot", forged, "tough", 1)
-        player = BotPlayer(seating, f"http://127.0.0.1:{port}", think=0.1)
-        played = asyncio.run(asyncio.wait_for(player.run(), 15))
+    port = live_daphne
+    seating = Seating(bot.negotiation_id, 1, bot.role_key, "bot", "Bot", forged, "tough", 1)
+    player = BotPlayer(seating, f"http://127.0.0.1:{port}", think=0.1)
+    played = asyncio.run(asyncio.wait_for(player.run(), 15))
     assert played.status == "refused" and player.client.close_code == 4401
     assert not Event.objects.filter(negotiation=bot.negotiation).exclude(type="started").exists()

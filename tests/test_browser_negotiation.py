@@ -7,7 +7,6 @@ the Redis channel layer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,7 +23,6 @@ from negotiations.acting import negotiation_act
 from negotiations.models import Event, Seat
 from tests.base import add_students, long_history
 from tests.browser import assert_accessible, emulate_phone, screenshot
-from tests.servers import daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,9 +62,8 @@ window.alert = (text) => window.__errors.push("alert: " + text);
 
 
 @pytest.fixture
-def server(transactional_db) -> Iterator[str]:
-    with daphne() as (port, _):
-        yield f"http://127.0.0.1:{port}"
+def server(live_daphne: int) -> str:
+    return f"http://127.0.0.1:{live_daphne}"
 
 
 @pytest.fixture

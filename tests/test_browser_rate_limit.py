@@ -12,7 +12,6 @@ from classrooms import services
 from negotiations.models import Event
 from tests.base import seats_by_role, start_round
 from tests.browser import assert_accessible, screenshot
-from tests.servers import daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,35 +33,35 @@ socket.send = (frame) => {
 """
 
 
-def test_a_chat_refused_as_too_fast_is_kept_and_sent_again_once(browser, exercise, classroom):
+def test_a_chat_refused_as_too_fast_is_kept_and_sent_again_once(live_daphne, browser, exercise, classroom):
     (negotiation,) = start_round(exercise, classroom, 2)
     seller = seats_by_role(negotiation)["seller"].student
-    with daphne() as (port, _):
-        base = f"http://127.0.0.1:{port}"
-        browser.get(f"{base}/s/{services.student_link_token(seller)}/")
-        browser.find_element(By.XPATH, f"//button[normalize-space()='Continue as {seller.display_name}']").click()
-        WebDriverWait(browser, 10).until(ec.title_contains("My exercises"))
-        browser.get(f"{base}/s/exercises/{exercise.pk}/")
-        WebDriverWait(browser, 10).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Connected"))
-        browser.execute_script(REFUSE_NEXT_CHAT)
-        browser.find_element(By.ID, "chat-text").send_keys("Fast fingers")
-        browser.find_element(By.XPATH, "//button[normalize-space()='Send']").click()
-        WebDriverWait(browser, 5).until(
-            ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".outbox .pending .pending-note"), "Sending again")
+    port = live_daphne
+    base = f"http://127.0.0.1:{port}"
+    browser.get(f"{base}/s/{services.student_link_token(seller)}/")
+    browser.find_element(By.XPATH, f"//button[normalize-space()='Continue as {seller.display_name}']").click()
+    WebDriverWait(browser, 10).until(ec.title_contains("My exercises"))
+    browser.get(f"{base}/s/exercises/{exercise.pk}/")
+    WebDriverWait(browser, 10).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Connected"))
+    browser.execute_script(REFUSE_NEXT_CHAT)
+    browser.find_element(By.ID, "chat-text").send_keys("Fast fingers")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Send']").click()
+    WebDriverWait(browser, 5).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".outbox .pending .pending-note"), "Sending again")
+    )
+    assert_accessible(browser, "the room with a chat refused as too fast, waiting to go again")
+    screenshot(browser, "room-rate-limited")
+    assert browser.find_element(By.ID, "chat-error").text == ""
+    assert browser.find_element(By.ID, "room-alert").text == ""
+    # Sent again by itself a moment later: acknowledged, shown once, stored once.
+    WebDriverWait(browser, 10).until(
+        lambda d: (
+            not d.find_elements(By.CSS_SELECTOR, ".outbox .pending")
+            and any(e.text == "Fast fingers" for e in d.find_elements(By.CSS_SELECTOR, "#timeline .chat-text"))
         )
-        assert_accessible(browser, "the room with a chat refused as too fast, waiting to go again")
-        screenshot(browser, "room-rate-limited")
-        assert browser.find_element(By.ID, "chat-error").text == ""
-        assert browser.find_element(By.ID, "room-alert").text == ""
-        # Sent again by itself a moment later: acknowledged, shown once, stored once.
-        WebDriverWait(browser, 10).until(
-            lambda d: (
-                not d.find_elements(By.CSS_SELECTOR, ".outbox .pending")
-                and any(e.text == "Fast fingers" for e in d.find_elements(By.CSS_SELECTOR, "#timeline .chat-text"))
-            )
-        )
-        shown = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#timeline .chat-text")]
-        assert shown.count("Fast fingers") == 1
+    )
+    shown = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#timeline .chat-text")]
+    assert shown.count("Fast fingers") == 1
     assert list(Event.objects.filter(negotiation=negotiation, type="chat").values_list("payload", flat=True)) == [
         {"text": "Fast fingers"}
     ]

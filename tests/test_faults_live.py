@@ -16,7 +16,7 @@ from classrooms.services import student_link_token
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Event, Negotiation
 from negotiations.rounds import deadline_schedule
-from tests.servers import celery_worker, daphne
+from tests.servers import celery_worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -46,31 +46,31 @@ def test_a_celery_worker_closes_a_pair_at_its_deadline_with_nobody_connected(pai
     assert Event.objects.filter(negotiation=negotiation, type="deadline").count() == 1
 
 
-def test_a_socket_dropped_after_an_offer_before_its_ack_loses_nothing_and_repeats_nothing(pair):
+def test_a_socket_dropped_after_an_offer_before_its_ack_loses_nothing_and_repeats_nothing(live_daphne, pair):
     negotiation, seats = pair
     package = {"price": 9900, "handover": "five-weeks", "warranty": "none", "tyres": "included"}
-    with daphne() as (port, _):
-        base = f"http://127.0.0.1:{port}"
-        url = f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/"
-        seller = LiveClient(url, sign_in(base, f"/s/{student_link_token(seats['seller'])}/"), base)
-        buyer = LiveClient(url, sign_in(base, f"/s/{student_link_token(seats['buyer'])}/"), base)
+    port = live_daphne
+    base = f"http://127.0.0.1:{port}"
+    url = f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/"
+    seller = LiveClient(url, sign_in(base, f"/s/{student_link_token(seats['seller'])}/"), base)
+    buyer = LiveClient(url, sign_in(base, f"/s/{student_link_token(seats['buyer'])}/"), base)
 
-        async def play() -> None:
-            await seller.connect()
-            await buyer.connect()
-            frame = {"type": "offer", "client_msg_id": "offer-1", "packages": [package]}
-            seller.pending["offer-1"] = frame
-            await seller.send_raw(json.dumps(frame))
-            await seller.drop()  # gone before the acknowledgement could arrive
-            for i in range(3):  # the partner talks meanwhile
-                await buyer.act({"type": "chat", "text": f"hello? {i}"})
-            await seller.connect()  # reconnects, takes what it missed, resends the offer with the same id
-            await seller.wait_for(lambda c: not c.pending and any(e["type"] == "offer" for e in c.events))
-            await buyer.wait_for(lambda c: c.last_seq == seller.last_seq)
-            await seller.close()
-            await buyer.close()
+    async def play() -> None:
+        await seller.connect()
+        await buyer.connect()
+        frame = {"type": "offer", "client_msg_id": "offer-1", "packages": [package]}
+        seller.pending["offer-1"] = frame
+        await seller.send_raw(json.dumps(frame))
+        await seller.drop()  # gone before the acknowledgement could arrive
+        for i in range(3):  # the partner talks meanwhile
+            await buyer.act({"type": "chat", "text": f"hello? {i}"})
+        await seller.connect()  # reconnects, takes what it missed, resends the offer with the same id
+        await seller.wait_for(lambda c: not c.pending and any(e["type"] == "offer" for e in c.events))
+        await buyer.wait_for(lambda c: c.last_seq == seller.last_seq)
+        await seller.close()
+        await buyer.close()
 
-        asyncio.run(play())
+    asyncio.run(play())
     stored = [(e.seq, e.type) for e in Event.objects.filter(negotiation=negotiation)]
     assert [t for _, t in stored].count("offer") == 1
     assert [(e["seq"], e["type"]) for e in seller.events] == stored

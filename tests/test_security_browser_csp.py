@@ -17,7 +17,6 @@ from classrooms import services
 from negotiations import rounds
 from tests.base import agree, seats_by_role, start_round
 from tests.browser import assert_accessible
-from tests.servers import daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -50,7 +49,7 @@ def visit(driver, url: str, ready: tuple[str, str], violations: list[str], *, ac
 
 
 def test_the_main_pages_break_no_rule_of_the_content_security_policy(
-    exercise, classroom, instructor, admin_user, browsers, eager_tasks
+    live_daphne, exercise, classroom, instructor, admin_user, browsers, eager_tasks
 ):
     (negotiation,) = start_round(exercise, classroom, 2)
     student = seats_by_role(negotiation)["buyer"].student
@@ -58,57 +57,55 @@ def test_the_main_pages_break_no_rule_of_the_content_security_policy(
     teacher_client.force_login(instructor)
     teacher, pupil = browsers(), browsers()
     violations: list[str] = []
-    with daphne() as (port, _):
-        base = f"http://127.0.0.1:{port}"
-        for driver in (teacher, pupil):
-            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD})
-            driver.get_log("browser")  # what earlier tests left in the console
-        main = (By.TAG_NAME, "main")
-        for path in ["/", "/join", "/login/", "/signup/", "/password-reset/", "/s/forged/", "/account/verify/forged/"]:
-            visit(pupil, base + path, main, violations)
-        visit(teacher, f"{base}/api/docs", (By.CSS_SELECTOR, ".swagger-ui .info"), violations)
-        visit(teacher, f"{base}/admin/login/", (By.ID, "id_username"), violations)
+    port = live_daphne
+    base = f"http://127.0.0.1:{port}"
+    for driver in (teacher, pupil):
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD})
+        driver.get_log("browser")  # what earlier tests left in the console
+    main = (By.TAG_NAME, "main")
+    for path in ["/", "/join", "/login/", "/signup/", "/password-reset/", "/s/forged/", "/account/verify/forged/"]:
+        visit(pupil, base + path, main, violations)
+    visit(teacher, f"{base}/api/docs", (By.CSS_SELECTOR, ".swagger-ui .info"), violations)
+    visit(teacher, f"{base}/admin/login/", (By.ID, "id_username"), violations)
 
-        signed_in(teacher, base, teacher_client)
-        live = (By.CSS_SELECTOR, ".connection-online")
-        for path, ready in [
-            ("/dashboard/", main),
-            ("/scenarios/", main),
-            ("/scenarios/used-car/", main),
-            ("/classes/new/", (By.ID, "id_name")),
-            (f"/classes/{classroom.pk}/", (By.ID, "join-code")),
-            (f"/classes/{classroom.pk}/exercises/new/", (By.ID, "id_scenario_version")),
-            (f"/exercises/{exercise.pk}/", main),
-            (f"/exercises/{exercise.pk}/monitor/", live),
-            (f"/exercises/{exercise.pk}/pairs/1/", main),
-            ("/account/tokens/", main),
-        ]:
-            visit(teacher, base + path, ready, violations)
+    signed_in(teacher, base, teacher_client)
+    live = (By.CSS_SELECTOR, ".connection-online")
+    for path, ready in [
+        ("/dashboard/", main),
+        ("/scenarios/", main),
+        ("/scenarios/used-car/", main),
+        ("/classes/new/", (By.ID, "id_name")),
+        (f"/classes/{classroom.pk}/", (By.ID, "join-code")),
+        (f"/classes/{classroom.pk}/exercises/new/", (By.ID, "id_scenario_version")),
+        (f"/exercises/{exercise.pk}/", main),
+        (f"/exercises/{exercise.pk}/monitor/", live),
+        (f"/exercises/{exercise.pk}/pairs/1/", main),
+        ("/account/tokens/", main),
+    ]:
+        visit(teacher, base + path, ready, violations)
 
-        visit(pupil, f"{base}/s/{services.student_link_token(student)}/", main, violations)
-        pupil.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Continue as')]").click()
-        WebDriverWait(pupil, 10).until(ec.title_contains("My exercises"))
-        visit(pupil, f"{base}/s/", main, violations)
-        visit(pupil, f"{base}/s/welcome/", main, violations)
-        pupil.get(f"{base}/s/exercises/{exercise.pk}/")
-        WebDriverWait(pupil, 15).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Connected"))
-        visit(pupil, pupil.current_url, (By.ID, "room-connection"), violations)
+    visit(pupil, f"{base}/s/{services.student_link_token(student)}/", main, violations)
+    pupil.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Continue as')]").click()
+    WebDriverWait(pupil, 10).until(ec.title_contains("My exercises"))
+    visit(pupil, f"{base}/s/", main, violations)
+    visit(pupil, f"{base}/s/welcome/", main, violations)
+    pupil.get(f"{base}/s/exercises/{exercise.pk}/")
+    WebDriverWait(pupil, 15).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Connected"))
+    visit(pupil, pupil.current_url, (By.ID, "room-connection"), violations)
 
-        agree(negotiation, PACKAGE)
-        rounds.exercise_end(exercise=exercise)
-        chart = (By.CSS_SELECTOR, ".chart svg")
-        visit(teacher, f"{base}/exercises/{exercise.pk}/debrief/", chart, violations)  # checked by the debrief test
-        visit(teacher, f"{base}/exercises/{exercise.pk}/debrief/?projector=1", chart, violations)
-        # A student's survey, then (skipped: the results come after it) their debrief, at a desktop's width
-        visit(pupil, f"{base}/s/exercises/{exercise.pk}/survey/", (By.TAG_NAME, "form"), violations, accessible=True)
-        pupil.find_element(By.CSS_SELECTOR, "#survey-skip button[name=skip]").click()
-        visit(
-            pupil, f"{base}/s/exercises/{exercise.pk}/", (By.CSS_SELECTOR, "#my-chart svg"), violations, accessible=True
-        )
+    agree(negotiation, PACKAGE)
+    rounds.exercise_end(exercise=exercise)
+    chart = (By.CSS_SELECTOR, ".chart svg")
+    visit(teacher, f"{base}/exercises/{exercise.pk}/debrief/", chart, violations)  # checked by the debrief test
+    visit(teacher, f"{base}/exercises/{exercise.pk}/debrief/?projector=1", chart, violations)
+    # A student's survey, then (skipped: the results come after it) their debrief, at a desktop's width
+    visit(pupil, f"{base}/s/exercises/{exercise.pk}/survey/", (By.TAG_NAME, "form"), violations, accessible=True)
+    pupil.find_element(By.CSS_SELECTOR, "#survey-skip button[name=skip]").click()
+    visit(pupil, f"{base}/s/exercises/{exercise.pk}/", (By.CSS_SELECTOR, "#my-chart svg"), violations, accessible=True)
 
-        admin_client = Client()
-        admin_client.force_login(admin_user)
-        signed_in(teacher, base, admin_client)
-        for path in ["/admin/", "/admin/classrooms/user/", f"/admin/classrooms/user/{instructor.pk}/change/"]:
-            visit(teacher, base + path, (By.ID, "content"), violations)
+    admin_client = Client()
+    admin_client.force_login(admin_user)
+    signed_in(teacher, base, admin_client)
+    for path in ["/admin/", "/admin/classrooms/user/", f"/admin/classrooms/user/{instructor.pk}/change/"]:
+        visit(teacher, base + path, (By.ID, "content"), violations)
     assert violations == []

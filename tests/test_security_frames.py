@@ -23,7 +23,6 @@ from negotiations.client import LiveClient, sign_in
 from negotiations.models import Event, Negotiation
 from tests.base import long_history, seats_by_role, student_client
 from tests.live import Live, run
-from tests.servers import daphne
 
 PACKAGE = {"price": "9500", "handover": "three-weeks", "warranty": "none", "tyres": "included"}
 # What the docs promise: a page of events is at most 32,768 bytes (or one event, if larger); a snapshot's
@@ -41,57 +40,57 @@ def page_size(frame: dict[str, Any]) -> int:
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_on_daphne_a_pair_with_a_history_past_the_frame_limit_still_gets_small_snapshots_and_pages(
-    started_pair, exercise, instructor_client
+    live_daphne, started_pair, exercise, instructor_client
 ):
     """540 chats of 2,000 characters made the snapshot larger than Daphne's 1 MB frame: every socket of
     the pair, the instructor's too, closed 1011 before its snapshot. Here 60 chats of 24 KB each (1.4 MB)."""
     negotiation, students = started_pair
     last = long_history(negotiation, 60, LARGEST_CHAT)
-    with daphne() as (port, _):
-        base = f"http://127.0.0.1:{port}"
-        url = f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/"
-        cookies = [sign_in(base, f"/s/{student_link_token(s)}/") for s in students.values()]
-        cookies.append(f"sessionid={instructor_client.cookies['sessionid'].value}")
+    port = live_daphne
+    base = f"http://127.0.0.1:{port}"
+    url = f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/"
+    cookies = [sign_in(base, f"/s/{student_link_token(s)}/") for s in students.values()]
+    cookies.append(f"sessionid={instructor_client.cookies['sessionid'].value}")
 
-        async def conversation(cookie: str) -> tuple[str, list[str]]:
-            async with ws_connect(url, origin=base, additional_headers={"Cookie": cookie}, max_size=None) as ws:
-                snapshot = await asyncio.wait_for(ws.recv(), 10)
-                answers = []
-                for frame in (
-                    {"type": "resume", "last_seq": 0},
-                    {"type": "resume", "last_seq": last - 3},
-                    {"type": "history", "before_seq": last + 1, "limit": 100},
-                    {"type": "history", "before_seq": 3, "limit": 100},
-                ):
-                    await ws.send(json.dumps(frame))
+    async def conversation(cookie: str) -> tuple[str, list[str]]:
+        async with ws_connect(url, origin=base, additional_headers={"Cookie": cookie}, max_size=None) as ws:
+            snapshot = await asyncio.wait_for(ws.recv(), 10)
+            answers = []
+            for frame in (
+                {"type": "resume", "last_seq": 0},
+                {"type": "resume", "last_seq": last - 3},
+                {"type": "history", "before_seq": last + 1, "limit": 100},
+                {"type": "history", "before_seq": 3, "limit": 100},
+            ):
+                await ws.send(json.dumps(frame))
+                answer = await asyncio.wait_for(ws.recv(), 10)
+                while json.loads(answer)["type"] == "presence":  # the others of the pair, leaving
                     answer = await asyncio.wait_for(ws.recv(), 10)
-                    while json.loads(answer)["type"] == "presence":  # the others of the pair, leaving
-                        answer = await asyncio.wait_for(ws.recv(), 10)
-                    answers.append(answer)
-                return str(snapshot), [str(a) for a in answers]
+                answers.append(answer)
+            return str(snapshot), [str(a) for a in answers]
 
-        async def everyone() -> list[tuple[str, list[str]]]:
-            return [await conversation(cookie) for cookie in cookies]
+    async def everyone() -> list[tuple[str, list[str]]]:
+        return [await conversation(cookie) for cookie in cookies]
 
-        async def read_all() -> tuple[list[int], list[int]]:
-            reader = LiveClient(url, cookies[0], base)
-            await reader.connect()
-            await reader.load_history()
-            await reader.close()
-            # A client that had only the first event when it reconnects resumes, page after page.
-            behind = LiveClient(url, cookies[1], base, events=reader.events[:1], last_seq=1)
-            await behind.connect()
-            await behind.wait_for(lambda c: c.last_seq == short, timeout=10)
-            await behind.close()
-            return [e["seq"] for e in reader.events], [e["seq"] for e in behind.events]
+    async def read_all() -> tuple[list[int], list[int]]:
+        reader = LiveClient(url, cookies[0], base)
+        await reader.connect()
+        await reader.load_history()
+        await reader.close()
+        # A client that had only the first event when it reconnects resumes, page after page.
+        behind = LiveClient(url, cookies[1], base, events=reader.events[:1], last_seq=1)
+        await behind.connect()
+        await behind.wait_for(lambda c: c.last_seq == short, timeout=10)
+        await behind.close()
+        return [e["seq"] for e in reader.events], [e["seq"] for e in behind.events]
 
-        results = asyncio.run(everyone())
-        # The Python client reads a whole history in pages, backwards and forwards (here of ordinary
-        # chats: a page of 24 KB chats holds one, and the socket's rate allows 5 pages a second).
-        Event.objects.filter(negotiation=negotiation, seq__gt=1).delete()
-        Negotiation.objects.filter(pk=negotiation.pk).update(last_seq=1)
-        short = long_history(negotiation, 299, text="A fair price, I think.")
-        read, resumed = asyncio.run(read_all())
+    results = asyncio.run(everyone())
+    # The Python client reads a whole history in pages, backwards and forwards (here of ordinary
+    # chats: a page of 24 KB chats holds one, and the socket's rate allows 5 pages a second).
+    Event.objects.filter(negotiation=negotiation, seq__gt=1).delete()
+    Negotiation.objects.filter(pk=negotiation.pk).update(last_seq=1)
+    short = long_history(negotiation, 299, text="A fair price, I think.")
+    read, resumed = asyncio.run(read_all())
     assert read == resumed == list(range(1, short + 1))
     for text, answers in results:
         snapshot = json.loads(text)

@@ -28,9 +28,10 @@ def client_on(port: int, student, negotiation_id: int) -> LiveClient:
     return LiveClient(f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation_id}/", cookie, base)
 
 
-def test_students_on_two_processes_negotiate_to_an_agreement_and_see_everything_in_order(pair):
+def test_students_on_two_processes_negotiate_to_an_agreement_and_see_everything_in_order(live_daphne, pair):
     negotiation, seats = pair
-    with daphne() as (port_a, _), daphne() as (port_b, _):
+    port_a = live_daphne  # the session's, and one of the test's own
+    with daphne() as (port_b, _):
         seller = client_on(port_a, seats["seller"], negotiation.pk)
         buyer = client_on(port_b, seats["buyer"], negotiation.pk)
 
@@ -65,24 +66,24 @@ def test_students_on_two_processes_negotiate_to_an_agreement_and_see_everything_
     assert negotiation.status == "agreed" and negotiation.agreement["tyres"] == "seller-keeps"
 
 
-def test_a_cross_site_handshake_is_refused_by_a_real_daphne(pair):
+def test_a_cross_site_handshake_is_refused_by_a_real_daphne(live_daphne, pair):
     negotiation, seats = pair
-    with daphne() as (port, _):
-        base = f"http://127.0.0.1:{port}"
-        cookie = sign_in(base, f"/s/{student_link_token(seats['seller'])}/")
+    port = live_daphne
+    base = f"http://127.0.0.1:{port}"
+    cookie = sign_in(base, f"/s/{student_link_token(seats['seller'])}/")
 
-        async def attempt(origin: str | None) -> int:
-            client = LiveClient(f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/", cookie, origin)  # type: ignore[arg-type]
-            try:
-                await client.connect()
-            except Exception as exc:  # websockets raises InvalidStatus with the HTTP response
-                return getattr(getattr(exc, "response", None), "status_code", -1)
-            await client.close()
-            return 101
+    async def attempt(origin: str | None) -> int:
+        client = LiveClient(f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/", cookie, origin)  # type: ignore[arg-type]
+        try:
+            await client.connect()
+        except Exception as exc:  # websockets raises InvalidStatus with the HTTP response
+            return getattr(getattr(exc, "response", None), "status_code", -1)
+        await client.close()
+        return 101
 
-        async def all_attempts() -> list[int]:
-            origins = ("http://evil.example", "http://127.0.0.1.evil.example", None, base)
-            return [await attempt(origin) for origin in origins]
+    async def all_attempts() -> list[int]:
+        origins = ("http://evil.example", "http://127.0.0.1.evil.example", None, base)
+        return [await attempt(origin) for origin in origins]
 
-        codes = asyncio.run(all_attempts())
+    codes = asyncio.run(all_attempts())
     assert codes == [403, 403, 403, 101]
