@@ -17,13 +17,12 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms import services
 from negotiations import rounds
 from negotiations.client import LiveClient, sign_in
 from tests.base import add_students, seats_by_role
-from tests.browser import ARTIFACTS, assert_accessible, emulate_phone, screenshot, skip_survey
+from tests.browser import ARTIFACTS, WebDriverWait, assert_accessible, emulate_phone, screenshot, skip_survey
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms import services
 from negotiations import rounds
 from tests.base import add_students, seats_by_role
-from tests.browser import assert_accessible, emulate_phone, screenshot, skip_survey
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot, skip_survey
 from tests.test_browser_debrief import element_shot
 from tests.test_debrief_odd_cases import agree, begin, nash_package, new_exercise
 

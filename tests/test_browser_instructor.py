@@ -8,13 +8,12 @@ import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
 from negotiations import rounds
 from negotiations.models import Seat
 from negotiations.planning import planning_sheet_save
 from tests.base import add_students, agree, student_client
-from tests.browser import assert_accessible, emulate_phone, screenshot
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot
 from tests.test_browser_negotiation import button, log_in, server, text_of, wait_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

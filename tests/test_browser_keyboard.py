@@ -11,10 +11,9 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms import services
-from tests.browser import assert_accessible, screenshot
+from tests.browser import WebDriverWait, assert_accessible, screenshot
 from tests.test_browser_negotiation import live_pair, released_pair, server, wait_text  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

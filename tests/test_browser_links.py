@@ -9,10 +9,9 @@ import pytest
 from django.test import Client
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms.services import roster_import
-from tests.browser import ARTIFACTS, assert_accessible, emulate_phone, screenshot
+from tests.browser import ARTIFACTS, WebDriverWait, assert_accessible, emulate_phone, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CLASS_SIZE = 40

@@ -6,12 +6,11 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms import services
 from negotiations.models import Event
 from tests.base import seats_by_role, start_round
-from tests.browser import assert_accessible, screenshot
+from tests.browser import WebDriverWait, assert_accessible, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,6 @@ import asyncio
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms import services
 from core.negotiation import Action
@@ -20,7 +19,7 @@ from negotiations.acting import negotiation_act
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Event
 from tests.base import add_students, seats_by_role
-from tests.browser import assert_accessible, screenshot
+from tests.browser import WebDriverWait, assert_accessible, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

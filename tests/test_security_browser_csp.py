@@ -11,12 +11,11 @@ import pytest
 from django.test import Client
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
 from classrooms import services
 from negotiations import rounds
 from tests.base import agree, seats_by_role, start_round
-from tests.browser import assert_accessible
+from tests.browser import WebDriverWait, assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
