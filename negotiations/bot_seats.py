@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,6 +46,7 @@ from negotiations.publishing import on_commit_quietly, server_plays
 from scenarios.services import version_spec
 
 log = logging.getLogger(__name__)
+EARLY_WAIT_AT_MOST = 1.0  # seconds a worker waits for a move whose timer fired early; sooner, it is sent again
 EMBEDDED_WAKE_AT_MOST = 1.0  # seconds: the embedded player looks for new bot seats at least this often
 
 
@@ -126,8 +128,11 @@ def bot_seats_sweep(*, now: datetime | None = None) -> list[int]:
 def bot_seat_play(*, seat_id: int, due: datetime, now: datetime | None = None) -> datetime | None:
     """Play the move of a bot seat that fell due at `due`, if it is still the seat's next: claim the move
     after it, then decide and act. Returns when the next move falls due; None when this move was not
-    this call's to play (another runner played it, or a newer one replaced it) or the bot stops."""
+    this call's to play (another runner played it, or a newer one replaced it) or the bot stops; `due`
+    itself, untouched, when `now` is before it (a timer that fired early: the move is sent again)."""
     now = now or timezone.now()
+    if now < due:
+        return due  # never before its time, which would answer the partner sooner than a think time
     seat = (
         Seat.objects.select_related("negotiation", "exercise__scenario_version", "student")
         .filter(pk=seat_id, bot_move_at=due)
@@ -206,8 +211,13 @@ def _move(seat: Seat, negotiation: Negotiation, scenario: Scenario, now: datetim
 @shared_task(name="negotiations.tasks.play_bot_seat", acks_late=False, ignore_result=True)
 def play_bot_seat(seat_id: int, due: str) -> None:
     """One bot move at its time, then the next one sent. Acknowledged on receipt: a move lost with its
-    worker is found overdue by the sweep, and a copy delivered again finds the move played (a no-op)."""
-    next_due = bot_seat_play(seat_id=seat_id, due=datetime.fromisoformat(due))
+    worker is found overdue by the sweep, and a copy delivered again finds the move played (a no-op).
+    A worker's timer can fire a little before the eta: the move waits for its time."""
+    at = datetime.fromisoformat(due)
+    early = (at - timezone.now()).total_seconds()
+    if early > 0:
+        time.sleep(min(early, EARLY_WAIT_AT_MOST))
+    next_due = bot_seat_play(seat_id=seat_id, due=at)
     if next_due is not None:
         bot_move_send(seat_id=seat_id, at=next_due)
 

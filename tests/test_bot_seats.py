@@ -92,6 +92,27 @@ def test_a_move_is_played_once_however_often_it_is_run(bot_pair):
     assert Event.objects.filter(negotiation_id=bot.negotiation_id, type="offer").count() == 1
 
 
+def test_a_move_run_before_its_time_waits_for_it(bot_pair, monkeypatch):
+    """A worker's timer can fire a move a little before its time (the clocks of the eta and of the timer
+    differ): the move is not played early, which would answer the partner sooner than a think time."""
+    from django.utils import timezone
+
+    from negotiations import bot_seats
+
+    bot, _ = bot_pair
+    due = Seat.objects.get(pk=bot.pk).bot_move_at
+    assert bot_seat_play(seat_id=bot.pk, due=due, now=due - timedelta(milliseconds=10)) == due  # not yet
+    assert not Event.objects.filter(negotiation_id=bot.negotiation_id, type="offer").exists()
+    assert Seat.objects.get(pk=bot.pk).bot_move_at == due
+    # The task run early waits for the move's time, then plays it.
+    monkeypatch.setattr(bot_seats, "bot_move_send", lambda **kw: None)
+    Seat.objects.filter(pk=bot.pk).update(bot_move_at=timezone.now() + timedelta(milliseconds=300))
+    due = Seat.objects.get(pk=bot.pk).bot_move_at
+    bot_seats.play_bot_seat(bot.pk, due.isoformat())
+    (offer,) = Event.objects.filter(negotiation_id=bot.negotiation_id, type="offer")
+    assert offer.created_at >= due
+
+
 def test_a_partner_who_spams_offers_only_delays_the_bot(bot_pair):
     bot, human = bot_pair
     play(bot)  # the bot's opening offer
@@ -103,8 +124,9 @@ def test_a_partner_who_spams_offers_only_delays_the_bot(bot_pair):
             negotiation_id=negotiation_id, seat=human, action=Action("offer", f"spam-{i}", packages=(package,))
         )
     last = Event.objects.filter(negotiation_id=negotiation_id).latest("seq").created_at
-    bot.refresh_from_db()
-    next_due = bot_seat_play(seat_id=bot.pk, due=bot.bot_move_at, now=last + timedelta(seconds=0.1))
+    due = last + timedelta(seconds=0.1)  # the bot's move falls due just after the spam
+    Seat.objects.filter(pk=bot.pk).update(bot_move_at=due)
+    next_due = bot_seat_play(seat_id=bot.pk, due=due, now=due)
     assert Event.objects.filter(negotiation_id=negotiation_id, role=bot.role_key).count() == 1  # not yet
     assert THINK * (1 - JITTER) <= (next_due - last).total_seconds() <= THINK * (1 + JITTER)
     _, stored = play(bot)  # one think time after the partner's latest offer: one answer
