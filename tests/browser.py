@@ -8,6 +8,8 @@ shows with axe-core (npm, pinned in package-lock.json; `make test` installs it).
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -16,8 +18,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from urllib.request import urlopen
 
 import pytest
+import websocket
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
@@ -162,6 +166,66 @@ def browsers(browser_pool: Browsers) -> Iterator[Callable[..., Chrome]]:
 @pytest.fixture
 def browser(browsers: Callable[..., Chrome]) -> Chrome:
     return browsers()
+
+
+class People:
+    """Windows of one Chromium, each in a browser context of its own (cookies and storage apart), as people
+    on their own devices: a class in one browser process instead of one process a person.
+
+    A page's DevTools session may not make browser contexts, so this speaks to the browser's own endpoint.
+    Each window is a visible window of its own, not a background tab: its timers are not throttled.
+    """
+
+    def __init__(self, driver: Chrome) -> None:
+        self.driver = driver
+        address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+        with urlopen(f"http://{address}/json/version", timeout=10) as answer:
+            endpoint = json.load(answer)["webSocketDebuggerUrl"]
+        self.socket = websocket.create_connection(endpoint, timeout=30, suppress_origin=True)
+        self.last_id = 0
+        self.contexts: list[str] = []
+
+    def _cdp(self, method: str, **params: Any) -> dict:
+        self.last_id += 1
+        self.socket.send(json.dumps({"id": self.last_id, "method": method, "params": params}))
+        while True:  # the browser's events come on the same socket: skip to the answer
+            message = json.loads(self.socket.recv())
+            if message.get("id") == self.last_id:
+                if "error" in message:
+                    raise WebDriverException(f"{method}: {message['error']}")
+                return message["result"]
+
+    def window(self, width: int = 1280, height: int = 900) -> str:
+        """A new window in a new browser context; its handle, for `driver.switch_to.window`."""
+        context = self._cdp("Target.createBrowserContext")["browserContextId"]
+        self.contexts.append(context)
+        target = self._cdp(
+            "Target.createTarget",
+            url="about:blank",
+            browserContextId=context,
+            newWindow=True,
+            width=width,
+            height=height,
+        )
+        return str(target["targetId"])
+
+    def close(self) -> None:
+        for context in self.contexts:  # its windows with it
+            with contextlib.suppress(WebDriverException):
+                self._cdp("Target.disposeBrowserContext", browserContextId=context)
+        self.contexts.clear()
+        self.socket.close()
+
+
+@pytest.fixture
+def people(browsers: Callable[..., Chrome]) -> Iterator[People]:
+    """One browser of the session's, in which `people.window()` opens a window for one more person."""
+    crowd = People(browsers())
+    try:
+        yield crowd
+    finally:
+        crowd.close()
+        crowd.driver.switch_to.window(crowd.driver.window_handles[0])
 
 
 def emulate_phone(driver, width: int = 390, height: int = 844) -> None:
