@@ -223,7 +223,9 @@ def monitor_snapshot(exercise_id: int) -> MonitorSnapshotFrame:
     negotiations = exercise.negotiations.with_offers().order_by("number")
     seats: dict[int, list[MonitorSeatJSON]] = {}
     planned = set(PlanningSheet.objects.filter(exercise=exercise).values_list("student_id", flat=True))
-    for seat in Seat.objects.filter(exercise=exercise).select_related("student"):
+    # A role's negotiator before its observers, as on the exercise page (rounds.exercise_pairs).
+    in_class = Seat.objects.filter(exercise=exercise).select_related("student")
+    for seat in sorted(in_class, key=lambda s: (s.kind == Seat.Kind.OBSERVER, s.pk)):
         seats.setdefault(seat.negotiation_id, []).append(seat_json(seat, seat.student_id in planned))
     now = timezone.now()
     pairs: list[MonitorPairJSON] = []
