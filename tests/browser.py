@@ -195,13 +195,14 @@ class People:
                     raise WebDriverException(f"{method}: {message['error']}")
                 return message["result"]
 
-    def window(self, width: int = 1280, height: int = 900) -> str:
-        """A new window in a new browser context; its handle, for `driver.switch_to.window`."""
+    def window(self, width: int = 1280, height: int = 900, url: str = "about:blank") -> str:
+        """A new window in a new browser context, loading `url` while the caller goes on; its handle, for
+        `driver.switch_to.window` (whose next command waits for the page to load)."""
         context = self._cdp("Target.createBrowserContext")["browserContextId"]
         self.contexts.append(context)
         target = self._cdp(
             "Target.createTarget",
-            url="about:blank",
+            url=url,
             browserContextId=context,
             newWindow=True,
             width=width,

@@ -26,7 +26,7 @@ from surveys.models import SurveyResponse, SurveySkip
 from tests.base import add_students, agree
 from tests.browser import assert_accessible, emulate_phone, screenshot
 from tests.servers import celery_worker, daphne
-from tests.test_browser_negotiation import button, log_in, text_of, wait_text
+from tests.test_browser_negotiation import button, log_in, text_of
 
 pytestmark = [
     pytest.mark.browser,
@@ -43,6 +43,12 @@ DEAL = {"price": 9500, "handover": "three-weeks", "warranty": "none", "tyres": "
 MARK = "window.__notReloaded = true;"  # gone if the page reloads
 
 
+def wait_text(driver, selector: str, text: str, timeout: float = 10) -> None:
+    """Wait for the text, looking often: a class's dozen pages each wait in turn."""
+    located = ec.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text)
+    WebDriverWait(driver, timeout, poll_frequency=0.1).until(located)
+
+
 class Class:
     """The people's windows in one browser: `at(name)` switches to a person's window."""
 
@@ -54,15 +60,20 @@ class Class:
         self.driver.switch_to.window(self.windows[name])
         return self.driver
 
-    def student_arrives(self, student, page: str) -> None:
-        """A phone opens the student's personal link, which signs them in and leads to `page`."""
-        self.windows[student.display_name] = self.people.window(500, 900)
-        driver = self.at(student.display_name)
-        emulate_phone(driver)
-        driver.get(f"{self.base}/s/{services.student_link_token(student)}/?next={quote(page)}")
-        button(driver, f"Continue as {student.display_name}").click()
-        WebDriverWait(driver, 10).until(lambda d: d.current_url == f"{self.base}{page}")
-        driver.execute_script(MARK)
+    def students_arrive(self, arrivals: list[tuple]) -> None:
+        """Phones open the students' personal links, each loading while the next phone opens; each student
+        signs in there and is led to their page (a (student, page) of `arrivals`)."""
+        for student, page in arrivals:
+            link = f"{self.base}/s/{services.student_link_token(student)}/?next={quote(page)}"
+            self.windows[student.display_name] = self.people.window(500, 900, url=link)
+        for student, _ in arrivals:
+            driver = self.at(student.display_name)
+            emulate_phone(driver)
+            button(driver, f"Continue as {student.display_name}").click()
+        for student, page in arrivals:
+            driver = self.at(student.display_name)
+            WebDriverWait(driver, 10, poll_frequency=0.1).until(lambda d, p=page: d.current_url == f"{self.base}{p}")
+            driver.execute_script(MARK)
 
     def instructor_logs_in(self) -> None:
         self.windows["instructor"] = self.people.window(1280, 900)
@@ -105,7 +116,16 @@ def test_a_whole_class_plays_a_round_with_nobody_at_a_terminal(whole_class, peop
         people_at = Class(people, f"http://127.0.0.1:{port}")
         base = people_at.base
 
-        # The instructor seats the late student as an observer of the chatting pair's seller, then starts.
+        # The students arrive on their phones: most on their exercise page, some on their home page; Lou,
+        # not seated yet, on hers.
+        negotiators = {n: {role: s.student for role, s in seats.items() if s.student} for n, seats in pairs.items()}
+        everyone = [student for seats in negotiators.values() for student in seats.values()]
+        on_home = [*negotiators[by_services[0]].values(), negotiators[by_services[1]]["buyer"]]
+        people_at.students_arrive([(s, home if s in on_home else room) for s in everyone] + [(lou, home)])
+        watcher = people_at.at(LATE)
+        WebDriverWait(watcher, 10).until(lambda d: d.execute_script("return window.parleyNotices.status") == "online")
+
+        # The instructor seats her as an observer of the chatting pair's seller; her home shows it in place.
         people_at.instructor_logs_in()
         teacher = people_at.at("instructor")
         teacher.get(f"{base}/exercises/{exercise.pk}/")
@@ -117,16 +137,14 @@ def test_a_whole_class_plays_a_round_with_nobody_at_a_terminal(whole_class, peop
         assert Seat.objects.get(student=lou).kind == "observer"
         assert_accessible(teacher, "the exercise page, roles out, the late student placed")
         screenshot(teacher, "class-exercise-placed")
-
-        # The students arrive on their phones: most on their exercise page, some on their home page.
-        negotiators = {n: {role: s.student for role, s in seats.items() if s.student} for n, seats in pairs.items()}
-        everyone = [student for seats in negotiators.values() for student in seats.values()]
-        on_home = [*negotiators[by_services[0]].values(), negotiators[by_services[1]]["buyer"]]
-        for student in everyone:
-            people_at.student_arrives(student, home if student in on_home else room)
-        people_at.student_arrives(lou, room)
         watcher = people_at.at(LATE)
-        assert "observing" in text_of(watcher, "#my-role").lower() or "observing" in text_of(watcher, ".lead")
+        wait_text(watcher, "#student-exercises", "(observing)")
+        assert people_at.not_reloaded(LATE)
+        screenshot(watcher, "class-observer-home", full=False)
+        assert_accessible(watcher, "the late student's home, updated in place: observing")
+        watcher.find_element(By.LINK_TEXT, exercise.title).click()
+        wait_text(watcher, ".lead", f"observing {negotiators[chatting]['seller'].display_name}")
+        watcher.execute_script(MARK)
         wait_text(watcher, "#round-notice", "Roles are out")
         assert_accessible(watcher, "the observer's page, roles out, on a phone")
         screenshot(watcher, "class-observer-released", full=False)
@@ -255,8 +273,8 @@ def test_a_whole_class_plays_a_round_with_nobody_at_a_terminal(whole_class, peop
         driver.find_element(By.ID, "survey-first-link").click()
         WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "survey-credit")))
         assert_accessible(driver, "the survey on a phone, after the round")
-        for number in range(1, 17):
-            driver.find_element(By.CSS_SELECTOR, f"#q{number} input[value='{(number % 7) + 1}']").click()
+        tap = "for (let n = 1; n <= 16; n++) document.querySelector(`#q${n} input[value='${(n % 7) + 1}']`).click();"
+        driver.execute_script(tap)  # tests/test_browser_survey.py taps them one by one
         driver.find_element(By.CSS_SELECTOR, "button.svi-submit").click()
         wait_text(driver, ".messages", "your answers are saved")
         WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "my-debrief")))
