@@ -94,7 +94,19 @@ def home(request: HttpRequest, student: Student) -> HttpResponse:
     )
     items = [(seat, version_spec(seat.exercise.scenario_version).role(seat.role_key)) for seat in seats]
     waiting = student.classroom.exercises.filter(state=Exercise.State.DRAFT).exists()
-    context = {"student": student, "items": items, "waiting": waiting, "live_state": student_rounds(student.pk)}
+    # A late arrival: the class's roles are out (or its round on) without a seat for this student yet.
+    unseated = (
+        student.classroom.exercises.filter(state__in=[Exercise.State.RELEASED, Exercise.State.LIVE])
+        .exclude(seats__student=student)
+        .exists()
+    )
+    context = {
+        "student": student,
+        "items": items,
+        "waiting": waiting,
+        "unseated": unseated,
+        "live_state": student_rounds(student.pk),
+    }
     return render(request, "student/home.html", context)
 
 

@@ -123,6 +123,9 @@ def test_a_whole_class_plays_a_round_with_nobody_at_a_terminal(whole_class, peop
         on_home = [*negotiators[by_services[0]].values(), negotiators[by_services[1]]["buyer"]]
         people_at.students_arrive([(s, home if s in on_home else room) for s in everyone] + [(lou, home)])
         watcher = people_at.at(LATE)
+        not_seated = text_of(watcher, "#student-exercises")
+        assert "has begun without a seat for you: your instructor will seat you" in not_seated
+        assert_accessible(watcher, "the late student's home before she is seated")
         WebDriverWait(watcher, 10).until(lambda d: d.execute_script("return window.parleyNotices.status") == "online")
 
         # The instructor seats her as an observer of the chatting pair's seller; her home shows it in place.
