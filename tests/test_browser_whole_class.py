@@ -49,6 +49,14 @@ def wait_text(driver, selector: str, text: str, timeout: float = 10) -> None:
     WebDriverWait(driver, timeout, poll_frequency=0.1).until(located)
 
 
+def submit(driver, label: str) -> None:
+    """Press a form's button and wait for the page it leads to: an element of the old page, read while
+    the new one loads, would fail."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    button(driver, label).click()
+    WebDriverWait(driver, 10, poll_frequency=0.1).until(ec.staleness_of(page))
+
+
 class Class:
     """The people's windows in one browser: `at(name)` switches to a person's window."""
 
@@ -135,7 +143,7 @@ def test_a_whole_class_plays_a_round_with_nobody_at_a_terminal(whole_class, peop
         Select(teacher.find_element(By.ID, "id_student")).select_by_visible_text(LATE)
         Select(teacher.find_element(By.ID, "id_negotiation")).select_by_visible_text(f"Pair {chatting}")
         Select(teacher.find_element(By.ID, "id_role")).select_by_value("seller")
-        button(teacher, "Place").click()
+        submit(teacher, "Place")
         wait_text(teacher, ".messages", f"{LATE} placed in pair {chatting}.")
         assert Seat.objects.get(student=lou).kind == "observer"
         assert_accessible(teacher, "the exercise page, roles out, the late student placed")
@@ -161,7 +169,7 @@ def test_a_whole_class_plays_a_round_with_nobody_at_a_terminal(whole_class, peop
         assert_accessible(driver, "a student's home, roles out, on a phone")
 
         teacher = people_at.at("instructor")
-        button(teacher, f"Start negotiations ({exercise.time_limit_minutes} min)").click()
+        submit(teacher, f"Start negotiations ({exercise.time_limit_minutes} min)")
         wait_text(teacher, "#exercise-state", "Live")
         teacher.get(f"{base}/exercises/{exercise.pk}/monitor/")
         wait_text(teacher, "#monitor-connection", "Live")
