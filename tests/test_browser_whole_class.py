@@ -149,7 +149,7 @@ def test_a_whole_class_plays_a_round_with_nobody_at_a_terminal(whole_class, peop
         assert_accessible(teacher, "the exercise page, roles out, the late student placed")
         screenshot(teacher, "class-exercise-placed")
         watcher = people_at.at(LATE)
-        wait_text(watcher, "#student-exercises", "(observing)")
+        wait_text(watcher, "#student-exercises", "), observing.")  # not "(Dana Whitlock) (observing)"
         assert people_at.not_reloaded(LATE)
         screenshot(watcher, "class-observer-home", full=False)
         assert_accessible(watcher, "the late student's home, updated in place: observing")
