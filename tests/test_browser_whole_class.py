@@ -58,33 +58,33 @@ def submit(driver, label: str) -> None:
 
 
 class Class:
-    """The people's windows in one browser: `at(name)` switches to a person's window."""
+    """The people's windows in one browser, opened while the servers start: `at(name)` switches to one."""
 
-    def __init__(self, people, base: str) -> None:
-        self.people, self.driver, self.base = people, people.driver, base
-        self.windows: dict[str, str] = {}
+    def __init__(self, people, phones: list[str]) -> None:
+        self.people, self.driver, self.base = people, people.driver, ""
+        self.windows = {"instructor": people.window(1280, 900)}
+        for name in phones:
+            self.windows[name] = people.window(500, 900)
+            emulate_phone(self.at(name))
 
     def at(self, name: str):
         self.driver.switch_to.window(self.windows[name])
         return self.driver
 
     def students_arrive(self, arrivals: list[tuple]) -> None:
-        """Phones open the students' personal links, each loading while the next phone opens; each student
-        signs in there and is led to their page (a (student, page) of `arrivals`)."""
+        """The phones open the students' personal links, each loading while the next phone opens it; each
+        student signs in there and is led to their page (a (student, page) of `arrivals`)."""
         for student, page in arrivals:
             link = f"{self.base}/s/{services.student_link_token(student)}/?next={quote(page)}"
-            self.windows[student.display_name] = self.people.window(500, 900, url=link)
+            self.at(student.display_name).execute_cdp_cmd("Page.navigate", {"url": link})
         for student, _ in arrivals:
-            driver = self.at(student.display_name)
-            emulate_phone(driver)
-            button(driver, f"Continue as {student.display_name}").click()
+            button(self.at(student.display_name), f"Continue as {student.display_name}").click()
         for student, page in arrivals:
             driver = self.at(student.display_name)
             WebDriverWait(driver, 10, poll_frequency=0.1).until(lambda d, p=page: d.current_url == f"{self.base}{p}")
             driver.execute_script(MARK)
 
     def instructor_logs_in(self) -> None:
-        self.windows["instructor"] = self.people.window(1280, 900)
         log_in(self.at("instructor"), self.base)
 
     def not_reloaded(self, name: str) -> bool:
@@ -120,9 +120,10 @@ def test_a_whole_class_plays_a_round_with_nobody_at_a_terminal(whole_class, peop
     chatting, dropping, *by_services = humans  # pair numbers
     room = f"/s/exercises/{exercise.pk}/"
     home = "/s/"
+    phones = [s.student.display_name for seats in pairs.values() for s in seats.values() if s.student] + [LATE]
+    people_at = Class(people, phones)
     with celery_worker(**BOTS), daphne(**BOTS) as (port, _):
-        people_at = Class(people, f"http://127.0.0.1:{port}")
-        base = people_at.base
+        base = people_at.base = f"http://127.0.0.1:{port}"
 
         # The students arrive on their phones: most on their exercise page, some on their home page; Lou,
         # not seated yet, on hers.
