@@ -246,6 +246,8 @@ def test_a_whole_class_plays_a_round_with_nobody_at_a_terminal(whole_class, peop
         teacher = people_at.at("instructor")
         teacher.find_element(By.ID, "end-open").click()
         dialog = WebDriverWait(teacher, 5).until(ec.visibility_of_element_located((By.ID, "end-dialog")))
+        assert "Ends 2 open pairs as impasse" in dialog.text
+        assert f"{len(by_services) + 1} pairs that agreed keep their agreements" in dialog.text
         assert_accessible(teacher, "the monitor's end confirmation")
         screenshot(teacher, "class-monitor-end-dialog", full=False)
         button(teacher, "End the round").click()
