@@ -77,8 +77,10 @@ class Class:
         for student, page in arrivals:
             link = f"{self.base}/s/{services.student_link_token(student)}/?next={quote(page)}"
             self.at(student.display_name).execute_cdp_cmd("Page.navigate", {"url": link})
-        for student, _ in arrivals:
-            button(self.at(student.display_name), f"Continue as {student.display_name}").click()
+        for student, _ in arrivals:  # the driver does not wait for a page the browser was told to open
+            label = f"//button[normalize-space()='Continue as {student.display_name}']"
+            located = ec.element_to_be_clickable((By.XPATH, label))
+            WebDriverWait(self.at(student.display_name), 10, poll_frequency=0.1).until(located).click()
         for student, page in arrivals:
             driver = self.at(student.display_name)
             WebDriverWait(driver, 10, poll_frequency=0.1).until(lambda d, p=page: d.current_url == f"{self.base}{p}")
