@@ -127,7 +127,7 @@ export function createTable({ S, view, el, $, act, accept }) {
             const packages = offer.payload.packages;
             const points = packages.map((pkg, i) => {
               const mark = taken && accept.payload.package === i ? " (accepted)" : "";
-              return `${pts(view.points(pkg))}${mark}`;
+              return `${pts(view.points(pkg))} points${mark}`;
             });
             return el(
               "li",
@@ -135,7 +135,7 @@ export function createTable({ S, view, el, $, act, accept }) {
               el("strong", { text: view.nameOf(offer.role) }),
               ` at ${clock(offer.at)}, ${view.offerName(offer.seq)}`,
               packages.length > 1 ? ` (${packages.length} packages): ` : ": ",
-              `${points.join(" / ")} points`,
+              points.join(" / "),
             );
           }),
         ),
