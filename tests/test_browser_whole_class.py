@@ -242,6 +242,7 @@ def test_a_whole_class_plays_a_round_with_nobody_at_a_terminal(whole_class, peop
         wait_text(teacher, "#count-agreed", str(len(by_services) + 1))
         seats = [cell.text for cell in teacher.find_elements(By.CSS_SELECTOR, f"#pair-row-{chatting} .seat-cell")]
         assert seats[0].startswith(seller.display_name) and seats[1] == f"{LATE} (observer)", seats  # observers last
+        assert seats[0] == f"{seller.display_name} sheet opened no plan yet", seats  # words apart, as read aloud
         assert_accessible(teacher, "the monitor while the class negotiates")
         screenshot(teacher, "class-monitor-live")
         wait_text(people_at.at(dee.display_name), "#partner-presence", f"{cy.display_name} is online", timeout=15)

@@ -48,7 +48,9 @@
   function readiness(seat) {
     if (seat.kind !== "student" || (M.exercise && M.exercise.state === "ended")) return [];
     return [
+      " ", // words apart in the cell's text, as a screen reader or a copy reads it
       el("span", { class: `ready${seat.sheet_opened ? " on" : ""}`, "data-ready": "sheet", text: seat.sheet_opened ? "sheet opened" : "sheet not opened" }),
+      " ",
       el("span", { class: `ready${seat.planning_saved ? " on" : ""}`, "data-ready": "planning", text: seat.planning_saved ? "plan saved" : "no plan yet" }),
     ];
   }
