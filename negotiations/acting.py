@@ -24,7 +24,14 @@ from core.refusal import Refused
 from negotiations.debrief import outcome_enqueue
 from negotiations.models import Event, Negotiation, Seat
 from negotiations.protocol import EventJSON, PairJSON
-from negotiations.publishing import event_json, events_publish, monitor_pair, negotiation_publish, on_commit_quietly
+from negotiations.publishing import (
+    event_json,
+    events_publish,
+    monitor_pair,
+    negotiation_publish,
+    on_commit_quietly,
+    pair_end_announce,
+)
 from scenarios.services import version_spec
 
 OPEN_STATUSES = (Negotiation.Status.WAITING, Negotiation.Status.NEGOTIATING)
@@ -79,6 +86,7 @@ def _save_state(negotiation: Negotiation, state: State, now: datetime, reason: s
         negotiation.ended_at = now
         negotiation.end_reason = reason
         outcome_enqueue(negotiation_id=negotiation.pk)
+        pair_end_announce(negotiation_id=negotiation.pk, exercise_id=negotiation.exercise_id, status=state.status)
     negotiation.status = state.status
     negotiation.standing = standing_json(state.standing)
     negotiation.agreement = state.agreement
@@ -260,13 +268,18 @@ def system_event_append(negotiation: Negotiation, type_: str, payload: dict[str,
     return event_json(event_append(negotiation, type_, payload, now))
 
 
-def negotiation_close_as_impasse(negotiation: Negotiation, reason: str, now: datetime) -> None:
-    """End a locked, open negotiation without agreement: the time ran out, or the round was ended."""
+def negotiation_close_as_impasse(
+    negotiation: Negotiation, reason: str, now: datetime, *, tell_students: bool = True
+) -> None:
+    """End a locked, open negotiation without agreement: the time ran out, or the round was ended (whose
+    end the whole class is told of, so that the pair's students need no notice of their own)."""
     event = system_event_append(negotiation, reason, {"status": IMPASSE}, now)
     negotiation.status, negotiation.standing = IMPASSE, {}
     negotiation.ended_at, negotiation.end_reason = now, reason
     negotiation.save()
     negotiation_publish(negotiation=negotiation, events=[event])
+    if tell_students:
+        pair_end_announce(negotiation_id=negotiation.pk, exercise_id=negotiation.exercise_id, status=IMPASSE)
 
 
 def negotiation_close_expired(

@@ -425,6 +425,10 @@ class NegotiationConsumer(JsonSocket):
         """The student's personal link was revoked or re-issued: this device is signed out."""
         await self.close(code=CLOSE_NOT_SIGNED_IN)
 
+    async def notice_pair(self, message: dict[str, Any]) -> None:
+        """For the student's notice sockets, which share the student's group: this socket has the pair's
+        end already, as an event."""
+
     async def seat_changed(self, message: dict[str, Any]) -> None:
         """A student took over this bot's or instructor's seat: close; a reconnect is identified afresh
         (a bot's session then stands for nothing, an instructor watches)."""

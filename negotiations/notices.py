@@ -23,6 +23,7 @@ from negotiations.participants import session_identity, session_student
 from negotiations.protocol import (
     CLOSE_NOT_SIGNED_IN,
     DebriefFrame,
+    PairEndFrame,
     RoundFrame,
     StudentExerciseJSON,
     StudentSnapshotFrame,
@@ -110,6 +111,9 @@ class StudentConsumer(JsonSocket):
 
     async def notice_exercise(self, message: dict[str, Any]) -> None:
         await self.send_frame(RoundFrame(type="exercise", exercise=message["exercise"]))
+
+    async def notice_pair(self, message: dict[str, Any]) -> None:
+        await self.send_frame(PairEndFrame(type="pair", exercise=message["exercise"], status=message["status"]))
 
     async def notice_debrief(self, message: dict[str, Any]) -> None:
         await self.send_frame(DebriefFrame(type="debrief", exercise=message["exercise"]))

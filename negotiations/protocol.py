@@ -258,6 +258,14 @@ class RoundFrame(TypedDict):
     exercise: RoundJSON
 
 
+class PairEndFrame(TypedDict):
+    """The student's own pair ended before the round did: an agreement, a walk-away, its time up."""
+
+    type: Literal["pair"]
+    exercise: int
+    status: str  # agreed or impasse
+
+
 NegotiationFrame = (
     SnapshotFrame
     | EventFrame
@@ -272,5 +280,5 @@ NegotiationFrame = (
     | ErrorFrame
 )
 MonitorFrame = MonitorSnapshotFrame | PairFrame | SeatFrame | DebriefFrame | ExerciseFrame | ErrorFrame
-StudentFrame = StudentSnapshotFrame | RoundFrame | DebriefFrame | HeartbeatFrame | ErrorFrame
+StudentFrame = StudentSnapshotFrame | RoundFrame | PairEndFrame | DebriefFrame | HeartbeatFrame | ErrorFrame
 ServerFrame = NegotiationFrame | MonitorFrame | StudentFrame

@@ -271,6 +271,21 @@ def broadcast_publish(*, negotiation_ids: list[int], broadcast: BroadcastJSON, e
     on_commit_quietly(publish, f"broadcast to exercise {exercise_id}")
 
 
+def pair_end_announce(*, negotiation_id: int, exercise_id: int, status: str) -> None:
+    """After commit: a pair ended while the round runs on (an agreement, a walk-away, its time up). Its
+    students' pages (the home card, the role sheet) say so and that the survey is next; only theirs:
+    another pair's end is not the class's business."""
+
+    def publish() -> None:
+        notice = {"type": "notice.pair", "exercise": exercise_id, "status": status}
+        for student_id in Seat.objects.filter(negotiation_id=negotiation_id, student__isnull=False).values_list(
+            "student_id", flat=True
+        ):
+            _group_send(student_group(student_id), notice)
+
+    on_commit_quietly(publish, f"announce the end of negotiation {negotiation_id}")
+
+
 def debrief_announce(*, exercise_id: int) -> None:
     """After commit: the class debrief is stored; the monitor offers it, the students' pages show it."""
 

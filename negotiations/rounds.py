@@ -267,7 +267,7 @@ def _open_pairs_end(exercise: Exercise, now: datetime) -> None:
             negotiation = Negotiation.objects.select_for_update().with_offers().get(pk=pk)
             if negotiation.status not in OPEN_STATUSES:
                 continue
-            negotiation_close_as_impasse(negotiation, "ended", now)
+            negotiation_close_as_impasse(negotiation, "ended", now, tell_students=False)
     exercise_announce(exercise_id=exercise.pk)
     debrief_enqueue(exercise_id=exercise.pk)
 

@@ -92,7 +92,10 @@ def home(request: HttpRequest, student: Student) -> HttpResponse:
         .select_related("exercise__scenario_version", "negotiation")
         .order_by("-exercise__created_at")
     )
-    items = [(seat, version_spec(seat.exercise.scenario_version).role(seat.role_key)) for seat in seats]
+    items = [
+        (seat, version_spec(seat.exercise.scenario_version).role(seat.role_key), survey_due(seat=seat))
+        for seat in seats
+    ]
     waiting = student.classroom.exercises.filter(state=Exercise.State.DRAFT).exists()
     # A late arrival: the class's roles are out (or its round on) without a seat for this student yet.
     unseated = (

@@ -7,11 +7,12 @@ import pytest
 from channels.db import database_sync_to_async
 
 from negotiations import limits, rounds
-from tests.base import add_students, student_client
+from tests.base import add_students, agree, seats_by_role, start_round, student_client
 from tests.live import Live, refusal, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PATH = "/ws/student/"
+DEAL = {"price": 9500, "handover": "three-weeks", "warranty": "none", "tyres": "included"}
 
 
 @pytest.mark.usefixtures("eager_tasks")
@@ -151,3 +152,32 @@ def test_a_flood_on_the_notice_socket_is_refused(classroom):
 
     frames = run(go())
     assert any(f.get("code") == "rate_limited" for f in frames)
+
+
+def test_a_pair_that_ends_before_the_round_tells_its_students_home_page_the_survey_is_next(exercise, classroom):
+    """One pair agrees while the round runs on: its students' notice sockets hear it (their pages read
+    themselves again), the other pair's do not, and the home card says the survey comes next."""
+    first, second = start_round(exercise, classroom, 4)
+    ada = seats_by_role(first)["buyer"].student
+    other = seats_by_role(second)["buyer"].student
+    ada_client, other_client = student_client(ada), student_client(other)
+
+    async def go():
+        mine, theirs = Live(PATH, ada_client), Live(PATH, other_client)
+        await mine.connect()
+        await theirs.connect()
+        await database_sync_to_async(agree)(first, DEAL)
+        heard = await mine.recv_type("pair")
+        await theirs.send({"type": "heartbeat"})
+        next_for_other = await theirs.recv()  # the heartbeat's answer: no notice came before it
+        await mine.close()
+        await theirs.close()
+        return heard, next_for_other
+
+    heard, next_for_other = run(go())
+    assert heard == {"type": "pair", "exercise": exercise.pk, "status": "agreed"}
+    assert next_for_other == {"type": "heartbeat"}
+    card = ada_client.get("/s/").content.decode()
+    assert "Your negotiation has ended" in card and "a short survey" in card
+    assert f'href="/s/exercises/{exercise.pk}/survey/"' in card
+    assert "survey" not in other_client.get("/s/").content.decode()

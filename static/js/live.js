@@ -382,7 +382,7 @@
         const reconnected = this.everOnline;
         this._online();
         if (h.onSnapshot) h.onSnapshot(frame, { reconnected });
-      } else if (frame.type === "exercise" || frame.type === "debrief") {
+      } else if (frame.type === "exercise" || frame.type === "pair" || frame.type === "debrief") {
         if (h.onNotice) h.onNotice(frame);
       }
       if (first && frame.type !== "snapshot") this._online();
