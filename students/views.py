@@ -27,7 +27,7 @@ from negotiations.planning import planning_refusal, planning_sheet_save, seat_sh
 from reports.debrief_pages import student_debrief
 from scenarios.services import scoring_rows, version_spec
 from students.forms import JoinForm, PlanningForm
-from surveys.services import survey_due, survey_refusal
+from surveys.services import survey_due, survey_refusal, survey_settled
 
 
 def join(request: HttpRequest) -> HttpResponse:
@@ -159,6 +159,8 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
         debrief = student_debrief(seat)  # it was overdue: in the embedded mode, computed just now
     may_answer = survey_first or (debrief is not None and survey_refusal(seat=seat) is None)
     survey_url = reverse("student_survey", args=[ex.pk]) if may_answer else None
+    # The room's outcome shows no points while the survey stands before the results (now or once it ends).
+    room_survey_url = None if survey_settled(seat=seat) else reverse("student_survey", args=[ex.pk])
     return render(
         request,
         "student/exercise.html",
@@ -177,6 +179,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             "debrief": debrief,
             "survey_url": survey_url,
             "survey_first": survey_first,
+            "room_survey_url": room_survey_url,
             "live_state": student_rounds(student.pk),
             "server_bots": settings.SERVER_BOTS,
         },

@@ -205,6 +205,7 @@ def test_the_survey_comes_before_any_result_and_says_it_may_be_skipped(played):
     survey = reverse("student_survey", args=[exercise.pk])
     assert 'id="survey-first"' in html and f'href="{survey}" id="survey-first-link"' in html
     assert "You may skip it." in html
+    assert f'data-survey="{survey}"' in html  # the room's outcome shows no points until the survey
     for result in RESULTS:
         assert result not in html, result
     form = client.get(survey).content.decode()
@@ -215,7 +216,7 @@ def test_the_survey_comes_before_any_result_and_says_it_may_be_skipped(played):
     answered = client.post(survey, answers)
     assert answered.status_code == 302 and answered["Location"].endswith("#my-debrief")
     html = client.get(f"/s/exercises/{exercise.pk}/").content.decode()
-    assert 'id="my-debrief"' in html and 'id="survey-first"' not in html
+    assert 'id="my-debrief"' in html and 'id="survey-first"' not in html and "data-survey=" not in html
 
 
 def test_a_student_who_skipped_sees_the_results_and_may_not_answer_after_them(played):

@@ -30,6 +30,7 @@ function start(root, { el, LiveSocket }) {
     partnerOnline: false,
     connection: "connecting",
     live: false,
+    surveyFirst: root.dataset.survey || null, // the survey's URL while it stands before the results
   };
   const view = createView(S, el);
   const { canAct, partnerRole, seatOf, roleName } = view;

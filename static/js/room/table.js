@@ -104,6 +104,16 @@ export function createTable({ S, view, el, $, act, accept }) {
     const wasHidden = box.hidden;
     box.replaceChildren();
     box.className = `outcome outcome-${S.status}`;
+    // The survey comes before the results (the page names it in data-survey): until it is answered or
+    // skipped, the outcome says how the negotiation ended, with no points, and leads to the survey.
+    const results = !(S.surveyFirst && view.canAct());
+    const surveyNext = () =>
+      el(
+        "p",
+        { class: "survey-next" },
+        "Your points, how they compare and your counterpart's role come after a short survey about how the negotiation felt to you (16 questions; you may skip it). ",
+        el("a", { href: S.surveyFirst, class: "survey-link" }, "Answer the survey"),
+      );
     if (S.status === "agreed" && S.agreement) {
       const offers = S.events.filter((e) => e.type === "offer");
       const accept = S.events.filter((e) => e.type === "accept").pop();
@@ -111,31 +121,37 @@ export function createTable({ S, view, el, $, act, accept }) {
         el("h3", { text: "Agreement reached" }),
         el("p", { class: "meta", text: accept ? `${view.nameOf(accept.role)} accepted ${view.whose(view.partnerOf(accept.role))} ${view.offerName(accept.payload.offer_seq)} at ${clock(accept.at)}.` : "" }),
         view.termsList(S.agreement),
-        el(
-          "p",
-          { class: "outcome-points" },
-          `${view.pointsLabel()}: `,
-          el("strong", { text: pts(view.points(S.agreement)) }),
-          el("span", { class: "meta", text: ` (the alternative without agreement: ${pts(S.me.batna)})` }),
-        ),
-        el("h4", { text: `How you got there: ${trailSpan(offers.length)}, with ${view.canAct() ? "your" : "these"} points for it` }),
+        results
+          ? el(
+              "p",
+              { class: "outcome-points" },
+              `${view.pointsLabel()}: `,
+              el("strong", { text: pts(view.points(S.agreement)) }),
+              el("span", { class: "meta", text: ` (the alternative without agreement: ${pts(S.me.batna)})` }),
+            )
+          : surveyNext(),
+        el("h4", { text: `How you got there: ${trailSpan(offers.length)}${results ? `, with ${view.canAct() ? "your" : "these"} points for it` : ""}` }),
         el(
           "ol",
           { class: "trail" },
           offers.map((offer) => {
             const taken = accept && accept.payload.offer_seq === offer.seq;
             const packages = offer.payload.packages;
-            const points = packages.map((pkg, i) => {
-              const mark = taken && accept.payload.package === i ? " (accepted)" : "";
-              return `${pts(view.points(pkg))} points${mark}`;
-            });
+            const several = packages.length > 1 ? ` (${packages.length} packages)` : "";
+            let said = taken ? `: ${several ? `package ${accept.payload.package + 1} ` : ""}accepted` : "";
+            if (results) {
+              const points = packages.map((pkg, i) => {
+                const mark = taken && accept.payload.package === i ? " (accepted)" : "";
+                return `${pts(view.points(pkg))} points${mark}`;
+              });
+              said = `: ${points.join(" / ")}`;
+            }
             return el(
               "li",
               { class: taken ? "taken" : null },
               el("strong", { text: view.nameOf(offer.role) }),
-              ` at ${clock(offer.at)}, ${view.offerName(offer.seq)}`,
-              packages.length > 1 ? ` (${packages.length} packages): ` : ": ",
-              points.join(" / "),
+              ` at ${clock(offer.at)}, ${view.offerName(offer.seq)}${several}`,
+              said,
             );
           }),
         ),
@@ -151,12 +167,14 @@ export function createTable({ S, view, el, $, act, accept }) {
       box.append(
         el("h3", { text: "No agreement" }),
         el("p", { text: reason }),
-        el(
-          "p",
-          { class: "outcome-points" },
-          `${view.canAct() ? "Your result is your alternative (BATNA)" : `${view.roleName(S.me.role)} gets the alternative (BATNA)`}: `,
-          el("strong", { text: `${pts(S.me.batna)} points` }),
-        ),
+        results
+          ? el(
+              "p",
+              { class: "outcome-points" },
+              `${view.canAct() ? "Your result is your alternative (BATNA)" : `${view.roleName(S.me.role)} gets the alternative (BATNA)`}: `,
+              el("strong", { text: `${pts(S.me.batna)} points` }),
+            )
+          : surveyNext(),
       );
     }
     box.hidden = false;
