@@ -175,14 +175,19 @@ def exercise_delete_effects(exercise: Exercise) -> list[str]:
     return effects
 
 
+def exercise_delete_refusal(exercise: Exercise) -> str | None:
+    """Why the exercise cannot be deleted, or None for a draft."""
+    if exercise.state != Exercise.State.DRAFT:
+        return "Only a draft can be deleted: this exercise's roles are out, and what its students did is kept."
+    return None
+
+
 def exercise_delete(*, exercise: Exercise) -> None:
     """Delete a draft (and its pairing preview); an exercise whose roles are out keeps its records."""
     with transaction.atomic():
         exercise = _locked(exercise)
-        if exercise.state != Exercise.State.DRAFT:
-            raise Refused(
-                "Only a draft can be deleted: this exercise's roles are out, and what its students did is kept."
-            )
+        if refusal := exercise_delete_refusal(exercise):
+            raise Refused(refusal)
         exercise.delete()
 
 
@@ -247,10 +252,20 @@ def exercise_start(*, exercise: Exercise) -> Exercise:
         return exercise
 
 
+def exercise_end_refusal(exercise: Exercise) -> str | None:
+    """Why the exercise cannot be ended now, or None once its roles are out and until it has ended."""
+    try:
+        _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="end the exercise")
+    except Refused as exc:
+        return exc.message
+    return None
+
+
 def exercise_end(*, exercise: Exercise) -> Exercise:
     with transaction.atomic():
         exercise = _locked(exercise)
-        _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="end the exercise")
+        if refusal := exercise_end_refusal(exercise):
+            raise Refused(refusal)
         exercise.state = Exercise.State.ENDED
         exercise.ended_at = timezone.now()
         exercise.debrief_sent_at = exercise.ended_at  # sent after the commit; sent again while missing

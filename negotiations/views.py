@@ -9,6 +9,7 @@ monitor/): JSON, {message} or {error} (400).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Literal
 
@@ -68,8 +69,10 @@ def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, sta
         ),
         "errors": errors,
         "end_counts": {"open": sum(p.status in OPEN_STATUSES for p in pairs)},
-        "end_effects": rounds.exercise_end_effects(exercise, pairs),
-        "delete_effects": rounds.exercise_delete_effects(exercise) if exercise.state == Exercise.State.DRAFT else [],
+        "end": Confirmation(*END_ASKS, rounds.exercise_end_effects(exercise, pairs), None),
+        "delete": Confirmation(*DELETE_ASKS, rounds.exercise_delete_effects(exercise), None)
+        if exercise.state == Exercise.State.DRAFT
+        else None,
         "odd_rules": Exercise.OddRule.choices,
         "ready": readiness_counts(negotiators),
     }
@@ -113,6 +116,54 @@ def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def monitor(request: HttpRequest, pk: int) -> HttpResponse:
     exercise = exercise_for(request.user, pk)
     return render(request, "negotiations/monitor.html", {"exercise": exercise, "broadcast_max": rounds.MAX_BROADCAST})
+
+
+# The actions that cannot be taken back ask first: on the page, a dialog (static/js/confirm.js); without
+# JavaScript, the dialog's opener is a link to the action's URL, which answers a GET with a page that asks
+# the same, whose form POSTs to it (and is redirected, as from the dialog).
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    title: str
+    confirm: str  # the button's label
+    effects: list[str]  # what it does, with its numbers
+    refusal: str | None  # why it cannot be done now, instead of the button
+
+
+def asks_first(
+    confirmation: Callable[[Exercise], Confirmation],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @instructor_required
+        @wraps(view)
+        def asking(request: HttpRequest, pk: int, **kwargs: object) -> HttpResponse:
+            if request.method not in ("GET", "HEAD"):
+                return view(request, pk, **kwargs)
+            exercise = exercise_for(request.user, pk)
+            asked = confirmation(exercise)
+            context = {"exercise": exercise, "asked": asked, "action": request.path}
+            return render(request, "negotiations/confirm.html", context, status=409 if asked.refusal else 200)
+
+        return asking
+
+    return decorate
+
+
+END_ASKS = ("End the exercise for everyone?", "End the exercise")
+DELETE_ASKS = ("Delete this draft?", "Delete the draft")
+
+
+def end_confirmation(exercise: Exercise) -> Confirmation:
+    refusal = rounds.exercise_end_refusal(exercise)
+    effects = [] if refusal else rounds.exercise_end_effects(exercise, rounds.exercise_pairs(exercise))
+    return Confirmation(*END_ASKS, effects, refusal)
+
+
+def delete_confirmation(exercise: Exercise) -> Confirmation:
+    refusal = rounds.exercise_delete_refusal(exercise)
+    effects = [] if refusal else rounds.exercise_delete_effects(exercise)
+    return Confirmation(*DELETE_ASKS, effects, refusal)
 
 
 # The round's actions, one view each
@@ -165,7 +216,7 @@ def exercise_odd_rule(request: HttpRequest, exercise: Exercise) -> str:
     return message + (" The pairing preview was made again under the new rule." if again else "")
 
 
-@instructor_required
+@asks_first(delete_confirmation)
 @require_POST
 def exercise_delete(request: HttpRequest, pk: int) -> HttpResponse:
     exercise = exercise_for(request.user, pk)
@@ -198,6 +249,7 @@ def exercise_start(request: HttpRequest, exercise: Exercise) -> str:
     return "The negotiations have started."
 
 
+@asks_first(end_confirmation)
 @round_action("end")
 def exercise_end(request: HttpRequest, exercise: Exercise) -> dict[Answer, str]:
     rounds.exercise_end(exercise=exercise)

@@ -44,6 +44,39 @@ def test_end_is_a_confirmation_apart_from_start_and_says_what_it_ends(instructor
     assert "1 pair that agreed keeps its agreement." in end
 
 
+def test_without_javascript_end_opens_a_confirmation_page_and_ends_only_from_it(instructor_client, exercise, classroom):
+    """The dialog needs JavaScript; without it the same opener is a link to a page that asks the same,
+    whose form POSTs (then redirects). Opening it changes nothing."""
+    start_round(exercise, classroom, 4)
+    agree(exercise.negotiations.get(number=1), DEAL)
+    end_url = f"/exercises/{exercise.pk}/end/"
+    html = instructor_client.get(f"/exercises/{exercise.pk}/").content.decode()
+    opener = re.search(r'<a [^>]*id="end-open"[^>]*>', html)
+    assert opener and f'href="{end_url}"' in opener.group(0) and 'data-dialog="end-dialog"' in opener.group(0)
+    assert "End exercise now" not in html  # no form that ends at one click
+    monitor = instructor_client.get(f"/exercises/{exercise.pk}/monitor/").content.decode()
+    assert f'href="{end_url}"' in monitor[monitor.index("<noscript>") :]
+
+    page = instructor_client.get(end_url)
+    text = re.sub(r"\s+", " ", page.content.decode())
+    assert page.status_code == 200 and "End the exercise for everyone?" in text
+    assert (
+        "Ends 1 open pair as impasse, without agreement." in text and "1 pair that agreed keeps its agreement." in text
+    )
+    assert f'<form method="post" action="{end_url}"' in text and "csrfmiddlewaretoken" in text
+    assert f'href="/exercises/{exercise.pk}/"' in text  # Cancel goes back
+    exercise.refresh_from_db()
+    assert exercise.state == "live"
+
+    ended = instructor_client.post(end_url)
+    assert ended.status_code == 302 and ended["Location"] == f"/exercises/{exercise.pk}/"
+    exercise.refresh_from_db()
+    assert exercise.state == "ended"
+    again = instructor_client.get(end_url)
+    assert again.status_code == 409 and "Cannot end the exercise now: the exercise is over" in again.content.decode()
+    assert f'action="{end_url}"' not in again.content.decode()
+
+
 def test_a_live_exercise_page_says_how_many_open_pairs_ending_closes(instructor_client, exercise, classroom):
     start_round(exercise, classroom, 24)
     end = dialog(instructor_client.get(f"/exercises/{exercise.pk}/").content.decode(), "end-dialog")
@@ -82,7 +115,11 @@ def test_a_draft_is_deleted_after_a_confirmation_that_says_what_goes(instructor_
     confirm = dialog(html, "delete-dialog")
     assert "Deletes this draft and its pairing preview: 2 pairs, 4 students seated." in confirm
     assert f'action="/exercises/{exercise.pk}/delete/"' in confirm and "csrfmiddlewaretoken" in confirm
-    assert instructor_client.get(f"/exercises/{exercise.pk}/delete/").status_code == 405  # a POST only
+    opener = re.search(r'<a [^>]*id="delete-open"[^>]*>', html)  # without JavaScript, a page that asks
+    assert opener and f'href="/exercises/{exercise.pk}/delete/"' in opener.group(0)
+    page = re.sub(r"\s+", " ", instructor_client.get(f"/exercises/{exercise.pk}/delete/").content.decode())
+    assert "Delete this draft?" in page and "Deletes this draft and its pairing preview: 2 pairs" in page
+    assert classroom.exercises.filter(pk=exercise.pk).exists()  # asking deletes nothing
     response = instructor_client.post(f"/exercises/{exercise.pk}/delete/")
     assert response.status_code == 302 and response["Location"] == f"/classes/{classroom.pk}/"
     assert not classroom.exercises.exists() and classroom.students.count() == 4

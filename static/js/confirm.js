@@ -1,4 +1,4 @@
-// Confirmation dialogs (templates/includes/confirm.html): a button with data-dialog="<id>" opens that <dialog>
+// Confirmation dialogs (templates/includes/confirm.html): a button (or a link) with data-dialog="<id>" opens that <dialog>
 // as a modal. Focus goes to its Cancel button, Escape or Cancel closes it, and focus returns to the button
 // that opened it. Before it opens, the dialog gets a "parley:open" event, for a page to fill in its numbers.
 (function () {
@@ -6,7 +6,8 @@
   function wire(opener) {
     const dialog = document.getElementById(opener.dataset.dialog);
     if (!dialog || typeof dialog.showModal !== "function") return;
-    opener.addEventListener("click", () => {
+    opener.addEventListener("click", (event) => {
+      event.preventDefault(); // an opener may be a link to a page that asks the same, for no JavaScript
       dialog.dispatchEvent(new CustomEvent("parley:open"));
       dialog.showModal();
       dialog.querySelector("[data-cancel]").focus();
