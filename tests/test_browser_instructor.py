@@ -1,6 +1,7 @@
 """The instructor with a class in front of them, in a real browser over Daphne: who is ready on the
-exercise page and on the monitor, a confirmation before the exercise ends, used from the keyboard, and
-the monitor once the round is over."""
+exercise page and on the monitor, a confirmation before the exercise ends, used from the keyboard and
+without JavaScript, the monitor once the round is over; then a draft's odd-student rule changed, the
+draft deleted, and a student who joined twice merged, each saying what it does first."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
+from classrooms.services import exercise_create
 from negotiations import rounds
 from negotiations.models import Seat
 from negotiations.planning import planning_sheet_save
@@ -36,7 +39,7 @@ def focused_id(driver) -> str:
 # Sheets are opened and the pair agrees in the test process: Daphne, another process, hears of it through Redis.
 @pytest.mark.redis
 def test_the_instructor_sees_who_is_ready_and_ends_after_a_confirmation_from_the_keyboard(
-    server, teacher, exercise, classroom
+    server, teacher, exercise, classroom, instructor
 ):
     students = add_students(classroom, *[f"Student {i}" for i in range(6)])
     rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
@@ -93,6 +96,22 @@ def test_the_instructor_sees_who_is_ready_and_ends_after_a_confirmation_from_the
     exercise.refresh_from_db()
     assert exercise.state == "live"
 
+    # Without JavaScript the opener is a link to a page that asks the same; opening it ends nothing.
+    teacher.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    teacher.get(f"{server}/exercises/{exercise.pk}/")
+    teacher.find_element(By.ID, "end-open").click()
+    wait_text(teacher, "#confirm-effects", "Ends 2 open pairs as impasse, without agreement.")
+    teacher.find_element(By.LINK_TEXT, "Cancel").click()
+    WebDriverWait(teacher, 5).until(lambda d: d.find_elements(By.ID, "exercise-state"))
+    exercise.refresh_from_db()
+    assert exercise.state == "live"
+    teacher.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+    teacher.get(f"{server}/exercises/{exercise.pk}/end/")
+    assert_accessible(teacher, "the end confirmation page, for a browser without JavaScript")
+    teacher.get(f"{server}/exercises/{exercise.pk}/")
+    dialog = teacher.find_element(By.ID, "end-dialog")
+    opener = teacher.find_element(By.ID, "end-open")
+
     # Cancel does the same; the confirm button ends the exercise.
     opener.send_keys(Keys.ENTER)
     WebDriverWait(teacher, 5).until(lambda d: dialog.is_displayed())
@@ -113,3 +132,35 @@ def test_the_instructor_sees_who_is_ready_and_ends_after_a_confirmation_from_the
     screenshot(teacher, "monitor-ended")
     emulate_phone(teacher)
     screenshot(teacher, "monitor-ended-phone")
+
+    teacher.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    # A draft of the same class: its odd-student rule changes, then it is deleted, what it does said first.
+    spare = exercise_create(
+        classroom=classroom, title="Spare", scenario_version=exercise.scenario_version, time_limit_minutes=20,
+        created_by=instructor,
+    )  # fmt: skip
+    rounds.exercise_pair(exercise=spare, student_ids=[s.pk for s in students[:3]], seed=1)
+    teacher.get(f"{server}/exercises/{spare.pk}/")
+    Select(teacher.find_element(By.ID, "odd-rule")).select_by_value("bot")
+    button(teacher, "Change the rule").click()
+    wait_text(teacher, ".messages", "The pairing preview was made again under the new rule.")
+    assert_accessible(teacher, "a draft whose odd-student rule has just changed")
+    teacher.find_element(By.ID, "delete-open").click()
+    dialog = teacher.find_element(By.ID, "delete-dialog")
+    assert dialog.is_displayed() and "Deletes this draft and its pairing preview: 2 pairs, 3 students seated." in (
+        dialog.text
+    )
+    assert_accessible(teacher, "the confirmation before a draft is deleted")
+    button(teacher, "Delete the draft").click()
+    wait_text(teacher, ".messages", "The draft “Spare” was deleted.")
+
+    # A student who joined twice is merged into the record kept, what the merge does said first.
+    (twice,) = add_students(classroom, "Student 0 again")
+    teacher.get(f"{server}/classes/{classroom.pk}/students/merge/?keep={students[0].pk}&merge={twice.pk}")
+    assert "has no seat, planning sheet or survey answer to move" in text_of(teacher, "#merge-effects")
+    assert_accessible(teacher, "the merge page, what it does said first")
+    teacher.find_element(By.ID, "merge-open").click()
+    assert teacher.find_element(By.ID, "merge-dialog").is_displayed()
+    button(teacher, "Merge").click()
+    wait_text(teacher, ".messages", "Student 0 again was merged into Student 0.")
