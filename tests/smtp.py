@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,13 @@ class Inbox:
 
     refuse: set[str] = field(default_factory=set)
     messages: list[Message] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for(self, count: int, timeout: float) -> list[Message]:
+        """The messages once `count` have arrived (another process may be sending them); fails after `timeout`."""
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.messages) >= count, timeout), self.messages
+        return self.messages
 
     def to(self, address: str) -> list[Message]:
         return [m for m in self.messages if m["To"] == address]
@@ -34,7 +42,9 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
+        with self.arrived:
+            self.messages.append(email.message_from_bytes(envelope.content))
+            self.arrived.notify_all()
         return "250 Message accepted for delivery"
 
 

@@ -1,18 +1,22 @@
 """The class's personal links handed out: the printable sheet with a QR code per student, the CSV, and each
-student's link sent by email through a real SMTP server (tests/smtp.py)."""
+student's link sent by email through a real SMTP server (tests/smtp.py), in the embedded way and by a real
+Celery worker."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+import time
 
 import pytest
 from django.test import Client
 
 from classrooms.models import Student
 from classrooms.services import roster_import, student_link_revoke, student_link_token
+from config import settings as configured
 from tests.base import add_students, student_client
+from tests.servers import celery_worker
 from tests.smtp import smtp_server
 
 ROSTER = (
@@ -110,6 +114,33 @@ def test_each_student_gets_their_own_link_by_email_and_the_page_reports_who_did_
     assert "<strong>2</strong> sent, <strong>1</strong> failed" in page
     assert "Chloe Ng (chloe@uni.example): refused by the mail server: 550 5.1.1 No such mailbox here" in page
     assert "Without an email address, so not sent: Ben Okri." in page
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_celery_worker_sends_the_links_and_the_page_reports_it(classroom, instructor_client, roster, settings):
+    """As in production: the request queues the task on Redis, a worker process sends the mail, and the
+    page reads the worker's report from the cache they share (Redis, as configured)."""
+    settings.CACHES = configured.CACHES  # the configured cache (Redis), not the test's own
+    with (
+        smtp_server(settings) as inbox,
+        celery_worker(ready=True, EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(settings.EMAIL_PORT)),
+    ):
+        inbox.refuse.add("chloe@uni.example")
+        response = instructor_client.post(f"/classes/{classroom.pk}/links/email/")
+        assert response.status_code == 302
+        sent = inbox.wait_for(2, timeout=30)
+        report = f"/classes/{classroom.pk}/links/"
+        deadline = time.monotonic() + 10  # the worker reports once the last message is sent or refused
+        while (
+            "<strong>2</strong> sent, <strong>1</strong> failed" not in instructor_client.get(report).content.decode()
+        ):
+            assert time.monotonic() < deadline, "no report of the sending"
+            time.sleep(0.05)  # polling what another process writes
+    assert sorted(m["To"] for m in sent) == ["ada@uni.example", "evil@uni.example"]
+    assert link_of(roster[0]) in inbox.body(inbox.to("ada@uni.example")[0])
+    page = instructor_client.get(report).content.decode()
+    assert "Chloe Ng (chloe@uni.example): refused by the mail server" in page
 
 
 @pytest.mark.usefixtures("eager_tasks")
