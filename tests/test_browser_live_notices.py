@@ -15,11 +15,12 @@ from selenium.webdriver.support import expected_conditions as ec
 
 from classrooms import services
 from negotiations import rounds
-from tests.base import add_students, seats_by_role, start_round
+from tests.base import add_students, agree, seats_by_role, start_round
 from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+DEAL = {"price": 9500, "handover": "three-weeks", "warranty": "none", "tyres": "included"}
 MARK = "window.__notReloaded = true;"  # gone if the page reloads
 STILL_THE_SAME_PAGE = "return window.__notReloaded === true;"
 
@@ -82,6 +83,18 @@ def test_the_home_page_role_sheet_and_room_show_the_round_as_it_happens(server, 
         {"home": ("#student-exercises", "Live"), "sheet": ("#round-notice", "The round is on"),
          "room": ("#round-notice", "The round is on")},
     )  # fmt: skip
+
+    # The pair agrees before the round ends: every tab says so, the survey next, the home page too.
+    agree(exercise.negotiations.get(), DEAL)
+    on_every_tab(
+        driver,
+        tabs,
+        {"home": ("#student-exercises", "Your negotiation has ended"),
+         "sheet": ("#round-notice", "Before your results"), "room": ("#round-notice", "Before your results")},
+    )  # fmt: skip
+    driver.switch_to.window(tabs["home"])
+    assert "Answer the survey" in driver.find_element(By.ID, "student-exercises").text
+    assert_accessible(driver, "a student's home, told in place that their pair ended: the survey next")
 
     rounds.exercise_end(exercise=exercise)
     on_every_tab(
