@@ -45,6 +45,11 @@ def test_the_preview_says_what_moves_and_only_the_confirmed_post_merges(instruct
     assert "Moves 1 survey response (16 answers) with their seats." in html
     assert f"Removes {first.display_name} from the class: their personal link stops working" in html
     assert '<dialog id="merge-dialog"' in html and "csrfmiddlewaretoken" in html
+    # Without JavaScript the dialog cannot open: the preview is the confirmation, and its button POSTs.
+    opener = re.search(r'<form method="post" id="merge-form"[^>]*>(.*?)</form>', html)
+    assert opener and 'id="merge-open"' in opener.group(1) and 'type="submit"' in opener.group(1)
+    fields = opener.group(1)
+    assert f'name="keep" value="{again.pk}"' in fields and f'name="merge" value="{first.pk}"' in fields
     assert Student.objects.filter(pk=first.pk).exists()  # a preview changes nothing
 
     response = instructor_client.post(f"/classes/{classroom.pk}/students/merge/", {"keep": again.pk, "merge": first.pk})
