@@ -3,10 +3,13 @@ release, start, end and the debrief reach every page a student has open, on the 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from channels.db import database_sync_to_async
 
 from negotiations import limits, rounds
+from negotiations.acting import negotiation_close_expired
 from tests.base import add_students, agree, seats_by_role, start_round, student_client
 from tests.live import Live, refusal, run
 
@@ -156,7 +159,8 @@ def test_a_flood_on_the_notice_socket_is_refused(classroom):
 
 def test_a_pair_that_ends_before_the_round_tells_its_students_home_page_the_survey_is_next(exercise, classroom):
     """One pair agrees while the round runs on: its students' notice sockets hear it (their pages read
-    themselves again), the other pair's do not, and the home card says the survey comes next."""
+    themselves again), the other pair's do not until their own time runs out, and the home card says the
+    survey comes next."""
     first, second = start_round(exercise, classroom, 4)
     ada = seats_by_role(first)["buyer"].student
     other = seats_by_role(second)["buyer"].student
@@ -170,14 +174,19 @@ def test_a_pair_that_ends_before_the_round_tells_its_students_home_page_the_surv
         heard = await mine.recv_type("pair")
         await theirs.send({"type": "heartbeat"})
         next_for_other = await theirs.recv()  # the heartbeat's answer: no notice came before it
+        # The other pair's time runs out (its own deadline, the round still on): they hear it in turn.
+        after_deadline = second.deadline + timedelta(seconds=1)
+        await database_sync_to_async(negotiation_close_expired)(negotiation_ids=[second.pk], now=after_deadline)
+        timed_out = await theirs.recv_type("pair")
         await mine.close()
         await theirs.close()
-        return heard, next_for_other
+        return heard, next_for_other, timed_out
 
-    heard, next_for_other = run(go())
+    heard, next_for_other, timed_out = run(go())
     assert heard == {"type": "pair", "exercise": exercise.pk, "status": "agreed"}
     assert next_for_other == {"type": "heartbeat"}
+    assert timed_out == {"type": "pair", "exercise": exercise.pk, "status": "impasse"}
     card = ada_client.get("/s/").content.decode()
     assert "Your negotiation has ended" in card and "a short survey" in card
     assert f'href="/s/exercises/{exercise.pk}/survey/"' in card
-    assert "survey" not in other_client.get("/s/").content.decode()
+    assert "Your negotiation has ended" in other_client.get("/s/").content.decode()  # by its deadline
