@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -132,8 +133,10 @@ class Confirmation:
 
 
 def asks_first(
-    confirmation: Callable[[Exercise], Confirmation],
+    confirmation: Callable[[Exercise], Confirmation], action: str
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """`action`: the URL name the page's form POSTs to, the exercise page's (never the monitor's JSON)."""
+
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @instructor_required
         @wraps(view)
@@ -142,7 +145,7 @@ def asks_first(
                 return view(request, pk, **kwargs)
             exercise = exercise_for(request.user, pk)
             asked = confirmation(exercise)
-            context = {"exercise": exercise, "asked": asked, "action": request.path}
+            context = {"exercise": exercise, "asked": asked, "action": reverse(action, args=[pk])}
             return render(request, "negotiations/confirm.html", context, status=409 if asked.refusal else 200)
 
         return asking
@@ -216,7 +219,7 @@ def exercise_odd_rule(request: HttpRequest, exercise: Exercise) -> str:
     return message + (" The pairing preview was made again under the new rule." if again else "")
 
 
-@asks_first(delete_confirmation)
+@asks_first(delete_confirmation, "exercise_delete")
 @require_POST
 def exercise_delete(request: HttpRequest, pk: int) -> HttpResponse:
     exercise = exercise_for(request.user, pk)
@@ -249,7 +252,7 @@ def exercise_start(request: HttpRequest, exercise: Exercise) -> str:
     return "The negotiations have started."
 
 
-@asks_first(end_confirmation)
+@asks_first(end_confirmation, "exercise_end")
 @round_action("end")
 def exercise_end(request: HttpRequest, exercise: Exercise) -> dict[Answer, str]:
     rounds.exercise_end(exercise=exercise)

@@ -67,6 +67,8 @@ def test_without_javascript_end_opens_a_confirmation_page_and_ends_only_from_it(
     assert f'href="/exercises/{exercise.pk}/"' in text  # Cancel goes back
     exercise.refresh_from_db()
     assert exercise.state == "live"
+    from_monitor = instructor_client.get(f"/exercises/{exercise.pk}/monitor/end/").content.decode()
+    assert f'action="{end_url}"' in from_monitor  # the page's form, not the monitor's JSON action
 
     ended = instructor_client.post(end_url)
     assert ended.status_code == 302 and ended["Location"] == f"/exercises/{exercise.pk}/"
