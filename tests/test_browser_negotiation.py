@@ -336,7 +336,8 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
     seller.find_element(By.CSS_SELECTOR, "#survey-skip button[name=skip]").click()
     wait_text(seller, "#room-outcome", "with your points for it")
     assert seller.find_element(By.CSS_SELECTOR, "#room-outcome .outcome-points strong").text == "47"  # 22 + 25
-    assert len(seller.find_elements(By.CSS_SELECTOR, "#room-outcome .trail li")) == 3
+    trail = [li.text for li in seller.find_elements(By.CSS_SELECTOR, "#room-outcome .trail li")]
+    assert len(trail) == 3 and trail[-1].endswith("47 points (accepted) / 73 points"), trail
     assert_accessible(seller, "the room after an agreement and the survey")
     shot(seller, "negotiation-seller-agreed-results")
     shot(buyer, "negotiation-buyer-agreed")
