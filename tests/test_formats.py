@@ -104,3 +104,17 @@ def test_the_chat_box_cuts_nothing_and_knows_the_servers_limit(started_pair):
     box = html[html.index('<textarea id="chat-text"') :].split(">", 1)[0]
     assert "maxlength" not in box and f'data-max="{MAX_CHAT}"' in box
     assert "{#" not in html and "#}" not in html  # no template comment shows as text
+
+
+def test_no_template_comment_spans_lines():
+    """Django's `{# #}` comment ends with its line: one that goes on to the next is sent to the browser."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    open_ended = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.html"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "{#" in line and "#}" not in line.split("{#", 1)[1]
+    ]
+    assert open_ended == []
