@@ -79,8 +79,8 @@ def _later(now: datetime, rng: random.Random) -> datetime:
 def bot_move_send(*, seat_id: int, at: datetime) -> None:
     """After the commit: a worker plays the seat's move at `at`. Embedded, the web process's player finds
     it in the database. Quietly: a move not sent is found overdue by the sweep."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        return
+    if play_bot_seat.app.conf.task_always_eager:
+        return  # it would run in this call, at once: the embedded player plays it at its time instead
     on_commit_quietly(
         lambda: play_bot_seat.apply_async(args=[seat_id, at.isoformat()], eta=at),
         f"send the move of bot seat {seat_id}",
