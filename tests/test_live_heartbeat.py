@@ -47,7 +47,8 @@ def test_a_silent_socket_is_closed_and_its_partner_told_at_once(started_pair, se
                 await asyncio.sleep(0.3)
 
         beating = asyncio.ensure_future(keep_beating())
-        while True:  # the buyer says nothing: the seller hears them leave
+        while True:  # the buyer says nothing: the seller hears them leave (its heartbeats' answers keep coming)
+            assert time.monotonic() - started < 5, "the seller was never told the silent buyer left"
             frame = await seller.recv(timeout=5)
             if frame["type"] == "presence" and frame["role"] == "buyer" and not frame["online"]:
                 break
