@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.test import TransactionTestCase
 
 from config.log_filters import ExpectedFaultsOnOneLine
 from tests.browser import AXE
@@ -76,6 +77,48 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 # needs to survive, and waiting for the disk on each of the suite's many commits (the migrations', each
 # test's, each truncation after a test with transaction=True) cost more than the queries did.
 NO_SYNC = "-c synchronous_commit=off"
+
+
+# After a test with transaction=True, Django empties the database with `flush`: a TRUNCATE of every table,
+# then the post_migrate signal, which reads and writes the content types and permissions again (94
+# queries). On PostgreSQL the TRUNCATE alone took 0.25-0.6 s and the whole flush about a second, after
+# each of some 270 tests. Deleting the rows of each table takes a few milliseconds, the foreign keys
+# (deferred, as Django makes them) checked once at the commit; the content types and permissions, which
+# migrate made and no test changes, are kept as they are, so the flush's post_migrate has nothing to do.
+KEPT_TABLES = frozenset({"django_content_type", "auth_permission"})
+
+
+def empty_database(connection) -> None:
+    """Delete the rows of every table of the project's models but the content types and permissions."""
+    from django.db import transaction
+
+    tables = set(connection.introspection.django_table_names(only_existing=True, include_views=False))
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for table in sorted(tables - KEPT_TABLES):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608 (names only)
+
+
+def _fixture_teardown_by_delete(self) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connections
+
+    databases = self._databases_names(include_mirrors=False)
+    if (
+        self.available_apps is not None
+        or self.serialized_rollback
+        or self.reset_sequences
+        or any(connections[name].vendor != "postgresql" for name in databases)
+    ):
+        return _django_fixture_teardown(self)
+    for name in databases:
+        empty_database(connections[name])
+
+
+_django_fixture_teardown = TransactionTestCase._fixture_teardown
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    TransactionTestCase._fixture_teardown = _fixture_teardown_by_delete  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
