@@ -229,6 +229,13 @@ def people(browsers: Callable[..., Chrome]) -> Iterator[People]:
         crowd.driver.switch_to.window(crowd.driver.window_handles[0])
 
 
+def texts(driver, selector: str) -> list[str]:
+    """The text of each element that `selector` finds, in one script: read element by element, a timeline
+    of a hundred messages is a hundred questions to the browser, on each look of a wait."""
+    script = "return Array.from(document.querySelectorAll(arguments[0]), (e) => e.innerText.trim())"
+    return driver.execute_script(script, selector)
+
+
 def emulate_phone(driver, width: int = 390, height: int = 844) -> None:
     """A phone's viewport; a headless window cannot be made narrower than about 500 pixels."""
     driver.execute_cdp_cmd(

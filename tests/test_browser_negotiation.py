@@ -23,7 +23,7 @@ from negotiations import rounds
 from negotiations.acting import negotiation_act
 from negotiations.models import Event, Seat
 from tests.base import add_students, long_history
-from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -152,7 +152,7 @@ def chat(driver, text: str) -> None:
 
 def chats(driver, text: str) -> int:
     """How many times a chat text appears in the timeline, as text."""
-    return sum(e.text == text for e in driver.find_elements(By.CSS_SELECTOR, "#timeline .chat-text"))
+    return texts(driver, "#timeline .chat-text").count(text)
 
 
 def build(driver, index: int, price: int, **options: str) -> None:
@@ -286,8 +286,8 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
     wait_s.until(lambda d: chats(d, sorry) == 1)
     wait_text(seller, "#partner-presence", "Ben is online")
     assert buyer.find_elements(By.CSS_SELECTOR, ".outbox .pending") == []
-    seller_lines = [e.text for e in seller.find_elements(By.CSS_SELECTOR, "#timeline .entry")]
-    buyer_lines = [e.text for e in buyer.find_elements(By.CSS_SELECTOR, "#timeline .entry")]
+    seller_lines = texts(seller, "#timeline .entry")
+    buyer_lines = texts(buyer, "#timeline .entry")
     assert len(seller_lines) == len(buyer_lines)  # the same events on both sides, none lost, none twice
 
     # A live event lost on the way: the next one shows a gap, the buyer resumes and gets both, in order.
@@ -296,8 +296,10 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
     wait_s.until(lambda d: chats(d, "One") == 1)
     chat(seller, "Two")
     wait_b.until(lambda d: chats(d, "Two") == 1)
-    texts = [e.text for e in buyer.find_elements(By.CSS_SELECTOR, "#timeline .chat-text")]
-    assert texts[-2:] == ["One", "Two"] and buyer.execute_script("return window.swallowed") == 1
+    assert (
+        texts(buyer, "#timeline .chat-text")[-2:] == ["One", "Two"]
+        and buyer.execute_script("return window.swallowed") == 1
+    )
 
     # The monitor's socket drops and misses an offer; on reconnecting its fresh snapshot has it.
     teacher.execute_script("window.parleyMonitor.socket.dropForTest()")
@@ -423,7 +425,7 @@ def test_the_room_waits_for_the_start_and_a_walk_away_ends_it_for_both(server, w
 
 
 def entries(driver) -> list[str]:
-    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#timeline .chat-text")]
+    return texts(driver, "#timeline .chat-text")
 
 
 def test_a_long_negotiation_opens_on_its_latest_messages_and_shows_earlier_ones_on_request(server, browsers, live_pair):

@@ -10,7 +10,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from classrooms import services
 from negotiations.models import Event
 from tests.base import seats_by_role, start_round
-from tests.browser import WebDriverWait, assert_accessible, screenshot
+from tests.browser import WebDriverWait, assert_accessible, screenshot, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,10 +56,10 @@ def test_a_chat_refused_as_too_fast_is_kept_and_sent_again_once(live_daphne, bro
     WebDriverWait(browser, 10).until(
         lambda d: (
             not d.find_elements(By.CSS_SELECTOR, ".outbox .pending")
-            and any(e.text == "Fast fingers" for e in d.find_elements(By.CSS_SELECTOR, "#timeline .chat-text"))
+            and "Fast fingers" in texts(d, "#timeline .chat-text")
         )
     )
-    shown = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#timeline .chat-text")]
+    shown = texts(browser, "#timeline .chat-text")
     assert shown.count("Fast fingers") == 1
     assert list(Event.objects.filter(negotiation=negotiation, type="chat").values_list("payload", flat=True)) == [
         {"text": "Fast fingers"}

@@ -19,7 +19,7 @@ from negotiations.acting import negotiation_act
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Event
 from tests.base import add_students, seats_by_role
-from tests.browser import WebDriverWait, assert_accessible, screenshot
+from tests.browser import WebDriverWait, assert_accessible, screenshot, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,10 +59,7 @@ def test_markup_in_chat_and_names_stays_text_in_the_live_room(live_daphne, exerc
 
     asyncio.run(partner_says())
 
-    def texts(d) -> list[str]:  # type: ignore[no-untyped-def]
-        return [e.text for e in d.find_elements(By.CSS_SELECTOR, "#timeline .chat-text")]
-
-    WebDriverWait(driver, 10).until(lambda d: texts(d) == [IMG, SCRIPT, IMG])
+    WebDriverWait(driver, 10).until(lambda d: texts(d, "#timeline .chat-text") == [IMG, SCRIPT, IMG])
     assert_accessible(driver, "the room with markup in chat and in the partner's name")
     screenshot(driver, "security-markup-in-room")
     assert driver.find_elements(By.CSS_SELECTOR, "#timeline img, #timeline script") == []
