@@ -236,6 +236,29 @@ def texts(driver, selector: str) -> list[str]:
     return driver.execute_script(script, selector)
 
 
+SHOWN_TEXT = """const [how, what] = arguments;
+const element = how === "id" ? document.getElementById(what) : document.querySelector(what);
+if (!element || !element.checkVisibility({opacityProperty: true, visibilityProperty: true})) return null;
+const lines = element.innerText.replace(/\\u00a0/g, " ").split("\\n");
+return lines.map((line) => line.replace(/[ \\t]+/g, " ").trim()).filter(Boolean).join("\\n");"""
+
+
+def shown_text(driver, locator: tuple[str, str]) -> str | None:
+    """The text a person sees in the first element `locator` (By.ID, By.CSS_SELECTOR or By.TAG_NAME) finds, as
+    Selenium's `element.text` gives it, or None when there is no such element or it is hidden. (Unlike
+    Selenium's, it keeps the text of a transparent element inside a visible one: no page here has one.)"""
+    how, what = locator
+    if how not in ("id", "css selector", "tag name"):
+        raise ValueError(f"shown_text: {how} locators are not supported")
+    return driver.execute_script(SHOWN_TEXT, "id" if how == "id" else "css", what)
+
+
+def text_shown(locator: tuple[str, str], text: str) -> Callable[[Any], bool]:
+    """A wait's condition, as Selenium's `text_to_be_present_in_element`, in one script a look instead of two
+    commands and Selenium's visible-text script: a run's waits look thousands of times."""
+    return lambda driver: text in (shown_text(driver, locator) or "")
+
+
 def emulate_phone(driver, width: int = 390, height: int = 844) -> None:
     """A phone's viewport; a headless window cannot be made narrower than about 500 pixels."""
     driver.execute_cdp_cmd(

@@ -12,7 +12,7 @@ from classrooms import services
 from negotiations import rounds
 from negotiations.models import Negotiation
 from tests.base import odd_class_with_bot
-from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot, text_shown
 from tests.servers import daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,7 +23,7 @@ EMBEDDED = {"REDIS_URL": "", "PARLEY_BOT_THINK_SECONDS": "0.5", "PARLEY_BOT_STRA
 
 
 def wait_text(driver, selector: str, text: str, timeout: float = 20) -> None:
-    WebDriverWait(driver, timeout).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text))
+    WebDriverWait(driver, timeout).until(text_shown((By.CSS_SELECTOR, selector), text))
 
 
 def test_the_student_sees_the_bot_play_by_itself_and_stop_at_the_end(browsers, exercise, classroom, settings):

@@ -11,7 +11,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 
 from scenarios.services import scenario_version_get, version_spec
-from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot, text_shown
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NAMES = ["Ada", "Ben", "Chloe", "Dev", "Emi"]
@@ -108,7 +108,7 @@ def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_
     assert_accessible(teacher, "the pairing preview")
     screenshot(teacher, "pairing-preview")
     submit(teacher, "Release roles")
-    wait_t.until(ec.text_to_be_present_in_element((By.ID, "exercise-state"), "Roles released"))
+    wait_t.until(text_shown((By.ID, "exercise-state"), "Roles released"))
     assert_accessible(teacher, "the exercise page, roles released")
     screenshot(teacher, "roles-released")
 

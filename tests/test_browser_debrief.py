@@ -22,7 +22,15 @@ from classrooms import services
 from negotiations import rounds
 from negotiations.client import LiveClient, sign_in
 from tests.base import add_students, seats_by_role
-from tests.browser import ARTIFACTS, WebDriverWait, assert_accessible, emulate_phone, screenshot, skip_survey
+from tests.browser import (
+    ARTIFACTS,
+    WebDriverWait,
+    assert_accessible,
+    emulate_phone,
+    screenshot,
+    skip_survey,
+    text_shown,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -201,7 +209,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     log_in(teacher, server)
     teacher.get(f"{server}/exercises/{exercise.pk}/")
     teacher.find_element(By.ID, "debrief-link").click()
-    wait.until(ec.text_to_be_present_in_element((By.ID, "debrief-connection"), "Live"))
+    wait.until(text_shown((By.ID, "debrief-connection"), "Live"))
     waiting = teacher.find_element(By.ID, "debrief-waiting")
     assert "will appear here when the round ends" in waiting.text and "5 of 5 pairs are still open" in waiting.text
     assert not teacher.find_element(By.ID, "debrief-body").is_displayed()
@@ -209,7 +217,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
 
     # Four pairs finish through the live protocol; the page counts them down without a reload.
     play_round(server, pairs)
-    wait.until(ec.text_to_be_present_in_element((By.ID, "debrief-waiting"), "1 of 5 pairs is still open"))
+    wait.until(text_shown((By.ID, "debrief-waiting"), "1 of 5 pairs is still open"))
     assert_accessible(teacher, "the debrief waiting for the round to end")
     screenshot(teacher, "debrief-waiting")
 
@@ -218,7 +226,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     teacher.get(f"{server}/exercises/{exercise.pk}/monitor/")
     wait.until(ec.element_to_be_clickable((By.ID, "end-open"))).click()
     teacher.find_element(By.CSS_SELECTOR, "#end-dialog [data-confirm]").click()
-    wait.until(ec.text_to_be_present_in_element((By.ID, "end-answer"), "The round has ended."))
+    wait.until(text_shown((By.ID, "end-answer"), "The round has ended."))
     assert_accessible(teacher, "the monitor, the round ended by the instructor")
     teacher.switch_to.window(debrief_window)
 

@@ -13,7 +13,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 
 from classrooms import services
-from tests.browser import WebDriverWait, assert_accessible, screenshot
+from tests.browser import WebDriverWait, assert_accessible, screenshot, text_shown
 from tests.test_browser_negotiation import live_pair, released_pair, server, wait_text  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,7 +58,7 @@ def sign_in_by_keyboard(driver, base: str, student, exercise_pk: int) -> None:
     WebDriverWait(driver, 10).until(ec.title_contains("My exercises"))
     focus_to(driver, f"a[href='/s/exercises/{exercise_pk}/']")
     press(driver, Keys.ENTER)
-    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Connected"))
+    WebDriverWait(driver, 10).until(text_shown((By.ID, "room-connection"), "Connected"))
 
 
 def value(driver, element_id: str) -> str:

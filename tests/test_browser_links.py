@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
 from classrooms.services import roster_import
-from tests.browser import ARTIFACTS, WebDriverWait, assert_accessible, emulate_phone, screenshot
+from tests.browser import ARTIFACTS, WebDriverWait, assert_accessible, emulate_phone, screenshot, text_shown
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CLASS_SIZE = 40
@@ -75,7 +75,7 @@ def test_a_roster_name_on_the_join_page_is_asked_about_on_a_phone(live_server, b
     browser.find_element(By.ID, "id_display_name").send_keys("emeka obi")
     browser.find_element(By.XPATH, "//button[normalize-space()='Join']").click()
     wait = WebDriverWait(browser, 10)
-    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "main"), "Are you Emeka Obi from the roster?"))
+    wait.until(text_shown((By.TAG_NAME, "main"), "Are you Emeka Obi from the roster?"))
     screenshot(browser, "join-roster-question-phone")
     assert_accessible(browser, "the join page asking about a roster name")
     browser.find_element(By.XPATH, "//button[normalize-space()='Yes, that is me']").click()

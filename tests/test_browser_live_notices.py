@@ -16,7 +16,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from classrooms import services
 from negotiations import rounds
 from tests.base import add_students, agree, seats_by_role, start_round
-from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot, text_shown
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -50,7 +50,7 @@ def on_every_tab(driver, tabs: dict[str, str], checks: dict[str, tuple[str, str]
     """Each tab shows its text (a CSS selector and the words) within `timeout`, without a reload."""
     for name, (selector, words) in checks.items():
         driver.switch_to.window(tabs[name])
-        WebDriverWait(driver, timeout).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, selector), words))
+        WebDriverWait(driver, timeout).until(text_shown((By.CSS_SELECTOR, selector), words))
         assert driver.execute_script(STILL_THE_SAME_PAGE), f"the {name} tab reloaded"
 
 
@@ -67,7 +67,7 @@ def test_the_home_page_role_sheet_and_room_show_the_round_as_it_happens(server, 
 
     WebDriverWait(driver, 10).until(lambda d: d.execute_script("return window.parleyNotices.status") == "online")
     rounds.exercise_release(exercise=exercise)
-    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.ID, "student-exercises"), "Roles released"))
+    WebDriverWait(driver, 10).until(text_shown((By.ID, "student-exercises"), "Roles released"))
     assert driver.execute_script(STILL_THE_SAME_PAGE)
     screenshot(driver, "notices-home-released")
     assert_accessible(driver, "a student's home, updated in place: roles released")
@@ -167,15 +167,13 @@ def test_a_student_whose_network_drops_is_seen_offline_on_both_sides_within_ten_
             driver.get(f"{base}/s/exercises/{exercise.pk}/#room")
         for driver in (ada, ben):
             wait = WebDriverWait(driver, 15)
-            wait.until(ec.text_to_be_present_in_element((By.ID, "partner-presence"), "is online"))
+            wait.until(text_shown((By.ID, "partner-presence"), "is online"))
         cable.up.clear()
         cut = time.monotonic()
-        WebDriverWait(ada, 10).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Reconnecting"))
+        WebDriverWait(ada, 10).until(text_shown((By.ID, "room-connection"), "Reconnecting"))
         own = time.monotonic() - cut
         assert "is online" not in ada.find_element(By.ID, "partner-presence").text  # not known while cut off
-        WebDriverWait(ben, max(0.1, 10 - own)).until(
-            ec.text_to_be_present_in_element((By.ID, "partner-presence"), "is offline")
-        )
+        WebDriverWait(ben, max(0.1, 10 - own)).until(text_shown((By.ID, "partner-presence"), "is offline"))
         partner = time.monotonic() - cut
         print(f"offline seen: by the student after {own:.1f} s, by the partner after {partner:.1f} s")
         assert own <= 10 and partner <= 10
@@ -185,6 +183,6 @@ def test_a_student_whose_network_drops_is_seen_offline_on_both_sides_within_ten_
         emulate_phone(ada)
         screenshot(ada, "heartbeat-offline-own-phone", full=False)
         cable.up.set()  # the network is back: Ada reconnects by herself
-        WebDriverWait(ben, 20).until(ec.text_to_be_present_in_element((By.ID, "partner-presence"), "is online"))
+        WebDriverWait(ben, 20).until(text_shown((By.ID, "partner-presence"), "is online"))
     finally:
         cable.close()

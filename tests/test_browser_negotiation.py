@@ -23,7 +23,7 @@ from negotiations import rounds
 from negotiations.acting import negotiation_act
 from negotiations.models import Event, Seat
 from tests.base import add_students, long_history
-from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot, texts
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot, text_shown, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -126,7 +126,7 @@ def sign_in(driver, base: str, student, exercise_pk: int) -> None:
     button(driver, f"Continue as {student.display_name}").click()
     WebDriverWait(driver, 10).until(ec.title_contains("My exercises"))
     driver.get(f"{base}/s/exercises/{exercise_pk}/")
-    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Connected"))
+    WebDriverWait(driver, 10).until(text_shown((By.ID, "room-connection"), "Connected"))
 
 
 def sign_in_both(seller, buyer, base: str, seats, exercise_pk: int) -> None:
@@ -141,7 +141,7 @@ def text_of(driver, selector: str) -> str:
 
 
 def wait_text(driver, selector: str, text: str, timeout: float = 10) -> None:
-    WebDriverWait(driver, timeout).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text))
+    WebDriverWait(driver, timeout).until(text_shown((By.CSS_SELECTOR, selector), text))
 
 
 def chat(driver, text: str) -> None:
@@ -194,7 +194,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
     chat(seller, "Good morning! Still interested in the car?")
     wait_text(buyer, "#timeline", "Still interested in the car?")
     buyer.find_element(By.ID, "chat-text").send_keys("Yes")
-    WebDriverWait(seller, 5).until(ec.text_to_be_present_in_element((By.ID, "partner-typing"), "Ben is typing"))
+    WebDriverWait(seller, 5).until(text_shown((By.ID, "partner-typing"), "Ben is typing"))
     buyer.find_element(By.ID, "chat-text").clear()
     chat(buyer, XSS)
     wait_s.until(lambda d: chats(d, XSS) == 1)

@@ -10,7 +10,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from classrooms import services
 from negotiations.models import Event
 from tests.base import seats_by_role, start_round
-from tests.browser import WebDriverWait, assert_accessible, screenshot, texts
+from tests.browser import WebDriverWait, assert_accessible, screenshot, text_shown, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,13 +41,11 @@ def test_a_chat_refused_as_too_fast_is_kept_and_sent_again_once(live_daphne, bro
     browser.find_element(By.XPATH, f"//button[normalize-space()='Continue as {seller.display_name}']").click()
     WebDriverWait(browser, 10).until(ec.title_contains("My exercises"))
     browser.get(f"{base}/s/exercises/{exercise.pk}/")
-    WebDriverWait(browser, 10).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Connected"))
+    WebDriverWait(browser, 10).until(text_shown((By.ID, "room-connection"), "Connected"))
     browser.execute_script(REFUSE_NEXT_CHAT)
     browser.find_element(By.ID, "chat-text").send_keys("Fast fingers")
     browser.find_element(By.XPATH, "//button[normalize-space()='Send']").click()
-    WebDriverWait(browser, 5).until(
-        ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".outbox .pending .pending-note"), "Sending again")
-    )
+    WebDriverWait(browser, 5).until(text_shown((By.CSS_SELECTOR, ".outbox .pending .pending-note"), "Sending again"))
     assert_accessible(browser, "the room with a chat refused as too fast, waiting to go again")
     screenshot(browser, "room-rate-limited")
     assert browser.find_element(By.ID, "chat-error").text == ""

@@ -10,7 +10,7 @@ from classrooms import services
 from negotiations import rounds
 from surveys.models import SurveyResponse
 from tests.base import seats_by_role, start_round
-from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot, text_shown
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,7 +57,7 @@ def test_a_student_answers_the_survey_on_a_phone(live_server, browser, exercise,
     tap(browser, 6, 5)
     tap(browser, 11, 2)
     browser.find_element(By.CSS_SELECTOR, "button.svi-submit").click()
-    wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".messages"), "your answers are saved"))
+    wait.until(text_shown((By.CSS_SELECTOR, ".messages"), "your answers are saved"))
     assert_accessible(browser, "the page after the survey is saved")
     saved = SurveyResponse.objects.get().answer_map()
     assert saved[6] == 5 and saved[11] == 2 and saved[1] == 2

@@ -24,7 +24,7 @@ from negotiations import rounds
 from negotiations.models import Negotiation, Seat
 from surveys.models import SurveyResponse, SurveySkip
 from tests.base import add_students, agree
-from tests.browser import assert_accessible, emulate_phone, screenshot
+from tests.browser import assert_accessible, emulate_phone, screenshot, text_shown
 from tests.servers import celery_worker, daphne
 from tests.test_browser_negotiation import button, log_in, text_of
 
@@ -45,7 +45,7 @@ MARK = "window.__notReloaded = true;"  # gone if the page reloads
 
 def wait_text(driver, selector: str, text: str, timeout: float = 10) -> None:
     """Wait for the text, looking often: a class's dozen pages each wait in turn."""
-    located = ec.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text)
+    located = text_shown((By.CSS_SELECTOR, selector), text)
     WebDriverWait(driver, timeout, poll_frequency=0.1).until(located)
 
 

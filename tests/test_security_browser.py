@@ -19,7 +19,7 @@ from negotiations.acting import negotiation_act
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Event
 from tests.base import add_students, seats_by_role
-from tests.browser import WebDriverWait, assert_accessible, screenshot, texts
+from tests.browser import WebDriverWait, assert_accessible, screenshot, text_shown, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,7 +47,7 @@ def test_markup_in_chat_and_names_stays_text_in_the_live_room(live_daphne, exerc
     driver.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Continue as')]").click()
     WebDriverWait(driver, 10).until(ec.title_contains("My exercises"))
     driver.get(f"{base}/s/exercises/{exercise.pk}/")
-    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Connected"))
+    WebDriverWait(driver, 10).until(text_shown((By.ID, "room-connection"), "Connected"))
 
     async def partner_says() -> None:  # live, from the partner's own socket
         url = f"ws://127.0.0.1:{port}/ws/negotiations/{negotiation.pk}/"

@@ -15,7 +15,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from classrooms import services
 from negotiations import rounds
 from tests.base import agree, seats_by_role, start_round
-from tests.browser import WebDriverWait, assert_accessible
+from tests.browser import WebDriverWait, assert_accessible, text_shown
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -89,7 +89,7 @@ def test_the_main_pages_break_no_rule_of_the_content_security_policy(
     visit(pupil, f"{base}/s/", main, violations)
     visit(pupil, f"{base}/s/welcome/", main, violations)
     pupil.get(f"{base}/s/exercises/{exercise.pk}/")
-    WebDriverWait(pupil, 15).until(ec.text_to_be_present_in_element((By.ID, "room-connection"), "Connected"))
+    WebDriverWait(pupil, 15).until(text_shown((By.ID, "room-connection"), "Connected"))
     visit(pupil, pupil.current_url, (By.ID, "room-connection"), violations)
 
     agree(negotiation, PACKAGE)
