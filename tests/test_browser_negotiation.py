@@ -502,6 +502,7 @@ def test_a_long_negotiation_opens_on_its_latest_messages_and_shows_earlier_ones_
 
 BELOW = {"price": "10500", "handover": "five-weeks", "warranty": "none", "tyres": "included"}  # buyer 22 < 35
 ABOVE = {"price": "9600", "handover": "five-weeks", "warranty": "three-months", "tyres": "seller-keeps"}  # buyer 50
+THIRD = {"price": "10200", "handover": "three-weeks", "warranty": "one-month", "tyres": "included"}
 
 
 def in_view(driver, selector: str) -> bool:
@@ -510,6 +511,29 @@ def in_view(driver, selector: str) -> bool:
         "return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;",
         selector,
     )
+
+
+# Each word of a cell, as a Range: one that spans two lines was broken inside itself.
+BROKEN_WORDS = """
+const broken = [];
+for (const cell of document.querySelectorAll(arguments[0])) {
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const word of node.data.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, word.index);
+      range.setEnd(node, word.index + word[0].length);
+      if (new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1) broken.push(word[0]);
+    }
+  }
+}
+return broken;
+"""
+
+
+def broken_words(driver, selector: str) -> list[str]:
+    """The words of the cells `selector` finds that the page broke across two lines."""
+    return driver.execute_script(BROKEN_WORDS, selector)
 
 
 def tap(driver, label: str) -> None:
@@ -628,10 +652,14 @@ def test_on_a_phone_the_bar_stays_in_sight_and_binding_steps_are_confirmed_again
     # the room says why.
     tap(buyer, "Accept package 2")
     WebDriverWait(buyer, 5).until(lambda d: dialog.get_attribute("open") is not None)
-    act(type="offer", client_msg_id="o3", packages=(BELOW, ABOVE))
+    act(type="offer", client_msg_id="o3", packages=(BELOW, ABOVE, THIRD))
     WebDriverWait(buyer, 5).until(lambda d: dialog.get_attribute("open") is None)
     wait_text(buyer, "#table-error", "Ada replaced offer 2 with offer 3 while you were deciding: nothing was accepted.")
     assert not Event.objects.filter(negotiation=negotiation, type="accept").exists()
+    # The timeline's table of three packages on a phone's width keeps every word whole.
+    meso = "#timeline .entry:last-of-type .offer-table"
+    assert len(buyer.find_elements(By.CSS_SELECTOR, f"{meso} th[data-package]")) == 3
+    assert broken_words(buyer, f"{meso} th, {meso} td") == []
 
     # At desktop width, by keyboard alone: the accept dialog for a package above the BATNA, then confirmed.
     buyer.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
