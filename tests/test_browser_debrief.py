@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import NoReverseMatch, reverse
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
@@ -174,8 +175,18 @@ def element_shot(driver, name: str, selector: str) -> Path:
 
 
 def sort_joint(driver, direction: str) -> None:
-    """Click the pairs table's joint-gain heading and wait for the head drawn anew sorted that way."""
-    driver.find_element(By.CSS_SELECTOR, "#pairs-head [data-sort='joint']").click()
+    """Click the pairs table's joint-gain heading and wait for the head drawn anew sorted that way. The head
+    may be drawn anew between finding the heading and clicking it (the debrief's live update): click the
+    new one then."""
+
+    def clicked(d) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            d.find_element(By.CSS_SELECTOR, "#pairs-head [data-sort='joint']").click()
+        except StaleElementReferenceException:
+            return False
+        return True
+
+    WebDriverWait(driver, 10).until(clicked)
     heading = "#pairs-head th:has(> [data-sort='joint'])"
     WebDriverWait(driver, 10).until(
         lambda d: (
