@@ -27,8 +27,9 @@ every client (the measured pair, the attacker's partner, the attacker) connects 
 configured as the docs deploy it (bench/proxy.py reads its site from the README and its limits from
 docs/operations.md; the Debian package `nginx` must be installed, its service need not run), the two
 Daphne processes its upstream, with TRUSTED_PROXY_COUNT=1 as the README says. So that the per-address
-limits apply as they would, the attacker connects from 127.0.0.2 and the students from 127.0.0.1; nginx
-picks each socket's Daphne process (round robin). The pause between attacks is then long enough for
+limits apply as they would, the attacker connects from 127.0.0.2 and the students from 127.0.0.1, each
+socket's port chosen as it connects, as on machines of their own (`from_address`); nginx picks each
+socket's Daphne process (round robin). The pause between attacks is then long enough for
 the attacker's burst of new connections to come back (burst / rate, 15 s with the docs' values), so
 that each attack starts with all of it.
 
@@ -55,6 +56,7 @@ import json
 import multiprocessing
 import random
 import resource
+import socket
 import string
 import time
 from collections import Counter
@@ -69,10 +71,32 @@ PAUSE = 3.0  # seconds between phases, so that one attack's tail is not counted 
 FORGED = "forged"
 HEARTBEAT_SECONDS = 3.0  # docs/protocol.md, "Heartbeat"
 STUDENTS, ATTACKER = "127.0.0.1", "127.0.0.2"  # with --proxy, so that nginx's per-address limits apply
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)  # Linux's; see from_address
+OPEN_TIMEOUT = 30.0
 
 
 def url(port: int, path: str) -> str:
     return f"ws://127.0.0.1:{port}{path}"
+
+
+async def from_address(source: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection to 127.0.0.1:`port` from the loopback address `source`, its port chosen as it
+    connects (IP_BIND_ADDRESS_NO_PORT), as another machine's would be. Bound with port 0 instead, a socket
+    takes its port of the machine's ephemeral range toward every destination, and keeps it through the
+    minute of TIME_WAIT after the client closes: a handshake flood (the client closes each refused one)
+    then uses the range up, and the servers on this machine can no longer connect, nginx to Daphne
+    ("Cannot assign requested address", and the upstreams marked failed), Daphne to PostgreSQL (the
+    measured pair's chats refused with `server_error`). An attacker elsewhere spends its own ports."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+        sock.bind((source, 0))
+        sock.setblocking(False)
+        await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port)), timeout)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 async def open_ws(port: int, path: str, session: str | None, source: str | None = None) -> Any:
@@ -83,9 +107,9 @@ async def open_ws(port: int, path: str, session: str | None, source: str | None 
     if session == FORGED:  # a key of a session's form that no server made
         session = "".join(random.choices(string.ascii_lowercase + string.digits, k=40))
     headers = {"Cookie": f"sessionid={session}"} if session else {}
-    local = {"local_addr": (source, 0)} if source else {}
+    local = {"sock": await from_address(source, port, OPEN_TIMEOUT)} if source else {}
     return await connect(url(port, path), origin=f"http://127.0.0.1:{port}", additional_headers=headers,  # type: ignore[arg-type]
-                         open_timeout=30, ping_interval=None, max_queue=None, **local)  # fmt: skip
+                         open_timeout=OPEN_TIMEOUT, ping_interval=None, max_queue=None, **local)  # fmt: skip
 
 
 def close_code(ws: Any) -> int | None:
