@@ -5,7 +5,8 @@ client behind a real nginx whose site is read from the docs themselves, so that 
 what a deployment that follows them gets: the README's nginx block (the upstream, `location /` and its
 proxy lines) with the per-address limits on new websocket connections of docs/operations.md ("On the
 internet") in `location /ws/`. Only what loopback needs changes: the upstream's servers are the
-benchmark's Daphne ports, and the server listens on a free port of 127.0.0.1 in plain HTTP (no TLS).
+benchmark's Daphne ports (with the README's parameters, `max_fails=0`), and the server listens on a
+free port of 127.0.0.1 in plain HTTP (no TLS).
 The main context is Debian's nginx.conf (a worker per core) with more connections a worker: a proxied
 socket takes two (see `MAIN`).
 
@@ -81,7 +82,8 @@ def _directives(lines: str) -> list[str]:
 
 def documented_site(ports: list[int], listen: str, root: Path = ROOT) -> str:
     """The http-context part of nginx's configuration as the docs deploy Parley, with `ports` as the
-    upstream's servers and `listen` (address:port) instead of the README's `listen 443 ssl`.
+    upstream's servers (each with the parameters the README gives its servers) and `listen`
+    (address:port) instead of the README's `listen 443 ssl`.
 
     Raises DocsChanged, saying what is missing, when a block is not where or what it was."""
     readme = _block((root / "README.md").read_text(), "README.md")
@@ -89,9 +91,14 @@ def documented_site(ports: list[int], listen: str, root: Path = ROOT) -> str:
     section = operations.partition("\n## On the internet\n")[2].partition("\n## ")[0]
     internet = _block(section, 'docs/operations.md, "On the internet"')
 
-    if not re.search(r"^upstream parley \{[^}]*\}", readme, re.MULTILINE):
+    upstream = re.search(r"^upstream parley \{([^}]*)\}", readme, re.MULTILINE)
+    if upstream is None:
         raise DocsChanged("README.md: no `upstream parley { ... }` line in its nginx block")
-    servers = " ".join(f"server 127.0.0.1:{port};" for port in ports)
+    parameters = set(re.findall(r"\bserver\s+\S+?((?:\s+[^\s;]+)*)\s*;", upstream[1]))
+    if len(parameters) > 1:
+        raise DocsChanged("README.md: the upstream's servers differ in their parameters")
+    given = parameters.pop() if parameters else ""
+    servers = " ".join(f"server 127.0.0.1:{port}{given};" for port in ports)
     proxy_lines = _directives(_braced(readme, "location /", "README.md"))
     if not any(line.startswith("proxy_pass http://parley;") for line in proxy_lines):
         raise DocsChanged("README.md: its `location /` does not proxy_pass to http://parley")

@@ -30,9 +30,30 @@ def test_the_site_is_the_readmes_with_the_documented_limits_on_websockets_only()
     limits = [line for line in location(site, "/ws/") if line.startswith("limit_")]
     assert limits and all(line in internet for line in limits)
     assert location(site, "/ws/") == limits + proxy_lines
-    assert "upstream parley { server 127.0.0.1:8101; server 127.0.0.1:8102; }" in site
+    assert "upstream parley { server 127.0.0.1:8101 max_fails=0; server 127.0.0.1:8102 max_fails=0; }" in site
     assert "listen 127.0.0.1:9000;" in site and "443" not in site and "ssl" not in site
     assert [line.strip() for line in site.splitlines() if line.strip().startswith("limit_req_zone")]
+
+
+def test_the_upstreams_servers_are_the_benchmarks_ports_with_the_readmes_parameters(tmp_path: Path):
+    (tmp_path / "docs").mkdir()
+    shutil.copy(ROOT / "docs" / "operations.md", tmp_path / "docs" / "operations.md")
+    readme = (ROOT / "README.md").read_text()
+    upstream = re.search(r"^upstream parley \{.*\}$", readme, re.MULTILINE)
+    assert upstream is not None
+
+    def given(first: str, second: str) -> None:
+        servers = f"server 127.0.0.1:8001 {first}; server 127.0.0.1:8002 {second};"
+        (tmp_path / "README.md").write_text(readme.replace(upstream[0], f"upstream parley {{ {servers} }}"))
+
+    given("max_fails=0 weight=2", "max_fails=0 weight=2")
+    site = documented_site([8101, 8102], "127.0.0.1:9000", root=tmp_path)
+    servers = "server 127.0.0.1:8101 max_fails=0 weight=2; server 127.0.0.1:8102 max_fails=0 weight=2;"
+    assert f"upstream parley {{ {servers} }}" in site
+
+    given("max_fails=0 weight=2", "max_fails=0")
+    with pytest.raises(DocsChanged, match=r"README\.md: the upstream's servers differ in their parameters"):
+        documented_site([8101, 8102], "127.0.0.1:9000", root=tmp_path)
 
 
 def test_docs_whose_nginx_blocks_changed_shape_are_named(tmp_path: Path):
