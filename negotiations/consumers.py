@@ -140,9 +140,7 @@ class JsonSocket(AsyncWebsocketConsumer):
         text_data = message.get("text")
         if text_data is not None and len(text_data) <= MAX_FRAME_BYTES:
             with contextlib.suppress(ValueError, RecursionError):
-                frame = json.loads(text_data)
-                if isinstance(frame, dict) and isinstance(frame.get("client_msg_id"), str):
-                    client_msg_id = frame["client_msg_id"][:MAX_CLIENT_ID]
+                client_msg_id = _client_msg_id(json.loads(text_data))
         await self.send_error(
             "rate_limited",
             f"too many frames: {reason}; this one was not stored, send it again in a moment",
@@ -287,18 +285,22 @@ class NegotiationConsumer(JsonSocket):
             reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             await self.send_error("bad_json", f"the frame is not valid JSON: {reason}")
             return
+        client_msg_id = _client_msg_id(frame)
         try:
-            await self.handle(frame)
+            await self.handle(frame, client_msg_id)
         except Exception:
-            # A bug must not cost the student their socket: say so and carry on.
+            # A bug or a lost database connection must not cost the student their socket nor their
+            # action: say which frame failed, so that the client sends it again (once in effect, by its id).
             negotiation_id = self.participant.negotiation_id if self.participant else None
             log.exception("frame of negotiation %s failed", negotiation_id)
-            await self.send_error("server_error", "the server could not handle that frame; nothing was stored")
+            await self.send_error(
+                "server_error",
+                "the server could not handle that frame; send it again in a moment",
+                client_msg_id=client_msg_id,
+            )
 
-    async def handle(self, frame: Any) -> None:
+    async def handle(self, frame: Any, client_msg_id: str | None) -> None:
         assert self.participant is not None
-        client_msg_id = frame.get("client_msg_id") if isinstance(frame, dict) else None
-        client_msg_id = client_msg_id[:MAX_CLIENT_ID] if isinstance(client_msg_id, str) else None
         try:
             action = parse_frame(frame, await self.scenario())
         except RecursionError:
@@ -479,6 +481,12 @@ def _join(session: Any, negotiation_id: int):  # type: ignore[no-untyped-def]
     identity = session_identity(session, user)
     assert identity is not None  # identify() found someone in this session
     return who, snapshot(who), exercise_spec(who.exercise_id), identity
+
+
+def _client_msg_id(frame: Any) -> str | None:
+    """A frame's client_msg_id as an error frame gives it back: its first 64 characters, or None."""
+    client_msg_id = frame.get("client_msg_id") if isinstance(frame, dict) else None
+    return client_msg_id[:MAX_CLIENT_ID] if isinstance(client_msg_id, str) else None
 
 
 def _no_constants(name: str) -> None:
