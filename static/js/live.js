@@ -16,6 +16,8 @@
   const PING_EVERY = 20000; // a negotiation's ping keeps the clock right and finds a lost announcement
   const TICK = 1000; // how often the socket looks at its heartbeat (docs/protocol.md, "Heartbeat")
   const RATE_RETRY = 1000; // ms (to twice that) before resending an action refused as too fast
+  const SERVER_RETRY = 1000; // ms (to twice that), doubling, before resending an action the server failed on
+  const SERVER_RETRIES = 3; // then the action is given back to the page (onError)
   const HISTORY_PAGE = 50; // events asked for per page of history
 
   function uuid() {
@@ -241,14 +243,16 @@
   //   onEvent(event)                        each stored event, once, in sequence order
   //   onHistory(frame)                      a page of earlier events, asked for with history()
   //   onAck(frame) / onError(frame)         the answer to one of our actions (frame.client_msg_id)
-  //   onFrame(frame)                        presence, typing, broadcast, pong; a rate_limited error
-  //                                         (an action so refused stays pending and is resent)
+  //   onFrame(frame)                        presence, typing, broadcast, pong; a rate_limited error,
+  //                                         or a server_error of an action being resent (an action so
+  //                                         answered stays pending and is sent again)
   //   onStatus(status, detail), onClosed(code, message)
   class LiveSocket extends ReconnectingSocket {
     constructor(path, handlers = {}) {
       super(path, handlers);
       this.lastSeq = null; // null until the first snapshot
       this.pending = new Map(); // client_msg_id -> frame, in the order they were made
+      this.retries = new Map(); // client_msg_id -> times resent after a server_error
       this.resuming = false;
       this.resumeAskedAt = 0;
       this.lastTyping = 0;
@@ -307,6 +311,7 @@
           break;
         case "ack":
           this.pending.delete(frame.client_msg_id);
+          this.retries.delete(frame.client_msg_id);
           this._receive(frame.event);
           if (h.onAck) h.onAck(frame);
           break;
@@ -318,7 +323,12 @@
             if (h.onFrame) h.onFrame(frame);
             break;
           }
+          if (frame.code === "server_error" && this._retry(frame.client_msg_id)) {
+            if (h.onFrame) h.onFrame(frame);
+            break;
+          }
           if (frame.client_msg_id) this.pending.delete(frame.client_msg_id);
+          this.retries.delete(frame.client_msg_id);
           if (h.onError) h.onError(frame);
           break;
         default:
@@ -355,11 +365,21 @@
       if (this.handlers.onEvent) this.handlers.onEvent(event);
     }
 
-    _resendLater(id) {
+    _resendLater(id, delay = RATE_RETRY) {
       setTimeout(() => {
         const frame = this.pending.get(id);
         if (frame && this.ready) this.send(frame); // else a reconnect's snapshot resends it
-      }, RATE_RETRY + Math.random() * RATE_RETRY);
+      }, delay + Math.random() * delay);
+    }
+
+    // The server failed on a pending action (a lost database connection, say) and stored nothing, or
+    // stored it once: send it again a few times, backing off; false when it is time to give up.
+    _retry(id) {
+      const done = this.retries.get(id) || 0;
+      if (!id || !this.pending.has(id) || done >= SERVER_RETRIES) return false;
+      this.retries.set(id, done + 1);
+      this._resendLater(id, SERVER_RETRY * 2 ** done);
+      return true;
     }
 
     // Ask for what came after what we have, a page at a time (once per 5 s while an answer is awaited).

@@ -241,8 +241,9 @@ function start(root, { el, LiveSocket }) {
         if (frame.role === partnerRole()) setTyping(true);
       } else if (frame.type === "broadcast") {
         timeline.broadcast(frame);
-      } else if (frame.type === "error" && frame.code === "rate_limited" && frame.client_msg_id) {
-        // Sent faster than the server takes: the socket sends it again by itself in a moment.
+      } else if (frame.type === "error" && frame.client_msg_id) {
+        // Sent faster than the server takes (rate_limited), or the server failed on it (server_error):
+        // the socket sends it again by itself in a moment.
         const note = outbox.querySelector(`[data-id="${frame.client_msg_id}"] .pending-note`);
         if (note) note.textContent = "Sending again in a moment…";
       } else if (frame.type === "error" && frame.code === "rate_limited") {

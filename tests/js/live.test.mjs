@@ -77,3 +77,60 @@ test("a socket with a heartbeat sends one every `every` seconds and reconnects a
     mock.timers.reset();
   }
 });
+
+// A negotiation socket, online after its snapshot, that records what reaches onError and onFrame.
+function negotiationSocket() {
+  const seen = { errors: [], frames: [] };
+  const live = load();
+  const socket = new live.LiveSocket("/ws/negotiations/1/", {
+    onError: (frame) => seen.errors.push(frame),
+    onFrame: (frame) => seen.frames.push(frame),
+  }).start();
+  const ws = FakeSocket.last;
+  ws.receive({ type: "snapshot", server_time: new Date().toISOString(), last_seq: 1, events: [] });
+  const chats = () => ws.sent.filter((frame) => frame.type === "chat");
+  const failed = (id) => ws.receive({ type: "error", code: "server_error", client_msg_id: id, message: "the server could not handle that frame; send it again in a moment" });
+  return { socket, ws, seen, chats, failed };
+}
+
+test("an action the server failed on (server_error with its id) stays pending and goes out again with the same id", () => {
+  mock.timers.enable({ apis: ["setInterval", "setTimeout", "Date"] });
+  try {
+    const { socket, ws, seen, chats, failed } = negotiationSocket();
+    const id = socket.act("chat", { text: "Still there?" });
+    failed(id);
+    assert.deepEqual(seen.errors, []); // not a failure the student must act on: it is being sent again
+    assert.equal(seen.frames.at(-1).code, "server_error");
+    assert.ok(socket.pending.has(id));
+    advance(750);
+    assert.equal(chats().length, 1); // after a back-off, not at once
+    advance(1500);
+    assert.deepEqual(chats(), [{ type: "chat", client_msg_id: id, text: "Still there?" }, { type: "chat", client_msg_id: id, text: "Still there?" }]);
+    ws.receive({ type: "ack", client_msg_id: id, duplicate: false, event: { seq: 2, type: "chat", role: "seller", payload: { text: "Still there?" } } });
+    assert.equal(socket.pending.size, 0);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test("an action the server fails on three times more is given back to the page as an error, and not sent again", () => {
+  mock.timers.enable({ apis: ["setInterval", "setTimeout", "Date"] });
+  try {
+    const { socket, seen, chats, failed } = negotiationSocket();
+    const id = socket.act("chat", { text: "Anyone?" });
+    for (let retry = 1; retry <= 3; retry++) {
+      failed(id);
+      advance(8000); // the back-off doubles: 1 s, 2 s, 4 s (to twice that)
+      assert.equal(chats().length, 1 + retry);
+      assert.deepEqual(seen.errors, []);
+    }
+    failed(id);
+    assert.equal(seen.errors.length, 1);
+    assert.equal(seen.errors[0].client_msg_id, id);
+    assert.equal(socket.pending.size, 0);
+    advance(20000);
+    assert.equal(chats().length, 4);
+  } finally {
+    mock.timers.reset();
+  }
+});
