@@ -4,8 +4,8 @@ Daphne reads what a peer sends in chunks (64 KB) and queues each frame for the c
 against the socket's rate. Parsing a flood's chunks can take the event loop's every turn, so that the
 consumer's count falls behind (a few frames a second) and never reaches its close while the queue grows
 without end. So the protocol counts each frame as it reads it, by the consumer's own rule
-(`negotiations.limits.SocketFrames`): once a socket is past its rate and its refusals, it is closed with
-CLOSE_TOO_MANY and nothing more it sends is queued.
+(`negotiations.limits.SocketFrames`, heartbeats within their own rate apart): once a socket is past its
+rate and its refusals, it is closed with CLOSE_TOO_MANY and nothing more it sends is queued.
 
 When the application closes a socket, Daphne (autobahn) sends the close frame and waits up to a second
 (the closing handshake's timeout, which Daphne does not expose) for the peer's answer, reading and
@@ -34,7 +34,7 @@ def on_message(self: Any, payload: bytes, isBinary: bool) -> None:
     count = getattr(self, "frame_count", None)
     if count is None:
         count = self.frame_count = limits.SocketFrames()
-    if count.flooding():
+    if count.flooding(heartbeat=not isBinary and limits.is_heartbeat(payload)):
         self.flooded = True
         self.serverClose(code=CLOSE_TOO_MANY)
         return

@@ -59,6 +59,7 @@ RESYNC_SECONDS = 1.0  # a monitor gets at most one snapshot this often; an earli
 # What a server raises on a send to a socket that is closing: the ASGI specification asks for an OSError;
 # Daphne raises autobahn's Disconnected from the close until the disconnect message is delivered.
 SOCKET_GONE = (OSError, Disconnected)
+HEARTBEAT_TEXT = json.dumps(HeartbeatFrame(type="heartbeat"), separators=(",", ":"))
 CONTROL_FRAME_CHARS = 1000  # the monitor and the notices take one short frame: a longer one is not read
 
 
@@ -79,6 +80,7 @@ class JsonSocket(AsyncWebsocketConsumer):
     shared_limits: list[limits.Limit] | None = None  # the seat's and user's rates, once known
     holds_place = False  # under the caps of sockets per seat and user (negotiations.limits)
     heard_at = 0.0  # time.monotonic() of the latest message from the client (negotiations.heartbeat)
+    beating = False  # the snapshot is sent: heartbeats within the socket's own rate are answered on arrival
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         async def send_unless_gone(message: dict[str, Any]) -> None:
@@ -94,8 +96,10 @@ class JsonSocket(AsyncWebsocketConsumer):
 
         # Frames are counted as they arrive, not as the consumer gets to them: a backlog behind the
         # database is not a burst, and a flood is refused (and closed) while it happens. The consumer
-        # reads what passed from `arrived`. (Under Daphne, a flood that keeps the event loop from this
-        # task is closed as Daphne reads it, by the same count: config/daphne_sockets.py.)
+        # reads what passed from `arrived`. A heartbeat within its own rate is answered there and then,
+        # with no shared count: it stores and relays nothing (negotiations.limits). (Under Daphne, a
+        # flood that keeps the event loop from this task is closed as Daphne reads it, by the same count:
+        # config/daphne_sockets.py.)
         self.count = limits.SocketFrames()
         arrived: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
@@ -103,8 +107,14 @@ class JsonSocket(AsyncWebsocketConsumer):
             while True:
                 message = await receive()
                 self.heard_at = time.monotonic()
-                if message["type"] == "websocket.receive" and (self.closing or not await self.within_rate(message)):
-                    continue  # after a close, frames still on their way are not read
+                if message["type"] == "websocket.receive":
+                    if self.closing:
+                        continue  # after a close, frames still on their way are not read
+                    if self.beating and limits.is_heartbeat(message.get("text")) and self.count.heartbeats.take():
+                        await self.send(text_data=HEARTBEAT_TEXT)  # answered here: it stores and relays nothing
+                        continue
+                    if not await self.within_rate(message):
+                        continue
                 arrived.put_nowait(message)
                 if message["type"] == "websocket.disconnect":
                     return
@@ -159,6 +169,7 @@ class JsonSocket(AsyncWebsocketConsumer):
     def heartbeat_watch(self) -> None:
         """From now on, close this socket when the client goes silent (negotiations.heartbeat)."""
         self.heard_at = time.monotonic()
+        self.beating = True
         silence().watch(self)
 
     async def gone_silent(self) -> None:

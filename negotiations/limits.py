@@ -6,6 +6,7 @@ before any parsing or database work.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import weakref
@@ -17,7 +18,15 @@ from django.conf import settings
 
 from negotiations.protocol import CLOSE_TOO_MANY, CLOSE_TOO_MANY_SOCKETS
 
-__all__ = ["CLOSE_TOO_MANY", "CLOSE_TOO_MANY_SOCKETS", "FRAMES_PER_SECOND", "FRAME_BURST", "REFUSALS_BEFORE_CLOSE"]
+__all__ = [
+    "CLOSE_TOO_MANY",
+    "CLOSE_TOO_MANY_SOCKETS",
+    "FRAMES_PER_SECOND",
+    "FRAME_BURST",
+    "HEARTBEATS_PER_SECOND",
+    "HEARTBEAT_BURST",
+    "REFUSALS_BEFORE_CLOSE",
+]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -28,6 +37,13 @@ T = TypeVar("T")
 FRAMES_PER_SECOND = 5.0
 FRAME_BURST = 30
 REFUSALS_BEFORE_CLOSE = 60
+# Heartbeats a socket may send beside its frames (a browser sends one every 3 s), answered by the socket
+# alone: no shared count, no parsing beyond the frame's few bytes. Past these, a heartbeat counts as a
+# frame (the socket's rate, then its seat's and user's), so a flood of heartbeats is refused and closed
+# like any flood; a user's sockets together get at most SOCKETS_PER_USER times this rate answered free.
+HEARTBEATS_PER_SECOND = 1.0
+HEARTBEAT_BURST = 5
+_HEARTBEAT = {"type": "heartbeat"}
 
 
 class TokenBucket:
@@ -50,24 +66,40 @@ class TokenBucket:
         return False
 
 
+def is_heartbeat(text: str | bytes | None) -> bool:
+    """The frame is `{"type": "heartbeat"}`, however spaced: anything longer is not read."""
+    if not text or len(text) > 40:
+        return False
+    try:
+        return bool(json.loads(text) == _HEARTBEAT)
+    except ValueError:
+        return False
+
+
 class SocketFrames:
-    """One socket's frames against its own rate: `frames` (FRAME_BURST, FRAMES_PER_SECOND) and the
-    refusals past it (REFUSALS_BEFORE_CLOSE, one forgiven a second). The consumer answers each frame from
-    them; Daphne's protocol keeps a count of its own as it reads the frames (config/daphne_sockets.py)."""
+    """One socket's frames against its own rate: `frames` (FRAME_BURST, FRAMES_PER_SECOND), `heartbeats`
+    beside them (HEARTBEAT_BURST, HEARTBEATS_PER_SECOND) and the refusals past them
+    (REFUSALS_BEFORE_CLOSE, one forgiven a second). The consumer answers each frame from them; Daphne's
+    protocol keeps a count of its own as it reads the frames (config/daphne_sockets.py)."""
 
     def __init__(self) -> None:
         self.frames = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
+        self.heartbeats = TokenBucket(HEARTBEATS_PER_SECOND, HEARTBEAT_BURST)
         self.refusals = TokenBucket(1.0, REFUSALS_BEFORE_CLOSE)
 
-    def flooding(self) -> bool:
-        """Count one frame: true once it is past the rate and the refusals too (the socket is closed)."""
+    def flooding(self, heartbeat: bool = False) -> bool:
+        """Count one frame: true once it is past the rate and the refusals too (the socket is closed). A
+        heartbeat within its own rate is not a frame."""
+        if heartbeat and self.heartbeats.take():
+            return False
         return not self.frames.take() and not self.refusals.take()
 
 
 # Across sockets and processes: what one seat and one user (a session's identity) may send and hold.
 # The counts live in Redis when the deployment has one (every Daphne process shares them), in the
 # process otherwise (the embedded mode has one process). Each frame that passes its socket's bucket
-# costs one Redis round trip (a script over two keys); a socket costs one on connecting, one on leaving.
+# costs one Redis round trip (a script over two keys), a heartbeat within its own bucket none; a socket
+# costs one on connecting, one on leaving.
 SEAT_FRAMES_PER_SECOND = 5.0  # a seat's sockets together: one person
 SEAT_FRAME_BURST = 30
 USER_FRAMES_PER_SECOND = 10.0  # a user's sockets together, whatever seats and pages they are on

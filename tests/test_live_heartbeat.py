@@ -11,7 +11,7 @@ import time
 import pytest
 from django.conf import settings as production
 
-from negotiations import heartbeat
+from negotiations import heartbeat, limits
 from negotiations.protocol import CLOSE_SILENT
 from tests.base import student_client
 from tests.live import Live, run
@@ -75,3 +75,100 @@ def test_one_look_a_second_serves_every_socket():
     watch.sockets = {s.channel_name: s for s in (Socket("a", now - 9), Socket("b", now - 2), Socket("c", now - 8.5))}
     assert sorted(s.channel_name for s in watch.silent(now)) == ["a", "c"]
     assert list(watch.sockets) == ["b"] and watch.silent(now) == []
+
+
+@pytest.fixture
+def shared_counts(monkeypatch):
+    """The frames counted against the seat's and user's shared limits (in Redis when there is one)."""
+    counted: list[list[str]] = []
+    within = limits.Counts.within
+
+    async def recorded(self, found):  # type: ignore[no-untyped-def]
+        counted.append([limit.what for limit in found])
+        return await within(self, found)
+
+    monkeypatch.setattr(limits.Counts, "within", recorded)
+    return counted
+
+
+def test_a_heartbeat_is_answered_on_its_socket_alone_without_a_shared_count(started_pair, shared_counts):
+    """A heartbeat costs no round trip to the shared counts; a chat still counts against the seat and user."""
+    negotiation, students = started_pair
+    path, client = f"/ws/negotiations/{negotiation.pk}/", student_client(students["seller"])
+
+    async def go():
+        seller = Live(path, client)
+        await seller.connect()
+        for _ in range(3):
+            await seller.send('{"type":"heartbeat"}')  # as the browser writes it
+            assert (await seller.recv_type("heartbeat")) == {"type": "heartbeat"}
+        after_heartbeats = list(shared_counts)
+        await seller.send({"type": "chat", "client_msg_id": "c1", "text": "hello"})
+        await seller.recv_type("ack")
+        await seller.close()
+        return after_heartbeats
+
+    after_heartbeats = run(go())
+    assert after_heartbeats == []
+    assert shared_counts == [["seat", "user"]]
+
+
+def test_the_notices_answer_a_heartbeat_without_a_shared_count(started_pair, shared_counts):
+    _, students = started_pair
+    client = student_client(students["buyer"])
+
+    async def go():
+        notices = Live("/ws/student/", client)
+        await notices.connect()
+        await notices.send({"type": "heartbeat"})
+        answer = await notices.recv_type("heartbeat")
+        await notices.close()
+        return answer
+
+    assert run(go()) == {"type": "heartbeat"}
+    assert shared_counts == []
+
+
+def test_heartbeats_past_their_own_rate_count_as_frames_and_a_flood_of_them_is_closed(started_pair, monkeypatch):
+    """A client cannot flood with heartbeats: past the socket's heartbeat bucket they count against its
+    frames, are refused, and the socket is closed like any flooding socket."""
+    for name in ("HEARTBEATS_PER_SECOND", "FRAMES_PER_SECOND"):
+        monkeypatch.setattr(limits, name, 0.0)
+    monkeypatch.setattr(limits, "REFUSALS_BEFORE_CLOSE", 10)
+    negotiation, students = started_pair
+    client = student_client(students["seller"])
+
+    async def go():
+        live = Live(f"/ws/negotiations/{negotiation.pk}/", client)
+        await live.connect()
+        for _ in range(limits.HEARTBEAT_BURST + limits.FRAME_BURST + 40):
+            await live.send({"type": "heartbeat"})
+        while (frame := await live.recv(timeout=10))["type"] != "close":
+            pass
+        return frame["code"], [f.get("code", f["type"]) for f in live.frames if f["type"] in ("heartbeat", "error")]
+
+    code, answered = run(go())
+    assert code == limits.CLOSE_TOO_MANY
+    # Refused as they arrive; those let through as frames are answered in turn, unless the close comes first.
+    assert answered.count("rate_limited") == 10
+    assert limits.HEARTBEAT_BURST <= answered.count("heartbeat") <= limits.HEARTBEAT_BURST + limits.FRAME_BURST
+
+
+def test_daphnes_own_count_takes_a_heartbeat_within_its_rate_apart_from_the_frames(monkeypatch):
+    monkeypatch.setattr(limits, "HEARTBEATS_PER_SECOND", 0.0)
+    count = limits.SocketFrames()
+    for _ in range(limits.HEARTBEAT_BURST):
+        assert not count.flooding(heartbeat=True)
+    assert count.frames.refill() == limits.FRAME_BURST  # no frame taken
+    assert not count.flooding(heartbeat=True)  # past its own rate, a heartbeat is a frame
+    assert count.frames.refill() < limits.FRAME_BURST
+
+
+@pytest.mark.parametrize(
+    ("text", "heartbeat"),
+    [('{"type":"heartbeat"}', True), (b'{"type": "heartbeat"}', True), ('{ "type" : "heartbeat" }\n', True),
+     ('{"type":"heartbeat","x":1}', False), ('{"type":"ping"}', False), ("heartbeat", False), (None, False),
+     ('{"type":"heartbeat"' + " " * 40 + "}", False), (b"\xff\xfe", False)],
+)  # fmt: skip
+def test_a_heartbeat_is_known_by_its_few_bytes(text, heartbeat):
+    assert limits.is_heartbeat(text) is heartbeat
