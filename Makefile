@@ -38,8 +38,10 @@ lint: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # Parallel test processes (pytest-xdist), each with its own test database and Redis db (tests/parallel.py).
-# More than the two cores: many tests wait on a server or a browser, and one takes the silent class.
-TEST_WORKERS ?= 4
+# More than the two cores: many tests wait on a server or a browser, and one worker is taken by the
+# silent class for its two minutes. Five workers took 250 s where four took 291 s, one run after the
+# other on the same loaded machine.
+TEST_WORKERS ?= 5
 pytest: install node_modules/.installed
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 

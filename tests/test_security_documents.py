@@ -50,7 +50,7 @@ def cheap(seconds: float = 2, megabytes: float | None = 5) -> Iterator[None]:
 
     The memory bound is the sharp one: a refused bomb allocates next to nothing, an expanded one hundreds of
     megabytes. The time bounds leave several times the block's time on a quiet machine, because the suite
-    runs four workers on two cores; what they catch is the seconds to minutes of a document expanded or
+    runs five workers on two cores; what they catch is the seconds to minutes of a document expanded or
     analysed in full."""
     if megabytes is not None:
         tracemalloc.start()
