@@ -18,17 +18,28 @@ the snapshot, the caps and subscriptions in Redis, the presence and its reply; s
 bursts of --burst at once, and the process CPU per join is printed (median of --rounds), with
 {"students", "socket_ms"} on the last line. It uses nothing of this tree but the application, so it
 can be copied into an older tree to compare.
+
+With --daphne it measures a student page's join as the server sees it: --daphnes Daphne processes
+started as bench/live_load.py starts them (the two students of a pair on different processes), every
+student opening at once the two sockets of a page (their pair's and their notices', docs/protocol.md)
+and waiting for both snapshots and for the partner's presence (its own announcement, or the reply to
+this one's), so that the whole join is over on both sides. The Daphne processes' CPU (from /proc) over
+each burst, divided by the students, is the figure: Twisted's HTTP and autobahn's websocket handshakes
+included. The first burst warms the processes and is not counted; every socket closes between two
+bursts. {"students", "daphne_ms"} on the last line; --profile PY_SPY records the first Daphne's GIL
+holder over the counted bursts (artifacts/bench/join-daphne-0.profile.txt, raw for a flame graph).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import time
 
-from bench.live_load import prepare, setup
+from bench.live_load import LOGS, prepare, profiled, setup
 
 
 def main() -> None:
@@ -39,10 +50,16 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     parser.add_argument("--sockets", action="store_true", help="the whole join through the ASGI application")
     parser.add_argument("--burst", type=int, default=50, help="with --sockets: students connecting at once")
+    parser.add_argument("--daphne", action="store_true", help="a page's two sockets, through Daphne processes")
+    parser.add_argument("--daphnes", type=int, default=2, help="with --daphne: Daphne processes (default 2)")
+    parser.add_argument("--profile", metavar="PY_SPY", help="with --daphne: profile the first Daphne (py-spy)")
     args = parser.parse_args()
-    setup(args.database_url, args.redis_url)
+    env = setup(args.database_url, args.redis_url)
     if args.sockets:
         sockets(args)
+        return
+    if args.daphne:
+        served(args, env)
         return
     from importlib import import_module
 
@@ -119,6 +136,74 @@ def sockets(args: argparse.Namespace) -> None:
     print(f"{args.students} students through the ASGI application, bursts of {args.burst}, {args.rounds} passes:"
           f" {statistics.median(joins):.3f} ms CPU a join (passes: {each})")  # fmt: skip
     print(json.dumps({"students": args.students, "socket_ms": round(statistics.median(joins), 3)}))
+
+
+def served(args: argparse.Namespace, env: dict[str, str]) -> None:
+    import redis
+    from django.db import connections
+
+    from bench.stack import cpu_seconds, daphne
+
+    redis.Redis.from_url(args.redis_url).flushdb()
+    plan = prepare(args.students)
+    connections.close_all()
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(daphne(env, LOGS, f"join-daphne-{i}", timeout=120)) for i in range(args.daphnes)]
+        ports = [port for port, _ in servers]
+        pids = [process.pid for _, process in servers]
+        joins = asyncio.run(bursts(args, plan, ports, pids, stack, cpu_seconds))
+    each, median = ", ".join(f"{j:.2f}" for j in joins), statistics.median(joins)
+    print(f"{args.students} students, a page's two sockets each, through {args.daphnes} Daphne processes,"
+          f" {args.rounds} bursts: {median:.3f} ms of Daphne CPU a student (bursts: {each})")  # fmt: skip
+    print(json.dumps({"students": args.students, "daphne_ms": round(statistics.median(joins), 3)}))
+
+
+async def bursts(args, plan, ports, pids, stack, cpu_seconds) -> list[float]:  # type: ignore[no-untyped-def]
+    import redis
+    from websockets.asyncio.client import connect
+
+    places = redis.Redis.from_url(args.redis_url)
+
+    async def open_(port: int, path: str, session: str):  # type: ignore[no-untyped-def]
+        return await connect(
+            f"ws://127.0.0.1:{port}{path}",
+            origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+            additional_headers={"Cookie": f"sessionid={session}"},
+            open_timeout=120,
+            ping_interval=None,
+            max_queue=None,
+        )
+
+    async def frame_of(ws, kind: str) -> None:  # type: ignore[no-untyped-def]
+        while json.loads(await asyncio.wait_for(ws.recv(), 120))["type"] != kind:
+            pass
+
+    async def page(student):  # type: ignore[no-untyped-def]
+        port = ports[student.daphne % len(ports)]
+        pair, notices = await asyncio.gather(
+            open_(port, f"/ws/negotiations/{student.negotiation}/", student.session),
+            open_(port, "/ws/student/", student.session),
+        )
+        await asyncio.gather(frame_of(pair, "snapshot"), frame_of(notices, "snapshot"))
+        await frame_of(pair, "presence")  # the partner's: both sides of the pair have joined
+        return pair, notices
+
+    async def burst() -> float:
+        started = sum(cpu_seconds(pid) for pid in pids)
+        opened = await asyncio.gather(*(page(s) for s in plan.students))
+        spent = sum(cpu_seconds(pid) for pid in pids) - started
+        await asyncio.gather(*(ws.close() for sockets in opened for ws in sockets))
+        await asyncio.sleep(2.0)  # the servers see every socket leave, and settle
+        # Places a leaving socket could not release would lapse only after 90 s (negotiations.limits): the
+        # next burst starts with none held.
+        for key in places.scan_iter(match="parley.*limits.*"):
+            places.delete(key)
+        return spent * 1000 / len(plan.students)
+
+    await burst()  # the processes warmed: the scenario read, the connections opened
+    out = LOGS / "join-daphne-0.profile.txt"
+    with profiled(args.profile, pids[0], out) if args.profile else contextlib.nullcontext():
+        return [await burst() for _ in range(args.rounds)]
 
 
 if __name__ == "__main__":

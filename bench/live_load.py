@@ -191,8 +191,7 @@ def prepare(count: int) -> Plan:
 
 
 @contextlib.contextmanager
-def profiled(py_spy: str, pid: int) -> Iterator[None]:
-    out = LOGS / "daphne-0.profile.txt"
+def profiled(py_spy: str, pid: int, out: Path = LOGS / "daphne-0.profile.txt") -> Iterator[None]:
     process = subprocess.Popen(
         [py_spy, "record", "--pid", str(pid), "--rate", "200", "--gil", "--format", "raw", "--nonblocking",
          "-o", str(out)],
@@ -203,7 +202,7 @@ def profiled(py_spy: str, pid: int) -> Iterator[None]:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
-        print(f"profile of daphne-0 in {out}")
+        print(f"profile of process {pid} in {out}")
 
 
 def peak_rss_mb(pid: int) -> float:
