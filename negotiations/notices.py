@@ -9,17 +9,19 @@ hears one reads itself again.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.db.models import Exists, OuterRef
+from django.db import connection
 from django.utils import timezone
 
-from classrooms.models import Exercise
+from classrooms.access import SESSION_NONCE, SESSION_STUDENT
+from classrooms.models import Exercise, Student
 from negotiations import limits
 from negotiations.consumers import JsonSocket, control_frame, heartbeat_json
-from negotiations.models import Debrief, Seat
-from negotiations.participants import session_identity, session_student
+from negotiations.models import Debrief, Negotiation, Seat
+from negotiations.participants import session_identity
 from negotiations.protocol import (
     CLOSE_NOT_SIGNED_IN,
     DebriefFrame,
@@ -31,37 +33,53 @@ from negotiations.protocol import (
 from negotiations.publishing import class_group, student_group
 
 
+@cache
+def _rounds_statement() -> str:
+    seat, exercise, negotiation = Seat._meta.db_table, Exercise._meta.db_table, Negotiation._meta.db_table
+    debrief = Debrief._meta.db_table
+    # Only table names are formatted in; the values are parameters.
+    return f"""
+SELECT x.id, x.state, x.paused_at IS NOT NULL, n.status,
+       EXISTS (SELECT 1 FROM {debrief} d WHERE d.exercise_id = x.id)
+FROM {seat} s JOIN {exercise} x ON x.id = s.exercise_id JOIN {negotiation} n ON n.id = s.negotiation_id
+WHERE s.student_id = %s AND x.state <> %s
+ORDER BY x.created_at DESC, x.id DESC
+"""  # noqa: S608
+
+
 def student_rounds(student_id: int) -> list[StudentExerciseJSON]:
-    """The exercises a student has a seat in, once released, newest first: what their pages show (two
-    queries' worth, in one)."""
-    debriefed = Debrief.objects.filter(exercise=OuterRef("exercise"))
-    seats = (
-        Seat.objects.filter(student_id=student_id)
-        .exclude(exercise__state=Exercise.State.DRAFT)
-        .annotate(debriefed=Exists(debriefed))
-        .select_related("exercise", "negotiation")
-        .order_by("-exercise__created_at", "-exercise_id")
-    )
+    """The exercises a student has a seat in, once released, newest first: what their pages show. One
+    plain statement: every page's notice socket reads it on joining, and the ORM took several times
+    longer to build the query than the database to answer it (docs/benchmarks.md, "The join's CPU")."""
+    with connection.cursor() as cursor:
+        cursor.execute(_rounds_statement(), [student_id, Exercise.State.DRAFT])
+        rows = cursor.fetchall()
     return [
-        {
-            "id": seat.exercise_id,
-            "state": seat.exercise.state,
-            "paused": seat.exercise.paused_at is not None,
-            "status": seat.negotiation.status,
-            "debrief": seat.debriefed,
-        }
-        for seat in seats
+        {"id": id_, "state": state, "paused": bool(paused), "status": status, "debrief": bool(debriefed)}
+        for id_, state, paused, status, debriefed in rows
     ]
+
+
+@cache
+def _student_statement() -> str:
+    table, classroom = Student._meta.db_table, Student._meta.get_field("classroom").column
+    return f"SELECT id, {classroom} FROM {table} WHERE id = %s AND link_nonce <> '' AND link_nonce = %s"  # noqa: S608
 
 
 def _student_of(session: Any) -> tuple[str | None, tuple[int, int] | None]:
     """From the socket's session (loaded here): the key of its caps and rates, None for anyone but a
-    student; and, while the student's link holds, the student and their class."""
+    student; and, while the student's link holds (as participants.session_student checks it), the student
+    and their class, in one plain statement."""
     who = session_identity(session, None)
     if who is None or not who.startswith("student."):
         return None, None
-    student = session_student(session)
-    return who, None if student is None else (student.pk, student.classroom_id)
+    student, nonce = session.get(SESSION_STUDENT), session.get(SESSION_NONCE)
+    if not isinstance(student, int) or not isinstance(nonce, str):
+        return who, None
+    with connection.cursor() as cursor:
+        cursor.execute(_student_statement(), [student, nonce])
+        found = cursor.fetchone()
+    return who, None if found is None else (found[0], found[1])
 
 
 class StudentConsumer(JsonSocket):

@@ -53,3 +53,42 @@ def test_a_students_join_is_one_statement_whatever_the_class_or_the_history(exer
     large = join_queries(last, seats_by_role(last)["seller"].student)
     assert len(small) == len(large) == 2, large  # the session's row, then the seat and its snapshot
     assert not any("document" in sql for sql in large), "the scenario is parsed once per process, not per join"
+
+
+@pytest.mark.django_db
+def test_a_notice_sockets_join_reads_the_student_and_their_rounds_in_one_statement_each(
+    exercise, classroom, used_car, instructor
+):
+    """The session's row, the student (their link checked) and their exercises, whatever the number of
+    exercises: each page opens one, so a class joining opens one a student."""
+    from django.utils import timezone
+
+    from classrooms.services import exercise_create
+    from classrooms.sessions import SessionStore
+    from negotiations.models import Debrief
+    from negotiations.notices import _student_of, student_rounds
+
+    def new(title: str):  # type: ignore[no-untyped-def]
+        return exercise_create(classroom=classroom, title=title, scenario_version=used_car,
+                               time_limit_minutes=20, created_by=instructor)  # fmt: skip
+
+    (pair,) = start_round(exercise, classroom, 2)
+    student = seats_by_role(pair)["buyer"].student
+    later, draft = new("Later"), new("Draft")
+    for other in (later, draft):
+        rounds.exercise_pair(exercise=other, student_ids=[student.pk, seats_by_role(pair)["seller"].student_id])
+    rounds.exercise_release(exercise=later)
+    rounds.exercise_start(exercise=later)
+    rounds.round_pause(exercise=later, paused=True, now=timezone.now())
+    rounds.exercise_end(exercise=exercise)
+    Debrief.objects.create(exercise=exercise, data={}, sources={})
+    session = SessionStore(student_client(student).session.session_key)  # not loaded, as a socket's
+    with CaptureQueriesContext(connection) as captured:
+        who, found = _student_of(session)
+        shown = student_rounds(student.pk)
+    assert len(captured) == 3, [q["sql"] for q in captured]  # the session's row, the student, the rounds
+    assert (who, found) == (f"student.{student.pk}", (student.pk, classroom.pk))
+    assert shown == [  # newest first, the draft not shown
+        {"id": later.pk, "state": "live", "paused": True, "status": "negotiating", "debrief": False},
+        {"id": exercise.pk, "state": "ended", "paused": False, "status": "impasse", "debrief": True},
+    ]
