@@ -147,6 +147,7 @@ def served(args: argparse.Namespace, env: dict[str, str]) -> None:
     redis.Redis.from_url(args.redis_url).flushdb()
     plan = prepare(args.students)
     connections.close_all()
+    env = dict(env, SOCKET_IDLE_SECONDS="120")  # a burst slowed by a busy machine is not closed as silent
     with contextlib.ExitStack() as stack:
         servers = [stack.enter_context(daphne(env, LOGS, f"join-daphne-{i}", timeout=120)) for i in range(args.daphnes)]
         ports = [port for port, _ in servers]
