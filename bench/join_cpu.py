@@ -20,14 +20,19 @@ bursts of --burst at once, and the process CPU per join is printed (median of --
 can be copied into an older tree to compare.
 
 With --daphne it measures a student page's join as the server sees it: --daphnes Daphne processes
-started as bench/live_load.py starts them (the two students of a pair on different processes), every
-student opening at once the two sockets of a page (their pair's and their notices', docs/protocol.md)
-and waiting for both snapshots and for the partner's presence (its own announcement, or the reply to
+started as bench/live_load.py starts them (the two students of a pair on different processes), students
+opening the two sockets of a page (their pair's and their notices', docs/protocol.md) --burst at once
+(the next ones once those have joined, so that a busy machine does not hold a handshake past Daphne's
+5 s), each waiting for both snapshots and for the partner's presence (its own announcement, or the reply to
 this one's), so that the whole join is over on both sides. The Daphne processes' CPU (from /proc) over
 each burst, divided by the students, is the figure: Twisted's HTTP and autobahn's websocket handshakes
 included. The first burst warms the processes and is not counted; every socket closes between two
 bursts. {"students", "daphne_ms"} on the last line; --profile PY_SPY records the first Daphne's GIL
 holder over the counted bursts (artifacts/bench/join-daphne-0.profile.txt, raw for a flame graph).
+With --against TREE (another checkout of Parley, the code before, on the same .venv) that tree's Daphne
+processes run beside this one's and the bursts alternate between the two, a few seconds apart, so that
+both meet the same machine: the line of each, and "before_ms" on the last line. On a shared machine
+this is the comparison to trust; two runs one after the other saw the load change between them.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ import contextlib
 import json
 import statistics
 import time
+import urllib.parse
+from pathlib import Path
 
 from bench.live_load import LOGS, prepare, profiled, setup
 
@@ -49,10 +56,12 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/parley_load")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     parser.add_argument("--sockets", action="store_true", help="the whole join through the ASGI application")
-    parser.add_argument("--burst", type=int, default=50, help="with --sockets: students connecting at once")
+    parser.add_argument("--burst", type=int, default=50, help="students connecting at once (default 50)")
     parser.add_argument("--daphne", action="store_true", help="a page's two sockets, through Daphne processes")
     parser.add_argument("--daphnes", type=int, default=2, help="with --daphne: Daphne processes (default 2)")
     parser.add_argument("--profile", metavar="PY_SPY", help="with --daphne: profile the first Daphne (py-spy)")
+    parser.add_argument("--against", metavar="TREE", help="with --daphne: another checkout (the code before), served"
+                        " at the same time on the next Redis db; the bursts alternate")  # fmt: skip
     args = parser.parse_args()
     env = setup(args.database_url, args.redis_url)
     if args.sockets:
@@ -142,28 +151,44 @@ def served(args: argparse.Namespace, env: dict[str, str]) -> None:
     import redis
     from django.db import connections
 
-    from bench.stack import cpu_seconds, daphne
+    from bench.stack import ROOT, cpu_seconds, daphne
 
-    redis.Redis.from_url(args.redis_url).flushdb()
     plan = prepare(args.students)
     connections.close_all()
     env = dict(env, SOCKET_IDLE_SECONDS="120")  # a burst slowed by a busy machine is not closed as silent
+    sides = {"this": (ROOT, env)}
+    if args.against:  # the other tree's processes on the next Redis db (channel and key names apart)
+        parts = urllib.parse.urlsplit(args.redis_url)
+        other = parts._replace(path=f"/{int(parts.path.strip('/') or 0) + 1}").geturl()
+        sides = {"before": (Path(args.against).resolve(), dict(env, REDIS_URL=other)), "after": (ROOT, env)}
+    for _, side_env in sides.values():
+        redis.Redis.from_url(side_env["REDIS_URL"]).flushdb()
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(daphne(env, LOGS, f"join-daphne-{i}", timeout=120)) for i in range(args.daphnes)]
-        ports = [port for port, _ in servers]
-        pids = [process.pid for _, process in servers]
-        joins = asyncio.run(bursts(args, plan, ports, pids, stack, cpu_seconds))
-    each, median = ", ".join(f"{j:.2f}" for j in joins), statistics.median(joins)
-    print(f"{args.students} students, a page's two sockets each, through {args.daphnes} Daphne processes,"
-          f" {args.rounds} bursts: {median:.3f} ms of Daphne CPU a student (bursts: {each})")  # fmt: skip
-    print(json.dumps({"students": args.students, "daphne_ms": round(statistics.median(joins), 3)}))
+        servers = {
+            name: [
+                stack.enter_context(daphne(side_env, LOGS, f"join-{name}-{i}", timeout=120, cwd=tree))
+                for i in range(args.daphnes)
+            ]
+            for name, (tree, side_env) in sides.items()
+        }
+        joins = asyncio.run(
+            bursts(args, plan, {name: (servers[name], side_env["REDIS_URL"]) for name, (_, side_env) in sides.items()},
+                   cpu_seconds)
+        )  # fmt: skip
+    for name, each in joins.items():
+        tree = f" ({sides[name][0]})" if args.against else ""
+        print(f"{name}{tree}: {args.students} students, a page's two sockets each, through {args.daphnes} Daphne"
+              f" processes, {args.rounds} bursts: {statistics.median(each):.3f} ms of Daphne CPU a student"
+              f" (bursts: {', '.join(f'{j:.2f}' for j in each)})")  # fmt: skip
+    figures = {"students": args.students, "daphne_ms": round(statistics.median(joins[list(sides)[-1]]), 3)}
+    if args.against:
+        figures["before_ms"] = round(statistics.median(joins["before"]), 3)
+    print(json.dumps(figures))
 
 
-async def bursts(args, plan, ports, pids, stack, cpu_seconds) -> list[float]:  # type: ignore[no-untyped-def]
+async def bursts(args, plan, servers, cpu_seconds) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
     import redis
     from websockets.asyncio.client import connect
-
-    places = redis.Redis.from_url(args.redis_url)
 
     async def open_(port: int, path: str, session: str):  # type: ignore[no-untyped-def]
         return await connect(
@@ -179,7 +204,7 @@ async def bursts(args, plan, ports, pids, stack, cpu_seconds) -> list[float]:  #
         while json.loads(await asyncio.wait_for(ws.recv(), 120))["type"] != kind:
             pass
 
-    async def page(student):  # type: ignore[no-untyped-def]
+    async def page(student, ports: list[int]):  # type: ignore[no-untyped-def]
         port = ports[student.daphne % len(ports)]
         pair, notices = await asyncio.gather(
             open_(port, f"/ws/negotiations/{student.negotiation}/", student.session),
@@ -189,22 +214,31 @@ async def bursts(args, plan, ports, pids, stack, cpu_seconds) -> list[float]:  #
         await frame_of(pair, "presence")  # the partner's: both sides of the pair have joined
         return pair, notices
 
-    async def burst() -> float:
-        started = sum(cpu_seconds(pid) for pid in pids)
-        opened = await asyncio.gather(*(page(s) for s in plan.students))
+    async def burst(name: str) -> float:
+        processes, redis_url = servers[name]
+        ports, pids = [port for port, _ in processes], [process.pid for _, process in processes]
+        started, opened = sum(cpu_seconds(pid) for pid in pids), []
+        for first in range(0, len(plan.students), args.burst):
+            opened += await asyncio.gather(*(page(s, ports) for s in plan.students[first : first + args.burst]))
         spent = sum(cpu_seconds(pid) for pid in pids) - started
         await asyncio.gather(*(ws.close() for sockets in opened for ws in sockets))
         await asyncio.sleep(2.0)  # the servers see every socket leave, and settle
         # Places a leaving socket could not release would lapse only after 90 s (negotiations.limits): the
         # next burst starts with none held.
+        places = redis.Redis.from_url(redis_url)
         for key in places.scan_iter(match="parley.*limits.*"):
             places.delete(key)
         return spent * 1000 / len(plan.students)
 
-    await burst()  # the processes warmed: the scenario read, the connections opened
-    out = LOGS / "join-daphne-0.profile.txt"
-    with profiled(args.profile, pids[0], out) if args.profile else contextlib.nullcontext():
-        return [await burst() for _ in range(args.rounds)]
+    for name in servers:
+        await burst(name)  # the processes warmed: the scenario read, the connections opened
+    out, last = LOGS / "join-daphne-0.profile.txt", list(servers)[-1]
+    joins: dict[str, list[float]] = {name: [] for name in servers}
+    with profiled(args.profile, servers[last][0][0][1].pid, out) if args.profile else contextlib.nullcontext():
+        for _ in range(args.rounds):
+            for name in servers:  # with --against, the two trees' bursts alternate
+                joins[name].append(await burst(name))
+    return joins
 
 
 if __name__ == "__main__":

@@ -41,16 +41,16 @@ def _drain(stream: IO[str], log: IO[str], lines: queue.Queue[str | None]) -> Non
 
 @contextlib.contextmanager
 def daphne(
-    env: dict[str, str], logs: Path, name: str | None = None, timeout: float = 30
+    env: dict[str, str], logs: Path, name: str | None = None, timeout: float = 30, cwd: Path = ROOT
 ) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     """Daphne on a free port of 127.0.0.1; yields (port, process) once it listens, stops it on leaving.
 
-    Its output goes to `logs`/`name`.log, by default daphne-PORT.log.
+    Its output goes to `logs`/`name`.log, by default daphne-PORT.log. `cwd`: the checkout it serves.
     """
     logs.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", "0", "config.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stderr is not None
     log = open(logs / f"daphne-starting-{process.pid}.log", "w")  # noqa: SIM115
