@@ -12,9 +12,10 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
+from redis.exceptions import NoScriptError
 
 from negotiations.protocol import CLOSE_TOO_MANY, CLOSE_TOO_MANY_SOCKETS
 
@@ -98,8 +99,8 @@ class SocketFrames:
 # Across sockets and processes: what one seat and one user (a session's identity) may send and hold.
 # The counts live in Redis when the deployment has one (every Daphne process shares them), in the
 # process otherwise (the embedded mode has one process). Each frame that passes its socket's bucket
-# costs one Redis round trip (a script over two keys), a heartbeat within its own bucket none; a socket
-# costs one on connecting, one on leaving.
+# costs a script over two keys, a heartbeat within its own bucket none; a socket costs one on connecting,
+# one on leaving; those asked for at once share a round trip (Counts).
 SEAT_FRAMES_PER_SECOND = 5.0  # a seat's sockets together: one person
 SEAT_FRAME_BURST = 30
 USER_FRAMES_PER_SECOND = 10.0  # a user's sockets together, whatever seats and pages they are on
@@ -168,7 +169,11 @@ class Cap:
 
 class Counts:
     """The shared counts of one event loop (a Daphne process has one). `within(limits)` takes a frame
-    from every bucket or from none; `hold(member, caps)` gives a socket a place under every cap or none."""
+    from every bucket or from none; `hold(member, caps)` gives a socket a place under every cap or none.
+
+    With Redis, the scripts and releases of every socket that asks meanwhile go in one pipeline, one at a
+    time on one connection: a class joining at once costs a few round trips, not one a socket, and never
+    more connections than the client may open (past them, places were let in uncounted)."""
 
     def __init__(self) -> None:
         self.held: dict[str, list[str]] = {}
@@ -176,6 +181,8 @@ class Counts:
         self.places: dict[str, set[str]] = {}
         self.refresher: asyncio.Task[None] | None = None
         self.redis = None
+        self.pending: list[tuple[Any, tuple[Any, ...], asyncio.Future[Any]]] = []
+        self.sender: asyncio.Task[None] | None = None
         if settings.REDIS_URL:
             from redis.asyncio import Redis
 
@@ -184,6 +191,51 @@ class Counts:
             self.hold_script = self.redis.register_script(_HOLD)
             self.prefix = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}limits."
 
+    async def command(self, *args: Any, script: Any = None) -> Any:
+        """One Redis command (an EVALSHA of `script`) in the next pipeline; its reply, or its error raised."""
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending.append((script, args, done))
+        if self.sender is None:
+            self.sender = asyncio.ensure_future(self.send_pending())
+        return await done
+
+    async def send_pending(self) -> None:
+        """Runs from the loop's next turn: what was asked meanwhile goes together, and what is asked while
+        a pipeline is out goes in the next."""
+        try:
+            while self.pending:
+                batch, self.pending = self.pending, []
+                try:
+                    replies = await self.pipeline([args for _, args, _ in batch])
+                    unknown = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
+                    if unknown:  # a new Redis, or its scripts flushed: load them, then those commands again
+                        for script in {id(batch[i][0]): batch[i][0] for i in unknown}.values():
+                            await self.redis.script_load(script.script)  # type: ignore[union-attr]
+                        again = await self.pipeline([batch[i][1] for i in unknown])
+                        for i, reply in zip(unknown, again, strict=True):
+                            replies[i] = reply
+                except Exception as exc:
+                    replies = [exc] * len(batch)
+                for (_, _, done), reply in zip(batch, replies, strict=True):
+                    if done.done():
+                        continue  # its socket went away meanwhile
+                    if isinstance(reply, Exception):
+                        done.set_exception(reply)
+                    else:
+                        done.set_result(reply)
+        finally:
+            self.sender = None
+
+    async def pipeline(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        assert self.redis is not None
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for args in commands:
+                pipe.execute_command(*args)
+            return list(await pipe.execute(raise_on_error=False))
+
+    async def run_script(self, script: Any, keys: list[str], args: list[Any]) -> int:
+        return int(await self.command("EVALSHA", script.sha, len(keys), *keys, *args, script=script))
+
     async def within(self, limits: list[Limit]) -> int:
         """0 if the frame is within every limit (counted against each), else the 1-based index of the
         first limit it is past (counted against none)."""
@@ -191,7 +243,7 @@ class Counts:
             keys = [self.prefix + limit.key for limit in limits]
             args = [x for limit in limits for x in (limit.rate, limit.burst)]
             try:
-                return int(await self.buckets_script(keys=keys, args=args))
+                return await self.run_script(self.buckets_script, keys, args)
             except Exception as exc:  # Redis away: the sockets' own buckets still hold
                 log.warning("could not count a frame in Redis (%s: %s)", type(exc).__name__, exc)
                 return 0
@@ -209,7 +261,7 @@ class Counts:
         if self.redis is not None:
             keys = [self.prefix + cap.key for cap in caps]
             try:
-                full = int(await self.hold_script(keys=keys, args=[member, HELD_SECONDS, *[c.most for c in caps]]))
+                full = await self.run_script(self.hold_script, keys, [member, HELD_SECONDS, *[c.most for c in caps]])
             except Exception as exc:  # Redis away: the socket is let in uncounted
                 log.warning("could not count a socket in Redis (%s: %s)", type(exc).__name__, exc)
                 return 0
@@ -231,10 +283,7 @@ class Counts:
         if self.redis is not None:
             if keys:
                 try:
-                    async with self.redis.pipeline(transaction=False) as pipe:
-                        for key in keys:
-                            pipe.zrem(key, member)
-                        await pipe.execute()
+                    await asyncio.gather(*(self.command("ZREM", key, member) for key in keys))
                 except Exception as exc:  # the place lapses by itself
                     log.warning("could not release a socket's place (%s: %s)", type(exc).__name__, exc)
             return

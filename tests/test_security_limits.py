@@ -332,3 +332,26 @@ def test_a_monitor_asking_for_snapshots_again_and_again_gets_one_every_few_secon
         return quiet_at_first, quiet_after
 
     assert run(go()) == (True, True)
+
+
+@pytest.mark.redis
+def test_a_class_joining_at_once_is_held_to_the_caps_and_gets_every_place_back():
+    """More sockets at once than the shared counts' Redis client had connections (100): the places past
+    them were let in uncounted, so a burst of handshakes went past any cap, and releasing them failed
+    (their places lapsing only after HELD_SECONDS). Redis starts without the scripts, as after a restart."""
+    caps = [limits.Cap("sockets.test.burst", 150)]
+
+    async def go():
+        counts = limits.counts()
+        assert counts.redis is not None
+        await counts.redis.delete(counts.prefix + caps[0].key)
+        await counts.redis.script_flush()
+        held = await asyncio.gather(*(counts.hold(f"socket-{i}", caps) for i in range(200)))
+        open_ = await counts.redis.zcard(counts.prefix + caps[0].key)
+        await asyncio.gather(*(counts.release(f"socket-{i}") for i in range(200)))
+        left = await counts.redis.zcard(counts.prefix + caps[0].key)
+        return held, open_, left
+
+    held, open_, left = run(go())
+    assert (held.count(0), held.count(1)) == (150, 50)
+    assert (open_, left) == (150, 0)
