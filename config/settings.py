@@ -161,7 +161,8 @@ if REDIS_URL:
             # 0.1 s poll, so the socket timeout never cuts an idle class off; keep it for the
             # publishing connection all the same. Pub/sub channels ignore the db number: the prefix
             # carries it, so that deployments sharing one Redis on different db numbers stay apart.
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # channels_redis's, with one channel a process for its consumers (config/channel_layer.py).
+            "BACKEND": "config.channel_layer.InboxLayer",
             "CONFIG": {
                 "prefix": f"parley.{_redis_db(REDIS_URL)}.",
                 "hosts": [

@@ -53,7 +53,7 @@ def test_with_nothing_set_it_runs_embedded():
 def test_database_url_and_redis_url_switch_to_the_real_services():
     found = settings_of(DATABASE_URL="postgres://postgres@127.0.0.1:5432/test", REDIS_URL="redis://127.0.0.1:6379/0")
     assert found["db"] == "django.db.backends.postgresql"
-    assert found["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert found["layer"] == "config.channel_layer.InboxLayer"
     assert found["eager"] is False
     assert found["broker"] == "redis://127.0.0.1:6379/0"
 
