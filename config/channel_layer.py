@@ -11,11 +11,20 @@ own: a group message is one PUBLISH, read by every process subscribed to the gro
 
 What a message to a consumer of a stopped process meets is what it met before: nobody listening, and
 the message is gone (the layer drops by design; clients recover by sequence number).
+
+And the commands go to Redis together (`Shard`): channels_redis sent one command at a time, each
+publish waiting for its reply before the next could go, so that in a class's join burst every socket's
+subscriptions and presence queued one round trip after another, and each cost redis-py's whole command
+path. Here what the consumers ask for while a round trip is out goes in the next, in the order asked:
+the publishes in one pipeline, the subscriptions in one SUBSCRIBE (an UNSUBSCRIBE likewise). A consumer
+still waits until what it asked for is sent (`group_add` until its SUBSCRIBE is, so that it listens
+before it reads its snapshot), as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from typing import Any
 
@@ -43,12 +52,15 @@ class LoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]
         self._shards = [Shard(shard.host, self) for shard in self._shards]
         self.inbox = f"{self.prefix}specific.{uuid.uuid4().hex}"
         self.listening = False  # to the inbox
+        # A consumer's name within the process: a count, not uuid4 again (os.urandom lets go of the GIL,
+        # and in a join burst the event loop then waited for the database thread to hand it back).
+        self.names = itertools.count(1)
 
     async def new_channel(self, prefix: str = "specific.") -> str:
         if not self.listening:
             await self._get_shard(self.inbox).subscribe(self.inbox)
             self.listening = True
-        channel = f"{self.inbox}!{uuid.uuid4().hex}"
+        channel = f"{self.inbox}!{next(self.names)}"
         self.channels[channel] = asyncio.Queue()
         return channel
 
@@ -71,6 +83,74 @@ class LoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]
 
 
 class Shard(RedisSingleShardConnection):  # type: ignore[misc]
+    """channels_redis's connections to one Redis, its commands sent together (the module's docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queued: list[tuple[str, Any, asyncio.Future[None]]] = []
+        self.sender: asyncio.Task[None] | None = None
+
+    def _ask(self, kind: str, item: Any) -> asyncio.Future[None]:
+        sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.queued.append((kind, item, sent))
+        if self.sender is None:
+            self.sender = asyncio.ensure_future(self._send_queued())
+        return sent
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        await self._ask("publish", (channel, message))
+
+    async def subscribe(self, channel: str) -> None:
+        await self._ask("subscribe", channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        await self._ask("unsubscribe", channel)
+
+    async def _send_queued(self) -> None:
+        """From the loop's next turn: what was asked meanwhile, in order, runs of one kind together; what is
+        asked while they are out goes next."""
+        try:
+            while self.queued:
+                batch, self.queued = self.queued, []
+                async with self._lock:  # flush() takes it too
+                    for kind, run in itertools.groupby(batch, key=lambda asked: asked[0]):
+                        asked = list(run)
+                        try:
+                            await self._send(kind, [item for _, item, _ in asked])
+                        except Exception as exc:
+                            for _, _, sent in asked:
+                                if not sent.done():
+                                    sent.set_exception(exc)
+                        else:
+                            for _, _, sent in asked:
+                                if not sent.done():
+                                    sent.set_result(None)
+        finally:
+            self.sender = None
+
+    async def _send(self, kind: str, items: list[Any]) -> None:
+        self._ensure_redis()
+        if kind == "publish":
+            if len(items) == 1:
+                await self._redis.publish(*items[0])
+                return
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for channel, message in items:
+                    pipe.publish(channel, message)
+                await pipe.execute()
+            return
+        self._ensure_receiver()
+        if kind == "subscribe":
+            channels = [c for c in dict.fromkeys(items) if c not in self._subscribed_to]
+            if channels:
+                await self._pubsub.subscribe(*channels)
+                self._subscribed_to.update(channels)
+        else:
+            channels = [c for c in dict.fromkeys(items) if c in self._subscribed_to]
+            if channels:
+                await self._pubsub.unsubscribe(*channels)
+                self._subscribed_to.difference_update(channels)
+
     def _receive_message(self, message: dict[str, Any] | None) -> None:
         if message is not None:
             name = message["channel"]

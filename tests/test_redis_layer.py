@@ -64,3 +64,41 @@ def test_a_process_listens_on_one_channel_for_all_its_consumers_and_each_gets_it
     assert subscribed == 2  # one a process, not one a consumer (4)
     assert texts == ["from this process", "from another", "to another"]
     assert stray == []
+
+
+def test_a_burst_of_consumers_subscribes_and_publishes_in_a_few_writes(monkeypatch):
+    """A class joining at once: each consumer's group subscription and group message used to be a command
+    of its own, one round trip after another; what they ask for meanwhile goes together, in order."""
+    from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+    from redis.asyncio.connection import AbstractConnection
+
+    writes: list[object] = []
+    send = AbstractConnection.send_packed_command
+
+    async def counted(self, command, check_health=True):  # type: ignore[no-untyped-def]
+        writes.append(command)
+        return await send(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+
+    async def go():
+        layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        try:
+            channels = [await layer.new_channel() for _ in range(50)]
+            await layer.group_send("parley-test-warm", {"type": "test.message"})  # the connections opened
+            writes.clear()
+            await asyncio.gather(*(layer.group_add(f"parley-test-burst.{i}", c) for i, c in enumerate(channels)))
+            subscribing = len(writes)
+            writes.clear()
+            await asyncio.gather(
+                *(layer.group_send(f"parley-test-burst.{i}", {"type": "test.message", "n": i}) for i in range(50))
+            )
+            publishing = len(writes)
+            got = [(await asyncio.wait_for(layer.receive(c), 5))["n"] for c in channels]
+            return subscribing, publishing, got
+        finally:
+            await layer.flush()
+
+    subscribing, publishing, got = asyncio.run(go())
+    assert subscribing <= 2 and publishing <= 2, (subscribing, publishing)  # 50 and 50 one at a time
+    assert got == list(range(50))
