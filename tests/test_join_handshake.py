@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from channels.db import DatabaseSyncToAsync
+from django.test import Client
 
 from classrooms.sessions import SessionStore
 from negotiations.bot_seats import bot_seats_play_due
@@ -66,3 +67,23 @@ def test_a_students_join_is_one_trip_to_the_database_thread(started_pair, monkey
     role, joined = run(go())
     assert role == "buyer"
     assert joined == ["_join"]
+
+
+def test_a_socket_reads_its_session_cookie_as_the_page_does_whatever_cookies_come_before_it(started_pair):
+    """Another site's cookie on the same domain with a space in its value (`pref=a b`, as a script may set
+    it): Django's pages read the session cookie after it, and the socket's handshake stopped there and
+    closed the student out (4401)."""
+    negotiation, students = started_pair
+    session = student_client(students["seller"]).cookies["sessionid"].value
+    cookies = f"pref=a b; sessionid={session}"
+    assert Client().get("/s/", HTTP_COOKIE=cookies).status_code == 200  # the page: signed in
+    assert Client().get("/s/", HTTP_COOKIE="pref=a b").status_code == 302  # without the session: not
+
+    async def go():
+        live = Live(f"/ws/negotiations/{negotiation.pk}/")
+        live.communicator.scope["headers"].append((b"cookie", cookies.encode()))
+        snapshot = await live.connect()
+        await live.close()
+        return snapshot["type"]
+
+    assert run(go()) == "snapshot"
