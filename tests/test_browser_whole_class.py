@@ -24,7 +24,7 @@ from negotiations import rounds
 from negotiations.models import Negotiation, Seat
 from surveys.models import SurveyResponse, SurveySkip
 from tests.base import add_students, agree
-from tests.browser import assert_accessible, emulate_phone, screenshot, text_shown
+from tests.browser import assert_accessible, emulate_phone, screenshot, text_shown, texts
 from tests.servers import celery_worker, daphne
 from tests.test_browser_negotiation import button, log_in, text_of
 
@@ -240,7 +240,7 @@ def test_a_whole_class_plays_a_round_with_nobody_at_a_terminal(whole_class, peop
             agree(Negotiation.objects.get(exercise=exercise, number=number), DEAL)
         teacher = people_at.at("instructor")
         wait_text(teacher, "#count-agreed", str(len(by_services) + 1))
-        seats = [cell.text for cell in teacher.find_elements(By.CSS_SELECTOR, f"#pair-row-{chatting} .seat-cell")]
+        seats = texts(teacher, f"#pair-row-{chatting} .seat-cell")  # in one script: the monitor redraws its rows
         assert seats[0].startswith(seller.display_name) and seats[1] == f"{LATE} (observer)", seats  # observers last
         assert seats[0] == f"{seller.display_name} sheet opened no plan yet", seats  # words apart, as read aloud
         assert_accessible(teacher, "the monitor while the class negotiates")
