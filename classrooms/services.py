@@ -341,6 +341,8 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
     result = RosterResult()
     if text.startswith("\ufeff"):
         text = text[1:]
+    # A line may end with CR LF (Windows) or CR alone (a spreadsheet's CSV for old Macs): each is a line end.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         result.problems.append(f"line {line}: the file contains a NUL character; save it as CSV (UTF-8) and retry.")

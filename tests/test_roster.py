@@ -135,3 +135,23 @@ def test_a_nul_character_is_reported_with_its_line(classroom):
     result = roster_import(classroom=classroom, text="name\nAda\nB\x00en\n")
     assert result.problems == ["line 3: the file contains a NUL character; save it as CSV (UTF-8) and retry."]
     assert not Student.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name;email\rAda Lovelace;ada@uni.example\rEmeka Obi;\r",  # a spreadsheet's CSV for old Macs: CR alone
+        "name;email\r\nAda Lovelace;ada@uni.example\r\nEmeka Obi;\r\n",
+        "name;email\nAda Lovelace;ada@uni.example\r\nEmeka Obi;\r",
+    ],
+)
+def test_lines_may_end_with_a_carriage_return_alone_or_before_a_line_feed(classroom, text):
+    result = roster_import(classroom=classroom, text=text)
+    assert not result.problems and result.separator == "semicolon"
+    assert sorted(Student.objects.values_list("display_name", flat=True)) == ["Ada Lovelace", "Emeka Obi"]
+
+
+def test_a_header_with_control_characters_and_a_carriage_return_is_a_problem_not_a_crash(classroom):
+    # What the API's contract test sent: the header line broken by a lone CR among control characters.
+    result = roster_import(classroom=classroom, text="\x16s\xc2\xefy++\r\x83\U000139b1\x90\x17p")
+    assert result.problems and not Student.objects.exists()
