@@ -305,10 +305,13 @@ def validate_mail_address(email: str) -> None:
 def roster_separator(text: str) -> str:
     """The separator that splits the header row into the most known column names (comma when none does
     better). The header decides, not the lines: a name may hold a comma, a line may be short."""
-    first = text.split("\n", 1)[0]
+    first = text.split("\n", 1)[0].removesuffix("\r")
 
     def known(name: str) -> int:
-        cells = next(csv.reader([first], delimiter=SEPARATORS[name]), [])
+        try:
+            cells = next(csv.reader([first], delimiter=SEPARATORS[name]), [])
+        except csv.Error:  # a CR inside the header: reading the rows names the line
+            return 0
         return sum(cell.strip().lower() in ROSTER_COLUMNS for cell in cells)
 
     return max(SEPARATORS, key=known)  # max keeps the first of equals: comma
@@ -341,8 +344,8 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
     result = RosterResult()
     if text.startswith("\ufeff"):
         text = text[1:]
-    # A line may end with CR LF (Windows) or CR alone (a spreadsheet's CSV for old Macs): each is a line end.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\n" not in text:  # lines ended by CR alone (a spreadsheet's CSV for old Macs); CR LF is read as it is
+        text = text.replace("\r", "\n")
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         result.problems.append(f"line {line}: the file contains a NUL character; save it as CSV (UTF-8) and retry.")

@@ -151,7 +151,13 @@ def test_lines_may_end_with_a_carriage_return_alone_or_before_a_line_feed(classr
     assert sorted(Student.objects.values_list("display_name", flat=True)) == ["Ada Lovelace", "Emeka Obi"]
 
 
-def test_a_header_with_control_characters_and_a_carriage_return_is_a_problem_not_a_crash(classroom):
-    # What the API's contract test sent: the header line broken by a lone CR among control characters.
-    result = roster_import(classroom=classroom, text="\x16s\xc2\xefy++\r\x83\U000139b1\x90\x17p")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\x16s\xc2\xefy++\r\x83\U000139b1\x90\x17p",  # what the API's contract test sent
+        "name,e\rmail\nAda,ada@uni.example\n",  # a CR alone inside the header of a file whose lines end with LF
+    ],
+)
+def test_a_header_broken_by_a_carriage_return_is_a_problem_not_a_crash(classroom, text):
+    result = roster_import(classroom=classroom, text=text)
     assert result.problems and not Student.objects.exists()
