@@ -15,7 +15,8 @@ from negotiations.models import Event
 from tests.base import student_client
 from tests.live import Live, run
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The failure is planted in the one-statement store, PostgreSQL's (other databases take the ORM's way).
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.parametrize("fails", ["before storing", "after storing"])
