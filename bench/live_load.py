@@ -16,6 +16,9 @@ heartbeats existed). Latency is measured from the scheduled time, so that any st
 seeing it. Lost: acknowledged to the sender but never delivered to the partner, or sent and never
 acknowledged. The generator (bench/load_generator.py) is one asyncio process per `--generators` (the
 two students of a pair in the same one); the clock is CLOCK_MONOTONIC, shared by every process of the machine.
+The generator runs with its garbage collector off (one full pass over its thousands of sockets stopped
+every student at once for 80-350 ms, and was counted as the server's tail; `--generator-gc` leaves it
+on); the report lists its passes over 5 ms, and names the run's slowest seconds, so that a stall shows.
 
 With `--proxy` every socket goes through nginx configured as the docs deploy it (bench/proxy.py; the
 Debian package `nginx` installed), from one address as a class behind a campus network would, and the
@@ -256,6 +259,11 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/parley_load")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--generator-gc",
+        action="store_true",
+        help="leave the generator's garbage collector on, as before 2026-12-05 (its stalls counted)",
+    )
     parser.add_argument("--no-heartbeat", dest="heartbeat", action="store_false",
                         help="send no heartbeats (as before they existed); the server then closes a student "
                              "silent for SOCKET_IDLE_SECONDS")  # fmt: skip
@@ -315,7 +323,7 @@ def main() -> None:
                 target=generator_process,
                 args=(share, ports, monitor, args.students,
                       {"interval": args.interval, "duration": args.duration, "offers": args.offers,
-                       "seed": args.seed + g, "heartbeat": args.heartbeat}, theirs),
+                       "seed": args.seed + g, "heartbeat": args.heartbeat, "gc": args.generator_gc}, theirs),
             )  # fmt: skip
             process.start()
             pipes.append(mine)
@@ -361,6 +369,26 @@ def main() -> None:
     report(args, outcomes, connect_s, connect_failures, loop_s, before, after, rss, pg_cpu, redis_cpu, nginx_lines)
 
 
+def first_scheduled(timeline: list[tuple[float, float]]) -> float:
+    return min((scheduled for scheduled, _ in timeline), default=0.0)
+
+
+def slowest_seconds(timeline: list[tuple[float, float]], worst: int = 4) -> str:
+    """The seconds of the run (from its first scheduled event) whose slowest deliveries were the slowest:
+    a tail spread over the run is the server's steady cost, one crowded into a second is a stall."""
+    if not timeline:
+        return "none"
+    first = min(scheduled for scheduled, _ in timeline)
+    seconds: dict[int, list[float]] = {}
+    for scheduled, ms in timeline:
+        seconds.setdefault(int(scheduled - first), []).append(ms)
+    ranked = sorted(seconds.items(), key=lambda item: max(item[1]), reverse=True)[:worst]
+    return ", ".join(
+        f"{second} s: {len(values)}, {percentile(sorted(values), 0.99):.0f}, {max(values):.0f} ms"
+        for second, values in ranked
+    )
+
+
 def _postgres_backends(database_url: str) -> list[int]:
     from django.db import connection
 
@@ -374,6 +402,7 @@ def report(
     args, outcomes, connect_s, connect_failures, loop_s, before, after, rss, pg_cpu, redis_cpu, nginx_lines
 ) -> None:  # type: ignore[no-untyped-def]
     partner_ms, acked, lost_acked, unacked, refused, late = [], [], 0, 0, 0, []
+    timeline: list[tuple[float, float]] = []  # (scheduled, ms to the partner)
     for out in outcomes:
         for _cid, negotiation, scheduled, sent, acked_at, seq, error in out.sent:
             if error and error not in ("closed", "not_connected"):
@@ -390,6 +419,7 @@ def report(
                 lost_acked += 1
             else:
                 partner_ms.append((received - scheduled) * 1000)
+                timeline.append((scheduled, (received - scheduled) * 1000))
     partner_ms.sort()
     late.sort()
     monitor_ms, monitor_missing = monitor_latencies(outcomes, acked)
@@ -404,12 +434,20 @@ def report(
           f" refused {refused}, errors {errors or 'none'}")  # fmt: skip
     print(f"to the partner: p50 {percentile(partner_ms, 0.5):.1f} ms, p99 {percentile(partner_ms, 0.99):.1f} ms,"
           f" p99.9 {percentile(partner_ms, 0.999):.1f} ms, max {percentile(partner_ms, 1.0):.1f} ms")  # fmt: skip
+    print(
+        f"slowest seconds of the run (second: events, p99, max to the partner; the run's second 0 began at"
+        f" {first_scheduled(timeline):.1f} s of CLOCK_MONOTONIC): {slowest_seconds(timeline)}"
+    )
     print(f"to the monitor: p50 {percentile(monitor_ms, 0.5):.1f} ms, p99 {percentile(monitor_ms, 0.99):.1f} ms"
           f" (never seen by the monitor: {monitor_missing})")  # fmt: skip
     print(f"lost: {lost_acked} acknowledged but not delivered, {unacked} sent but never acknowledged;"
           f" out of order or gaps at a socket: {sum(o.out_of_order for o in outcomes)}")  # fmt: skip
     print(f"generator send lag behind schedule: p50 {percentile(late, 0.5):.2f} ms,"
           f" p99 {percentile(late, 0.99):.2f} ms")  # fmt: skip
+    began = first_scheduled(timeline)
+    passes = sorted(p for out in outcomes for p in out.gc_passes if p[0] >= began)
+    print(f"the generator's own collector passes over 5 ms in the run: {len(passes)}"
+          + "".join(f", {ms:.0f} ms (generation {g}) at {at - began:.1f} s" for at, ms, g in passes[:6]))  # fmt: skip
     print("process          CPU s (loop)  CPU ms/event  peak RSS MB")
     daphne_cpu = 0.0
     for name in before:

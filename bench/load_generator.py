@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import random
 import resource
@@ -57,6 +58,7 @@ class Outcome:
     connect_failures: int = 0
     cpu_s: float = 0.0
     rss_mb: float = 0.0
+    gc_passes: list[tuple[float, float, int]] = field(default_factory=list)  # (started, ms, generation) over 5 ms
 
 
 async def generate(share: list[Student], ports: list[int], monitor: tuple[int, str, int] | None,
@@ -221,7 +223,23 @@ async def generate(share: list[Student], ports: list[int], monitor: tuple[int, s
 
 
 def generator_process(share, ports, monitor, total, args, pipe) -> None:  # type: ignore[no-untyped-def]
+    passes: list[tuple[float, float, int]] = []
+    started = [0.0]
+
+    def timed(phase: str, info: dict[str, Any]) -> None:  # this process's own collector passes, as they stall it
+        if phase == "start":
+            started[0] = time.monotonic()
+        elif (ms := (time.monotonic() - started[0]) * 1000) > 5:
+            passes.append((started[0], ms, info["generation"]))
+
+    gc.callbacks.append(timed)
+    # The collector is off in this process: a class's browsers each have their own heap, and one full
+    # pass over this process's thousands of sockets (80-350 ms, seen here) would stop every student at
+    # once and be counted as the server's latency. What a run makes lives to its end anyway.
+    if not args.get("gc"):
+        gc.disable()
     out = asyncio.run(generate(share, ports, monitor, total, args, pipe))
+    out.gc_passes = passes
     usage = resource.getrusage(resource.RUSAGE_SELF)
     out.cpu_s = usage.ru_utime + usage.ru_stime
     out.rss_mb = usage.ru_maxrss / 1024
