@@ -1,5 +1,5 @@
 """The scenario document: its validation, which builds the dataclasses of core.spec, and the warnings
-about a valid scenario that will not teach well (core.analysis finds them).
+about a valid scenario that will not teach well (core.scenario_check finds them).
 
 A document is refused with every problem found, each naming its path inside the document
 (`issues[2].options[0].points.seller`), what is wrong, and the line. The format is written down
@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from core.analysis import MAX_ANALYSIS_STEPS, ScoringTable, TooLargeToAnalyse, beats_both_batnas, outcome_distribution
+from core.analysis import MAX_ANALYSIS_STEPS, ScoringTable, TooLargeToAnalyse, outcome_distribution
 from core.documents import DocumentError, LoadedYaml, Path, Problem, format_path, load_yaml, read_document
+from core.scenario_check import scenario_warnings
 from core.spec import Issue, Linear, Option, Role, Scenario, exact, format_number
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
@@ -324,18 +325,6 @@ def _numeric_issue(
         if at_min is not None and at_max is not None:
             linear[role] = Linear(at_min, at_max)
     return Issue(key, name, description, "numeric", minimum=low, maximum=high, step=step, unit=unit, linear=linear)
-
-
-def scenario_warnings(scenario: Scenario) -> list[str]:
-    table = ScoringTable.from_scenario(scenario)
-    warnings = []
-    if not beats_both_batnas(table):
-        a, b = scenario.roles
-        warnings.append(
-            f"no outcome beats both BATNAs ({a.key} {format_number(a.batna)}, {b.key} "
-            f"{format_number(b.batna)}): every pair should end in impasse"
-        )
-    return warnings
 
 
 def load_scenario_file(path: str) -> Validated:

@@ -1,0 +1,73 @@
+"""The scenario check: what a valid scenario's points say it will fail to teach (docs/scenarios.md,
+"Warned, not refused"). Each warning names the part of the document at fault by its path, as the
+validation's problems do, and says what a class would meet.
+
+- No outcome beats both BATNAs: every pair should end in impasse.
+- An issue settled by the BATNAs: every outcome at or above both BATNAs has the same option on it, so
+  there is nothing to negotiate on it, however the rest is traded.
+- A numeric issue whose zone spans its whole range: with every other issue at the options that give
+  the pair the most points together (the trade found), every value of the range is at or above both
+  BATNAs, so
+  walking away is never credible and claiming value on it has nothing to teach.
+
+All exact, on the scaled integers of core.analysis.
+"""
+
+from __future__ import annotations
+
+from core.analysis import ScoringTable, pareto_frontier
+from core.spec import Issue, Scenario, format_number
+
+
+def scenario_warnings(scenario: Scenario) -> list[str]:
+    table = ScoringTable.from_scenario(scenario)
+    da, db = table.batna
+    frontier = pareto_frontier(table)
+    if not any(p.a > da and p.b > db for p in frontier):
+        a, b = scenario.roles
+        return [
+            f"roles: no outcome beats both BATNAs ({a.key} {format_number(a.batna)}, {b.key} "
+            f"{format_number(b.batna)}): every pair should end in impasse"
+        ]
+    warnings = []
+    for index, issue in enumerate(scenario.issues):
+        rest = ScoringTable(table.roles, table.batna, table.columns[:index] + table.columns[index + 1 :], table.scale)
+        others = [(p.a, p.b) for p in pareto_frontier(rest)]
+        column = table.columns[index]
+        open_ = [
+            key
+            for key, (oa, ob) in zip(column.option_keys, column.points, strict=True)
+            if any(a + oa >= da and b + ob >= db for a, b in others)
+        ]
+        if len(column.option_keys) > 1 and len(open_) == 1:
+            warnings.append(
+                f"issues[{index}] ({issue.key}): every outcome at or above both BATNAs has {_option(issue, open_[0])}:"
+                " the BATNAs settle this issue, and there is nothing to negotiate on it"
+            )
+        if issue.kind == "numeric" and _distributive(column.points):
+            best_a = best_b = 0
+            for other in rest.columns:  # each other issue at its most points together (ties: the first)
+                oa, ob = max(other.points, key=lambda p: p[0] + p[1])
+                best_a, best_b = best_a + oa, best_b + ob
+            values = [(best_a + oa >= da and best_b + ob >= db) for oa, ob in column.points]
+            if all(values):
+                low, high = issue.choices()[0].label, issue.choices()[-1].label
+                warnings.append(
+                    f"issues[{index}] ({issue.key}): with every other issue at its most points for the pair together,"
+                    f" every value from {low} to {high} is at or above both BATNAs: walking away is never credible, and"
+                    " claiming value on this issue has nothing to teach; raise a BATNA or narrow the range"
+                )
+    return warnings
+
+
+def _distributive(points: tuple[tuple[int, int], ...]) -> bool:
+    """One side's points rise along the range while the other's fall: what one gains the other gives."""
+    (a0, b0), (a1, b1) = points[0], points[-1]
+    return (a1 - a0) * (b1 - b0) < 0
+
+
+def _option(issue: Issue, key: str) -> str:
+    for option in issue.choices():
+        if option.key == key:
+            return f"'{option.label}'"
+    return f"'{key}'"
