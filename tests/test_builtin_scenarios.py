@@ -53,3 +53,33 @@ def test_the_report_command_agrees_with_brute_force(path):
     expected = report_json(table, path.stem, brute_figures(table))
     report.pop("version")
     assert report == expected
+
+
+def test_the_used_cars_price_thresholds_in_the_sheets_are_on_the_grid_and_follow_the_points():
+    """The sheets turn each BATNA into a price for given terms; a student who acts on those words must
+    find the points agree: the threshold is the last grid price at or above the BATNA."""
+    import re
+
+    scenario = load_scenario_file(str(BUILTIN_DIR / "used-car.yaml")).scenario
+    table = ScoringTable.from_scenario(scenario)
+    prices = [int(o.key) for o in scenario.issues[0].choices()]
+
+    def points(role: str, price: int, handover: str, warranty: str, tyres: str) -> float:
+        seller, buyer = table.score({"price": str(price), "handover": handover, "warranty": warranty, "tyres": tyres})
+        return seller if role == "seller" else buyer
+
+    def quoted(role: str, words: str) -> int:
+        match = re.search(words + r" €([\d,]+)", " ".join(scenario.role(role).sheet.split()))
+        assert match, (role, words)
+        return int(match.group(1).replace(",", ""))
+
+    seller_batna, buyer_batna = (r.batna for r in scenario.roles)
+    need = min(p for p in prices if points("seller", p, "saturday", "none", "seller-keeps") >= seller_batna)
+    assert quoted("seller", "you need at least") == need == 10100
+    most = max(p for p in prices if points("buyer", p, "saturday", "none", "seller-keeps") >= buyer_batna)
+    assert quoted("buyer", "you should pay no more than") == most == 9700
+    most = max(p for p in prices if points("buyer", p, "three-weeks", "one-month", "included") >= buyer_batna)
+    assert quoted("buyer", "you could go up to") == most == 10700
+    # The buyer's alternative: its terms score 64 on the buyer's table, and the sheet says why it is worth 35.
+    assert points("buyer", 9400, "saturday", "three-months", "seller-keeps") == 64
+    assert "Those terms would score 64 on your table" in " ".join(scenario.role("buyer").sheet.split())
