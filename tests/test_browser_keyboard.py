@@ -96,7 +96,8 @@ def test_keyboard_alone_plays_a_negotiation_to_an_agreement(server, browsers, li
     # It withdraws the offer (Shift+Tab back to it) and sends another.
     focus_to(seller, "#my-offer button", back=True)
     press(seller, Keys.ENTER)
-    wait_text(buyer, "#timeline", "withdrew")
+    wait_text(buyer, "#timeline", "withdrew their offer 1.")  # not "Dana withdrew Dana's offer 1"
+    wait_text(seller, "#timeline", "You withdrew your offer 1.")
     wait_text(seller, "#table-empty", "No offer on the table yet.")
     assert_accessible(seller, "the room after an offer was withdrawn")
     focus_to(seller, "#p0-price")

@@ -97,7 +97,7 @@ export function createTimeline(S, view, el, timeline, onEarlier) {
       case "reject":
         return systemEntry(event, `${by} rejected ${whose(partnerOf(event.role))} ${view.offerName(p.offer_seq)}${p.reason ? `: “${p.reason}”` : "."}`);
       case "withdraw":
-        return systemEntry(event, `${by} withdrew ${whose(event.role)} ${view.offerName(p.offer_seq)}.`);
+        return systemEntry(event, `${by} withdrew ${mine(event.role) ? "your" : "their"} ${view.offerName(p.offer_seq)}.`);
       case "walk_away":
         return systemEntry(event, `${by} walked away${p.reason ? `: “${p.reason}”` : "."} No agreement.`);
       case "started":
