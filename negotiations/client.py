@@ -2,7 +2,9 @@
 
 It signs a student in through their personal link like a browser would, opens the negotiation socket
 with the session cookie and an Origin header, applies events in sequence order (resuming on a gap, a
-page at a time), resends unacknowledged actions with the same client_msg_id after a reconnect, and
+page at a time), resends unacknowledged actions with the same client_msg_id after a reconnect and after
+a refusal for the moment (`rate_limited`, `server_error`: 1, 2 and 4 s later, then the refusal is the
+caller's), and
 fetches the history before the snapshot's latest events in pages when asked (`load_history`). It sends
 a heartbeat as often as the snapshot asks (docs/protocol.md, "Heartbeat"), so that a quiet client keeps
 its socket; `heartbeats=False` leaves them out (tests of what the server does to a silent socket).
@@ -46,6 +48,12 @@ def sign_in(base_url: str, link_path: str) -> str:
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
+# Refusals for the moment (docs/protocol.md, "Errors"): the action is sent again with its client_msg_id,
+# these many seconds after each refusal, then given back to the caller as the browser client does.
+RESEND_CODES = ("rate_limited", "server_error")
+RESEND_AFTER = (1.0, 2.0, 4.0)
+
+
 class ErrorFrameReceived(Exception):
     """The server answered an action (or a history request) with an error frame: its `code`, its message,
     the frame itself. The client's side of a refusal, not core.refusal.Refused, which the server raises."""
@@ -79,6 +87,8 @@ class LiveClient:
     received_at: float = 0.0  # loop time of the last frame received
     heartbeats: bool = True
     _beating: asyncio.Task[None] | None = None
+    _resends: dict[str, int] = field(default_factory=dict)  # client_msg_id -> times sent again after a refusal
+    _sending: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def is_open(self) -> bool:
@@ -226,6 +236,7 @@ class LiveClient:
         if kind == "ack":
             self._apply(frame["event"])
             self.pending.pop(frame["client_msg_id"], None)
+            self._resends.pop(frame["client_msg_id"], None)
             future = self._acks.pop(frame["client_msg_id"], None)
             if future and not future.done():
                 future.set_result(frame["event"])
@@ -248,6 +259,12 @@ class LiveClient:
             self.other.append(frame)
         elif kind == "error":
             key = frame.get("client_msg_id")
+            tries = self._resends.get(key, 0) if key in self.pending else len(RESEND_AFTER)
+            if frame.get("code") in RESEND_CODES and tries < len(RESEND_AFTER):
+                self._resends[key] = tries + 1  # for the moment only: the same frame again, a little later
+                asyncio.get_running_loop().call_later(RESEND_AFTER[tries], self._resend, key)
+                return
+            self._resends.pop(key, None)
             self.pending.pop(key, None)
             future = self._acks.pop(key, None) if key else None
             if future and not future.done():
@@ -256,6 +273,19 @@ class LiveClient:
                 self.other.append(frame)
         else:
             self.other.append(frame)
+
+    def _resend(self, key: str) -> None:
+        frame = self.pending.get(key)
+        if frame is not None and self.is_open:  # if the socket is down, `connect` resends it
+            assert self.connection is not None
+            task = asyncio.ensure_future(self._send_quietly(json.dumps(frame)))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _send_quietly(self, text: str) -> None:
+        assert self.connection is not None
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await self.connection.send(text)
 
     def _apply_all(self, events) -> None:  # type: ignore[no-untyped-def]
         for event in sorted(events, key=lambda e: e["seq"]):
