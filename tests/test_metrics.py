@@ -154,24 +154,29 @@ def test_the_orange_dispute_by_hand():
 
 def test_the_farm_by_hand():
     known, land = builtin("farm-expansion")
-    sale = {"tenure": "sale", "payment": "100", "land": "60-ha", "access": "yard-weekdays", "hedgerows": "edith"}
-    # farmer 24 + 16 + 12 + 8 + 0 = 60, owner 0 + 16 + 5 + 8 + 0 = 29 (below 44)
+    sale = {"tenure": "sale", "payment": "0", "land": "60-ha", "access": "yard-weekdays", "hedgerows": "edith"}
+    # At the valuer's figure (20 points each): farmer 20 + 20 + 10 + 7 + 0 = 57, owner 0 + 20 + 5 + 8 + 0 = 33
+    # (below her BATNA of 49)
     o = pair_outcome(land, sale)
-    assert o.points == (60, 29) and o.below_batna == ("owner",) and o.lose_lose_issues == ("hedgerows",)
-    assert o.surplus == (10, -15) and o.share is None
+    assert o.points == (57, 33) and o.below_batna == ("owner",) and o.lose_lose_issues == ("hedgerows",)
+    assert o.surplus == (5, -16) and o.share is None
     s = o.suggestion
-    # the best joint gain above (60, 29) is the maximum, 132; among those the one with the larger smaller gain
-    assert s is not None and s.points[0] + s.points[1] == 132 and s.points[0] >= 60 and s.points[1] >= 29
+    # the best joint gain above (57, 33) is the maximum, 127 (the efficient terms score 44 / 43 before the
+    # money, which divides 40 more); among those the one with the larger smaller gain
+    assert s is not None and s.points[0] + s.points[1] == 127 and s.points[0] >= 57 and s.points[1] >= 33
     for package in [
         sale,
         None,
         {**sale, "tenure": "lease-20", "land": "80-ha", "access": "new-track", "hedgerows": "gwen"},
     ]:
         check_outcome(known, land, package)
+    # The Nash point: with BATNAs 52 / 49, the efficient terms at a discount of €2,000 (of the money's 40
+    # points, 21 to Gwen and 19 to Edith): farmer 18 + 21 + 20 + 0 + 6 = 65, owner 12 + 19 + 3 + 18 + 10 = 62;
+    # surpluses of 13 and 13, the largest product on the line farmer + owner = 127.
     nash = pair_outcome(
-        land, {"tenure": "lease-20", "payment": "100", "land": "80-ha", "access": "new-track", "hedgerows": "gwen"}
+        land, {"tenure": "lease-20", "payment": "-2000", "land": "80-ha", "access": "new-track", "hedgerows": "gwen"}
     )
-    assert nash.points == (69, 63) and nash.distance_to_nash == 0 and nash.pareto_optimal
+    assert nash.points == (65, 62) and nash.distance_to_nash == 0 and nash.pareto_optimal
 
 
 def test_the_used_car_by_hand():
