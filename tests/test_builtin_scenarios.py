@@ -1,5 +1,4 @@
-"""The built-in scenarios: valid, with no warning but their known faults, teachable, and their report equal to
-brute force."""
+"""The built-in scenarios: valid, without warnings, teachable, and their report equal to brute force."""
 
 from __future__ import annotations
 
@@ -22,18 +21,10 @@ def test_there_are_the_three_builtins():
     assert [p.stem for p in BUILTINS] == ["farm-expansion", "orange-dispute", "used-car"]
 
 
-# What the scenario check finds in the built-in scenarios today: in the orange dispute the cost share's zone
-# spans the whole range once the trade is found, so that walking away is never credible. Its points are to
-# be rewritten to teach claiming as well as creating; until then the check's finding is held here, so that
-# any other warning, or a change to this one, fails.
-KNOWN_FAULTS = {"orange-dispute": ["issues[2] (cost-share)"]}
-
-
 @pytest.mark.parametrize("path", BUILTINS, ids=lambda p: p.stem)
-def test_a_builtin_is_valid_with_only_its_known_warnings_and_leaves_room_to_create_value(path):
+def test_a_builtin_is_valid_without_warnings_and_leaves_room_to_create_value(path):
     validated = load_scenario_file(str(path))
-    assert [w.split(":")[0] for w in validated.warnings] == KNOWN_FAULTS.get(path.stem, [])
-    assert all("every value from" in w for w in validated.warnings)
+    assert validated.warnings == ()  # the scenario check's faults included (core/scenario_check.py)
     scenario = validated.scenario
     assert scenario.slug == path.stem
     for role in scenario.roles:
@@ -147,3 +138,149 @@ def test_the_farms_batnas_and_money_thresholds_in_the_sheets_follow_the_points()
         want += [max(ends), "1 fewer", payment.points_at(role, Fraction(0)), min(ends)]
         want += [o.points[role] for issue in scenario.issues[2:] for o in issue.options]
         assert rows == [w if isinstance(w, str) else str(int(w)) for w in want], role
+
+
+def _orange():
+    scenario = load_scenario_file(str(BUILTIN_DIR / "orange-dispute.yaml")).scenario
+
+    def points(role: str, issue: str, option: str) -> int:
+        found = next(o for o in next(i for i in scenario.issues if i.key == issue).choices() if o.key == option)
+        value = found.points[role]
+        assert value == int(value)
+        return int(value)
+
+    def words(text: str) -> str:
+        return " ".join(text.split())
+
+    return scenario, points, words
+
+
+def test_the_orange_sheets_alternatives_and_figures_follow_the_points():
+    """Each sheet works out its BATNA on its own table, term by term; a student who adds up the quoted terms
+    must find its table gives them, and the sum is the BATNA."""
+    import re
+
+    scenario, points, words = _orange()
+    a_batna, t_batna = (int(r.batna) for r in scenario.roles)
+    assert (a_batna, t_batna) == (60, 60)
+    sheet_a, sheet_t = (words(scenario.role(k).sheet) for k in ("aubrelle", "tallis"))
+
+    # Walking away: no fruit, nothing paid (Aubrelle's 0% share; Tallis's 100%).
+    walk = r"none of the fruit \((\d+)\) and none of the price \((\d+)\), \*\*(\d+) points\*\*"
+    fruit, price, total = (int(x) for x in re.search(walk, sheet_a).groups())
+    assert (fruit, price) == (points("aubrelle", "fruit", "all-tallis"), points("aubrelle", "cost-share", "0"))
+    assert fruit + price == total == a_batna
+    fruit, price, total = (int(x) for x in re.search(walk, sheet_t).groups())
+    assert (fruit, price) == (points("tallis", "fruit", "all-aubrelle"), points("tallis", "cost-share", "100"))
+    assert fruit + price == total == t_batna
+
+    # Buying alone: the whole lot, the whole price, the shed, and the publicity each would choose.
+    alone = (
+        r"the whole lot \((\d+)\), the whole price \((\d+)\), the shed \((\d+)\), silence \((\d+)\),"
+        r" \*\*(\d+) points\*\*"
+    )
+    *terms, total = (int(x) for x in re.search(alone, sheet_a).groups())
+    assert terms == [
+        points("aubrelle", "fruit", "all-aubrelle"),
+        points("aubrelle", "cost-share", "100"),
+        points("aubrelle", "processing", "cooperative"),
+        points("aubrelle", "publicity", "silence"),
+    ]
+    assert sum(terms) == total == a_batna  # no better than walking away, so the race does not matter
+    alone = (
+        r"\*\*(\d+)\*\*: the whole lot \((\d+)\), the whole price \((\d+)\), the shed \((\d+)\) and your own"
+        r" announcement \((\d+)\)"
+    )
+    total, *terms = (int(x) for x in re.search(alone, sheet_t).groups())
+    assert terms == [
+        points("tallis", "fruit", "all-tallis"),
+        points("tallis", "cost-share", "0"),
+        points("tallis", "processing", "cooperative"),
+        points("tallis", "publicity", "tallis-only"),
+    ]
+    assert sum(terms) == total == 42 < t_batna
+
+    # The short alternatives shown beside the sheets quote the same terms.
+    alt_a, alt_t = (words(scenario.role(k).alternative) for k in ("aubrelle", "tallis"))
+    assert f"(no fruit, {points('aubrelle', 'fruit', 'all-tallis')}; nothing paid, 60)" in alt_a
+    assert (
+        f"(all of it, {points('aubrelle', 'fruit', 'all-aubrelle')}; the whole price, 0; pressed at the shed, 10;"
+        f" nothing said, {points('aubrelle', 'publicity', 'silence')}). Either way: {a_batna} points." in alt_a
+    )
+    assert f"(no fruit, 0; nothing paid, {points('tallis', 'cost-share', '100')}): {t_batna} points" in alt_t
+    assert (
+        f"only 42 (all of it, {points('tallis', 'fruit', 'all-tallis')}; the whole price, 0; the shed, 8;"
+        f" your own announcement, {points('tallis', 'publicity', 'tallis-only')})" in alt_t
+    )
+
+    # The fruit in parts: the whole lot is the part each needs plus the part it would sell on, and half the
+    # oranges is half of each part. Aubrelle needs the rinds (its "rinds-aubrelle" option), Tallis the juice
+    # (its "rinds-aubrelle" option too: the flesh and juice go to Tallis there).
+    in_parts = (
+        r"all of the (\w+) (?:is|are) worth (\d+) to you and half of (?:it|them) (\d+); all of the (\w+) (?:is|are)"
+        r" worth (\d+) \([^)]*\) and half of (?:it|them) (\d+)"
+    )
+    for role, sheet, parts in (("aubrelle", sheet_a, "rinds juice"), ("tallis", sheet_t, "juice rinds")):
+        need, got, half_need, sell, resale, half_resale = re.search(in_parts, sheet).groups()
+        assert f"{need} {sell}" == parts
+        got, half_need, resale, half_resale = int(got), int(half_need), int(resale), int(half_resale)
+        assert got == points(role, "fruit", "rinds-aubrelle")
+        assert resale == points(role, "fruit", "rinds-tallis")
+        assert points(role, "fruit", f"all-{role}") == got + resale
+        assert points(role, "fruit", "half-each") == half_need + half_resale and 2 * half_resale == resale
+        assert 2 * half_need < got  # half of what it needs is worth much less than half
+
+    # A 10-point step of the price (€9,600) is 6 points to each side, and the sheets list every grid value.
+    for role, sheet in (("aubrelle", sheet_a), ("tallis", sheet_t)):
+        assert "each €9,600 (10 percentage points of the price) is worth 6 points to you" in sheet
+        listed = {int(v): int(p) for v, p in re.findall(r"(\d+)% = (\d+)", sheet)}
+        assert listed == {c: points(role, "cost-share", str(c)) for c in range(0, 101, 10)}
+        best = sum(max(int(o.points[role]) for o in i.choices()) for i in scenario.issues)
+        assert f"Your best possible total is {best} points" in sheet
+
+
+def test_the_orange_sheets_points_tables_match_the_yaml():
+    scenario, _, _ = _orange()
+    names = {"The fruit": "fruit", "Aubrelle's share of the €96,000": "cost-share"}
+    names |= {"Processing": "processing", "Publicity": "publicity"}
+    for role in scenario.roles:
+        rows: dict[str, list[str]] = {}
+        issue = None
+        for line in role.sheet.splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) != 3 or cells[0] in ("Issue", "---"):
+                continue
+            issue = names[cells[0]] if cells[0] else issue
+            rows.setdefault(issue, []).append(cells[2])
+        assert list(rows) == [i.key for i in scenario.issues]
+        for i in scenario.issues:
+            if i.kind == "options":
+                assert sorted(int(x) for x in rows[i.key]) == sorted(int(o.points[role.key]) for o in i.options)
+            else:
+                ends = sorted((int(i.linear[role.key].at_min), int(i.linear[role.key].at_max)))
+                assert [int(rows[i.key][0]), int(rows[i.key][-1])] == ends[::-1]
+                assert rows[i.key][1] == "6 fewer"
+
+
+def test_the_orange_public_text_does_not_name_the_trade():
+    """The fruit is one issue; neither the summary, the agenda, nor any issue's name or description names the
+    rind or the juice, and the option that separates each orange is offered both ways round, so a pair must
+    find out who needs which part. No sheet says what a good deal is."""
+    import re
+
+    scenario, _, words = _orange()
+    parts = re.compile(r"peel|rind|juice", re.IGNORECASE)
+    assert not parts.search(scenario.summary)
+    agenda = scenario.situation.split("### What you must settle")[1]
+    assert not parts.search(agenda)
+    for issue in scenario.issues:
+        assert not parts.search(issue.name) and not parts.search(issue.description), issue.key
+    fruit = next(i for i in scenario.issues if i.key == "fruit")
+    separated = [o for o in fruit.options if parts.search(o.label)]
+    assert {o.key for o in separated} == {"rinds-aubrelle", "rinds-tallis"}
+    assert len(fruit.options) == 5
+    assert max(fruit.options, key=lambda o: sum(o.points.values())).key == "rinds-aubrelle"
+    for role in scenario.roles:
+        sheet = words(role.sheet).lower()
+        assert "realistic" not in sheet and "seventies" not in sheet and "a good deal" not in sheet
+    assert "not on the list" not in scenario.teaching_notes

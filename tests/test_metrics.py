@@ -122,32 +122,38 @@ def test_price_zone_and_claim_share_against_the_grid(scenario, data):
 def test_the_orange_dispute_by_hand():
     known, land = builtin("orange-dispute")
     best = {
-        "peel": "all-aubrelle",
-        "juice": "all-tallis",
-        "cost-share": "50",
+        "fruit": "rinds-aubrelle",
+        "cost-share": "60",
         "processing": "cooperative",
         "publicity": "tallis-only",
     }
-    # 40 + 0 + 15 + 10 + 10 = 75 for Aubrelle, 0 + 40 + 15 + 8 + 10 = 73 for Tallis: the Nash point.
+    # Aubrelle: rinds 32 + its 60% share (60 - 6 * 6 = 24) + shed 10 + Tallis's announcement 10 = 76.
+    # Tallis: juice 20 + Aubrelle's 60% (6 * 6 = 36) + shed 8 + announcement 10 = 74. Joint 150, the
+    # maximum, and the Nash point: surpluses over the BATNAs (60, 60) are 16 and 14, of 30.
     o = pair_outcome(land, best)
-    assert o.points == (75, 73) and o.joint == 148 and o.efficiency == 1 and o.pareto_optimal
-    assert o.share == (Fraction(30, 58), Fraction(28, 58)) and o.distance_to_nash == 0 and o.dominated_by == 0
+    assert o.points == (76, 74) and o.joint == 150 and o.efficiency == 1 and o.pareto_optimal
+    assert o.share == (Fraction(16, 30), Fraction(14, 30)) and o.distance_to_nash == 0 and o.dominated_by == 0
     assert o.compatible_issues == ("processing",) and not o.lose_lose and o.suggestion is None
-    assert set(o.logrolls) == {("peel", "juice"), ("peel", "publicity"), ("publicity", "juice")}
+    # Ranges: fruit (36, 24), cost share (60, 60), publicity (14, 14); processing is compatible. The fruit
+    # matters relatively more to Aubrelle than the price (36 * 60 > 60 * 24) and than publicity (36 * 14 >
+    # 14 * 24); Aubrelle gets its better half of the fruit (2 * 32 > 36), Tallis its better half of the price
+    # (2 * 36 > 60) and of publicity (2 * 10 > 14). Price against publicity weighs the same for both: no pair.
+    assert set(o.logrolls) == {("fruit", "cost-share"), ("fruit", "publicity")}
     split = {
-        "peel": "half-each",
-        "juice": "half-each",
+        "fruit": "half-each",
         "cost-share": "50",
         "processing": "tallis-lab",
         "publicity": "silence",
     }
-    # 14 + 3 + 15 + 0 + 14 = 46 and 3 + 14 + 15 + 5 + 0 = 37: Tallis below its BATNA of 45.
+    # Half the oranges each (Aubrelle 12, Tallis 8), 50% (30 each), Tallis's laboratory (0, 5), silence (14, 0):
+    # 12 + 30 + 0 + 14 = 56 and 8 + 30 + 5 + 0 = 43, both below their BATNAs of 60.
     o = pair_outcome(land, split)
-    assert o.points == (46, 37) and o.below_batna == ("tallis",) and o.share is None  # joint surplus 1 - 8 < 0
+    assert o.points == (56, 43) and o.below_batna == ("aubrelle", "tallis") and o.share is None
+    # Neither gets a better half anywhere but Aubrelle on publicity, which pairs with nothing of Tallis's.
     assert o.lose_lose_issues == ("processing",) and o.logrolls == () and not o.pareto_optimal
-    assert o.value_left == 148 - 83
+    assert o.value_left == 150 - 99
     s = o.suggestion
-    assert s is not None and s.points[0] + s.points[1] == 148 and s.better_for_both
+    assert s is not None and s.points[0] + s.points[1] == 150 and s.better_for_both
     check_outcome(known, land, best)
     check_outcome(known, land, split)
 
