@@ -14,7 +14,8 @@ Build one ``Landscape`` per scenario (it holds the frontier, the distribution of
 per-issue facts) and pass it to every function of this package: a class debrief reuses it for every pair.
 
 Modules: ``landscape`` (the scenario), ``outcome`` (a pair's agreement), ``process`` (its events and
-price), ``classwide`` (a pair's full result and the class).
+price), ``classwide`` (a pair's full result and the class), ``perception`` (a student's guess of the
+partner's priorities).
 """
 
 from __future__ import annotations
@@ -40,6 +41,15 @@ from core.metrics.landscape import (
     landscape,
 )
 from core.metrics.outcome import PairOutcome, Suggestion, better_for_both, pair_outcome, wins
+from core.metrics.perception import (
+    PartnerGuess,
+    PerceptionSummary,
+    average_ranks,
+    partner_guess,
+    perception_summary,
+    spearman,
+    true_ranks,
+)
 from core.metrics.process import (
     FirstOffer,
     PriceMetrics,
@@ -61,22 +71,29 @@ __all__ = [
     "Package",
     "PairOutcome",
     "PairResult",
+    "PartnerGuess",
+    "PerceptionSummary",
     "Point",
     "PriceMetrics",
     "ProcessMetrics",
     "Regression",
     "SideProcess",
     "Suggestion",
+    "average_ranks",
     "better_for_both",
     "class_metrics",
     "debrief_pair",
     "distribution",
     "landscape",
     "pair_outcome",
+    "partner_guess",
+    "perception_summary",
     "price_issue",
     "price_metrics",
     "process_metrics",
     "quantile",
     "regression",
+    "spearman",
+    "true_ranks",
     "wins",
 ]
