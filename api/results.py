@@ -55,6 +55,9 @@ class PlanningSheetOut(Schema):
     reservation_value: float | None
     target: float | None
     priorities: list[str] = Field(description="Issue keys, most important first.")
+    partner_priorities: list[str] = Field(
+        description="Issue keys, most important to the partner first, as the student guesses; empty if not ranked."
+    )
     notes: str
     updated_at: datetime
 

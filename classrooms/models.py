@@ -201,6 +201,9 @@ class PlanningSheet(models.Model):
     reservation_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     target = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     priorities = models.JSONField(default=list, blank=True, help_text="Issue keys, most important first.")
+    partner_priorities = models.JSONField(
+        default=list, blank=True, help_text="Issue keys, most important to the partner first, as the student guesses."
+    )
     notes = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,5 +1,5 @@
 """The planning sheet a negotiator fills before and during the round (BATNA, reservation value, target,
-priorities, notes): who may edit it now, and saving it."""
+priorities, the partner's priorities as the student guesses them, notes): who may edit it now, and saving it."""
 
 from __future__ import annotations
 
@@ -40,8 +40,11 @@ def planning_sheet_save(
     reservation_value=None,
     target=None,
     priorities: list[str] | None = None,
+    partner_priorities: list[str] | None = None,
     notes: str = "",
 ) -> PlanningSheet:
+    """Save the student's sheet. Each ranking is empty or ranks every issue once; a bad one is refused
+    and nothing is saved."""
     seat = Seat.objects.select_related("negotiation").filter(exercise=exercise, student=student).first()
     if seat is None:
         raise Refused("You have no seat in this exercise.")
@@ -50,8 +53,10 @@ def planning_sheet_save(
         raise Refused(refusal)
     issue_keys = [issue.key for issue in version_spec(exercise.scenario_version).issues]
     priorities = list(priorities or [])
-    if priorities and sorted(priorities) != sorted(issue_keys):
-        raise Refused("Rank every issue once.", "priorities")
+    partner_priorities = list(partner_priorities or [])
+    for field, ranking in (("priorities", priorities), ("partner_priorities", partner_priorities)):
+        if ranking and sorted(ranking) != sorted(issue_keys):
+            raise Refused("Rank every issue once.", field)
     sheet, _ = PlanningSheet.objects.update_or_create(
         exercise=exercise,
         student=student,
@@ -60,6 +65,7 @@ def planning_sheet_save(
             "reservation_value": reservation_value,
             "target": target,
             "priorities": priorities,
+            "partner_priorities": partner_priorities,
             "notes": notes,
         },
     )

@@ -38,28 +38,37 @@ class PlanningForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.issue_keys = [issue.key for issue in scenario.issues]
         ranks = [("", "-")] + [(str(i), str(i)) for i in range(1, len(scenario.issues) + 1)]
-        for issue in scenario.issues:
-            self.fields[f"rank_{issue.key}"] = forms.ChoiceField(
-                label=f"Priority of {issue.name}", choices=ranks, required=False
-            )
+        for prefix, label in (("rank", "Priority of {} to me"), ("partner_rank", "Priority of {} to them")):
+            for issue in scenario.issues:
+                self.fields[f"{prefix}_{issue.key}"] = forms.ChoiceField(
+                    label=label.format(issue.name), choices=ranks, required=False
+                )
 
     def rank_fields(self):
         return [self[f"rank_{key}"] for key in self.issue_keys]
 
+    def partner_rank_fields(self):
+        return [self[f"partner_rank_{key}"] for key in self.issue_keys]
+
     def other_fields(self):
         return [self[name] for name in ("batna", "reservation_value", "target", "notes")]
 
-    def clean(self):
-        data = super().clean()
-        ranks = {key: data.get(f"rank_{key}") for key in self.issue_keys}
+    def _ranking(self, data, prefix: str) -> list[str]:
+        """The issue keys in the order ranked under `prefix`; every issue or none, each rank once."""
+        ranks = {key: data.get(f"{prefix}_{key}") for key in self.issue_keys}
         given = {k: int(v) for k, v in ranks.items() if v}
         if given and len(given) != len(self.issue_keys):
             for key, value in ranks.items():
                 if not value:
-                    self.add_error(f"rank_{key}", "Rank every issue, or none.")
+                    self.add_error(f"{prefix}_{key}", "Rank every issue, or none.")
         elif len(set(given.values())) != len(given):
             for key, value in given.items():
                 if list(given.values()).count(value) > 1:
-                    self.add_error(f"rank_{key}", f"Rank {value} is given to more than one issue.")
-        data["priorities"] = sorted(given, key=given.__getitem__) if given else []
+                    self.add_error(f"{prefix}_{key}", f"Rank {value} is given to more than one issue.")
+        return sorted(given, key=given.__getitem__) if given else []
+
+    def clean(self):
+        data = super().clean()
+        data["priorities"] = self._ranking(data, "rank")
+        data["partner_priorities"] = self._ranking(data, "partner_rank")
         return data

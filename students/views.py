@@ -131,6 +131,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             "notes": sheet.notes,
         }
         initial.update({f"rank_{key}": str(i) for i, key in enumerate(sheet.priorities, start=1)})
+        initial.update({f"partner_rank_{key}": str(i) for i, key in enumerate(sheet.partner_priorities, start=1)})
     form = PlanningForm(request.POST or None, scenario=spec, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -142,6 +143,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
                 reservation_value=data["reservation_value"],
                 target=data["target"],
                 priorities=data["priorities"],
+                partner_priorities=data["partner_priorities"],
                 notes=data["notes"],
             )
         except Refused as exc:

@@ -579,6 +579,7 @@ def test_the_results_export_contains_the_planning_sheets(api, paired, students):
         reservation_value="20",
         target="45.25",
         priorities=["price", "handover", "warranty", "tyres"],
+        partner_priorities=["price", "warranty", "tyres", "handover"],
         notes="Open high.",
     )
     rounds.exercise_start(exercise=paired)
@@ -598,4 +599,5 @@ def test_the_results_export_contains_the_planning_sheets(api, paired, students):
     assert sheet["student_id"] == students[0].pk
     assert (sheet["batna"], sheet["reservation_value"], sheet["target"]) == (12.5, 20.0, 45.25)
     assert sheet["priorities"] == ["price", "handover", "warranty", "tyres"]
+    assert sheet["partner_priorities"] == ["price", "warranty", "tyres", "handover"]
     assert sheet["notes"] == "Open high."
