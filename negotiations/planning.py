@@ -6,7 +6,9 @@ from __future__ import annotations
 from django.utils import timezone
 
 from classrooms.models import Exercise, PlanningSheet, Student
+from core.metrics import PartnerGuess, partner_guess
 from core.refusal import Refused
+from negotiations.debrief import landscape_for
 from negotiations.models import Negotiation, Seat
 from negotiations.publishing import seat_announce
 from scenarios.services import version_spec
@@ -71,3 +73,27 @@ def planning_sheet_save(
     )
     seat_announce(seat_id=seat.pk)
     return sheet
+
+
+def planning_guesses(*, exercise: Exercise) -> list[tuple[Seat, PlanningSheet, PartnerGuess]]:
+    """Every negotiator who ranked the partner's priorities, with their sheet and the guess scored
+    against both roles' true rankings (core.metrics.perception), in pair and role order."""
+    land = landscape_for(exercise.scenario_version)
+    sheets = {
+        sheet.student_id: sheet for sheet in PlanningSheet.objects.filter(exercise=exercise) if sheet.partner_priorities
+    }
+    seats = (
+        Seat.objects.filter(exercise=exercise, kind=Seat.Kind.STUDENT, student_id__in=list(sheets))
+        .select_related("student", "negotiation")
+        .order_by("negotiation__number", "pk")
+    )
+    order = {role: i for i, role in enumerate(land.roles)}
+    guesses = []
+    for seat in sorted(seats, key=lambda s: (s.negotiation.number, order.get(s.role_key, 2))):
+        sheet = sheets[seat.student_id]
+        try:
+            guess = partner_guess(land, seat.role_key, sheet.partner_priorities)
+        except ValueError:
+            continue  # ranked against issues the scenario does not have: nothing to score
+        guesses.append((seat, sheet, guess))
+    return guesses

@@ -2,7 +2,8 @@
 
 The numbers come from the stored Debrief and Outcome rows (negotiations/debrief.py computes them);
 this module adds what a page needs around them: names (never in projector mode), the scenario's
-labels, the price issue's zone of agreement, the heatmap's cells, the survey summary. A student's
+labels, the price issue's zone of agreement, the heatmap's cells, the survey summary, the guesses of
+the partner's priorities (read from the planning sheets, which are locked once a pair has ended). A student's
 debrief holds their own pair only; the class appears as anonymous points.
 """
 
@@ -15,9 +16,11 @@ from typing import Any
 
 from classrooms.models import Exercise
 from core.analysis import ScoringTable, pareto_frontier
+from core.metrics import perception_summary
 from core.spec import Issue, Scenario, plain
 from negotiations.debrief import FINAL, landscape_for
 from negotiations.models import Debrief, Negotiation, Outcome, Seat
+from negotiations.planning import planning_guesses
 from scenarios.labels import term_label
 from scenarios.services import scoring_rows, version_spec
 from surveys.services import survey_summary
@@ -134,6 +137,45 @@ def scenario_json(exercise: Exercise, spec: Scenario, price_key: str | None) -> 
     return {"title": spec.title, "roles": roles, "issues": issues, "price": price}
 
 
+PERCEPTION_CREDIT = (
+    "Thompson, L., & Hastie, R. (1990). Social perception in negotiation. "
+    "Organizational Behavior and Human Decision Processes, 47(1), 98-123."
+)
+
+
+def perception_json(exercise: Exercise, spec: Scenario, *, projector: bool) -> dict[str, Any]:
+    """The guesses of the partner's priorities (docs/debrief.md, 4a): the class's figures and, per
+    student, the guess against the partner's true order. Projector mode leaves out every name."""
+    guesses = planning_guesses(exercise=exercise)
+    names = {issue.key: issue.name for issue in spec.issues}
+    role_names = {role.key: role.name for role in spec.roles}
+
+    def ranked(ranks: dict[str, Fraction]) -> list[dict[str, Any]]:
+        return [{"issue": names[key], "rank": plain(rank)} for key, rank in sorted(ranks.items(), key=lambda kv: kv[1])]
+
+    students = [
+        {
+            "pair": seat.negotiation.number,
+            "role": seat.role_key,
+            "role_name": role_names.get(seat.role_key, seat.role_key),
+            "partner_name": role_names.get(guess.partner, guess.partner),
+            "name": None if projector else seat_label(seat),
+            "guess": [{"issue": names[key], "rank": i} for i, key in enumerate(guess.guess, start=1)],
+            "truth": ranked(guess.partner_ranks),
+            "accuracy": guess.accuracy,
+            "fixed_pie": guess.fixed_pie,
+        }
+        for seat, _, guess in guesses
+    ]
+    negotiators = Seat.objects.filter(exercise=exercise, kind=Seat.Kind.STUDENT).count()
+    return {
+        "credit": PERCEPTION_CREDIT,
+        "negotiators": negotiators,
+        **perception_summary(guess for _, _, guess in guesses).as_json(),
+        "students": students,
+    }
+
+
 def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]:
     """Everything the instructor's debrief page draws, as JSON. Projector mode leaves out every name."""
     spec = version_spec(exercise.scenario_version)
@@ -159,6 +201,7 @@ def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]
         "debrief": data,
         "heatmap": heatmap,
         "survey": survey_summary(exercise),
+        "perception": perception_json(exercise, spec, projector=projector),
     }
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from negotiations import rounds
 from negotiations.models import Debrief
+from negotiations.planning import planning_sheet_save
 from surveys.services import survey_summary
 from tests.base import agree, results_page, seats_by_role, start_round, student_client
 
@@ -293,3 +294,45 @@ def test_the_student_debrief_links_to_the_survey(played):
     client.post(url, {f"item_{n}": "4" for n in range(1, 17)})
     html = client.get(f"/s/exercises/{exercise.pk}/").content.decode()
     assert f'href="{url}" id="survey-link"' in html
+
+
+# The partner's priorities, guessed (docs/debrief.md, 4a)
+
+
+def test_the_debrief_shows_each_guess_of_the_partners_priorities_and_the_class_figures(
+    exercise, classroom, instructor_client
+):
+    pairs = start_round(exercise, classroom, 4)
+    first, second = seats_by_role(pairs[0]), seats_by_role(pairs[1])
+    guesses = [
+        (first["seller"], ["price", "warranty", "tyres", "handover"]),  # the buyer's true order: accuracy 1
+        (first["buyer"], ["handover", "price", "warranty", "tyres"]),  # accuracy 0.8, fixed pie -0.2
+        (second["seller"], ["price", "handover", "warranty", "tyres"]),  # its own order: fixed pie 1, accuracy 0.4
+    ]
+    for seat, order in guesses:
+        planning_sheet_save(exercise=exercise, student=seat.student, partner_priorities=order)
+    planning_sheet_save(exercise=exercise, student=second["buyer"].student, target=40)  # no guess
+    rounds.exercise_end(exercise=exercise)
+    data = as_json(instructor_client, exercise)["perception"]
+    assert (data["guesses"], data["negotiators"]) == (3, 4)
+    assert (data["accuracy"]["min"], data["accuracy"]["median"], data["accuracy"]["max"]) == (0.4, 0.8, 1)
+    assert (data["fixed_pie"]["min"], data["fixed_pie"]["median"], data["fixed_pie"]["max"]) == (-0.2, 0.4, 1)
+    assert "Thompson, L., & Hastie, R. (1990)" in data["credit"]
+    rows = [(s["pair"], s["role"], s["name"], s["accuracy"], s["fixed_pie"]) for s in data["students"]]
+    assert rows == [
+        (1, "seller", first["seller"].student.display_name, 1, 0.4),
+        (1, "buyer", first["buyer"].student.display_name, 0.8, -0.2),
+        (2, "seller", second["seller"].student.display_name, 0.4, 1),
+    ]
+    truth = [(item["issue"], item["rank"]) for item in data["students"][0]["truth"]]
+    assert truth == [("Price", 1), ("Warranty", 2), ("Winter tyres", 3), ("Handover", 4)]
+    assert [item["issue"] for item in data["students"][1]["guess"]] == ["Handover", "Price", "Warranty", "Winter tyres"]
+    assert 'id="panel-perception"' in page(instructor_client, exercise)
+    projected = as_json(instructor_client, exercise, "?projector=1")["perception"]
+    assert [s["name"] for s in projected["students"]] == [None, None, None]
+
+
+def test_without_a_guess_the_debrief_says_so(played, instructor_client):
+    exercise, _ = played
+    assert as_json(instructor_client, exercise)["perception"]["guesses"] == 0
+    assert "No student has ranked the partner's priorities yet." in page(instructor_client, exercise)

@@ -443,6 +443,45 @@
     );
   }
 
+  // ---- The partner's priorities, guessed (docs/debrief.md, 4a) ------------------------------------
+
+  function spread(dist) {
+    if (!dist) return "no figure: every such ranking is constant";
+    return `middle half ${fmt(dist.q1, 2)} to ${fmt(dist.q3, 2)}; all ${fmt(dist.min, 2)} to ${fmt(dist.max, 2)}`;
+  }
+
+  function order(items) {
+    return items.map((item) => `${fmt(item.rank)}. ${item.issue}`).join(", ");
+  }
+
+  function perceptionSection() {
+    const data = state.data.perception;
+    const body = $("perception-body");
+    if (!data || !data.guesses) {
+      body.replaceChildren(el("p", { id: "perception-empty", text: "No student has ranked the partner's priorities yet." }));
+      return;
+    }
+    const figures = [
+      ["Ranked the partner's priorities", String(data.guesses), `of ${plural(data.negotiators, "negotiator")}`],
+      ["Accuracy, median", fmt(data.accuracy && data.accuracy.median, 2), spread(data.accuracy)],
+      ["Fixed-pie perception, median", fmt(data.fixed_pie && data.fixed_pie.median, 2), spread(data.fixed_pie)],
+    ];
+    const heads = ["Pair", ...(state.data.projector ? [] : ["Student"]), "Role", "Their guess of the partner's order", "The partner's true order", "Accuracy", "Fixed-pie perception"];
+    const rows = data.students.map((s) => [
+      `Pair ${s.pair}`,
+      ...(state.data.projector ? [] : [s.name || "—"]),
+      s.role_name,
+      order(s.guess),
+      order(s.truth),
+      fmt(s.accuracy, 2),
+      fmt(s.fixed_pie, 2),
+    ]);
+    body.replaceChildren(
+      el("dl", { class: "summary perception-summary", id: "perception-summary", "aria-label": "Guesses of the partner's priorities" }, ...figures.map(([k, v, note]) => el("div", {}, el("dt", { text: k }), el("dd", { text: v }), el("dd", { class: "spread", text: note })))),
+      el("div", { class: "table-wrap" }, dataTable("Each student's guess of the partner's priorities against the partner's true order", heads, rows)),
+    );
+  }
+
   // ---- Rendering the whole page -------------------------------------------------------------------
 
   function openCount() {
@@ -481,6 +520,7 @@
       $("debrief-computed").textContent = when ? `· computed at ${when.toLocaleTimeString(document.documentElement.lang || "en", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" })}` : "";
     }
     surveySection();
+    perceptionSection();
     root.dataset.ready = ready ? "1" : "0";
   }
 
@@ -494,7 +534,7 @@
         const response = await fetch(root.dataset.json, { credentials: "same-origin", headers: { Accept: "application/json" } });
         if (!response.ok) throw new Error(`The server answered ${response.status}.`);
         const data = await response.json();
-        const same = data.ready && state.data.ready && data.computed_at === state.data.computed_at && JSON.stringify(data.survey) === JSON.stringify(state.data.survey);
+        const same = data.ready && state.data.ready && data.computed_at === state.data.computed_at && JSON.stringify(data.survey) === JSON.stringify(state.data.survey) && JSON.stringify(data.perception) === JSON.stringify(state.data.perception);
         state.data = data;
         state.ended = data.exercise.state === "ended";
         if (!same) render(); // the same debrief again: leave the page as the reader has it
