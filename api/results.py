@@ -123,6 +123,8 @@ class ExportOut(Schema):
     survey_items: list[dict[str, Any]] | None = None
     survey_columns: list[str] | None = None
     survey: list[dict[str, Any]] | None = None
+    planning_columns: list[str] | None = None
+    planning: list[dict[str, Any]] | None = None
     class_: dict[str, Any] | None = Field(
         None, alias="class", description="The class debrief's metrics; null until the round's debrief is computed."
     )
@@ -130,7 +132,7 @@ class ExportOut(Schema):
 
 class ExportQuery(InputSchema):
     format: Literal["csv", "json"] = Field("csv", description="CSV holds one table; JSON one table or all.")
-    table: Literal["pairs", "events", "survey", "class", "all"] = Field(
+    table: Literal["pairs", "events", "survey", "planning", "class", "all"] = Field(
         "pairs", description="`class` and `all` only as JSON."
     )
     chat: bool = Field(False, description="Include chat messages and free-text reasons (they may name people).")

@@ -1,4 +1,5 @@
-"""The research export of an exercise: pairs, events, survey answers and class metrics, as CSV or JSON.
+"""The research export of an exercise: pairs, events, survey answers, planning sheets and class metrics,
+as CSV or JSON.
 
 Views and the API parse the request with `export_options`, then stream `export_chunks` (as a download:
 reports.export_http). Every table is
@@ -9,29 +10,34 @@ a stable per-exercise pseudonym (`pseudonym`), and no name or email is written a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
-from classrooms.models import Exercise
+from classrooms.models import Exercise, PlanningSheet
 from core import survey as svi
 from core.csvtext import csv_chunks
+from core.metrics import PartnerGuess, partner_guess
 from core.negotiation import package_points
 from core.refusal import Refused
 from core.spec import Scenario, plain
+from negotiations.debrief import landscape_for
 from negotiations.models import Debrief, Event, Negotiation, Outcome, Seat
 from scenarios.services import version_spec
 from surveys.services import outcome_points, survey_responses
 
 FORMATS = ("csv", "json")
-TABLES = ("pairs", "events", "survey", "class", "all")
-CSV_TABLES = ("pairs", "events", "survey")
+TABLES = ("pairs", "events", "survey", "planning", "class", "all")
+CSV_TABLES = ("pairs", "events", "survey", "planning")
 ID_MODES = ("pseudonymous", "names")
 FREE_TEXT_EVENTS = ("chat",)  # left out unless chat=1
 
@@ -368,6 +374,63 @@ class Export:
             for i in svi.ITEMS
         ]
 
+    # Planning sheets
+
+    def planning_columns(self) -> list[str]:
+        cols = ["pair", "negotiation_id", "role", "student_id"] + (["student_name"] if self.names else [])
+        cols += ["updated_at", "batna", "reservation_value", "target", "priorities", "partner_priorities"]
+        cols += ["partner_accuracy", "fixed_pie"]
+        cols += ["notes"] if self.options.chat else []
+        return cols
+
+    def planning_rows(self) -> Iterator[dict[str, Any]]:
+        land = landscape_for(self.exercise.scenario_version)
+        seat_of = {s.student_id: s for s in self.seats.values() if s.kind == Seat.Kind.STUDENT}
+
+        def number(value: Decimal | None) -> int | float | None:
+            return None if value is None else plain(Fraction(value))
+
+        sheets = PlanningSheet.objects.filter(exercise=self.exercise).select_related("student")
+        rows = []
+        for sheet in sheets:
+            seat = seat_of.get(sheet.student_id)
+            guess: PartnerGuess | None = None
+            if seat is not None and sheet.partner_priorities:
+                # A ranking of issues the scenario does not have has nothing to score against.
+                with contextlib.suppress(ValueError):
+                    guess = partner_guess(land, seat.role_key, sheet.partner_priorities)
+            row: dict[str, Any] = {
+                "pair": seat.negotiation.number if seat else None,
+                "negotiation_id": seat.negotiation_id if seat else None,
+                "role": seat.role_key if seat else None,
+                "student_id": sheet.student_id if self.names else pseudonym(self.exercise.pk, sheet.student_id),
+            }
+            if self.names:
+                row["student_name"] = sheet.student.display_name
+            row.update(
+                {
+                    "updated_at": sheet.updated_at.isoformat(),
+                    "batna": number(sheet.batna),
+                    "reservation_value": number(sheet.reservation_value),
+                    "target": number(sheet.target),
+                    "priorities": list(sheet.priorities),
+                    "partner_priorities": list(sheet.partner_priorities),
+                    "partner_accuracy": guess.accuracy if guess else None,
+                    "fixed_pie": guess.fixed_pie if guess else None,
+                }
+            )
+            if self.options.chat:
+                row["notes"] = sheet.notes
+            rows.append(row)
+        rows.sort(
+            key=lambda r: (
+                r["pair"] is None,
+                r["pair"] or 0,
+                self.roles.index(r["role"]) if r["role"] in self.roles else 2,
+            )
+        )
+        yield from rows
+
     # Class metrics
 
     def class_metrics(self) -> dict[str, Any] | None:
@@ -391,6 +454,8 @@ class Export:
             return self.event_columns(), self.event_rows()
         if name == "survey":
             return self.survey_columns(), self.survey_rows()
+        if name == "planning":
+            return self.planning_columns(), self.planning_rows()
         raise ValueError(name)
 
 
@@ -423,7 +488,7 @@ def export_chunks(exercise: Exercise, options: ExportOptions) -> Iterator[str]:
     if options.format == "csv":
         columns, rows = export.table(options.table)
         return csv_chunks(columns, rows)
-    names = ["pairs", "events", "survey", "class"] if options.table == "all" else [options.table]
+    names = ["pairs", "events", "survey", "planning", "class"] if options.table == "all" else [options.table]
     return json_chunks(export, names)
 
 

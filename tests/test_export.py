@@ -1,4 +1,5 @@
-"""The research export: pairs, events, survey and class metrics as CSV and JSON, with pseudonymous ids."""
+"""The research export: pairs, events, survey, planning sheets and class metrics as CSV and JSON, with
+pseudonymous ids."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from core.refusal import Refused
 from negotiations import rounds
 from negotiations.acting import negotiation_act
 from negotiations.debrief import debrief_refresh, outcome_refresh
+from negotiations.planning import planning_sheet_save
 from reports.export_tables import (
     ExportOptions,
     export_chunks,
@@ -54,7 +56,9 @@ def act(negotiation, seat, action):
 @pytest.fixture
 def played(exercise: Exercise, classroom: Classroom) -> Exercise:
     """Two pairs: pair 1 offers, counters with a MESO, chats (naming a classmate) and agrees; pair 2 only
-    chats and ends as an impasse when the round ends. Both sellers answer the survey."""
+    chats and ends as an impasse when the round ends. Both sellers answer the survey. Pair 1's seller
+    guessed the buyer's priorities on their planning sheet (with a note naming a classmate); pair 2's
+    buyer saved a sheet without a guess."""
     students = services.roster_import(classroom=classroom, text=ROSTER).created
     rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=3)
     rounds.exercise_release(exercise=exercise)
@@ -62,6 +66,16 @@ def played(exercise: Exercise, classroom: Classroom) -> Exercise:
     first, second = exercise.negotiations.order_by("number")
     seats = seats_by_role(first)
     seller, buyer = seats["seller"], seats["buyer"]
+    planning_sheet_save(
+        exercise=exercise,
+        student=seller.student,
+        batna="43",
+        target="60.5",
+        priorities=["price", "handover", "warranty", "tyres"],
+        partner_priorities=["price", "warranty", "tyres", "handover"],
+        notes="Dora Maar says they need it soon",
+    )
+    planning_sheet_save(exercise=exercise, student=seats_by_role(second)["buyer"].student, target="50")
     act(first, seller, Action("offer", "1", packages=(DEAR,)))
     act(first, buyer, Action("chat", "2", text="Ada Lovelace told me the tyres are worn"))
     counter = act(first, buyer, Action("offer", "3", packages=(CHEAP, MIDDLE)))
@@ -96,7 +110,7 @@ def parse_csv(text: str) -> list[dict[str, str]]:
 # The CSV and the JSON hold the same table
 
 
-@pytest.mark.parametrize("table", ["pairs", "events", "survey"])
+@pytest.mark.parametrize("table", ["pairs", "events", "survey", "planning"])
 @pytest.mark.parametrize("ids", ["pseudonymous", "names"])
 def test_the_csv_parses_and_matches_the_json(instructor_client, played, table, ids):
     text = download(instructor_client, played, format="csv", table=table, ids=ids, chat=1)
@@ -174,7 +188,7 @@ def test_chat_is_left_out_unless_asked_for(instructor_client, played):
 
 
 def test_pseudonymous_exports_contain_no_name_or_email(instructor_client, played):
-    for table in ("pairs", "events", "survey"):
+    for table in ("pairs", "events", "survey", "planning"):
         text = download(instructor_client, played, format="csv", table=table)
         assert not any(word in text for word in NAMES + EMAILS), table
     everything = download(instructor_client, played, format="json", table="all")
@@ -236,10 +250,27 @@ def test_the_survey_table_has_raw_answers_and_scores_after_reversal(played):
 
 def test_all_as_json_has_every_table_and_the_class_metrics(played):
     data = export_data(played, ExportOptions(format="json", table="all"))
-    assert set(data) >= {"meta", "pairs", "events", "survey", "survey_items", "class"}
+    assert set(data) >= {"meta", "pairs", "events", "survey", "survey_items", "planning", "class"}
     assert data["class"]["class"]["pairs"] == 2 and data["class"]["class"]["agreements"] == 1
     assert data["meta"]["scenario"]["slug"] == "used-car" and data["meta"]["ids"] == "pseudonymous"
     assert [i["number"] for i in data["survey_items"] if i["reversed"]] == [3, 5]
+
+
+def test_the_planning_table_has_each_sheet_with_the_partners_priorities_guessed(instructor_client, played):
+    rows = export_data(played, ExportOptions(table="planning"))["planning"]
+    pairs = export_data(played, ExportOptions(table="pairs"))["pairs"]
+    guessed, plain = rows
+    assert (guessed["pair"], guessed["role"], guessed["student_id"]) == (1, "seller", pairs[0]["seller_id"])
+    assert (guessed["batna"], guessed["reservation_value"], guessed["target"]) == (43, None, 60.5)
+    assert guessed["priorities"] == ["price", "handover", "warranty", "tyres"]
+    assert guessed["partner_priorities"] == ["price", "warranty", "tyres", "handover"]
+    # The buyer's true order exactly; against the seller's own order d = 0, 2, -1, -1: 1 - 36 / 60.
+    assert (guessed["partner_accuracy"], guessed["fixed_pie"]) == (1, 0.4)
+    assert (plain["pair"], plain["role"], plain["target"]) == (2, "buyer", 50)
+    assert (plain["partner_priorities"], plain["partner_accuracy"], plain["fixed_pie"]) == ([], None, None)
+    assert "notes" not in guessed and "Dora Maar" not in download(instructor_client, played, table="planning")
+    with_notes = parse_csv(download(instructor_client, played, table="planning", chat=1))
+    assert with_notes[0]["notes"] == "Dora Maar says they need it soon"
 
 
 # Requests
@@ -261,7 +292,7 @@ def test_the_download_is_an_attachment_with_a_sensible_name(instructor_client, p
     [
         ({"format": "csv", "table": "all"}, "table=all is only available as JSON"),
         ({"format": "xlsx"}, "format='xlsx' is not one of csv, json."),
-        ({"table": "people"}, "table='people' is not one of pairs, events, survey, class, all."),
+        ({"table": "people"}, "table='people' is not one of pairs, events, survey, planning, class, all."),
         ({"ids": "emails"}, "ids='emails' is not one of pseudonymous, names."),
         ({"chat": "yes"}, "chat='yes' is not one of 0, 1."),
     ],
