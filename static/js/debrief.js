@@ -466,19 +466,39 @@
       ["Accuracy, median", fmt(data.accuracy && data.accuracy.median, 2), spread(data.accuracy)],
       ["Fixed-pie perception, median", fmt(data.fixed_pie && data.fixed_pie.median, 2), spread(data.fixed_pie)],
     ];
-    const heads = ["Pair", ...(state.data.projector ? [] : ["Student"]), "Role", "Their guess of the partner's order", "The partner's true order", "Accuracy", "Fixed-pie perception"];
-    const rows = data.students.map((s) => [
-      `Pair ${s.pair}`,
-      ...(state.data.projector ? [] : [s.name || "—"]),
-      s.role_name,
-      order(s.guess),
-      order(s.truth),
-      fmt(s.accuracy, 2),
-      fmt(s.fixed_pie, 2),
-    ]);
+    // Text columns read left-aligned, the two figures right-aligned; the pair is the row's heading. On a
+    // phone each row is a card, each cell labelled by its column (data-label).
+    const named = !state.data.projector;
+    const GUESS = "Their guess of the partner's order";
+    const TRUTH = "The partner's true order";
+    const heads = ["Pair", ...(named ? ["Student"] : []), "Role", GUESS, TRUTH, "Accuracy", "Fixed-pie perception"];
+    const text = (label, value) => el("td", { class: "text", "data-label": label, text: value });
+    const rows = data.students.map((s) =>
+      el(
+        "tr",
+        {},
+        el("th", { scope: "row", text: `Pair ${s.pair}` }),
+        ...(named ? [text("Student", s.name || "—")] : []),
+        text("Role", s.role_name),
+        text(GUESS, order(s.guess)),
+        text(TRUTH, order(s.truth)),
+        el("td", { "data-label": "Accuracy", text: fmt(s.accuracy, 2) }),
+        el("td", { "data-label": "Fixed-pie perception", text: fmt(s.fixed_pie, 2) }),
+      ),
+    );
     body.replaceChildren(
       el("dl", { class: "summary perception-summary", id: "perception-summary", "aria-label": "Guesses of the partner's priorities" }, ...figures.map(([k, v, note]) => el("div", {}, el("dt", { text: k }), el("dd", { text: v }), el("dd", { class: "spread", text: note })))),
-      el("div", { class: "table-wrap" }, dataTable("Each student's guess of the partner's priorities against the partner's true order", heads, rows)),
+      el(
+        "div",
+        { class: "table-wrap" },
+        el(
+          "table",
+          { class: "data-table perception-table" },
+          el("caption", { text: "Each student's guess of the partner's priorities against the partner's true order" }),
+          el("thead", {}, el("tr", {}, heads.map((h) => el("th", { scope: "col", text: h })))),
+          el("tbody", {}, rows),
+        ),
+      ),
     );
   }
 
