@@ -66,10 +66,9 @@ def test_a_student_guesses_the_partners_priorities_and_the_debrief_shows_how_far
     legend = student.find_element(By.CSS_SELECTOR, "#partner-ranking legend").text
     assert legend == "Rank the issues as you think they matter to the other side (1 = most important to them)"
     for issue, rank in SELLER_GUESS.items():
-        name = NAMES[issue]
-        field = student.find_element(By.ID, f"id_partner_rank_{issue}")
-        assert student.find_element(By.CSS_SELECTOR, f"label[for='id_partner_rank_{issue}']").text == f"Priority of {name} to them:"
-        Select(field).select_by_value(rank)
+        label = student.find_element(By.CSS_SELECTOR, f"label[for='id_partner_rank_{issue}']")
+        assert label.text == f"Priority of {NAMES[issue]} to them:"
+        Select(student.find_element(By.ID, f"id_partner_rank_{issue}")).select_by_value(rank)
     student.find_element(By.XPATH, "//button[normalize-space()='Save planning sheet']").click()
     WebDriverWait(student, 10).until(text_shown((By.ID, "planning-saved"), "Planning sheet saved."))
     chosen = {issue: Select(student.find_element(By.ID, f"id_partner_rank_{issue}")) for issue in SELLER_GUESS}
@@ -116,6 +115,7 @@ def test_a_student_guesses_the_partners_priorities_and_the_debrief_shows_how_far
     wait.until(text_shown((By.ID, "perception-summary"), "Accuracy, median"))
     part_shot(teacher, "partner-guess-debrief-phone", "#panel-perception")
     part_shot(teacher, "partner-guess-debrief-phone-table", "#perception-body table")
+    assert teacher.execute_script("return document.documentElement.scrollWidth") <= 391  # nothing runs off
     assert_accessible(teacher, "the debrief with the partner's priorities guessed, on a phone")
 
     # Projector mode: the same figures, no names.
