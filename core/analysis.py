@@ -139,6 +139,37 @@ def pareto_frontier(table: ScoringTable) -> list[FrontierPoint]:
     return [FrontierPoint(a, b, count) for a, b, count in front]
 
 
+def package_at(table: ScoringTable, point: tuple[int, int]) -> dict[str, str] | None:
+    """A package that scores exactly `point` (scaled), when `point` is on the Pareto frontier; None
+    otherwise. Where several do, the one with each issue's earliest option, from the last issue back.
+
+    The frontiers of the first k issues are kept; a frontier outcome's first k issues score a point on
+    their own frontier (were it dominated, the same completion of the point dominating it would dominate
+    the outcome), so the package is found issue by issue from the last, each step a frontier look-up."""
+    fronts: list[set[tuple[int, int]]] = [{(0, 0)}]
+    front: list[tuple[int, int, int]] = [(0, 0, 1)]
+    for column in table.columns:
+        choices = _prune({pair: 1 for pair in column.points})
+        candidates: dict[tuple[int, int], int] = {}
+        for a, b, _ in front:
+            for oa, ob, _ in choices:
+                candidates[(a + oa, b + ob)] = 1
+        front = _prune(candidates)
+        fronts.append({(a, b) for a, b, _ in front})
+    if tuple(point) not in fronts[-1]:
+        return None
+    package: dict[str, str] = {}
+    a, b = point
+    for k in range(len(table.columns) - 1, -1, -1):
+        column = table.columns[k]
+        for key, (oa, ob) in zip(column.option_keys, column.points, strict=True):
+            if (a - oa, b - ob) in fronts[k]:
+                package[column.key] = key
+                a, b = a - oa, b - ob
+                break
+    return {column.key: package[column.key] for column in table.columns}
+
+
 # The work of the merges: at most this many steps (one step is a partial score met with an option; a
 # million take about a second), so that a document cannot make its analysis run for minutes. Ten
 # issues of six options with scattered whole points up to 100 take 2.2 million.

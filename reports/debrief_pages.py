@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from classrooms.models import Exercise
-from core.analysis import ScoringTable, pareto_frontier
+from core.analysis import ScoringTable, package_at, pareto_frontier
 from core.metrics import perception_summary
 from core.spec import Issue, Scenario, plain
 from negotiations.debrief import FINAL, landscape_for
@@ -122,9 +122,9 @@ def scenario_json(exercise: Exercise, spec: Scenario, price_key: str | None) -> 
         for issue in spec.issues
     ]
     price = None
+    land = landscape_for(exercise.scenario_version)
     issue = price_issue_of(spec, price_key)
     if issue is not None:
-        land = landscape_for(exercise.scenario_version)
         price = {
             "issue": issue.key,
             "name": issue.name,
@@ -134,7 +134,27 @@ def scenario_json(exercise: Exercise, spec: Scenario, price_key: str | None) -> 
             "step": plain(issue.step),
             **price_zones(land.table, issue.key, land.nash),
         }
-    return {"title": spec.title, "roles": roles, "issues": issues, "price": price}
+    return {"title": spec.title, "roles": roles, "issues": issues, "price": price, "best_deal": best_deal(spec, land)}
+
+
+def best_deal(spec: Scenario, land: Any) -> dict[str, Any] | None:
+    """The deal the class could have found (docs/debrief.md): a package at the Nash point, the frontier
+    point that shares the gains over the two BATNAs most evenly, with each side's points and the most
+    any agreement creates. None when no agreement beats both BATNAs."""
+    if land.nash is None:
+        return None
+    package = package_at(land.table, land.nash)
+    if package is None:  # the Nash point is on the frontier by construction
+        return None
+    return {
+        "terms": [{"issue": issue.name, "option": term_label(issue, package[issue.key])} for issue in spec.issues],
+        "points": [
+            {"role": role.name, "points": plain(land.table.real(points)), "batna": plain(role.batna)}
+            for role, points in zip(spec.roles, land.nash, strict=True)
+        ],
+        "joint": plain(land.table.real(sum(land.nash))),
+        "max_joint": plain(land.table.real(land.max_joint)),
+    }
 
 
 PERCEPTION_CREDIT = (

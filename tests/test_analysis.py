@@ -108,3 +108,28 @@ def test_every_package_of_a_small_table_scores_as_its_sum():
             sum(Fraction(o["points"]["owner"]) for o in combo),
             sum(Fraction(o["points"]["baker"]) for o in combo),
         )
+
+
+def test_the_package_at_a_frontier_point_scores_it_and_nothing_off_the_frontier_has_one():
+    import random
+
+    from core.analysis import package_at
+    from core.bruteforce import all_outcomes, brute_frontier
+
+    rng = random.Random(3)
+    for _ in range(200):
+        issues = rng.randrange(1, 5)
+        rows = [
+            (f"i{k}", [f"o{j}" for j in range(n)], [(rng.randrange(0, 9), rng.randrange(0, 9)) for j in range(n)])
+            for k in range(issues)
+            for n in [rng.randrange(2, 5)]
+        ]
+        table = ScoringTable.from_points(("a", "b"), (0, 0), rows)
+        frontier = {(p.a, p.b) for p in brute_frontier(table)}
+        for a, b in frontier:
+            package = package_at(table, (a, b))
+            assert package is not None and list(package) == [c.key for c in table.columns]
+            assert table.score(package) == (a, b)
+        for point in all_outcomes(table):
+            if point not in frontier:
+                assert package_at(table, point) is None

@@ -31,6 +31,7 @@ from tests.browser import (
     screenshot,
     skip_survey,
     text_shown,
+    texts,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -311,6 +312,8 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
         element_shot(teacher, "debrief-survey", "#panel-survey")
     assert_accessible(teacher, "the debrief in projector mode")
     screenshot(teacher, "debrief-projector")
+    assert "In five weeks" in texts(teacher, "#best-deal td")  # the deal the class could have found
+    element_shot(teacher, "debrief-best-deal", "#best-deal")
 
     # A phone-width instructor page keeps its charts inside the screen.
     emulate_phone(teacher)
@@ -321,6 +324,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     screenshot(teacher, "debrief-instructor-phone")
     element_shot(teacher, "debrief-instructor-phone-outcomes", "#panel-outcomes")
     element_shot(teacher, "debrief-instructor-phone-pairs", "#pairs-table")
+    element_shot(teacher, "debrief-instructor-phone-best-deal", "#best-deal")
 
 
 def test_a_student_reads_their_debrief_on_a_phone(server, round_of_five, browsers):

@@ -109,6 +109,30 @@ def test_after_the_round_the_json_holds_every_pair_with_names_and_the_scenario(p
     assert 'id="debrief-body" hidden' not in html and 'id="debrief-waiting"' in html
 
 
+def test_the_debrief_reveals_the_deal_the_class_could_have_found_with_its_terms_and_points(played, instructor_client):
+    exercise, _ = played
+    rounds.exercise_end(exercise=exercise)
+    best = as_json(instructor_client, exercise)["scenario"]["best_deal"]
+    # The used car's Nash point: five weeks, three months of cover, the tyres, at €10,000 (61 / 54).
+    assert best == {
+        "terms": [
+            {"issue": "Price", "option": "10,000 EUR"},
+            {"issue": "Handover", "option": "In five weeks"},
+            {"issue": "Warranty", "option": "Three months of cover"},
+            {"issue": "Winter tyres", "option": "Go with the car, at no extra charge"},
+        ],
+        "points": [
+            {"role": "Seller (Dana Whitlock)", "points": 61, "batna": 43},
+            {"role": "Buyer (Sami Okoro)", "points": 54, "batna": 35},
+        ],
+        "joint": 115,
+        "max_joint": 115,
+    }
+    html = page(instructor_client, exercise, "?projector=1")
+    assert "The deal the class could have found" in html and "<strong>61</strong> points" in html
+    assert "<td>In five weeks</td>" in html
+
+
 def test_the_price_zones_are_the_prices_that_leave_both_sides_at_or_above_their_batna(played, instructor_client):
     exercise, _ = played
     rounds.exercise_end(exercise=exercise)
