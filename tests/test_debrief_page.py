@@ -186,6 +186,9 @@ def test_projector_mode_leaves_every_name_out_of_the_page_and_the_json(played, i
     assert 'class="debrief projector"' in projected_html
     assert "debrief.json?projector=1" in projected_html  # live updates stay anonymous
     assert "Leave projector mode" in projected_html
+    # Nor is the instructor's own address, which the navigation shows on every other page.
+    email = exercise.classroom.owner.email
+    assert email in page(instructor_client, exercise) and email not in projected_html
 
 
 def test_the_survey_summary_is_shown(played, instructor_client):
