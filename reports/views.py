@@ -10,6 +10,7 @@ from classrooms.access import exercise_for
 from negotiations.debrief import debriefs_resend
 from reports.debrief_pages import instructor_debrief
 from scenarios.access import instructor_required
+from scenarios.services import version_spec
 
 
 def _projector(request: HttpRequest) -> bool:
@@ -30,6 +31,7 @@ def debrief(request: HttpRequest, pk: int) -> HttpResponse:
             "projector": projector,
             "data": instructor_debrief(exercise, projector=projector),
             "export_url": reverse("exercise_export", args=[exercise.pk]),
+            "teaching_notes": version_spec(exercise.scenario_version).teaching_notes,
         },
     )
 

@@ -133,6 +133,18 @@ def test_the_debrief_reveals_the_deal_the_class_could_have_found_with_its_terms_
     assert "<td>In five weeks</td>" in html
 
 
+def test_the_teaching_notes_and_debrief_questions_are_on_the_instructors_debrief_and_not_the_students(
+    played, instructor_client
+):
+    exercise, pairs = played
+    rounds.exercise_end(exercise=exercise)
+    html = page(instructor_client, exercise)
+    assert 'id="teaching-notes"' in html
+    assert "<h2>Debrief questions</h2>" in html and "What was the first number mentioned" in html
+    student = seats_by_role(pairs[1])["seller"].student
+    assert "Debrief questions" not in results_page(student, exercise)
+
+
 def test_the_price_zones_are_the_prices_that_leave_both_sides_at_or_above_their_batna(played, instructor_client):
     exercise, _ = played
     rounds.exercise_end(exercise=exercise)
