@@ -78,6 +78,9 @@ def test_a_class_debrief_worked_out_by_hand():
     )
     a = c.agreement_points["seller"]
     assert a is not None and (a.n, a.median, a.mean) == (3, 52, Fraction(157, 3))
+    # No pair made an offer of several packages: every pair is on the side without a MESO.
+    assert c.meso_joint is None and c.no_meso_joint == c.joint
+
     # Pareto-optimal: only p1 (joint 115 is the maximum). p4 (52, 53) is beaten by e.g. price 9800 with
     # five weeks, three months and tyres: (26 + 31, 24 + 34) = (57, 58).
     assert c.pareto_share == Fraction(1, 3)
@@ -210,3 +213,27 @@ def test_class_metrics_against_the_statistics_module(data):
         else:
             assert math.isclose(reg.correlation, statistics.correlation(xs, ys), rel_tol=1e-9, abs_tol=1e-9)
     json.dumps(c.as_json())
+
+
+def test_the_class_compares_the_joint_gain_of_pairs_that_used_a_meso_with_the_others():
+    _, land = builtin("used-car")
+    started = {"seq": 1, "type": "started", "role": None, "payload": {"deadline": None}, "at": T0.isoformat()}
+    nash = car(10000, "five-weeks", "three-months", "included")  # 61 + 54 = 115
+    split = car(9800, "three-weeks", "one-month", "included")  # 52 + 53 = 105
+
+    def agreed(*packages: dict[str, str], chosen: int) -> list[dict]:
+        accept = {"offer_seq": 2, "package": chosen, "terms": packages[chosen]}
+        end = {"seq": 3, "type": "accept", "role": "buyer", "payload": accept, "at": T0.isoformat()}
+        return [started, offer(2, "seller", 1, *packages), end]
+
+    walk = {"seq": 3, "type": "walk_away", "role": "buyer", "payload": {"reason": ""}, "at": T0.isoformat()}
+    pairs = [
+        agreed(split, nash, chosen=1),  # a MESO, the Nash package chosen: 115
+        agreed(nash, split, chosen=1),  # a MESO, the split chosen: 105
+        agreed(split, chosen=0),  # one package: 105
+        [started, offer(2, "seller", 1, split), walk],  # one package, then an impasse at the BATNAs: 43 + 35 = 78
+    ]
+    c = class_metrics(land, [debrief_pair(land, events) for events in pairs])
+    assert c.meso_joint is not None and (c.meso_joint.n, c.meso_joint.mean, c.meso_joint.median) == (2, 110, 110)
+    assert c.no_meso_joint is not None and (c.no_meso_joint.n, c.no_meso_joint.mean) == (2, Fraction(183, 2))
+    assert c.as_json()["meso"]["with"]["mean"] == 110 and c.as_json()["meso"]["without"]["min"] == 78

@@ -146,6 +146,10 @@ class ClassMetrics:
     price_issue: str | None
     anchoring: Regression | None  # final value on the pair's first offer value; None without a price issue
     anchoring_by_opener: dict[str, Regression]
+    # Joint points of the pairs where either side made an offer of several packages at once (MESO), and
+    # of the others; every pair, impasses at the BATNAs (Leonardelli et al., 2019, on MESOs).
+    meso_joint: Distribution | None = None
+    no_meso_joint: Distribution | None = None
 
     def as_json(self) -> dict[str, Any]:
         def dist(value: Distribution | None) -> dict[str, Any] | None:
@@ -169,6 +173,7 @@ class ClassMetrics:
             "price_issue": self.price_issue,
             "anchoring": None if self.anchoring is None else self.anchoring.as_json(),
             "anchoring_by_opener": {r: reg.as_json() for r, reg in self.anchoring_by_opener.items()},
+            "meso": {"with": dist(self.meso_joint), "without": dist(self.no_meso_joint)},
         }
 
 
@@ -220,4 +225,10 @@ def class_metrics(land: Landscape, results: Sequence[PairResult]) -> ClassMetric
         price_issue=price_key,
         anchoring=anchoring,
         anchoring_by_opener=by_opener,
+        meso_joint=distribution(r.outcome.joint for r in results if _used_meso(r)),
+        no_meso_joint=distribution(r.outcome.joint for r in results if not _used_meso(r)),
     )
+
+
+def _used_meso(result: PairResult) -> bool:
+    return result.process is not None and any(side.meso_offers > 0 for side in result.process.sides)

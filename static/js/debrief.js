@@ -309,6 +309,10 @@
       ["Lose-lose agreements", pct(cls.lose_lose_share)],
       ["Logrolling agreements", pct(cls.logrolling_share)],
     ];
+    const meso = cls.meso || {};
+    const side = (d) => (d ? `${fmt(d.mean)} (${d.n} pair${d.n === 1 ? "" : "s"})` : "no pair");
+    items.push(["Mean joint gain, pairs that offered several packages at once", side(meso.with)]);
+    items.push(["Mean joint gain, the other pairs", side(meso.without)]);
     for (const r of roles()) items.push([`Median points, ${r.name}`, fmt(cls.points[r.key].median)]);
     $("summary").replaceChildren(...items.map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: String(v) }))));
   }
