@@ -165,35 +165,41 @@ def test_the_orange_sheets_alternatives_and_figures_follow_the_points():
     assert (a_batna, t_batna) == (60, 60)
     sheet_a, sheet_t = (words(scenario.role(k).sheet) for k in ("aubrelle", "tallis"))
 
-    # Walking away: no fruit, nothing paid (Aubrelle's 0% share; Tallis's 100%).
+    # Walking away: no fruit (0 on the story's terms: no option of the joint contract leaves a side without
+    # fruit), nothing paid (Aubrelle's 0% share; Tallis's 100%).
     walk = r"none of the fruit \((\d+)\) and none of the price \((\d+)\), \*\*(\d+) points\*\*"
     fruit, price, total = (int(x) for x in re.search(walk, sheet_a).groups())
-    assert (fruit, price) == (points("aubrelle", "fruit", "all-tallis"), points("aubrelle", "cost-share", "0"))
+    assert (fruit, price) == (0, points("aubrelle", "cost-share", "0"))
     assert fruit + price == total == a_batna
     fruit, price, total = (int(x) for x in re.search(walk, sheet_t).groups())
-    assert (fruit, price) == (points("tallis", "fruit", "all-aubrelle"), points("tallis", "cost-share", "100"))
+    assert (fruit, price) == (0, points("tallis", "cost-share", "100"))
     assert fruit + price == total == t_batna
+    fruit_options = {o.key for o in next(i for i in scenario.issues if i.key == "fruit").options}
+    assert fruit_options == {"half-each", "rinds-tallis", "rinds-aubrelle"}  # buying alone is outside the contract
 
-    # Buying alone: the whole lot, the whole price, the shed, and the publicity each would choose.
+    # Buying alone: all of the part each needs, the other part sold on, the whole price, the shed, and the
+    # publicity each would choose. The parts are the table's separated options.
     alone = (
-        r"the whole lot \((\d+)\), the whole price \((\d+)\), the shed \((\d+)\), silence \((\d+)\),"
-        r" \*\*(\d+) points\*\*"
+        r"all the rinds \((\d+)\), the juice sold on \((\d+)\), the whole price \((\d+)\), the shed \((\d+)\),"
+        r" silence \((\d+)\), \*\*(\d+) points\*\*"
     )
     *terms, total = (int(x) for x in re.search(alone, sheet_a).groups())
     assert terms == [
-        points("aubrelle", "fruit", "all-aubrelle"),
+        points("aubrelle", "fruit", "rinds-aubrelle"),
+        points("aubrelle", "fruit", "rinds-tallis"),
         points("aubrelle", "cost-share", "100"),
         points("aubrelle", "processing", "cooperative"),
         points("aubrelle", "publicity", "silence"),
     ]
     assert sum(terms) == total == a_batna  # no better than walking away, so the race does not matter
     alone = (
-        r"\*\*(\d+)\*\*: the whole lot \((\d+)\), the whole price \((\d+)\), the shed \((\d+)\) and your own"
-        r" announcement \((\d+)\)"
+        r"\*\*(\d+)\*\*: all the juice \((\d+)\), the rinds sold on \((\d+)\), the whole price \((\d+)\), the"
+        r" shed \((\d+)\) and your own announcement \((\d+)\)"
     )
     total, *terms = (int(x) for x in re.search(alone, sheet_t).groups())
     assert terms == [
-        points("tallis", "fruit", "all-tallis"),
+        points("tallis", "fruit", "rinds-aubrelle"),
+        points("tallis", "fruit", "rinds-tallis"),
         points("tallis", "cost-share", "0"),
         points("tallis", "processing", "cooperative"),
         points("tallis", "publicity", "tallis-only"),
@@ -202,20 +208,22 @@ def test_the_orange_sheets_alternatives_and_figures_follow_the_points():
 
     # The short alternatives shown beside the sheets quote the same terms.
     alt_a, alt_t = (words(scenario.role(k).alternative) for k in ("aubrelle", "tallis"))
-    assert f"(no fruit, {points('aubrelle', 'fruit', 'all-tallis')}; nothing paid, 60)" in alt_a
+    assert "(no fruit, 0; nothing paid, 60)" in alt_a
     assert (
-        f"(all of it, {points('aubrelle', 'fruit', 'all-aubrelle')}; the whole price, 0; pressed at the shed, 10;"
+        f"(all the rinds, {points('aubrelle', 'fruit', 'rinds-aubrelle')}; the juice sold on,"
+        f" {points('aubrelle', 'fruit', 'rinds-tallis')}; the whole price, 0; pressed at the shed, 10;"
         f" nothing said, {points('aubrelle', 'publicity', 'silence')}). Either way: {a_batna} points." in alt_a
     )
     assert f"(no fruit, 0; nothing paid, {points('tallis', 'cost-share', '100')}): {t_batna} points" in alt_t
     assert (
-        f"only 42 (all of it, {points('tallis', 'fruit', 'all-tallis')}; the whole price, 0; the shed, 8;"
+        f"only 42 (all the juice, {points('tallis', 'fruit', 'rinds-aubrelle')}; the rinds sold on,"
+        f" {points('tallis', 'fruit', 'rinds-tallis')}; the whole price, 0; the shed, 8;"
         f" your own announcement, {points('tallis', 'publicity', 'tallis-only')})" in alt_t
     )
 
-    # The fruit in parts: the whole lot is the part each needs plus the part it would sell on, and half the
-    # oranges is half of each part. Aubrelle needs the rinds (its "rinds-aubrelle" option), Tallis the juice
-    # (its "rinds-aubrelle" option too: the flesh and juice go to Tallis there).
+    # The fruit in parts: half the oranges is half of each part. Aubrelle needs the rinds (its "rinds-aubrelle"
+    # option), Tallis the juice (its "rinds-aubrelle" option too: the flesh and juice go to Tallis there). Half
+    # of what each needs is worth less than all of it; the resale buyers take a whole lot's part or nothing.
     in_parts = (
         r"all of the (\w+) (?:is|are) worth (\d+) to you and half of (?:it|them) (\d+); all of the (\w+) (?:is|are)"
         r" worth (\d+) \([^)]*\) and half of (?:it|them) (\d+)"
@@ -226,9 +234,10 @@ def test_the_orange_sheets_alternatives_and_figures_follow_the_points():
         got, half_need, resale, half_resale = int(got), int(half_need), int(resale), int(half_resale)
         assert got == points(role, "fruit", "rinds-aubrelle")
         assert resale == points(role, "fruit", "rinds-tallis")
-        assert points(role, "fruit", f"all-{role}") == got + resale
-        assert points(role, "fruit", "half-each") == half_need + half_resale and 2 * half_resale == resale
-        assert 2 * half_need < got  # half of what it needs is worth much less than half
+        assert points(role, "fruit", "half-each") == half_need + half_resale and half_resale == 0
+        assert 0 < half_need < got
+    assert "he will not send a tanker for half of it" in sheet_a
+    assert "it will not send a van for half of them" in sheet_t
 
     # A 10-point step of the price (€9,600) is 6 points to each side, and the sheets list every grid value.
     for role, sheet in (("aubrelle", sheet_a), ("tallis", sheet_t)):
@@ -278,7 +287,7 @@ def test_the_orange_public_text_does_not_name_the_trade():
     fruit = next(i for i in scenario.issues if i.key == "fruit")
     separated = [o for o in fruit.options if parts.search(o.label)]
     assert {o.key for o in separated} == {"rinds-aubrelle", "rinds-tallis"}
-    assert len(fruit.options) == 5
+    assert len(fruit.options) == 3
     assert max(fruit.options, key=lambda o: sum(o.points.values())).key == "rinds-aubrelle"
     for role in scenario.roles:
         sheet = words(role.sheet).lower()

@@ -133,25 +133,24 @@ def test_the_orange_dispute_by_hand():
     o = pair_outcome(land, best)
     assert o.points == (76, 74) and o.joint == 150 and o.efficiency == 1 and o.pareto_optimal
     assert o.share == (Fraction(16, 30), Fraction(14, 30)) and o.distance_to_nash == 0 and o.dominated_by == 0
-    assert o.compatible_issues == ("processing",) and not o.lose_lose and o.suggestion is None
-    # Ranges: fruit (36, 24), cost share (60, 60), publicity (14, 14); processing is compatible. The fruit
-    # matters relatively more to Aubrelle than the price (36 * 60 > 60 * 24) and than publicity (36 * 14 >
-    # 14 * 24); Aubrelle gets its better half of the fruit (2 * 32 > 36), Tallis its better half of the price
-    # (2 * 36 > 60) and of publicity (2 * 10 > 14). Price against publicity weighs the same for both: no pair.
-    assert set(o.logrolls) == {("fruit", "cost-share"), ("fruit", "publicity")}
+    # With no option giving one side all the fruit, the separation is the best fruit option for both: the fruit
+    # is a compatible issue, like processing, though each side expects the other to want the same oranges.
+    assert o.compatible_issues == ("fruit", "processing") and not o.lose_lose and o.suggestion is None
+    # Left to trade are the price (60, 60) and publicity (14, 14), which weigh the same for both: no logroll.
+    assert o.logrolls == ()
     split = {
         "fruit": "half-each",
         "cost-share": "50",
         "processing": "tallis-lab",
-        "publicity": "silence",
+        "publicity": "tallis-only",
     }
-    # Half the oranges each (Aubrelle 12, Tallis 8), 50% (30 each), Tallis's laboratory (0, 5), silence (14, 0):
-    # 12 + 30 + 0 + 14 = 56 and 8 + 30 + 5 + 0 = 43, both below their BATNAs of 60.
+    # Half the oranges each (Aubrelle 16, Tallis 12), 50% (30 each), Tallis's laboratory (0, 5), Tallis's
+    # announcement (10, 10): 16 + 30 + 0 + 10 = 56 and 12 + 30 + 5 + 10 = 57, both below their BATNAs of 60.
     o = pair_outcome(land, split)
-    assert o.points == (56, 43) and o.below_batna == ("aubrelle", "tallis") and o.share is None
-    # Neither gets a better half anywhere but Aubrelle on publicity, which pairs with nothing of Tallis's.
-    assert o.lose_lose_issues == ("processing",) and o.logrolls == () and not o.pareto_optimal
-    assert o.value_left == 150 - 99
+    assert o.points == (56, 57) and o.below_batna == ("aubrelle", "tallis") and o.share is None
+    # Half the oranges and the laboratory are each worse for both than the separation and the shed.
+    assert o.lose_lose_issues == ("fruit", "processing") and o.logrolls == () and not o.pareto_optimal
+    assert o.value_left == 150 - 113
     s = o.suggestion
     assert s is not None and s.points[0] + s.points[1] == 150 and s.better_for_both
     check_outcome(known, land, best)
