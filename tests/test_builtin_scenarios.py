@@ -175,7 +175,8 @@ def test_the_orange_sheets_alternatives_and_figures_follow_the_points():
     assert (fruit, price) == (0, points("tallis", "cost-share", "100"))
     assert fruit + price == total == t_batna
     fruit_options = {o.key for o in next(i for i in scenario.issues if i.key == "fruit").options}
-    assert fruit_options == {"half-each", "rinds-tallis", "rinds-aubrelle"}  # buying alone is outside the contract
+    # buying alone is outside the contract
+    assert fruit_options == {"half-each", "rinds-tallis", "rinds-aubrelle", "juice-shared"}
 
     # Buying alone: all of the part each needs, the other part sold on, the whole price, the shed, and the
     # publicity each would choose. The parts are the table's separated options.
@@ -235,6 +236,9 @@ def test_the_orange_sheets_alternatives_and_figures_follow_the_points():
         assert got == points(role, "fruit", "rinds-aubrelle")
         assert resale == points(role, "fruit", "rinds-tallis")
         assert points(role, "fruit", "half-each") == half_need + half_resale and half_resale == 0
+        # The rinds to Aubrelle and the juice shared: all of Aubrelle's part, half of Tallis's.
+        shared = got + half_resale if role == "aubrelle" else half_need
+        assert points(role, "fruit", "juice-shared") == shared
         assert 0 < half_need < got
     assert "he will not send a tanker for half of it" in sheet_a
     assert "it will not send a van for half of them" in sheet_t
@@ -273,8 +277,8 @@ def test_the_orange_sheets_points_tables_match_the_yaml():
 
 def test_the_orange_public_text_does_not_name_the_trade():
     """The fruit is one issue; neither the summary, the agenda, nor any issue's name or description names the
-    rind or the juice, and the option that separates each orange is offered both ways round, so a pair must
-    find out who needs which part. No sheet says what a good deal is."""
+    rind or the juice, and the options that separate each orange give the rinds to either side, or to Aubrelle
+    with the juice shared, so a pair must find out who needs which part. No sheet says what a good deal is."""
     import re
 
     scenario, _, words = _orange()
@@ -286,8 +290,8 @@ def test_the_orange_public_text_does_not_name_the_trade():
         assert not parts.search(issue.name) and not parts.search(issue.description), issue.key
     fruit = next(i for i in scenario.issues if i.key == "fruit")
     separated = [o for o in fruit.options if parts.search(o.label)]
-    assert {o.key for o in separated} == {"rinds-aubrelle", "rinds-tallis"}
-    assert len(fruit.options) == 3
+    assert {o.key for o in separated} == {"rinds-aubrelle", "rinds-tallis", "juice-shared"}
+    assert len(fruit.options) == 4
     assert max(fruit.options, key=lambda o: sum(o.points.values())).key == "rinds-aubrelle"
     for role in scenario.roles:
         sheet = words(role.sheet).lower()
