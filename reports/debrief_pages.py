@@ -137,6 +137,39 @@ def scenario_json(exercise: Exercise, spec: Scenario, price_key: str | None) -> 
     return {"title": spec.title, "roles": roles, "issues": issues, "price": price, "best_deal": best_deal(spec, land)}
 
 
+def gave_and_got(spec: Scenario, pair: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """An agreement issue by issue against each side's first offer (docs/debrief.md, section 7): the term
+    agreed, and per role the term its first offer asked for (its best package there) with the points the
+    agreement gave it on that issue against that ask (negative: given up). None without an agreement."""
+    agreement = (pair.get("outcome") or {}).get("agreement")
+    process = pair.get("process") or {}
+    if not agreement:
+        return None
+    firsts = {
+        role: side["first_offer"] for role, side in (process.get("sides") or {}).items() if side.get("first_offer")
+    }
+
+    def points(issue: Issue, role: str, term: Any) -> Fraction:
+        if issue.kind == "numeric":
+            return issue.points_at(role, Fraction(str(term)))
+        return next(o.points[role] for o in issue.options if o.key == term)
+
+    rows = []
+    for issue in spec.issues:
+        agreed = agreement[issue.key]
+        sides = []
+        for role in spec.roles:
+            first = firsts.get(role.key)
+            if first is None:
+                sides.append({"role": role.key, "asked": None, "change": None})
+                continue
+            asked = first["packages"][first.get("best") or 0][issue.key]
+            change = points(issue, role.key, agreed) - points(issue, role.key, asked)
+            sides.append({"role": role.key, "asked": term_label(issue, str(asked)), "change": plain(change)})
+        rows.append({"issue": issue.name, "agreed": term_label(issue, str(agreed)), "sides": sides})
+    return rows
+
+
 def best_deal(spec: Scenario, land: Any) -> dict[str, Any] | None:
     """The deal the class could have found (docs/debrief.md): a package at the Nash point, the frontier
     point that shares the gains over the two BATNAs most evenly, with each side's points and the most
@@ -207,7 +240,10 @@ def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]
     if debrief is not None:
         data = dict(debrief.data)
         people = {} if projector else people_by_pair(exercise)
-        data["pairs"] = [{**pair, "people": people.get(pair["id"], {})} for pair in data["pairs"]]
+        data["pairs"] = [
+            {**pair, "people": people.get(pair["id"], {}), "gave_got": gave_and_got(spec, pair)}
+            for pair in data["pairs"]
+        ]
         price_key = data["class"].get("price_issue")
         heatmap = heatmap_rows(exercise, spec, data["class"].get("options", {}))
     return {

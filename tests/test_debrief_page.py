@@ -145,6 +145,39 @@ def test_the_teaching_notes_and_debrief_questions_are_on_the_instructors_debrief
     assert "Debrief questions" not in results_page(student, exercise)
 
 
+def test_each_agreement_shows_what_each_side_gave_and_got_against_its_first_offer(
+    exercise, classroom, instructor_client
+):
+    from core.negotiation import Action
+    from negotiations.acting import negotiation_act
+
+    (negotiation,) = start_round(exercise, classroom, 2)
+    seats = seats_by_role(negotiation)
+
+    def act(role: str, action: Action) -> int:
+        return negotiation_act(negotiation_id=negotiation.pk, seat=seats[role], action=action).event["seq"]
+
+    act("seller", Action("offer", "s1", packages=(dict(NASH, price="10800", warranty="none", tyres="seller-keeps"),)))
+    act("buyer", Action("offer", "b1", packages=(dict(NASH, price="9000", handover="saturday"),)))
+    final = act("seller", Action("offer", "s2", packages=(NASH,)))
+    act("buyer", Action("accept", "a", offer_seq=final))
+    rounds.exercise_end(exercise=exercise)
+    (pair,) = as_json(instructor_client, exercise)["debrief"]["pairs"]
+    rows = {
+        row["issue"]: (row["agreed"], [(s["asked"], s["change"]) for s in row["sides"]]) for row in pair["gave_got"]
+    }
+    # (seller, buyer): the term each first asked for, and the points the agreement gave it there against that.
+    assert rows == {
+        "Price": ("10,000 EUR", [("10,800 EUR", 30 - 46), ("9,000 EUR", 20 - 40)]),
+        "Handover": ("In five weeks", [("In five weeks", 0), ("This coming Saturday", 0 - 10)]),
+        "Warranty": ("Three months of cover", [("None, sold as seen", 0 - 12), ("Three months of cover", 0)]),
+        "Winter tyres": (
+            "Go with the car, at no extra charge",
+            [("Dana keeps them", 6 - 0), ("Go with the car, at no extra charge", 0)],
+        ),
+    }
+
+
 def test_the_price_zones_are_the_prices_that_leave_both_sides_at_or_above_their_batna(played, instructor_client):
     exercise, _ = played
     rounds.exercise_end(exercise=exercise)

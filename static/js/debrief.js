@@ -386,6 +386,44 @@
     );
   }
 
+  // ---- What each side gave and got ----------------------------------------------------------------
+
+  function gaveGot() {
+    const agreed = state.data.debrief.pairs.filter((p) => p.gave_got).sort((p, q) => p.number - q.number);
+    if (!agreed.length) {
+      $("gave-got-body").replaceChildren(el("p", { text: "No agreement yet." }));
+      return;
+    }
+    const names = roles().map((r) => r.name);
+    const asked = (side) => (side.asked === null ? "no offer" : `${side.asked} (${side.change > 0 ? "+" : ""}${fmt(side.change)})`);
+    $("gave-got-body").replaceChildren(
+      ...agreed.map((p) =>
+        el(
+          "details",
+          { class: "gave-got", "data-pair": p.number },
+          el("summary", { text: pairTitle(p) }),
+          el(
+            "div",
+            { class: "table-wrap" },
+            el(
+              "table",
+              { class: "data-table gave-got-table" },
+              el("caption", { text: `${pairTitle(p)}: the agreement against each side's first offer` }),
+              el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Issue" }), el("th", { scope: "col", text: "Agreed" }), ...names.map((n) => el("th", { scope: "col", text: `${n} asked first` })))),
+              el(
+                "tbody",
+                {},
+                ...p.gave_got.map((row) =>
+                  el("tr", {}, el("th", { scope: "row", text: row.issue }), el("td", { "data-label": "Agreed", text: row.agreed }), ...row.sides.map((side, i) => el("td", { "data-label": `${names[i]} asked first`, text: asked(side) }))),
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
   // ---- Survey -------------------------------------------------------------------------------------
 
   function surveySection() {
@@ -540,6 +578,7 @@
       anchoringChart($("panel-anchoring"));
       heatmapChart($("panel-heatmap"));
       pairsTable();
+      gaveGot();
       const when = state.data.computed_at ? new Date(state.data.computed_at) : null;
       $("debrief-computed").textContent = when ? `· computed at ${when.toLocaleTimeString(document.documentElement.lang || "en", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" })}` : "";
     }
