@@ -10,7 +10,7 @@
   const C = window.ParleyCharts;
   const $ = (id) => document.getElementById(id);
   const initial = JSON.parse($("debrief-data").textContent);
-  const state = { data: initial, fetching: null, again: false, poller: null, open: new Map(), ended: initial.exercise.state === "ended" };
+  const state = { data: initial, fetching: null, again: false, poller: null, open: new Map(), gaveGotOpen: new Set(), ended: initial.exercise.state === "ended" };
 
   // ---- Formatting ---------------------------------------------------------------------------------
 
@@ -400,7 +400,12 @@
       ...agreed.map((p) =>
         el(
           "details",
-          { class: "gave-got", "data-pair": p.number },
+          {
+            class: "gave-got",
+            "data-pair": p.number,
+            open: state.gaveGotOpen.has(p.number),  // a redraw (live data) keeps what the instructor opened
+            ontoggle: (e) => (e.target.open ? state.gaveGotOpen.add(p.number) : state.gaveGotOpen.delete(p.number)),
+          },
           el("summary", { text: pairTitle(p) }),
           el(
             "div",
