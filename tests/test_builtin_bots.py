@@ -13,7 +13,7 @@ from core.scenario_document import load_scenario_file
 from scenarios.services import BUILTIN_DIR
 
 BUILTINS = sorted(BUILTIN_DIR.glob("*.yaml"))
-TURNS = 60  # each side decides this many times over a round of 20 minutes
+TURNS = 40  # each side decides this many times over a round of 20 minutes
 
 
 def play(scenario, first: str, second: str, seed: int) -> tuple[str, dict[str, str] | None]:
