@@ -114,7 +114,9 @@ def bot_seats_sweep(*, now: datetime | None = None) -> list[int]:
     lost = live_bot_seats().filter(Q(bot_move_at__isnull=True) | Q(bot_move_at__lte=now - overdue_after()))
     sent = []
     for pk, held in lost.values_list("pk", "bot_move_at"):
-        at = now if held is not None else _later(now, rng)
+        # A missing first move is timed from the clock as the seat is found, not as the sweep began: a
+        # pair that started in between would otherwise get it sooner than a think time after its start.
+        at = now if held is not None else _later(max(now, timezone.now()), rng)
         if not _claim(pk, held, at):
             continue
         if held is not None:

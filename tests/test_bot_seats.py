@@ -162,6 +162,17 @@ def test_the_sweep_gives_back_a_lost_move_once(bot_pair):
     assert bot_seats_sweep(now=later) == [bot.pk]
 
 
+def test_a_sweep_that_read_its_clock_before_the_pair_started_still_gives_the_first_move_a_think_time(bot_pair):
+    # The sweep takes its time, then finds the seats: a pair that started in between was found without a
+    # move, and its first move was timed from the sweep's earlier clock: sooner than a think time after
+    # the start (a CI run saw the bot answer the start after 0.26 s with a think time of 0.4 s).
+    bot, _ = bot_pair
+    Seat.objects.filter(pk=bot.pk).update(bot_move_at=None)
+    started = Event.objects.get(negotiation_id=bot.negotiation_id, type="started").created_at
+    assert bot_seats_sweep(now=started - timedelta(seconds=2 * THINK)) == [bot.pk]
+    assert Seat.objects.get(pk=bot.pk).bot_move_at >= started + timedelta(seconds=THINK * (1 - JITTER))
+
+
 def test_run_bots_leaves_the_bot_seats_to_the_server_when_it_plays_them(bot_pair):
     bot, _ = bot_pair
     with pytest.raises(CommandError, match="The server plays the bot seats itself"):
