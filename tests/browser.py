@@ -349,6 +349,18 @@ def assert_accessible(driver, what: str, *, expected: Collection[str] = ()) -> N
     assert not problems, "\n".join(problems)
 
 
+def log_in(driver, base: str) -> None:
+    """Log in on the login page as the tests' instructor (tests/base.py), as a person does, and wait to be
+    let in."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{base}/login/")
+    driver.find_element(By.ID, "id_username").send_keys("ines@example.com")
+    driver.find_element(By.ID, "id_password").send_keys("a-long-password")
+    driver.find_element(By.XPATH, "//button[normalize-space()='Log in']").click()
+    WebDriverWait(driver, 10).until(lambda d: "/login/" not in d.current_url)
+
+
 def skip_survey(driver, base: str, exercise_id: int) -> None:
     """A student's survey comes before their results: skip it, as its page offers, and land on them."""
     from selenium.webdriver.common.by import By

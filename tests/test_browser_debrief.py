@@ -28,6 +28,7 @@ from tests.browser import (
     WebDriverWait,
     assert_accessible,
     emulate_phone,
+    log_in,
     screenshot,
     skip_survey,
     text_shown,
@@ -140,14 +141,6 @@ def answer_survey(negotiations) -> int:
     for i, seat in enumerate(seats):
         survey_save(seat=seat, answers={item: 1 + (item + 2 * i) % 7 for item in range(1, 17)})
     return len(seats)
-
-
-def log_in(driver, base: str) -> None:
-    driver.get(f"{base}/login/")
-    driver.find_element(By.ID, "id_username").send_keys("ines@example.com")
-    driver.find_element(By.ID, "id_password").send_keys("a-long-password")
-    driver.find_element(By.XPATH, "//button[normalize-space()='Log in']").click()
-    WebDriverWait(driver, 10).until(ec.title_contains("Dashboard"))
 
 
 def wait_for_file(folder: Path, suffix: str, timeout: float = 15) -> Path:

@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from classrooms import services
 from negotiations import rounds
 from tests.base import add_students, seats_by_role
-from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot, skip_survey
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, log_in, screenshot, skip_survey
 from tests.test_browser_debrief import element_shot
 from tests.test_debrief_odd_cases import agree, begin, nash_package, new_exercise
 
@@ -26,14 +26,6 @@ window.addEventListener("unhandledrejection", (e) => window.__errors.push(String
 """
 TRAP = '<img src=x onerror="window.__xss=1">'
 BOLD = "<b>Bold</b> & Co"
-
-
-def log_in(driver, base: str) -> None:
-    driver.get(f"{base}/login/")
-    driver.find_element(By.ID, "id_username").send_keys("ines@example.com")
-    driver.find_element(By.ID, "id_password").send_keys("a-long-password")
-    driver.find_element(By.XPATH, "//button[normalize-space()='Log in']").click()
-    WebDriverWait(driver, 10).until(lambda d: "/login/" not in d.current_url)
 
 
 def open_debrief(driver, base: str, exercise, query: str = "") -> None:

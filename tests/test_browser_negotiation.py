@@ -23,7 +23,7 @@ from negotiations import rounds
 from negotiations.acting import negotiation_act
 from negotiations.models import Event, Seat
 from tests.base import add_students, long_history
-from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot, text_shown, texts
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, log_in, screenshot, text_shown, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -102,14 +102,6 @@ def live_pair(released_pair):
 
 def button(driver, label: str):
     return driver.find_element(By.XPATH, f"//button[normalize-space()='{label}']")
-
-
-def log_in(driver, base: str) -> None:
-    driver.get(f"{base}/login/")
-    driver.find_element(By.ID, "id_username").send_keys("ines@example.com")
-    driver.find_element(By.ID, "id_password").send_keys("a-long-password")
-    button(driver, "Log in").click()
-    WebDriverWait(driver, 10).until(ec.title_contains("Dashboard"))
 
 
 def confirm(driver, label: str) -> None:

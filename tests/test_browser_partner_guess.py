@@ -13,7 +13,7 @@ from classrooms import services
 from negotiations import rounds
 from negotiations.planning import planning_sheet_save
 from tests.base import add_students, seats_by_role
-from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot, text_shown, texts
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, log_in, screenshot, text_shown, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,14 +35,6 @@ def live_round(exercise, classroom, instructor):
     rounds.exercise_release(exercise=exercise)
     rounds.exercise_start(exercise=exercise)
     return exercise, seats_by_role(exercise.negotiations.get())
-
-
-def log_in(driver, base: str) -> None:
-    driver.get(f"{base}/login/")
-    driver.find_element(By.ID, "id_username").send_keys("ines@example.com")
-    driver.find_element(By.ID, "id_password").send_keys("a-long-password")
-    driver.find_element(By.XPATH, "//button[normalize-space()='Log in']").click()
-    WebDriverWait(driver, 10).until(ec.title_contains("Dashboard"))
 
 
 def part_shot(driver, name: str, selector: str) -> None:
