@@ -361,11 +361,4 @@ def standing_json(standing: Mapping[str, Offer]) -> dict[str, dict[str, Any]]:
 
 
 def package_points(scenario: Scenario, package: Mapping[str, str], role: str) -> Fraction:
-    total = Fraction(0)
-    for issue in scenario.issues:
-        key = package[issue.key]
-        if issue.kind == "numeric":
-            total += issue.points_at(role, Fraction(key))
-            continue
-        total += next(option.points[role] for option in issue.options if option.key == key)
-    return total
+    return sum((issue.term_points(role, package[issue.key]) for issue in scenario.issues), Fraction(0))

@@ -72,6 +72,12 @@ class Issue:
         share = (value - self.minimum) / (self.maximum - self.minimum)
         return line.at_min + (line.at_max - line.at_min) * share
 
+    def term_points(self, role: str, key: str) -> Fraction:
+        """The points of one term of the issue to `role`: an option's key, or a numeric value as text."""
+        if self.kind == "numeric":
+            return self.points_at(role, Fraction(key))
+        return next(option.points[role] for option in self.options if option.key == key)
+
     def choices(self) -> list[Option]:
         """Every option of the issue; a numeric issue as its grid, keyed by the value."""
         if self.kind == "options":

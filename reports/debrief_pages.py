@@ -16,7 +16,7 @@ from typing import Any
 
 from classrooms.models import Exercise
 from core.analysis import ScoringTable, package_at, pareto_frontier
-from core.metrics import perception_summary
+from core.metrics import Landscape, perception_summary
 from core.spec import Issue, Scenario, plain
 from negotiations.debrief import FINAL, landscape_for
 from negotiations.models import Debrief, Negotiation, Outcome, Seat
@@ -149,11 +149,6 @@ def gave_and_got(spec: Scenario, pair: dict[str, Any]) -> list[dict[str, Any]] |
         role: side["first_offer"] for role, side in (process.get("sides") or {}).items() if side.get("first_offer")
     }
 
-    def points(issue: Issue, role: str, term: Any) -> Fraction:
-        if issue.kind == "numeric":
-            return issue.points_at(role, Fraction(str(term)))
-        return next(o.points[role] for o in issue.options if o.key == term)
-
     rows = []
     for issue in spec.issues:
         agreed = agreement[issue.key]
@@ -164,13 +159,13 @@ def gave_and_got(spec: Scenario, pair: dict[str, Any]) -> list[dict[str, Any]] |
                 sides.append({"role": role.key, "asked": None, "change": None})
                 continue
             asked = first["packages"][first.get("best") or 0][issue.key]
-            change = points(issue, role.key, agreed) - points(issue, role.key, asked)
+            change = issue.term_points(role.key, str(agreed)) - issue.term_points(role.key, str(asked))
             sides.append({"role": role.key, "asked": term_label(issue, str(asked)), "change": plain(change)})
         rows.append({"issue": issue.name, "agreed": term_label(issue, str(agreed)), "sides": sides})
     return rows
 
 
-def best_deal(spec: Scenario, land: Any) -> dict[str, Any] | None:
+def best_deal(spec: Scenario, land: Landscape) -> dict[str, Any] | None:
     """The deal the class could have found (docs/debrief.md): a package at the Nash point, the frontier
     point that shares the gains over the two BATNAs most evenly, with each side's points and the most
     any agreement creates. None when no agreement beats both BATNAs."""
