@@ -71,6 +71,14 @@ def test_a_student_guesses_the_partners_priorities_and_the_debrief_shows_how_far
     student.get(f"{server}/s/exercises/{exercise.pk}/")
     part_shot(student, "partner-guess-planning-phone", "#partner-ranking")
     assert_accessible(student, "the planning sheet with the partner's priorities ranked, on a phone")
+    # A rank given twice is refused beside the ranking, on the phone, and the saved guess stays as it was.
+    Select(student.find_element(By.ID, "id_partner_rank_handover")).select_by_value("1")
+    student.find_element(By.XPATH, "//button[normalize-space()='Save planning sheet']").click()
+    WebDriverWait(student, 10).until(text_shown((By.ID, "partner-ranking"), "Rank 1 is given to more than one issue."))
+    part_shot(student, "partner-guess-planning-phone-refused", "#partner-ranking")
+    assert_accessible(student, "the planning sheet with a partner ranking refused, on a phone")
+    student.get(f"{server}/s/exercises/{exercise.pk}/")
+    assert Select(student.find_element(By.ID, "id_partner_rank_handover")).first_selected_option.text == "4"
 
     # The buyer guesses handover, price, warranty, tyres: against the seller's 1 2 3 4, d = 1, -1, 0, 0, so
     # accuracy 1 - 12 / 60 = 0.8; against the buyer's own 1 4 2 3, d = 1, -3, 1, 1: fixed pie -0.2.
