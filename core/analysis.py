@@ -182,8 +182,20 @@ class TooLargeToAnalyse(ValueError):
 
 def outcome_distribution(table: ScoringTable, *, limit: int | None = None) -> dict[tuple[int, int], int]:
     """How many outcomes score each (a, b): exact, by merging issue by issue without pruning. With
-    `limit`, raises TooLargeToAnalyse before a merge would take the steps past it."""
-    return _distribution(table, limit)[0]
+    `limit`, raises TooLargeToAnalyse before a merge would take the steps past it.
+
+    The last distribution made is kept (the same columns give the same one; callers only read it): a
+    document's validation bounds its analysis by making it, and its figures then need it again."""
+    global _last_distribution
+    last = _last_distribution
+    if last is not None and last[0] == table.columns:
+        return last[1]
+    dist = _distribution(table, limit)[0]
+    _last_distribution = (table.columns, dist)
+    return dist
+
+
+_last_distribution: tuple[tuple[Column, ...], dict[tuple[int, int], int]] | None = None
 
 
 def analysis_steps(table: ScoringTable) -> int:
