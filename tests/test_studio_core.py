@@ -77,3 +77,14 @@ def test_a_tournament_is_the_same_for_the_same_seed_and_never_agrees_below_a_bat
         assert (played.package is None) == (played.ending != "agreed")
     with pytest.raises(ValueError, match=f"1 to {MAX_PAIRS}"):
         tournament(scenario, MAX_PAIRS + 1)
+
+
+def test_the_analysis_example_of_docs_studio_md_is_what_the_analysis_answers():
+    import json
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "studio.md").read_text()
+    example = re.search(r"```json\n(\{\n  \"valid\": true.*?\n\})\n```", text, re.S)
+    assert example is not None
+    assert json.loads(example.group(1)) == json.loads(json.dumps(analyse_draft(valid())))
