@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from core.analysis import MAX_ANALYSIS_STEPS, ScoringTable, TooLargeToAnalyse, outcome_distribution
+from core.analysis import MAX_ANALYSIS_STEPS, ScoringTable, TooLargeToAnalyse, analysis_steps
 from core.documents import DocumentError, LoadedYaml, Path, Problem, format_path, load_yaml, read_document
 from core.scenario_check import scenario_warnings
 from core.spec import Issue, Linear, Option, Role, Scenario, exact, format_number
@@ -133,12 +133,23 @@ def parse_scenario(text: str, source: str = "") -> Validated:
         loaded = load_yaml(text)
     except DocumentError as exc:
         raise DocumentError(exc.problems, source) from exc
+    return _validated(loaded, source)
+
+
+def validate_data(data: Any) -> Validated:
+    """Validate a document given as data (what JSON carries: the studio's drafts), exactly as
+    parse_scenario validates the same document written as YAML, without writing and reading it again.
+    The caller bounds the data first (core.studio.draft_problems); problems have no line."""
+    return _validated(LoadedYaml(data=data), "")
+
+
+def _validated(loaded: LoadedYaml, source: str) -> Validated:
     checker = _Checker(loaded)
     scenario = _scenario(checker, loaded.data)
     if checker.problems or scenario is None:
         raise DocumentError(checker.problems, source)
     try:
-        outcome_distribution(ScoringTable.from_scenario(scenario), limit=MAX_ANALYSIS_STEPS)
+        analysis_steps(ScoringTable.from_scenario(scenario), limit=MAX_ANALYSIS_STEPS)
     except TooLargeToAnalyse:
         message = (
             f"too large to analyse: its figures take more than {MAX_ANALYSIS_STEPS:,} steps (the distinct"

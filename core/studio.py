@@ -2,9 +2,10 @@
 (every problem with its path), the check's warnings, and the figures of the scenario report with the
 region of every outcome, in one answer (docs/studio.md).
 
-A draft is a document as data (what JSON carries); it is bounded as a YAML document is (values, depth,
-characters: core.documents) before anything else, then written as YAML and validated by
-core.scenario_document, so that the studio and the import can never disagree.
+A draft is a document as data (what JSON carries); it is bounded as a YAML document is (values, depth:
+core.documents) before anything else, then validated by core.scenario_document as the same document
+written as YAML would be (validate_data: the checks are the import's, the YAML text is skipped), so that
+the studio and the import do not disagree (tests/test_studio_core.py holds the two to the same answers).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import yaml
 
 from core.analysis import ScoringTable, report_json, scenario_figures
 from core.documents import MAX_DEPTH, MAX_DOCUMENT, MAX_NODES, DocumentError, Problem, format_path
-from core.scenario_document import parse_scenario
+from core.scenario_document import validate_data
 from core.spec import Scenario, plain
 
 
@@ -42,9 +43,19 @@ def draft_problems(data: Any) -> list[Problem]:
                 stack.append((item, (*path, key)))
         elif isinstance(value, list):
             stack.extend((item, (*path, index)) for index, item in enumerate(value))
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**100:
+            return [Problem(format_path(path), "is too large: points and values stay within one billion")]
         elif not (value is None or isinstance(value, str | int | float | bool)):
             return [Problem(format_path(path), f"{type(value).__name__} is not a value a scenario document holds")]
     return []
+
+
+class _Plain(yaml.SafeDumper):
+    """Every value written out in full: the same object twice in the data is not an alias (which the
+    import refuses)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def draft_text(data: Any) -> str:
@@ -53,7 +64,7 @@ def draft_text(data: Any) -> str:
     problems = draft_problems(data)
     if problems:
         raise DocumentError(problems)
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+    text = yaml.dump(data, Dumper=_Plain, sort_keys=False, allow_unicode=True, width=110)
     if len(text) > MAX_DOCUMENT:
         message = f"the document has {len(text):,} characters as YAML; at most {MAX_DOCUMENT:,} are allowed"
         raise DocumentError([Problem("(document)", message)])
@@ -63,8 +74,11 @@ def draft_text(data: Any) -> str:
 def analyse_draft(data: Any) -> dict[str, Any]:
     """The studio's answer for a draft: `valid`, `problems` (path and message, as the import says them),
     and for a valid draft its `warnings` and `figures` (the scenario report's, with `region`)."""
+    problems = draft_problems(data)
     try:
-        validated = parse_scenario(draft_text(data))
+        if problems:
+            raise DocumentError(problems)
+        validated = validate_data(data)
     except DocumentError as error:
         return {"valid": False, "problems": [{"path": p.path, "message": p.message} for p in error.problems]}
     return {
