@@ -18,7 +18,7 @@ from typing import Any
 from core.analysis import MAX_ANALYSIS_STEPS, ScoringTable, TooLargeToAnalyse, analysis_steps
 from core.documents import DocumentError, LoadedYaml, Path, Problem, format_path, load_yaml, read_document
 from core.scenario_check import scenario_warnings
-from core.spec import Issue, Linear, Option, Role, Scenario, exact, format_number
+from core.spec import DEBRIEF_FIGURES, DebriefQuestion, Issue, Linear, Option, Role, Scenario, exact, format_number
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 MAX_ROLES = 2
@@ -32,7 +32,10 @@ class Validated:
     warnings: tuple[str, ...]
 
 
-TOP_KEYS = ("slug", "title", "summary", "situation", "roles", "issues", "teaching_notes")
+TOP_KEYS = ("slug", "title", "summary", "situation", "roles", "issues", "teaching_notes", "debrief_questions")
+REQUIRED_TOP_KEYS = TOP_KEYS[:-1]
+QUESTION_KEYS = ("question", "figure")
+MAX_QUESTIONS = 40
 ROLE_KEYS = ("key", "name", "batna", "alternative", "sheet")
 ISSUE_KEYS = ("key", "name", "description", "type", "options", "min", "max", "step", "unit", "points")
 OPTION_KEYS = ("key", "label", "points")
@@ -164,7 +167,7 @@ def _scenario(c: _Checker, data: Any) -> Scenario | None:
     if data is None:
         c.problem((), "the document is empty")
         return None
-    top = c.mapping(data, (), TOP_KEYS, TOP_KEYS)
+    top = c.mapping(data, (), TOP_KEYS, REQUIRED_TOP_KEYS)
     if top is None:
         return None
     slug = c.key(top, (), "slug")
@@ -175,9 +178,39 @@ def _scenario(c: _Checker, data: Any) -> Scenario | None:
     roles = _roles(c, top.get("roles"))
     role_keys = tuple(r.key for r in roles)
     issues = _issues(c, top.get("issues"), role_keys) if roles else ()
+    questions = _questions(c, top.get("debrief_questions"))
     if c.problems:
         return None
-    return Scenario(slug, title, summary, situation, roles, issues, notes)
+    return Scenario(slug, title, summary, situation, roles, issues, notes, questions)
+
+
+def _questions(c: _Checker, value: Any) -> tuple[DebriefQuestion, ...]:
+    """The optional debrief questions: each a question and, optionally, the debrief figure it is asked
+    beside (one of core.spec.DEBRIEF_FIGURES)."""
+    path: Path = ("debrief_questions",)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        c.problem(path, f"must be a list of questions, got {_kind(value)}")
+        return ()
+    if len(value) > MAX_QUESTIONS:
+        c.problem(path, f"has {len(value)} questions; the limit is {MAX_QUESTIONS}")
+        return ()
+    questions = []
+    for i, item in enumerate(value):
+        qpath: Path = (*path, i)
+        data = c.mapping(item, qpath, QUESTION_KEYS, ("question",))
+        if data is None:
+            continue
+        question = c.text(data, "question", qpath, limit=1000)
+        figure = data.get("figure")
+        if figure is not None and figure not in DEBRIEF_FIGURES:
+            close = difflib.get_close_matches(str(figure), DEBRIEF_FIGURES, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            c.problem((*qpath, "figure"), f"unknown figure {figure!r}; {hint}figures: {', '.join(DEBRIEF_FIGURES)}")
+            figure = None
+        questions.append(DebriefQuestion(question, figure))
+    return tuple(questions)
 
 
 def _roles(c: _Checker, value: Any) -> tuple[Role, ...]:

@@ -99,6 +99,29 @@ def format_number(value: Fraction) -> str:
     return repr(float(value))
 
 
+# The debrief's figures a debrief question can name (docs/scenarios.md, "Debrief questions"); the
+# debrief page shows each question beside its figure.
+DEBRIEF_FIGURES = (
+    "outcomes",
+    "value-created",
+    "best-deal",
+    "price",
+    "first-offers",
+    "meso",
+    "price-first",
+    "lose-lose",
+    "gave-got",
+    "partner-priorities",
+    "survey",
+)
+
+
+@dataclass(frozen=True)
+class DebriefQuestion:
+    question: str
+    figure: str | None = None  # one of DEBRIEF_FIGURES
+
+
 @dataclass(frozen=True)
 class Scenario:
     slug: str
@@ -108,6 +131,7 @@ class Scenario:
     roles: tuple[Role, ...]
     issues: tuple[Issue, ...]
     teaching_notes: str
+    debrief_questions: tuple[DebriefQuestion, ...] = ()
 
     def role(self, key: str) -> Role:
         for role in self.roles:
