@@ -101,7 +101,8 @@ def _columns(
     out.append(svg.line(LEFT, y(0), RIGHT, y(0), stroke=MUTED))
     for value, label in marks:
         out.append(svg.line(LEFT, y(value), RIGHT, y(value), stroke=MARK, width=4, stroke_dasharray="12 8"))
-        out.append(svg.text(RIGHT, y(value) - 12, label, fill=MARK, text_anchor="end", font_weight=700))
+        halo = {"stroke": "#fff", "stroke_width": 6, "paint_order": "stroke"}  # readable across a bar
+        out.append(svg.text(RIGHT, y(value) - 12, label, fill=MARK, text_anchor="end", font_weight=700, **halo))
     return out
 
 

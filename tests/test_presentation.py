@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import xml.dom.minidom
 
@@ -151,3 +152,35 @@ def test_the_debrief_json_says_how_each_pair_opened(exercise, classroom, instruc
     assert openings[2] == {"opener": "buyer", "packages": 1, "price_first": False}
     html = instructor_client.get(f"/exercises/{exercise.pk}/debrief/").content.decode()
     assert 'id="openings-body"' in html and "How the pairs opened" in html
+
+
+@pytest.mark.usefixtures("builtin_scenarios")
+def test_a_question_without_a_figure_is_listed_under_the_notes(classroom, instructor, instructor_client):
+    from tests.test_debrief_odd_cases import begin, nash_package, new_exercise
+
+    exercise = new_exercise(classroom, instructor, slug="farm-expansion")
+    pairs = begin(exercise, classroom, 4)
+    agree(pairs[0], nash_package(exercise))
+    rounds.exercise_end(exercise=exercise)
+    page = instructor_client.get(f"/exercises/{exercise.pk}/debrief/").content.decode()
+    other = page.split('id="other-questions"')[1].split("</ul>")[0]
+    assert "What would you do differently if you knew you would negotiate with this person again" in other
+    assert "What did you assume about the hedgerows?" in page.split('id="panel-heatmap"')[1].split("</section>")[0]
+    assert "What did you assume about the hedgerows?" not in other
+
+
+def test_a_large_class_keeps_its_pair_labels_apart():
+    from reports.slides import Deck, created_and_claimed, pie
+
+    roles = [{"key": "a", "name": "A", "batna": 0}, {"key": "b", "name": '<b "B"> & Co', "batna": 0}]
+    pairs = [{"number": n, "outcome": {"joint": n, "points": {"a": n, "b": 0}}} for n in range(1, 61)]
+    data = {"scenario": {"roles": roles}, "debrief": {"pairs": pairs, "scenario": {"max_joint": 60}, "class": {}}}
+    slide = pie(Deck(data))
+    assert slide is not None
+    claimed = created_and_claimed(Deck(data))
+    assert claimed is not None and "&lt;b &quot;B&quot;&gt; &amp; Co" in claimed.svg and "<b " not in claimed.svg
+    xml.dom.minidom.parseString(claimed.svg)  # noqa: S318  (our own output) still well-formed
+    labels = re.findall(r'<text x="([\d.]+)" y="570"[^>]*>(\d+)</text>', slide.svg)
+    xs = [float(x) for x, _ in labels]
+    assert len(labels) >= 10 and min(b - a for a, b in itertools.pairwise(xs)) >= 60
+    assert "pair 60 60" in slide.description  # every pair in the text alternative, labelled or not
