@@ -177,7 +177,7 @@ def created_and_claimed(deck: Deck) -> Slide | None:
             )
         )
     title = "Value created, and who claimed it"
-    body = svg.legend(40, 118, [(SIDES[i], f"{role['name']}'s points") for i, role in enumerate(roles)])
+    body = svg.legend(40, 118, [(SIDES[i], role["name"]) for i, role in enumerate(roles)], "Points of")
     body += _columns(
         groups,
         marks=[(deck.figures["max_joint"], f"Most possible: {number(deck.figures['max_joint'])}")],
@@ -233,22 +233,30 @@ def best_deal(deck: Deck) -> Slide | None:
         )
     ]
     terms = best["terms"]
-    y = 180.0
-    for term in terms:
-        drawn, y = svg.paragraph(40, y, f"{term['issue']}: {term['option']}", size=30, width=620, gap=1.25)
-        body += drawn
-        y += 14
+    for size in (30, TEXT):  # the smaller size only when the terms would not fit at the larger
+        drawn_terms: list[str] = []
+        y = 180.0
+        for term in terms:
+            drawn, y = svg.paragraph(40, y, f"{term['issue']}: {term['option']}", size=size, width=620, gap=1.25)
+            drawn_terms += drawn
+            y += 14
+        if y <= HEIGHT:
+            break
+    body += drawn_terms
     most = max(max(s["points"] for s in best["points"]), max(s["batna"] for s in best["points"]), 1)
     left, span = 720, 420
+    y = 190.0
     for i, side in enumerate(best["points"]):
-        top = 190 + 190 * i
-        body += svg.paragraph(left, top, side["role"], width=span)[0]
+        drawn, y = svg.paragraph(left, y, side["role"], width=span)
+        body += drawn
+        top = y - 26  # the bar's top edge, just below the name
         length = max(side["points"], 0) / most * span
-        body.append(svg.rect(left, top + 24, length, 64, SIDES[i], f"{side['role']}: {number(side['points'])} points"))
-        body.append(svg.text(left + 16, top + 68, number(side["points"]), size=34, fill="#fff", font_weight=700))
+        body.append(svg.rect(left, top, length, 64, SIDES[i], f"{side['role']}: {number(side['points'])} points"))
+        body.append(svg.text(left + 16, top + 44, number(side["points"]), size=34, fill="#fff", font_weight=700))
         batna = left + max(side["batna"], 0) / most * span
-        body.append(svg.line(batna, top + 12, batna, top + 100, stroke=MARK, width=4, stroke_dasharray="8 6"))
-        body.append(svg.text(left, top + 132, f"alternative {number(side['batna'])} (dashed)", fill=MARK))
+        body.append(svg.line(batna, top - 12, batna, top + 76, stroke=MARK, width=4, stroke_dasharray="8 6"))
+        body.append(svg.text(left, top + 108, f"alternative {number(side['batna'])} (dashed)", fill=MARK))
+        y = top + 180
     description = (
         f"{title}: "
         + "; ".join(f"{t['issue']}: {t['option']}" for t in terms)
@@ -282,7 +290,7 @@ def openers(deck: Deck) -> Slide | None:
     if not groups:
         return None
     title = "Who made the first offer, and who gained?"
-    body = svg.legend(40, 118, [(SIDES[i], f"{role['name']}'s mean points") for i, role in enumerate(roles)])
+    body = svg.legend(40, 118, [(SIDES[i], role["name"]) for i, role in enumerate(roles)], "Mean points of")
     body += _columns(groups, axis="Mean points")
     description = f"{title} Mean points " + "; ".join(parts) + "."
     return Slide("openers", title, svg.document("openers", title, description, body), description)
@@ -323,12 +331,16 @@ def first_offers(deck: Deck) -> Slide | None:
             )
         )
     unit = f" ({price['unit']})" if price.get("unit") else ""
-    body.append(svg.text((left + right) / 2, HEIGHT - 14, f"First offer{unit}", fill=MUTED, text_anchor="middle"))
+    body.append(
+        svg.text(
+            (left + right) / 2, HEIGHT - 14, f"First offer: {price['name']}{unit}", fill=MUTED, text_anchor="middle"
+        )
+    )
     middle = (TOP + BOTTOM) / 2
-    axis = f"Agreed {price['name'].lower()}"
+    axis = "Agreed"  # the issue's name is on the other axis
     body.append(svg.text(36, middle, axis, fill=MUTED, transform=f"rotate(-90 36 {middle})", text_anchor="middle"))
     body.append(svg.text(x(high) - 10, y(high) + 40, "agreed at the first offer", fill=MUTED, text_anchor="end"))
-    body += svg.legend(40, 118, [(SIDES[i], f"{role['name']} opened") for i, role in enumerate(deck.roles)])
+    body += svg.legend(40, 118, [(SIDES[i], role["name"]) for i, role in enumerate(deck.roles)], "Opened by")
     title = "First offers against outcomes"
     description = (
         f"{title}: each agreement's first offer on {price['name']} against the value agreed: "
@@ -392,7 +404,7 @@ def lose_lose(deck: Deck) -> Slide | None:
         lost = sum(c["count"] for c in row["cells"] if c["lose_lose"])
         won = sum(c["count"] for c in row["cells"]) - lost
         top = 230 + i * (bar + 40)
-        body.append(svg.text(40, top + bar / 2 + 9, row["name"]))
+        body += svg.paragraph(40, top + bar / 2 + 9, row["name"], width=340)[0]
         scale = (RIGHT - 420) / max(won + lost, 1)
         body.append(
             svg.rect(

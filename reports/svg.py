@@ -97,10 +97,19 @@ def paragraph(
     return out, y + len(lines) * size * gap
 
 
-def legend(x: float, y: float, entries: Sequence[tuple[str, str]]) -> list[str]:
+def legend(x: float, y: float, entries: Sequence[tuple[str, str]], heading: str = "") -> list[str]:
+    """A colour key on one line from (x, y): `heading`, then a swatch and a label per entry; an entry
+    that would run off the slide goes on the next line."""
     out = []
+    start = x
+    if heading:
+        out.append(text(x, y, heading, fill=MUTED))
+        x += 16 + TEXT * 0.54 * len(heading)
     for colour, label in entries:
+        width = 36 + TEXT * 0.54 * len(label)  # the swatch, its gap and the label
+        if x + width > WIDTH - 20 and x > start:
+            x, y = start, y + 36
         out.append(rect(x, y - 22, 26, 26, colour))
         out.append(text(x + 36, y, label))
-        x += 80 + TEXT * 0.56 * len(label)
+        x += width + 30
     return out
