@@ -15,7 +15,7 @@ from selenium.webdriver.common.keys import Keys
 
 from negotiations import rounds
 from tests.base import agree, start_round
-from tests.browser import WebDriverWait, assert_accessible, log_in, screenshot
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, log_in, screenshot
 from tests.test_browser_debrief import CATCH_ERRORS, element_shot
 from tests.test_debrief_page import BUYER_OPENS, LOSE_LOSE, NASH
 
@@ -123,6 +123,14 @@ def test_the_presentation_steps_through_large_anonymous_slides(live_server, brow
     pdf = base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {"landscape": True})["data"])
     assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == len(keys)
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+    # On a phone the slide shrinks to the width and the controls wrap: nothing runs off the screen.
+    emulate_phone(driver)
+    driver.refresh()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#deck[data-current='4']"))
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 391
+    assert driver.execute_script(SLIDE_IN_VIEW)
+    screenshot(driver, "presentation-phone-best-deal", full=False)
 
 
 def test_the_debrief_page_asks_each_question_beside_its_figure(live_server, browsers, exercise, classroom):
