@@ -37,8 +37,13 @@ PAGE_EVENTS = 100
 PAGE_BYTES = 32_768
 
 OPEN, AGREED, IMPASSE = "negotiating", "agreed", "impasse"
-ACTIONS = ("chat", "offer", "accept", "reject", "withdraw", "walk_away")
-ROUND_EVENTS = ("started", "paused", "resumed", "extended", "deadline", "ended")  # the clock's or the instructor's
+# An agreed pair in a post-settlement round (Raiffa, 1985): its agreement is each side's floor.
+SETTLING = "settling"
+ACTIONS = ("chat", "offer", "accept", "reject", "withdraw", "walk_away", "keep")
+ROUND_EVENTS = (
+    *("started", "paused", "resumed", "extended", "deadline", "ended"),  # the clock's or the instructor's
+    *("settlement_opened", "settlement_closed"),  # the post-settlement round's
+)
 EPHEMERAL = ("typing",)
 CONTROL = ("resume", "history", "ping", "heartbeat")
 
@@ -109,6 +114,8 @@ def parse_frame(frame: Any, scenario: Scenario) -> Action:
         if len(set(map(_package_key, packages))) != len(packages):
             raise FrameError("bad_package", "the packages of one offer must differ from each other", "packages")
         return Action(kind, client_id, packages=packages)
+    if kind == "keep":
+        return Action(kind, client_id)
     if kind == "accept":
         seq = _int(frame, "offer_seq", minimum=1)
         index = _int(frame, "package", minimum=0, maximum=MAX_PACKAGES - 1)
@@ -137,6 +144,7 @@ _FIELDS = {
     "reject": ("offer_seq", "reason"),
     "withdraw": ("offer_seq",),
     "walk_away": ("reason",),
+    "keep": (),
 }
 
 
@@ -255,13 +263,16 @@ class Decision:
     state: State
 
 
-def decide(state: State, role: str, action: Action, now: datetime) -> Decision:
-    """What an action of `role` does in `state`, or Refused with the reason."""
+def decide(state: State, role: str, action: Action, now: datetime, scenario: Scenario | None = None) -> Decision:
+    """What an action of `role` does in `state`, or Refused with the reason. In a post-settlement round
+    the agreement is each side's floor, scored with `scenario` (required then)."""
     if role not in state.roles:
         raise Refused("only the two negotiators can act; observers watch", code="not_a_negotiator")
     if state.status == "waiting":
         raise Refused("the round has not started yet; read your role and plan", code="not_started")
-    if state.status != OPEN:
+    if action.type == "keep" and state.status != SETTLING:
+        raise Refused("there is no post-settlement round open for this pair: nothing to keep", code="not_settling")
+    if state.status not in (OPEN, SETTLING):
         raise Refused(f"the negotiation has ended ({state.status})", code="ended")
     if state.paused:  # before the clock: a pause gives the time back
         raise Refused("the instructor has paused the round; wait until it resumes", code="paused")
@@ -269,8 +280,12 @@ def decide(state: State, role: str, action: Action, now: datetime) -> Decision:
         raise Refused("time is up: the negotiation has ended", code="ended")
     _room_left(state, action)
     partner = state.partner(role)
+    if state.status == SETTLING:
+        _settlement_check(state, role, action, scenario)
     if action.type == "chat":
         return Decision("chat", {"text": action.text}, state)
+    if action.type == "keep":
+        return Decision("keep", {}, replace(state, status=AGREED, standing={}))
     if action.type == "offer":
         packages = [dict(p) for p in action.packages]
         # The new offer replaces this side's standing offer; the event's seq identifies it (set on storing).
@@ -307,6 +322,53 @@ def decide(state: State, role: str, action: Action, now: datetime) -> Decision:
     )
 
 
+def below_agreement(scenario: Scenario, agreement: Mapping[str, str], package: Mapping[str, str]) -> tuple[str, ...]:
+    """The roles for whom `package` is worth fewer points than `agreement`: a post-settlement package
+    replaces the agreement only when this is empty (Raiffa, 1985)."""
+    return tuple(
+        role.key
+        for role in scenario.roles
+        if package_points(scenario, package, role.key) < package_points(scenario, agreement, role.key)
+    )
+
+
+def _settlement_check(state: State, role: str, action: Action, scenario: Scenario | None) -> None:
+    """In a post-settlement round: no walking away (keep the agreement instead); an offer's packages are
+    each at least as good for the side that makes it; an accepted package is at least as good for both.
+    A refusal names only the acting side's own points, never the partner's."""
+    if scenario is None or state.agreement is None:
+        raise ValueError("a post-settlement round is decided with the scenario and the agreement")
+    if action.type == "walk_away":
+        raise Refused("in the post-settlement round nobody walks away: keep the agreement instead", code="keep_instead")
+    floor = package_points(scenario, state.agreement, role)
+    if action.type == "offer":
+        for i, package in enumerate(action.packages):
+            if role in below_agreement(scenario, state.agreement, package):
+                raise Refused(
+                    f"package {i + 1} gives you {format_number(package_points(scenario, package, role))} points, "
+                    f"less than the {format_number(floor)} of your current agreement: a package of this round "
+                    "must be at least as good for you",
+                    code="below_agreement",
+                )
+    if action.type == "accept":
+        offer = state.standing.get(state.partner(role))
+        if offer is None or offer.seq != action.offer_seq or action.package >= len(offer.packages):
+            return  # refused below, for what it is
+        package = offer.packages[action.package]
+        below = below_agreement(scenario, state.agreement, package)
+        if role in below:
+            raise Refused(
+                f"that package gives you {format_number(package_points(scenario, package, role))} points, less "
+                f"than the {format_number(floor)} of your current agreement: it cannot replace it",
+                code="below_agreement",
+            )
+        if below:
+            raise Refused(
+                "that package is worth less to your partner than your current agreement: it cannot replace it",
+                code="below_agreement",
+            )
+
+
 def _room_left(state: State, action: Action) -> None:
     """Chat and offers stop at what one negotiation may store; the answers that end it never do."""
     if action.type in ("chat", "offer") and state.stored >= MAX_EVENTS:
@@ -338,12 +400,23 @@ def after_offer(state: State, role: str, seq: int, packages: Sequence[Package]) 
 
 def after_round_event(state: State, type_: str) -> State:
     """The state once the round's own event is stored: the pair opened, paused, resumed, given more
-    time, or closed without agreement when the time ran out ("deadline") or the instructor ended it."""
+    time, or closed without agreement when the time ran out ("deadline") or the instructor ended it; an
+    agreed pair taken into a post-settlement round, and out of it with its agreement as it stands."""
     if type_ not in ROUND_EVENTS:
         raise ValueError(f"{type_!r} is not an event of the round")
-    allowed = ("waiting",) if type_ == "started" else ("waiting", OPEN) if type_ in ("deadline", "ended") else (OPEN,)
+    allowed = {
+        "started": ("waiting",),
+        "deadline": ("waiting", OPEN),
+        "ended": ("waiting", OPEN),
+        "settlement_opened": (AGREED,),
+        "settlement_closed": (SETTLING,),
+    }.get(type_, (OPEN,))
     if state.status not in allowed:
         raise ValueError(f"{type_!r} cannot happen to a pair that is {state.status}")
+    if type_ == "settlement_opened":
+        return replace(state, status=SETTLING, standing={})
+    if type_ == "settlement_closed":
+        return replace(state, status=AGREED, standing={})
     if type_ == "started":
         return replace(state, status=OPEN)
     if type_ == "ended":

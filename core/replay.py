@@ -24,6 +24,7 @@ from core.negotiation import (
     standing_json,
 )
 from core.refusal import Refused
+from core.spec import Scenario
 
 # The clock is not replayed: a stored action was in time, and a closing at the deadline is its own event.
 _UNTIMED = datetime.min.replace(tzinfo=UTC)
@@ -49,11 +50,12 @@ class Replayed:
         }
 
 
-def replay(events: Iterable[Mapping[str, Any]], roles: tuple[str, str]) -> Replayed:
+def replay(events: Iterable[Mapping[str, Any]], roles: tuple[str, str], scenario: Scenario | None = None) -> Replayed:
     """Apply stored events, in seq order from 1, to a waiting negotiation between `roles`.
 
     An event is a mapping with `seq`, `type`, `role` (None or "" for the round's) and `payload`, as the
-    snapshot sends it. Raises ReplayError when the log skips a number or breaks a rule."""
+    snapshot sends it; a post-settlement round's actions are checked against the `scenario`'s points.
+    Raises ReplayError when the log skips a number or breaks a rule."""
     state = State(status="waiting", roles=roles)
     last_seq = offers = 0
     for event in events:
@@ -72,9 +74,11 @@ def replay(events: Iterable[Mapping[str, Any]], roles: tuple[str, str]) -> Repla
             raise ReplayError(f"event {seq} is of an unknown type {kind!r}")
         role, payload = event["role"], event["payload"]
         try:
-            decision = decide(state, role, _action(kind, payload), _UNTIMED)
+            decision = decide(state, role, _action(kind, payload), _UNTIMED, scenario)
         except Refused as refused:
             raise ReplayError(f"event {seq} ({kind} by {role}) was not allowed: {refused.message}") from None
+        except ValueError as error:  # a post-settlement round replayed without its scenario
+            raise ReplayError(f"event {seq} ({kind} by {role}): {error}") from None
         if decision.type != kind or decision.payload != payload:
             raise ReplayError(f"event {seq} stored {kind} {payload!r}; the rules give {decision.payload!r}")
         state = decision.state
@@ -96,4 +100,6 @@ def _action(kind: str, payload: Mapping[str, Any]) -> Action:
         return Action(kind, offer_seq=payload["offer_seq"], package=payload["package"])
     if kind == "walk_away":
         return Action(kind, reason=payload.get("reason", ""))
+    if kind == "keep":
+        return Action(kind)
     return Action(kind, offer_seq=payload["offer_seq"], reason=payload.get("reason", ""))  # reject, withdraw
