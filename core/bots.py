@@ -236,11 +236,13 @@ class Situation:
     own: Standing | None = None  # the bot's own offer on the table
     partner: Standing | None = None  # the partner's offer on the table
     partner_offers: tuple[tuple[Package, ...], ...] = ()  # every offer the partner made, oldest first
+    # In a post-settlement round: the agreement, the bot's floor (elapsed and seconds_left are the round's).
+    agreement: Package | None = None
 
 
 @dataclass(frozen=True)
 class Move:
-    type: str  # wait, offer, accept or walk_away
+    type: str  # wait, offer, accept, walk_away or keep
     packages: tuple[Package, ...] = ()
     offer_seq: int = 0
     package: int = 0
@@ -254,6 +256,8 @@ class Move:
             return {"type": "accept", "offer_seq": self.offer_seq, "package": self.package}
         if self.type == "walk_away":
             return {"type": "walk_away", "reason": self.reason}
+        if self.type == "keep":
+            return {"type": "keep"}
         raise ValueError(f"a {self.type!r} move sends no frame")
 
 
@@ -302,6 +306,8 @@ class Bot:
         return situation.elapsed >= 1.0 - self.endgame or situation.seconds_left <= self.endgame_seconds
 
     def decide(self, situation: Situation) -> Move:
+        if situation.agreement is not None:
+            return self.improve(situation, situation.agreement)
         sheet = self.sheet
         if sheet.best < sheet.batna:
             return Move("walk_away", reason="No agreement here can beat my alternative.")
@@ -315,11 +321,8 @@ class Bot:
                 return Move("accept", offer_seq=partner.seq, package=index)
         latest = tuple(sheet.normalise(p) for p in situation.partner_offers[-1]) if situation.partner_offers else ()
         own = situation.own
-        if own is not None:
-            partner_new = partner is not None and partner.seq > own.seq
-            standing_worth = min(sheet.points(p) for p in own.packages)
-            if not partner_new and standing_worth - target < self.range * Fraction(self.step):
-                return WAIT  # the offer on the table is still about what the bot wants
+        if self.still_standing(situation, target):
+            return WAIT  # the offer on the table is still about what the bot wants
         packages = self.compose(target, latest)
         if not packages:
             return WAIT
@@ -327,11 +330,50 @@ class Bot:
             return WAIT
         return Move("offer", packages=packages)
 
+    def still_standing(self, situation: Situation, target: Fraction) -> bool:
+        """The bot's offer on the table is unanswered by a newer offer and still about `target`."""
+        own, partner = situation.own, situation.partner
+        if own is None or (partner is not None and partner.seq > own.seq):
+            return False
+        return min(self.sheet.points(p) for p in own.packages) - target < self.range * Fraction(self.step)
+
+    def improve(self, situation: Situation, agreement: Package) -> Move:
+        """A post-settlement round: the agreement is the floor. Accept the partner's best package for the
+        bot when it is at least as good as the agreement; offer packages at least as good (from the
+        bot's best down to the agreement's points as the round goes, by its strategy's pace); keep the
+        agreement in the round's last share, or when nothing better than the agreement is left to offer."""
+        sheet = self.sheet
+        floor = sheet.points(agreement)
+        partner = situation.partner
+        if partner is not None and partner.packages:
+            worth = [sheet.points(p) for p in partner.packages]
+            index = max(range(len(worth)), key=lambda i: (worth[i], -i))
+            if worth[index] >= floor:
+                return Move("accept", offer_seq=partner.seq, package=index)
+        if self.in_endgame(situation):
+            return Move("keep")
+        t = min(max(situation.elapsed, 0.0), 1.0)
+        target = floor + (sheet.best - floor) * Fraction(max(1.0 - t ** (1.0 / self.strategy.concession), 0.0))
+        latest = tuple(sheet.normalise(p) for p in situation.partner_offers[-1]) if situation.partner_offers else ()
+        own = situation.own
+        if self.still_standing(situation, target):
+            return WAIT
+        signed = _key(sheet.normalise(agreement))
+        packages = tuple(p for p in self.compose(target, latest, floor) if _key(p) != signed)
+        if not packages:
+            return Move("keep") if target - floor < self.range * Fraction(self.step) else WAIT
+        if own is not None and {_key(p) for p in packages} == {_key(sheet.normalise(p)) for p in own.packages}:
+            return WAIT
+        return Move("offer", packages=packages)
+
     # Composing an offer
 
-    def compose(self, target: Fraction, latest: Sequence[Package] = ()) -> tuple[Package, ...]:
-        """Packages worth at least `target` (and the floor) to the bot, most like the partner's latest offer."""
-        target = max(target, self.floor)
+    def compose(
+        self, target: Fraction, latest: Sequence[Package] = (), floor: Fraction | None = None
+    ) -> tuple[Package, ...]:
+        """Packages worth at least `target` (and the floor: the bot's own, or the one given) to the bot,
+        most like the partner's latest offer."""
+        target = max(target, self.floor if floor is None else floor)
         if target > self.sheet.best:
             return ()
         slack = self.range * Fraction(self.strategy.tolerance if self.strategy.packages > 1 else self.step)

@@ -19,14 +19,15 @@ from django.utils import timezone
 
 from classrooms.models import Exercise
 from core import negotiation as negotiation_rules
-from core.negotiation import AGREED, IMPASSE, Action, Offer, State, after_offer, decide, standing_json
+from core.negotiation import AGREED, IMPASSE, SETTLING, Action, Offer, State, after_offer, decide, standing_json
 from core.refusal import Refused
-from negotiations.debrief import outcome_enqueue
-from negotiations.models import Event, Negotiation, Seat
+from negotiations.debrief import debrief_enqueue, outcome_enqueue
+from negotiations.models import Event, Negotiation, Seat, Settlement
 from negotiations.protocol import EventJSON, PairJSON
 from negotiations.publishing import (
     event_json,
     events_publish,
+    exercise_announce,
     monitor_pair,
     negotiation_publish,
     on_commit_quietly,
@@ -82,6 +83,8 @@ def event_append(
 
 
 def _save_state(negotiation: Negotiation, state: State, now: datetime, reason: str = "") -> None:
+    if negotiation.status == SETTLING and state.status != SETTLING:
+        settlement_pair_done(negotiation, now)
     if state.status in (AGREED, IMPASSE) and negotiation.status in OPEN_STATUSES:
         negotiation.ended_at = now
         negotiation.end_reason = reason
@@ -150,7 +153,8 @@ def negotiation_act(
                 "this seat has been given to someone else; reconnect to see where you stand", code=SEAT_CHANGED
             )
         state = state_of(negotiation, negotiation.exercise)
-        decision = decide(state, seat.role_key, action, now)
+        scenario = version_spec(negotiation.exercise.scenario_version)
+        decision = decide(state, seat.role_key, action, now, scenario)
         event = event_append(
             negotiation,
             decision.type,
@@ -287,7 +291,8 @@ def negotiation_close_expired(
 ) -> list[int]:
     """End as impasse every open negotiation whose time is up. Running it twice changes nothing."""
     now = now or timezone.now()
-    candidates = Negotiation.objects.filter(status__in=OPEN_STATUSES, deadline__lte=now, exercise__paused_at=None)
+    statuses = (*OPEN_STATUSES, SETTLING)
+    candidates = Negotiation.objects.filter(status__in=statuses, deadline__lte=now, exercise__paused_at=None)
     if negotiation_ids is not None:
         candidates = candidates.filter(pk__in=list(negotiation_ids))
     if exercise_id is not None:
@@ -296,12 +301,44 @@ def negotiation_close_expired(
     for pk in candidates.values_list("pk", flat=True):
         with transaction.atomic():
             negotiation = Negotiation.objects.select_for_update().with_offers().get(pk=pk)
-            if negotiation.status not in OPEN_STATUSES or negotiation.deadline is None or negotiation.deadline > now:
+            if negotiation.status not in statuses or negotiation.deadline is None or negotiation.deadline > now:
                 continue  # someone else closed it, or the time was extended meanwhile
+            if negotiation.status == SETTLING:
+                settlement_pair_close(negotiation, "deadline", now)
+                closed.append(pk)
+                continue
             negotiation_close_as_impasse(negotiation, "deadline", now)
             outcome_enqueue(negotiation_id=negotiation.pk)
             closed.append(pk)
     return closed
+
+
+def settlement_pair_close(negotiation: Negotiation, reason: str, now: datetime) -> None:
+    """Take a locked pair out of the post-settlement round with its agreement as it stands: the round's
+    time ran out ("deadline") or the instructor closed it ("closed")."""
+    event = system_event_append(negotiation, "settlement_closed", {"reason": reason}, now)
+    if reason == "deadline":
+        settlement_pair_done(negotiation, now)
+    negotiation.status, negotiation.standing = AGREED, {}
+    negotiation.save()
+    negotiation_publish(negotiation=negotiation, events=[event])
+
+
+def settlement_pair_done(negotiation: Negotiation, now: datetime) -> None:
+    """A locked pair leaves the post-settlement round (kept, improved, or its time ran out): once no other
+    pair is left in it, the round is over and the class debrief is computed again. The round's row is
+    locked after the pair's (the instructor's close takes it alone), so that of two last pairs leaving
+    at once, the second sees the first gone."""
+    round_ = Settlement.objects.select_for_update().filter(exercise_id=negotiation.exercise_id, closed_at=None).first()
+    if round_ is None:
+        return  # the instructor closed it: the close computes the debrief
+    others = Negotiation.objects.filter(exercise_id=negotiation.exercise_id, status=SETTLING).exclude(pk=negotiation.pk)
+    if others.exists():
+        return
+    round_.closed_at = now
+    round_.save(update_fields=["closed_at"])
+    debrief_enqueue(exercise_id=negotiation.exercise_id)
+    exercise_announce(exercise_id=negotiation.exercise_id)
 
 
 @shared_task(name="negotiations.tasks.close_expired", acks_late=True, reject_on_worker_lost=True)

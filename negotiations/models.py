@@ -26,6 +26,7 @@ class Negotiation(models.Model):
         NEGOTIATING = "negotiating", "Negotiating"
         AGREED = "agreed", "Agreed"
         IMPASSE = "impasse", "Impasse"
+        SETTLING = "settling", "Post-settlement round"  # agreed, and looking for a package better for both
 
     exercise = models.ForeignKey("classrooms.Exercise", on_delete=models.CASCADE, related_name="negotiations")
     number = models.PositiveIntegerField(help_text="The pair's number within its exercise.")
@@ -130,6 +131,20 @@ class Broadcast(models.Model):
 
     def __str__(self) -> str:
         return self.text[:50]
+
+
+class Settlement(models.Model):
+    """An exercise's post-settlement round (Raiffa, 1985), opened by the instructor once the exercise has
+    ended: its agreed pairs may replace their agreement with a package at least as good for both. It
+    is over at `deadline`, when the instructor closes it, or once every pair has kept or improved."""
+
+    exercise = models.OneToOneField("classrooms.Exercise", on_delete=models.CASCADE, related_name="settlement")
+    opened_at = models.DateTimeField()
+    deadline = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When its last pair left it.")
+
+    def __str__(self) -> str:
+        return f"Post-settlement round of {self.exercise}"
 
 
 class Outcome(models.Model):

@@ -66,12 +66,21 @@ class MonitorSeatJSON(TypedDict):
     auto: NotRequired[bool]  # a bot seat the server plays
 
 
+class SettlementJSON(TypedDict):
+    """An exercise's post-settlement round: open from `opened_at` until `deadline`, or `closed_at`."""
+
+    opened_at: str
+    deadline: str
+    closed_at: str | None
+
+
 class ExerciseJSON(TypedDict):
     id: int
     state: str
     deadline: str | None
     paused: bool
     paused_at: str | None
+    settlement: SettlementJSON | None
 
 
 class BroadcastJSON(TypedDict):

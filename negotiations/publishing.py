@@ -19,7 +19,7 @@ from django.db import transaction
 from classrooms.models import Exercise, PlanningSheet
 from core.negotiation import package_points
 from core.spec import Scenario, plain
-from negotiations.models import Event, Negotiation, Seat
+from negotiations.models import Event, Negotiation, Seat, Settlement
 from negotiations.protocol import (
     BroadcastJSON,
     EventJSON,
@@ -28,6 +28,7 @@ from negotiations.protocol import (
     PairJSON,
     PairResultJSON,
     SeatJSON,
+    SettlementJSON,
 )
 from scenarios.services import version_spec
 
@@ -90,12 +91,13 @@ def pair_summary(negotiation: Negotiation) -> PairJSON:
     }
 
 
-ENDED = (Negotiation.Status.AGREED, Negotiation.Status.IMPASSE)
+ENDED = (Negotiation.Status.AGREED, Negotiation.Status.IMPASSE, Negotiation.Status.SETTLING)  # with a result
 
 
 def pair_result(negotiation: Negotiation, scenario: Scenario) -> PairResultJSON | None:
-    """An ended pair's points for each role and their joint gain; at an impasse each side has its BATNA."""
-    if negotiation.status == Negotiation.Status.AGREED and negotiation.agreement:
+    """An ended pair's points for each role and their joint gain; at an impasse each side has its BATNA;
+    in a post-settlement round, its agreement as it stands."""
+    if negotiation.status in (Negotiation.Status.AGREED, Negotiation.Status.SETTLING) and negotiation.agreement:
         points = {r.key: package_points(scenario, negotiation.agreement, r.key) for r in scenario.roles}
     elif negotiation.status == Negotiation.Status.IMPASSE:
         points = {r.key: r.batna for r in scenario.roles}
@@ -141,13 +143,29 @@ def seat_json(seat: Seat, planned: bool) -> MonitorSeatJSON:
     }
 
 
+def settlement_json(settlement: Settlement | None) -> SettlementJSON | None:
+    """An exercise's post-settlement round as its summary carries it; None before one is opened."""
+    if settlement is None:
+        return None
+    return {
+        "opened_at": settlement.opened_at.isoformat(),
+        "deadline": settlement.deadline.isoformat(),
+        "closed_at": iso(settlement.closed_at),
+    }
+
+
 def exercise_summary(exercise: Exercise) -> ExerciseJSON:
+    """The round's state; an ended exercise's post-settlement round read too (one query, then only)."""
+    settlement = None
+    if exercise.state == Exercise.State.ENDED:
+        settlement = Settlement.objects.filter(exercise=exercise).first()
     return {
         "id": exercise.pk,
         "state": exercise.state,
         "deadline": iso(exercise.deadline),
         "paused": exercise.paused_at is not None,
         "paused_at": iso(exercise.paused_at),
+        "settlement": settlement_json(settlement),
     }
 
 

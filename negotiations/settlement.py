@@ -1,0 +1,83 @@
+"""The post-settlement round (Raiffa, 1985, "Post-settlement settlements", Negotiation Journal 1(1)): once
+an exercise has ended, the instructor opens a round in which every pair that agreed may look again. The
+agreement is each side's floor; offers and answers go over the same socket as before, and the rules of
+core.negotiation refuse any package worse for either side than what they signed. A pair leaves the round
+by accepting a package (which replaces its agreement), by keeping its agreement, or when the round's
+time runs out or the instructor closes it. The first agreement stays in the pair's events; the debrief
+shows both (docs/debrief.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from classrooms.models import Exercise
+from core.negotiation import AGREED, SETTLING
+from core.refusal import Refused
+from negotiations.acting import settlement_pair_close, system_event_append
+from negotiations.bot_seats import bot_seats_wake
+from negotiations.debrief import debrief_enqueue
+from negotiations.models import Negotiation, Settlement
+from negotiations.publishing import exercise_announce, iso, negotiation_publish
+from negotiations.rounds import deadline_schedule
+
+MAX_SETTLEMENT_MINUTES = 60
+
+
+def settlement_open_refusal(exercise: Exercise) -> str | None:
+    """Why the round cannot be opened now, or None."""
+    if exercise.state != Exercise.State.ENDED:
+        return "Open the post-settlement round once the exercise has ended: every pair's result is known then."
+    if Settlement.objects.filter(exercise=exercise).exists():
+        return "This exercise has had its post-settlement round."
+    if not exercise.negotiations.filter(status=AGREED).exists():
+        return "No pair reached an agreement: there is nothing to improve on."
+    return None
+
+
+def settlement_open(*, exercise: Exercise, minutes: int, now: datetime) -> int:
+    """Open the round for every agreed pair of an ended exercise, for `minutes`; returns how many pairs."""
+    if not 1 <= minutes <= MAX_SETTLEMENT_MINUTES:
+        raise Refused(f"Give the round from 1 to {MAX_SETTLEMENT_MINUTES} minutes.", "minutes")
+    deadline = now + timedelta(minutes=minutes)
+    with transaction.atomic():
+        exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
+        if refusal := settlement_open_refusal(exercise):
+            raise Refused(refusal)
+        Settlement.objects.create(exercise=exercise, opened_at=now, deadline=deadline)
+    count = 0
+    for pk in exercise.negotiations.filter(status=AGREED).values_list("pk", flat=True):
+        with transaction.atomic():
+            negotiation = Negotiation.objects.select_for_update().with_offers().get(pk=pk)
+            if negotiation.status != AGREED:
+                continue
+            event = system_event_append(negotiation, "settlement_opened", {"deadline": iso(deadline)}, now)
+            negotiation.status, negotiation.standing, negotiation.deadline = SETTLING, {}, deadline
+            negotiation.save()
+            negotiation_publish(negotiation=negotiation, events=[event])
+            count += 1
+    bot_seats_wake(exercise_id=exercise.pk, now=now)
+    deadline_schedule(exercise_id=exercise.pk, at=deadline)
+    exercise_announce(exercise_id=exercise.pk)
+    return count
+
+
+def settlement_close(*, exercise: Exercise, now: datetime) -> int:
+    """End the round now: every pair still in it keeps its agreement. Returns how many pairs that was."""
+    with transaction.atomic():
+        closed = Settlement.objects.filter(exercise=exercise, closed_at=None).update(closed_at=now)
+    if not closed:
+        raise Refused("No post-settlement round is open for this exercise.")
+    count = 0
+    for pk in exercise.negotiations.filter(status=SETTLING).values_list("pk", flat=True):
+        with transaction.atomic():
+            negotiation = Negotiation.objects.select_for_update().with_offers().get(pk=pk)
+            if negotiation.status != SETTLING:
+                continue
+            settlement_pair_close(negotiation, "closed", now)
+            count += 1
+    debrief_enqueue(exercise_id=exercise.pk)
+    exercise_announce(exercise_id=exercise.pk)
+    return count
