@@ -1,4 +1,5 @@
-"""An exercise's round: pair the students present, release the roles, start, end, and its status."""
+"""An exercise's round: pair the students present, release the roles, start, end, and its status; once
+it has ended, its post-settlement round (open, close)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,19 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from api.base import MAX_ID, MAX_STUDENTS, READ, WRITE, ErrorOut, ExerciseId, InputSchema, request_user
 from api.exercises import ExerciseOut, State
 from classrooms.access import exercise_for
 from classrooms.models import Exercise
-from negotiations import rounds
-from negotiations.models import Negotiation, Seat
+from negotiations import rounds, settlement
+from negotiations.models import Negotiation, Seat, Settlement
 
 router = Router(tags=["exercises"])
 
-NegotiationStatus = Literal["waiting", "negotiating", "agreed", "impasse"]
+NegotiationStatus = Literal["waiting", "negotiating", "agreed", "impasse", "settling"]
 
 
 class SeatOut(Schema):
@@ -57,6 +59,7 @@ class StatusCounts(Schema):
     negotiating: int
     agreed: int
     impasse: int
+    settling: int = Field(description="Agreed pairs in the post-settlement round.")
 
 
 class StatusOut(Schema):
@@ -111,3 +114,35 @@ def exercise_end(request: HttpRequest, exercise_id: ExerciseId) -> Exercise:
 @router.get("/exercises/{exercise_id}/status", response={200: StatusOut, **READ})
 def exercise_status(request: HttpRequest, exercise_id: ExerciseId) -> dict[str, Any]:
     return _status(exercise_for(request_user(request), exercise_id))
+
+
+class SettlementIn(InputSchema):
+    minutes: int = Field(ge=1, le=settlement.MAX_SETTLEMENT_MINUTES, description="How long the round lasts.")
+
+
+class SettlementOut(Schema):
+    opened_at: datetime
+    deadline: datetime
+    closed_at: datetime | None = Field(description="When its last pair left it, or the instructor closed it.")
+    pairs: int = Field(description="The pairs this call took into the round, or out of it.")
+
+
+def _settlement(exercise: Exercise, pairs: int) -> dict[str, Any]:
+    round_ = Settlement.objects.get(exercise=exercise)
+    return {"opened_at": round_.opened_at, "deadline": round_.deadline, "closed_at": round_.closed_at, "pairs": pairs}
+
+
+@router.post("/exercises/{exercise_id}/settlement/open", response={200: SettlementOut, **WRITE})
+def settlement_open(request: HttpRequest, exercise_id: ExerciseId, payload: SettlementIn) -> dict[str, Any]:
+    """Open the post-settlement round for every agreed pair of an ended exercise (docs/protocol.md)."""
+    exercise = exercise_for(request_user(request), exercise_id)
+    pairs = settlement.settlement_open(exercise=exercise, minutes=payload.minutes, now=timezone.now())
+    return _settlement(exercise, pairs)
+
+
+@router.post("/exercises/{exercise_id}/settlement/close", response={200: SettlementOut, 409: ErrorOut, **READ})
+def settlement_close(request: HttpRequest, exercise_id: ExerciseId) -> dict[str, Any]:
+    """Close the post-settlement round: the pairs still in it keep their agreement."""
+    exercise = exercise_for(request_user(request), exercise_id)
+    pairs = settlement.settlement_close(exercise=exercise, now=timezone.now())
+    return _settlement(exercise, pairs)

@@ -17,7 +17,7 @@ Who plays the due moves:
 A bot knows its own sheet only (core.bots.Sheet.from_scenario: its role's points and BATNA), the clock
 and the offers made; its decisions are core.bots', deterministic given the seat and the events so far.
 Its pace is core.bots.pace. It stops when its pair ends, when the round ends, or when a student takes
-its seat.
+its seat; it plays again in a post-settlement round (negotiations.settlement) until its pair leaves it.
 """
 
 from __future__ import annotations
@@ -59,10 +59,13 @@ def overdue_after() -> timedelta:
     return timedelta(seconds=2 + 2 * _think())
 
 
+PLAYING = Q(negotiation__status=Negotiation.Status.NEGOTIATING, exercise__state=Exercise.State.LIVE) | Q(
+    negotiation__status=Negotiation.Status.SETTLING
+)  # a live round's open pairs, and the pairs of a post-settlement round
+
+
 def live_bot_seats() -> QuerySet[Seat]:
-    return Seat.objects.filter(
-        kind=Seat.Kind.BOT, negotiation__status=Negotiation.Status.NEGOTIATING, exercise__state=Exercise.State.LIVE
-    )
+    return Seat.objects.filter(PLAYING, kind=Seat.Kind.BOT)
 
 
 def _claim(seat_id: int, held: datetime | None, at: datetime) -> bool:
@@ -96,7 +99,7 @@ def bot_seats_wake(*, exercise_id: int, now: datetime) -> None:
         exercise_id=exercise_id,
         kind=Seat.Kind.BOT,
         bot_move_at__isnull=True,
-        negotiation__status=Negotiation.Status.NEGOTIATING,
+        negotiation__status__in=[Negotiation.Status.NEGOTIATING, Negotiation.Status.SETTLING],
     )
     for pk in idle.values_list("pk", flat=True):
         at = _later(now, rng)
@@ -143,8 +146,9 @@ def bot_seat_play(*, seat_id: int, due: datetime, now: datetime | None = None) -
     if seat is None:
         return None
     negotiation, exercise = seat.negotiation, seat.exercise
-    playing = server_plays(seat.kind) and exercise.state == Exercise.State.LIVE
-    if not playing or negotiation.status != Negotiation.Status.NEGOTIATING:
+    settling = negotiation.status == Negotiation.Status.SETTLING
+    live = exercise.state == Exercise.State.LIVE and negotiation.status == Negotiation.Status.NEGOTIATING
+    if not server_plays(seat.kind) or not (live or settling):
         Seat.objects.filter(pk=seat_id, bot_move_at=due).update(bot_move_at=None)  # it stops
         return None
     acted = (
@@ -173,13 +177,17 @@ def bot_for(seat: Seat, scenario: Scenario, last_seq: int) -> Bot:
 
 
 def situation_of(seat: Seat, negotiation: Negotiation, now: datetime) -> Situation:
-    """What the bot knows of its pair at `now`: the clock, the offers on the table, the partner's offers."""
+    """What the bot knows of its pair at `now`: the clock, the offers on the table, the partner's offers;
+    in a post-settlement round, the round's clock and offers, and the agreement it may improve on."""
     role = seat.role_key
-    rows = Event.objects.filter(negotiation=negotiation, type__in=["started", "offer"]).order_by("seq")
+    kinds = ["started", "offer", "settlement_opened"]
+    rows = Event.objects.filter(negotiation=negotiation, type__in=kinds).order_by("seq")
     started, partner_offers = None, []
     for type_, actor, payload, at in rows.values_list("type", "role", "payload", "created_at"):
         if type_ == "started":
             started = started or at
+        elif type_ == "settlement_opened":
+            started, partner_offers = at, []
         elif actor != role:
             partner_offers.append(tuple(payload["packages"]))
     start = started or now
@@ -192,6 +200,7 @@ def situation_of(seat: Seat, negotiation: Negotiation, now: datetime) -> Situati
         own=standing.get(role),
         partner=next((o for r, o in standing.items() if r != role), None),
         partner_offers=tuple(partner_offers),
+        agreement=negotiation.agreement if negotiation.status == Negotiation.Status.SETTLING else None,
     )
 
 

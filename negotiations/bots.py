@@ -38,6 +38,7 @@ from negotiations.protocol import CLOSE_NOT_FOUND, CLOSE_NOT_SIGNED_IN
 
 BOT_SESSION_HOURS = 12
 ENDED = ("accept", "walk_away", "deadline", "ended")
+LEFT_ROUND = ("accept", "keep", "settlement_closed")  # how a pair leaves a post-settlement round
 REFUSED_CLOSES = (CLOSE_NOT_SIGNED_IN, CLOSE_NOT_FOUND)
 QUIET_RESYNC = 10.0  # seconds without a frame before a bot asks for what it may have missed
 
@@ -170,7 +171,7 @@ class BotPlayer:
             if partner is not None and partner.seq > self.seen_partner_seq:
                 self.seen_partner_seq = partner.seq  # answer a new offer after thinking, not at once
                 self.due = min(self.due, self._later(1.0)) if self.due > now else self._later(1.0)
-            if view["status"] == "negotiating" and not view["paused"] and now >= self.due:
+            if view["status"] in ("negotiating", "settling") and not view["paused"] and now >= self.due:
                 await self.act(view)
                 continue
             quiet = now - self.client.received_at
@@ -217,10 +218,17 @@ class BotPlayer:
         paused = bool(snapshot and snapshot["negotiation"].get("paused"))
         standing: dict[str, Standing] = {}
         partner_offers: list[tuple[dict[str, str], ...]] = []
+        agreement = None
         for event in self.client.events:
             kind, payload, actor = event["type"], event["payload"], event["role"]
             if kind == "started":
                 status, started_at, deadline = "negotiating", event["at"], payload.get("deadline")
+            elif kind == "settlement_opened":  # a round of its own: its clock, its offers
+                status, started_at, deadline = "settling", event["at"], payload.get("deadline")
+                standing, partner_offers = {}, []
+            elif status == "settling" and kind in LEFT_ROUND:
+                status, standing = "agreed", {}
+                agreement = payload.get("terms", agreement)
             elif kind in ("extended", "paused", "resumed"):
                 deadline = payload.get("deadline") or deadline
                 if kind != "extended":
@@ -235,9 +243,11 @@ class BotPlayer:
                 standing.pop(actor, None)
             elif kind in ENDED:
                 status = "agreed" if kind == "accept" else "impasse"
+                agreement, standing = payload.get("terms"), {}
         partner = next((o for r, o in standing.items() if r != role), None)
         return {
             "status": status,
+            "agreement": agreement,
             "deadline": deadline,
             "started_at": started_at,
             "paused": paused,
@@ -257,6 +267,7 @@ class BotPlayer:
             own=view["own"],
             partner=view["partner"],
             partner_offers=view["partner_offers"],
+            agreement=view["agreement"] if view["status"] == "settling" else None,
         )
 
 
@@ -294,13 +305,16 @@ def strategy_for(strategy: str, number: int, role_index: int, seed: int) -> str:
 def seatings_for(
     exercise: Any, *, seats: str, strategy: str, seed: int, url: str, hours: float = BOT_SESSION_HOURS
 ) -> tuple[list[Seating], list[str]]:
-    """The seats to play in an exercise's open pairs, each signed in; and notes on the seats skipped.
+    """The seats to play in an exercise's open pairs (or those in its post-settlement round), each signed
+    in; and notes on the seats skipped.
 
     `bot`: the disclosed bot seats, each with a session minted for it. `students`: the students' seats,
     signed in through each student's personal link as their browser would. `all`: both."""
     kinds = {"bot": [Seat.Kind.BOT], "students": [Seat.Kind.STUDENT], "all": [Seat.Kind.BOT, Seat.Kind.STUDENT]}[seats]
     rows = (
-        Seat.objects.filter(exercise=exercise, kind__in=kinds, negotiation__status__in=["waiting", "negotiating"])
+        Seat.objects.filter(
+            exercise=exercise, kind__in=kinds, negotiation__status__in=["waiting", "negotiating", "settling"]
+        )
         .select_related("negotiation", "student")
         .order_by("negotiation__number", "role_key")
     )

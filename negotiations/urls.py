@@ -23,6 +23,8 @@ urlpatterns = [
     path("exercises/<int:pk>/monitor/pause/", views.round_pause, JSON, name="round_pause"),
     path("exercises/<int:pk>/monitor/resume/", views.round_resume, JSON, name="round_resume"),
     path("exercises/<int:pk>/monitor/end/", views.exercise_end, JSON, name="round_end"),
+    path("exercises/<int:pk>/monitor/settlement/open/", views.settlement_open, JSON, name="settlement_open"),
+    path("exercises/<int:pk>/monitor/settlement/close/", views.settlement_close, JSON, name="settlement_close"),
     path("exercises/<int:pk>/pairs/<int:number>/", views.transcript, name="transcript"),
     path("classes/<int:pk>/students/merge/", views.student_merge, name="student_merge"),
 ]

@@ -28,7 +28,7 @@ from classrooms.services import is_connected
 from core.negotiation import MAX_CHAT, package_points
 from core.refusal import Refused
 from core.spec import plain
-from negotiations import people, rounds
+from negotiations import people, rounds, settlement
 from negotiations.acting import OPEN_STATUSES
 from negotiations.forms import PlaceForm, PresentForm, SwapForm
 from negotiations.models import Event, Negotiation, Seat
@@ -116,7 +116,12 @@ def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @instructor_required
 def monitor(request: HttpRequest, pk: int) -> HttpResponse:
     exercise = exercise_for(request.user, pk)
-    return render(request, "negotiations/monitor.html", {"exercise": exercise, "broadcast_max": rounds.MAX_BROADCAST})
+    context = {
+        "exercise": exercise,
+        "broadcast_max": rounds.MAX_BROADCAST,
+        "settlement_max": settlement.MAX_SETTLEMENT_MINUTES,
+    }
+    return render(request, "negotiations/monitor.html", context)
 
 
 # The actions that cannot be taken back ask first: on the page, a dialog (static/js/confirm.js); without
@@ -323,6 +328,19 @@ def round_pause(request: HttpRequest, exercise: Exercise) -> str:
 def round_resume(request: HttpRequest, exercise: Exercise) -> str:
     rounds.round_pause(exercise=exercise, paused=False, now=timezone.now())
     return "Resumed."
+
+
+@round_action("settlement")
+def settlement_open(request: HttpRequest, exercise: Exercise) -> str:
+    minutes = _whole_number(request.POST.get("minutes", ""))
+    pairs = settlement.settlement_open(exercise=exercise, minutes=minutes, now=timezone.now())
+    return f"Post-settlement round open for {pairs} agreed pair{'s' if pairs != 1 else ''}, {minutes} minutes."
+
+
+@round_action("settlement")
+def settlement_close(request: HttpRequest, exercise: Exercise) -> str:
+    pairs = settlement.settlement_close(exercise=exercise, now=timezone.now())
+    return f"Post-settlement round closed: {pairs} pair{'s' if pairs != 1 else ''} kept their agreement."
 
 
 # A pair's transcript

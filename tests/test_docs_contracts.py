@@ -144,6 +144,8 @@ MONITOR_SNAPSHOT = {
 SNAPSHOT = lenient_json(re.search(r"The \*\*snapshot\*\*:\s*```json\n(.*?)```", PROTOCOL_MD, re.S).group(1))
 EVENT = lenient_json(re.search(r"An \*\*event\*\* is `(\{.*?\})`", PROTOCOL_MD).group(1))
 PACKAGE = {"price": 9500, "handover": "three-weeks", "warranty": "none", "tyres": "included"}
+# Pair 1's agreement is PACKAGE at 9,600; this is at least as good for both (the seller 53 > 52, the buyer 62 > 47).
+BETTER = {"price": 9600, "handover": "five-weeks", "warranty": "three-months", "tyres": "included"}
 VALUES = {"client_msg_id": "x", "text": "hi", "packages": [PACKAGE], "offer_seq": 1, "package": 0, "reason": "r",
           "last_seq": 0, "before_seq": 1, "limit": 10}  # fmt: skip
 if not SERVER["snapshot"]:  # "see below": the example
@@ -199,7 +201,7 @@ def act(kind: str, **fields: Any) -> dict[str, Any]:
 def test_a_lesson_sends_every_documented_frame_event_and_error_and_nothing_undocumented(
     exercise, classroom, instructor, instructor_client, monkeypatch
 ):
-    students = add_students(classroom, *[f"Student {i}" for i in range(8)])
+    students = add_students(classroom, *[f"Student {i}" for i in range(12)])
     rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
     rounds.exercise_release(exercise=exercise)
     pairs = list(exercise.negotiations.order_by("number"))
@@ -241,13 +243,21 @@ def test_a_lesson_sends_every_documented_frame_event_and_error_and_nothing_undoc
             await lesson.open(path(3), clients[3]["seller"]),
             await lesson.open(path(3), clients[3]["buyer"]),
         )
+        e_seller, e_buyer = (
+            await lesson.open(path(4), clients[4]["seller"]),
+            await lesson.open(path(4), clients[4]["buyer"]),
+        )
+        f_seller, f_buyer = (
+            await lesson.open(path(5), clients[5]["seller"]),
+            await lesson.open(path(5), clients[5]["buyer"]),
+        )
         watcher = await lesson.open(path(0), instructor_client)
         await database_sync_to_async(clients[0]["seller"].get)(f"/s/exercises/{exercise.pk}/")  # the role sheet
         await lesson.until(monitor, lambda f: f["type"] == "seat")
         await refused(a_seller, act("chat", text="Too early?"), "not_started")
         response = await database_sync_to_async(api.post)(f"/api/exercises/{exercise.pk}/start")
         assert response.status_code == 200
-        for live in (a_seller, a_buyer, b_seller, c_seller, d_seller, d_buyer):
+        for live in (a_seller, a_buyer, b_seller, c_seller, d_seller, d_buyer, e_seller, e_buyer, f_seller, f_buyer):
             await lesson.until(live, lambda f: f["type"] == "event" and f["event"]["type"] == "started")
 
         # Pair 1 negotiates to an agreement through every action; pair 2 walks away.
@@ -268,6 +278,10 @@ def test_a_lesson_sends_every_documented_frame_event_and_error_and_nothing_undoc
         await refused(a_seller, act("chat", text="Thank you"), "ended")
         await refused(watcher, act("chat", text="I only watch"), "not_a_negotiator")
         await taken(b_seller, act("walk_away", reason="No deal"))
+        for seller, buyer in ((e_seller, e_buyer), (f_seller, f_buyer)):  # two more agreements
+            offered = await taken(seller, act("offer", packages=[PACKAGE]))
+            await taken(buyer, act("accept", offer_seq=offered["event"]["seq"], package=0))
+        await refused(e_seller, act("keep"), "not_settling")  # no post-settlement round yet
         await taken(a_seller, {"type": "resume", "last_seq": 0}, expect="events")
         await taken(a_seller, {"type": "history", "before_seq": 3, "limit": 10}, expect="history")
         await taken(a_seller, {"type": "ping"}, expect="pong")
@@ -328,6 +342,19 @@ def test_a_lesson_sends_every_documented_frame_event_and_error_and_nothing_undoc
         response = await database_sync_to_async(api.post)(f"/api/exercises/{exercise.pk}/end")
         assert response.status_code == 200
         await lesson.until(d_seller, lambda f: f["type"] == "event" and f["event"]["type"] == "ended")
+        await lesson.until(monitor, lambda f: f["type"] == "debrief")
+
+        # The post-settlement round of the three pairs that agreed: one improves, one keeps, one is closed.
+        await monitor_post("settlement/open", minutes="5")
+        for live in (a_seller, e_seller, f_seller):
+            await lesson.until(live, lambda f: f["type"] == "event" and f["event"]["type"] == "settlement_opened")
+        await refused(a_seller, act("walk_away"), "keep_instead")
+        await refused(a_buyer, act("offer", packages=[{**PACKAGE, "price": 9900}]), "below_agreement")
+        better = await taken(a_seller, act("offer", packages=[BETTER]))
+        await taken(a_buyer, act("accept", offer_seq=better["event"]["seq"], package=0))
+        await taken(e_buyer, act("keep"))
+        await monitor_post("settlement/close")
+        await lesson.until(f_seller, lambda f: f["type"] == "event" and f["event"]["type"] == "settlement_closed")
         await lesson.until(monitor, lambda f: f["type"] == "debrief")
         await monitor.send({"type": "resync"})
         await lesson.until(monitor, lambda f: f["type"] == "snapshot")

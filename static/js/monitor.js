@@ -7,8 +7,8 @@
   if (!root || !window.ParleyLive) return;
 
   const $ = (id) => document.getElementById(id);
-  const STATUSES = ["waiting", "negotiating", "agreed", "impasse"];
-  const LABELS = { waiting: "Waiting", negotiating: "Negotiating", agreed: "Agreed", impasse: "Impasse" };
+  const STATUSES = ["waiting", "negotiating", "agreed", "impasse", "settling"];
+  const LABELS = { waiting: "Waiting", negotiating: "Negotiating", agreed: "Agreed", impasse: "Impasse", settling: "Post-settlement" };
   const STATES = { draft: "Draft", released: "Roles released", live: "Live", ended: "Ended" };
 
   const { el } = window.ParleyLive;
@@ -149,6 +149,7 @@
     if (!entry) return;
     let text;
     if (pair.status === "negotiating") text = M.exercise && M.exercise.paused ? `${timeLeft(pair.deadline, true)} (paused)` : timeLeft(pair.deadline);
+    else if (pair.status === "settling") text = timeLeft(pair.deadline);
     else if (pair.status === "waiting") text = "not started";
     else text = "—";
     entry.cells.time.textContent = text;
@@ -181,7 +182,24 @@
     const extendClosed = $("extend-closed");
     extendClosed.hidden = extendable;
     extendClosed.textContent = ended ? "The round is over: no pair has time left to extend." : "Time can be given once the negotiations have started.";
+    renderSettlement(ex);
     $("class-time").textContent = ex.state === "live" ? timeLeft(ex.deadline, ex.paused) + (ex.paused ? " (paused)" : "") : ex.state === "ended" ? "ended" : "not started";
+  }
+
+  // The post-settlement round: opened once the exercise has ended, for its agreed pairs; closed early by hand.
+  function renderSettlement(ex) {
+    const round = ex.settlement;
+    const open = Boolean(round && !round.closed_at && Date.parse(round.deadline) > Date.now());
+    const agreed = [...M.pairs.values()].some((pair) => pair.status === "agreed");
+    const openable = ex.state === "ended" && !round && agreed;
+    for (const input of $("settlement-form").querySelectorAll("button, input[type=number]")) input.disabled = !openable || input.dataset.busy === "1";
+    $("settlement-close").disabled = !open || $("settlement-close").dataset.busy === "1";
+    let note = "";
+    if (open) note = `Open: ${timeLeft(round.deadline)} left. Pairs improve on their agreement, or keep it.`;
+    else if (round) note = "The post-settlement round is over: the debrief shows each pair's agreement before and after it.";
+    else if (ex.state !== "ended") note = "Once the round has ended, the pairs that agreed can look for a deal better for both.";
+    else if (!agreed) note = "No pair agreed: there is no agreement to improve on.";
+    $("settlement-state").textContent = note;
   }
 
   // ---- The socket ---------------------------------------------------------------------------------
@@ -302,7 +320,7 @@
     return ok;
   }
 
-  for (const form of [$("broadcast-form"), $("extend-form")]) {
+  for (const form of [$("broadcast-form"), $("extend-form"), $("settlement-form")]) {
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       const fields = Object.fromEntries(new FormData(form));
@@ -311,6 +329,9 @@
       if (ok && form.dataset.action === "broadcast") form.reset();
     });
   }
+
+  const settlementClose = $("settlement-close");
+  settlementClose.addEventListener("click", () => post(settlementClose.dataset.url, {}, $("settlement-answer"), settlementClose));
 
   const pause = $("pause-button");
   pause.addEventListener("click", () => {

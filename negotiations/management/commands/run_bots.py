@@ -57,8 +57,11 @@ class Command(BaseCommand):
             raise CommandError(f"No exercise {options['exercise']}.")
         if exercise.state == Exercise.State.DRAFT:
             raise CommandError(f"Exercise {exercise.pk} is a draft: pair the class and release the roles first.")
-        if exercise.state == Exercise.State.ENDED:
-            raise CommandError(f"Exercise {exercise.pk} has ended; there is nothing left to play.")
+        settling = exercise.negotiations.filter(status=Negotiation.Status.SETTLING).exists()
+        if exercise.state == Exercise.State.ENDED and not settling:
+            raise CommandError(
+                f"Exercise {exercise.pk} has ended; there is nothing left to play (but a post-settlement round)."
+            )
         try:
             seatings, notes = seatings_for(
                 exercise,
@@ -79,7 +82,13 @@ class Command(BaseCommand):
         waiting = exercise.state == Exercise.State.RELEASED
         self.stdout.write(
             f"Playing {len(seatings)} seat(s) in {len(pairs)} pair(s) of '{exercise.title}' at {options['url']}; "
-            + ("the round has not started yet: waiting for it." if waiting else "the round is live.")
+            + (
+                "the round has not started yet: waiting for it."
+                if waiting
+                else "its pairs are in the post-settlement round."
+                if settling
+                else "the round is live."
+            )
         )
         for s in seatings:
             self.stdout.write(f"  pair {s.number} {s.role}: {s.name} ({s.kind} seat), {s.strategy}")
