@@ -40,7 +40,8 @@ from negotiations.publishing import debrief_announce, event_json, on_commit_quie
 from scenarios.models import ScenarioVersion
 from scenarios.services import version_figures, version_table
 
-FINAL = (Negotiation.Status.AGREED, Negotiation.Status.IMPASSE)
+# Pairs with a result: a pair in the post-settlement round has its agreement as it stands.
+FINAL = (Negotiation.Status.AGREED, Negotiation.Status.IMPASSE, Negotiation.Status.SETTLING)
 RESEND_AT_MOST_EVERY = timedelta(hours=1)
 log = logging.getLogger(__name__)
 

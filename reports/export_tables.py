@@ -148,6 +148,14 @@ def outcome_columns(spec: Scenario) -> list[tuple[str, tuple[str, ...]]]:
     cols += [(f"price_claim_share_{r}", (q, "claim_share", r)) for r in roles]
     cols += [("price_opener", (q, "opener")), ("price_first_offer", (q, "first_offer"))]
     cols += [(f"price_first_offer_{r}", (q, "first_offers", r)) for r in roles]
+    s = "settlement"  # the post-settlement round (Raiffa): the agreement before it and after it
+    for when in ("before", "after"):
+        cols += [(f"settlement_{when}_{i}", (s, when, i)) for i in issues]
+        cols += [(f"settlement_points_{when}_{r}", (s, f"points_{when}", r)) for r in roles]
+    cols += [
+        (f"settlement_{name}", (s, name))
+        for name in ("joint_before", "joint_after", "joint_gain", "improved", "ending")
+    ]
     return cols
 
 

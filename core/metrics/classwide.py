@@ -15,6 +15,7 @@ from core.metrics.landscape import (
 )
 from core.metrics.outcome import PairOutcome, pair_outcome
 from core.metrics.process import PriceMetrics, ProcessMetrics, price_issue, price_metrics, process_metrics
+from core.metrics.settlement import SettlementResult, SettlementSummary, settlement_result, settlement_summary
 from core.spec import plain
 
 # One pair, everything
@@ -25,22 +26,29 @@ class PairResult:
     outcome: PairOutcome
     process: ProcessMetrics | None = None
     price: PriceMetrics | None = None
+    settlement: SettlementResult | None = None  # its post-settlement round, if it was in one
 
     def as_json(self) -> dict[str, Any]:
         return {
             "outcome": self.outcome.as_json(),
             "process": None if self.process is None else self.process.as_json(),
             "price": None if self.price is None else self.price.as_json(),
+            "settlement": None if self.settlement is None else self.settlement.as_json(),
         }
 
 
 def debrief_pair(land: Landscape, events: Iterable[Event], issue_key: str | None = None) -> PairResult:
-    """A pair's metrics from its stored events: the accepted terms are the agreement, else an impasse."""
+    """A pair's metrics from its stored events: the accepted terms are the agreement, else an impasse.
+    After a post-settlement round the outcome is the agreement as it stands; the process and the price
+    metrics are the negotiation's, up to its first agreement."""
+    events = list(events)
     process = process_metrics(land, events)
+    settlement = settlement_result(land, events)
     return PairResult(
-        outcome=pair_outcome(land, process.agreement),
+        outcome=pair_outcome(land, process.agreement if settlement is None else settlement.after),
         process=process,
         price=price_metrics(land, process.agreement, process, issue_key),
+        settlement=settlement,
     )
 
 
@@ -150,6 +158,7 @@ class ClassMetrics:
     # of the others; every pair, impasses at the BATNAs (Leonardelli et al., 2019, on MESOs).
     meso_joint: Distribution | None = None
     no_meso_joint: Distribution | None = None
+    settlement: SettlementSummary | None = None  # the post-settlement round's pairs; None without one
 
     def as_json(self) -> dict[str, Any]:
         def dist(value: Distribution | None) -> dict[str, Any] | None:
@@ -174,6 +183,7 @@ class ClassMetrics:
             "anchoring": None if self.anchoring is None else self.anchoring.as_json(),
             "anchoring_by_opener": {r: reg.as_json() for r, reg in self.anchoring_by_opener.items()},
             "meso": {"with": dist(self.meso_joint), "without": dist(self.no_meso_joint)},
+            "settlement": None if self.settlement is None else self.settlement.as_json(),
         }
 
 
@@ -227,6 +237,7 @@ def class_metrics(land: Landscape, results: Sequence[PairResult]) -> ClassMetric
         anchoring_by_opener=by_opener,
         meso_joint=distribution(r.outcome.joint for r in results if _used_meso(r)),
         no_meso_joint=distribution(r.outcome.joint for r in results if not _used_meso(r)),
+        settlement=settlement_summary([r.settlement for r in results if r.settlement is not None]),
     )
 
 

@@ -445,6 +445,42 @@
     $("openings-body").replaceChildren(pairs.length ? dataTable("How each pair opened", heads, rows) : el("p", { text: "No pair has finished yet." }));
   }
 
+  // ---- The post-settlement round (Raiffa): each pair's agreement before and after it --------------
+
+  function settlementSection() {
+    const summary = state.data.debrief.class.settlement;
+    const panel = $("panel-settlement");
+    panel.hidden = !summary;
+    if (!summary) return;
+    const [a, b] = roles();
+    const inRound = state.data.debrief.pairs.filter((p) => p.settlement).sort((p, q) => p.number - q.number);
+    const ENDED = { accept: "improved", keep: "kept", settlement_closed: "time up, kept" };
+    const both = (points) => `${fmt(points[a.key])} / ${fmt(points[b.key])}`;
+    const gain = (v) => (v > 0 ? `+${fmt(v)}` : fmt(v));
+    $("settlement-summary").textContent =
+      `${summary.improved} of ${summary.pairs} agreed pair${summary.pairs === 1 ? "" : "s"} found a deal at least as good for both. ` +
+      `Joint points of these agreements: ${fmt(summary.joint_before)} before the round, ${fmt(summary.joint_after)} after (${gain(summary.joint_gain)} for the class).`;
+    const heads = ["Pair", `Before (${a.name} / ${b.name})`, "Joint before", `After (${a.name} / ${b.name})`, "Joint after", "Joint gain", "How it ended"];
+    $("settlement-body").replaceChildren(
+      el(
+        "table",
+        { class: "data-table settlement-table" },
+        el("caption", { text: "Each pair's agreement before and after the post-settlement round" }),
+        el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col", text: h })))),
+        el(
+          "tbody",
+          {},
+          ...inRound.map((p) => {
+            const r = p.settlement;
+            const who = peopleText(p);
+            const cells = [both(r.points_before), fmt(r.joint_before), both(r.points_after), fmt(r.joint_after), gain(r.joint_gain), r.ending ? ENDED[r.ending] : "still looking"];
+            return el("tr", { class: r.improved ? "improved" : null }, el("th", { scope: "row", text: `Pair ${p.number}${who ? ` (${who})` : ""}` }), ...cells.map((text, i) => el("td", { "data-label": heads[i + 1], text })));
+          }),
+        ),
+      ),
+    );
+  }
+
   // ---- Survey -------------------------------------------------------------------------------------
 
   function surveySection() {
@@ -601,6 +637,7 @@
       pairsTable();
       gaveGot();
       openings();
+      settlementSection();
       const when = state.data.computed_at ? new Date(state.data.computed_at) : null;
       $("debrief-computed").textContent = when ? `· computed at ${when.toLocaleTimeString(document.documentElement.lang || "en", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" })}` : "";
     }
