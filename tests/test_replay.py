@@ -40,7 +40,8 @@ def test_the_fixtures_end_a_pair_in_every_way_it_can_end():
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
 def test_the_replay_of_a_fixture_gives_its_expected_state(path):
     fixture = load(path)
-    replayed = replay(fixture["events"], tuple(fixture["roles"]))
+    scenario = load_scenario_file(str(BUILTIN / f"{fixture['scenario']}.yaml")).scenario
+    replayed = replay(fixture["events"], tuple(fixture["roles"]), scenario)
     expected = fixture["expected"]
     assert replayed.row() == {key: expected[key] for key in ("status", "standing", "agreement", "last_seq")}
     assert replayed.state.paused is expected["paused"]

@@ -5,7 +5,7 @@
 import { formatNumber } from "./format.js";
 import { createConfirm } from "./room/confirm.js";
 import { createOfferBuilder } from "./room/offer_builder.js";
-import { ENDINGS, applyEvent, emptyState, stateFromSnapshot } from "./room/state.js";
+import { ENDINGS, SETTLED, applyEvent, emptyState, stateFromSnapshot } from "./room/state.js";
 import { createTable } from "./room/table.js";
 import { createTimeline } from "./room/timeline.js";
 import { batnaWarning, createView, pts, sentence, show } from "./room/view.js";
@@ -193,7 +193,7 @@ function start(root, { el, LiveSocket }) {
       apply(event);
       render();
       // The negotiation ended: the page's other parts (what comes next: the survey) are read again.
-      if (ENDINGS.includes(event.type)) {
+      if (ENDINGS.includes(event.type) || SETTLED.includes(event.type)) {
         document.dispatchEvent(new CustomEvent("parley:changed"));
       }
     },
@@ -257,7 +257,7 @@ function start(root, { el, LiveSocket }) {
   });
 
   function errorNode(area) {
-    return $({ chat: "chat-error", offer: "offer-error", table: "table-error", walk: "walk-error" }[area] || "room-alert");
+    return $({ chat: "chat-error", offer: "offer-error", table: "table-error", walk: "walk-error", keep: "keep-error" }[area] || "room-alert");
   }
 
   function send(type, fields, area, done) {
@@ -312,11 +312,15 @@ function start(root, { el, LiveSocket }) {
   function render() {
     if (!S.started) return;
     renderPresence();
-    const open = S.status === "negotiating";
+    const settling = S.status === "settling";
+    const open = S.status === "negotiating" || settling;
     const acting = canAct() && open && S.connection !== "offline";
     $("room-actions").hidden = !acting;
+    renderSettlement(settling);
     let note = "";
-    if (!canAct()) {
+    if (!canAct() && settling) {
+      note = `The pair is in the post-settlement round: its agreement stands unless both sides find a package at least as good for each.`;
+    } else if (!canAct()) {
       const watched = seatOf(S.me.role);
       note = `You are observing${watched ? ` ${watched.name}` : ""}: you see the chat and the offers, and the points of ${roleName(S.me.role)}.`;
     } else if (S.status === "waiting") {
@@ -327,7 +331,7 @@ function start(root, { el, LiveSocket }) {
     show($("room-readonly"), note);
     if (!S.paused) {
       // A refusal because the round was paused says nothing once it has resumed.
-      for (const area of ["chat", "offer", "table", "walk", "alert"]) {
+      for (const area of ["chat", "offer", "table", "walk", "keep", "alert"]) {
         const node = errorNode(area);
         if (node.dataset.code === "paused") {
           show(node, "");
@@ -338,11 +342,11 @@ function start(root, { el, LiveSocket }) {
     $("paused-tag").hidden = !(open && S.paused);
     root.classList.toggle("is-paused", open && S.paused);
     board.table();
-    for (const button of root.querySelectorAll("#room-actions button[type=submit], #their-offer button, #walk-open")) {
+    for (const button of root.querySelectorAll("#room-actions button[type=submit], #their-offer button, #walk-open, #keep-agreement")) {
       button.disabled = S.paused || button.dataset.busy === "1";
     }
     board.outcome();
-    if (S.status !== "negotiating") confirm.dismiss();
+    if (!open) confirm.dismiss();
     else if (accepting !== null && confirm.isOpen() && S.standing[partnerRole()]?.seq !== accepting) {
       const gone = view.offerName(accepting);
       const now = S.standing[partnerRole()];
@@ -356,6 +360,19 @@ function start(root, { el, LiveSocket }) {
     tick();
   }
 
+  // The post-settlement round: the agreement is the student's floor (their own points only), no walking away.
+  let floorKey = "";
+  function renderSettlement(settling) {
+    $("settlement").hidden = !settling;
+    $("walk-away").hidden = settling;
+    if (!settling || !S.agreement) return;
+    const key = JSON.stringify(S.agreement);
+    if (key === floorKey) return;
+    floorKey = key;
+    $("settlement-floor").textContent = pts(view.points(S.agreement));
+    $("settlement-terms").replaceChildren(view.termsList(S.agreement));
+  }
+
   function renderPresence() {
     const partner = seatOf(partnerRole());
     const node = $("partner-presence");
@@ -364,7 +381,7 @@ function start(root, { el, LiveSocket }) {
     // While our own connection is down we cannot know: never show a stale "online". A bot seat the
     // server plays (`auto`) has no socket: it is there while its negotiation runs.
     const known = S.connection === "online";
-    const online = known && (partner.auto ? S.status === "negotiating" : S.partnerOnline);
+    const online = known && (partner.auto ? ["negotiating", "settling"].includes(S.status) : S.partnerOnline);
     let text = known
       ? `${partner.name} is ${online ? "online" : "offline"}`
       : `${partner.name}: not known while you are not connected`;
@@ -431,9 +448,10 @@ function start(root, { el, LiveSocket }) {
     const node = $("time-left");
     let text;
     let urgent = false;
-    $("clock-label").hidden = S.started && S.status !== "negotiating";
+    const running = S.status === "negotiating" || S.status === "settling";
+    $("clock-label").hidden = S.started && !running;
     if (!S.started) text = "--:--";
-    else if (S.status !== "negotiating") text = FINISHED[S.status] || S.status;
+    else if (!running) text = FINISHED[S.status] || S.status;
     else if (!S.deadline) text = "no limit";
     else {
       const now = S.paused && S.pausedAt ? S.pausedAt : socket.serverNow();
@@ -522,6 +540,9 @@ function start(root, { el, LiveSocket }) {
     const button = walkForm.querySelector("button[type=submit]");
     busy(button, send("walk_away", reason ? { reason } : {}, "walk", unbusy(button)));
   });
+
+  const keepButton = $("keep-agreement");
+  keepButton.addEventListener("click", () => busy(keepButton, send("keep", {}, "keep", unbusy(keepButton))));
 
   window.parleyRoom = { socket, state: S };
   socket.start();

@@ -5,6 +5,8 @@
 // holds it to the server's fixtures.
 
 export const ENDINGS = ["accept", "walk_away", "deadline", "ended"]; // the events that end a negotiation
+// The events that take an agreed pair out of a post-settlement round (an `accept` too).
+export const SETTLED = ["keep", "settlement_closed"];
 
 export function emptyState() {
   return {
@@ -34,7 +36,7 @@ export function stateFromSnapshot(snapshot) {
   state.pausedAt = state.paused && pause ? Date.parse(pause.at) : null;
   state.standing = JSON.parse(JSON.stringify(n.standing || {}));
   state.agreement = n.agreement ? { ...n.agreement } : null;
-  state.ending = state.status === "agreed" || state.status === "impasse" ? events.filter((e) => ENDINGS.includes(e.type)).pop() || null : null;
+  state.ending = state.status === "agreed" || state.status === "impasse" ? events.filter((e) => ENDINGS.includes(e.type) || SETTLED.includes(e.type)).pop() || null : null;
   state.lastSeq = snapshot.last_seq;
   state.offers = n.offers;
   state.events = events;
@@ -96,6 +98,18 @@ export function applyEvent(state, event) {
       break;
     case "extended":
       if (p.deadline) state.deadline = Date.parse(p.deadline);
+      break;
+    case "settlement_opened": // the agreement stands; the pair may replace it with one at least as good for both
+      state.status = "settling";
+      state.standing = {};
+      state.ending = null;
+      if (p.deadline) state.deadline = Date.parse(p.deadline);
+      break;
+    case "keep":
+    case "settlement_closed":
+      state.status = "agreed";
+      state.standing = {};
+      state.ending = event;
       break;
     case "paused":
       state.paused = true;

@@ -89,6 +89,16 @@ export function createTable({ S, view, el, $, act, accept }) {
     }
   }
 
+  // After a post-settlement round (docs/protocol.md): whether it replaced the agreement, and from what.
+  function settlementNote(accept, results) {
+    const opened = S.events.find((e) => e.type === "settlement_opened");
+    if (!opened) return null;
+    const first = S.events.filter((e) => e.type === "accept" && e.seq < opened.seq).pop();
+    if (!(accept && accept.seq > opened.seq)) return el("p", { class: "settlement-note", text: "The post-settlement round left the agreement as it was." });
+    const before = first && results ? ` (${pts(view.points(first.payload.terms))} points before, ${pts(view.points(S.agreement))} now)` : "";
+    return el("p", { class: "settlement-note", text: `The post-settlement round replaced the first agreement with this one, at least as good for both of you${before}.` });
+  }
+
   // Which offers the trail lists: all of them, or the latest the room holds (earlier ones come in pages).
   function trailSpan(shown) {
     if (!S.earlier) return "every offer";
@@ -120,6 +130,7 @@ export function createTable({ S, view, el, $, act, accept }) {
       box.append(
         el("h3", { text: "Agreement reached" }),
         el("p", { class: "meta", text: accept ? `${view.nameOf(accept.role)} accepted ${view.whose(view.partnerOf(accept.role))} ${view.offerName(accept.payload.offer_seq)} at ${clock(accept.at)}.` : "" }),
+        settlementNote(accept, results),
         view.termsList(S.agreement),
         results
           ? el(

@@ -93,7 +93,7 @@ export function createTimeline(S, view, el, timeline, onEarlier) {
         return node;
       }
       case "accept":
-        return systemEntry(event, `${by} accepted package ${p.package + 1} of ${whose(partnerOf(event.role))} ${view.offerName(p.offer_seq)}: agreement.`);
+        return systemEntry(event, `${by} accepted package ${p.package + 1} of ${whose(partnerOf(event.role))} ${view.offerName(p.offer_seq)}: ${view.settled(event.seq) ? "it replaces the agreement" : "agreement"}.`);
       case "reject":
         return systemEntry(event, `${by} rejected ${whose(partnerOf(event.role))} ${view.offerName(p.offer_seq)}${p.reason ? `: “${p.reason}”` : "."}`);
       case "withdraw":
@@ -112,6 +112,12 @@ export function createTimeline(S, view, el, timeline, onEarlier) {
         return systemEntry(event, "Time is up: the negotiation ended without agreement.");
       case "ended":
         return systemEntry(event, "The instructor ended the round: the negotiation ended without agreement.");
+      case "settlement_opened":
+        return systemEntry(event, `Post-settlement round: your agreement stands, and you may replace it with a package at least as good for both of you${p.deadline ? `, until ${clock(p.deadline)}` : ""}.`);
+      case "keep":
+        return systemEntry(event, `${by} kept the agreement as it is.`);
+      case "settlement_closed":
+        return systemEntry(event, `The post-settlement round is over${p.reason === "deadline" ? " (time is up)" : ""}: the agreement stands as it is.`);
       default:
         return systemEntry(event, `${by}: ${event.type}`);
     }

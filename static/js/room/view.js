@@ -57,6 +57,9 @@ export function createView(S, el) {
     return n === null ? "earlier offer" : `offer ${n}`;
   };
 
+  // Whether the event numbered `seq` came in a post-settlement round (after its opening, among the events read).
+  const settled = (seq) => S.events.some((e) => e.type === "settlement_opened" && e.seq < seq);
+
   function termLabel(issue, value) {
     if (issue.kind === "numeric") return `${formatNumber(value)}${issue.unit ? ` ${issue.unit}` : ""}`;
     const option = issue.options.find((o) => o.key === String(value));
@@ -118,5 +121,5 @@ export function createView(S, el) {
     );
   }
 
-  return { canAct, partnerOf, partnerRole, roleName, seatOf, mine, nameOf, whose, pointsLabel, points, offerName, termLabel, termsList, packagesTable, packageBox };
+  return { canAct, partnerOf, partnerRole, roleName, seatOf, mine, nameOf, whose, pointsLabel, points, offerName, settled, termLabel, termsList, packagesTable, packageBox };
 }
