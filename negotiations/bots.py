@@ -195,10 +195,11 @@ class BotPlayer:
         try:
             await asyncio.wait_for(asyncio.shield(future), 15)
         except ErrorFrameReceived as exc:
-            if exc.code not in ("not_standing", "ended", "paused", "not_started"):
+            # The partner got there first (replaced or withdrew its offer, ended, left the post-settlement round).
+            if exc.code not in ("not_standing", "ended", "paused", "not_started", "not_settling"):
                 self.played.errors.append(f"{exc.code}: {exc}")
                 self.report(f"{self.label}: the server refused a {move.type}: {exc.code} {exc}")
-            if exc.code == "ended":
+            if exc.code in ("ended", "not_settling"):
                 await self.client.resync()
             return
         except TimeoutError:

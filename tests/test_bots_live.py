@@ -24,10 +24,10 @@ from websockets.asyncio.client import connect as ws_connect
 
 from classrooms.services import student_link_token
 from core.bots import Bot, Sheet, Situation
-from negotiations import rounds
+from negotiations import rounds, settlement
 from negotiations.bots import BotPlayer, Seating, bot_session_mint
 from negotiations.client import LiveClient, sign_in
-from negotiations.models import Debrief, Event, Negotiation, Outcome
+from negotiations.models import Debrief, Event, Negotiation, Outcome, Settlement
 from tests.base import add_students, odd_class_with_bot
 from tests.servers import celery_worker
 
@@ -94,6 +94,46 @@ def test_a_class_of_bots_plays_an_exercise_to_its_debrief(live_daphne, exercise,
     assert Event.objects.filter(negotiation__exercise=exercise, type="accept").exists(), report
     debrief = Debrief.objects.get(exercise=exercise)
     assert len(debrief.sources) == 4
+
+
+def test_a_class_of_bots_improves_its_agreements_in_a_post_settlement_round(live_daphne, exercise, classroom):
+    """The used car played by bots to a debrief, then a post-settlement round played by the same bots over
+    the same protocol: no agreement ends worse for either side, and the debrief shows the round."""
+    students = add_students(classroom, *[f"Student {i}" for i in range(8)])
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=3)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
+    base, out = f"http://127.0.0.1:{live_daphne}", io.StringIO()
+    play = {"url": base, "seats": "students", "strategy": "mixed", "think": 0.2, "seed": 7, "stdout": out}
+    with worker_if_needed():
+        shorten_round(exercise, 12)
+        call_command("run_bots", exercise=exercise.pk, **play)
+        rounds.exercise_end(exercise=exercise)
+        wait_until(lambda: Debrief.objects.filter(exercise=exercise).exists(), 30)
+        agreed = Negotiation.objects.filter(exercise=exercise, status="agreed").count()
+        assert agreed >= 1, out.getvalue()
+        assert settlement.settlement_open(exercise=exercise, minutes=1, now=timezone.now()) == agreed
+        deadline = timezone.now() + timedelta(seconds=15)  # the round's minute, shortened
+        Negotiation.objects.filter(exercise=exercise, status="settling").update(deadline=deadline)
+        Settlement.objects.filter(exercise=exercise).update(deadline=deadline)
+        for event in Event.objects.filter(negotiation__exercise=exercise, type="settlement_opened"):
+            event.payload = {"deadline": deadline.isoformat()}
+            event.save(update_fields=["payload"])
+        call_command("run_bots", exercise=exercise.pk, **play)
+        assert not Negotiation.objects.filter(exercise=exercise, status="settling").exists(), out.getvalue()
+        wait_until(
+            lambda: (Debrief.objects.get(exercise=exercise).data["class"].get("settlement") or {}).get("pairs"), 30
+        )
+    report = out.getvalue()
+    assert "refused" not in report and "error" not in report, report
+    assert Settlement.objects.get(exercise=exercise).closed_at is not None
+    debrief = Debrief.objects.get(exercise=exercise).data
+    rounds_played = [pair["settlement"] for pair in debrief["pairs"] if pair["settlement"]]
+    assert len(rounds_played) == agreed == debrief["class"]["settlement"]["pairs"]
+    for played in rounds_played:
+        assert played["ending"] in ("accept", "keep", "settlement_closed")
+        assert all(played["points_after"][r] >= played["points_before"][r] for r in ("seller", "buyer")), played
+    assert debrief["class"]["settlement"]["joint_gain"] >= 0
 
 
 @pytest.fixture
