@@ -47,9 +47,8 @@ def agreed_and_ended(exercise, classroom, instructor):
     return exercise, {role: seat.student for role, seat in seats.items()}
 
 
-def test_two_students_improve_their_agreement_in_a_post_settlement_round(live_daphne, browsers, agreed_and_ended):
+def test_two_students_improve_their_agreement_in_a_post_settlement_round(server, browsers, agreed_and_ended):
     exercise, students = agreed_and_ended
-    server = f"http://127.0.0.1:{live_daphne}"
     seller, buyer, teacher = (browsers() for _ in range(3))
     for driver in (seller, buyer, teacher):
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
