@@ -1,0 +1,151 @@
+"""The post-settlement round's service, pages and API (negotiations.settlement): who may open and close
+it and when, what a hostile student can and cannot do in it, and how it ends at its deadline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from classrooms import services
+from core.negotiation import Action
+from core.refusal import Refused
+from negotiations import rounds, settlement
+from negotiations.acting import negotiation_act, negotiation_close_expired
+from negotiations.models import Debrief, Event, Negotiation, Seat, Settlement
+from tests.base import add_students, seats_by_role, student_client
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]  # tasks after commit
+
+SIGNED = {"price": "9600", "handover": "three-weeks", "warranty": "none", "tyres": "included"}  # seller 52, buyer 47
+BETTER = {"price": "9600", "handover": "five-weeks", "warranty": "three-months", "tyres": "included"}  # 53, 62
+
+
+def act(seat: Seat, kind: str, **fields) -> dict:
+    return negotiation_act(
+        negotiation_id=seat.negotiation_id, seat=seat, action=Action(kind, f"{kind}-{timezone.now()}", **fields)
+    ).event
+
+
+@pytest.fixture
+def two_pairs(exercise, classroom):
+    """Pair 1 agreed on SIGNED, pair 2 did not: the round is live. Returns each pair's seats by role."""
+    students = add_students(classroom, *[f"Student {i}" for i in range(4)])
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
+    first, second = (seats_by_role(n) for n in exercise.negotiations.order_by("number"))
+    offer = act(first["seller"], "offer", packages=(SIGNED,))
+    act(first["buyer"], "accept", offer_seq=offer["seq"], package=0)
+    return first, second
+
+
+def test_the_round_opens_once_the_exercise_has_ended_for_its_agreed_pairs_only(exercise, two_pairs):
+    first, second = two_pairs
+    now = timezone.now()
+    with pytest.raises(Refused, match="once the exercise has ended"):
+        settlement.settlement_open(exercise=exercise, minutes=10, now=now)
+    rounds.exercise_end(exercise=exercise)
+    with pytest.raises(Refused) as minutes:
+        settlement.settlement_open(exercise=exercise, minutes=0, now=now)
+    assert minutes.value.field == "minutes"
+    assert settlement.settlement_open(exercise=exercise, minutes=10, now=now) == 1
+    pair, other = first["seller"].negotiation, second["seller"].negotiation
+    pair.refresh_from_db()
+    other.refresh_from_db()
+    assert (pair.status, pair.agreement, pair.deadline) == ("settling", SIGNED, now + timedelta(minutes=10))
+    assert other.status == "impasse"
+    assert Event.objects.filter(negotiation=pair).last().type == "settlement_opened"
+    with pytest.raises(Refused, match="has had its post-settlement round"):
+        settlement.settlement_open(exercise=exercise, minutes=10, now=now)
+
+
+def test_a_hostile_student_can_neither_open_the_round_nor_act_in_another_pair_nor_make_a_worse_deal(
+    exercise, two_pairs, classroom
+):
+    first, second = two_pairs
+    rounds.exercise_end(exercise=exercise)
+    seller = student_client(first["seller"].student)
+    for url in (f"/exercises/{exercise.pk}/monitor/settlement/open/", f"/api/exercises/{exercise.pk}/settlement/open"):
+        response = seller.post(url, {"minutes": "10"}, content_type="application/json")
+        assert response.status_code in (302, 401, 403, 404), (url, response.status_code)
+    assert not Settlement.objects.exists()
+    settlement.settlement_open(exercise=exercise, minutes=10, now=timezone.now())
+    # A seat of the other pair cannot act on this one (the socket's identity is its seat, never a frame).
+    with pytest.raises(Refused) as elsewhere:
+        negotiation_act(
+            negotiation_id=first["seller"].negotiation_id,
+            seat=second["seller"],
+            action=Action("keep", "k1"),
+        )
+    assert elsewhere.value.code == "seat_changed"
+    # The seller offers a package worse for the buyer (the agreement at a higher price): the buyer cannot take it.
+    dearer = act(first["seller"], "offer", packages=({**SIGNED, "price": "9900"},))
+    with pytest.raises(Refused) as worse:
+        act(first["buyer"], "accept", offer_seq=dearer["seq"], package=0)
+    assert worse.value.code == "below_agreement" and "41 points, less than the 47" in worse.value.message
+    with pytest.raises(Refused) as walked:
+        act(first["buyer"], "walk_away")
+    assert walked.value.code == "keep_instead"
+    pair = Negotiation.objects.get(pk=first["seller"].negotiation_id)
+    assert (pair.status, pair.agreement) == ("settling", SIGNED)
+
+
+def test_an_accepted_package_better_for_both_replaces_the_agreement_and_ends_the_round(exercise, two_pairs):
+    first, _ = two_pairs
+    rounds.exercise_end(exercise=exercise)
+    settlement.settlement_open(exercise=exercise, minutes=10, now=timezone.now())
+    better = act(first["buyer"], "offer", packages=(BETTER,))
+    act(first["seller"], "accept", offer_seq=better["seq"], package=0)
+    pair = Negotiation.objects.get(pk=first["seller"].negotiation_id)
+    assert (pair.status, pair.agreement) == ("agreed", BETTER)
+    assert [e.payload["terms"] for e in Event.objects.filter(negotiation=pair, type="accept")] == [SIGNED, BETTER]
+    assert Settlement.objects.get(exercise=exercise).closed_at is not None  # its only pair has left it
+    debrief = Debrief.objects.get(exercise=exercise).data
+    assert debrief["class"]["settlement"] == {
+        "pairs": 1,
+        "improved": 1,
+        "joint_before": 99,
+        "joint_after": 115,
+        "joint_gain": 16,
+    }
+    with pytest.raises(Refused, match="No post-settlement round is open"):
+        settlement.settlement_close(exercise=exercise, now=timezone.now())
+
+
+def test_at_its_deadline_the_pairs_still_in_the_round_keep_their_agreement(exercise, two_pairs):
+    first, _ = two_pairs
+    rounds.exercise_end(exercise=exercise)
+    opened = timezone.now()
+    settlement.settlement_open(exercise=exercise, minutes=5, now=opened)
+    act(first["seller"], "chat", text="Anything better for both of us?")
+    assert negotiation_close_expired(now=opened + timedelta(minutes=5, seconds=1)) == [first["seller"].negotiation_id]
+    pair = Negotiation.objects.get(pk=first["seller"].negotiation_id)
+    last = Event.objects.filter(negotiation=pair).last()
+    assert (pair.status, pair.agreement) == ("agreed", SIGNED)
+    assert (last.type, last.payload) == ("settlement_closed", {"reason": "deadline"})
+    assert Settlement.objects.get(exercise=exercise).closed_at is not None
+    debrief = Debrief.objects.get(exercise=exercise).data
+    assert debrief["class"]["settlement"]["joint_gain"] == 0
+    assert debrief["pairs"][0]["settlement"]["ending"] == "settlement_closed"
+
+
+def test_the_instructor_opens_and_closes_the_round_from_the_monitor_and_the_api(
+    exercise, two_pairs, instructor, instructor_client, other_instructor
+):
+    rounds.exercise_end(exercise=exercise)
+    stranger = Client()
+    stranger.force_login(other_instructor)
+    assert stranger.post(f"/exercises/{exercise.pk}/monitor/settlement/open/", {"minutes": "5"}).status_code == 404
+    response = instructor_client.post(f"/exercises/{exercise.pk}/monitor/settlement/open/", {"minutes": "5"})
+    assert response.json() == {"message": "Post-settlement round open for 1 agreed pair, 5 minutes."}
+    token = services.api_token_create(user=instructor, name="settlement")[1]
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    again = api.post(f"/api/exercises/{exercise.pk}/settlement/open", {"minutes": 5}, content_type="application/json")
+    assert again.status_code == 409 and "has had its post-settlement round" in again.json()["detail"]
+    closed = api.post(f"/api/exercises/{exercise.pk}/settlement/close")
+    assert closed.status_code == 200 and closed.json()["pairs"] == 1 and closed.json()["closed_at"] is not None
+    status = api.get(f"/api/exercises/{exercise.pk}/status").json()
+    assert status["counts"] == {"waiting": 0, "negotiating": 0, "agreed": 1, "impasse": 1, "settling": 0}
