@@ -397,6 +397,8 @@ class NegotiationConsumer(JsonSocket):
         await self.send_frame(EventFrame(type="event", event=event))
         if event["type"] in ("started", "extended", "resumed"):
             self.arm_deadline(event["payload"].get("deadline"), "negotiating")
+        elif event["type"] == "settlement_opened":  # the post-settlement round's own deadline
+            self.arm_deadline(event["payload"].get("deadline"), "settling")
         elif event["type"] == "paused" and self.deadline_timer:
             self.deadline_timer.cancel()
 
@@ -459,7 +461,7 @@ class NegotiationConsumer(JsonSocket):
         if self.deadline_timer:
             self.deadline_timer.cancel()
             self.deadline_timer = None
-        if deadline and status in ("negotiating", "waiting"):
+        if deadline and status in ("negotiating", "waiting", "settling"):
             self.deadline_timer = asyncio.ensure_future(self._close_at(datetime.fromisoformat(deadline)))
 
     async def _close_at(self, deadline: datetime) -> None:

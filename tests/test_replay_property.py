@@ -30,6 +30,8 @@ from negotiations.acting import negotiation_act, negotiation_close_expired
 from negotiations.models import Event, Negotiation, Seat
 from negotiations.publishing import event_json
 from negotiations.rounds import exercise_end, exercise_start, round_pause, time_extend
+from negotiations.settlement import settlement_open
+from scenarios.services import version_spec
 
 ROLES = ("seller", "buyer")  # the used car's, in its order
 PACKAGES = [
@@ -57,10 +59,17 @@ walk_away = st.tuples(st.just("walk_away"), role)
 deal = st.tuples(st.just("deal"), role, packages)  # an offer, and the partner accepting its first package
 retry = st.tuples(st.just("retry"), role)  # the side's last action again, under the same client id
 round_event = st.tuples(st.sampled_from(["pause", "resume", "extend", "time_up", "sweep", "end"]))
+settle = st.tuples(st.just("settle"))  # the round ends and an agreed pair goes into a post-settlement round
+keep = st.tuples(st.just("keep"), role)
 # Offers and answers come more often than the steps that end the negotiation, so that many examples
 # get as far as an agreement.
-step = st.one_of(chat, offer, offer, accept, accept, answer, answer, deal, walk_away, retry, round_event)
-steps = st.lists(step, max_size=14)
+step = st.one_of(chat, offer, offer, accept, accept, answer, answer, deal, walk_away, retry, round_event, settle, keep)
+# Half the examples start with an agreement taken into a post-settlement round, so that the round's rules
+# and events meet every other step.
+steps = st.one_of(
+    st.lists(step, max_size=14),
+    st.tuples(deal, settle, st.lists(step, max_size=10)).map(lambda first: [first[0], first[1], *first[2]]),
+)
 
 
 def partner(who: str) -> str:
@@ -120,6 +129,13 @@ class Play:
             self.run(("accept", partner(move[1]), "theirs", 0))
         elif kind == "walk_away":
             self.act(move[1], Action("walk_away", cid, reason="enough"))
+        elif kind == "keep":
+            self.act(move[1], Action("keep", cid))
+        elif kind == "settle":
+            self.run(("end",))
+            with contextlib.suppress(Refused):  # no agreement, or the exercise has had its round
+                settlement_open(exercise=self.exercise, minutes=5, now=now)
+                event("a post-settlement round was opened")
         elif kind == "retry":
             if move[1] in self.sent:
                 self.act(move[1], self.sent[move[1]])
@@ -141,7 +157,7 @@ class Play:
     def check(self) -> None:
         row = Negotiation.objects.get(pk=self.negotiation.pk)
         events = [event_json(e) for e in Event.objects.filter(negotiation=row).order_by("seq")]
-        replayed = replay(events, ROLES)
+        replayed = replay(events, ROLES, version_spec(self.exercise.scenario_version))
         stored = {"status": row.status, "standing": row.standing, "agreement": row.agreement, "last_seq": row.last_seq}
         assert stored == replayed.row(), [(e["seq"], e["type"], e["role"], e["payload"]) for e in events]
         assert Negotiation.objects.with_offers().get(pk=row.pk).offers == replayed.offers
