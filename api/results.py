@@ -40,7 +40,9 @@ class ResultsPairOut(PairOut):
         description="The agreed package, issue key -> option key (a numeric issue's value as text); null without one."
     )
     outcome: dict[str, Any] | None = Field(
-        description="The pair's debrief metrics (docs/debrief.md): outcome, process, price; null until computed."
+        description=(
+            "The pair's debrief metrics (docs/debrief.md): outcome, process, price, settlement; null until computed."
+        )
     )
 
     @staticmethod

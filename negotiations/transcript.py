@@ -15,6 +15,7 @@ ROUND_EVENTS = {
     "resumed": "The round resumed; the paused time was given back",
     "deadline": "Time ran out: no agreement",
     "ended": "The instructor ended the round: no agreement",
+    "settlement_opened": "Post-settlement round: the agreement stands unless both find one at least as good for each",
 }
 
 
@@ -51,6 +52,11 @@ def transcript_entries(events: Iterable[Event], spec: Scenario, numbers: dict[in
             text = f" {verb} {_offer(numbers, p.get('offer_seq'))}{reason}"
         elif event.type == "walk_away":
             text = f" walks away{reason}"
+        elif event.type == "keep":
+            text = " keeps the agreement as it is"
+        elif event.type == "settlement_closed":
+            why = "time ran out" if p.get("reason") == "deadline" else "the instructor closed it"
+            text = f"The post-settlement round is over ({why}): the agreement stands"
         elif event.type == "started":
             text = "The negotiation started"
         elif event.type == "extended":

@@ -260,7 +260,7 @@ def test_every_operation_refuses_an_unknown_query_parameter(api):
 def test_every_operation_without_a_body_refuses_one_and_names_its_fields(api):
     document = Client().get("/api/openapi.json").json()
     bodiless = [(method, path) for method, path, operation in operations(document) if "requestBody" not in operation]
-    assert len(bodiless) == len(operations(document)) - 12
+    assert len(bodiless) == len(operations(document)) - 13
     for method, path in bodiless:
         response = api.generic(method.upper(), path, '{"reason": "x"}', content_type="application/json")
         assert response.status_code == 422, (method, path, response.content)
@@ -301,7 +301,7 @@ def test_every_request_body_of_the_document_refuses_other_fields():
         for method, operation in operations.items()
         if "requestBody" in operation
     }
-    assert len(bodies) == 12
+    assert len(bodies) == 13
     for operation, ref in bodies.items():
         assert schemas[ref.rsplit("/", 1)[1]].get("additionalProperties") is False, operation
 
@@ -511,7 +511,7 @@ def test_starting_sets_the_deadline_and_sets_the_pairs_negotiating(api, paired):
     assert response.json()["state"] == "live"
     assert response.json()["deadline"] is not None
     status = api.get(f"/api/exercises/{paired.pk}/status").json()
-    assert status["counts"] == {"waiting": 0, "negotiating": 2, "agreed": 0, "impasse": 0}
+    assert status["counts"] == {"waiting": 0, "negotiating": 2, "agreed": 0, "impasse": 0, "settling": 0}
 
 
 def test_starting_a_draft_exercise_is_a_conflict(api, paired):
@@ -527,7 +527,7 @@ def test_ending_marks_the_unfinished_pairs_as_impasse(api, paired):
     assert response.status_code == 200
     assert response.json()["state"] == "ended"
     status = api.get(f"/api/exercises/{paired.pk}/status").json()
-    assert status["counts"] == {"waiting": 0, "negotiating": 0, "agreed": 0, "impasse": 2}
+    assert status["counts"] == {"waiting": 0, "negotiating": 0, "agreed": 0, "impasse": 2, "settling": 0}
 
 
 def test_ending_an_ended_exercise_is_a_conflict(api, paired):
@@ -543,7 +543,7 @@ def test_the_status_lists_each_pair_with_its_seats(api, paired):
     assert response.status_code == 200
     status = response.json()
     assert (status["state"], status["deadline"]) == ("draft", None)
-    assert status["counts"] == {"waiting": 2, "negotiating": 0, "agreed": 0, "impasse": 0}
+    assert status["counts"] == {"waiting": 2, "negotiating": 0, "agreed": 0, "impasse": 0, "settling": 0}
     seat = Seat.objects.select_related("student", "negotiation").filter(exercise=paired).first()
     listed = next(s for p in status["pairs"] for s in p["seats"] if s["id"] == seat.pk)
     pairs = Negotiation.objects.filter(exercise=paired).order_by("number")

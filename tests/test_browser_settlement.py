@@ -66,6 +66,8 @@ def test_two_students_improve_their_agreement_in_a_post_settlement_round(server,
     wait_text(teacher, "#pair-row-1", "Post-settlement")
     wait_text(teacher, "#settlement-state", "Open:")
     assert_accessible(teacher, "the monitor, a post-settlement round open")
+    teacher.execute_script("document.getElementById('settlement-form').scrollIntoView()")
+    screenshot(teacher, "settlement-monitor", full=False)
 
     # Each room shows its own floor, and no walking away.
     wait_text(seller, "#settlement", "Your current agreement gives you 52 points.")

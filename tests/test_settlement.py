@@ -93,7 +93,9 @@ def test_a_hostile_student_can_neither_open_the_round_nor_act_in_another_pair_no
     assert (pair.status, pair.agreement) == ("settling", SIGNED)
 
 
-def test_an_accepted_package_better_for_both_replaces_the_agreement_and_ends_the_round(exercise, two_pairs):
+def test_an_accepted_package_better_for_both_replaces_the_agreement_and_ends_the_round(
+    exercise, two_pairs, instructor_client
+):
     first, _ = two_pairs
     rounds.exercise_end(exercise=exercise)
     settlement.settlement_open(exercise=exercise, minutes=10, now=timezone.now())
@@ -113,6 +115,9 @@ def test_an_accepted_package_better_for_both_replaces_the_agreement_and_ends_the
     }
     with pytest.raises(Refused, match="No post-settlement round is open"):
         settlement.settlement_close(exercise=exercise, now=timezone.now())
+    transcript = instructor_client.get(f"/exercises/{exercise.pk}/pairs/1/").content.decode()
+    assert "Post-settlement round: the agreement stands" in transcript
+    assert transcript.count("accepts package 1 of offer") == 2  # the first agreement, and the one replacing it
 
 
 def test_at_its_deadline_the_pairs_still_in_the_round_keep_their_agreement(exercise, two_pairs):
