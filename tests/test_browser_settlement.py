@@ -69,7 +69,9 @@ def test_two_students_improve_their_agreement_in_a_post_settlement_round(server,
     teacher.execute_script("document.getElementById('settlement-form').scrollIntoView()")
     screenshot(teacher, "settlement-monitor", full=False)
 
-    # Each room shows its own floor, and no walking away.
+    # Each room shows its own floor, and no walking away; the page's notice says so, without a reload.
+    wait_text(seller, "#round-notice", "Post-settlement round: your agreement stands")
+    assert not seller.find_elements(By.ID, "survey-first-link")
     wait_text(seller, "#settlement", "Your current agreement gives you 52 points.")
     wait_text(buyer, "#settlement", "Your current agreement gives you 47 points.")
     for driver in (seller, buyer):
