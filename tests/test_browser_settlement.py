@@ -83,6 +83,8 @@ def test_two_students_improve_their_agreement_in_a_post_settlement_round(server,
 
     # A package worse for the buyer than the agreement is refused, naming the buyer's own points only.
     build(buyer, 0, 9900, handover="three-weeks", warranty="none", tyres="included")
+    wait_text(buyer, "#packages .below-batna", "Below your current agreement: this package gives you 41 points")
+    assert "your current agreement: 47" in buyer.find_element(By.CSS_SELECTOR, "#packages .package-total").text
     button(buyer, "Send offer").click()
     wait_text(buyer, "#offer-error", "gives you 41 points, less than the 47 of your current agreement")
     assert not Event.objects.filter(negotiation__exercise=exercise, type="offer", role="buyer").exists()

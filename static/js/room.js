@@ -76,7 +76,12 @@ function start(root, { el, LiveSocket }) {
     const ok = await confirm.ask({
       heading: `Accept package ${index + 1} of ${view.nameOf(partnerRole())}’s ${view.offerName(offer.seq)}?`,
       content: [
-        el("p", { text: "Accepting is binding: the negotiation ends for both of you with this agreement." }),
+        el("p", {
+          text:
+            S.status === "settling"
+              ? "Accepting replaces your agreement with this package, for both of you."
+              : "Accepting is binding: the negotiation ends for both of you with this agreement.",
+        }),
         view.termsList(pkg),
         pointsBeside(points),
       ],
@@ -369,6 +374,7 @@ function start(root, { el, LiveSocket }) {
     const key = JSON.stringify(S.agreement);
     if (key === floorKey) return;
     floorKey = key;
+    builder.build(); // its packages compare with the agreement now, not the BATNA
     $("settlement-floor").textContent = pts(view.points(S.agreement));
     $("settlement-terms").replaceChildren(view.termsList(S.agreement));
   }

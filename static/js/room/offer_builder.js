@@ -1,7 +1,7 @@
 // The offer builder: one to three packages, each a term for every issue, with my own points for each
 // term and for the package as I build it. `send(packages, button)` sends the offer.
 import { issuePoints, packagePoints } from "./state.js";
-import { batnaWarning, formatNumber, pts, show } from "./view.js";
+import { batnaWarning, floorWarning, formatNumber, pts, show } from "./view.js";
 
 const MAX_PACKAGES = 3;
 
@@ -90,12 +90,16 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
   function packageFieldset(pkg, index) {
     const total = el("output", { class: "package-total-value", "aria-live": "polite" });
     const warning = el("p", { class: "warning below-batna", hidden: true });
+    const compare = el("span", { class: "meta" });
     const issuePts = {};
     const update = () => {
       for (const issue of S.issues) issuePts[issue.key].textContent = `${pts(issuePoints(issue, pkg[issue.key]))} pts`;
       const points = packagePoints(S.issues, pkg);
       total.textContent = `${view.pointsLabel()} for package ${index + 1}: ${pts(points)}`;
-      show(warning, batnaWarning(points, S.me.batna));
+      // In a post-settlement round the floor is the agreement, not the BATNA.
+      const floor = S.status === "settling" && S.agreement ? view.points(S.agreement) : null;
+      show(warning, floor === null ? batnaWarning(points, S.me.batna) : floorWarning(points, floor));
+      compare.textContent = floor === null ? ` · your BATNA: ${pts(S.me.batna)}` : ` · your current agreement: ${pts(floor)}`;
     };
     const fields = S.issues.map((issue) => {
       const id = `p${index}-${issue.key}`;
@@ -123,7 +127,7 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
       { class: "package-fieldset" },
       el("legend", { text: `Package ${index + 1}` }),
       ...fields,
-      el("p", { class: "package-total" }, total, el("span", { class: "meta", text: ` · your BATNA: ${pts(S.me.batna)}` })),
+      el("p", { class: "package-total" }, total, compare),
       warning,
       remove,
     );

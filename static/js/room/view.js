@@ -13,6 +13,12 @@ export function batnaWarning(points, batna) {
   return `Below your BATNA: this package gives you ${pts(points)} points, ${pts(batna - points)} fewer than the ${pts(batna)} you get with no agreement.`;
 }
 
+// In a post-settlement round: the warning for a package worth less to me than my current agreement.
+export function floorWarning(points, floor) {
+  if (points === null || floor === null || !(points < floor)) return null;
+  return `Below your current agreement: this package gives you ${pts(points)} points, ${pts(floor - points)} fewer than the ${pts(floor)} your agreement gives you. The server refuses it.`;
+}
+
 export function sentence(text) {
   const t = String(text || "").trim();
   if (!t) return "";
