@@ -11,10 +11,12 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
+from classrooms.models import Exercise
 from core.bots import JITTER, pace
 from core.negotiation import Action
-from negotiations import rounds
+from negotiations import rounds, settlement
 from negotiations.acting import negotiation_act
 from negotiations.bot_seats import bot_for, bot_seat_play, bot_seats_sweep, overdue_after, situation_of
 from negotiations.models import Event, Negotiation, Seat
@@ -188,3 +190,26 @@ def test_the_bot_waits_while_the_round_is_paused_and_plays_on_after(bot_pair):
     rounds.round_pause(exercise=bot.exercise, paused=False, now=next_due)
     _, stored = play(bot)
     assert [(e.type, e.role) for e in stored] == [("offer", bot.role_key)]
+
+
+def test_the_bot_plays_again_in_a_post_settlement_round_and_takes_a_package_better_for_both(bot_pair):
+    bot, human = bot_pair
+    signed = {"price": "9600", "handover": "three-weeks", "warranty": "none", "tyres": "included"}
+    better = {**signed, "handover": "five-weeks", "warranty": "three-months"}  # more points for both roles
+    offer = negotiation_act(
+        negotiation_id=bot.negotiation_id, seat=human, action=Action("offer", "o", packages=(signed,))
+    )
+    negotiation_act(
+        negotiation_id=bot.negotiation_id,
+        seat=bot,
+        action=Action("accept", "a", offer_seq=offer.event["seq"], package=0),
+    )
+    rounds.exercise_end(exercise=bot.exercise)
+    assert play(bot) == (None, [])  # the round is over: it stops
+    settlement.settlement_open(exercise=Exercise.objects.get(pk=bot.exercise_id), minutes=10, now=timezone.now())
+    assert Seat.objects.get(pk=bot.pk).bot_move_at is not None  # woken for the round
+    negotiation_act(negotiation_id=bot.negotiation_id, seat=human, action=Action("offer", "b", packages=(better,)))
+    _, stored = play(bot, after=2 * THINK)
+    assert [(e.type, e.payload.get("terms")) for e in stored] == [("accept", better)]
+    assert Negotiation.objects.get(pk=bot.negotiation_id).status == "agreed"
+    assert play(bot) == (None, [])  # the pair has left the round: it stops again
