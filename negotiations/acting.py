@@ -337,8 +337,26 @@ def settlement_pair_done(negotiation: Negotiation, now: datetime) -> None:
         return
     round_.closed_at = now
     round_.save(update_fields=["closed_at"])
-    debrief_enqueue(exercise_id=negotiation.exercise_id)
+    if Exercise.objects.filter(pk=negotiation.exercise_id, state=Exercise.State.ENDED).exists():
+        debrief_enqueue(exercise_id=negotiation.exercise_id)  # a live exercise's debrief comes at its end
     exercise_announce(exercise_id=negotiation.exercise_id)
+
+
+def settlement_close_all(*, exercise_id: int, now: datetime) -> int:
+    """End an exercise's post-settlement round now: every pair still in it keeps its agreement. Returns
+    how many pairs were still in it; 0 (and nothing done) when no round is open."""
+    with transaction.atomic():  # the round's row alone, then each pair's: the order of settlement_pair_done
+        if not Settlement.objects.filter(exercise_id=exercise_id, closed_at=None).update(closed_at=now):
+            return 0
+    count = 0
+    for pk in Negotiation.objects.filter(exercise_id=exercise_id, status=SETTLING).values_list("pk", flat=True):
+        with transaction.atomic():
+            negotiation = Negotiation.objects.select_for_update().with_offers().get(pk=pk)
+            if negotiation.status != SETTLING:
+                continue
+            settlement_pair_close(negotiation, "closed", now)
+            count += 1
+    return count
 
 
 @shared_task(name="negotiations.tasks.close_expired", acks_late=True, reject_on_worker_lost=True)

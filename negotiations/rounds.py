@@ -25,6 +25,7 @@ from negotiations.acting import (
     deadline_enqueue,
     negotiation_close_as_impasse,
     negotiation_close_expired,
+    settlement_close_all,
     system_event_append,
 )
 from negotiations.bot_seats import bot_seats_wake
@@ -276,7 +277,9 @@ def exercise_end(*, exercise: Exercise) -> Exercise:
 
 
 def _open_pairs_end(exercise: Exercise, now: datetime) -> None:
-    """Close every open pair as impasse (the instructor ended the round), then compute the class debrief."""
+    """Close every open pair as impasse (the instructor ended the round), and a post-settlement round still
+    open (its pairs keep their agreement), then compute the class debrief."""
+    settlement_close_all(exercise_id=exercise.pk, now=now)
     for pk in exercise.negotiations.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True):
         with transaction.atomic():
             negotiation = Negotiation.objects.select_for_update().with_offers().get(pk=pk)

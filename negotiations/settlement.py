@@ -1,5 +1,6 @@
 """The post-settlement round (Raiffa, 1985, "Post-settlement settlements", Negotiation Journal 1(1)): once
-an exercise has ended, the instructor opens a round in which every pair that agreed may look again. The
+pairs have agreed, while the exercise runs or after it has ended, the instructor opens a round in which
+every pair that agreed by then may look again. The
 agreement is each side's floor; offers and answers go over the same socket as before, and the rules of
 core.negotiation refuse any package worse for either side than what they signed. A pair leaves the round
 by accepting a package (which replaces its agreement), by keeping its agreement, or when the round's
@@ -16,7 +17,7 @@ from django.db import transaction
 from classrooms.models import Exercise
 from core.negotiation import AGREED, SETTLING
 from core.refusal import Refused
-from negotiations.acting import settlement_pair_close, system_event_append
+from negotiations.acting import settlement_close_all, system_event_append
 from negotiations.bot_seats import bot_seats_wake
 from negotiations.debrief import debrief_enqueue
 from negotiations.models import Negotiation, Settlement
@@ -28,8 +29,8 @@ MAX_SETTLEMENT_MINUTES = 60
 
 def settlement_open_refusal(exercise: Exercise) -> str | None:
     """Why the round cannot be opened now, or None."""
-    if exercise.state != Exercise.State.ENDED:
-        return "Open the post-settlement round once the exercise has ended: every pair's result is known then."
+    if exercise.state not in (Exercise.State.LIVE, Exercise.State.ENDED):
+        return "Open the post-settlement round once the negotiations have started and a pair has agreed."
     if Settlement.objects.filter(exercise=exercise).exists():
         return "This exercise has had its post-settlement round."
     if not exercise.negotiations.filter(status=AGREED).exists():
@@ -38,7 +39,9 @@ def settlement_open_refusal(exercise: Exercise) -> str | None:
 
 
 def settlement_open(*, exercise: Exercise, minutes: int, now: datetime) -> int:
-    """Open the round for every agreed pair of an ended exercise, for `minutes`; returns how many pairs."""
+    """Open the round for every pair agreed by now, for `minutes`; returns how many pairs. Opened while the
+    exercise runs, before its students see their results (the partner's sheet among them), the round
+    ends at the latest with the exercise; pairs that agree after it opened are not in it."""
     if not 1 <= minutes <= MAX_SETTLEMENT_MINUTES:
         raise Refused(f"Give the round from 1 to {MAX_SETTLEMENT_MINUTES} minutes.", "minutes")
     deadline = now + timedelta(minutes=minutes)
@@ -66,18 +69,10 @@ def settlement_open(*, exercise: Exercise, minutes: int, now: datetime) -> int:
 
 def settlement_close(*, exercise: Exercise, now: datetime) -> int:
     """End the round now: every pair still in it keeps its agreement. Returns how many pairs that was."""
-    with transaction.atomic():
-        closed = Settlement.objects.filter(exercise=exercise, closed_at=None).update(closed_at=now)
-    if not closed:
+    if not Settlement.objects.filter(exercise=exercise, closed_at=None).exists():
         raise Refused("No post-settlement round is open for this exercise.")
-    count = 0
-    for pk in exercise.negotiations.filter(status=SETTLING).values_list("pk", flat=True):
-        with transaction.atomic():
-            negotiation = Negotiation.objects.select_for_update().with_offers().get(pk=pk)
-            if negotiation.status != SETTLING:
-                continue
-            settlement_pair_close(negotiation, "closed", now)
-            count += 1
-    debrief_enqueue(exercise_id=exercise.pk)
+    count = settlement_close_all(exercise_id=exercise.pk, now=now)
+    if Exercise.objects.filter(pk=exercise.pk, state=Exercise.State.ENDED).exists():
+        debrief_enqueue(exercise_id=exercise.pk)  # a live exercise's debrief comes at its end
     exercise_announce(exercise_id=exercise.pk)
     return count

@@ -367,6 +367,8 @@ def student_debrief(seat: Seat) -> dict[str, Any] | None:
     negotiation: Negotiation = seat.negotiation
     if exercise.state != Exercise.State.ENDED or negotiation.status not in FINAL:
         return None
+    if negotiation.status == Negotiation.Status.SETTLING:
+        return None  # the partner's sheet waits until the pair has left its post-settlement round
     outcomes = list(Outcome.objects.filter(negotiation__exercise=exercise).order_by("negotiation__number"))
     own = next((o for o in outcomes if o.negotiation_id == negotiation.pk), None)
     if own is None:

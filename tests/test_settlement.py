@@ -15,6 +15,8 @@ from core.refusal import Refused
 from negotiations import rounds, settlement
 from negotiations.acting import negotiation_act, negotiation_close_expired
 from negotiations.models import Debrief, Event, Negotiation, Seat, Settlement
+from reports.debrief_pages import student_debrief
+from surveys.models import SurveySkip
 from tests.base import add_students, seats_by_role, student_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]  # tasks after commit
@@ -42,24 +44,46 @@ def two_pairs(exercise, classroom):
     return first, second
 
 
-def test_the_round_opens_once_the_exercise_has_ended_for_its_agreed_pairs_only(exercise, two_pairs):
+def test_the_round_opens_for_the_pairs_agreed_by_then_and_ends_at_the_latest_with_the_exercise(exercise, two_pairs):
     first, second = two_pairs
     now = timezone.now()
-    with pytest.raises(Refused, match="once the exercise has ended"):
-        settlement.settlement_open(exercise=exercise, minutes=10, now=now)
-    rounds.exercise_end(exercise=exercise)
     with pytest.raises(Refused) as minutes:
         settlement.settlement_open(exercise=exercise, minutes=0, now=now)
     assert minutes.value.field == "minutes"
-    assert settlement.settlement_open(exercise=exercise, minutes=10, now=now) == 1
+    assert settlement.settlement_open(exercise=exercise, minutes=10, now=now) == 1  # the exercise still live
     pair, other = first["seller"].negotiation, second["seller"].negotiation
     pair.refresh_from_db()
-    other.refresh_from_db()
     assert (pair.status, pair.agreement, pair.deadline) == ("settling", SIGNED, now + timedelta(minutes=10))
-    assert other.status == "impasse"
     assert Event.objects.filter(negotiation=pair).last().type == "settlement_opened"
     with pytest.raises(Refused, match="has had its post-settlement round"):
         settlement.settlement_open(exercise=exercise, minutes=10, now=now)
+    # A pair that agrees after the round opened is not in it; the exercise's end closes the round.
+    offer = act(second["seller"], "offer", packages=(SIGNED,))
+    act(second["buyer"], "accept", offer_seq=offer["seq"], package=0)
+    assert Negotiation.objects.get(pk=other.pk).status == "agreed"
+    assert not Debrief.objects.filter(exercise=exercise).exists()  # nothing computed before the end
+    rounds.exercise_end(exercise=exercise)
+    pair.refresh_from_db()
+    assert (pair.status, pair.agreement) == ("agreed", SIGNED)
+    assert Event.objects.filter(negotiation=pair).last().payload == {"reason": "closed"}
+    assert Settlement.objects.get(exercise=exercise).closed_at is not None
+    debrief = Debrief.objects.get(exercise=exercise).data
+    assert [p["settlement"] is not None for p in debrief["pairs"]] == [True, False]
+    assert debrief["class"]["settlement"]["pairs"] == 1
+
+
+def test_a_student_in_the_round_sees_no_results_until_the_pair_has_left_it(exercise, two_pairs):
+    first, _ = two_pairs
+    rounds.exercise_end(exercise=exercise)
+    seller = Seat.objects.select_related("exercise", "negotiation").get(pk=first["seller"].pk)
+    SurveySkip.objects.create(exercise=exercise, student=seller.student)
+    assert student_debrief(seller) is not None  # skipped the survey: the results, the partner's sheet in them
+    settlement.settlement_open(exercise=exercise, minutes=10, now=timezone.now())
+    seller = Seat.objects.select_related("exercise", "negotiation").get(pk=first["seller"].pk)
+    assert student_debrief(seller) is None  # the partner's points would tell what the partner accepts
+    act(first["buyer"], "keep")
+    seller = Seat.objects.select_related("exercise", "negotiation").get(pk=first["seller"].pk)
+    assert student_debrief(seller) is not None
 
 
 def test_a_hostile_student_can_neither_open_the_round_nor_act_in_another_pair_nor_make_a_worse_deal(

@@ -191,13 +191,13 @@
     const round = ex.settlement;
     const open = Boolean(round && !round.closed_at && Date.parse(round.deadline) > Date.now());
     const agreed = [...M.pairs.values()].some((pair) => pair.status === "agreed");
-    const openable = ex.state === "ended" && !round && agreed;
+    const openable = (ex.state === "live" || ex.state === "ended") && !round && agreed;
     for (const input of $("settlement-form").querySelectorAll("button, input[type=number]")) input.disabled = !openable || input.dataset.busy === "1";
     $("settlement-close").disabled = !open || $("settlement-close").dataset.busy === "1";
     let note = "";
     if (open) note = `Open: ${timeLeft(round.deadline)} left. Pairs improve on their agreement, or keep it.`;
     else if (round) note = "The post-settlement round is over: the debrief shows each pair's agreement before and after it.";
-    else if (ex.state !== "ended") note = "Once the round has ended, the pairs that agreed can look for a deal better for both.";
+    else if (ex.state !== "live" && ex.state !== "ended") note = "Once pairs have agreed, they can look for a deal better for both.";
     else if (!agreed) note = "No pair agreed: there is no agreement to improve on.";
     $("settlement-state").textContent = note;
   }
