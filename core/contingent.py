@@ -95,3 +95,88 @@ def report_json(scenario: Scenario) -> dict[str, Any] | None:
         "max_joint_flat": None if flat is None else plain(flat),
         "contingent_gain": None if flat is None else plain(best - flat),
     }
+
+
+def _points(scenario: Scenario, agreement: Mapping[str, str] | None, role: str) -> Fraction:
+    if agreement is None:
+        return scenario.role(role).batna
+    return sum((issue.term_points(role, agreement[issue.key]) for issue in scenario.issues), Fraction(0))
+
+
+def _realised(
+    scenario: Scenario, agreement: Mapping[str, str] | None, role: str, resolution: Mapping[str, str]
+) -> Fraction:
+    if agreement is None:
+        return scenario.role(role).batna
+    return realised_points(scenario, agreement, role, resolution)
+
+
+def contingent_terms(scenario: Scenario, agreement: Mapping[str, str] | None) -> list[str]:
+    """The contingent issues on which an agreement took an option that is not flat."""
+    if agreement is None:
+        return []
+    terms = []
+    for issue in scenario.contingent_issues():
+        option = next(o for o in issue.options if o.key == agreement[issue.key])
+        if not option.is_flat():
+            terms.append(issue.key)
+    return terms
+
+
+def _mean(values: list[Fraction]) -> int | float | None:
+    return plain(sum(values, Fraction(0)) / len(values)) if values else None
+
+
+def debrief_json(
+    scenario: Scenario, agreements: list[tuple[int, Mapping[str, str] | None]], resolution: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """The debrief's contingent part for pairs given as (pair id, agreement or None for an impasse):
+    each pair's expected points (certainty equivalents) and, once every event is resolved, its realised
+    points; its joint gain against the best of a package with flat options only; the class's figures.
+    None for a scenario without events. Defined in docs/debrief.md ("Contingent terms")."""
+    if not scenario.events:
+        return None
+    roles = scenario.role_keys
+    resolved = all(event.key in resolution for event in scenario.events)
+    flat = max_joint_flat(scenario)
+    pairs = []
+    groups: dict[bool, list[tuple[Fraction, Fraction | None]]] = {True: [], False: []}
+    for pair_id, agreement in agreements:
+        expected = {role: _points(scenario, agreement, role) for role in roles}
+        realised = {role: _realised(scenario, agreement, role, resolution) for role in roles} if resolved else None
+        joint = sum(expected.values(), Fraction(0))
+        joint_realised = None if realised is None else sum(realised.values(), Fraction(0))
+        terms = contingent_terms(scenario, agreement)
+        if agreement is not None:
+            groups[bool(terms)].append((joint, joint_realised))
+        pairs.append(
+            {
+                "id": pair_id,
+                "impasse": agreement is None,
+                "contingent_terms": terms,
+                "expected": {role: plain(p) for role, p in expected.items()},
+                "realised": None if realised is None else {role: plain(p) for role, p in realised.items()},
+                "joint_expected": plain(joint),
+                "joint_realised": None if joint_realised is None else plain(joint_realised),
+                "added": None if flat is None else plain(joint - flat),
+            }
+        )
+    best = max_joint(scenario)
+
+    def group(items: list[tuple[Fraction, Fraction | None]]) -> dict[str, Any]:
+        return {
+            "pairs": len(items),
+            "mean_joint_expected": _mean([e for e, _ in items]),
+            "mean_joint_realised": _mean([r for _, r in items if r is not None]) if resolved else None,
+        }
+
+    return {
+        "resolved": resolved,
+        "resolution": {event.key: resolution.get(event.key) for event in scenario.events},
+        "max_joint": plain(best),
+        "max_joint_flat": None if flat is None else plain(flat),
+        "contingent_gain": None if flat is None else plain(best - flat),
+        "with_terms": group(groups[True]),
+        "without_terms": group(groups[False]),
+        "pairs": pairs,
+    }

@@ -15,6 +15,8 @@ from fractions import Fraction
 from typing import Any
 
 from classrooms.models import Exercise
+from classrooms.resolutions import exercise_resolution, resolutions_json
+from core import contingent
 from core.analysis import ScoringTable, package_at, pareto_frontier
 from core.metrics import Landscape, perception_summary
 from core.spec import Issue, Scenario, plain
@@ -243,6 +245,7 @@ def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]
         heatmap = heatmap_rows(exercise, spec, data["class"].get("options", {}))
     return {
         "exercise": {"id": exercise.pk, "title": exercise.title, "state": exercise.state},
+        "contingent": contingent_json(exercise, spec, data["pairs"] if data else []),
         "projector": projector,
         "scenario": scenario_json(exercise, spec, price_key),
         "ready": debrief is not None,
@@ -254,6 +257,25 @@ def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]
         "survey": survey_summary(exercise),
         "perception": perception_json(exercise, spec, projector=projector),
     }
+
+
+def contingent_json(exercise: Exercise, spec: Scenario, pairs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The events and how they came out, and each finished pair's expected and realised points (null for
+    a scenario without events); docs/debrief.md, "Contingent terms"."""
+    agreements = []
+    for pair in pairs:
+        agreement = (pair.get("outcome") or {}).get("agreement")
+        agreements.append((pair["id"], None if agreement is None else {k: str(v) for k, v in agreement.items()}))
+    figures = contingent.debrief_json(spec, agreements, exercise_resolution(exercise))
+    if figures is None:
+        return None
+    numbers = {pair["id"]: pair["number"] for pair in pairs}
+    for item in figures["pairs"]:
+        item["number"] = numbers[item["id"]]
+        realised = item["realised"] or {}
+        item["sides"] = [{"expected": item["expected"][r], "realised": realised.get(r)} for r in spec.role_keys]
+    roles = [{"key": role.key, "name": role.name} for role in spec.roles]
+    return {"events": resolutions_json(exercise), "roles": roles, **figures}
 
 
 # The student's debrief
