@@ -262,13 +262,14 @@ def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]
 def contingent_json(exercise: Exercise, spec: Scenario, pairs: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The events and how they came out, and each finished pair's expected and realised points (null for
     a scenario without events); docs/debrief.md, "Contingent terms"."""
+    if not spec.events:
+        return None
     agreements = []
     for pair in pairs:
         agreement = (pair.get("outcome") or {}).get("agreement")
         agreements.append((pair["id"], None if agreement is None else {k: str(v) for k, v in agreement.items()}))
     figures = contingent.debrief_json(spec, agreements, exercise_resolution(exercise))
-    if figures is None:
-        return None
+    assert figures is not None
     numbers = {pair["id"]: pair["number"] for pair in pairs}
     for item in figures["pairs"]:
         item["number"] = numbers[item["id"]]

@@ -28,8 +28,7 @@ WITH_BONUS = {"price": "150", "earnout": "bonus"}  # seller 20 + 24, buyer 20 - 
 WITHOUT = {"price": "175", "earnout": "none"}  # seller 30, buyer 10
 
 
-@pytest.fixture
-def sale(classroom, instructor):
+def ended_sale(classroom, instructor):
     """An ended round of the shop sale: one pair with the earn-out, one without, one impasse."""
     version = scenario_version_create(document=dump(contingent())).version
     exercise = exercise_create(
@@ -40,6 +39,11 @@ def sale(classroom, instructor):
     agree(pairs[1], WITHOUT, opener="buyer")
     rounds.exercise_end(exercise=exercise)
     return exercise, pairs
+
+
+@pytest.fixture
+def sale(classroom, instructor):
+    return ended_sale(classroom, instructor)
 
 
 def debrief_json(client: Client, exercise) -> dict:
