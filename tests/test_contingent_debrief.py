@@ -205,3 +205,16 @@ def test_the_api_lists_draws_and_sets_events(sale, instructor, other_instructor,
     assert again.status_code == 409 and "a draw is final" in again.json()["detail"]
     spec = version_spec(exercise.scenario_version)
     assert drawn.json()["outcome"] in spec.events[0].outcome_keys()
+
+
+def test_each_side_reads_what_a_contingent_option_pays_in_each_outcome(sale, instructor_client):
+    exercise, pairs = sale
+    seats = seats_by_role(pairs[0])
+    seller = student_client(seats["seller"].student).get(f"/s/exercises/{exercise.pk}/").content.decode()
+    assert "pay by the answer to “Will next year&#x27;s revenue beat 2 million?”" in seller
+    assert "<li>40k more if revenue beats 2M: Beats 2M: 30, Misses: 0</li>" in seller
+    assert "Beats 2M: -10" not in seller  # the buyer's points stay the buyer's
+    buyer = student_client(seats["buyer"].student).get(f"/s/exercises/{exercise.pk}/").content.decode()
+    assert "<li>40k more if revenue beats 2M: Beats 2M: -10, Misses: 6</li>" in buyer and "Beats 2M: 30" not in buyer
+    detail = instructor_client.get("/scenarios/shop-sale/").content.decode()
+    assert "Seller: Beats 2M: 30, Misses: 0; Buyer: Beats 2M: -10, Misses: 6" in detail
