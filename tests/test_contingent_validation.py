@@ -128,6 +128,10 @@ CASES = [
     (lambda d: d["events"][0].pop("distribution"), "events[0]: missing required key 'distribution'"),
     (lambda d: d.update(events=[]), "events: must be a non-empty list of events, got a list"),
     (
+        lambda d: d.update(events=[{**copy.deepcopy(d["events"][0]), "key": f"e{i}"} for i in range(11)]),
+        "events: a scenario has at most 10 events, this one has 11",
+    ),
+    (
         lambda d: d["issues"][1].update(type="gamble"),
         "issues[1].type: must be 'options', 'numeric' or 'contingent', got 'gamble'",
     ),
