@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from core import contingent
 from core.analysis import ScoringTable, scenario_figures
+from core.bots import STRATEGIES
 from core.bruteforce import document_figures, document_points, document_realised
 from core.metrics import Landscape
 from core.negotiation import package_points
@@ -20,6 +21,7 @@ from tests.contingent_docs import contingent_documents
 from tests.metric_cases import Enumerated, check_outcome, pick
 from tests.scenario_docs import contingent as shop
 from tests.scenario_docs import dump
+from tests.test_builtin_bots import play
 
 
 def parsed(document):
@@ -113,3 +115,15 @@ def test_a_cautious_roles_package_is_the_sum_of_its_terms_over_every_combination
         assert package_points(scenario, package, "seller") == every[keys][0]
     # The worst case: revenue misses and rates fall for the seller; beats and rise for the buyer.
     assert every[("100", "bonus", "floating")] == (Fraction(0 + 0 - 4), Fraction(40 - 10 - 2))
+
+
+def test_the_bots_play_a_contingent_scenario_on_their_own_expectations():
+    scenario = parsed(shop())
+    ends = []
+    for seed, (first, second) in enumerate(itertools.product(STRATEGIES, repeat=2)):
+        end, package = play(scenario, first, second, seed)
+        ends.append(end)
+        if package is not None:
+            points = [package_points(scenario, package, role.key) for role in scenario.roles]
+            assert all(p >= role.batna for p, role in zip(points, scenario.roles, strict=True)), (first, second)
+    assert ends.count("agreed") >= len(ends) // 2, ends
