@@ -376,6 +376,7 @@ def student_debrief(seat: Seat) -> dict[str, Any] | None:
     ]
     rank = _rank(mine, [p[role.key] for p in points])
     return {
+        "contingent": _my_contingent(exercise, spec, result["agreement"], (role.key, partner.key)),
         "role": role,
         "partner": partner,
         "partner_rows": scoring_rows(spec, (partner.key, role.key)),
@@ -397,6 +398,29 @@ def student_debrief(seat: Seat) -> dict[str, Any] | None:
             "points": class_points,
             **_landmarks(exercise),
         },
+    }
+
+
+def _my_contingent(
+    exercise: Exercise, spec: Scenario, agreement: dict[str, Any] | None, roles: tuple[str, str]
+) -> dict[str, Any] | None:
+    """For an agreement with a contingent term: the events it pays by and, once all are resolved, what
+    came out and the points each side realised (docs/debrief.md, section 4b); None otherwise."""
+    terms = {k: str(v) for k, v in agreement.items()} if agreement else None
+    issues = contingent.contingent_terms(spec, terms)
+    if terms is None or not issues:
+        return None
+    resolution = exercise_resolution(exercise)
+    events = [spec.event(issue.event) for issue in spec.contingent_issues() if issue.key in issues]
+    resolved = all(event.key in resolution for event in spec.events)
+    return {
+        "events": [
+            {"question": e.question, "outcome": e.label(resolution[e.key]) if e.key in resolution else None}
+            for e in events
+        ],
+        "realised": [plain(contingent.realised_points(spec, terms, r, resolution)) for r in roles]
+        if resolved
+        else None,
     }
 
 

@@ -1,13 +1,15 @@
 """A contingent scenario's debrief in a real browser at a projector's 1280x720: the instructor draws the
-event and sees each pair's expected and then realised points."""
+event and sees each pair's expected and then realised points; a student reads theirs on a phone."""
 
 from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
 
+from classrooms import resolutions, services
 from classrooms.models import EventResolution
-from tests.browser import WebDriverWait, assert_accessible, log_in, screenshot, texts
+from tests.base import seats_by_role
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, log_in, screenshot, skip_survey, texts
 from tests.test_browser_debrief import element_shot
 from tests.test_contingent_debrief import ended_sale
 
@@ -46,3 +48,21 @@ def test_the_instructor_draws_the_event_and_sees_expected_and_realised_points(
     driver.execute_script("document.getElementById('panel-contingent').scrollIntoView()")
     screenshot(driver, "debrief-contingent-1280x720", full=False)
     element_shot(driver, "debrief-contingent-panel", "#panel-contingent")
+
+
+def test_a_student_reads_what_their_earn_out_realised_on_a_phone(live_server, browsers, classroom, instructor):
+    exercise, pairs = ended_sale(classroom, instructor)
+    resolutions.event_set(exercise=exercise, event="revenue", outcome="misses", user=instructor)
+    driver = browsers(1280, 720)
+    emulate_phone(driver)
+    student = seats_by_role(pairs[0])["buyer"].student
+    driver.get(f"{live_server.url}/s/{services.student_link_token(student)}/")
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(driver, 10).until(lambda d: "My exercises" in d.title)
+    skip_survey(driver, live_server.url, exercise.pk)
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "my-contingent"))
+    text = driver.find_element(By.ID, "my-contingent").text
+    assert "(Misses)" in text and "you realised 26 points and Seller 20." in text
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 390
+    assert_accessible(driver, "a student's debrief with a contingent term")
+    element_shot(driver, "debrief-contingent-student-390", "#my-debrief")

@@ -17,7 +17,7 @@ from core.bruteforce import document_figures, document_points, document_realised
 from core.spec import plain
 from negotiations import rounds
 from scenarios.services import scenario_version_create, version_spec
-from tests.base import agree, seats_by_role, start_round, student_client
+from tests.base import agree, results_page, seats_by_role, start_round, student_client
 from tests.scenario_docs import contingent, dump
 from tests.test_api import api_client
 from tests.test_export import download
@@ -218,3 +218,16 @@ def test_each_side_reads_what_a_contingent_option_pays_in_each_outcome(sale, ins
     assert "<li>40k more if revenue beats 2M: Beats 2M: -10, Misses: 6</li>" in buyer and "Beats 2M: 30" not in buyer
     detail = instructor_client.get("/scenarios/shop-sale/").content.decode()
     assert "Seller: Beats 2M: 30, Misses: 0; Buyer: Beats 2M: -10, Misses: 6" in detail
+
+
+def test_a_students_debrief_shows_the_points_their_bet_realised(sale, instructor_client):
+    exercise, pairs = sale
+    seller = seats_by_role(pairs[0])["seller"].student
+    page = results_page(seller, exercise)
+    assert "the answer to “Will next year&#x27;s revenue beat 2 million?”" in page
+    assert "Your instructor has not resolved it yet" in page and 'id="my-realised"' not in page
+    post(instructor_client, exercise, "revenue", action="set", outcome="misses")
+    page = results_page(seller, exercise)
+    assert "(Misses)" in page and 'you realised <strong id="my-realised">20</strong> points and Buyer 26.' in page
+    other = seats_by_role(pairs[1])["seller"].student
+    assert 'id="my-contingent"' not in results_page(other, exercise)  # no bet, nothing to realise
