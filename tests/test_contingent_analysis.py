@@ -17,6 +17,7 @@ from core.bruteforce import document_figures, document_points, document_realised
 from core.metrics import Landscape
 from core.negotiation import package_points
 from core.scenario_document import parse_scenario
+from core.spec import exact, plain
 from tests.contingent_docs import contingent_documents
 from tests.metric_cases import Enumerated, check_outcome, pick
 from tests.scenario_docs import contingent as shop
@@ -127,3 +128,50 @@ def test_the_bots_play_a_contingent_scenario_on_their_own_expectations():
             points = [package_points(scenario, package, role.key) for role in scenario.roles]
             assert all(p >= role.batna for p, role in zip(points, scenario.roles, strict=True)), (first, second)
     assert ends.count("agreed") >= len(ends) // 2, ends
+
+
+@settings(max_examples=60, deadline=None)
+@given(contingent_documents(), st.randoms(use_true_random=False), st.booleans())
+def test_the_debriefs_contingent_figures_equal_the_brute_force(document, rng, resolve):
+    scenario = parsed(document)
+    keys = [i.key for i in scenario.issues]
+    every = document_points(document)
+    brute = document_figures(document)
+    chosen = [*rng.sample(sorted(every), min(len(every), 5)), None]
+    world = {e.key: rng.choice(e.outcome_keys()) for e in scenario.events} if resolve else {}
+    agreements = [(n, None if c is None else dict(zip(keys, c, strict=True))) for n, c in enumerate(chosen)]
+    got = contingent.debrief_json(scenario, agreements, world)
+    assert got is not None and got["resolved"] == resolve
+    assert got["max_joint"] == plain(brute.max_joint)
+    assert got["max_joint_flat"] == (None if brute.max_joint_flat is None else plain(brute.max_joint_flat))
+    batnas = tuple(exact(r["batna"]) for r in document["roles"])
+    groups: dict[bool, list[tuple[Fraction, Fraction | None]]] = {True: [], False: []}
+    for pair, combo in zip(got["pairs"], chosen, strict=True):
+        expected = batnas if combo is None else every[combo]
+        realised = None
+        if resolve:
+            realised = batnas if combo is None else document_realised(document, combo, world)
+        assert pair["expected"] == {"a": plain(expected[0]), "b": plain(expected[1])}
+        assert pair["realised"] == (None if realised is None else {"a": plain(realised[0]), "b": plain(realised[1])})
+        flat = brute.max_joint_flat
+        assert pair["added"] == (None if flat is None else plain(sum(expected) - flat))
+        bet = combo is not None and any(
+            issue.get("type") == "contingent" and not _flat_in_document(issue, key)
+            for issue, key in zip(document["issues"], combo, strict=True)
+        )
+        assert bool(pair["contingent_terms"]) == bet
+        if combo is not None:
+            groups[bet].append((sum(expected), sum(realised) if realised else None))
+    for name, bet in (("with_terms", True), ("without_terms", False)):
+        items = groups[bet]
+        assert got[name]["pairs"] == len(items)
+        mean = plain(sum(e for e, _ in items) / len(items)) if items else None
+        assert got[name]["mean_joint_expected"] == mean
+        realised_mean = plain(sum(r for _, r in items) / len(items)) if items and resolve else None
+        assert got[name]["mean_joint_realised"] == realised_mean
+
+
+def _flat_in_document(issue, key) -> bool:
+    """An option of a raw contingent issue that pays each role the same in every outcome."""
+    option = next(o for o in issue["options"] if o["key"] == key)
+    return all(not isinstance(p, dict) or len({exact(x) for x in p.values()}) == 1 for p in option["points"].values())
