@@ -12,7 +12,7 @@ from ninja import Field, Router, Schema, Status
 from api.base import MAX_ID, NO_NUL, READ, WRITE, ClassId, ErrorOut, ExerciseId, InputSchema, request_user
 from classrooms import services
 from classrooms.access import classroom_for, exercise_for
-from classrooms.models import Exercise
+from classrooms.models import Exercise, User
 from core.refusal import Refused
 from negotiations import rounds
 from scenarios.models import ScenarioVersion
@@ -65,9 +65,9 @@ class ExerciseOut(Schema):
         return obj.scenario_version.number
 
 
-def _scenario_version(slug: str, number: int | None) -> ScenarioVersion:
+def _scenario_version(slug: str, number: int | None, user: User) -> ScenarioVersion:
     try:
-        return scenario_version_get(slug, number)
+        return scenario_version_get(slug, number, user=user)
     except ScenarioVersion.DoesNotExist:
         if number is None:
             raise Refused(f"No scenario has the slug '{slug}'.", "scenario") from None
@@ -80,7 +80,7 @@ def exercise_create(request: HttpRequest, class_id: ClassId, payload: ExerciseIn
     exercise = services.exercise_create(
         classroom=classroom,
         title=payload.title,
-        scenario_version=_scenario_version(payload.scenario, payload.scenario_version),
+        scenario_version=_scenario_version(payload.scenario, payload.scenario_version, request_user(request)),
         time_limit_minutes=payload.time_limit_minutes,
         instructions=payload.instructions,
         pairing_rule=payload.pairing_rule,

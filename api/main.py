@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError
 from ninja.operation import Operation
 
-from api import classes, exercises, resolutions, results, rounds, scenarios, students
+from api import classes, exercises, resolutions, results, rounds, scenarios, students, studio
 from api.base import TokenAuth, refuse_undeclared_input
 from core.refusal import Refused
 
@@ -29,12 +29,18 @@ api = ParleyAPI(
     description="Classes, rosters and exercises of one instructor. See docs/api.md.",
 )
 api.add_decorator(refuse_undeclared_input, mode="view")
-for module in (classes, students, scenarios, exercises, rounds, results, resolutions):
+for module in (classes, students, scenarios, exercises, rounds, results, studio, resolutions):
     api.add_router("", module.router)
 
 
 @api.exception_handler(Refused)
 def service_error(request: HttpRequest, exc: Refused) -> HttpResponse:
+    """400 for a refused field, else 409; 429 with Retry-After when it was too often (throttled) or while
+    the same user's costly computation runs (busy)."""
+    if exc.code in ("throttled", "busy"):
+        response = api.create_response(request, {"detail": exc.message, "field": None}, status=429)
+        response["Retry-After"] = str(getattr(exc, "retry_after", 5))
+        return response
     status = 400 if exc.field else 409
     return api.create_response(request, {"detail": exc.message, "field": exc.field}, status=status)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from api.base import ErrorOut
+from api.base import ErrorOut, request_user
 from scenarios.models import ScenarioVersion
 from scenarios.services import latest_versions
 
@@ -28,4 +28,4 @@ class ScenarioOut(Schema):
 
 @router.get("/scenarios", response={200: list[ScenarioOut], 401: ErrorOut})
 def scenario_list(request: HttpRequest) -> list[ScenarioVersion]:
-    return latest_versions()
+    return latest_versions(request_user(request))

@@ -95,7 +95,7 @@ class ExerciseForm(forms.Form):
     )
     instructions = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        latest = latest_versions()
+        latest = latest_versions(user)  # the scenarios this instructor sees
         self.fields["scenario_version"].queryset = ScenarioVersion.objects.filter(pk__in=[v.pk for v in latest])

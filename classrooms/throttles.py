@@ -34,12 +34,16 @@ WHAT = {
     "link_email": "sendings of the students' links by email",
     "link_email_instructor": "sendings of the students' links by email",
     "roster_link": "roster students' links sent from the join page",  # never shown: the page answers alike
+    "studio_analysis": "analyses of a scenario",
+    "studio_tournament": "bot tournaments",
 }
 PER = {"address": "from your network", "account": "for this email address"}
 PER_ACCOUNT = {
     "join": "with this class code",
     "link_email": "for this class",
     "link_email_instructor": "from your account",
+    "studio_analysis": "from your account",
+    "studio_tournament": "from your account",
 }
 
 

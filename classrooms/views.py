@@ -331,7 +331,7 @@ def student_link_action(request: HttpRequest, pk: int, student_pk: int) -> HttpR
 @instructor_required
 def exercise_new(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = classroom_for(request.user, pk)
-    form = ExerciseForm(request.POST or None)
+    form = ExerciseForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             exercise = services.exercise_create(classroom=classroom, created_by=request.user, **form.cleaned_data)

@@ -332,6 +332,9 @@ THROTTLES = {
     "link_email_messages": {"account": (1000, 86400)},
     # A roster student's link sent from the join page: once a day for the student, ten an hour for an address.
     "roster_link": {"address": (10, 3600), "account": (1, 86400)},
+    # The scenario studio's analyses (one per edit, as an author types) and bot tournaments, per instructor.
+    "studio_analysis": {"address": (240, 60), "account": (120, 60)},
+    "studio_tournament": {"address": (20, 600), "account": (10, 600)},
 }
 
 LOGGING = {

@@ -8,6 +8,7 @@ that the tests hold every figure here against.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -186,29 +187,91 @@ def outcome_distribution(table: ScoringTable, *, limit: int | None = None) -> di
     return _distribution(table, limit)[0]
 
 
-def analysis_steps(table: ScoringTable) -> int:
-    """The steps of the distribution's merges (the frontier's take no more: it merges fewer points)."""
-    return _distribution(table, None)[1]
+def analysis_steps(table: ScoringTable, *, limit: int | None = None) -> int:
+    """The steps of the distribution's merges (the frontier's take no more: it merges fewer points): the
+    distinct points so far times the next issue's distinct points, summed. Found with sets of points, not
+    their counts (a fifth of the time); with `limit`, raises TooLargeToAnalyse as soon as it is passed."""
+    columns, _, _ = _packed(table)
+    points = {0}
+    steps = 0
+    for offsets in columns:
+        steps += len(points) * len(offsets)
+        if limit is not None and steps > limit:
+            raise TooLargeToAnalyse(f"more than {limit:,} steps")
+        points = {point + offset for offset in offsets for point in points}
+    return steps
+
+
+def feasible_outcomes(table: ScoringTable) -> int:
+    """How many outcomes give both roles at least their BATNA: exact, meeting in the middle. The issues
+    are split in two halves of about equal outcomes; for each point of the first half's distribution, the
+    second half's points that complete it above both BATNAs are counted by a sweep down the first role's
+    points with a Fenwick tree over the second role's. Costs the halves' distributions, not the whole."""
+    columns = table.columns
+    split, best = 0, None
+    for k in range(len(columns) + 1):
+        worst = max(math.prod(len(c.points) for c in columns[:k]), math.prod(len(c.points) for c in columns[k:]))
+        if best is None or worst < best:
+            split, best = k, worst
+    left = _distribution(ScoringTable(table.roles, (0, 0), columns[:split], table.scale), None)[0]
+    right = _distribution(ScoringTable(table.roles, (0, 0), columns[split:], table.scale), None)[0]
+    da, db = table.batna
+    b_values = sorted({b for _, b in right})
+    tree = [0] * (len(b_values) + 1)  # counts by rank of b, 1-based
+    waiting = sorted(right.items(), key=lambda item: -item[0][0])  # a falling
+    added = total = index = 0
+    for (xa, xb), count in sorted(left.items(), key=lambda item: item[0][0]):  # the a needed falls
+        while index < len(waiting) and waiting[index][0][0] >= da - xa:
+            (_, yb), weight = waiting[index]
+            rank = bisect.bisect_left(b_values, yb) + 1
+            while rank <= len(b_values):
+                tree[rank] += weight
+                rank += rank & -rank
+            added += weight
+            index += 1
+        short, rank = 0, bisect.bisect_left(b_values, db - xb)  # those added with b below the need
+        while rank > 0:
+            short += tree[rank]
+            rank -= rank & -rank
+        total += count * (added - short)
+    return total
+
+
+def _packed(table: ScoringTable) -> tuple[list[dict[int, int]], int, tuple[int, int]]:
+    """Each issue's points, shifted to start at 0 on both sides and packed as one whole number a * width
+    + b (width past every partial sum of b), each with how many options score it; with the width and the
+    shifts' sums to unpack a total. Adding an option is then adding one number: exact, and about five
+    times quicker than pairs."""
+    columns = table.columns
+    low_a = [min(a for a, _ in column.points) for column in columns]
+    low_b = [min(b for _, b in column.points) for column in columns]
+    width = sum(max(b for _, b in column.points) - low for column, low in zip(columns, low_b, strict=True)) + 1
+    packed = []
+    for column, shift_a, shift_b in zip(columns, low_a, low_b, strict=True):
+        options: dict[int, int] = {}
+        for a, b in column.points:
+            key = (a - shift_a) * width + (b - shift_b)
+            options[key] = options.get(key, 0) + 1
+        packed.append(options)
+    return packed, width, (sum(low_a), sum(low_b))
 
 
 def _distribution(table: ScoringTable, limit: int | None) -> tuple[dict[tuple[int, int], int], int]:
-    dist: dict[tuple[int, int], int] = {(0, 0): 1}
+    columns, width, (base_a, base_b) = _packed(table)
+    dist: dict[int, int] = {0: 1}
     steps = 0
-    for column in table.columns:
-        options: dict[tuple[int, int], int] = {}
-        for pair in column.points:
-            options[pair] = options.get(pair, 0) + 1
+    for options in columns:
         steps += len(dist) * len(options)
         if limit is not None and steps > limit:
             raise TooLargeToAnalyse(f"more than {limit:,} steps")
-        merged: dict[tuple[int, int], int] = {}
+        merged: dict[int, int] = {}
         get = merged.get
-        for (a, b), count in dist.items():
-            for (oa, ob), ocount in options.items():
-                key = (a + oa, b + ob)
-                merged[key] = get(key, 0) + count * ocount
+        for offset, repeats in options.items():
+            for key, count in dist.items():
+                moved = key + offset
+                merged[moved] = get(moved, 0) + count * repeats
         dist = merged
-    return dist, steps
+    return {(key // width + base_a, key % width + base_b): count for key, count in dist.items()}, steps
 
 
 def beats_both_batnas(table: ScoringTable) -> bool:
@@ -275,8 +338,7 @@ class Figures:
 
 def scenario_figures(table: ScoringTable) -> Figures:
     frontier = pareto_frontier(table)
-    da, db = table.batna
-    feasible = sum(count for (a, b), count in outcome_distribution(table).items() if a >= da and b >= db)
+    feasible = feasible_outcomes(table)
     points = [(p.a, p.b) for p in frontier]
     max_joint = max(a + b for a, b in points)
     return Figures(

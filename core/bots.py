@@ -23,10 +23,12 @@ current aspiration; near the deadline, accept anything at or above the BATNA; ne
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 from core.spec import Scenario, format_number, plain
@@ -64,10 +66,14 @@ class IssueSheet:
         return self.best - self.worst
 
     def choice(self, key: str) -> Choice:
-        for c in self.choices:
-            if c.key == key:
-                return c
-        raise KeyError(f"{key!r} is not an option of {self.key!r}")
+        found = self._by_key.get(key)
+        if found is None:
+            raise KeyError(f"{key!r} is not an option of {self.key!r}")
+        return found
+
+    @cached_property
+    def _by_key(self) -> dict[str, Choice]:
+        return {c.key: c for c in reversed(self.choices)}  # reversed: a repeated key finds its first choice
 
 
 @dataclass(frozen=True)
@@ -374,33 +380,38 @@ class Bot:
                 choices = [c for c in choices if c.points == issue.best]
             wanted = [issue.choice(p[issue.key]).position for p in latest]
             orders.append(sorted(choices, key=_nearest_first(wanted)))
-        most = [Fraction(0)] * (len(issues) + 1)
-        least = [Fraction(0)] * (len(issues) + 1)
+        # The walk adds whole numbers: every point times the denominators' least common multiple (exact,
+        # and a tenth of the time Fractions take on a scenario of ten issues).
+        scale = math.lcm(*(c.points.denominator for order in orders for c in order), low.denominator, high.denominator)
+        scaled = [[(c, int(c.points * scale)) for c in order] for order in orders]
+        low_n, high_n = low * scale, high * scale
+        most = [0] * (len(issues) + 1)
+        least = [0] * (len(issues) + 1)
         for i in range(len(issues) - 1, -1, -1):
-            most[i] = most[i + 1] + max(c.points for c in orders[i])
-            least[i] = least[i + 1] + min(c.points for c in orders[i])
-        found: list[tuple[Package, Fraction]] = []
+            most[i] = most[i + 1] + max(n for _, n in scaled[i])
+            least[i] = least[i + 1] + min(n for _, n in scaled[i])
+        found: list[tuple[Package, int]] = []
         chosen: list[Choice] = []
         visits = 0
 
-        def walk(depth: int, points: Fraction) -> None:
+        def walk(depth: int, points: int) -> None:
             nonlocal visits
             visits += 1
             if len(found) >= SEARCH_LIMIT or visits > SEARCH_NODES:
                 return
-            if points + most[depth] < low or points + least[depth] > high:
+            if points + most[depth] < low_n or points + least[depth] > high_n:
                 return
             if depth == len(issues):
                 found.append(({i.key: c.key for i, c in zip(issues, chosen, strict=True)}, points))
                 return
-            for choice in orders[depth]:
+            for choice, n in scaled[depth]:
                 chosen.append(choice)
-                walk(depth + 1, points + choice.points)
+                walk(depth + 1, points + n)
                 chosen.pop()
 
-        walk(0, Fraction(0))
+        walk(0, 0)
         order = [i.key for i in self.sheet.issues]
-        return [({k: p[k] for k in order}, points) for p, points in found]
+        return [({k: p[k] for k in order}, Fraction(points, scale)) for p, points in found]
 
 
 def _key(package: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

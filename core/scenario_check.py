@@ -9,11 +9,18 @@ validation's problems do, and says what a class would meet.
   the pair the most points together (the trade found), every value of the range is at or above both
   BATNAs, so
   walking away is never credible and claiming value on it has nothing to teach.
+- A public text that tells who cares most about what: a sentence of the summary, the situation or an
+  issue's description that names a role, an issue that weighs more in that role's points than in the
+  other's (the trade the pair should discover), and a word of wanting ("needs", "cares", "matters",
+  "priority", ...). Read in English, by words; a warning for the author to read the sentence again, not
+  a proof.
 
 All exact, on the scaled integers of core.analysis.
 """
 
 from __future__ import annotations
+
+import re
 
 from core.analysis import ScoringTable, pareto_frontier
 from core.spec import Issue, Scenario, format_number
@@ -57,7 +64,70 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
                     f" every value from {low} to {high} is at or above both BATNAs: walking away is never credible, and"
                     " claiming value on this issue has nothing to teach; raise a BATNA or narrow the range"
                 )
+    return warnings + text_warnings(scenario, table)
+
+
+WANTING = re.compile(
+    r"\b(needs?|wants?|cares?|caring|values?|matters?|mostly|priorit(?:y|ies)|important|interested|prefers?"
+    r"|most of all|above all|only use)\b",
+    re.IGNORECASE,
+)
+SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n\s*\n|\n\s*[-*#]")
+
+
+def text_warnings(scenario: Scenario, table: ScoringTable) -> list[str]:
+    """Sentences of the public texts that tie a role to an issue it weighs more than its partner does."""
+    weights = [_weights(table, side) for side in (0, 1)]
+    leans: list[tuple[str, tuple[str, ...], int, int]] = []  # (role name, words of an issue, issue, side)
+    for side, role in enumerate(scenario.roles):
+        for index, issue in enumerate(scenario.issues):
+            if weights[side][index] > weights[1 - side][index]:
+                leans.append((role.name, _issue_words(issue), index, side))
+    texts = [("summary", scenario.summary), ("situation", scenario.situation)]
+    texts += [(f"issues[{i}].description", issue.description) for i, issue in enumerate(scenario.issues)]
+    warnings = []
+    for path, text in texts:
+        told: set[tuple[int, int]] = set()
+        for sentence in SENTENCE_END.split(text):
+            plain_sentence = " ".join(sentence.split())
+            if not WANTING.search(plain_sentence):
+                continue
+            for role_name, words, index, side in leans:
+                role = scenario.roles[side]
+                if (index, side) in told or not _names(plain_sentence, (role_name, role.key)):
+                    continue
+                if _names(plain_sentence, words):
+                    told.add((index, side))
+                    issue = scenario.issues[index]
+                    warnings.append(
+                        f'{path}: "{_clip(plain_sentence)}" may tell the class that {issue.name} ({issue.key}) weighs'
+                        f" more for {role.name} ({role.key}) than for the other side: that is the trade a pair should"
+                        " discover by asking; move it to the role's confidential sheet"
+                    )
     return warnings
+
+
+def _weights(table: ScoringTable, side: int) -> list[float]:
+    """Each issue's share of a role's points: the spread between its best and worst option, over the sum."""
+    spreads = [max(p[side] for p in c.points) - min(p[side] for p in c.points) for c in table.columns]
+    total = sum(spreads) or 1
+    return [spread / total for spread in spreads]
+
+
+def _issue_words(issue: Issue) -> tuple[str, ...]:
+    """What names an issue in a text: its name, its key as words, its options' labels (numeric ones aside)."""
+    words = [issue.name, issue.key.replace("-", " ").replace("_", " ")]
+    if issue.kind == "options":
+        words += [option.label for option in issue.options]
+    return tuple(w for w in words if len(w.strip()) >= 3)
+
+
+def _names(sentence: str, words: tuple[str, ...]) -> bool:
+    return any(re.search(rf"\b{re.escape(w.strip())}\b", sentence, re.IGNORECASE) for w in words if w.strip())
+
+
+def _clip(sentence: str, limit: int = 120) -> str:
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
 
 
 def _distributive(points: tuple[tuple[int, int], ...]) -> bool:

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from core.analysis import MAX_ANALYSIS_STEPS, ScoringTable, TooLargeToAnalyse, outcome_distribution
+from core.analysis import MAX_ANALYSIS_STEPS, ScoringTable, TooLargeToAnalyse, analysis_steps
 from core.documents import DocumentError, LoadedYaml, Path, Problem, format_path, load_yaml, read_document
 from core.scenario_check import scenario_warnings
 from core.spec import (
+    DEBRIEF_FIGURES,
+    DebriefQuestion,
     Event,
     Issue,
     Linear,
@@ -47,7 +49,9 @@ class Validated:
 
 
 TOP_REQUIRED = ("slug", "title", "summary", "situation", "roles", "issues", "teaching_notes")
-TOP_KEYS = (*TOP_REQUIRED, "events")
+TOP_KEYS = (*TOP_REQUIRED, "debrief_questions", "events")
+QUESTION_KEYS = ("question", "figure")
+MAX_QUESTIONS = 40
 ROLE_REQUIRED = ("key", "name", "batna", "alternative", "sheet")
 ROLE_KEYS = (*ROLE_REQUIRED, "forecasts", "caution")
 ISSUE_KEYS = ("key", "name", "description", "type", "options", "min", "max", "step", "unit", "points", "event")
@@ -184,12 +188,23 @@ def parse_scenario(text: str, source: str = "") -> Validated:
         loaded = load_yaml(text)
     except DocumentError as exc:
         raise DocumentError(exc.problems, source) from exc
+    return _validated(loaded, source)
+
+
+def validate_data(data: Any) -> Validated:
+    """Validate a document given as data (what JSON carries: the studio's drafts), exactly as
+    parse_scenario validates the same document written as YAML, without writing and reading it again.
+    The caller bounds the data first (core.studio.draft_problems); problems have no line."""
+    return _validated(LoadedYaml(data=data), "")
+
+
+def _validated(loaded: LoadedYaml, source: str) -> Validated:
     checker = _Checker(loaded)
     scenario = _scenario(checker, loaded.data)
     if checker.problems or scenario is None:
         raise DocumentError(checker.problems, source)
     try:
-        outcome_distribution(ScoringTable.from_scenario(scenario), limit=MAX_ANALYSIS_STEPS)
+        analysis_steps(ScoringTable.from_scenario(scenario), limit=MAX_ANALYSIS_STEPS)
     except TooLargeToAnalyse:
         message = (
             f"too large to analyse: its figures take more than {MAX_ANALYSIS_STEPS:,} steps (the distinct"
@@ -217,10 +232,40 @@ def _scenario(c: _Checker, data: Any) -> Scenario | None:
     role_keys = tuple(r.key for r in roles)
     issues = _issues(c, top.get("issues"), role_keys, events) if roles else ()
     _events_used(c, events, issues)
+    questions = _questions(c, top.get("debrief_questions"))
     if c.problems:
         return None
     issues = tuple(_expected(issue, roles) for issue in issues)
-    return Scenario(slug, title, summary, situation, roles, issues, notes, tuple(events.values()))
+    return Scenario(slug, title, summary, situation, roles, issues, notes, questions, tuple(events.values()))
+
+
+def _questions(c: _Checker, value: Any) -> tuple[DebriefQuestion, ...]:
+    """The optional debrief questions: each a question and, optionally, the debrief figure it is asked
+    beside (one of core.spec.DEBRIEF_FIGURES)."""
+    path: Path = ("debrief_questions",)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        c.problem(path, f"must be a list of questions, got {_kind(value)}")
+        return ()
+    if len(value) > MAX_QUESTIONS:
+        c.problem(path, f"has {len(value)} questions; the limit is {MAX_QUESTIONS}")
+        return ()
+    questions = []
+    for i, item in enumerate(value):
+        qpath: Path = (*path, i)
+        data = c.mapping(item, qpath, QUESTION_KEYS, ("question",))
+        if data is None:
+            continue
+        question = c.text(data, "question", qpath, limit=1000)
+        figure = data.get("figure")
+        if figure is not None and figure not in DEBRIEF_FIGURES:
+            close = difflib.get_close_matches(str(figure), DEBRIEF_FIGURES, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            c.problem((*qpath, "figure"), f"unknown figure {figure!r}; {hint}figures: {', '.join(DEBRIEF_FIGURES)}")
+            figure = None
+        questions.append(DebriefQuestion(question, figure))
+    return tuple(questions)
 
 
 def _events(c: _Checker, value: Any) -> dict[str, Event]:

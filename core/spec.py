@@ -147,6 +147,29 @@ def format_number(value: Fraction) -> str:
     return repr(float(value))
 
 
+# The debrief's figures a debrief question can name (docs/scenarios.md, "Debrief questions"); the
+# debrief page shows each question beside its figure.
+DEBRIEF_FIGURES = (
+    "outcomes",
+    "value-created",
+    "best-deal",
+    "price",
+    "first-offers",
+    "meso",
+    "price-first",
+    "lose-lose",
+    "gave-got",
+    "partner-priorities",
+    "survey",
+)
+
+
+@dataclass(frozen=True)
+class DebriefQuestion:
+    question: str
+    figure: str | None = None  # one of DEBRIEF_FIGURES
+
+
 @dataclass(frozen=True)
 class Scenario:
     slug: str
@@ -156,6 +179,7 @@ class Scenario:
     roles: tuple[Role, ...]
     issues: tuple[Issue, ...]
     teaching_notes: str
+    debrief_questions: tuple[DebriefQuestion, ...] = ()
     events: tuple[Event, ...] = ()
 
     def event(self, key: str) -> Event:

@@ -10,6 +10,7 @@ debrief holds their own pair only; the class appears as anonymous points.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any
@@ -18,10 +19,11 @@ from classrooms.models import Exercise
 from classrooms.resolutions import exercise_resolution, resolutions_json
 from core import contingent
 from core.analysis import ScoringTable, package_at, pareto_frontier
-from core.metrics import Landscape, perception_summary
-from core.spec import Issue, Scenario, plain
+from core.metrics import ENDINGS, Landscape, perception_summary
+from core.metrics.settling import settled_first
+from core.spec import DEBRIEF_FIGURES, Issue, Scenario, plain
 from negotiations.debrief import FINAL, landscape_for
-from negotiations.models import Debrief, Negotiation, Outcome, Seat
+from negotiations.models import Debrief, Event, Negotiation, Outcome, Seat
 from negotiations.planning import planning_guesses
 from scenarios.labels import term_label
 from scenarios.services import scoring_rows, version_spec
@@ -167,6 +169,31 @@ def gave_and_got(spec: Scenario, pair: dict[str, Any]) -> list[dict[str, Any]] |
     return rows
 
 
+def price_settled_first(exercise: Exercise, price_key: str | None) -> dict[int, bool | None]:
+    """Negotiation id -> whether the pair settled the price before its other terms (docs/debrief.md,
+    section 2, "Settled first"), from the offers and endings stored, read in one query."""
+    if price_key is None:
+        return {}
+    events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    rows = Event.objects.filter(negotiation__exercise=exercise, type__in=("offer", *ENDINGS))
+    for row in rows.values("negotiation_id", "seq", "type", "payload"):
+        events[row["negotiation_id"]].append(row)
+    return {negotiation: settled_first(found, price_key) for negotiation, found in events.items()}
+
+
+def opening(pair: dict[str, Any], price_first: bool | None) -> dict[str, Any]:
+    """How a pair opened (docs/debrief.md, section 7): who made the first offer, how many packages it
+    held (more than one: a MESO), and whether the pair settled the price first."""
+    process = pair.get("process") or {}
+    opener = process.get("opener")
+    first = ((process.get("sides") or {}).get(opener) or {}).get("first_offer") if opener else None
+    return {
+        "opener": opener,
+        "packages": len(first["packages"]) if first else None,
+        "price_first": price_first,
+    }
+
+
 def best_deal(spec: Scenario, land: Landscape) -> dict[str, Any] | None:
     """The deal the class could have found (docs/debrief.md): a package at the Nash point, the frontier
     point that shares the gains over the two BATNAs most evenly, with each side's points and the most
@@ -226,6 +253,40 @@ def perception_json(exercise: Exercise, spec: Scenario, *, projector: bool) -> d
     }
 
 
+# The panel of the instructor's debrief page that shows each figure a debrief question can name.
+FIGURE_PANELS = {
+    "outcomes": "outcomes",
+    "value-created": "joint",
+    "best-deal": "best_deal",
+    "price": "price",
+    "first-offers": "openings",
+    "meso": "openings",
+    "price-first": "openings",
+    "lose-lose": "heatmap",
+    "gave-got": "gave_got",
+    "partner-priorities": "perception",
+    "survey": "survey",
+}
+assert set(FIGURE_PANELS) == set(DEBRIEF_FIGURES)
+
+
+def questions_by_panel(spec: Scenario, data: dict[str, Any]) -> dict[str, list[str]]:
+    """The scenario's debrief questions by the page's panel that answers each (docs/scenarios.md); those
+    without a figure, or whose figure this class's page does not show, under "other"."""
+    missing = set()
+    if price_issue_of(spec) is None:
+        missing.add("price")
+    if data["scenario"]["best_deal"] is None:
+        missing.add("best_deal")
+    if data["survey"] is None:
+        missing.add("survey")
+    panels: dict[str, list[str]] = defaultdict(list)
+    for question in spec.debrief_questions:
+        panel = FIGURE_PANELS.get(question.figure or "", "other")
+        panels["other" if panel in missing else panel].append(question.question)
+    return dict(panels)
+
+
 def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]:
     """Everything the instructor's debrief page draws, as JSON. Projector mode leaves out every name."""
     spec = version_spec(exercise.scenario_version)
@@ -237,11 +298,17 @@ def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]
     if debrief is not None:
         data = dict(debrief.data)
         people = {} if projector else people_by_pair(exercise)
+        price_key = data["class"].get("price_issue")
+        price_first = price_settled_first(exercise, price_key)
         data["pairs"] = [
-            {**pair, "people": people.get(pair["id"], {}), "gave_got": gave_and_got(spec, pair)}
+            {
+                **pair,
+                "people": people.get(pair["id"], {}),
+                "gave_got": gave_and_got(spec, pair),
+                "opening": opening(pair, price_first.get(pair["id"])),
+            }
             for pair in data["pairs"]
         ]
-        price_key = data["class"].get("price_issue")
         heatmap = heatmap_rows(exercise, spec, data["class"].get("options", {}))
     return {
         "exercise": {"id": exercise.pk, "title": exercise.title, "state": exercise.state},

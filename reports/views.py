@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from classrooms.access import exercise_for
 from classrooms.resolutions import event_draw, event_set
 from core.refusal import Refused
 from negotiations.debrief import debriefs_resend
-from reports.debrief_pages import instructor_debrief
+from reports.debrief_pages import instructor_debrief, questions_by_panel
+from reports.slides import deck_slides
 from scenarios.access import instructor_required
 from scenarios.services import version_spec
 
@@ -27,15 +29,18 @@ def debrief(request: HttpRequest, pk: int) -> HttpResponse:
     exercise = exercise_for(request.user, pk)
     debriefs_resend(exercise_id=exercise.pk)  # if it is overdue (in the embedded mode, computed here)
     projector = _projector(request)
+    data = instructor_debrief(exercise, projector=projector)
+    spec = version_spec(exercise.scenario_version)
     return render(
         request,
         "reports/debrief.html",
         {
             "exercise": exercise,
             "projector": projector,
-            "data": instructor_debrief(exercise, projector=projector),
+            "data": data,
             "export_url": reverse("exercise_export", args=[exercise.pk]),
-            "teaching_notes": version_spec(exercise.scenario_version).teaching_notes,
+            "teaching_notes": spec.teaching_notes,
+            "questions": questions_by_panel(spec, data),
         },
     )
 
@@ -61,3 +66,31 @@ def debrief_event(request: HttpRequest, pk: int, event: str) -> HttpResponse:
         messages.error(request, exc.message)
     query = "?projector=1" if request.POST.get("projector") == "1" else ""
     return HttpResponseRedirect(reverse("debrief", args=[exercise.pk]) + query + "#panel-contingent")
+
+
+@instructor_required
+def presentation(request: HttpRequest, pk: int) -> HttpResponse:
+    """The debrief as slides to project (reports/slides.py): one idea each, no names."""
+    exercise = exercise_for(request.user, pk)
+    debriefs_resend(exercise_id=exercise.pk)
+    data = instructor_debrief(exercise, projector=True)
+    return render(
+        request,
+        "reports/presentation.html",
+        {"exercise": exercise, "projector": True, "data": data, "slides": deck_slides(data)},
+    )
+
+
+@instructor_required
+def slide_svg(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    """One slide of the presentation as an SVG file, to put in one's own slides."""
+    exercise = exercise_for(request.user, pk)
+    slides = {s.key: s for s in deck_slides(instructor_debrief(exercise, projector=True))}
+    if key not in slides:
+        raise Http404("No such slide.")
+    response = HttpResponse(
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + slides[key].svg, content_type="image/svg+xml; charset=utf-8"
+    )
+    name = slugify(exercise.title) or "debrief"
+    response["Content-Disposition"] = f'attachment; filename="{name}-{key}.svg"'
+    return response

@@ -5,10 +5,25 @@ from django.db import models
 
 
 class Scenario(models.Model):
-    """A scenario is its slug and its versions; the content lives in the versions."""
+    """A scenario is its slug and its versions; the content lives in the versions.
+
+    Who sees it (scenarios.access.visible_scenarios): a built-in scenario, or one imported by an
+    administrator (no owner), every verified instructor; one published from the studio its owner, and
+    every verified instructor once the owner shares it."""
 
     slug = models.SlugField(max_length=50, unique=True)
     builtin = models.BooleanField(default=False, help_text="Shipped with Parley and loaded by load_builtin_scenarios.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="scenarios",
+        help_text="The instructor who published it from the studio; empty for built-in and imported ones.",
+    )
+    shared = models.BooleanField(
+        default=False, help_text="An owned scenario other instructors of this instance may see and use."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -40,3 +55,29 @@ class ScenarioVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scenario.slug} v{self.number}"
+
+
+class ScenarioDraft(models.Model):
+    """A scenario being written in the studio: its owner's alone, saved as it is typed (valid or not), and
+    published as a new version of `scenario` (made on the first publication)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scenario_drafts")
+    document = models.JSONField(help_text="The scenario document as data, as the studio edits it.")
+    title = models.CharField(max_length=200, blank=True)
+    revision = models.PositiveIntegerField(default=1, help_text="Raised by every save; a stale save is refused.")
+    based_on = models.ForeignKey(
+        ScenarioVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The version it was adapted from.",
+    )  # fmt: skip
+    scenario = models.ForeignKey(
+        Scenario, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts",
+        help_text="The scenario its publications are versions of.",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title or f"draft {self.pk}"

@@ -6,9 +6,10 @@ import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from core.analysis import Figures, ScoringTable, scenario_figures
 from core.scenario_document import parse_scenario
@@ -67,9 +68,17 @@ def builtin_scenarios_load() -> list[ImportResult]:
     return results
 
 
-def scenario_version_get(slug: str, number: int | None = None) -> ScenarioVersion:
-    """The latest version of a scenario, or the numbered one; raises ScenarioVersion.DoesNotExist."""
+def visible_to(user: Any) -> Q:
+    """The scenarios `user` sees: built-in and imported ones (no owner), their own, and those shared."""
+    return Q(builtin=True) | Q(owner__isnull=True) | Q(owner=user) | Q(shared=True)
+
+
+def scenario_version_get(slug: str, number: int | None = None, *, user: Any = None) -> ScenarioVersion:
+    """The latest version of a scenario, or the numbered one; raises ScenarioVersion.DoesNotExist. With
+    `user`, only among the scenarios they see (another's private scenario does not exist for them)."""
     versions = ScenarioVersion.objects.select_related("scenario").filter(scenario__slug=slug)
+    if user is not None:
+        versions = versions.filter(scenario__in=Scenario.objects.filter(visible_to(user)))
     if number is not None:
         return versions.get(number=number)
     version = versions.order_by("-number").first()
@@ -78,9 +87,11 @@ def scenario_version_get(slug: str, number: int | None = None) -> ScenarioVersio
     return version
 
 
-def latest_versions() -> list[ScenarioVersion]:
-    """The latest version of every scenario, in two queries whatever their number."""
-    latest = Scenario.objects.annotate(latest=Max("versions__number")).values_list("pk", "latest")
+def latest_versions(user: Any = None) -> list[ScenarioVersion]:
+    """The latest version of every scenario (every one `user` sees, with a user), in two queries whatever
+    their number."""
+    scenarios = Scenario.objects.filter(visible_to(user)) if user is not None else Scenario.objects.all()
+    latest = scenarios.annotate(latest=Max("versions__number")).values_list("pk", "latest")
     wanted = {pk: number for pk, number in latest if number is not None}
     versions = ScenarioVersion.objects.select_related("scenario").filter(scenario__in=wanted.keys())
     return sorted((v for v in versions if wanted[v.scenario_id] == v.number), key=lambda v: v.title.lower())

@@ -18,7 +18,7 @@ from scenarios.services import (
 
 @instructor_required
 def scenario_list(request: HttpRequest) -> HttpResponse:
-    versions = latest_versions()
+    versions = latest_versions(request.user)
     return render(request, "scenarios/list.html", {"items": [(v, version_spec(v)) for v in versions]})
 
 
@@ -29,7 +29,7 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if number and wanted is None:
         raise Http404("No such version")
     try:
-        version = scenario_version_get(slug, wanted)
+        version = scenario_version_get(slug, wanted, user=request.user)
     except ScenarioVersion.DoesNotExist:
         raise Http404("No such scenario") from None
     spec = version_spec(version)

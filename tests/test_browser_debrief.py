@@ -313,7 +313,7 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     assert "Price" in texts(teacher, "#gave-got-body details[open] th")
     element_shot(teacher, "debrief-gave-got", "#panel-gave-got")
     teacher.find_element(By.CSS_SELECTOR, "#teaching-notes summary").click()
-    WebDriverWait(teacher, 5).until(text_shown((By.ID, "teaching-notes"), "Debrief questions"))
+    WebDriverWait(teacher, 5).until(text_shown((By.ID, "teaching-notes"), "What this scenario teaches"))
     assert_accessible(teacher, "the debrief with its teaching notes open")
     element_shot(teacher, "debrief-teaching-notes", "#panel-notes")
 

@@ -7,6 +7,7 @@ import csv
 import io
 import itertools
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -74,6 +75,12 @@ def everything_answers(instructor_client, student_clients, exercise):
             assert response.status_code == 200
             if query:
                 assert not [name for name in names_of(exercise) if name in body(response)]
+    # The presentation and each of its slides' downloads: no name in any.
+    deck = instructor_client.get(f"{base}/debrief/present/")
+    assert deck.status_code == 200 and not [name for name in names_of(exercise) if name in body(deck)]
+    for key in re.findall(r'data-key="([a-z-]+)"', body(deck)):
+        slide = instructor_client.get(f"{base}/debrief/present/{key}.svg")
+        assert slide.status_code == 200 and not [name for name in names_of(exercise) if name in body(slide)]
     for table in ("pairs", "events", "survey", "all"):
         fmt = "json" if table == "all" else "csv"
         response = instructor_client.get(f"{base}/export/?format={fmt}&table={table}")

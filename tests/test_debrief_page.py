@@ -140,9 +140,21 @@ def test_the_teaching_notes_and_debrief_questions_are_on_the_instructors_debrief
     rounds.exercise_end(exercise=exercise)
     html = page(instructor_client, exercise)
     assert 'id="teaching-notes"' in html
-    assert "<h2>Debrief questions</h2>" in html and "What was the first number mentioned" in html
+
+    def panel(panel_id: str) -> str:
+        return html.split(f'id="{panel_id}"')[1].split("</section>")[0]
+
+    # Each question beside the figure that answers it (the scenario's `figure:` keys).
+    assert "What was the first number mentioned, and who said it?" in panel("panel-openings")
+    assert "Did anyone offer two or three packages at once?" in panel("panel-openings")
+    assert "which &quot;small details&quot; would you now raise before the price?" in panel("panel-openings")
+    assert "What did you assume the other side wanted for the tyres?" in panel("panel-heatmap")
+    assert "How did the other terms change the price you were willing to accept?" in panel("panel-price")
+    assert "When did you find out that the handover date mattered" in panel("panel-perception")
+    assert "What did you assume the other side wanted for the tyres?" not in panel("panel-openings")
     student = seats_by_role(pairs[1])["seller"].student
-    assert "Debrief questions" not in results_page(student, exercise)
+    student_page = results_page(student, exercise)
+    assert "Debrief questions" not in student_page and "What was the first number mentioned" not in student_page
 
 
 def test_each_agreement_shows_what_each_side_gave_and_got_against_its_first_offer(

@@ -117,3 +117,44 @@ def test_the_check_agrees_with_every_outcome_enumerated():
         assert found == expected, (scenario, found, expected)
         seen.update(found)
     assert seen >= {"roles", "issues[0] spans", "issues[1] settled", "issues[2] settled"}
+
+
+TOLD = "Above all the owner wants a term of five years, and the baker mostly cares about the repairs."
+TERM_TOLD = (
+    f'situation: "{TOLD}" may tell the'
+    " class that Term (term) weighs more for Owner (owner) than for the other side: that is the trade a pair"
+    " should discover by asking; move it to the role's confidential sheet"
+)
+
+
+def test_a_public_text_that_tells_who_cares_most_about_what_is_warned_of_at_its_path():
+    # The owner's points spread 30 on the term (a third of hers), the baker's 5: the term is the owner's
+    # side of the trade, the repairs the baker's.
+    doc = valid()
+    doc["roles"][0]["batna"] = 35  # no price warning in the way
+    doc["situation"] = "A baker wants a shop. " + TOLD
+    assert warnings_of(doc) == (
+        TERM_TOLD,
+        TERM_TOLD.replace(
+            "Term (term) weighs more for Owner (owner)", "Repairs (repairs) weighs more for Baker (baker)"
+        ),
+    )
+    doc["situation"] = "A baker wants a shop."
+    doc["issues"][2]["description"] = "The baker needs the owner to fix the oven."  # no issue named: no fault
+    assert warnings_of(doc) == ()
+    doc["issues"][2]["description"] = "The baker needs the owner to pay for the repairs."
+    assert warnings_of(doc) == (
+        'issues[2].description: "The baker needs the owner to pay for the repairs." may tell the class that'
+        " Repairs (repairs) weighs more for Baker (baker) than for the other side: that is the trade a pair"
+        " should discover by asking; move it to the role's confidential sheet",
+    )
+
+
+def test_a_sentence_naming_a_role_and_an_issue_without_wanting_or_the_other_sides_issue_is_no_fault():
+    doc = valid()
+    doc["roles"][0]["batna"] = 35
+    doc["situation"] = (
+        "The owner and the baker will settle the rent, the term and the repairs. The baker needs a term of"
+        " some kind."  # the term weighs more for the owner than for the baker
+    )
+    assert warnings_of(doc) == ()

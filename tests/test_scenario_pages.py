@@ -53,3 +53,12 @@ def test_markdown_in_a_document_cannot_inject_script(instructor_client: Client, 
     assert "<script>alert(1)" not in page
     assert "javascript:" not in page
     assert "onerror" not in page
+
+
+@pytest.mark.django_db
+def test_the_detail_lists_the_debrief_questions_with_their_figures(instructor_client: Client):
+    builtin_scenarios_load()
+    page = instructor_client.get("/scenarios/used-car/").content.decode()
+    questions = page.split('id="debrief-questions"')[1].split("</ol>")[0]
+    assert "What was the first number mentioned, and who said it?" in questions
+    assert "(beside the debrief's first-offers figure)" in questions

@@ -172,3 +172,42 @@ def test_it_warns_when_no_outcome_beats_both_batnas():
     validated = parse_scenario(dump(doc))
     (warning,) = validated.warnings
     assert "no outcome beats both BATNAs (owner 79, baker 80)" in warning
+
+
+# Debrief questions
+
+
+def test_debrief_questions_are_optional_and_each_may_name_the_figure_that_answers_it():
+    assert parse_scenario(dump(valid())).scenario.debrief_questions == ()
+    doc = valid()
+    doc["debrief_questions"] = [
+        {"question": "Who named the first rent, and where did it end?", "figure": "first-offers"},
+        {"question": "What would you do differently?"},
+    ]
+    questions = parse_scenario(dump(doc)).scenario.debrief_questions
+    assert [(q.question, q.figure) for q in questions] == [
+        ("Who named the first rent, and where did it end?", "first-offers"),
+        ("What would you do differently?", None),
+    ]
+
+
+def test_it_refuses_an_unknown_figure_naming_the_question_and_the_figures():
+    doc = valid()
+    doc["debrief_questions"] = [{"question": "Who opened?", "figure": "first-offer"}, {"question": ""}, "Why?"]
+    messages = refused(doc)
+    assert any(
+        m.startswith(
+            "lease.yaml: debrief_questions[0].figure: unknown figure 'first-offer'; did you mean 'first-offers'?"
+            " figures: outcomes, value-created, best-deal, price, first-offers, meso, price-first, lose-lose,"
+            " gave-got, partner-priorities, survey"
+        )
+        for m in messages
+    ), messages
+    assert any(m.startswith("lease.yaml: debrief_questions[1].question: must not be empty") for m in messages)
+    assert any(
+        m.startswith("lease.yaml: debrief_questions[2]: must be a mapping of keys (question, figure)") for m in messages
+    )
+    doc["debrief_questions"] = {"question": "Who opened?"}
+    assert any("debrief_questions: must be a list of questions, got a mapping" in m for m in refused(doc))
+    doc["debrief_questions"] = [{"question": f"Why {i}?"} for i in range(41)]
+    assert any("debrief_questions: has 41 questions; the limit is 40" in m for m in refused(doc))

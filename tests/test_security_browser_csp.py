@@ -97,6 +97,12 @@ def test_the_main_pages_break_no_rule_of_the_content_security_policy(
     chart = (By.CSS_SELECTOR, ".chart svg")
     visit(teacher, f"{base}/exercises/{exercise.pk}/debrief/", chart, violations)  # checked by the debrief test
     visit(teacher, f"{base}/exercises/{exercise.pk}/debrief/?projector=1", chart, violations)
+    visit(
+        teacher,
+        f"{base}/exercises/{exercise.pk}/debrief/present/",
+        (By.CSS_SELECTOR, "#deck[data-current]"),
+        violations,
+    )
     # A student's survey, then (skipped: the results come after it) their debrief, at a desktop's width
     visit(pupil, f"{base}/s/exercises/{exercise.pk}/survey/", (By.TAG_NAME, "form"), violations, accessible=True)
     pupil.find_element(By.CSS_SELECTOR, "#survey-skip button[name=skip]").click()

@@ -429,6 +429,22 @@
     );
   }
 
+  // ---- How the pairs opened -----------------------------------------------------------------------
+
+  function openings() {
+    const pairs = [...state.data.debrief.pairs].sort((p, q) => p.number - q.number);
+    const name = Object.fromEntries(roles().map((r) => [r.key, r.name]));
+    const price = state.data.scenario.price;
+    const heads = ["Pair", "Opened by", "First offer", ...(price ? [`${price.name} settled first`] : []), "Joint points"];
+    const rows = pairs.map((p) => {
+      const o = p.opening || {};
+      const offer = o.packages === null || o.packages === undefined ? "—" : o.packages > 1 ? `${o.packages} packages (MESO)` : "1 package";
+      const who = peopleText(p);
+      return [`Pair ${p.number}${who ? ` (${who})` : ""}`, o.opener ? name[o.opener] || o.opener : "no offer", offer, ...(price ? [yesNo(o.price_first)] : []), fmt(p.outcome.joint)];
+    });
+    $("openings-body").replaceChildren(pairs.length ? dataTable("How each pair opened", heads, rows) : el("p", { text: "No pair has finished yet." }));
+  }
+
   // ---- Survey -------------------------------------------------------------------------------------
 
   function surveySection() {
@@ -584,6 +600,7 @@
       heatmapChart($("panel-heatmap"));
       pairsTable();
       gaveGot();
+      openings();
       const when = state.data.computed_at ? new Date(state.data.computed_at) : null;
       $("debrief-computed").textContent = when ? `· computed at ${when.toLocaleTimeString(document.documentElement.lang || "en", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" })}` : "";
     }

@@ -1,0 +1,457 @@
+"""The presentation of a class debrief (docs/debrief.md, section 7, "The presentation"): slides of one idea
+each, every one a self-contained SVG drawn here from the debrief's projector data, so no name can reach
+them (pairs are "Pair 3").
+
+A slide is added by a builder in SLIDES: a function of the deck's data that returns the slide, or None
+when its data do not exist (no price issue, no compatible issue, no agreement). A new figure, such as
+what a contingent clause or a post-settlement round added, is one more builder in that list.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reports import svg
+from reports.svg import HEIGHT, LINE, MARK, MUTED, OTHER, SIDES, TEXT, WIDTH, number
+
+LEFT, RIGHT, TOP, BOTTOM = 130, WIDTH - 40, 150, HEIGHT - 90  # the plot area of a chart slide
+
+
+@dataclass(frozen=True)
+class Slide:
+    key: str  # also the file name of its download
+    title: str
+    svg: str  # the whole slide, escaped
+    description: str  # its text alternative
+
+
+@dataclass(frozen=True)
+class Deck:
+    """What the slides read: the instructor's debrief JSON in projector mode (reports.debrief_pages)."""
+
+    data: dict[str, Any]
+
+    @property
+    def roles(self) -> list[dict[str, Any]]:
+        return list(self.data["scenario"]["roles"])
+
+    @property
+    def pairs(self) -> list[dict[str, Any]]:
+        return list(self.data["debrief"]["pairs"])
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        return dict(self.data["debrief"]["scenario"])
+
+    @property
+    def klass(self) -> dict[str, Any]:
+        return dict(self.data["debrief"]["class"])
+
+    def points(self, pair: dict[str, Any]) -> list[float]:
+        return [pair["outcome"]["points"][role["key"]] for role in self.roles]
+
+
+Segment = tuple[float, str, str]  # value, colour, what it is (the bar's <title>)
+
+
+def _columns(
+    groups: Sequence[tuple[str, Sequence[Sequence[Segment]]]],
+    *,
+    marks: Sequence[tuple[float, str]] = (),
+    axis: str = "",
+) -> list[str]:
+    """Columns in labelled groups (one or more columns each), each column's segments stacked (a
+    negative one below zero), with horizontal reference lines (`marks`: value and label)."""
+    columns = [segs for _, cols in groups for segs in cols]
+    tops = [sum(v for v, _, _ in segs if v > 0) for segs in columns] + [v for v, _ in marks] + [0]
+    bottoms = [sum(v for v, _, _ in segs if v < 0) for segs in columns] + [0]
+    ticks = svg.nice_ticks(min(bottoms), max(tops) * 1.08 or 1)
+    low, high = ticks[0], ticks[-1]
+
+    def y(value: float) -> float:
+        return BOTTOM - (value - low) / (high - low) * (BOTTOM - TOP)
+
+    out = []
+    for tick in ticks:
+        out.append(svg.line(LEFT, y(tick), RIGHT, y(tick), stroke="#e6e9ef"))
+        out.append(svg.text(LEFT - 12, y(tick) + 9, number(tick), fill=MUTED, text_anchor="end"))
+    if axis:
+        middle = (TOP + BOTTOM) / 2
+        out.append(svg.text(40, middle, axis, fill=MUTED, transform=f"rotate(-90 40 {middle})", text_anchor="middle"))
+    slot = (RIGHT - LEFT) / max(len(groups), 1)
+    every = max(1, math.ceil(len(groups) * 60 / (RIGHT - LEFT)))  # labels at least 60 units apart
+    for i, (label, cols) in enumerate(groups):
+        width = min(slot * 0.7 / len(cols), 120)
+        start = LEFT + slot * i + (slot - width * len(cols)) / 2
+        for j, segments in enumerate(cols):
+            x = start + width * j
+            up = down = 0.0
+            for value, colour, title in segments:
+                if value >= 0:
+                    out.append(svg.rect(x, y(up + value), width, y(up) - y(up + value), colour, title))
+                    up += value
+                else:
+                    out.append(svg.rect(x, y(down), width, y(down + value) - y(down), colour, title))
+                    down += value
+        if i % every == 0:
+            out.append(svg.text(LEFT + slot * (i + 0.5), BOTTOM + 40, label, text_anchor="middle"))
+    out.append(svg.line(LEFT, y(0), RIGHT, y(0), stroke=MUTED))
+    for value, label in marks:
+        out.append(svg.line(LEFT, y(value), RIGHT, y(value), stroke=MARK, width=4, stroke_dasharray="12 8"))
+        halo = {"stroke": "#fff", "stroke_width": 6, "paint_order": "stroke"}  # readable across a bar
+        out.append(svg.text(RIGHT, y(value) - 12, label, fill=MARK, text_anchor="end", font_weight=700, **halo))
+    return out
+
+
+def _pair_label(pair: dict[str, Any], many: bool) -> str:
+    return str(pair["number"]) if many else f"Pair {pair['number']}"
+
+
+def _pairs(n: int) -> str:
+    return f"{n} pair" if n == 1 else f"{n} pairs"
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
+# The slides, in order
+
+
+def pie(deck: Deck) -> Slide | None:
+    pairs, figures = deck.pairs, deck.figures
+    if not pairs:
+        return None
+    best = figures["max_joint"]
+    walk = sum(role["batna"] for role in deck.roles)
+    joints = [pair["outcome"]["joint"] for pair in pairs]
+    many = len(pairs) > 8
+    groups = [
+        (
+            _pair_label(p, many),
+            [
+                [
+                    (
+                        p["outcome"]["joint"],
+                        SIDES[0],
+                        f"Pair {p['number']}: {number(p['outcome']['joint'])} points together",
+                    )
+                ]
+            ],
+        )
+        for p in pairs
+    ]
+    title = "How big a pie did each pair make?"
+    lead = f"Mean {number(_mean(joints))} of the {number(best)} points the best agreement creates"
+    body = [svg.text(40, 110, lead, size=30, fill=MUTED)]
+    body += _columns(
+        groups,
+        marks=[(best, f"Most possible: {number(best)}"), (walk, f"No deal: {number(walk)}")],
+        axis="Joint points",
+    )
+    if many:
+        body.append(svg.text(LEFT, HEIGHT - 14, "Pair", fill=MUTED))
+    description = (
+        f"{title} Joint points of each pair: "
+        + "; ".join(f"pair {p['number']} {number(p['outcome']['joint'])}" for p in pairs)
+        + f". The best agreement creates {number(best)}; walking away gives {number(walk)} together."
+    )
+    return Slide("pie", title, svg.document("pie", title, description, body), description)
+
+
+def created_and_claimed(deck: Deck) -> Slide | None:
+    pairs, roles = deck.pairs, deck.roles
+    if not pairs:
+        return None
+    many = len(pairs) > 8
+    groups = []
+    for p in pairs:
+        points = deck.points(p)
+        groups.append(
+            (
+                _pair_label(p, many),
+                [[(v, SIDES[i], f"Pair {p['number']}: {roles[i]['name']} {number(v)}") for i, v in enumerate(points)]],
+            )
+        )
+    title = "Value created, and who claimed it"
+    body = svg.legend(40, 118, [(SIDES[i], role["name"]) for i, role in enumerate(roles)], "Points of")
+    body += _columns(
+        groups,
+        marks=[(deck.figures["max_joint"], f"Most possible: {number(deck.figures['max_joint'])}")],
+        axis="Points",
+    )
+    if many:
+        body.append(svg.text(LEFT, HEIGHT - 14, "Pair", fill=MUTED))
+    description = (
+        f"{title}. Each pair's joint points as a bar split into each side's points: "
+        + "; ".join(
+            f"pair {p['number']} "
+            + ", ".join(f"{r['name']} {number(v)}" for r, v in zip(roles, deck.points(p), strict=True))
+            for p in pairs
+        )
+        + "."
+    )
+    return Slide("claimed", title, svg.document("claimed", title, description, body), description)
+
+
+def could_have_done(deck: Deck) -> Slide | None:
+    best = deck.data["scenario"]["best_deal"]
+    if best is None or not deck.pairs:
+        return None
+    top = max(p["outcome"]["joint"] for p in deck.pairs)
+    title = "Could the class have done better?"
+    lines = [
+        f"The best pair created {number(top)} points together.",
+        f"The best agreement creates {number(best['max_joint'])}.",
+        "What would a deal that shares the gains evenly look like?",
+    ]
+    body: list[str] = []
+    y = 200.0
+    for i, line in enumerate(lines):
+        drawn, y = svg.paragraph(80, y, line, size=40 if i < 2 else 36, font_weight=700 if i == 2 else None)
+        body += drawn
+        y += 50
+    description = f"{title} " + " ".join(lines)
+    return Slide("question", title, svg.document("question", title, description, body), description)
+
+
+def best_deal(deck: Deck) -> Slide | None:
+    best = deck.data["scenario"]["best_deal"]
+    if best is None:
+        return None
+    title = "The deal the class could have found"
+    body = [
+        svg.text(
+            40,
+            110,
+            f"{number(best['joint'])} points together (the Nash point), of the {number(best['max_joint'])} possible",
+            size=30,
+            fill=MUTED,
+        )
+    ]
+    terms = best["terms"]
+    for size in (30, TEXT):  # the smaller size only when the terms would not fit at the larger
+        drawn_terms: list[str] = []
+        y = 180.0
+        for term in terms:
+            drawn, y = svg.paragraph(40, y, f"{term['issue']}: {term['option']}", size=size, width=620, gap=1.25)
+            drawn_terms += drawn
+            y += 14
+        if y <= HEIGHT:
+            break
+    body += drawn_terms
+    most = max(max(s["points"] for s in best["points"]), max(s["batna"] for s in best["points"]), 1)
+    left, span = 720, 420
+    y = 190.0
+    for i, side in enumerate(best["points"]):
+        drawn, y = svg.paragraph(left, y, side["role"], width=span)
+        body += drawn
+        top = y - 26  # the bar's top edge, just below the name
+        length = max(side["points"], 0) / most * span
+        body.append(svg.rect(left, top, length, 64, SIDES[i], f"{side['role']}: {number(side['points'])} points"))
+        body.append(svg.text(left + 16, top + 44, number(side["points"]), size=34, fill="#fff", font_weight=700))
+        batna = left + max(side["batna"], 0) / most * span
+        body.append(svg.line(batna, top - 12, batna, top + 76, stroke=MARK, width=4, stroke_dasharray="8 6"))
+        body.append(svg.text(left, top + 108, f"alternative {number(side['batna'])} (dashed)", fill=MARK))
+        y = top + 180
+    description = (
+        f"{title}: "
+        + "; ".join(f"{t['issue']}: {t['option']}" for t in terms)
+        + ". "
+        + ", ".join(
+            f"{s['role']} {number(s['points'])} points (alternative {number(s['batna'])})" for s in best["points"]
+        )
+        + f"; {number(best['joint'])} together of the {number(best['max_joint'])} possible."
+    )
+    return Slide("best-deal", title, svg.document("best-deal", title, description, body), description)
+
+
+def openers(deck: Deck) -> Slide | None:
+    """Who made the first offer, and each side's mean points where each side opened."""
+    roles = deck.roles
+    groups, parts = [], []
+    for opener in roles:
+        opened = [p for p in deck.pairs if (p.get("process") or {}).get("opener") == opener["key"]]
+        if not opened:
+            continue
+        means = [_mean([deck.points(p)[i] for p in opened]) for i in range(len(roles))]
+        label = f"{opener['name']} opened ({len(opened)})"
+        groups.append(
+            (
+                label,
+                [[(m, SIDES[i], f"{label}: {roles[i]['name']} {number(m)} on average")] for i, m in enumerate(means)],
+            )
+        )
+        sides = " and ".join(f"{role['name']} {number(m)}" for role, m in zip(roles, means, strict=True))
+        parts.append(f"where the {opener['name'].lower()} opened ({_pairs(len(opened))}), {sides}")
+    if not groups:
+        return None
+    title = "Who made the first offer, and who gained?"
+    body = svg.legend(40, 118, [(SIDES[i], role["name"]) for i, role in enumerate(roles)], "Mean points of")
+    body += _columns(groups, axis="Mean points")
+    description = f"{title} Mean points " + "; ".join(parts) + "."
+    return Slide("openers", title, svg.document("openers", title, description, body), description)
+
+
+def first_offers(deck: Deck) -> Slide | None:
+    """First offers against final values on the price issue (anchoring)."""
+    price = deck.data["scenario"]["price"]
+    points = [
+        (p["price"]["first_offer"], p["price"]["agreed"], p["price"]["opener"], p["number"])
+        for p in deck.pairs
+        if p.get("price") and p["price"].get("first_offer") is not None and p["price"].get("agreed") is not None
+    ]
+    if price is None or not points:
+        return None
+    ticks = svg.nice_ticks(price["min"], price["max"])
+    low, high = ticks[0], ticks[-1]
+    left, right = LEFT + 60, RIGHT - 40
+
+    def x(value: float) -> float:
+        return left + (value - low) / (high - low) * (right - left)
+
+    def y(value: float) -> float:
+        return BOTTOM - (value - low) / (high - low) * (BOTTOM - TOP)
+
+    body = []
+    for tick in ticks[:: max(1, len(ticks) // 5)]:
+        body.append(svg.line(left, y(tick), right, y(tick), stroke="#e6e9ef"))
+        body.append(svg.text(left - 12, y(tick) + 9, number(tick), fill=MUTED, text_anchor="end"))
+        body.append(svg.text(x(tick), BOTTOM + 36, number(tick), fill=MUTED, text_anchor="middle"))
+    body.append(svg.line(x(low), y(low), x(high), y(high), stroke=LINE, width=2, stroke_dasharray="6 6"))
+    keys = [r["key"] for r in deck.roles]
+    for first, agreed, opener, number_ in points:
+        colour = SIDES[keys.index(opener)] if opener in keys else MUTED
+        body.append(
+            svg.circle(
+                x(first), y(agreed), 14, colour, f"Pair {number_}: first offer {number(first)}, agreed {number(agreed)}"
+            )
+        )
+    unit = f" ({price['unit']})" if price.get("unit") else ""
+    body.append(
+        svg.text(
+            (left + right) / 2, HEIGHT - 14, f"First offer: {price['name']}{unit}", fill=MUTED, text_anchor="middle"
+        )
+    )
+    middle = (TOP + BOTTOM) / 2
+    axis = "Agreed"  # the issue's name is on the other axis
+    body.append(svg.text(36, middle, axis, fill=MUTED, transform=f"rotate(-90 36 {middle})", text_anchor="middle"))
+    body.append(svg.text(x(high) - 10, y(high) + 40, "agreed at the first offer", fill=MUTED, text_anchor="end"))
+    body += svg.legend(40, 118, [(SIDES[i], role["name"]) for i, role in enumerate(deck.roles)], "Opened by")
+    title = "First offers against outcomes"
+    description = (
+        f"{title}: each agreement's first offer on {price['name']} against the value agreed: "
+        + "; ".join(f"pair {n}, first offer {number(f)}, agreed {number(a)}" for f, a, _, n in points)
+        + "."
+    )
+    return Slide("first-offers", title, svg.document("first-offers", title, description, body), description)
+
+
+def meso(deck: Deck) -> Slide | None:
+    """Joint points of the pairs that made an offer of several packages at once, against the others'."""
+    split = deck.klass.get("meso") or {}
+    sides = [("Offered several packages", split.get("with")), ("Did not", split.get("without"))]
+    if not any(d for _, d in sides):
+        return None
+    colours = (SIDES[0], OTHER)
+    groups = [
+        (
+            f"{label} ({d['n'] if d else 0})",
+            [[(d["mean"], colours[i], f"{label}: {number(d['mean'])} joint points on average, {_pairs(d['n'])}")]]
+            if d
+            else [[]],
+        )
+        for i, (label, d) in enumerate(sides)
+    ]
+    title = "Several offers at once (MESO) against one"
+    best = deck.figures["max_joint"]
+    body = [
+        svg.text(
+            40,
+            110,
+            "Mean joint points of the pairs where either side made a MESO, and of the others",
+            size=28,
+            fill=MUTED,
+        )
+    ]
+    body += _columns(groups, marks=[(best, f"Most possible: {number(best)}")], axis="Mean joint points")
+    description = (
+        f"{title}: "
+        + "; ".join(
+            f"{label}: {number(d['mean'])} joint points on average over {_pairs(d['n'])}" if d else f"{label}: no pair"
+            for label, d in sides
+        )
+        + "."
+    )
+    return Slide("meso", title, svg.document("meso", title, description, body), description)
+
+
+def lose_lose(deck: Deck) -> Slide | None:
+    """On each compatible issue: the agreements that chose the option both prefer, and the others."""
+    rows = [row for row in deck.data["heatmap"] if row["compatible"]]
+    agreements = deck.klass.get("agreements") or 0
+    if not rows or not agreements:
+        return None
+    title = "Lose-lose: both wanted the same thing"
+    body = [svg.text(40, 110, "Agreements on each issue where both sides prefer the same option", size=28, fill=MUTED)]
+    body += svg.legend(40, 170, [(SIDES[0], "the option both prefer"), ("#a4161a", "worse for both (lose-lose)")])
+    bar = min(70.0, (HEIGHT - 260) / len(rows) - 30)
+    parts = []
+    for i, row in enumerate(rows):
+        lost = sum(c["count"] for c in row["cells"] if c["lose_lose"])
+        won = sum(c["count"] for c in row["cells"]) - lost
+        top = 230 + i * (bar + 40)
+        body += svg.paragraph(40, top + bar / 2 + 9, row["name"], width=340)[0]
+        scale = (RIGHT - 420) / max(won + lost, 1)
+        body.append(
+            svg.rect(
+                400, top, won * scale, bar, SIDES[0], f"{row['name']}: {won} agreements chose the option both prefer"
+            )
+        )
+        body.append(
+            svg.rect(
+                400 + won * scale, top, lost * scale, bar, "#a4161a", f"{row['name']}: {lost} lose-lose agreements"
+            )
+        )
+        body.append(svg.text(400 + 10, top + bar / 2 + 9, str(won), fill="#fff", font_weight=700) if won else "")
+        if lost:
+            body.append(
+                svg.text(
+                    400 + (won + lost) * scale - 10,
+                    top + bar / 2 + 9,
+                    str(lost),
+                    fill="#fff",
+                    font_weight=700,
+                    text_anchor="end",
+                )
+            )
+        parts.append(f"{row['name']}: {won} chose the option both prefer, {lost} an option worse for both")
+    description = f"{title}. " + "; ".join(parts) + "."
+    return Slide("lose-lose", title, svg.document("lose-lose", title, description, body), description)
+
+
+# Each builder returns its slide, or None to leave it out when its data do not exist.
+SLIDES: tuple[Callable[[Deck], Slide | None], ...] = (
+    pie,
+    created_and_claimed,
+    could_have_done,
+    best_deal,
+    openers,
+    first_offers,
+    meso,
+    lose_lose,
+)
+
+
+def deck_slides(data: dict[str, Any]) -> list[Slide]:
+    """The slides of a debrief in projector mode (no names); none before the debrief is ready."""
+    if not data.get("ready") or not data.get("debrief"):
+        return []
+    deck = Deck(data)
+    return [slide for build in SLIDES if (slide := build(deck)) is not None]
+
+
+assert TEXT >= 24  # chart text stays large on a projector (docs/debrief.md)
