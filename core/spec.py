@@ -161,6 +161,7 @@ DEBRIEF_FIGURES = (
     "gave-got",
     "partner-priorities",
     "survey",
+    "contingent",
 )
 
 

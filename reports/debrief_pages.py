@@ -266,6 +266,7 @@ FIGURE_PANELS = {
     "gave-got": "gave_got",
     "partner-priorities": "perception",
     "survey": "survey",
+    "contingent": "contingent",
 }
 assert set(FIGURE_PANELS) == set(DEBRIEF_FIGURES)
 
@@ -280,6 +281,8 @@ def questions_by_panel(spec: Scenario, data: dict[str, Any]) -> dict[str, list[s
         missing.add("best_deal")
     if data["survey"] is None:
         missing.add("survey")
+    if not spec.events:
+        missing.add("contingent")
     panels: dict[str, list[str]] = defaultdict(list)
     for question in spec.debrief_questions:
         panel = FIGURE_PANELS.get(question.figure or "", "other")

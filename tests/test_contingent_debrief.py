@@ -30,7 +30,11 @@ WITHOUT = {"price": "175", "earnout": "none"}  # seller 30, buyer 10
 
 def ended_sale(classroom, instructor):
     """An ended round of the shop sale: one pair with the earn-out, one without, one impasse."""
-    version = scenario_version_create(document=dump(contingent())).version
+    document = contingent()
+    document["debrief_questions"] = [
+        {"question": "Who bet on the revenue, and did the bet pay?", "figure": "contingent"}
+    ]
+    version = scenario_version_create(document=dump(document)).version
     exercise = exercise_create(
         classroom=classroom, title="Shop sale", scenario_version=version, time_limit_minutes=20, created_by=instructor
     )
@@ -104,6 +108,8 @@ def test_the_debrief_shows_expected_points_then_realised_ones_equal_to_the_brute
     assert bonus == ({"seller": 50, "buyer": 10} if drawn.outcome == "beats" else {"seller": 20, "buyer": 26})
     html = instructor_client.get(f"/exercises/{exercise.pk}/debrief/").content.decode()
     assert 'id="contingent-pairs"' in html and "a draw is final" in html
+    panel = html[html.index('id="panel-contingent"') : html.index("</section>", html.index('id="panel-contingent"'))]
+    assert "<li>Who bet on the revenue, and did the bet pay?</li>" in panel
     export = json.loads(download(instructor_client, exercise, format="json", table="pairs"))
     assert export["meta"]["events"][0]["outcome"] == drawn.outcome
     rows = export["pairs"]
