@@ -214,6 +214,24 @@ class PlanningSheet(models.Model):
         return f"Planning sheet of {self.student} for {self.exercise}"
 
 
+class EventResolution(models.Model):
+    """How an uncertain event of an exercise's scenario came out, for the debrief's realised points: drawn
+    by the server from the scenario's stated chances, or set by an instructor (classrooms/resolutions.py)."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="resolutions")
+    event = models.CharField(max_length=50, help_text="The event's key in the scenario.")
+    outcome = models.CharField(max_length=50, help_text="The key of the outcome that came true.")
+    drawn = models.BooleanField(help_text="Drawn by the server (final), rather than set by an instructor.")
+    resolved_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["exercise", "event"], name="one_resolution_per_event")]
+
+    def __str__(self) -> str:
+        return f"{self.event}: {self.outcome} ({self.exercise})"
+
+
 class ApiToken(models.Model):
     """A bearer token for the instructor API. Only its SHA-256 is stored; the token is shown once."""
 

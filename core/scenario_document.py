@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -18,12 +19,27 @@ from typing import Any
 from core.analysis import MAX_ANALYSIS_STEPS, ScoringTable, TooLargeToAnalyse, analysis_steps
 from core.documents import DocumentError, LoadedYaml, Path, Problem, format_path, load_yaml, read_document
 from core.scenario_check import scenario_warnings
-from core.spec import DEBRIEF_FIGURES, DebriefQuestion, Issue, Linear, Option, Role, Scenario, exact, format_number
+from core.spec import (
+    DEBRIEF_FIGURES,
+    DebriefQuestion,
+    Event,
+    Issue,
+    Linear,
+    Option,
+    Outcome,
+    Role,
+    Scenario,
+    certainty_equivalent,
+    exact,
+    format_number,
+)
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 MAX_ROLES = 2
 MAX_GRID = 2001
 MAX_TEXT = 50_000
+MAX_EVENTS = 10
+MAX_OUTCOMES = 6
 
 
 @dataclass(frozen=True)
@@ -32,12 +48,16 @@ class Validated:
     warnings: tuple[str, ...]
 
 
-TOP_KEYS = ("slug", "title", "summary", "situation", "roles", "issues", "teaching_notes", "debrief_questions")
-REQUIRED_TOP_KEYS = TOP_KEYS[:-1]
+TOP_REQUIRED = ("slug", "title", "summary", "situation", "roles", "issues", "teaching_notes")
+TOP_KEYS = (*TOP_REQUIRED, "debrief_questions", "events")
 QUESTION_KEYS = ("question", "figure")
 MAX_QUESTIONS = 40
-ROLE_KEYS = ("key", "name", "batna", "alternative", "sheet")
-ISSUE_KEYS = ("key", "name", "description", "type", "options", "min", "max", "step", "unit", "points")
+ROLE_REQUIRED = ("key", "name", "batna", "alternative", "sheet")
+ROLE_KEYS = (*ROLE_REQUIRED, "forecasts", "caution")
+ISSUE_KEYS = ("key", "name", "description", "type", "options", "min", "max", "step", "unit", "points", "event")
+ISSUE_TYPES = ("options", "numeric", "contingent")
+EVENT_KEYS = ("key", "question", "outcomes", "distribution")
+OUTCOME_KEYS = ("key", "label")
 OPTION_KEYS = ("key", "label", "points")
 LINEAR_KEYS = ("at_min", "at_max")
 
@@ -116,6 +136,38 @@ class _Checker:
                 seen[key] = path
 
 
+def _entries(
+    c: _Checker, value: dict[str, Any], path: Path, keys: tuple[str, ...], unknown: Message, missing: Message
+) -> list[str]:
+    """The keys of `keys` that `value` has, in their order; each key it has that is not one of them is
+    reported with `unknown(key)` and each one missing with `missing(key)`."""
+    for key in value:
+        if key not in keys:
+            c.problem((*path, key), unknown(key))
+    present = []
+    for key in keys:
+        if key in value:
+            present.append(key)
+        else:
+            c.problem(path, missing(key))
+    return present
+
+
+Message = Callable[[str], str]
+
+
+def _not_a_role(roles: tuple[str, ...]) -> Message:
+    return lambda key: f"'{key}' is not a role of this scenario (roles: {', '.join(roles)})"
+
+
+def _not_an_outcome(event: Event) -> Message:
+    return lambda key: f"'{key}' is not an outcome of '{event.key}' (outcomes: {', '.join(event.outcome_keys())})"
+
+
+def _no_points(role: str) -> str:
+    return f"the points table has no entry for role '{role}'"
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
@@ -167,7 +219,7 @@ def _scenario(c: _Checker, data: Any) -> Scenario | None:
     if data is None:
         c.problem((), "the document is empty")
         return None
-    top = c.mapping(data, (), TOP_KEYS, REQUIRED_TOP_KEYS)
+    top = c.mapping(data, (), TOP_KEYS, TOP_REQUIRED)
     if top is None:
         return None
     slug = c.key(top, (), "slug")
@@ -175,13 +227,16 @@ def _scenario(c: _Checker, data: Any) -> Scenario | None:
     summary = c.text(top, "summary", (), limit=1000)
     situation = c.text(top, "situation", ())
     notes = c.text(top, "teaching_notes", ())
-    roles = _roles(c, top.get("roles"))
+    events = _events(c, top.get("events"))
+    roles = _roles(c, top.get("roles"), events)
     role_keys = tuple(r.key for r in roles)
-    issues = _issues(c, top.get("issues"), role_keys) if roles else ()
+    issues = _issues(c, top.get("issues"), role_keys, events) if roles else ()
+    _events_used(c, events, issues)
     questions = _questions(c, top.get("debrief_questions"))
     if c.problems:
         return None
-    return Scenario(slug, title, summary, situation, roles, issues, notes, questions)
+    issues = tuple(_expected(issue, roles) for issue in issues)
+    return Scenario(slug, title, summary, situation, roles, issues, notes, questions, tuple(events.values()))
 
 
 def _questions(c: _Checker, value: Any) -> tuple[DebriefQuestion, ...]:
@@ -213,7 +268,155 @@ def _questions(c: _Checker, value: Any) -> tuple[DebriefQuestion, ...]:
     return tuple(questions)
 
 
-def _roles(c: _Checker, value: Any) -> tuple[Role, ...]:
+def _events(c: _Checker, value: Any) -> dict[str, Event]:
+    """The uncertain events by key (in document order)."""
+    path: Path = ("events",)
+    if value is None:
+        return {}
+    if not isinstance(value, list) or not value:
+        c.problem(path, f"must be a non-empty list of events, got {_kind(value)}")
+        return {}
+    if len(value) > MAX_EVENTS:
+        c.problem(path, f"a scenario has at most {MAX_EVENTS} events, this one has {len(value)}")
+        return {}
+    events: dict[str, Event] = {}
+    for i, item in enumerate(value):
+        epath: Path = (*path, i)
+        data = c.mapping(item, epath, EVENT_KEYS, EVENT_KEYS)
+        if data is None:
+            continue
+        key = c.key(data, epath)
+        question = c.text(data, "question", epath, limit=500)
+        outcomes = _outcomes(c, data.get("outcomes"), (*epath, "outcomes"))
+        if key in events:
+            c.problem((*epath, "key"), f"duplicate event key '{key}'")
+            continue
+        event = Event(key, question, outcomes, {})
+        if outcomes and "distribution" in data:
+            distribution = _chances(c, data["distribution"], (*epath, "distribution"), event)
+            event = Event(key, question, outcomes, distribution)
+        events[key] = event
+    return events
+
+
+def _outcomes(c: _Checker, value: Any, path: Path) -> tuple[Outcome, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not 2 <= len(value) <= MAX_OUTCOMES:
+        got = f"{len(value)}" if isinstance(value, list) else _kind(value)
+        c.problem(path, f"an event needs a list of 2 to {MAX_OUTCOMES} outcomes, got {got}")
+        return ()
+    outcomes = []
+    for j, item in enumerate(value):
+        data = c.mapping(item, (*path, j), OUTCOME_KEYS, OUTCOME_KEYS)
+        if data is not None:
+            outcomes.append(Outcome(c.key(data, (*path, j)), c.text(data, "label", (*path, j), limit=200)))
+    c.unique([(o.key, (*path, j, "key")) for j, o in enumerate(outcomes)], "outcome")
+    return tuple(outcomes)
+
+
+def _chances(c: _Checker, value: Any, path: Path, event: Event) -> dict[str, Fraction]:
+    """A probability for every outcome of `event`, each from 0 to 1, summing to exactly 1."""
+    keys = event.outcome_keys()
+    if not isinstance(value, dict):
+        c.problem(path, f"must map each outcome of '{event.key}' ({', '.join(keys)}) to its chance, got {_kind(value)}")
+        return {}
+    chances: dict[str, Fraction] = {}
+    missing: Message = lambda key: f"no chance given for outcome '{key}' of '{event.key}'"  # noqa: E731
+    for outcome in _entries(c, value, path, keys, _not_an_outcome(event), missing):
+        number = c.number(value[outcome], (*path, outcome))
+        if number is not None and not 0 <= number <= 1:
+            c.problem((*path, outcome), f"a chance is from 0 to 1, got {format_number(number)}")
+        elif number is not None:
+            chances[outcome] = number
+    if len(chances) == len(keys) and sum(chances.values()) != 1:
+        total = sum(chances.values(), Fraction(0))
+        c.problem(path, f"the chances of '{event.key}' add up to {format_number(total)}; they must add up to 1")
+    return chances
+
+
+def _forecasts(
+    c: _Checker, data: dict[str, Any], path: Path, events: dict[str, Event]
+) -> dict[str, dict[str, Fraction]]:
+    """A role's own forecast of every event."""
+    value = data.get("forecasts")
+    fpath: Path = (*path, "forecasts")
+    if value is None:
+        if events:
+            c.problem(path, f"missing 'forecasts': this role's chances for each event ({', '.join(events)})")
+        return {}
+    if not isinstance(value, dict):
+        c.problem(
+            fpath, f"must map each event ({', '.join(events) or 'none'}) to this role's chances, got {_kind(value)}"
+        )
+        return {}
+    known = f"events: {', '.join(events)}" if events else "the scenario has no events"
+    forecasts = {}
+    for key in _entries(
+        c,
+        value,
+        fpath,
+        tuple(events),
+        lambda key: f"'{key}' is not an event of this scenario ({known})",
+        lambda key: f"no forecast for event '{key}'",
+    ):
+        if events[key].outcomes:
+            forecasts[key] = _chances(c, value[key], (*fpath, key), events[key])
+    return forecasts
+
+
+def _caution(c: _Checker, data: dict[str, Any], path: Path) -> Fraction:
+    if "caution" not in data:
+        return Fraction(0)
+    number = c.number(data["caution"], (*path, "caution"))
+    if number is None:
+        return Fraction(0)
+    if not 0 <= number <= 1:
+        c.problem(
+            (*path, "caution"),
+            f"caution is from 0 (risk-neutral) to 1 (only the worst outcome counts), got {format_number(number)}",
+        )
+        return Fraction(0)
+    return number
+
+
+def _events_used(c: _Checker, events: dict[str, Event], issues: tuple[Issue, ...]) -> None:
+    """Every event pays exactly one contingent issue: with two on one event, a cautious role's worst case
+    of the pair would not be the sum of each one's, and a package's points would not be a sum."""
+    first: dict[str, int] = {}
+    for index, issue in enumerate(issues):
+        if issue.kind != "contingent" or issue.event not in events:
+            continue
+        if issue.event in first:
+            c.problem(
+                ("issues", index, "event"),
+                f"event '{issue.event}' already pays issues[{first[issue.event]}] ({issues[first[issue.event]].key});"
+                " at most one contingent issue per event, so that a package's points stay the sum of its terms'",
+            )
+        else:
+            first[issue.event] = index
+    for index, key in enumerate(events):
+        if key not in first:
+            c.problem(("events", index), f"no contingent issue pays by event '{key}'; use it or remove it")
+
+
+def _expected(issue: Issue, roles: tuple[Role, ...]) -> Issue:
+    """A contingent issue with each option's points to each role: its certainty equivalent under the
+    role's own forecast and caution."""
+    if issue.kind != "contingent":
+        return issue
+    options = []
+    for option in issue.options:
+        assert option.by_outcome is not None
+        points = {
+            role.key: certainty_equivalent(option.by_outcome[role.key], role.forecasts[issue.event], role.caution)
+            for role in roles
+        }
+        options.append(Option(option.key, option.label, points, option.by_outcome))
+    return Issue(issue.key, issue.name, issue.description, "contingent", options=tuple(options), event=issue.event)
+
+
+def _roles(c: _Checker, value: Any, events: dict[str, Event]) -> tuple[Role, ...]:
     path: Path = ("roles",)
     if value is None:
         return ()
@@ -225,7 +428,7 @@ def _roles(c: _Checker, value: Any) -> tuple[Role, ...]:
     roles = []
     for i, item in enumerate(value):
         rpath: Path = (*path, i)
-        data = c.mapping(item, rpath, ROLE_KEYS, ROLE_KEYS)
+        data = c.mapping(item, rpath, ROLE_KEYS, ROLE_REQUIRED)
         if data is None:
             continue
         key = c.key(data, rpath)
@@ -233,12 +436,15 @@ def _roles(c: _Checker, value: Any) -> tuple[Role, ...]:
         batna = c.number(data["batna"], (*rpath, "batna")) if "batna" in data else None
         alternative = c.text(data, "alternative", rpath, limit=2000)
         sheet = c.text(data, "sheet", rpath)
-        roles.append(Role(key, name, batna if batna is not None else Fraction(0), alternative, sheet))
+        forecasts = _forecasts(c, data, rpath, events)
+        caution = _caution(c, data, rpath)
+        batna = batna if batna is not None else Fraction(0)
+        roles.append(Role(key, name, batna, alternative, sheet, forecasts, caution))
     c.unique([(r.key, (*path, i, "key")) for i, r in enumerate(roles)], "role")
     return tuple(roles)
 
 
-def _issues(c: _Checker, value: Any, roles: tuple[str, ...]) -> tuple[Issue, ...]:
+def _issues(c: _Checker, value: Any, roles: tuple[str, ...], events: dict[str, Event]) -> tuple[Issue, ...]:
     path: Path = ("issues",)
     if value is None:
         return ()
@@ -247,14 +453,14 @@ def _issues(c: _Checker, value: Any, roles: tuple[str, ...]) -> tuple[Issue, ...
         return ()
     issues = []
     for i, item in enumerate(value):
-        issue = _issue(c, item, (*path, i), roles)
+        issue = _issue(c, item, (*path, i), roles, events)
         if issue is not None:
             issues.append(issue)
     c.unique([(iss.key, (*path, i, "key")) for i, iss in enumerate(issues)], "issue")
     return tuple(issues)
 
 
-def _issue(c: _Checker, item: Any, path: Path, roles: tuple[str, ...]) -> Issue | None:
+def _issue(c: _Checker, item: Any, path: Path, roles: tuple[str, ...], events: dict[str, Event]) -> Issue | None:
     data = c.mapping(item, path, ISSUE_KEYS, ("key", "name"))
     if data is None:
         return None
@@ -262,14 +468,19 @@ def _issue(c: _Checker, item: Any, path: Path, roles: tuple[str, ...]) -> Issue 
     name = c.text(data, "name", path, limit=200)
     description = c.text(data, "description", path, required=False, limit=2000)
     kind = data.get("type", "options")
-    if kind not in ("options", "numeric"):
-        c.problem((*path, "type"), f"must be 'options' or 'numeric', got {kind!r}")
+    if kind not in ISSUE_TYPES:
+        c.problem((*path, "type"), f"must be 'options', 'numeric' or 'contingent', got {kind!r}")
         return None
+    if kind != "contingent" and "event" in data:
+        c.problem((*path, "event"), "'event' belongs to contingent issues; add 'type: contingent'")
     if kind == "numeric":
         return _numeric_issue(c, data, path, roles, key, name, description)
     for field_name in ("min", "max", "step", "unit", "points"):
         if field_name in data:
             c.problem((*path, field_name), f"'{field_name}' belongs to numeric issues; add 'type: numeric'")
+    event = None
+    if kind == "contingent":
+        event = _issue_event(c, data, path, events)
     options_value = data.get("options")
     if not isinstance(options_value, list) or len(options_value) < 2:
         got = "none" if options_value is None else _kind(options_value)
@@ -289,10 +500,59 @@ def _issue(c: _Checker, item: Any, path: Path, roles: tuple[str, ...]) -> Issue 
             continue
         okey = c.key(odata, opath)
         label = c.text(odata, "label", opath, limit=200)
-        points = _points(c, odata.get("points"), (*opath, "points"), roles)
-        options.append(Option(okey, label, points))
+        if kind == "contingent":
+            by_outcome = _outcome_points(c, odata.get("points"), (*opath, "points"), roles, event)
+            options.append(Option(okey, label, {}, by_outcome))
+        else:
+            options.append(Option(okey, label, _points(c, odata.get("points"), (*opath, "points"), roles)))
     c.unique([(o.key, (*path, "options", j, "key")) for j, o in enumerate(options)], "option")
+    if kind == "contingent":
+        if event is None:
+            return None
+        return Issue(key, name, description, "contingent", options=tuple(options), event=event.key)
     return Issue(key, name, description, "options", options=tuple(options))
+
+
+def _issue_event(c: _Checker, data: dict[str, Any], path: Path, events: dict[str, Event]) -> Event | None:
+    value = data.get("event")
+    if value is None:
+        c.problem(path, "a contingent issue needs 'event': the key of the event its options pay by")
+        return None
+    if value not in events:
+        known = f"events: {', '.join(events)}" if events else "the scenario has no 'events'"
+        c.problem((*path, "event"), f"{value!r} is not an event of this scenario ({known})")
+        return None
+    event = events[value]
+    return event if event.outcomes else None
+
+
+def _outcome_points(
+    c: _Checker, value: Any, path: Path, roles: tuple[str, ...], event: Event | None
+) -> dict[str, dict[str, Fraction]]:
+    """A contingent option's points: per role a number (the same whatever the outcome) or a mapping of
+    every outcome of the event to the points it pays."""
+    if value is None or event is None:
+        return {}
+    if not isinstance(value, dict):
+        c.problem(path, f"must map each role ({', '.join(roles)}) to its points, got {_kind(value)}")
+        return {}
+    keys = event.outcome_keys()
+    table: dict[str, dict[str, Fraction]] = {}
+    for role in _entries(c, value, path, roles, _not_a_role(roles), _no_points):
+        raw = value[role]
+        if not isinstance(raw, dict):
+            number = c.number(raw, (*path, role))
+            if number is not None:
+                table[role] = dict.fromkeys(keys, number)
+            continue
+        row = {}
+        missing: Message = lambda key: f"no points for outcome '{key}' of '{event.key}'"  # noqa: E731
+        for outcome in _entries(c, raw, (*path, role), keys, _not_an_outcome(event), missing):
+            number = c.number(raw[outcome], (*path, role, outcome))
+            if number is not None:
+                row[outcome] = number
+        table[role] = row
+    return table
 
 
 def _points(c: _Checker, value: Any, path: Path, roles: tuple[str, ...]) -> dict[str, Fraction]:
@@ -302,13 +562,7 @@ def _points(c: _Checker, value: Any, path: Path, roles: tuple[str, ...]) -> dict
         c.problem(path, f"must map each role ({', '.join(roles)}) to its points, got {_kind(value)}")
         return {}
     points = {}
-    for role in value:
-        if role not in roles:
-            c.problem((*path, role), f"'{role}' is not a role of this scenario (roles: {', '.join(roles)})")
-    for role in roles:
-        if role not in value:
-            c.problem(path, f"the points table has no entry for role '{role}'")
-            continue
+    for role in _entries(c, value, path, roles, _not_a_role(roles), _no_points):
         number = c.number(value[role], (*path, role))
         if number is not None:
             points[role] = number

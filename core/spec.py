@@ -1,11 +1,12 @@
 """The scenario's shape as dataclasses: roles, issues with their options or numeric range, and the
-points of each. Built from a document by core.scenario_document, which validates it. The format is
+points of each; uncertain events, each role's forecast of them and the contingent issues that pay by
+their outcome. Built from a document by core.scenario_document, which validates it. The format is
 written down in docs/scenarios.md; keep the two together.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 
@@ -24,19 +25,56 @@ def plain(value: Fraction) -> int | float:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """An uncertain event a contingent issue pays by: its outcomes and the stated chances of each (the
+    instructor's draw at the debrief uses them; each role weighs the outcomes by its own forecast)."""
+
+    key: str
+    question: str
+    outcomes: tuple[Outcome, ...]
+    distribution: dict[str, Fraction]
+
+    def outcome_keys(self) -> tuple[str, ...]:
+        return tuple(o.key for o in self.outcomes)
+
+    def label(self, key: str) -> str:
+        return next((o.label for o in self.outcomes if o.key == key), key)
+
+
+@dataclass(frozen=True)
 class Role:
     key: str
     name: str
     batna: Fraction
     alternative: str
     sheet: str
+    forecasts: dict[str, dict[str, Fraction]] = field(default_factory=dict)  # event -> outcome -> chance
+    caution: Fraction = Fraction(0)  # 0 risk-neutral .. 1 weighs only the worst outcome
+
+
+def certainty_equivalent(by_outcome: dict[str, Fraction], forecast: dict[str, Fraction], caution: Fraction) -> Fraction:
+    """The points a role counts for a term paying `by_outcome`: its expectation under its own forecast,
+    with `caution` of the weight moved to the worst outcome: (1 - c) * sum q_o * p_o + c * min p_o."""
+    expected = sum((forecast[o] * p for o, p in by_outcome.items()), Fraction(0))
+    return (1 - caution) * expected + caution * min(by_outcome.values())
 
 
 @dataclass(frozen=True)
 class Option:
     key: str
     label: str
-    points: dict[str, Fraction]
+    points: dict[str, Fraction]  # a contingent option: each role's certainty equivalent
+    by_outcome: dict[str, dict[str, Fraction]] | None = None  # a contingent option: role -> outcome -> points
+
+    def is_flat(self) -> bool:
+        """Pays every role the same whatever the outcome (every option not contingent does)."""
+        return self.by_outcome is None or all(len(set(p.values())) == 1 for p in self.by_outcome.values())
 
 
 @dataclass(frozen=True)
@@ -52,13 +90,14 @@ class Issue:
     key: str
     name: str
     description: str
-    kind: str  # "options" or "numeric"
+    kind: str  # "options", "numeric" or "contingent"
     options: tuple[Option, ...] = ()
     minimum: Fraction = Fraction(0)
     maximum: Fraction = Fraction(0)
     step: Fraction = Fraction(1)
     unit: str = ""
     linear: dict[str, Linear] | None = None
+    event: str = ""  # a contingent issue: the key of the event its options pay by
 
     def grid(self) -> list[Fraction]:
         count = int((self.maximum - self.minimum) / self.step)
@@ -78,9 +117,18 @@ class Issue:
             return self.points_at(role, Fraction(key))
         return next(option.points[role] for option in self.options if option.key == key)
 
+    def realised_points(self, role: str, key: str, outcome: str) -> Fraction:
+        """The points of one term to `role` once the issue's event has come out as `outcome` (a term
+        of an issue that is not contingent pays the same whatever happens)."""
+        if self.kind != "contingent":
+            return self.term_points(role, key)
+        option = next(option for option in self.options if option.key == key)
+        assert option.by_outcome is not None
+        return option.by_outcome[role][outcome]
+
     def choices(self) -> list[Option]:
         """Every option of the issue; a numeric issue as its grid, keyed by the value."""
-        if self.kind == "options":
+        if self.kind != "numeric":
             return list(self.options)
         assert self.linear is not None
         return [
@@ -113,6 +161,7 @@ DEBRIEF_FIGURES = (
     "gave-got",
     "partner-priorities",
     "survey",
+    "contingent",
 )
 
 
@@ -132,6 +181,16 @@ class Scenario:
     issues: tuple[Issue, ...]
     teaching_notes: str
     debrief_questions: tuple[DebriefQuestion, ...] = ()
+    events: tuple[Event, ...] = ()
+
+    def event(self, key: str) -> Event:
+        for event in self.events:
+            if event.key == key:
+                return event
+        raise KeyError(key)
+
+    def contingent_issues(self) -> tuple[Issue, ...]:
+        return tuple(issue for issue in self.issues if issue.kind == "contingent")
 
     def role(self, key: str) -> Role:
         for role in self.roles:

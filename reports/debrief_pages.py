@@ -16,6 +16,8 @@ from fractions import Fraction
 from typing import Any
 
 from classrooms.models import Exercise
+from classrooms.resolutions import exercise_resolution, resolutions_json
+from core import contingent
 from core.analysis import ScoringTable, package_at, pareto_frontier
 from core.metrics import ENDINGS, Landscape, perception_summary
 from core.metrics.settling import settled_first
@@ -264,6 +266,7 @@ FIGURE_PANELS = {
     "gave-got": "gave_got",
     "partner-priorities": "perception",
     "survey": "survey",
+    "contingent": "contingent",
 }
 assert set(FIGURE_PANELS) == set(DEBRIEF_FIGURES)
 
@@ -278,6 +281,8 @@ def questions_by_panel(spec: Scenario, data: dict[str, Any]) -> dict[str, list[s
         missing.add("best_deal")
     if data["survey"] is None:
         missing.add("survey")
+    if not spec.events:
+        missing.add("contingent")
     panels: dict[str, list[str]] = defaultdict(list)
     for question in spec.debrief_questions:
         panel = FIGURE_PANELS.get(question.figure or "", "other")
@@ -310,6 +315,7 @@ def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]
         heatmap = heatmap_rows(exercise, spec, data["class"].get("options", {}))
     return {
         "exercise": {"id": exercise.pk, "title": exercise.title, "state": exercise.state},
+        "contingent": contingent_json(exercise, spec, data["pairs"] if data else []),
         "projector": projector,
         "scenario": scenario_json(exercise, spec, price_key),
         "ready": debrief is not None,
@@ -321,6 +327,26 @@ def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]
         "survey": survey_summary(exercise),
         "perception": perception_json(exercise, spec, projector=projector),
     }
+
+
+def contingent_json(exercise: Exercise, spec: Scenario, pairs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The events and how they came out, and each finished pair's expected and realised points (null for
+    a scenario without events); docs/debrief.md, "Contingent terms"."""
+    if not spec.events:
+        return None
+    agreements = []
+    for pair in pairs:
+        agreement = (pair.get("outcome") or {}).get("agreement")
+        agreements.append((pair["id"], None if agreement is None else {k: str(v) for k, v in agreement.items()}))
+    figures = contingent.debrief_json(spec, agreements, exercise_resolution(exercise))
+    assert figures is not None
+    numbers = {pair["id"]: pair["number"] for pair in pairs}
+    for item in figures["pairs"]:
+        item["number"] = numbers[item["id"]]
+        realised = item["realised"] or {}
+        item["sides"] = [{"expected": item["expected"][r], "realised": realised.get(r)} for r in spec.role_keys]
+    roles = [{"key": role.key, "name": role.name} for role in spec.roles]
+    return {"events": resolutions_json(exercise), "roles": roles, **figures}
 
 
 # The student's debrief
@@ -422,6 +448,7 @@ def student_debrief(seat: Seat) -> dict[str, Any] | None:
     ]
     rank = _rank(mine, [p[role.key] for p in points])
     return {
+        "contingent": _my_contingent(exercise, spec, result["agreement"], (role.key, partner.key)),
         "role": role,
         "partner": partner,
         "partner_rows": scoring_rows(spec, (partner.key, role.key)),
@@ -443,6 +470,29 @@ def student_debrief(seat: Seat) -> dict[str, Any] | None:
             "points": class_points,
             **_landmarks(exercise),
         },
+    }
+
+
+def _my_contingent(
+    exercise: Exercise, spec: Scenario, agreement: dict[str, Any] | None, roles: tuple[str, str]
+) -> dict[str, Any] | None:
+    """For an agreement with a contingent term: the events it pays by and, once all are resolved, what
+    came out and the points each side realised (docs/debrief.md, section 4b); None otherwise."""
+    terms = {k: str(v) for k, v in agreement.items()} if agreement else None
+    issues = contingent.contingent_terms(spec, terms)
+    if terms is None or not issues:
+        return None
+    resolution = exercise_resolution(exercise)
+    events = [spec.event(issue.event) for issue in spec.contingent_issues() if issue.key in issues]
+    resolved = all(event.key in resolution for event in spec.events)
+    return {
+        "events": [
+            {"question": e.question, "outcome": e.label(resolution[e.key]) if e.key in resolution else None}
+            for e in events
+        ],
+        "realised": [plain(contingent.realised_points(spec, terms, r, resolution)) for r in roles]
+        if resolved
+        else None,
     }
 
 

@@ -24,6 +24,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from classrooms.models import Exercise, PlanningSheet
+from classrooms.resolutions import exercise_resolution, resolutions_json
+from core import contingent
 from core import survey as svi
 from core.csvtext import csv_chunks
 from core.metrics import PartnerGuess, partner_guess
@@ -175,6 +177,7 @@ class Export:
             seat.pk: seat for seat in Seat.objects.filter(exercise=exercise).select_related("student", "negotiation")
         }
         self._outcomes: dict[int, Any] | None = None
+        self._resolution: dict[str, str] | None = None
 
     def outcomes(self) -> dict[int, Any]:
         """Negotiation id -> its stored outcome metrics, read once for every table."""
@@ -218,6 +221,7 @@ class Export:
             "issues": [{"key": i.key, "name": i.name, "kind": i.kind} for i in self.spec.issues],
             "ids": self.options.ids,
             "chat": self.options.chat,
+            **({"events": resolutions_json(exercise)} if self.spec.events else {}),
         }
 
     # Pairs
@@ -230,6 +234,8 @@ class Export:
         cols += [f"agreement_{issue.key}" for issue in self.spec.issues]
         cols += ["outcome_computed"]
         cols += [name for name, _ in outcome_columns(self.spec)]
+        if self.spec.events:
+            cols += ["contingent_terms", *(f"realised_{r}" for r in self.roles), "joint_realised", "contingent_added"]
         return cols
 
     def pair_rows(self) -> Iterator[dict[str, Any]]:
@@ -265,7 +271,30 @@ class Export:
             row["outcome_computed"] = data is not None
             for name, path in metric_columns:
                 row[name] = _dig(data, path)
+            if self.spec.events:
+                row.update(self._contingent(negotiation, data))
             yield row
+
+    def _contingent(self, negotiation: Negotiation, data: Any) -> dict[str, Any]:
+        """The pair's contingent columns: empty until its outcome is computed; realised points once
+        every event is resolved (docs/debrief.md, "Contingent terms")."""
+        row: dict[str, Any] = {"contingent_terms": None, "joint_realised": None, "contingent_added": None}
+        row.update({f"realised_{r}": None for r in self.roles})
+        if data is None:
+            return row
+        agreement = data["outcome"]["agreement"]
+        agreement = None if agreement is None else {k: str(v) for k, v in agreement.items()}
+        if self._resolution is None:
+            self._resolution = exercise_resolution(self.exercise)
+        figures = contingent.debrief_json(self.spec, [(negotiation.pk, agreement)], self._resolution)
+        assert figures is not None
+        (pair,) = figures["pairs"]
+        row["contingent_terms"] = pair["contingent_terms"]
+        row["joint_realised"] = pair["joint_realised"]
+        row["contingent_added"] = pair["added"]
+        for r in self.roles:
+            row[f"realised_{r}"] = None if pair["realised"] is None else pair["realised"][r]
+        return row
 
     # Events
 

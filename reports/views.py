@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import slugify
+from django.views.decorators.http import require_POST
 
 from classrooms.access import exercise_for
+from classrooms.resolutions import event_draw, event_set
+from core.refusal import Refused
 from negotiations.debrief import debriefs_resend
 from reports.debrief_pages import instructor_debrief, questions_by_panel
 from reports.slides import deck_slides
@@ -46,6 +50,22 @@ def debrief_json(request: HttpRequest, pk: int) -> JsonResponse:
     exercise = exercise_for(request.user, pk)
     debriefs_resend(exercise_id=exercise.pk)
     return JsonResponse(instructor_debrief(exercise, projector=_projector(request)))
+
+
+@require_POST
+@instructor_required
+def debrief_event(request: HttpRequest, pk: int, event: str) -> HttpResponse:
+    """Draw or set how one of the scenario's events came out (docs/debrief.md, "Contingent terms")."""
+    exercise = exercise_for(request.user, pk)
+    try:
+        if request.POST.get("action") == "draw":
+            event_draw(exercise=exercise, event=event, user=request.user)
+        else:
+            event_set(exercise=exercise, event=event, outcome=request.POST.get("outcome", ""), user=request.user)
+    except Refused as exc:
+        messages.error(request, exc.message)
+    query = "?projector=1" if request.POST.get("projector") == "1" else ""
+    return HttpResponseRedirect(reverse("debrief", args=[exercise.pk]) + query + "#panel-contingent")
 
 
 @instructor_required

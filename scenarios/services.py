@@ -13,8 +13,9 @@ from django.db.models import Max, Q
 
 from core.analysis import Figures, ScoringTable, scenario_figures
 from core.scenario_document import parse_scenario
+from core.spec import Issue
 from core.spec import Scenario as ScenarioSpec
-from scenarios.labels import term_label
+from scenarios.labels import number_text, term_label
 from scenarios.models import Scenario, ScenarioVersion
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
@@ -137,5 +138,23 @@ def scoring_rows(spec: ScenarioSpec, roles: tuple[str, ...]) -> list[dict]:
         options = issue.choices()
         shown = [options[0], options[-1]] if issue.kind == "numeric" else options
         rows = [(term_label(issue, o.key), [o.points[key] for key in roles]) for o in shown]
-        issues.append({"issue": issue, "rows": rows, "count": len(options)})
+        item = {"issue": issue, "rows": rows, "count": len(options)}
+        if issue.kind == "contingent":
+            item.update(event=spec.event(issue.event), paid=_paid_rows(spec, issue, roles))
+        issues.append(item)
     return issues
+
+
+def _paid_rows(spec: ScenarioSpec, issue: Issue, roles: tuple[str, ...]) -> list[tuple[str, list[str]]]:
+    """A contingent issue's options with what each pays each role in each outcome, as text
+    ("Beats 2M: 30, Misses: 0"), the role's name first when there are several roles."""
+    event = spec.event(issue.event)
+    rows = []
+    for option in issue.options:
+        assert option.by_outcome is not None
+        texts = []
+        for key in roles:
+            paid = ", ".join(f"{o.label}: {number_text(option.by_outcome[key][o.key])}" for o in event.outcomes)
+            texts.append(f"{spec.role(key).name}: {paid}" if len(roles) > 1 else paid)
+        rows.append((option.label, texts))
+    return rows

@@ -54,3 +54,69 @@ def valid() -> dict[str, Any]:
 
 def dump(document: dict[str, Any]) -> str:
     return yaml.safe_dump(document, sort_keys=False)
+
+
+CONTINGENT: dict[str, Any] = {
+    "slug": "shop-sale",
+    "title": "The Shop Sale",
+    "summary": "An owner sells a shop whose next year nobody knows.",
+    "situation": "Robin sells a bicycle shop to Kim.",
+    "events": [
+        {
+            "key": "revenue",
+            "question": "Will next year's revenue beat 2 million?",
+            "outcomes": [{"key": "beats", "label": "Beats 2M"}, {"key": "misses", "label": "Misses"}],
+            "distribution": {"beats": 0.5, "misses": 0.5},
+        }
+    ],
+    "roles": [
+        {
+            "key": "seller",
+            "name": "Seller",
+            "batna": 20,
+            "alternative": "Keep the shop.",
+            "sheet": "You expect a record year.",
+            "forecasts": {"revenue": {"beats": 0.8, "misses": 0.2}},
+        },
+        {
+            "key": "buyer",
+            "name": "Buyer",
+            "batna": 10,
+            "alternative": "Another shop.",
+            "sheet": "You doubt the figures.",
+            "forecasts": {"revenue": {"beats": 0.3, "misses": 0.7}},
+            "caution": 0.25,
+        },
+    ],
+    "issues": [
+        {
+            "key": "price",
+            "name": "Price",
+            "type": "numeric",
+            "min": 100,
+            "max": 200,
+            "step": 25,
+            "unit": "kEUR",
+            "points": {"seller": {"at_min": 0, "at_max": 40}, "buyer": {"at_min": 40, "at_max": 0}},
+        },
+        {
+            "key": "earnout",
+            "name": "Earn-out",
+            "type": "contingent",
+            "event": "revenue",
+            "options": [
+                {"key": "none", "label": "No earn-out", "points": {"seller": 0, "buyer": 0}},
+                {
+                    "key": "bonus",
+                    "label": "40k more if revenue beats 2M",
+                    "points": {"seller": {"beats": 30, "misses": 0}, "buyer": {"beats": -10, "misses": 6}},
+                },
+            ],
+        },
+    ],
+    "teaching_notes": "The sides forecast differently: an earn-out lets each bet on its own forecast.",
+}
+
+
+def contingent() -> dict[str, Any]:
+    return copy.deepcopy(CONTINGENT)

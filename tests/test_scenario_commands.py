@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from core.bruteforce import document_figures
+from core.spec import plain
 from scenarios.models import ScenarioVersion
-from tests.scenario_docs import dump, valid
+from tests.scenario_docs import contingent, dump, valid
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +121,37 @@ def test_scenario_report_prints_the_figures(lease_file: Path):
 def test_commands_name_a_missing_scenario():
     with pytest.raises(CommandError, match="no scenario 'nope'"):
         run("scenario_report", "nope")
+
+
+def test_the_table_and_report_of_a_contingent_scenario(tmp_path: Path):
+    document = contingent()
+    path = tmp_path / "sale.yaml"
+    path.write_text(dump(document))
+    run("import_scenario", str(path))
+    table = json.loads(run("scenario_table", "shop-sale"))
+    assert table["events"] == [
+        {
+            "key": "revenue",
+            "question": "Will next year's revenue beat 2 million?",
+            "outcomes": [{"key": "beats", "label": "Beats 2M"}, {"key": "misses", "label": "Misses"}],
+            "distribution": {"beats": 0.5, "misses": 0.5},
+        }
+    ]
+    earnout = table["issues"][1]
+    assert earnout["event"] == "revenue"
+    assert earnout["options"][1] == {
+        "key": "bonus",
+        "points": {"seller": 24, "buyer": -1.6},
+        "by_outcome": {"seller": {"beats": 30, "misses": 0}, "buyer": {"beats": -10, "misses": 6}},
+    }
+    report = json.loads(run("scenario_report", "shop-sale"))
+    brute = document_figures(document)
+    assert report["contingent"] == {
+        "events": ["revenue"],
+        "issues": ["earnout"],
+        "max_joint": 62.4,
+        "max_joint_flat": 40,
+        "contingent_gain": 22.4,
+    }
+    assert (brute.max_joint, brute.max_joint_flat) == (Fraction(312, 5), 40)
+    assert report["nash"] == [plain(x) for x in brute.nash]

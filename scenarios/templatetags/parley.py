@@ -32,3 +32,9 @@ def number(value: Fraction | int | float | str | None) -> str:
     if value is None:
         return "-"
     return number_text(value)
+
+
+@register.filter
+def percent(value: Fraction | int | float) -> str:
+    """A chance from 0 to 1 as a percentage: 0.25 -> 25 %."""
+    return f"{number_text(Fraction(str(value)) * 100)} %"

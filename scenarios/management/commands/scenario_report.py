@@ -4,8 +4,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from core import contingent
 from core.analysis import report_json
-from scenarios.services import version_figures, version_table
+from scenarios.services import version_figures, version_spec, version_table
 
 from ._common import add_version_arguments, version_from_options
 
@@ -20,4 +21,7 @@ class Command(BaseCommand):
         version = version_from_options(options)
         report = report_json(version_table(version), version.scenario.slug, version_figures(version))
         report["version"] = version.number
+        extra = contingent.report_json(version_spec(version))
+        if extra is not None:
+            report["contingent"] = extra
         self.stdout.write(json.dumps(report, indent=2))

@@ -4,7 +4,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from scenarios.services import version_table
+from core.contingent import table_json
+from scenarios.services import version_spec, version_table
 
 from ._common import add_version_arguments, version_from_options
 
@@ -17,4 +18,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         version = version_from_options(options)
-        self.stdout.write(json.dumps(version_table(version).as_json(version.scenario.slug), indent=2))
+        self.stdout.write(json.dumps(table_json(version_spec(version), version_table(version)), indent=2))
