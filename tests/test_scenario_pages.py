@@ -15,10 +15,10 @@ def test_the_scenario_pages_need_a_login(client: Client, lease):
 
 
 @pytest.mark.django_db
-def test_the_list_shows_the_three_builtins(instructor_client: Client):
+def test_the_list_shows_the_builtins(instructor_client: Client):
     builtin_scenarios_load()
     page = instructor_client.get("/scenarios/").content.decode()
-    for slug in ("orange-dispute", "used-car", "farm-expansion"):
+    for slug in ("orange-dispute", "used-car", "farm-expansion", "road-bike"):
         assert f'href="/scenarios/{slug}/"' in page
 
 
