@@ -22,7 +22,8 @@ FIXED_PIE = {"road-bike"}  # the single-issue haggle, played first as the baseli
 
 
 def test_there_are_the_builtins():
-    assert [p.stem for p in BUILTINS] == ["farm-expansion", "job-offer", "orange-dispute", "road-bike", "used-car"]
+    names = ["farm-expansion", "job-offer", "orange-dispute", "road-bike", "supply-contract", "used-car"]
+    assert [p.stem for p in BUILTINS] == names
 
 
 @pytest.mark.parametrize("path", BUILTINS, ids=lambda p: p.stem)
