@@ -22,7 +22,15 @@ FIXED_PIE = {"road-bike"}  # the single-issue haggle, played first as the baseli
 
 
 def test_there_are_the_builtins():
-    names = ["farm-expansion", "job-offer", "orange-dispute", "road-bike", "supply-contract", "used-car"]
+    names = [
+        "business-sale",
+        "farm-expansion",
+        "job-offer",
+        "orange-dispute",
+        "road-bike",
+        "supply-contract",
+        "used-car",
+    ]
     assert [p.stem for p in BUILTINS] == names
 
 

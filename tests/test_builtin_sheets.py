@@ -16,7 +16,7 @@ from scenarios.services import BUILTIN_DIR
 
 # The scenarios whose sheets follow one layout: a table of every option's points under "### Your points",
 # an example sentence for the money, the best possible total, and the alternative's points.
-SHEETS = ["road-bike", "job-offer", "supply-contract"]
+SHEETS = ["road-bike", "job-offer", "supply-contract", "business-sale"]
 
 
 def words(text: str) -> str:
@@ -45,13 +45,13 @@ class Priced:
     def sheet(self, role: str) -> str:
         return words(self.scenario.role(role).sheet)
 
-    def points(self, price: int, **terms: str) -> tuple[Fraction, ...]:
+    def points(self, price: int, /, **terms: str) -> tuple[Fraction, ...]:
         return self.table.score({self.price.key: str(price), **terms})
 
-    def role_points(self, role: str, price: int, **terms: str) -> Fraction:
+    def role_points(self, role: str, price: int, /, **terms: str) -> Fraction:
         return self.points(price, **terms)[self.scenario.role_keys.index(role)]
 
-    def limit(self, role: str, **terms: str) -> int:
+    def limit(self, role: str, /, **terms: str) -> int:
         """The last price at or above the role's BATNA with these terms: the lowest for the side paid it."""
         batna = self.scenario.role(role).batna
         ok = [int(v) for v in self.price.grid() if self.role_points(role, int(v), **terms) >= batna]
@@ -247,6 +247,29 @@ NOTES = {
             "About one outcome in thirty (46 of 1,404)",
         ],
     },
+    "business-sale": {
+        "efficient": {
+            "earnout": "earnout-400",
+            "role": "head-roaster",
+            "brand": "lantern-canal",
+            "staff": "guaranteed",
+        },
+        "max_joint": 111,
+        "before": (37, 34),
+        "nash": ([55, 56], 2160000),
+        "zone": (2000000, 2320000, 17),
+        "split": {"earnout": "earnout-200", "role": "adviser", "brand": "lantern-carrow", "staff": "none"},
+        "split_before": (19, 33),
+        "split_limits": (2360000, 2300000),
+        "feasible": (213, 2214),
+        "quotes": [
+            "These terms give Agnes 37 and Pieter 34 before the price",
+            "Nash point: **55 / 56**, the efficient terms at a price of **€2,160,000**",
+            "any price from €2,000,000 to €2,320,000 is at or above both alternatives: 17 of the 41 prices",
+            "Agnes then needs at least €2,360,000 and Pieter can pay no more than €2,300,000",
+            "About one outcome in ten (213 of 2,214)",
+        ],
+    },
     "supply-contract": {
         "efficient": {"form": "fixed", "payment": "advance", "volume": "whole-crop", "variety": "calder"},
         "max_joint": 103,
@@ -298,3 +321,44 @@ def test_the_supply_contracts_fixed_price_adds_six_to_the_index():
     efficient = NOTES["supply-contract"]["efficient"]
     assert sum(deal.points(100, **{**efficient, "form": "indexed"})) == 97
     assert "With the price indexed to the market instead, the most the pair can reach is 97" in deal.notes
+
+
+def test_the_business_sales_alternatives_limits_forecasts_and_caution_follow_the_points():
+    sale = Priced("business-sale")
+    seller, buyer = sale.scenario.roles
+    ferrow = {"earnout": "none", "role": "leaves", "brand": "lantern-carrow", "staff": "guaranteed"}
+    assert sale.role_points("seller", 2260000, **ferrow) == seller.batna == 47
+    assert "worth **47 points** to you (23 + 0 + 10 + 6 + 8)" in sale.sheet("seller")
+    kettle_hill = {"earnout": "none", "role": "adviser", "brand": "bracken", "staff": "none"}
+    assert sale.role_points("buyer", 1900000, **kettle_hill) == 69 == buyer.batna + 21
+    assert "Those terms would score 69 on your table (35 + 20 + 8 + 6 + 0)" in sale.sheet("buyer")
+    assert "about €420,000 less to Bracken than Lantern, 21 points" in sale.sheet("buyer") and 420000 // 20000 == 21
+    terms = {"earnout": "none", "role": "leaves", "brand": "lantern-carrow", "staff": "none"}
+    assert sale.before(**terms)[0] == 16 and sale.limit("seller", **terms) == 2420000
+    assert "(0 + 10 + 6 + 0 = 16), you would need at least €2,420,000" in sale.sheet("seller")
+    terms = {"earnout": "none", "role": "adviser", "brand": "lantern-carrow", "staff": "none"}
+    assert sale.before(**terms)[1] == 36 and sale.limit("buyer", **terms) == 2360000
+    assert "(20 + 8 + 8 + 0 = 36), you could pay no more than €2,360,000" in sale.sheet("buyer")
+    # Each sheet states its own forecast, and the seller her caution, in words the points follow.
+    assert seller.forecasts["revenue"]["reaches"] == Fraction(4, 5) and "at **80%**" in seller.sheet
+    assert buyer.forecasts["revenue"]["reaches"] == Fraction(3, 10) and "at **30%**" in buyer.sheet
+    assert "30%" not in seller.sheet and "80%" not in buyer.sheet
+    assert seller.caution == Fraction(1, 4) and buyer.caution == 0
+    assert "three quarters of what you expect it to pay and a quarter of what it pays if things go badly" in (
+        sale.sheet("seller")
+    )
+    # The MESO the notes suggest is worth the same to its maker either way.
+    alike = {"role": "head-roaster", "brand": "lantern-canal", "staff": "guaranteed"}
+    one = sale.role_points("seller", 2360000, earnout="none", **alike)
+    other = sale.role_points("seller", 2120000, earnout="earnout-400", **alike)
+    assert one == other and sale.before(earnout="none", **alike)[0] + 28 == one
+    assert '€2,360,000 and no earn-out, or €2,120,000 and €400,000 if revenue reaches €3.5 million" (28 points' in (
+        sale.notes
+    )
+
+
+def test_the_business_sales_earn_out_adds_six_to_none():
+    sale = Priced("business-sale")
+    efficient = NOTES["business-sale"]["efficient"]
+    assert sum(sale.points(2000000, **{**efficient, "earnout": "none"})) == 105
+    assert "With no earn-out in its place, the most the pair can reach is **105**: the earn-out adds 6" in sale.notes

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from core.bruteforce import document_figures
 from core.spec import plain
 from scenarios.models import ScenarioVersion
+from scenarios.services import BUILTIN_DIR
 from tests.scenario_docs import contingent, dump, valid
 
 pytestmark = pytest.mark.django_db
@@ -84,11 +85,13 @@ def test_validate_says_when_a_file_cannot_be_read(tmp_path: Path):
 
 
 def test_load_builtin_scenarios_is_idempotent():
+    builtins = len(list(BUILTIN_DIR.glob("*.yaml")))
+    assert builtins == 7
     first = run("load_builtin_scenarios")
-    assert first.count("stored, version 1") == 3
+    assert first.count("stored, version 1") == builtins
     second = run("load_builtin_scenarios")
-    assert second.count("unchanged, version 1") == 3
-    assert ScenarioVersion.objects.count() == 3
+    assert second.count("unchanged, version 1") == builtins
+    assert ScenarioVersion.objects.count() == builtins
 
 
 def test_scenario_table_prints_the_canonical_json(lease_file: Path):

@@ -18,7 +18,15 @@ def test_the_scenario_pages_need_a_login(client: Client, lease):
 def test_the_list_shows_the_builtins(instructor_client: Client):
     builtin_scenarios_load()
     page = instructor_client.get("/scenarios/").content.decode()
-    for slug in ("orange-dispute", "used-car", "farm-expansion", "road-bike", "job-offer", "supply-contract"):
+    for slug in (
+        "orange-dispute",
+        "used-car",
+        "farm-expansion",
+        "road-bike",
+        "job-offer",
+        "supply-contract",
+        "business-sale",
+    ):
         assert f'href="/scenarios/{slug}/"' in page
 
 
