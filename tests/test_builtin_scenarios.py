@@ -8,10 +8,11 @@ from fractions import Fraction
 from io import StringIO
 
 import pytest
+import yaml
 from django.core.management import call_command
 
 from core.analysis import ScoringTable, report_json
-from core.bruteforce import brute_figures
+from core.bruteforce import brute_figures, document_figures
 from core.scenario_document import load_scenario_file
 from scenarios.services import BUILTIN_DIR
 
@@ -60,7 +61,26 @@ def test_the_report_command_agrees_with_brute_force(path):
     table = ScoringTable.from_scenario(load_scenario_file(str(path)).scenario)
     expected = report_json(table, path.stem, brute_figures(table))
     report.pop("version")
+    contingent = report.pop("contingent", None)
     assert report == expected
+    # The document itself, every package scored by the rule over every combination of outcomes: the same
+    # figures, and for a scenario with events the contingent part (the best with flat options only).
+    brute = document_figures(yaml.safe_load(path.read_text()))
+    assert (brute.max_joint, brute.feasible_outcomes, brute.outcomes) == (
+        report["max_joint"],
+        report["feasible_outcomes"],
+        report["outcomes"],
+    )
+    assert [list(brute.nash or ()), [[a, b, n] for a, b, n in brute.frontier]] == [
+        report["nash"] or [],
+        [[*point, count] for point, count in zip(report["frontier"], report["frontier_counts"], strict=True)],
+    ]
+    if contingent is None:
+        assert "events" not in yaml.safe_load(path.read_text())
+    else:
+        flat = brute.max_joint_flat
+        assert contingent["max_joint"] == brute.max_joint and contingent["max_joint_flat"] == flat
+        assert contingent["contingent_gain"] == (None if flat is None else brute.max_joint - flat)
 
 
 def test_the_used_cars_price_thresholds_in_the_sheets_are_on_the_grid_and_follow_the_points():
