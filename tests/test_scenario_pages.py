@@ -28,6 +28,7 @@ def test_the_list_shows_the_builtins(instructor_client: Client):
         "business-sale",
     ):
         assert f'href="/scenarios/{slug}/"' in page
+    assert "Buyer (Rafael Dunne) · 1 issue ·" in page and "Buyer (Sami Okoro) · 4 issues ·" in page
 
 
 def test_the_detail_shows_situation_both_sheets_scoring_and_notes(instructor_client: Client, lease):
