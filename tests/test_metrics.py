@@ -206,7 +206,7 @@ def test_the_used_car_by_hand():
         check_outcome(known, land, package)
 
 
-@pytest.mark.parametrize("name", ["orange-dispute", "farm-expansion", "used-car"])
+@pytest.mark.parametrize("name", sorted(p.stem for p in BUILTIN.glob("*.yaml")))
 def test_builtin_packages_against_brute_force(name):
     known, land = builtin(name)
     sample = random.Random(name).sample(packages(known.scenario), 12)
