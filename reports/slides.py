@@ -3,8 +3,8 @@ each, every one a self-contained SVG drawn here from the debrief's projector dat
 them (pairs are "Pair 3").
 
 A slide is added by a builder in SLIDES: a function of the deck's data that returns the slide, or None
-when its data do not exist (no price issue, no compatible issue, no agreement). A new figure, such as
-what a contingent clause or a post-settlement round added, is one more builder in that list.
+when its data do not exist (no price issue, no compatible issue, no agreement, no event to bet on, no
+post-settlement round).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from reports import svg
 from reports.svg import HEIGHT, LINE, MARK, MUTED, OTHER, SIDES, TEXT, WIDTH, number
 
 LEFT, RIGHT, TOP, BOTTOM = 130, WIDTH - 40, 150, HEIGHT - 90  # the plot area of a chart slide
+UNDER_LEGEND = 230  # the plot's top under a legend (at 160)
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,11 @@ def _columns(
     *,
     marks: Sequence[tuple[float, str]] = (),
     axis: str = "",
+    top: float = TOP,
 ) -> list[str]:
     """Columns in labelled groups (one or more columns each), each column's segments stacked (a
-    negative one below zero), with horizontal reference lines (`marks`: value and label)."""
+    negative one below zero), with horizontal reference lines (`marks`: value and label); the plot starts
+    at `top` (lower, under a legend)."""
     columns = [segs for _, cols in groups for segs in cols]
     tops = [sum(v for v, _, _ in segs if v > 0) for segs in columns] + [v for v, _ in marks] + [0]
     bottoms = [sum(v for v, _, _ in segs if v < 0) for segs in columns] + [0]
@@ -72,14 +75,14 @@ def _columns(
     low, high = ticks[0], ticks[-1]
 
     def y(value: float) -> float:
-        return BOTTOM - (value - low) / (high - low) * (BOTTOM - TOP)
+        return BOTTOM - (value - low) / (high - low) * (BOTTOM - top)
 
     out = []
     for tick in ticks:
         out.append(svg.line(LEFT, y(tick), RIGHT, y(tick), stroke="#e6e9ef"))
         out.append(svg.text(LEFT - 12, y(tick) + 9, number(tick), fill=MUTED, text_anchor="end"))
     if axis:
-        middle = (TOP + BOTTOM) / 2
+        middle = (top + BOTTOM) / 2
         out.append(svg.text(40, middle, axis, fill=MUTED, transform=f"rotate(-90 40 {middle})", text_anchor="middle"))
     slot = (RIGHT - LEFT) / max(len(groups), 1)
     every = max(1, math.ceil(len(groups) * 60 / (RIGHT - LEFT)))  # labels at least 60 units apart
@@ -433,6 +436,119 @@ def lose_lose(deck: Deck) -> Slide | None:
     return Slide("lose-lose", title, svg.document("lose-lose", title, description, body), description)
 
 
+def contingent_clause(deck: Deck) -> Slide | None:
+    """What betting on the event added: the mean joint points of the agreements with a contingent term and
+    of the others, as each side expected them (and as they came out, once drawn), against the best without
+    a contingent term and the most possible."""
+    part = deck.data.get("contingent")
+    if not part or not (part["with_terms"]["pairs"] or part["without_terms"]["pairs"]):
+        return None
+    sides = [("With a contingent term", part["with_terms"]), ("Without", part["without_terms"])]
+    groups = []
+    for label, group in sides:
+        columns: list[list[Segment]] = []
+        if group["pairs"]:
+            columns.append(
+                [
+                    (
+                        group["mean_joint_expected"],
+                        SIDES[0],
+                        f"{label}: {number(group['mean_joint_expected'])} joint points expected on average",
+                    )
+                ]
+            )
+            if group["mean_joint_realised"] is not None:
+                columns.append(
+                    [
+                        (
+                            group["mean_joint_realised"],
+                            SIDES[1],
+                            f"{label}: {number(group['mean_joint_realised'])} joint points as the event came out,"
+                            " on average",
+                        )
+                    ]
+                )
+        groups.append((f"{label} ({group['pairs']})", columns or [[]]))
+    marks = [(part["max_joint"], f"Most possible: {number(part['max_joint'])}")]
+    if part["max_joint_flat"] is not None:
+        marks.append((part["max_joint_flat"], f"Best without a bet: {number(part['max_joint_flat'])}"))
+    title = "What betting on the future added"
+    subtitle = (
+        f"Different forecasts add {number(part['contingent_gain'])} points to the pie"
+        if part["contingent_gain"] is not None
+        else "Who carries the risk decides what the contingent term is worth"
+    )
+    body = [svg.text(40, 110, subtitle, size=28, fill=MUTED)]
+    body += svg.legend(
+        40,
+        160,
+        [(SIDES[0], "expected"), (SIDES[1], "as it came out")] if part["resolved"] else [(SIDES[0], "expected")],
+    )
+    body += _columns(groups, marks=marks, axis="Mean joint points", top=UNDER_LEGEND)
+    described = []
+    for label, group in sides:
+        if not group["pairs"]:
+            described.append(f"{label}: no agreement")
+            continue
+        realised = group["mean_joint_realised"]
+        after = f", {number(realised)} as the event came out" if realised is not None else ""
+        described.append(
+            f"{label}: {_pairs(group['pairs'])}, {number(group['mean_joint_expected'])} joint points expected{after}"
+        )
+    description = f"{title}. {subtitle}. " + "; ".join(described) + "."
+    return Slide("contingent", title, svg.document("contingent", title, description, body), description)
+
+
+def settlement_round(deck: Deck) -> Slide | None:
+    """The post-settlement round: each pair in it, its joint points before and after the round."""
+    summary = deck.klass.get("settlement")
+    in_round = sorted((p for p in deck.pairs if p.get("settlement")), key=lambda p: p["number"])
+    if not summary or not in_round:
+        return None
+    many = len(in_round) > 12
+    groups = [
+        (
+            _pair_label(pair, many),
+            [
+                [
+                    (
+                        pair["settlement"]["joint_before"],
+                        OTHER,
+                        f"Pair {pair['number']}: {number(pair['settlement']['joint_before'])} joint points before"
+                        " the round",
+                    )
+                ],
+                [
+                    (
+                        pair["settlement"]["joint_after"],
+                        SIDES[0],
+                        f"Pair {pair['number']}: {number(pair['settlement']['joint_after'])} after it",
+                    )
+                ],
+            ],
+        )
+        for pair in in_round
+    ]
+    best = deck.figures["max_joint"]
+    title = "After the deal: a better one for both?"
+    gain = summary["joint_gain"]
+    found = f"{'+' if gain > 0 else ''}{number(gain)}"
+    subtitle = f"{summary['improved']} of {_pairs(summary['pairs'])} found one: {found} joint points"
+    body = [svg.text(40, 110, subtitle, size=28, fill=MUTED)]
+    body += svg.legend(40, 160, [(OTHER, "the agreement before the round"), (SIDES[0], "after it")])
+    body += _columns(groups, marks=[(best, f"Most possible: {number(best)}")], axis="Joint points", top=UNDER_LEGEND)
+    description = (
+        f"{title} {subtitle}. "
+        + "; ".join(
+            f"Pair {p['number']}: {number(p['settlement']['joint_before'])} before,"
+            f" {number(p['settlement']['joint_after'])} after"
+            for p in in_round
+        )
+        + "."
+    )
+    return Slide("settlement", title, svg.document("settlement", title, description, body), description)
+
+
 # Each builder returns its slide, or None to leave it out when its data do not exist.
 SLIDES: tuple[Callable[[Deck], Slide | None], ...] = (
     pie,
@@ -443,6 +559,8 @@ SLIDES: tuple[Callable[[Deck], Slide | None], ...] = (
     first_offers,
     meso,
     lose_lose,
+    contingent_clause,
+    settlement_round,
 )
 
 

@@ -8,10 +8,12 @@ import xml.dom.minidom
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from negotiations import rounds
+from negotiations import rounds, settlement
 from tests.base import agree, seats_by_role, start_round, student_client
 from tests.test_debrief_page import LOSE_LOSE, NASH, played  # noqa: F401  (played: the fixture)
+from tests.test_settlement import BETTER, act, two_pairs  # noqa: F401  (two_pairs: the fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
@@ -184,3 +186,32 @@ def test_a_large_class_keeps_its_pair_labels_apart():
     xs = [float(x) for x, _ in labels]
     assert len(labels) >= 10 and min(b - a for a, b in itertools.pairwise(xs)) >= 60
     assert "pair 60 60" in slide.description  # every pair in the text alternative, labelled or not
+
+
+def test_a_post_settlement_round_has_a_slide_of_each_pair_before_and_after(exercise, two_pairs, instructor_client):  # noqa: F811
+    first, _ = two_pairs
+    rounds.exercise_end(exercise=exercise)
+    assert "settlement" not in slide_keys(deck(instructor_client, exercise))  # no round yet: no slide
+    settlement.settlement_open(exercise=exercise, minutes=10, now=timezone.now())
+    better = act(first["buyer"], "offer", packages=(BETTER,))
+    act(first["seller"], "accept", offer_seq=better["seq"], package=0)
+    html = deck(instructor_client, exercise)
+    assert slide_keys(html)[-1] == "settlement"
+    shown = html.split('data-key="settlement"')[1].split("</section>")[0]
+    assert "1 of 1 pair found one: +16 joint points" in shown
+    assert "Pair 1: 99 joint points before the round" in shown and "Pair 1: 115 after it" in shown
+
+
+def test_a_contingent_scenario_has_a_slide_of_what_the_bet_added_expected_then_as_it_came_out(
+    classroom, instructor, instructor_client
+):
+    from classrooms.resolutions import event_set
+    from tests.test_contingent_debrief import ended_sale
+
+    exercise, _ = ended_sale(classroom, instructor)
+    shown = deck(instructor_client, exercise).split('data-key="contingent"')[1].split("</section>")[0]
+    assert "What betting on the future added" in shown and "as it came out" not in shown
+    assert "With a contingent term (1)" in shown and "Without (1)" in shown
+    event_set(exercise=exercise, event="revenue", outcome="misses", user=instructor)
+    shown = deck(instructor_client, exercise).split('data-key="contingent"')[1].split("</section>")[0]
+    assert "as the event came out" in shown
