@@ -49,7 +49,7 @@ class Validated:
 
 
 TOP_REQUIRED = ("slug", "title", "summary", "situation", "roles", "issues", "teaching_notes")
-TOP_KEYS = (*TOP_REQUIRED, "debrief_questions", "events")
+TOP_KEYS = (*TOP_REQUIRED, "debrief_questions", "events", "author", "licence")
 QUESTION_KEYS = ("question", "figure")
 MAX_QUESTIONS = 40
 ROLE_REQUIRED = ("key", "name", "batna", "alternative", "sheet")
@@ -233,10 +233,14 @@ def _scenario(c: _Checker, data: Any) -> Scenario | None:
     issues = _issues(c, top.get("issues"), role_keys, events) if roles else ()
     _events_used(c, events, issues)
     questions = _questions(c, top.get("debrief_questions"))
+    author = c.text(top, "author", (), required=False, limit=200)
+    licence = c.text(top, "licence", (), required=False, limit=200)
     if c.problems:
         return None
     issues = tuple(_expected(issue, roles) for issue in issues)
-    return Scenario(slug, title, summary, situation, roles, issues, notes, questions, tuple(events.values()))
+    return Scenario(
+        slug, title, summary, situation, roles, issues, notes, questions, tuple(events.values()), author, licence
+    )
 
 
 def _questions(c: _Checker, value: Any) -> tuple[DebriefQuestion, ...]:

@@ -182,6 +182,8 @@ class Scenario:
     teaching_notes: str
     debrief_questions: tuple[DebriefQuestion, ...] = ()
     events: tuple[Event, ...] = ()
+    author: str = ""  # who wrote it, as they wish to be credited
+    licence: str = ""  # the terms others may use it on, e.g. "CC BY 4.0"
 
     def event(self, key: str) -> Event:
         for event in self.events:

@@ -32,8 +32,8 @@ def test_it_refuses_an_unknown_key_naming_path_and_suggestion():
 
 def test_it_refuses_an_unknown_top_level_key():
     doc = valid()
-    doc["author"] = "someone"
-    assert any("author: unknown key 'author'" in m for m in refused(doc))
+    doc["auther"] = "someone"
+    assert any("auther: unknown key 'auther'" in m for m in refused(doc))
 
 
 def test_it_refuses_a_role_missing_from_a_points_table():
@@ -211,3 +211,19 @@ def test_it_refuses_an_unknown_figure_naming_the_question_and_the_figures():
     assert any("debrief_questions: must be a list of questions, got a mapping" in m for m in refused(doc))
     doc["debrief_questions"] = [{"question": f"Why {i}?"} for i in range(41)]
     assert any("debrief_questions: has 41 questions; the limit is 40" in m for m in refused(doc))
+
+
+def test_a_scenario_carries_its_author_and_licence_as_text_and_both_are_optional():
+    from core.scenario_document import parse_scenario
+    from tests.scenario_docs import dump, valid
+
+    document = {**valid(), "author": "Ines Moreau", "licence": "CC BY 4.0"}
+    scenario = parse_scenario(dump(document)).scenario
+    assert (scenario.author, scenario.licence) == ("Ines Moreau", "CC BY 4.0")
+    assert parse_scenario(dump(valid())).scenario.licence == ""
+    with pytest.raises(DocumentError) as refused:
+        parse_scenario(dump({**valid(), "author": ["a list"], "licence": "x" * 201}))
+    assert [(p.path, p.message) for p in refused.value.problems] == [
+        ("author", "must be text, got a list"),
+        ("licence", "is 201 characters long; the limit is 200"),
+    ]
