@@ -17,10 +17,19 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 
 
+def _converter() -> md.Markdown:
+    """Markdown without its raw HTML: markup typed in a sheet (`<img ...>`) is shown as the text it is, as in
+    every field that is not Markdown."""
+    converter = md.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+    converter.preprocessors.deregister("html_block")
+    converter.inlinePatterns.deregister("html")
+    return converter
+
+
 @register.filter
 def markdown(text: str) -> SafeString:
-    """Scenario Markdown as HTML, sanitised: a document may come from any instructor."""
-    html = md.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
+    """Scenario Markdown as HTML, sanitised as well: a document may come from any instructor."""
+    html = _converter().convert(text or "")
     # Headings inside a sheet sit below the page's own h1/h2.
     html = html.replace("<h1", "<h3").replace("</h1>", "</h3>")
     return mark_safe(nh3.clean(html, tags=ALLOWED_TAGS, link_rel="noopener noreferrer"))  # noqa: S308
