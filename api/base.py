@@ -20,11 +20,12 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import Path, Schema
 from ninja.errors import ValidationError
 from ninja.operation import Operation
-from ninja.security import HttpBearer
+from ninja.security import HttpBearer, SessionAuth
 from pydantic import ConfigDict
 
 from classrooms import services
 from classrooms.models import User
+from scenarios.access import is_verified_instructor
 
 MAX_ID = 2**31 - 1  # the largest id or seed accepted, so that no database sees an out-of-range integer
 MAX_STUDENTS = 5000
@@ -36,6 +37,18 @@ SOME_TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         return services.api_token_user(token)
+
+
+class VerifiedSession(SessionAuth):
+    """The signed-in verified instructor of the page that calls (its CSRF token checked, as a form's): the
+    studio's page calls the API so."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return request.user if is_verified_instructor(request.user) else None
+
+
+# An operation a program calls with its token and the studio's page with its session.
+TOKEN_OR_PAGE = [TokenAuth(), VerifiedSession()]
 
 
 def request_user(request: HttpRequest) -> User:

@@ -8,7 +8,18 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from api.base import BODY, NO_NUL, READ, SOME_TEXT, ClassId, ErrorOut, InputSchema, ValidationErrorOut, request_user
+from api.base import (
+    BODY,
+    NO_NUL,
+    READ,
+    SOME_TEXT,
+    TOKEN_OR_PAGE,
+    ClassId,
+    ErrorOut,
+    InputSchema,
+    ValidationErrorOut,
+    request_user,
+)
 from classrooms import services
 from classrooms.access import classroom_for, instructor_classrooms
 from classrooms.models import Classroom
@@ -34,7 +45,8 @@ class ClassOut(Schema):
     created_at: datetime
 
 
-@router.get("/classes", response={200: list[ClassOut], 401: ErrorOut})
+# Also for the studio's page, with its session: after publishing it links to a new exercise in each class.
+@router.get("/classes", response={200: list[ClassOut], 401: ErrorOut}, auth=TOKEN_OR_PAGE)
 def class_list(request: HttpRequest) -> QuerySet[Classroom]:
     return instructor_classrooms(request_user(request))
 

@@ -9,9 +9,18 @@ from typing import Any, Literal
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Path, Query, Router, Schema, Status
-from ninja.security import SessionAuth
 
-from api.base import BODY, MAX_ID, READ, WRITE, ErrorOut, InputSchema, TokenAuth, ValidationErrorOut, request_user
+from api.base import (
+    BODY,
+    MAX_ID,
+    READ,
+    TOKEN_OR_PAGE,
+    WRITE,
+    ErrorOut,
+    InputSchema,
+    ValidationErrorOut,
+    request_user,
+)
 from classrooms.throttles import client_address, throttle_hit
 from core.documents import DocumentError
 from core.refusal import Refused
@@ -20,19 +29,10 @@ from core.spec import plain
 from core.studio import analyse_draft, draft_text
 from core.tournament import tournament
 from scenarios import studio
-from scenarios.access import is_verified_instructor
 from scenarios.models import Scenario, ScenarioDraft, ScenarioVersion
 from scenarios.services import scenario_version_get
 
-
-class VerifiedSession(SessionAuth):
-    """The signed-in verified instructor of the page that calls (its CSRF token checked, as a form's)."""
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        return request.user if is_verified_instructor(request.user) else None
-
-
-router = Router(tags=["studio"], auth=[TokenAuth(), VerifiedSession()])
+router = Router(tags=["studio"], auth=TOKEN_OR_PAGE)
 
 DraftId = Path[int, {"ge": 1, "le": MAX_ID, "description": "The draft's id."}]
 SlugPath = Path[str, {"max_length": 50, "pattern": r"^[-a-z0-9_]+$", "description": "The scenario's slug."}]

@@ -31,6 +31,8 @@ from classrooms.throttles import (
 )
 from core.refusal import Refused
 from scenarios.access import instructor_required
+from scenarios.models import ScenarioVersion
+from scenarios.services import scenario_version_get
 
 SIGNUP_EMAIL = "parley_signup_email"  # the session's sign-up, whose confirmation link signs it in
 
@@ -328,10 +330,22 @@ def student_link_action(request: HttpRequest, pk: int, student_pk: int) -> HttpR
     return redirect(reverse("classroom", args=[pk]) + "#students")
 
 
+def _scenario_initial(request: HttpRequest) -> dict[str, int]:
+    """`?scenario=slug&version=n` (the studio's link after publishing) chooses that version in the form, if
+    the instructor sees it."""
+    slug, number = request.GET.get("scenario", ""), request.GET.get("version", "")
+    if not slug or not (number.isascii() and number.isdigit() and len(number) < 10):
+        return {}
+    try:
+        return {"scenario_version": scenario_version_get(slug, int(number), user=request.user).pk}
+    except ScenarioVersion.DoesNotExist:
+        return {}
+
+
 @instructor_required
 def exercise_new(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = classroom_for(request.user, pk)
-    form = ExerciseForm(request.POST or None, user=request.user)
+    form = ExerciseForm(request.POST or None, user=request.user, initial=_scenario_initial(request))
     if request.method == "POST" and form.is_valid():
         try:
             exercise = services.exercise_create(classroom=classroom, created_by=request.user, **form.cleaned_data)

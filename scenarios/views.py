@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
 
+from core.scenario_document import MAX_TEXT
 from core.spec import plain
 from scenarios.access import instructor_required
-from scenarios.models import ScenarioVersion
+from scenarios.models import ScenarioDraft, ScenarioVersion
 from scenarios.services import (
     latest_versions,
     scenario_version_get,
@@ -14,12 +16,45 @@ from scenarios.services import (
     version_spec,
     version_table,
 )
+from scenarios.templatetags.parley import markdown
 
 
 @instructor_required
 def scenario_list(request: HttpRequest) -> HttpResponse:
     versions = latest_versions(request.user)
-    return render(request, "scenarios/list.html", {"items": [(v, version_spec(v)) for v in versions]})
+    drafts = ScenarioDraft.objects.filter(owner=request.user).only("id", "title", "revision", "updated_at")
+    return render(
+        request,
+        "scenarios/list.html",
+        {"items": [(v, version_spec(v)) for v in versions], "drafts": drafts},
+    )
+
+
+@instructor_required
+def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The studio's editor: the whole draft on one page, saved and analysed over the API as it is typed."""
+    draft = get_object_or_404(
+        ScenarioDraft.objects.select_related("scenario", "based_on__scenario"), pk=pk, owner=request.user
+    )
+    data = {
+        "id": draft.pk,
+        "revision": draft.revision,
+        "document": draft.document,
+        "scenario": draft.scenario.slug if draft.scenario_id else None,
+    }
+    return render(request, "scenarios/studio.html", {"draft": draft, "data": data})
+
+
+@require_POST
+@instructor_required
+def markdown_preview(request: HttpRequest) -> JsonResponse:
+    """A sheet's Markdown as the scenario's pages will show it (the same filter, sanitised)."""
+    text = request.POST.get("text", "")
+    if len(text) > MAX_TEXT:
+        return JsonResponse(
+            {"detail": f"The text has {len(text):,} characters; at most {MAX_TEXT:,} are allowed."}, status=400
+        )
+    return JsonResponse({"html": markdown(text)})
 
 
 @instructor_required

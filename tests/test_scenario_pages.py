@@ -74,3 +74,16 @@ def test_the_detail_lists_the_debrief_questions_with_their_figures(instructor_cl
     questions = page.split('id="debrief-questions"')[1].split("</ol>")[0]
     assert "What was the first number mentioned, and who said it?" in questions
     assert "(beside the debrief's first-offers figure)" in questions
+
+
+def test_the_studio_preview_renders_markdown_as_the_pages_do(instructor_client: Client, db):
+    answer = instructor_client.post("/scenarios/drafts/preview/", {"text": "*Think* <img src=x onerror=alert(1)>"})
+    assert answer.json() == {"html": "<p><em>Think</em> &lt;img src=x onerror=alert(1)&gt;</p>"}
+    answer = instructor_client.post("/scenarios/drafts/preview/", {"text": "x" * 50_001})
+    assert answer.status_code == 400
+    assert answer.json() == {"detail": "The text has 50,001 characters; at most 50,000 are allowed."}
+
+
+def test_the_studio_preview_is_for_instructors_only(client: Client, db):
+    answer = client.post("/scenarios/drafts/preview/", {"text": "*Think*"})
+    assert answer.status_code == 302 and "/login/" in answer["Location"]

@@ -47,3 +47,9 @@ def number(value: Fraction | int | float | str | None) -> str:
 def percent(value: Fraction | int | float) -> str:
     """A chance from 0 to 1 as a percentage: 0.25 -> 25 %."""
     return f"{number_text(Fraction(str(value)) * 100)} %"
+
+
+@register.filter
+def versions_upto(latest: int) -> range:
+    """Version numbers 1 to `latest`, for a choice between two versions."""
+    return range(1, int(latest) + 1)

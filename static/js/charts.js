@@ -33,6 +33,8 @@
     .bar { fill: #1f5fbf; fill-opacity: .85; }
     .bar-count { font-size: 11px; fill: #1d2430; }
     .band { fill: #1b6e3a; fill-opacity: .14; }
+    .region { fill: #1f5fbf; fill-opacity: .08; stroke: #8a93a3; stroke-width: 1; }
+    .feasible { fill: #1b6e3a; fill-opacity: .2; stroke: #1b6e3a; stroke-width: 1; }
     .band-label { font-size: 12px; fill: #1b6e3a; font-weight: 600; }
     .mark { stroke: #1d2430; stroke-width: 2; }
     .mark-label { font-size: 12px; font-weight: 600; }
@@ -256,7 +258,8 @@
 
   // scatter({id, title, desc, width, xLabel, yLabel, x: [min, max], y: [min, max], legend,
   //   lines: [{points: [[x, y]...], cls, dots}], vlines: [{x, label, cls}], hlines: [{y, label, cls}],
-  //   fits: [{slope, intercept, cls}], series: [{cls, shape, points: [{x, y, title}]}], marks: [...]})
+  //   fits: [{slope, intercept, cls}], series: [{cls, shape, points: [{x, y, title}]}], marks: [...],
+  //   areas: [{points: [[x, y]...], cls}] (polygons, drawn first)})
   // Points at the same place are drawn once, larger, with their count.
   function scatter(opts) {
     const width = opts.width || 640;
@@ -269,6 +272,11 @@
     svg.append(svgEl("clipPath", { id: clip }, svgEl("rect", { x: area.left, y: area.top, width: area.right - area.left, height: area.bottom - area.top })));
     const layer = svgEl("g", { class: "plot", "clip-path": `url(#${clip})` });
     svg.append(layer);
+    for (const area of opts.areas || []) {
+      if (area.points.length < 2) continue;
+      const d = `${area.points.map(([x, y], i) => `${i ? "L" : "M"}${round(xs(x))},${round(ys(y))}`).join("")}${area.points.length > 2 ? "Z" : ""}`;
+      layer.append(svgEl("path", { d, class: area.cls }));
+    }
     for (const line of opts.lines || []) {
       const d = line.points.map(([x, y], i) => `${i ? "L" : "M"}${round(xs(x))},${round(ys(y))}`).join("");
       layer.append(svgEl("path", { d, class: line.cls }));

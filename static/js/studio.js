@@ -1,0 +1,755 @@
+// The scenario studio's editor (templates/scenarios/studio.html, docs/studio.md): the whole document on one
+// page, kept in this browser as it is typed (localStorage), saved to the draft after a pause (PUT with the
+// revision; a stale save keeps the local copy and asks), retried with backoff when the connection drops,
+// and analysed after each edit: every problem beside its field by its path, the outcome plane, the figures
+// and the check's warnings beside the form. Every text is set as text; only the server's sanitised Markdown
+// preview is HTML.
+import { api } from "./studio_api.js";
+import { formatNumber } from "./format.js";
+
+const data = JSON.parse(document.getElementById("studio-data").textContent);
+const form = document.getElementById("studio-form");
+const saveStatus = document.getElementById("save-status");
+const STORE = `parley-studio-draft-${data.id}`;
+const SAVE_DELAY = 800;
+const ANALYSE_DELAY = 250;
+
+let doc = data.document;
+let revision = data.revision;
+let slug = data.scenario;
+let rounds = null; // the last tournament's rounds, until the document changes
+let figures = null;
+
+// ---- small helpers ---------------------------------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "text") node.textContent = value;
+    else if (key === "className") node.className = value;
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+const list = (value) => (Array.isArray(value) ? value : []);
+const obj = (value) => (value && typeof value === "object" && !Array.isArray(value) ? value : {});
+const str = (value) => (value === null || value === undefined ? "" : String(value));
+const idFor = (path) => `f-${path.replace(/[^A-Za-z0-9_-]+/g, "-")}`;
+
+// A number as typed: a number when it reads as one, else the text itself, so the validator names it.
+function parseNumber(text) {
+  const t = text.trim();
+  return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t;
+}
+
+function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+function roleKeys() {
+  return list(doc.roles).map((r) => str(obj(r).key));
+}
+
+function roleName(index) {
+  const role = obj(list(doc.roles)[index]);
+  return str(role.name).trim() || str(role.key) || `Role ${index + 1}`;
+}
+
+// ---- the form ----------------------------------------------------------------------------------------
+
+// A labelled input bound to `get`/`set` on the document; `path` is the validator's path of the value.
+function field({ path, label, get, set, kind = "text", hint = null, markdown = false, onInput = null, onChange = null }) {
+  const id = idFor(path);
+  const wrap = el("div", { className: "field", "data-path": path });
+  const errorId = `${id}-error`;
+  const hintId = hint ? `${id}-hint` : null;
+  wrap.append(el("label", { for: id, text: label }));
+  if (hint) wrap.append(el("p", { className: "hint", id: hintId, text: hint }));
+  const input =
+    kind === "textarea" || markdown
+      ? el("textarea", { id, rows: markdown ? 8 : 3 })
+      : el("input", { id, type: "text", inputmode: kind === "number" ? "decimal" : null, autocomplete: "off" });
+  input.value = kind === "number" ? str(get()) : str(get());
+  input.dataset.path = path;
+  input.setAttribute("aria-describedby", [hintId, errorId].filter(Boolean).join(" "));
+  input.addEventListener("input", () => {
+    set(kind === "number" ? parseNumber(input.value) : input.value);
+    changed();
+    if (onInput) onInput(input.value);
+  });
+  // After the focus has moved on, so that the redraw can keep it where the person put it.
+  if (onChange) input.addEventListener("change", () => setTimeout(onChange, 0));
+  wrap.append(input, el("p", { className: "field-error", id: errorId, hidden: true }));
+  if (markdown) wrap.append(preview(input, id));
+  return wrap;
+}
+
+// A Markdown field's preview: the server's own rendering (sanitised), shown on request and kept up to date.
+function preview(input, id) {
+  const box = el("div", { className: "preview prose", id: `${id}-preview`, hidden: true, "aria-live": "polite" });
+  const button = el("button", { type: "button", className: "button secondary small", "aria-expanded": "false", "aria-controls": box.id, text: "Show preview" });
+  const refresh = debounce(async () => {
+    const body = new URLSearchParams({ text: input.value });
+    try {
+      const answer = await fetch("/scenarios/drafts/preview/", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": (document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/) || [])[1] || "" },
+        body,
+      });
+      const result = await answer.json();
+      if (answer.ok) box.innerHTML = result.html; // sanitised by the server (scenarios/templatetags/parley.py)
+      else box.textContent = result.detail;
+    } catch {
+      box.textContent = "The preview could not be fetched; it will be tried again as you type.";
+    }
+  }, 300);
+  button.addEventListener("click", () => {
+    const open = box.hidden;
+    box.hidden = !open;
+    button.setAttribute("aria-expanded", String(open));
+    button.textContent = open ? "Hide preview" : "Show preview";
+    if (open) refresh();
+  });
+  input.addEventListener("input", () => {
+    if (!box.hidden) refresh();
+  });
+  return el("div", { className: "preview-wrap" }, button, box);
+}
+
+function button(text, onClick, attrs = {}) {
+  const node = el("button", { type: "button", className: "button secondary small", text, ...attrs });
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+// Move item `index` of `items` by `by` (-1 up, +1 down), then draw again with focus on the same control.
+function mover(items, index, what, focusId) {
+  const up = button("Move up", () => move(-1), { "aria-label": `Move up: ${what}`, disabled: index === 0 });
+  const down = button("Move down", () => move(1), { "aria-label": `Move down: ${what}`, disabled: index === items.length - 1 });
+  function move(by) {
+    const [item] = items.splice(index, 1);
+    items.splice(index + by, 0, item);
+    changed();
+    render(focusId(index + by, by < 0 ? "up" : "down"));
+  }
+  return [up, down];
+}
+
+function section(title, path, ...children) {
+  const id = idFor(path || "top");
+  return el("fieldset", { className: "panel group", "data-path": path || null, id },
+    el("legend", { text: title }),
+    el("p", { className: "field-error", id: `${id}-error`, hidden: true }),
+    ...children);
+}
+
+function renderTop() {
+  const text = (key, label, extra = {}) =>
+    field({ path: key, label, get: () => doc[key], set: (v) => (doc[key] = v), ...extra });
+  return section("The scenario", null,
+    text("title", "Title", { hint: "Shown in lists; at most 200 characters." }),
+    text("slug", "Slug", { hint: "The scenario's identity across versions: lower-case letters, digits, - and _." }),
+    text("summary", "Summary", { kind: "textarea", hint: "One or two sentences for the scenario list." }),
+    text("situation", "Public situation", { markdown: true, hint: "Markdown. Both roles and the instructor read it." }),
+  );
+}
+
+function renderRoles() {
+  const roles = list(doc.roles);
+  return section("Roles", "roles", ...roles.map((raw, i) => {
+    const role = obj(raw);
+    roles[i] = role;
+    const p = `roles[${i}]`;
+    const legend = el("legend", { text: `Role ${i + 1}: ${roleName(i)}` });
+    const named = () => (legend.textContent = `Role ${i + 1}: ${roleName(i)}`);
+    const key = field({ path: `${p}.key`, label: "Key", get: () => role.key, set: (v) => renameRole(i, v), hint: "Used in the points tables.", onInput: named, onChange: redrawIssues });
+    return el("fieldset", { className: "subgroup", "data-path": p },
+      legend,
+      el("div", { className: "row" },
+        key,
+        field({ path: `${p}.name`, label: "Name", get: () => role.name, set: (v) => (role.name = v), onInput: named, onChange: redrawIssues }),
+        field({ path: `${p}.batna`, label: "BATNA (points)", kind: "number", get: () => role.batna, set: (v) => (role.batna = v) }),
+      ),
+      field({ path: `${p}.alternative`, label: "Alternative (the BATNA in words)", kind: "textarea", get: () => role.alternative, set: (v) => (role.alternative = v) }),
+      field({ path: `${p}.sheet`, label: "Confidential sheet", markdown: true, hint: "Markdown. Only this role reads it.", get: () => role.sheet, set: (v) => (role.sheet = v) }),
+    );
+  }));
+}
+
+// A role's key is the key of every points table: renaming it renames them all.
+function renameRole(index, key) {
+  const role = obj(list(doc.roles)[index]);
+  const old = str(role.key);
+  role.key = key;
+  if (old === key) return;
+  for (const issue of list(doc.issues).map(obj)) {
+    const tables = issue.type === "numeric" ? [issue.points] : list(issue.options).map((o) => obj(o).points);
+    for (const table of tables) {
+      if (!table || typeof table !== "object" || !(old in table) || key in table) continue;
+      const entries = Object.entries(table).map(([k, v]) => [k === old ? key : k, v]);
+      for (const k of Object.keys(table)) delete table[k];
+      Object.assign(table, Object.fromEntries(entries));
+    }
+  }
+}
+
+function pointsRow(table, path, what) {
+  return el("div", { className: "row" }, ...roleKeys().map((key, r) =>
+    field({ path: `${path}.${key}`, label: `${what}: ${roleName(r)}`, kind: "number", get: () => table[key], set: (v) => (table[key] = v) })));
+}
+
+function renderOption(issue, i, o) {
+  const options = issue.options;
+  const option = obj(options[o]);
+  options[o] = option;
+  if (!option.points || typeof option.points !== "object") option.points = {};
+  const p = `issues[${i}].options[${o}]`;
+  const what = `option ${o + 1} of issue ${i + 1}`;
+  const focus = (to, which) => `${idFor(`issues[${i}].options[${to}]`)}-${which}`;
+  const [up, down] = mover(options, o, what, focus);
+  up.id = `${idFor(p)}-up`;
+  down.id = `${idFor(p)}-down`;
+  const remove = button("Remove", () => {
+    options.splice(o, 1);
+    changed();
+    render(`${idFor(`issues[${i}]`)}-add-option`);
+  }, { "aria-label": `Remove ${what}` });
+  return el("li", { className: "option", "data-path": p },
+    el("div", { className: "row" },
+      field({ path: `${p}.key`, label: `Option ${o + 1} key`, get: () => option.key, set: (v) => (option.key = v) }),
+      field({ path: `${p}.label`, label: `Option ${o + 1} label`, get: () => option.label, set: (v) => (option.label = v) }),
+    ),
+    pointsRow(option.points, `${p}.points`, `Option ${o + 1} points`),
+    el("p", { className: "field-error", id: `${idFor(`${p}.points`)}-error`, "data-path": `${p}.points`, hidden: true }),
+    el("div", { className: "actions" }, up, down, remove),
+  );
+}
+
+function blankPoints(value = 0) {
+  return Object.fromEntries(roleKeys().map((k) => [k, value]));
+}
+
+function renderIssue(raw, i, issues) {
+  const issue = obj(raw);
+  issues[i] = issue;
+  const p = `issues[${i}]`;
+  const numeric = issue.type === "numeric";
+  const name = str(issue.name).trim() || str(issue.key) || "new issue";
+  const kind = el("select", { id: `${idFor(p)}-type`, "data-path": `${p}.type` },
+    el("option", { value: "options", text: "Options", selected: !numeric }),
+    el("option", { value: "numeric", text: "Numeric (a range in steps)", selected: numeric }));
+  kind.addEventListener("change", () => {
+    setKind(issue, kind.value);
+    changed();
+    render(kind.id);
+  });
+  const body = [];
+  if (numeric) {
+    if (!issue.points || typeof issue.points !== "object") issue.points = {};
+    body.push(el("div", { className: "row" },
+      ...["min", "max", "step"].map((k) => field({ path: `${p}.${k}`, label: { min: "Lowest value", max: "Highest value", step: "Step" }[k], kind: "number", get: () => issue[k], set: (v) => (issue[k] = v) })),
+      field({ path: `${p}.unit`, label: "Unit (optional)", get: () => issue.unit, set: (v) => (v ? (issue.unit = v) : delete issue.unit) }),
+    ));
+    body.push(el("p", { className: "hint", text: "Each role's points run in a straight line from the lowest value to the highest." }));
+    roleKeys().forEach((key, r) => {
+      const ends = obj(issue.points[key]);
+      issue.points[key] = ends;
+      body.push(el("div", { className: "row", "data-path": `${p}.points.${key}` },
+        field({ path: `${p}.points.${key}.at_min`, label: `${roleName(r)}: points at the lowest`, kind: "number", get: () => ends.at_min, set: (v) => (ends.at_min = v) }),
+        field({ path: `${p}.points.${key}.at_max`, label: `${roleName(r)}: points at the highest`, kind: "number", get: () => ends.at_max, set: (v) => (ends.at_max = v) })));
+    });
+  } else {
+    issue.options = list(issue.options);
+    body.push(el("ol", { className: "options", "data-path": `${p}.options` },
+      ...issue.options.map((_, o) => renderOption(issue, i, o))));
+    body.push(el("p", { className: "field-error", id: `${idFor(`${p}.options`)}-error`, hidden: true }));
+    body.push(button("Add an option", () => {
+      const n = issue.options.length + 1;
+      issue.options.push({ key: `option-${n}`, label: "", points: blankPoints() });
+      changed();
+      render(idFor(`issues[${i}].options[${n - 1}].label`));
+    }, { id: `${idFor(p)}-add-option`, "aria-label": `Add an option to issue ${i + 1}` }));
+  }
+  const [up, down] = mover(issues, i, `issue ${i + 1}`, (to, which) => `${idFor(`issues[${to}]`)}-${which}`);
+  up.id = `${idFor(p)}-up`;
+  down.id = `${idFor(p)}-down`;
+  const remove = button("Remove issue", () => {
+    issues.splice(i, 1);
+    changed();
+    render("add-options-issue");
+  }, { "aria-label": `Remove issue ${i + 1}` });
+  const legend = el("legend", { text: `Issue ${i + 1}: ${name}` });
+  const named = () => (legend.textContent = `Issue ${i + 1}: ${str(issue.name).trim() || str(issue.key) || "new issue"}`);
+  return el("fieldset", { className: "subgroup issue", "data-path": p, id: idFor(p) },
+    legend,
+    el("p", { className: "field-error", id: `${idFor(p)}-error`, hidden: true }),
+    el("div", { className: "row" },
+      field({ path: `${p}.key`, label: "Key", get: () => issue.key, set: (v) => (issue.key = v), onInput: named }),
+      field({ path: `${p}.name`, label: "Name", get: () => issue.name, set: (v) => (issue.name = v), onInput: named }),
+      el("div", { className: "field" }, el("label", { for: kind.id, text: "Kind" }), kind),
+    ),
+    field({ path: `${p}.description`, label: "Description (optional, public)", get: () => issue.description, set: (v) => (v ? (issue.description = v) : delete issue.description) }),
+    ...body,
+    el("div", { className: "actions" }, up, down, remove),
+  );
+}
+
+// Turn an issue into the other kind, keeping its key, name and description.
+function setKind(issue, kind) {
+  const keep = { key: issue.key, name: issue.name };
+  if (issue.description !== undefined) keep.description = issue.description;
+  for (const k of Object.keys(issue)) delete issue[k];
+  Object.assign(issue, keep);
+  if (kind === "numeric") {
+    const [a, b] = roleKeys();
+    Object.assign(issue, { type: "numeric", min: 0, max: 100, step: 10, points: { [a]: { at_min: 0, at_max: 10 }, [b]: { at_min: 10, at_max: 0 } } });
+  } else {
+    issue.options = [1, 2].map((n) => ({ key: `option-${n}`, label: "", points: blankPoints() }));
+  }
+}
+
+function renderIssues() {
+  doc.issues = list(doc.issues);
+  const issues = doc.issues;
+  const add = (kind, text, id) => button(text, () => {
+    const n = issues.length + 1;
+    const issue = { key: `issue-${n}`, name: "" };
+    setKind(issue, kind);
+    issues.push(issue);
+    changed();
+    render(idFor(`issues[${n - 1}].name`));
+  }, { id, className: "button small" });
+  return section("Issues", "issues",
+    ...issues.map((issue, i) => renderIssue(issue, i, issues)),
+    el("div", { className: "actions" },
+      add("options", "Add an issue with options", "add-options-issue"),
+      add("numeric", "Add a numeric issue", "add-numeric-issue")),
+  );
+}
+
+function renderNotes() {
+  return section("For the instructor", null,
+    field({ path: "teaching_notes", label: "Teaching notes", markdown: true, hint: "Markdown. Only instructors read them.", get: () => doc.teaching_notes, set: (v) => (doc.teaching_notes = v) }),
+  );
+}
+
+// The issues again, after a role's key or name changed (their points fields name the roles).
+function redrawIssues() {
+  render(null, true);
+}
+
+// Draw the form again (after a structural change; only the issues with `issuesOnly`), keeping focus on
+// `focusId` or where it was.
+function render(focusId = null, issuesOnly = false) {
+  const active = document.activeElement;
+  const wanted = focusId || (active && form.contains(active) ? active.id : null);
+  const caret = active && "selectionStart" in active && active.id === wanted ? [active.selectionStart, active.selectionEnd] : null;
+  const open = [...form.querySelectorAll(".preview:not([hidden])")].map((p) => p.id);
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) doc = {};
+  const issues = form.querySelector('fieldset[data-path="issues"]');
+  if (issuesOnly && issues) issues.replaceWith(renderIssues());
+  else form.replaceChildren(renderTop(), renderRoles(), renderIssues(), renderNotes());
+  for (const id of open) {
+    const box = document.getElementById(id);
+    if (box && box.hidden) box.parentElement.querySelector("button").click();
+  }
+  if (wanted) {
+    const target = document.getElementById(wanted);
+    if (target) {
+      target.focus();
+      if (caret && "setSelectionRange" in target) {
+        try {
+          target.setSelectionRange(...caret);
+        } catch {
+          // not a text field
+        }
+      }
+    }
+  }
+  document.getElementById("studio-title").textContent = str(doc.title).trim() || "Untitled draft";
+  showProblems(lastProblems);
+}
+
+// ---- keeping the draft: locally at once, on the server after a pause --------------------------------
+
+let dirty = false;
+let saving = false;
+let retryTimer = null;
+let backoff = 1000;
+let conflicted = false;
+let editCount = 0;
+
+function setStatus(text, state) {
+  saveStatus.textContent = text;
+  saveStatus.dataset.state = state;
+}
+
+function keepLocal() {
+  try {
+    localStorage.setItem(STORE, JSON.stringify({ base: revision, document: doc, dirty }));
+  } catch {
+    // storage full or refused: the server copy is still saved as typed
+  }
+}
+
+function changed() {
+  editCount += 1;
+  dirty = true;
+  rounds = null;
+  keepLocal();
+  document.getElementById("studio-title").textContent = str(doc.title).trim() || "Untitled draft";
+  if (!conflicted) setStatus("Not saved yet", "pending");
+  scheduleSave();
+  scheduleAnalysis();
+}
+
+const scheduleSave = debounce(() => save(), SAVE_DELAY);
+
+async function save() {
+  if (saving || conflicted || !dirty) return;
+  clearTimeout(retryTimer);
+  saving = true;
+  const sent = editCount;
+  setStatus("Saving…", "saving");
+  try {
+    const answer = await api("PUT", `/api/scenario-drafts/${data.id}`, { document: doc, revision });
+    revision = answer.revision;
+    backoff = 1000;
+    if (editCount === sent) dirty = false;
+    keepLocal();
+    setStatus(dirty ? "Not saved yet" : "Saved", dirty ? "pending" : "saved");
+  } catch (error) {
+    if (error.status === 400 && error.field === "revision") {
+      conflict(`${error.message} Your version is kept in this browser.`);
+    } else if (error.status === 0 || error.status >= 500 || error.status === 429) {
+      const wait = Math.max(backoff, (error.retryAfter || 0) * 1000);
+      backoff = Math.min(backoff * 2, 30000);
+      setStatus(`Not saved yet: ${error.status === 0 ? "no connection" : "the server is busy"}; trying again in ${Math.round(wait / 1000)} s (kept in this browser)`, "offline");
+      retryTimer = setTimeout(save, wait);
+    } else {
+      setStatus(`Not saved: ${error.message} (kept in this browser)`, "error");
+    }
+  } finally {
+    saving = false;
+  }
+  if (dirty && !conflicted && !retryTimer) scheduleSave();
+}
+
+window.addEventListener("online", () => {
+  backoff = 1000;
+  save();
+});
+
+function conflict(text) {
+  conflicted = true;
+  document.getElementById("conflict-text").textContent = text;
+  document.getElementById("conflict").hidden = false;
+  setStatus("Not saved: saved elsewhere since", "error");
+}
+
+function resolved() {
+  conflicted = false;
+  document.getElementById("conflict").hidden = true;
+}
+
+document.getElementById("conflict-keep").addEventListener("click", async () => {
+  try {
+    revision = (await api("GET", `/api/scenario-drafts/${data.id}`)).revision;
+  } catch (error) {
+    document.getElementById("conflict-text").textContent = `The saved draft could not be read: ${error.message}`;
+    return;
+  }
+  resolved();
+  dirty = true;
+  keepLocal();
+  save();
+});
+
+document.getElementById("conflict-load").addEventListener("click", async () => {
+  let answer;
+  try {
+    answer = await api("GET", `/api/scenario-drafts/${data.id}`);
+  } catch (error) {
+    document.getElementById("conflict-text").textContent = `The saved draft could not be read: ${error.message}`;
+    return;
+  }
+  resolved();
+  doc = answer.document;
+  revision = answer.revision;
+  dirty = false;
+  keepLocal();
+  setStatus("Saved", "saved");
+  render();
+  scheduleAnalysis();
+});
+
+// ---- the analysis -----------------------------------------------------------------------------------
+
+let analysing = false;
+let again = false;
+let lastProblems = [];
+
+const scheduleAnalysis = debounce(() => analyse(), ANALYSE_DELAY);
+
+async function analyse() {
+  if (analysing) {
+    again = true;
+    return;
+  }
+  analysing = true;
+  again = false;
+  const sent = editCount;
+  const state = document.getElementById("analysis-state");
+  try {
+    const answer = await api("POST", "/api/scenario-analysis", { document: doc });
+    if (editCount === sent || !again) {
+      lastProblems = answer.problems;
+      showProblems(answer.problems);
+      showWarnings(answer.warnings);
+      figures = answer.figures;
+      drawAnalysis();
+      state.textContent = answer.valid ? "Up to date." : `Up to date: ${answer.problems.length} problem${answer.problems.length === 1 ? "" : "s"} to fix before the figures can be drawn.`;
+    }
+  } catch (error) {
+    if (error.status === 429 || error.status === 0 || error.status >= 500) {
+      again = true;
+      state.textContent = error.status === 429 ? "Waiting for the previous analysis…" : "The analysis is not up to date: trying again.";
+      setTimeout(analyse, Math.max(500, (error.retryAfter || 0) * 1000));
+    } else {
+      state.textContent = `The analysis failed: ${error.message}`;
+    }
+  } finally {
+    analysing = false;
+  }
+  if (again) scheduleAnalysis();
+}
+
+// The element that shows a problem at `path`: the field itself, or the nearest enclosing part.
+function holder(path) {
+  let p = path;
+  while (p) {
+    const found = form.querySelector(`[data-path="${CSS.escape(p)}"]`);
+    if (found) return found;
+    const cut = Math.max(p.lastIndexOf("."), p.lastIndexOf("["));
+    p = cut > 0 ? p.slice(0, cut) : "";
+  }
+  return null;
+}
+
+function showProblems(problems) {
+  for (const node of form.querySelectorAll(".field-error")) {
+    node.hidden = true;
+    node.textContent = "";
+  }
+  for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+  const items = [];
+  for (const problem of problems) {
+    const where = holder(problem.path);
+    let target = null;
+    if (where) {
+      const control = where.matches("input, textarea, select") ? where : where.querySelector(":scope > input, :scope > textarea, :scope > select");
+      const slot = control
+        ? document.getElementById(`${control.id}-error`) || where.querySelector(".field-error")
+        : where.querySelector(":scope > .field-error") || where.querySelector(".field-error");
+      if (slot) {
+        slot.hidden = false;
+        slot.append(el("span", { className: "problem", text: `${problem.path}: ${problem.message}` }));
+      }
+      if (control) control.setAttribute("aria-invalid", "true");
+      target = control || where.querySelector("input, textarea, select") || where;
+    }
+    const link = el("a", { href: target && target.id ? `#${target.id}` : "#studio-form", text: problem.path });
+    link.addEventListener("click", (event) => {
+      if (!target) return;
+      event.preventDefault();
+      target.scrollIntoView({ block: "center" });
+      target.focus();
+    });
+    items.push(el("li", {}, link, `: ${problem.message}`));
+  }
+  const box = document.getElementById("problems");
+  box.hidden = items.length === 0;
+  document.getElementById("problems-title").textContent = `${items.length} problem${items.length === 1 ? "" : "s"} to fix before publishing`;
+  document.getElementById("problems-list").replaceChildren(...items);
+}
+
+function showWarnings(warnings) {
+  document.getElementById("warnings-box").hidden = warnings.length === 0;
+  document.getElementById("warnings").replaceChildren(...warnings.map((w) => el("li", { text: w })));
+}
+
+// The part of a convex polygon at or above both BATNAs (Sutherland-Hodgman against two half-planes).
+function clip(polygon, inside, cross) {
+  const out = [];
+  polygon.forEach((point, i) => {
+    const prev = polygon[(i + polygon.length - 1) % polygon.length];
+    if (inside(point)) {
+      if (!inside(prev)) out.push(cross(prev, point));
+      out.push(point);
+    } else if (inside(prev)) out.push(cross(prev, point));
+  });
+  return out;
+}
+
+export function feasibleRegion(region, [da, db]) {
+  const at = (a, b, t) => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
+  const right = clip(region, (p) => p[0] >= da, (a, b) => at(a, b, (da - a[0]) / (b[0] - a[0])));
+  return clip(right, (p) => p[1] >= db, (a, b) => at(a, b, (db - a[1]) / (b[1] - a[1])));
+}
+
+function drawAnalysis() {
+  const plane = document.getElementById("plane");
+  const dl = document.getElementById("figures");
+  if (!figures) {
+    plane.replaceChildren(el("p", { className: "meta", text: "The outcome plane is drawn once the document has no problems." }));
+    dl.replaceChildren();
+    drawSummary();
+    return;
+  }
+  const f = figures;
+  const [a, b] = f.role_names;
+  const [da, db] = f.batna;
+  const feasible = feasibleRegion(f.region, f.batna);
+  const series = [];
+  if (rounds) {
+    series.push({ cls: "role-0", points: rounds.filter((r) => r.ending === "agreed").map((r) => ({ x: r.points[0], y: r.points[1], title: `${r.first} vs ${r.second}: agreed` })) });
+    series.push({ cls: "impasse", shape: "cross", points: rounds.filter((r) => r.ending !== "agreed").map((r) => ({ x: r.points[0], y: r.points[1], title: `${r.first} vs ${r.second}: ${r.ending === "walked" ? "walked away" : "time ran out"}` })) });
+  }
+  const xs = [...f.region.map((p) => p[0]), da];
+  const ys = [...f.region.map((p) => p[1]), db];
+  const legend = [
+    { label: "Every outcome", kind: "band", cls: "region" },
+    { label: "Above both BATNAs", kind: "band", cls: "feasible" },
+    { label: "Pareto frontier", kind: "line", cls: "frontier" },
+    { label: "BATNA", kind: "line", cls: "batna" },
+    { label: "Nash point", shape: "diamond", cls: "nash" },
+  ];
+  if (rounds) legend.push({ label: "Bots agreed", cls: "point role-0" }, { label: "Bots' impasse", shape: "cross", cls: "point impasse" });
+  const svg = window.ParleyCharts.scatter({
+    id: "studio-plane",
+    title: "The outcome plane",
+    desc: `${a}'s points across, ${b}'s up: every outcome's region, the part above both BATNAs, the Pareto frontier of ${f.frontier.length} points and the Nash point${rounds ? `, and the bots' ${rounds.length} rounds` : ""}.`,
+    width: 520,
+    xLabel: `${a}: points`,
+    yLabel: `${b}: points`,
+    x: window.ParleyCharts.domain(xs),
+    y: window.ParleyCharts.domain(ys),
+    legend,
+    areas: [{ points: f.region, cls: "region" }, { points: feasible, cls: "feasible" }],
+    lines: [{ points: f.frontier, cls: "frontier", dots: "frontier-point" }],
+    vlines: [{ x: da, cls: "batna", label: `BATNA ${formatNumber(da)}` }],
+    hlines: [{ y: db, cls: "batna", label: `BATNA ${formatNumber(db)}` }],
+    marks: f.nash ? [{ x: f.nash[0], y: f.nash[1], cls: "nash", label: "Nash" }] : [],
+    series,
+  });
+  plane.replaceChildren(svg);
+  const rows = [
+    ["Outcomes", formatNumber(f.outcomes)],
+    ["Maximum joint gain", formatNumber(f.max_joint)],
+    ["Feasible share (both above their BATNA)", `${formatNumber(100 * f.feasible_fraction)}% (${formatNumber(f.feasible_outcomes)})`],
+    ["Integrative potential", `${formatNumber(f.integrative_potential)} points`],
+    ["Pareto frontier", `${formatNumber(f.frontier.length)} points`],
+    ["Nash point", f.nash ? `${a} ${formatNumber(f.nash[0])}, ${b} ${formatNumber(f.nash[1])}` : "none: no outcome beats both BATNAs"],
+  ];
+  dl.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+  drawSummary();
+}
+
+// ---- the bots' tournament ---------------------------------------------------------------------------
+
+function drawSummary() {
+  const out = document.getElementById("tournament-summary");
+  if (!rounds) {
+    out.textContent = "";
+    return;
+  }
+  const agreed = rounds.filter((r) => r.ending === "agreed");
+  const walked = rounds.filter((r) => r.ending === "walked").length;
+  const mean = rounds.reduce((sum, r) => sum + r.points[0] + r.points[1], 0) / rounds.length;
+  const best = figures ? ` (the most possible: ${formatNumber(figures.max_joint)})` : "";
+  out.textContent = `${rounds.length} rounds: ${agreed.length} agreements, ${rounds.length - agreed.length} impasses (${walked} walked away, ${rounds.length - agreed.length - walked} ran out of time). Mean joint gain ${formatNumber(mean)}${best}, impasses counted at the BATNAs.`;
+}
+
+document.getElementById("run-tournament").addEventListener("click", async (event) => {
+  const run = event.currentTarget;
+  const out = document.getElementById("tournament-summary");
+  run.disabled = true;
+  out.textContent = "The bots are playing 50 rounds…";
+  try {
+    rounds = await api("POST", "/api/scenario-tournaments", { document: doc, rounds: 50, seed: 1 });
+    drawAnalysis();
+  } catch (error) {
+    out.textContent = `The tournament could not run: ${error.message}`;
+  } finally {
+    run.disabled = false;
+  }
+});
+
+// ---- publishing -------------------------------------------------------------------------------------
+
+async function flush() {
+  for (let i = 0; i < 50 && (dirty || saving) && !conflicted; i += 1) {
+    if (!saving) await save();
+    else await new Promise((resolve) => setTimeout(resolve, 100));
+    if (retryTimer && dirty) return false;
+  }
+  return !dirty && !conflicted;
+}
+
+document.getElementById("publish").addEventListener("click", async (event) => {
+  const publish = event.currentTarget;
+  const out = document.getElementById("publish-result");
+  publish.disabled = true;
+  out.replaceChildren(el("p", { text: "Publishing…" }));
+  try {
+    if (!(await flush())) throw new Error("the draft is not saved yet; publish again once it says Saved.");
+    const version = await api("POST", `/api/scenario-drafts/${data.id}/publish`, {});
+    slug = version.scenario;
+    const links = el("ul", { className: "plain" });
+    out.replaceChildren(
+      el("p", { className: "ok", text: `Published: ${version.title}, version ${version.version} of ${version.scenario}.` }),
+      el("p", {}, el("a", { href: `/scenarios/${encodeURIComponent(slug)}/?version=${version.version}`, text: "Read it as instructors see it" })),
+      el("p", { text: "Create an exercise with it:" }),
+      links,
+    );
+    const classes = await api("GET", "/api/classes").catch(() => []);
+    const query = new URLSearchParams({ scenario: slug, version: version.version });
+    for (const c of classes) links.append(el("li", {}, el("a", { href: `/classes/${c.id}/exercises/new/?${query}`, text: `in ${c.name}` })));
+    if (!classes.length) links.append(el("li", {}, el("a", { href: "/dashboard/", text: "Create a class first (dashboard)" })));
+  } catch (error) {
+    out.replaceChildren(el("p", { className: "error", text: `Not published: ${error.message}` }));
+  } finally {
+    publish.disabled = false;
+  }
+});
+
+// ---- start: a copy of this browser's unsaved edits wins over the server's, unless the server moved on --
+
+(function start() {
+  let local = null;
+  try {
+    local = JSON.parse(localStorage.getItem(STORE) || "null");
+  } catch {
+    local = null;
+  }
+  if (local && local.dirty && local.document) {
+    doc = local.document;
+    dirty = true;
+    if (local.base === revision) {
+      setStatus("Not saved yet: restored from this browser", "pending");
+      scheduleSave();
+    } else {
+      conflict(`This browser holds changes made on revision ${local.base} that were never saved, and the draft was saved elsewhere since (revision ${revision}). They are shown here.`);
+    }
+  }
+  render();
+  analyse();
+})();

@@ -1,0 +1,51 @@
+// The studio's calls to the JSON API (docs/api.md, "The scenario studio") with the page's session: the CSRF
+// token from its cookie in X-CSRFToken. An answer that is not 2xx is thrown as an ApiError with its status,
+// the server's `detail` and `field`, and its Retry-After in seconds (or null).
+
+export class ApiError extends Error {
+  constructor(status, detail, field = null, retryAfter = null) {
+    super(detail);
+    this.status = status;
+    this.field = field;
+    this.retryAfter = retryAfter;
+  }
+}
+
+export function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+// A network failure (no answer at all) is thrown as an ApiError of status 0.
+export async function api(method, url, body = undefined) {
+  const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let answer;
+  try {
+    answer = await fetch(url, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "The server could not be reached.");
+  }
+  if (answer.status === 204) return null;
+  const type = answer.headers.get("Content-Type") || "";
+  const data = type.includes("json") ? await answer.json().catch(() => null) : await answer.text();
+  if (answer.ok) return data;
+  const retry = Number(answer.headers.get("Retry-After"));
+  let detail = data && typeof data === "object" ? data.detail : null;
+  if (Array.isArray(detail)) detail = detail.map((d) => d.msg || String(d)).join("; ");
+  throw new ApiError(
+    answer.status,
+    detail || `The server answered ${answer.status}.`,
+    data && typeof data === "object" ? data.field || null : null,
+    Number.isFinite(retry) && retry > 0 ? retry : null,
+  );
+}
+
+export function draftUrl(id) {
+  return `/scenarios/drafts/${id}/`;
+}

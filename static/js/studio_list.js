@@ -1,0 +1,93 @@
+// The scenario list's studio actions (templates/scenarios/list.html): a new draft, a scenario adapted into a
+// draft, a YAML file imported into one (each then opened in the editor), sharing one's own scenario or not,
+// and the differences between two of its versions, drawn line by line.
+import { api, draftUrl } from "./studio_api.js";
+
+const status = document.getElementById("studio-status");
+
+function say(text, bad = false) {
+  status.textContent = text;
+  status.classList.toggle("error", bad);
+}
+
+async function create(body, what) {
+  say(`${what}…`);
+  try {
+    const draft = await api("POST", "/api/scenario-drafts", body);
+    window.location.assign(draftUrl(draft.id));
+  } catch (error) {
+    say(`${what} failed: ${error.message}`, true);
+  }
+}
+
+document.querySelector("[data-studio-new]")?.addEventListener("click", () => create({}, "Making a new draft"));
+
+for (const button of document.querySelectorAll("[data-studio-adapt]")) {
+  button.addEventListener("click", () => create({ adapt: { scenario: button.dataset.studioAdapt } }, "Copying the scenario into a draft"));
+}
+
+document.querySelector("[data-studio-import]")?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const file = document.getElementById("studio-import-file").files[0];
+  if (!file) return;
+  if (file.size > 2_000_000) {
+    say(`${file.name} is too large for a scenario document (at most 500,000 characters).`, true);
+    return;
+  }
+  create({ yaml: await file.text() }, `Importing ${file.name}`);
+});
+
+for (const button of document.querySelectorAll("[data-studio-share]")) {
+  button.addEventListener("click", async () => {
+    const shared = button.dataset.shared !== "true";
+    try {
+      const answer = await api("PATCH", `/api/scenarios/${encodeURIComponent(button.dataset.studioShare)}`, { shared });
+      button.dataset.shared = String(answer.shared);
+      button.textContent = answer.shared ? "Stop sharing" : "Share";
+      const card = button.closest(".card");
+      const title = card.querySelector("h2").textContent;
+      card.querySelector("[data-sharing]").textContent = answer.shared ? "shared" : "private";
+      button.setAttribute("aria-label", `${answer.shared ? "Stop sharing" : "Share"} ${title}`);
+      say(answer.shared ? `${title} is shared with every instructor here.` : `${title} is private again.`);
+    } catch (error) {
+      say(`Sharing failed: ${error.message}`, true);
+    }
+  });
+}
+
+// A unified diff as lines, each marked added, removed or a hunk's header; the text is set, never parsed as HTML.
+function drawDiff(out, text) {
+  out.replaceChildren();
+  if (!text) {
+    out.append(Object.assign(document.createElement("p"), { className: "meta", textContent: "The two versions are the same." }));
+    return;
+  }
+  const pre = document.createElement("pre");
+  pre.className = "diff-lines";
+  pre.tabIndex = 0;
+  pre.setAttribute("aria-label", "Differences, line by line");
+  for (const line of text.split("\n")) {
+    const span = document.createElement("span");
+    if (line.startsWith("+++") || line.startsWith("---")) span.className = "diff-file";
+    else if (line.startsWith("+")) span.className = "diff-add";
+    else if (line.startsWith("-")) span.className = "diff-del";
+    else if (line.startsWith("@@")) span.className = "diff-hunk";
+    span.textContent = `${line}\n`;
+    pre.append(span);
+  }
+  out.append(pre);
+}
+
+for (const box of document.querySelectorAll("[data-studio-diff]")) {
+  const form = box.querySelector("form");
+  const out = box.querySelector(".diff-out");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const query = new URLSearchParams({ from: form.elements.from.value, to: form.elements.to.value });
+    try {
+      drawDiff(out, await api("GET", `/api/scenarios/${encodeURIComponent(box.dataset.studioDiff)}/diff?${query}`));
+    } catch (error) {
+      out.textContent = `The differences could not be shown: ${error.message}`;
+    }
+  });
+}

@@ -1,0 +1,251 @@
+"""An instructor writes a scenario in the studio from nothing, in a real browser: a problem shown beside its
+field, the frontier redrawn as a point changes, the bots' tournament, publishing, and an exercise run on it;
+markup typed anywhere stays text; the editor on a phone."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select
+
+from classrooms import services
+from classrooms.models import Exercise
+from negotiations import rounds
+from negotiations.models import Seat
+from scenarios import studio
+from scenarios.models import Scenario, ScenarioDraft
+from tests.base import add_students
+from tests.browser import WebDriverWait, assert_accessible, emulate_phone, log_in, screenshot, shown_text, text_shown
+from tests.scenario_docs import dump, valid
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+MARKUP = "<img src=x onerror=alert(1)>"
+CATCH_ALERTS = """window.__alerts = [];
+window.alert = (text) => window.__alerts.push(String(text));"""
+
+
+def put(driver, field_id: str, text: str) -> None:
+    """Type into a field as a person does (every keystroke an input event)."""
+    element = WebDriverWait(driver, 10).until(ec.element_to_be_clickable((By.ID, field_id)))
+    element.clear()
+    element.send_keys(text)
+
+
+def click(driver, element_id: str) -> None:
+    """Click by script: the editor redraws as it analyses, so a found element may be replaced under a click."""
+    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, element_id)))
+    driver.execute_script("document.getElementById(arguments[0]).click()", element_id)
+
+
+def frontier(driver) -> str:
+    script = "const p = document.querySelector('#plane path.frontier'); return p && p.getAttribute('d')"
+    return driver.execute_script(script)
+
+
+def error_beside(driver, field_id: str) -> str:
+    return shown_text(driver, (By.ID, f"{field_id}-error")) or ""
+
+
+def no_markup_ran(driver) -> None:
+    assert not driver.find_elements(By.CSS_SELECTOR, "img[src=x]")
+    assert driver.execute_script("return window.__alerts || []") == []
+
+
+def saved(driver) -> None:
+    WebDriverWait(driver, 10).until(text_shown((By.ID, "save-status"), "Saved"))
+
+
+def test_an_instructor_builds_checks_publishes_and_runs_a_scenario_from_nothing(live_server, browsers, instructor):
+    url = live_server.url
+    classroom = services.classroom_create(owner=instructor, name="Negotiation 101", term="Spring")
+    teacher = browsers()
+    teacher.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ALERTS})
+    wait = WebDriverWait(teacher, 15)
+    log_in(teacher, url)
+    teacher.get(f"{url}/scenarios/")
+    assert_accessible(teacher, "the scenario list with the studio's actions")
+    teacher.find_element(By.XPATH, "//button[normalize-space()='New scenario']").click()
+    wait.until(ec.url_contains("/scenarios/drafts/"))
+    draft = ScenarioDraft.objects.get(owner=instructor)
+    wait.until(text_shown((By.ID, "problems-title"), "problems to fix"))
+
+    put(teacher, "f-title", f"The Bakery Lease {MARKUP}")
+    put(teacher, "f-slug", "bakery-lease")
+    put(teacher, "f-summary", "A baker and an owner settle a lease.")
+    put(teacher, "f-situation", "The **shop** on the corner is empty.")
+    for i, (key, name, batna) in enumerate((("owner", "Owner", "20"), ("baker", "Baker", "15"))):
+        put(teacher, f"f-roles-{i}-key", key)
+        put(teacher, f"f-roles-{i}-name", name)
+        put(teacher, f"f-roles-{i}-batna", batna)
+        put(teacher, f"f-roles-{i}-alternative", "Another tenant, or another shop." if i == 0 else "A market stall.")
+        put(teacher, f"f-roles-{i}-sheet", f"You are the {name.lower()}. {MARKUP} *Think* about it.")
+    put(teacher, "f-teaching_notes", "Look for the trade of the term against the repairs.")
+
+    # Three issues: a rent (numeric), a term and the repairs (options).
+    click(teacher, "add-numeric-issue")
+    put(teacher, "f-issues-0-name", "Rent")
+    put(teacher, "f-issues-0-key", "rent")
+    put(teacher, "f-issues-0-min", "1000")
+    put(teacher, "f-issues-0-max", "2000")
+    put(teacher, "f-issues-0-unit", "EUR")
+    put(teacher, "f-issues-0-step", "300")  # does not divide the range: refused beside the field
+    wait.until(lambda d: "does not divide the range" in error_beside(d, "f-issues-0-step"))
+    assert "issues[0].step" in error_beside(teacher, "f-issues-0-step")
+    assert teacher.find_element(By.ID, "f-issues-0-step").get_attribute("aria-invalid") == "true"
+    link = teacher.find_element(By.CSS_SELECTOR, "#problems-list a[href='#f-issues-0-step']")
+    assert link.text == "issues[0].step"
+    put(teacher, "f-issues-0-step", "250")
+    for key, points in (("at_min", ("0", "40")), ("at_max", ("40", "0"))):
+        put(teacher, f"f-issues-0-points-owner-{key}", points[0])
+        put(teacher, f"f-issues-0-points-baker-{key}", points[1])
+
+    for i, (key, name, options) in enumerate(
+        (
+            ("term", "Term", (("one-year", "One year", "10", "0"), ("five-years", f"Five years {MARKUP}", "0", "20"))),
+            ("repairs", "Repairs", (("owner-pays", "Owner pays", "0", "10"), ("baker-pays", "Baker pays", "5", "0"))),
+        ),
+        start=1,
+    ):
+        click(teacher, "add-options-issue")
+        put(teacher, f"f-issues-{i}-name", name)
+        put(teacher, f"f-issues-{i}-key", key)
+        for o, (okey, label, owner, baker) in enumerate(options):
+            p = f"f-issues-{i}-options-{o}"
+            put(teacher, f"{p}-key", okey)
+            put(teacher, f"{p}-label", label)
+            put(teacher, f"{p}-points-owner", owner)
+            put(teacher, f"{p}-points-baker", baker)
+
+    wait.until(text_shown((By.ID, "analysis-state"), "Up to date."))
+    wait.until(lambda d: frontier(d))
+    assert teacher.find_element(By.ID, "problems").get_attribute("hidden") is not None
+    before = frontier(teacher)
+    figures = shown_text(teacher, (By.ID, "figures"))
+    assert "Maximum joint gain" in figures and "Integrative potential" in figures
+    assert teacher.find_elements(By.CSS_SELECTOR, "#plane path.region")
+    assert teacher.find_elements(By.CSS_SELECTOR, "#plane path.feasible")
+    screenshot(teacher, "studio-editor")
+
+    # A point changes: the frontier is drawn again.
+    put(teacher, "f-issues-2-options-0-points-baker", "30")
+    wait.until(lambda d: frontier(d) not in (before, None))
+
+    click(teacher, "run-tournament")
+    wait.until(text_shown((By.ID, "tournament-summary"), "50 rounds:"))
+    assert "Mean joint gain" in shown_text(teacher, (By.ID, "tournament-summary"))
+    assert teacher.find_elements(By.CSS_SELECTOR, "#plane .point")
+    saved(teacher)
+    screenshot(teacher, "studio-tournament")
+    teacher.execute_script("document.getElementById('f-issues-2-options-0-points-baker').scrollIntoView()")
+    screenshot(teacher, "studio-plane", full=False)
+    assert_accessible(teacher, "the studio's editor, analysed, after a tournament")
+
+    # Markup typed in the title, a label and a sheet is text in the editor and in the preview.
+    assert MARKUP in teacher.find_element(By.ID, "studio-title").text
+    teacher.execute_script("document.getElementById('f-roles-0-sheet').scrollIntoView()")
+    preview = teacher.find_element(By.CSS_SELECTOR, "[aria-controls='f-roles-0-sheet-preview']")
+    teacher.execute_script("arguments[0].click()", preview)
+    wait.until(text_shown((By.ID, "f-roles-0-sheet-preview"), "You are the owner."))
+    assert teacher.find_elements(By.CSS_SELECTOR, "#f-roles-0-sheet-preview em")  # the Markdown renders
+    no_markup_ran(teacher)
+
+    click(teacher, "publish")
+    wait.until(text_shown((By.ID, "publish-result"), "version 1 of bakery-lease"))
+    assert_accessible(teacher, "the studio after publishing")
+    create = teacher.find_element(By.LINK_TEXT, "in Negotiation 101")
+    teacher.execute_script("arguments[0].click()", create)
+    wait.until(ec.title_contains("exercise"))
+    chosen = Select(teacher.find_element(By.ID, "id_scenario_version")).first_selected_option.text
+    assert "Bakery Lease" in chosen
+    teacher.find_element(By.XPATH, "//button[normalize-space()='Create exercise']").click()
+    wait.until(lambda d: Exercise.objects.filter(classroom=classroom).exists())
+    exercise = Exercise.objects.get(classroom=classroom)
+    assert exercise.scenario_version.scenario.slug == "bakery-lease"
+
+    # The scenario's page shows the markup as text.
+    teacher.get(f"{url}/scenarios/bakery-lease/")
+    assert MARKUP in teacher.find_element(By.TAG_NAME, "h1").text
+    assert MARKUP in teacher.find_element(By.ID, "role-owner").text
+    assert f"Five years {MARKUP}" in teacher.find_element(By.ID, "scoring").text
+    no_markup_ran(teacher)
+
+    # Two students, paired, their roles out and the round started: each reads their own sheet, markup as text.
+    ada, ben = add_students(classroom, "Ada", "Ben")
+    rounds.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
+    seat = Seat.objects.get(negotiation__exercise=exercise, role_key="owner")
+    student = browsers()
+    student.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ALERTS})
+    student.get(f"{url}/s/{services.student_link_token(seat.student)}/")
+    student.find_element(By.XPATH, f"//button[normalize-space()='Continue as {seat.student.display_name}']").click()
+    WebDriverWait(student, 10).until(ec.title_contains("My exercises"))
+    student.get(f"{url}/s/exercises/{exercise.pk}/")
+    WebDriverWait(student, 10).until(text_shown((By.TAG_NAME, "main"), "You are the owner."))
+    assert MARKUP in shown_text(student, (By.TAG_NAME, "main"))
+    no_markup_ran(student)
+    draft.refresh_from_db()
+    assert draft.scenario.slug == "bakery-lease"
+
+
+def test_the_editor_on_a_phone_keeps_what_was_typed_across_a_reload(live_server, browser, instructor):
+    url = live_server.url
+    log_in(browser, url)
+    browser.get(f"{url}/scenarios/")
+    browser.find_element(By.XPATH, "//button[normalize-space()='New scenario']").click()
+    WebDriverWait(browser, 10).until(ec.url_contains("/scenarios/drafts/"))
+    emulate_phone(browser)
+    browser.refresh()
+    put(browser, "f-title", "Orchard rights")
+    click(browser, "add-options-issue")
+    WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.ID, "f-issues-0-name")))
+    put(browser, "f-issues-0-name", "Harvest")
+    saved(browser)
+    browser.refresh()
+    name = WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.ID, "f-issues-0-name")))
+    assert name.get_attribute("value") == "Harvest"
+    assert browser.find_element(By.ID, "f-title").get_attribute("value") == "Orchard rights"
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    screenshot(browser, "studio-phone", full=False)
+    assert_accessible(browser, "the studio's editor on a phone")
+
+
+def test_the_list_shares_diffs_adapts_and_imports(live_server, browser, instructor, tmp_path):
+    draft = studio.draft_create(owner=instructor, document=valid())
+    studio.draft_publish(draft=draft)
+    studio.draft_save(draft=draft, document={**valid(), "title": "The Bakery Lease, again"}, revision=1)
+    studio.draft_publish(draft=ScenarioDraft.objects.get(pk=draft.pk))
+    wait = WebDriverWait(browser, 10)
+    log_in(browser, live_server.url)
+    browser.get(f"{live_server.url}/scenarios/")
+    share = browser.find_element(By.CSS_SELECTOR, "[data-studio-share='bakery-lease']")
+    share.click()
+    wait.until(text_shown((By.ID, "studio-status"), "is shared with every instructor here"))
+    assert share.text == "Stop sharing" and Scenario.objects.get(slug="bakery-lease").shared
+    assert "yours, shared" in browser.find_element(By.CSS_SELECTOR, ".card .meta").text
+
+    box = browser.find_element(By.CSS_SELECTOR, "[data-studio-diff='bakery-lease']")
+    box.find_element(By.TAG_NAME, "summary").click()
+    box.find_element(By.XPATH, ".//button[normalize-space()='Show']").click()
+    wait.until(lambda d: box.find_elements(By.CSS_SELECTOR, ".diff-add"))
+    assert [e.text for e in box.find_elements(By.CSS_SELECTOR, ".diff-add")] == ["+title: The Bakery Lease, again"]
+    assert [e.text for e in box.find_elements(By.CSS_SELECTOR, ".diff-del")] == ["-title: The Bakery Lease"]
+    assert_accessible(browser, "the scenario list with a diff open")
+    screenshot(browser, "studio-list-diff")
+
+    path = tmp_path / "lease.yaml"
+    path.write_text(dump({**valid(), "slug": "imported-lease", "roles": "none"}))
+    browser.find_element(By.ID, "studio-import-file").send_keys(str(path))
+    browser.find_element(By.XPATH, "//button[normalize-space()='Import']").click()
+    wait.until(ec.url_contains("/scenarios/drafts/"))
+    wait.until(lambda d: "roles" in (shown_text(d, (By.ID, "problems-list")) or ""))
+    assert browser.find_element(By.ID, "f-slug").get_attribute("value") == "imported-lease"
+
+    browser.get(f"{live_server.url}/scenarios/")
+    browser.find_element(By.CSS_SELECTOR, "[data-studio-adapt='bakery-lease']").click()
+    wait.until(ec.url_contains("/scenarios/drafts/"))
+    slug = wait.until(ec.presence_of_element_located((By.ID, "f-slug")))
+    assert slug.get_attribute("value") == "bakery-lease-copy"
+    wait.until(text_shown((By.ID, "analysis-state"), "Up to date."))
