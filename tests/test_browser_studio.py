@@ -5,7 +5,9 @@ markup typed anywhere stays text; the editor on a phone."""
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 
@@ -249,3 +251,77 @@ def test_the_list_shares_diffs_adapts_and_imports(live_server, browser, instruct
     slug = wait.until(ec.presence_of_element_located((By.ID, "f-slug")))
     assert slug.get_attribute("value") == "bakery-lease-copy"
     wait.until(text_shown((By.ID, "analysis-state"), "Up to date."))
+
+
+def test_a_stale_save_and_a_dropped_connection_lose_nothing_typed(live_server, browser, instructor):
+    draft = studio.draft_create(owner=instructor, document=valid())
+    wait = WebDriverWait(browser, 15)
+    log_in(browser, live_server.url)
+    browser.get(f"{live_server.url}/scenarios/drafts/{draft.pk}/")
+    put(browser, "f-summary", "Mine, typed here.")
+    saved(browser)
+    draft.refresh_from_db()
+    assert draft.revision == 2 and draft.document["summary"] == "Mine, typed here."
+
+    # Saved from elsewhere meanwhile: this page's next save is stale; it says so and keeps what was typed.
+    studio.draft_save(draft=draft, document={**valid(), "summary": "Theirs."}, revision=2)
+    put(browser, "f-summary", "Mine, typed again.")
+    wait.until(text_shown((By.ID, "conflict-text"), "saved elsewhere since (revision 3, not 2)"))
+    assert browser.find_element(By.ID, "save-status").text == "Not saved: saved elsewhere since"
+    browser.refresh()  # the browser's copy survives a reload, and the choice is asked again
+    wait.until(text_shown((By.ID, "conflict-text"), "never saved"))
+    assert browser.find_element(By.ID, "f-summary").get_attribute("value") == "Mine, typed again."
+    assert_accessible(browser, "the studio's editor after a stale save")
+    click(browser, "conflict-keep")
+    saved(browser)
+    draft.refresh_from_db()
+    assert draft.revision == 4 and draft.document["summary"] == "Mine, typed again."
+
+    # The connection drops: not saved yet, retried, saved once it is back.
+    browser.execute_cdp_cmd("Network.enable", {})
+    offline = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", offline)
+    put(browser, "f-summary", "Typed offline.")
+    wait.until(text_shown((By.ID, "save-status"), "Not saved yet: no connection"))
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {**offline, "offline": False})
+    saved(browser)
+    draft.refresh_from_db()
+    assert draft.document["summary"] == "Typed offline."
+    browser.execute_cdp_cmd("Network.disable", {})
+
+
+def focused(driver) -> str:
+    return driver.execute_script("return document.activeElement.id")
+
+
+def test_the_editor_works_from_the_keyboard(live_server, browser, instructor):
+    draft = studio.draft_create(owner=instructor, document=valid())
+    log_in(browser, live_server.url)
+    browser.get(f"{live_server.url}/scenarios/drafts/{draft.pk}/")
+    WebDriverWait(browser, 10).until(text_shown((By.ID, "analysis-state"), "Up to date."))
+    keys = ActionChains(browser)
+    browser.find_element(By.ID, "f-title").click()
+    keys.send_keys(Keys.TAB).perform()
+    assert focused(browser) == "f-slug"
+    # The issues in the order of the document; moving one keeps the focus on the button pressed.
+
+    def names() -> list[str]:
+        return [e.text for e in browser.find_elements(By.CSS_SELECTOR, "fieldset.issue > legend")]
+
+    first, second, _ = names()
+    browser.execute_script("document.getElementById('f-issues-0--down').focus()")
+    keys.send_keys(Keys.ENTER).perform()
+    assert names()[:2] == [second.replace("Issue 2", "Issue 1"), first.replace("Issue 1", "Issue 2")]
+    assert focused(browser) == "f-issues-1--down"
+    keys.send_keys(Keys.ENTER).perform()
+    assert focused(browser) == "f-issues-2--up"  # at the end: the other button
+    browser.execute_script("document.getElementById('add-options-issue').focus()")
+    keys.send_keys(Keys.ENTER).perform()
+    assert focused(browser) == "f-issues-3-name"
+    # From the last field of the form the keyboard goes on to the analysis beside it: no trap.
+    browser.execute_script("document.getElementById('f-teaching_notes').focus()")
+    for _ in range(3):
+        keys.send_keys(Keys.TAB).perform()
+        if focused(browser) == "run-tournament":
+            break
+    assert focused(browser) == "run-tournament"

@@ -136,9 +136,12 @@ function mover(items, index, what, focusId) {
   const down = button("Move down", () => move(1), { "aria-label": `Move down: ${what}`, disabled: index === items.length - 1 });
   function move(by) {
     const [item] = items.splice(index, 1);
-    items.splice(index + by, 0, item);
+    const to = index + by;
+    items.splice(to, 0, item);
     changed();
-    render(focusId(index + by, by < 0 ? "up" : "down"));
+    // Focus stays on the button pressed, or on the other one once the item reaches the end it moved to.
+    const ends = (by < 0 && to === 0) || (by > 0 && to === items.length - 1);
+    render(focusId(to, (by < 0) !== ends ? "up" : "down"));
   }
   return [up, down];
 }
