@@ -53,7 +53,7 @@ soak: install
 
 # The browser's pure parts with node's built-in test runner (no npm packages): its reading of negotiation
 # events (static/js/room/state.js) against the server's event fixtures, its formats, and the live
-# socket's heartbeat (static/js/live.js) with a stand-in socket
+# socket's heartbeat (static/js/live.js) with a stand-in socket, and the studio's pure parts (static/js/studio_doc.js)
 NODE ?= node
 jstest:
 	$(NODE) --test tests/js/

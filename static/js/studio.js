@@ -6,6 +6,7 @@
 // preview is HTML.
 import { api } from "./studio_api.js";
 import { formatNumber } from "./format.js";
+import { feasibleRegion, parseNumber, pathAndParents, renameRoleKey, roundsSummary } from "./studio_doc.js";
 
 const data = JSON.parse(document.getElementById("studio-data").textContent);
 const form = document.getElementById("studio-form");
@@ -38,12 +39,6 @@ const list = (value) => (Array.isArray(value) ? value : []);
 const obj = (value) => (value && typeof value === "object" && !Array.isArray(value) ? value : {});
 const str = (value) => (value === null || value === undefined ? "" : String(value));
 const idFor = (path) => `f-${path.replace(/[^A-Za-z0-9_-]+/g, "-")}`;
-
-// A number as typed: a number when it reads as one, else the text itself, so the validator names it.
-function parseNumber(text) {
-  const t = text.trim();
-  return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t;
-}
 
 function debounce(fn, ms) {
   let timer = null;
@@ -192,16 +187,7 @@ function renameRole(index, key) {
   const role = obj(list(doc.roles)[index]);
   const old = str(role.key);
   role.key = key;
-  if (old === key) return;
-  for (const issue of list(doc.issues).map(obj)) {
-    const tables = issue.type === "numeric" ? [issue.points] : list(issue.options).map((o) => obj(o).points);
-    for (const table of tables) {
-      if (!table || typeof table !== "object" || !(old in table) || key in table) continue;
-      const entries = Object.entries(table).map(([k, v]) => [k === old ? key : k, v]);
-      for (const k of Object.keys(table)) delete table[k];
-      Object.assign(table, Object.fromEntries(entries));
-    }
-  }
+  renameRoleKey(doc, old, key);
 }
 
 function pointsRow(table, path, what) {
@@ -537,12 +523,9 @@ async function analyse() {
 
 // The element that shows a problem at `path`: the field itself, or the nearest enclosing part.
 function holder(path) {
-  let p = path;
-  while (p) {
+  for (const p of pathAndParents(path)) {
     const found = form.querySelector(`[data-path="${CSS.escape(p)}"]`);
     if (found) return found;
-    const cut = Math.max(p.lastIndexOf("."), p.lastIndexOf("["));
-    p = cut > 0 ? p.slice(0, cut) : "";
   }
   return null;
 }
@@ -587,25 +570,6 @@ function showProblems(problems) {
 function showWarnings(warnings) {
   document.getElementById("warnings-box").hidden = warnings.length === 0;
   document.getElementById("warnings").replaceChildren(...warnings.map((w) => el("li", { text: w })));
-}
-
-// The part of a convex polygon at or above both BATNAs (Sutherland-Hodgman against two half-planes).
-function clip(polygon, inside, cross) {
-  const out = [];
-  polygon.forEach((point, i) => {
-    const prev = polygon[(i + polygon.length - 1) % polygon.length];
-    if (inside(point)) {
-      if (!inside(prev)) out.push(cross(prev, point));
-      out.push(point);
-    } else if (inside(prev)) out.push(cross(prev, point));
-  });
-  return out;
-}
-
-export function feasibleRegion(region, [da, db]) {
-  const at = (a, b, t) => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
-  const right = clip(region, (p) => p[0] >= da, (a, b) => at(a, b, (da - a[0]) / (b[0] - a[0])));
-  return clip(right, (p) => p[1] >= db, (a, b) => at(a, b, (db - a[1]) / (b[1] - a[1])));
 }
 
 function drawAnalysis() {
@@ -674,11 +638,9 @@ function drawSummary() {
     out.textContent = "";
     return;
   }
-  const agreed = rounds.filter((r) => r.ending === "agreed");
-  const walked = rounds.filter((r) => r.ending === "walked").length;
-  const mean = rounds.reduce((sum, r) => sum + r.points[0] + r.points[1], 0) / rounds.length;
+  const sum = roundsSummary(rounds);
   const best = figures ? ` (the most possible: ${formatNumber(figures.max_joint)})` : "";
-  out.textContent = `${rounds.length} rounds: ${agreed.length} agreements, ${rounds.length - agreed.length} impasses (${walked} walked away, ${rounds.length - agreed.length - walked} ran out of time). Mean joint gain ${formatNumber(mean)}${best}, impasses counted at the BATNAs.`;
+  out.textContent = `${sum.rounds} rounds: ${sum.agreed} agreements, ${sum.walked + sum.time} impasses (${sum.walked} walked away, ${sum.time} ran out of time). Mean joint gain ${formatNumber(sum.meanJoint)}${best}, impasses counted at the BATNAs.`;
 }
 
 document.getElementById("run-tournament").addEventListener("click", async (event) => {

@@ -1,0 +1,66 @@
+// The studio's pure parts (no page): numbers as typed, a role's key renamed in every points table, a
+// problem's path and the parts that hold it, the feasible part of the outcomes' region, and the bots'
+// rounds summed up. Tested with node (tests/js/studio.test.mjs).
+
+// A number as typed: a number when it reads as one, else the text itself, so that the validator names it.
+export function parseNumber(text) {
+  const t = String(text).trim();
+  return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t;
+}
+
+const isMap = (value) => Boolean(value) && typeof value === "object" && !Array.isArray(value);
+
+// Rename role key `old` to `key` in every points table of the document's issues, keeping each table's order;
+// a table that already has `key` is left as it is (the validator names the clash).
+export function renameRoleKey(doc, old, key) {
+  if (old === key || !Array.isArray(doc.issues)) return;
+  for (const issue of doc.issues.filter(isMap)) {
+    const tables = issue.type === "numeric" ? [issue.points] : (Array.isArray(issue.options) ? issue.options : []).filter(isMap).map((o) => o.points);
+    for (const table of tables) {
+      if (!isMap(table) || !(old in table) || key in table) continue;
+      const entries = Object.entries(table).map(([k, v]) => [k === old ? key : k, v]);
+      for (const k of Object.keys(table)) delete table[k];
+      Object.assign(table, Object.fromEntries(entries));
+    }
+  }
+}
+
+// `issues[1].options[0].points.seller` and every part above it, nearest first.
+export function pathAndParents(path) {
+  const out = [];
+  let p = path;
+  while (p) {
+    out.push(p);
+    const cut = Math.max(p.lastIndexOf("."), p.lastIndexOf("["));
+    p = cut > 0 ? p.slice(0, cut) : "";
+  }
+  return out;
+}
+
+// The part of a convex polygon on the inside of one half-plane (Sutherland-Hodgman).
+function clip(polygon, inside, cross) {
+  const out = [];
+  polygon.forEach((point, i) => {
+    const prev = polygon[(i + polygon.length - 1) % polygon.length];
+    if (inside(point)) {
+      if (!inside(prev)) out.push(cross(prev, point));
+      out.push(point);
+    } else if (inside(prev)) out.push(cross(prev, point));
+  });
+  return out;
+}
+
+// The part of the outcomes' region (a convex polygon) at or above both BATNAs.
+export function feasibleRegion(region, [da, db]) {
+  const at = (a, b, t) => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
+  const right = clip(region, (p) => p[0] >= da, (a, b) => at(a, b, (da - a[0]) / (b[0] - a[0])));
+  return clip(right, (p) => p[1] >= db, (a, b) => at(a, b, (db - a[1]) / (b[1] - a[1])));
+}
+
+// The bots' rounds in a few numbers: the joint gain's mean counts every round, an impasse at the BATNAs.
+export function roundsSummary(rounds) {
+  const agreed = rounds.filter((r) => r.ending === "agreed").length;
+  const walked = rounds.filter((r) => r.ending === "walked").length;
+  const joint = rounds.reduce((sum, r) => sum + r.points[0] + r.points[1], 0);
+  return { rounds: rounds.length, agreed, walked, time: rounds.length - agreed - walked, meanJoint: rounds.length ? joint / rounds.length : null };
+}
