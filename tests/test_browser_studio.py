@@ -213,6 +213,18 @@ def test_the_editor_on_a_phone_keeps_what_was_typed_across_a_reload(live_server,
     screenshot(browser, "studio-phone", full=False)
     assert_accessible(browser, "the studio's editor on a phone")
 
+    # A whole scenario on the phone: the analysis comes below the form, as wide as the screen.
+    draft = studio.draft_create(owner=instructor, document=valid())
+    browser.get(f"{url}/scenarios/drafts/{draft.pk}/")
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#plane path.frontier"))
+    screenshot(browser, "studio-phone-top", full=False)
+    browser.execute_script("document.getElementById('analysis-title').scrollIntoView()")
+    screenshot(browser, "studio-phone-plane", full=False)
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    assert browser.execute_script("return document.getElementById('plane').getBoundingClientRect().width") > 300
+    # The check's warning links to the part at fault.
+    assert browser.find_element(By.CSS_SELECTOR, "#warnings a[href='#f-issues-0-key']").text == "issues[0]"
+
 
 def test_the_list_shares_diffs_adapts_and_imports(live_server, browser, instructor, tmp_path):
     draft = studio.draft_create(owner=instructor, document=valid())
@@ -276,6 +288,8 @@ def test_a_stale_save_and_a_dropped_connection_lose_nothing_typed(live_server, b
     saved(browser)
     draft.refresh_from_db()
     assert draft.revision == 4 and draft.document["summary"] == "Mine, typed again."
+    # Saved, nothing of the draft stays in the browser's storage.
+    assert browser.execute_script(f"return localStorage.getItem('parley-studio-draft-{draft.pk}')") is None
 
     # The connection drops: not saved yet, retried, saved once it is back.
     browser.execute_cdp_cmd("Network.enable", {})

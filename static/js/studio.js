@@ -381,9 +381,11 @@ function setStatus(text, state) {
   saveStatus.dataset.state = state;
 }
 
+// Only what is not saved yet stays in the browser: a sheet saved to the server is not left on the device.
 function keepLocal() {
   try {
-    localStorage.setItem(STORE, JSON.stringify({ base: revision, document: doc, dirty }));
+    if (dirty) localStorage.setItem(STORE, JSON.stringify({ base: revision, document: doc, dirty }));
+    else localStorage.removeItem(STORE);
   } catch {
     // storage full or refused: the server copy is still saved as typed
   }
@@ -567,9 +569,22 @@ function showProblems(problems) {
   document.getElementById("problems-list").replaceChildren(...items);
 }
 
+// Each warning starts with the path of the part at fault: a link to it where the form has it.
 function showWarnings(warnings) {
   document.getElementById("warnings-box").hidden = warnings.length === 0;
-  document.getElementById("warnings").replaceChildren(...warnings.map((w) => el("li", { text: w })));
+  document.getElementById("warnings").replaceChildren(...warnings.map((w) => {
+    const path = (w.match(/^[A-Za-z_]+(?:\[\d+\]|\.[A-Za-z_]+)*/) || [""])[0];
+    const where = path && holder(path);
+    const target = where && (where.matches("input, textarea, select") ? where : where.querySelector("input, textarea, select"));
+    if (!target) return el("li", { text: w });
+    const link = el("a", { href: `#${target.id}`, text: path });
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      target.scrollIntoView({ block: "center" });
+      target.focus();
+    });
+    return el("li", {}, link, w.slice(path.length));
+  }));
 }
 
 function drawAnalysis() {
