@@ -26,7 +26,14 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "scenarios/list.html",
-        {"items": [(v, version_spec(v)) for v in versions], "drafts": drafts},
+        {
+            "items": [(v, version_spec(v)) for v in versions],
+            "drafts": drafts,
+            "delete_effects": [
+                "The draft and everything typed in it are deleted; this cannot be undone.",
+                "Versions published from it stay, and so do the exercises that run them.",
+            ],
+        },
     )
 
 

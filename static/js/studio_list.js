@@ -91,3 +91,28 @@ for (const box of document.querySelectorAll("[data-studio-diff]")) {
     }
   });
 }
+
+// Deleting a draft: the dialog (templates/includes/confirm.html) names it; its confirm button deletes it.
+const dialog = document.getElementById("draft-delete-dialog");
+let doomed = null;
+for (const button of document.querySelectorAll("[data-delete-draft]")) {
+  button.addEventListener("click", () => {
+    doomed = button.closest("li");
+    const title = doomed.querySelector("a").textContent;
+    dialog.querySelector("h2").textContent = `Delete the draft ${title}?`;
+  });
+}
+dialog?.querySelector("[data-confirm]").addEventListener("click", async () => {
+  const answer = dialog.querySelector("[data-answer]");
+  try {
+    await api("DELETE", `/api/scenario-drafts/${doomed.dataset.draft}`);
+  } catch (error) {
+    answer.textContent = `The draft was not deleted: ${error.message}`;
+    return;
+  }
+  const title = doomed.querySelector("a").textContent;
+  doomed.remove();
+  dialog.close("done"); // focus goes to the next draft's Delete (static/js/confirm.js), or to the heading
+  if (!document.querySelector("[data-delete-draft]")) document.getElementById("drafts-title").focus();
+  say(`The draft ${title} is deleted.`);
+});
