@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from core.scenario_document import MAX_TEXT
-from core.spec import plain
+from core.spec import DEBRIEF_FIGURES, plain
 from scenarios.access import instructor_required
 from scenarios.models import ScenarioDraft, ScenarioVersion
 from scenarios.services import (
@@ -48,6 +48,7 @@ def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "revision": draft.revision,
         "document": draft.document,
         "scenario": draft.scenario.slug if draft.scenario_id else None,
+        "figures": DEBRIEF_FIGURES,
     }
     return render(request, "scenarios/studio.html", {"draft": draft, "data": data})
 

@@ -94,6 +94,9 @@ def test_an_instructor_builds_checks_publishes_and_runs_a_scenario_from_nothing(
         put(teacher, f"f-roles-{i}-alternative", "Another tenant, or another shop." if i == 0 else "A market stall.")
         put(teacher, f"f-roles-{i}-sheet", f"You are the {name.lower()}. {MARKUP} *Think* about it.")
     put(teacher, "f-teaching_notes", "Look for the trade of the term against the repairs.")
+    click(teacher, "add-question")
+    put(teacher, "f-debrief_questions-0-question", "Who named the first rent?")
+    Select(teacher.find_element(By.ID, "f-debrief_questions-0-figure")).select_by_value("first-offers")
 
     # Three issues: a rent (numeric), a term and the repairs (options).
     click(teacher, "add-numeric-issue")
@@ -181,6 +184,7 @@ def test_an_instructor_builds_checks_publishes_and_runs_a_scenario_from_nothing(
     assert MARKUP in teacher.find_element(By.TAG_NAME, "h1").text
     assert MARKUP in teacher.find_element(By.ID, "role-owner").text
     assert f"Five years {MARKUP}" in teacher.find_element(By.ID, "scoring").text
+    assert "Who named the first rent?" in teacher.find_element(By.ID, "debrief-questions").text
     no_markup_ran(teacher)
 
     # Two students, paired, their roles out and the round started: each reads their own sheet, markup as text.
@@ -354,8 +358,9 @@ def test_the_editor_works_from_the_keyboard(live_server, browser, instructor):
     browser.execute_script("document.getElementById('add-options-issue').focus()")
     keys.send_keys(Keys.ENTER).perform()
     assert focused(browser) == "f-issues-3-name"
-    # From the last field of the form the keyboard goes on to the analysis beside it: no trap.
-    browser.execute_script("document.getElementById('f-teaching_notes').focus()")
+    # From the form's last control the keyboard goes on to the analysis beside it (its warning's link, then
+    # the tournament): no trap.
+    browser.execute_script("document.getElementById('add-question').focus()")
     for _ in range(3):
         keys.send_keys(Keys.TAB).perform()
         if focused(browser) == "run-tournament":

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.test import Client
 
+from core.spec import DEBRIEF_FIGURES
 from scenarios import studio
 from scenarios.models import ScenarioDraft
 from tests.scenario_docs import valid
@@ -22,7 +23,13 @@ def test_the_editor_carries_the_draft_for_its_owner(instructor_client: Client, i
         '<script id="studio-data" type="application/json">'
     )
     data = json.loads(page[start : page.index("</script>", start)])
-    assert data == {"id": draft.pk, "revision": 1, "document": valid(), "scenario": None}
+    assert data == {
+        "id": draft.pk,
+        "revision": 1,
+        "document": valid(),
+        "scenario": None,
+        "figures": list(DEBRIEF_FIGURES),
+    }
     assert 'src="/static/js/studio.js"' in page
 
 

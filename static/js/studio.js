@@ -327,7 +327,51 @@ function renderIssues() {
 function renderNotes() {
   return section("For the instructor", null,
     field({ path: "teaching_notes", label: "Teaching notes", markdown: true, hint: "Markdown. Only instructors read them.", get: () => doc.teaching_notes, set: (v) => (doc.teaching_notes = v) }),
+    renderQuestions(),
   );
+}
+
+// Debrief questions (optional): each asked beside the debrief figure that answers it, or under the notes.
+function renderQuestions() {
+  const questions = list(doc.debrief_questions);
+  const items = questions.map((raw, q) => {
+    const item = obj(raw);
+    questions[q] = item;
+    const p = `debrief_questions[${q}]`;
+    const figure = el("select", { id: idFor(`${p}.figure`), "data-path": `${p}.figure`, "aria-describedby": `${idFor(`${p}.figure`)}-error` },
+      el("option", { value: "", text: "None: listed under the teaching notes", selected: !item.figure }),
+      ...data.figures.map((f) => el("option", { value: f, text: f, selected: item.figure === f })));
+    figure.addEventListener("change", () => {
+      if (figure.value) item.figure = figure.value;
+      else delete item.figure;
+      changed();
+    });
+    const [up, down] = mover(questions, q, `question ${q + 1}`, (to, which) => `${idFor(`debrief_questions[${to}]`)}-${which}`);
+    up.id = `${idFor(p)}-up`;
+    down.id = `${idFor(p)}-down`;
+    const remove = button("Remove question", () => {
+      questions.splice(q, 1);
+      if (!questions.length) delete doc.debrief_questions;
+      changed();
+      render("add-question");
+    }, { "aria-label": `Remove question ${q + 1}` });
+    return el("li", { className: "option", "data-path": p },
+      field({ path: `${p}.question`, label: `Question ${q + 1}`, kind: "textarea", get: () => item.question, set: (v) => (item.question = v) }),
+      el("div", { className: "field" }, el("label", { for: figure.id, text: `Question ${q + 1}: the debrief figure beside it` }), figure,
+        el("p", { className: "field-error", id: `${figure.id}-error`, hidden: true })),
+      el("div", { className: "actions" }, up, down, remove));
+  });
+  const add = button("Add a debrief question", () => {
+    doc.debrief_questions = [...questions, { question: "" }];
+    changed();
+    render(idFor(`debrief_questions[${questions.length}].question`));
+  }, { id: "add-question", className: "button small" });
+  return el("fieldset", { className: "subgroup", "data-path": "debrief_questions" },
+    el("legend", { text: "Debrief questions (optional)" }),
+    el("p", { className: "hint", text: "For the class discussion; the instructor's debrief asks each beside the figure that answers it." }),
+    el("p", { className: "field-error", id: "f-debrief_questions-error", hidden: true }),
+    el("ol", { className: "options" }, ...items),
+    el("div", { className: "actions" }, add));
 }
 
 // The issues again, after a role's key or name changed (their points fields name the roles).
