@@ -366,3 +366,33 @@ def test_the_editor_works_from_the_keyboard(live_server, browser, instructor):
         if focused(browser) == "run-tournament":
             break
     assert focused(browser) == "run-tournament"
+
+
+COUNT_ANALYSES = """window.__analyses = 0;
+const fetched = window.fetch;
+window.fetch = (url, options) => {
+  if (String(url).includes("/api/scenario-analysis")) window.__analyses += 1;
+  return fetched(url, options);
+};"""
+
+
+def test_past_the_analysis_throttle_the_page_waits_instead_of_asking_at_every_keystroke(
+    live_server, browser, instructor, settings
+):
+    settings.THROTTLES = {**settings.THROTTLES, "studio_analysis": {"address": (100, 60), "account": (2, 60)}}
+    draft = studio.draft_create(owner=instructor, document=valid())
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": COUNT_ANALYSES})
+    log_in(browser, live_server.url)
+    browser.get(f"{live_server.url}/scenarios/drafts/{draft.pk}/")
+    wait = WebDriverWait(browser, 10)
+    wait.until(text_shown((By.ID, "analysis-state"), "Up to date."))
+    put(browser, "f-roles-0-batna", "21")
+    wait.until(lambda d: d.execute_script("return window.__analyses") == 2)
+    wait.until(text_shown((By.ID, "analysis-state"), "Up to date."))
+    put(browser, "f-roles-0-batna", "22")
+    wait.until(text_shown((By.ID, "analysis-state"), "Not up to date: Too many analyses of a scenario"))
+    refused = browser.execute_script("return window.__analyses")
+    for points in ("23", "24", "25", "26"):
+        put(browser, "f-roles-0-batna", points)
+    saved(browser)  # the saves go on, and well past the analysis's debounce
+    assert browser.execute_script("return window.__analyses") == refused

@@ -534,9 +534,20 @@ let lastProblems = [];
 
 const scheduleAnalysis = debounce(() => analyse(), ANALYSE_DELAY);
 
+// One analysis at a time, of the latest document; past the throttle (429) or without a connection, the next
+// waits for the time the server names (or a second or two) instead of asking again at every keystroke.
+let waitUntil = 0;
+let waitTimer = null;
+
 async function analyse() {
   if (analysing) {
     again = true;
+    return;
+  }
+  const wait = waitUntil - Date.now();
+  if (wait > 0) {
+    clearTimeout(waitTimer);
+    waitTimer = setTimeout(analyse, wait);
     return;
   }
   analysing = true;
@@ -545,26 +556,31 @@ async function analyse() {
   const state = document.getElementById("analysis-state");
   try {
     const answer = await api("POST", "/api/scenario-analysis", { document: doc });
-    if (editCount === sent || !again) {
-      lastProblems = answer.problems;
-      showProblems(answer.problems);
-      showWarnings(answer.warnings);
-      figures = answer.figures;
-      drawAnalysis();
-      state.textContent = answer.valid ? "Up to date." : `Up to date: ${answer.problems.length} problem${answer.problems.length === 1 ? "" : "s"} to fix before the figures can be drawn.`;
+    lastProblems = answer.problems;
+    showProblems(answer.problems);
+    showWarnings(answer.warnings);
+    figures = answer.figures;
+    drawAnalysis();
+    const count = answer.problems.length;
+    if (editCount !== sent) {
+      again = true;
+      state.textContent = "Analysing…";
+    } else {
+      state.textContent = answer.valid ? "Up to date." : `Up to date: ${count} problem${count === 1 ? "" : "s"} to fix before the figures can be drawn.`;
     }
   } catch (error) {
     if (error.status === 429 || error.status === 0 || error.status >= 500) {
+      const seconds = error.retryAfter || (error.status === 429 ? 1 : 2);
+      waitUntil = Date.now() + seconds * 1000;
       again = true;
-      state.textContent = error.status === 429 ? "Waiting for the previous analysis…" : "The analysis is not up to date: trying again.";
-      setTimeout(analyse, Math.max(500, (error.retryAfter || 0) * 1000));
+      state.textContent = error.status === 429 ? `Not up to date: ${error.message}` : "Not up to date: the server could not be reached; trying again.";
     } else {
       state.textContent = `The analysis failed: ${error.message}`;
     }
   } finally {
     analysing = false;
   }
-  if (again) scheduleAnalysis();
+  if (again) analyse();
 }
 
 // The element that shows a problem at `path`: the field itself, or the nearest enclosing part.
