@@ -18,7 +18,16 @@ from negotiations.models import Seat
 from scenarios import studio
 from scenarios.models import Scenario, ScenarioDraft
 from tests.base import add_students
-from tests.browser import WebDriverWait, assert_accessible, emulate_phone, log_in, screenshot, shown_text, text_shown
+from tests.browser import (
+    WebDriverWait,
+    assert_accessible,
+    emulate_phone,
+    log_in,
+    screenshot,
+    shown_text,
+    text_shown,
+    texts,
+)
 from tests.scenario_docs import dump, valid
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -271,6 +280,11 @@ def test_the_list_shares_diffs_adapts_and_imports(live_server, browser, instruct
     wait.until(ec.url_contains("/scenarios/drafts/"))
     wait.until(lambda d: "roles" in (shown_text(d, (By.ID, "problems-list")) or ""))
     assert browser.find_element(By.ID, "f-slug").get_attribute("value") == "imported-lease"
+    # Its roles were not a list: the editor offers two, and the problem goes.
+    click(browser, "two-roles")
+    put(browser, "f-roles-0-name", "Owner")
+    wait.until(lambda d: "roles[0].alternative" in (shown_text(d, (By.ID, "problems-list")) or ""))
+    assert not [p for p in texts(browser, "#problems-list li") if p.startswith("roles:")]
 
     # A draft deleted from the list, after a confirmation that names it.
     browser.get(f"{live_server.url}/scenarios/")

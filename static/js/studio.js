@@ -160,9 +160,21 @@ function renderTop() {
   );
 }
 
+// A scenario has exactly two roles; a document imported with another number (or none) can be given two.
+function twoRoles(roles) {
+  if (roles.length === 2) return null;
+  return button(roles.length < 2 ? "Add the missing roles" : "Keep only the first two roles", () => {
+    const kept = roles.slice(0, 2).map(obj);
+    while (kept.length < 2) kept.push({ key: kept.length ? "second" : "first", name: "", batna: 0, alternative: "", sheet: "" });
+    doc.roles = kept;
+    changed();
+    render("f-roles-0-name");
+  }, { id: "two-roles" });
+}
+
 function renderRoles() {
   const roles = list(doc.roles);
-  return section("Roles", "roles", ...roles.map((raw, i) => {
+  return section("Roles", "roles", twoRoles(roles), ...roles.map((raw, i) => {
     const role = obj(raw);
     roles[i] = role;
     const p = `roles[${i}]`;
