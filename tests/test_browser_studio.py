@@ -44,6 +44,15 @@ def put(driver, field_id: str, text: str) -> None:
     element.send_keys(text)
 
 
+def put_and_leave(driver, field_id: str, text: str) -> None:
+    """Type into a field whose change redraws the parts that name it (a key, a question, a label), leave it,
+    and wait for the redraw. (Selenium's clear() would fire the change, and the redraw, before the typing.)"""
+    element = WebDriverWait(driver, 10).until(ec.element_to_be_clickable((By.ID, field_id)))
+    element.send_keys(Keys.CONTROL, "a")
+    element.send_keys(text, Keys.TAB)
+    WebDriverWait(driver, 10).until(ec.staleness_of(element))
+
+
 def click(driver, element_id: str) -> None:
     """Click by script: the editor redraws as it analyses, so a found element may be replaced under a click."""
     WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, element_id)))
@@ -410,3 +419,72 @@ def test_past_the_analysis_throttle_the_page_waits_instead_of_asking_at_every_ke
         put(browser, "f-roles-0-batna", points)
     saved(browser)  # the saves go on, and well past the analysis's debounce
     assert browser.execute_script("return window.__analyses") == refused
+
+
+def test_a_contingent_issue_is_written_with_its_event_and_each_sides_forecast(live_server, browser, instructor):
+    draft = studio.draft_create(owner=instructor, document=valid())
+    wait = WebDriverWait(browser, 15)
+    log_in(browser, live_server.url)
+    browser.get(f"{live_server.url}/scenarios/drafts/{draft.pk}/")
+    wait.until(text_shown((By.ID, "analysis-state"), "Up to date."))
+    joint = lambda: shown_text(browser, (By.ID, "figures")).split("Maximum joint gain\n")[1].split("\n")[0]  # noqa: E731
+    before = joint()
+
+    click(browser, "add-event")
+    put_and_leave(browser, "f-events-0-question", "Will the street be pedestrianised?")
+    put_and_leave(browser, "f-events-0-outcomes-0-label", "Pedestrianised")
+    put_and_leave(browser, "f-events-0-outcomes-1-label", "Not")
+    put(browser, "f-events-0-distribution-yes", "0.6")  # with 0.5: 1.1 in all
+    wait.until(
+        lambda d: (
+            "add up" in error_beside(d, "f-events-0-distribution-yes")
+            or "add up" in (shown_text(d, (By.ID, "problems-list")) or "")
+        )
+    )
+    screenshot(browser, "studio-contingent-error")
+    put(browser, "f-events-0-distribution-yes", "0.5")
+    for r, (yes, no) in enumerate((("0.8", "0.2"), ("0.3", "0.7"))):
+        put(browser, f"f-roles-{r}-forecasts-event-1-yes", yes)
+        put(browser, f"f-roles-{r}-forecasts-event-1-no", no)
+    put(browser, "f-roles-1-caution", "0.25")
+
+    click(browser, "add-options-issue")
+    Select(browser.find_element(By.ID, "f-issues-3--type")).select_by_value("contingent")
+    put(browser, "f-issues-3-name", "Footfall bonus")
+    put(browser, "f-issues-3-key", "bonus")
+    put(browser, "f-issues-3-options-0-label", "No bonus")
+    put(browser, "f-issues-3-options-1-label", "A bonus if pedestrianised")
+    for role, (yes, no) in (("owner", ("30", "0")), ("baker", ("-10", "6"))):
+        Select(browser.find_element(By.ID, f"f-issues-3-options-1-points-{role}-pays")).select_by_value("by")
+        put(browser, f"f-issues-3-options-1-points-{role}-yes", yes)
+        put(browser, f"f-issues-3-options-1-points-{role}-no", no)
+    wait.until(text_shown((By.ID, "analysis-state"), "Up to date."))
+    wait.until(
+        lambda d: browser.find_element(By.ID, "problems").get_attribute("hidden") is not None and joint() != before
+    )
+    screenshot(browser, "studio-contingent")
+    browser.execute_script("document.getElementById('f-issues-3-event').scrollIntoView()")
+    screenshot(browser, "studio-contingent-issue", full=False)
+    browser.execute_script("document.getElementById('f-events-0-key').scrollIntoView()")
+    screenshot(browser, "studio-contingent-event", full=False)
+    assert_accessible(browser, "the studio's editor with a contingent issue")
+    saved(browser)
+    draft.refresh_from_db()
+    assert draft.document["events"][0]["outcomes"] == [
+        {"key": "yes", "label": "Pedestrianised"},
+        {"key": "no", "label": "Not"},
+    ]
+    assert list(draft.document)[:5] == ["slug", "title", "summary", "situation", "events"]
+    assert draft.document["roles"][1]["forecasts"] == {"event-1": {"yes": 0.3, "no": 0.7}}
+    assert draft.document["issues"][3]["options"][1]["points"] == {
+        "owner": {"yes": 30, "no": 0},
+        "baker": {"yes": -10, "no": 6},
+    }
+
+    # The event's key renamed: every forecast and the issue follow.
+    put_and_leave(browser, "f-events-0-key", "street")
+    wait.until(ec.presence_of_element_located((By.ID, "f-roles-0-forecasts-street-yes")))
+    wait.until(text_shown((By.ID, "analysis-state"), "Up to date."))
+    assert browser.find_element(By.ID, "problems").get_attribute("hidden") is not None
+    click(browser, "publish")
+    wait.until(text_shown((By.ID, "publish-result"), "version 1 of bakery-lease"))

@@ -6,7 +6,16 @@
 // preview is HTML.
 import { api } from "./studio_api.js";
 import { formatNumber } from "./format.js";
-import { feasibleRegion, parseNumber, pathAndParents, renameRoleKey, roundsSummary } from "./studio_doc.js";
+import {
+  feasibleRegion,
+  parseNumber,
+  pathAndParents,
+  renameEventKey,
+  renameOutcomeKey,
+  renameRoleKey,
+  roundsSummary,
+  withEvents,
+} from "./studio_doc.js";
 
 const data = JSON.parse(document.getElementById("studio-data").textContent);
 const form = document.getElementById("studio-form");
@@ -190,8 +199,115 @@ function renderRoles() {
       ),
       field({ path: `${p}.alternative`, label: "Alternative (the BATNA in words)", kind: "textarea", get: () => role.alternative, set: (v) => (role.alternative = v) }),
       field({ path: `${p}.sheet`, label: "Confidential sheet", markdown: true, hint: "Markdown. Only this role reads it.", get: () => role.sheet, set: (v) => (role.sheet = v) }),
+      ...(list(doc.events).length ? renderForecasts(role, i) : []),
     );
   }));
+}
+
+// With events, each role's own chances of every outcome (confidential) and its caution.
+function renderForecasts(role, i) {
+  const p = `roles[${i}]`;
+  if (!role.forecasts || typeof role.forecasts !== "object") role.forecasts = {};
+  const parts = list(doc.events).map(obj).map((event) => {
+    const key = str(event.key);
+    const chances = obj(role.forecasts[key]);
+    role.forecasts[key] = chances;
+    return el("div", { className: "row", "data-path": `${p}.forecasts.${key}` },
+      ...list(event.outcomes).map(obj).map((outcome) => field({
+        path: `${p}.forecasts.${key}.${str(outcome.key)}`,
+        label: `${roleName(i)}'s chance: ${str(event.question) || key}, ${str(outcome.label) || str(outcome.key)}`,
+        kind: "number", get: () => chances[outcome.key], set: (v) => (chances[outcome.key] = v),
+      })));
+  });
+  return [
+    el("fieldset", { className: "subgroup", "data-path": `${p}.forecasts` },
+      el("legend", { text: `${roleName(i)}'s forecasts (confidential; each event's chances add up to 1)` }),
+      el("p", { className: "field-error", id: `${idFor(`${p}.forecasts`)}-error`, hidden: true }),
+      ...parts),
+    field({ path: `${p}.caution`, label: "Caution (optional, 0 to 1)", kind: "number", hint: "0 counts the expected points; 1 only the worst outcome.",
+      get: () => role.caution, set: (v) => (v === "" ? delete role.caution : (role.caution = v)) }),
+  ];
+}
+
+// Uncertain events (optional): a question, its outcomes and their stated chances; contingent issues pay
+// by them, and each role has its own forecast of them.
+function renderEvents() {
+  const events = list(doc.events);
+  const parts = events.map((raw, e) => {
+    const event = obj(raw);
+    events[e] = event;
+    event.outcomes = list(event.outcomes);
+    if (!event.distribution || typeof event.distribution !== "object") event.distribution = {};
+    const p = `events[${e}]`;
+    const outcomes = event.outcomes.map((rawOutcome, o) => {
+      const outcome = obj(rawOutcome);
+      event.outcomes[o] = outcome;
+      const q = `${p}.outcomes[${o}]`;
+      const remove = button("Remove outcome", () => {
+        event.outcomes.splice(o, 1);
+        delete event.distribution[outcome.key];
+        changed();
+        render(`${idFor(p)}-add-outcome`);
+      }, { "aria-label": `Remove outcome ${o + 1} of event ${e + 1}` });
+      return el("li", { className: "option", "data-path": q },
+        el("div", { className: "row" },
+          field({ path: `${q}.key`, label: `Outcome ${o + 1} key`, get: () => outcome.key, set: (v) => {
+            renameOutcomeKey(doc, str(event.key), str(outcome.key), v);
+            outcome.key = v;
+          }, onChange: () => render() }),
+          field({ path: `${q}.label`, label: `Outcome ${o + 1} label`, get: () => outcome.label, set: (v) => (outcome.label = v), onChange: () => render() }),
+          field({ path: `${p}.distribution.${str(outcome.key)}`, label: `Outcome ${o + 1} stated chance`, kind: "number", get: () => event.distribution[outcome.key], set: (v) => (event.distribution[outcome.key] = v) }),
+        ),
+        el("div", { className: "actions" }, remove));
+    });
+    const addOutcome = button("Add an outcome", () => {
+      const key = `outcome-${event.outcomes.length + 1}`;
+      event.outcomes.push({ key, label: "" });
+      event.distribution[key] = 0;
+      for (const role of list(doc.roles).map(obj)) if (role.forecasts && role.forecasts[event.key]) role.forecasts[event.key][key] = 0;
+      changed();
+      render(idFor(`${p}.outcomes[${event.outcomes.length - 1}].label`));
+    }, { id: `${idFor(p)}-add-outcome`, "aria-label": `Add an outcome to event ${e + 1}` });
+    const remove = button("Remove event", () => {
+      events.splice(e, 1);
+      if (!events.length) dropEvents();
+      else for (const role of list(doc.roles).map(obj)) if (role.forecasts) delete role.forecasts[event.key];
+      changed();
+      render("add-event");
+    }, { "aria-label": `Remove event ${e + 1}` });
+    return el("fieldset", { className: "subgroup", "data-path": p, id: idFor(p) },
+      el("legend", { text: `Event ${e + 1}: ${str(event.question) || str(event.key)}` }),
+      el("p", { className: "field-error", id: `${idFor(p)}-error`, hidden: true }),
+      field({ path: `${p}.key`, label: "Key", get: () => event.key, set: (v) => {
+        renameEventKey(doc, str(event.key), v);
+        event.key = v;
+      }, onChange: () => render() }),
+      field({ path: `${p}.question`, label: "Question (both sides read it)", get: () => event.question, set: (v) => (event.question = v), onChange: () => render() }),
+      el("ol", { className: "options", "data-path": `${p}.outcomes` }, ...outcomes),
+      el("p", { className: "field-error", id: `${idFor(`${p}.outcomes`)}-error`, hidden: true }),
+      el("p", { className: "field-error", id: `${idFor(`${p}.distribution`)}-error`, "data-path": `${p}.distribution`, hidden: true }),
+      el("div", { className: "actions" }, addOutcome, remove));
+  });
+  const add = button("Add an event", () => {
+    const n = events.length + 1;
+    const key = `event-${n}`;
+    const outcomes = [{ key: "yes", label: "Yes" }, { key: "no", label: "No" }];
+    doc = withEvents(doc, [...events, { key, question: "", outcomes, distribution: { yes: 0.5, no: 0.5 } }]);
+    for (const role of list(doc.roles).map(obj)) {
+      role.forecasts = { ...obj(role.forecasts), [key]: { yes: 0.5, no: 0.5 } };
+    }
+    changed();
+    render(idFor(`events[${n - 1}].question`));
+  }, { id: "add-event", className: "button small" });
+  return section("Uncertain events (optional)", "events",
+    el("p", { className: "hint", text: "For contingent issues: a term that pays by what happens. Each role gets its own forecast of every event." }),
+    ...parts, el("div", { className: "actions" }, add));
+}
+
+// No event left: no forecast either, and no `events` key (a document without events has none).
+function dropEvents() {
+  delete doc.events;
+  for (const role of list(doc.roles).map(obj)) delete role.forecasts;
 }
 
 // A role's key is the key of every points table: renaming it renames them all.
@@ -228,10 +344,34 @@ function renderOption(issue, i, o) {
       field({ path: `${p}.key`, label: `Option ${o + 1} key`, get: () => option.key, set: (v) => (option.key = v) }),
       field({ path: `${p}.label`, label: `Option ${o + 1} label`, get: () => option.label, set: (v) => (option.label = v) }),
     ),
-    pointsRow(option.points, `${p}.points`, `Option ${o + 1} points`),
+    issue.type === "contingent" ? contingentPoints(issue, option.points, `${p}.points`, o) : pointsRow(option.points, `${p}.points`, `Option ${o + 1} points`),
     el("p", { className: "field-error", id: `${idFor(`${p}.points`)}-error`, "data-path": `${p}.points`, hidden: true }),
     el("div", { className: "actions" }, up, down, remove),
   );
+}
+
+// A contingent option's points for each role: one number whatever happens, or a number for every outcome.
+function contingentPoints(issue, table, path, o) {
+  const event = list(doc.events).map(obj).find((e) => e.key === issue.event);
+  const outcomes = event ? list(event.outcomes).map(obj) : [];
+  return el("div", {}, ...roleKeys().map((key, r) => {
+    const byOutcome = table[key] !== null && typeof table[key] === "object";
+    const choice = el("select", { id: `${idFor(`${path}.${key}`)}-pays` },
+      el("option", { value: "same", text: "The same whatever happens", selected: !byOutcome }),
+      el("option", { value: "by", text: "By outcome", selected: byOutcome }));
+    choice.addEventListener("change", () => {
+      const first = byOutcome ? Object.values(table[key])[0] ?? 0 : table[key];
+      table[key] = choice.value === "by" ? Object.fromEntries(outcomes.map((x) => [x.key, first])) : first;
+      changed();
+      render(choice.id);
+    });
+    const what = `Option ${o + 1}, ${roleName(r)}`;
+    const inputs = byOutcome
+      ? outcomes.map((x) => field({ path: `${path}.${key}.${str(x.key)}`, label: `${what}: if ${str(x.label) || str(x.key)}`, kind: "number", get: () => table[key][x.key], set: (v) => (table[key][x.key] = v) }))
+      : [field({ path: `${path}.${key}`, label: `${what}: points`, kind: "number", get: () => table[key], set: (v) => (table[key] = v) })];
+    return el("div", { className: "row", "data-path": byOutcome ? `${path}.${key}` : null },
+      el("div", { className: "field" }, el("label", { for: choice.id, text: `${what} pays` }), choice), ...inputs);
+  }));
 }
 
 function blankPoints(value = 0) {
@@ -246,7 +386,8 @@ function renderIssue(raw, i, issues) {
   const name = str(issue.name).trim() || str(issue.key) || "new issue";
   const kind = el("select", { id: `${idFor(p)}-type`, "data-path": `${p}.type` },
     el("option", { value: "options", text: "Options", selected: !numeric }),
-    el("option", { value: "numeric", text: "Numeric (a range in steps)", selected: numeric }));
+    el("option", { value: "numeric", text: "Numeric (a range in steps)", selected: numeric }),
+    el("option", { value: "contingent", text: "Contingent (pays by an event's outcome)", selected: issue.type === "contingent" }));
   kind.addEventListener("change", () => {
     setKind(issue, kind.value);
     changed();
@@ -269,6 +410,18 @@ function renderIssue(raw, i, issues) {
     });
   } else {
     issue.options = list(issue.options);
+    if (issue.type === "contingent") {
+      const chooser = el("select", { id: idFor(`${p}.event`), "data-path": `${p}.event` },
+        el("option", { value: "", text: "Choose an event" }),
+        ...list(doc.events).map(obj).map((e) => el("option", { value: str(e.key), text: str(e.question) || str(e.key), selected: e.key === issue.event })));
+      chooser.addEventListener("change", () => {
+        issue.event = chooser.value;
+        changed();
+        render(chooser.id);
+      });
+      body.push(el("div", { className: "field" }, el("label", { for: chooser.id, text: "Pays by the event" }), chooser,
+        el("p", { className: "field-error", id: `${chooser.id}-error`, hidden: true })));
+    }
     body.push(el("ol", { className: "options", "data-path": `${p}.options` },
       ...issue.options.map((_, o) => renderOption(issue, i, o))));
     body.push(el("p", { className: "field-error", id: `${idFor(`${p}.options`)}-error`, hidden: true }));
@@ -309,7 +462,11 @@ function setKind(issue, kind) {
   if (issue.description !== undefined) keep.description = issue.description;
   for (const k of Object.keys(issue)) delete issue[k];
   Object.assign(issue, keep);
-  if (kind === "numeric") {
+  if (kind === "contingent") {
+    const first = obj(list(doc.events)[0]);
+    Object.assign(issue, { type: "contingent", event: str(first.key) });
+    issue.options = [1, 2].map((n) => ({ key: `option-${n}`, label: "", points: blankPoints() }));
+  } else if (kind === "numeric") {
     const [a, b] = roleKeys();
     Object.assign(issue, { type: "numeric", min: 0, max: 100, step: 10, points: { [a]: { at_min: 0, at_max: 10 }, [b]: { at_min: 10, at_max: 0 } } });
   } else {
@@ -401,7 +558,7 @@ function render(focusId = null, issuesOnly = false) {
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) doc = {};
   const issues = form.querySelector('fieldset[data-path="issues"]');
   if (issuesOnly && issues) issues.replaceWith(renderIssues());
-  else form.replaceChildren(renderTop(), renderRoles(), renderIssues(), renderNotes());
+  else form.replaceChildren(renderTop(), renderEvents(), renderRoles(), renderIssues(), renderNotes());
   for (const id of open) {
     const box = document.getElementById(id);
     if (box && box.hidden) box.parentElement.querySelector("button").click();

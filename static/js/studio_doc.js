@@ -9,19 +9,23 @@ export function parseNumber(text) {
 }
 
 const isMap = (value) => Boolean(value) && typeof value === "object" && !Array.isArray(value);
+const mapsOf = (value) => (Array.isArray(value) ? value.filter(isMap) : []);
+
+// Rename a map's key in place, keeping its order; a map that already has `key` is left as it is.
+function renameIn(map, old, key) {
+  if (!isMap(map) || !(old in map) || key in map) return;
+  const entries = Object.entries(map).map(([k, v]) => [k === old ? key : k, v]);
+  for (const k of Object.keys(map)) delete map[k];
+  Object.assign(map, Object.fromEntries(entries));
+}
 
 // Rename role key `old` to `key` in every points table of the document's issues, keeping each table's order;
 // a table that already has `key` is left as it is (the validator names the clash).
 export function renameRoleKey(doc, old, key) {
-  if (old === key || !Array.isArray(doc.issues)) return;
-  for (const issue of doc.issues.filter(isMap)) {
-    const tables = issue.type === "numeric" ? [issue.points] : (Array.isArray(issue.options) ? issue.options : []).filter(isMap).map((o) => o.points);
-    for (const table of tables) {
-      if (!isMap(table) || !(old in table) || key in table) continue;
-      const entries = Object.entries(table).map(([k, v]) => [k === old ? key : k, v]);
-      for (const k of Object.keys(table)) delete table[k];
-      Object.assign(table, Object.fromEntries(entries));
-    }
+  if (old === key) return;
+  for (const issue of mapsOf(doc.issues)) {
+    const tables = issue.type === "numeric" ? [issue.points] : mapsOf(issue.options).map((o) => o.points);
+    for (const table of tables) renameIn(table, old, key);
   }
 }
 
@@ -63,4 +67,38 @@ export function roundsSummary(rounds) {
   const walked = rounds.filter((r) => r.ending === "walked").length;
   const joint = rounds.reduce((sum, r) => sum + r.points[0] + r.points[1], 0);
   return { rounds: rounds.length, agreed, walked, time: rounds.length - agreed - walked, meanJoint: rounds.length ? joint / rounds.length : null };
+}
+
+// An event's key is named by each role's forecasts and by the contingent issues that pay by it.
+export function renameEventKey(doc, old, key) {
+  if (old === key) return;
+  for (const role of mapsOf(doc.roles)) renameIn(role.forecasts, old, key);
+  for (const issue of mapsOf(doc.issues)) if (issue.type === "contingent" && issue.event === old) issue.event = key;
+}
+
+// An outcome's key is named by its event's chances, each role's forecast of it, and every option of the
+// issues that pay by the event.
+export function renameOutcomeKey(doc, eventKey, old, key) {
+  if (old === key) return;
+  const event = mapsOf(doc.events).find((e) => e.key === eventKey);
+  if (event) renameIn(event.distribution, old, key);
+  for (const role of mapsOf(doc.roles)) if (isMap(role.forecasts)) renameIn(role.forecasts[eventKey], old, key);
+  for (const issue of mapsOf(doc.issues)) {
+    if (issue.type !== "contingent" || issue.event !== eventKey) continue;
+    for (const option of mapsOf(issue.options)) {
+      if (isMap(option.points)) for (const paid of Object.values(option.points)) renameIn(paid, old, key);
+    }
+  }
+}
+
+// A document's keys in the order of docs/scenarios.md, with `events` after the public situation.
+export function withEvents(doc, events) {
+  const out = {};
+  for (const [k, v] of Object.entries(doc)) {
+    if (k === "events") continue;
+    out[k] = v;
+    if (k === "situation" && events) out.events = events;
+  }
+  if (events && !("events" in out)) out.events = events;
+  return out;
 }

@@ -60,3 +60,23 @@ test("the bots' rounds: agreements, impasses by kind, and the mean joint gain of
   assert.deepEqual(roundsSummary(rounds), { rounds: 4, agreed: 2, walked: 1, time: 1, meanJoint: 72.5 });
   assert.equal(roundsSummary([]).meanJoint, null);
 });
+
+test("an event's or an outcome's key renamed follows into forecasts, chances and options", async () => {
+  const { renameEventKey, renameOutcomeKey, withEvents } = await import("../../static/js/studio_doc.js");
+  const doc = {
+    slug: "s",
+    situation: "x",
+    events: [{ key: "sales", outcomes: [{ key: "up" }, { key: "down" }], distribution: { up: 0.5, down: 0.5 } }],
+    roles: [{ key: "a", forecasts: { sales: { up: 0.8, down: 0.2 } } }, { key: "b", forecasts: { sales: { up: 0.3, down: 0.7 } } }],
+    issues: [{ key: "bonus", type: "contingent", event: "sales", options: [{ key: "y", points: { a: { up: 3, down: 0 }, b: 1 } }] }],
+  };
+  renameEventKey(doc, "sales", "revenue");
+  assert.deepEqual(Object.keys(doc.roles[0].forecasts), ["revenue"]);
+  assert.equal(doc.issues[0].event, "revenue");
+  doc.events[0].key = "revenue";
+  renameOutcomeKey(doc, "revenue", "up", "beats");
+  assert.deepEqual(doc.events[0].distribution, { beats: 0.5, down: 0.5 });
+  assert.deepEqual(doc.roles[1].forecasts.revenue, { beats: 0.3, down: 0.7 });
+  assert.deepEqual(doc.issues[0].options[0].points, { a: { beats: 3, down: 0 }, b: 1 });
+  assert.deepEqual(Object.keys(withEvents({ slug: "s", situation: "x", roles: [] }, [])), ["slug", "situation", "events", "roles"]);
+});
