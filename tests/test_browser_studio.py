@@ -435,12 +435,8 @@ def test_a_contingent_issue_is_written_with_its_event_and_each_sides_forecast(li
     put_and_leave(browser, "f-events-0-outcomes-0-label", "Pedestrianised")
     put_and_leave(browser, "f-events-0-outcomes-1-label", "Not")
     put(browser, "f-events-0-distribution-yes", "0.6")  # with 0.5: 1.1 in all
-    wait.until(
-        lambda d: (
-            "add up" in error_beside(d, "f-events-0-distribution-yes")
-            or "add up" in (shown_text(d, (By.ID, "problems-list")) or "")
-        )
-    )
+    wait.until(lambda d: "add up" in error_beside(d, "f-events-0-distribution"))
+    assert error_beside(browser, "f-events-0-distribution").startswith("events[0].distribution:")
     screenshot(browser, "studio-contingent-error")
     put(browser, "f-events-0-distribution-yes", "0.5")
     for r, (yes, no) in enumerate((("0.8", "0.2"), ("0.3", "0.7"))):

@@ -773,9 +773,8 @@ function showProblems(problems) {
     let target = null;
     if (where) {
       const control = where.matches("input, textarea, select") ? where : where.querySelector(":scope > input, :scope > textarea, :scope > select");
-      const slot = control
-        ? document.getElementById(`${control.id}-error`) || where.querySelector(".field-error")
-        : where.querySelector(":scope > .field-error") || where.querySelector(".field-error");
+      let slot = where.matches(".field-error") ? where : where.querySelector(":scope > .field-error") || where.querySelector(".field-error");
+      if (control) slot = document.getElementById(`${control.id}-error`) || slot;
       if (slot) {
         slot.hidden = false;
         slot.append(el("span", { className: "problem", text: `${problem.path}: ${problem.message}` }));
