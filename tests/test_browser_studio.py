@@ -484,3 +484,27 @@ def test_a_contingent_issue_is_written_with_its_event_and_each_sides_forecast(li
     assert browser.find_element(By.ID, "problems").get_attribute("hidden") is not None
     click(browser, "publish")
     wait.until(text_shown((By.ID, "publish-result"), "version 1 of bakery-lease"))
+
+
+CATCH_ERRORS = """window.__errors = [];
+window.addEventListener("error", (e) => window.__errors.push(String(e.message)));
+window.addEventListener("unhandledrejection", (e) => window.__errors.push(String(e.reason)));"""
+
+
+def test_every_built_in_scenario_adapted_opens_in_the_editor_as_it_is(
+    live_server, browser, instructor, builtin_scenarios
+):
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+    log_in(browser, live_server.url)
+    for scenario in Scenario.objects.filter(builtin=True).order_by("slug"):
+        version = scenario.versions.order_by("-number").first()
+        draft = studio.draft_create(owner=instructor, adapt=version)
+        browser.get(f"{live_server.url}/scenarios/drafts/{draft.pk}/")
+        WebDriverWait(browser, 15).until(text_shown((By.ID, "analysis-state"), "Up to date."))
+        assert browser.find_element(By.ID, "problems").get_attribute("hidden") is not None, scenario.slug
+        assert browser.find_elements(By.CSS_SELECTOR, "#plane path.frontier"), scenario.slug
+        assert browser.execute_script("return window.__errors") == [], scenario.slug
+        # Opening it changed nothing: the editor draws the document without rewriting it.
+        assert browser.find_element(By.ID, "save-status").text == "Saved", scenario.slug
+        draft.refresh_from_db()
+        assert draft.revision == 1, scenario.slug
