@@ -166,6 +166,8 @@ function renderTop() {
     text("slug", "Slug", { hint: "The scenario's identity across versions: lower-case letters, digits, - and _." }),
     text("summary", "Summary", { kind: "textarea", hint: "One or two sentences for the scenario list." }),
     text("situation", "Public situation", { markdown: true, hint: "Markdown. Both roles and the instructor read it." }),
+    text("author", "Author", { hint: "Optional: who wrote it, as they wish to be credited." }),
+    text("licence", "Licence", { hint: "Optional: the terms others may use it on, e.g. CC BY 4.0." }),
   );
 }
 
