@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -57,12 +60,26 @@ class ScenarioVersion(models.Model):
         return f"{self.scenario.slug} v{self.number}"
 
 
+class DocumentField(models.TextField):
+    """A document as data, stored as its JSON text: PostgreSQL's JSON columns (jsonb) keep a mapping's keys
+    in their own order, and a draft keeps the author's (what its YAML and the diff between versions show)."""
+
+    def from_db_value(self, value: str | None, expression: object, connection: object) -> Any:
+        return None if value is None else json.loads(value)
+
+    def to_python(self, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value: Any) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
 class ScenarioDraft(models.Model):
     """A scenario being written in the studio: its owner's alone, saved as it is typed (valid or not), and
     published as a new version of `scenario` (made on the first publication)."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scenario_drafts")
-    document = models.JSONField(help_text="The scenario document as data, as the studio edits it.")
+    document = DocumentField(help_text="The scenario document as data, as the studio edits it (JSON, in its order).")
     title = models.CharField(max_length=200, blank=True)
     revision = models.PositiveIntegerField(default=1, help_text="Raised by every save; a stale save is refused.")
     based_on = models.ForeignKey(

@@ -204,3 +204,12 @@ def test_another_instructor_s_private_scenario_is_on_no_page_or_form_of_theirs(a
         api_client(other_instructor), "post", f"/api/classes/{classroom['id']}/exercises", {"scenario": "ines-lease"}
     )
     assert refused.status_code == 400 and refused.json()["detail"] == "No scenario has the slug 'ines-lease'."
+
+
+def test_a_draft_keeps_the_order_of_its_keys_as_written_on_every_database(api):
+    document = {"title": "Ordered", "slug": "ordered", **{k: v for k, v in reversed(list(valid().items()))}}
+    document["roles"] = [{k: v for k, v in reversed(list(role.items()))} for role in valid()["roles"]]
+    draft = new_draft(api, document=document)
+    stored = api.get(f"/api/scenario-drafts/{draft['id']}").json()["document"]
+    assert list(stored) == list(document) and list(stored["roles"][0]) == list(document["roles"][0])
+    assert list(ScenarioDraft.objects.get(pk=draft["id"]).document) == list(document)

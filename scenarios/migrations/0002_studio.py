@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+import scenarios.models
+
 
 class Migration(migrations.Migration):
 
@@ -27,7 +29,7 @@ class Migration(migrations.Migration):
             name='ScenarioDraft',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('document', models.JSONField(help_text='The scenario document as data, as the studio edits it.')),
+                ('document', scenarios.models.DocumentField(help_text='The scenario document as data, as the studio edits it (JSON, in its order).')),
                 ('title', models.CharField(blank=True, max_length=200)),
                 ('revision', models.PositiveIntegerField(default=1, help_text='Raised by every save; a stale save is refused.')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
