@@ -1,0 +1,28 @@
+"""An attacker's pass over the scenario studio: what a draft may hold (docs/studio.md, "Drafts")."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import caches
+
+from scenarios.models import ScenarioDraft
+from tests.scenario_docs import valid
+from tests.test_api import api_client
+from tests.test_api_studio import new_draft, send
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    caches["default"].clear()
+
+
+def test_a_draft_past_500000_characters_as_yaml_is_not_stored(instructor):
+    api = api_client(instructor)
+    draft = new_draft(api)
+    document = {**valid(), "teaching_notes": "x" * 600_000}
+    saved = send(api, "put", f"/api/scenario-drafts/{draft['id']}", {"document": document, "revision": 1})
+    assert saved.status_code == 400 and "at most 500,000 are allowed" in saved.json()["detail"]
+    made = send(api, "post", "/api/scenario-drafts", {"document": document})
+    assert made.status_code == 400 and ScenarioDraft.objects.count() == 1
