@@ -10,6 +10,7 @@ the studio and the import do not disagree (tests/test_studio_core.py holds the t
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import yaml
@@ -20,9 +21,11 @@ from core.scenario_document import validate_data
 from core.spec import Scenario, plain
 
 
-def draft_problems(data: Any) -> list[Problem]:
+def draft_problems(data: Any, *, stored: bool = False) -> list[Problem]:
     """The bounds of a document, on data: too many values, too deep, or a value JSON has but a scenario
-    document cannot hold. Walks the data without recursion, so that no nesting can exhaust the stack."""
+    document cannot hold; when it is to be `stored`, also a number JSON cannot carry (NaN, Infinity, which
+    the validation names otherwise). Walks the data without recursion, so that no nesting can exhaust the
+    stack."""
     nodes = 0
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
     while stack:
@@ -45,6 +48,8 @@ def draft_problems(data: Any) -> list[Problem]:
             stack.extend((item, (*path, index)) for index, item in enumerate(value))
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**100:
             return [Problem(format_path(path), "is too large: points and values stay within one billion")]
+        elif stored and isinstance(value, float) and not math.isfinite(value):
+            return [Problem(format_path(path), "is not a finite number")]
         elif not (value is None or isinstance(value, str | int | float | bool)):
             return [Problem(format_path(path), f"{type(value).__name__} is not a value a scenario document holds")]
     return []

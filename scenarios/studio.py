@@ -19,7 +19,7 @@ from django.db import transaction
 from core.documents import DocumentError, load_yaml
 from core.refusal import Refused
 from core.scenario_document import parse_scenario
-from core.studio import draft_text
+from core.studio import draft_problems, draft_text
 from scenarios.models import Scenario, ScenarioDraft, ScenarioVersion
 from scenarios.services import scenario_version_create
 
@@ -46,7 +46,10 @@ def _checked(document: Any) -> Any:
             "The document is a mapping of the scenario's fields (slug, title, roles, issues, ...).", "document"
         )
     try:
-        draft_text(document)  # its values and nesting, then its length as YAML
+        problems = draft_problems(document, stored=True)
+        if problems:
+            raise DocumentError(problems)
+        draft_text(document)  # its length as YAML
     except DocumentError as error:
         problem = error.problems[0]
         raise Refused(f"{problem.path}: {problem.message}", "document") from None

@@ -26,3 +26,18 @@ def test_a_draft_past_500000_characters_as_yaml_is_not_stored(instructor):
     assert saved.status_code == 400 and "at most 500,000 are allowed" in saved.json()["detail"]
     made = send(api, "post", "/api/scenario-drafts", {"document": document})
     assert made.status_code == 400 and ScenarioDraft.objects.count() == 1
+
+
+def test_a_draft_holds_no_number_json_cannot_carry(instructor):
+    """NaN and Infinity, which Python's JSON reader takes, would be stored and sent back as text no JSON
+    reader (the editor's page among them) accepts."""
+    api = api_client(instructor)
+    draft = new_draft(api)
+    for value in ("NaN", "Infinity", "-Infinity"):
+        body = '{"document": {"slug": "a", "roles": [{"batna": ' + value + '}]}, "revision": 1}'
+        saved = api.put(f"/api/scenario-drafts/{draft['id']}", body, content_type="application/json")
+        assert saved.status_code == 400, saved.content
+        assert saved.json()["detail"] == "roles[0].batna: is not a finite number"
+    imported = send(api, "post", "/api/scenario-drafts", {"yaml": "slug: a\nroles: [{batna: .nan}]\n"})
+    assert imported.status_code == 400 and "roles[0].batna" in imported.json()["detail"]
+    assert ScenarioDraft.objects.get().revision == 1
