@@ -8,8 +8,9 @@ WIDTH x HEIGHT, shown at about that many pixels on a 1280 x 720 screen.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
-from html import escape
+from html import escape as html_escape
 
 WIDTH, HEIGHT = 1200, 620
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
@@ -18,6 +19,15 @@ SIDES = ("#1f5fbf", "#b3501a")  # role A, role B: each at least 4.5:1 on white
 MARK = "#1b6e3a"
 OTHER = "#5f6b7d"  # a group that is neither role (the pairs without a MESO)
 TEXT = 26  # the smallest text on a slide (at 1280 x 720: about 26 px)
+
+# What XML 1.0 forbids in a document (control characters, lone surrogates, U+FFFE and U+FFFF): a name in a
+# scenario may hold them, and a slide downloaded as a file that has one does not open.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def escape(value: str) -> str:
+    """Text as SVG markup: escaped, without the characters XML cannot hold."""
+    return html_escape(NOT_XML.sub("", value))
 
 
 def attrs(**values: object) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import xml.dom.minidom
+
 import pytest
 from django.core.cache import caches
 
+from reports import svg
 from scenarios.models import ScenarioDraft
 from tests.scenario_docs import valid
 from tests.test_api import api_client
@@ -41,3 +44,18 @@ def test_a_draft_holds_no_number_json_cannot_carry(instructor):
     imported = send(api, "post", "/api/scenario-drafts", {"yaml": "slug: a\nroles: [{batna: .nan}]\n"})
     assert imported.status_code == 400 and "roles[0].batna" in imported.json()["detail"]
     assert ScenarioDraft.objects.get().revision == 1
+
+
+def test_a_name_with_a_control_character_leaves_a_slide_well_formed_xml():
+    """A scenario's names may hold characters XML 1.0 forbids (a YAML "\\x01", a JSON "\\u000b"); the
+    slide downloaded as an .svg file must still parse."""
+    slide = svg.document(
+        "k",
+        "Title\x0c",
+        "Desc\x00ription",
+        [svg.text(0, 0, "Own\x01er & <b>"), svg.rect(0, 0, 1, 1, "#fff", "Bar\x1f")],
+    )
+    parsed = xml.dom.minidom.parseString('<?xml version="1.0" encoding="UTF-8"?>\n' + slide)  # noqa: S318  (our own output)
+    texts = [node.firstChild.data for node in parsed.getElementsByTagName("text")]
+    assert texts == ["Title", "Owner & <b>"]
+    assert parsed.getElementsByTagName("desc")[0].firstChild.data == "Description"
