@@ -9,6 +9,7 @@ from django.core.cache import caches
 
 from reports import svg
 from scenarios.models import ScenarioDraft
+from scenarios.templatetags.parley import markdown
 from tests.scenario_docs import valid
 from tests.test_api import api_client
 from tests.test_api_studio import new_draft, send
@@ -59,3 +60,15 @@ def test_a_name_with_a_control_character_leaves_a_slide_well_formed_xml():
     texts = [node.firstChild.data for node in parsed.getElementsByTagName("text")]
     assert texts == ["Title", "Owner & <b>"]
     assert parsed.getElementsByTagName("desc")[0].firstChild.data == "Description"
+
+
+def test_a_markdown_text_with_brackets_past_the_budget_shows_them_as_typed():
+    """The Markdown reader scans from every '[' to its match, or to the end of the paragraph: 25,000 of them
+    in a 50,000-character sheet took 100 s on every page that shows it (and at every preview). Past the
+    budget a text's links are not read; below it they are."""
+    links = "[a](/x) " * 300
+    assert markdown(links).count("<a ") == 300
+    heavy = "[a](/x) " * 400 + "x" * 10_000  # 400 brackets in 13,200 characters
+    html = markdown(heavy)
+    assert "<a " not in html and html.count("[a](/x)") == 400
+    assert markdown("\\[" * 25_000 + "]" * 25_000).count("[") == 25_000  # a backslash does not undo it
