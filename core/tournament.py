@@ -29,11 +29,16 @@ class Round:
     points: tuple[Fraction, Fraction]  # each role's points: the package's, or its BATNA
 
 
-def play(scenario: Scenario, first: str, second: str, seed: int) -> tuple[str, dict[str, str] | None]:
-    """One round between two bots taking turns: ('agreed', package), ('walked', None), or ('time', None)."""
+def play(
+    scenario: Scenario, first: str, second: str, seed: int, sheets: dict[str, Sheet] | None = None
+) -> tuple[str, dict[str, str] | None]:
+    """One round between two bots taking turns: ('agreed', package), ('walked', None), or ('time', None).
+    `sheets`, each role's, when read already (a sheet costs every issue's grid)."""
     roles = scenario.role_keys
+    if sheets is None:
+        sheets = {role: Sheet.from_scenario(scenario, role) for role in roles}
     bots = {
-        role: Bot(Sheet.from_scenario(scenario, role), name, seed=seed + i)
+        role: Bot(sheets[role], name, seed=seed + i)
         for i, (role, name) in enumerate(zip(roles, (first, second), strict=True))
     }
     standing: dict[str, Standing | None] = dict.fromkeys(roles)
@@ -71,10 +76,11 @@ def tournament(scenario: Scenario, pairs: int, seed: int = 1) -> list[Round]:
         raise ValueError(f"a tournament plays 1 to {MAX_PAIRS} rounds")
     matches = list(itertools.product(STRATEGIES, repeat=2))
     batnas = (scenario.roles[0].batna, scenario.roles[1].batna)
+    sheets = {role: Sheet.from_scenario(scenario, role) for role in scenario.role_keys}
     rounds = []
     for index in range(pairs):
         first, second = matches[index % len(matches)]
-        ending, package = play(scenario, first, second, seed=seed + 2 * index)
+        ending, package = play(scenario, first, second, seed=seed + 2 * index, sheets=sheets)
         points = batnas
         if package is not None:
             a = sum(
