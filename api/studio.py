@@ -203,15 +203,15 @@ def scenario_analysis(request: HttpRequest, payload: AnalysisIn) -> dict[str, An
 @router.post("/scenario-tournaments", response={200: list[RoundOut], **COSTLY})
 def scenario_tournament(request: HttpRequest, payload: TournamentIn) -> list[dict[str, Any]]:
     user = request_user(request)
-    try:
-        scenario = parse_scenario(draft_text(payload.document)).scenario
-    except DocumentError as error:
-        first = error.problems[0]
-        raise Refused(
-            f"The document has problems to fix first; the first: {first.path}: {first.message}", "document"
-        ) from None
     throttle_hit(action="studio_tournament", address=client_address(request), account=str(user.pk))
-    with studio.one_at_a_time(user, "tournament"):
+    with studio.one_at_a_time(user, "tournament"):  # reading the document costs its grids too
+        try:
+            scenario = parse_scenario(draft_text(payload.document)).scenario
+        except DocumentError as error:
+            first = error.problems[0]
+            raise Refused(
+                f"The document has problems to fix first; the first: {first.path}: {first.message}", "document"
+            ) from None
         rounds = tournament(scenario, payload.rounds, payload.seed)
     return [
         {

@@ -91,3 +91,15 @@ def test_a_tournament_reads_each_role_s_sheet_once_not_once_a_round(monkeypatch)
     monkeypatch.setattr(Sheet, "from_scenario", classmethod(counted))
     assert len(tournament(scenario, 12)) == 12
     assert sorted(reads) == ["baker", "owner"]
+
+
+def test_a_tournament_refused_by_the_lock_or_the_throttle_does_not_read_its_document_first(instructor, monkeypatch):
+    """Reading a document costs its grids (a valid one of 100 numeric issues: 13 s): before the throttle and
+    the one-at-a-time lock, any number of requests read theirs at once."""
+    api = api_client(instructor)
+    reads = []
+    monkeypatch.setattr("api.studio.parse_scenario", lambda text: reads.append(text))
+    caches["default"].add(f"studio-busy:{instructor.pk}", "analysis", timeout=60)
+    busy = send(api, "post", "/api/scenario-tournaments", {"document": valid(), "rounds": 4})
+    assert busy.status_code == 429 and "still running" in busy.json()["detail"]
+    assert reads == []
