@@ -37,6 +37,8 @@ from core.spec import (
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 MAX_ROLES = 2
 MAX_GRID = 2001
+MAX_ISSUES = 50  # a scenario has a handful; the studio's benchmark 30
+MAX_TERMS = 5_000  # options and numeric values of all issues together: each is scored, offered and drawn
 MAX_TEXT = 50_000
 MAX_EVENTS = 10
 MAX_OUTCOMES = 6
@@ -455,12 +457,24 @@ def _issues(c: _Checker, value: Any, roles: tuple[str, ...], events: dict[str, E
     if not isinstance(value, list) or not value:
         c.problem(path, f"must be a non-empty list of issues, got {_kind(value)}")
         return ()
+    if len(value) > MAX_ISSUES:
+        c.problem(path, f"has {len(value)} issues; at most {MAX_ISSUES} are allowed")
+        return ()
     issues = []
     for i, item in enumerate(value):
         issue = _issue(c, item, (*path, i), roles, events)
         if issue is not None:
             issues.append(issue)
     c.unique([(iss.key, (*path, i, "key")) for i, iss in enumerate(issues)], "issue")
+    terms = sum(
+        len(iss.options) if iss.kind != "numeric" else int((iss.maximum - iss.minimum) / iss.step) + 1 for iss in issues
+    )
+    if terms > MAX_TERMS:
+        c.problem(
+            path,
+            f"the issues have {terms:,} options and numeric values in all; at most {MAX_TERMS:,} are allowed"
+            " (a larger step, or fewer issues)",
+        )
     return tuple(issues)
 
 

@@ -251,3 +251,31 @@ def test_the_built_in_scenarios_are_far_from_the_analysis_limit():
     for path in sorted((ROOT / "scenarios" / "builtin").glob("*.yaml")):
         table = ScoringTable.from_scenario(parse_scenario(path.read_text()).scenario)
         assert analysis_steps(table) < MAX_ANALYSIS_STEPS // 20, path.name
+
+
+def test_a_scenario_of_too_many_issues_or_terms_is_refused_before_anything_is_scored():
+    # Equal points make the analysis's merges trivial, so its step bound let through any number of terms:
+    # 350 numeric issues of 1001 values each took minutes to validate, analyse and play with bots.
+    from core.scenario_document import MAX_ISSUES, MAX_TERMS
+
+    def numeric(count: int, values: int) -> dict:
+        doc = valid()
+        doc["issues"] = [
+            {"key": f"n{i}", "name": f"N {i}", "type": "numeric", "min": 0, "max": values - 1, "step": 1,
+             "points": {"owner": {"at_min": 5, "at_max": 5}, "baker": {"at_min": 5, "at_max": 5}}}
+            for i in range(count)
+        ]  # fmt: skip
+        return doc
+
+    with pytest.raises(DocumentError) as refused:
+        parse_scenario(dump(numeric(MAX_ISSUES + 1, 2)))
+    assert [(p.path, p.message) for p in refused.value.problems] == [
+        ("issues", f"has {MAX_ISSUES + 1} issues; at most {MAX_ISSUES} are allowed")
+    ]
+    with pytest.raises(DocumentError) as refused:
+        parse_scenario(dump(numeric(6, 1000)))
+    assert [(p.path, p.message) for p in refused.value.problems] == [
+        ("issues", f"the issues have 6,000 options and numeric values in all; at most {MAX_TERMS:,} are allowed"
+                   " (a larger step, or fewer issues)")
+    ]  # fmt: skip
+    assert parse_scenario(dump(numeric(5, 1000))).scenario.issues[4].maximum == 999
