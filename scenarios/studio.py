@@ -155,11 +155,12 @@ def version_diff(older: ScenarioVersion, newer: ScenarioVersion) -> str:
 
 
 @contextlib.contextmanager
-def one_at_a_time(user: Any, what: str, seconds: int = 60) -> Iterator[None]:
-    """Run a costly computation for `user` only if none of theirs is running (on any process): the
-    studio's analyses and tournaments take a core for up to seconds each."""
+def one_at_a_time(user: Any, what: str, seconds: int = 60, lane: str = "figures") -> Iterator[None]:
+    """Run a costly computation for `user` only if none of theirs in the same `lane` is running (on any
+    process): the studio's analyses and tournaments (one lane) take a core for up to seconds each, a
+    Markdown preview (its own lane) up to half a second."""
     cache = caches[settings.THROTTLE_CACHE]
-    key = f"studio-busy:{user.pk}"
+    key = f"studio-busy:{lane}:{user.pk}"
     if not cache.add(key, what, timeout=seconds):
         raise Refused(f"Your previous {what} is still running: wait for it, then try again.", code="busy")
     try:

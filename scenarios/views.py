@@ -4,6 +4,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
+from core.refusal import Refused
 from core.scenario_document import MAX_TEXT
 from core.spec import DEBRIEF_FIGURES, plain
 from scenarios.access import instructor_required
@@ -16,6 +17,7 @@ from scenarios.services import (
     version_spec,
     version_table,
 )
+from scenarios.studio import one_at_a_time
 from scenarios.templatetags.parley import markdown
 
 
@@ -62,7 +64,13 @@ def markdown_preview(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"detail": f"The text has {len(text):,} characters; at most {MAX_TEXT:,} are allowed."}, status=400
         )
-    return JsonResponse({"html": markdown(text)})
+    try:
+        with one_at_a_time(request.user, "preview", seconds=30, lane="preview"):
+            return JsonResponse({"html": markdown(text)})
+    except Refused as busy:  # one preview at a time an instructor: each may take up to half a second
+        response = JsonResponse({"detail": busy.message}, status=429)
+        response["Retry-After"] = "1"
+        return response
 
 
 @instructor_required

@@ -99,7 +99,26 @@ def test_a_tournament_refused_by_the_lock_or_the_throttle_does_not_read_its_docu
     api = api_client(instructor)
     reads = []
     monkeypatch.setattr("api.studio.parse_scenario", lambda text: reads.append(text))
-    caches["default"].add(f"studio-busy:{instructor.pk}", "analysis", timeout=60)
+    caches["default"].add(f"studio-busy:figures:{instructor.pk}", "analysis", timeout=60)
     busy = send(api, "post", "/api/scenario-tournaments", {"document": valid(), "rounds": 4})
     assert busy.status_code == 429 and "still running" in busy.json()["detail"]
     assert reads == []
+
+
+def test_one_markdown_preview_at_a_time_an_instructor(instructor):
+    from django.core.cache import caches
+    from django.test import Client
+
+    client = Client()
+    client.force_login(instructor)
+    caches["default"].clear()
+    assert (
+        client.post("/scenarios/drafts/preview/", {"text": "**bold**"}).json()["html"] == "<p><strong>bold</strong></p>"
+    )
+    caches["default"].add(f"studio-busy:preview:{instructor.pk}", "preview", timeout=30)  # one still running
+    busy = client.post("/scenarios/drafts/preview/", {"text": "**bold**"})
+    assert busy.status_code == 429 and busy["Retry-After"] == "1"
+    assert busy.json()["detail"] == "Your previous preview is still running: wait for it, then try again."
+    caches["default"].add(f"studio-busy:figures:{instructor.pk}", "analysis", timeout=30)  # another lane
+    caches["default"].delete(f"studio-busy:preview:{instructor.pk}")
+    assert client.post("/scenarios/drafts/preview/", {"text": "x"}).status_code == 200
