@@ -183,9 +183,11 @@ def draft_delete(request: HttpRequest, draft_id: DraftId) -> Status[None]:
     return Status(204, None)
 
 
-@router.post("/scenario-drafts/{draft_id}/publish", response={201: PublishedOut, **WRITE})
+@router.post("/scenario-drafts/{draft_id}/publish", response={201: PublishedOut, **WRITE, 429: ErrorOut})
 def draft_publish(request: HttpRequest, draft_id: DraftId) -> Status[dict[str, Any]]:
-    version = studio.draft_publish(draft=_draft(request, draft_id))
+    draft = _draft(request, draft_id)
+    with studio.one_at_a_time(request_user(request), "publication"):  # validates, as an analysis does
+        version = studio.draft_publish(draft=draft)
     return Status(201, {"scenario": version.scenario.slug, "version": version.number, "title": version.title})
 
 

@@ -122,3 +122,16 @@ def test_one_markdown_preview_at_a_time_an_instructor(instructor):
     caches["default"].add(f"studio-busy:figures:{instructor.pk}", "analysis", timeout=30)  # another lane
     caches["default"].delete(f"studio-busy:preview:{instructor.pk}")
     assert client.post("/scenarios/drafts/preview/", {"text": "x"}).status_code == 200
+
+
+def test_a_publication_waits_for_the_instructor_s_running_analysis(instructor):
+    from scenarios.models import Scenario
+
+    api = api_client(instructor)
+    draft = send(api, "post", "/api/scenario-drafts", {"document": {**valid(), "slug": "busy-lease"}}).json()
+    caches["default"].add(f"studio-busy:figures:{instructor.pk}", "analysis", timeout=60)
+    busy = send(api, "post", f"/api/scenario-drafts/{draft['id']}/publish")
+    assert busy.status_code == 429 and "still running" in busy.json()["detail"]
+    assert not Scenario.objects.filter(slug="busy-lease").exists()
+    caches["default"].delete(f"studio-busy:figures:{instructor.pk}")
+    assert send(api, "post", f"/api/scenario-drafts/{draft['id']}/publish").status_code == 201
