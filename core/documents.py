@@ -130,7 +130,10 @@ def load_yaml(text: str) -> LoadedYaml:
     if len(text) > MAX_DOCUMENT:
         message = f"the document has {len(text):,} characters; at most {MAX_DOCUMENT:,} are allowed"
         raise DocumentError([Problem("(document)", message)])
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)  # reads the whole text first: a character YAML refuses is refused here
+    except yaml.YAMLError as exc:
+        raise DocumentError([Problem("(document)", f"the YAML does not parse: {_unreadable(exc)}")]) from exc
     try:
         try:
             node = loader.get_single_node()
@@ -148,6 +151,13 @@ def load_yaml(text: str) -> LoadedYaml:
         return loaded
     finally:
         loader.dispose()
+
+
+def _unreadable(exc: yaml.YAMLError) -> str:
+    """A reader's refusal in words: the character it cannot read, and where (`#x0000` is a NUL)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        return f"the character #x{exc.character:04x} is not allowed in a document, position {exc.position + 1}"
+    return str(exc)
 
 
 def _not_plain(tag: str) -> str:

@@ -213,3 +213,11 @@ def test_a_draft_keeps_the_order_of_its_keys_as_written_on_every_database(api):
     stored = api.get(f"/api/scenario-drafts/{draft['id']}").json()["document"]
     assert list(stored) == list(document) and list(stored["roles"][0]) == list(document["roles"][0])
     assert list(ScenarioDraft.objects.get(pk=draft["id"]).document) == list(document)
+
+
+def test_an_imported_yaml_with_a_character_yaml_cannot_read_is_refused_at_its_field(api):
+    refused = send(api, "post", "/api/scenario-drafts", {"yaml": "slug: a\u0007b\n"})
+    assert refused.status_code == 400 and refused.json() == {
+        "detail": "(document): the YAML does not parse: the character #x0007 is not allowed in a document, position 8",
+        "field": "yaml",
+    }

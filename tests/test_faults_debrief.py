@@ -98,16 +98,22 @@ class Monitor(threading.Thread):
         channel = await layer.new_channel()
         await layer.group_add(monitor_group(self.exercise_id), channel)
         self.joined.set()
+        # One receive at a time, never cancelled while the stop flag is looked at: a receive cancelled by a
+        # timeout can drop the message it was taking (on a loaded machine the announcement went missing).
+        receiving: asyncio.Task[dict[str, Any]] | None = None
         try:
             while not self.stop.is_set():
-                try:
-                    message = await asyncio.wait_for(layer.receive(channel), timeout=0.5)
-                except TimeoutError:
+                receiving = receiving or asyncio.ensure_future(layer.receive(channel))
+                done, _ = await asyncio.wait({receiving}, timeout=0.5)
+                if not done:
                     continue  # look at the stop flag
+                message, receiving = receiving.result(), None
                 self.messages.append(message)
                 if message["type"] == "monitor.debrief":
                     self.announced.set()
         finally:
+            if receiving is not None:
+                receiving.cancel()
             await layer.group_discard(monitor_group(self.exercise_id), channel)
             # The list-based layer closes its connections with close_pools(), the pub/sub layer with flush().
             await (layer.close_pools() if hasattr(layer, "close_pools") else layer.flush())

@@ -279,3 +279,13 @@ def test_a_scenario_of_too_many_issues_or_terms_is_refused_before_anything_is_sc
                    " (a larger step, or fewer issues)")
     ]  # fmt: skip
     assert parse_scenario(dump(numeric(5, 1000))).scenario.issues[4].maximum == 999
+
+
+def test_a_character_yaml_cannot_read_is_a_problem_not_a_crash():
+    # Found by the API's schemathesis run: a NUL in an imported draft's YAML made the reader raise before
+    # the parse's own error handling, and the API answered 500.
+    with pytest.raises(DocumentError) as refused:
+        parse_scenario("slug: a\x00b\n")
+    assert str(refused.value) == (
+        "(document): the YAML does not parse: the character #x0000 is not allowed in a document, position 8"
+    )
