@@ -162,7 +162,8 @@ def one_at_a_time(user: Any, what: str, seconds: int = 60, lane: str = "figures"
     cache = caches[settings.THROTTLE_CACHE]
     key = f"studio-busy:{lane}:{user.pk}"
     if not cache.add(key, what, timeout=seconds):
-        raise Refused(f"Your previous {what} is still running: wait for it, then try again.", code="busy")
+        running = cache.get(key) or what  # the one running may be of another kind in the lane
+        raise Refused(f"Your previous {running} is still running: wait for it, then try again.", code="busy")
     try:
         yield
     finally:
