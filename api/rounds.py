@@ -134,7 +134,7 @@ def _settlement(exercise: Exercise, pairs: int) -> dict[str, Any]:
 
 @router.post("/exercises/{exercise_id}/settlement/open", response={200: SettlementOut, **WRITE})
 def settlement_open(request: HttpRequest, exercise_id: ExerciseId, payload: SettlementIn) -> dict[str, Any]:
-    """Open the post-settlement round for every agreed pair of an ended exercise (docs/protocol.md)."""
+    """Open the post-settlement round for every agreed pair of a live or ended exercise (docs/protocol.md)."""
     exercise = exercise_for(request_user(request), exercise_id)
     pairs = settlement.settlement_open(exercise=exercise, minutes=payload.minutes, now=timezone.now())
     return _settlement(exercise, pairs)
