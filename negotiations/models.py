@@ -134,9 +134,10 @@ class Broadcast(models.Model):
 
 
 class Settlement(models.Model):
-    """An exercise's post-settlement round (Raiffa, 1985), opened by the instructor once the exercise has
-    ended: its agreed pairs may replace their agreement with a package at least as good for both. It
-    is over at `deadline`, when the instructor closes it, or once every pair has kept or improved."""
+    """An exercise's post-settlement round (Raiffa, 1985), opened by the instructor once pairs have agreed,
+    while the exercise runs or after it has ended: its agreed pairs may replace their agreement with a
+    package at least as good for both. It is over at `deadline`, when the instructor closes it (or the
+    exercise ends), or once every pair has kept or improved."""
 
     exercise = models.OneToOneField("classrooms.Exercise", on_delete=models.CASCADE, related_name="settlement")
     opened_at = models.DateTimeField()
