@@ -1,5 +1,5 @@
 """An exercise's round: pair the students present, release the roles, start, end, and its status; once
-it has ended, its post-settlement round (open, close)."""
+pairs have agreed, its post-settlement round (open, close)."""
 
 from __future__ import annotations
 
