@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from core.analysis import ScoringTable, pareto_frontier
+from core.negotiation import package_points
 from core.spec import Scenario, plain
 
 
@@ -100,7 +101,7 @@ def report_json(scenario: Scenario) -> dict[str, Any] | None:
 def _points(scenario: Scenario, agreement: Mapping[str, str] | None, role: str) -> Fraction:
     if agreement is None:
         return scenario.role(role).batna
-    return sum((issue.term_points(role, agreement[issue.key]) for issue in scenario.issues), Fraction(0))
+    return package_points(scenario, agreement, role)
 
 
 def _realised(

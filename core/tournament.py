@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from core.bots import STRATEGIES, Bot, Sheet, Situation, Standing
+from core.negotiation import package_points
 from core.spec import Scenario
 
 TURNS = 40  # each side decides this many times over a round
@@ -83,12 +84,7 @@ def tournament(scenario: Scenario, pairs: int, seed: int = 1) -> list[Round]:
         ending, package = play(scenario, first, second, seed=seed + 2 * index, sheets=sheets)
         points = batnas
         if package is not None:
-            a = sum(
-                (issue.term_points(scenario.roles[0].key, package[issue.key]) for issue in scenario.issues), Fraction(0)
-            )
-            b = sum(
-                (issue.term_points(scenario.roles[1].key, package[issue.key]) for issue in scenario.issues), Fraction(0)
-            )
-            points = (a, b)
+            a, b = scenario.role_keys
+            points = (package_points(scenario, package, a), package_points(scenario, package, b))
         rounds.append(Round(first, second, ending, package, points))
     return rounds
