@@ -155,9 +155,10 @@ def settlement_json(settlement: Settlement | None) -> SettlementJSON | None:
 
 
 def exercise_summary(exercise: Exercise) -> ExerciseJSON:
-    """The round's state; an ended exercise's post-settlement round read too (one query, then only)."""
+    """The round's state; a live or ended exercise's post-settlement round read too (one query, then only:
+    it opens once pairs have agreed, while the exercise runs or after it)."""
     settlement = None
-    if exercise.state == Exercise.State.ENDED:
+    if exercise.state in (Exercise.State.LIVE, Exercise.State.ENDED):
         settlement = Settlement.objects.filter(exercise=exercise).first()
     return {
         "id": exercise.pk,

@@ -10,11 +10,13 @@ from django.test import Client
 from django.utils import timezone
 
 from classrooms import services
+from classrooms.models import Exercise
 from core.negotiation import Action
 from core.refusal import Refused
 from negotiations import rounds, settlement
 from negotiations.acting import negotiation_act, negotiation_close_expired
 from negotiations.models import Debrief, Event, Negotiation, Seat, Settlement
+from negotiations.publishing import exercise_summary
 from reports.debrief_pages import student_debrief
 from surveys.models import SurveySkip
 from tests.base import add_students, seats_by_role, student_client
@@ -55,6 +57,12 @@ def test_the_round_opens_for_the_pairs_agreed_by_then_and_ends_at_the_latest_wit
     pair.refresh_from_db()
     assert (pair.status, pair.agreement, pair.deadline) == ("settling", SIGNED, now + timedelta(minutes=10))
     assert Event.objects.filter(negotiation=pair).last().type == "settlement_opened"
+    # The monitor sees the round open while the exercise runs, so that it offers to close it.
+    assert exercise_summary(Exercise.objects.get(pk=exercise.pk))["settlement"] == {
+        "opened_at": now.isoformat(),
+        "deadline": (now + timedelta(minutes=10)).isoformat(),
+        "closed_at": None,
+    }
     with pytest.raises(Refused, match="has had its post-settlement round"):
         settlement.settlement_open(exercise=exercise, minutes=10, now=now)
     # A pair that agrees after the round opened is not in it; the exercise's end closes the round.

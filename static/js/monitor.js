@@ -186,7 +186,7 @@
     $("class-time").textContent = ex.state === "live" ? timeLeft(ex.deadline, ex.paused) + (ex.paused ? " (paused)" : "") : ex.state === "ended" ? "ended" : "not started";
   }
 
-  // The post-settlement round: opened once the exercise has ended, for its agreed pairs; closed early by hand.
+  // The post-settlement round: opened once pairs have agreed (live or ended), for those pairs; closed early by hand.
   function renderSettlement(ex) {
     const round = ex.settlement;
     const open = Boolean(round && !round.closed_at && Date.parse(round.deadline) > Date.now());
