@@ -111,7 +111,7 @@ def test_the_class_summary_counts_the_guesses_and_leaves_out_none():
     guesses = [
         partner_guess(land, "seller", ["price", "warranty", "tyres", "handover"]),  # accuracy 1, fixed pie 0.4
         partner_guess(land, "seller", ["price", "handover", "warranty", "tyres"]),  # 0.4, 1
-        partner_guess(land, "buyer", ["tyres", "warranty", "handover", "price"]),  # -0.8, -0.4
+        partner_guess(land, "buyer", ["tyres", "warranty", "handover", "price"]),  # -1, -0.4
     ]
     # The buyer's guess puts price 4, handover 3, warranty 2, tyres 1; the seller's truth is 1 2 3 4:
     # d = 3, 1, -1, -3, so 1 - 6 * 20 / 60 = -1.
