@@ -22,9 +22,7 @@ from api.base import (
     request_user,
 )
 from classrooms.throttles import client_address, throttle_hit
-from core.documents import DocumentError
 from core.refusal import Refused
-from core.scenario_document import parse_scenario
 from core.spec import plain
 from core.studio import analyse_draft, draft_text
 from core.tournament import tournament
@@ -207,13 +205,7 @@ def scenario_tournament(request: HttpRequest, payload: TournamentIn) -> list[dic
     user = request_user(request)
     throttle_hit(action="studio_tournament", address=client_address(request), account=str(user.pk))
     with studio.one_at_a_time(user, "tournament"):  # reading the document costs its grids too
-        try:
-            scenario = parse_scenario(draft_text(payload.document)).scenario
-        except DocumentError as error:
-            first = error.problems[0]
-            raise Refused(
-                f"The document has problems to fix first; the first: {first.path}: {first.message}", "document"
-            ) from None
+        scenario = studio.scenario_of(draft_text(payload.document), "document")
         rounds = tournament(scenario, payload.rounds, payload.seed)
     return [
         {

@@ -19,6 +19,7 @@ from django.db import transaction
 from core.documents import DocumentError, load_yaml
 from core.refusal import Refused
 from core.scenario_document import parse_scenario
+from core.spec import Scenario as ScenarioSpec
 from core.studio import draft_problems, draft_text
 from scenarios.models import Scenario, ScenarioDraft, ScenarioVersion
 from scenarios.services import scenario_version_create
@@ -105,21 +106,27 @@ def draft_save(*, draft: ScenarioDraft, document: Any, revision: int) -> Scenari
     return stored
 
 
+def scenario_of(text: str, what: str) -> ScenarioSpec:
+    """The scenario a document (`what`: the draft, the document) written as YAML describes, or Refused at
+    `document` with how many problems it has and the first of them."""
+    try:
+        return parse_scenario(text).scenario
+    except DocumentError as error:
+        count = len(error.problems)
+        first = error.problems[0]
+        raise Refused(
+            f"The {what} has {count} problem{'s' if count != 1 else ''} to fix first; the first: {first.path}: "
+            f"{first.message}",
+            "document",
+        ) from None
+
+
 def draft_publish(*, draft: ScenarioDraft) -> ScenarioVersion:
     """The draft, valid, as the next version of its scenario: the scenario its slug names, made on the first
     publication (owned by the draft's owner, private). Refused when the draft has problems, or when its slug
     is a scenario that is built in or someone else's."""
     text = draft_text(draft.document)
-    try:
-        spec = parse_scenario(text).scenario
-    except DocumentError as error:
-        count = len(error.problems)
-        first = error.problems[0]
-        raise Refused(
-            f"The draft has {count} problem{'s' if count != 1 else ''} to fix first; the first: {first.path}: "
-            f"{first.message}",
-            "document",
-        ) from None
+    spec = scenario_of(text, "draft")
     with transaction.atomic():
         scenario = Scenario.objects.select_for_update().filter(slug=spec.slug).first()
         if scenario is not None and (scenario.builtin or scenario.owner_id != draft.owner_id):

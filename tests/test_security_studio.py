@@ -98,7 +98,7 @@ def test_a_tournament_refused_by_the_lock_or_the_throttle_does_not_read_its_docu
     the one-at-a-time lock, any number of requests read theirs at once."""
     api = api_client(instructor)
     reads = []
-    monkeypatch.setattr("api.studio.parse_scenario", lambda text: reads.append(text))
+    monkeypatch.setattr("scenarios.studio.parse_scenario", lambda text: reads.append(text))
     caches["default"].add(f"studio-busy:figures:{instructor.pk}", "analysis", timeout=60)
     busy = send(api, "post", "/api/scenario-tournaments", {"document": valid(), "rounds": 4})
     assert busy.status_code == 429 and "still running" in busy.json()["detail"]
