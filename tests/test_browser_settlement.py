@@ -126,3 +126,21 @@ def test_two_students_improve_their_agreement_in_a_post_settlement_round(server,
     screenshot(teacher, "settlement-debrief", full=False)
     for driver in (seller, buyer, teacher):
         assert driver.execute_script("return window.__errors") == []
+
+
+def test_a_pair_whose_round_the_instructor_closed_reads_closed_not_time_up(server, browsers, agreed_and_ended):
+    from django.utils import timezone
+
+    from negotiations import settlement
+
+    exercise, _ = agreed_and_ended
+    settlement.settlement_open(exercise=exercise, minutes=10, now=timezone.now())
+    settlement.settlement_close(exercise=exercise, now=timezone.now())  # well before its ten minutes
+    teacher = browsers()
+    teacher.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+    log_in(teacher, server)
+    teacher.get(f"{server}/exercises/{exercise.pk}/debrief/")
+    wait_text(teacher, "#panel-settlement", "0 of 1 agreed pair found a deal at least as good for both", 20)
+    row = teacher.find_element(By.CSS_SELECTOR, "#settlement-body tbody tr").text
+    assert "round closed, kept" in row and "time up" not in row, row
+    assert teacher.execute_script("return window.__errors") == []

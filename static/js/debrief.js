@@ -454,7 +454,7 @@
     if (!summary) return;
     const [a, b] = roles();
     const inRound = state.data.debrief.pairs.filter((p) => p.settlement).sort((p, q) => p.number - q.number);
-    const ENDED = { accept: "improved", keep: "kept", settlement_closed: "time up, kept" };
+    const ENDED = { accept: "improved", keep: "kept", settlement_closed: "round closed, kept" }; // its time ran out, or the instructor closed it
     const both = (points) => `${fmt(points[a.key])} / ${fmt(points[b.key])}`;
     const gain = (v) => (v > 0 ? `+${fmt(v)}` : fmt(v));
     $("settlement-summary").textContent =
