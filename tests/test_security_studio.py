@@ -136,3 +136,19 @@ def test_a_publication_waits_for_the_instructor_s_running_analysis(instructor):
     assert not Scenario.objects.filter(slug="busy-lease").exists()
     caches["default"].delete(f"studio-busy:figures:{instructor.pk}")
     assert send(api, "post", f"/api/scenario-drafts/{draft['id']}/publish").status_code == 201
+
+
+def test_a_markdown_preview_past_the_length_of_a_text_field_is_refused_unrendered(instructor, monkeypatch):
+    from django.test import Client
+
+    rendered = []
+    monkeypatch.setattr("scenarios.views.markdown", lambda text: rendered.append(text) or "")
+    client = Client()
+    client.force_login(instructor)
+    caches["default"].clear()
+    refused = client.post("/scenarios/drafts/preview/", {"text": "x" * 50_001})
+    assert refused.status_code == 400
+    assert refused.json() == {"detail": "The text has 50,001 characters; at most 50,000 are allowed."}
+    assert rendered == []
+    assert client.post("/scenarios/drafts/preview/", {"text": "x" * 50_000}).status_code == 200
+    assert len(rendered) == 1
