@@ -90,7 +90,7 @@ def quit_driver(driver: Chrome) -> None:
 
 
 def clean(driver: Chrome) -> None:
-    """Undo what a test did to a browser: its extra windows, page scripts, phone emulation, downloads,
+    """Undo what a test did to a browser: its extra windows, page scripts, phone and print emulation, downloads,
     cookies and storage; leave it on a blank page."""
     first, *others = driver.window_handles
     for handle in others:
@@ -101,6 +101,7 @@ def clean(driver: Chrome) -> None:
         driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": identifier})
     driver.parley_scripts.clear()
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "", "features": []})
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "default"})
     origin = urlsplit(driver.current_url)
     if origin.scheme in ("http", "https"):

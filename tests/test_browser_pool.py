@@ -23,6 +23,7 @@ def test_a_browser_given_back_is_handed_out_again_without_what_the_test_left_in_
         driver.add_cookie({"name": "left", "value": "behind"})
         driver.execute_script("localStorage.setItem('left', 'behind'); sessionStorage.setItem('left', 'behind')")
         emulate_phone(driver)
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         driver.switch_to.new_window("tab")
         pool.give_back(held.pop())
 
@@ -36,6 +37,7 @@ def test_a_browser_given_back_is_handed_out_again_without_what_the_test_left_in_
         assert stored == [None, None]
         assert again.execute_script("return window.__left") is None
         assert again.execute_script("return window.innerWidth") == 800
+        assert again.execute_script("return matchMedia('screen').matches")  # not left printing
     finally:
         for browser in held:
             pool.give_back(browser)
