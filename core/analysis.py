@@ -187,13 +187,34 @@ def outcome_distribution(table: ScoringTable, *, limit: int | None = None) -> di
     return _distribution(table, limit)[0]
 
 
-def analysis_steps(table: ScoringTable, *, limit: int | None = None) -> int:
+# A set of packed points is held as the bits of one whole number while the points fit in this many bits
+# (8 MiB) and the shifts, one an option, move at most BITSET_WORDS machine words in all (about 20 ms):
+# a merge is then one shift and one "or" an option, over the whole set at once.
+BITSET_BITS = 1 << 26
+BITSET_WORDS = 1 << 24
+
+
+def analysis_steps(table: ScoringTable, *, limit: int | None = None, bitset_bits: int = BITSET_BITS) -> int:
     """The steps of the distribution's merges (the frontier's take no more: it merges fewer points): the
-    distinct points so far times the next issue's distinct points, summed. Found with sets of points, not
-    their counts (a fifth of the time); with `limit`, raises TooLargeToAnalyse as soon as it is passed."""
+    distinct points so far times the next issue's distinct points, summed. Found with the points' set, not
+    their counts: as the bits of one number where the packed points fit in `bitset_bits` and the shifts in
+    BITSET_WORDS (a ten-by-six scenario of scattered points in a few ms instead of 160), else as a set;
+    with `limit`, raises TooLargeToAnalyse as soon as it is passed."""
     columns, _, _ = _packed(table)
-    points = {0}
+    top = sum(max(options) for options in columns)  # the largest packed total
     steps = 0
+    if top < bitset_bits and sum(map(len, columns)) * (top // 64 + 1) <= BITSET_WORDS:
+        bits = 1  # the point 0
+        for offsets in columns:
+            steps += bits.bit_count() * len(offsets)
+            if limit is not None and steps > limit:
+                raise TooLargeToAnalyse(f"more than {limit:,} steps")
+            merged = 0
+            for offset in offsets:
+                merged |= bits << offset
+            bits = merged
+        return steps
+    points = {0}
     for offsets in columns:
         steps += len(points) * len(offsets)
         if limit is not None and steps > limit:
