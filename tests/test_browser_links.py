@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from django.db.models import F
 from django.test import Client
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -21,8 +22,10 @@ document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.
 
 
 def hyphenate_links(classroom):
-    """Give every student a link whose signature holds hyphens, where a browser may break a line of the
-    printed link: a card's height must not depend on where the random part of a link falls."""
+    """Give every student a link as long as a large instance's (a seven-digit student id) whose signature
+    holds hyphens, where a browser may break a line of the printed link: a card's height must not depend
+    on where the random part of a link falls, nor the sheet's pages on how many students the site has."""
+    classroom.students.update(id=F("id") + 1_000_000)
     for number, student in enumerate(classroom.students.all()):
         attempt = 0
         while (student_link_token(student) or "").count("-") < 2:
@@ -66,6 +69,9 @@ def test_the_sheet_prints_a_card_per_student_three_a_row_without_the_page_around
         "return [...document.querySelectorAll('.link-card')].map((c) => c.getBoundingClientRect().height)"
     )
     assert len(set(heights)) == 1, f"cards of different heights: {sorted(set(heights))}"
+    line = driver.execute_script("return document.querySelector('.link-card-url').getBoundingClientRect().height / 3")
+    gap = 3 * 96 / 25.4
+    assert 4 * heights[0] + 3 * gap + 4 * line <= 1047, f"four rows of {heights[0]} px leave no line to spare on A4"
     screenshot(driver, "links-sheet-print")
     driver.find_element(By.CSS_SELECTOR, ".link-card").screenshot(str(ARTIFACTS / "links-card-print.png"))
     pdf = base64.b64decode(
@@ -73,7 +79,7 @@ def test_the_sheet_prints_a_card_per_student_three_a_row_without_the_page_around
     )
     (ARTIFACTS / "links-sheet.pdf").write_bytes(pdf)
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
-    assert pages == 4  # 40 cards, 12 an A4 page
+    assert pages == 4, f"{pages} pages of cards {heights[0]} px tall"  # 40 cards, 12 an A4 page
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
