@@ -1,15 +1,16 @@
 """The scenario studio's analysis round trip: POST /api/scenario-analysis to a Daphne process, as the
 studio's page sends it after an edit, for scenarios of 10 issues x 6 options and 30 x 10.
 
-    python -m bench.studio [--requests 25] [--database-url URL] [--redis-url URL]
+    python -m bench.studio [--requests 100] [--database-url URL] [--redis-url URL]
 
 Each case is a random scenario (seed 2026) whose points are whole multiples of a step (an author's
 round numbers; a step of 1 is points scattered over 0-100); every request changes one option's points,
 as an author typing does, so that no answer is the one before it. One Daphne process on the benchmark's
 own PostgreSQL database and Redis (as bench/live_load.py prepares them), one instructor per case (the
-analyses are throttled per instructor, docs/studio.md), requests one after the other on one connection.
+analyses are throttled per instructor, docs/studio.md: at most 120 a minute), requests one after the other
+on one connection, after one that is not counted (the author's page has loaded: the process is warm).
 Printed per case: the round trip's median and p99 (ms), the same analysis in this process
-(core.studio.analyse_draft, no HTTP), and whether the scenario was valid (a scenario too large to
+(core.studio.analyse_draft, no HTTP), and how many of the edited scenarios were valid (a scenario too large to
 analyse is refused, as the import refuses it). The last line is JSON, one object per case.
 """
 
@@ -65,12 +66,27 @@ def edit(doc: dict[str, Any], step: int, rng: random.Random) -> None:
     option["points"][role] = rng.randint(0, 100 // step) * step
 
 
+def analyse(
+    connection: http.client.HTTPConnection, headers: dict[str, str], doc: dict[str, Any], label: str
+) -> tuple[float, dict[str, Any]]:
+    """One analysis through the server: its round trip in ms, and its answer."""
+    start = time.perf_counter()
+    connection.request("POST", "/api/scenario-analysis", json.dumps({"document": doc}), headers)
+    response = connection.getresponse()
+    answer = json.loads(response.read())
+    if response.status != 200:
+        raise SystemExit(f"{label}: {response.status} {answer}")
+    return (time.perf_counter() - start) * 1000, answer
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=25, help="analyses per case (default 25)")
+    parser.add_argument("--requests", type=int, default=100, help="analyses per case (default 100, at most 119)")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/parley_load")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     args = parser.parse_args()
+    if not 1 <= args.requests < 120:
+        parser.error("--requests: 1 to 119 (the throttle allows 120 analyses a minute, one of them the warm-up)")
     env = setup(args.database_url, args.redis_url)
 
     from django.core.cache import caches
@@ -92,23 +108,15 @@ def main() -> None:
             _, token = api_token_create(user=user, name="bench")
             rng = random.Random(2026)
             doc = document(issues, options, step, rng)
-            trips, local, valid = [], [], None
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Host": "127.0.0.1"}
+            label = f"{issues}x{options}"
+            analyse(connection, headers, doc, label)  # the warm-up, not counted
+            trips, local, valid = [], [], 0
             for _ in range(args.requests):
                 edit(doc, step, rng)
-                body = json.dumps({"document": doc})
-                start = time.perf_counter()
-                connection.request(
-                    "POST",
-                    "/api/scenario-analysis",
-                    body,
-                    {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Host": "127.0.0.1"},
-                )
-                response = connection.getresponse()
-                answer = json.loads(response.read())
-                trips.append((time.perf_counter() - start) * 1000)
-                if response.status != 200:
-                    raise SystemExit(f"{issues}x{options}: {response.status} {answer}")
-                valid = answer["valid"]
+                elapsed, answer = analyse(connection, headers, doc, label)
+                trips.append(elapsed)
+                valid += answer["valid"]
                 edit(doc, step, rng)
                 start = time.perf_counter()
                 analyse_draft(doc)
@@ -122,7 +130,7 @@ def main() -> None:
                 "in_process_median_ms": round(statistics.median(local), 1),
             }
             print(
-                f"{result['case']}: {'valid' if valid else 'refused'}, round trip median "
+                f"{result['case']}: {valid} of {args.requests} valid, round trip median "
                 f"{result['round_trip_median_ms']} ms, p99 {result['round_trip_p99_ms']} ms; in this process "
                 f"{result['in_process_median_ms']} ms"
             )
