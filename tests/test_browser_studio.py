@@ -13,7 +13,6 @@ from selenium.webdriver.support.ui import Select
 
 from classrooms import services
 from classrooms.models import Exercise
-from negotiations import rounds
 from negotiations.models import Seat
 from scenarios import studio
 from scenarios.models import Scenario, ScenarioDraft
@@ -205,11 +204,23 @@ def test_an_instructor_builds_checks_publishes_and_runs_a_scenario_from_nothing(
     assert "Who named the first rent?" in teacher.find_element(By.ID, "debrief-questions").text
     no_markup_ran(teacher)
 
-    # Two students, paired, their roles out and the round started: each reads their own sheet, markup as text.
-    ada, ben = add_students(classroom, "Ada", "Ben")
-    rounds.exercise_pair(exercise=exercise, student_ids=[ada.pk, ben.pk], seed=1)
-    rounds.exercise_release(exercise=exercise)
-    rounds.exercise_start(exercise=exercise)
+    # Two students of the class, paired, their roles out and the round started on the exercise's page; the
+    # owner reads their own sheet, markup as text.
+    add_students(classroom, "Ada", "Ben")
+    teacher.get(f"{url}/exercises/{exercise.pk}/")
+    for box in teacher.find_elements(By.CSS_SELECTOR, "#lobby input[name=students]"):
+        if not box.is_selected():
+            teacher.execute_script("arguments[0].click()", box)
+    for label, shown in [
+        ("Preview pairing", (By.CSS_SELECTOR, ".pairs")),
+        ("Release roles", (By.XPATH, "//button[starts-with(normalize-space(), 'Start negotiations')]")),
+        ("Start negotiations (30 min)", (By.ID, "end-open")),
+    ]:
+        button = teacher.find_element(By.XPATH, f"//button[normalize-space()='{label}']")
+        teacher.execute_script("arguments[0].click()", button)
+        wait.until(ec.presence_of_element_located(shown))
+    exercise.refresh_from_db()
+    assert exercise.state == Exercise.State.LIVE
     seat = Seat.objects.get(negotiation__exercise=exercise, role_key="owner")
     student = browsers()
     student.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ALERTS})
