@@ -10,7 +10,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from classrooms.models import Classroom, Exercise, Student, User
+from classrooms.models import Classroom, Course, Exercise, Student, User
 from scenarios.access import is_verified_instructor
 
 SESSION_STUDENT = "parley_student"
@@ -29,6 +29,26 @@ def classroom_for(user: User, pk: int) -> Classroom:
     if classroom is None:
         raise Http404("No such class")
     return classroom
+
+
+def instructor_courses(user: User):
+    """The courses an instructor runs (owner or co-instructor): none until the account is verified."""
+    if not is_verified_instructor(user):
+        return Course.objects.none()
+    return Course.objects.filter(instructors=user)
+
+
+def course_for(user: User, pk: int) -> Course:
+    course = instructor_courses(user).filter(pk=pk).first()
+    if course is None:
+        raise Http404("No such course")
+    return course
+
+
+def course_sections_for(user: User, course: Course):
+    """The sections of a course that this instructor teaches: the only ones whose results they see (a
+    co-instructor of the course who does not teach a section sees nothing of it but that it exists)."""
+    return instructor_classrooms(user).filter(course=course).order_by("name", "pk")
 
 
 def exercise_for(user: User, pk: int) -> Exercise:

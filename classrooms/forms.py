@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
 
-from classrooms.models import Classroom, Exercise
+from classrooms.models import Classroom, Course, Exercise
 from scenarios.models import ScenarioVersion
 from scenarios.services import latest_versions
 
@@ -78,6 +79,30 @@ class RosterForm(forms.Form):
 
 class CoInstructorForm(forms.Form):
     email = forms.EmailField(label="Co-instructor's email", max_length=254)
+
+
+class CourseForm(forms.ModelForm):
+    class Meta:
+        model = Course
+        fields = ("name", "term")
+        labels = {"name": _("Name"), "term": _("Term")}
+        help_texts = {"term": _("For example: Spring 2027. Optional.")}
+
+
+class SectionForm(forms.Form):
+    """A class the instructor teaches that is in no course yet, to add to a course as a section."""
+
+    classroom = forms.ModelChoiceField(
+        queryset=Classroom.objects.none(),
+        label=_("Class"),
+        empty_label=_("Choose a class"),
+        error_messages={"invalid_choice": _("Choose one of your classes that is in no course yet.")},
+    )
+
+    def __init__(self, *args, classes=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if classes is not None:
+            self.fields["classroom"].queryset = classes
 
 
 class ScenarioVersionChoice(forms.ModelChoiceField):

@@ -73,6 +73,24 @@ class InstructorInvitation(models.Model):
         return self.email
 
 
+class Course(models.Model):
+    """A course groups several classes (its sections) that run the same scenarios, to compare them side by
+    side. Its instructors are its owner and co-instructors, as a class's are; a class is in one course at
+    most, and only its own instructors put it in one (classrooms/courses.py)."""
+
+    name = models.CharField(max_length=120)
+    term = models.CharField(max_length=60, blank=True)
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_courses")
+    instructors = models.ManyToManyField(User, related_name="courses", help_text="The owner and co-instructors.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.term})" if self.term else self.name
+
+
 # Join codes avoid characters that look alike on a projector: no I, L, O, 0 or 1.
 JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 JOIN_CODE_LENGTH = 6
@@ -85,6 +103,14 @@ class Classroom(models.Model):
     is_open = models.BooleanField("open to joining", default=True)
     owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_classrooms")
     instructors = models.ManyToManyField(User, related_name="classrooms", help_text="The owner and co-instructors.")
+    course = models.ForeignKey(
+        Course,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sections",
+        help_text="The course this class is a section of, if any.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -108,6 +134,22 @@ class CoInstructorInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} invited to {self.classroom}"
+
+
+class CourseInvitation(models.Model):
+    """A course's instructor asked a verified instructor to co-teach it; they get no access until they accept."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="course_invitations")
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["course", "user"], name="one_course_invitation")]
+
+    def __str__(self) -> str:
+        return f"{self.user} invited to {self.course}"
 
 
 class Student(models.Model):

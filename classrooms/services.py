@@ -81,17 +81,22 @@ def classroom_set_open(*, classroom: Classroom, is_open: bool) -> None:
     classroom.is_open = is_open
 
 
-def coinstructor_invite(*, classroom: Classroom, email: str, invited_by: User) -> CoInstructorInvitation:
-    """Invite a verified instructor to co-teach the class; they see the invitation on their dashboard and
-    get no access until they accept it (coinstructor_answer)."""
-    email = email.strip().lower()
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
+def verified_invitee(email: str) -> User:
+    """The verified instructor with this address, to invite to co-teach a class or a course."""
+    user = User.objects.filter(email__iexact=email.strip().lower(), is_active=True).first()
     if user is None or not user.is_verified_instructor:
         raise Refused(
             "No verified instructor has an account with that email address; ask them to sign up and confirm "
             "their address first.",
             "email",
         )
+    return user
+
+
+def coinstructor_invite(*, classroom: Classroom, email: str, invited_by: User) -> CoInstructorInvitation:
+    """Invite a verified instructor to co-teach the class; they see the invitation on their dashboard and
+    get no access until they accept it (coinstructor_answer)."""
+    user = verified_invitee(email)
     if classroom.instructors.filter(pk=user.pk).exists():
         raise Refused(f"{user.email} already runs this class.", "email")
     invitation, _ = CoInstructorInvitation.objects.get_or_create(
@@ -103,19 +108,22 @@ def coinstructor_invite(*, classroom: Classroom, email: str, invited_by: User) -
 def coinstructor_answer(*, user: User, invitation_id: int, accept: bool) -> Classroom:
     """The invited instructor accepts (and becomes an instructor of the class) or declines; either way the
     invitation is gone. Nobody else can answer it: the same refusal as for one that does not exist."""
+    return invitation_answer(CoInstructorInvitation, "classroom", user=user, invitation_id=invitation_id, accept=accept)
+
+
+def invitation_answer(model, target: str, *, user: User, invitation_id: int, accept: bool):  # type: ignore[no-untyped-def]
+    """Answer an invitation to co-teach (`model`: a class's or a course's, whose `target` is what it is to):
+    accepted, the user becomes one of its instructors; either way the invitation is gone."""
     with transaction.atomic():
         invitation = (
-            CoInstructorInvitation.objects.select_for_update()
-            .select_related("classroom")
-            .filter(pk=invitation_id, user=user)
-            .first()
+            model.objects.select_for_update().select_related(target).filter(pk=invitation_id, user=user).first()
         )
         if invitation is None or not user.is_verified_instructor:
             raise Refused("This invitation does not exist, or it is not yours.")
         if accept:
-            invitation.classroom.instructors.add(user)
+            getattr(invitation, target).instructors.add(user)
         invitation.delete()
-    return invitation.classroom
+    return getattr(invitation, target)
 
 
 # Students, their links and their presence

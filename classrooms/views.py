@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from classrooms import accounts, links, services
-from classrooms.access import classroom_for, exercise_for, instructor_classrooms
+from classrooms.access import classroom_for, exercise_for, instructor_classrooms, instructor_courses
 from classrooms.forms import ClassroomForm, CoInstructorForm, ExerciseForm, RosterForm, SignUpForm
 from classrooms.models import Exercise, Student
 from classrooms.throttles import (
@@ -142,7 +142,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .prefetch_related(Prefetch("exercises", queryset=Exercise.objects.order_by("-created_at")))
     )
     invitations = request.user.coinstructor_invitations.select_related("classroom", "invited_by")
-    return render(request, "classrooms/dashboard.html", {"classrooms": classrooms, "invitations": invitations})
+    courses = instructor_courses(request.user).annotate(section_count=Count("sections", distinct=True))
+    course_invitations = request.user.course_invitations.select_related("course", "invited_by")
+    return render(
+        request,
+        "classrooms/dashboard.html",
+        {
+            "classrooms": classrooms,
+            "invitations": invitations,
+            "courses": courses,
+            "course_invitations": course_invitations,
+        },
+    )
 
 
 @instructor_required
@@ -182,6 +193,7 @@ def _classroom_page(request: HttpRequest, classroom, *, coinstructor_form=None, 
             "roster_form": RosterForm(),
             "coinstructor_form": coinstructor_form or CoInstructorForm(),
             "join_url": request.build_absolute_uri(reverse("join")),
+            "course": instructor_courses(request.user).filter(sections=classroom).first(),
         },
         status=status,
     )

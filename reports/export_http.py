@@ -41,10 +41,16 @@ async def _in_thread(chunks: Iterator[str]) -> AsyncIterator[str]:
 
 def export_response(request: HttpRequest, exercise: Exercise, options: ExportOptions) -> StreamingHttpResponse:
     """The export as a download, streamed."""
-    chunks = export_chunks(exercise, options)
+    return download_response(request, export_chunks(exercise, options), export_filename(exercise, options), options)
+
+
+def download_response(
+    request: HttpRequest, chunks: Iterator[str], filename: str, options: ExportOptions
+) -> StreamingHttpResponse:
+    """Chunks of an export (an exercise's or a course's) as a download, streamed."""
     content = _in_thread(chunks) if isinstance(request, ASGIRequest) else chunks
     response = StreamingHttpResponse(content, content_type=content_type(options))
-    response["Content-Disposition"] = f'attachment; filename="{export_filename(exercise, options)}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -249,8 +249,8 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
 
 def test_every_operation_refuses_an_unknown_query_parameter(api):
     document = Client().get("/api/openapi.json").json()
-    # four paths take two methods, /api/exercises/{id} and /api/scenario-drafts/{id} three each
-    assert len(operations(document)) == len(document["paths"]) + 8
+    # five paths take two methods, /api/exercises/{id} and /api/scenario-drafts/{id} three each
+    assert len(operations(document)) == len(document["paths"]) + 9
     for method, path, _ in operations(document):
         response = api.generic(method.upper(), f"{path}?unknown_parameter=1")
         assert response.status_code == 422, (method, path, response.content)
@@ -260,7 +260,7 @@ def test_every_operation_refuses_an_unknown_query_parameter(api):
 def test_every_operation_without_a_body_refuses_one_and_names_its_fields(api):
     document = Client().get("/api/openapi.json").json()
     bodiless = [(method, path) for method, path, operation in operations(document) if "requestBody" not in operation]
-    assert len(bodiless) == len(operations(document)) - 14
+    assert len(bodiless) == len(operations(document)) - 16
     for method, path in bodiless:
         response = api.generic(method.upper(), path, '{"reason": "x"}', content_type="application/json")
         assert response.status_code == 422, (method, path, response.content)
@@ -301,7 +301,7 @@ def test_every_request_body_of_the_document_refuses_other_fields():
         for method, operation in operations.items()
         if "requestBody" in operation
     }
-    assert len(bodies) == 14
+    assert len(bodies) == 16
     for operation, ref in bodies.items():
         assert schemas[ref.rsplit("/", 1)[1]].get("additionalProperties") is False, operation
 

@@ -29,6 +29,14 @@
     .point.role-1 { fill: #c25400; }
     .point.other { fill: #9aa3b2; fill-opacity: .7; }
     .point.mine { fill: #c25400; stroke: #1d2430; stroke-width: 2; fill-opacity: 1; }
+    .point.section-0 { fill: #1f5fbf; }
+    .point.section-1 { fill: #b3501a; }
+    .point.section-2 { fill: #1b6e3a; }
+    .point.section-3 { fill: #8e3b9e; }
+    .point.section-4 { fill: #0f7b8a; }
+    .point.section-5 { fill: #6b5a00; }
+    .point.section-6 { fill: #c2185b; }
+    .point.section-7 { fill: #4a5365; }
     .count { font-size: 11px; font-weight: 700; fill: #fff; pointer-events: none; }
     .bar { fill: #1f5fbf; fill-opacity: .85; }
     .bar-count { font-size: 11px; fill: #1d2430; }
@@ -223,6 +231,11 @@
     if (kind === "diamond") {
       const d = r * 1.4;
       return svgEl("path", { d: `M${round(x)},${round(y - d)}L${round(x + d)},${round(y)}L${round(x)},${round(y + d)}L${round(x - d)},${round(y)}Z`, class: cls, ...attrs });
+    }
+    if (kind === "triangle" || kind === "triangle-down") {
+      const d = r * 1.3;
+      const s = kind === "triangle" ? 1 : -1;
+      return svgEl("path", { d: `M${round(x)},${round(y - s * d)}L${round(x + d)},${round(y + s * d * 0.75)}L${round(x - d)},${round(y + s * d * 0.75)}Z`, class: cls, ...attrs });
     }
     if (kind === "square") return svgEl("rect", { x: round(x - r), y: round(y - r), width: 2 * r, height: 2 * r, class: cls, ...attrs });
     return svgEl("circle", { cx: round(x), cy: round(y), r, class: cls, ...attrs });
