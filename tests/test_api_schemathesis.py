@@ -24,7 +24,7 @@ from django.test import override_settings
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
-from classrooms import services
+from classrooms import courses, services
 from classrooms.models import Classroom, Exercise, User
 from negotiations import planning, rounds
 from scenarios.services import scenario_version_get
@@ -56,6 +56,7 @@ class World:
     class_id: int
     student_ids: list[int]
     exercise_ids: dict[str, int]  # by state
+    course_id: int  # a course whose section is the class
 
 
 def _exercise(classroom: Classroom, student_ids: list[int]) -> Exercise:
@@ -83,11 +84,14 @@ def world(instructor: User, settings, builtin_scenarios) -> Iterator[World]:
     planning.planning_sheet_save(exercise=live, student=students[0], batna=10, target=40, notes="Anchor high.")
     rounds.exercise_start(exercise=live)
     token = services.api_token_create(user=instructor, name="schemathesis")[1]
+    course = courses.course_create(owner=instructor, name="Fuzzed course")
+    courses.section_add(course=course, classroom=classroom, user=instructor)
     # As Django's test client does: a request must not close the connection that holds the test's transaction.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield World(token, classroom.pk, ids, {"draft": draft.pk, "released": released.pk, "live": live.pk})
+        exercises = {"draft": draft.pk, "released": released.pk, "live": live.pk}
+        yield World(token, classroom.pk, ids, exercises, course.pk)
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
@@ -100,6 +104,8 @@ def aim_at(case, world: World, state: str, body: bool) -> None:
         parameters["class_id"] = world.class_id
     if "exercise_id" in parameters:
         parameters["exercise_id"] = world.exercise_ids[state]
+    if "course_id" in parameters:
+        parameters["course_id"] = world.course_id
     if body and isinstance(case.body, dict):
         if "student_ids" in case.body:
             case.body["student_ids"] = world.student_ids

@@ -273,7 +273,7 @@
   //   lines: [{points: [[x, y]...], cls, dots}], vlines: [{x, label, cls}], hlines: [{y, label, cls}],
   //   fits: [{slope, intercept, cls}], series: [{cls, shape, points: [{x, y, title}]}], marks: [...],
   //   areas: [{points: [[x, y]...], cls}] (polygons, drawn first)})
-  // Points at the same place are drawn once, larger, with their count.
+  // Points at the same place are drawn once, larger, with their count; a point may carry a nudge (dx, dy).
   function scatter(opts) {
     const width = opts.width || 640;
     const { svg, top, height } = frame(opts, width, Math.max(270, Math.round(width * 0.58)));
@@ -326,8 +326,8 @@
       for (const group of groups.values()) {
         const p = group[0];
         const r = (series.radius || 6) + Math.min(6, 2 * Math.sqrt(group.length - 1));
-        const x = xs(p.x);
-        const y = ys(p.y);
+        const x = xs(p.x) + (p.dx || 0);  // dx, dy: a nudge in pixels, apart from another series' point there
+        const y = ys(p.y) + (p.dy || 0);
         const titleText = group.map((q) => q.title).filter(Boolean).join("\n");
         const node = shape(series.shape || "circle", x, y, r, `point ${series.cls || ""} ${p.cls || ""}`.trim(), {
           "data-x": p.x,

@@ -24,6 +24,7 @@
     downloadSvg: "Download SVG",
   };
 
+  const NUDGE = 11; // pixels between the markers of sections whose agreements coincide
   const data = JSON.parse(document.getElementById("course-data").textContent);
 
   function button(label, kind, onclick) {
@@ -52,10 +53,23 @@
       y: p.b,
       title: MESSAGES.pointTitle(section.name, p.pair, a.name, fmt(p.a), b.name, fmt(p.b), p.impasse),
     });
+    // Where agreements of several sections coincide, each section's marker is nudged sideways, so that none
+    // hides another's (the title and the data table keep the exact points).
+    const sharing = new Map();
+    for (const section of comparison.sections) {
+      for (const key of new Set(section.points.filter((p) => !p.impasse).map((p) => `${p.a}|${p.b}`))) {
+        sharing.set(key, [...(sharing.get(key) || []), section.mark]);
+      }
+    }
+    const nudged = (section) => (p) => {
+      const marks = sharing.get(`${p.a}|${p.b}`);
+      const i = marks.indexOf(section.mark);
+      return { ...point(section)(p), dx: NUDGE * (i - (marks.length - 1) / 2) };
+    };
     const series = comparison.sections.map((section) => ({
       cls: `section-${section.mark % 8}`,
       shape: section.shape,
-      points: section.points.filter((p) => !p.impasse).map(point(section)),
+      points: section.points.filter((p) => !p.impasse).map(nudged(section)),
     }));
     const impasses = comparison.sections.flatMap((section) => section.points.filter((p) => p.impasse).map(point(section)));
     series.push({ cls: "impasse", shape: "cross", points: impasses });
