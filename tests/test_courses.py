@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from classrooms import courses
 from classrooms.courses import course_create, section_add
@@ -18,7 +19,7 @@ from classrooms.services import classroom_create, exercise_create
 from core.refusal import Refused
 from negotiations.models import Debrief
 from reports.course_pages import SECTION_COLOURS, SECTION_SHAPES, course_json, section_mark
-from tests.base import add_coinstructor, student_client
+from tests.base import add_coinstructor, race, student_client
 from tests.course_runs import LOSE_LOSE, course_of_two, ended_run
 
 pytestmark = pytest.mark.django_db
@@ -168,6 +169,15 @@ def test_each_section_is_compared_by_its_latest_ended_exercise_of_the_version(tw
     (comparison,) = course_json(course, instructor)["comparisons"]
     assert comparison["sections"][0]["exercise"]["id"] == later.pk != first.pk
     assert comparison["sections"][0]["figures"]["pairs"] == 1
+
+
+def test_a_section_whose_debrief_is_not_computed_yet_says_so(two_sections, instructor_client):
+    course, [_, (_, south_run)] = two_sections
+    Debrief.objects.filter(exercise=south_run).delete()
+    south_run.debrief_sent_at = timezone.now()  # just sent: not overdue, so not sent again
+    south_run.save(update_fields=["debrief_sent_at"])
+    html = instructor_client.get(f"/courses/{course.pk}/").content.decode()
+    assert '<th scope="row">Pairs</th><td>3</td><td>being computed</td>' in html
 
 
 def test_a_version_ended_in_one_section_only_is_listed_not_compared(instructor, used_car, builtin_scenarios):
@@ -349,3 +359,25 @@ def test_a_new_course_from_the_page(instructor_client):
     response = instructor_client.post("/courses/new/", {"name": "Negotiation", "term": "Fall"})
     course = Course.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/courses/{course.pk}/"
+
+
+# At once, on PostgreSQL
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_courses_adding_one_class_at_once_get_it_once(instructor, monkeypatch):
+    first, second = course_create(owner=instructor, name="First"), course_create(owner=instructor, name="Second")
+    for round_ in range(5):
+        classroom = classroom_create(owner=instructor, name=f"Contested {round_}")
+        results = race(
+            *(lambda c=c, k=classroom: section_add(course=c, classroom=k, user=instructor) for c in (first, second))
+        )
+        assert sorted(type(r).__name__ for r in results) == ["NoneType", "Refused"], [str(r) for r in results]
+        assert Classroom.objects.get(pk=classroom.pk).course_id in (first.pk, second.pk)
+    # The cap holds against classes added at once: of three, two.
+    monkeypatch.setattr(courses, "MAX_COURSE_SECTIONS", 2)
+    third = course_create(owner=instructor, name="Third")
+    rivals = [classroom_create(owner=instructor, name=f"Rival {i}") for i in range(3)]
+    race(*(lambda r=r: section_add(course=third, classroom=r, user=instructor) for r in rivals))
+    assert third.sections.count() == 2
