@@ -44,6 +44,7 @@ def _course_page(
             "instructors": course.instructors.order_by("email"),
             "invitations": course.invitations.select_related("user"),
             "section_form": section_form or SectionForm(classes=_free_classes(user)),
+            "has_classes": instructor_classrooms(user).exists(),
             "coinstructor_form": coinstructor_form or CoInstructorForm(),
         },
         status=status,

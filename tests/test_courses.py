@@ -200,6 +200,7 @@ def test_a_course_without_two_ended_sections_says_there_is_nothing_to_compare(in
     course = course_create(owner=instructor, name="Empty")
     html = instructor_client.get(f"/courses/{course.pk}/").content.decode()
     assert "Nothing to compare yet" in html and 'id="no-sections"' in html
+    assert 'You teach no class yet: <a href="/classes/new/">create one</a>' in html
 
 
 def test_every_section_has_its_own_colour_and_shape_up_to_the_most_a_course_holds():
@@ -381,3 +382,13 @@ def test_two_courses_adding_one_class_at_once_get_it_once(instructor, monkeypatc
     rivals = [classroom_create(owner=instructor, name=f"Rival {i}") for i in range(3)]
     race(*(lambda r=r: section_add(course=third, classroom=r, user=instructor) for r in rivals))
     assert third.sections.count() == 2
+
+
+def test_markup_in_course_and_section_names_is_text(instructor, used_car, instructor_client):
+    markup = "<img src=x onerror=alert(1)>"
+    course, [(north, _), _] = course_of_two(instructor, used_car)
+    Course.objects.filter(pk=course.pk).update(name=markup)
+    Classroom.objects.filter(pk=north.pk).update(name=markup)
+    html = instructor_client.get(f"/courses/{course.pk}/").content.decode()
+    assert markup not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert markup not in instructor_client.get("/dashboard/").content.decode()
