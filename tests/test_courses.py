@@ -20,7 +20,7 @@ from core.refusal import Refused
 from negotiations.models import Debrief
 from reports.course_pages import SECTION_COLOURS, SECTION_SHAPES, course_json, section_mark
 from tests.base import add_coinstructor, race, student_client
-from tests.course_runs import LOSE_LOSE, course_of_two, ended_run
+from tests.course_runs import LOSE_LOSE, NASH, course_of_two, ended_run
 
 pytestmark = pytest.mark.django_db
 
@@ -392,3 +392,22 @@ def test_markup_in_course_and_section_names_is_text(instructor, used_car, instru
     html = instructor_client.get(f"/courses/{course.pk}/").content.decode()
     assert markup not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert markup not in instructor_client.get("/dashboard/").content.decode()
+
+
+def test_the_page_asks_the_database_as_often_whatever_the_sections_and_pairs(instructor, used_car, instructor_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    course, _ = course_of_two(instructor, used_car)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert instructor_client.get(f"/courses/{course.pk}/").status_code == 200
+        return len(captured)
+
+    before = queries()
+    for name in ("East", "West"):
+        classroom = classroom_create(owner=instructor, name=name)
+        section_add(course=course, classroom=classroom, user=instructor)
+        ended_run(classroom, used_car, [NASH, LOSE_LOSE, None, NASH])
+    assert queries() == before
