@@ -49,7 +49,7 @@ def course_delete(*, course: Course, user: User) -> None:
 
 def section_add(*, course: Course, classroom: Classroom, user: User) -> None:
     """Make the class a section of the course. The caller has looked both up as this user's (404 otherwise);
-    checked again here, under the course's row lock, with the count of its sections."""
+    that is checked again here, then the count of the course's sections under its row lock."""
     if not classroom.instructors.filter(pk=user.pk).exists() or not course.instructors.filter(pk=user.pk).exists():
         raise Refused(_("You can only add a class you teach to a course you run."), "class_id")
     with transaction.atomic():
