@@ -9,16 +9,31 @@ Pure: it takes student ids and returns plans; the classrooms service stores them
 With an odd number of students the last one is seated by the exercise's odd-student rule: as an
 observer of one side of a pair (`triad`), against a disclosed bot (`bot`), or against the
 instructor (`instructor`).
+
+The next round of a series (`plan_next_round`) is paired from the previous round's pairs, by one of
+three modes:
+
+- `rematch`: everyone present gets a partner they have never negotiated with, whenever a pairing
+  that does so exists (a maximum matching of the "never met" graph: as few repeated partners as
+  possible), and the role they have played less.
+- `switch`: each pair of the previous round whose two negotiators are both present stays together,
+  each taking the other role.
+- `keep`: those pairs stay together in the same roles.
+
+With `switch` and `keep`, the students left (whose partner is absent, who observed, who met a bot or
+the instructor, who arrived since) are paired with each other as in a rematch; an odd one out is
+seated by the odd-student rule, as in a first round.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 RULES = ("random", "balanced")
+MODES = ("rematch", "switch", "keep")
 ODD_RULES = ("triad", "bot", "instructor")
 STUDENT, OBSERVER, BOT, INSTRUCTOR = "student", "observer", "bot", "instructor"
 
@@ -151,3 +166,180 @@ def _seat_odd(
     counterpart = SeatPlan(other, BOT if odd == "bot" else INSTRUCTOR)
     seats = (SeatPlan(role, STUDENT, student), counterpart)
     return [*pairs, PairPlan(tuple(sorted(seats, key=lambda s: roles.index(s.role))))]
+
+
+# The next round of a series
+
+
+def plan_next_round(
+    previous: Sequence[PairPlan],
+    present: Sequence[int],
+    roles: tuple[str, str],
+    *,
+    mode: str,
+    odd: str,
+    rng: random.Random,
+    role_history: Mapping[int, Counter[str]] | None = None,
+    past_partners: Collection[frozenset[int]] = (),
+) -> list[PairPlan]:
+    """Pair the students `present` for the round after `previous` (its pairs, with their roles given by
+    position: `roles[0]` is the previous round's first role, whatever the scenario). `past_partners`
+    holds who met whom in every earlier round (the previous one included), `role_history` the roles each
+    student played."""
+    if mode not in MODES:
+        raise ValueError(f"next-round mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if odd not in ODD_RULES:
+        raise ValueError(f"odd-student rule must be one of {', '.join(ODD_RULES)}, got {odd!r}")
+    if len(set(present)) != len(present):
+        raise ValueError("a student appears twice")
+    here = set(present)
+    history = role_history or {}
+    past = set(past_partners)
+    kept: list[PairPlan] = []
+    if mode != "rematch":
+        for plan in previous:
+            negotiators = [s for s in plan.seats if s.kind == STUDENT and s.student is not None]
+            if len(negotiators) != 2 or not all(s.student in here for s in negotiators):
+                continue
+            first = next(s for s in negotiators if s.role == roles[0]).student
+            second = next(s for s in negotiators if s.role == roles[1]).student
+            if mode == "switch":
+                first, second = second, first
+            kept.append(PairPlan((SeatPlan(roles[0], STUDENT, first), SeatPlan(roles[1], STUDENT, second))))
+    taken = {student for plan in kept for student in plan.students()}
+    pool = [s for s in present if s not in taken]
+    rng.shuffle(pool)
+    lean = {s: _prefers(s, roles, history) for s in pool}
+    matched, leftover = fresh_partners(pool, past, rng, suits=lambda a, b: lean[a] * lean[b] <= 0)
+    pairs = kept + [_seat_pair(a, b, roles, "balanced", history, rng) for a, b in matched]
+    rng.shuffle(pairs)
+    for student in leftover:  # at most one: a maximum matching of a complete graph leaves one out at most
+        pairs = _seat_odd_fresh(pairs, student, roles, odd, history, past, rng)
+    return pairs
+
+
+def fresh_partners(
+    students: Sequence[int],
+    past: Collection[frozenset[int]],
+    rng: random.Random,
+    suits: Callable[[int, int], bool] = lambda a, b: True,
+) -> tuple[list[tuple[int, int]], list[int]]:
+    """Pair `students` (in their order) so that as few pairs as possible have met before: a maximum
+    matching of the graph of pairs who have never met, then the rest paired with each other. Among such
+    pairings, one of pairs that `suit` each other (who lean to opposite roles) when one is as large.
+    Returns the pairs and the one left over, if the count is odd."""
+    n = len(students)
+    met = set(past)
+    fresh = [[j for j in range(n) if j != i and frozenset((students[i], students[j])) not in met] for i in range(n)]
+    for neighbours in fresh:
+        rng.shuffle(neighbours)
+    mate = maximum_matching(fresh)
+    suited = maximum_matching([[j for j in fresh[i] if suits(students[i], students[j])] for i in range(n)])
+    if sum(m != -1 for m in suited) == sum(m != -1 for m in mate):
+        mate = suited
+    pairs = [(students[i], students[mate[i]]) for i in range(n) if mate[i] > i]
+    alone = [students[i] for i in range(n) if mate[i] == -1]
+    rng.shuffle(alone)
+    leftover = [alone.pop()] if len(alone) % 2 else []
+    pairs += [(alone[i], alone[i + 1]) for i in range(0, len(alone), 2)]
+    return pairs, leftover
+
+
+def maximum_matching(graph: Sequence[Sequence[int]]) -> list[int]:
+    """A maximum matching of an undirected graph given as adjacency lists (Edmonds' blossom algorithm):
+    mate[v] is v's partner, or -1. O(V^3), a few milliseconds for a class of a hundred."""
+    n = len(graph)
+    mate = [-1] * n
+    for v in range(n):  # a greedy start, then augmenting paths from each vertex left single
+        if mate[v] == -1:
+            for u in graph[v]:
+                if mate[u] == -1:
+                    mate[v], mate[u] = u, v
+                    break
+    for root in range(n):
+        if mate[root] == -1:
+            end, parent = _augmenting_path(graph, mate, root)
+            while end != -1:  # flip the path found, from its end back to the root
+                previous, after = parent[end], mate[parent[end]]
+                mate[end], mate[previous] = previous, end
+                end = after
+    return mate
+
+
+def _augmenting_path(graph: Sequence[Sequence[int]], mate: list[int], root: int) -> tuple[int, list[int]]:
+    """Search an augmenting path from the single vertex `root`, shrinking odd cycles (blossoms) into
+    their base; returns the path's single end (-1 when there is none) and the search's tree, whose
+    `parent` links lead from the end back to the root."""
+    n = len(graph)
+    used = [False] * n
+    parent = [-1] * n
+    base = list(range(n))
+    used[root] = True
+    queue = [root]
+    head = 0
+
+    def common_base(a: int, b: int) -> int:
+        seen = [False] * n
+        while True:
+            a = base[a]
+            seen[a] = True
+            if mate[a] == -1:
+                break
+            a = parent[mate[a]]
+        while True:
+            b = base[b]
+            if seen[b]:
+                return b
+            b = parent[mate[b]]
+
+    def mark(v: int, b: int, child: int, blossom: list[bool]) -> None:
+        while base[v] != b:
+            blossom[base[v]] = blossom[base[mate[v]]] = True
+            parent[v] = child
+            child = mate[v]
+            v = parent[mate[v]]
+
+    while head < len(queue):
+        v = queue[head]
+        head += 1
+        for to in graph[v]:
+            if base[v] == base[to] or mate[v] == to:
+                continue
+            if to == root or (mate[to] != -1 and parent[mate[to]] != -1):
+                current = common_base(v, to)
+                blossom = [False] * n
+                mark(v, current, to, blossom)
+                mark(to, current, v, blossom)
+                for i in range(n):
+                    if blossom[base[i]]:
+                        base[i] = current
+                        if not used[i]:
+                            used[i] = True
+                            queue.append(i)
+            elif parent[to] == -1:
+                parent[to] = v
+                if mate[to] == -1:
+                    return to, parent
+                used[mate[to]] = True
+                queue.append(mate[to])
+    return -1, parent
+
+
+def _seat_odd_fresh(
+    pairs: list[PairPlan],
+    student: int,
+    roles: tuple[str, str],
+    odd: str,
+    history: Mapping[int, Counter[str]],
+    past: set[frozenset[int]],
+    rng: random.Random,
+) -> list[PairPlan]:
+    """The odd one out of a next round: as in a first round, but an observer joins a pair of students it
+    has not met, when there is one."""
+    if odd == "triad" and pairs:
+        strangers = [i for i, p in enumerate(pairs) if not any(frozenset((student, s)) in past for s in p.students())]
+        if strangers:
+            index = rng.choice(strangers)
+            (joined,) = _seat_odd([pairs[index]], student, roles, odd, "balanced", history, rng)
+            return [*pairs[:index], joined, *pairs[index + 1 :]]
+    return _seat_odd(pairs, student, roles, odd, "balanced", history, rng)
