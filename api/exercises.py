@@ -51,6 +51,23 @@ class ExerciseOut(Schema):
     started_at: datetime | None
     deadline: datetime | None
     ended_at: datetime | None
+    series: int = Field(description="Its series' id: the first round's exercise id (its own for a first round).")
+    round: int = Field(description="Its number in the series: 1 for a first round.")
+    rematch: Literal["rematch", "switch", "keep"] | None = Field(
+        description="How it was paired from the round before; null for a first round."
+    )
+
+    @staticmethod
+    def resolve_series(obj: Exercise) -> int:
+        return obj.series_id or obj.pk
+
+    @staticmethod
+    def resolve_round(obj: Exercise) -> int:
+        return obj.round_number
+
+    @staticmethod
+    def resolve_rematch(obj: Exercise) -> str | None:
+        return obj.rematch or None
 
     @staticmethod
     def resolve_class_id(obj: Exercise) -> int:
@@ -65,7 +82,8 @@ class ExerciseOut(Schema):
         return obj.scenario_version.number
 
 
-def _scenario_version(slug: str, number: int | None, user: User) -> ScenarioVersion:
+def scenario_version_of(slug: str, number: int | None, user: User) -> ScenarioVersion:
+    """The version of a scenario the instructor sees (the latest when `number` is None); refused otherwise."""
     try:
         return scenario_version_get(slug, number, user=user)
     except ScenarioVersion.DoesNotExist:
@@ -80,7 +98,7 @@ def exercise_create(request: HttpRequest, class_id: ClassId, payload: ExerciseIn
     exercise = services.exercise_create(
         classroom=classroom,
         title=payload.title,
-        scenario_version=_scenario_version(payload.scenario, payload.scenario_version, request_user(request)),
+        scenario_version=scenario_version_of(payload.scenario, payload.scenario_version, request_user(request)),
         time_limit_minutes=payload.time_limit_minutes,
         instructions=payload.instructions,
         pairing_rule=payload.pairing_rule,

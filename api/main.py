@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError
 from ninja.operation import Operation
 
-from api import classes, courses, exercises, resolutions, results, rounds, scenarios, students, studio
+from api import classes, courses, exercises, resolutions, results, rounds, scenarios, series, students, studio
 from api.base import TokenAuth, refuse_undeclared_input
 from core.refusal import Refused
 
@@ -29,7 +29,7 @@ api = ParleyAPI(
     description="Classes, rosters and exercises of one instructor. See docs/api.md.",
 )
 api.add_decorator(refuse_undeclared_input, mode="view")
-for module in (classes, students, scenarios, exercises, rounds, results, studio, resolutions, courses):
+for module in (classes, students, scenarios, exercises, rounds, series, results, studio, resolutions, courses):
     api.add_router("", module.router)
 
 

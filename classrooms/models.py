@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class UserManager(BaseUserManager["User"]):
@@ -208,6 +209,13 @@ class Exercise(models.Model):
         BOT = "bot", "Bot counterpart (disclosed to the student)"
         INSTRUCTOR = "instructor", "The instructor takes the seat"
 
+    class Rematch(models.TextChoices):
+        """How a round after the first is paired from the round before it (core.pairing.plan_next_round)."""
+
+        REMATCH = "rematch", _("New partners: nobody meets the same partner twice while that can be avoided")
+        SWITCH = "switch", _("Switch roles: each pair stays together, each taking the other role")
+        KEEP = "keep", _("Keep pairs and roles")
+
     classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="exercises")
     title = models.CharField(max_length=120)
     scenario_version = models.ForeignKey("scenarios.ScenarioVersion", on_delete=models.PROTECT, related_name="+")
@@ -226,9 +234,34 @@ class Exercise(models.Model):
     debrief_sent_at = models.DateTimeField(
         null=True, blank=True, help_text="When the class debrief was last sent to a worker (sent again while missing)."
     )
+    # Rounds: an exercise may be followed by another round (negotiations/series.py). Every round after the
+    # first names the series' first round and its own number; the first round has no series.
+    series = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="later_rounds",
+        help_text="The first round of the series this round belongs to; empty for a first round.",
+    )
+    round_number = models.PositiveSmallIntegerField(default=1, help_text="1 for a first round.")
+    rematch = models.CharField(
+        max_length=10,
+        choices=Rematch.choices,
+        blank=True,
+        help_text="How this round was paired from the round before it; empty for a first round.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "round_number"], name="one_exercise_per_round_of_a_series"),
+            models.CheckConstraint(
+                condition=models.Q(series__isnull=True, round_number=1, rematch="")
+                | models.Q(series__isnull=False, round_number__gt=1) & ~models.Q(rematch=""),
+                name="round_after_the_first_has_a_series",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

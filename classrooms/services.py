@@ -462,7 +462,11 @@ def exercise_create(
     pairing_rule: str = Exercise.PairingRule.RANDOM,
     odd_rule: str = Exercise.OddRule.TRIAD,
     created_by: User | None = None,
+    series: Exercise | None = None,
+    round_number: int = 1,
+    rematch: str = "",
 ) -> Exercise:
+    """An exercise; with `series` (its first round), a later round of it (negotiations/series.py)."""
     if not 1 <= time_limit_minutes <= 240:
         raise Refused("The time limit must be between 1 and 240 minutes.", "time_limit_minutes")
     if pairing_rule not in Exercise.PairingRule.values:
@@ -478,6 +482,9 @@ def exercise_create(
         pairing_rule=pairing_rule,
         odd_rule=odd_rule,
         created_by=created_by,
+        series=series,
+        round_number=round_number,
+        rematch=rematch,
     )
 
 

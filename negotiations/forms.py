@@ -1,8 +1,13 @@
-"""The exercise page's forms for the round: who is present, a swap, a student placed by hand."""
+"""The exercise page's forms for the round: who is present, a swap, a student placed by hand, the next round."""
 
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from classrooms.models import Exercise
+from scenarios.models import ScenarioVersion
+from scenarios.services import latest_versions
 
 
 class PresentForm(forms.Form):
@@ -39,3 +44,42 @@ class PlaceForm(forms.Form):
         self.fields["student"].choices = [(s.pk, s.display_name) for s in students]
         self.fields["negotiation"].choices = [(n.pk, f"Pair {n.number}") for n in negotiations]
         self.fields["role"].choices = [(r.key, r.name) for r in roles]
+
+
+class NextRoundForm(forms.Form):
+    """The round after an ended exercise (negotiations/series.py): how to pair it, on which scenario
+    version, and who is present."""
+
+    rematch = forms.ChoiceField(
+        label=_("Pairing"), choices=Exercise.Rematch.choices, initial=Exercise.Rematch.REMATCH, widget=forms.RadioSelect
+    )
+    scenario_version = forms.ModelChoiceField(
+        label=_("Scenario"), queryset=ScenarioVersion.objects.none(), empty_label=None
+    )
+    students = forms.TypedMultipleChoiceField(
+        coerce=int, label=_("Students present"), widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Tick at least one student who is present.")},
+    )  # fmt: skip
+    title = forms.CharField(label=_("Title"), max_length=120, required=False)
+    time_limit_minutes = forms.IntegerField(label=_("Time limit (minutes)"), min_value=1, max_value=240)
+
+    def __init__(self, *args, exercise: Exercise, user, students=(), **kwargs) -> None:
+        kwargs.setdefault(
+            "initial",
+            {"scenario_version": exercise.scenario_version_id, "time_limit_minutes": exercise.time_limit_minutes},
+        )
+        super().__init__(*args, **kwargs)
+        visible = [exercise.scenario_version_id, *(v.pk for v in latest_versions(user))]
+        versions = ScenarioVersion.objects.filter(pk__in=visible).select_related("scenario")
+        field = self.fields["scenario_version"]
+        field.queryset = versions
+        field.label_from_instance = lambda v: (
+            _("%(title)s, version %(number)s") % {"title": v.title, "number": v.number}
+        )
+        self.fields["students"].choices = [(s.pk, s.display_name) for s in students]
+
+    def first_error(self) -> str:
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            return f"{label}: {errors[0]}" if label else errors[0]
+        return ""

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from classrooms.models import Exercise, Student
 from core.negotiation import OPEN
-from core.pairing import plan_pairs
+from core.pairing import PairPlan, SeatPlan, plan_next_round, plan_pairs
 from core.refusal import Refused
 from negotiations.acting import (
     OPEN_STATUSES,
@@ -90,6 +90,21 @@ def _history(exercise: Exercise) -> tuple[dict[int, Counter[str]], set[frozenset
     return roles, met
 
 
+def _previous_round_plans(exercise: Exercise, roles: tuple[str, str]) -> list[PairPlan]:
+    """The pairs of the round before this one, their roles named as this round's by position (the
+    previous round's first role is this one's first, whatever the scenarios)."""
+    series = Q(pk=exercise.series_id) | Q(series_id=exercise.series_id)
+    previous = Exercise.objects.filter(series, round_number=exercise.round_number - 1).first()
+    if previous is None:
+        return []
+    order = version_spec(previous.scenario_version).role_keys
+    plans: dict[int, list[SeatPlan]] = {}
+    for seat in Seat.objects.filter(exercise=previous).order_by("pk"):
+        role = roles[order.index(seat.role_key)] if seat.role_key in order[:2] else seat.role_key
+        plans.setdefault(seat.negotiation_id, []).append(SeatPlan(role, seat.kind, seat.student_id))
+    return [PairPlan(tuple(seats)) for seats in plans.values()]
+
+
 def _store_pairs(exercise: Exercise, plans, first_number: int) -> list[Negotiation]:
     negotiations = []
     for number, plan in enumerate(plans, start=first_number):
@@ -121,15 +136,14 @@ def exercise_pair(*, exercise: Exercise, student_ids: list[int], seed: int | Non
             raise Refused("Mark at least one student present before pairing.", "student_ids")
         roles = version_spec(exercise.scenario_version).role_keys
         history, met = _history(exercise)
-        plans = plan_pairs(
-            ids,
-            (roles[0], roles[1]),
-            rule=exercise.pairing_rule,
-            odd=exercise.odd_rule,
-            rng=random.Random(seed),
-            role_history=history,
-            past_partners=met,
-        )
+        pair_roles, rng = (roles[0], roles[1]), random.Random(seed)
+        if exercise.rematch:  # a later round of a series: paired from the round before it
+            previous = _previous_round_plans(exercise, pair_roles)
+            plans = plan_next_round(previous, ids, pair_roles, mode=exercise.rematch, odd=exercise.odd_rule, rng=rng,
+                                    role_history=history, past_partners=met)  # fmt: skip
+        else:
+            plans = plan_pairs(ids, pair_roles, rule=exercise.pairing_rule, odd=exercise.odd_rule, rng=rng,
+                               role_history=history, past_partners=met)  # fmt: skip
         exercise.negotiations.all().delete()
         return _store_pairs(exercise, plans, 1)
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("exercises/<int:pk>/end/", views.exercise_end, name="exercise_end"),
     path("exercises/<int:pk>/pair-late/", views.exercise_pair_late, name="exercise_pair_late"),
     path("exercises/<int:pk>/place/", views.exercise_place, name="exercise_place"),
+    path("exercises/<int:pk>/next-round/", views.exercise_next_round, name="exercise_next_round"),
     path("exercises/<int:pk>/monitor/", views.monitor, name="monitor"),
     path("exercises/<int:pk>/monitor/broadcast/", views.round_broadcast, JSON, name="round_broadcast"),
     path("exercises/<int:pk>/monitor/extend/", views.round_extend, JSON, name="round_extend"),

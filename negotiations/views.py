@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from classrooms.access import classroom_for, exercise_for
@@ -28,9 +29,9 @@ from classrooms.services import is_connected
 from core.negotiation import MAX_CHAT, package_points
 from core.refusal import Refused
 from core.spec import plain
-from negotiations import people, rounds, settlement
+from negotiations import people, rounds, series, settlement
 from negotiations.acting import OPEN_STATUSES
-from negotiations.forms import PlaceForm, PresentForm, SwapForm
+from negotiations.forms import NextRoundForm, PlaceForm, PresentForm, SwapForm
 from negotiations.models import Event, Negotiation, Seat
 from negotiations.transcript import offer_numbers, transcript_entries
 from scenarios.access import instructor_required
@@ -76,8 +77,28 @@ def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, sta
         else None,
         "odd_rules": Exercise.OddRule.choices,
         "ready": readiness_counts(negotiators),
+        "series": _series_context(request, exercise, students, connected, errors),
     }
     return render(request, "negotiations/exercise.html", context, status=status)
+
+
+def _series_context(request: HttpRequest, exercise: Exercise, students, connected, errors) -> dict:
+    """The exercise's place in its series, and the next round's form once it has ended."""
+    rounds_of = list(series.series_rounds(exercise).values("pk", "round_number", "title"))
+    later = next((r for r in rounds_of if r["round_number"] == exercise.round_number + 1), None)
+    form = None
+    if exercise.state == Exercise.State.ENDED and later is None:
+        posted = request.POST if "next_round" in errors else None
+        form = NextRoundForm(posted, exercise=exercise, user=request.user, students=students)
+        if posted is None:
+            form.initial["students"] = sorted(connected)
+    return {
+        "rounds": rounds_of,
+        "later": later,
+        "form": form,
+        "refusal": series.next_round_refusal(exercise) if exercise.state == Exercise.State.ENDED else None,
+        "connected": connected,
+    }
 
 
 def readiness_counts(seats: list[Seat]) -> dict[str, int]:
@@ -262,6 +283,40 @@ def exercise_start(request: HttpRequest, exercise: Exercise) -> str:
 def exercise_end(request: HttpRequest, exercise: Exercise) -> dict[Answer, str]:
     rounds.exercise_end(exercise=exercise)
     return {"page": "The exercise has ended; open negotiations were closed as impasse.", "json": "The round has ended."}
+
+
+@instructor_required
+@require_POST
+def exercise_next_round(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create the round after this ended exercise, paired from the students present, and open it."""
+    exercise = exercise_for(request.user, pk)
+    students = list(exercise.classroom.students.all())
+    form = NextRoundForm(request.POST, exercise=exercise, user=request.user, students=students)
+    try:
+        if not form.is_valid():
+            raise Refused(form.first_error())
+        following = series.next_round_create(
+            exercise=exercise,
+            rematch=form.cleaned_data["rematch"],
+            student_ids=form.cleaned_data["students"],
+            created_by=request.user,
+            scenario_version=form.cleaned_data["scenario_version"],
+            title=form.cleaned_data["title"],
+            time_limit_minutes=form.cleaned_data["time_limit_minutes"],
+        )
+    except Refused as exc:
+        return _exercise_page(request, exercise, errors={"next_round": exc.message}, status=400)
+    pairs = following.negotiations.count()
+    messages.success(
+        request,
+        ngettext(
+            "Round %(number)s is paired: %(pairs)s pair previewed. Swap students if you like, then release the roles.",
+            "Round %(number)s is paired: %(pairs)s pairs previewed. Swap students if you like, then release the roles.",
+            pairs,
+        )
+        % {"number": following.round_number, "pairs": pairs},
+    )
+    return redirect("exercise", pk=following.pk)
 
 
 @round_action("pair_late")

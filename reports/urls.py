@@ -8,6 +8,7 @@ urlpatterns = [
     path("exercises/<int:pk>/debrief/events/<slug:event>/", views.debrief_event, name="debrief_event"),
     path("exercises/<int:pk>/debrief/present/", views.presentation, name="presentation"),
     path("exercises/<int:pk>/debrief/present/<slug:key>.svg", views.slide_svg, name="slide_svg"),
+    path("exercises/<int:pk>/rounds/", views.series_rounds, name="series_rounds"),
     path("exercises/<int:pk>/export/", export_http.exercise_export, name="exercise_export"),
     path("courses/new/", course_views.course_new, name="course_new"),
     path("courses/<int:pk>/", course_views.course_detail, name="course"),

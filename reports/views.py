@@ -13,7 +13,9 @@ from classrooms.access import exercise_for
 from classrooms.resolutions import event_draw, event_set
 from core.refusal import Refused
 from negotiations.debrief import debriefs_resend
+from negotiations.series import series_rounds as series_rounds_of
 from reports.debrief_pages import instructor_debrief, questions_by_panel
+from reports.series import series_comparison, series_page
 from reports.slides import deck_slides
 from scenarios.access import instructor_required
 from scenarios.services import version_spec
@@ -94,3 +96,13 @@ def slide_svg(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     name = slugify(exercise.title) or "debrief"
     response["Content-Disposition"] = f'attachment; filename="{name}-{key}.svg"'
     return response
+
+
+@instructor_required
+def series_rounds(request: HttpRequest, pk: int) -> HttpResponse:
+    """The rounds of the exercise's series compared (docs/debrief.md, section 4c)."""
+    exercise = exercise_for(request.user, pk)
+    for item in series_rounds_of(exercise).filter(state="ended", debrief__isnull=True):
+        debriefs_resend(exercise_id=item.pk)  # an overdue debrief (in the embedded mode, computed here)
+    data = series_comparison(exercise)
+    return render(request, "reports/rounds.html", {"exercise": exercise, "data": data, "page": series_page(data)})
