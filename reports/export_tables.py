@@ -210,6 +210,9 @@ class Export:
                 "time_limit_minutes": exercise.time_limit_minutes,
                 "started_at": exercise.started_at.isoformat() if exercise.started_at else None,
                 "ended_at": exercise.ended_at.isoformat() if exercise.ended_at else None,
+                "series": exercise.series_id or exercise.pk,
+                "round": exercise.round_number,
+                "rematch": exercise.rematch or None,
             },
             "scenario": {
                 "slug": version.scenario.slug,
@@ -227,7 +230,7 @@ class Export:
     # Pairs
 
     def pair_columns(self) -> list[str]:
-        cols = ["pair", "negotiation_id", "status", "end_reason", "ended_at"]
+        cols = ["series", "round", "pair", "negotiation_id", "status", "end_reason", "ended_at"]
         for r in self.roles:
             cols += [f"{r}_kind", f"{r}_id"] + ([f"{r}_name"] if self.names else [])
         cols += ["observer_ids"] + (["observer_names"] if self.names else [])
@@ -248,6 +251,8 @@ class Export:
         for negotiation in negotiations:
             seats = sorted(seats_of.get(negotiation.pk, []), key=lambda s: s.pk)
             row: dict[str, Any] = {
+                "series": self.exercise.series_id or self.exercise.pk,
+                "round": self.exercise.round_number,
                 "pair": negotiation.number,
                 "negotiation_id": negotiation.pk,
                 "status": negotiation.status,
@@ -385,6 +390,8 @@ class Export:
             scores = svi.score(answers).as_json()
             negotiation = response.seat.negotiation
             row: dict[str, Any] = {
+                "series": self.exercise.series_id or self.exercise.pk,
+                "round": self.exercise.round_number,
                 "pair": negotiation.number,
                 "negotiation_id": negotiation.pk,
                 "role": response.role_key,

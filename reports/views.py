@@ -43,6 +43,7 @@ def debrief(request: HttpRequest, pk: int) -> HttpResponse:
             "export_url": reverse("exercise_export", args=[exercise.pk]),
             "teaching_notes": spec.teaching_notes,
             "questions": questions_by_panel(spec, data),
+            "rounds": series_rounds_of(exercise).count(),
         },
     )
 

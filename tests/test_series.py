@@ -236,3 +236,22 @@ def test_another_scenario_maps_the_roles_by_position(ended, six, instructor, bui
         assert after[student] == new_roles[1 - old_roles.index(role)]
     negotiation = following.negotiations.first()
     assert set(seats_by_role(negotiation)) == set(new_roles)
+
+
+def test_the_export_and_the_debrief_of_a_later_round_carry_its_series_and_number(
+    ended, six, instructor, instructor_client
+):
+    import json
+
+    following = series.next_round_create(
+        exercise=ended, rematch="rematch", student_ids=[s.pk for s in six], created_by=instructor
+    )
+    response = instructor_client.get(f"/exercises/{following.pk}/export/?format=json&table=pairs")
+    exported = json.loads(b"".join(response.streaming_content))
+    meta = exported["meta"]["exercise"]
+    assert (meta["series"], meta["round"], meta["rematch"]) == (ended.pk, 2, "rematch")
+    assert exported["pairs_columns"][:3] == ["series", "round", "pair"]
+    assert {(row["series"], row["round"]) for row in exported["pairs"]} == {(ended.pk, 2)}
+    csv = b"".join(instructor_client.get(f"/exercises/{ended.pk}/export/?format=csv").streaming_content).decode()
+    assert csv.lstrip("\ufeff").startswith("series,round,pair,") and f"\n{ended.pk},1,1," in csv
+    assert 'id="compare-rounds-link"' in instructor_client.get(f"/exercises/{ended.pk}/debrief/").content.decode()
