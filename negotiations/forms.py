@@ -77,6 +77,7 @@ class NextRoundForm(forms.Form):
             _("%(title)s, version %(number)s") % {"title": v.title, "number": v.number}
         )
         self.fields["students"].choices = [(s.pk, s.display_name) for s in students]
+        self.fields["title"].help_text = _("Optional; the first round's title and the round's number by default.")
 
     def first_error(self) -> str:
         for name, errors in self.errors.items():

@@ -56,7 +56,11 @@ def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, sta
         seat.planning_saved = seat.student_id in planned
     negotiators = [seat for seat in all_seats if seat.kind == Seat.Kind.STUDENT]
     posted = request.POST if request.method == "POST" else None
+    # Ticked: as posted, else whoever is seated in the pairing preview (a later round is paired at once)
+    # and whoever has the class open.
     ticked = {int(v) for v in posted.getlist("students") if v.isascii() and v.isdigit()} if posted else connected
+    if not posted and exercise.state == Exercise.State.DRAFT:
+        ticked = ticked | seated
     context = {
         "exercise": exercise,
         "spec": spec,

@@ -128,14 +128,14 @@ def _num(value: Any) -> str:
 
 
 def _pct(value: Any) -> str:
-    return "-" if value is None else f"{number_text(round(Fraction(str(value)) * 100))} %"
+    return "-" if value is None else f"{number_text(round(Fraction(str(value)) * 100))}\N{NO-BREAK SPACE}%"
 
 
 def _signed(value: Any, percent: bool = False) -> str:
     if value is None:
         return "-"
     text = _pct(value) if percent else _num(value)
-    return text if text.startswith("-") or text in ("0", "0 %") else "+" + text
+    return text if text.startswith("-") or Fraction(str(value)) == 0 else "+" + text
 
 
 def _spread(dist: dict[str, Any] | None, write=_num) -> dict[str, str] | None:
@@ -178,10 +178,17 @@ def series_page(data: dict[str, Any]) -> dict[str, Any]:
                 (
                     _("Pareto-optimal agreements"),
                     _signed(moved["pareto_share"], True),
-                    _("%(gained)s reached one only in the later round, %(lost)s only in the earlier")
+                    _(
+                        "%(gained)s reached a Pareto-optimal agreement only in the later round, %(lost)s only in "
+                        "the earlier"
+                    )
                     % {"gained": change["pareto_gained"], "lost": change["pareto_lost"]},
                 ),
-                (_("MESO use"), _signed(moved["meso_share"], True), _change_spread(change["meso_offers"])),
+                (
+                    _("MESO use (the share of negotiators; each one's MESO offers)"),
+                    _signed(moved["meso_share"], True),
+                    _change_spread(change["meso_offers"]),
+                ),
                 (_("Fixed-pie guess"), _signed(moved["fixed_pie_median"]), _change_spread(change["fixed_pie"])),
             ]
         steps.append({**step, "rows": rows})

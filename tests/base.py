@@ -278,3 +278,13 @@ def results_page(student, exercise, *, answer: bool = False) -> str:
     survey = f"/s/exercises/{exercise.pk}/survey/"
     client.post(survey, {f"item_{n}": "4" for n in range(1, 17)} if answer else {"skip": "1"})
     return client.get(f"/s/exercises/{exercise.pk}/").content.decode()
+
+
+def password_the_server_knows(user) -> None:
+    """Give `user` the tests' password hashed by a hasher a test server runs (it knows only the default
+    hashers, not the fast one the test settings use)."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    hasher = PBKDF2PasswordHasher()
+    user.password = hasher.encode("a-long-password", hasher.salt(), iterations=1000)
+    user.save(update_fields=["password"])
