@@ -12,6 +12,7 @@ from api.base import MAX_ID, MAX_STUDENTS, NO_NUL, READ, WRITE, ExerciseId, Inpu
 from api.exercises import ExerciseOut, State, scenario_version_of
 from classrooms.access import exercise_for
 from classrooms.models import Exercise
+from core.refusal import Refused
 from negotiations import series
 from reports.series import series_comparison
 
@@ -55,6 +56,8 @@ def exercise_next_round(request: HttpRequest, exercise_id: ExerciseId, payload: 
     version = None
     if payload.scenario is not None:
         version = scenario_version_of(payload.scenario, payload.scenario_version, user)
+    elif payload.scenario_version is not None:
+        raise Refused("Name the scenario of that version in `scenario`.", "scenario_version")
     following = series.next_round_create(
         exercise=exercise,
         rematch=payload.rematch,

@@ -212,7 +212,11 @@ def test_a_coinstructor_may_create_the_next_round_through_the_api(ended, six, ot
     unknown = client.post(
         f"/api/exercises/{ended.pk}/next-round", {**body, "scenario": "no-such"}, content_type="application/json"
     )
-    assert unknown.status_code in (400, 409)
+    assert unknown.status_code == 400 and unknown.json()["field"] == "scenario"
+    lone = client.post(
+        f"/api/exercises/{ended.pk}/next-round", {**body, "scenario_version": 1}, content_type="application/json"
+    )
+    assert lone.status_code == 400 and lone.json()["field"] == "scenario_version"
     compared = client.get(f"/api/exercises/{created['id']}/rounds")
     assert compared.status_code == 200
     data = compared.json()
@@ -255,3 +259,20 @@ def test_the_export_and_the_debrief_of_a_later_round_carry_its_series_and_number
     csv = b"".join(instructor_client.get(f"/exercises/{ended.pk}/export/?format=csv").streaming_content).decode()
     assert csv.lstrip("\ufeff").startswith("series,round,pair,") and f"\n{ended.pk},1,1," in csv
     assert 'id="compare-rounds-link"' in instructor_client.get(f"/exercises/{ended.pk}/debrief/").content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_next_rounds_asked_at_once_make_one(ended, six, instructor):
+    from tests.base import race
+
+    def ask(mode):
+        return lambda: series.next_round_create(
+            exercise=ended, rematch=mode, student_ids=[s.pk for s in six], created_by=instructor
+        )
+
+    results = race(ask("rematch"), ask("keep"))
+    made = [r for r in results if isinstance(r, Exercise)]
+    refused = [r for r in results if isinstance(r, Refused)]
+    assert len(made) == 1 and len(refused) == 1 and "exists already" in refused[0].message
+    assert Exercise.objects.filter(series=ended).count() == 1
