@@ -197,6 +197,16 @@ def test_a_coinstructor_may_create_the_next_round_through_the_api(ended, six, ot
     _, token = api_token_create(user=other_instructor, name="t")
     client = Client(headers={"authorization": f"Bearer {token}"})
     body = {"rematch": "rematch", "student_ids": [s.pk for s in six], "seed": 3, "time_limit_minutes": 12}
+    from classrooms.services import classroom_create
+
+    (stranger,) = add_students(classroom_create(owner=other_instructor, name="Elsewhere"), "Stranger")
+    strange = client.post(
+        f"/api/exercises/{ended.pk}/next-round",
+        {**body, "student_ids": [six[0].pk, stranger.pk]},
+        content_type="application/json",
+    )
+    assert strange.status_code == 400 and strange.json()["field"] == "student_ids"
+    assert not Exercise.objects.filter(series=ended).exists()
     response = client.post(f"/api/exercises/{ended.pk}/next-round", body, content_type="application/json")
     assert response.status_code == 201, response.content
     created = response.json()
