@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('classrooms', '0010_event_resolution'),
+        ('classrooms', '0011_courses'),
         ('scenarios', '0002_studio'),
     ]
 
