@@ -335,7 +335,7 @@ def test_the_export_as_json_with_names(two_sections, instructor_client, used_car
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     data = json.loads(b"".join(response.streaming_content))
     assert [s["id"] for s in data["meta"]["sections"]] == [north.pk, south.pk]
-    assert data["pairs_columns"][:4] == ["section", "section_id", "exercise_id", "pair"]
+    assert data["pairs_columns"][:6] == ["section", "section_id", "exercise_id", "series", "round", "pair"]
     assert len(data["pairs"]) == 5 and data["pairs"][0]["seller_name"].startswith("Student")
     assert data["pairs"][0]["points_seller"] == 61  # the Nash package
 
