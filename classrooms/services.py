@@ -191,6 +191,18 @@ def student_join(
         )
 
 
+def student_add(*, classroom: Classroom, display_name: str, email: str = "") -> Student:
+    """A student added to the class by its instructor's tools (a learning platform's roster or launch), under
+    the class's size limit, refused as a roster line would be (a taken email address, a name too long)."""
+    with transaction.atomic():
+        held = _class_size_locked(classroom)
+        if held >= MAX_CLASS_STUDENTS:
+            raise Refused(f"The class is full: it has {held:,} students, the most a class can hold.")
+        return _student_add(
+            classroom=classroom, display_name=display_name, email=email, student_number="", via="roster"
+        )
+
+
 def _class_size_locked(classroom: Classroom) -> int:
     """The class's number of students, under its row lock (in the caller's transaction), so that students
     added at once are counted against MAX_CLASS_STUDENTS one after the other."""

@@ -7,3 +7,7 @@ from django.dispatch import Signal
 # A student's personal link was revoked or re-issued (keyword student_id): every device they signed in
 # on is signed out. The live sockets listen for it (negotiations.apps) and close the student's sockets.
 student_link_changed = Signal()
+
+# An exercise's class debrief was stored anew (keyword exercise_id), sent after the commit: the LTI tool
+# (lti.apps) sends the students' grades to their course's gradebook.
+debrief_stored = Signal()

@@ -21,9 +21,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_routes = {"negotiations.tasks.compute_outcome": {"priority": 6}}
 # The tasks live beside the services they wrap (negotiations.acting, negotiations.debrief, classrooms.links), which send
 # them after the commit; a worker imports those modules at start to know them by name.
-app.conf.imports = ["negotiations.acting", "negotiations.bot_seats", "negotiations.debrief", "classrooms.links"]
+app.conf.imports = [
+    "negotiations.acting",
+    "negotiations.bot_seats",
+    "negotiations.debrief",
+    "classrooms.links",
+    "lti.grades",
+]
 RESEND_DEBRIEFS = "negotiations.tasks.resend_debriefs"  # negotiations.debrief.resend_debriefs
 SWEEP_BOT_SEATS = "negotiations.tasks.sweep_bot_seats"  # negotiations.bot_seats.sweep_bot_seats
+SWEEP_SCORES = "lti.tasks.sweep_scores"  # lti.grades.sweep_scores
 log = logging.getLogger(__name__)
 
 
@@ -88,7 +95,18 @@ class BotSweep(Sweep):
             worker.timer.call_after(0.1, self.send, (self.interval(),), priority=10)
 
 
+class ScoreSweep(Sweep):
+    """The grades for a learning platform whose retry is due (lti.grades.sweep_scores), every minute."""
+
+    task = SWEEP_SCORES
+    what = "the grades' sweep"
+
+    def interval(self) -> float:
+        return 60.0
+
+
 app.steps["worker"].add(DebriefSweep)
+app.steps["worker"].add(ScoreSweep)
 app.steps["worker"].add(BotSweep)
 
 

@@ -47,8 +47,12 @@ PERMISSIONS_POLICY = ", ".join(
 )
 
 
-def content_security_policy(request: HttpRequest) -> str:
+def content_security_policy(request: HttpRequest, form_action: str = "") -> str:
+    """The policy; `form_action` is one more origin a page's form may post to (a learning platform's deep
+    link return address: lti/views.py sets it as the response's `csp_form_action`)."""
     directives = dict(POLICY)
+    if form_action:
+        directives["form-action"] += f" {form_action}"
     try:
         host = request.get_host()
     except DisallowedHost:  # refused already; its answer gets the policy without the socket
@@ -66,6 +70,7 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         if "Cache-Control" not in response:
             response["Cache-Control"] = "no-store"
-        response.setdefault("Content-Security-Policy", content_security_policy(request))
+        form_action = getattr(response, "csp_form_action", "")
+        response.setdefault("Content-Security-Policy", content_security_policy(request, form_action))
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response

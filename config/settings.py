@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "classrooms",
     "negotiations",
     "surveys",
+    "lti",
 ]
 
 MIDDLEWARE = [
@@ -335,6 +336,8 @@ THROTTLES = {
     # The scenario studio's analyses (one per edit, as an author types) and bot tournaments, per instructor.
     "studio_analysis": {"address": (240, 60), "account": (120, 60)},
     "studio_tournament": {"address": (20, 600), "account": (10, 600)},
+    # A learning platform's OIDC logins (lti/), each storing a nonce: per address, and per issuer named.
+    "lti_login": {"address": (60, 60), "account": (600, 60)},
 }
 
 LOGGING = {

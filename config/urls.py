@@ -28,5 +28,6 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("students.urls")),
     path("", include("classrooms.urls")),
+    path("", include("lti.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from classrooms.models import Exercise
+from classrooms.signals import debrief_stored
 from core.analysis import report_json
 from core.metrics import Landscape, PairResult, class_metrics, debrief_pair, landscape
 from core.scenario_document import parse_scenario
@@ -136,6 +137,10 @@ def _store_debrief(exercise: Exercise, data: dict[str, Any], sources: dict[str, 
             return stored  # computed from these very events
         debrief, _ = Debrief.objects.update_or_create(exercise=exercise, defaults={"data": data, "sources": sources})
         debrief_announce(exercise_id=exercise.pk)
+        on_commit_quietly(
+            lambda: debrief_stored.send(sender=Debrief, exercise_id=exercise.pk),
+            f"tell the apps of the debrief of exercise {exercise.pk}",
+        )
     return debrief
 
 

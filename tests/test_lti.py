@@ -1,0 +1,419 @@
+"""Parley as an LTI 1.3 tool, against a platform the tests run (tests/lti_platform.py): launches of
+instructors and learners, deep linking, the roster, grades sent to the gradebook, and every refusal."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from jwcrypto.jwk import JWK
+
+from classrooms.access import SESSION_STUDENT
+from classrooms.models import Classroom, Student, User
+from lti.models import Course, Grading, Learner, Nonce, ResourceLink, Score, ToolKey
+from negotiations import rounds
+from tests.base import agree, student_client
+from tests.lti_platform import INSTRUCTOR, LEARNER, Member, Platform, rsa_key
+
+PACKAGE = {"price": "9500", "handover": "five-weeks", "warranty": "one-month", "tyres": "included"}
+
+
+@pytest.fixture
+def platform(db):
+    test_platform = Platform()
+    yield test_platform
+    test_platform.close()
+
+
+@pytest.fixture
+def registered(platform):
+    """The platform registered in Parley, and Parley's key made and handed to the platform."""
+    call_command("lti_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    platform.register()
+    platform.tool_keys = Client().get("/lti/jwks.json").json()
+    return platform
+
+
+def login(client: Client, platform: Platform, **params: str) -> tuple[str, str]:
+    """The platform's third-party initiated login; returns the state and nonce the tool sent to its
+    authentication URL."""
+    query = {"iss": platform.issuer, "login_hint": "hint", "client_id": platform.client_id, **params}
+    response = client.post("/lti/login/", query)
+    assert response.status_code == 302, response.content
+    target = urlsplit(response["Location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == f"{platform.base}/auth"
+    sent = parse_qs(target.query)
+    assert sent["redirect_uri"] == ["http://testserver/lti/launch/"]
+    assert sent["client_id"] == [platform.client_id]
+    return sent["state"][0], sent["nonce"][0]
+
+
+def launch(client: Client, platform: Platform, *, sub: str, roles: list[str], state: str | None = None, **claims):
+    issued_state, nonce = login(client, platform)
+    token = platform.id_token(nonce=nonce, sub=sub, roles=roles, **claims)
+    return client.post("/lti/launch/", {"id_token": token, "state": state or issued_state})
+
+
+def teach(client: Client, platform: Platform, sub: str = "teacher-1", email: str = "tara@uni.example", **claims):
+    return launch(client, platform, sub=sub, roles=[INSTRUCTOR], email=email, name="Tara Teach", **claims)
+
+
+def signed_in(client: Client) -> tuple[object, object]:
+    session = client.session
+    return session.get("_auth_user_id"), session.get(SESSION_STUDENT)
+
+
+# Launches
+
+
+def test_the_key_set_publishes_the_tools_public_keys_and_a_rotation_keeps_the_older_one(db):
+    call_command("lti_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("lti_keys", "--rotate", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    keys = Client().get("/lti/jwks.json").json()["keys"]
+    assert {key["kid"] for key in keys} == set(ToolKey.objects.values_list("kid", flat=True))
+    assert len(keys) == 2
+    assert all(key["kty"] == "RSA" and key["alg"] == "RS256" and "d" not in key and "p" not in key for key in keys)
+    call_command("lti_keys", "--retire-older", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert len(Client().get("/lti/jwks.json").json()["keys"]) == 1
+
+
+def test_an_instructor_launch_signs_in_a_verified_instructor_and_links_the_course_to_a_new_class(registered):
+    registered.members = [Member("learner-1", "Lea Learner", "lea@uni.example")]
+    client = Client()
+    response = teach(client, registered)
+    user = User.objects.get(email="tara@uni.example")
+    course = Course.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/lti/classes/{course.classroom_id}/"
+    assert user.is_verified_instructor  # the registration vouches for its instructors
+    assert not user.has_usable_password()
+    assert course.classroom.owner == user and course.classroom.name == "Negotiation 101"
+    assert signed_in(client) == (str(user.pk), None)
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert b"Negotiation 101" in page.content and b"Test LMS" in page.content
+    # The first launch brought the roster.
+    assert list(course.classroom.students.values_list("display_name", flat=True)) == ["Lea Learner"]
+    # A second launch finds the same account and class.
+    assert teach(Client(), registered).status_code == 302
+    assert User.objects.count() == 1 and Classroom.objects.count() == 1
+
+
+def test_a_learner_launch_signs_the_student_into_their_class_as_their_personal_link_would(registered):
+    teach(Client(), registered)
+    client = Client()
+    response = launch(client, registered, sub="learner-9", roles=[LEARNER], name="Sam Student", email="sam@uni.example")
+    assert response.status_code == 302 and response["Location"] == "/s/"
+    student = Student.objects.get(display_name="Sam Student")
+    assert student.email == "sam@uni.example" and student.lti_learner.platform_user_id == "learner-9"
+    assert signed_in(client) == (None, student.pk)
+    assert b"Sam Student" in client.get("/s/").content
+    # Again: the same student, never a second one.
+    launch(Client(), registered, sub="learner-9", roles=[LEARNER], name="Sam S.", email="sam@uni.example")
+    assert Student.objects.filter(classroom=student.classroom).count() == 1
+
+
+def test_a_learner_of_a_course_not_linked_yet_is_told_to_wait_for_the_instructor(registered):
+    client = Client()
+    response = launch(client, registered, sub="learner-1", roles=[LEARNER])
+    assert response.status_code == 404
+    assert b"your instructor opens it from the course" in response.content
+    assert signed_in(client) == (None, None) and not Classroom.objects.exists()
+
+
+def test_a_learner_whose_access_was_withdrawn_is_refused(registered):
+    teach(Client(), registered)
+    launch(Client(), registered, sub="learner-1", roles=[LEARNER], name="Lea")
+    Student.objects.update(link_nonce="")  # the instructor revoked the student's link
+    client = Client()
+    response = launch(client, registered, sub="learner-1", roles=[LEARNER], name="Lea")
+    assert response.status_code == 403 and b"withdrawn your access" in response.content
+    assert signed_in(client) == (None, None)
+
+
+def test_a_person_who_is_neither_instructor_nor_learner_is_refused(registered):
+    teach(Client(), registered)
+    response = launch(
+        Client(), registered, sub="mentor-1", roles=["http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"]
+    )
+    assert response.status_code == 403 and b"neither role" in response.content
+
+
+def test_a_platform_that_does_not_vouch_for_its_instructors_leaves_them_unverified(platform):
+    call_command("lti_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    platform.register(trusts_instructors=False)
+    client = Client()
+    response = teach(client, platform)
+    assert response.status_code == 302 and response["Location"] == "/account/verify/"
+    assert not User.objects.get(email="tara@uni.example").is_verified_instructor
+    assert not Course.objects.exists()  # no class until an administrator verifies the account
+    # Nor may it sign in an account of that address made otherwise.
+    User.objects.create_user("olga@uni.example", "a-long-password")
+    refused = teach(Client(), platform, sub="teacher-2", email="olga@uni.example")
+    assert refused.status_code == 403 and b"not trusted" in refused.content
+
+
+# Refusals: each a clear page, nobody signed in
+
+
+REFUSALS = {
+    "bad signature": ({"signing_key": rsa_key()[0]}, 403, b"signature does not verify"),
+    "wrong audience": ({"aud": "another-tool"}, 403, b"meant for another tool"),
+    "expired token": ({"expires_in": -60}, 403, b"has expired"),
+    "unknown issuer": ({"iss": "https://unknown.example"}, 403, b"unknown issuer"),
+    "unknown deployment": ({"deployment_id": "deployment-9"}, 403, b"unknown deployment id"),
+    "wrong state": ({"state": "state-forged"}, 403, b"state does not match"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+def test_a_launch_is_refused(registered, case):
+    claims, status, words = REFUSALS[case]
+    client = Client()
+    response = launch(client, registered, sub="teacher-1", roles=[INSTRUCTOR], email="tara@uni.example", **claims)
+    assert response.status_code == status
+    assert words in response.content and b"Traceback" not in response.content
+    assert signed_in(client) == (None, None)
+    assert not User.objects.exists() and not Classroom.objects.exists()
+
+
+def test_a_replayed_launch_is_refused(registered):
+    client = Client()
+    state, nonce = login(client, registered)
+    token = registered.id_token(nonce=nonce, sub="teacher-1", roles=[INSTRUCTOR], email="tara@uni.example")
+    assert client.post("/lti/launch/", {"id_token": token, "state": state}).status_code == 302
+    replayer = Client()  # the same browser's state cookie, without the session the launch signed in
+    replayer.cookies[f"lti1p3-{state}"] = client.cookies[f"lti1p3-{state}"].value
+    replay = replayer.post("/lti/launch/", {"id_token": token, "state": state})
+    assert replay.status_code == 403 and b"used already" in replay.content
+    assert signed_in(replayer) == (None, None)
+    # A nonce Parley never issued is refused the same way.
+    state, _ = login(client, registered)
+    forged = registered.id_token(nonce="made-up", sub="teacher-1", roles=[INSTRUCTOR], email="tara@uni.example")
+    assert client.post("/lti/launch/", {"id_token": forged, "state": state}).status_code == 403
+    assert Nonce.objects.filter(used_at__isnull=False).count() == 1
+
+
+def test_a_malformed_launch_is_refused_with_a_clear_page(registered):
+    client = Client()
+    state, _ = login(client, registered)
+    body = jwt.utils.base64url_encode(b"[1, 2]").decode()
+    for token in ("", "not-a-jwt", f"eyJhbGciOiJSUzI1NiJ9.{body}.c2ln"):
+        response = client.post("/lti/launch/", {"id_token": token, "state": state})
+        assert response.status_code in (400, 403) and b"Traceback" not in response.content
+        assert b"Open Parley again from the course" in response.content
+    assert signed_in(client) == (None, None)
+
+
+def test_an_administrators_account_is_never_signed_in_from_a_platform(registered):
+    User.objects.create_superuser("tara@uni.example", "a-long-password")
+    client = Client()
+    response = teach(client, registered)
+    assert response.status_code == 403 and b"administrator" in response.content
+    assert signed_in(client) == (None, None)
+
+
+def test_a_login_from_an_unknown_platform_is_refused(registered):
+    response = Client().post("/lti/login/", {"iss": "https://unknown.example", "login_hint": "x", "client_id": "c"})
+    assert response.status_code == 400 and b"No active platform" in response.content
+    assert not Nonce.objects.exists()
+
+
+def test_a_launch_of_one_platform_cannot_reach_another_platforms_class(registered):
+    other = Platform(name="Other LMS")
+    try:
+        other.register()
+        other.tool_keys = registered.tool_keys
+        teach(Client(), registered)
+        teach(Client(), other, sub="teacher-1", email="otto@other.example")  # the same course and user ids
+        first, second = Course.objects.order_by("pk")
+        assert first.classroom_id != second.classroom_id
+        launch(Client(), other, sub="learner-1", roles=[LEARNER], name="Olly")
+        launch(Client(), registered, sub="learner-1", roles=[LEARNER], name="Lea")
+        assert list(first.classroom.students.values_list("display_name", flat=True)) == ["Lea"]
+        assert list(second.classroom.students.values_list("display_name", flat=True)) == ["Olly"]
+        # The other platform's instructor does not see the first course's page; nor does its student.
+        otto = Client()
+        otto.force_login(User.objects.get(email="otto@other.example"))
+        assert otto.get(f"/lti/classes/{first.classroom_id}/").status_code == 404
+        assert otto.post(f"/lti/classes/{first.classroom_id}/roster/").status_code == 404
+        olly = student_client(Student.objects.get(display_name="Olly"))
+        assert olly.get(f"/lti/classes/{first.classroom_id}/").status_code == 302  # to the instructors' log-in
+    finally:
+        other.close()
+
+
+# Deep linking
+
+
+def test_an_instructor_places_an_exercise_by_deep_linking_and_a_learner_opens_it(registered, used_car):
+    client = Client()
+    teach(client, registered)
+    classroom = Course.objects.get().classroom
+    from classrooms.services import exercise_create
+
+    exercise = exercise_create(classroom=classroom, title="Car sale", scenario_version=used_car, time_limit_minutes=20)
+    response = teach(client, registered, message_type="LtiDeepLinkingRequest")
+    assert response.status_code == 302 and response["Location"] == "/lti/deep-link/"
+    picker = client.get("/lti/deep-link/")
+    assert picker.status_code == 200 and b"Car sale" in picker.content
+    assert client.post("/lti/deep-link/", {"exercise": "999999"}).status_code == 400
+    answer = client.post("/lti/deep-link/", {"exercise": str(exercise.pk)})
+    assert answer.status_code == 200
+    assert f"form-action 'self' {registered.base}" in answer["Content-Security-Policy"]
+    assert f'action="{registered.base}/deep-link-return"'.encode() in answer.content
+    token = answer.content.decode().split('name="JWT" value="')[1].split('"')[0]
+    (key,) = registered.tool_keys["keys"]
+    body = jwt.decode(token, JWK(**key).export_to_pem(), algorithms=["RS256"], audience=registered.issuer)
+    assert body["iss"] == registered.client_id
+    assert body["https://purl.imsglobal.org/spec/lti/claim/message_type"] == "LtiDeepLinkingResponse"
+    assert body["https://purl.imsglobal.org/spec/lti-dl/claim/data"] == "platform-data-42"
+    (item,) = body["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
+    assert item["url"] == "http://testserver/lti/launch/" and item["custom"] == {"parley_exercise": str(exercise.pk)}
+    assert item["lineItem"]["scoreMaximum"] == 100
+    assert client.get("/lti/deep-link/").status_code == 404  # answered once
+    # A learner deep-links nothing; a learner's launch of the placed link reaches the exercise once seated.
+    refused = launch(Client(), registered, sub="learner-1", roles=[LEARNER], message_type="LtiDeepLinkingRequest")
+    assert refused.status_code == 403
+    learner = Client()
+    custom = {"parley_exercise": str(exercise.pk)}
+    assert launch(learner, registered, sub="learner-1", roles=[LEARNER], name="Lea", custom=custom)["Location"] == "/s/"
+    assert ResourceLink.objects.get().exercise == exercise
+    lea = Student.objects.get(display_name="Lea")
+    rounds.exercise_pair(exercise=exercise, student_ids=[lea.pk], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    again = launch(learner, registered, sub="learner-1", roles=[LEARNER], name="Lea", custom=custom)
+    assert again["Location"] == f"/s/exercises/{exercise.pk}/"
+    # Another instructor's exercise cannot be placed by naming its id in a link.
+    other = exercise_create(
+        classroom=Classroom.objects.create(owner=User.objects.get(), name="Elsewhere", join_code="ZZZZZZ"),
+        title="Not theirs",
+        scenario_version=used_car,
+        time_limit_minutes=20,
+    )
+    launch(
+        Client(),
+        registered,
+        sub="learner-2",
+        roles=[LEARNER],
+        resource_link_id="link-2",
+        custom={"parley_exercise": str(other.pk)},
+    )
+    assert ResourceLink.objects.get(resource_link_id="link-2").exercise is None
+
+
+# The roster
+
+
+def test_the_roster_comes_from_the_platform_without_duplicates_and_keeps_those_who_left(registered):
+    client = Client()
+    teach(client, registered)
+    classroom = Course.objects.get().classroom
+    from classrooms.services import roster_import
+
+    roster_import(classroom=classroom, text="name,email\nMia Roster,mia@uni.example\n")
+    registered.members = [
+        Member("teacher-1", "Tara Teach", "tara@uni.example", roles=[INSTRUCTOR]),
+        Member("learner-1", "Lea Learner", "lea@uni.example"),
+        Member("learner-2", "Mia M.", "MIA@uni.example"),  # the roster's Mia, matched by her address
+        Member("learner-3", "Noa Gone", "noa@uni.example", status="Inactive"),
+        Member("learner-4", "Ola", ""),
+    ]
+    response = client.post(f"/lti/classes/{classroom.pk}/roster/", follow=True)
+    assert b"2 added, 1 matched by email address, 0 already linked, 0 no longer in the course" in response.content
+    names = sorted(classroom.students.values_list("display_name", flat=True))
+    assert names == ["Lea Learner", "Mia Roster", "Ola"]
+    assert Learner.objects.get(platform_user_id="learner-2").student.display_name == "Mia Roster"
+    # Again, with Lea gone from the course: nobody added twice, Lea kept in the class.
+    registered.members = [m for m in registered.members if m.user_id != "learner-1"]
+    response = client.post(f"/lti/classes/{classroom.pk}/roster/", follow=True)
+    assert (
+        b"0 added, 0 matched by email address, 2 already linked, 1 no longer in the course (kept)" in response.content
+    )
+    assert classroom.students.count() == 3
+    assert not Learner.objects.get(platform_user_id="learner-1").in_course
+    # Every page was read (the tool kept the next page's address as the platform wrote it).
+    assert registered.token_requests[-1]["scope"].endswith("contextmembership.readonly")
+
+
+def test_a_roster_the_platform_will_not_give_is_said_so(registered):
+    client = Client()
+    teach(client, registered)
+    classroom = Course.objects.get().classroom
+    registered.tool_keys = {"keys": []}  # the platform no longer knows Parley's key: its token is refused
+    response = client.post(f"/lti/classes/{classroom.pk}/roster/", follow=True)
+    assert b"The roster could not be read: the platform answered 401" in response.content
+
+
+# Grades
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("eager_tasks")
+def test_grades_go_to_the_gradebook_by_the_rule_the_instructor_picked_and_a_failure_is_kept(registered, used_car):
+    from classrooms.services import exercise_create
+
+    registered.members = [Member(f"learner-{i}", f"Student {i}", f"s{i}@uni.example") for i in range(4)]
+    client = Client()
+    teach(client, registered)
+    classroom = Course.objects.get().classroom
+    exercise = exercise_create(classroom=classroom, title="Car sale", scenario_version=used_car, time_limit_minutes=20)
+    students = list(classroom.students.order_by("pk"))
+    assert len(students) == 4
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
+    agreed, impasse = exercise.negotiations.order_by("number")
+    agree(agreed, PACKAGE)
+    assert (
+        client.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/grading/", {"rule": "points"}).status_code
+        == 302
+    )
+    registered.fail_scores = 1  # the gradebook is down for the first score
+    rounds.exercise_end(exercise=exercise)  # the debrief, computed eagerly, sends the grades
+
+    scores = {s.learner.student.display_name: s for s in Score.objects.select_related("learner__student")}
+    assert len(scores) == 4
+    failed = [s for s in scores.values() if s.status == Score.Status.FAILED]
+    assert len(failed) == 1 and "503" in failed[0].last_error and failed[0].next_attempt_at is not None
+    assert len(registered.scores) == 3
+    (lineitem,) = registered.lineitems.values()
+    assert lineitem["resourceId"] == f"parley-exercise-{exercise.pk}" and lineitem["scoreMaximum"] == 100
+    posted = {score["userId"]: score for score in registered.scores}
+    for score in Score.objects.select_related("learner"):
+        impasse_seat = score.learner.student.seats.get().negotiation_id == impasse.pk
+        if impasse_seat:
+            assert score.fraction == 0  # an impasse gains nothing over the BATNA
+        else:
+            assert 0 < score.fraction <= 1
+        if score.learner.platform_user_id in posted:
+            sent = posted[score.learner.platform_user_id]
+            assert Decimal(str(sent["scoreGiven"])) == (score.fraction * 100).quantize(Decimal("0.01"))
+            assert sent["scoreMaximum"] == 100 and sent["gradingProgress"] == "FullyGraded"
+    page = client.get(f"/lti/classes/{classroom.pk}/")
+    assert b"gradebook unavailable" in page.content  # the instructor sees the failure and its reason
+    # Sent again: the kept grade reaches the gradebook; nothing was lost.
+    client.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/send/")
+    assert len({score["userId"] for score in registered.scores}) == 4
+    assert not Score.objects.exclude(status=Score.Status.SENT).exists()
+    # Another rule: every grade changes and is sent again; participation gives full marks to all four.
+    client.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/grading/", {"rule": "participation"})
+    assert set(Score.objects.values_list("fraction", flat=True)) == {Decimal(1)}
+    assert [s["scoreGiven"] for s in registered.scores[-4:]] == [100.0] * 4
+    assert Grading.objects.get().lineitem_url == lineitem["id"]
+    # No grade: the grades not sent yet (here all four, refused by the gradebook) are withdrawn.
+    registered.fail_scores = 4
+    client.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/grading/", {"rule": "joint"})
+    assert Score.objects.filter(status=Score.Status.FAILED).count() == 4
+    client.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/grading/", {"rule": "none"})
+    assert not Score.objects.exists()
+    # Another instructor cannot change the rule or send grades.
+    other = Client()
+    other.force_login(User.objects.create_user("otto@x.example", "a-long-password", verified_at=classroom.created_at))
+    assert (
+        other.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/grading/", {"rule": "none"}).status_code == 404
+    )
+    assert other.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/send/").status_code == 404
