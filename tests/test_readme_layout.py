@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
-PACKAGES = ("config", "api", "students", "reports", "surveys", "negotiations", "classrooms", "scenarios", "core")
-DESCRIBED_MODULE_BY_MODULE = ("negotiations", "core", "core/metrics", "reports", "config")
+PACKAGES = ("config", "api", "students", "lti", "reports", "surveys", "negotiations", "classrooms", "scenarios", "core")
+DESCRIBED_MODULE_BY_MODULE = ("negotiations", "core", "core/metrics", "reports", "config", "lti")
 WIRING = {"__init__.py", "apps.py", "admin.py", "urls.py", "asgi.py", "wsgi.py", "settings.py"}
 
 
