@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from classrooms.models import Classroom, Exercise, Student
 
@@ -148,10 +149,10 @@ class Grading(models.Model):
     """How an exercise's results go to a course's gradebook (docs/lms.md, "Grades")."""
 
     class Rule(models.TextChoices):
-        NONE = "none", "No grade"
-        PARTICIPATION = "participation", "Participation: full marks for taking part in a pair that finished"
-        POINTS = "points", "Own result: the student's gain over their BATNA against the most their role could gain"
-        JOINT = "joint", "Value created: the pair's joint gain over the BATNAs against the most possible"
+        NONE = "none", _("No grade")
+        PARTICIPATION = "participation", _("Participation")
+        POINTS = "points", _("Own result")
+        JOINT = "joint", _("Value created")
 
     exercise = models.OneToOneField(Exercise, on_delete=models.CASCADE, related_name="lti_grading")
     rule = models.CharField(max_length=16, choices=Rule.choices, default=Rule.NONE)
@@ -166,9 +167,9 @@ class Score(models.Model):
     recorded, retried with growing waits, and shown to the instructor, and never drops the grade."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to be sent"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed (retrying)"
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed (retrying)")
 
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="lti_scores")
     learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="scores")

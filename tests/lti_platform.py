@@ -9,6 +9,7 @@ this server, so nothing inside the tool is replaced.
 
 from __future__ import annotations
 
+import html
 import json
 import secrets
 import threading
@@ -79,6 +80,11 @@ class Platform:
         self.tokens: set[str] = set()
         self.token_requests: list[dict[str, Any]] = []
         self.page_size = 2
+        # For a browser: the people who may open the tool from the course page, by login hint, with their
+        # claims, and the tool's login URL the course page posts to.
+        self.people: dict[str, dict[str, Any]] = {}
+        self.tool_login_url = ""
+        self.deep_link_answers: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.issuer = self.base  # an issuer is the platform's URL
@@ -201,6 +207,45 @@ class Platform:
         body = {"id": path, "context": {"id": "course-1"}, "members": [m.as_json() for m in chunk]}
         return body, link
 
+    # The browser's side: the course page, the OIDC authentication endpoint, the deep link return
+
+    @staticmethod
+    def _autopost(action: str, fields: dict[str, str], title: str) -> str:
+        inputs = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
+        )
+        return (
+            f"<!doctype html><html lang=en><title>{title}</title><h1>{title}</h1>"
+            f'<form method="post" action="{html.escape(action)}">{inputs}<button>Continue</button></form>'
+            "<script>document.forms[0].submit()</script></html>"
+        )
+
+    def course_page(self, query: dict[str, list[str]]) -> str:
+        """A course's link to the tool: the third-party initiated login, posted by the browser."""
+        hint = query.get("as", [""])[0]
+        fields = {
+            "iss": self.issuer,
+            "login_hint": hint,
+            "client_id": self.client_id,
+            "target_link_uri": self.tool_login_url.replace("/login/", "/launch/"),
+            "lti_message_hint": query.get("type", ["resource"])[0],
+        }
+        return self._autopost(self.tool_login_url, fields, "Opening Parley")
+
+    def authenticate(self, query: dict[str, list[str]]) -> tuple[int, str]:
+        """The OIDC authentication endpoint: the person of the login hint, signed into an id_token posted back
+        (response_mode form_post) to the redirect URI with the tool's state."""
+        person = self.people.get(query.get("login_hint", [""])[0])
+        if person is None or query.get("client_id") != [self.client_id]:
+            return 400, "unknown login"
+        claims = dict(person)
+        if query.get("lti_message_hint") == ["deep"]:
+            claims["message_type"] = "LtiDeepLinkingRequest"
+        token = self.id_token(nonce=query["nonce"][0], **claims)
+        return 200, self._autopost(
+            query["redirect_uri"][0], {"id_token": token, "state": query["state"][0]}, "Signing in"
+        )
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         platform = self
 
@@ -218,6 +263,14 @@ class Platform:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _html(self, status: int, text: str) -> None:
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def _body(self) -> bytes:
                 return self.rfile.read(int(self.headers.get("Content-Length", "0")))
 
@@ -225,6 +278,10 @@ class Platform:
                 url = urlsplit(self.path)
                 if url.path == "/jwks":
                     return self._send(200, {"keys": [platform.public_jwk]})
+                if url.path == "/course":
+                    return self._html(200, platform.course_page(parse_qs(url.query)))
+                if url.path == "/auth":
+                    return self._html(*platform.authenticate(parse_qs(url.query)))
                 if not platform._token_ok(self):
                     return self._send(401, {"error": "no token"})
                 if url.path.endswith("/Memberships"):
@@ -240,6 +297,11 @@ class Platform:
             def do_POST(self) -> None:
                 url = urlsplit(self.path)
                 raw = self._body()
+                if url.path == "/deep-link-return":
+                    platform.deep_link_answers.append(parse_qs(raw.decode()).get("JWT", [""])[0])
+                    return self._html(
+                        200, "<!doctype html><html lang=en><title>Placed</title><h1>Content placed</h1></html>"
+                    )
                 if url.path == "/token":
                     status, body = platform._issue_token(parse_qs(raw.decode()))
                     return self._send(status, body)
