@@ -17,6 +17,8 @@ from tests.browser import WebDriverWait, assert_accessible, emulate_phone, scree
 from tests.lti_platform import INSTRUCTOR, LEARNER, Member, Platform
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+RECORD = """window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective));"""
 
 
 def test_a_course_opens_parley_for_its_instructor_and_its_student(live_server, browsers, used_car):
@@ -35,6 +37,7 @@ def test_a_course_opens_parley_for_its_instructor_and_its_student(live_server, b
         }
         platform.members = [Member("l-1", "Lea Learner", "lea@uni.example"), Member("l-2", "Max Muster", "")]
         driver = browsers()
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD})
         wait = WebDriverWait(driver, 10)
 
         driver.get(f"{platform.base}/course?as=teacher")
@@ -42,6 +45,7 @@ def test_a_course_opens_parley_for_its_instructor_and_its_student(live_server, b
         wait.until(text_shown((By.CSS_SELECTOR, "h1"), "Learning platform"))
         assert "Campus LMS" in driver.page_source and "Max Muster" not in driver.page_source
         assert "2 added" in driver.find_element(By.CSS_SELECTOR, "main").text  # the roster came over
+        assert driver.execute_script("return window.__csp") == []
         screenshot(driver, "lti-course")
         assert_accessible(driver, "the instructor's page of a linked course")
         emulate_phone(driver)
@@ -55,6 +59,7 @@ def test_a_course_opens_parley_for_its_instructor_and_its_student(live_server, b
         )
         driver.get(f"{platform.base}/course?as=teacher&type=deep")
         wait.until(lambda d: d.current_url.endswith("/lti/deep-link/"))
+        assert driver.execute_script("return window.__csp") == []
         screenshot(driver, "lti-deep-link")
         assert_accessible(driver, "the deep link picker")
         driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
