@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -16,6 +17,7 @@ class PlatformAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "trusts_instructors")
     search_fields = ("name", "issuer", "client_id")
     readonly_fields = ("tool_urls",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a platform's URLs are HTTPS
     fieldsets = (
         (None, {"fields": ("name", "is_active", "trusts_instructors")}),
         (
@@ -66,6 +68,7 @@ class CourseAdmin(admin.ModelAdmin):
     search_fields = ("title", "context_id")
     readonly_fields = ("platform", "context_id", "classroom", "deployment_id", "roster_synced_at", "roster_summary")
     fields = (*readonly_fields, "title", "memberships_url", "lineitems_url", "ags_scopes")
+    formfield_overrides = PlatformAdmin.formfield_overrides
 
 
 @admin.register(Score)

@@ -132,6 +132,7 @@ class Platform:
         signing_key: str | None = None,
         email: str = "",
         name: str = "",
+        lineitem: str | None = None,
         **extra: Any,
     ) -> str:
         now = int(time.time())
@@ -157,6 +158,7 @@ class Platform:
             "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
                 "scope": AGS_SCOPES,
                 "lineitems": f"{self.base}/courses/{context_id}/lineitems",
+                **({"lineitem": lineitem} if lineitem else {}),
             },
             **extra,
         }
@@ -206,6 +208,12 @@ class Platform:
             link = f'<{self.base}{path}?Page={page + 1}>; rel="next"'
         body = {"id": path, "context": {"id": "course-1"}, "members": [m.as_json() for m in chunk]}
         return body, link
+
+    def lineitem_add(self, label: str, maximum: float, context_id: str = "course-1") -> str:
+        """A gradebook column the platform made (for a deep link's content item): its URL."""
+        url = f"{self.base}/courses/{context_id}/lineitems/{uuid.uuid4().hex[:8]}"
+        self.lineitems[url] = {"id": url, "label": label, "scoreMaximum": maximum}
+        return url
 
     # The browser's side: the course page, the OIDC authentication endpoint, the deep link return
 

@@ -15,6 +15,7 @@ from jwcrypto.jwk import JWK
 from classrooms.access import SESSION_STUDENT
 from classrooms.models import Classroom, Student, User
 from lti.models import Course, Grading, Learner, Nonce, ResourceLink, Score, ToolKey
+from lti.models import Platform as Registration
 from negotiations import rounds
 from tests.base import agree, student_client
 from tests.lti_platform import INSTRUCTOR, LEARNER, Member, Platform, rsa_key
@@ -417,3 +418,50 @@ def test_grades_go_to_the_gradebook_by_the_rule_the_instructor_picked_and_a_fail
         other.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/grading/", {"rule": "none"}).status_code == 404
     )
     assert other.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/send/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("eager_tasks")
+def test_grades_go_to_the_column_the_deep_link_made_scaled_to_its_maximum_and_the_sweep_retries(registered, used_car):
+    from classrooms.services import exercise_create
+    from lti import grades
+
+    client = Client()
+    teach(client, registered)
+    classroom = Course.objects.get().classroom
+    exercise = exercise_create(classroom=classroom, title="Car sale", scenario_version=used_car, time_limit_minutes=20)
+    column = registered.lineitem_add("Car sale", 20)
+    custom = {"parley_exercise": str(exercise.pk)}
+    for i in range(2):
+        launch(Client(), registered, sub=f"learner-{i}", roles=[LEARNER], name=f"L{i}", custom=custom, lineitem=column)
+    students = list(classroom.students.order_by("pk"))
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
+    agree(exercise.negotiations.get(), PACKAGE)
+    client.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/grading/", {"rule": "joint"})
+    registered.fail_scores = 1
+    rounds.exercise_end(exercise=exercise)
+    assert len(registered.lineitems) == 1  # no column made: the deep link's is used
+    (sent,) = registered.scores
+    failed = Score.objects.get(status=Score.Status.FAILED)
+    assert sent["lineitem"] == column and sent["scoreMaximum"] == 20
+    assert Decimal(str(sent["scoreGiven"])) == (Score.objects.get(status="sent").fraction * 20).quantize(
+        Decimal("0.01")
+    )
+    # The workers' sweep sends again only what is due.
+    assert grades.sweep_scores() == []
+    Score.objects.filter(pk=failed.pk).update(next_attempt_at=failed.updated_at)
+    assert grades.sweep_scores() == [exercise.pk]
+    assert len(registered.scores) == 2 and not Score.objects.exclude(status=Score.Status.SENT).exists()
+    # Both sides of a pair get the same grade for the value they created together.
+    assert registered.scores[0]["scoreGiven"] == registered.scores[1]["scoreGiven"] > 0
+
+
+def test_the_admin_registers_a_platform_and_never_shows_a_private_key(registered, admin_client):
+    assert admin_client.get("/admin/lti/platform/add/").status_code == 200
+    page = admin_client.get(f"/admin/lti/platform/{Registration.objects.get().pk}/change/")
+    assert page.status_code == 200 and b"/lti/jwks.json" in page.content
+    key = ToolKey.objects.get()
+    shown = admin_client.get(f"/admin/lti/toolkey/{key.pk}/change/").content.decode()
+    assert key.kid in shown and "PRIVATE KEY" not in shown and key.private_key.splitlines()[1] not in shown
