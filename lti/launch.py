@@ -47,7 +47,8 @@ def _text(value: Any, limit: int) -> str:
     return " ".join(value.split())[:limit] if isinstance(value, str) else ""
 
 
-def _url(value: Any) -> str:
+def platform_url(value: Any) -> str:
+    """An http(s) URL from a claim, at most 500 characters, else empty."""
     return value if isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= 500 else ""
 
 
@@ -157,8 +158,8 @@ def instructor_for_launch(*, platform: Platform, data: dict[str, Any]) -> User:
 def _course_services(course: Course, data: dict[str, Any]) -> None:
     nrps = data.get(NRPS) if isinstance(data.get(NRPS), dict) else {}
     ags = data.get(AGS) if isinstance(data.get(AGS), dict) else {}
-    course.memberships_url = _url(nrps.get("context_memberships_url")) or course.memberships_url
-    course.lineitems_url = _url(ags.get("lineitems")) or course.lineitems_url
+    course.memberships_url = platform_url(nrps.get("context_memberships_url")) or course.memberships_url
+    course.lineitems_url = platform_url(ags.get("lineitems")) or course.lineitems_url
     scopes = ags.get("scope")
     if isinstance(scopes, list) and all(isinstance(scope, str) for scope in scopes):
         course.ags_scopes = [scope[:200] for scope in scopes[:10]]
@@ -218,10 +219,10 @@ def resource_link_for_launch(*, course: Course, data: dict[str, Any]) -> Resourc
     resource, _created = ResourceLink.objects.get_or_create(course=course, resource_link_id=link_id)
     resource.title = _text(link.get("title"), 255) or resource.title
     ags = data.get(AGS) if isinstance(data.get(AGS), dict) else {}
-    resource.lineitem_url = _url(ags.get("lineitem")) or resource.lineitem_url
+    resource.lineitem_url = platform_url(ags.get("lineitem")) or resource.lineitem_url
     custom = data.get(CUSTOM) if isinstance(data.get(CUSTOM), dict) else {}
     wanted = str(custom.get(EXERCISE_PARAM, ""))
-    if wanted.isdigit() and resource.exercise_id is None:
+    if wanted.isdigit() and len(wanted) <= 18 and resource.exercise_id is None:
         resource.exercise = Exercise.objects.filter(pk=int(wanted), classroom=course.classroom).first()
     resource.save()
     return resource

@@ -161,7 +161,7 @@ def _instructor_launch(
             messages.warning(request, str(exc))
     if deep_link:
         settings_claim = data.get(launch.DEEP_LINKING)
-        if not isinstance(settings_claim, dict) or not launch._url(settings_claim.get("deep_link_return_url")):
+        if not isinstance(settings_claim, dict) or not launch.platform_url(settings_claim.get("deep_link_return_url")):
             raise launch.LaunchRefused(_("The deep linking request has no return address."), 400)
         if len(str(settings_claim)) > DEEP_LINK_SETTINGS_MAX:
             raise launch.LaunchRefused(_("The deep linking request's settings are too large."), 400)
