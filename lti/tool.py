@@ -8,6 +8,7 @@ as a launch is a cross-site form post.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 from typing import Any
@@ -15,12 +16,14 @@ from typing import Any
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from jwcrypto.jwk import JWK
 from pylti1p3.contrib.django import DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.contrib.django.request import DjangoRequest
 from pylti1p3.deployment import Deployment
+from pylti1p3.exception import LtiException
 from pylti1p3.registration import Registration
 from pylti1p3.service_connector import REQUESTS_USER_AGENT
 from pylti1p3.session import SessionService
@@ -31,6 +34,8 @@ from lti.models import Nonce, Platform, ToolKey
 NONCE_MINUTES = 10  # from the OIDC login to the launch
 NONCES_KEPT = timedelta(days=1)  # used nonces are kept this long, then deleted
 HTTP_TIMEOUT_SECONDS = 10
+KEY_SET_SECONDS = 300  # a platform's key set is kept this long in the cache
+KEY_SET_CACHE = "parley.lti.keyset."
 RSA_BITS = 2048
 
 
@@ -199,9 +204,39 @@ def oidc_login(request: Any) -> DjangoOIDCLogin:
     return DjangoOIDCLogin(request, ToolConf(), session_service=NonceService(django_request))
 
 
-def message_launch(request: Any) -> DjangoMessageLaunch:
+class MessageLaunch(DjangoMessageLaunch):
+    """pylti1p3's launch, with the platform's key set kept KEY_SET_SECONDS in the cache (a class launching
+    at once fetches it once), and fetched again at once when a launch names a key it does not hold (the
+    platform rotated its keys)."""
+
+    _key_set_cached = False
+
+    def fetch_public_key(self, key_set_url: str) -> Any:
+        name = KEY_SET_CACHE + hashlib.sha256(key_set_url.encode()).hexdigest()
+        keys = cache.get(name)
+        if keys is not None:
+            self._key_set_cached = True
+            return keys
+        keys = super().fetch_public_key(key_set_url)
+        cache.set(name, keys, KEY_SET_SECONDS)
+        return keys
+
+    def get_public_key(self) -> tuple[str, str]:
+        try:
+            return super().get_public_key()
+        except LtiException as exc:
+            if str(exc) != "Unable to find public key" or not self._key_set_cached or self._registration is None:
+                raise
+        url = self._registration.get_key_set_url() or ""
+        cache.delete(KEY_SET_CACHE + hashlib.sha256(url.encode()).hexdigest())
+        self._key_set_cached = False
+        self._registration.set_key_set(None)
+        return super().get_public_key()
+
+
+def message_launch(request: Any) -> MessageLaunch:
     django_request = DjangoRequest(request, post_only=True)
-    return DjangoMessageLaunch(
+    return MessageLaunch(
         django_request,
         ToolConf(),
         session_service=NonceService(django_request),

@@ -78,6 +78,7 @@ class Platform:
         self.scores: list[dict[str, Any]] = []  # every score posted, in order, with its line item
         self.fail_scores = 0  # answer the next so many score posts with 503
         self.tokens: set[str] = set()
+        self.jwks_requests = 0
         self.token_requests: list[dict[str, Any]] = []
         self.page_size = 2
         # For a browser: the people who may open the tool from the course page, by login hint, with their
@@ -90,6 +91,16 @@ class Platform:
         self.issuer = self.base  # an issuer is the platform's URL
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+
+    def rotate_key(self) -> None:
+        """A new signing key; the key set serves only it from now on."""
+        self.private_key, public_key = rsa_key()
+        self.kid = "platform-key-" + secrets.token_hex(4)
+        self.public_jwk = {
+            **json.loads(JWK.from_pem(public_key.encode()).export_public()),
+            "kid": self.kid,
+            "alg": "RS256",
+        }
 
     def close(self) -> None:
         self._server.shutdown()
@@ -285,6 +296,7 @@ class Platform:
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
                 if url.path == "/jwks":
+                    platform.jwks_requests += 1
                     return self._send(200, {"keys": [platform.public_jwk]})
                 if url.path == "/course":
                     return self._html(200, platform.course_page(parse_qs(url.query)))

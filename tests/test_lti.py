@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 from jwcrypto.jwk import JWK
@@ -115,6 +116,17 @@ def test_a_learner_launch_signs_the_student_into_their_class_as_their_personal_l
     # Again: the same student, never a second one.
     launch(Client(), registered, sub="learner-9", roles=[LEARNER], name="Sam S.", email="sam@uni.example")
     assert Student.objects.filter(classroom=student.classroom).count() == 1
+
+
+def test_the_platforms_key_set_is_fetched_once_for_a_class_and_again_when_the_platform_rotates_its_key(registered):
+    cache.clear()
+    teach(Client(), registered)
+    for i in range(3):
+        launch(Client(), registered, sub=f"learner-{i}", roles=[LEARNER], name=f"L{i}")
+    assert registered.jwks_requests == 1
+    registered.rotate_key()
+    assert launch(Client(), registered, sub="learner-9", roles=[LEARNER], name="L9")["Location"] == "/s/"
+    assert registered.jwks_requests == 2
 
 
 def test_a_learner_of_a_course_not_linked_yet_is_told_to_wait_for_the_instructor(registered):
