@@ -174,7 +174,7 @@ def scores_publish(*, exercise_id: int, force: bool = False) -> dict[str, int]:
             connector = ServiceConnector(registration_for(course.platform, signing=True), TimedSession())
             ags = AssignmentsGradesService(
                 connector,
-                {"scope": list(course.ags_scopes), "lineitems": course.lineitems_url},  # type: ignore[typeddict-item]
+                {"scope": list(course.ags_scopes), "lineitems": course.lineitems_url},
             )
             if not ags.can_put_grade():
                 raise PlatformError(_("The platform has not allowed Parley to send scores in this course."))

@@ -250,7 +250,7 @@ def _deep_link_response(
         request, "lti/deep_link_return.html", {"return_url": return_url, "jwt": token, "exercise": exercise}
     )
     parts = urlsplit(return_url)
-    response.csp_form_action = f"{parts.scheme}://{parts.netloc}"  # type: ignore[attr-defined]  (config.headers)
+    response.csp_form_action = f"{parts.scheme}://{parts.netloc}"  # type: ignore[attr-defined]  # config.headers reads it
     return response
 
 

@@ -477,3 +477,13 @@ def test_the_admin_registers_a_platform_and_never_shows_a_private_key(registered
     key = ToolKey.objects.get()
     shown = admin_client.get(f"/admin/lti/toolkey/{key.pk}/change/").content.decode()
     assert key.kid in shown and "PRIVATE KEY" not in shown and key.private_key.splitlines()[1] not in shown
+
+
+def test_the_workers_know_the_grades_tasks_and_sweep_for_them():
+    import config.celery
+    from lti import grades
+
+    assert "lti.grades" in config.celery.app.conf.imports
+    assert grades.sweep_scores.name == config.celery.SWEEP_SCORES == config.celery.ScoreSweep.task
+    assert grades.publish_scores.name == "lti.tasks.publish_scores"
+    assert config.celery.ScoreSweep in config.celery.app.steps["worker"]
