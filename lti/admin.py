@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from lti.models import Course, Platform, Score, ToolKey
+from lti.models import Course, Instructor, Platform, Score, ToolKey
 
 
 @admin.register(Platform)
@@ -77,3 +77,14 @@ class ScoreAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     readonly_fields = ("exercise", "learner", "fraction", "rule", "attempts", "sent_at", "last_error")
     fields = (*readonly_fields, "status", "next_attempt_at")
+
+
+@admin.register(Instructor)
+class InstructorAdmin(admin.ModelAdmin):
+    """A platform's user id linked to a Parley account: an administrator links an existing account here when
+    its platform does not vouch for its instructors (docs/lms.md, "Who a launch signs in")."""
+
+    list_display = ("user", "platform", "platform_user_id")
+    list_filter = ("platform",)
+    search_fields = ("user__email", "platform_user_id")
+    raw_id_fields = ("user",)

@@ -122,13 +122,6 @@ def instructor_for_launch(*, platform: Platform, data: dict[str, Any]) -> User:
                     400,
                 )
             user = User.objects.filter(email__iexact=email).first()
-            if user is not None and (user.is_staff or user.is_superuser):
-                raise LaunchRefused(
-                    _(
-                        "The Parley account with your email address is an administrator's: it is never signed in "
-                        "from a platform. Log in to Parley with its password."
-                    )
-                )
             if user is not None and not platform.trusts_instructors:
                 raise LaunchRefused(
                     _(
@@ -144,7 +137,17 @@ def instructor_for_launch(*, platform: Platform, data: dict[str, Any]) -> User:
                     last_name=_text(data.get("family_name"), 150),
                     verified=platform.trusts_instructors,
                 )
-            Instructor.objects.create(platform=platform, platform_user_id=who.user_id, user=user)
+            link, _created = Instructor.objects.get_or_create(
+                platform=platform, platform_user_id=who.user_id, defaults={"user": user}
+            )
+            user = link.user
+        if user.is_staff or user.is_superuser:
+            raise LaunchRefused(
+                _(
+                    "The Parley account with your email address is an administrator's: it is never signed in "
+                    "from a platform. Log in to Parley with its password."
+                )
+            )
         if not user.is_active:
             raise LaunchRefused(_("This Parley account is disabled."))
         if platform.trusts_instructors:
@@ -236,6 +239,7 @@ def learner_student(*, course: Course, user_id: str, email: str, name: str) -> t
     "matched" (a student of the class with their email address, not yet linked to anyone), or "created".
     Never a second student for one person: the user id is unique in the course."""
     with transaction.atomic():
+        Course.objects.select_for_update().filter(pk=course.pk).first()  # one launch or roster of the course at once
         learner = Learner.objects.select_related("student").filter(course=course, platform_user_id=user_id).first()
         if learner is not None:
             if not learner.in_course:

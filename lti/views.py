@@ -106,6 +106,8 @@ def _launch_failure(request: HttpRequest, exc: LtiException) -> HttpResponse:
         message = _("This deployment of Parley on the platform is not registered (unknown deployment id).")
     elif "Signature has expired" in why:
         message = _("This launch has expired.")
+    elif "not yet valid" in why:
+        message = _("This launch is not valid yet: the platform's clock is ahead of Parley's.")
     elif why.startswith("Can't decode id_token") or why in ("Unable to find public key", "JWT KID not found"):
         message = _("This launch's signature does not verify with the platform's keys.")
     else:
