@@ -35,9 +35,12 @@ class PlatformError(Exception):
 def service_failure(exc: Exception) -> str:
     """A platform's failure in one line, for the instructor's page."""
     if isinstance(exc, LtiServiceException):
-        return f"the platform answered {exc.response.status_code}: {exc.response.text[:200]}"
+        return _("the platform answered %(status)s: %(text)s") % {
+            "status": exc.response.status_code,
+            "text": exc.response.text[:200],
+        }
     if isinstance(exc, requests.RequestException):
-        return f"the platform could not be reached ({type(exc).__name__})"
+        return _("the platform could not be reached (%(error)s)") % {"error": type(exc).__name__}
     return str(exc)[:300]
 
 

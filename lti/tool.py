@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from jwcrypto.jwk import JWK
 from pylti1p3.contrib.django import DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.contrib.django.request import DjangoRequest
@@ -82,7 +83,7 @@ def key_create() -> ToolKey:
 def signing_key() -> ToolKey:
     key = ToolKey.objects.filter(is_active=True).order_by("-created_at", "-pk").first()
     if key is None:
-        raise NoToolKey("Parley has no LTI key yet: an administrator runs `python manage.py lti_keys`.")
+        raise NoToolKey(_("Parley has no LTI key yet: an administrator runs `python manage.py lti_keys`."))
     return key
 
 
