@@ -76,6 +76,7 @@ class Platform:
         self.members: list[Member] = []
         self.lineitems: dict[str, dict[str, Any]] = {}
         self.scores: list[dict[str, Any]] = []  # every score posted, in order, with its line item
+        self.scored = threading.Condition()
         self.fail_scores = 0  # answer the next so many score posts with 503
         self.tokens: set[str] = set()
         self.jwks_requests = 0
@@ -101,6 +102,13 @@ class Platform:
             "kid": self.kid,
             "alg": "RS256",
         }
+
+    def wait_for_scores(self, count: int, timeout: float) -> list[dict[str, Any]]:
+        """The scores posted once there are `count` of them; fails after `timeout` seconds."""
+        with self.scored:
+            if not self.scored.wait_for(lambda: len(self.scores) >= count, timeout):
+                raise AssertionError(f"{len(self.scores)} scores posted in {timeout} s, expected {count}")
+            return list(self.scores)
 
     def close(self) -> None:
         self._server.shutdown()
@@ -339,7 +347,9 @@ class Platform:
                     lineitem = f"{platform.base}{url.path.removesuffix('/scores')}"
                     if lineitem not in platform.lineitems:
                         return self._send(404, {"error": "no such line item"})
-                    platform.scores.append({**json.loads(raw), "lineitem": lineitem})
+                    with platform.scored:
+                        platform.scores.append({**json.loads(raw), "lineitem": lineitem})
+                        platform.scored.notify_all()
                     return self._send(200, {})
                 return self._send(404, {"error": "not found"})
 

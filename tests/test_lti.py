@@ -3,6 +3,7 @@ instructors and learners, deep linking, the roster, grades sent to the gradebook
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -487,3 +488,31 @@ def test_the_workers_know_the_grades_tasks_and_sweep_for_them():
     assert grades.sweep_scores.name == config.celery.SWEEP_SCORES == config.celery.ScoreSweep.task
     assert grades.publish_scores.name == "lti.tasks.publish_scores"
     assert config.celery.ScoreSweep in config.celery.app.steps["worker"]
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_celery_worker_sends_the_grades_once_the_debrief_is_stored(registered, used_car):
+    """As in production: the round's end queues the class debrief on Redis; a worker process computes it,
+    and the debrief's signal queues the grades, which a worker posts to the platform's gradebook."""
+    from classrooms.services import exercise_create
+    from tests.servers import celery_worker
+
+    registered.members = [Member(f"learner-{i}", f"Student {i}", f"s{i}@uni.example") for i in range(2)]
+    client = Client()
+    teach(client, registered)
+    classroom = Course.objects.get().classroom
+    exercise = exercise_create(classroom=classroom, title="Car sale", scenario_version=used_car, time_limit_minutes=20)
+    rounds.exercise_pair(exercise=exercise, student_ids=list(classroom.students.values_list("pk", flat=True)), seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
+    client.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/grading/", {"rule": "participation"})
+    with celery_worker(ready=True):
+        rounds.exercise_end(exercise=exercise)
+        scores = registered.wait_for_scores(2, timeout=30)
+        deadline = time.monotonic() + 10  # the worker records each grade as sent once the platform took it
+        while Score.objects.exclude(status=Score.Status.SENT).exists() or Score.objects.count() < 2:
+            assert time.monotonic() < deadline, list(Score.objects.values_list("status", "last_error"))
+            time.sleep(0.05)  # polling what another process writes
+    assert sorted(score["userId"] for score in scores) == ["learner-0", "learner-1"]
+    assert {score["scoreGiven"] for score in scores} == {100.0}
