@@ -267,3 +267,11 @@ def student_for_launch(*, course: Course, data: dict[str, Any]) -> Student:
     if not student.link_nonce:
         raise LaunchRefused(_("Your instructor has withdrawn your access to this class: ask them for it."))
     return student
+
+
+def learner_on_merge(sender: Any, *, keep_id: int, duplicate_id: int, **kwargs: Any) -> None:
+    """classrooms' students_merged: the duplicate's platform identity (and the grades kept for it) moves to
+    the record kept, unless that one has its own, so that the platform's next launch finds the student kept
+    rather than adding them again."""
+    if not Learner.objects.filter(student_id=keep_id).exists():
+        Learner.objects.filter(student_id=duplicate_id).update(student_id=keep_id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from classrooms.models import Classroom, Exercise, PlanningSheet, Student
+from classrooms.signals import students_merged
 from core.refusal import Refused
 from negotiations.models import Seat
 from negotiations.publishing import student_sockets_close
@@ -118,5 +119,6 @@ def student_merge(*, classroom: Classroom, keep_id: int, duplicate_id: int) -> M
         duplicate.survey_responses.update(student=keep)
         duplicate.survey_skips.update(student=keep)  # never one in an exercise of keep's: _clash refused that
         student_sockets_close(student_id=duplicate.pk)
+        students_merged.send(sender=Student, keep_id=keep.pk, duplicate_id=duplicate.pk)
         duplicate.delete()
         return merge

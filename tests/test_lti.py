@@ -130,6 +130,23 @@ def test_the_platforms_key_set_is_fetched_once_for_a_class_and_again_when_the_pl
     assert registered.jwks_requests == 2
 
 
+def test_a_learner_merged_into_the_student_kept_is_found_there_by_the_next_launch(registered):
+    from negotiations.people import student_merge
+
+    teach(Client(), registered)
+    classroom = Course.objects.get().classroom
+    launch(Client(), registered, sub="learner-1", roles=[LEARNER], name="Lea")  # no address: a student of its own
+    from classrooms.services import student_join
+
+    kept = student_join(code=classroom.join_code, display_name="Lea Learner")
+    lea = Student.objects.get(display_name="Lea")
+    student_merge(classroom=classroom, keep_id=kept.pk, duplicate_id=lea.pk)
+    assert Learner.objects.get().student == kept
+    client = Client()
+    launch(client, registered, sub="learner-1", roles=[LEARNER], name="Lea")
+    assert signed_in(client) == (None, kept.pk) and classroom.students.count() == 1
+
+
 def test_a_learner_of_a_course_not_linked_yet_is_told_to_wait_for_the_instructor(registered):
     client = Client()
     response = launch(client, registered, sub="learner-1", roles=[LEARNER])
