@@ -14,10 +14,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from classrooms import accounts, services
-from classrooms.models import Exercise, Student, User
+from classrooms.access import instructor_classrooms
+from classrooms.models import Classroom, Exercise, Student, User
 from core.refusal import Refused
 from lti.models import Course, Instructor, Learner, Platform, ResourceLink
 
@@ -168,15 +170,32 @@ def _course_services(course: Course, data: dict[str, Any]) -> None:
         course.ags_scopes = [scope[:200] for scope in scopes[:10]]
 
 
-def course_for_launch(*, platform: Platform, data: dict[str, Any], instructor: User | None) -> Course:
-    """The Parley class of the launch's course. An instructor's first launch from a course makes a class for
-    it (theirs) and links them; later instructors of the course become its co-instructors. A learner
-    reaches only a course already linked."""
+def context_of(data: dict[str, Any]) -> tuple[str, str]:
+    """The launch's course: its id on the platform and its title."""
     context = data.get(CONTEXT) if isinstance(data.get(CONTEXT), dict) else {}
     context_id = context.get("id")
     if not isinstance(context_id, str) or not context_id or len(context_id) > 255:
         raise LaunchRefused(_("The launch names no course: open Parley from a course of the platform."), 400)
-    title = _text(context.get("title"), 255) or _text(context.get("label"), 255)
+    return context_id, _text(context.get("title"), 255) or _text(context.get("label"), 255)
+
+
+def course_linked(*, platform: Platform, data: dict[str, Any]) -> Course | None:
+    return Course.objects.filter(platform=platform, context_id=context_of(data)[0]).first()
+
+
+def linkable_classrooms(user: User) -> QuerySet[Classroom]:
+    """The classes an instructor may link a course to: theirs, not linked to a course yet."""
+    return instructor_classrooms(user).filter(lti_course__isnull=True)
+
+
+def course_for_launch(
+    *, platform: Platform, data: dict[str, Any], instructor: User | None, classroom: Classroom | None = None
+) -> Course:
+    """The Parley class of the launch's course. An instructor's first launch from a course links it to
+    `classroom` (one of linkable_classrooms, which the instructor chose), or to a new class, theirs, named
+    after the course; later instructors of the course become its co-instructors. A learner reaches only a
+    course already linked."""
+    context_id, title = context_of(data)
     deployment = _text(data.get(DEPLOYMENT), 255)
     with transaction.atomic():
         course = (
@@ -194,15 +213,24 @@ def course_for_launch(*, platform: Platform, data: dict[str, Any], instructor: U
                     ),
                     404,
                 )
-            classroom = services.classroom_create(owner=instructor, name=(title or _("Course"))[:120])
+            made = classroom is None
+            if classroom is None:
+                classroom = services.classroom_create(owner=instructor, name=(title or _("Course"))[:120])
+            elif not linkable_classrooms(instructor).filter(pk=classroom.pk).exists():
+                raise LaunchRefused(_("That class is not yours to link, or it is linked to a course already."))
             try:
                 with transaction.atomic():
                     course = Course.objects.create(
                         platform=platform, context_id=context_id, classroom=classroom, deployment_id=deployment
                     )
-            except IntegrityError:  # another launch of the course linked it at this moment
-                classroom.delete()
-                course = Course.objects.select_related("classroom").get(platform=platform, context_id=context_id)
+            except IntegrityError:  # another launch linked the course, or the class, at this moment
+                if made:
+                    classroom.delete()
+                course = (
+                    Course.objects.select_related("classroom").filter(platform=platform, context_id=context_id).first()
+                )
+                if course is None:
+                    raise LaunchRefused(_("That class was linked to another course at this moment.")) from None
         elif instructor is not None:
             course.classroom.instructors.add(instructor)
         course.title = title or course.title

@@ -3,6 +3,7 @@ and the instructor's page of a linked course (roster, grade rules, grades sent).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +35,9 @@ from negotiations.models import Seat
 from scenarios.access import instructor_required
 
 SESSION_DEEP_LINK = "parley_lti_deep_link"
+SESSION_PENDING_COURSE = "parley_lti_course_link"
+PENDING_LAUNCH_MAX = 20_000  # characters of a launch kept in the session while the instructor picks a class
+LINKABLE_CHOICES = 200
 DEEP_LINK_SETTINGS_MAX = 8000  # characters of the platform's deep linking settings kept in the session
 DEEP_LINK_CHOICES = 200
 
@@ -155,7 +159,20 @@ def _instructor_launch(
     auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     if not user.is_verified_instructor:
         return redirect("account_verify")  # the page says what to do; an administrator verifies the account
+    if launch.course_linked(platform=platform, data=data) is None and launch.linkable_classrooms(user).exists():
+        if len(json.dumps(data)) > PENDING_LAUNCH_MAX:
+            raise launch.LaunchRefused(_("The launch carries too much to be kept while you choose a class."), 400)
+        request.session[SESSION_PENDING_COURSE] = {"platform": platform.pk, "data": data, "deep_link": deep_link}
+        return redirect("lti_link_course")  # the course's first launch: a class of theirs, or a new one?
     course = launch.course_for_launch(platform=platform, data=data, instructor=user)
+    return _instructor_continue(request, course, data, deep_link=deep_link)
+
+
+def _instructor_continue(
+    request: HttpRequest, course: Course, data: dict[str, Any], *, deep_link: bool
+) -> HttpResponse:
+    """An instructor's launch once its course is linked: the roster the first time, then the deep link
+    picker, the exercise its link opens, or the course's page."""
     if course.roster_synced_at is None and course.memberships_url:
         try:
             roster_sync(course=course)
@@ -177,6 +194,38 @@ def _instructor_launch(
     if resource is not None and resource.exercise_id is not None:
         return redirect("exercise", pk=resource.exercise_id)
     return redirect("lti_course", pk=course.classroom_id)
+
+
+@instructor_required
+@require_http_methods(["GET", "POST"])
+def link_course(request: HttpRequest) -> HttpResponse:
+    """A course's first instructor launch, when the instructor already teaches classes: link it to one of
+    them (not linked yet), or to a new class named after the course."""
+    pending = request.session.get(SESSION_PENDING_COURSE)
+    platform = None
+    if isinstance(pending, dict):
+        platform = Platform.objects.filter(pk=pending.get("platform"), is_active=True).first()
+    if platform is None:
+        raise Http404("No course to link")
+    data, deep_link = pending["data"], bool(pending.get("deep_link"))
+    _context_id, title = launch.context_of(data)
+    classes = list(launch.linkable_classrooms(request.user).order_by("-created_at")[:LINKABLE_CHOICES])
+    error = None
+    if request.method == "POST":
+        choice = request.POST.get("classroom", "")
+        chosen = next((classroom for classroom in classes if str(classroom.pk) == choice), None)
+        if choice == "new" or chosen is not None:
+            del request.session[SESSION_PENDING_COURSE]
+            try:
+                course = launch.course_for_launch(
+                    platform=platform, data=data, instructor=request.user, classroom=chosen
+                )
+                return _instructor_continue(request, course, data, deep_link=deep_link)
+            except Refused as exc:
+                return _refused(request, exc.message, getattr(exc, "status", 400))
+        error = _("Choose a new class or one of yours.")
+    context = {"title": title, "platform": platform, "classes": classes, "error": error}
+    return render(request, "lti/link_course.html", context, status=400 if error else 200)
 
 
 def _learner_launch(request: HttpRequest, platform: Platform, data: dict[str, Any]) -> HttpResponse:

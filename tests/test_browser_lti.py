@@ -9,9 +9,11 @@ import jwt
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from selenium.webdriver.common.by import By
 
-from classrooms.services import exercise_create
+from classrooms.models import User
+from classrooms.services import classroom_create, exercise_create
 from lti.models import Course
 from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot, text_shown
 from tests.lti_platform import INSTRUCTOR, LEARNER, Member, Platform
@@ -40,7 +42,14 @@ def test_a_course_opens_parley_for_its_instructor_and_its_student(live_server, b
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD})
         wait = WebDriverWait(driver, 10)
 
+        tara = User.objects.create_user("tara@uni.example", "a-long-password", verified_at=timezone.now())
+        classroom_create(owner=tara, name="Spring seminar")  # she teaches a class already: she is asked
         driver.get(f"{platform.base}/course?as=teacher")
+        wait.until(lambda d: d.current_url.endswith("/lti/link-course/"))
+        assert "Spring seminar" in driver.find_element(By.CSS_SELECTOR, "main").text
+        screenshot(driver, "lti-link-course")
+        assert_accessible(driver, "the choice of a class for a course's first launch")
+        driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()  # a new class (the default)
         wait.until(lambda d: "/lti/classes/" in d.current_url)
         wait.until(text_shown((By.CSS_SELECTOR, "h1"), "Learning platform"))
         assert "Campus LMS" in driver.page_source and "Max Muster" not in driver.page_source

@@ -173,6 +173,47 @@ def test_a_person_who_is_neither_instructor_nor_learner_is_refused(registered):
     assert response.status_code == 403 and b"neither role" in response.content
 
 
+def test_an_instructor_who_teaches_classes_links_the_course_to_one_of_them(registered, classroom, other_instructor):
+    """The `classroom` fixture's owner (Ines) opens Parley from the course for the first time."""
+    from classrooms.services import classroom_create
+
+    registered.members = [Member("learner-1", "Lea Learner", "lea@uni.example")]
+    theirs = classroom_create(owner=other_instructor, name="Otto's class")
+    client = Client()
+    response = teach(client, registered, email="ines@example.com")
+    assert response.status_code == 302 and response["Location"] == "/lti/link-course/"
+    page = client.get("/lti/link-course/")
+    assert page.status_code == 200 and b"Negotiation 101" in page.content and b"Otto" not in page.content
+    assert not Course.objects.exists()
+    # Another instructor's class, or nothing: refused, nothing linked.
+    assert client.post("/lti/link-course/", {"classroom": str(theirs.pk)}).status_code == 400
+    assert client.post("/lti/link-course/", {}).status_code == 400
+    response = client.post("/lti/link-course/", {"classroom": str(classroom.pk)})
+    assert response.status_code == 302 and response["Location"] == f"/lti/classes/{classroom.pk}/"
+    assert Course.objects.get().classroom == classroom
+    assert list(classroom.students.values_list("display_name", flat=True)) == ["Lea Learner"]
+    assert client.get("/lti/link-course/").status_code == 404  # answered once
+    # The course is linked: later launches go straight to it, and another course's first launch no longer
+    # offers the linked class.
+    assert teach(Client(), registered, email="ines@example.com")["Location"] == f"/lti/classes/{classroom.pk}/"
+    second = teach(Client(), registered, email="ines@example.com", context_id="course-2")
+    assert second["Location"] == f"/lti/classes/{Course.objects.get(context_id='course-2').classroom_id}/"
+    assert Classroom.objects.filter(owner__email="ines@example.com").count() == 2
+
+
+def test_a_first_deep_link_launch_links_the_course_first_then_offers_the_exercises(registered, classroom, exercise):
+    client = Client()
+    assert (
+        teach(client, registered, email="ines@example.com", message_type="LtiDeepLinkingRequest")["Location"]
+        == "/lti/link-course/"
+    )
+    response = client.post("/lti/link-course/", {"classroom": "new"})
+    assert response["Location"] == "/lti/deep-link/"
+    course = Course.objects.get()
+    assert course.classroom != classroom and course.classroom.name == "Negotiation 101"
+    assert client.get("/lti/deep-link/").status_code == 200
+
+
 def test_a_platform_that_does_not_vouch_for_its_instructors_leaves_them_unverified(platform):
     call_command("lti_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
     platform.register(trusts_instructors=False)
