@@ -93,6 +93,7 @@ class Course(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "platform course"
         ordering = ["platform", "title"]
         constraints = [models.UniqueConstraint(fields=["platform", "context_id"], name="lti_course_context")]
 
