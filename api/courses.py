@@ -218,6 +218,14 @@ def course_section_remove(request: HttpRequest, course_id: CourseId, class_id: C
     return Status(204, None)
 
 
+@router.delete("/classes/{class_id}/course", response={204: None, **READ, 409: ErrorOut})
+def class_course_leave(request: HttpRequest, class_id: ClassId) -> Status[None]:
+    """Take a class you teach out of its course, whoever runs that course; 409 when it is in none."""
+    user = request_user(request)
+    courses.section_leave(classroom=classroom_for(user, class_id), user=user)
+    return Status(204, None)
+
+
 @router.get("/courses/{course_id}/comparison", response={200: ComparisonOut, **READ})
 def course_comparison(request: HttpRequest, course_id: CourseId) -> dict[str, Any]:
     user = request_user(request)

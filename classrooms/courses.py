@@ -81,6 +81,14 @@ def section_remove(*, course: Course, classroom: Classroom, user: User) -> None:
     classroom.course = None
 
 
+def section_leave(*, classroom: Classroom, user: User) -> None:
+    """Take the class out of whatever course it is a section of: for its instructors, who may not run that
+    course (a co-instructor of the class may have put it in their own)."""
+    if classroom.course_id is None:
+        raise Refused(_("%(name)s is a section of no course.") % {"name": classroom.name})
+    section_remove(course=classroom.course, classroom=classroom, user=user)
+
+
 def course_coinstructor_invite(*, course: Course, email: str, invited_by: User) -> CourseInvitation:
     """Invite a verified instructor to co-teach the course; they get no access until they accept it. A
     co-instructor sees the course and, of its sections, only those they teach themselves."""

@@ -107,6 +107,20 @@ def course_section_remove(request: HttpRequest, pk: int, class_pk: int) -> HttpR
 
 @instructor_required
 @require_POST
+def classroom_course_leave(request: HttpRequest, pk: int) -> HttpResponse:
+    """From the class's page: take the class out of its course, which its instructor may not run."""
+    classroom = classroom_for(request.user, pk)
+    try:
+        courses.section_leave(classroom=classroom, user=request.user)
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(name)s is no longer a section of a course.") % {"name": classroom.name})
+    return redirect("classroom", pk=pk)
+
+
+@instructor_required
+@require_POST
 def course_coinstructor(request: HttpRequest, pk: int) -> HttpResponse:
     course = course_for(request.user, pk)
     form = CoInstructorForm(request.POST)

@@ -21,5 +21,6 @@ urlpatterns = [
     path("courses/<int:pk>/instructors/", course_views.course_coinstructor, name="course_coinstructor"),
     path("courses/<int:pk>/delete/", course_views.course_delete, name="course_delete"),
     path("courses/<int:pk>/export/<int:version_pk>/", course_views.course_export, name="course_export"),
+    path("classes/<int:pk>/course/remove/", course_views.classroom_course_leave, name="classroom_course_leave"),
     path("course-invitations/<int:pk>/", course_views.course_invitation, name="course_invitation"),
 ]

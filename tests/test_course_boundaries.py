@@ -1,0 +1,70 @@
+"""Courses at their edges: a class's instructors who do not run its course still take it out, what a course's
+owner learns of a section they do not teach, and how often the course list asks the database (docs/debrief.md,
+section 8; docs/api.md, "Courses")."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from classrooms.courses import course_create, section_add
+from classrooms.models import Classroom, User
+from classrooms.services import classroom_create
+from tests.base import add_coinstructor
+from tests.test_api import api_client
+from tests.test_courses import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stranger(db) -> User:
+    return User.objects.create_user("sam@example.com", "a-long-password", verified_at=timezone.now())
+
+
+@pytest.fixture
+def class_in_their_course(instructor, other_instructor):
+    """The instructor's class, co-taught by the other instructor, who made it a section of their own course."""
+    classroom = classroom_create(owner=instructor, name="Monday group")
+    add_coinstructor(classroom, other_instructor)
+    course = course_create(owner=other_instructor, name="Their course")
+    section_add(course=course, classroom=classroom, user=other_instructor)
+    return classroom, course
+
+
+def test_the_class_owner_takes_the_class_out_of_a_course_they_do_not_run(class_in_their_course, instructor_client):
+    classroom, course = class_in_their_course
+    page = instructor_client.get(f"/classes/{classroom.pk}/").content.decode()
+    assert "A section of another instructor" in page
+    assert f'action="/classes/{classroom.pk}/course/remove/"' in page
+    assert "Their course" not in page  # the course stays unnamed
+    response = instructor_client.post(f"/classes/{classroom.pk}/course/remove/", follow=True)
+    assert response.status_code == 200
+    assert Classroom.objects.get(pk=classroom.pk).course is None
+    assert "is no longer a section of a course" in response.content.decode()
+    assert not course.sections.exists()
+
+
+def test_nobody_else_takes_a_class_out_of_its_course(class_in_their_course, stranger):
+    classroom, course = class_in_their_course
+    assert signed_in(stranger).post(f"/classes/{classroom.pk}/course/remove/").status_code == 404
+    assert Client().post(f"/classes/{classroom.pk}/course/remove/").status_code == 302  # to log in
+    assert Classroom.objects.get(pk=classroom.pk).course == course
+
+
+def test_a_class_in_no_course_says_so_and_nothing_changes(instructor_client, instructor):
+    classroom = classroom_create(owner=instructor, name="Alone")
+    response = instructor_client.post(f"/classes/{classroom.pk}/course/remove/", follow=True)
+    assert "is a section of no course" in response.content.decode()
+
+
+def test_the_api_takes_a_class_out_of_its_course(class_in_their_course, instructor, stranger):
+    classroom, _ = class_in_their_course
+    assert api_client(stranger).delete(f"/api/classes/{classroom.pk}/course").status_code == 404
+    api = api_client(instructor)
+    assert api.delete(f"/api/classes/{classroom.pk}/course").status_code == 204
+    assert Classroom.objects.get(pk=classroom.pk).course is None
+    again = api.delete(f"/api/classes/{classroom.pk}/course")
+    assert again.status_code == 409
+    assert again.json()["detail"] == "Monday group is a section of no course."
