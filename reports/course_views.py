@@ -101,7 +101,10 @@ def course_section_remove(request: HttpRequest, pk: int, class_pk: int) -> HttpR
     except Refused as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("%(name)s is no longer a section of this course.") % {"name": classroom.name})
+        if instructor_classrooms(request.user).filter(pk=class_pk).exists():
+            messages.success(request, _("%(name)s is no longer a section of this course.") % {"name": classroom.name})
+        else:  # the owner took out a section they do not teach: its name stays theirs who teach it
+            messages.success(request, _("A section is no longer in this course."))
     return redirect("course", pk=pk)
 
 

@@ -68,3 +68,45 @@ def test_the_api_takes_a_class_out_of_its_course(class_in_their_course, instruct
     again = api.delete(f"/api/classes/{classroom.pk}/course")
     assert again.status_code == 409
     assert again.json()["detail"] == "Monday group is a section of no course."
+
+
+def test_the_owner_taking_out_a_section_they_do_not_teach_learns_nothing_of_it(instructor, other_instructor):
+    course = course_create(owner=instructor, name="Course")
+    from classrooms import courses
+
+    invitation = courses.course_coinstructor_invite(course=course, email=other_instructor.email, invited_by=instructor)
+    courses.course_invitation_answer(user=other_instructor, invitation_id=invitation.pk, accept=True)
+    theirs = classroom_create(owner=other_instructor, name="Their secret group")
+    section_add(course=course, classroom=theirs, user=other_instructor)
+    response = signed_in(instructor).post(f"/courses/{course.pk}/sections/{theirs.pk}/remove/", follow=True)
+    assert Classroom.objects.get(pk=theirs.pk).course is None
+    page = response.content.decode()
+    assert "A section is no longer in this course." in page
+    assert "Their secret group" not in page
+
+
+def test_the_course_list_asks_the_database_as_often_whatever_the_courses(instructor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = api_client(instructor)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get("/api/courses").status_code == 200
+        return len(captured)
+
+    course_create(owner=instructor, name="First")
+    queries()  # the token's first use is recorded once
+    before = queries()
+    for name in ("Second", "Third", "Fourth"):
+        course = course_create(owner=instructor, name=name)
+        section_add(course=course, classroom=classroom_create(owner=instructor, name=name), user=instructor)
+    assert queries() == before
+    listed = api.get("/api/courses").json()
+    assert sorted((c["name"], [s["name"] for s in c["sections"]], c["hidden_sections"]) for c in listed) == [
+        ("First", [], 0),
+        ("Fourth", ["Fourth"], 0),
+        ("Second", ["Second"], 0),
+        ("Third", ["Third"], 0),
+    ]
