@@ -142,12 +142,12 @@ def _section_json(run: Run, debrief: Debrief | None, roles: list[str]) -> dict[s
     }
 
 
-def comparison_json(version: ScenarioVersion, runs: list[Run]) -> dict[str, Any]:
-    """One version's sections side by side: the plane's landmarks, and each section's figures and pairs."""
+def comparison_json(version: ScenarioVersion, runs: list[Run], debriefs: dict[int, Debrief]) -> dict[str, Any]:
+    """One version's sections side by side: the plane's landmarks, and each section's figures and pairs
+    (`debriefs`: the stored class debriefs by exercise id, of every run the page shows)."""
     spec = version_spec(version)
     land = landscape_for(version)
     roles = list(spec.role_keys)
-    debriefs = {d.exercise_id: d for d in Debrief.objects.filter(exercise__in=[run.exercise for run in runs])}
     for run in runs:
         if run.exercise.pk not in debriefs and debriefs_resend(exercise_id=run.exercise.pk):
             # Overdue and sent again: in the embedded mode it has been computed just now.
@@ -172,11 +172,13 @@ def comparison_json(version: ScenarioVersion, runs: list[Run]) -> dict[str, Any]
 def course_json(course: Course, user: User) -> dict[str, Any]:
     """Everything the course's page shows, as JSON (the API's comparison too)."""
     sections, runs = course_runs(course, user)
+    compared = [run.exercise for found in runs.values() if len(found) > 1 for run in found]
+    debriefs = {d.exercise_id: d for d in Debrief.objects.filter(exercise__in=compared)}  # one query for all
     comparisons, single = [], []
     for found in runs.values():
         version = found[0].exercise.scenario_version
         if len(found) > 1:
-            comparisons.append(comparison_json(version, found))
+            comparisons.append(comparison_json(version, found, debriefs))
         else:
             single.append(
                 {

@@ -110,3 +110,27 @@ def test_the_course_list_asks_the_database_as_often_whatever_the_courses(instruc
         ("Second", ["Second"], 0),
         ("Third", ["Third"], 0),
     ]
+
+
+def test_the_course_page_asks_the_database_as_often_whatever_the_versions_compared(instructor, used_car):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from scenarios.services import scenario_version_get
+    from tests.course_runs import course_of_two, ended_run
+
+    course, sections = course_of_two(instructor, used_car)
+    client = signed_in(instructor)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/courses/{course.pk}/").status_code == 200
+        return len(captured)
+
+    before = queries()
+    for slug in ("job-offer", "road-bike"):
+        for classroom, _ in sections:
+            ended_run(classroom, scenario_version_get(slug), [None], title=slug)
+    page = client.get(f"/courses/{course.pk}/").content.decode()
+    assert page.count('class="panel comparison"') == 3
+    assert queries() == before
