@@ -134,3 +134,18 @@ def test_the_course_page_asks_the_database_as_often_whatever_the_versions_compar
     page = client.get(f"/courses/{course.pk}/").content.decode()
     assert page.count('class="panel comparison"') == 3
     assert queries() == before
+
+
+def test_a_section_named_like_a_formula_is_text_in_the_export(instructor, used_car):
+    import csv
+    import io
+
+    from tests.course_runs import course_of_two
+
+    course, [(north, _), _] = course_of_two(instructor, used_car)
+    Classroom.objects.filter(pk=north.pk).update(name='=HYPERLINK("http://x.example","a")', term="")
+    response = signed_in(instructor).get(f"/courses/{course.pk}/export/{used_car.pk}/")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert {row["section"] for row in rows if row["section_id"] == str(north.pk)} == {
+        '\'=HYPERLINK("http://x.example","a")'
+    }
