@@ -6,11 +6,14 @@ axe-core on each state."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
 from classrooms.courses import course_create, section_add
+from classrooms.models import User
 from classrooms.services import classroom_create
+from tests.base import add_coinstructor
 from tests.browser import WebDriverWait, assert_accessible, emulate_phone, log_in, screenshot, texts
 from tests.course_runs import BUYER_OPENS, LOSE_LOSE, NASH, ended_run
 from tests.test_browser_debrief import CATCH_ERRORS
@@ -35,6 +38,11 @@ def test_two_sections_of_a_course_side_by_side(live_server, browsers, instructor
     section_add(course=course, classroom=north, user=instructor)
     ended_run(north, used_car, [NASH, LOSE_LOSE, None])
     ended_run(south, used_car, [NASH, BUYER_OPENS])
+    # A class of the instructor's that its co-instructor made a section of their own course.
+    wednesday = classroom_create(owner=instructor, name="Wednesday group")
+    colleague = User.objects.create_user("cora@example.com", "a-long-password", verified_at=timezone.now())
+    add_coinstructor(wednesday, colleague)
+    section_add(course=course_create(owner=colleague, name="Cora's course"), classroom=wednesday, user=colleague)
 
     driver = browsers(1280, 900)
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
@@ -79,4 +87,13 @@ def test_two_sections_of_a_course_side_by_side(live_server, browsers, instructor
     screenshot(driver, "course-sections-phone-chart", full=False)
     driver.execute_script("document.querySelector('.figures-table').scrollIntoView()")
     screenshot(driver, "course-sections-phone-figures", full=False)
+
+    # The instructor takes their class out of the colleague's course, from the class's page.
+    driver.get(f"{live_server.url}/classes/{wednesday.pk}/")
+    assert_accessible(driver, "a class that is a section of another instructor's course")
+    screenshot(driver, "class-in-another-course-phone", full=False)
+    driver.find_element(By.XPATH, "//button[normalize-space()='Take this class out of that course']").click()
+    message = WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".messages"))
+    assert message[0].text == "Wednesday group is no longer a section of a course."
+    assert not driver.find_elements(By.ID, "class-course")
     assert driver.execute_script("return window.__errors") == []
