@@ -33,3 +33,17 @@ def test_a_next_round_refused_on_the_page_says_why(ended, six, instructor_client
     assert "A next round follows an exercise that has ended: end this one first." in page
     assert 'id="next-round-error"' in page
     assert Exercise.objects.count() == 2
+
+
+def test_a_deleted_draft_round_can_be_made_again(ended, six, instructor_client):  # noqa: F811
+    from negotiations import rounds
+
+    data = next_round_form(ended, six)
+    assert instructor_client.post(f"/exercises/{ended.pk}/next-round/", data).status_code == 302
+    draft = Exercise.objects.get(series=ended)
+    rounds.exercise_delete(exercise=draft)
+    page = instructor_client.get(f"/exercises/{ended.pk}/").content.decode()
+    assert 'id="next-round-form"' in page and "Round 2 follows" not in page
+    assert instructor_client.post(f"/exercises/{ended.pk}/next-round/", data).status_code == 302
+    again = Exercise.objects.get(series=ended)
+    assert again.round_number == 2 and again.pk != draft.pk and again.negotiations.count() == 3
