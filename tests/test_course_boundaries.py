@@ -149,3 +149,12 @@ def test_a_section_named_like_a_formula_is_text_in_the_export(instructor, used_c
     assert {row["section"] for row in rows if row["section_id"] == str(north.pk)} == {
         '\'=HYPERLINK("http://x.example","a")'
     }
+
+
+def test_an_id_past_any_integer_is_not_found(instructor, used_car):
+    client = signed_in(instructor)
+    huge = 2**63
+    for path in (f"/courses/{huge}/", f"/courses/1/export/{huge}/", f"/classes/{huge}/"):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"/classes/{huge}/course/remove/").status_code == 404
+    assert client.post(f"/courses/{huge}/sections/{huge}/remove/").status_code == 404
