@@ -89,3 +89,15 @@ def test_a_round_without_pairs_or_guesses_has_no_spread():
     figures = round_figures([], []).as_json()
     assert figures["joint"] is None and figures["pareto_share"] is None and figures["meso_share"] is None
     assert figures["fixed_pie"] is None and figures["guesses"] == 0
+
+
+def test_a_change_of_the_fixed_pie_guess_is_the_difference_a_reader_works_out():
+    earlier = {1: student(1, 100, fixed_pie=-0.2), 2: student(2, 100, fixed_pie=0.1)}
+    later = {1: student(1, 100, fixed_pie=0.4), 2: student(2, 100, fixed_pie=0.8)}
+    before = round_figures(pairs_of(list(earlier.values())), list(earlier.values()))
+    after = round_figures(pairs_of(list(later.values())), list(later.values()))
+    step, changes = round_step(before, after, earlier, later)
+    assert [changes[s].as_json()["fixed_pie"] for s in (1, 2)] == [0.6, 0.7]  # not 0.6000000000000001
+    moved = step.as_json()
+    assert moved["fixed_pie"]["min"] == 0.6 and moved["fixed_pie"]["median"] == 0.65
+    assert moved["class"]["fixed_pie_median"] == 0.65  # 0.6 - (-0.05)

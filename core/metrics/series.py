@@ -58,6 +58,12 @@ def _dist(value: Distribution | None) -> dict[str, Any] | None:
     return None if value is None else value.as_json()
 
 
+def _guess(value: float) -> Fraction:
+    """A fixed-pie guess (section 4a's Spearman, a float) as the decimal it is written as: 0.4 is 2/5, so
+    that a change from -0.2 to 0.4 is 0.6, as a reader works it out, not 0.6000000000000001."""
+    return Fraction(repr(value))
+
+
 def _ratio(part: int, whole: int) -> Fraction | None:
     return Fraction(part, whole) if whole else None
 
@@ -112,7 +118,7 @@ def round_figures(pairs: Sequence[PairRecord], students: Sequence[StudentRecord]
         meso_share=_ratio(users, len(students)),
         meso_offers=distribution(Fraction(s.meso_offers) for s in students),
         guesses=len(guesses),
-        fixed_pie=distribution(Fraction(g) for g in guesses),
+        fixed_pie=distribution(_guess(g) for g in guesses),
     )
 
 
@@ -143,7 +149,7 @@ def student_change(before: StudentRecord, after: StudentRecord) -> StudentChange
         efficiency = after.efficiency - before.efficiency
     fixed_pie = None
     if before.fixed_pie is not None and after.fixed_pie is not None:
-        fixed_pie = after.fixed_pie - before.fixed_pie
+        fixed_pie = float(_guess(after.fixed_pie) - _guess(before.fixed_pie))
     return StudentChange(
         joint=after.joint - before.joint,
         efficiency=efficiency,
@@ -205,7 +211,7 @@ def round_step(
         pareto_gained=sum(1 for c in listed if c.pareto > 0),
         pareto_lost=sum(1 for c in listed if c.pareto < 0),
         meso_offers=distribution(Fraction(c.meso_offers) for c in listed),
-        fixed_pie=distribution(Fraction(c.fixed_pie) for c in listed if c.fixed_pie is not None),
+        fixed_pie=distribution(_guess(c.fixed_pie) for c in listed if c.fixed_pie is not None),
         class_change={
             "joint_median": _median_change(before.joint, after.joint),
             "efficiency_median": _median_change(before.efficiency, after.efficiency),
