@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint pytest jstest soak bench-frontier bench-debrief bench-live clean lock
+.PHONY: install demo test lint pytest jstest soak bench-frontier bench-debrief bench-live clean lock messages compilemessages
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11, found " + sys.version.split()[0]) if sys.version_info[:2] != (3, 11) else None'
@@ -85,3 +85,16 @@ lock:
 	( echo "# Exact versions for a reproducible install: pip install -c requirements.lock -e '.[dev]'"; \
 	  echo "# Regenerate with: make lock"; \
 	  /tmp/parley-lock/bin/python -m pip freeze --exclude-editable | grep -v '^parley' ) > requirements.lock
+
+# The interface's message catalogues (docs/operations.md, "Languages"): `make messages` extracts every marked
+# string into locale/<language>/LC_MESSAGES/*.po (GNU gettext's xgettext and msgmerge needed); translate the
+# new and fuzzy entries, then `make compilemessages` writes the .mo files, which are committed.
+LANGS := es de
+MESSAGE_IGNORES := --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'staticfiles/*' --ignore 'tests/*' \
+	--ignore 'bench/*' --ignore 'artifacts/*' --ignore 'parley.egg-info/*'
+messages: install
+	$(BIN)/python manage.py makemessages $(foreach l,$(LANGS),-l $(l)) --no-obsolete $(MESSAGE_IGNORES)
+	$(BIN)/python manage.py makemessages -d djangojs $(foreach l,$(LANGS),-l $(l)) --no-obsolete $(MESSAGE_IGNORES)
+
+compilemessages: install
+	$(BIN)/python manage.py compilemessages --ignore '.venv/*' --ignore 'node_modules/*'

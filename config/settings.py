@@ -93,6 +93,8 @@ MIDDLEWARE = [
     # Cache-Control, Content-Security-Policy and Permissions-Policy on every page (config/headers.py).
     "config.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language: the chooser's cookie, else Accept-Language, else English; the API in English.
+    "config.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -115,6 +117,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.student",
@@ -254,6 +257,13 @@ INSTRUCTOR_LINK_HOURS = envint("INSTRUCTOR_LINK_HOURS", 48)
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
+# The interface's languages (docs/operations.md, "Languages"): each has its catalogues under
+# locale/<code>/LC_MESSAGES/ (django.po for the server, djangojs.po for the scripts), compiled to .mo and
+# committed, so that nothing but Python is needed to serve them.
+LANGUAGES = [("en", "English"), ("es", "Spanish"), ("de", "German")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 # One format per locale for numbers and times, the same in templates and in the room's scripts
 # (docs/operations.md, "Numbers and times").
@@ -291,6 +301,7 @@ SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
 SESSION_ENGINE = "classrooms.sessions"  # keys carry their HMAC: a forged cookie costs no lookup
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)

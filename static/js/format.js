@@ -15,11 +15,12 @@ function cached(kind, lang, make) {
   return formatters.get(key);
 }
 
-// 10100 -> "10,100"; 100 / 3 -> "33.33" (en).
+// 10100 -> "10,100"; 100 / 3 -> "33.33" (en); 1234.5 -> "1.234,5" (de, and es: grouped always, as Django
+// groups, where Spanish typography would leave four digits ungrouped).
 export function formatNumber(value, lang = pageLang()) {
   const n = Number(value);
   if (value === null || value === undefined || value === "" || !Number.isFinite(n)) return "?";
-  const text = cached("number", lang, (l) => new Intl.NumberFormat(l, { maximumFractionDigits: 2 })).format(n);
+  const text = cached("number", lang, (l) => new Intl.NumberFormat(l, { maximumFractionDigits: 2, useGrouping: "always" })).format(n);
   return text === "-0" ? "0" : text;
 }
 
@@ -28,5 +29,14 @@ export function formatTime(iso, lang = pageLang(), timeZone = undefined) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "";
   const format = cached(`time|${timeZone || ""}`, lang, (l) => new Intl.DateTimeFormat(l, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone }));
+  return format.format(d);
+}
+
+// An ISO time -> "December 5, 2026 at 22:33" (en), "5. Dezember 2026 um 22:33" (de), in the browser's time zone.
+export function formatDateTime(iso, lang = pageLang(), timeZone = undefined) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const format = cached(`datetime|${timeZone || ""}`, lang, (l) =>
+    new Intl.DateTimeFormat(l, { dateStyle: "long", timeStyle: "short", hourCycle: "h23", timeZone }));
   return format.format(d);
 }
