@@ -195,10 +195,10 @@ class Student(models.Model):
 
 class Exercise(models.Model):
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        RELEASED = "released", "Roles released"
-        LIVE = "live", "Live"
-        ENDED = "ended", "Ended"
+        DRAFT = "draft", _("Draft")
+        RELEASED = "released", _("Roles released")
+        LIVE = "live", _("Live")
+        ENDED = "ended", _("Ended")
 
     class PairingRule(models.TextChoices):
         RANDOM = "random", "Random"

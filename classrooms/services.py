@@ -21,6 +21,8 @@ from django.core.mail.message import sanitize_address
 from django.core.validators import EmailValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_noop
 
 from classrooms.models import (
     JOIN_ALPHABET,
@@ -129,7 +131,7 @@ def invitation_answer(model, target: str, *, user: User, invitation_id: int, acc
 # Students, their links and their presence
 
 
-NO_OPEN_CLASS = (
+NO_OPEN_CLASS = gettext_noop(
     "No class open to joining has this code. Check the code, and that the class is open, with your instructor."
 )
 
@@ -139,7 +141,9 @@ class RosterQuestion(Refused):
     student is them (`roster_name`, as the roster has it) before anyone joins."""
 
     def __init__(self, roster_name: str) -> None:
-        super().__init__(f"Are you {roster_name} from the roster?", "display_name", code="roster_question")
+        super().__init__(
+            gettext("Are you %(name)s from the roster?") % {"name": roster_name}, "display_name", code="roster_question"
+        )
         self.roster_name = roster_name
 
 
@@ -147,7 +151,7 @@ def open_classroom(code: str) -> Classroom:
     classroom = Classroom.objects.filter(join_code=normalise_join_code(code)).first()
     if classroom is None or not classroom.is_open:
         # One answer for both, so that codes cannot be told apart by trying them.
-        raise Refused(NO_OPEN_CLASS, "code")
+        raise Refused(gettext(NO_OPEN_CLASS), "code")
     return classroom
 
 
@@ -178,7 +182,10 @@ def student_join(
         held = _class_size_locked(classroom)
         if held >= MAX_CLASS_STUDENTS:
             raise Refused(
-                f"This class is full: it has {held:,} students, the most a class can hold. Ask your instructor.",
+                gettext(
+                    "This class is full: it has %(count)s students, the most a class can hold. Ask your instructor."
+                )
+                % {"count": number_format(held, force_grouping=True)},
                 "code",
             )
         return _student_add(
@@ -221,21 +228,23 @@ def _student_add(
 ) -> Student:
     name, email, number = display_name.strip(), email.strip().lower(), student_number.strip()
     if not name:
-        raise Refused("Enter the name your classmates will see.", "display_name")
+        raise Refused(gettext("Enter the name your classmates will see."), "display_name")
     if len(name) > 80:
-        raise Refused("The name is longer than 80 characters.", "display_name")
+        raise Refused(gettext("The name is longer than 80 characters."), "display_name")
     if len(email) > EMAIL_MAX:
-        raise Refused(f"The email address is longer than {EMAIL_MAX} characters.", "email")
+        raise Refused(gettext("The email address is longer than %(max)s characters.") % {"max": EMAIL_MAX}, "email")
     if len(number) > 40:
-        raise Refused("The student id is longer than 40 characters.", "student_number")
+        raise Refused(gettext("The student id is longer than 40 characters."), "student_number")
     if email and classroom.students.filter(email=email).exists():
         raise Refused(
-            "A student with this email address is already in the class. Use your personal link, "
-            "or ask your instructor to send it again.",
+            gettext(
+                "A student with this email address is already in the class. Use your personal link, "
+                "or ask your instructor to send it again."
+            ),
             "email",
         )
     if number and classroom.students.filter(student_number=number).exists():
-        raise Refused("A student with this student id is already in the class.", "student_number")
+        raise Refused(gettext("A student with this student id is already in the class."), "student_number")
     return Student.objects.create(
         classroom=classroom,
         display_name=name,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 
 class NegotiationQuerySet(models.QuerySet["Negotiation"]):
@@ -22,11 +23,11 @@ class Negotiation(models.Model):
     """One pair (or triad) of an exercise, negotiating over one scenario version."""
 
     class Status(models.TextChoices):
-        WAITING = "waiting", "Waiting"
-        NEGOTIATING = "negotiating", "Negotiating"
-        AGREED = "agreed", "Agreed"
-        IMPASSE = "impasse", "Impasse"
-        SETTLING = "settling", "Post-settlement round"  # agreed, and looking for a package better for both
+        WAITING = "waiting", _("Waiting")
+        NEGOTIATING = "negotiating", _("Negotiating")
+        AGREED = "agreed", _("Agreed")
+        IMPASSE = "impasse", _("Impasse")
+        SETTLING = "settling", _("Post-settlement round")  # agreed, and looking for a package better for both
 
     exercise = models.ForeignKey("classrooms.Exercise", on_delete=models.CASCADE, related_name="negotiations")
     number = models.PositiveIntegerField(help_text="The pair's number within its exercise.")
@@ -58,10 +59,10 @@ class Seat(models.Model):
     """Who sits in a negotiation, in which role. A student has at most one seat per exercise."""
 
     class Kind(models.TextChoices):
-        STUDENT = "student", "Student"
-        OBSERVER = "observer", "Observer"
-        BOT = "bot", "Bot"
-        INSTRUCTOR = "instructor", "Instructor"
+        STUDENT = "student", _("Student")
+        OBSERVER = "observer", _("Observer")
+        BOT = "bot", _("Bot")
+        INSTRUCTOR = "instructor", _("Instructor")
 
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="seats")
     exercise = models.ForeignKey("classrooms.Exercise", on_delete=models.CASCADE, related_name="seats")

@@ -4,6 +4,7 @@ priorities, the partner's priorities as the student guesses them, notes): who ma
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from classrooms.models import Exercise, PlanningSheet, Student
 from core.metrics import PartnerGuess, partner_guess
@@ -25,12 +26,12 @@ def seat_sheet_opened(*, seat: Seat) -> None:
 def planning_refusal(*, exercise: Exercise, seat: Seat) -> str | None:
     """Why this seat may not edit its planning sheet now, or None when it may."""
     if seat.kind != Seat.Kind.STUDENT:
-        return "Observers watch and take notes; the planning sheet belongs to the negotiators."
+        return gettext("Observers watch and take notes; the planning sheet belongs to the negotiators.")
     if exercise.state == Exercise.State.ENDED or seat.negotiation.status in (
         Negotiation.Status.AGREED,
         Negotiation.Status.IMPASSE,
     ):
-        return "The negotiation has ended; the planning sheet can no longer be changed."
+        return gettext("The negotiation has ended; the planning sheet can no longer be changed.")
     return None
 
 
@@ -49,7 +50,7 @@ def planning_sheet_save(
     and nothing is saved."""
     seat = Seat.objects.select_related("negotiation").filter(exercise=exercise, student=student).first()
     if seat is None:
-        raise Refused("You have no seat in this exercise.")
+        raise Refused(gettext("You have no seat in this exercise."))
     refusal = planning_refusal(exercise=exercise, seat=seat)
     if refusal:
         raise Refused(refusal)

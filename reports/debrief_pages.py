@@ -15,6 +15,8 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
+from django.utils.translation import get_language, gettext, pgettext
+
 from classrooms.models import Exercise
 from classrooms.resolutions import exercise_resolution, resolutions_json
 from core import contingent
@@ -353,8 +355,11 @@ def contingent_json(exercise: Exercise, spec: Scenario, pairs: list[dict[str, An
 
 
 def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    """1 -> "1st" in English; in another language as its catalogue writes an ordinal ("1.", "1.º")."""
+    if get_language().startswith("en"):
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"{n}{suffix}"
+    return pgettext("ordinal number", "%(number)s.") % {"number": n}
 
 
 def _rank(mine: float, values: list[float]) -> dict[str, Any]:
@@ -375,14 +380,22 @@ def rank_beats(rank: dict[str, Any]) -> str:
     "more points than the other result", "... than 1 of the other 3 results (33%)"."""
     above, others = rank["above"], rank["of"] - 1
     if others == 1:
-        return "more points than the other result" if above else "no more points than the other result"
-    if above == 0:
-        return "no more points than " + (
-            "either of the other results" if others == 2 else f"any of the other {others} results"
+        return (
+            gettext("more points than the other result") if above else gettext("no more points than the other result")
         )
+    if above == 0:
+        if others == 2:
+            return gettext("no more points than either of the other results")
+        return gettext("no more points than any of the other %(others)s results") % {"others": others}
     if above == others:
-        return "more points than both other results" if others == 2 else f"more points than all {others} other results"
-    return f"more points than {above} of the other {others} results ({rank['percent_above']}%)"
+        if others == 2:
+            return gettext("more points than both other results")
+        return gettext("more points than all %(others)s other results") % {"others": others}
+    return gettext("more points than %(above)s of the other %(others)s results (%(percent)s%%)") % {
+        "above": above,
+        "others": others,
+        "percent": rank["percent_above"],
+    }
 
 
 def student_debrief(seat: Seat) -> dict[str, Any] | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
 
 from classrooms.services import validate_mail_address
 from core.spec import Scenario as ScenarioSpec
@@ -10,38 +12,43 @@ from core.spec import Scenario as ScenarioSpec
 
 class JoinForm(forms.Form):
     code = forms.CharField(
-        label="Class code", max_length=20, widget=forms.TextInput(attrs={"autocapitalize": "characters"})
+        label=_("Class code"), max_length=20, widget=forms.TextInput(attrs={"autocapitalize": "characters"})
     )
-    display_name = forms.CharField(label="Your name", max_length=80, help_text="Your classmates will see this.")
+    display_name = forms.CharField(label=_("Your name"), max_length=80, help_text=_("Your classmates will see this."))
     email = forms.EmailField(
-        label="Email (optional)", required=False, max_length=254, validators=[validate_mail_address]
+        label=_("Email (optional)"), required=False, max_length=254, validators=[validate_mail_address]
     )
-    student_number = forms.CharField(label="Student id (optional)", required=False, max_length=40)
+    student_number = forms.CharField(label=_("Student id (optional)"), required=False, max_length=40)
 
 
 class PlanningForm(forms.Form):
     batna = forms.DecimalField(
-        label="My BATNA (points)", required=False, max_digits=12, decimal_places=2,
-        help_text="What I get if we do not agree.",
+        label=_("My BATNA (points)"), required=False, max_digits=12, decimal_places=2,
+        help_text=_("What I get if we do not agree."),
     )  # fmt: skip
     reservation_value = forms.DecimalField(
-        label="My reservation value (points)", required=False, max_digits=12, decimal_places=2,
-        help_text="The least I would accept.",
+        label=_("My reservation value (points)"), required=False, max_digits=12, decimal_places=2,
+        help_text=_("The least I would accept."),
     )  # fmt: skip
     target = forms.DecimalField(
-        label="My target (points)", required=False, max_digits=12, decimal_places=2,
-        help_text="An ambitious but realistic result.",
+        label=_("My target (points)"), required=False, max_digits=12, decimal_places=2,
+        help_text=_("An ambitious but realistic result."),
     )  # fmt: skip
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}), max_length=10_000)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 5}), max_length=10_000
+    )
 
     def __init__(self, *args, scenario: ScenarioSpec, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.issue_keys = [issue.key for issue in scenario.issues]
         ranks = [("", "-")] + [(str(i), str(i)) for i in range(1, len(scenario.issues) + 1)]
-        for prefix, label in (("rank", "Priority of {} to me"), ("partner_rank", "Priority of {} to them")):
+        for prefix, label in (
+            ("rank", _("Priority of %(issue)s to me")),
+            ("partner_rank", _("Priority of %(issue)s to them")),
+        ):
             for issue in scenario.issues:
                 self.fields[f"{prefix}_{issue.key}"] = forms.ChoiceField(
-                    label=label.format(issue.name), choices=ranks, required=False
+                    label=label % {"issue": issue.name}, choices=ranks, required=False
                 )
 
     def rank_fields(self):
@@ -60,11 +67,13 @@ class PlanningForm(forms.Form):
         if given and len(given) != len(self.issue_keys):
             for key, value in ranks.items():
                 if not value:
-                    self.add_error(f"{prefix}_{key}", "Rank every issue, or none.")
+                    self.add_error(f"{prefix}_{key}", _t("Rank every issue, or none."))
         elif len(set(given.values())) != len(given):
             for key, value in given.items():
                 if list(given.values()).count(value) > 1:
-                    self.add_error(f"{prefix}_{key}", f"Rank {value} is given to more than one issue.")
+                    self.add_error(
+                        f"{prefix}_{key}", _t("Rank %(rank)s is given to more than one issue.") % {"rank": value}
+                    )
         return sorted(given, key=given.__getitem__) if given else []
 
     def clean(self):

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from classrooms import links, services
@@ -150,7 +151,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             # Shown beside the form, where the student is looking (templates/student/exercise.html).
-            messages.success(request, "Planning sheet saved.", extra_tags="planning")
+            messages.success(request, _("Planning sheet saved."), extra_tags="planning")
             return redirect(reverse("student_exercise", args=[pk]) + "#planning-saved")
     issues = scoring_rows(spec, (role.key,))
     company = seat_company(seat)
@@ -200,5 +201,5 @@ def ping(request: HttpRequest) -> HttpResponse:
 @require_POST
 def leave(request: HttpRequest) -> HttpResponse:
     student_logout(request)
-    messages.info(request, "Signed out on this device. Your personal link signs you back in.")
+    messages.info(request, _("Signed out on this device. Your personal link signs you back in."))
     return redirect("join")

@@ -4,6 +4,9 @@
 // constructed style sheet: the Content-Security-Policy refuses inline <style> and style attributes.
 (function (global) {
   "use strict";
+  // The page's language: Django's JavaScript catalogue (base.html) defines gettext; without it, English.
+  const gettext = (text) => (typeof window.gettext === "function" ? window.gettext(text) : text);
+  const interpolate = (text, values) => text.replace(/%\((\w+)\)s/g, (m, name) => (name in values ? String(values[name]) : m));
 
   const NS = "http://www.w3.org/2000/svg";
   const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif";
@@ -92,7 +95,7 @@
     if (value === null || value === undefined || Number.isNaN(value)) return "—";
     const factor = 10 ** digits;
     const rounded = Math.round(value * factor) / factor;
-    return rounded.toLocaleString(document.documentElement.lang || "en", { maximumFractionDigits: digits });
+    return rounded.toLocaleString(document.documentElement.lang || "en", { maximumFractionDigits: digits, useGrouping: "always" });
   }
 
   function niceStep(span, count) {
@@ -352,8 +355,8 @@
     const labelled = (v) => (opts.batnaLabels ? `BATNA ${fmt(v)}` : null);
     return scatter({
       ...opts,
-      xLabel: `${a.name}: points`,
-      yLabel: `${b.name}: points`,
+      xLabel: interpolate(gettext("%(role)s: points"), { role: a.name }),
+      yLabel: interpolate(gettext("%(role)s: points"), { role: b.name }),
       x: domain([...opts.frontier.map((p) => p[0]), ...all.map((p) => p.x), a.batna]),
       y: domain([...opts.frontier.map((p) => p[1]), ...all.map((p) => p.y), b.batna]),
       lines: [{ points: opts.frontier, cls: "frontier", dots: "frontier-point" }],

@@ -5,10 +5,12 @@
 (function (global) {
   "use strict";
 
+  // The page's language: Django's JavaScript catalogue (base.html) defines gettext; without it, English.
+  const gettext = (text) => (typeof global.gettext === "function" ? global.gettext(text) : text);
   const FINAL_CLOSES = {
-    4401: "You are not signed in here any more. Open your personal link again to come back.",
-    4404: "This negotiation is not yours, or it no longer exists.",
-    4430: "This page is open in too many tabs or windows. Close the others, then reload this one.",
+    4401: gettext("You are not signed in here any more. Open your personal link again to come back."),
+    4404: gettext("This negotiation is not yours, or it no longer exists."),
+    4430: gettext("This page is open in too many tabs or windows. Close the others, then reload this one."),
   };
   const FIRST_DELAY = 500; // ms before the first reconnect attempt; doubles each time
   const MAX_DELAY = 10000;

@@ -2,6 +2,8 @@
 // own pair highlighted, and the same points as a data table. The numbers come from the page's JSON.
 (function () {
   "use strict";
+  const gettext = (text) => (typeof window.gettext === "function" ? window.gettext(text) : text);
+  const interpolate = (text, values) => text.replace(/%\((\w+)\)s/g, (m, name) => (name in values ? String(values[name]) : m));
   const box = document.getElementById("my-chart");
   const source = document.getElementById("my-debrief-data");
   if (!box || !source || !window.ParleyCharts || !window.ParleyLive) return;
@@ -16,19 +18,19 @@
       C.outcomePlane({
         id: "chart-mine",
         width,
-        title: "Your result among the class",
-        desc: `Every pair's points, without names: ${a.name} across, ${b.name} up. Yours is highlighted.`,
+        title: gettext("Your result among the class"),
+        desc: interpolate(gettext("Every pair's points, without names: %(across)s across, %(up)s up. Yours is highlighted."), { across: a.name, up: b.name }),
         roles: [a, b],
         frontier: data.frontier,
         legend: [
-          { label: "Your pair", cls: "point mine" },
-          { label: "Other pairs", cls: "point other" },
-          { label: "Best possible (frontier)", cls: "frontier", kind: "line" },
+          { label: gettext("Your pair"), cls: "point mine" },
+          { label: gettext("Other pairs"), cls: "point other" },
+          { label: gettext("Best possible (frontier)"), cls: "frontier", kind: "line" },
           { label: "BATNA", cls: "batna", kind: "line" },
         ],
         series: [
           { cls: "other", points: data.points.filter((p) => !p.mine).map((p) => ({ x: p.a, y: p.b })) },
-          { cls: "mine", radius: 8, points: data.points.filter((p) => p.mine).map((p) => ({ x: p.a, y: p.b, title: "Your pair" })) },
+          { cls: "mine", radius: 8, points: data.points.filter((p) => p.mine).map((p) => ({ x: p.a, y: p.b, title: gettext("Your pair") })) },
         ],
       }),
     );
@@ -44,15 +46,15 @@
           {},
           el("td", { text: C.fmt(p.a) }),
           el("td", { text: C.fmt(p.b) }),
-          el("td", { class: "text", text: `${p.impasse ? "impasse" : "agreement"}${p.mine ? " (yours)" : ""}` }),
+          el("td", { class: "text", text: p.mine ? (p.impasse ? gettext("impasse (yours)") : gettext("agreement (yours)")) : p.impasse ? gettext("impasse") : gettext("agreement") }),
         ),
       );
     document.getElementById("my-chart-table").replaceChildren(
       el(
         "table",
         { class: "data-table" },
-        el("caption", { text: "Every pair's points, most joint points first" }),
-        el("thead", {}, el("tr", {}, el("th", { scope: "col", text: a.name }), el("th", { scope: "col", text: b.name }), el("th", { scope: "col", text: "Result" }))),
+        el("caption", { text: gettext("Every pair's points, most joint points first") }),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col", text: a.name }), el("th", { scope: "col", text: b.name }), el("th", { scope: "col", text: gettext("Result") }))),
         el("tbody", {}, rows),
       ),
     );

@@ -4,6 +4,7 @@
 // and nothing typed is lost (a live part holds no form). While the socket is down, the page says so.
 (function () {
   "use strict";
+  const gettext = (text) => (typeof window.gettext === "function" ? window.gettext(text) : text);
   const script = document.currentScript;
   const live = window.ParleyLive;
   if (!script || !live) return;
@@ -45,8 +46,8 @@
     if (!status) return;
     status.hidden = state === "online" || state === "connecting";
     status.className = `connection live-status connection-${state}`;
-    if (state === "reconnecting") status.textContent = "Reconnecting… This page updates by itself once the connection is back.";
-    else if (state === "offline") status.textContent = detail.message || "Offline.";
+    if (state === "reconnecting") status.textContent = gettext("Reconnecting… This page updates by itself once the connection is back.");
+    else if (state === "offline") status.textContent = detail.message || gettext("Offline.");
   }
 
   // A results link on a page that shows the results already just scrolls to them.

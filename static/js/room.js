@@ -3,12 +3,15 @@
 // earlier ones a page at a time on request), the table and the outcome, the offer builder, chat and
 // walking away. Every text from the server or the other side goes in with textContent, never as HTML.
 import { formatNumber } from "./format.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { createConfirm } from "./room/confirm.js";
 import { createOfferBuilder } from "./room/offer_builder.js";
 import { ENDINGS, SETTLED, applyEvent, emptyState, stateFromSnapshot } from "./room/state.js";
 import { createTable } from "./room/table.js";
 import { createTimeline } from "./room/timeline.js";
 import { batnaWarning, createView, pts, sentence, show } from "./room/view.js";
+
+const packageTitle = (i) => interpolate(gettext("Package %(number)s"), { number: i + 1 });
 
 const root = document.getElementById("room");
 if (root && window.ParleyLive) start(root, window.ParleyLive);
@@ -61,7 +64,7 @@ function start(root, { el, LiveSocket }) {
       { class: "figures batna-beside" },
       el("dt", { text: view.pointsLabel() }),
       el("dd", {}, el("strong", { text: pts(points) })),
-      el("dt", { text: "Your BATNA (no agreement)" }),
+      el("dt", { text: gettext("Your BATNA (no agreement)") }),
       el("dd", { text: pts(S.me.batna) }),
     );
 
@@ -74,19 +77,19 @@ function start(root, { el, LiveSocket }) {
     const points = view.points(pkg);
     accepting = offer.seq;
     const ok = await confirm.ask({
-      heading: `Accept package ${index + 1} of ${view.nameOf(partnerRole())}’s ${view.offerName(offer.seq)}?`,
+      heading: interpolate(gettext("Accept package %(number)s of %(offer)s?"), { number: index + 1, offer: view.offerOf(partnerRole(), offer.seq) }),
       content: [
         el("p", {
           text:
             S.status === "settling"
-              ? "Accepting replaces your agreement with this package, for both of you."
-              : "Accepting is binding: the negotiation ends for both of you with this agreement.",
+              ? gettext("Accepting replaces your agreement with this package, for both of you.")
+              : gettext("Accepting is binding: the negotiation ends for both of you with this agreement."),
         }),
         view.termsList(pkg),
         pointsBeside(points),
       ],
       warning: batnaWarning(points, S.me.batna),
-      confirm: `Yes, accept package ${index + 1}`,
+      confirm: interpolate(gettext("Yes, accept package %(number)s"), { number: index + 1 }),
     });
     accepting = null;
     if (ok) act("accept", { offer_seq: offer.seq, package: index }, button);
@@ -98,13 +101,13 @@ function start(root, { el, LiveSocket }) {
     if (below.length) {
       const one = packages.length === 1;
       const ok = await confirm.ask({
-        heading: one ? "Send a package below your BATNA?" : `Send ${below.length === 1 ? "a package" : "packages"} below your BATNA?`,
+        heading: below.length === 1 ? gettext("Send a package below your BATNA?") : gettext("Send packages below your BATNA?"),
         content: [
-          el("p", { text: `If ${view.nameOf(partnerRole())} accepts ${one ? "it" : "one of them"}, the agreement binds you both.` }),
-          ...below.map(([i]) => el("div", { class: "confirm-package" }, one ? null : el("h4", { text: `Package ${i + 1}` }), view.termsList(packages[i]), pointsBeside(view.points(packages[i])))),
+          el("p", { text: interpolate(one ? gettext("If %(name)s accepts it, the agreement binds you both.") : gettext("If %(name)s accepts one of them, the agreement binds you both."), { name: view.nameOf(partnerRole()) }) }),
+          ...below.map(([i]) => el("div", { class: "confirm-package" }, one ? null : el("h4", { text: packageTitle(i) }), view.termsList(packages[i]), pointsBeside(view.points(packages[i])))),
         ],
-        warning: below.map(([i, w]) => (one ? w : `Package ${i + 1}: ${w}`)).join(" "),
-        confirm: "Send anyway",
+        warning: below.map(([i, w]) => (one ? w : `${packageTitle(i)}: ${w}`)).join(" "),
+        confirm: gettext("Send anyway"),
       });
       if (!ok) return;
     }
@@ -124,7 +127,7 @@ function start(root, { el, LiveSocket }) {
   }
   function announceOffer(event) {
     alertSeq = event.seq;
-    offerAlert.querySelector(".offer-alert-text").textContent = `New offer from ${view.nameOf(event.role)}: ${view.offerName(event.seq)}.`;
+    offerAlert.querySelector(".offer-alert-text").textContent = interpolate(gettext("New offer from %(name)s: %(offer)s."), { name: view.nameOf(event.role), offer: view.offerName(event.seq) });
     offerAlert.hidden = false;
   }
   function renderOfferAlert() {
@@ -250,7 +253,7 @@ function start(root, { el, LiveSocket }) {
         // Sent faster than the server takes (rate_limited), or the server failed on it (server_error):
         // the socket sends it again by itself in a moment.
         const note = outbox.querySelector(`[data-id="${frame.client_msg_id}"] .pending-note`);
-        if (note) note.textContent = "Sending again in a moment…";
+        if (note) note.textContent = gettext("Sending again in a moment…");
       } else if (frame.type === "error" && frame.code === "rate_limited") {
         answered(); // perhaps the page of earlier messages was refused: the reader may ask again
       }
@@ -324,14 +327,16 @@ function start(root, { el, LiveSocket }) {
     renderSettlement(settling);
     let note = "";
     if (!canAct() && settling) {
-      note = `The pair is in the post-settlement round: its agreement stands unless both sides find a package at least as good for each.`;
+      note = gettext("The pair is in the post-settlement round: its agreement stands unless both sides find a package at least as good for each.");
     } else if (!canAct()) {
       const watched = seatOf(S.me.role);
-      note = `You are observing${watched ? ` ${watched.name}` : ""}: you see the chat and the offers, and the points of ${roleName(S.me.role)}.`;
+      note = watched
+        ? interpolate(gettext("You are observing %(name)s: you see the chat and the offers, and the points of %(role)s."), { name: watched.name, role: roleName(S.me.role) })
+        : interpolate(gettext("You are observing: you see the chat and the offers, and the points of %(role)s."), { role: roleName(S.me.role) });
     } else if (S.status === "waiting") {
-      note = "The round has not started: read your role and plan.";
+      note = gettext("The round has not started: read your role and plan.");
     } else if (open && S.paused) {
-      note = "The instructor has paused the round: no one can act until it resumes.";
+      note = gettext("The instructor has paused the round: no one can act until it resumes.");
     }
     show($("room-readonly"), note);
     if (!S.paused) {
@@ -358,7 +363,9 @@ function start(root, { el, LiveSocket }) {
       confirm.dismiss();
       show(
         errorNode("table"),
-        `${view.nameOf(partnerRole())} ${now ? `replaced ${gone} with ${view.offerName(now.seq)}` : `withdrew ${gone}`} while you were deciding: nothing was accepted.`,
+        now
+          ? interpolate(gettext("%(name)s replaced %(gone)s with %(offer)s while you were deciding: nothing was accepted."), { name: view.nameOf(partnerRole()), gone, offer: view.offerName(now.seq) })
+          : interpolate(gettext("%(name)s withdrew %(gone)s while you were deciding: nothing was accepted."), { name: view.nameOf(partnerRole()), gone }),
       );
     }
     renderOfferAlert();
@@ -388,14 +395,13 @@ function start(root, { el, LiveSocket }) {
     // server plays (`auto`) has no socket: it is there while its negotiation runs.
     const known = S.connection === "online";
     const online = known && (partner.auto ? ["negotiating", "settling"].includes(S.status) : S.partnerOnline);
-    let text = known
-      ? `${partner.name} is ${online ? "online" : "offline"}`
-      : `${partner.name}: not known while you are not connected`;
+    let text = known ? (online ? gettext("%(name)s is online") : gettext("%(name)s is offline")) : gettext("%(name)s: not known while you are not connected");
     if (partner.auto && known) {
-      if (online) text = `${partner.name} is online: a program that plays by itself`;
-      else if (S.status === "waiting") text = `${partner.name} plays by itself once the round starts`;
-      else text = `${partner.name} has stopped: the negotiation is over`;
+      if (online) text = gettext("%(name)s is online: a program that plays by itself");
+      else if (S.status === "waiting") text = gettext("%(name)s plays by itself once the round starts");
+      else text = gettext("%(name)s has stopped: the negotiation is over");
     }
+    text = interpolate(text, { name: partner.name });
     node.querySelector(".dot").classList.toggle("on", online);
     node.querySelector(".presence-text").textContent = text;
     node.classList.toggle("presence-auto", Boolean(partner.auto));
@@ -407,7 +413,7 @@ function start(root, { el, LiveSocket }) {
     const node = $("partner-typing");
     clearTimeout(typingTimer);
     const partner = seatOf(partnerRole());
-    node.textContent = on && partner ? `${partner.name} is typing…` : "";
+    node.textContent = on && partner ? interpolate(gettext("%(name)s is typing…"), { name: partner.name }) : "";
     node.hidden = !on;
     if (on) typingTimer = setTimeout(() => setTyping(false), 4000);
   }
@@ -417,20 +423,20 @@ function start(root, { el, LiveSocket }) {
     const node = $("room-connection");
     clearTimeout(backOnlineTimer);
     node.className = `connection connection-${status}`;
-    if (status === "connecting") node.textContent = "Connecting…";
+    if (status === "connecting") node.textContent = gettext("Connecting…");
     else if (status === "reconnecting") {
-      node.textContent = "Reconnecting… What you send meanwhile is kept and goes out once the connection is back.";
+      node.textContent = gettext("Reconnecting… What you send meanwhile is kept and goes out once the connection is back.");
     } else if (status === "online") {
-      node.textContent = detail.reconnected ? "Back online." : "Connected.";
+      node.textContent = detail.reconnected ? gettext("Back online.") : gettext("Connected.");
       if (detail.reconnected) {
         backOnlineTimer = setTimeout(() => {
-          node.textContent = "Connected.";
+          node.textContent = gettext("Connected.");
         }, 5000);
       }
-    } else if (status === "offline") node.textContent = detail.message || "Offline.";
+    } else if (status === "offline") node.textContent = detail.message || gettext("Offline.");
     renderPresence();
     for (const note of outbox.querySelectorAll(".pending .pending-note")) {
-      note.textContent = status === "online" ? "Sending…" : "Waiting for the connection…";
+      note.textContent = status === "online" ? gettext("Sending…") : gettext("Waiting for the connection…");
     }
     render();
   }
@@ -449,7 +455,7 @@ function start(root, { el, LiveSocket }) {
 
   // ---- The clock --------------------------------------------------------------------------------
 
-  const FINISHED = { waiting: "Not started", agreed: "Agreed", impasse: "No agreement" };
+  const FINISHED = { waiting: gettext("Not started"), agreed: gettext("Agreed"), impasse: gettext("No agreement") };
   function tick() {
     const node = $("time-left");
     let text;
@@ -458,7 +464,7 @@ function start(root, { el, LiveSocket }) {
     $("clock-label").hidden = S.started && !running;
     if (!S.started) text = "--:--";
     else if (!running) text = FINISHED[S.status] || S.status;
-    else if (!S.deadline) text = "no limit";
+    else if (!S.deadline) text = gettext("no limit");
     else {
       const now = S.paused && S.pausedAt ? S.pausedAt : socket.serverNow();
       const left = Math.max(0, Math.floor((S.deadline - now) / 1000));
@@ -466,7 +472,7 @@ function start(root, { el, LiveSocket }) {
       const m = Math.floor((left % 3600) / 60);
       const s = String(left % 60).padStart(2, "0");
       text = h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
-      if (left === 0) text = "time is up";
+      if (left === 0) text = gettext("time is up");
       urgent = left < 120;
     }
     node.textContent = text;
@@ -486,7 +492,11 @@ function start(root, { el, LiveSocket }) {
     const node = $("chat-count");
     node.hidden = n < chatMax * 0.75;
     node.classList.toggle("error", over > 0);
-    node.textContent = `${formatNumber(n)} of ${formatNumber(chatMax)} characters${over > 0 ? `: ${formatNumber(over)} too many` : ""}`;
+    node.textContent = interpolate(over > 0 ? gettext("%(count)s of %(max)s characters: %(over)s too many") : gettext("%(count)s of %(max)s characters"), {
+      count: formatNumber(n),
+      max: formatNumber(chatMax),
+      over: formatNumber(over),
+    });
     if (over <= 0 && $("chat-error").dataset.code === "too_long") show($("chat-error"), "");
   }
   chatText.addEventListener("input", renderCount);
@@ -494,13 +504,18 @@ function start(root, { el, LiveSocket }) {
     e.preventDefault();
     const text = chatText.value.trim();
     if (!text) {
-      show($("chat-error"), "Write a message first.");
+      show($("chat-error"), gettext("Write a message first."));
       chatText.focus();
       return;
     }
     const over = chatLength() - chatMax;
     if (over > 0) {
-      show($("chat-error"), `This message is ${formatNumber(over)} character${over === 1 ? "" : "s"} too long: a message holds ${formatNumber(chatMax)} at most. Shorten it or send it in parts; your text stays in the box.`);
+      const tooLong = ngettext(
+        "This message is %(over)s character too long: a message holds %(max)s at most. Shorten it or send it in parts; your text stays in the box.",
+        "This message is %(over)s characters too long: a message holds %(max)s at most. Shorten it or send it in parts; your text stays in the box.",
+        over,
+      );
+      show($("chat-error"), interpolate(tooLong, { over: formatNumber(over), max: formatNumber(chatMax) }));
       $("chat-error").dataset.code = "too_long";
       chatText.focus();
       return;
@@ -510,7 +525,7 @@ function start(root, { el, LiveSocket }) {
       el(
         "li",
         { class: "entry entry-chat mine pending", "data-id": id },
-        el("p", { class: "entry-head" }, el("strong", { text: "You" }), " ", el("span", { class: "pending-note", text: S.connection === "online" ? "Sending…" : "Waiting for the connection…" })),
+        el("p", { class: "entry-head" }, el("strong", { text: gettext("You") }), " ", el("span", { class: "pending-note", text: S.connection === "online" ? gettext("Sending…") : gettext("Waiting for the connection…") })),
         el("p", { class: "entry-text chat-text", text }),
       ),
     );

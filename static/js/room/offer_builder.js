@@ -1,5 +1,6 @@
 // The offer builder: one to three packages, each a term for every issue, with my own points for each
 // term and for the package as I build it. `send(packages, button)` sends the offer.
+import { gettext, interpolate } from "../i18n.js";
 import { issuePoints, packagePoints } from "./state.js";
 import { batnaWarning, floorWarning, formatNumber, pts, show } from "./view.js";
 
@@ -34,7 +35,7 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
     if (!packages.length) packages = [defaultPackage()];
     holder.replaceChildren(...packages.map((pkg, i) => packageFieldset(pkg, i)));
     addButton.hidden = packages.length >= MAX_PACKAGES;
-    sendButton.textContent = packages.length > 1 ? `Send offer (${packages.length} packages)` : "Send offer";
+    sendButton.textContent = packages.length > 1 ? interpolate(gettext("Send offer (%(count)s packages)"), { count: packages.length }) : gettext("Send offer");
   }
 
   function numericField(issue, pkg, index, id, issuePts, update) {
@@ -45,7 +46,7 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
       max: issue.max,
       step: issue.step,
       value: pkg[issue.key],
-      "aria-label": `${issue.name}, package ${index + 1} (slider)`,
+      "aria-label": interpolate(gettext("%(issue)s, package %(number)s (slider)"), { issue: issue.name, number: index + 1 }),
     });
     const set = (value, from) => {
       const v = onGrid(issue, value);
@@ -77,7 +78,7 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
       { id },
       issue.options.map((o) => {
         const p = issuePoints(issue, o.key);
-        return el("option", { value: o.key, selected: o.key === pkg[issue.key], text: p === null ? o.label : `${o.label} (${pts(p)} pts)` });
+        return el("option", { value: o.key, selected: o.key === pkg[issue.key], text: p === null ? o.label : interpolate(gettext("%(label)s (%(points)s pts)"), { label: o.label, points: pts(p) }) });
       }),
     );
     select.addEventListener("change", () => {
@@ -93,13 +94,13 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
     const compare = el("span", { class: "meta" });
     const issuePts = {};
     const update = () => {
-      for (const issue of S.issues) issuePts[issue.key].textContent = `${pts(issuePoints(issue, pkg[issue.key]))} pts`;
+      for (const issue of S.issues) issuePts[issue.key].textContent = interpolate(gettext("%(points)s pts"), { points: pts(issuePoints(issue, pkg[issue.key])) });
       const points = packagePoints(S.issues, pkg);
-      total.textContent = `${view.pointsLabel()} for package ${index + 1}: ${pts(points)}`;
+      total.textContent = interpolate(gettext("%(label)s for package %(number)s: %(points)s"), { label: view.pointsLabel(), number: index + 1, points: pts(points) });
       // In a post-settlement round the floor is the agreement, not the BATNA.
       const floor = S.status === "settling" && S.agreement ? view.points(S.agreement) : null;
       show(warning, floor === null ? batnaWarning(points, S.me.batna) : floorWarning(points, floor));
-      compare.textContent = floor === null ? ` · your BATNA: ${pts(S.me.batna)}` : ` · your current agreement: ${pts(floor)}`;
+      compare.textContent = ` · ${floor === null ? interpolate(gettext("your BATNA: %(points)s"), { points: pts(S.me.batna) }) : interpolate(gettext("your current agreement: %(points)s"), { points: pts(floor) })}`;
     };
     const fields = S.issues.map((issue) => {
       const id = `p${index}-${issue.key}`;
@@ -113,7 +114,7 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
         ? el("button", {
             type: "button",
             class: "button secondary small",
-            text: `Remove package ${index + 1}`,
+            text: interpolate(gettext("Remove package %(number)s"), { number: index + 1 }),
             onclick: () => {
               packages.splice(index, 1);
               build();
@@ -125,7 +126,7 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
     return el(
       "fieldset",
       { class: "package-fieldset" },
-      el("legend", { text: `Package ${index + 1}` }),
+      el("legend", { text: interpolate(gettext("Package %(number)s"), { number: index + 1 }) }),
       ...fields,
       el("p", { class: "package-total" }, total, compare),
       warning,
@@ -148,7 +149,7 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
     for (const [i, pkg] of packages.entries()) {
       const key = JSON.stringify(S.issues.map((issue) => String(pkg[issue.key])));
       if (seen.has(key)) {
-        show(errorNode, `Packages ${seen.get(key) + 1} and ${i + 1} are the same: change one of them, or remove it.`);
+        show(errorNode, interpolate(gettext("Packages %(first)s and %(second)s are the same: change one of them, or remove it."), { first: seen.get(key) + 1, second: i + 1 }));
         return;
       }
       seen.set(key, i);

@@ -3,27 +3,30 @@
 // messages being sent below it. It starts from the snapshot's latest events; earlier ones are
 // asked for a page at a time (`onEarlier`) when the reader scrolls to the top or taps "Show earlier
 // messages", and go in above, the reader's place kept.
+import { gettext, interpolate, ngettext } from "../i18n.js";
 import { offerOutcomes } from "./state.js";
 import { clock } from "./view.js";
 
 const upper = (text) => text[0].toUpperCase() + text.slice(1);
 
 const OUTCOMES = {
-  replaced: ["replaced", "off-table"],
-  rejected: ["rejected", "off-table"],
-  withdrawn: ["withdrawn", "off-table"],
+  replaced: [() => gettext("replaced"), "off-table"],
+  rejected: [() => gettext("rejected"), "off-table"],
+  withdrawn: [() => gettext("withdrawn"), "off-table"],
 };
+const f = (text, values) => interpolate(text, values);
+const quoted = (reason) => (reason ? interpolate(gettext(": “%(reason)s”"), { reason }) : ".");
 
 export function createTimeline(S, view, el, timeline, onEarlier) {
-  const { mine, nameOf, whose, partnerOf } = view;
-  const outbox = el("ol", { class: "timeline outbox", "aria-label": "Messages being sent" });
+  const { mine, nameOf, offerOf, partnerOf } = view;
+  const outbox = el("ol", { class: "timeline outbox", "aria-label": gettext("Messages being sent") });
   timeline.after(outbox);
   const earlierButton = el("button", {
     type: "button",
     class: "button secondary small earlier",
     id: "earlier-messages",
     hidden: true,
-    text: "Show earlier messages",
+    text: gettext("Show earlier messages"),
     onclick: () => onEarlier(),
   });
   timeline.before(earlierButton);
@@ -68,6 +71,8 @@ export function createTimeline(S, view, el, timeline, onEarlier) {
   function eventEntry(event) {
     const p = event.payload || {};
     const by = nameOf(event.role);
+    // What a participant did, in a sentence of its own for "You" (a language conjugates it differently).
+    const did = (mineText, otherText, values = {}) => f(mine(event.role) ? mineText : otherText, { name: by, ...values });
     switch (event.type) {
       case "chat":
         return entry("chat", event.role, event.at, el("p", { class: "entry-text chat-text", text: p.text }));
@@ -82,42 +87,63 @@ export function createTimeline(S, view, el, timeline, onEarlier) {
             "p",
             { class: "entry-text" },
             several
-              ? `made ${view.offerName(event.seq)}: ${packages.length} packages, any one of which may be accepted.`
-              : `made ${view.offerName(event.seq)}.`,
+              ? f(gettext("made %(offer)s: %(count)s packages, any one of which may be accepted."), { offer: view.offerName(event.seq), count: packages.length })
+              : f(gettext("made %(offer)s."), { offer: view.offerName(event.seq) }),
             " ",
             el("span", { class: "offer-tag", hidden: true }),
           ),
-          view.packagesTable(packages, upper(`${whose(event.role)} ${view.offerName(event.seq)}`)),
+          view.packagesTable(packages, upper(offerOf(event.role, event.seq))),
         );
         node.dataset.offer = String(event.seq);
         return node;
       }
       case "accept":
-        return systemEntry(event, `${by} accepted package ${p.package + 1} of ${whose(partnerOf(event.role))} ${view.offerName(p.offer_seq)}: ${view.settled(event.seq) ? "it replaces the agreement" : "agreement"}.`);
+        return systemEntry(
+          event,
+          view.settled(event.seq)
+            ? did(gettext("You accepted package %(number)s of %(offer)s: it replaces the agreement."), gettext("%(name)s accepted package %(number)s of %(offer)s: it replaces the agreement."), {
+                number: p.package + 1,
+                offer: offerOf(partnerOf(event.role), p.offer_seq),
+              })
+            : did(gettext("You accepted package %(number)s of %(offer)s: agreement."), gettext("%(name)s accepted package %(number)s of %(offer)s: agreement."), {
+                number: p.package + 1,
+                offer: offerOf(partnerOf(event.role), p.offer_seq),
+              }),
+        );
       case "reject":
-        return systemEntry(event, `${by} rejected ${whose(partnerOf(event.role))} ${view.offerName(p.offer_seq)}${p.reason ? `: “${p.reason}”` : "."}`);
+        return systemEntry(event, did(gettext("You rejected %(offer)s"), gettext("%(name)s rejected %(offer)s"), { offer: offerOf(partnerOf(event.role), p.offer_seq) }) + quoted(p.reason));
       case "withdraw":
-        return systemEntry(event, `${by} withdrew ${mine(event.role) ? "your" : "their"} ${view.offerName(p.offer_seq)}.`);
+        return systemEntry(event, did(gettext("You withdrew your %(offer)s."), gettext("%(name)s withdrew their %(offer)s."), { offer: view.offerName(p.offer_seq) }));
       case "walk_away":
-        return systemEntry(event, `${by} walked away${p.reason ? `: “${p.reason}”` : "."} No agreement.`);
+        return systemEntry(event, `${did(gettext("You walked away"), gettext("%(name)s walked away"))}${quoted(p.reason)} ${gettext("No agreement.")}`);
       case "started":
-        return systemEntry(event, `The negotiation has started${p.deadline ? `; time runs until ${clock(p.deadline)}` : ""}.`);
+        return systemEntry(event, p.deadline ? f(gettext("The negotiation has started; time runs until %(time)s."), { time: clock(p.deadline) }) : gettext("The negotiation has started."));
       case "extended":
-        return systemEntry(event, `The instructor gave ${p.minutes} more minute${p.minutes === 1 ? "" : "s"}${p.deadline ? `: time now runs until ${clock(p.deadline)}` : ""}.`);
+        return systemEntry(
+          event,
+          p.deadline
+            ? f(ngettext("The instructor gave %(minutes)s more minute: time now runs until %(time)s.", "The instructor gave %(minutes)s more minutes: time now runs until %(time)s.", p.minutes), { minutes: p.minutes, time: clock(p.deadline) })
+            : f(ngettext("The instructor gave %(minutes)s more minute.", "The instructor gave %(minutes)s more minutes.", p.minutes), { minutes: p.minutes }),
+        );
       case "paused":
-        return systemEntry(event, "The instructor paused the round: no one can act until it resumes.");
+        return systemEntry(event, gettext("The instructor paused the round: no one can act until it resumes."));
       case "resumed":
-        return systemEntry(event, "The round has resumed; the paused time was given back.");
+        return systemEntry(event, gettext("The round has resumed; the paused time was given back."));
       case "deadline":
-        return systemEntry(event, "Time is up: the negotiation ended without agreement.");
+        return systemEntry(event, gettext("Time is up: the negotiation ended without agreement."));
       case "ended":
-        return systemEntry(event, "The instructor ended the round: the negotiation ended without agreement.");
+        return systemEntry(event, gettext("The instructor ended the round: the negotiation ended without agreement."));
       case "settlement_opened":
-        return systemEntry(event, `Post-settlement round: your agreement stands, and you may replace it with a package at least as good for both of you${p.deadline ? `, until ${clock(p.deadline)}` : ""}.`);
+        return systemEntry(
+          event,
+          p.deadline
+            ? f(gettext("Post-settlement round: your agreement stands, and you may replace it with a package at least as good for both of you, until %(time)s."), { time: clock(p.deadline) })
+            : gettext("Post-settlement round: your agreement stands, and you may replace it with a package at least as good for both of you."),
+        );
       case "keep":
-        return systemEntry(event, `${by} kept the agreement as it is.`);
+        return systemEntry(event, did(gettext("You kept the agreement as it is."), gettext("%(name)s kept the agreement as it is.")));
       case "settlement_closed":
-        return systemEntry(event, `The post-settlement round is over${p.reason === "deadline" ? " (time is up)" : ""}: the agreement stands as it is.`);
+        return systemEntry(event, p.reason === "deadline" ? gettext("The post-settlement round is over (time is up): the agreement stands as it is.") : gettext("The post-settlement round is over: the agreement stands as it is."));
       default:
         return systemEntry(event, `${by}: ${event.type}`);
     }
@@ -135,13 +161,13 @@ export function createTimeline(S, view, el, timeline, onEarlier) {
   // What an event did to earlier offers (state.js's changes): tag them in the timeline.
   function mark(change) {
     if (change.outcome === "accepted") {
-      markOffer(change.seq, `package ${change.package + 1} accepted`, "accepted");
+      markOffer(change.seq, f(gettext("package %(number)s accepted"), { number: change.package + 1 }), "accepted");
       const offer = timeline.querySelector(`[data-offer="${change.seq}"]`);
       if (offer) for (const cell of offer.querySelectorAll(`[data-package="${change.package}"]`)) cell.classList.add("taken");
       return;
     }
     const [text, cls] = OUTCOMES[change.outcome];
-    markOffer(change.seq, text, cls);
+    markOffer(change.seq, text(), cls);
   }
 
   // Tag every offer shown with what became of it, read from the events the room holds.
@@ -173,7 +199,7 @@ export function createTimeline(S, view, el, timeline, onEarlier) {
     earlier(more, loading = false) {
       earlierButton.hidden = !more;
       earlierButton.disabled = loading;
-      earlierButton.textContent = loading ? "Loading earlier messages…" : "Show earlier messages";
+      earlierButton.textContent = loading ? gettext("Loading earlier messages…") : gettext("Show earlier messages");
     },
     broadcast(b) {
       const key = `${b.at}|${b.text}`;
@@ -183,7 +209,7 @@ export function createTimeline(S, view, el, timeline, onEarlier) {
         el(
           "li",
           { class: "entry entry-broadcast system" },
-          el("p", { class: "entry-head" }, el("strong", { text: "Message from the instructor" }), " ", el("time", { datetime: b.at, text: clock(b.at) })),
+          el("p", { class: "entry-head" }, el("strong", { text: gettext("Message from the instructor") }), " ", el("time", { datetime: b.at, text: clock(b.at) })),
           el("p", { class: "entry-text", text: b.text }),
         ),
       );

@@ -2,6 +2,7 @@
 // terms of a package and that participant's own points for it (the snapshot carries no one else's).
 // Every text from the server or the other side goes in with textContent, never as HTML.
 import { formatNumber, formatTime } from "../format.js";
+import { gettext, interpolate } from "../i18n.js";
 import { offerNumber, packagePoints } from "./state.js";
 
 export { formatNumber };
@@ -10,13 +11,20 @@ export const pts = (p) => formatNumber(p);
 // The plain warning for a package worth less to me than my BATNA; null when it is not.
 export function batnaWarning(points, batna) {
   if (points === null || batna === null || batna === undefined || !(points < batna)) return null;
-  return `Below your BATNA: this package gives you ${pts(points)} points, ${pts(batna - points)} fewer than the ${pts(batna)} you get with no agreement.`;
+  return interpolate(gettext("Below your BATNA: this package gives you %(points)s points, %(fewer)s fewer than the %(batna)s you get with no agreement."), {
+    points: pts(points),
+    fewer: pts(batna - points),
+    batna: pts(batna),
+  });
 }
 
 // In a post-settlement round: the warning for a package worth less to me than my current agreement.
 export function floorWarning(points, floor) {
   if (points === null || floor === null || !(points < floor)) return null;
-  return `Below your current agreement: this package gives you ${pts(points)} points, ${pts(floor - points)} fewer than the ${pts(floor)} your agreement gives you. The server refuses it.`;
+  return interpolate(
+    gettext("Below your current agreement: this package gives you %(points)s points, %(fewer)s fewer than the %(floor)s your agreement gives you. The server refuses it."),
+    { points: pts(points), fewer: pts(floor - points), floor: pts(floor) },
+  );
 }
 
 export function sentence(text) {
@@ -49,19 +57,24 @@ export function createView(S, el) {
   const mine = (role) => canAct() && role === S.me.role;
   function nameOf(role) {
     if (!role) return "Parley";
-    if (mine(role)) return "You";
+    if (mine(role)) return gettext("You");
     const seat = seatOf(role);
     return seat ? seat.name : roleName(role);
   }
-  const whose = (role) => (mine(role) ? "your" : `${nameOf(role)}’s`);
-  const pointsLabel = () => (canAct() ? "Your points" : `Points for ${roleName(S.me.role)}`);
+  const pointsLabel = () => (canAct() ? gettext("Your points") : interpolate(gettext("Points for %(role)s"), { role: roleName(S.me.role) }));
   const points = (pkg) => packagePoints(S.issues, pkg);
   // "offer 3" (numbered as offers, not by event), or "earlier offer" for one further back than the
-  // events read: "Ben’s offer 3", "Ben’s earlier offer".
+  // events read.
   const offerName = (seq) => {
     const n = offerNumber(S, seq);
-    return n === null ? "earlier offer" : `offer ${n}`;
+    return n === null ? gettext("earlier offer") : interpolate(gettext("offer %(number)s"), { number: n });
   };
+  // Whose offer, as one phrase a language can order its own way: "your offer 3", "Ben’s offer 3",
+  // "Ben’s earlier offer".
+  const offerOf = (role, seq) =>
+    mine(role)
+      ? interpolate(gettext("your %(offer)s"), { offer: offerName(seq) })
+      : interpolate(gettext("%(name)s’s %(offer)s"), { name: nameOf(role), offer: offerName(seq) });
 
   // Whether the event numbered `seq` came in a post-settlement round (after its opening, among the events read).
   const settled = (seq) => S.events.some((e) => e.type === "settlement_opened" && e.seq < seq);
@@ -92,7 +105,7 @@ export function createView(S, el) {
         { class: "offer-table" },
         el("caption", { class: "visually-hidden", text: caption }),
         several
-          ? el("thead", {}, el("tr", {}, el("td"), packages.map((_, i) => el("th", { scope: "col", "data-package": i, text: `Package ${i + 1}` }))))
+          ? el("thead", {}, el("tr", {}, el("td"), packages.map((_, i) => el("th", { scope: "col", "data-package": i, text: interpolate(gettext("Package %(number)s"), { number: i + 1 }) }))))
           : null,
         el(
           "tbody",
@@ -122,10 +135,10 @@ export function createView(S, el) {
       { class: "package-box" },
       title ? el("h4", { text: title }) : null,
       termsList(pkg),
-      el("p", { class: "package-points" }, `${pointsLabel()}: `, el("strong", { text: pts(points(pkg)) })),
+      el("p", { class: "package-points" }, interpolate(gettext("%(label)s: "), { label: pointsLabel() }), el("strong", { text: pts(points(pkg)) })),
       extra || null,
     );
   }
 
-  return { canAct, partnerOf, partnerRole, roleName, seatOf, mine, nameOf, whose, pointsLabel, points, offerName, settled, termLabel, termsList, packagesTable, packageBox };
+  return { canAct, partnerOf, partnerRole, roleName, seatOf, mine, nameOf, offerOf, pointsLabel, points, offerName, settled, termLabel, termsList, packagesTable, packageBox };
 }
