@@ -12,13 +12,14 @@ import difflib
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
 from core.analysis import MAX_ANALYSIS_STEPS, ScoringTable, TooLargeToAnalyse, analysis_steps
 from core.documents import DocumentError, LoadedYaml, Path, Problem, format_path, load_yaml, read_document
 from core.scenario_check import scenario_warnings
+from core.scenario_translations import document_language, translations
 from core.spec import (
     DEBRIEF_FIGURES,
     DebriefQuestion,
@@ -51,7 +52,7 @@ class Validated:
 
 
 TOP_REQUIRED = ("slug", "title", "summary", "situation", "roles", "issues", "teaching_notes")
-TOP_KEYS = (*TOP_REQUIRED, "debrief_questions", "events", "author", "licence")
+TOP_KEYS = (*TOP_REQUIRED, "debrief_questions", "events", "author", "licence", "language", "translations")
 QUESTION_KEYS = ("question", "figure")
 MAX_QUESTIONS = 40
 ROLE_REQUIRED = ("key", "name", "batna", "alternative", "sheet")
@@ -237,12 +238,18 @@ def _scenario(c: _Checker, data: Any) -> Scenario | None:
     questions = _questions(c, top.get("debrief_questions"))
     author = c.text(top, "author", (), required=False, limit=200)
     licence = c.text(top, "licence", (), required=False, limit=200)
+    language = document_language(c, top.get("language"))
     if c.problems:
         return None
     issues = tuple(_expected(issue, roles) for issue in issues)
-    return Scenario(
-        slug, title, summary, situation, roles, issues, notes, questions, tuple(events.values()), author, licence
-    )
+    scenario = Scenario(
+        slug, title, summary, situation, roles, issues, notes, questions, tuple(events.values()), author, licence,
+        language,
+    )  # fmt: skip
+    texts = translations(c, top.get("translations"), scenario)
+    if c.problems:
+        return None
+    return replace(scenario, translations=texts)
 
 
 def _questions(c: _Checker, value: Any) -> tuple[DebriefQuestion, ...]:

@@ -171,6 +171,46 @@ class DebriefQuestion:
     figure: str | None = None  # one of DEBRIEF_FIGURES
 
 
+# The languages a scenario's texts may be written or translated in: the interface's (config/settings.py).
+LANGUAGES = ("en", "es", "de")
+
+
+@dataclass(frozen=True)
+class RoleText:
+    name: str
+    alternative: str
+    sheet: str
+
+
+@dataclass(frozen=True)
+class IssueText:
+    name: str
+    description: str
+    unit: str | None  # None: the document's own unit
+    options: dict[str, str]  # option key -> label
+
+
+@dataclass(frozen=True)
+class EventText:
+    question: str
+    outcomes: dict[str, str]  # outcome key -> label
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A scenario's texts in another language: everything a student reads, by the keys of the roles, issues,
+    options and events, so that the points cannot differ from the document's (core.scenario_translations)."""
+
+    title: str
+    summary: str
+    situation: str
+    roles: dict[str, RoleText]
+    issues: dict[str, IssueText]
+    events: dict[str, EventText] = field(default_factory=dict)
+    debrief_questions: tuple[str, ...] = ()
+    teaching_notes: str = ""  # empty: the document's own
+
+
 @dataclass(frozen=True)
 class Scenario:
     slug: str
@@ -184,6 +224,13 @@ class Scenario:
     events: tuple[Event, ...] = ()
     author: str = ""  # who wrote it, as they wish to be credited
     licence: str = ""  # the terms others may use it on, e.g. "CC BY 4.0"
+    language: str = "en"  # the language the document is written in
+    translations: dict[str, Translation] = field(default_factory=dict)  # language -> its texts
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The document's language first, then those it is translated into."""
+        return (self.language, *self.translations)
 
     def event(self, key: str) -> Event:
         for event in self.events:

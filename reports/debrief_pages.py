@@ -28,7 +28,7 @@ from negotiations.debrief import FINAL, landscape_for
 from negotiations.models import Debrief, Event, Negotiation, Outcome, Seat
 from negotiations.planning import planning_guesses
 from scenarios.labels import term_label
-from scenarios.services import scoring_rows, version_spec
+from scenarios.services import scoring_rows, version_spec, version_spec_read
 from surveys.services import survey_summary
 
 HEATMAP_CELLS = 12  # a numeric issue with more values than this is shown in bins
@@ -412,7 +412,7 @@ def student_debrief(seat: Seat) -> dict[str, Any] | None:
     own = next((o for o in outcomes if o.negotiation_id == negotiation.pk), None)
     if own is None:
         return None
-    spec = version_spec(exercise.scenario_version)
+    spec = version_spec_read(exercise.scenario_version)  # the partner's sheet in the student's language
     role = spec.role(seat.role_key)
     partner = next(r for r in spec.roles if r.key != role.key)
     result = own.data["outcome"]

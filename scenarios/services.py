@@ -10,9 +10,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max, Q
+from django.utils.translation import get_language
 
 from core.analysis import Figures, ScoringTable, scenario_figures
 from core.scenario_document import parse_scenario
+from core.scenario_translations import in_language
 from core.spec import Issue
 from core.spec import Scenario as ScenarioSpec
 from scenarios.labels import number_text, term_label
@@ -121,6 +123,22 @@ def version_spec(version: ScenarioVersion) -> ScenarioSpec:
             _SPECS.clear()
         spec = _SPECS[version.digest] = _spec(version.digest, version.document)
     return spec
+
+
+@lru_cache(maxsize=256)
+def _in_language(digest: str, document: str, language: str) -> ScenarioSpec:
+    return in_language(_spec(digest, document), language)
+
+
+def version_spec_read(version: ScenarioVersion) -> ScenarioSpec:
+    """The version's spec in the page's language (docs/scenarios.md, "Translations"): its translation
+    closest to the language Django has activated, or as written. What a student reads; the points are the
+    document's, so it is scored like version_spec."""
+    language = get_language() or "en"
+    spec = version_spec(version)
+    if len(spec.translations) == 0:
+        return spec
+    return _in_language(version.digest, version.document, language)
 
 
 def version_table(version: ScenarioVersion) -> ScoringTable:

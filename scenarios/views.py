@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language_info
 from django.views.decorators.http import require_POST
 
 from core.refusal import Refused
@@ -98,6 +99,8 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "version": version,
             "versions": version.scenario.versions.order_by("-number").values_list("number", flat=True),
             "spec": spec,
+            # The languages a student may read it in, the document's own first (docs/scenarios.md).
+            "languages": [get_language_info(code)["name_local"].capitalize() for code in spec.languages],
             "issues": issues,
             "figures": figures,
             "nash": pair(figures.nash),

@@ -26,7 +26,7 @@ from negotiations.notices import student_rounds
 from negotiations.participants import seat_company, seat_for
 from negotiations.planning import planning_refusal, planning_sheet_save, seat_sheet_opened
 from reports.debrief_pages import student_debrief
-from scenarios.services import scoring_rows, version_spec
+from scenarios.services import scoring_rows, version_spec, version_spec_read
 from students.forms import JoinForm, PlanningForm
 from surveys.services import survey_due, survey_refusal, survey_settled
 
@@ -94,7 +94,7 @@ def home(request: HttpRequest, student: Student) -> HttpResponse:
         .order_by("-exercise__created_at")
     )
     items = [
-        (seat, version_spec(seat.exercise.scenario_version).role(seat.role_key), survey_due(seat=seat))
+        (seat, version_spec_read(seat.exercise.scenario_version).role(seat.role_key), survey_due(seat=seat))
         for seat in seats
     ]
     waiting = student.classroom.exercises.filter(state=Exercise.State.DRAFT).exists()
@@ -120,7 +120,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
     services.student_seen(student=student)
     seat_sheet_opened(seat=seat)
     ex = seat.exercise
-    spec = version_spec(ex.scenario_version)
+    spec = version_spec_read(ex.scenario_version)  # the role sheet in the student's language
     role = spec.role(seat.role_key)
     sheet = PlanningSheet.objects.filter(exercise=ex, student=student).first()
     initial = {}
@@ -179,6 +179,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             "observed": company.observed,
             "planning_refusal": planning_refusal(exercise=ex, seat=seat),
             "chat_max": MAX_CHAT,
+            "room_texts": room_texts(spec) if spec is not version_spec(ex.scenario_version) else None,
             "debrief": debrief,
             "survey_url": survey_url,
             "survey_first": survey_first,
@@ -187,6 +188,17 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             "server_bots": settings.SERVER_BOTS,
         },
     )
+
+
+def room_texts(spec) -> dict:
+    """A translated scenario's names and labels in the page's language, for the room's script
+    (static/js/room.js), whose snapshot carries the document's own."""
+    return {
+        "roles": {r.key: r.name for r in spec.roles},
+        "issues": {
+            i.key: {"name": i.name, "unit": i.unit, "options": {o.key: o.label for o in i.options}} for i in spec.issues
+        },
+    }
 
 
 @require_POST

@@ -131,6 +131,27 @@ def exercise(classroom, used_car, instructor):
     )
 
 
+@pytest.fixture
+def road_bike_pair(builtin_scenarios, classroom, instructor):
+    """Ada and Ben paired on the road bike (a scenario translated into Spanish and German), roles out:
+    (exercise, [ada, ben])."""
+    from classrooms.services import exercise_create
+    from negotiations import rounds
+    from scenarios.services import scenario_version_get
+
+    exercise = exercise_create(
+        classroom=classroom,
+        title="Road bike",
+        scenario_version=scenario_version_get("road-bike"),
+        time_limit_minutes=20,
+        created_by=instructor,
+    )
+    students = add_students(classroom, "Ada", "Ben")
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    return exercise, students
+
+
 def start_round(exercise, classroom, count: int) -> list:
     """`count` students join, are paired, get their roles, and the round starts; returns the pairs."""
     from negotiations import rounds

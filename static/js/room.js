@@ -276,7 +276,24 @@ function start(root, { el, LiveSocket }) {
     return id;
   }
 
+  // The scenario's texts in the page's language (the page's #room-texts, from a translated scenario) over
+  // the snapshot's, which are the document's own: role names, issue names, units and option labels.
+  const textsNode = document.getElementById("room-texts");
+  const texts = textsNode ? JSON.parse(textsNode.textContent) : null;
+  function inPageLanguage(snapshot) {
+    if (!texts) return;
+    for (const role of snapshot.roles) role.name = texts.roles[role.key] ?? role.name;
+    for (const issue of snapshot.issues) {
+      const t = texts.issues[issue.key];
+      if (!t) continue;
+      issue.name = t.name;
+      if (issue.unit !== undefined) issue.unit = t.unit;
+      for (const option of issue.options || []) option.label = t.options[option.key] ?? option.label;
+    }
+  }
+
   function firstSnapshot(snapshot) {
+    inPageLanguage(snapshot);
     S.started = true;
     S.me = snapshot.me;
     S.roles = snapshot.roles;

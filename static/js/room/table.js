@@ -2,7 +2,7 @@
 // package of the partner's and forms to reject it or withdraw my own; and the outcome once it ends,
 // with the trail of offers that led to an agreement.
 import { gettext, interpolate, ngettext } from "../i18n.js";
-import { clock, pts } from "./view.js";
+import { clock, pts, upper } from "./view.js";
 
 const f = (text, values) => interpolate(text, values);
 const packageTitle = (i) => f(gettext("Package %(number)s"), { number: i + 1 });
@@ -59,9 +59,11 @@ export function createTable({ S, view, el, $, act, accept }) {
           "div",
           { class: "standing standing-theirs" },
           el("h4", {
-            text: several
-              ? f(gettext("%(offer)s: %(count)s packages, accept any one"), { offer: view.offerOf(view.partnerRole(), theirs.seq), count: theirs.packages.length })
-              : view.offerOf(view.partnerRole(), theirs.seq),
+            text: upper(
+              several
+                ? f(gettext("%(offer)s: %(count)s packages, accept any one"), { offer: view.offerOf(view.partnerRole(), theirs.seq), count: theirs.packages.length })
+                : view.offerOf(view.partnerRole(), theirs.seq),
+            ),
           }),
           el("div", { class: `packages-row${several ? " several" : ""}` }, boxes),
           rejectForm,

@@ -5,9 +5,7 @@
 // messages", and go in above, the reader's place kept.
 import { gettext, interpolate, ngettext } from "../i18n.js";
 import { offerOutcomes } from "./state.js";
-import { clock } from "./view.js";
-
-const upper = (text) => text[0].toUpperCase() + text.slice(1);
+import { clock, upper } from "./view.js";
 
 const OUTCOMES = {
   replaced: [() => gettext("replaced"), "off-table"],

@@ -36,6 +36,9 @@ export function sentence(text) {
 
 export const clock = (iso) => formatTime(iso);
 
+// A phrase that begins a line, with its first letter in upper case ("la oferta 1 de Ada" -> "La oferta ...").
+export const upper = (text) => (text ? text[0].toUpperCase() + text.slice(1) : text);
+
 export function show(node, text) {
   node.textContent = text || "";
   node.hidden = !text;
