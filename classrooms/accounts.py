@@ -17,6 +17,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from classrooms.models import InstructorInvitation, User
 from core.refusal import Refused
@@ -40,11 +41,13 @@ def instructor_address_allowed(*, email: str) -> bool:
 def instructor_address_rule() -> str:
     """Who may sign up, in words, for the pages that refuse an address."""
     domains = settings.INSTRUCTOR_EMAIL_DOMAINS
-    invitation = "an invitation from an administrator of this site"
     if not domains:
-        return f"Instructor accounts on this site need {invitation}."
+        return gettext("Instructor accounts on this site need an invitation from an administrator of this site.")
     listed = ", ".join(f"@{domain}" for domain in domains)
-    return f"Instructor accounts on this site are for addresses ending in {listed}, or need {invitation}."
+    return gettext(
+        "Instructor accounts on this site are for addresses ending in %(domains)s, or need an invitation from an "
+        "administrator of this site."
+    ) % {"domains": listed}
 
 
 def instructor_create(
@@ -53,7 +56,7 @@ def instructor_create(
     """An account; unverified unless an administrator makes it (verified=True)."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise Refused("An account with this email address already exists.", "email")
+        raise Refused(gettext("An account with this email address already exists."), "email")
     return User.objects.create_user(
         email,
         password,
@@ -125,13 +128,16 @@ def instructor_verification_user(*, token: str) -> User:
         data = signing.loads(token, salt=VERIFY_SALT, max_age=hours * 3600)
     except signing.SignatureExpired:
         raise Refused(
-            f"This link is older than {hours} hours. Log in and ask for a new one on the page you are shown."
+            gettext("This link is older than %(hours)s hours. Log in and ask for a new one on the page you are shown.")
+            % {"hours": hours}
         ) from None
     except signing.BadSignature:
-        raise Refused("This link is not valid: copy the whole link from the message, or ask for a new one.") from None
+        raise Refused(
+            gettext("This link is not valid: copy the whole link from the message, or ask for a new one.")
+        ) from None
     user = User.objects.filter(pk=data.get("user"), email=data.get("email"), is_active=True).first()
     if user is None:
-        raise Refused("This link is for an account that no longer exists or has changed its address.")
+        raise Refused(gettext("This link is for an account that no longer exists or has changed its address."))
     return user
 
 
@@ -143,7 +149,9 @@ def instructor_verify(*, token: str) -> User:
     if user.is_verified_instructor:
         return user
     if not instructor_address_allowed(email=user.email):
-        raise Refused(f"Your address is confirmed, but it is not allowed: {instructor_address_rule()}")
+        raise Refused(
+            gettext("Your address is confirmed, but it is not allowed: %(rule)s") % {"rule": instructor_address_rule()}
+        )
     User.objects.filter(pk=user.pk).update(verified_at=timezone.now())
     user.refresh_from_db(fields=["verified_at"])
     return user
@@ -178,7 +186,7 @@ class UnconfirmedAccountBackend:
 class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": (
+        "invalid_login": gettext_lazy(
             "Enter a correct email address and password. An account you signed up for works once you open the "
             "link we sent to its address (sign up again to have it sent again)."
         ),

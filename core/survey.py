@@ -21,6 +21,14 @@ CREDIT = (
     "Psychology, 91(3), 493-512."
 )
 LOW, HIGH = 1, 7
+
+
+def gettext_noop(text: str) -> str:
+    """Marks an item's words for the message catalogues (`make messages`, docs/operations.md "Languages"):
+    the survey's page shows them in the page's language; here, with no Django, they stay as written."""
+    return text
+
+
 REVERSED = frozenset({3, 5})
 
 
@@ -59,54 +67,103 @@ class Item:
 ITEMS: tuple[Item, ...] = (
     Item(
         1,
-        "How satisfied are you with what you got: how well do the terms (or the lack of a deal) serve you?",
-        "Not at all satisfied",
-        "Completely satisfied",
+        gettext_noop(
+            "How satisfied are you with what you got: how well do the terms (or the lack of a deal) serve you?"
+        ),
+        gettext_noop("Not at all satisfied"),
+        gettext_noop("Completely satisfied"),
     ),
     Item(
         2,
-        "How satisfied are you with how your result compares with your counterpart's?",
-        "Not at all satisfied",
-        "Completely satisfied",
+        gettext_noop("How satisfied are you with how your result compares with your counterpart's?"),
+        gettext_noop("Not at all satisfied"),
+        gettext_noop("Completely satisfied"),
     ),
     Item(
         3,
-        "Do you feel that you gave away too much, or came out the loser, in this negotiation?",
-        "Not at all",
-        "Very much",
+        gettext_noop("Do you feel that you gave away too much, or came out the loser, in this negotiation?"),
+        gettext_noop("Not at all"),
+        gettext_noop("Very much"),
     ),
     Item(
         4,
-        "Do the terms rest on fair, objective standards (such as common practice, precedent or the law)?",
-        "Not at all",
-        "Completely",
+        gettext_noop("Do the terms rest on fair, objective standards (such as common practice, precedent or the law)?"),
+        gettext_noop("Not at all"),
+        gettext_noop("Completely"),
     ),
-    Item(5, "Did you lose face in this negotiation: was your sense of pride hurt?", "Not at all", "Very much"),
-    Item(6, "Did this negotiation leave you feeling more or less capable as a negotiator?", "Much less", "Much more"),
-    Item(7, "Did you act in line with your own principles and values?", "Not at all", "Completely"),
-    Item(8, "How did this negotiation affect the way you see yourself?", "Much worse", "Much better"),
-    Item(9, "Did your counterpart listen to your concerns?", "Not at all", "Completely"),
-    Item(10, "Was the way the two of you negotiated fair?", "Not at all fair", "Completely fair"),
+    Item(
+        5,
+        gettext_noop("Did you lose face in this negotiation: was your sense of pride hurt?"),
+        gettext_noop("Not at all"),
+        gettext_noop("Very much"),
+    ),
+    Item(
+        6,
+        gettext_noop("Did this negotiation leave you feeling more or less capable as a negotiator?"),
+        gettext_noop("Much less"),
+        gettext_noop("Much more"),
+    ),
+    Item(
+        7,
+        gettext_noop("Did you act in line with your own principles and values?"),
+        gettext_noop("Not at all"),
+        gettext_noop("Completely"),
+    ),
+    Item(
+        8,
+        gettext_noop("How did this negotiation affect the way you see yourself?"),
+        gettext_noop("Much worse"),
+        gettext_noop("Much better"),
+    ),
+    Item(
+        9,
+        gettext_noop("Did your counterpart listen to your concerns?"),
+        gettext_noop("Not at all"),
+        gettext_noop("Completely"),
+    ),
+    Item(
+        10,
+        gettext_noop("Was the way the two of you negotiated fair?"),
+        gettext_noop("Not at all fair"),
+        gettext_noop("Completely fair"),
+    ),
     Item(
         11,
-        "How satisfied are you with how easy or hard it was to reach an agreement (or to end without one)?",
-        "Not at all satisfied",
-        "Completely satisfied",
+        gettext_noop(
+            "How satisfied are you with how easy or hard it was to reach an agreement (or to end without one)?"
+        ),
+        gettext_noop("Not at all satisfied"),
+        gettext_noop("Completely satisfied"),
     ),
-    Item(12, "Did your counterpart take your wishes, views and needs into account?", "Not at all", "Completely"),
-    Item(13, "Overall, what impression did your counterpart make on you?", "Very negative", "Very positive"),
+    Item(
+        12,
+        gettext_noop("Did your counterpart take your wishes, views and needs into account?"),
+        gettext_noop("Not at all"),
+        gettext_noop("Completely"),
+    ),
+    Item(
+        13,
+        gettext_noop("Overall, what impression did your counterpart make on you?"),
+        gettext_noop("Very negative"),
+        gettext_noop("Very positive"),
+    ),
     Item(
         14,
-        "How satisfied are you with your relationship with your counterpart after this negotiation?",
-        "Not at all satisfied",
-        "Completely satisfied",
+        gettext_noop("How satisfied are you with your relationship with your counterpart after this negotiation?"),
+        gettext_noop("Not at all satisfied"),
+        gettext_noop("Completely satisfied"),
     ),
-    Item(15, "Did this negotiation lead you to trust your counterpart?", "Not at all", "Very much"),
+    Item(
+        15,
+        gettext_noop("Did this negotiation lead you to trust your counterpart?"),
+        gettext_noop("Not at all"),
+        gettext_noop("Very much"),
+    ),
     Item(
         16,
-        "Did this negotiation lay a good foundation for working with your counterpart in the future?",
-        "Not at all",
-        "Completely",
+        gettext_noop("Did this negotiation lay a good foundation for working with your counterpart in the future?"),
+        gettext_noop("Not at all"),
+        gettext_noop("Completely"),
     ),
 )
 ITEM_NUMBERS: tuple[int, ...] = tuple(item.number for item in ITEMS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from classrooms.services import validate_mail_address
@@ -67,12 +67,12 @@ class PlanningForm(forms.Form):
         if given and len(given) != len(self.issue_keys):
             for key, value in ranks.items():
                 if not value:
-                    self.add_error(f"{prefix}_{key}", _t("Rank every issue, or none."))
+                    self.add_error(f"{prefix}_{key}", gettext("Rank every issue, or none."))
         elif len(set(given.values())) != len(given):
             for key, value in given.items():
                 if list(given.values()).count(value) > 1:
                     self.add_error(
-                        f"{prefix}_{key}", _t("Rank %(rank)s is given to more than one issue.") % {"rank": value}
+                        f"{prefix}_{key}", gettext("Rank %(rank)s is given to more than one issue.") % {"rank": value}
                     )
         return sorted(given, key=given.__getitem__) if given else []
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from classrooms.models import Exercise
 from core import survey as svi
@@ -25,11 +26,13 @@ def item_field(number: int) -> str:
 def survey_refusal(*, seat: Seat) -> str | None:
     """Why this seat may not answer the survey now, or None when it may."""
     if seat.kind != Seat.Kind.STUDENT or seat.student_id is None:
-        return "The survey asks negotiators about their own negotiation; observers do not take it."
+        return gettext("The survey asks negotiators about their own negotiation; observers do not take it.")
     if seat.negotiation.status not in ENDED and seat.exercise.state != Exercise.State.ENDED:
-        return "The survey opens when your negotiation has ended."
+        return gettext("The survey opens when your negotiation has ended.")
     if SurveySkip.objects.filter(exercise_id=seat.exercise_id, student_id=seat.student_id).exists():
-        return "You skipped the survey and have seen your results: answers given now would measure the results."
+        return gettext(
+            "You skipped the survey and have seen your results: answers given now would measure the results."
+        )
     return None
 
 

@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from classrooms.access import student_required
 from classrooms.models import Student
 from core import survey as svi
 from core.refusal import Refused
 from negotiations.participants import seat_for
-from scenarios.services import version_spec
+from scenarios.services import version_spec_read
 from surveys import services
 from surveys.forms import SurveyForm
 
@@ -28,7 +29,7 @@ def survey(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
     results = reverse("student_exercise", args=[pk]) + "#my-debrief"
     if request.method == "POST" and "skip" in request.POST and not refusal:
         services.survey_skip(seat=seat)
-        messages.info(request, "You skipped the survey. Here are your results.")
+        messages.info(request, gettext("You skipped the survey. Here are your results."))
         return redirect(results)
     if request.method == "POST":
         if refusal:
@@ -40,7 +41,8 @@ def survey(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
                 form.add_error(exc.field, exc.message)
             else:
                 messages.success(
-                    request, "Thank you: your answers are saved." if created else "Your answers are updated."
+                    request,
+                    gettext("Thank you: your answers are saved.") if created else gettext("Your answers are updated."),
                 )
                 return redirect(results)
         status = 400 if form.errors else status
@@ -49,7 +51,7 @@ def survey(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
         "student": student,
         "seat": seat,
         "exercise": seat.exercise,
-        "role": version_spec(seat.exercise.scenario_version).role(seat.role_key),
+        "role": version_spec_read(seat.exercise.scenario_version).role(seat.role_key),
         "form": form,
         "rows": rows,
         "flagged": [row["item"].number for row in rows if row["field"].errors],

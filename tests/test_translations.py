@@ -30,7 +30,7 @@ DOMAINS = ["django", "djangojs"]
 NOT_SCANNED = {".venv", "node_modules", "staticfiles", "tests", "bench", "artifacts", "parley.egg-info", "locale"}
 SOURCES = {".py", ".html", ".txt", ".js"}
 # The templates whose every word goes through the translation tags: the student's pages, the live room and
-# the pages everyone sees. The instructor's pages are still written in English only.
+# the pages everyone sees, signing up and logging in. The instructor's other pages are still in English only.
 TRANSLATED_TEMPLATES = [
     "base.html",
     "home.html",
@@ -40,6 +40,10 @@ TRANSLATED_TEMPLATES = [
     "includes/*.html",
     "student/*.html",
     "negotiations/_room.html",
+    "surveys/survey.html",
+    "registration/*.html",
+    "classrooms/signup*.html",
+    "classrooms/verify*.html",
 ]
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
 
@@ -270,3 +274,19 @@ def test_the_api_answers_in_english_whatever_the_client_asks():
             assert translation.gettext("Class code") == ("Kurscode" if expected == "de" else "Class code")
     finally:
         translation.deactivate()
+
+
+def test_the_survey_is_asked_in_the_page_language():
+    from surveys.forms import SurveyForm
+
+    with translation.override("de"):
+        rows = SurveyForm().rows()
+        assert rows[8]["item"].text == "Hat Ihr Gegenüber auf Ihre Anliegen gehört?"
+        assert (rows[0]["item"].low, rows[0]["item"].high) == ("Überhaupt nicht zufrieden", "Völlig zufrieden")
+        form = SurveyForm(data={})
+        assert not form.is_valid()
+        assert form.errors["item_1"] == [
+            "Frage 1 hat keine Antwort: Wählen Sie eine Zahl von 1 (überhaupt nicht zufrieden) "
+            "bis 7 (völlig zufrieden)."
+        ]
+    assert SurveyForm().rows()[8]["item"].text == "Did your counterpart listen to your concerns?"
