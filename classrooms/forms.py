@@ -42,7 +42,8 @@ class ClassroomForm(forms.ModelForm):
     class Meta:
         model = Classroom
         fields = ("name", "term")
-        help_texts = {"term": "For example: Spring 2027. Optional."}
+        labels = {"name": _("Name"), "term": _("Term")}
+        help_texts = {"term": _("For example: Spring 2027. Optional.")}
 
 
 def decode_upload(raw: bytes) -> str:
@@ -54,16 +55,23 @@ def decode_upload(raw: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise forms.ValidationError(
-        "The file is not readable text. Save the roster as 'CSV UTF-8' from your spreadsheet and upload it again."
+        gettext(
+            "The file is not readable text. Save the roster as 'CSV UTF-8' from your spreadsheet and upload it again."
+        )
     )
 
 
 class RosterForm(forms.Form):
     file = forms.FileField(
-        label="Roster CSV file", required=False, help_text="Columns: name, email, student id (a header row first)."
+        label=_("Roster CSV file"),
+        required=False,
+        help_text=_("Columns: name, email, student id (a header row first)."),
     )
     text = forms.CharField(
-        label="…or paste the CSV", required=False, widget=forms.Textarea(attrs={"rows": 5}), max_length=ROSTER_MAX_BYTES
+        label=_("…or paste the CSV"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=ROSTER_MAX_BYTES,
     )
 
     def clean(self):
@@ -71,17 +79,17 @@ class RosterForm(forms.Form):
         upload = data.get("file")
         if upload:
             if upload.size > ROSTER_MAX_BYTES:
-                raise forms.ValidationError("The file is larger than 1 MB; split the roster.")
+                raise forms.ValidationError(gettext("The file is larger than 1 MB; split the roster."))
             data["csv"] = decode_upload(upload.read())
         elif data.get("text", "").strip():
             data["csv"] = data["text"]
         else:
-            raise forms.ValidationError("Choose a CSV file or paste the roster.")
+            raise forms.ValidationError(gettext("Choose a CSV file or paste the roster."))
         return data
 
 
 class CoInstructorForm(forms.Form):
-    email = forms.EmailField(label="Co-instructor's email", max_length=254)
+    email = forms.EmailField(label=_("Co-instructor's email"), max_length=254)
 
 
 class CourseForm(forms.ModelForm):
@@ -110,18 +118,24 @@ class SectionForm(forms.Form):
 
 class ScenarioVersionChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: ScenarioVersion) -> str:
-        return f"{obj.title} (version {obj.number})"
+        return gettext("%(title)s (version %(number)s)") % {"title": obj.title, "number": obj.number}
 
 
 class ExerciseForm(forms.Form):
-    scenario_version = ScenarioVersionChoice(queryset=ScenarioVersion.objects.none(), label="Scenario")
-    title = forms.CharField(max_length=120, required=False, help_text="Optional; the scenario's title by default.")
-    time_limit_minutes = forms.IntegerField(label="Time limit (minutes)", min_value=1, max_value=240, initial=30)
-    pairing_rule = forms.ChoiceField(choices=Exercise.PairingRule.choices, initial=Exercise.PairingRule.RANDOM)
-    odd_rule = forms.ChoiceField(
-        label="With an odd number of students", choices=Exercise.OddRule.choices, initial=Exercise.OddRule.TRIAD
+    scenario_version = ScenarioVersionChoice(queryset=ScenarioVersion.objects.none(), label=_("Scenario"))
+    title = forms.CharField(
+        label=_("Title"), max_length=120, required=False, help_text=_("Optional; the scenario's title by default.")
     )
-    instructions = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
+    time_limit_minutes = forms.IntegerField(label=_("Time limit (minutes)"), min_value=1, max_value=240, initial=30)
+    pairing_rule = forms.ChoiceField(
+        label=_("Pairing rule"), choices=Exercise.PairingRule.choices, initial=Exercise.PairingRule.RANDOM
+    )
+    odd_rule = forms.ChoiceField(
+        label=_("With an odd number of students"), choices=Exercise.OddRule.choices, initial=Exercise.OddRule.TRIAD
+    )
+    instructions = forms.CharField(
+        label=_("Instructions"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000
+    )
 
     def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -201,13 +201,13 @@ class Exercise(models.Model):
         ENDED = "ended", _("Ended")
 
     class PairingRule(models.TextChoices):
-        RANDOM = "random", "Random"
-        BALANCED = "balanced", "Balanced (alternate roles, new partners)"
+        RANDOM = "random", _("Random")
+        BALANCED = "balanced", _("Balanced (alternate roles, new partners)")
 
     class OddRule(models.TextChoices):
-        TRIAD = "triad", "Triad: the extra student observes one side"
-        BOT = "bot", "Bot counterpart (disclosed to the student)"
-        INSTRUCTOR = "instructor", "The instructor takes the seat"
+        TRIAD = "triad", _("Triad: the extra student observes one side")
+        BOT = "bot", _("Bot counterpart (disclosed to the student)")
+        INSTRUCTOR = "instructor", _("The instructor takes the seat")
 
     class Rematch(models.TextChoices):
         """How a round after the first is paired from the round before it (core.pairing.plan_next_round)."""

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from classrooms import accounts, links, services
@@ -106,7 +107,7 @@ def account_verify(request: HttpRequest) -> HttpResponse:
             context = {"allowed": allowed, "rule": accounts.instructor_address_rule(), "next": next_url}
             return throttled_status(render(request, "classrooms/verify.html", context), refusal)
         _send_verification(request, request.user)
-        messages.success(request, f"We sent a new link to {request.user.email}.")
+        messages.success(request, gettext("We sent a new link to %(email)s.") % {"email": request.user.email})
         return redirect(reverse("account_verify") + (f"?{REDIRECT_FIELD_NAME}={next_url}" if next_url else ""))
     return render(
         request,
@@ -130,7 +131,7 @@ def account_verify_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.user != user and request.session.get(SIGNUP_EMAIL) == user.email:
         # Opened in the browser that signed up: the link, sent to the address, signs the account in.
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    messages.success(request, f"{user.email} is confirmed: you are a verified instructor.")
+    messages.success(request, gettext("%(email)s is confirmed: you are a verified instructor.") % {"email": user.email})
     return redirect("dashboard" if request.user == user else "login")
 
 
@@ -161,7 +162,9 @@ def classroom_new(request: HttpRequest) -> HttpResponse:
     form = ClassroomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         classroom = services.classroom_create(owner=request.user, **form.cleaned_data)
-        messages.success(request, f"Class created. Students join with the code {classroom.join_code}.")
+        messages.success(
+            request, gettext("Class created. Students join with the code %(code)s.") % {"code": classroom.join_code}
+        )
         return redirect("classroom", pk=classroom.pk)
     return render(request, "classrooms/classroom_new.html", {"form": form})
 
@@ -209,7 +212,9 @@ def classroom_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def classroom_open(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = classroom_for(request.user, pk)
     services.classroom_set_open(classroom=classroom, is_open=request.POST.get("open") == "1")
-    messages.success(request, "The class is open to joining." if classroom.is_open else "The class is closed.")
+    messages.success(
+        request, gettext("The class is open to joining.") if classroom.is_open else gettext("The class is closed.")
+    )
     return redirect("classroom", pk=pk)
 
 
@@ -224,9 +229,22 @@ def classroom_roster(request: HttpRequest, pk: int) -> HttpResponse:
         if not result.problems:
             messages.success(
                 request,
-                f"{len(result.created)} students added from a {result.separator}-separated file"
-                + (f", {len(result.skipped)} already in the class" if result.skipped else "")
-                + ".",
+                (
+                    ngettext(
+                        "%(count)s student added from a %(separator)s-separated file, "
+                        "%(skipped)s already in the class.",
+                        "%(count)s students added from a %(separator)s-separated file, "
+                        "%(skipped)s already in the class.",
+                        len(result.created),
+                    )
+                    if result.skipped
+                    else ngettext(
+                        "%(count)s student added from a %(separator)s-separated file.",
+                        "%(count)s students added from a %(separator)s-separated file.",
+                        len(result.created),
+                    )
+                )
+                % {"count": len(result.created), "separator": result.separator, "skipped": len(result.skipped)},
             )
             return redirect("classroom", pk=pk)
     return render(
@@ -272,7 +290,9 @@ def classroom_links_csv(request: HttpRequest, pk: int) -> HttpResponse:
 def classroom_links_email(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = classroom_for(request.user, pk)
     if not links.email_configured():
-        messages.error(request, "This site sends no mail (EMAIL_HOST is not set): print the sheet or share the CSV.")
+        messages.error(
+            request, gettext("This site sends no mail (EMAIL_HOST is not set): print the sheet or share the CSV.")
+        )
         return _links_page(request, classroom, status=400)
     try:
         address = client_address(request)
@@ -288,7 +308,9 @@ def classroom_links_email(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, refusal.message)
         return throttled_status(_links_page(request, classroom), refusal)
     links.link_emails_request(classroom=classroom, base_url=request.build_absolute_uri("/"))
-    messages.success(request, "Sending each student with an email address their own link; the result shows below.")
+    messages.success(
+        request, gettext("Sending each student with an email address their own link; the result shows below.")
+    )
     return redirect("classroom_links", pk=pk)
 
 
@@ -306,7 +328,9 @@ def classroom_coinstructor(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("email", exc.message)
         else:
             messages.success(
-                request, f"{invitation.user.email} is invited: they run this class once they accept on their dashboard."
+                request,
+                gettext("%(email)s is invited: they run this class once they accept on their dashboard.")
+                % {"email": invitation.user.email},
             )
             return redirect("classroom", pk=pk)
     return _classroom_page(request, classroom, coinstructor_form=form, status=400)
@@ -322,9 +346,9 @@ def coinstructor_invitation(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("dashboard")
     if accept:
-        messages.success(request, f"You now co-teach {classroom.name}.")
+        messages.success(request, gettext("You now co-teach %(name)s.") % {"name": classroom.name})
         return redirect("classroom", pk=classroom.pk)
-    messages.success(request, f"You declined to co-teach {classroom.name}.")
+    messages.success(request, gettext("You declined to co-teach %(name)s.") % {"name": classroom.name})
     return redirect("dashboard")
 
 
@@ -335,10 +359,12 @@ def student_link_action(request: HttpRequest, pk: int, student_pk: int) -> HttpR
     student = get_object_or_404(Student, pk=student_pk, classroom=classroom)
     if request.POST.get("action") == "revoke":
         services.student_link_revoke(student=student)
-        messages.success(request, f"{student.display_name}'s link no longer works.")
+        messages.success(request, gettext("%(name)s's link no longer works.") % {"name": student.display_name})
     else:
         services.student_link_reissue(student=student)
-        messages.success(request, f"{student.display_name} has a new link; the old one no longer works.")
+        messages.success(
+            request, gettext("%(name)s has a new link; the old one no longer works.") % {"name": student.display_name}
+        )
     return redirect(reverse("classroom", args=[pk]) + "#students")
 
 
@@ -383,7 +409,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         if delete:
             if delete.isascii() and delete.isdigit() and len(delete) < 19:
                 services.api_token_delete(user=request.user, token_id=int(delete))
-            messages.success(request, "Token deleted.")
+            messages.success(request, gettext("Token deleted."))
             return redirect("api_tokens")
         _, new_token = services.api_token_create(user=request.user, name=request.POST.get("name", ""))
     return render(

@@ -30,7 +30,8 @@ DOMAINS = ["django", "djangojs"]
 NOT_SCANNED = {".venv", "node_modules", "staticfiles", "tests", "bench", "artifacts", "parley.egg-info", "locale"}
 SOURCES = {".py", ".html", ".txt", ".js"}
 # The templates whose every word goes through the translation tags: the student's pages, the live room and
-# the pages everyone sees, signing up and logging in. The instructor's other pages are still in English only.
+# the pages everyone sees, signing up and logging in, the instructor's classes. The exercise, monitor,
+# debrief and scenario pages are still in English only.
 TRANSLATED_TEMPLATES = [
     "base.html",
     "home.html",
@@ -42,8 +43,7 @@ TRANSLATED_TEMPLATES = [
     "negotiations/_room.html",
     "surveys/survey.html",
     "registration/*.html",
-    "classrooms/signup*.html",
-    "classrooms/verify*.html",
+    "classrooms/*.html",
 ]
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
 
