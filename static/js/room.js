@@ -2,7 +2,7 @@
 // snapshot and read from each later event (room/state.js), the timeline (the latest events, and
 // earlier ones a page at a time on request), the table and the outcome, the offer builder, chat and
 // walking away. Every text from the server or the other side goes in with textContent, never as HTML.
-import { formatNumber } from "./format.js";
+import { formatNumber, pageLang } from "./format.js";
 import { gettext, interpolate, ngettext } from "./i18n.js";
 import { createConfirm } from "./room/confirm.js";
 import { createOfferBuilder } from "./room/offer_builder.js";
@@ -12,6 +12,30 @@ import { createTimeline } from "./room/timeline.js";
 import { batnaWarning, createView, pts, sentence, show } from "./room/view.js";
 
 const packageTitle = (i) => interpolate(gettext("Package %(number)s"), { number: i + 1 });
+
+// A refusal of the socket (docs/protocol.md, "Errors") in the page's language, by its code; the server's
+// own words, which may say more (the numbers of a limit), on an English page or for a code not listed.
+const REFUSALS = {
+  not_a_negotiator: () => gettext("Observers watch; only the negotiators act."),
+  not_started: () => gettext("The round has not started yet; read your role and plan."),
+  ended: () => gettext("The negotiation has ended."),
+  paused: () => gettext("The instructor has paused the round; wait until it resumes."),
+  below_agreement: () => gettext("That package is worth less than your current agreement: it cannot replace it."),
+  keep_instead: () => gettext("In the post-settlement round nobody walks away: keep the agreement instead."),
+  not_settling: () => gettext("There is no post-settlement round open for this pair: nothing to keep."),
+  own_offer: () => gettext("You cannot accept or reject your own offer."),
+  not_standing: () => gettext("That offer is no longer on the table."),
+  no_such_package: () => gettext("That offer has fewer packages."),
+  negotiation_full: () => gettext("This negotiation has stored all it may: answer the offer on the table, or walk away."),
+  too_long: () => gettext("The text is too long."),
+  bad_package: () => gettext("A package must name one valid option for every issue."),
+  rate_limited: () => gettext("Sent too fast: sending again in a moment."),
+  server_error: () => gettext("The server failed on this; try again in a moment."),
+};
+function refusal(frame) {
+  const translated = pageLang() !== "en" && REFUSALS[frame.code];
+  return translated ? translated() : frame.message;
+}
 
 const root = document.getElementById("room");
 if (root && window.ParleyLive) start(root, window.ParleyLive);
@@ -217,7 +241,7 @@ function start(root, { el, LiveSocket }) {
     },
     onError(frame) {
       const w = frame.client_msg_id ? waiting.get(frame.client_msg_id) : null;
-      const message = sentence(frame.message);
+      const message = sentence(refusal(frame));
       if (w) {
         waiting.delete(frame.client_msg_id);
         const pending = outbox.querySelector(`[data-id="${frame.client_msg_id}"]`);
