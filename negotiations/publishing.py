@@ -122,11 +122,16 @@ def server_plays(kind: str) -> bool:
     return kind == "bot" and settings.SERVER_BOTS  # Seat.Kind.BOT
 
 
+# A seat without a student is named by what sits there, in English as every frame's words are, whatever the
+# language of the page that asked (Seat.Kind's labels follow it); the room shows its own words for these.
+SEAT_NAMES = {"student": "Student", "observer": "Observer", "bot": "Bot", "instructor": "Instructor"}
+
+
 def snapshot_seat(role: str, kind: str, name: str | None) -> SeatJSON:
     """A seat as every snapshot lists it: named by its student (`name`), or by what sits there (a bot, the
     instructor); a bot seat the server plays says so (`auto`): it has no socket, and plays while its pair
     negotiates."""
-    item: SeatJSON = {"role": role, "kind": kind, "name": name if name is not None else Seat.Kind(kind).label}
+    item: SeatJSON = {"role": role, "kind": kind, "name": name if name is not None else SEAT_NAMES[kind]}
     if server_plays(kind):
         item["auto"] = True
     return item

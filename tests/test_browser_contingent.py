@@ -57,7 +57,7 @@ def test_a_student_reads_what_their_earn_out_realised_on_a_phone(live_server, br
     emulate_phone(driver)
     student = seats_by_role(pairs[0])["buyer"].student
     driver.get(f"{live_server.url}/s/{services.student_link_token(student)}/")
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     WebDriverWait(driver, 10).until(lambda d: "My exercises" in d.title)
     skip_survey(driver, live_server.url, exercise.pk)
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "my-contingent"))

@@ -73,7 +73,7 @@ def test_names_that_look_like_html_are_text_in_every_chart_and_table(live_server
     emulate_phone(browser)
     browser.delete_all_cookies()
     browser.get(f"{live_server.url}/s/{services.student_link_token(seat.student)}/")
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     WebDriverWait(browser, 10).until(lambda d: "My exercises" in d.title)  # signed in: the student's home
     skip_survey(browser, live_server.url, exercise.pk)
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "svg[data-chart=chart-mine]"))

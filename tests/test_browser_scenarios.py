@@ -24,7 +24,7 @@ def test_the_demo_instructor_reads_every_scenario(live_server, browser):
     assert_accessible(browser, "the log-in page")
     browser.find_element(By.ID, "id_username").send_keys(DEMO_EMAIL)
     browser.find_element(By.ID, "id_password").send_keys(DEMO_PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
 
     wait.until(ec.title_contains("Scenarios"))
     titles = [el.text for el in browser.find_elements(By.CSS_SELECTOR, ".card h2")]

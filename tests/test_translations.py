@@ -247,8 +247,11 @@ def test_the_chooser_refuses_to_leave_the_site(db):
 
 
 def test_the_scripts_catalogue_follows_the_page(db):
-    script = Client(headers={"accept-language": "de"}).get("/jsi18n/").content.decode()
-    assert "Angebot senden" in script and "django.gettext" in script
+    page = Client(headers={"accept-language": "de"}).get("/join").content.decode()
+    assert '<script src="/jsi18n/?lang=de"></script>' in page  # before any script of the page's
+    answer = Client(headers={"accept-language": "de"}).get("/jsi18n/?lang=de")
+    assert "Angebot senden" in answer.content.decode() and "django.gettext" in answer.content.decode()
+    assert answer["Cache-Control"] == "max-age=3600"
 
 
 def test_the_student_page_in_german(started_pair):

@@ -56,7 +56,12 @@ export function createView(S, el) {
     return other ? other.key : null;
   };
   const roleName = (key) => (S.roles.find((r) => r.key === key) || { name: key }).name;
-  const seatOf = (role) => S.seats.find((s) => s.role === role && s.kind !== "observer");
+  // A seat's name: its student's, or (a bot, the instructor) what sits there, in the page's language.
+  const SEAT_KINDS = { bot: () => gettext("Bot"), instructor: () => gettext("Instructor") };
+  const seatOf = (role) => {
+    const seat = S.seats.find((s) => s.role === role && s.kind !== "observer");
+    return seat && SEAT_KINDS[seat.kind] ? { ...seat, name: SEAT_KINDS[seat.kind]() } : seat;
+  };
   const mine = (role) => canAct() && role === S.me.role;
   function nameOf(role) {
     if (!role) return "Parley";
