@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from classrooms.models import Exercise, Student
 from core.negotiation import OPEN
@@ -170,22 +171,21 @@ def exercise_odd_rule_set(*, exercise: Exercise, odd_rule: str) -> bool:
         return True
 
 
-def _count(number: int, thing: str) -> str:
-    return f"{number} {thing}{'' if number == 1 else 's'}"
-
-
 def exercise_delete_effects(exercise: Exercise) -> list[str]:
     """What deleting a draft removes, with its numbers, for the confirmation."""
     pairs = exercise.negotiations.count()
     seated = Seat.objects.filter(exercise=exercise, student__isnull=False).count()
     if not pairs:
-        effects = ["Deletes this draft. It has no pairing yet."]
+        effects = [gettext("Deletes this draft. It has no pairing yet.")]
     else:
+        pairs_text = ngettext("%(count)s pair", "%(count)s pairs", pairs) % {"count": pairs}
+        seated_text = ngettext("%(count)s student seated", "%(count)s students seated", seated) % {"count": seated}
         effects = [
-            f"Deletes this draft and its pairing preview: {_count(pairs, 'pair')}, {_count(seated, 'student')} seated."
+            gettext("Deletes this draft and its pairing preview: %(pairs)s, %(seated)s.")
+            % {"pairs": pairs_text, "seated": seated_text}
         ]
     effects.append(
-        "The students stay in the class; no role was released, so none of them has seen it or saved anything."
+        gettext("The students stay in the class; no role was released, so none of them has seen it or saved anything.")
     )
     return effects
 
@@ -212,14 +212,34 @@ def exercise_end_effects(exercise: Exercise, pairs: list[Negotiation]) -> list[s
     statuses = Counter(pair.status for pair in pairs)
     open_pairs = statuses[Negotiation.Status.WAITING] + statuses[Negotiation.Status.NEGOTIATING]
     if exercise.state == Exercise.State.RELEASED:
-        effects = [f"The negotiations have not started: all {_count(open_pairs, 'pair')} end as impasse, unplayed."]
+        effects = [
+            ngettext(
+                "The negotiations have not started: all %(count)s pair end as impasse, unplayed.",
+                "The negotiations have not started: all %(count)s pairs end as impasse, unplayed.",
+                open_pairs,
+            )
+            % {"count": open_pairs}
+        ]
     else:
-        effects = [f"Ends {_count(open_pairs, 'open pair')} as impasse, without agreement."]
+        effects = [
+            ngettext(
+                "Ends %(count)s open pair as impasse, without agreement.",
+                "Ends %(count)s open pairs as impasse, without agreement.",
+                open_pairs,
+            )
+            % {"count": open_pairs}
+        ]
         agreed = statuses[Negotiation.Status.AGREED]
         if agreed:
-            keep = "keeps its agreement" if agreed == 1 else "keep their agreements"
-            effects.append(f"{_count(agreed, 'pair')} that agreed {keep}.")
-    effects.append("Students see that the round is over; the debrief is computed. This cannot be undone.")
+            effects.append(
+                ngettext(
+                    "%(count)s pair that agreed keeps its agreement.",
+                    "%(count)s pairs that agreed keep their agreements.",
+                    agreed,
+                )
+                % {"count": agreed}
+            )
+    effects.append(gettext("Students see that the round is over; the debrief is computed. This cannot be undone."))
     return effects
 
 

@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from classrooms.access import classroom_for, exercise_for
@@ -183,8 +183,8 @@ def asks_first(
     return decorate
 
 
-END_ASKS = ("End the exercise for everyone?", "End the exercise")
-DELETE_ASKS = ("Delete this draft?", "Delete the draft")
+END_ASKS = (gettext_lazy("End the exercise for everyone?"), gettext_lazy("End the exercise"))
+DELETE_ASKS = (gettext_lazy("Delete this draft?"), gettext_lazy("Delete the draft"))
 
 
 def end_confirmation(exercise: Exercise) -> Confirmation:
@@ -236,17 +236,21 @@ def round_action(form: str) -> Callable[[RoundAction], Callable[..., HttpRespons
 def exercise_pair(request: HttpRequest, exercise: Exercise) -> str:
     form = PresentForm(request.POST, students=list(exercise.classroom.students.all()))
     if not form.is_valid():
-        raise Refused("Tick at least one student who is present.")
+        raise Refused(gettext("Tick at least one student who is present."))
     pairs = rounds.exercise_pair(exercise=exercise, student_ids=form.cleaned_data["students"])
-    return f"{len(pairs)} pairs previewed. Swap students if you like, then release the roles."
+    return ngettext(
+        "%(count)s pair previewed. Swap students if you like, then release the roles.",
+        "%(count)s pairs previewed. Swap students if you like, then release the roles.",
+        len(pairs),
+    ) % {"count": len(pairs)}
 
 
 @round_action("odd_rule")
 def exercise_odd_rule(request: HttpRequest, exercise: Exercise) -> str:
     rule = request.POST.get("odd_rule", "")
     again = rounds.exercise_odd_rule_set(exercise=exercise, odd_rule=rule)
-    message = f"Odd student: {Exercise.OddRule(rule).label.lower()}."
-    return message + (" The pairing preview was made again under the new rule." if again else "")
+    message = gettext("Odd student: %(rule)s.") % {"rule": Exercise.OddRule(rule).label.lower()}
+    return message + (" " + gettext("The pairing preview was made again under the new rule.") if again else "")
 
 
 @asks_first(delete_confirmation, "exercise_delete")
@@ -257,7 +261,7 @@ def exercise_delete(request: HttpRequest, pk: int) -> HttpResponse:
         rounds.exercise_delete(exercise=exercise)
     except Refused as exc:
         return _exercise_page(request, exercise, errors={"delete": exc.message}, status=400)
-    messages.success(request, f"The draft “{exercise.title}” was deleted.")
+    messages.success(request, gettext("The draft “%(title)s” was deleted.") % {"title": exercise.title})
     return redirect("classroom", pk=exercise.classroom_id)
 
 
@@ -265,28 +269,31 @@ def exercise_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def exercise_swap(request: HttpRequest, exercise: Exercise) -> str:
     form = SwapForm(request.POST, seats=Seat.objects.filter(exercise=exercise).select_related("student", "negotiation"))
     if not form.is_valid():
-        raise Refused("Choose two students to swap.")
+        raise Refused(gettext("Choose two students to swap."))
     rounds.exercise_swap(exercise=exercise, **form.cleaned_data)
-    return "Swapped."
+    return gettext("Swapped.")
 
 
 @round_action("release")
 def exercise_release(request: HttpRequest, exercise: Exercise) -> str:
     rounds.exercise_release(exercise=exercise)
-    return "Roles released: students can read their sheets and plan."
+    return gettext("Roles released: students can read their sheets and plan.")
 
 
 @round_action("start")
 def exercise_start(request: HttpRequest, exercise: Exercise) -> str:
     rounds.exercise_start(exercise=exercise)
-    return "The negotiations have started."
+    return gettext("The negotiations have started.")
 
 
 @asks_first(end_confirmation, "exercise_end")
 @round_action("end")
 def exercise_end(request: HttpRequest, exercise: Exercise) -> dict[Answer, str]:
     rounds.exercise_end(exercise=exercise)
-    return {"page": "The exercise has ended; open negotiations were closed as impasse.", "json": "The round has ended."}
+    return {
+        "page": gettext("The exercise has ended; open negotiations were closed as impasse."),
+        "json": gettext("The round has ended."),
+    }
 
 
 @instructor_required
@@ -327,13 +334,13 @@ def exercise_next_round(request: HttpRequest, pk: int) -> HttpResponse:
 def exercise_pair_late(request: HttpRequest, exercise: Exercise) -> str:
     form = PresentForm(request.POST, students=rounds.unseated_students(exercise))
     if not form.is_valid():
-        raise Refused("Tick the late arrivals to pair.")
+        raise Refused(gettext("Tick the late arrivals to pair."))
     before = exercise.negotiations.count()
     left = rounds.exercise_pair_late(exercise=exercise, student_ids=form.cleaned_data["students"])
     made = exercise.negotiations.count() - before
-    message = f"{made} new pair{'s' if made != 1 else ''}."
+    message = ngettext("%(count)s new pair.", "%(count)s new pairs.", made) % {"count": made}
     if left:
-        message += f" {left[0].display_name} is left over: place them by hand."
+        message += " " + gettext("%(name)s is left over: place them by hand.") % {"name": left[0].display_name}
     return message
 
 
@@ -347,14 +354,17 @@ def exercise_place(request: HttpRequest, exercise: Exercise) -> str:
         roles=spec.roles,
     )
     if not form.is_valid():
-        raise Refused("Choose a student, a pair and a role.")
+        raise Refused(gettext("Choose a student, a pair and a role."))
     seat = rounds.exercise_place(
         exercise=exercise,
         student=get_object_or_404(Student, pk=form.cleaned_data["student"]),
         negotiation=get_object_or_404(Negotiation, pk=form.cleaned_data["negotiation"], exercise=exercise),
         role=form.cleaned_data["role"],
     )
-    return f"{seat.student.display_name} placed in pair {seat.negotiation.number}."
+    return gettext("%(name)s placed in pair %(number)s.") % {
+        "name": seat.student.display_name,
+        "number": seat.negotiation.number,
+    }
 
 
 def _whole_number(text: str) -> int:
@@ -462,7 +472,11 @@ def student_merge(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if request.method == "POST":
                 done = people.student_merge(classroom=classroom, keep_id=keep, duplicate_id=duplicate)
-                messages.success(request, f"{done.duplicate.display_name} was merged into {done.keep.display_name}.")
+                messages.success(
+                    request,
+                    gettext("%(duplicate)s was merged into %(keep)s.")
+                    % {"duplicate": done.duplicate.display_name, "keep": done.keep.display_name},
+                )
                 return redirect("classroom", pk=pk)
             merge = people.student_merge_preview(classroom=classroom, keep_id=keep, duplicate_id=duplicate)
         except Refused as exc:

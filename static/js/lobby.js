@@ -2,6 +2,7 @@
 // out, who has opened their role sheet and saved a planning sheet (the exercise page's readiness).
 (function () {
   "use strict";
+  const gettext = (text) => (typeof window.gettext === "function" ? window.gettext(text) : text);
   async function fetchJSON(url) {
     try {
       const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -19,12 +20,18 @@
       const here = new Set(data.connected.map(String));
       for (const el of form.querySelectorAll(".presence")) {
         const on = here.has(el.dataset.student);
-        el.innerHTML = on ? '<span class="dot on" aria-hidden="true"></span> here' : '<span class="dot" aria-hidden="true"></span> away';
+        const dot = document.createElement("span");
+        dot.className = on ? "dot on" : "dot";
+        dot.setAttribute("aria-hidden", "true");
+        el.replaceChildren(dot, ` ${on ? gettext("here") : gettext("away")}`);
       }
     }, 5000);
   }
 
-  const LABELS = { sheet: ["sheet not opened", "sheet opened"], planning: ["no plan yet", "plan saved"] };
+  const LABELS = {
+    sheet: [gettext("sheet not opened"), gettext("sheet opened")],
+    planning: [gettext("no plan yet"), gettext("plan saved")],
+  };
   const summary = document.getElementById("readiness");
   if (summary) {
     setInterval(async () => {
