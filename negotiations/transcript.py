@@ -6,16 +6,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext, gettext_lazy, ngettext
+
 from core.spec import Scenario
 from negotiations.models import Event
 from scenarios.labels import package_labels
 
 ROUND_EVENTS = {
-    "paused": "The instructor paused the round",
-    "resumed": "The round resumed; the paused time was given back",
-    "deadline": "Time ran out: no agreement",
-    "ended": "The instructor ended the round: no agreement",
-    "settlement_opened": "Post-settlement round: the agreement stands unless both find one at least as good for each",
+    "paused": gettext_lazy("The instructor paused the round"),
+    "resumed": gettext_lazy("The round resumed; the paused time was given back"),
+    "deadline": gettext_lazy("Time ran out: no agreement"),
+    "ended": gettext_lazy("The instructor ended the round: no agreement"),
+    "settlement_opened": gettext_lazy(
+        "Post-settlement round: the agreement stands unless both find one at least as good for each"
+    ),
 }
 
 
@@ -28,7 +32,7 @@ def offer_numbers(negotiation_id: int) -> dict[int, int]:
 
 def _offer(numbers: dict[int, int], seq: Any) -> str:
     number = numbers.get(int(seq)) if str(seq).isdigit() else None
-    return f"offer {number}" if number else "an offer"
+    return gettext("offer %(number)s") % {"number": number} if number else gettext("an offer")
 
 
 def transcript_entries(events: Iterable[Event], spec: Scenario, numbers: dict[int, int]) -> list[dict[str, Any]]:
@@ -40,30 +44,40 @@ def transcript_entries(events: Iterable[Event], spec: Scenario, numbers: dict[in
         p = event.payload or {}
         entry: dict[str, Any] = {"event": event, "who": roles.get(event.role or "", event.role), "packages": None}
         reason = f": {p['reason']}" if p.get("reason") else ""
+        offer = _offer(numbers, p.get("offer_seq"))
+        # After the role's name, which the page writes first in bold: "Seller makes offer 1".
         if event.type == "chat":
             text = f": {p.get('text', '')}"
         elif event.type == "offer":
-            text = f" makes {_offer(numbers, event.seq)}"
+            text = " " + gettext("makes %(offer)s") % {"offer": _offer(numbers, event.seq)}
             entry["packages"] = [package_labels(spec.issues, package) for package in p.get("packages", [])]
         elif event.type == "accept":
-            text = f" accepts package {int(p.get('package', 0)) + 1} of {_offer(numbers, p.get('offer_seq'))}"
-        elif event.type in ("reject", "withdraw"):
-            verb = "rejects" if event.type == "reject" else "withdraws"
-            text = f" {verb} {_offer(numbers, p.get('offer_seq'))}{reason}"
+            number = int(p.get("package", 0)) + 1
+            text = " " + gettext("accepts package %(number)s of %(offer)s") % {"number": number, "offer": offer}
+        elif event.type == "reject":
+            text = " " + gettext("rejects %(offer)s") % {"offer": offer} + reason
+        elif event.type == "withdraw":
+            text = " " + gettext("withdraws %(offer)s") % {"offer": offer} + reason
         elif event.type == "walk_away":
-            text = f" walks away{reason}"
+            text = " " + gettext("walks away") + reason
         elif event.type == "keep":
-            text = " keeps the agreement as it is"
+            text = " " + gettext("keeps the agreement as it is")
         elif event.type == "settlement_closed":
-            why = "time ran out" if p.get("reason") == "deadline" else "the instructor closed it"
-            text = f"The post-settlement round is over ({why}): the agreement stands"
+            if p.get("reason") == "deadline":
+                text = gettext("The post-settlement round is over (time ran out): the agreement stands")
+            else:
+                text = gettext("The post-settlement round is over (the instructor closed it): the agreement stands")
         elif event.type == "started":
-            text = "The negotiation started"
+            text = gettext("The negotiation started")
         elif event.type == "extended":
             minutes = p.get("minutes")
-            text = f"The instructor gave {minutes} more minute{'' if minutes == 1 else 's'}"
+            text = ngettext(
+                "The instructor gave %(minutes)s more minute",
+                "The instructor gave %(minutes)s more minutes",
+                minutes or 0,
+            ) % {"minutes": minutes}
         else:
-            text = ROUND_EVENTS.get(event.type, event.type)
+            text = str(ROUND_EVENTS.get(event.type, event.type))
         entry["text"] = text
         entries.append(entry)
     return entries

@@ -30,8 +30,8 @@ DOMAINS = ["django", "djangojs"]
 NOT_SCANNED = {".venv", "node_modules", "staticfiles", "tests", "bench", "artifacts", "parley.egg-info", "locale"}
 SOURCES = {".py", ".html", ".txt", ".js"}
 # The templates whose every word goes through the translation tags: the student's pages, the live room and
-# the pages everyone sees, signing up and logging in, the instructor's classes and exercise page. The
-# monitor, transcript, debrief and scenario pages are still in English only.
+# the pages everyone sees, signing up and logging in, the instructor's classes, exercise page and transcripts. The
+# monitor, debrief and scenario pages are still in English only.
 TRANSLATED_TEMPLATES = [
     "base.html",
     "home.html",
@@ -48,6 +48,7 @@ TRANSLATED_TEMPLATES = [
     "negotiations/_pairs.html",
     "negotiations/confirm.html",
     "negotiations/student_merge.html",
+    "negotiations/transcript.html",
 ]
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
 
