@@ -298,3 +298,40 @@ def test_the_survey_is_asked_in_the_page_language():
             "bis 7 (völlig zufrieden)."
         ]
     assert SurveyForm().rows()[8]["item"].text == "Did your counterpart listen to your concerns?"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_instructors_translated_pages_render_in_each_language(lang, started_pair, instructor):
+    """Every translated instructor page renders in the language, with no English left in its headings
+    (a translation whose placeholders did not fit would fall back to English)."""
+    from django.test import Client as PageClient
+
+    negotiation, _students = started_pair
+    exercise = negotiation.exercise
+    client = PageClient(headers={"accept-language": lang})
+    client.force_login(instructor)
+    pages = {
+        "/dashboard/": {"es": "Tus clases", "de": "Ihre Kurse"},
+        f"/classes/{exercise.classroom_id}/": {"es": "Subir una lista", "de": "Eine Liste hochladen"},
+        f"/classes/{exercise.classroom_id}/links/": {"es": "Enlaces personales", "de": "Persönliche Links"},
+        f"/classes/{exercise.classroom_id}/students/merge/": {"es": "Conservar", "de": "Behalten"},
+        f"/classes/{exercise.classroom_id}/exercises/new/": {
+            "es": "Tiempo límite (minutos)",
+            "de": "Zeitlimit (Minuten)",
+        },
+        f"/exercises/{exercise.pk}/": {"es": "Terminar el ejercicio", "de": "Die Übung beenden"},
+        f"/exercises/{exercise.pk}/pairs/{negotiation.number}/": {
+            "es": "La negociación empezó",
+            "de": "Die Verhandlung begann",
+        },
+        "/account/tokens/": {"es": "Crear token", "de": "Token anlegen"},
+    }
+    for path, wanted in pages.items():
+        answer = client.get(path)
+        html = answer.content.decode()
+        assert answer.status_code == 200, path
+        assert f'<html lang="{lang}">' in html and wanted[lang] in html, path
+    anonymous = PageClient(headers={"accept-language": lang})
+    for path, wanted in {"/login/": {"es": "¿Has olvidado tu contraseña?", "de": "Passwort vergessen?"},
+                         "/signup/": {"es": "Crear cuenta", "de": "Konto anlegen"}}.items():  # fmt: skip
+        assert wanted[lang] in anonymous.get(path).content.decode(), path
