@@ -29,9 +29,9 @@ DOMAINS = ["django", "djangojs"]
 # What `make messages` reads (Makefile, MESSAGE_IGNORES): the project's code, not its tests or tools.
 NOT_SCANNED = {".venv", "node_modules", "staticfiles", "tests", "bench", "artifacts", "parley.egg-info", "locale"}
 SOURCES = {".py", ".html", ".txt", ".js"}
-# The templates whose every word goes through the translation tags: the student's pages, the live room and
-# the pages everyone sees, signing up and logging in, the instructor's classes, exercise page and transcripts. The
-# monitor, debrief and scenario pages are still in English only.
+# The templates whose every word goes through the translation tags: the student's pages, the live room, the
+# pages everyone sees, signing up and logging in, the instructor's classes, an exercise's page, transcripts and
+# a scenario's page. The monitor, the class debrief, the scenario list and the studio are in English only.
 TRANSLATED_TEMPLATES = [
     "base.html",
     "home.html",
@@ -49,6 +49,7 @@ TRANSLATED_TEMPLATES = [
     "negotiations/confirm.html",
     "negotiations/student_merge.html",
     "negotiations/transcript.html",
+    "scenarios/detail.html",
 ]
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
 
@@ -325,6 +326,7 @@ def test_the_instructors_translated_pages_render_in_each_language(lang, started_
             "de": "Die Verhandlung begann",
         },
         "/account/tokens/": {"es": "Crear token", "de": "Token anlegen"},
+        "/scenarios/used-car/": {"es": "Mayor ganancia conjunta", "de": "Höchster gemeinsamer Gewinn"},
     }
     for path, wanted in pages.items():
         answer = client.get(path)
