@@ -375,7 +375,7 @@ def _whole_number(text: str) -> int:
 @round_action("broadcast")
 def round_broadcast(request: HttpRequest, exercise: Exercise) -> str:
     rounds.broadcast_send(exercise=exercise, text=request.POST.get("text", "").replace("\x00", ""))
-    return "Sent to every pair."
+    return gettext("Sent to every pair.")
 
 
 @round_action("extend")
@@ -384,32 +384,42 @@ def round_extend(request: HttpRequest, exercise: Exercise) -> str:
     pair = request.POST.get("negotiation", "")
     pair_id = (_whole_number(pair) or -1) if pair else None
     count = rounds.time_extend(exercise=exercise, minutes=minutes, negotiation_id=pair_id, now=timezone.now())
-    return f"{count} pair{'s' if count != 1 else ''} got {minutes} more minutes."
+    return ngettext(
+        "%(count)s pair got %(minutes)s more minutes.", "%(count)s pairs got %(minutes)s more minutes.", count
+    ) % {"count": count, "minutes": minutes}
 
 
 @round_action("pause")
 def round_pause(request: HttpRequest, exercise: Exercise) -> str:
     rounds.round_pause(exercise=exercise, paused=True, now=timezone.now())
-    return "Paused: no one can act until you resume."
+    return gettext("Paused: no one can act until you resume.")
 
 
 @round_action("resume")
 def round_resume(request: HttpRequest, exercise: Exercise) -> str:
     rounds.round_pause(exercise=exercise, paused=False, now=timezone.now())
-    return "Resumed."
+    return gettext("Resumed.")
 
 
 @round_action("settlement")
 def settlement_open(request: HttpRequest, exercise: Exercise) -> str:
     minutes = _whole_number(request.POST.get("minutes", ""))
     pairs = settlement.settlement_open(exercise=exercise, minutes=minutes, now=timezone.now())
-    return f"Post-settlement round open for {pairs} agreed pair{'s' if pairs != 1 else ''}, {minutes} minutes."
+    return ngettext(
+        "Post-settlement round open for %(count)s agreed pair, %(minutes)s minutes.",
+        "Post-settlement round open for %(count)s agreed pairs, %(minutes)s minutes.",
+        pairs,
+    ) % {"count": pairs, "minutes": minutes}
 
 
 @round_action("settlement")
 def settlement_close(request: HttpRequest, exercise: Exercise) -> str:
     pairs = settlement.settlement_close(exercise=exercise, now=timezone.now())
-    return f"Post-settlement round closed: {pairs} pair{'s' if pairs != 1 else ''} kept their agreement."
+    return ngettext(
+        "Post-settlement round closed: %(count)s pair kept their agreement.",
+        "Post-settlement round closed: %(count)s pairs kept their agreement.",
+        pairs,
+    ) % {"count": pairs}
 
 
 # A pair's transcript

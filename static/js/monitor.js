@@ -3,23 +3,27 @@
 // an `exercise` frame the header. The class controls POST to the monitor's actions.
 (function () {
   "use strict";
+  // The page's language: Django's JavaScript catalogue (base.html) defines these; without it, English.
+  const gettext = (text) => (typeof window.gettext === "function" ? window.gettext(text) : text);
+  const ngettext = (one, many, n) => (typeof window.ngettext === "function" ? window.ngettext(one, many, n) : n === 1 ? one : many);
+  const f = (text, values) => text.replace(/%\((\w+)\)s/g, (m, name) => (name in values ? String(values[name]) : m));
   const root = document.getElementById("monitor");
   if (!root || !window.ParleyLive) return;
 
   const $ = (id) => document.getElementById(id);
   const STATUSES = ["waiting", "negotiating", "agreed", "impasse", "settling"];
-  const LABELS = { waiting: "Waiting", negotiating: "Negotiating", agreed: "Agreed", impasse: "Impasse", settling: "Post-settlement" };
-  const STATES = { draft: "Draft", released: "Roles released", live: "Live", ended: "Ended" };
+  const LABELS = { waiting: gettext("Waiting"), negotiating: gettext("Negotiating"), agreed: gettext("Agreed"), impasse: gettext("Impasse"), settling: gettext("Post-settlement") };
+  const STATES = { draft: gettext("Draft"), released: gettext("Roles released"), live: gettext("Live"), ended: gettext("Ended") };
 
   const { el } = window.ParleyLive;
 
   const M = { exercise: null, roles: [], idleAfter: 180, pairs: new Map(), rows: new Map(), pausedAt: null };
 
   function timeLeft(deadline, paused) {
-    if (!deadline) return "no limit";
+    if (!deadline) return gettext("no limit");
     const now = paused && M.pausedAt ? M.pausedAt : socket.serverNow();
     const left = Math.max(0, Math.floor((Date.parse(deadline) - now) / 1000));
-    if (left === 0) return "time is up";
+    if (left === 0) return gettext("time is up");
     const h = Math.floor(left / 3600);
     const m = Math.floor((left % 3600) / 60);
     const s = String(left % 60).padStart(2, "0");
@@ -29,11 +33,11 @@
   function ago(iso) {
     if (!iso) return "—";
     const seconds = Math.max(0, Math.floor((socket.serverNow() - Date.parse(iso)) / 1000));
-    if (seconds < 45) return "just now";
+    if (seconds < 45) return gettext("just now");
     const minutes = Math.round(seconds / 60);
-    if (minutes < 60) return `${minutes} min ago`;
+    if (minutes < 60) return f(gettext("%(minutes)s min ago"), { minutes });
     const hours = Math.floor(minutes / 60);
-    return `${hours} h ${minutes % 60} min ago`;
+    return f(gettext("%(hours)s h %(minutes)s min ago"), { hours, minutes: minutes % 60 });
   }
 
   function isIdle(pair) {
@@ -49,9 +53,9 @@
     if (seat.kind !== "student" || (M.exercise && M.exercise.state === "ended")) return [];
     return [
       " ", // words apart in the cell's text, as a screen reader or a copy reads it
-      el("span", { class: `ready${seat.sheet_opened ? " on" : ""}`, "data-ready": "sheet", text: seat.sheet_opened ? "sheet opened" : "sheet not opened" }),
+      el("span", { class: `ready${seat.sheet_opened ? " on" : ""}`, "data-ready": "sheet", text: seat.sheet_opened ? gettext("sheet opened") : gettext("sheet not opened") }),
       " ",
-      el("span", { class: `ready${seat.planning_saved ? " on" : ""}`, "data-ready": "planning", text: seat.planning_saved ? "plan saved" : "no plan yet" }),
+      el("span", { class: `ready${seat.planning_saved ? " on" : ""}`, "data-ready": "planning", text: seat.planning_saved ? gettext("plan saved") : gettext("no plan yet") }),
     ];
   }
 
@@ -60,7 +64,7 @@
     if (!seats.length) return ["—"];
     return seats.map((s) =>
       el("span", { class: "seat-cell", "data-seat": s.id },
-        el("span", { text: s.kind === "observer" ? `${s.name} (observer)` : s.auto ? `${s.name} (plays by itself)` : s.name }),
+        el("span", { text: s.kind === "observer" ? f(gettext("%(name)s (observer)"), { name: s.name }) : s.auto ? f(gettext("%(name)s (plays by itself)"), { name: s.name }) : s.name }),
         ...readiness(s)),
     );
   }
@@ -70,7 +74,8 @@
     const result = pair.result;
     if (!result) return "—";
     const points = M.roles.map((r) => result.points[r.key]).join(" + ");
-    return `${points} · joint gain ${result.joint_gain}${pair.status === "impasse" ? " (BATNAs)" : ""}`;
+    const text = pair.status === "impasse" ? gettext("%(points)s · joint gain %(joint)s (BATNAs)") : gettext("%(points)s · joint gain %(joint)s");
+    return f(text, { points, joint: result.joint_gain });
   }
 
   function transcriptUrl(number) {
@@ -80,47 +85,47 @@
   function buildHead() {
     const head = $("pairs-head");
     head.replaceChildren(
-      el("th", { scope: "col", text: "Pair" }),
+      el("th", { scope: "col", text: gettext("Pair") }),
       ...M.roles.map((r) => el("th", { scope: "col", text: r.name })),
-      el("th", { scope: "col", text: "Status" }),
-      el("th", { scope: "col", text: "Time left" }),
-      el("th", { scope: "col", text: "Offers" }),
-      el("th", { scope: "col", text: "Last activity" }),
-      el("th", { scope: "col", text: `Points (${M.roles.map((r) => r.key).join(" + ")})` }),
-      el("th", { scope: "col", text: "Transcript" }),
-      el("th", { scope: "col", text: "More time" }),
+      el("th", { scope: "col", text: gettext("Status") }),
+      el("th", { scope: "col", text: gettext("Time left") }),
+      el("th", { scope: "col", text: gettext("Offers") }),
+      el("th", { scope: "col", text: gettext("Last activity") }),
+      el("th", { scope: "col", text: f(gettext("Points (%(roles)s)"), { roles: M.roles.map((r) => r.key).join(" + ") }) }),
+      el("th", { scope: "col", text: gettext("Transcript") }),
+      el("th", { scope: "col", text: gettext("More time") }),
     );
   }
 
   function makeRow(pair) {
     const cells = {
-      status: el("td", { "data-label": "Status" }),
-      time: el("td", { class: "num", "data-label": "Time left" }),
-      offers: el("td", { class: "num", "data-label": "Offers" }),
-      activity: el("td", { "data-label": "Last activity" }),
-      result: el("td", { class: "result", "data-label": "Points" }),
+      status: el("td", { "data-label": gettext("Status") }),
+      time: el("td", { class: "num", "data-label": gettext("Time left") }),
+      offers: el("td", { class: "num", "data-label": gettext("Offers") }),
+      activity: el("td", { "data-label": gettext("Last activity") }),
+      result: el("td", { class: "result", "data-label": gettext("Points") }),
       roles: M.roles.map((r) => el("td", { "data-label": r.name })),
     };
     const extend = el("button", {
       type: "button",
       class: "button secondary",
-      text: "+5 min",
-      "aria-label": `+5 min for pair ${pair.number}`,
+      text: gettext("+5 min"),
+      "aria-label": f(gettext("+5 min for pair %(number)s"), { number: pair.number }),
       onclick: () => post($("extend-form").action, { minutes: "5", negotiation: String(pair.id) }, $("pair-answer"), extend),
     });
     cells.extend = extend;
     const row = el(
       "tr",
       { id: `pair-row-${pair.number}`, "data-pair": pair.id },
-      el("th", { scope: "row", "data-label": "Pair", text: `Pair ${pair.number}` }),
+      el("th", { scope: "row", "data-label": gettext("Pair"), text: f(gettext("Pair %(number)s"), { number: pair.number }) }),
       cells.roles,
       cells.status,
       cells.time,
       cells.offers,
       cells.activity,
       cells.result,
-      el("td", { "data-label": "Transcript" }, el("a", { href: transcriptUrl(pair.number), text: "Transcript", "aria-label": `Transcript of pair ${pair.number}` })),
-      el("td", { "data-label": "More time" }, extend),
+      el("td", { "data-label": gettext("Transcript") }, el("a", { href: transcriptUrl(pair.number), text: gettext("Transcript"), "aria-label": f(gettext("Transcript of pair %(number)s"), { number: pair.number }) })),
+      el("td", { "data-label": gettext("More time") }, extend),
     );
     M.rows.set(pair.id, { row, cells });
     return row;
@@ -136,7 +141,7 @@
     cells.result.textContent = resultText(pair);
     const idle = isIdle(pair);
     cells.status.replaceChildren(el("span", { class: `status status-${pair.status}`, text: LABELS[pair.status] || pair.status }));
-    if (idle) cells.status.append(" ", el("span", { class: "idle-flag", text: "idle" }));
+    if (idle) cells.status.append(" ", el("span", { class: "idle-flag", text: gettext("idle") }));
     row.classList.toggle("idle", idle);
     row.dataset.status = pair.status;
     cells.offers.textContent = String(pair.offers || 0);
@@ -148,9 +153,9 @@
     const entry = M.rows.get(pair.id);
     if (!entry) return;
     let text;
-    if (pair.status === "negotiating") text = M.exercise && M.exercise.paused ? `${timeLeft(pair.deadline, true)} (paused)` : timeLeft(pair.deadline);
+    if (pair.status === "negotiating") text = M.exercise && M.exercise.paused ? f(gettext("%(time)s (paused)"), { time: timeLeft(pair.deadline, true) }) : timeLeft(pair.deadline);
     else if (pair.status === "settling") text = timeLeft(pair.deadline);
-    else if (pair.status === "waiting") text = "not started";
+    else if (pair.status === "waiting") text = gettext("not started");
     else text = "—";
     entry.cells.time.textContent = text;
     entry.cells.activity.textContent = ago(pair.last_activity);
@@ -170,7 +175,7 @@
     state.className = `status status-${ex.state}`;
     $("paused-flag").hidden = !ex.paused;
     const pause = $("pause-button");
-    pause.textContent = ex.paused ? "Resume the round" : "Pause the round";
+    pause.textContent = ex.paused ? gettext("Resume the round") : gettext("Pause the round");
     pause.disabled = ex.state !== "live";
     $("end-open").disabled = ex.state === "ended" || ex.state === "draft";
     // After the end nobody reads a broadcast or needs more time: the server refuses both, the page says why.
@@ -181,9 +186,10 @@
     for (const input of $("extend-form").querySelectorAll("button, input[type=number]")) input.disabled = !extendable || input.dataset.busy === "1";
     const extendClosed = $("extend-closed");
     extendClosed.hidden = extendable;
-    extendClosed.textContent = ended ? "The round is over: no pair has time left to extend." : "Time can be given once the negotiations have started.";
+    extendClosed.textContent = ended ? gettext("The round is over: no pair has time left to extend.") : gettext("Time can be given once the negotiations have started.");
     renderSettlement(ex);
-    $("class-time").textContent = ex.state === "live" ? timeLeft(ex.deadline, ex.paused) + (ex.paused ? " (paused)" : "") : ex.state === "ended" ? "ended" : "not started";
+    const clock = ex.paused ? f(gettext("%(time)s (paused)"), { time: timeLeft(ex.deadline, true) }) : timeLeft(ex.deadline, false);
+    $("class-time").textContent = ex.state === "live" ? clock : ex.state === "ended" ? gettext("ended") : gettext("not started");
   }
 
   // The post-settlement round: opened once pairs have agreed (live or ended), for those pairs; closed early by hand.
@@ -195,10 +201,10 @@
     for (const input of $("settlement-form").querySelectorAll("button, input[type=number]")) input.disabled = !openable || input.dataset.busy === "1";
     $("settlement-close").disabled = !open || $("settlement-close").dataset.busy === "1";
     let note = "";
-    if (open) note = `Open: ${timeLeft(round.deadline)} left. Pairs improve on their agreement, or keep it.`;
-    else if (round) note = "The post-settlement round is over: the debrief shows each pair's agreement before and after it.";
-    else if (ex.state !== "live" && ex.state !== "ended") note = "Once pairs have agreed, they can look for a deal better for both.";
-    else if (!agreed) note = "No pair agreed: there is no agreement to improve on.";
+    if (open) note = f(gettext("Open: %(time)s left. Pairs improve on their agreement, or keep it."), { time: timeLeft(round.deadline) });
+    else if (round) note = gettext("The post-settlement round is over: the debrief shows each pair's agreement before and after it.");
+    else if (ex.state !== "live" && ex.state !== "ended") note = gettext("Once pairs have agreed, they can look for a deal better for both.");
+    else if (!agreed) note = gettext("No pair agreed: there is no agreement to improve on.");
     $("settlement-state").textContent = note;
   }
 
@@ -254,10 +260,10 @@
     onStatus(status, detail) {
       const node = $("monitor-connection");
       node.className = `connection connection-${status}`;
-      if (status === "connecting") node.textContent = "Connecting…";
-      else if (status === "reconnecting") node.textContent = "Reconnecting… the table shows the last state it knew.";
-      else if (status === "online") node.textContent = detail.reconnected ? "Back online: the table is up to date." : "Live: changes appear as they happen.";
-      else node.textContent = detail.message || "Offline.";
+      if (status === "connecting") node.textContent = gettext("Connecting…");
+      else if (status === "reconnecting") node.textContent = gettext("Reconnecting… the table shows the last state it knew.");
+      else if (status === "online") node.textContent = detail.reconnected ? gettext("Back online: the table is up to date.") : gettext("Live: changes appear as they happen.");
+      else node.textContent = detail.message || gettext("Offline.");
     },
   });
 
@@ -281,7 +287,7 @@
   async function post(url, fields, answer, button) {
     const body = new URLSearchParams(fields);
     answer.className = "answer";
-    answer.textContent = "Sending…";
+    answer.textContent = gettext("Sending…");
     if (button) {
       button.dataset.busy = "1";
       button.disabled = true;
@@ -299,14 +305,14 @@
       if (type.includes("application/json")) {
         const data = await response.json();
         ok = response.ok && !data.error;
-        text = data.message || data.error || `The server answered ${response.status}.`;
+        text = data.message || data.error || f(gettext("The server answered %(status)s."), { status: response.status });
       } else if (response.redirected || response.status === 403) {
-        text = "Your session has ended: log in again, then reload this page.";
+        text = gettext("Your session has ended: log in again, then reload this page.");
       } else {
-        text = `The server answered ${response.status}.`;
+        text = f(gettext("The server answered %(status)s."), { status: response.status });
       }
     } catch (error) {
-      text = "Could not reach the server: check the connection and try again.";
+      text = gettext("Could not reach the server: check the connection and try again.");
     }
     answer.className = `answer ${ok ? "ok" : "bad"}`;
     answer.setAttribute("role", ok ? "status" : "alert");
@@ -342,20 +348,17 @@
   // Ending the round: a confirmation dialog (static/js/confirm.js) that says, with today's numbers, what it does.
   // The same sentences as the exercise page's (negotiations.rounds.exercise_end_effects), from the live counts.
   const endDialog = $("end-dialog");
-  function plural(n, word) {
-    return `${n} ${word}${n === 1 ? "" : "s"}`;
-  }
   function endEffects() {
     const counts = Object.fromEntries(STATUSES.map((s) => [s, 0]));
     for (const pair of M.pairs.values()) counts[pair.status] += 1;
     const open = counts.waiting + counts.negotiating;
     const lines = [
       M.exercise && M.exercise.state === "released"
-        ? `The negotiations have not started: all ${plural(open, "pair")} end as impasse, unplayed.`
-        : `Ends ${plural(open, "open pair")} as impasse, without agreement.`,
+        ? f(ngettext("The negotiations have not started: all %(count)s pair end as impasse, unplayed.", "The negotiations have not started: all %(count)s pairs end as impasse, unplayed.", open), { count: open })
+        : f(ngettext("Ends %(count)s open pair as impasse, without agreement.", "Ends %(count)s open pairs as impasse, without agreement.", open), { count: open }),
     ];
-    if (counts.agreed) lines.push(`${plural(counts.agreed, "pair")} that agreed ${counts.agreed === 1 ? "keeps its agreement" : "keep their agreements"}.`);
-    lines.push("Students see that the round is over; the debrief is computed. This cannot be undone.");
+    if (counts.agreed) lines.push(f(ngettext("%(count)s pair that agreed keeps its agreement.", "%(count)s pairs that agreed keep their agreements.", counts.agreed), { count: counts.agreed }));
+    lines.push(gettext("Students see that the round is over; the debrief is computed. This cannot be undone."));
     return lines;
   }
   endDialog.addEventListener("parley:open", () => {
@@ -365,7 +368,7 @@
   endDialog.querySelector("[data-confirm]").addEventListener("click", async (e) => {
     const ok = await post($("end-open").dataset.url, {}, endDialog.querySelector("[data-answer]"), e.currentTarget);
     if (ok) {
-      $("end-answer").textContent = "The round has ended.";
+      $("end-answer").textContent = gettext("The round has ended.");
       endDialog.close();
     }
   });
