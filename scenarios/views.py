@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, gettext
 from django.views.decorators.http import require_POST
 
 from core.refusal import Refused
@@ -33,8 +33,8 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
             "items": [(v, version_spec(v)) for v in versions],
             "drafts": drafts,
             "delete_effects": [
-                "The draft and everything typed in it are deleted; this cannot be undone.",
-                "Versions published from it stay, and so do the exercises that run them.",
+                gettext("The draft and everything typed in it are deleted; this cannot be undone."),
+                gettext("Versions published from it stay, and so do the exercises that run them."),
             ],
         },
     )

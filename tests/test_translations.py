@@ -31,7 +31,7 @@ NOT_SCANNED = {".venv", "node_modules", "staticfiles", "tests", "bench", "artifa
 SOURCES = {".py", ".html", ".txt", ".js"}
 # The templates whose every word goes through the translation tags: the student's pages, the live room, the
 # pages everyone sees, signing up and logging in, the instructor's classes, an exercise's page, transcripts and
-# a scenario's page, the monitor. The class debrief, the scenario list and the studio are in English only.
+# a scenario's page and the list, the monitor. The class debrief and the studio are in English only.
 TRANSLATED_TEMPLATES = [
     "base.html",
     "home.html",
@@ -51,6 +51,7 @@ TRANSLATED_TEMPLATES = [
     "negotiations/transcript.html",
     "negotiations/monitor.html",
     "scenarios/detail.html",
+    "scenarios/list.html",
 ]
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
 
@@ -329,6 +330,7 @@ def test_the_instructors_translated_pages_render_in_each_language(lang, started_
         "/account/tokens/": {"es": "Crear token", "de": "Token anlegen"},
         f"/exercises/{exercise.pk}/monitor/": {"es": "Monitor en directo", "de": "Live-Monitor"},
         "/scenarios/used-car/": {"es": "Mayor ganancia conjunta", "de": "Höchster gemeinsamer Gewinn"},
+        "/scenarios/": {"es": "Nuevo escenario", "de": "Neues Szenario"},
     }
     for path, wanted in pages.items():
         answer = client.get(path)

@@ -2,6 +2,8 @@
 // token from its cookie in X-CSRFToken. An answer that is not 2xx is thrown as an ApiError with its status,
 // the server's `detail` and `field`, and its Retry-After in seconds (or null).
 
+import { gettext, interpolate } from "./i18n.js";
+
 export class ApiError extends Error {
   constructor(status, detail, field = null, retryAfter = null) {
     super(detail);
@@ -29,7 +31,7 @@ export async function api(method, url, body = undefined) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, "The server could not be reached.");
+    throw new ApiError(0, gettext("The server could not be reached."));
   }
   if (answer.status === 204) return null;
   const type = answer.headers.get("Content-Type") || "";
@@ -40,7 +42,7 @@ export async function api(method, url, body = undefined) {
   if (Array.isArray(detail)) detail = detail.map((d) => d.msg || String(d)).join("; ");
   throw new ApiError(
     answer.status,
-    detail || `The server answered ${answer.status}.`,
+    detail || interpolate(gettext("The server answered %(status)s."), { status: answer.status }),
     data && typeof data === "object" ? data.field || null : null,
     Number.isFinite(retry) && retry > 0 ? retry : null,
   );

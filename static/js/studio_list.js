@@ -1,6 +1,7 @@
 // The scenario list's studio actions (templates/scenarios/list.html): a new draft, a scenario adapted into a
 // draft, a YAML file imported into one (each then opened in the editor), sharing one's own scenario or not,
 // and the differences between two of its versions, drawn line by line.
+import { gettext, interpolate } from "./i18n.js";
 import { api, draftUrl } from "./studio_api.js";
 
 const status = document.getElementById("studio-status");
@@ -31,7 +32,7 @@ document.querySelector("[data-studio-import]")?.addEventListener("submit", async
   const file = document.getElementById("studio-import-file").files[0];
   if (!file) return;
   if (file.size > 2_000_000) {
-    say(`${file.name} is too large for a scenario document (at most 500,000 characters).`, true);
+    say(interpolate(gettext("%(name)s is too large for a scenario document (at most 500,000 characters)."), { name: file.name }), true);
     return;
   }
   create({ yaml: await file.text() }, `Importing ${file.name}`);
@@ -43,14 +44,14 @@ for (const button of document.querySelectorAll("[data-studio-share]")) {
     try {
       const answer = await api("PATCH", `/api/scenarios/${encodeURIComponent(button.dataset.studioShare)}`, { shared });
       button.dataset.shared = String(answer.shared);
-      button.textContent = answer.shared ? "Stop sharing" : "Share";
+      button.textContent = answer.shared ? gettext("Stop sharing") : gettext("Share");
       const card = button.closest(".card");
       const title = card.querySelector("h2").textContent;
-      card.querySelector("[data-sharing]").textContent = answer.shared ? "shared" : "private";
-      button.setAttribute("aria-label", `${answer.shared ? "Stop sharing" : "Share"} ${title}`);
-      say(answer.shared ? `${title} is shared with every instructor here.` : `${title} is private again.`);
+      card.querySelector("[data-sharing]").textContent = answer.shared ? gettext("shared") : gettext("private");
+      button.setAttribute("aria-label", interpolate(answer.shared ? gettext("Stop sharing %(title)s") : gettext("Share %(title)s"), { title }));
+      say(interpolate(answer.shared ? gettext("%(title)s is shared with every instructor here.") : gettext("%(title)s is private again."), { title }));
     } catch (error) {
-      say(`Sharing failed: ${error.message}`, true);
+      say(interpolate(gettext("Sharing failed: %(reason)s"), { reason: error.message }), true);
     }
   });
 }
@@ -59,13 +60,13 @@ for (const button of document.querySelectorAll("[data-studio-share]")) {
 function drawDiff(out, text) {
   out.replaceChildren();
   if (!text) {
-    out.append(Object.assign(document.createElement("p"), { className: "meta", textContent: "The two versions are the same." }));
+    out.append(Object.assign(document.createElement("p"), { className: "meta", textContent: gettext("The two versions are the same.") }));
     return;
   }
   const pre = document.createElement("pre");
   pre.className = "diff-lines";
   pre.tabIndex = 0;
-  pre.setAttribute("aria-label", "Differences, line by line");
+  pre.setAttribute("aria-label", gettext("Differences, line by line"));
   for (const line of text.split("\n")) {
     const span = document.createElement("span");
     if (line.startsWith("+++") || line.startsWith("---")) span.className = "diff-file";
@@ -87,7 +88,7 @@ for (const box of document.querySelectorAll("[data-studio-diff]")) {
     try {
       drawDiff(out, await api("GET", `/api/scenarios/${encodeURIComponent(box.dataset.studioDiff)}/diff?${query}`));
     } catch (error) {
-      out.textContent = `The differences could not be shown: ${error.message}`;
+      out.textContent = interpolate(gettext("The differences could not be shown: %(reason)s"), { reason: error.message });
     }
   });
 }
@@ -107,12 +108,12 @@ dialog?.querySelector("[data-confirm]").addEventListener("click", async () => {
   try {
     await api("DELETE", `/api/scenario-drafts/${doomed.dataset.draft}`);
   } catch (error) {
-    answer.textContent = `The draft was not deleted: ${error.message}`;
+    answer.textContent = interpolate(gettext("The draft was not deleted: %(reason)s"), { reason: error.message });
     return;
   }
   const title = doomed.querySelector("a").textContent;
   doomed.remove();
   dialog.close("done"); // focus goes to the next draft's Delete (static/js/confirm.js), or to the heading
   if (!document.querySelector("[data-delete-draft]")) document.getElementById("drafts-title").focus();
-  say(`The draft ${title} is deleted.`);
+  say(interpolate(gettext("The draft %(title)s is deleted."), { title }));
 });
