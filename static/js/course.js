@@ -8,20 +8,30 @@
   const C = window.ParleyCharts;
 
   // Every string this page shows, in one place.
+  const gettext = (text) => (typeof window.gettext === "function" ? window.gettext(text) : text);
+  const ngettext = (one, many, n) => (typeof window.ngettext === "function" ? window.ngettext(one, many, n) : n === 1 ? one : many);
+  const f = (text, values) => text.replace(/%\((\w+)\)s/g, (m, name) => (name in values ? String(values[name]) : m));
   const MESSAGES = {
-    title: "Outcomes by section against the Pareto frontier",
-    desc: (a, b, parts) => `Each pair's points: ${a} across, ${b} up. ${parts}.`,
-    sectionPart: (name, agreed, impasses) => `${name}: ${agreed} agreement${agreed === 1 ? "" : "s"}, ${impasses} impasse${impasses === 1 ? "" : "s"}`,
-    legendSection: (name, n) => `${name} (${n} pair${n === 1 ? "" : "s"})`,
-    impasse: "Impasse (at the BATNAs)",
-    frontier: "Pareto frontier",
-    batna: "BATNA",
-    nash: "Nash point",
-    nashLabel: "Nash",
+    title: gettext("Outcomes by section against the Pareto frontier"),
+    desc: (a, b, parts) => f(gettext("Each pair's points: %(a)s across, %(b)s up. %(parts)s."), { a, b, parts }),
+    sectionPart: (name, agreed, impasses) =>
+      f(gettext("%(name)s: %(agreements)s, %(impasses)s"), {
+        name,
+        agreements: f(ngettext("%(n)s agreement", "%(n)s agreements", agreed), { n: agreed }),
+        impasses: f(ngettext("%(n)s impasse", "%(n)s impasses", impasses), { n: impasses }),
+      }),
+    legendSection: (name, n) => f(ngettext("%(name)s (%(n)s pair)", "%(name)s (%(n)s pairs)", n), { name, n }),
+    impasse: gettext("Impasse (at the BATNAs)"),
+    frontier: gettext("Pareto frontier"),
+    batna: gettext("BATNA"),
+    nash: gettext("Nash point"),
+    nashLabel: gettext("Nash"),
     pointTitle: (section, pair, a, aPoints, b, bPoints, impasse) =>
-      `${section}, pair ${pair}: ${impasse ? "impasse, " : ""}${a} ${aPoints}, ${b} ${bPoints}`,
-    downloadPng: "Download PNG",
-    downloadSvg: "Download SVG",
+      f(impasse ? gettext("%(section)s, pair %(pair)s: impasse, %(a)s %(ap)s, %(b)s %(bp)s") : gettext("%(section)s, pair %(pair)s: %(a)s %(ap)s, %(b)s %(bp)s"), {
+        section, pair, a, ap: aPoints, b, bp: bPoints,
+      }),
+    downloadPng: gettext("Download PNG"),
+    downloadSvg: gettext("Download SVG"),
   };
 
   const NUDGE = 11; // pixels between the markers of sections whose agreements coincide
