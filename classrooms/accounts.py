@@ -91,13 +91,19 @@ def instructor_signup(
     confirm = ""
     if existing.is_active and not existing.is_verified_instructor:
         link = verify_link(instructor_verification_token(user=existing))
-        confirm = f"It is not confirmed yet: open this link to confirm the address is yours:\n\n{link}\n\n"
+        confirm = gettext(
+            "It is not confirmed yet: open this link to confirm the address is yours:\n\n%(link)s\n\n"
+        ) % {"link": link}
+    # In the language of the sign-up page: Parley keeps no language of an account's own.
     send_mail(
-        "Your Parley account",
-        f"Someone, perhaps you, tried to create a Parley account for {existing.email}, which already has an "
-        f"account. Nothing was changed.\n\n{confirm}Log in: {login_link}\n"
-        f"Forgot your password? Choose a new one: {reset_link}\n\n"
-        "If it was not you, ignore this message.\n",
+        gettext("Your Parley account"),
+        gettext(
+            "Someone, perhaps you, tried to create a Parley account for %(email)s, which already has an "
+            "account. Nothing was changed.\n\n%(confirm)sLog in: %(login)s\n"
+            "Forgot your password? Choose a new one: %(reset)s\n\n"
+            "If it was not you, ignore this message.\n"
+        )
+        % {"email": existing.email, "confirm": confirm, "login": login_link, "reset": reset_link},
         None,
         [existing.email],
     )
@@ -112,9 +118,12 @@ def instructor_verification_token(*, user: User) -> str:
 def instructor_verification_send(*, user: User, link: str) -> None:
     hours = settings.INSTRUCTOR_LINK_HOURS
     send_mail(
-        "Confirm your address for Parley",
-        f"Open this link to confirm that {user.email} is yours and to start using Parley as an instructor:\n\n"
-        f"{link}\n\nThe link works for {hours} hours. If you did not sign up for Parley, ignore this message.\n",
+        gettext("Confirm your address for Parley"),
+        gettext(
+            "Open this link to confirm that %(email)s is yours and to start using Parley as an instructor:\n\n"
+            "%(link)s\n\nThe link works for %(hours)s hours. If you did not sign up for Parley, ignore this message.\n"
+        )
+        % {"email": user.email, "link": link, "hours": hours},
         None,
         [user.email],
     )

@@ -22,7 +22,8 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from classrooms.models import Classroom, Student
 from classrooms.services import open_classroom, roster_namesake, student_link_token
@@ -108,12 +109,15 @@ def link_emails_count(classroom: Classroom) -> int:
     return classroom.students.exclude(email="").exclude(link_nonce="").count()
 
 
-def link_emails_request(*, classroom: Classroom, base_url: str) -> None:
+def link_emails_request(*, classroom: Classroom, base_url: str, language: str | None = None) -> None:
     """Queue the sending of every student's link to their address; the report says it is under way until
-    the task replaces it. The caller has counted the request against the class's limit (the view)."""
+    the task replaces it. The caller has counted the request against the class's limit (the view). The
+    messages are written in `language` (the sending instructor's page's: Parley keeps no language of a
+    student's own), the current one by default."""
     report = {"state": "sending", "requested_at": timezone.now().isoformat()}
     cache.set(REPORT_KEY.format(classroom_id=classroom.pk), report, REPORT_SECONDS)
-    transaction.on_commit(lambda: send_link_emails.delay(classroom.pk, base_url))
+    language = language or translation.get_language()
+    transaction.on_commit(lambda: send_link_emails.delay(classroom.pk, base_url, language))
 
 
 # What sending one message may raise: the mail server's refusals, the network, and an address that cannot
@@ -124,30 +128,43 @@ SEND_ERRORS = (smtplib.SMTPException, OSError, ValueError)
 def _reason(exc: Exception) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, message = next(iter(exc.recipients.values()))
-        return f"refused by the mail server: {code} {message.decode(errors='replace')}"
+        return gettext("refused by the mail server: %(code)s %(message)s") % {
+            "code": code,
+            "message": message.decode(errors="replace"),
+        }
     if isinstance(exc, smtplib.SMTPResponseException):
-        return f"refused by the mail server: {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+        return gettext("refused by the mail server: %(code)s %(message)s") % {
+            "code": exc.smtp_code,
+            "message": exc.smtp_error.decode(errors="replace"),
+        }
     if isinstance(exc, ValueError):
-        return f"could not be sent: the address cannot be written for mail ({exc})"
-    return f"could not be sent: {exc}"
+        return gettext("could not be sent: the address cannot be written for mail (%(error)s)") % {"error": exc}
+    return gettext("could not be sent: %(error)s") % {"error": exc}
 
 
 def _message(classroom: Classroom, card: LinkCard, connection: Any) -> EmailMessage:
-    body = (
-        f"Hello {card.student.display_name},\n\n"
-        f"This is your personal link for {classroom.name} on Parley:\n\n{card.link}\n\n"
+    """A student's message with their own link, in the active language."""
+    body = gettext(
+        "Hello %(name)s,\n\n"
+        "This is your personal link for %(class)s on Parley:\n\n%(link)s\n\n"
         "It signs you in on any device, phone or laptop: open it at the start of each class. It is yours "
         "alone; do not share it. If you lose it, ask your instructor for it again.\n\n"
-        f"(The class code is {classroom.join_code}; you do not need it with this link.)\n"
-    )
+        "(The class code is %(code)s; you do not need it with this link.)\n"
+    ) % {"name": card.student.display_name, "class": classroom.name, "link": card.link, "code": classroom.join_code}
     # A header is one line: a class name typed with a line break in it would make Django refuse the message.
-    subject = " ".join(f"Your link for {classroom.name}".split())
+    subject = " ".join((gettext("Your link for %(class)s") % {"class": classroom.name}).split())
     return EmailMessage(subject, body, to=[card.student.email], connection=connection)
 
 
-def link_emails_deliver(*, classroom_id: int, base_url: str) -> dict[str, Any]:
-    """Send each student with an address a message with their own link, one message each; report how many
-    were sent, which failed and why, and who has no address (or a revoked link)."""
+def link_emails_deliver(*, classroom_id: int, base_url: str, language: str | None = None) -> dict[str, Any]:
+    """Send each student with an address a message with their own link, one message each, in `language`
+    (the current one by default); report how many were sent, which failed and why (in that language too),
+    and who has no address (or a revoked link)."""
+    with translation.override(language or translation.get_language()):
+        return _link_emails_deliver(classroom_id=classroom_id, base_url=base_url)
+
+
+def _link_emails_deliver(*, classroom_id: int, base_url: str) -> dict[str, Any]:
     classroom = Classroom.objects.get(pk=classroom_id)
     report: dict[str, Any] = {"state": "done", "sent": 0, "failed": [], "without_email": [], "revoked": []}
     cards = link_cards(classroom, base_url)
@@ -184,8 +201,8 @@ def link_emails_deliver(*, classroom_id: int, base_url: str) -> dict[str, Any]:
 
 
 @shared_task(name="classrooms.tasks.send_link_emails", ignore_result=True)
-def send_link_emails(classroom_id: int, base_url: str) -> None:
-    link_emails_deliver(classroom_id=classroom_id, base_url=base_url)
+def send_link_emails(classroom_id: int, base_url: str, language: str | None = None) -> None:
+    link_emails_deliver(classroom_id=classroom_id, base_url=base_url, language=language or settings.LANGUAGE_CODE)
 
 
 # A student who joins by code says they are a roster student
@@ -205,11 +222,17 @@ def roster_link_send(*, code: str, display_name: str, base_url: str, address: st
         throttle_hit(action="roster_link", address=address, account=f"student {namesake.pk}")
     except Throttled:
         return
-    send_roster_link.delay(namesake.pk, base_url)
+    send_roster_link.delay(namesake.pk, base_url, translation.get_language())
 
 
 @shared_task(name="classrooms.tasks.send_roster_link", ignore_result=True)
-def send_roster_link(student_id: int, base_url: str) -> None:
+def send_roster_link(student_id: int, base_url: str, language: str | None = None) -> None:
+    """The roster student's own link, in the language of the page they asked for it on."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        _roster_link_deliver(student_id, base_url)
+
+
+def _roster_link_deliver(student_id: int, base_url: str) -> None:
     student = Student.objects.select_related("classroom").filter(pk=student_id).first()
     if student is None or not student.email:
         return
@@ -221,4 +244,5 @@ def send_roster_link(student_id: int, base_url: str) -> None:
     except SEND_ERRORS as exc:
         # One line, not a traceback; and never an error on the join page (embedded, the task runs there),
         # which would tell whoever asked that the roster has an address for this name.
-        log.warning("the link of roster student %s was not sent: %s", student.pk, _reason(exc))
+        with translation.override(settings.LANGUAGE_CODE):  # the site's log is in English
+            log.warning("the link of roster student %s was not sent: %s", student.pk, _reason(exc))

@@ -22,7 +22,7 @@ from django.core.validators import EmailValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
 from classrooms.models import (
     JOIN_ALPHABET,
@@ -310,9 +310,19 @@ class RosterResult:
     problems: list[str] = field(default_factory=list)  # "line 7: ..."; when any, nothing was stored
     separator: str = "comma"  # how the file was read: a key of SEPARATORS
 
+    @property
+    def separator_word(self) -> str:
+        """The separator in the page's language, as "a %(separator)s-separated file" names it."""
+        return str(SEPARATOR_WORDS[self.separator])
+
 
 ROSTER_COLUMNS = {"name": "name", "email": "email", "student id": "student_number", "student_id": "student_number"}
 SEPARATORS = {"comma": ",", "semicolon": ";", "tab": "\t"}
+SEPARATOR_WORDS = {
+    "comma": pgettext_lazy("a file separated by ...", "comma"),
+    "semicolon": pgettext_lazy("a file separated by ...", "semicolon"),
+    "tab": pgettext_lazy("a file separated by ...", "tab"),
+}
 
 
 def validate_mail_address(email: str) -> None:
@@ -357,8 +367,14 @@ def _roster_rows(text: str, delimiter: str, result: RosterResult) -> list[tuple[
         except StopIteration:
             return rows
         except csv.Error as exc:
-            hint = ': a quote (") opens a field that never closes' if "unexpected end of data" in str(exc) else ""
-            result.problems.append(f"line {line}: the line could not be read as CSV ({exc}){hint}.")
+            if "unexpected end of data" in str(exc):
+                problem = gettext(
+                    "line %(line)s: the line could not be read as CSV (%(error)s): "
+                    'a quote (") opens a field that never closes.'
+                )
+            else:
+                problem = gettext("line %(line)s: the line could not be read as CSV (%(error)s).")
+            result.problems.append(problem % {"line": line, "error": exc})
             return rows
         rows.append((line, row))
 
@@ -377,11 +393,14 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
         text = text.replace("\r", "\n")
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        result.problems.append(f"line {line}: the file contains a NUL character; save it as CSV (UTF-8) and retry.")
+        result.problems.append(
+            gettext("line %(line)s: the file contains a NUL character; save it as CSV (UTF-8) and retry.")
+            % {"line": line}
+        )
         return result
     if not text.strip():
         result.problems.append(
-            "The file is empty: expected a header row (name, email, student id) and one line per student."
+            gettext("The file is empty: expected a header row (name, email, student id) and one line per student.")
         )
         return result
     separator = roster_separator(text)
@@ -394,15 +413,24 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
     unknown = [h for h in header if h and h not in ROSTER_COLUMNS]
     if "name" not in columns:
         result.problems.append(
-            "line 1: the header must name the columns name, email and student id "
-            f"(found: {', '.join(header) or 'nothing'})."
+            gettext("line 1: the header must name the columns name, email and student id (found: %(found)s).")
+            % {"found": ", ".join(header) or gettext("nothing")}
         )
         return result
     if unknown:
-        result.problems.append(f"line 1: unknown column(s) {', '.join(unknown)}; expected name, email, student id.")
+        result.problems.append(
+            gettext("line 1: unknown column(s) %(columns)s; expected name, email, student id.")
+            % {"columns": ", ".join(unknown)}
+        )
     body = rows[1:]
     if len(body) > ROSTER_MAX_ROWS:
-        result.problems.append(f"The file has {len(body)} students; at most {ROSTER_MAX_ROWS} can be uploaded at once.")
+        result.problems.append(
+            gettext("The file has %(count)s students; at most %(max)s can be uploaded at once.")
+            % {
+                "count": number_format(len(body), force_grouping=True),
+                "max": number_format(ROSTER_MAX_ROWS, force_grouping=True),
+            }
+        )
         return result
     existing_emails = set(classroom.students.exclude(email="").values_list("email", flat=True))
     existing_numbers = set(classroom.students.exclude(student_number="").values_list("student_number", flat=True))
@@ -419,38 +447,56 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
 
         name, email, number = " ".join(cell("name").split()), cell("email").lower(), cell("student_number")
         if len(row) > len(header):
-            result.problems.append(f"line {line}: {len(row)} fields but the header has {len(header)}.")
+            result.problems.append(
+                gettext("line %(line)s: %(fields)s fields but the header has %(header)s.")
+                % {"line": line, "fields": len(row), "header": len(header)}
+            )
             continue
         if not name:
-            result.problems.append(f"line {line}: the name is empty.")
+            result.problems.append(gettext("line %(line)s: the name is empty.") % {"line": line})
             continue
         if len(name) > 80:
-            result.problems.append(f"line {line}: the name is longer than 80 characters.")
+            result.problems.append(gettext("line %(line)s: the name is longer than 80 characters.") % {"line": line})
             continue
         if len(email) > EMAIL_MAX:
-            result.problems.append(f"line {line}: the email is longer than {EMAIL_MAX} characters.")
+            result.problems.append(
+                gettext("line %(line)s: the email is longer than %(max)s characters.")
+                % {"line": line, "max": EMAIL_MAX}
+            )
             continue
         if email:
             try:
                 validate_mail_address(email)
             except ValidationError:
-                result.problems.append(f"line {line}: '{email}' is not a valid email address.")
+                result.problems.append(
+                    gettext("line %(line)s: '%(email)s' is not a valid email address.") % {"line": line, "email": email}
+                )
                 continue
         if len(number) > 40:
-            result.problems.append(f"line {line}: the student id is longer than 40 characters.")
+            result.problems.append(
+                gettext("line %(line)s: the student id is longer than 40 characters.") % {"line": line}
+            )
             continue
         if email and email in seen_emails:
-            result.problems.append(f"line {line}: the email {email} is also on line {seen_emails[email]}.")
+            result.problems.append(
+                gettext("line %(line)s: the email %(email)s is also on line %(other)s.")
+                % {"line": line, "email": email, "other": seen_emails[email]}
+            )
             continue
         if number and number in seen_numbers:
-            result.problems.append(f"line {line}: the student id {number} is also on line {seen_numbers[number]}.")
+            result.problems.append(
+                gettext("line %(line)s: the student id %(number)s is also on line %(other)s.")
+                % {"line": line, "number": number, "other": seen_numbers[number]}
+            )
             continue
         if email:
             seen_emails[email] = line
         if number:
             seen_numbers[number] = line
         if (email and email in existing_emails) or (number and number in existing_numbers):
-            result.skipped.append(f"line {line}: {name} is already in the class.")
+            result.skipped.append(
+                gettext("line %(line)s: %(name)s is already in the class.") % {"line": line, "name": name}
+            )
             continue
         pending.append((name, email, number))
     if result.problems:
@@ -459,8 +505,15 @@ def roster_import(*, classroom: Classroom, text: str) -> RosterResult:
         held = _class_size_locked(classroom)
         if held + len(pending) > MAX_CLASS_STUDENTS:
             result.problems.append(
-                f"The class would have {held + len(pending):,} students with these {len(pending):,}: a class "
-                f"holds at most {MAX_CLASS_STUDENTS:,}. Nothing was added."
+                gettext(
+                    "The class would have %(total)s students with these %(count)s: a class holds at most %(max)s. "
+                    "Nothing was added."
+                )
+                % {
+                    "total": number_format(held + len(pending), force_grouping=True),
+                    "count": number_format(len(pending), force_grouping=True),
+                    "max": number_format(MAX_CLASS_STUDENTS, force_grouping=True),
+                }
             )
             return result
         for name, email, number in pending:

@@ -244,7 +244,7 @@ def classroom_roster(request: HttpRequest, pk: int) -> HttpResponse:
                         len(result.created),
                     )
                 )
-                % {"count": len(result.created), "separator": result.separator, "skipped": len(result.skipped)},
+                % {"count": len(result.created), "separator": result.separator_word, "skipped": len(result.skipped)},
             )
             return redirect("classroom", pk=pk)
     return render(

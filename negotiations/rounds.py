@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 
 from classrooms.models import Exercise, Student
 from core.negotiation import OPEN
@@ -54,17 +54,28 @@ def _locked(exercise: Exercise) -> Exercise:
     return Exercise.objects.select_for_update().get(pk=exercise.pk)
 
 
+# What a refusal says of the exercise's state, after "the exercise is".
 STATE_PHRASES = {
-    Exercise.State.DRAFT: "still a draft",
-    Exercise.State.RELEASED: "released but not started",
-    Exercise.State.LIVE: "live",
-    Exercise.State.ENDED: "over",
+    Exercise.State.DRAFT: pgettext_lazy("the exercise is ...", "still a draft"),
+    Exercise.State.RELEASED: pgettext_lazy("the exercise is ...", "released but not started"),
+    Exercise.State.LIVE: pgettext_lazy("the exercise is ...", "live"),
+    Exercise.State.ENDED: pgettext_lazy("the exercise is ...", "over"),
 }
+# The actions a refusal names, after "Cannot".
+PAIR = pgettext_lazy("cannot ... now", "pair the class")
+SWAP = pgettext_lazy("cannot ... now", "swap students")
+RELEASE = pgettext_lazy("cannot ... now", "release the roles")
+START = pgettext_lazy("cannot ... now", "start the negotiations")
+END = pgettext_lazy("cannot ... now", "end the exercise")
+PAIR_LATE = pgettext_lazy("cannot ... now", "pair late arrivals")
+EXTEND = pgettext_lazy("cannot ... now", "give more time")
+BROADCAST = pgettext_lazy("cannot ... now", "broadcast")
+CANNOT = pgettext_lazy("a refused action", "Cannot %(doing)s now: the exercise is %(state)s.")
 
 
 def _require_state(exercise: Exercise, *states: str, doing: str) -> None:
     if exercise.state not in states:
-        raise Refused(f"Cannot {doing} now: the exercise is {STATE_PHRASES[Exercise.State(exercise.state)]}.")
+        raise Refused(CANNOT % {"doing": doing, "state": STATE_PHRASES[Exercise.State(exercise.state)]})
 
 
 def _require_round(exercise: Exercise, *states: str, doing: str) -> None:
@@ -72,9 +83,11 @@ def _require_round(exercise: Exercise, *states: str, doing: str) -> None:
     afresh: a monitor left open after the end still posts)."""
     state = Exercise.objects.filter(pk=exercise.pk).values_list("state", flat=True).first()
     if state == Exercise.State.ENDED:
-        raise Refused(f"Cannot {doing} now: the exercise is over. Nobody is negotiating any more.")
+        raise Refused(
+            gettext("Cannot %(doing)s now: the exercise is over. Nobody is negotiating any more.") % {"doing": doing}
+        )
     if state not in states:
-        raise Refused(f"Cannot {doing} now: the exercise is {STATE_PHRASES[Exercise.State(state)]}.")
+        raise Refused(CANNOT % {"doing": doing, "state": STATE_PHRASES[Exercise.State(state)]})
 
 
 def _history(exercise: Exercise) -> tuple[dict[int, Counter[str]], set[frozenset[int]]]:
@@ -123,7 +136,9 @@ def _students_of(exercise: Exercise, student_ids: list[int]) -> list[int]:
     found = set(exercise.classroom.students.filter(pk__in=ids).values_list("pk", flat=True))
     strangers = [i for i in ids if i not in found]
     if strangers:
-        raise Refused(f"Not students of this class: {', '.join(map(str, strangers))}.", "student_ids")
+        raise Refused(
+            gettext("Not students of this class: %(ids)s.") % {"ids": ", ".join(map(str, strangers))}, "student_ids"
+        )
     return ids
 
 
@@ -131,10 +146,10 @@ def exercise_pair(*, exercise: Exercise, student_ids: list[int], seed: int | Non
     """Pair the students present (a draft pairing: it replaces the previous one until roles are released)."""
     with transaction.atomic():
         exercise = _locked(exercise)
-        _require_state(exercise, Exercise.State.DRAFT, doing="pair the class")
+        _require_state(exercise, Exercise.State.DRAFT, doing=PAIR)
         ids = _students_of(exercise, student_ids)
         if not ids:
-            raise Refused("Mark at least one student present before pairing.", "student_ids")
+            raise Refused(gettext("Mark at least one student present before pairing."), "student_ids")
         roles = version_spec(exercise.scenario_version).role_keys
         history, met = _history(exercise)
         pair_roles, rng = (roles[0], roles[1]), random.Random(seed)
@@ -153,11 +168,16 @@ def exercise_odd_rule_set(*, exercise: Exercise, odd_rule: str) -> bool:
     """Change the odd-student rule of a draft. A pairing preview with an odd student left over is made
     again, of the same students, under the new rule (hand swaps are lost); returns whether it was."""
     if odd_rule not in Exercise.OddRule.values:
-        raise Refused(f"Choose an odd-student rule: {', '.join(Exercise.OddRule.values)}.", "odd_rule")
+        raise Refused(
+            gettext("Choose an odd-student rule: %(rules)s.") % {"rules": ", ".join(Exercise.OddRule.values)},
+            "odd_rule",
+        )
     with transaction.atomic():
         exercise = _locked(exercise)
         if exercise.state != Exercise.State.DRAFT:
-            raise Refused("Cannot change the odd-student rule now: the roles are released and the pairs are fixed.")
+            raise Refused(
+                gettext("Cannot change the odd-student rule now: the roles are released and the pairs are fixed.")
+            )
         if exercise.odd_rule == odd_rule:
             return False
         exercise.odd_rule = odd_rule
@@ -193,7 +213,7 @@ def exercise_delete_effects(exercise: Exercise) -> list[str]:
 def exercise_delete_refusal(exercise: Exercise) -> str | None:
     """Why the exercise cannot be deleted, or None for a draft."""
     if exercise.state != Exercise.State.DRAFT:
-        return "Only a draft can be deleted: this exercise's roles are out, and what its students did is kept."
+        return gettext("Only a draft can be deleted: this exercise's roles are out, and what its students did is kept.")
     return None
 
 
@@ -247,13 +267,13 @@ def exercise_swap(*, exercise: Exercise, seat_a: int, seat_b: int) -> None:
     """Swap the students of two seats by hand, before the roles are released."""
     with transaction.atomic():
         exercise = _locked(exercise)
-        _require_state(exercise, Exercise.State.DRAFT, doing="swap students")
+        _require_state(exercise, Exercise.State.DRAFT, doing=SWAP)
         seats = {s.pk: s for s in Seat.objects.select_for_update().filter(exercise=exercise, pk__in=[seat_a, seat_b])}
         if len(seats) != 2 or seat_a == seat_b:
-            raise Refused("Choose two different seats of this exercise to swap.", "seats")
+            raise Refused(gettext("Choose two different seats of this exercise to swap."), "seats")
         a, b = seats[seat_a], seats[seat_b]
         if a.student_id is None or b.student_id is None:
-            raise Refused("Only students can be swapped; a bot or instructor seat stays where it is.", "seats")
+            raise Refused(gettext("Only students can be swapped; a bot or instructor seat stays where it is."), "seats")
         student_a, student_b = a.student_id, b.student_id
         # The one-seat-per-student constraint forbids the intermediate state; clear one first.
         Seat.objects.filter(pk=a.pk).update(student=None, kind=Seat.Kind.BOT)
@@ -264,9 +284,9 @@ def exercise_swap(*, exercise: Exercise, seat_a: int, seat_b: int) -> None:
 def exercise_release(*, exercise: Exercise) -> Exercise:
     with transaction.atomic():
         exercise = _locked(exercise)
-        _require_state(exercise, Exercise.State.DRAFT, doing="release the roles")
+        _require_state(exercise, Exercise.State.DRAFT, doing=RELEASE)
         if not exercise.negotiations.exists():
-            raise Refused("Pair the class before releasing the roles.")
+            raise Refused(gettext("Pair the class before releasing the roles."))
         exercise.state = Exercise.State.RELEASED
         exercise.released_at = timezone.now()
         exercise.save(update_fields=["state", "released_at"])
@@ -277,7 +297,7 @@ def exercise_release(*, exercise: Exercise) -> Exercise:
 def exercise_start(*, exercise: Exercise) -> Exercise:
     with transaction.atomic():
         exercise = _locked(exercise)
-        _require_state(exercise, Exercise.State.RELEASED, doing="start the negotiations")
+        _require_state(exercise, Exercise.State.RELEASED, doing=START)
         now = timezone.now()
         exercise.state = Exercise.State.LIVE
         exercise.started_at = now
@@ -290,7 +310,7 @@ def exercise_start(*, exercise: Exercise) -> Exercise:
 def exercise_end_refusal(exercise: Exercise) -> str | None:
     """Why the exercise cannot be ended now, or None once its roles are out and until it has ended."""
     try:
-        _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="end the exercise")
+        _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing=END)
     except Refused as exc:
         return exc.message
     return None
@@ -342,7 +362,7 @@ def exercise_pair_late(*, exercise: Exercise, student_ids: list[int], seed: int 
     """Pair late arrivals with each other; returns the one left over (to be placed by hand), if any."""
     with transaction.atomic():
         exercise = _locked(exercise)
-        _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="pair late arrivals")
+        _require_state(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing=PAIR_LATE)
         ids = _students_of(exercise, student_ids)
         seated = set(Seat.objects.filter(exercise=exercise, student_id__in=ids).values_list("student_id", flat=True))
         ids = [i for i in ids if i not in seated]
@@ -368,13 +388,13 @@ def exercise_place(*, exercise: Exercise, student: Student, negotiation: Negotia
     with transaction.atomic():
         exercise = _locked(exercise)
         if exercise.state == Exercise.State.ENDED:
-            raise Refused("The exercise has ended; nobody can be placed any more.")
+            raise Refused(gettext("The exercise has ended; nobody can be placed any more."))
         if student.classroom_id != exercise.classroom_id or negotiation.exercise_id != exercise.pk:
-            raise Refused("That student or pair does not belong to this exercise.")
+            raise Refused(gettext("That student or pair does not belong to this exercise."))
         if role not in version_spec(exercise.scenario_version).role_keys:
-            raise Refused(f"'{role}' is not a role of this scenario.", "role")
+            raise Refused(gettext("'%(role)s' is not a role of this scenario.") % {"role": role}, "role")
         if Seat.objects.filter(exercise=exercise, student=student).exists():
-            raise Refused(f"{student.display_name} already has a seat in this exercise.")
+            raise Refused(gettext("%(name)s already has a seat in this exercise.") % {"name": student.display_name})
         stand_in = negotiation.seats.filter(role_key=role, kind__in=[Seat.Kind.BOT, Seat.Kind.INSTRUCTOR]).first()
         if stand_in is not None:
             stand_in.kind, stand_in.student, stand_in.bot_move_at = Seat.Kind.STUDENT, student, None
@@ -414,11 +434,11 @@ def time_extend(*, exercise: Exercise, minutes: int, negotiation_id: int | None 
     """Give one pair, or every open pair, more time. Returns how many pairs were extended.
 
     A pair whose time is already up is closed first, not brought back: extend before the deadline."""
-    _require_round(exercise, Exercise.State.LIVE, doing="give more time")
+    _require_round(exercise, Exercise.State.LIVE, doing=EXTEND)
     if not 1 <= minutes <= MAX_EXTENSION:
-        raise Refused(f"Give a number of minutes from 1 to {MAX_EXTENSION}.", "minutes")
+        raise Refused(gettext("Give a number of minutes from 1 to %(max)s.") % {"max": MAX_EXTENSION}, "minutes")
     if negotiation_id is not None and not exercise.negotiations.filter(pk=negotiation_id).exists():
-        raise Refused("No such pair in this exercise.", "negotiation")
+        raise Refused(gettext("No such pair in this exercise."), "negotiation")
     negotiation_close_expired(exercise_id=exercise.pk, now=now)
     pairs = exercise.negotiations.filter(status=OPEN)
     if negotiation_id is not None:
@@ -451,7 +471,7 @@ def round_pause(*, exercise: Exercise, paused: bool, now: datetime) -> None:
     with transaction.atomic():
         exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
         if exercise.state != Exercise.State.LIVE:
-            raise Refused("Only a live round can be paused or resumed.")
+            raise Refused(gettext("Only a live round can be paused or resumed."))
         if paused == (exercise.paused_at is not None):
             return
         gained = timedelta(0) if paused else now - exercise.paused_at  # type: ignore[operator]
@@ -476,12 +496,16 @@ def round_pause(*, exercise: Exercise, paused: bool, now: datetime) -> None:
 
 
 def broadcast_send(*, exercise: Exercise, text: str) -> BroadcastJSON:
-    _require_round(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing="broadcast")
+    _require_round(exercise, Exercise.State.RELEASED, Exercise.State.LIVE, doing=BROADCAST)
     text = text.strip()
     if not text:
-        raise Refused("write a message to broadcast", "text")
+        raise Refused(gettext("write a message to broadcast"), "text")
     if len(text) > MAX_BROADCAST:
-        raise Refused(f"A broadcast is at most {MAX_BROADCAST} characters; this one has {len(text)}.", "text")
+        raise Refused(
+            gettext("A broadcast is at most %(max)s characters; this one has %(length)s.")
+            % {"max": MAX_BROADCAST, "length": len(text)},
+            "text",
+        )
     message = Broadcast.objects.create(exercise=exercise, text=text)
     payload: BroadcastJSON = {"text": message.text, "at": message.created_at.isoformat()}
     negotiation_ids = list(exercise.negotiations.values_list("pk", flat=True))

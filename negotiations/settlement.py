@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from classrooms.models import Exercise
 from core.negotiation import AGREED, SETTLING
@@ -30,11 +31,11 @@ MAX_SETTLEMENT_MINUTES = 60
 def settlement_open_refusal(exercise: Exercise) -> str | None:
     """Why the round cannot be opened now, or None."""
     if exercise.state not in (Exercise.State.LIVE, Exercise.State.ENDED):
-        return "Open the post-settlement round once the negotiations have started and a pair has agreed."
+        return gettext("Open the post-settlement round once the negotiations have started and a pair has agreed.")
     if Settlement.objects.filter(exercise=exercise).exists():
-        return "This exercise has had its post-settlement round."
+        return gettext("This exercise has had its post-settlement round.")
     if not exercise.negotiations.filter(status=AGREED).exists():
-        return "No pair reached an agreement: there is nothing to improve on."
+        return gettext("No pair reached an agreement: there is nothing to improve on.")
     return None
 
 
@@ -43,7 +44,7 @@ def settlement_open(*, exercise: Exercise, minutes: int, now: datetime) -> int:
     exercise runs, before its students see their results (the partner's sheet among them), the round
     ends at the latest with the exercise; pairs that agree after it opened are not in it."""
     if not 1 <= minutes <= MAX_SETTLEMENT_MINUTES:
-        raise Refused(f"Give the round from 1 to {MAX_SETTLEMENT_MINUTES} minutes.", "minutes")
+        raise Refused(gettext("Give the round from 1 to %(max)s minutes.") % {"max": MAX_SETTLEMENT_MINUTES}, "minutes")
     deadline = now + timedelta(minutes=minutes)
     with transaction.atomic():
         exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
@@ -70,7 +71,7 @@ def settlement_open(*, exercise: Exercise, minutes: int, now: datetime) -> int:
 def settlement_close(*, exercise: Exercise, now: datetime) -> int:
     """End the round now: every pair still in it keeps its agreement. Returns how many pairs that was."""
     if not Settlement.objects.filter(exercise=exercise, closed_at=None).exists():
-        raise Refused("No post-settlement round is open for this exercise.")
+        raise Refused(gettext("No post-settlement round is open for this exercise."))
     count = settlement_close_all(exercise_id=exercise.pk, now=now)
     if Exercise.objects.filter(pk=exercise.pk, state=Exercise.State.ENDED).exists():
         debrief_enqueue(exercise_id=exercise.pk)  # a live exercise's debrief comes at its end

@@ -146,6 +146,17 @@ def _fast_password_hashing(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _english_outside_requests() -> Iterator[None]:
+    """Each test starts in English: a request in another language leaves it active in the thread (Django's
+    LocaleMiddleware does not undo it), and a service called outside a request would then answer in it."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _socket_limits_count_afresh() -> None:
     """The sockets' limits per seat and user (negotiations/limits.py) count afresh in each test: on Redis
     they would carry one test's frames into the next, whose seats may have the same ids."""

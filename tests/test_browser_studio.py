@@ -4,6 +4,8 @@ markup typed anywhere stays text; the editor on a phone."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -268,6 +270,25 @@ def test_the_editor_on_a_phone_keeps_what_was_typed_across_a_reload(live_server,
     assert browser.execute_script("return document.getElementById('plane').getBoundingClientRect().width") > 300
     # The check's warning links to the part at fault.
     assert browser.find_element(By.CSS_SELECTOR, "#warnings a[href='#f-issues-0-key']").text == "issues[0]"
+
+    # In German (the language chooser's cookie): the editor's own words, its figures written as German writes
+    # numbers, and the check's warnings in English with their paths.
+    browser.add_cookie({"name": "django_language", "value": "de"})
+    browser.refresh()
+    WebDriverWait(browser, 10).until(text_shown((By.ID, "analysis-state"), "Aktuell."))
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de"
+    assert browser.find_element(By.ID, "analysis-title").text == "Was die Punkte lehren werden"
+    assert browser.find_element(By.ID, "f-issues-0-name").get_attribute("aria-describedby")
+    assert browser.find_element(By.CSS_SELECTOR, "label[for='f-roles-0-batna']").text == "BATNA (Punkte)"
+    figures = dict(zip(texts(browser, "#figures dt"), texts(browser, "#figures dd"), strict=True))
+    share = figures["Machbarer Anteil (beide über ihrer BATNA)"]
+    assert re.fullmatch(r"\d+(,\d+)?\u00a0% \(\d+ Ergebnisse?\)", share), share  # "37,5 % (15 Ergebnisse)"
+    assert browser.find_element(By.CSS_SELECTOR, "#warnings a[href='#f-issues-0-key']").text == "issues[0]"
+    assert wider_than_the_screen(browser) == []  # German's longer labels wrap
+    screenshot(browser, "studio-phone-de", full=False)
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    screenshot(browser, "studio-de")
+    assert_accessible(browser, "the studio's editor in German")
 
 
 def test_the_list_shares_diffs_adapts_and_imports(live_server, browser, instructor, tmp_path):

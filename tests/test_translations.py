@@ -31,7 +31,7 @@ NOT_SCANNED = {".venv", "node_modules", "staticfiles", "tests", "bench", "artifa
 SOURCES = {".py", ".html", ".txt", ".js"}
 # The templates whose every word goes through the translation tags: the student's pages, the live room, the
 # pages everyone sees, signing up and logging in, the instructor's classes, an exercise's page, transcripts and
-# a scenario's page and the list, the monitor. The class debrief and the studio are in English only.
+# a scenario's page and the list, the studio's editor, the monitor. The class debrief is in English only.
 TRANSLATED_TEMPLATES = [
     "base.html",
     "home.html",
@@ -52,6 +52,7 @@ TRANSLATED_TEMPLATES = [
     "negotiations/monitor.html",
     "scenarios/detail.html",
     "scenarios/list.html",
+    "scenarios/studio.html",
 ]
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
 
@@ -166,6 +167,7 @@ DROPPED = [
     re.compile(r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}", re.S),
     re.compile(r"{#.*?#}", re.S),
     re.compile(r"{%\s*blocktrans(?:late)?\b.*?{%\s*endblocktrans(?:late)?\s*%}", re.S),
+    re.compile(r"{%\s*block main_attrs\s*%}.*?{%\s*endblock\s*%}", re.S),  # the <main> tag's attributes
 ]
 TAG = re.compile(r"{%.*?%}|{{.*?}}", re.S)
 
@@ -215,6 +217,7 @@ def test_the_check_finds_text_outside_the_tags():
     assert literal_text('<button aria-label="Close">{% translate "x" %}</button>') == ['aria-label="Close"']
     assert literal_text("{% blocktranslate %}Fine {{ name }}{% endblocktranslate %} · {{ n }} <b>Parley</b>") == []
     assert literal_text("{# a note #}{% comment %}Notes{% endcomment %}<script>let a = 'b c';</script>") == []
+    assert literal_text('{% block main_attrs %} class="wide"{% endblock %}<p>Words</p>') == ["Words"]
 
 
 @pytest.mark.parametrize("template", translated_templates(), ids=lambda p: str(p.relative_to(ROOT / "templates")))

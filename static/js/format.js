@@ -24,6 +24,13 @@ export function formatNumber(value, lang = pageLang()) {
   return text === "-0" ? "0" : text;
 }
 
+// A share of 1 as a percentage: 0.5 -> "50%" (en), "50 %" (de), "50 %" (es); at most two decimals.
+export function formatPercent(fraction, lang = pageLang()) {
+  const n = Number(fraction);
+  if (fraction === null || fraction === undefined || fraction === "" || !Number.isFinite(n)) return "?";
+  return cached("percent", lang, (l) => new Intl.NumberFormat(l, { style: "percent", maximumFractionDigits: 2, useGrouping: "always" })).format(n);
+}
+
 // An ISO time -> "22:33" (en), in the browser's time zone.
 export function formatTime(iso, lang = pageLang(), timeZone = undefined) {
   const d = new Date(iso);

@@ -5,7 +5,8 @@
 // and the check's warnings beside the form. Every text is set as text; only the server's sanitised Markdown
 // preview is HTML.
 import { api } from "./studio_api.js";
-import { formatNumber } from "./format.js";
+import { gettext, ngettext, interpolate } from "./i18n.js";
+import { formatNumber, formatPercent } from "./format.js";
 import {
   feasibleRegion,
   parseNumber,
@@ -63,7 +64,7 @@ function roleKeys() {
 
 function roleName(index) {
   const role = obj(list(doc.roles)[index]);
-  return str(role.name).trim() || str(role.key) || `Role ${index + 1}`;
+  return str(role.name).trim() || str(role.key) || interpolate(gettext("Role %(n)s"), { n: index + 1 });
 }
 
 // ---- the form ----------------------------------------------------------------------------------------
@@ -98,7 +99,7 @@ function field({ path, label, get, set, kind = "text", hint = null, markdown = f
 // A Markdown field's preview: the server's own rendering (sanitised), shown on request and kept up to date.
 function preview(input, id) {
   const box = el("div", { className: "preview prose", id: `${id}-preview`, hidden: true, "aria-live": "polite" });
-  const button = el("button", { type: "button", className: "button secondary small", "aria-expanded": "false", "aria-controls": box.id, text: "Show preview" });
+  const button = el("button", { type: "button", className: "button secondary small", "aria-expanded": "false", "aria-controls": box.id, text: gettext("Show preview") });
   const refresh = debounce(async () => {
     const body = new URLSearchParams({ text: input.value });
     try {
@@ -112,14 +113,14 @@ function preview(input, id) {
       if (answer.ok) box.innerHTML = result.html; // sanitised by the server (scenarios/templatetags/parley.py)
       else box.textContent = result.detail;
     } catch {
-      box.textContent = "The preview could not be fetched; it will be tried again as you type.";
+      box.textContent = gettext("The preview could not be fetched; it will be tried again as you type.");
     }
   }, 300);
   button.addEventListener("click", () => {
     const open = box.hidden;
     box.hidden = !open;
     button.setAttribute("aria-expanded", String(open));
-    button.textContent = open ? "Hide preview" : "Show preview";
+    button.textContent = open ? gettext("Hide preview") : gettext("Show preview");
     if (open) refresh();
   });
   input.addEventListener("input", () => {
@@ -136,8 +137,8 @@ function button(text, onClick, attrs = {}) {
 
 // Move item `index` of `items` by `by` (-1 up, +1 down), then draw again with focus on the same control.
 function mover(items, index, what, focusId) {
-  const up = button("Move up", () => move(-1), { "aria-label": `Move up: ${what}`, disabled: index === 0 });
-  const down = button("Move down", () => move(1), { "aria-label": `Move down: ${what}`, disabled: index === items.length - 1 });
+  const up = button(gettext("Move up"), () => move(-1), { "aria-label": interpolate(gettext("Move up: %(what)s"), { what }), disabled: index === 0 });
+  const down = button(gettext("Move down"), () => move(1), { "aria-label": interpolate(gettext("Move down: %(what)s"), { what }), disabled: index === items.length - 1 });
   function move(by) {
     const [item] = items.splice(index, 1);
     const to = index + by;
@@ -161,20 +162,20 @@ function section(title, path, ...children) {
 function renderTop() {
   const text = (key, label, extra = {}) =>
     field({ path: key, label, get: () => doc[key], set: (v) => (doc[key] = v), ...extra });
-  return section("The scenario", null,
-    text("title", "Title", { hint: "Shown in lists; at most 200 characters." }),
-    text("slug", "Slug", { hint: "The scenario's identity across versions: lower-case letters, digits, - and _." }),
-    text("summary", "Summary", { kind: "textarea", hint: "One or two sentences for the scenario list." }),
-    text("situation", "Public situation", { markdown: true, hint: "Markdown. Both roles and the instructor read it." }),
-    text("author", "Author", { hint: "Optional: who wrote it, as they wish to be credited." }),
-    text("licence", "Licence", { hint: "Optional: the terms others may use it on, e.g. CC BY 4.0." }),
+  return section(gettext("The scenario"), null,
+    text("title", gettext("Title"), { hint: gettext("Shown in lists; at most 200 characters.") }),
+    text("slug", gettext("Slug"), { hint: gettext("The scenario's identity across versions: lower-case letters, digits, - and _.") }),
+    text("summary", gettext("Summary"), { kind: "textarea", hint: gettext("One or two sentences for the scenario list.") }),
+    text("situation", gettext("Public situation"), { markdown: true, hint: gettext("Markdown. Both roles and the instructor read it.") }),
+    text("author", gettext("Author"), { hint: gettext("Optional: who wrote it, as they wish to be credited.") }),
+    text("licence", gettext("Licence"), { hint: gettext("Optional: the terms others may use it on, e.g. CC BY 4.0.") }),
   );
 }
 
 // A scenario has exactly two roles; a document imported with another number (or none) can be given two.
 function twoRoles(roles) {
   if (roles.length === 2) return null;
-  return button(roles.length < 2 ? "Add the missing roles" : "Keep only the first two roles", () => {
+  return button(roles.length < 2 ? gettext("Add the missing roles") : gettext("Keep only the first two roles"), () => {
     const kept = roles.slice(0, 2).map(obj);
     while (kept.length < 2) kept.push({ key: kept.length ? "second" : "first", name: "", batna: 0, alternative: "", sheet: "" });
     doc.roles = kept;
@@ -185,22 +186,23 @@ function twoRoles(roles) {
 
 function renderRoles() {
   const roles = list(doc.roles);
-  return section("Roles", "roles", twoRoles(roles), ...roles.map((raw, i) => {
+  return section(gettext("Roles"), "roles", twoRoles(roles), ...roles.map((raw, i) => {
     const role = obj(raw);
     roles[i] = role;
     const p = `roles[${i}]`;
-    const legend = el("legend", { text: `Role ${i + 1}: ${roleName(i)}` });
-    const named = () => (legend.textContent = `Role ${i + 1}: ${roleName(i)}`);
-    const key = field({ path: `${p}.key`, label: "Key", get: () => role.key, set: (v) => renameRole(i, v), hint: "Used in the points tables.", onInput: named, onChange: redrawIssues });
+    const title = () => interpolate(gettext("Role %(n)s: %(name)s"), { n: i + 1, name: roleName(i) });
+    const legend = el("legend", { text: title() });
+    const named = () => (legend.textContent = title());
+    const key = field({ path: `${p}.key`, label: gettext("Key"), get: () => role.key, set: (v) => renameRole(i, v), hint: gettext("Used in the points tables."), onInput: named, onChange: redrawIssues });
     return el("fieldset", { className: "subgroup", "data-path": p },
       legend,
       el("div", { className: "row" },
         key,
-        field({ path: `${p}.name`, label: "Name", get: () => role.name, set: (v) => (role.name = v), onInput: named, onChange: redrawIssues }),
-        field({ path: `${p}.batna`, label: "BATNA (points)", kind: "number", get: () => role.batna, set: (v) => (role.batna = v) }),
+        field({ path: `${p}.name`, label: gettext("Name"), get: () => role.name, set: (v) => (role.name = v), onInput: named, onChange: redrawIssues }),
+        field({ path: `${p}.batna`, label: gettext("BATNA (points)"), kind: "number", get: () => role.batna, set: (v) => (role.batna = v) }),
       ),
-      field({ path: `${p}.alternative`, label: "Alternative (the BATNA in words)", kind: "textarea", get: () => role.alternative, set: (v) => (role.alternative = v) }),
-      field({ path: `${p}.sheet`, label: "Confidential sheet", markdown: true, hint: "Markdown. Only this role reads it.", get: () => role.sheet, set: (v) => (role.sheet = v) }),
+      field({ path: `${p}.alternative`, label: gettext("Alternative (the BATNA in words)"), kind: "textarea", get: () => role.alternative, set: (v) => (role.alternative = v) }),
+      field({ path: `${p}.sheet`, label: gettext("Confidential sheet"), markdown: true, hint: gettext("Markdown. Only this role reads it."), get: () => role.sheet, set: (v) => (role.sheet = v) }),
       ...(list(doc.events).length ? renderForecasts(role, i) : []),
     );
   }));
@@ -217,16 +219,16 @@ function renderForecasts(role, i) {
     return el("div", { className: "row", "data-path": `${p}.forecasts.${key}` },
       ...list(event.outcomes).map(obj).map((outcome) => field({
         path: `${p}.forecasts.${key}.${str(outcome.key)}`,
-        label: `${roleName(i)}'s chance: ${str(event.question) || key}, ${str(outcome.label) || str(outcome.key)}`,
+        label: interpolate(gettext("%(role)s's chance: %(event)s, %(outcome)s"), { role: roleName(i), event: str(event.question) || key, outcome: str(outcome.label) || str(outcome.key) }),
         kind: "number", get: () => chances[outcome.key], set: (v) => (chances[outcome.key] = v),
       })));
   });
   return [
     el("fieldset", { className: "subgroup", "data-path": `${p}.forecasts` },
-      el("legend", { text: `${roleName(i)}'s forecasts (confidential; each event's chances add up to 1)` }),
+      el("legend", { text: interpolate(gettext("%(role)s's forecasts (confidential; each event's chances add up to 1)"), { role: roleName(i) }) }),
       el("p", { className: "field-error", id: `${idFor(`${p}.forecasts`)}-error`, hidden: true }),
       ...parts),
-    field({ path: `${p}.caution`, label: "Caution (optional, 0 to 1)", kind: "number", hint: "0 counts the expected points; 1 only the worst outcome.",
+    field({ path: `${p}.caution`, label: gettext("Caution (optional, 0 to 1)"), kind: "number", hint: gettext("0 counts the expected points; 1 only the worst outcome."),
       get: () => role.caution, set: (v) => (v === "" ? delete role.caution : (role.caution = v)) }),
   ];
 }
@@ -245,55 +247,55 @@ function renderEvents() {
       const outcome = obj(rawOutcome);
       event.outcomes[o] = outcome;
       const q = `${p}.outcomes[${o}]`;
-      const remove = button("Remove outcome", () => {
+      const remove = button(gettext("Remove outcome"), () => {
         event.outcomes.splice(o, 1);
         delete event.distribution[outcome.key];
         changed();
         render(`${idFor(p)}-add-outcome`);
-      }, { "aria-label": `Remove outcome ${o + 1} of event ${e + 1}` });
+      }, { "aria-label": interpolate(gettext("Remove outcome %(outcome)s of event %(event)s"), { outcome: o + 1, event: e + 1 }) });
       return el("li", { className: "option", "data-path": q },
         el("div", { className: "row" },
-          field({ path: `${q}.key`, label: `Outcome ${o + 1} key`, get: () => outcome.key, set: (v) => {
+          field({ path: `${q}.key`, label: interpolate(gettext("Outcome %(n)s key"), { n: o + 1 }), get: () => outcome.key, set: (v) => {
             renameOutcomeKey(doc, str(event.key), str(outcome.key), v);
             outcome.key = v;
           }, onChange: () => render() }),
-          field({ path: `${q}.label`, label: `Outcome ${o + 1} label`, get: () => outcome.label, set: (v) => (outcome.label = v), onChange: () => render() }),
-          field({ path: `${p}.distribution.${str(outcome.key)}`, label: `Outcome ${o + 1} stated chance`, kind: "number", get: () => event.distribution[outcome.key], set: (v) => (event.distribution[outcome.key] = v) }),
+          field({ path: `${q}.label`, label: interpolate(gettext("Outcome %(n)s label"), { n: o + 1 }), get: () => outcome.label, set: (v) => (outcome.label = v), onChange: () => render() }),
+          field({ path: `${p}.distribution.${str(outcome.key)}`, label: interpolate(gettext("Outcome %(n)s stated chance"), { n: o + 1 }), kind: "number", get: () => event.distribution[outcome.key], set: (v) => (event.distribution[outcome.key] = v) }),
         ),
         el("div", { className: "actions" }, remove));
     });
-    const addOutcome = button("Add an outcome", () => {
+    const addOutcome = button(gettext("Add an outcome"), () => {
       const key = `outcome-${event.outcomes.length + 1}`;
       event.outcomes.push({ key, label: "" });
       event.distribution[key] = 0;
       for (const role of list(doc.roles).map(obj)) if (role.forecasts && role.forecasts[event.key]) role.forecasts[event.key][key] = 0;
       changed();
       render(idFor(`${p}.outcomes[${event.outcomes.length - 1}].label`));
-    }, { id: `${idFor(p)}-add-outcome`, "aria-label": `Add an outcome to event ${e + 1}` });
-    const remove = button("Remove event", () => {
+    }, { id: `${idFor(p)}-add-outcome`, "aria-label": interpolate(gettext("Add an outcome to event %(n)s"), { n: e + 1 }) });
+    const remove = button(gettext("Remove event"), () => {
       events.splice(e, 1);
       if (!events.length) dropEvents();
       else for (const role of list(doc.roles).map(obj)) if (role.forecasts) delete role.forecasts[event.key];
       changed();
       render("add-event");
-    }, { "aria-label": `Remove event ${e + 1}` });
+    }, { "aria-label": interpolate(gettext("Remove event %(n)s"), { n: e + 1 }) });
     return el("fieldset", { className: "subgroup", "data-path": p, id: idFor(p) },
-      el("legend", { text: `Event ${e + 1}: ${str(event.question) || str(event.key)}` }),
+      el("legend", { text: interpolate(gettext("Event %(n)s: %(question)s"), { n: e + 1, question: str(event.question) || str(event.key) }) }),
       el("p", { className: "field-error", id: `${idFor(p)}-error`, hidden: true }),
-      field({ path: `${p}.key`, label: "Key", get: () => event.key, set: (v) => {
+      field({ path: `${p}.key`, label: gettext("Key"), get: () => event.key, set: (v) => {
         renameEventKey(doc, str(event.key), v);
         event.key = v;
       }, onChange: () => render() }),
-      field({ path: `${p}.question`, label: "Question (both sides read it)", get: () => event.question, set: (v) => (event.question = v), onChange: () => render() }),
+      field({ path: `${p}.question`, label: gettext("Question (both sides read it)"), get: () => event.question, set: (v) => (event.question = v), onChange: () => render() }),
       el("ol", { className: "options", "data-path": `${p}.outcomes` }, ...outcomes),
       el("p", { className: "field-error", id: `${idFor(`${p}.outcomes`)}-error`, hidden: true }),
       el("p", { className: "field-error", id: `${idFor(`${p}.distribution`)}-error`, "data-path": `${p}.distribution`, hidden: true }),
       el("div", { className: "actions" }, addOutcome, remove));
   });
-  const add = button("Add an event", () => {
+  const add = button(gettext("Add an event"), () => {
     const n = events.length + 1;
     const key = `event-${n}`;
-    const outcomes = [{ key: "yes", label: "Yes" }, { key: "no", label: "No" }];
+    const outcomes = [{ key: "yes", label: gettext("Yes") }, { key: "no", label: gettext("No") }];
     doc = withEvents(doc, [...events, { key, question: "", outcomes, distribution: { yes: 0.5, no: 0.5 } }]);
     for (const role of list(doc.roles).map(obj)) {
       role.forecasts = { ...obj(role.forecasts), [key]: { yes: 0.5, no: 0.5 } };
@@ -301,8 +303,8 @@ function renderEvents() {
     changed();
     render(idFor(`events[${n - 1}].question`));
   }, { id: "add-event", className: "button small" });
-  return section("Uncertain events (optional)", "events",
-    el("p", { className: "hint", text: "For contingent issues: a term that pays by what happens. Each role gets its own forecast of every event." }),
+  return section(gettext("Uncertain events (optional)"), "events",
+    el("p", { className: "hint", text: gettext("For contingent issues: a term that pays by what happens. Each role gets its own forecast of every event.") }),
     ...parts, el("div", { className: "actions" }, add));
 }
 
@@ -322,7 +324,7 @@ function renameRole(index, key) {
 
 function pointsRow(table, path, what) {
   return el("div", { className: "row" }, ...roleKeys().map((key, r) =>
-    field({ path: `${path}.${key}`, label: `${what}: ${roleName(r)}`, kind: "number", get: () => table[key], set: (v) => (table[key] = v) })));
+    field({ path: `${path}.${key}`, label: interpolate(what, { role: roleName(r) }), kind: "number", get: () => table[key], set: (v) => (table[key] = v) })));
 }
 
 function renderOption(issue, i, o) {
@@ -331,22 +333,22 @@ function renderOption(issue, i, o) {
   options[o] = option;
   if (!option.points || typeof option.points !== "object") option.points = {};
   const p = `issues[${i}].options[${o}]`;
-  const what = `option ${o + 1} of issue ${i + 1}`;
+  const what = interpolate(gettext("option %(option)s of issue %(issue)s"), { option: o + 1, issue: i + 1 });
   const focus = (to, which) => `${idFor(`issues[${i}].options[${to}]`)}-${which}`;
   const [up, down] = mover(options, o, what, focus);
   up.id = `${idFor(p)}-up`;
   down.id = `${idFor(p)}-down`;
-  const remove = button("Remove", () => {
+  const remove = button(gettext("Remove"), () => {
     options.splice(o, 1);
     changed();
     render(`${idFor(`issues[${i}]`)}-add-option`);
-  }, { "aria-label": `Remove ${what}` });
+  }, { "aria-label": interpolate(gettext("Remove %(what)s"), { what }) });
   return el("li", { className: "option", "data-path": p },
     el("div", { className: "row" },
-      field({ path: `${p}.key`, label: `Option ${o + 1} key`, get: () => option.key, set: (v) => (option.key = v) }),
-      field({ path: `${p}.label`, label: `Option ${o + 1} label`, get: () => option.label, set: (v) => (option.label = v) }),
+      field({ path: `${p}.key`, label: interpolate(gettext("Option %(n)s key"), { n: o + 1 }), get: () => option.key, set: (v) => (option.key = v) }),
+      field({ path: `${p}.label`, label: interpolate(gettext("Option %(n)s label"), { n: o + 1 }), get: () => option.label, set: (v) => (option.label = v) }),
     ),
-    issue.type === "contingent" ? contingentPoints(issue, option.points, `${p}.points`, o) : pointsRow(option.points, `${p}.points`, `Option ${o + 1} points`),
+    issue.type === "contingent" ? contingentPoints(issue, option.points, `${p}.points`, o) : pointsRow(option.points, `${p}.points`, interpolate(gettext("Option %(n)s points: %(role)s"), { n: o + 1, role: "%(role)s" })),
     el("p", { className: "field-error", id: `${idFor(`${p}.points`)}-error`, "data-path": `${p}.points`, hidden: true }),
     el("div", { className: "actions" }, up, down, remove),
   );
@@ -359,20 +361,20 @@ function contingentPoints(issue, table, path, o) {
   return el("div", {}, ...roleKeys().map((key, r) => {
     const byOutcome = table[key] !== null && typeof table[key] === "object";
     const choice = el("select", { id: `${idFor(`${path}.${key}`)}-pays` },
-      el("option", { value: "same", text: "The same whatever happens", selected: !byOutcome }),
-      el("option", { value: "by", text: "By outcome", selected: byOutcome }));
+      el("option", { value: "same", text: gettext("The same whatever happens"), selected: !byOutcome }),
+      el("option", { value: "by", text: gettext("By outcome"), selected: byOutcome }));
     choice.addEventListener("change", () => {
       const first = byOutcome ? Object.values(table[key])[0] ?? 0 : table[key];
       table[key] = choice.value === "by" ? Object.fromEntries(outcomes.map((x) => [x.key, first])) : first;
       changed();
       render(choice.id);
     });
-    const what = `Option ${o + 1}, ${roleName(r)}`;
+    const what = interpolate(gettext("Option %(n)s, %(role)s"), { n: o + 1, role: roleName(r) });
     const inputs = byOutcome
-      ? outcomes.map((x) => field({ path: `${path}.${key}.${str(x.key)}`, label: `${what}: if ${str(x.label) || str(x.key)}`, kind: "number", get: () => table[key][x.key], set: (v) => (table[key][x.key] = v) }))
-      : [field({ path: `${path}.${key}`, label: `${what}: points`, kind: "number", get: () => table[key], set: (v) => (table[key] = v) })];
+      ? outcomes.map((x) => field({ path: `${path}.${key}.${str(x.key)}`, label: interpolate(gettext("%(what)s: if %(outcome)s"), { what, outcome: str(x.label) || str(x.key) }), kind: "number", get: () => table[key][x.key], set: (v) => (table[key][x.key] = v) }))
+      : [field({ path: `${path}.${key}`, label: interpolate(gettext("%(what)s: points"), { what }), kind: "number", get: () => table[key], set: (v) => (table[key] = v) })];
     return el("div", { className: "row", "data-path": byOutcome ? `${path}.${key}` : null },
-      el("div", { className: "field" }, el("label", { for: choice.id, text: `${what} pays` }), choice), ...inputs);
+      el("div", { className: "field" }, el("label", { for: choice.id, text: interpolate(gettext("%(what)s pays"), { what }) }), choice), ...inputs);
   }));
 }
 
@@ -385,11 +387,11 @@ function renderIssue(raw, i, issues) {
   issues[i] = issue;
   const p = `issues[${i}]`;
   const numeric = issue.type === "numeric";
-  const name = str(issue.name).trim() || str(issue.key) || "new issue";
+  const name = () => str(issue.name).trim() || str(issue.key) || gettext("new issue");
   const kind = el("select", { id: `${idFor(p)}-type`, "data-path": `${p}.type` },
-    el("option", { value: "options", text: "Options", selected: !numeric }),
-    el("option", { value: "numeric", text: "Numeric (a range in steps)", selected: numeric }),
-    el("option", { value: "contingent", text: "Contingent (pays by an event's outcome)", selected: issue.type === "contingent" }));
+    el("option", { value: "options", text: gettext("Options"), selected: !numeric }),
+    el("option", { value: "numeric", text: gettext("Numeric (a range in steps)"), selected: numeric }),
+    el("option", { value: "contingent", text: gettext("Contingent (pays by an event's outcome)"), selected: issue.type === "contingent" }));
   kind.addEventListener("change", () => {
     setKind(issue, kind.value);
     changed();
@@ -399,60 +401,61 @@ function renderIssue(raw, i, issues) {
   if (numeric) {
     if (!issue.points || typeof issue.points !== "object") issue.points = {};
     body.push(el("div", { className: "row" },
-      ...["min", "max", "step"].map((k) => field({ path: `${p}.${k}`, label: { min: "Lowest value", max: "Highest value", step: "Step" }[k], kind: "number", get: () => issue[k], set: (v) => (issue[k] = v) })),
-      field({ path: `${p}.unit`, label: "Unit (optional)", get: () => issue.unit, set: (v) => (v ? (issue.unit = v) : delete issue.unit) }),
+      ...["min", "max", "step"].map((k) => field({ path: `${p}.${k}`, label: { min: gettext("Lowest value"), max: gettext("Highest value"), step: gettext("Step") }[k], kind: "number", get: () => issue[k], set: (v) => (issue[k] = v) })),
+      field({ path: `${p}.unit`, label: gettext("Unit (optional)"), get: () => issue.unit, set: (v) => (v ? (issue.unit = v) : delete issue.unit) }),
     ));
-    body.push(el("p", { className: "hint", text: "Each role's points run in a straight line from the lowest value to the highest." }));
+    body.push(el("p", { className: "hint", text: gettext("Each role's points run in a straight line from the lowest value to the highest.") }));
     roleKeys().forEach((key, r) => {
       const ends = obj(issue.points[key]);
       issue.points[key] = ends;
       body.push(el("div", { className: "row", "data-path": `${p}.points.${key}` },
-        field({ path: `${p}.points.${key}.at_min`, label: `${roleName(r)}: points at the lowest`, kind: "number", get: () => ends.at_min, set: (v) => (ends.at_min = v) }),
-        field({ path: `${p}.points.${key}.at_max`, label: `${roleName(r)}: points at the highest`, kind: "number", get: () => ends.at_max, set: (v) => (ends.at_max = v) })));
+        field({ path: `${p}.points.${key}.at_min`, label: interpolate(gettext("%(role)s: points at the lowest"), { role: roleName(r) }), kind: "number", get: () => ends.at_min, set: (v) => (ends.at_min = v) }),
+        field({ path: `${p}.points.${key}.at_max`, label: interpolate(gettext("%(role)s: points at the highest"), { role: roleName(r) }), kind: "number", get: () => ends.at_max, set: (v) => (ends.at_max = v) })));
     });
   } else {
     issue.options = list(issue.options);
     if (issue.type === "contingent") {
       const chooser = el("select", { id: idFor(`${p}.event`), "data-path": `${p}.event` },
-        el("option", { value: "", text: "Choose an event" }),
+        el("option", { value: "", text: gettext("Choose an event") }),
         ...list(doc.events).map(obj).map((e) => el("option", { value: str(e.key), text: str(e.question) || str(e.key), selected: e.key === issue.event })));
       chooser.addEventListener("change", () => {
         issue.event = chooser.value;
         changed();
         render(chooser.id);
       });
-      body.push(el("div", { className: "field" }, el("label", { for: chooser.id, text: "Pays by the event" }), chooser,
+      body.push(el("div", { className: "field" }, el("label", { for: chooser.id, text: gettext("Pays by the event") }), chooser,
         el("p", { className: "field-error", id: `${chooser.id}-error`, hidden: true })));
     }
     body.push(el("ol", { className: "options", "data-path": `${p}.options` },
       ...issue.options.map((_, o) => renderOption(issue, i, o))));
     body.push(el("p", { className: "field-error", id: `${idFor(`${p}.options`)}-error`, hidden: true }));
-    body.push(button("Add an option", () => {
+    body.push(button(gettext("Add an option"), () => {
       const n = issue.options.length + 1;
       issue.options.push({ key: `option-${n}`, label: "", points: blankPoints() });
       changed();
       render(idFor(`issues[${i}].options[${n - 1}].label`));
-    }, { id: `${idFor(p)}-add-option`, "aria-label": `Add an option to issue ${i + 1}` }));
+    }, { id: `${idFor(p)}-add-option`, "aria-label": interpolate(gettext("Add an option to issue %(n)s"), { n: i + 1 }) }));
   }
-  const [up, down] = mover(issues, i, `issue ${i + 1}`, (to, which) => `${idFor(`issues[${to}]`)}-${which}`);
+  const [up, down] = mover(issues, i, interpolate(gettext("issue %(n)s"), { n: i + 1 }), (to, which) => `${idFor(`issues[${to}]`)}-${which}`);
   up.id = `${idFor(p)}-up`;
   down.id = `${idFor(p)}-down`;
-  const remove = button("Remove issue", () => {
+  const remove = button(gettext("Remove issue"), () => {
     issues.splice(i, 1);
     changed();
     render("add-options-issue");
-  }, { "aria-label": `Remove issue ${i + 1}` });
-  const legend = el("legend", { text: `Issue ${i + 1}: ${name}` });
-  const named = () => (legend.textContent = `Issue ${i + 1}: ${str(issue.name).trim() || str(issue.key) || "new issue"}`);
+  }, { "aria-label": interpolate(gettext("Remove issue %(n)s"), { n: i + 1 }) });
+  const title = () => interpolate(gettext("Issue %(n)s: %(name)s"), { n: i + 1, name: name() });
+  const legend = el("legend", { text: title() });
+  const named = () => (legend.textContent = title());
   return el("fieldset", { className: "subgroup issue", "data-path": p, id: idFor(p) },
     legend,
     el("p", { className: "field-error", id: `${idFor(p)}-error`, hidden: true }),
     el("div", { className: "row" },
-      field({ path: `${p}.key`, label: "Key", get: () => issue.key, set: (v) => (issue.key = v), onInput: named }),
-      field({ path: `${p}.name`, label: "Name", get: () => issue.name, set: (v) => (issue.name = v), onInput: named }),
-      el("div", { className: "field" }, el("label", { for: kind.id, text: "Kind" }), kind),
+      field({ path: `${p}.key`, label: gettext("Key"), get: () => issue.key, set: (v) => (issue.key = v), onInput: named }),
+      field({ path: `${p}.name`, label: gettext("Name"), get: () => issue.name, set: (v) => (issue.name = v), onInput: named }),
+      el("div", { className: "field" }, el("label", { for: kind.id, text: gettext("Kind") }), kind),
     ),
-    field({ path: `${p}.description`, label: "Description (optional, public)", get: () => issue.description, set: (v) => (v ? (issue.description = v) : delete issue.description) }),
+    field({ path: `${p}.description`, label: gettext("Description (optional, public)"), get: () => issue.description, set: (v) => (v ? (issue.description = v) : delete issue.description) }),
     ...body,
     el("div", { className: "actions" }, up, down, remove),
   );
@@ -487,17 +490,17 @@ function renderIssues() {
     changed();
     render(idFor(`issues[${n - 1}].name`));
   }, { id, className: "button small" });
-  return section("Issues", "issues",
+  return section(gettext("Issues"), "issues",
     ...issues.map((issue, i) => renderIssue(issue, i, issues)),
     el("div", { className: "actions" },
-      add("options", "Add an issue with options", "add-options-issue"),
-      add("numeric", "Add a numeric issue", "add-numeric-issue")),
+      add("options", gettext("Add an issue with options"), "add-options-issue"),
+      add("numeric", gettext("Add a numeric issue"), "add-numeric-issue")),
   );
 }
 
 function renderNotes() {
-  return section("For the instructor", null,
-    field({ path: "teaching_notes", label: "Teaching notes", markdown: true, hint: "Markdown. Only instructors read them.", get: () => doc.teaching_notes, set: (v) => (doc.teaching_notes = v) }),
+  return section(gettext("For the instructor"), null,
+    field({ path: "teaching_notes", label: gettext("Teaching notes"), markdown: true, hint: gettext("Markdown. Only instructors read them."), get: () => doc.teaching_notes, set: (v) => (doc.teaching_notes = v) }),
     renderQuestions(),
   );
 }
@@ -510,36 +513,36 @@ function renderQuestions() {
     questions[q] = item;
     const p = `debrief_questions[${q}]`;
     const figure = el("select", { id: idFor(`${p}.figure`), "data-path": `${p}.figure`, "aria-describedby": `${idFor(`${p}.figure`)}-error` },
-      el("option", { value: "", text: "None: listed under the teaching notes", selected: !item.figure }),
+      el("option", { value: "", text: gettext("None: listed under the teaching notes"), selected: !item.figure }),
       ...data.figures.map((f) => el("option", { value: f, text: f, selected: item.figure === f })));
     figure.addEventListener("change", () => {
       if (figure.value) item.figure = figure.value;
       else delete item.figure;
       changed();
     });
-    const [up, down] = mover(questions, q, `question ${q + 1}`, (to, which) => `${idFor(`debrief_questions[${to}]`)}-${which}`);
+    const [up, down] = mover(questions, q, interpolate(gettext("question %(n)s"), { n: q + 1 }), (to, which) => `${idFor(`debrief_questions[${to}]`)}-${which}`);
     up.id = `${idFor(p)}-up`;
     down.id = `${idFor(p)}-down`;
-    const remove = button("Remove question", () => {
+    const remove = button(gettext("Remove question"), () => {
       questions.splice(q, 1);
       if (!questions.length) delete doc.debrief_questions;
       changed();
       render("add-question");
-    }, { "aria-label": `Remove question ${q + 1}` });
+    }, { "aria-label": interpolate(gettext("Remove question %(n)s"), { n: q + 1 }) });
     return el("li", { className: "option", "data-path": p },
-      field({ path: `${p}.question`, label: `Question ${q + 1}`, kind: "textarea", get: () => item.question, set: (v) => (item.question = v) }),
-      el("div", { className: "field" }, el("label", { for: figure.id, text: `Question ${q + 1}: the debrief figure beside it` }), figure,
+      field({ path: `${p}.question`, label: interpolate(gettext("Question %(n)s"), { n: q + 1 }), kind: "textarea", get: () => item.question, set: (v) => (item.question = v) }),
+      el("div", { className: "field" }, el("label", { for: figure.id, text: interpolate(gettext("Question %(n)s: the debrief figure beside it"), { n: q + 1 }) }), figure,
         el("p", { className: "field-error", id: `${figure.id}-error`, hidden: true })),
       el("div", { className: "actions" }, up, down, remove));
   });
-  const add = button("Add a debrief question", () => {
+  const add = button(gettext("Add a debrief question"), () => {
     doc.debrief_questions = [...questions, { question: "" }];
     changed();
     render(idFor(`debrief_questions[${questions.length}].question`));
   }, { id: "add-question", className: "button small" });
   return el("fieldset", { className: "subgroup", "data-path": "debrief_questions" },
-    el("legend", { text: "Debrief questions (optional)" }),
-    el("p", { className: "hint", text: "For the class discussion; the instructor's debrief asks each beside the figure that answers it." }),
+    el("legend", { text: gettext("Debrief questions (optional)") }),
+    el("p", { className: "hint", text: gettext("For the class discussion; the instructor's debrief asks each beside the figure that answers it.") }),
     el("p", { className: "field-error", id: "f-debrief_questions-error", hidden: true }),
     el("ol", { className: "options" }, ...items),
     el("div", { className: "actions" }, add));
@@ -578,7 +581,7 @@ function render(focusId = null, issuesOnly = false) {
       }
     }
   }
-  document.getElementById("studio-title").textContent = str(doc.title).trim() || "Untitled draft";
+  document.getElementById("studio-title").textContent = str(doc.title).trim() || gettext("Untitled draft");
   showProblems(lastProblems);
 }
 
@@ -611,8 +614,8 @@ function changed() {
   dirty = true;
   rounds = null;
   keepLocal();
-  document.getElementById("studio-title").textContent = str(doc.title).trim() || "Untitled draft";
-  if (!conflicted) setStatus("Not saved yet", "pending");
+  document.getElementById("studio-title").textContent = str(doc.title).trim() || gettext("Untitled draft");
+  if (!conflicted) setStatus(gettext("Not saved yet"), "pending");
   scheduleSave();
   scheduleAnalysis();
 }
@@ -624,24 +627,27 @@ async function save() {
   clearTimeout(retryTimer);
   saving = true;
   const sent = editCount;
-  setStatus("Saving…", "saving");
+  setStatus(gettext("Saving…"), "saving");
   try {
     const answer = await api("PUT", `/api/scenario-drafts/${data.id}`, { document: doc, revision });
     revision = answer.revision;
     backoff = 1000;
     if (editCount === sent) dirty = false;
     keepLocal();
-    setStatus(dirty ? "Not saved yet" : "Saved", dirty ? "pending" : "saved");
+    setStatus(dirty ? gettext("Not saved yet") : gettext("Saved"), dirty ? "pending" : "saved");
   } catch (error) {
     if (error.status === 400 && error.field === "revision") {
-      conflict(`${error.message} Your version is kept in this browser.`);
+      conflict(interpolate(gettext("%(reason)s Your version is kept in this browser."), { reason: error.message }));
     } else if (error.status === 0 || error.status >= 500 || error.status === 429) {
       const wait = Math.max(backoff, (error.retryAfter || 0) * 1000);
       backoff = Math.min(backoff * 2, 30000);
-      setStatus(`Not saved yet: ${error.status === 0 ? "no connection" : "the server is busy"}; trying again in ${Math.round(wait / 1000)} s (kept in this browser)`, "offline");
+      const seconds = formatNumber(Math.round(wait / 1000));
+      setStatus(interpolate(error.status === 0
+        ? gettext("Not saved yet: no connection; trying again in %(seconds)s s (kept in this browser)")
+        : gettext("Not saved yet: the server is busy; trying again in %(seconds)s s (kept in this browser)"), { seconds }), "offline");
       retryTimer = setTimeout(save, wait);
     } else {
-      setStatus(`Not saved: ${error.message} (kept in this browser)`, "error");
+      setStatus(interpolate(gettext("Not saved: %(reason)s (kept in this browser)"), { reason: error.message }), "error");
     }
   } finally {
     saving = false;
@@ -658,7 +664,7 @@ function conflict(text) {
   conflicted = true;
   document.getElementById("conflict-text").textContent = text;
   document.getElementById("conflict").hidden = false;
-  setStatus("Not saved: saved elsewhere since", "error");
+  setStatus(gettext("Not saved: saved elsewhere since"), "error");
 }
 
 function resolved() {
@@ -670,7 +676,7 @@ document.getElementById("conflict-keep").addEventListener("click", async () => {
   try {
     revision = (await api("GET", `/api/scenario-drafts/${data.id}`)).revision;
   } catch (error) {
-    document.getElementById("conflict-text").textContent = `The saved draft could not be read: ${error.message}`;
+    document.getElementById("conflict-text").textContent = interpolate(gettext("The saved draft could not be read: %(reason)s"), { reason: error.message });
     return;
   }
   resolved();
@@ -684,7 +690,7 @@ document.getElementById("conflict-load").addEventListener("click", async () => {
   try {
     answer = await api("GET", `/api/scenario-drafts/${data.id}`);
   } catch (error) {
-    document.getElementById("conflict-text").textContent = `The saved draft could not be read: ${error.message}`;
+    document.getElementById("conflict-text").textContent = interpolate(gettext("The saved draft could not be read: %(reason)s"), { reason: error.message });
     return;
   }
   resolved();
@@ -692,7 +698,7 @@ document.getElementById("conflict-load").addEventListener("click", async () => {
   revision = answer.revision;
   dirty = false;
   keepLocal();
-  setStatus("Saved", "saved");
+  setStatus(gettext("Saved"), "saved");
   render();
   scheduleAnalysis();
 });
@@ -735,18 +741,22 @@ async function analyse() {
     const count = answer.problems.length;
     if (editCount !== sent) {
       again = true;
-      state.textContent = "Analysing…";
+      state.textContent = gettext("Analysing…");
     } else {
-      state.textContent = answer.valid ? "Up to date." : `Up to date: ${count} problem${count === 1 ? "" : "s"} to fix before the figures can be drawn.`;
+      state.textContent = answer.valid
+        ? gettext("Up to date.")
+        : interpolate(ngettext("Up to date: %(count)s problem to fix before the figures can be drawn.", "Up to date: %(count)s problems to fix before the figures can be drawn.", count), { count: formatNumber(count) });
     }
   } catch (error) {
     if (error.status === 429 || error.status === 0 || error.status >= 500) {
       const seconds = error.retryAfter || (error.status === 429 ? 1 : 2);
       waitUntil = Date.now() + seconds * 1000;
       again = true;
-      state.textContent = error.status === 429 ? `Not up to date: ${error.message}` : "Not up to date: the server could not be reached; trying again.";
+      state.textContent = error.status === 429
+        ? interpolate(gettext("Not up to date: %(reason)s"), { reason: error.message })
+        : gettext("Not up to date: the server could not be reached; trying again.");
     } else {
-      state.textContent = `The analysis failed: ${error.message}`;
+      state.textContent = interpolate(gettext("The analysis failed: %(reason)s"), { reason: error.message });
     }
   } finally {
     analysing = false;
@@ -795,7 +805,10 @@ function showProblems(problems) {
   }
   const box = document.getElementById("problems");
   box.hidden = items.length === 0;
-  document.getElementById("problems-title").textContent = `${items.length} problem${items.length === 1 ? "" : "s"} to fix before publishing`;
+  document.getElementById("problems-title").textContent = interpolate(
+    ngettext("%(count)s problem to fix before publishing", "%(count)s problems to fix before publishing", items.length),
+    { count: formatNumber(items.length) },
+  );
   document.getElementById("problems-list").replaceChildren(...items);
 }
 
@@ -821,7 +834,7 @@ function drawAnalysis() {
   const plane = document.getElementById("plane");
   const dl = document.getElementById("figures");
   if (!figures) {
-    plane.replaceChildren(el("p", { className: "meta", text: "The outcome plane is drawn once the document has no problems." }));
+    plane.replaceChildren(el("p", { className: "meta", text: gettext("The outcome plane is drawn once the document has no problems.") }));
     dl.replaceChildren();
     drawSummary();
     return;
@@ -832,44 +845,47 @@ function drawAnalysis() {
   const feasible = feasibleRegion(f.region, f.batna);
   const series = [];
   if (rounds) {
-    series.push({ cls: "role-0", points: rounds.filter((r) => r.ending === "agreed").map((r) => ({ x: r.points[0], y: r.points[1], title: `${r.first} vs ${r.second}: agreed` })) });
-    series.push({ cls: "impasse", shape: "cross", points: rounds.filter((r) => r.ending !== "agreed").map((r) => ({ x: r.points[0], y: r.points[1], title: `${r.first} vs ${r.second}: ${r.ending === "walked" ? "walked away" : "time ran out"}` })) });
+    series.push({ cls: "role-0", points: rounds.filter((r) => r.ending === "agreed").map((r) => ({ x: r.points[0], y: r.points[1], title: interpolate(gettext("%(first)s vs %(second)s: agreed"), { first: r.first, second: r.second }) })) });
+    series.push({ cls: "impasse", shape: "cross", points: rounds.filter((r) => r.ending !== "agreed").map((r) => ({ x: r.points[0], y: r.points[1], title: interpolate(r.ending === "walked" ? gettext("%(first)s vs %(second)s: walked away") : gettext("%(first)s vs %(second)s: time ran out"), { first: r.first, second: r.second }) })) });
   }
   const xs = [...f.region.map((p) => p[0]), da];
   const ys = [...f.region.map((p) => p[1]), db];
   const legend = [
-    { label: "Every outcome", kind: "band", cls: "region" },
-    { label: "Above both BATNAs", kind: "band", cls: "feasible" },
-    { label: "Pareto frontier", kind: "line", cls: "frontier" },
-    { label: "BATNA", kind: "line", cls: "batna" },
-    { label: "Nash point", shape: "diamond", cls: "nash" },
+    { label: gettext("Every outcome"), kind: "band", cls: "region" },
+    { label: gettext("Above both BATNAs"), kind: "band", cls: "feasible" },
+    { label: gettext("Pareto frontier"), kind: "line", cls: "frontier" },
+    { label: gettext("BATNA"), kind: "line", cls: "batna" },
+    { label: gettext("Nash point"), shape: "diamond", cls: "nash" },
   ];
-  if (rounds) legend.push({ label: "Bots agreed", cls: "point role-0" }, { label: "Bots' impasse", shape: "cross", cls: "point impasse" });
+  if (rounds) legend.push({ label: gettext("Bots agreed"), cls: "point role-0" }, { label: gettext("Bots' impasse"), shape: "cross", cls: "point impasse" });
   const svg = window.ParleyCharts.scatter({
     id: "studio-plane",
-    title: "The outcome plane",
-    desc: `${a}'s points across, ${b}'s up: every outcome's region, the part above both BATNAs, the Pareto frontier of ${f.frontier.length} points and the Nash point${rounds ? `, and the bots' ${rounds.length} rounds` : ""}.`,
+    title: gettext("The outcome plane"),
+    desc: interpolate(rounds
+      ? gettext("%(a)s's points across, %(b)s's up: every outcome's region, the part above both BATNAs, the Pareto frontier of %(frontier)s points, the Nash point and the bots' %(rounds)s rounds.")
+      : gettext("%(a)s's points across, %(b)s's up: every outcome's region, the part above both BATNAs, the Pareto frontier of %(frontier)s points and the Nash point."),
+    { a, b, frontier: formatNumber(f.frontier.length), rounds: rounds ? formatNumber(rounds.length) : "" }),
     width: 520,
-    xLabel: `${a}: points`,
-    yLabel: `${b}: points`,
+    xLabel: interpolate(gettext("%(role)s: points"), { role: a }),
+    yLabel: interpolate(gettext("%(role)s: points"), { role: b }),
     x: window.ParleyCharts.domain(xs),
     y: window.ParleyCharts.domain(ys),
     legend,
     areas: [{ points: f.region, cls: "region" }, { points: feasible, cls: "feasible" }],
     lines: [{ points: f.frontier, cls: "frontier", dots: "frontier-point" }],
-    vlines: [{ x: da, cls: "batna", label: `BATNA ${formatNumber(da)}` }],
-    hlines: [{ y: db, cls: "batna", label: `BATNA ${formatNumber(db)}` }],
-    marks: f.nash ? [{ x: f.nash[0], y: f.nash[1], cls: "nash", label: "Nash" }] : [],
+    vlines: [{ x: da, cls: "batna", label: interpolate(gettext("BATNA %(points)s"), { points: formatNumber(da) }) }],
+    hlines: [{ y: db, cls: "batna", label: interpolate(gettext("BATNA %(points)s"), { points: formatNumber(db) }) }],
+    marks: f.nash ? [{ x: f.nash[0], y: f.nash[1], cls: "nash", label: gettext("Nash") }] : [],
     series,
   });
   plane.replaceChildren(svg);
   const rows = [
-    ["Outcomes", formatNumber(f.outcomes)],
-    ["Maximum joint gain", formatNumber(f.max_joint)],
-    ["Feasible share (both above their BATNA)", `${formatNumber(100 * f.feasible_fraction)}% (${formatNumber(f.feasible_outcomes)})`],
-    ["Integrative potential", `${formatNumber(f.integrative_potential)} points`],
-    ["Pareto frontier", `${formatNumber(f.frontier.length)} points`],
-    ["Nash point", f.nash ? `${a} ${formatNumber(f.nash[0])}, ${b} ${formatNumber(f.nash[1])}` : "none: no outcome beats both BATNAs"],
+    [gettext("Outcomes"), formatNumber(f.outcomes)],
+    [gettext("Maximum joint gain"), formatNumber(f.max_joint)],
+    [gettext("Feasible share (both above their BATNA)"), interpolate(ngettext("%(percent)s (%(count)s outcome)", "%(percent)s (%(count)s outcomes)", f.feasible_outcomes), { percent: formatPercent(f.feasible_fraction), count: formatNumber(f.feasible_outcomes) })],
+    [gettext("Integrative potential"), interpolate(gettext("%(points)s points"), { points: formatNumber(f.integrative_potential) })],
+    [gettext("Pareto frontier"), interpolate(gettext("%(points)s points"), { points: formatNumber(f.frontier.length) })],
+    [gettext("Nash point"), f.nash ? interpolate(gettext("%(a)s %(a_points)s, %(b)s %(b_points)s"), { a, b, a_points: formatNumber(f.nash[0]), b_points: formatNumber(f.nash[1]) }) : gettext("none: no outcome beats both BATNAs")],
   ];
   dl.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
   drawSummary();
@@ -884,20 +900,32 @@ function drawSummary() {
     return;
   }
   const sum = roundsSummary(rounds);
-  const best = figures ? ` (the most possible: ${formatNumber(figures.max_joint)})` : "";
-  out.textContent = `${sum.rounds} rounds: ${sum.agreed} agreements, ${sum.walked + sum.time} impasses (${sum.walked} walked away, ${sum.time} ran out of time). Mean joint gain ${formatNumber(sum.meanJoint)}${best}, impasses counted at the BATNAs.`;
+  const values = {
+    rounds: formatNumber(sum.rounds),
+    agreed: formatNumber(sum.agreed),
+    impasses: formatNumber(sum.walked + sum.time),
+    walked: formatNumber(sum.walked),
+    time: formatNumber(sum.time),
+    mean: formatNumber(sum.meanJoint),
+    best: figures ? formatNumber(figures.max_joint) : "",
+  };
+  const counts = interpolate(gettext("%(rounds)s rounds: %(agreed)s agreements, %(impasses)s impasses (%(walked)s walked away, %(time)s ran out of time)."), values);
+  const mean = figures
+    ? gettext("Mean joint gain %(mean)s (the most possible: %(best)s), impasses counted at the BATNAs.")
+    : gettext("Mean joint gain %(mean)s, impasses counted at the BATNAs.");
+  out.textContent = `${counts} ${interpolate(mean, values)}`;
 }
 
 document.getElementById("run-tournament").addEventListener("click", async (event) => {
   const run = event.currentTarget;
   const out = document.getElementById("tournament-summary");
   run.disabled = true;
-  out.textContent = "The bots are playing 50 rounds…";
+  out.textContent = gettext("The bots are playing 50 rounds…");
   try {
     rounds = await api("POST", "/api/scenario-tournaments", { document: doc, rounds: 50, seed: 1 });
     drawAnalysis();
   } catch (error) {
-    out.textContent = `The tournament could not run: ${error.message}`;
+    out.textContent = interpolate(gettext("The tournament could not run: %(reason)s"), { reason: error.message });
   } finally {
     run.disabled = false;
   }
@@ -918,24 +946,24 @@ document.getElementById("publish").addEventListener("click", async (event) => {
   const publish = event.currentTarget;
   const out = document.getElementById("publish-result");
   publish.disabled = true;
-  out.replaceChildren(el("p", { text: "Publishing…" }));
+  out.replaceChildren(el("p", { text: gettext("Publishing…") }));
   try {
-    if (!(await flush())) throw new Error("the draft is not saved yet; publish again once it says Saved.");
+    if (!(await flush())) throw new Error(gettext("the draft is not saved yet; publish again once it says Saved."));
     const version = await api("POST", `/api/scenario-drafts/${data.id}/publish`, {});
     slug = version.scenario;
     const links = el("ul", { className: "plain" });
     out.replaceChildren(
-      el("p", { className: "ok", text: `Published: ${version.title}, version ${version.version} of ${version.scenario}.` }),
-      el("p", {}, el("a", { href: `/scenarios/${encodeURIComponent(slug)}/?version=${version.version}`, text: "Read it as instructors see it" })),
-      el("p", { text: "Create an exercise with it:" }),
+      el("p", { className: "ok", text: interpolate(gettext("Published: %(title)s, version %(version)s of %(scenario)s."), { title: version.title, version: version.version, scenario: version.scenario }) }),
+      el("p", {}, el("a", { href: `/scenarios/${encodeURIComponent(slug)}/?version=${version.version}`, text: gettext("Read it as instructors see it") })),
+      el("p", { text: gettext("Create an exercise with it:") }),
       links,
     );
     const classes = await api("GET", "/api/classes").catch(() => []);
     const query = new URLSearchParams({ scenario: slug, version: version.version });
-    for (const c of classes) links.append(el("li", {}, el("a", { href: `/classes/${c.id}/exercises/new/?${query}`, text: `in ${c.name}` })));
-    if (!classes.length) links.append(el("li", {}, el("a", { href: "/dashboard/", text: "Create a class first (dashboard)" })));
+    for (const c of classes) links.append(el("li", {}, el("a", { href: `/classes/${c.id}/exercises/new/?${query}`, text: interpolate(gettext("in %(class)s"), { class: c.name }) })));
+    if (!classes.length) links.append(el("li", {}, el("a", { href: "/dashboard/", text: gettext("Create a class first (dashboard)") })));
   } catch (error) {
-    out.replaceChildren(el("p", { className: "error", text: `Not published: ${error.message}` }));
+    out.replaceChildren(el("p", { className: "error", text: interpolate(gettext("Not published: %(reason)s"), { reason: error.message }) }));
   } finally {
     publish.disabled = false;
   }
@@ -954,10 +982,10 @@ document.getElementById("publish").addEventListener("click", async (event) => {
     doc = local.document;
     dirty = true;
     if (local.base === revision) {
-      setStatus("Not saved yet: restored from this browser", "pending");
+      setStatus(gettext("Not saved yet: restored from this browser"), "pending");
       scheduleSave();
     } else {
-      conflict(`This browser holds changes made on revision ${local.base} that were never saved, and the draft was saved elsewhere since (revision ${revision}). They are shown here.`);
+      conflict(interpolate(gettext("This browser holds changes made on revision %(base)s that were never saved, and the draft was saved elsewhere since (revision %(revision)s). They are shown here."), { base: local.base, revision }));
     }
   }
   render();

@@ -12,19 +12,19 @@ function say(text, bad = false) {
 }
 
 async function create(body, what) {
-  say(`${what}…`);
+  say(interpolate(gettext("%(doing)s…"), { doing: what }));
   try {
     const draft = await api("POST", "/api/scenario-drafts", body);
     window.location.assign(draftUrl(draft.id));
   } catch (error) {
-    say(`${what} failed: ${error.message}`, true);
+    say(interpolate(gettext("%(doing)s failed: %(reason)s"), { doing: what, reason: error.message }), true);
   }
 }
 
-document.querySelector("[data-studio-new]")?.addEventListener("click", () => create({}, "Making a new draft"));
+document.querySelector("[data-studio-new]")?.addEventListener("click", () => create({}, gettext("Making a new draft")));
 
 for (const button of document.querySelectorAll("[data-studio-adapt]")) {
-  button.addEventListener("click", () => create({ adapt: { scenario: button.dataset.studioAdapt } }, "Copying the scenario into a draft"));
+  button.addEventListener("click", () => create({ adapt: { scenario: button.dataset.studioAdapt } }, gettext("Copying the scenario into a draft")));
 }
 
 document.querySelector("[data-studio-import]")?.addEventListener("submit", async (event) => {
@@ -35,7 +35,7 @@ document.querySelector("[data-studio-import]")?.addEventListener("submit", async
     say(interpolate(gettext("%(name)s is too large for a scenario document (at most 500,000 characters)."), { name: file.name }), true);
     return;
   }
-  create({ yaml: await file.text() }, `Importing ${file.name}`);
+  create({ yaml: await file.text() }, interpolate(gettext("Importing %(name)s"), { name: file.name }));
 });
 
 for (const button of document.querySelectorAll("[data-studio-share]")) {
@@ -100,7 +100,7 @@ for (const button of document.querySelectorAll("[data-delete-draft]")) {
   button.addEventListener("click", () => {
     doomed = button.closest("li");
     const title = doomed.querySelector("a").textContent;
-    dialog.querySelector("h2").textContent = `Delete the draft ${title}?`;
+    dialog.querySelector("h2").textContent = interpolate(gettext("Delete the draft %(title)s?"), { title });
   });
 }
 dialog?.querySelector("[data-confirm]").addEventListener("click", async () => {

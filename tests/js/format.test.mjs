@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatNumber, formatTime } from "../../static/js/format.js";
+import { formatNumber, formatPercent, formatTime } from "../../static/js/format.js";
 import { applyEvent, emptyState, offerNumber, stateFromSnapshot } from "../../static/js/room/state.js";
 
 const at = "2026-03-02T22:33:00+00:00";
@@ -78,4 +78,11 @@ test("a package below my BATNA gets a plain warning; one at or above it none", a
   assert.equal(batnaWarning(40.5, 35), null);
   assert.equal(batnaWarning(null, 35), null);
   assert.match(batnaWarning(1000, 1234.5), /gives you 1,000 points, 234\.5 fewer than the 1,234\.5 you/);
+});
+
+test("a share is written as a percentage in the page's language", () => {
+  assert.equal(formatPercent(0.5, "en"), "50%");
+  assert.equal(formatPercent(0.1234, "en"), "12.34%");
+  assert.equal(formatPercent(0.125, "de"), "12,5\u00a0%");
+  assert.equal(formatPercent(null, "en"), "?");
 });
