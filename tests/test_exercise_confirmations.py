@@ -77,6 +77,9 @@ def test_without_javascript_end_opens_a_confirmation_page_and_ends_only_from_it(
     again = instructor_client.get(end_url)
     assert again.status_code == 409 and "Cannot end the exercise now: the exercise is over" in again.content.decode()
     assert f'action="{end_url}"' not in again.content.decode()
+    instructor_client.cookies["django_language"] = "de"
+    german = instructor_client.get(end_url).content.decode()
+    assert "Sie können jetzt nicht die Übung beenden: Die Übung ist beendet." in german
 
 
 def test_a_live_exercise_page_says_how_many_open_pairs_ending_closes(instructor_client, exercise, classroom):

@@ -31,6 +31,18 @@ def test_an_instructor_signs_up_confirms_the_address_and_lands_on_the_dashboard(
     assert "You have no classes yet" in page
 
 
+def test_the_confirmation_mail_is_in_the_sign_up_page_language(db, settings):
+    settings.INSTRUCTOR_EMAIL_DOMAINS = ["uni.example"]
+    client = Client(headers={"accept-language": "de"})
+    fields = {"email": "nia@uni.example", "password": "tangerine-harbour-7", "password_again": "tangerine-harbour-7"}
+    assert client.post("/signup/", fields).status_code == 302
+    client.post("/signup/", fields)  # again: the address has an account now, and its owner is told by mail
+    first, second = mail.outbox
+    assert first.subject == "Bestätigen Sie Ihre Adresse für Parley"
+    assert first.body.startswith("Öffnen Sie diesen Link, um zu bestätigen, dass nia@uni.example Ihnen gehört")
+    assert second.subject == "Ihr Parley-Konto" and "Sie ist noch nicht bestätigt" in second.body
+
+
 def test_sign_up_errors_stand_next_to_their_fields(instructor):
     response = Client().post(
         "/signup/", {"email": instructor.email, "password": "short", "password_again": "different"}

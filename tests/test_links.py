@@ -118,6 +118,24 @@ def test_each_student_gets_their_own_link_by_email_and_the_page_reports_who_did_
     assert "Without an email address, so not sent: Ben Okri." in page
 
 
+def test_the_links_are_written_in_the_language_of_the_page_that_sent_them(
+    classroom, instructor_client, roster, settings, django_capture_on_commit_callbacks
+):
+    """Parley keeps no language of a student's own: the messages, and the report of those that failed, are
+    in the sending instructor's page's language."""
+    instructor_client.cookies["django_language"] = "es"
+    with smtp_server(settings) as inbox:
+        inbox.refuse.add("chloe@uni.example")
+        with django_capture_on_commit_callbacks(execute=True):
+            instructor_client.post(f"/classes/{classroom.pk}/links/email/")
+    (ada,) = inbox.to("ada@uni.example")
+    body = inbox.body(ada)
+    assert ada["Subject"] == "Tu enlace para Negotiation 101" and body.startswith("Hola, Ada Lovelace:")
+    assert link_of(roster[0]) in body and "Es solo tuyo; no lo compartas." in body
+    page = instructor_client.get(f"/classes/{classroom.pk}/links/").content.decode()
+    assert "Chloe Ng (chloe@uni.example): rechazado por el servidor de correo: 550" in page
+
+
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_real_celery_worker_sends_the_links_and_reports_it(classroom, instructor_client, roster, settings):

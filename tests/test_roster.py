@@ -109,6 +109,19 @@ def test_the_roster_page_says_how_the_file_was_read(classroom, instructor_client
     assert "Read as a tab-separated file" in page and "line 2: &#x27;broken&#x27; is not a valid" in page
 
 
+def test_the_roster_page_says_it_in_the_page_language(classroom, instructor_client):
+    instructor_client.cookies["django_language"] = "es"
+    upload = SimpleUploadedFile("roster.csv", b"name;email\nEmeka Obi;emeka.obi@uni.example\nAda\n")
+    response = instructor_client.post(f"/classes/{classroom.pk}/roster/", {"file": upload}, follow=True)
+    assert "2 estudiantes añadidos desde un archivo separado por puntos y comas." in response.content.decode()
+    bad = SimpleUploadedFile("roster.csv", b"name\temail\nEmi Obi\tbroken\n\tx@uni.example\n")
+    page = instructor_client.post(f"/classes/{classroom.pk}/roster/", {"file": bad}).content.decode()
+    assert "Leído como archivo separado por tabuladores" in page
+    assert "línea 2: «broken» no es una dirección de correo válida." in page
+    assert "línea 3: el nombre está vacío." in page
+    assert Student.objects.count() == 2  # the two of the good file; none of the bad one
+
+
 def test_a_class_needs_a_name(instructor):
     from classrooms.services import classroom_create
     from core.refusal import Refused
