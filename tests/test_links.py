@@ -118,6 +118,7 @@ def test_each_student_gets_their_own_link_by_email_and_the_page_reports_who_did_
     assert "Without an email address, so not sent: Ben Okri." in page
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_the_links_are_written_in_the_language_of_the_page_that_sent_them(
     classroom, instructor_client, roster, settings, django_capture_on_commit_callbacks
 ):
