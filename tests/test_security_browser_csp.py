@@ -106,6 +106,9 @@ def test_the_main_pages_break_no_rule_of_the_content_security_policy(
     # A student's survey, then (skipped: the results come after it) their debrief, at a desktop's width
     visit(pupil, f"{base}/s/exercises/{exercise.pk}/survey/", (By.TAG_NAME, "form"), violations, accessible=True)
     pupil.find_element(By.CSS_SELECTOR, "#survey-skip button[name=skip]").click()
+    # The skip is a form's post: wait for its answer, the results, before reading the page again (a page read
+    # while the post is under way could be the survey again).
+    WebDriverWait(pupil, 15).until(ec.presence_of_element_located((By.ID, "my-debrief")))
     visit(pupil, f"{base}/s/exercises/{exercise.pk}/", (By.CSS_SELECTOR, "#my-chart svg"), violations, accessible=True)
 
     admin_client = Client()
