@@ -70,6 +70,21 @@ class SessionStore(DatabaseSessionStore):
             return None
         return self.model(session_key=self.session_key, session_data=row[0])
 
+    def read_statement(self) -> tuple[str, list[Any]]:
+        """The statement and parameters that read this session's row, for a reader of another connection
+        (negotiations.loop_reads), whose answer goes to `loaded`."""
+        now = connections[router.db_for_read(self.model)].ops.adapt_datetimefield_value(timezone.now())
+        return _read_statement(self.model), [self.session_key, now]
+
+    def loaded(self, data: str | None) -> None:
+        """The session as load() makes it, from the row's data read by `read_statement` (None: no
+        unexpired row, and the key is dropped)."""
+        if data is None:
+            self._session_key = None
+            self._session_cache = {}
+        else:
+            self._session_cache = self.decode(data)
+
     def _get_new_session_key(self) -> str:
         while True:
             key = signed_key()

@@ -23,10 +23,10 @@ from django.utils import timezone
 
 from core.negotiation import MAX_CLIENT_ID, MAX_FRAME_BYTES, FrameError, parse_frame
 from core.refusal import Refused
-from negotiations import limits
+from negotiations import limits, loop_reads
 from negotiations.acting import SEAT_CHANGED, negotiation_act, negotiation_close_expired
 from negotiations.heartbeat import silence
-from negotiations.joining import student_join
+from negotiations.joining import join_params, join_statement, joined, student_join
 from negotiations.participants import Participant, identify, monitor_allowed, session_identity, session_user
 from negotiations.protocol import (
     CLOSE_NOT_FOUND,
@@ -52,7 +52,15 @@ from negotiations.protocol import (
     TypingFrame,
 )
 from negotiations.publishing import events_forward, monitor_group, negotiation_group, seat_group, student_group
-from negotiations.snapshots import events_page, exercise_spec, history_page, last_seq, monitor_snapshot, snapshot
+from negotiations.snapshots import (
+    cached_spec,
+    events_page,
+    exercise_spec,
+    history_page,
+    last_seq,
+    monitor_snapshot,
+    snapshot,
+)
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 2.0
@@ -257,8 +265,11 @@ class NegotiationConsumer(JsonSocket):
         # wait until connect() returns).
         self.group = negotiation_group(negotiation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        # The session, who it stands for, their snapshot and the scenario: one trip to the database thread.
-        joined = await database_sync_to_async(_join)(self.scope["session"], negotiation_id)
+        # The session, who it stands for, their snapshot and the scenario: a student's read on the event
+        # loop (negotiations.loop_reads), anyone else's in one trip to the database thread.
+        joined = await _student_join_on_loop(self.scope["session"], negotiation_id)
+        if joined is None:
+            joined = await database_sync_to_async(_join)(self.scope["session"], negotiation_id)
         if isinstance(joined, int):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.close(code=joined)
@@ -515,6 +526,28 @@ def _join(session: Any, negotiation_id: int):  # type: ignore[no-untyped-def]
     identity = session_identity(session, user)
     assert identity is not None  # identify() found someone in this session
     return who, snapshot(who), exercise_spec(who.exercise_id), identity
+
+
+async def _student_join_on_loop(session: Any, negotiation_id: int):  # type: ignore[no-untyped-def]
+    """A student's participant, snapshot, scenario and the key of their caps, read on the event loop
+    (negotiations.loop_reads), as _join reads them; None when that way does not apply or finds no seat:
+    then _join, in the database thread, tells who it is or which refusal (the session stays loaded)."""
+    if not await loop_reads.session_load(session):
+        return None
+    params = join_params(session, negotiation_id)
+    if params is None:
+        return None
+    try:
+        rows = await loop_reads.fetch(join_statement(), params)
+    except loop_reads.Unavailable:
+        return None
+    found = json.loads(rows[0][0])
+    if found["me"] is None or found["pair"] is None:
+        return None
+    exercise_id = found["me"]["exercise_id"]
+    spec = cached_spec(exercise_id) or await database_sync_to_async(exercise_spec)(exercise_id)
+    participant, frame = joined(found, params, spec)
+    return participant, frame, spec, session_identity(session, None)
 
 
 def _client_msg_id(frame: Any) -> str | None:

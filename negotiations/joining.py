@@ -23,6 +23,7 @@ from django.db import connection
 from classrooms.access import SESSION_NONCE, SESSION_STUDENT
 from classrooms.models import Exercise, Student
 from core.negotiation import SNAPSHOT_EVENTS
+from core.spec import Scenario
 from negotiations.models import Broadcast, Event, Negotiation, Seat
 from negotiations.participants import SESSION_BOT, Participant
 from negotiations.protocol import SnapshotFrame
@@ -32,7 +33,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @cache
-def _statement() -> str:
+def join_statement() -> str:
     """Times come as whole microseconds since the epoch (exact, and formatted here as the ORM's are)."""
     seat, student, exercise = Seat._meta.db_table, Student._meta.db_table, Exercise._meta.db_table
     negotiation, event, broadcast = Negotiation._meta.db_table, Event._meta.db_table, Broadcast._meta.db_table
@@ -82,21 +83,35 @@ def student_join(session: Any, negotiation_id: int) -> tuple[Participant, Snapsh
     """The student's participant and snapshot; None when this way does not apply or finds no seat (not
     on PostgreSQL, not a student's session, not their pair, a revoked link, roles not out): then
     identify() tells who it is, or which refusal."""
-    student = session.get(SESSION_STUDENT)
-    if connection.vendor != "postgresql" or session.get(SESSION_BOT) is not None or not isinstance(student, int):
+    params = join_params(session, negotiation_id)
+    if connection.vendor != "postgresql" or params is None:
         return None
-    params = {
+    with connection.cursor() as cursor:
+        cursor.execute(join_statement(), params)
+        found = json.loads(cursor.fetchone()[0])
+    if found["me"] is None or found["pair"] is None:
+        return None
+    return joined(found, params, exercise_spec(found["me"]["exercise_id"]))
+
+
+def join_params(session: Any, negotiation_id: int) -> dict[str, Any] | None:
+    """The join statement's parameters from a loaded session; None for anyone but a student."""
+    student = session.get(SESSION_STUDENT)
+    if session.get(SESSION_BOT) is not None or not isinstance(student, int):
+        return None
+    return {
         "negotiation": negotiation_id,
         "student": student,
         "nonce": session.get(SESSION_NONCE),
-        "draft": Exercise.State.DRAFT,
+        "draft": Exercise.State.DRAFT.value,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_statement(), params)
-        found = json.loads(cursor.fetchone()[0])
+
+
+def joined(found: dict[str, Any], params: dict[str, Any], spec: Scenario) -> tuple[Participant, SnapshotFrame]:
+    """The participant and snapshot from the join statement's document, once it found the seat (its `me`
+    and `pair`), with the scenario of the seat's exercise."""
     me, pair = found["me"], found["pair"]
-    if me is None or pair is None:
-        return None
+    negotiation_id, student = params["negotiation"], params["student"]
     seat = Seat(
         pk=me["id"], negotiation_id=negotiation_id, exercise_id=me["exercise_id"], role_key=me["role_key"],
         kind=me["kind"], student_id=student,
@@ -108,7 +123,7 @@ def student_join(session: Any, negotiation_id: int) -> tuple[Participant, Snapsh
         event["at"] = iso(event["at"])
     frame = snapshot_frame(
         participant,
-        exercise_spec(participant.exercise_id),
+        spec,
         negotiation={
             "id": pair["id"],
             "number": pair["number"],

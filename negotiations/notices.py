@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from classrooms.access import SESSION_NONCE, SESSION_STUDENT
 from classrooms.models import Exercise, Student
-from negotiations import limits
+from negotiations import limits, loop_reads
 from negotiations.consumers import JsonSocket, control_frame, heartbeat_json
 from negotiations.models import Debrief, Negotiation, Seat
 from negotiations.participants import session_identity
@@ -52,8 +52,15 @@ def student_rounds(student_id: int) -> list[StudentExerciseJSON]:
     plain statement: every page's notice socket reads it on joining, and the ORM took several times
     longer to build the query than the database to answer it (docs/benchmarks.md, "The join's CPU")."""
     with connection.cursor() as cursor:
-        cursor.execute(_rounds_statement(), [student_id, Exercise.State.DRAFT])
-        rows = cursor.fetchall()
+        cursor.execute(_rounds_statement(), _rounds_params(student_id))
+        return _rounds(cursor.fetchall())
+
+
+def _rounds_params(student_id: int) -> list[Any]:
+    return [student_id, Exercise.State.DRAFT.value]
+
+
+def _rounds(rows: list[Any]) -> list[StudentExerciseJSON]:
     return [
         {"id": id_, "state": state, "paused": bool(paused), "status": status, "debrief": bool(debriefed)}
         for id_, state, paused, status, debriefed in rows
@@ -70,16 +77,48 @@ def _student_of(session: Any) -> tuple[str | None, tuple[int, int] | None]:
     """From the socket's session (loaded here): the key of its caps and rates, None for anyone but a
     student; and, while the student's link holds (as participants.session_student checks it), the student
     and their class, in one plain statement."""
+    who, params = _student_params(session)
+    if params is None:
+        return who, None
+    with connection.cursor() as cursor:
+        cursor.execute(_student_statement(), params)
+        found = cursor.fetchone()
+    return who, None if found is None else (found[0], found[1])
+
+
+def _student_params(session: Any) -> tuple[str | None, list[Any] | None]:
+    """The key of the session's caps, and the student statement's parameters (None: no student to read)."""
     who = session_identity(session, None)
     if who is None or not who.startswith("student."):
         return None, None
     student, nonce = session.get(SESSION_STUDENT), session.get(SESSION_NONCE)
     if not isinstance(student, int) or not isinstance(nonce, str):
         return who, None
-    with connection.cursor() as cursor:
-        cursor.execute(_student_statement(), [student, nonce])
-        found = cursor.fetchone()
-    return who, None if found is None else (found[0], found[1])
+    return who, [student, nonce]
+
+
+async def _student_of_on_loop(session: Any) -> tuple[str | None, tuple[int, int] | None] | None:
+    """_student_of, read on the event loop (negotiations.loop_reads); None when that way does not apply."""
+    if not await loop_reads.session_load(session):
+        return None
+    who, params = _student_params(session)
+    if params is None:
+        return who, None
+    try:
+        rows = await loop_reads.fetch(_student_statement(), params)
+    except loop_reads.Unavailable:
+        return None
+    return who, (rows[0][0], rows[0][1]) if rows else None
+
+
+async def _rounds_of(student_id: int) -> list[StudentExerciseJSON]:
+    """student_rounds, on the event loop where it can be, in the database thread otherwise."""
+    if loop_reads.applies():
+        try:
+            return _rounds(await loop_reads.fetch(_rounds_statement(), _rounds_params(student_id)))
+        except loop_reads.Unavailable:
+            pass
+    return await database_sync_to_async(student_rounds)(student_id)
 
 
 class StudentConsumer(JsonSocket):
@@ -89,7 +128,9 @@ class StudentConsumer(JsonSocket):
 
     async def connect(self) -> None:
         await self.accept()
-        who, found = await database_sync_to_async(_student_of)(self.scope["session"])
+        # The session and the student: on the event loop (negotiations.loop_reads), or in the database thread.
+        read = await _student_of_on_loop(self.scope["session"])
+        who, found = read if read is not None else await database_sync_to_async(_student_of)(self.scope["session"])
         if who is None:
             await self.close(code=CLOSE_NOT_SIGNED_IN)
             return
@@ -104,7 +145,7 @@ class StudentConsumer(JsonSocket):
         self.groups_joined = (class_group(classroom_id), student_group(student_id))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        exercises = await database_sync_to_async(student_rounds)(student_id)
+        exercises = await _rounds_of(student_id)
         await self.send_frame(
             StudentSnapshotFrame(
                 type="snapshot",

@@ -143,6 +143,11 @@ def exercise_spec(exercise_id: int) -> Scenario:
     return spec
 
 
+def cached_spec(exercise_id: int) -> Scenario | None:
+    """The exercise's scenario if this process has parsed it already (no database)."""
+    return _SCENARIOS.get(exercise_id)
+
+
 def snapshot_frame(
     participant: Participant,
     scenario: Scenario,

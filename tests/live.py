@@ -12,6 +12,7 @@ from django.db import connections
 from django.test import Client
 
 from config.asgi import application
+from negotiations import loop_reads
 
 ORIGIN = b"http://localhost"  # an allowed host (testserver is added only after the ASGI app is built)
 
@@ -24,6 +25,7 @@ def run(coroutine: Any) -> Any:
             return await coroutine
         finally:
             await database_sync_to_async(connections.close_all)()
+            await loop_reads.close()
 
     return asyncio.run(main())
 

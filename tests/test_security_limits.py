@@ -97,10 +97,12 @@ def test_a_socket_flooding_at_full_speed_is_closed_before_the_server_gets_throug
 @pytest.fixture
 def server_work(monkeypatch):
     """Records each step of a handshake that costs the server: a consumer starting (it accepts the socket,
-    then identifies the participant in a database trip), and loading the session in that trip."""
+    then identifies the participant), and loading the session (in a database trip, or read on the event
+    loop: negotiations.loop_reads)."""
     done: list[str] = []
-    load = SessionStore.load
+    load, loaded = SessionStore.load, SessionStore.loaded
     monkeypatch.setattr(SessionStore, "load", lambda self: done.append("session") or load(self))
+    monkeypatch.setattr(SessionStore, "loaded", lambda self, data: done.append("session") or loaded(self, data))
     for consumer in (consumers.NegotiationConsumer, consumers.MonitorConsumer):
         connect = consumer.connect
 

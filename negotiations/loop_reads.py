@@ -1,0 +1,103 @@
+"""A student's join read on the event loop, without the trip to the database thread.
+
+A student's sockets join with a few read-only statements: the session's row, then the seat and the
+snapshot in one statement (negotiations.joining), or the student and their rounds for the notices
+(negotiations.notices). Through database_sync_to_async each trip went into the process's one database
+thread and back (asgiref's executor, Django's connection checks on both sides, the event loop and the
+thread taking the GIL from each other), and a join burst queued there. Here the same statements run on
+the event loop, on one PostgreSQL connection of the loop's own (psycopg's asynchronous connection, in
+autocommit: each statement its own consistent view, as the database thread reads them; psycopg
+prepares a statement once it has run a few times). What they check is unchanged: the session's expiry,
+the link's nonce (a revoked link finds no seat), the roles being out.
+
+Only on PostgreSQL, and only for a student's session; everyone else, and every refusal, takes the
+thread's way (`None` from here), and so does a join when this connection fails (it is dropped, and the
+next join opens another).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import psycopg
+from django.db import connections
+
+from negotiations import limits
+
+log = logging.getLogger(__name__)
+
+
+class Unavailable(Exception):
+    """This loop's connection failed; the caller takes the database thread's way."""
+
+
+class LoopReader:
+    """One event loop's connection for the joins' reads; statements wait for each other on it."""
+
+    def __init__(self) -> None:
+        self.connection: psycopg.AsyncConnection[Any] | None = None
+        self.opening = asyncio.Lock()
+
+    async def connect(self) -> psycopg.AsyncConnection[Any]:
+        async with self.opening:
+            if self.connection is None or self.connection.closed:
+                params = connections["default"].get_connection_params()
+                for django_only in ("cursor_factory", "context"):  # Django's cursor and adapters
+                    params.pop(django_only, None)
+                self.connection = await psycopg.AsyncConnection.connect(**params, autocommit=True)
+            return self.connection
+
+    async def fetch(self, statement: str, params: Any) -> list[tuple[Any, ...]]:
+        """The statement's rows; Unavailable when the connection failed (it is dropped)."""
+        try:
+            connection = await self.connect()
+            async with connection.cursor() as cursor:
+                await cursor.execute(statement, params)
+                return await cursor.fetchall()
+        except psycopg.Error as exc:
+            log.warning("the joins' connection failed (%s): the database thread reads instead", exc)
+            await self.close()
+            raise Unavailable from exc
+
+    async def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None and not connection.closed:
+            try:
+                await connection.close()
+            except psycopg.Error:
+                log.debug("closing the joins' connection failed", exc_info=True)
+
+
+readers = limits.PerLoop(LoopReader)  # the running event loop's
+
+
+def applies() -> bool:
+    return bool(connections["default"].vendor == "postgresql")
+
+
+async def session_load(session: Any) -> bool:
+    """Load a socket's session (classrooms.sessions.SessionStore) on the loop: False when it cannot be,
+    and the caller's trip to the database thread loads it there."""
+    if not applies():
+        return False
+    statement, params = session.read_statement()
+    try:
+        rows = await readers().fetch(statement, params)
+    except Unavailable:
+        return False
+    session.loaded(rows[0][0] if rows else None)
+    return True
+
+
+async def fetch(statement: str, params: Any) -> list[tuple[Any, ...]]:
+    """The rows of a join's statement on the running loop's connection (Unavailable: it failed)."""
+    return await readers().fetch(statement, params)
+
+
+async def close() -> None:
+    """Close the running loop's connection, if it opened one (a test's conversation, as it ends)."""
+    reader = readers.made.get(asyncio.get_running_loop())
+    if reader is not None:
+        await reader.close()
