@@ -131,7 +131,7 @@ class JsonSocket(AsyncWebsocketConsumer):
 
         # Channels' consumer waits on the socket and the layer with a fresh task and `asyncio.wait` for
         # every message; here the layer's messages join the socket's in `arrived`, read one at a time,
-        # in the order they came (docs/benchmarks.md, "The join without asyncio.wait").
+        # in the order they came (docs/benchmarks.md, "The join off the database thread").
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.channel_name = await self.channel_layer.new_channel()
