@@ -254,6 +254,7 @@ class NegotiationConsumer(JsonSocket):
 
     participant: Participant | None = None
     deadline_timer: asyncio.Task[None] | None = None
+    listening: tuple[str, ...] = ()  # the groups joined before the join's read
 
     async def connect(self) -> None:
         negotiation_id = int(self.scope["url_route"]["kwargs"]["pk"])
@@ -261,28 +262,37 @@ class NegotiationConsumer(JsonSocket):
         # the database work below queues. Nothing is sent before the snapshot, and a socket refused
         # below is closed with its code, as a refusal always was.
         await self.accept()
-        # Listen before the snapshot is read, so that no event falls between the two (layer messages
-        # wait until connect() returns).
+        # Listen before the snapshot is read, so that no event falls between the two, and a student to
+        # their own group before their link is checked, so that its revocation meanwhile still closes
+        # the socket (layer messages wait until connect() returns).
         self.group = negotiation_group(negotiation_id)
+        self.listening = (self.group,)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        # The session, who it stands for, their snapshot and the scenario: a student's read on the event
-        # loop (negotiations.loop_reads), anyone else's in one trip to the database thread.
-        joined = await _student_join_on_loop(self.scope["session"], negotiation_id)
+        session = self.scope["session"]
+        on_loop = await loop_reads.session_load(session)  # a student's session, read on the event loop
+        student = loop_reads.session_student(session) if on_loop else None
+        if student is not None:
+            self.listening += (student_group(student),)
+            await self.channel_layer.group_add(student_group(student), self.channel_name)
+        # Who it stands for, their snapshot and the scenario: a student's read on the event loop
+        # (negotiations.loop_reads), anyone else's in one trip to the database thread.
+        joined = await _student_join_on_loop(session, negotiation_id) if on_loop else None
         if joined is None:
-            joined = await database_sync_to_async(_join)(self.scope["session"], negotiation_id)
+            joined = await database_sync_to_async(_join)(session, negotiation_id)
         if isinstance(joined, int):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.stop_listening()
             await self.close(code=joined)
             return
         participant, frame, self._scenario, who = joined
         if not await self.hold_place(limits.negotiation_caps(who, negotiation_id)):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.stop_listening()
             return
         self.participant = participant
         self.shared_limits = limits.frame_limits(who, f"{who}.n{negotiation_id}")
         if self.participant.seat is not None and self.participant.seat.student_id is not None:
-            self.student_group = student_group(self.participant.seat.student_id)
-            await self.channel_layer.group_add(self.student_group, self.channel_name)
+            if student_group(self.participant.seat.student_id) not in self.listening:  # read in the thread
+                self.student_group = student_group(self.participant.seat.student_id)
+                await self.channel_layer.group_add(self.student_group, self.channel_name)
         elif self.participant.seat is not None:  # a bot's or the instructor's: a student may take it over
             self.seat_group = seat_group(self.participant.seat.pk)
             await self.channel_layer.group_add(self.seat_group, self.channel_name)
@@ -304,15 +314,21 @@ class NegotiationConsumer(JsonSocket):
             self.deadline_timer.cancel()
         if self.participant is not None:
             await self.left()
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.stop_listening()
             if getattr(self, "student_group", None):
                 await self.channel_layer.group_discard(self.student_group, self.channel_name)
             if getattr(self, "seat_group", None):
                 await self.channel_layer.group_discard(self.seat_group, self.channel_name)
 
+    async def stop_listening(self) -> None:
+        """Leave the groups joined before the participant was known (refused, or gone before)."""
+        listening, self.listening = self.listening, ()
+        for group in listening:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
-        if self.participant is None and hasattr(self, "group"):  # refused: stop listening
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.participant is None:  # refused, or gone before its join was read: stop listening
+            await self.stop_listening()
         await super().websocket_disconnect(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -530,10 +546,8 @@ def _join(session: Any, negotiation_id: int):  # type: ignore[no-untyped-def]
 
 async def _student_join_on_loop(session: Any, negotiation_id: int):  # type: ignore[no-untyped-def]
     """A student's participant, snapshot, scenario and the key of their caps, read on the event loop
-    (negotiations.loop_reads), as _join reads them; None when that way does not apply or finds no seat:
-    then _join, in the database thread, tells who it is or which refusal (the session stays loaded)."""
-    if not await loop_reads.session_load(session):
-        return None
+    (negotiations.loop_reads, the session loaded there), as _join reads them; None when that way does not
+    apply or finds no seat: then _join, in the database thread, tells who it is or which refusal."""
     params = join_params(session, negotiation_id)
     if params is None:
         return None

@@ -24,7 +24,9 @@ from typing import Any
 import psycopg
 from django.db import connections
 
+from classrooms.access import SESSION_STUDENT
 from negotiations import limits
+from negotiations.participants import SESSION_BOT
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,14 @@ async def session_load(session: Any) -> bool:
         return False
     session.loaded(rows[0][0] if rows else None)
     return True
+
+
+def session_student(session: Any) -> int | None:
+    """The student a loaded session stands for (not yet checked against their link), or None."""
+    student = session.get(SESSION_STUDENT)
+    if session.get(SESSION_BOT) is not None or not isinstance(student, int):
+        return None
+    return student
 
 
 async def fetch(statement: str, params: Any) -> list[tuple[Any, ...]]:

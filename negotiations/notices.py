@@ -9,6 +9,7 @@ hears one reads itself again.
 
 from __future__ import annotations
 
+import asyncio
 from functools import cache
 from typing import Any
 
@@ -98,9 +99,8 @@ def _student_params(session: Any) -> tuple[str | None, list[Any] | None]:
 
 
 async def _student_of_on_loop(session: Any) -> tuple[str | None, tuple[int, int] | None] | None:
-    """_student_of, read on the event loop (negotiations.loop_reads); None when that way does not apply."""
-    if not await loop_reads.session_load(session):
-        return None
+    """_student_of, read on the event loop (negotiations.loop_reads), the session loaded there; None when
+    the read failed."""
     who, params = _student_params(session)
     if params is None:
         return who, None
@@ -128,9 +128,14 @@ class StudentConsumer(JsonSocket):
 
     async def connect(self) -> None:
         await self.accept()
-        # The session and the student: on the event loop (negotiations.loop_reads), or in the database thread.
-        read = await _student_of_on_loop(self.scope["session"])
-        who, found = read if read is not None else await database_sync_to_async(_student_of)(self.scope["session"])
+        session = self.scope["session"]
+        on_loop = await loop_reads.session_load(session)  # a student's session, read on the event loop
+        student = loop_reads.session_student(session) if on_loop else None
+        if student is not None:  # listening before the link is checked: a revocation meanwhile closes
+            await self.listen((student_group(student),))
+        # The student: read on the event loop (negotiations.loop_reads), or in the database thread.
+        read = await _student_of_on_loop(session) if on_loop else None
+        who, found = read if read is not None else await database_sync_to_async(_student_of)(session)
         if who is None:
             await self.close(code=CLOSE_NOT_SIGNED_IN)
             return
@@ -142,9 +147,7 @@ class StudentConsumer(JsonSocket):
         student_id, classroom_id = found
         self.shared_limits = limits.frame_limits(who, None)
         # Listen before the snapshot is read, so that no notice falls between the two.
-        self.groups_joined = (class_group(classroom_id), student_group(student_id))
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.listen((class_group(classroom_id), student_group(student_id)))
         exercises = await _rounds_of(student_id)
         await self.send_frame(
             StudentSnapshotFrame(
@@ -155,6 +158,11 @@ class StudentConsumer(JsonSocket):
             )
         )
         self.heartbeat_watch()
+
+    async def listen(self, groups: tuple[str, ...]) -> None:
+        joining = tuple(group for group in groups if group not in self.groups_joined)
+        self.groups_joined += joining
+        await asyncio.gather(*(self.channel_layer.group_add(group, self.channel_name) for group in joining))
 
     async def disconnect(self, code: int) -> None:
         for group in self.groups_joined:

@@ -12,6 +12,7 @@ from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from django.db import connection
 from django.test import Client
 
+from classrooms import services
 from classrooms.sessions import SessionStore
 from negotiations import loop_reads
 from negotiations.bot_seats import bot_seats_play_due
@@ -145,3 +146,29 @@ def test_a_join_whose_event_loop_connection_was_killed_reads_through_the_databas
     assert first == ("seller", [])
     assert after_kill == ("seller", ["_join"])
     assert after_that == ("seller", [])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("path", ["/ws/negotiations/{negotiation}/", "/ws/student/"])
+def test_a_link_revoked_while_the_join_is_read_closes_the_socket(started_pair, monkeypatch, path):
+    """The link is revoked just after the join read it as valid (the seat's, or the notices' student): the
+    socket already listens to the student's group, so the revocation still closes it (4401)."""
+    negotiation, students = started_pair
+    student = students["seller"]
+    client = student_client(student)
+    fetch = loop_reads.fetch
+
+    async def revoked_after(statement, params):  # type: ignore[no-untyped-def]
+        rows = await fetch(statement, params)
+        if "link_nonce" in statement:  # the seat's or the student's check, not the session's nor the rounds'
+            await database_sync_to_async(services.student_link_revoke)(student=student)
+        return rows
+
+    monkeypatch.setattr(loop_reads, "fetch", revoked_after)
+
+    async def go():
+        live = Live(path.format(negotiation=negotiation.pk), client)
+        await live.connect()
+        return await live.recv_type("close")
+
+    assert run(go()) == {"type": "close", "code": 4401}
