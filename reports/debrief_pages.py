@@ -36,8 +36,10 @@ HEATMAP_CELLS = 12  # a numeric issue with more values than this is shown in bin
 
 def seat_label(seat: Seat) -> str:
     if seat.student is not None:
-        return seat.student.display_name + (" (observer)" if seat.kind == Seat.Kind.OBSERVER else "")
-    return "Bot" if seat.kind == Seat.Kind.BOT else "Instructor"
+        if seat.kind == Seat.Kind.OBSERVER:
+            return gettext("%(name)s (observer)") % {"name": seat.student.display_name}
+        return seat.student.display_name
+    return gettext("Bot") if seat.kind == Seat.Kind.BOT else gettext("Instructor")
 
 
 def people_by_pair(exercise: Exercise) -> dict[int, dict[str, list[str]]]:

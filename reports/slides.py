@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import get_language, gettext, ngettext, pgettext
+
 from reports import svg
 from reports.svg import HEIGHT, LINE, MARK, MUTED, OTHER, SIDES, TEXT, WIDTH, number
 
@@ -110,11 +112,24 @@ def _columns(
 
 
 def _pair_label(pair: dict[str, Any], many: bool) -> str:
-    return str(pair["number"]) if many else f"Pair {pair['number']}"
+    return str(pair["number"]) if many else _pair(pair["number"])
+
+
+def _lower(name: str) -> str:
+    """A name inside a sentence: lower case, but for German, which writes its nouns with a capital."""
+    return name if (get_language() or "").startswith("de") else name.lower()
+
+
+def _pair(number_: int) -> str:
+    return gettext("Pair %(number)s") % {"number": number_}
 
 
 def _pairs(n: int) -> str:
-    return f"{n} pair" if n == 1 else f"{n} pairs"
+    return ngettext("%(n)s pair", "%(n)s pairs", n) % {"n": number(n)}
+
+
+def _most(value: float) -> str:
+    return gettext("Most possible: %(points)s") % {"points": number(value)}
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -140,28 +155,35 @@ def pie(deck: Deck) -> Slide | None:
                     (
                         p["outcome"]["joint"],
                         SIDES[0],
-                        f"Pair {p['number']}: {number(p['outcome']['joint'])} points together",
+                        gettext("Pair %(number)s: %(points)s points together")
+                        % {"number": p["number"], "points": number(p["outcome"]["joint"])},
                     )
                 ]
             ],
         )
         for p in pairs
     ]
-    title = "How big a pie did each pair make?"
-    lead = f"Mean {number(_mean(joints))} of the {number(best)} points the best agreement creates"
-    body = [svg.text(40, 110, lead, size=30, fill=MUTED)]
+    title = gettext("How big a pie did each pair make?")
+    lead = gettext("Mean %(mean)s of the %(best)s points the best agreement creates") % {
+        "mean": number(_mean(joints)),
+        "best": number(best),
+    }
+    body = [svg.text(40, 110, lead, size=svg.fit(lead, 30), fill=MUTED)]
     body += _columns(
         groups,
-        marks=[(best, f"Most possible: {number(best)}"), (walk, f"No deal: {number(walk)}")],
-        axis="Joint points",
+        marks=[(best, _most(best)), (walk, gettext("No deal: %(points)s") % {"points": number(walk)})],
+        axis=gettext("Joint points"),
     )
     if many:
-        body.append(svg.text(LEFT, HEIGHT - 14, "Pair", fill=MUTED))
-    description = (
-        f"{title} Joint points of each pair: "
-        + "; ".join(f"pair {p['number']} {number(p['outcome']['joint'])}" for p in pairs)
-        + f". The best agreement creates {number(best)}; walking away gives {number(walk)} together."
+        body.append(svg.text(LEFT, HEIGHT - 14, gettext("Pair"), fill=MUTED))
+    each = "; ".join(
+        gettext("pair %(number)s %(points)s") % {"number": p["number"], "points": number(p["outcome"]["joint"])}
+        for p in pairs
     )
+    description = gettext(
+        "%(title)s Joint points of each pair: %(each)s. The best agreement creates %(best)s; walking away gives"
+        " %(walk)s together."
+    ) % {"title": title, "each": each, "best": number(best), "walk": number(walk)}
     return Slide("pie", title, svg.document("pie", title, description, body), description)
 
 
@@ -176,27 +198,33 @@ def created_and_claimed(deck: Deck) -> Slide | None:
         groups.append(
             (
                 _pair_label(p, many),
-                [[(v, SIDES[i], f"Pair {p['number']}: {roles[i]['name']} {number(v)}") for i, v in enumerate(points)]],
+                [
+                    [
+                        (v, SIDES[i], f"{_pair(p['number'])}: {roles[i]['name']} {number(v)}")
+                        for i, v in enumerate(points)
+                    ]
+                ],
             )
         )
-    title = "Value created, and who claimed it"
-    body = svg.legend(40, 118, [(SIDES[i], role["name"]) for i, role in enumerate(roles)], "Points of")
+    title = gettext("Value created, and who claimed it")
+    body = svg.legend(40, 118, [(SIDES[i], role["name"]) for i, role in enumerate(roles)], gettext("Points of"))
     body += _columns(
-        groups,
-        marks=[(deck.figures["max_joint"], f"Most possible: {number(deck.figures['max_joint'])}")],
-        axis="Points",
+        groups, marks=[(deck.figures["max_joint"], _most(deck.figures["max_joint"]))], axis=gettext("Points")
     )
     if many:
-        body.append(svg.text(LEFT, HEIGHT - 14, "Pair", fill=MUTED))
-    description = (
-        f"{title}. Each pair's joint points as a bar split into each side's points: "
-        + "; ".join(
-            f"pair {p['number']} "
-            + ", ".join(f"{r['name']} {number(v)}" for r, v in zip(roles, deck.points(p), strict=True))
-            for p in pairs
-        )
-        + "."
+        body.append(svg.text(LEFT, HEIGHT - 14, gettext("Pair"), fill=MUTED))
+    each = "; ".join(
+        gettext("pair %(number)s %(points)s")
+        % {
+            "number": p["number"],
+            "points": ", ".join(f"{r['name']} {number(v)}" for r, v in zip(roles, deck.points(p), strict=True)),
+        }
+        for p in pairs
     )
+    description = gettext("%(title)s. Each pair's joint points as a bar split into each side's points: %(each)s.") % {
+        "title": title,
+        "each": each,
+    }
     return Slide("claimed", title, svg.document("claimed", title, description, body), description)
 
 
@@ -205,11 +233,11 @@ def could_have_done(deck: Deck) -> Slide | None:
     if best is None or not deck.pairs:
         return None
     top = max(p["outcome"]["joint"] for p in deck.pairs)
-    title = "Could the class have done better?"
+    title = gettext("Could the class have done better?")
     lines = [
-        f"The best pair created {number(top)} points together.",
-        f"The best agreement creates {number(best['max_joint'])}.",
-        "What would a deal that shares the gains evenly look like?",
+        gettext("The best pair created %(points)s points together.") % {"points": number(top)},
+        gettext("The best agreement creates %(points)s.") % {"points": number(best["max_joint"])},
+        gettext("What would a deal that shares the gains evenly look like?"),
     ]
     body: list[str] = []
     y = 200.0
@@ -225,16 +253,12 @@ def best_deal(deck: Deck) -> Slide | None:
     best = deck.data["scenario"]["best_deal"]
     if best is None:
         return None
-    title = "The deal the class could have found"
-    body = [
-        svg.text(
-            40,
-            110,
-            f"{number(best['joint'])} points together (the Nash point), of the {number(best['max_joint'])} possible",
-            size=30,
-            fill=MUTED,
-        )
-    ]
+    title = gettext("The deal the class could have found")
+    lead = gettext("%(joint)s points together (the Nash point), of the %(max)s possible") % {
+        "joint": number(best["joint"]),
+        "max": number(best["max_joint"]),
+    }
+    body = [svg.text(40, 110, lead, size=svg.fit(lead, 30), fill=MUTED)]
     terms = best["terms"]
     for size in (30, TEXT):  # the smaller size only when the terms would not fit at the larger
         drawn_terms: list[str] = []
@@ -254,21 +278,26 @@ def best_deal(deck: Deck) -> Slide | None:
         body += drawn
         top = y - 26  # the bar's top edge, just below the name
         length = max(side["points"], 0) / most * span
-        body.append(svg.rect(left, top, length, 64, SIDES[i], f"{side['role']}: {number(side['points'])} points"))
+        points_of = gettext("%(role)s: %(points)s points") % {"role": side["role"], "points": number(side["points"])}
+        body.append(svg.rect(left, top, length, 64, SIDES[i], points_of))
         body.append(svg.text(left + 16, top + 44, number(side["points"]), size=34, fill="#fff", font_weight=700))
         batna = left + max(side["batna"], 0) / most * span
         body.append(svg.line(batna, top - 12, batna, top + 76, stroke=MARK, width=4, stroke_dasharray="8 6"))
-        body.append(svg.text(left, top + 108, f"alternative {number(side['batna'])} (dashed)", fill=MARK))
+        dashed = gettext("alternative %(points)s (dashed)") % {"points": number(side["batna"])}
+        body.append(svg.text(left, top + 108, dashed, fill=MARK))
         y = top + 180
-    description = (
-        f"{title}: "
-        + "; ".join(f"{t['issue']}: {t['option']}" for t in terms)
-        + ". "
-        + ", ".join(
-            f"{s['role']} {number(s['points'])} points (alternative {number(s['batna'])})" for s in best["points"]
-        )
-        + f"; {number(best['joint'])} together of the {number(best['max_joint'])} possible."
+    sides = ", ".join(
+        gettext("%(role)s %(points)s points (alternative %(batna)s)")
+        % {"role": s["role"], "points": number(s["points"]), "batna": number(s["batna"])}
+        for s in best["points"]
     )
+    description = gettext("%(title)s: %(terms)s. %(sides)s; %(joint)s together of the %(max)s possible.") % {
+        "title": title,
+        "terms": "; ".join(f"{t['issue']}: {t['option']}" for t in terms),
+        "sides": sides,
+        "joint": number(best["joint"]),
+        "max": number(best["max_joint"]),
+    }
     return Slide("best-deal", title, svg.document("best-deal", title, description, body), description)
 
 
@@ -281,21 +310,28 @@ def openers(deck: Deck) -> Slide | None:
         if not opened:
             continue
         means = [_mean([deck.points(p)[i] for p in opened]) for i in range(len(roles))]
-        label = f"{opener['name']} opened ({len(opened)})"
+        label = gettext("%(role)s opened (%(n)s)") % {"role": opener["name"], "n": number(len(opened))}
+        on_average = gettext("%(label)s: %(role)s %(points)s on average")
         groups.append(
             (
                 label,
-                [[(m, SIDES[i], f"{label}: {roles[i]['name']} {number(m)} on average")] for i, m in enumerate(means)],
+                [
+                    [(m, SIDES[i], on_average % {"label": label, "role": roles[i]["name"], "points": number(m)})]
+                    for i, m in enumerate(means)
+                ],
             )
         )
-        sides = " and ".join(f"{role['name']} {number(m)}" for role, m in zip(roles, means, strict=True))
-        parts.append(f"where the {opener['name'].lower()} opened ({_pairs(len(opened))}), {sides}")
+        sides = gettext(" and ").join(f"{role['name']} {number(m)}" for role, m in zip(roles, means, strict=True))
+        parts.append(
+            gettext("where the %(role)s opened (%(pairs)s), %(sides)s")
+            % {"role": _lower(opener["name"]), "pairs": _pairs(len(opened)), "sides": sides}
+        )
     if not groups:
         return None
-    title = "Who made the first offer, and who gained?"
-    body = svg.legend(40, 118, [(SIDES[i], role["name"]) for i, role in enumerate(roles)], "Mean points of")
-    body += _columns(groups, axis="Mean points")
-    description = f"{title} Mean points " + "; ".join(parts) + "."
+    title = gettext("Who made the first offer, and who gained?")
+    body = svg.legend(40, 118, [(SIDES[i], role["name"]) for i, role in enumerate(roles)], gettext("Mean points of"))
+    body += _columns(groups, axis=gettext("Mean points"))
+    description = gettext("%(title)s Mean points %(parts)s.") % {"title": title, "parts": "; ".join(parts)}
     return Slide("openers", title, svg.document("openers", title, description, body), description)
 
 
@@ -330,65 +366,83 @@ def first_offers(deck: Deck) -> Slide | None:
         colour = SIDES[keys.index(opener)] if opener in keys else MUTED
         body.append(
             svg.circle(
-                x(first), y(agreed), 14, colour, f"Pair {number_}: first offer {number(first)}, agreed {number(agreed)}"
+                x(first),
+                y(agreed),
+                14,
+                colour,
+                gettext("Pair %(number)s: first offer %(first)s, agreed %(agreed)s")
+                % {"number": number_, "first": number(first), "agreed": number(agreed)},
             )
         )
     unit = f" ({price['unit']})" if price.get("unit") else ""
     body.append(
         svg.text(
-            (left + right) / 2, HEIGHT - 14, f"First offer: {price['name']}{unit}", fill=MUTED, text_anchor="middle"
+            (left + right) / 2,
+            HEIGHT - 14,
+            gettext("First offer: %(name)s") % {"name": f"{price['name']}{unit}"},
+            fill=MUTED,
+            text_anchor="middle",
         )
     )
     middle = (TOP + BOTTOM) / 2
-    axis = "Agreed"  # the issue's name is on the other axis
+    axis = pgettext("the value or term agreed", "Agreed")  # the issue's name is on the other axis
     body.append(svg.text(36, middle, axis, fill=MUTED, transform=f"rotate(-90 36 {middle})", text_anchor="middle"))
-    body.append(svg.text(x(high) - 10, y(high) + 40, "agreed at the first offer", fill=MUTED, text_anchor="end"))
-    body += svg.legend(40, 118, [(SIDES[i], role["name"]) for i, role in enumerate(deck.roles)], "Opened by")
-    title = "First offers against outcomes"
-    description = (
-        f"{title}: each agreement's first offer on {price['name']} against the value agreed: "
-        + "; ".join(f"pair {n}, first offer {number(f)}, agreed {number(a)}" for f, a, _, n in points)
-        + "."
+    body.append(
+        svg.text(x(high) - 10, y(high) + 40, gettext("agreed at the first offer"), fill=MUTED, text_anchor="end")
     )
+    body += svg.legend(40, 118, [(SIDES[i], role["name"]) for i, role in enumerate(deck.roles)], gettext("Opened by"))
+    title = gettext("First offers against outcomes")
+    each = "; ".join(
+        gettext("pair %(number)s, first offer %(first)s, agreed %(agreed)s")
+        % {"number": n, "first": number(f), "agreed": number(a)}
+        for f, a, _, n in points
+    )
+    description = gettext("%(title)s: each agreement's first offer on %(name)s against the value agreed: %(each)s.") % {
+        "title": title,
+        "name": price["name"],
+        "each": each,
+    }
     return Slide("first-offers", title, svg.document("first-offers", title, description, body), description)
 
 
 def meso(deck: Deck) -> Slide | None:
     """Joint points of the pairs that made an offer of several packages at once, against the others'."""
     split = deck.klass.get("meso") or {}
-    sides = [("Offered several packages", split.get("with")), ("Did not", split.get("without"))]
+    sides = [(gettext("Offered several packages"), split.get("with")), (gettext("Did not"), split.get("without"))]
     if not any(d for _, d in sides):
         return None
     colours = (SIDES[0], OTHER)
     groups = [
         (
             f"{label} ({d['n'] if d else 0})",
-            [[(d["mean"], colours[i], f"{label}: {number(d['mean'])} joint points on average, {_pairs(d['n'])}")]]
+            [
+                [
+                    (
+                        d["mean"],
+                        colours[i],
+                        gettext("%(label)s: %(points)s joint points on average, %(pairs)s")
+                        % {"label": label, "points": number(d["mean"]), "pairs": _pairs(d["n"])},
+                    )
+                ]
+            ]
             if d
             else [[]],
         )
         for i, (label, d) in enumerate(sides)
     ]
-    title = "Several offers at once (MESO) against one"
+    title = gettext("Several offers at once (MESO) against one")
     best = deck.figures["max_joint"]
-    body = [
-        svg.text(
-            40,
-            110,
-            "Mean joint points of the pairs where either side made a MESO, and of the others",
-            size=28,
-            fill=MUTED,
-        )
-    ]
-    body += _columns(groups, marks=[(best, f"Most possible: {number(best)}")], axis="Mean joint points")
-    description = (
-        f"{title}: "
-        + "; ".join(
-            f"{label}: {number(d['mean'])} joint points on average over {_pairs(d['n'])}" if d else f"{label}: no pair"
-            for label, d in sides
-        )
-        + "."
+    subtitle = gettext("Mean joint points of the pairs where either side made a MESO, and of the others")
+    body = [svg.text(40, 110, subtitle, size=svg.fit(subtitle, 28), fill=MUTED)]
+    body += _columns(groups, marks=[(best, _most(best))], axis=gettext("Mean joint points"))
+    each = "; ".join(
+        gettext("%(label)s: %(points)s joint points on average over %(pairs)s")
+        % {"label": label, "points": number(d["mean"]), "pairs": _pairs(d["n"])}
+        if d
+        else gettext("%(label)s: no pair") % {"label": label}
+        for label, d in sides
     )
+    description = f"{title}: {each}."
     return Slide("meso", title, svg.document("meso", title, description, body), description)
 
 
@@ -398,9 +452,12 @@ def lose_lose(deck: Deck) -> Slide | None:
     agreements = deck.klass.get("agreements") or 0
     if not rows or not agreements:
         return None
-    title = "Lose-lose: both wanted the same thing"
-    body = [svg.text(40, 110, "Agreements on each issue where both sides prefer the same option", size=28, fill=MUTED)]
-    body += svg.legend(40, 170, [(SIDES[0], "the option both prefer"), ("#a4161a", "worse for both (lose-lose)")])
+    title = gettext("Lose-lose: both wanted the same thing")
+    subtitle = gettext("Agreements on each issue where both sides prefer the same option")
+    body = [svg.text(40, 110, subtitle, size=svg.fit(subtitle, 28), fill=MUTED)]
+    body += svg.legend(
+        40, 170, [(SIDES[0], gettext("the option both prefer")), ("#a4161a", gettext("worse for both (lose-lose)"))]
+    )
     bar = min(70.0, (HEIGHT - 260) / len(rows) - 30)
     parts = []
     for i, row in enumerate(rows):
@@ -411,12 +468,22 @@ def lose_lose(deck: Deck) -> Slide | None:
         scale = (RIGHT - 420) / max(won + lost, 1)
         body.append(
             svg.rect(
-                400, top, won * scale, bar, SIDES[0], f"{row['name']}: {won} agreements chose the option both prefer"
+                400,
+                top,
+                won * scale,
+                bar,
+                SIDES[0],
+                gettext("%(issue)s: %(n)s agreements chose the option both prefer") % {"issue": row["name"], "n": won},
             )
         )
         body.append(
             svg.rect(
-                400 + won * scale, top, lost * scale, bar, "#a4161a", f"{row['name']}: {lost} lose-lose agreements"
+                400 + won * scale,
+                top,
+                lost * scale,
+                bar,
+                "#a4161a",
+                gettext("%(issue)s: %(n)s lose-lose agreements") % {"issue": row["name"], "n": lost},
             )
         )
         body.append(svg.text(400 + 10, top + bar / 2 + 9, str(won), fill="#fff", font_weight=700) if won else "")
@@ -431,7 +498,10 @@ def lose_lose(deck: Deck) -> Slide | None:
                     text_anchor="end",
                 )
             )
-        parts.append(f"{row['name']}: {won} chose the option both prefer, {lost} an option worse for both")
+        parts.append(
+            gettext("%(issue)s: %(won)s chose the option both prefer, %(lost)s an option worse for both")
+            % {"issue": row["name"], "won": won, "lost": lost}
+        )
     description = f"{title}. " + "; ".join(parts) + "."
     return Slide("lose-lose", title, svg.document("lose-lose", title, description, body), description)
 
@@ -443,7 +513,7 @@ def contingent_clause(deck: Deck) -> Slide | None:
     part = deck.data.get("contingent")
     if not part or not (part["with_terms"]["pairs"] or part["without_terms"]["pairs"]):
         return None
-    sides = [("With a contingent term", part["with_terms"]), ("Without", part["without_terms"])]
+    sides = [(gettext("With a contingent term"), part["with_terms"]), (gettext("Without"), part["without_terms"])]
     groups = []
     for label, group in sides:
         columns: list[list[Segment]] = []
@@ -453,7 +523,8 @@ def contingent_clause(deck: Deck) -> Slide | None:
                     (
                         group["mean_joint_expected"],
                         SIDES[0],
-                        f"{label}: {number(group['mean_joint_expected'])} joint points expected on average",
+                        gettext("%(label)s: %(points)s joint points expected on average")
+                        % {"label": label, "points": number(group["mean_joint_expected"])},
                     )
                 ]
             )
@@ -463,38 +534,45 @@ def contingent_clause(deck: Deck) -> Slide | None:
                         (
                             group["mean_joint_realised"],
                             SIDES[1],
-                            f"{label}: {number(group['mean_joint_realised'])} joint points as the event came out,"
-                            " on average",
+                            gettext("%(label)s: %(points)s joint points as the event came out, on average")
+                            % {"label": label, "points": number(group["mean_joint_realised"])},
                         )
                     ]
                 )
         groups.append((f"{label} ({group['pairs']})", columns or [[]]))
-    marks = [(part["max_joint"], f"Most possible: {number(part['max_joint'])}")]
+    marks = [(part["max_joint"], _most(part["max_joint"]))]
     if part["max_joint_flat"] is not None:
-        marks.append((part["max_joint_flat"], f"Best without a bet: {number(part['max_joint_flat'])}"))
-    title = "What betting on the future added"
+        flat = gettext("Best without a bet: %(points)s") % {"points": number(part["max_joint_flat"])}
+        marks.append((part["max_joint_flat"], flat))
+    title = gettext("What betting on the future added")
     subtitle = (
-        f"Different forecasts add {number(part['contingent_gain'])} points to the pie"
+        gettext("Different forecasts add %(points)s points to the pie") % {"points": number(part["contingent_gain"])}
         if part["contingent_gain"] is not None
-        else "Who carries the risk decides what the contingent term is worth"
+        else gettext("Who carries the risk decides what the contingent term is worth")
     )
-    body = [svg.text(40, 110, subtitle, size=28, fill=MUTED)]
+    body = [svg.text(40, 110, subtitle, size=svg.fit(subtitle, 28), fill=MUTED)]
     body += svg.legend(
         40,
         160,
-        [(SIDES[0], "expected"), (SIDES[1], "as it came out")] if part["resolved"] else [(SIDES[0], "expected")],
+        [(SIDES[0], gettext("expected")), (SIDES[1], gettext("as it came out"))]
+        if part["resolved"]
+        else [(SIDES[0], gettext("expected"))],
     )
-    body += _columns(groups, marks=marks, axis="Mean joint points", top=UNDER_LEGEND)
+    body += _columns(groups, marks=marks, axis=gettext("Mean joint points"), top=UNDER_LEGEND)
     described = []
     for label, group in sides:
         if not group["pairs"]:
-            described.append(f"{label}: no agreement")
+            described.append(gettext("%(label)s: no agreement") % {"label": label})
             continue
         realised = group["mean_joint_realised"]
-        after = f", {number(realised)} as the event came out" if realised is not None else ""
-        described.append(
-            f"{label}: {_pairs(group['pairs'])}, {number(group['mean_joint_expected'])} joint points expected{after}"
-        )
+        expected = gettext("%(label)s: %(pairs)s, %(points)s joint points expected") % {
+            "label": label,
+            "pairs": _pairs(group["pairs"]),
+            "points": number(group["mean_joint_expected"]),
+        }
+        if realised is not None:
+            expected += ", " + gettext("%(points)s as the event came out") % {"points": number(realised)}
+        described.append(expected)
     description = f"{title}. {subtitle}. " + "; ".join(described) + "."
     return Slide("contingent", title, svg.document("contingent", title, description, body), description)
 
@@ -514,15 +592,16 @@ def settlement_round(deck: Deck) -> Slide | None:
                     (
                         pair["settlement"]["joint_before"],
                         OTHER,
-                        f"Pair {pair['number']}: {number(pair['settlement']['joint_before'])} joint points before"
-                        " the round",
+                        gettext("Pair %(number)s: %(points)s joint points before the round")
+                        % {"number": pair["number"], "points": number(pair["settlement"]["joint_before"])},
                     )
                 ],
                 [
                     (
                         pair["settlement"]["joint_after"],
                         SIDES[0],
-                        f"Pair {pair['number']}: {number(pair['settlement']['joint_after'])} after it",
+                        gettext("Pair %(number)s: %(points)s after it")
+                        % {"number": pair["number"], "points": number(pair["settlement"]["joint_after"])},
                     )
                 ],
             ],
@@ -530,22 +609,28 @@ def settlement_round(deck: Deck) -> Slide | None:
         for pair in in_round
     ]
     best = deck.figures["max_joint"]
-    title = "After the deal: a better one for both?"
+    title = gettext("After the deal: a better one for both?")
     gain = summary["joint_gain"]
     found = f"{'+' if gain > 0 else ''}{number(gain)}"
-    subtitle = f"{summary['improved']} of {_pairs(summary['pairs'])} found one: {found} joint points"
-    body = [svg.text(40, 110, subtitle, size=28, fill=MUTED)]
-    body += svg.legend(40, 160, [(OTHER, "the agreement before the round"), (SIDES[0], "after it")])
-    body += _columns(groups, marks=[(best, f"Most possible: {number(best)}")], axis="Joint points", top=UNDER_LEGEND)
-    description = (
-        f"{title} {subtitle}. "
-        + "; ".join(
-            f"Pair {p['number']}: {number(p['settlement']['joint_before'])} before,"
-            f" {number(p['settlement']['joint_after'])} after"
-            for p in in_round
-        )
-        + "."
+    subtitle = ngettext(
+        "%(improved)s of %(n)s pair found one: %(found)s joint points",
+        "%(improved)s of %(n)s pairs found one: %(found)s joint points",
+        summary["pairs"],
+    ) % {"improved": number(summary["improved"]), "n": number(summary["pairs"]), "found": found}
+    body = [svg.text(40, 110, subtitle, size=svg.fit(subtitle, 28), fill=MUTED)]
+    legend = [(OTHER, gettext("the agreement before the round")), (SIDES[0], gettext("after it"))]
+    body += svg.legend(40, 160, legend)
+    body += _columns(groups, marks=[(best, _most(best))], axis=gettext("Joint points"), top=UNDER_LEGEND)
+    each = "; ".join(
+        gettext("Pair %(number)s: %(before)s before, %(after)s after")
+        % {
+            "number": p["number"],
+            "before": number(p["settlement"]["joint_before"]),
+            "after": number(p["settlement"]["joint_after"]),
+        }
+        for p in in_round
     )
+    description = f"{title} {subtitle}. {each}."
     return Slide("settlement", title, svg.document("settlement", title, description, body), description)
 
 

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from html import escape as html_escape
 
+from django.utils import formats
+
 WIDTH, HEIGHT = 1200, 620
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 INK, MUTED, LINE = "#1d2430", "#4a5365", "#c9d0db"
@@ -66,7 +68,7 @@ def document(key: str, title: str, description: str, body: Iterable[str]) -> str
         f' font-family="{FONT}" class="slide-svg">'
         f'<title id="slide-{key}-title">{escape(title)}</title><desc id="slide-{key}-desc">{escape(description)}</desc>'
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>'
-        f"{text(40, 62, title, size=44, font_weight=700)}{''.join(body)}</svg>"
+        f"{text(40, 62, title, size=fit(title, 44, bold=True), font_weight=700)}{''.join(body)}</svg>"
     )
 
 
@@ -82,7 +84,17 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def number(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    """A figure in the page's locale, grouped: "10,100" and "12.5" in English, "10.100" and "12,5" in German."""
+    whole = float(value).is_integer()
+    text = formats.number_format(round(value, 0 if whole else 1), decimal_pos=0 if whole else 1, force_grouping=True)
+    return "0" if text == "-0" else text
+
+
+def fit(value: str, size: int, *, bold: bool = False, width: float = WIDTH - 80) -> int:
+    """The font size, at most `size` and at least TEXT, at which `value` fits on one line `width` units wide
+    (a title or a subtitle in a longer language), by the same estimate of the glyphs' width as `wrap`."""
+    per_glyph = 0.62 if bold else 0.56
+    return max(TEXT, min(size, int(width / (max(len(value), 1) * per_glyph))))
 
 
 def wrap(value: str, size: int, width: float, *, bold: bool = False) -> list[str]:

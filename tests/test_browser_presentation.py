@@ -153,3 +153,31 @@ def test_the_debrief_page_asks_each_question_beside_its_figure(live_server, brow
     assert_accessible(driver, "the debrief with its questions beside the figures")
     element_shot(driver, "debrief-openings-questions", "#panel-openings")
     element_shot(driver, "debrief-heatmap-questions", "#panel-heatmap")
+
+    # In German: the page's words, its numbers as German writes them (a price grouped with a full stop on the
+    # server, a median with a decimal comma in the browser), and the slides' words.
+    driver.add_cookie({"name": "django_language", "value": "de"})
+    driver.refresh()
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "debrief").get_attribute("data-ready") == "1")
+    assert driver.find_element(By.TAG_NAME, "h1").text.startswith("Nachbesprechung")
+    assert "Antworten auf den Fragebogen" in driver.find_element(By.ID, "panel-export").get_attribute("textContent")
+    assert "10.000" in driver.find_element(By.ID, "best-deal").text  # the Nash package's price
+    summary = driver.find_element(By.ID, "summary").text
+    assert "Median der Punkte, Seller" in summary and "\n52,5\n" in summary  # (44 + 61) / 2
+    assert "Pareto-optimale Einigungen\n50 %" in summary
+    assert driver.find_element(By.CSS_SELECTOR, "#pairs-head [data-sort='joint']").text.startswith("Gemeinsamer Gewinn")
+    assert_accessible(driver, "the debrief in German")
+    screenshot(driver, "debrief-german", full=False)
+    emulate_phone(driver)
+    driver.refresh()
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "debrief").get_attribute("data-ready") == "1")
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 391
+    element_shot(driver, "debrief-german-phone", "#summary")
+    driver.get(f"{live_server.url}/exercises/{exercise.pk}/debrief/present/")
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#deck[data-current='1']"))
+    assert driver.find_element(By.ID, "deck-print").text == "Alle drucken (PDF)"
+    slide = driver.find_element(By.CSS_SELECTOR, ".slide:not([hidden]) svg").get_attribute("textContent")
+    assert "Wie groß war der Kuchen jedes Paares?" in slide and "Höchstmöglich: 115" in slide
+    assert driver.find_element(By.ID, "deck-counter").get_attribute("aria-label").startswith("Folie 1 von ")
+    assert_accessible(driver, "the presentation in German")
+    screenshot(driver, "presentation-german-phone", full=False)

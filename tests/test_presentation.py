@@ -67,6 +67,18 @@ def test_the_slides_come_in_order_one_idea_each_with_the_best_deal_on_its_own(en
     assert "The best pair created 115 points together." in question
 
 
+def test_the_slides_speak_the_page_language_and_write_its_numbers(ended, instructor_client):
+    exercise, _ = ended
+    response = instructor_client.get(f"/exercises/{exercise.pk}/debrief/present/", HTTP_ACCEPT_LANGUAGE="de")
+    html = response.content.decode()
+    assert '<html lang="de">' in html and "Alle drucken (PDF)" in html
+    assert "Wie groß war der Kuchen jedes Paares?" in html and "Höchstmöglich: 115" in html
+    best = html.split('data-key="best-deal"')[1].split("</section>")[0]
+    assert "Die Einigung, die der Kurs hätte finden können" in best and "10.000 EUR" in best  # grouped as German
+    svg = instructor_client.get(f"/exercises/{exercise.pk}/debrief/present/pie.svg", HTTP_ACCEPT_LANGUAGE="es")
+    assert "¿Qué tamaño de pastel creó cada pareja?" in svg.content.decode()
+
+
 def test_no_name_reaches_the_deck_or_its_downloads(ended, instructor_client):
     exercise, _ = ended
     names = [s.student.display_name for s in exercise.seats.select_related("student") if s.student]

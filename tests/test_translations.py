@@ -31,7 +31,8 @@ NOT_SCANNED = {".venv", "node_modules", "staticfiles", "tests", "bench", "artifa
 SOURCES = {".py", ".html", ".txt", ".js"}
 # The templates whose every word goes through the translation tags: the student's pages, the live room, the
 # pages everyone sees, signing up and logging in, the instructor's classes, an exercise's page, transcripts and
-# a scenario's page and the list, the studio's editor, the monitor. The class debrief is in English only.
+# a scenario's page and the list, the studio's editor, the monitor, the class debrief, its slides and the rounds
+# compared.
 TRANSLATED_TEMPLATES = [
     "base.html",
     "home.html",
@@ -53,6 +54,13 @@ TRANSLATED_TEMPLATES = [
     "scenarios/detail.html",
     "scenarios/list.html",
     "scenarios/studio.html",
+    "reports/debrief.html",
+    "reports/_contingent.html",
+    "reports/_questions.html",
+    "reports/presentation.html",
+    "reports/rounds.html",
+    "reports/_round_spread.html",
+    "reports/_section_mark.html",
 ]
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
 

@@ -431,7 +431,7 @@
         rect.append(svgEl("title", {}, `${row.name}: ${cell.label}: ${cell.count}${cell.lose_lose ? " (lose-lose)" : ""}`));
         svg.append(rect);
         const dark = !cell.lose_lose && light < 62;
-        svg.append(text(x + (cellWidth - 3) / 2, y + 24, cell.count, { class: dark ? "cell-count dark" : "cell-count", "text-anchor": "middle" }));
+        svg.append(text(x + (cellWidth - 3) / 2, y + 24, fmt(cell.count, 0), { class: dark ? "cell-count dark" : "cell-count", "text-anchor": "middle" }));
         svg.append(text(x + 2, y + 52, truncate(cell.label, cellWidth - 14), { class: "cell-label" }));
       });
     });
@@ -479,14 +479,14 @@
         ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
         URL.revokeObjectURL(url);
         canvas.toBlob((blob) => {
-          if (!blob) return reject(new Error("the browser could not make a PNG"));
+          if (!blob) return reject(new Error(gettext("the browser could not make a PNG")));
           save(blob, `${filename}.png`);
           resolve();
         }, "image/png");
       };
       image.onerror = () => {
         URL.revokeObjectURL(url);
-        reject(new Error("the chart could not be drawn as an image"));
+        reject(new Error(gettext("the chart could not be drawn as an image")));
       };
       image.src = url;
     });

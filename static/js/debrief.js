@@ -3,6 +3,12 @@
 // that the debrief is ready (a `debrief` frame), or after a reconnect, fetches the JSON and redraws.
 (function () {
   "use strict";
+  // The page's language: Django's JavaScript catalogue (base.html) defines these; without it, English.
+  const gettext = (text) => (typeof window.gettext === "function" ? window.gettext(text) : text);
+  const ngettext = (one, many, n) => (typeof window.ngettext === "function" ? window.ngettext(one, many, n) : n === 1 ? one : many);
+  const pgettext = (context, text) => (typeof window.pgettext === "function" ? window.pgettext(context, text) : text);
+  const f = (text, values) => text.replace(/%\((\w+)\)s/g, (m, name) => (name in values ? String(values[name]) : m));
+  const AGREED = pgettext("the value or term agreed", "Agreed");
   const root = document.getElementById("debrief");
   if (!root || !window.ParleyLive || !window.ParleyCharts) return;
 
@@ -15,14 +21,17 @@
   // ---- Formatting ---------------------------------------------------------------------------------
 
   const fmt = C.fmt;
-  const pct = (v) => (v === null || v === undefined ? "—" : `${fmt(100 * v, 0)}%`);
-  const yesNo = (v) => (v === null || v === undefined ? "—" : v ? "yes" : "no");
+  // 0.5 -> "50%" (en), "50 %" (de, es), as the page's language writes a percentage.
+  const percent = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "percent", maximumFractionDigits: 0 });
+  const pct = (v) => (v === null || v === undefined ? "—" : percent.format(v));
+  const yesNo = (v) => (v === null || v === undefined ? "—" : v ? gettext("yes") : gettext("no"));
+  // A name inside a sentence: lower case, but for German, which writes its nouns with a capital.
+  const lower = (text) => ((document.documentElement.lang || "en").startsWith("de") ? text : text.toLowerCase());
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return "—";
     const s = Math.round(seconds);
     return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
   }
-  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
   function chartWidth(panel, most = 720) {
     const w = panel.querySelector(".chart").clientWidth || 640;
@@ -57,8 +66,8 @@
     const answer = el("span", { class: "answer", role: "status" });
     const name = fileName(slug);
     panel.querySelector(".chart-tools").replaceChildren(
-      el("button", { type: "button", class: "button secondary", "data-download": "png", onclick: () => C.downloadPng(svg, name).catch((e) => (answer.textContent = e.message)) }, "Download PNG"),
-      el("button", { type: "button", class: "button secondary", "data-download": "svg", onclick: () => C.downloadSvg(svg, name) }, "Download SVG"),
+      el("button", { type: "button", class: "button secondary", "data-download": "png", onclick: () => C.downloadPng(svg, name).catch((e) => (answer.textContent = e.message)) }, gettext("Download PNG")),
+      el("button", { type: "button", class: "button secondary", "data-download": "svg", onclick: () => C.downloadSvg(svg, name) }, gettext("Download SVG")),
       answer,
     );
     panel.querySelector(".chart-table").replaceChildren(table);
@@ -74,12 +83,21 @@
     const [a, b] = roles();
     const pts = `${a.name} ${fmt(pair.outcome.points[a.key])}, ${b.name} ${fmt(pair.outcome.points[b.key])}`;
     const who = peopleText(pair);
-    return `Pair ${pair.number}${who ? ` (${who})` : ""}: ${pair.outcome.impasse ? "impasse, " : ""}${pts}`;
+    const name = pairName(pair.number, who);
+    return pair.outcome.impasse ? f(gettext("%(pair)s: impasse, %(points)s"), { pair: name, points: pts }) : `${name}: ${pts}`;
   }
+
+  // "Pair 3", or "Pair 3 (Ana and Ben)" where names are shown.
+  function pairName(number, who = "") {
+    return who ? f(gettext("Pair %(number)s (%(people)s)"), { number, people: who }) : f(gettext("Pair %(number)s"), { number });
+  }
+
+  const rolePoints = (role) => f(gettext("%(role)s points"), { role: role.name });
+  const askedFirst = (name) => f(gettext("%(role)s asked first"), { role: name });
 
   function peopleText(pair) {
     if (state.data.projector || !pair.people) return "";
-    return roles().map((r) => (pair.people[r.key] || []).join(", ")).filter(Boolean).join(" and ");
+    return roles().map((r) => (pair.people[r.key] || []).join(", ")).filter(Boolean).join(gettext(" and "));
   }
 
   function outcomeChart(panel) {
@@ -92,36 +110,40 @@
     const svg = C.outcomePlane({
       id: "chart-outcomes",
       width: chartWidth(panel),
-      title: "Outcomes against the Pareto frontier",
-      desc: `Each pair's points: ${a.name} across, ${b.name} up. ${plural(agreed.length, "agreement")}, ${plural(pairs.length - agreed.length, "impasse")}.`,
+      title: gettext("Outcomes against the Pareto frontier"),
+      desc: f(gettext("Each pair's points: %(a)s across, %(b)s up. %(parts)s."), {
+        a: a.name,
+        b: b.name,
+        parts: `${f(ngettext("%(n)s agreement", "%(n)s agreements", agreed.length), { n: agreed.length })}, ${f(ngettext("%(n)s impasse", "%(n)s impasses", pairs.length - agreed.length), { n: pairs.length - agreed.length })}`,
+      }),
       roles: [a, b],
       frontier: figures.frontier,
       batnaLabels: true,
       legend: [
-        { label: "Pareto-optimal agreement", cls: "point pareto" },
-        { label: "Other agreement", cls: "point" },
-        { label: "Impasse (at the BATNAs)", cls: "point impasse", shape: "cross" },
-        { label: "Pareto frontier", cls: "frontier", kind: "line" },
-        { label: "BATNA", cls: "batna", kind: "line" },
-        { label: "Nash point", cls: "nash", shape: "diamond" },
+        { label: gettext("Pareto-optimal agreement"), cls: "point pareto" },
+        { label: gettext("Other agreement"), cls: "point" },
+        { label: gettext("Impasse (at the BATNAs)"), cls: "point impasse", shape: "cross" },
+        { label: gettext("Pareto frontier"), cls: "frontier", kind: "line" },
+        { label: gettext("BATNA"), cls: "batna", kind: "line" },
+        { label: gettext("Nash point"), cls: "nash", shape: "diamond" },
       ],
       series: [
         { cls: "pareto", points: agreed.filter((p) => p.outcome.pareto_optimal).map(point) },
         { cls: "", points: agreed.filter((p) => !p.outcome.pareto_optimal).map(point) },
         { cls: "impasse", shape: "cross", points: pairs.filter((p) => p.outcome.impasse).map(point) },
       ],
-      marks: figures.nash ? [{ x: figures.nash[0], y: figures.nash[1], cls: "nash", label: "Nash" }] : [],
+      marks: figures.nash ? [{ x: figures.nash[0], y: figures.nash[1], cls: "nash", label: gettext("Nash") }] : [],
     });
     const rows = pairs.map((p) => [
-      `Pair ${p.number}`,
+      pairName(p.number),
       fmt(p.outcome.points[a.key]),
       fmt(p.outcome.points[b.key]),
-      p.outcome.impasse ? "impasse" : "agreed",
+      p.outcome.impasse ? gettext("impasse") : gettext("agreed"),
       yesNo(p.outcome.pareto_optimal),
     ]);
-    if (figures.nash) rows.push(["Nash point", fmt(figures.nash[0]), fmt(figures.nash[1]), "", "yes"]);
-    rows.push(["BATNAs", fmt(a.batna), fmt(b.batna), "", ""]);
-    const table = dataTable("Outcome of each pair", ["Pair", `${a.name} points`, `${b.name} points`, "Result", "Pareto-optimal"], rows);
+    if (figures.nash) rows.push([gettext("Nash point"), fmt(figures.nash[0]), fmt(figures.nash[1]), "", gettext("yes")]);
+    rows.push([gettext("BATNAs"), fmt(a.batna), fmt(b.batna), "", ""]);
+    const table = dataTable(gettext("Outcome of each pair"), [gettext("Pair"), rolePoints(a), rolePoints(b), gettext("Result"), gettext("Pareto-optimal")], rows);
     fill("panel-outcomes", svg, table, "outcomes");
   }
 
@@ -162,18 +184,18 @@
     const svg = C.histogram({
       id: "chart-joint",
       width: chartWidth(panel),
-      title: "Joint gain (value created)",
-      desc: `How many pairs reached each joint gain. The most any agreement can create is ${fmt(max)}.`,
-      xLabel: "Joint gain: both sides' points added",
-      yLabel: "Pairs",
+      title: gettext("Joint gain (value created)"),
+      desc: f(gettext("How many pairs reached each joint gain. The most any agreement can create is %(max)s."), { max: fmt(max) }),
+      xLabel: gettext("Joint gain: both sides' points added"),
+      yLabel: gettext("Pairs"),
       bins: binsOut,
       x: [binsOut[0].x0, max],
-      marks: [{ x: max, label: `Maximum ${fmt(max)}` }],
+      marks: [{ x: max, label: f(gettext("Maximum %(max)s"), { max: fmt(max) }) }],
     });
     const table = dataTable(
-      `Joint gain by pair (maximum ${fmt(max)})`,
-      ["Pair", "Joint gain", "Efficiency", "Value left on the table"],
-      d.pairs.map((p) => [`Pair ${p.number}`, fmt(p.outcome.joint), pct(p.outcome.efficiency), fmt(p.outcome.value_left)]),
+      f(gettext("Joint gain by pair (maximum %(max)s)"), { max: fmt(max) }),
+      [gettext("Pair"), gettext("Joint gain"), gettext("Efficiency"), gettext("Value left on the table")],
+      d.pairs.map((p) => [pairName(p.number), fmt(p.outcome.joint), pct(p.outcome.efficiency), fmt(p.outcome.value_left)]),
     );
     fill("panel-joint", svg, table, "joint-gain");
   }
@@ -183,9 +205,9 @@
     const z = price.zone;
     const any = price.zone_any_terms;
     const first = z
-      ? `With the other terms as in the Nash package, both sides are at or above their BATNA from ${fmt(z[0])} to ${fmt(z[1])}${unit} (shaded).`
-      : "No value leaves both sides at or above their BATNA with the Nash package's other terms.";
-    const second = any ? ` With other terms chosen freely, any value from ${fmt(any[0])} to ${fmt(any[1])}${unit} can be part of such a deal.` : "";
+      ? f(gettext("With the other terms as in the Nash package, both sides are at or above their BATNA from %(low)s to %(high)s (shaded)."), { low: fmt(z[0]), high: `${fmt(z[1])}${unit}` })
+      : gettext("No value leaves both sides at or above their BATNA with the Nash package's other terms.");
+    const second = any ? ` ${f(gettext("With other terms chosen freely, any value from %(low)s to %(high)s can be part of such a deal."), { low: fmt(any[0]), high: `${fmt(any[1])}${unit}` })}` : "";
     return first + second;
   }
 
@@ -201,21 +223,22 @@
     const svg = C.histogram({
       id: "chart-price",
       width: chartWidth(panel),
-      title: `${price.name}: agreed values`,
-      desc: `Agreed ${price.name.toLowerCase()} of ${plural(values.length, "pair")}. ${zoneText(price)}`,
+      title: f(gettext("%(name)s: agreed values"), { name: price.name }),
+      desc: `${f(ngettext("Agreed %(name)s of %(n)s pair.", "Agreed %(name)s of %(n)s pairs.", values.length), { name: lower(price.name), n: values.length })} ${zoneText(price)}`,
       xLabel: `${price.name}${unit ? ` (${price.unit})` : ""}`,
-      yLabel: "Pairs",
+      yLabel: gettext("Pairs"),
       bins: binsOut,
       x: [Math.min(binsOut[0].x0, price.min), Math.max(binsOut[binsOut.length - 1].x1, price.max)],
       band: zone ? { x0: zone[0], x1: zone[1], label: `ZOPA ${fmt(zone[0])}–${fmt(zone[1])}` } : null,
-      legend: zone ? [{ label: "Zone of agreement (ZOPA), other terms as in the Nash package", cls: "band", kind: "band" }] : null,
+      legend: zone ? [{ label: gettext("Zone of agreement (ZOPA), other terms as in the Nash package"), cls: "band", kind: "band" }] : null,
     });
     $("price-note").textContent = zoneText(price);
-    const range = (z) => (z ? `${fmt(z[0])}–${fmt(z[1])}` : "none");
-    const rows = agreed.map((p) => [`Pair ${p.number}`, fmt(p.price.agreed), range(p.price.zone)]);
-    rows.push(["Zone with the Nash package's other terms", "", range(zone)]);
-    rows.push(["Zone with any other terms", "", range(price.zone_any_terms)]);
-    fill("panel-price", svg, dataTable(`Agreed ${price.name.toLowerCase()} by pair`, ["Pair", `${price.name}${unit}`, "Zone given the pair's other terms"], rows), "price");
+    const range = (z) => (z ? `${fmt(z[0])}–${fmt(z[1])}` : gettext("none"));
+    const rows = agreed.map((p) => [pairName(p.number), fmt(p.price.agreed), range(p.price.zone)]);
+    rows.push([gettext("Zone with the Nash package's other terms"), "", range(zone)]);
+    rows.push([gettext("Zone with any other terms"), "", range(price.zone_any_terms)]);
+    const caption = f(gettext("Agreed %(name)s by pair"), { name: lower(price.name) });
+    fill("panel-price", svg, dataTable(caption, [gettext("Pair"), `${price.name}${unit}`, gettext("Zone given the pair's other terms")], rows), "price");
   }
 
   function anchoringChart(panel) {
@@ -233,43 +256,43 @@
     const y = C.domain(ys.length ? ys : [price.min, price.max]);
     const range = xs.length ? [Math.min(...xs), Math.max(...xs)] : x;
     const fits = [{ ...cls.anchoring, range, cls: "" }];
-    const legend = [{ label: "Class regression line", cls: "fit", kind: "line" }];
+    const legend = [{ label: gettext("Class regression line"), cls: "fit", kind: "line" }];
     rs.forEach((r, i) => {
-      legend.unshift({ label: `${r.name} opened`, cls: `point role-${i}` });
+      legend.unshift({ label: f(gettext("%(role)s opened"), { role: r.name }), cls: `point role-${i}` });
       const by = (cls.anchoring_by_opener || {})[r.key];
       const own = points.filter((p) => p.price.opener === r.key).map((p) => p.price.first_offer);
       if (by && by.slope !== null && own.length) {
         fits.push({ ...by, range: [Math.min(...own), Math.max(...own)], cls: `role-${i}` });
-        legend.push({ label: `Line when ${r.name} opened`, cls: `fit role-${i}`, kind: "line" });
+        legend.push({ label: f(gettext("Line when %(role)s opened"), { role: r.name }), cls: `fit role-${i}`, kind: "line" });
       }
     });
     const r = cls.anchoring.correlation;
     const svg = C.scatter({
       id: "chart-anchoring",
       width: chartWidth(panel),
-      title: "Anchoring: first offer against final value",
-      desc: `Each agreement's first offer (across) and agreed ${price.name.toLowerCase()} (up), coloured by who opened. ${r === null ? "Too few points for a line." : `Correlation ${fmt(r, 2)}, slope ${fmt(cls.anchoring.slope, 2)}.`}`,
-      xLabel: `First offer (${price.name.toLowerCase()}${price.unit ? `, ${price.unit}` : ""})`,
-      yLabel: `Agreed ${price.name.toLowerCase()}`,
+      title: gettext("Anchoring: first offer against final value"),
+      desc: `${f(gettext("Each agreement's first offer (across) and agreed %(name)s (up), coloured by who opened."), { name: lower(price.name) })} ${r === null ? gettext("Too few points for a line.") : f(gettext("Correlation %(r)s, slope %(slope)s."), { r: fmt(r, 2), slope: fmt(cls.anchoring.slope, 2) })}`,
+      xLabel: f(gettext("First offer (%(name)s)"), { name: `${lower(price.name)}${price.unit ? `, ${price.unit}` : ""}` }),
+      yLabel: f(gettext("Agreed %(name)s"), { name: lower(price.name) }),
       x,
       y,
       legend,
       fits,
       series: rs.map((role, i) => ({
         cls: `role-${i}`,
-        points: points.filter((p) => p.price.opener === role.key).map((p) => ({ x: p.price.first_offer, y: p.price.agreed, title: `Pair ${p.number}: first offer ${fmt(p.price.first_offer)}, agreed ${fmt(p.price.agreed)}` })),
+        points: points.filter((p) => p.price.opener === role.key).map((p) => ({ x: p.price.first_offer, y: p.price.agreed, title: f(gettext("Pair %(number)s: first offer %(first)s, agreed %(agreed)s"), { number: p.number, first: fmt(p.price.first_offer), agreed: fmt(p.price.agreed) }) })),
       })),
     });
     const name = (key) => (rs[roleIndex(key)] || { name: key }).name;
-    const rows = points.map((p) => [`Pair ${p.number}`, name(p.price.opener), fmt(p.price.first_offer), fmt(p.price.agreed)]);
-    const stats = [["Everyone", cls.anchoring], ...rs.map((role) => [`${role.name} opened`, (cls.anchoring_by_opener || {})[role.key]])];
+    const rows = points.map((p) => [pairName(p.number), name(p.price.opener), fmt(p.price.first_offer), fmt(p.price.agreed)]);
+    const stats = [[gettext("Everyone"), cls.anchoring], ...rs.map((role) => [f(gettext("%(role)s opened"), { role: role.name }), (cls.anchoring_by_opener || {})[role.key]])];
     const table = el(
       "div",
       {},
-      dataTable("First offer and agreed value by pair", ["Pair", "Opened by", "First offer", "Agreed"], rows),
+      dataTable(gettext("First offer and agreed value by pair"), [gettext("Pair"), gettext("Opened by"), gettext("First offer"), AGREED], rows),
       dataTable(
-        "Regression of the agreed value on the first offer",
-        ["Agreements", "Pairs", "Slope", "Intercept", "Correlation r"],
+        gettext("Regression of the agreed value on the first offer"),
+        [gettext("Agreements"), gettext("Pairs"), gettext("Slope"), gettext("Intercept"), gettext("Correlation r")],
         stats.map(([label, s]) => [label, s ? s.n : 0, s ? fmt(s.slope, 3) : "—", s ? fmt(s.intercept, 1) : "—", s ? fmt(s.correlation, 3) : "—"]),
       ),
     );
@@ -282,15 +305,15 @@
     const svg = C.heatmap({
       id: "chart-heatmap",
       width: chartWidth(panel, 1000),
-      title: "Agreements per issue and option",
-      desc: "How many agreements chose each option of each issue. Hatched cells are lose-lose: on a compatible issue, an option worse for both sides than the one both prefer.",
-      legend: [{ label: "Lose-lose option (compatible issue)", cls: "lose-lose", kind: "band" }],
+      title: gettext("Agreements per issue and option"),
+      desc: gettext("How many agreements chose each option of each issue. Hatched cells are lose-lose: on a compatible issue, an option worse for both sides than the one both prefer."),
+      legend: [{ label: gettext("Lose-lose option (compatible issue)"), cls: "lose-lose", kind: "band" }],
       rows: rows.map((r) => ({ ...r })),
     });
     const table = dataTable(
-      "Agreements per option",
-      ["Issue", "Option", "Agreements", "Lose-lose"],
-      rows.flatMap((r) => r.cells.map((c) => [r.name, c.label, c.count, c.lose_lose ? "yes" : "no"])),
+      gettext("Agreements per option"),
+      [gettext("Issue"), gettext("Option"), gettext("Agreements"), gettext("Lose-lose")],
+      rows.flatMap((r) => r.cells.map((c) => [r.name, c.label, c.count, yesNo(c.lose_lose)])),
     );
     fill("panel-heatmap", svg, table, "options");
   }
@@ -301,19 +324,19 @@
     const cls = state.data.debrief.class;
     const fig = state.data.debrief.scenario;
     const items = [
-      ["Pairs", cls.pairs],
-      ["Agreements", cls.agreements],
-      ["Impasse rate", pct(cls.impasse_rate)],
-      ["Pareto-optimal agreements", pct(cls.pareto_share)],
-      ["Mean joint gain", `${fmt(cls.joint.mean)} of ${fmt(fig.max_joint)}`],
-      ["Lose-lose agreements", pct(cls.lose_lose_share)],
-      ["Logrolling agreements", pct(cls.logrolling_share)],
+      [gettext("Pairs"), fmt(cls.pairs)],
+      [gettext("Agreements"), fmt(cls.agreements)],
+      [gettext("Impasse rate"), pct(cls.impasse_rate)],
+      [gettext("Pareto-optimal agreements"), pct(cls.pareto_share)],
+      [gettext("Mean joint gain"), f(gettext("%(mean)s of %(max)s"), { mean: fmt(cls.joint.mean), max: fmt(fig.max_joint) })],
+      [gettext("Lose-lose agreements"), pct(cls.lose_lose_share)],
+      [gettext("Logrolling agreements"), pct(cls.logrolling_share)],
     ];
     const meso = cls.meso || {};
-    const side = (d) => (d ? `${fmt(d.mean)} (${d.n} pair${d.n === 1 ? "" : "s"})` : "no pair");
-    items.push(["Mean joint gain, pairs that offered several packages at once", side(meso.with)]);
-    items.push(["Mean joint gain, the other pairs", side(meso.without)]);
-    for (const r of roles()) items.push([`Median points, ${r.name}`, fmt(cls.points[r.key].median)]);
+    const side = (d) => (d ? f(ngettext("%(mean)s (%(n)s pair)", "%(mean)s (%(n)s pairs)", d.n), { mean: fmt(d.mean), n: d.n }) : gettext("no pair"));
+    items.push([gettext("Mean joint gain, pairs that offered several packages at once"), side(meso.with)]);
+    items.push([gettext("Mean joint gain, the other pairs"), side(meso.without)]);
+    for (const r of roles()) items.push([f(gettext("Median points, %(role)s"), { role: r.name }), fmt(cls.points[r.key].median)]);
     $("summary").replaceChildren(...items.map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: String(v) }))));
   }
 
@@ -321,20 +344,20 @@
 
   function columns() {
     const [a, b] = roles();
-    const cols = [{ key: "number", label: "Pair", value: (p) => p.number, show: (p) => `Pair ${p.number}` }];
+    const cols = [{ key: "number", label: gettext("Pair"), value: (p) => p.number, show: (p) => pairName(p.number) }];
     if (!state.data.projector) {
       for (const r of [a, b]) cols.push({ key: `people-${r.key}`, label: r.name, value: (p) => ((p.people || {})[r.key] || []).join(", "), text: true });
     }
     cols.push(
-      { key: `pts-${a.key}`, label: `${a.name} points`, value: (p) => p.outcome.points[a.key] },
-      { key: `pts-${b.key}`, label: `${b.name} points`, value: (p) => p.outcome.points[b.key] },
-      { key: "joint", label: "Joint gain", value: (p) => p.outcome.joint },
-      { key: "efficiency", label: "Efficiency", value: (p) => p.outcome.efficiency, show: (p) => pct(p.outcome.efficiency) },
-      { key: "pareto", label: "Pareto-optimal", value: (p) => (p.outcome.pareto_optimal ? 1 : 0), show: (p) => yesNo(p.outcome.pareto_optimal) },
-      { key: "impasse", label: "Impasse", value: (p) => (p.outcome.impasse ? 1 : 0), show: (p) => yesNo(p.outcome.impasse) },
-      { key: "left", label: "Value left", value: (p) => p.outcome.value_left },
-      { key: "offers", label: "Offers", value: (p) => p.process.offers, show: (p) => String(p.process.offers) },
-      { key: "time", label: "Time", value: (p) => p.process.duration, show: (p) => duration(p.process.duration) },
+      { key: `pts-${a.key}`, label: rolePoints(a), value: (p) => p.outcome.points[a.key] },
+      { key: `pts-${b.key}`, label: rolePoints(b), value: (p) => p.outcome.points[b.key] },
+      { key: "joint", label: gettext("Joint gain"), value: (p) => p.outcome.joint },
+      { key: "efficiency", label: gettext("Efficiency"), value: (p) => p.outcome.efficiency, show: (p) => pct(p.outcome.efficiency) },
+      { key: "pareto", label: gettext("Pareto-optimal"), value: (p) => (p.outcome.pareto_optimal ? 1 : 0), show: (p) => yesNo(p.outcome.pareto_optimal) },
+      { key: "impasse", label: gettext("Impasse"), value: (p) => (p.outcome.impasse ? 1 : 0), show: (p) => yesNo(p.outcome.impasse) },
+      { key: "left", label: gettext("Value left"), value: (p) => p.outcome.value_left },
+      { key: "offers", label: gettext("Offers"), value: (p) => p.process.offers, show: (p) => fmt(p.process.offers) },
+      { key: "time", label: gettext("Time"), value: (p) => p.process.duration, show: (p) => duration(p.process.duration) },
     );
     return cols;
   }
@@ -369,7 +392,7 @@
           }, c.label, el("span", { "aria-hidden": "true", class: "sort-mark", text: c.key === sort.key ? (sort.dir > 0 ? " ▲" : " ▼") : "" })),
         ),
       ),
-      el("th", { scope: "col", text: "Transcript" }),
+      el("th", { scope: "col", text: gettext("Transcript") }),
     );
     $("pairs-body").replaceChildren(
       ...rows.map((p) =>
@@ -380,7 +403,7 @@
             const value = c.show ? c.show(p) : typeof c.value(p) === "number" ? fmt(c.value(p)) : c.value(p) || "—";
             return i === 0 ? el("th", { scope: "row", text: value }) : el("td", { class: c.text ? "text" : "", "data-label": c.label, text: value });
           }),
-          el("td", { class: "text" }, el("a", { href: transcript.replace(/\/0\/$/, `/${p.number}/`), text: "Read" })),
+          el("td", { class: "text" }, el("a", { href: transcript.replace(/\/0\/$/, `/${p.number}/`), text: gettext("Read") })),
         ),
       ),
     );
@@ -391,11 +414,11 @@
   function gaveGot() {
     const agreed = state.data.debrief.pairs.filter((p) => p.gave_got).sort((p, q) => p.number - q.number);
     if (!agreed.length) {
-      $("gave-got-body").replaceChildren(el("p", { text: "No agreement yet." }));
+      $("gave-got-body").replaceChildren(el("p", { text: gettext("No agreement yet.") }));
       return;
     }
     const names = roles().map((r) => r.name);
-    const asked = (side) => (side.asked === null ? "no offer" : `${side.asked} (${side.change > 0 ? "+" : ""}${fmt(side.change)})`);
+    const asked = (side) => (side.asked === null ? gettext("no offer") : `${side.asked} (${side.change > 0 ? "+" : ""}${fmt(side.change)})`);
     $("gave-got-body").replaceChildren(
       ...agreed.map((p) =>
         el(
@@ -413,13 +436,13 @@
             el(
               "table",
               { class: "data-table gave-got-table" },
-              el("caption", { text: `${pairTitle(p)}: the agreement against each side's first offer` }),
-              el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Issue" }), el("th", { scope: "col", text: "Agreed" }), ...names.map((n) => el("th", { scope: "col", text: `${n} asked first` })))),
+              el("caption", { text: f(gettext("%(pair)s: the agreement against each side's first offer"), { pair: pairTitle(p) }) }),
+              el("thead", {}, el("tr", {}, el("th", { scope: "col", text: gettext("Issue") }), el("th", { scope: "col", text: AGREED }), ...names.map((n) => el("th", { scope: "col", text: askedFirst(n) })))),
               el(
                 "tbody",
                 {},
                 ...p.gave_got.map((row) =>
-                  el("tr", {}, el("th", { scope: "row", text: row.issue }), el("td", { "data-label": "Agreed", text: row.agreed }), ...row.sides.map((side, i) => el("td", { "data-label": `${names[i]} asked first`, text: asked(side) }))),
+                  el("tr", {}, el("th", { scope: "row", text: row.issue }), el("td", { "data-label": AGREED, text: row.agreed }), ...row.sides.map((side, i) => el("td", { "data-label": askedFirst(names[i]), text: asked(side) }))),
                 ),
               ),
             ),
@@ -435,14 +458,14 @@
     const pairs = [...state.data.debrief.pairs].sort((p, q) => p.number - q.number);
     const name = Object.fromEntries(roles().map((r) => [r.key, r.name]));
     const price = state.data.scenario.price;
-    const heads = ["Pair", "Opened by", "First offer", ...(price ? [`${price.name} settled first`] : []), "Joint points"];
+    const heads = [gettext("Pair"), gettext("Opened by"), gettext("First offer"), ...(price ? [f(gettext("%(name)s settled first"), { name: price.name })] : []), gettext("Joint points")];
     const rows = pairs.map((p) => {
       const o = p.opening || {};
-      const offer = o.packages === null || o.packages === undefined ? "—" : o.packages > 1 ? `${o.packages} packages (MESO)` : "1 package";
+      const offer = o.packages === null || o.packages === undefined ? "—" : o.packages > 1 ? f(gettext("%(n)s packages (MESO)"), { n: o.packages }) : gettext("1 package");
       const who = peopleText(p);
-      return [`Pair ${p.number}${who ? ` (${who})` : ""}`, o.opener ? name[o.opener] || o.opener : "no offer", offer, ...(price ? [yesNo(o.price_first)] : []), fmt(p.outcome.joint)];
+      return [pairName(p.number, who), o.opener ? name[o.opener] || o.opener : gettext("no offer"), offer, ...(price ? [yesNo(o.price_first)] : []), fmt(p.outcome.joint)];
     });
-    $("openings-body").replaceChildren(pairs.length ? dataTable("How each pair opened", heads, rows) : el("p", { text: "No pair has finished yet." }));
+    $("openings-body").replaceChildren(pairs.length ? dataTable(gettext("How each pair opened"), heads, rows) : el("p", { text: gettext("No pair has finished yet.") }));
   }
 
   // ---- The post-settlement round (Raiffa): each pair's agreement before and after it --------------
@@ -454,18 +477,19 @@
     if (!summary) return;
     const [a, b] = roles();
     const inRound = state.data.debrief.pairs.filter((p) => p.settlement).sort((p, q) => p.number - q.number);
-    const ENDED = { accept: "improved", keep: "kept", settlement_closed: "round closed, kept" }; // its time ran out, or the instructor closed it
+    const ENDED = { accept: gettext("improved"), keep: gettext("kept"), settlement_closed: gettext("round closed, kept") }; // its time ran out, or the instructor closed it
     const both = (points) => `${fmt(points[a.key])} / ${fmt(points[b.key])}`;
     const gain = (v) => (v > 0 ? `+${fmt(v)}` : fmt(v));
     $("settlement-summary").textContent =
-      `${summary.improved} of ${summary.pairs} agreed pair${summary.pairs === 1 ? "" : "s"} found a deal at least as good for both. ` +
-      `Joint points of these agreements: ${fmt(summary.joint_before)} before the round, ${fmt(summary.joint_after)} after (${gain(summary.joint_gain)} for the class).`;
-    const heads = ["Pair", `Before (${a.name} / ${b.name})`, "Joint before", `After (${a.name} / ${b.name})`, "Joint after", "Joint gain", "How it ended"];
+      `${f(ngettext("%(improved)s of %(n)s agreed pair found a deal at least as good for both.", "%(improved)s of %(n)s agreed pairs found a deal at least as good for both.", summary.pairs), { improved: fmt(summary.improved), n: fmt(summary.pairs) })} ` +
+      f(gettext("Joint points of these agreements: %(before)s before the round, %(after)s after (%(gain)s for the class)."), { before: fmt(summary.joint_before), after: fmt(summary.joint_after), gain: gain(summary.joint_gain) });
+    const both2 = `${a.name} / ${b.name}`;
+    const heads = [gettext("Pair"), f(gettext("Before (%(roles)s)"), { roles: both2 }), gettext("Joint before"), f(gettext("After (%(roles)s)"), { roles: both2 }), gettext("Joint after"), gettext("Joint gain"), gettext("How it ended")];
     $("settlement-body").replaceChildren(
       el(
         "table",
         { class: "data-table settlement-table" },
-        el("caption", { text: "Each pair's agreement before and after the post-settlement round" }),
+        el("caption", { text: gettext("Each pair's agreement before and after the post-settlement round") }),
         el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col", text: h })))),
         el(
           "tbody",
@@ -473,8 +497,8 @@
           ...inRound.map((p) => {
             const r = p.settlement;
             const who = peopleText(p);
-            const cells = [both(r.points_before), fmt(r.joint_before), both(r.points_after), fmt(r.joint_after), gain(r.joint_gain), r.ending ? ENDED[r.ending] : "still looking"];
-            return el("tr", { class: r.improved ? "improved" : null }, el("th", { scope: "row", text: `Pair ${p.number}${who ? ` (${who})` : ""}` }), ...cells.map((text, i) => el("td", { "data-label": heads[i + 1], text })));
+            const cells = [both(r.points_before), fmt(r.joint_before), both(r.points_after), fmt(r.joint_after), gain(r.joint_gain), r.ending ? ENDED[r.ending] : gettext("still looking")];
+            return el("tr", { class: r.improved ? "improved" : null }, el("th", { scope: "row", text: pairName(p.number, who) }), ...cells.map((text, i) => el("td", { "data-label": heads[i + 1], text })));
           }),
         ),
       ),
@@ -494,14 +518,14 @@
     $("survey-credit").textContent = survey.credit || "";
     const body = $("survey-body");
     if (!survey.responses) {
-      body.replaceChildren(el("p", { id: "survey-empty", text: "No survey answers yet." }));
+      body.replaceChildren(el("p", { id: "survey-empty", text: gettext("No survey answers yet.") }));
       $("survey-chart-area").hidden = true;
       return;
     }
-    const subs = [...survey.subscales, { key: "global", label: "Global" }];
+    const subs = [...survey.subscales, { key: "global", label: gettext("Global") }];
     body.replaceChildren(
-      el("p", { text: `${plural(survey.responses, "answer")}. Means on a scale of 1 to 7.` }),
-      el("div", { class: "table-wrap" }, dataTable("Subjective value by role", ["Role", "Answers", ...subs.map((s) => s.label)], survey.by_role.map((r) => [r.role_name, r.n, ...subs.map((s) => fmt(r.means[s.key], 2))]))),
+      el("p", { text: f(ngettext("%(n)s answer. Means on a scale of 1 to 7.", "%(n)s answers. Means on a scale of 1 to 7.", survey.responses), { n: fmt(survey.responses) }) }),
+      el("div", { class: "table-wrap" }, dataTable(gettext("Subjective value by role"), [gettext("Role"), gettext("Answers"), ...subs.map((s) => s.label)], survey.by_role.map((r) => [r.role_name, r.n, ...subs.map((s) => fmt(r.means[s.key], 2))]))),
     );
     $("survey-chart-area").hidden = false;
     const select = $("survey-subscale");
@@ -514,39 +538,39 @@
     const survey = state.data.survey;
     if (!survey || !survey.responses) return;
     const key = $("survey-subscale").value || "global";
-    const label = [...survey.subscales, { key: "global", label: "Global" }].find((s) => s.key === key).label;
+    const label = [...survey.subscales, { key: "global", label: gettext("Global") }].find((s) => s.key === key).label;
     const rs = roles();
     const points = survey.points.filter((p) => p.points !== null && p.points !== undefined && p.scores[key] !== null && p.scores[key] !== undefined);
     const panel = $("panel-survey");
     const svg = C.scatter({
       id: "chart-survey",
       width: chartWidth(panel),
-      title: `Subjective value (${label.toLowerCase()}) against points`,
-      desc: `Each answer: the student's points across and their ${label.toLowerCase()} score (1 to 7) up, coloured by role.`,
-      xLabel: "Points",
+      title: f(gettext("Subjective value (%(subscale)s) against points"), { subscale: lower(label) }),
+      desc: f(gettext("Each answer: the student's points across and their %(subscale)s score (1 to 7) up, coloured by role."), { subscale: lower(label) }),
+      xLabel: gettext("Points"),
       yLabel: `${label} (1–7)`,
       x: C.domain(points.map((p) => p.points)),
       y: [1, 7],
       legend: rs.map((r, i) => ({ label: r.name, cls: `point role-${i}` })),
-      series: rs.map((r, i) => ({ cls: `role-${i}`, points: points.filter((p) => p.role === r.key).map((p) => ({ x: p.points, y: p.scores[key], title: `Pair ${p.number}` })) })),
+      series: rs.map((r, i) => ({ cls: `role-${i}`, points: points.filter((p) => p.role === r.key).map((p) => ({ x: p.points, y: p.scores[key], title: pairName(p.number) })) })),
     });
     const name = (key2) => (rs.find((r) => r.key === key2) || { name: key2 }).name;
-    const table = dataTable(`${label} and points of each answer`, ["Pair", "Role", "Points", label], points.map((p) => [`Pair ${p.number}`, name(p.role), fmt(p.points), fmt(p.scores[key], 2)]));
+    const table = dataTable(f(gettext("%(subscale)s and points of each answer"), { subscale: label }), [gettext("Pair"), gettext("Role"), gettext("Points"), label], points.map((p) => [pairName(p.number), name(p.role), fmt(p.points), fmt(p.scores[key], 2)]));
     const box = $("survey-chart");
     box.querySelector(".chart").replaceChildren(svg);
     box.querySelector(".chart-table").replaceChildren(table);
     const file = fileName(`survey-${key}`);
     box.querySelector(".chart-tools").replaceChildren(
-      el("button", { type: "button", class: "button secondary", "data-download": "png", onclick: () => C.downloadPng(svg, file) }, "Download PNG"),
-      el("button", { type: "button", class: "button secondary", "data-download": "svg", onclick: () => C.downloadSvg(svg, file) }, "Download SVG"),
+      el("button", { type: "button", class: "button secondary", "data-download": "png", onclick: () => C.downloadPng(svg, file) }, gettext("Download PNG")),
+      el("button", { type: "button", class: "button secondary", "data-download": "svg", onclick: () => C.downloadSvg(svg, file) }, gettext("Download SVG")),
     );
   }
 
   // ---- The partner's priorities, guessed (docs/debrief.md, 4a) ------------------------------------
 
   function spread(dist) {
-    if (!dist) return "no figure: every such ranking is constant";
-    return `middle half ${fmt(dist.q1, 2)} to ${fmt(dist.q3, 2)}; all ${fmt(dist.min, 2)} to ${fmt(dist.max, 2)}`;
+    if (!dist) return gettext("no figure: every such ranking is constant");
+    return f(gettext("middle half %(q1)s to %(q3)s; all %(min)s to %(max)s"), { q1: fmt(dist.q1, 2), q3: fmt(dist.q3, 2), min: fmt(dist.min, 2), max: fmt(dist.max, 2) });
   }
 
   function order(items) {
@@ -557,43 +581,45 @@
     const data = state.data.perception;
     const body = $("perception-body");
     if (!data || !data.guesses) {
-      body.replaceChildren(el("p", { id: "perception-empty", text: "No student has ranked the partner's priorities yet." }));
+      body.replaceChildren(el("p", { id: "perception-empty", text: gettext("No student has ranked the partner's priorities yet.") }));
       return;
     }
     const figures = [
-      ["Ranked the partner's priorities", String(data.guesses), `of ${plural(data.negotiators, "negotiator")}`],
-      ["Accuracy, median", fmt(data.accuracy && data.accuracy.median, 2), spread(data.accuracy)],
-      ["Fixed-pie perception, median", fmt(data.fixed_pie && data.fixed_pie.median, 2), spread(data.fixed_pie)],
+      [gettext("Ranked the partner's priorities"), fmt(data.guesses), f(ngettext("of %(n)s negotiator", "of %(n)s negotiators", data.negotiators), { n: fmt(data.negotiators) })],
+      [gettext("Accuracy, median"), fmt(data.accuracy && data.accuracy.median, 2), spread(data.accuracy)],
+      [gettext("Fixed-pie perception, median"), fmt(data.fixed_pie && data.fixed_pie.median, 2), spread(data.fixed_pie)],
     ];
     // Text columns read left-aligned, the two figures right-aligned; the pair is the row's heading. On a
     // phone each row is a card, each cell labelled by its column (data-label).
     const named = !state.data.projector;
-    const GUESS = "Their guess of the partner's order";
-    const TRUTH = "The partner's true order";
-    const heads = ["Pair", ...(named ? ["Student"] : []), "Role", GUESS, TRUTH, "Accuracy", "Fixed-pie perception"];
+    const GUESS = gettext("Their guess of the partner's order");
+    const TRUTH = gettext("The partner's true order");
+    const ACCURACY = gettext("Accuracy");
+    const FIXED_PIE = gettext("Fixed-pie perception");
+    const heads = [gettext("Pair"), ...(named ? [gettext("Student")] : []), gettext("Role"), GUESS, TRUTH, ACCURACY, FIXED_PIE];
     const text = (label, value) => el("td", { class: "text", "data-label": label, text: value });
     const rows = data.students.map((s) =>
       el(
         "tr",
         {},
-        el("th", { scope: "row", text: `Pair ${s.pair}` }),
-        ...(named ? [text("Student", s.name || "—")] : []),
-        text("Role", s.role_name),
+        el("th", { scope: "row", text: pairName(s.pair) }),
+        ...(named ? [text(gettext("Student"), s.name || "—")] : []),
+        text(gettext("Role"), s.role_name),
         text(GUESS, order(s.guess)),
         text(TRUTH, order(s.truth)),
-        el("td", { "data-label": "Accuracy", text: fmt(s.accuracy, 2) }),
-        el("td", { "data-label": "Fixed-pie perception", text: fmt(s.fixed_pie, 2) }),
+        el("td", { "data-label": ACCURACY, text: fmt(s.accuracy, 2) }),
+        el("td", { "data-label": FIXED_PIE, text: fmt(s.fixed_pie, 2) }),
       ),
     );
     body.replaceChildren(
-      el("dl", { class: "summary perception-summary", id: "perception-summary", "aria-label": "Guesses of the partner's priorities" }, ...figures.map(([k, v, note]) => el("div", {}, el("dt", { text: k }), el("dd", { text: v }), el("dd", { class: "spread", text: note })))),
+      el("dl", { class: "summary perception-summary", id: "perception-summary", "aria-label": gettext("Guesses of the partner's priorities") }, ...figures.map(([k, v, note]) => el("div", {}, el("dt", { text: k }), el("dd", { text: v }), el("dd", { class: "spread", text: note })))),
       el(
         "div",
         { class: "table-wrap" },
         el(
           "table",
           { class: "data-table perception-table" },
-          el("caption", { text: "Each student's guess of the partner's priorities against the partner's true order" }),
+          el("caption", { text: gettext("Each student's guess of the partner's priorities against the partner's true order") }),
           el("thead", {}, el("tr", {}, heads.map((h) => el("th", { scope: "col", text: h })))),
           el("tbody", {}, rows),
         ),
@@ -617,10 +643,10 @@
     box.hidden = false;
     const open = openCount();
     const total = state.data.pairs_total;
-    const count = total ? ` ${open} of ${plural(total, "pair")} ${open === 1 ? "is" : "are"} still open.` : "";
+    const count = total ? ` ${f(ngettext("%(open)s of %(total)s pairs is still open.", "%(open)s of %(total)s pairs are still open.", open), { open: fmt(open), total: fmt(total) })}` : "";
     box.textContent = state.ended
-      ? "The round has ended. The debrief is being computed and will appear here in a moment."
-      : `The debrief will appear here when the round ends.${count}`;
+      ? gettext("The round has ended. The debrief is being computed and will appear here in a moment.")
+      : `${gettext("The debrief will appear here when the round ends.")}${count}`;
   }
 
   function render() {
@@ -639,7 +665,7 @@
       openings();
       settlementSection();
       const when = state.data.computed_at ? new Date(state.data.computed_at) : null;
-      $("debrief-computed").textContent = when ? `· computed at ${when.toLocaleTimeString(document.documentElement.lang || "en", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" })}` : "";
+      $("debrief-computed").textContent = when ? `· ${f(gettext("computed at %(time)s"), { time: when.toLocaleTimeString(document.documentElement.lang || "en", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }) })}` : "";
     }
     surveySection();
     perceptionSection();
@@ -654,7 +680,7 @@
     state.fetching = (async () => {
       try {
         const response = await fetch(root.dataset.json, { credentials: "same-origin", headers: { Accept: "application/json" } });
-        if (!response.ok) throw new Error(`The server answered ${response.status}.`);
+        if (!response.ok) throw new Error(f(gettext("The server answered %(status)s."), { status: response.status }));
         const data = await response.json();
         const same = data.ready && state.data.ready && data.computed_at === state.data.computed_at && JSON.stringify(data.survey) === JSON.stringify(state.data.survey) && JSON.stringify(data.perception) === JSON.stringify(state.data.perception);
         state.data = data;
@@ -663,7 +689,7 @@
         else waiting();
         setPolling();
       } catch (error) {
-        $("debrief-connection").textContent = `Could not load the debrief: ${error.message} It will be tried again.`;
+        $("debrief-connection").textContent = f(gettext("Could not load the debrief: %(problem)s It will be tried again."), { problem: error.message });
       } finally {
         state.fetching = null;
         if (state.again) {
@@ -687,13 +713,13 @@
   }
 
   const STATUS_TEXT = {
-    connecting: "Connecting for live updates…",
-    online: "Live: the page updates by itself.",
-    reconnecting: "Reconnecting… the page will catch up.",
+    connecting: gettext("Connecting for live updates…"),
+    online: gettext("Live: the page updates by itself."),
+    reconnecting: gettext("Reconnecting… the page will catch up."),
   };
 
   // The round's state beside the heading, kept as the monitor socket reports it.
-  const STATE_LABEL = { draft: "Draft", released: "Roles released", live: "Live", ended: "Ended" };
+  const STATE_LABEL = { draft: gettext("Draft"), released: gettext("Roles released"), live: gettext("Live"), ended: gettext("Ended") };
   function showState(value) {
     const badge = $("exercise-state");
     if (!badge || !STATE_LABEL[value]) return;

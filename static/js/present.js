@@ -4,6 +4,9 @@
 // reload stays on it. Each slide downloads as SVG (the server's file) or PNG (drawn on a canvas).
 (function () {
   "use strict";
+  // The page's language: Django's JavaScript catalogue (presentation.html) defines gettext; without it, English.
+  const gettext = (text) => (typeof window.gettext === "function" ? window.gettext(text) : text);
+  const f = (text, values) => text.replace(/%\((\w+)\)s/g, (m, name) => (name in values ? String(values[name]) : m));
   const deck = document.getElementById("deck");
   if (!deck) return;
   const slides = [...deck.querySelectorAll(".slide")];
@@ -17,7 +20,7 @@
     slides.forEach((slide, i) => (slide.hidden = i !== current));
     const slide = slides[current];
     counter.textContent = `${current + 1} / ${slides.length}`;
-    counter.setAttribute("aria-label", `Slide ${current + 1} of ${slides.length}: ${slide.getAttribute("aria-label")}`);
+    counter.setAttribute("aria-label", f(gettext("Slide %(number)s of %(total)s: %(title)s"), { number: current + 1, total: slides.length, title: slide.getAttribute("aria-label") }));
     if (svgLink && slide.dataset.svg) svgLink.href = slide.dataset.svg;
     if (answer) answer.textContent = "";
     deck.dataset.current = String(current + 1);
