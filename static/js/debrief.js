@@ -507,6 +507,12 @@
 
   // ---- Survey -------------------------------------------------------------------------------------
 
+  // The instrument's subscales (the JSON names them in English, as the API does), and the global score.
+  const SUBSCALES = { instrumental: gettext("Instrumental outcome"), self: gettext("Self"), process: gettext("Process"), relationship: gettext("Relationship") };
+  function subscales(survey) {
+    return [...survey.subscales.map((s) => ({ key: s.key, label: SUBSCALES[s.key] || s.label })), { key: "global", label: gettext("Global") }];
+  }
+
   function surveySection() {
     const survey = state.data.survey;
     const panel = $("panel-survey");
@@ -522,7 +528,7 @@
       $("survey-chart-area").hidden = true;
       return;
     }
-    const subs = [...survey.subscales, { key: "global", label: gettext("Global") }];
+    const subs = subscales(survey);
     body.replaceChildren(
       el("p", { text: f(ngettext("%(n)s answer. Means on a scale of 1 to 7.", "%(n)s answers. Means on a scale of 1 to 7.", survey.responses), { n: fmt(survey.responses) }) }),
       el("div", { class: "table-wrap" }, dataTable(gettext("Subjective value by role"), [gettext("Role"), gettext("Answers"), ...subs.map((s) => s.label)], survey.by_role.map((r) => [r.role_name, r.n, ...subs.map((s) => fmt(r.means[s.key], 2))]))),
@@ -538,7 +544,7 @@
     const survey = state.data.survey;
     if (!survey || !survey.responses) return;
     const key = $("survey-subscale").value || "global";
-    const label = [...survey.subscales, { key: "global", label: gettext("Global") }].find((s) => s.key === key).label;
+    const label = subscales(survey).find((s) => s.key === key).label;
     const rs = roles();
     const points = survey.points.filter((p) => p.points !== null && p.points !== undefined && p.scores[key] !== null && p.scores[key] !== undefined);
     const panel = $("panel-survey");
