@@ -27,7 +27,7 @@ from core.spec import DEBRIEF_FIGURES, Issue, Scenario, plain
 from negotiations.debrief import FINAL, landscape_for
 from negotiations.models import Debrief, Event, Negotiation, Outcome, Seat
 from negotiations.planning import planning_guesses
-from scenarios.labels import term_label
+from scenarios.labels import number_text, term_label
 from scenarios.services import scoring_rows, version_spec, version_spec_read
 from surveys.services import survey_summary
 
@@ -103,7 +103,11 @@ def heatmap_rows(exercise: Exercise, spec: Scenario, counts: dict[str, dict[str,
         cells = []
         for part in _bins(len(options)):
             first, last = options[part.start], options[part.stop - 1]
-            label = first.label if len(part) == 1 else f"{first.key}\N{EN DASH}{last.key}"
+            if issue.kind == "numeric":  # values in the locale: "9,500 EUR"; "8.500" in German
+                single = term_label(issue, first.key)
+                label = single if len(part) == 1 else f"{number_text(first.key)}\N{EN DASH}{number_text(last.key)}"
+            else:
+                label = first.label if len(part) == 1 else f"{first.key}\N{EN DASH}{last.key}"
             cells.append(
                 {
                     "label": label,

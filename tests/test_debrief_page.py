@@ -8,10 +8,12 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from negotiations import rounds
 from negotiations.models import Debrief
 from negotiations.planning import planning_sheet_save
+from reports.debrief_pages import instructor_debrief
 from surveys.services import survey_summary
 from tests.base import agree, results_page, seats_by_role, start_round, student_client
 
@@ -227,6 +229,10 @@ def test_the_heatmap_counts_agreements_and_marks_lose_lose_options(played, instr
     price = rows["price"]["cells"]
     assert len(price) <= 12 and sum(c["count"] for c in price) == 3  # 26 prices shown in bins
     assert [o for c in price for o in c["options"]] == [str(v) for v in range(8500, 11001, 100)]
+    assert price[0]["label"] == "8,500\N{EN DASH}8,700"  # grouped as the page's language groups
+    with translation.override("de"):
+        german = {r["issue"]: r for r in instructor_debrief(exercise, projector=True)["heatmap"]}
+    assert german["price"]["cells"][0]["label"] == "8.500\N{EN DASH}8.700"
 
 
 def test_projector_mode_leaves_every_name_out_of_the_page_and_the_json(played, instructor_client):
