@@ -133,6 +133,12 @@ def test_a_draw_is_final_and_a_set_outcome_can_change(sale, instructor_client):
     assert EventResolution.objects.get(exercise=exercise).outcome == drawn.outcome
     post(instructor_client, exercise, "revenue", action="set", outcome="nowhere")
     assert EventResolution.objects.count() == 1
+    # In German the refusal is in German, by its code.
+    german = instructor_client.post(
+        f"/exercises/{exercise.pk}/debrief/events/revenue/", {"action": "draw"}, HTTP_ACCEPT_LANGUAGE="de", follow=True
+    )
+    assert "Dieses Ereignis wurde ausgelost: Eine Auslosung ist endgültig." in german.content.decode()
+    assert EventResolution.objects.get(exercise=exercise).outcome == drawn.outcome
 
 
 def test_a_draw_follows_the_stated_chances_exactly():
