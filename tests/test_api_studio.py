@@ -170,8 +170,9 @@ def test_the_studio_page_s_session_may_call_with_its_csrf_token_and_not_without(
     assert allowed.status_code == 200 and allowed.json()["valid"] is True
 
 
-def test_analyses_and_tournaments_are_throttled_per_instructor_with_a_time_to_retry(api, settings):
+def test_analyses_and_tournaments_are_throttled_per_instructor_with_a_time_to_retry(api, settings, monkeypatch):
     settings.THROTTLES = {**settings.THROTTLES, "studio_analysis": {"address": (100, 60), "account": (2, 60)}}
+    monkeypatch.setattr("classrooms.throttles._now", lambda: 1_800_000_000.0)  # one fixed window, whatever the clock
     for _ in range(2):
         assert send(api, "post", "/api/scenario-analysis", {"document": valid()}).status_code == 200
     refused = send(api, "post", "/api/scenario-analysis", {"document": valid()})
