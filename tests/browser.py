@@ -254,6 +254,27 @@ def shown_text(driver, locator: tuple[str, str]) -> str | None:
     return driver.execute_script(SHOWN_TEXT, "id" if how == "id" else "css", what)
 
 
+def gone(element: Any) -> Callable[[Any], bool]:
+    """A wait's condition: the element left the document (its page was replaced, or it was redrawn). As
+    Selenium's staleness_of, but Chromium may answer a node of a page being replaced with "Node with given
+    id does not belong to the document", an unknown error, instead of a stale element: that is gone too."""
+
+    def check(_driver: Any) -> bool:
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    return check
+
+
 def text_shown(locator: tuple[str, str], text: str) -> Callable[[Any], bool]:
     """A wait's condition, as Selenium's `text_to_be_present_in_element`, in one script a look instead of two
     commands and Selenium's visible-text script: a run's waits look thousands of times."""

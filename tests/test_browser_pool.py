@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import emulate_phone, shown_text, text_shown, texts
+from tests.browser import emulate_phone, gone, shown_text, text_shown, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,3 +58,25 @@ def test_the_text_a_wait_reads_in_one_script_is_the_text_selenium_reads(browser)
     assert texts(browser, ".list li") == ["one", "two words"]
     assert text_shown((By.ID, "spaced"), "10 100 EUR")(browser)
     assert not text_shown((By.ID, "spaced"), "hidden")(browser)
+
+
+def test_an_element_of_a_replaced_page_is_gone_however_chromium_says_so(browser):
+    from selenium.common.exceptions import WebDriverException
+
+    browser.get("data:text/html;charset=utf-8,<p id='here'>here</p>")
+    here = browser.find_element(By.ID, "here")
+    assert not gone(here)(browser)
+    browser.get("data:text/html;charset=utf-8,<p id='next'>next</p>")
+    assert gone(here)(browser)
+
+    class Replaced:  # Chromium's answer for a node of a page being replaced, seen in CI, not a stale element
+        def is_enabled(self):
+            raise WebDriverException("unhandled inspector error: Node with given id does not belong to the document")
+
+    class Broken:
+        def is_enabled(self):
+            raise WebDriverException("chrome not reachable")
+
+    assert gone(Replaced())(browser)
+    with pytest.raises(WebDriverException, match="not reachable"):
+        gone(Broken())(browser)

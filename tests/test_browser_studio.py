@@ -23,6 +23,7 @@ from tests.browser import (
     WebDriverWait,
     assert_accessible,
     emulate_phone,
+    gone,
     log_in,
     screenshot,
     shown_text,
@@ -51,7 +52,7 @@ def put_and_leave(driver, field_id: str, text: str) -> None:
     element = WebDriverWait(driver, 10).until(ec.element_to_be_clickable((By.ID, field_id)))
     element.send_keys(Keys.CONTROL, "a")
     element.send_keys(text, Keys.TAB)
-    WebDriverWait(driver, 10).until(ec.staleness_of(element))
+    WebDriverWait(driver, 10).until(gone(element))
 
 
 def click(driver, element_id: str) -> None:

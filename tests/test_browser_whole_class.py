@@ -24,7 +24,7 @@ from negotiations import rounds
 from negotiations.models import Negotiation, Seat
 from surveys.models import SurveyResponse, SurveySkip
 from tests.base import add_students, agree
-from tests.browser import assert_accessible, emulate_phone, screenshot, text_shown, texts
+from tests.browser import assert_accessible, emulate_phone, gone, screenshot, text_shown, texts
 from tests.servers import celery_worker, daphne
 from tests.test_browser_negotiation import button, log_in, text_of
 
@@ -54,7 +54,7 @@ def submit(driver, label: str) -> None:
     the new one loads, would fail."""
     page = driver.find_element(By.TAG_NAME, "html")
     button(driver, label).click()
-    WebDriverWait(driver, 10, poll_frequency=0.1).until(ec.staleness_of(page))
+    WebDriverWait(driver, 10, poll_frequency=0.1).until(gone(page))
 
 
 class Class:
