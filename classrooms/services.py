@@ -62,9 +62,9 @@ def new_join_code() -> str:
 
 def classroom_create(*, owner: User, name: str, term: str = "") -> Classroom:
     if not name.strip():
-        raise Refused("Give the class a name.", "name")
+        raise Refused(gettext("Give the class a name."), "name")
     if len(name.strip()) > 120 or len(term.strip()) > 60:
-        raise Refused("The name may have 120 characters and the term 60.", "name")
+        raise Refused(gettext("The name may have 120 characters and the term 60."), "name")
     for _ in range(20):
         try:
             with transaction.atomic():
@@ -75,7 +75,7 @@ def classroom_create(*, owner: User, name: str, term: str = "") -> Classroom:
                 return classroom
         except IntegrityError:
             continue  # the code was taken: draw another
-    raise Refused("Could not find a free join code; try again.")
+    raise Refused(gettext("Could not find a free join code; try again."))
 
 
 def classroom_set_open(*, classroom: Classroom, is_open: bool) -> None:
@@ -88,8 +88,10 @@ def verified_invitee(email: str) -> User:
     user = User.objects.filter(email__iexact=email.strip().lower(), is_active=True).first()
     if user is None or not user.is_verified_instructor:
         raise Refused(
-            "No verified instructor has an account with that email address; ask them to sign up and confirm "
-            "their address first.",
+            gettext(
+                "No verified instructor has an account with that email address; ask them to sign up and confirm "
+                "their address first."
+            ),
             "email",
         )
     return user
@@ -100,7 +102,7 @@ def coinstructor_invite(*, classroom: Classroom, email: str, invited_by: User) -
     get no access until they accept it (coinstructor_answer)."""
     user = verified_invitee(email)
     if classroom.instructors.filter(pk=user.pk).exists():
-        raise Refused(f"{user.email} already runs this class.", "email")
+        raise Refused(gettext("%(email)s already runs this class.") % {"email": user.email}, "email")
     invitation, _ = CoInstructorInvitation.objects.get_or_create(
         classroom=classroom, user=user, defaults={"invited_by": invited_by}
     )
@@ -121,7 +123,7 @@ def invitation_answer(model, target: str, *, user: User, invitation_id: int, acc
             model.objects.select_for_update().select_related(target).filter(pk=invitation_id, user=user).first()
         )
         if invitation is None or not user.is_verified_instructor:
-            raise Refused("This invitation does not exist, or it is not yours.")
+            raise Refused(gettext("This invitation does not exist, or it is not yours."))
         if accept:
             getattr(invitation, target).instructors.add(user)
         invitation.delete()
@@ -204,7 +206,10 @@ def student_add(*, classroom: Classroom, display_name: str, email: str = "") -> 
     with transaction.atomic():
         held = _class_size_locked(classroom)
         if held >= MAX_CLASS_STUDENTS:
-            raise Refused(f"The class is full: it has {held:,} students, the most a class can hold.")
+            raise Refused(
+                gettext("The class is full: it has %(count)s students, the most a class can hold.")
+                % {"count": number_format(held, force_grouping=True)}
+            )
         return _student_add(
             classroom=classroom, display_name=display_name, email=email, student_number="", via="roster"
         )
@@ -542,11 +547,13 @@ def exercise_create(
 ) -> Exercise:
     """An exercise; with `series` (its first round), a later round of it (negotiations/series.py)."""
     if not 1 <= time_limit_minutes <= 240:
-        raise Refused("The time limit must be between 1 and 240 minutes.", "time_limit_minutes")
+        raise Refused(gettext("The time limit must be between 1 and 240 minutes."), "time_limit_minutes")
     if pairing_rule not in Exercise.PairingRule.values:
-        raise Refused(f"Unknown pairing rule {pairing_rule!r}.", "pairing_rule")
+        raise Refused(gettext("Unknown pairing rule '%(rule)s'.") % {"rule": pairing_rule}, "pairing_rule")
     if odd_rule not in Exercise.OddRule.values:
-        raise Refused(f"Unknown rule for an odd number of students {odd_rule!r}.", "odd_rule")
+        raise Refused(
+            gettext("Unknown rule for an odd number of students '%(rule)s'.") % {"rule": odd_rule}, "odd_rule"
+        )
     return Exercise.objects.create(
         classroom=classroom,
         title=(title.strip() or version_spec(scenario_version).title)[:120],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
 
 from classrooms.models import Classroom, Exercise, PlanningSheet, Student
 from classrooms.signals import students_merged
@@ -25,17 +26,22 @@ class Merge:
     effects: list[str] = field(default_factory=list)
 
 
-def _plural(count: int, thing: str) -> str:
-    return f"{count} {thing}{'' if count == 1 else 's'}"
+# An exercise's state, in parentheses after its title.
+STATES = {
+    Exercise.State.DRAFT: pgettext_lazy("an exercise, in parentheses", "draft"),
+    Exercise.State.RELEASED: pgettext_lazy("an exercise, in parentheses", "roles released"),
+    Exercise.State.LIVE: pgettext_lazy("an exercise, in parentheses", "live"),
+    Exercise.State.ENDED: pgettext_lazy("an exercise, in parentheses", "ended"),
+}
 
 
 def _students(classroom: Classroom, keep_id: int, duplicate_id: int) -> tuple[Student, Student]:
     found = {s.pk: s for s in classroom.students.filter(pk__in=[keep_id, duplicate_id])}
     for name, pk in (("keep", keep_id), ("merge", duplicate_id)):
         if pk not in found:
-            raise Refused(f"No student {pk} in this class.", name)
+            raise Refused(gettext("No student %(id)s in this class.") % {"id": pk}, name)
     if keep_id == duplicate_id:
-        raise Refused("Choose two different students: the one to keep and the one who joined twice.", "merge")
+        raise Refused(gettext("Choose two different students: the one to keep and the one who joined twice."), "merge")
     return found[keep_id], found[duplicate_id]
 
 
@@ -46,15 +52,31 @@ def _clash(keep: Student, duplicate: Student) -> str | None:
     for seat in Seat.objects.filter(student=duplicate, exercise_id__in=mine).select_related("negotiation"):
         theirs, exercise = mine[seat.exercise_id], mine[seat.exercise_id].exercise
         a, b = theirs.negotiation.number, seat.negotiation.number
-        both = (
-            f"{keep.display_name} and {duplicate.display_name} are both seated in “{exercise.title}” "
-            f"({f'pair {a}' if a == b else f'pairs {a} and {b}'})"
-        )
+        pairs = (pgettext("seated in", "pair %(a)s") if a == b else pgettext("seated in", "pairs %(a)s and %(b)s")) % {
+            "a": a,
+            "b": b,
+        }
         if exercise.state == Exercise.State.DRAFT:
-            return f"{both}: pair the class again without one of them, then merge."
-        if exercise.state == Exercise.State.ENDED:
-            return f"{both}, and both negotiated: a merge would lose one of the negotiations."
-        return f"{both}, which is running: a merge would take one of them out of their pair."
+            text = gettext(
+                "%(keep)s and %(duplicate)s are both seated in “%(exercise)s” (%(pairs)s): pair the class again "
+                "without one of them, then merge."
+            )
+        elif exercise.state == Exercise.State.ENDED:
+            text = gettext(
+                "%(keep)s and %(duplicate)s are both seated in “%(exercise)s” (%(pairs)s), and both negotiated: a "
+                "merge would lose one of the negotiations."
+            )
+        else:
+            text = gettext(
+                "%(keep)s and %(duplicate)s are both seated in “%(exercise)s” (%(pairs)s), which is running: a merge "
+                "would take one of them out of their pair."
+            )
+        return text % {
+            "keep": keep.display_name,
+            "duplicate": duplicate.display_name,
+            "exercise": exercise.title,
+            "pairs": pairs,
+        }
     return None
 
 
@@ -69,40 +91,72 @@ def student_merge_preview(*, classroom: Classroom, keep_id: int, duplicate_id: i
     seats = list(Seat.objects.filter(student=duplicate).select_related("exercise", "negotiation"))
     if seats:
         where = "; ".join(
-            f"pair {s.negotiation.number} of “{s.exercise.title}” ({s.exercise.get_state_display().lower()})"
+            gettext("pair %(number)s of “%(exercise)s” (%(state)s)")
+            % {"number": s.negotiation.number, "exercise": s.exercise.title, "state": STATES[s.exercise.state]}
             for s in seats
         )
-        merge.effects.append(f"Moves {_plural(len(seats), 'seat')} to {keep.display_name}: {where}.")
+        merge.effects.append(
+            ngettext(
+                "Moves %(count)s seat to %(name)s: %(where)s.",
+                "Moves %(count)s seats to %(name)s: %(where)s.",
+                len(seats),
+            )
+            % {"count": len(seats), "name": keep.display_name, "where": where}
+        )
     kept_sheets = set(PlanningSheet.objects.filter(student=keep).values_list("exercise_id", flat=True))
     sheets = list(PlanningSheet.objects.filter(student=duplicate).select_related("exercise"))
     moved = [s for s in sheets if s.exercise_id not in kept_sheets]
     lost = [s for s in sheets if s.exercise_id in kept_sheets]
     if moved:
-        merge.effects.append(f"Moves {_plural(len(moved), 'planning sheet')}.")
+        merge.effects.append(
+            ngettext("Moves %(count)s planning sheet.", "Moves %(count)s planning sheets.", len(moved))
+            % {"count": len(moved)}
+        )
     for sheet in lost:
         merge.effects.append(
-            f"Loses {duplicate.display_name}'s planning sheet for “{sheet.exercise.title}”: "
-            f"{keep.display_name} has one of their own there, which is kept."
+            gettext(
+                "Loses %(duplicate)s's planning sheet for “%(exercise)s”: %(keep)s has one of their own there, "
+                "which is kept."
+            )
+            % {"duplicate": duplicate.display_name, "exercise": sheet.exercise.title, "keep": keep.display_name}
         )
     # Survey answers belong to a seat (surveys.models.SurveyResponse) and move with it.
     responses = duplicate.survey_responses.all()
     if responses:
         answers = sum(response.answers.count() for response in responses)
         merge.effects.append(
-            f"Moves {_plural(len(responses), 'survey response')} ({_plural(answers, 'answer')}) with their seats."
+            ngettext(
+                "Moves %(count)s survey response (%(answers)s) with their seats.",
+                "Moves %(count)s survey responses (%(answers)s) with their seats.",
+                len(responses),
+            )
+            % {
+                "count": len(responses),
+                "answers": ngettext("%(count)s answer", "%(count)s answers", answers) % {"count": answers},
+            }
         )
     # A skip closes the survey before the results (surveys.services): it moves too, or the survey would
     # open again to a student who has seen their results.
     skips = duplicate.survey_skips.count()
     if skips:
         merge.effects.append(
-            f"Moves {_plural(skips, 'skipped survey')}: the survey stays closed to {keep.display_name} there."
+            ngettext(
+                "Moves %(count)s skipped survey: the survey stays closed to %(name)s there.",
+                "Moves %(count)s skipped surveys: the survey stays closed to %(name)s there.",
+                skips,
+            )
+            % {"count": skips, "name": keep.display_name}
         )
     if not merge.effects:
-        merge.effects.append(f"{duplicate.display_name} has no seat, planning sheet or survey answer to move.")
+        merge.effects.append(
+            gettext("%(name)s has no seat, planning sheet or survey answer to move.") % {"name": duplicate.display_name}
+        )
     merge.effects.append(
-        f"Removes {duplicate.display_name} from the class: their personal link stops working and their open "
-        f"pages are signed out. {keep.display_name} keeps their name, email, student id and link."
+        gettext(
+            "Removes %(duplicate)s from the class: their personal link stops working and their open pages are "
+            "signed out. %(keep)s keeps their name, email, student id and link."
+        )
+        % {"duplicate": duplicate.display_name, "keep": keep.display_name}
     )
     return merge
 

@@ -59,7 +59,7 @@ def planning_sheet_save(
     partner_priorities = list(partner_priorities or [])
     for field, ranking in (("priorities", priorities), ("partner_priorities", partner_priorities)):
         if ranking and sorted(ranking) != sorted(issue_keys):
-            raise Refused("Rank every issue once.", field)
+            raise Refused(gettext("Rank every issue once."), field)
     sheet, _ = PlanningSheet.objects.update_or_create(
         exercise=exercise,
         student=student,
