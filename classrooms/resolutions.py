@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from classrooms.models import EventResolution, Exercise, User
 from core.refusal import Refused
@@ -67,8 +68,12 @@ def _event(exercise: Exercise, key: str) -> Event:
     for event in spec.events:
         if event.key == key:
             return event
-    known = ", ".join(e.key for e in spec.events) or "none"
-    raise Refused(f"the scenario has no event '{key[:50]}' (its events: {known})", "event", code="unknown_event")
+    known = ", ".join(e.key for e in spec.events) or pgettext("its events: ...", "none")
+    raise Refused(
+        gettext("the scenario has no event '%(event)s' (its events: %(known)s)") % {"event": key[:50], "known": known},
+        "event",
+        code="unknown_event",
+    )
 
 
 def _resolve(exercise: Exercise, event: Event, user: User, outcome: str | None) -> EventResolution:
@@ -77,11 +82,13 @@ def _resolve(exercise: Exercise, event: Event, user: User, outcome: str | None) 
     with transaction.atomic():
         locked = Exercise.objects.select_for_update().get(pk=exercise.pk)
         if locked.state != Exercise.State.ENDED:
-            raise Refused("the round has not ended: events are resolved at the debrief", code="round_open")
+            raise Refused(gettext("the round has not ended: events are resolved at the debrief"), code="round_open")
         stored = EventResolution.objects.filter(exercise=exercise, event=event.key).first()
         if stored is not None and stored.drawn:
             raise Refused(
-                f"'{event.key}' was drawn ({event.label(stored.outcome)}): a draw is final", code="already_drawn"
+                gettext("'%(event)s' was drawn (%(outcome)s): a draw is final")
+                % {"event": event.key, "outcome": event.label(stored.outcome)},
+                code="already_drawn",
             )
         drawn = outcome is None
         resolution, _ = EventResolution.objects.update_or_create(
@@ -107,7 +114,8 @@ def event_set(*, exercise: Exercise, event: str, outcome: str, user: User) -> Ev
     found = _event(exercise, event)
     if outcome not in found.outcome_keys():
         raise Refused(
-            f"'{outcome[:50]}' is not an outcome of '{found.key}' (its outcomes: {', '.join(found.outcome_keys())})",
+            gettext("'%(outcome)s' is not an outcome of '%(event)s' (its outcomes: %(known)s)")
+            % {"outcome": outcome[:50], "event": found.key, "known": ", ".join(found.outcome_keys())},
             "outcome",
             code="unknown_outcome",
         )

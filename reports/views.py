@@ -7,7 +7,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import slugify
-from django.utils.translation import get_language, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from classrooms.access import exercise_for
@@ -20,15 +19,6 @@ from reports.series import series_comparison, series_page
 from reports.slides import deck_slides
 from scenarios.access import instructor_required
 from scenarios.services import version_spec
-
-# An event's refusals in the page's language, by their code; an English page shows the service's own words,
-# which say more (the event's outcomes, how it was drawn), as the API does.
-EVENT_REFUSALS = {
-    "unknown_event": gettext_lazy("The scenario has no such event."),
-    "round_open": gettext_lazy("The round has not ended: events are resolved at the debrief."),
-    "already_drawn": gettext_lazy("This event was drawn: a draw is final."),
-    "unknown_outcome": gettext_lazy("That is not one of the event's outcomes."),
-}
 
 
 def _projector(request: HttpRequest) -> bool:
@@ -76,8 +66,7 @@ def debrief_event(request: HttpRequest, pk: int, event: str) -> HttpResponse:
         else:
             event_set(exercise=exercise, event=event, outcome=request.POST.get("outcome", ""), user=request.user)
     except Refused as exc:
-        english = (get_language() or "en").startswith("en")
-        messages.error(request, exc.message if english or exc.code not in EVENT_REFUSALS else EVENT_REFUSALS[exc.code])
+        messages.error(request, exc.message)
     query = "?projector=1" if request.POST.get("projector") == "1" else ""
     return HttpResponseRedirect(reverse("debrief", args=[exercise.pk]) + query + "#panel-contingent")
 
