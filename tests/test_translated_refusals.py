@@ -5,15 +5,20 @@ the API answers the same in English whatever the client asks (docs/api.md)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import polib
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import translation
 
 from classrooms import services
 from classrooms.models import CoInstructorInvitation, Student
+from core.negotiation import Action
 from core.refusal import Refused
 from negotiations import rounds
+from negotiations.acting import SEAT_CHANGED, negotiation_act
 from negotiations.models import Seat
 from negotiations.planning import planning_sheet_save
 from tests.base import add_students, start_round
@@ -100,3 +105,25 @@ def test_the_co_instructor_form_refuses_in_german(instructor_client, classroom, 
     mine = instructor_client.post(f"/classes/{classroom.pk}/instructors/", {"email": instructor.email}, **GERMAN)
     assert f"{instructor.email} leitet diesen Kurs bereits." in mine.content.decode()
     assert not CoInstructorInvitation.objects.exists()
+
+
+def test_the_sockets_refusals_stay_english_and_the_room_translates_them_by_code(exercise, classroom):
+    """A live socket's error frame is English with a code (docs/protocol.md); the room words each code of
+    the acting service in the page's language (static/js/room.js)."""
+    (pair,) = start_round(exercise, classroom, 2)
+    observer = Seat.objects.filter(negotiation=pair).first()
+    observer.kind = Seat.Kind.OBSERVER
+    with translation.override("de"), pytest.raises(Refused) as refused:
+        negotiation_act(negotiation_id=pair.pk, seat=observer, action=Action("chat", "c-1", text="Hallo"))
+    assert (refused.value.code, refused.value.message) == (
+        "not_a_negotiator",
+        "observers watch; only the negotiators act",
+    )
+    room = (Path(settings.BASE_DIR) / "static/js/room.js").read_text()
+    german = {
+        e.msgid: e.msgstr for e in polib.pofile(str(Path(settings.BASE_DIR) / "locale/de/LC_MESSAGES/djangojs.po"))
+    }
+    for code in ("not_a_negotiator", SEAT_CHANGED):
+        words = re.search(rf'^  {code}: \(\) => gettext\("([^"]+)"\),$', room, re.MULTILINE)
+        assert words, f"the room has no words for {code}"
+        assert german.get(words.group(1)), f"{code}: no German for {words.group(1)!r}"

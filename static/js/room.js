@@ -29,6 +29,7 @@ const REFUSALS = {
   negotiation_full: () => gettext("This negotiation has stored all it may: answer the offer on the table, or walk away."),
   too_long: () => gettext("The text is too long."),
   bad_package: () => gettext("A package must name one valid option for every issue."),
+  seat_changed: () => gettext("This seat has been given to someone else; reconnecting to show where you stand."),
   rate_limited: () => gettext("Sent too fast: sending again in a moment."),
   server_error: () => gettext("The server failed on this; try again in a moment."),
 };
