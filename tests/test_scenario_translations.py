@@ -3,6 +3,8 @@ path of each problem, and read by a student in their language, with the document
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from django.conf import settings
 from core.documents import DocumentError
 from core.scenario_document import load_scenario_file, parse_scenario
 from core.scenario_translations import in_language
-from core.spec import LANGUAGES
+from core.spec import LANGUAGES, Scenario
 from tests.scenario_docs import dump, valid
 
 BUILTIN = Path(settings.BASE_DIR) / "scenarios" / "builtin"
@@ -129,21 +131,42 @@ def test_debrief_questions_are_translated_one_for_one():
     ]
 
 
-def test_the_road_bike_is_translated_into_spanish_and_german_with_the_same_points():
-    scenario = load_scenario_file(str(BUILTIN / "road-bike.yaml")).scenario
+# The built-in scenarios translated into Spanish and German: each language's title and first role's name.
+TRANSLATED = {
+    "road-bike": {"es": ("La bicicleta de carretera", "Vendedora"), "de": ("Das Rennrad", "Verkäuferin")},
+    "used-car": {"es": ("El coche de segunda mano", "Vendedora"), "de": ("Der Gebrauchtwagen", "Verkäuferin")},
+}
+
+
+def numbers(text: str) -> Counter[str]:
+    """Every number a text states, in any language's style: "€10,900" and "10.900 €" both state 10900."""
+    return Counter(re.findall(r"\d+", re.sub(r"(?<=\d)[,.](?=\d{3}\b)", "", text)))
+
+
+def texts(scenario: Scenario) -> dict[str, str]:
+    found = {"situation": scenario.situation}
+    for role in scenario.roles:
+        found |= {f"{role.key}.sheet": role.sheet, f"{role.key}.alternative": role.alternative}
+    for issue in scenario.issues:
+        labels = [option.label for option in issue.choices()] if issue.kind != "numeric" else []
+        found[issue.key] = " ".join([issue.description or "", *labels])
+    return found
+
+
+@pytest.mark.parametrize("slug", TRANSLATED)
+def test_the_translated_builtins_state_the_same_numbers_and_points(slug):
+    scenario = load_scenario_file(str(BUILTIN / f"{slug}.yaml")).scenario
     assert scenario.languages == ("en", "es", "de")
-    for language, title, seller in (
-        ("es", "La bicicleta de carretera", "Vendedora"),
-        ("de", "Das Rennrad", "Verkäuferin"),
-    ):
+    english = texts(scenario)
+    for language, (title, seller) in TRANSLATED[slug].items():
         translated = in_language(scenario, language)
         assert translated.title == title and translated.roles[0].name.startswith(seller)
-        # The sheets' own points tables say what the document's points say.
+        # A student acting on the translated words finds every price, table and total the English states.
+        for part, text in texts(translated).items():
+            assert numbers(text) == numbers(english[part]), (language, part)
         for role in translated.roles:
-            assert "| 60 |" in role.sheet and f"**{role.batna} " in role.sheet.replace("Punkte", "points").replace(
-                "puntos", "points"
-            )
-        assert translated.issues[0].linear == scenario.issues[0].linear
+            assert f"**{role.batna} " in role.sheet.replace("Punkte", "points").replace("puntos", "points")
+        assert [issue.linear for issue in translated.issues] == [issue.linear for issue in scenario.issues]
 
 
 def test_a_student_reads_the_scenario_in_their_language_and_falls_back_to_the_documents(road_bike_pair):
@@ -167,5 +190,5 @@ def test_a_student_reads_the_scenario_in_their_language_and_falls_back_to_the_do
 def test_the_instructor_sees_the_languages_a_scenario_has(builtin_scenarios, instructor_client):
     page = instructor_client.get("/scenarios/road-bike/").content.decode()
     assert "Students read it in: English, Español, Deutsch" in page
-    page = instructor_client.get("/scenarios/used-car/").content.decode()
+    page = instructor_client.get("/scenarios/farm-expansion/").content.decode()
     assert "Written in English, without translations." in page
