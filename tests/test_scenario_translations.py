@@ -135,6 +135,10 @@ def test_debrief_questions_are_translated_one_for_one():
 TRANSLATED = {
     "road-bike": {"es": ("La bicicleta de carretera", "Vendedora"), "de": ("Das Rennrad", "Verkäuferin")},
     "used-car": {"es": ("El coche de segunda mano", "Vendedora"), "de": ("Der Gebrauchtwagen", "Verkäuferin")},
+    "orange-dispute": {
+        "es": ("La disputa de las naranjas: la última cosecha de Lavessa", "Maison Aubrelle"),
+        "de": ("Der Orangenstreit: Die letzte Lavessa-Ernte", "Maison Aubrelle"),
+    },
 }
 
 
