@@ -137,3 +137,16 @@ WRITE = {**READ, **BODY, 409: ErrorOut}
 
 ClassId = Path[int, {"ge": 1, "le": MAX_ID, "description": "The class's id."}]
 ExerciseId = Path[int, {"ge": 1, "le": MAX_ID, "description": "The exercise's id."}]
+
+
+class Distribution(Schema):
+    """A figure's spread over pairs or students: their count, range, quartiles, median and mean (core.metrics's
+    distribution), as the course comparison and the rounds compared give it."""
+
+    n: int
+    min: float
+    q1: float
+    median: float
+    q3: float
+    max: float
+    mean: float

@@ -19,6 +19,7 @@ from api.base import (
     SOME_TEXT,
     WRITE,
     ClassId,
+    Distribution,
     ErrorOut,
     InputSchema,
     ValidationErrorOut,
@@ -87,16 +88,6 @@ def _taught(course: Course, context: dict[str, Any]) -> list[Any]:
 
 
 # The comparison (reports.course_pages.course_json)
-
-
-class Distribution(Schema):
-    n: int
-    min: float
-    q1: float
-    median: float
-    q3: float
-    max: float
-    mean: float
 
 
 class SectionFigures(Schema):

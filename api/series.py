@@ -8,7 +8,17 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from api.base import MAX_ID, MAX_STUDENTS, NO_NUL, READ, WRITE, ExerciseId, InputSchema, request_user
+from api.base import (
+    MAX_ID,
+    MAX_STUDENTS,
+    NO_NUL,
+    READ,
+    WRITE,
+    Distribution,
+    ExerciseId,
+    InputSchema,
+    request_user,
+)
 from api.exercises import ExerciseOut, State, scenario_version_of
 from classrooms.access import exercise_for
 from classrooms.models import Exercise
@@ -71,29 +81,19 @@ def exercise_next_round(request: HttpRequest, exercise_id: ExerciseId, payload: 
     return Status(201, exercise_for(user, following.pk))
 
 
-class DistributionOut(Schema):
-    n: int
-    min: float
-    q1: float
-    median: float
-    q3: float
-    max: float
-    mean: float
-
-
 class SeriesRoundFiguresOut(Schema):
     pairs: int = Field(description="Finished pairs.")
     agreements: int
-    joint: DistributionOut | None = Field(description="Joint points over every pair, an impasse at the BATNAs.")
-    efficiency: DistributionOut | None = Field(description="Joint points / the most an agreement creates.")
+    joint: Distribution | None = Field(description="Joint points over every pair, an impasse at the BATNAs.")
+    efficiency: Distribution | None = Field(description="Joint points / the most an agreement creates.")
     pareto_optimal: int = Field(description="Pareto-optimal agreements.")
     pareto_share: float | None = Field(description="Of the agreements; null without one.")
     negotiators: int = Field(description="Students who negotiated (observers not counted).")
     meso_users: int = Field(description="Negotiators who made an offer of several packages at once.")
     meso_share: float | None
-    meso_offers: DistributionOut | None = Field(description="Each negotiator's MESO offers.")
+    meso_offers: Distribution | None = Field(description="Each negotiator's MESO offers.")
     guesses: int = Field(description="Negotiators who ranked the partner's priorities.")
-    fixed_pie: DistributionOut | None = Field(description="Section 4a's fixed-pie perception over the guesses.")
+    fixed_pie: Distribution | None = Field(description="Section 4a's fixed-pie perception over the guesses.")
 
 
 class SeriesRoundOut(Schema):
@@ -119,12 +119,12 @@ class ClassChangeOut(Schema):
 
 class StepChangeOut(Schema):
     students: int = Field(description="Students who negotiated in both rounds.")
-    joint: DistributionOut | None = Field(description="Their changes of joint points.")
-    efficiency: DistributionOut | None
+    joint: Distribution | None = Field(description="Their changes of joint points.")
+    efficiency: Distribution | None
     pareto_gained: int = Field(description="Reached a Pareto-optimal agreement only in the later round.")
     pareto_lost: int = Field(description="Only in the earlier round.")
-    meso_offers: DistributionOut | None
-    fixed_pie: DistributionOut | None = Field(description="Over the students who guessed in both rounds.")
+    meso_offers: Distribution | None
+    fixed_pie: Distribution | None = Field(description="Over the students who guessed in both rounds.")
     class_: ClassChangeOut = Field(alias="class", description="The class's own figures, the later minus the earlier.")
 
 
