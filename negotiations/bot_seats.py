@@ -91,7 +91,10 @@ def bot_move_send(*, seat_id: int, at: datetime) -> None:
 
 
 def bot_seats_wake(*, exercise_id: int, now: datetime) -> None:
-    """Pairs just started: each of their bot seats without a move gets its first, one think time from now."""
+    """Pairs just started: each of their bot seats without a move gets its first, one think time from now,
+    or from the clock as the seat is found if that is later: the pairs' "started" events are stamped as
+    they are written, after the caller read `now`, and the first move must not come sooner than a think
+    time after them."""
     if not settings.SERVER_BOTS:
         return
     rng = random.Random()
@@ -102,7 +105,7 @@ def bot_seats_wake(*, exercise_id: int, now: datetime) -> None:
         negotiation__status__in=[Negotiation.Status.NEGOTIATING, Negotiation.Status.SETTLING],
     )
     for pk in idle.values_list("pk", flat=True):
-        at = _later(now, rng)
+        at = _later(max(now, timezone.now()), rng)
         if _claim(pk, None, at):
             bot_move_send(seat_id=pk, at=at)
 

@@ -175,6 +175,23 @@ def test_a_sweep_that_read_its_clock_before_the_pair_started_still_gives_the_fir
     assert Seat.objects.get(pk=bot.pk).bot_move_at >= started + timedelta(seconds=THINK * (1 - JITTER))
 
 
+def test_a_start_slower_than_its_clock_still_gives_the_first_move_a_think_time_after_the_started_event(
+    exercise, classroom, monkeypatch
+):
+    # The start reads its clock, then writes each pair's "started" event, which is stamped as it is
+    # written: on a loaded machine (a CI run: the bot answered 0.28 s after the start with a think time
+    # of 0.4 s) that stamp came well after the clock the first move was timed from. Here every reading
+    # of the clock is a second after the one before.
+    bot, _ = odd_class_with_bot(exercise, classroom, start=False)
+    ticks = iter(range(10_000))
+    base = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: base + timedelta(seconds=next(ticks)))
+    rounds.exercise_start(exercise=Exercise.objects.get(pk=exercise.pk))
+    started = Event.objects.get(negotiation_id=bot.negotiation_id, type="started").created_at
+    due = Seat.objects.get(pk=bot.pk).bot_move_at
+    assert due >= started + timedelta(seconds=THINK * (1 - JITTER)), (due - started).total_seconds()
+
+
 def test_run_bots_leaves_the_bot_seats_to_the_server_when_it_plays_them(bot_pair):
     bot, _ = bot_pair
     with pytest.raises(CommandError, match="The server plays the bot seats itself"):
