@@ -139,6 +139,7 @@ TRANSLATED = {
         "es": ("La disputa de las naranjas: la última cosecha de Lavessa", "Maison Aubrelle"),
         "de": ("Der Orangenstreit: Die letzte Lavessa-Ernte", "Maison Aubrelle"),
     },
+    "job-offer": {"es": ("La oferta de empleo", "Candidata"), "de": ("Das Stellenangebot", "Bewerberin")},
 }
 
 
