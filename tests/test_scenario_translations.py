@@ -140,6 +140,7 @@ TRANSLATED = {
         "de": ("Der Orangenstreit: Die letzte Lavessa-Ernte", "Maison Aubrelle"),
     },
     "job-offer": {"es": ("La oferta de empleo", "Candidata"), "de": ("Das Stellenangebot", "Bewerberin")},
+    "supply-contract": {"es": ("El contrato de los tomates", "Productora"), "de": ("Der Tomatenvertrag", "Erzeugerin")},
 }
 
 
