@@ -141,6 +141,7 @@ TRANSLATED = {
     },
     "job-offer": {"es": ("La oferta de empleo", "Candidata"), "de": ("Das Stellenangebot", "Bewerberin")},
     "supply-contract": {"es": ("El contrato de los tomates", "Productora"), "de": ("Der Tomatenvertrag", "Erzeugerin")},
+    "business-sale": {"es": ("El tostadero de café", "Vendedora"), "de": ("Die Kaffeerösterei", "Verkäuferin")},
 }
 
 
