@@ -142,6 +142,7 @@ TRANSLATED = {
     "job-offer": {"es": ("La oferta de empleo", "Candidata"), "de": ("Das Stellenangebot", "Bewerberin")},
     "supply-contract": {"es": ("El contrato de los tomates", "Productora"), "de": ("Der Tomatenvertrag", "Erzeugerin")},
     "business-sale": {"es": ("El tostadero de café", "Vendedora"), "de": ("Die Kaffeerösterei", "Verkäuferin")},
+    "farm-expansion": {"es": ("La granja de al lado", "Agricultora"), "de": ("Der Hof nebenan", "Landwirtin")},
 }
 
 
@@ -194,8 +195,8 @@ def test_a_student_reads_the_scenario_in_their_language_and_falls_back_to_the_do
     assert "Price (700 to 1,300 EUR)" in page and "Your alternative" in page
 
 
-def test_the_instructor_sees_the_languages_a_scenario_has(builtin_scenarios, instructor_client):
+def test_the_instructor_sees_the_languages_a_scenario_has(builtin_scenarios, lease, instructor_client):
     page = instructor_client.get("/scenarios/road-bike/").content.decode()
     assert "Students read it in: English, Español, Deutsch" in page
-    page = instructor_client.get("/scenarios/farm-expansion/").content.decode()
+    page = instructor_client.get("/scenarios/bakery-lease/").content.decode()
     assert "Written in English, without translations." in page
