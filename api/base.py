@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponseBase, QueryDict
 from django.http.multipartparser import MultiPartParserError
-from ninja import Path, Schema
+from ninja import Field, Path, Schema
 from ninja.errors import ValidationError
 from ninja.operation import Operation
 from ninja.security import HttpBearer, SessionAuth
@@ -125,6 +125,15 @@ def _undeclared_body(request: HttpRequest) -> list[dict[str, Any]]:
 class ErrorOut(Schema):
     detail: str
     field: str | None = None
+    template: str | None = Field(
+        None,
+        description="With some refusals (the scenario studio's): `detail`'s English template, with named "
+        "placeholders, to say it in another language.",
+    )
+    params: dict[str, Any] | None = Field(
+        None,
+        description="With `template`: each placeholder's value, text or an object with its own template and params.",
+    )
 
 
 class ValidationErrorOut(Schema):

@@ -11,6 +11,7 @@ from ninja.operation import Operation
 
 from api import classes, courses, exercises, resolutions, results, rounds, scenarios, series, students, studio
 from api.base import TokenAuth, refuse_undeclared_input
+from core.messages import Message, message_json
 from core.refusal import Refused
 
 
@@ -37,12 +38,14 @@ for module in (classes, students, scenarios, exercises, rounds, series, results,
 def service_error(request: HttpRequest, exc: Refused) -> HttpResponse:
     """400 for a refused field, else 409; 429 with Retry-After when it was too often (throttled) or while
     the same user's costly computation runs (busy)."""
+    # A message of core.messages keeps its template and parameters, so that a client can translate it.
+    said = message_json(exc.message) if isinstance(exc.message, Message) else {}
     if exc.code in ("throttled", "busy"):
-        response = api.create_response(request, {"detail": exc.message, "field": None}, status=429)
+        response = api.create_response(request, {"detail": exc.message, "field": None, **said}, status=429)
         response["Retry-After"] = str(getattr(exc, "retry_after", 5))
         return response
     status = 400 if exc.field else 409
-    return api.create_response(request, {"detail": exc.message, "field": exc.field}, status=status)
+    return api.create_response(request, {"detail": exc.message, "field": exc.field, **said}, status=status)
 
 
 @api.exception_handler(Http404)

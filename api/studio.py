@@ -86,15 +86,35 @@ class AnalysisIn(InputSchema):
     document: dict[str, Any]
 
 
+TEMPLATE = Field(
+    description="The message's English template, with named placeholders (`%(name)s`, and `%%` for a percent sign)."
+)
+PARAMS = Field(
+    description="Each placeholder's value: text kept as it is in every language (a key, a path, a value), or an "
+    "object with its own `template` and `params` (a word, such as `a list`), to translate the same way."
+)
+
+
 class ProblemOut(Schema):
     path: str
     message: str
+    template: str = TEMPLATE
+    params: dict[str, Any] = PARAMS
+
+
+class WarningOut(Schema):
+    message: str = Field(description="The warning's text, as in `warnings`.")
+    template: str = Field(description="As a problem's; its `path` parameter names the part at fault.")
+    params: dict[str, Any] = PARAMS
 
 
 class AnalysisOut(Schema):
     valid: bool
     problems: list[ProblemOut]
     warnings: list[str] = []
+    warning_details: list[WarningOut] = Field(
+        [], description="The same warnings, each with its template and parameters, for saying it in another language."
+    )
     figures: dict[str, Any] | None = Field(None, description="The scenario report's figures, with `region`.")
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from core.messages import Message, msg
+
 PathPart = str | int
 Path = tuple[PathPart, ...]
 
@@ -79,14 +81,23 @@ def read_document(path: str | PathLike[str]) -> str:
     with open(path, encoding="utf-8") as handle:
         text = handle.read(MAX_DOCUMENT + 1)
     if len(text) > MAX_DOCUMENT:
-        raise DocumentError([Problem("(document)", f"the file is larger than {MAX_DOCUMENT:,} characters")], str(path))
+        problem = Problem("(document)", msg("the file is larger than %(limit)s characters", limit=f"{MAX_DOCUMENT:,}"))
+        raise DocumentError([problem], str(path))
     return text
 
 
-def _refuse(path: Iterable[PathPart], message: str, mark: Any) -> DocumentError:
+def _refuse(path: Iterable[PathPart], message: Message, mark: Any) -> DocumentError:
     if mark is None:
         return DocumentError([Problem(format_path(path), message)])
-    return DocumentError([Problem(format_path(path), f"{message}, column {mark.column + 1}", mark.line + 1)])
+    return DocumentError(
+        [
+            Problem(
+                format_path(path),
+                msg("%(problem)s, column %(column)s", problem=message, column=mark.column + 1),
+                mark.line + 1,
+            )
+        ]
+    )
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -108,14 +119,15 @@ class _BoundedLoader(yaml.SafeLoader):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             raise _refuse(
-                path, f"aliases (*{event.anchor}) are not allowed: write the value out in full", event.start_mark
+                path,
+                msg("aliases (*%(anchor)s) are not allowed: write the value out in full", anchor=str(event.anchor)),
+                event.start_mark,
             )
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            message = f"the document has more than {MAX_NODES:,} values; a scenario needs a few hundred"
-            raise _refuse(path, message, event.start_mark)
+            raise _refuse(path, too_many_values(), event.start_mark)
         if self.depth >= MAX_DEPTH:
-            raise _refuse(path, f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+            raise _refuse(path, too_deep(), event.start_mark)
         saved, self.path = self.path, path
         self.depth += 1
         try:
@@ -128,23 +140,31 @@ class _BoundedLoader(yaml.SafeLoader):
 def load_yaml(text: str) -> LoadedYaml:
     """Parse one YAML document; raises DocumentError when it does not parse or is past a bound."""
     if len(text) > MAX_DOCUMENT:
-        message = f"the document has {len(text):,} characters; at most {MAX_DOCUMENT:,} are allowed"
+        message = msg(
+            "the document has %(count)s characters; at most %(limit)s are allowed",
+            count=f"{len(text):,}",
+            limit=f"{MAX_DOCUMENT:,}",
+        )
         raise DocumentError([Problem("(document)", message)])
     try:
         loader = _BoundedLoader(text)  # reads the whole text first: a character YAML refuses is refused here
     except yaml.YAMLError as exc:
-        raise DocumentError([Problem("(document)", f"the YAML does not parse: {_unreadable(exc)}")]) from exc
+        raise DocumentError([Problem("(document)", _does_not_parse(_unreadable(exc)))]) from exc
     try:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
-            column = f", column {mark.column + 1}" if mark else ""
-            what = exc.problem or exc.context or "invalid YAML"
-            raise DocumentError([Problem("(document)", f"the YAML does not parse: {what}{column}", line)]) from exc
+            what = exc.problem or exc.context or msg("invalid YAML")
+            message = (
+                msg("the YAML does not parse: %(reason)s, column %(column)s", reason=what, column=mark.column + 1)
+                if mark
+                else _does_not_parse(what)
+            )
+            raise DocumentError([Problem("(document)", message, line)]) from exc
         except yaml.YAMLError as exc:
-            raise DocumentError([Problem("(document)", f"the YAML does not parse: {exc}")]) from exc
+            raise DocumentError([Problem("(document)", _does_not_parse(str(exc)))]) from exc
         loaded = LoadedYaml(data=None)
         if node is not None:
             loaded.data = _build(loader, node, (), loaded)
@@ -153,16 +173,32 @@ def load_yaml(text: str) -> LoadedYaml:
         loader.dispose()
 
 
+def too_many_values() -> Message:
+    return msg("the document has more than %(limit)s values; a scenario needs a few hundred", limit=f"{MAX_NODES:,}")
+
+
+def too_deep() -> Message:
+    return msg("nested deeper than %(limit)s levels", limit=MAX_DEPTH)
+
+
+def _does_not_parse(reason: str) -> Message:
+    return msg("the YAML does not parse: %(reason)s", reason=reason)
+
+
 def _unreadable(exc: yaml.YAMLError) -> str:
     """A reader's refusal in words: the character it cannot read, and where (`#x0000` is a NUL)."""
     if isinstance(exc, yaml.reader.ReaderError):
-        return f"the character #x{exc.character:04x} is not allowed in a document, position {exc.position + 1}"
+        return msg(
+            "the character #x%(code)s is not allowed in a document, position %(position)s",
+            code=f"{exc.character:04x}",
+            position=exc.position + 1,
+        )
     return str(exc)
 
 
-def _not_plain(tag: str) -> str:
+def _not_plain(tag: str) -> Message:
     shown = tag.replace("tag:yaml.org,2002:", "!!")
-    return f"the tag {shown} is not allowed: only text, numbers, true/false, lists and mappings"
+    return msg("the tag %(tag)s is not allowed: only text, numbers, true/false, lists and mappings", tag=shown)
 
 
 _REFUSED = object()
@@ -178,7 +214,9 @@ def _construct(loader: yaml.SafeLoader, node: yaml.ScalarNode, path: Path, out: 
         return loader.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
         reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else str(exc)
-        out.problems.append(Problem(format_path(path), f"the value cannot be read: {reason}", line))
+        out.problems.append(
+            Problem(format_path(path), msg("the value cannot be read: %(reason)s", reason=str(reason)), line)
+        )
         return _REFUSED
 
 
@@ -189,30 +227,33 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: LoadedYaml
             loader.flatten_mapping(node)
         except yaml.MarkedYAMLError as exc:
             line = node.start_mark.line + 1
-            out.problems.append(Problem(format_path(path), f"the mapping cannot be read: {exc.problem}", line))
+            problem = msg("the mapping cannot be read: %(reason)s", reason=str(exc.problem))
+            out.problems.append(Problem(format_path(path), problem, line))
             return None
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                got = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
-                out.problems.append(
-                    Problem(format_path(path), f"keys must be text, got {got}", key_node.start_mark.line + 1)
-                )
+                got = msg("a list") if isinstance(key_node, yaml.SequenceNode) else msg("a mapping")
+                problem = msg("keys must be text, got %(kind)s", kind=got)
+                out.problems.append(Problem(format_path(path), problem, key_node.start_mark.line + 1))
                 continue
             key = _construct(loader, key_node, path, out)
             if key is _REFUSED:
                 continue
             if not isinstance(key, str | int):
-                out.problems.append(
-                    Problem(format_path(path), f"keys must be text, got {key!r}", key_node.start_mark.line + 1)
-                )
+                problem = msg("keys must be text, got %(kind)s", kind=repr(key))
+                out.problems.append(Problem(format_path(path), problem, key_node.start_mark.line + 1))
                 continue
             key = str(key)
             if key in result:
                 out.problems.append(
                     Problem(
                         format_path((*path, key)),
-                        f"duplicate key '{key}' (the first is on line {out.lines[(*path, key)]})",
+                        msg(
+                            "duplicate key '%(key)s' (the first is on line %(line)s)",
+                            key=key,
+                            line=out.lines[(*path, key)],
+                        ),
                         key_node.start_mark.line + 1,
                     )
                 )

@@ -15,7 +15,8 @@ validation's problems do, and says what a class would meet.
   "priority", ...). Read in English, by words; a warning for the author to read the sentence again, not
   a proof.
 
-All exact, on the scaled integers of core.analysis.
+All exact, on the scaled integers of core.analysis. Each warning is a core.messages.Message whose template
+names the part at fault by its `path` parameter, the text's first words in English.
 """
 
 from __future__ import annotations
@@ -23,20 +24,28 @@ from __future__ import annotations
 import re
 
 from core.analysis import ScoringTable, pareto_frontier
+from core.messages import Message, msg
 from core.spec import Issue, Scenario, format_number
 
 
-def scenario_warnings(scenario: Scenario) -> list[str]:
+def scenario_warnings(scenario: Scenario) -> list[Message]:
     table = ScoringTable.from_scenario(scenario)
     da, db = table.batna
     frontier = pareto_frontier(table)
     if not any(p.a > da and p.b > db for p in frontier):
         a, b = scenario.roles
         return [
-            f"roles: no outcome beats both BATNAs ({a.key} {format_number(a.batna)}, {b.key} "
-            f"{format_number(b.batna)}): every pair should end in impasse"
+            msg(
+                "%(path)s: no outcome beats both BATNAs (%(a)s %(a_batna)s, %(b)s %(b_batna)s): every pair should end"
+                " in impasse",
+                path="roles",
+                a=a.key,
+                a_batna=format_number(a.batna),
+                b=b.key,
+                b_batna=format_number(b.batna),
+            )
         ]
-    warnings = []
+    warnings: list[Message] = []
     for index, issue in enumerate(scenario.issues):
         rest = ScoringTable(table.roles, table.batna, table.columns[:index] + table.columns[index + 1 :], table.scale)
         others = [(p.a, p.b) for p in pareto_frontier(rest)]
@@ -48,8 +57,13 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
         ]
         if len(column.option_keys) > 1 and len(open_) == 1:
             warnings.append(
-                f"issues[{index}] ({issue.key}): every outcome at or above both BATNAs has {_option(issue, open_[0])}:"
-                " the BATNAs settle this issue, and there is nothing to negotiate on it"
+                msg(
+                    "%(path)s (%(issue)s): every outcome at or above both BATNAs has %(option)s: the BATNAs settle"
+                    " this issue, and there is nothing to negotiate on it",
+                    path=f"issues[{index}]",
+                    issue=issue.key,
+                    option=_option(issue, open_[0]),
+                )
             )
         if issue.kind == "numeric" and _distributive(column.points):
             best_a = best_b = 0
@@ -60,9 +74,15 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
             if all(values):
                 low, high = issue.choices()[0].label, issue.choices()[-1].label
                 warnings.append(
-                    f"issues[{index}] ({issue.key}): with every other issue at its most points for the pair together,"
-                    f" every value from {low} to {high} is at or above both BATNAs: walking away is never credible, and"
-                    " claiming value on this issue has nothing to teach; raise a BATNA or narrow the range"
+                    msg(
+                        "%(path)s (%(issue)s): with every other issue at its most points for the pair together, every"
+                        " value from %(low)s to %(high)s is at or above both BATNAs: walking away is never credible,"
+                        " and claiming value on this issue has nothing to teach; raise a BATNA or narrow the range",
+                        path=f"issues[{index}]",
+                        issue=issue.key,
+                        low=low,
+                        high=high,
+                    )
                 )
     return warnings + text_warnings(scenario, table)
 
@@ -75,7 +95,7 @@ WANTING = re.compile(
 SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n\s*\n|\n\s*[-*#]")
 
 
-def text_warnings(scenario: Scenario, table: ScoringTable) -> list[str]:
+def text_warnings(scenario: Scenario, table: ScoringTable) -> list[Message]:
     """Sentences of the public texts that tie a role to an issue it weighs more than its partner does."""
     weights = [_weights(table, side) for side in (0, 1)]
     leans: list[tuple[str, tuple[str, ...], int, int]] = []  # (role name, words of an issue, issue, side)
@@ -85,7 +105,7 @@ def text_warnings(scenario: Scenario, table: ScoringTable) -> list[str]:
                 leans.append((role.name, _issue_words(issue), index, side))
     texts = [("summary", scenario.summary), ("situation", scenario.situation)]
     texts += [(f"issues[{i}].description", issue.description) for i, issue in enumerate(scenario.issues)]
-    warnings = []
+    warnings: list[Message] = []
     for path, text in texts:
         told: set[tuple[int, int]] = set()
         for sentence in SENTENCE_END.split(text):
@@ -100,9 +120,17 @@ def text_warnings(scenario: Scenario, table: ScoringTable) -> list[str]:
                     told.add((index, side))
                     issue = scenario.issues[index]
                     warnings.append(
-                        f'{path}: "{_clip(plain_sentence)}" may tell the class that {issue.name} ({issue.key}) weighs'
-                        f" more for {role.name} ({role.key}) than for the other side: that is the trade a pair should"
-                        " discover by asking; move it to the role's confidential sheet"
+                        msg(
+                            '%(path)s: "%(sentence)s" may tell the class that %(name)s (%(issue)s) weighs more for'
+                            " %(role)s (%(role_key)s) than for the other side: that is the trade a pair should discover"
+                            " by asking; move it to the role's confidential sheet",
+                            path=path,
+                            sentence=_clip(plain_sentence),
+                            name=issue.name,
+                            issue=issue.key,
+                            role=role.name,
+                            role_key=role.key,
+                        )
                     )
     return warnings
 

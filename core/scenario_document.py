@@ -18,6 +18,7 @@ from typing import Any
 
 from core.analysis import MAX_ANALYSIS_STEPS, ScoringTable, TooLargeToAnalyse, analysis_steps
 from core.documents import DocumentError, LoadedYaml, Path, Problem, format_path, load_yaml, read_document
+from core.messages import Message, msg
 from core.scenario_check import scenario_warnings
 from core.scenario_translations import document_language, translations
 from core.spec import (
@@ -48,7 +49,7 @@ MAX_OUTCOMES = 6
 @dataclass(frozen=True)
 class Validated:
     scenario: Scenario
-    warnings: tuple[str, ...]
+    warnings: tuple[Message, ...]
 
 
 TOP_REQUIRED = ("slug", "title", "summary", "situation", "roles", "issues", "teaching_notes")
@@ -72,23 +73,30 @@ class _Checker:
         self.loaded = loaded
         self.problems: list[Problem] = list(loaded.problems)
 
-    def problem(self, path: Path, message: str) -> None:
+    def problem(self, path: Path, message: Message) -> None:
         self.problems.append(Problem(format_path(path), message, self.loaded.line_of(path)))
 
     def mapping(
         self, value: Any, path: Path, allowed: tuple[str, ...], required: tuple[str, ...]
     ) -> dict[str, Any] | None:
         if not isinstance(value, dict):
-            self.problem(path, f"must be a mapping of keys ({', '.join(allowed)}), got {_kind(value)}")
+            self.problem(
+                path,
+                msg("must be a mapping of keys (%(keys)s), got %(kind)s", keys=", ".join(allowed), kind=_kind(value)),
+            )
             return None
         for key in value:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else f"; allowed keys: {', '.join(allowed)}"
-                self.problem((*path, key), f"unknown key '{key}'{hint}")
+                self.problem(
+                    (*path, key),
+                    msg("unknown key '%(key)s'; did you mean '%(close)s'?", key=key, close=close[0])
+                    if close
+                    else msg("unknown key '%(key)s'; allowed keys: %(keys)s", key=key, keys=", ".join(allowed)),
+                )
         for key in required:
             if key not in value:
-                self.problem(path, f"missing required key '{key}'")
+                self.problem(path, msg("missing required key '%(key)s'", key=key))
         return value
 
     def text(self, data: dict[str, Any], key: str, path: Path, *, required: bool = True, limit: int = MAX_TEXT) -> str:
@@ -96,12 +104,14 @@ class _Checker:
         if value is None:
             return ""  # a missing required key is already reported by mapping()
         if not isinstance(value, str):
-            self.problem((*path, key), f"must be text, got {_kind(value)}")
+            self.problem((*path, key), msg("must be text, got %(kind)s", kind=_kind(value)))
             return ""
         if required and not value.strip():
-            self.problem((*path, key), "must not be empty")
+            self.problem((*path, key), msg("must not be empty"))
         if len(value) > limit:
-            self.problem((*path, key), f"is {len(value)} characters long; the limit is {limit}")
+            self.problem(
+                (*path, key), msg("is %(count)s characters long; the limit is %(limit)s", count=len(value), limit=limit)
+            )
         return value
 
     def key(self, data: dict[str, Any], path: Path, field_name: str = "key") -> str:
@@ -111,36 +121,49 @@ class _Checker:
         if not isinstance(value, str) or not KEY_PATTERN.match(value):
             self.problem(
                 (*path, field_name),
-                f"must be a short key of lower-case letters, digits, '-' or '_' (at most 50), got {value!r}",
+                msg(
+                    "must be a short key of lower-case letters, digits, '-' or '_' (at most 50), got %(value)s",
+                    value=repr(value),
+                ),
             )
             return str(value)
         return value
 
     def number(self, value: Any, path: Path) -> Fraction | None:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.problem(path, f"must be a number, got {_kind(value)}")
+            self.problem(path, msg("must be a number, got %(kind)s", kind=_kind(value)))
             return None
         if isinstance(value, float) and not math.isfinite(value):
-            self.problem(path, f"must be a finite number, got {value}")
+            self.problem(path, msg("must be a finite number, got %(value)s", value=str(value)))
             return None
         if abs(value) > 1e9:
-            self.problem(path, f"is too large ({value}); points and values stay within one billion")
+            self.problem(
+                path, msg("is too large (%(value)s); points and values stay within one billion", value=str(value))
+            )
             return None
         return exact(value)
 
-    def unique(self, items: list[tuple[str, Path]], what: str) -> None:
+    def unique(self, items: list[tuple[str, Path]], what: Message) -> None:
         seen: dict[str, Path] = {}
         for key, path in items:
             if not key:
                 continue
             if key in seen:
-                self.problem(path, f"duplicate {what} key '{key}' (also at {format_path(seen[key])})")
+                self.problem(
+                    path,
+                    msg(
+                        "duplicate %(what)s key '%(key)s' (also at %(other)s)",
+                        what=what,
+                        key=key,
+                        other=format_path(seen[key]),
+                    ),
+                )
             else:
                 seen[key] = path
 
 
 def _entries(
-    c: _Checker, value: dict[str, Any], path: Path, keys: tuple[str, ...], unknown: Message, missing: Message
+    c: _Checker, value: dict[str, Any], path: Path, keys: tuple[str, ...], unknown: Wording, missing: Wording
 ) -> list[str]:
     """The keys of `keys` that `value` has, in their order; each key it has that is not one of them is
     reported with `unknown(key)` and each one missing with `missing(key)`."""
@@ -156,33 +179,41 @@ def _entries(
     return present
 
 
-Message = Callable[[str], str]
+Wording = Callable[[str], Message]
 
 
-def _not_a_role(roles: tuple[str, ...]) -> Message:
-    return lambda key: f"'{key}' is not a role of this scenario (roles: {', '.join(roles)})"
+def _not_a_role(roles: tuple[str, ...]) -> Wording:
+    return lambda key: msg(
+        "'%(key)s' is not a role of this scenario (roles: %(roles)s)", key=key, roles=", ".join(roles)
+    )
 
 
-def _not_an_outcome(event: Event) -> Message:
-    return lambda key: f"'{key}' is not an outcome of '{event.key}' (outcomes: {', '.join(event.outcome_keys())})"
+def _not_an_outcome(event: Event) -> Wording:
+    return lambda key: msg(
+        "'%(key)s' is not an outcome of '%(event)s' (outcomes: %(outcomes)s)",
+        key=key,
+        event=event.key,
+        outcomes=", ".join(event.outcome_keys()),
+    )
 
 
-def _no_points(role: str) -> str:
-    return f"the points table has no entry for role '{role}'"
+def _no_points(role: str) -> Message:
+    return msg("the points table has no entry for role '%(role)s'", role=role)
 
 
-def _kind(value: Any) -> str:
+def _kind(value: Any) -> Message:
+    """What a value is, in words: "got a list"."""
     if value is None:
-        return "nothing"
+        return msg("nothing")
     if isinstance(value, bool):
-        return f"true/false ({value})"
+        return msg("true/false (%(value)s)", value=str(value))
     if isinstance(value, str):
-        return f"text {value!r}" if len(value) < 40 else "text"
+        return msg("text %(value)s", value=repr(value)) if len(value) < 40 else msg("text")
     if isinstance(value, list):
-        return "a list"
+        return msg("a list")
     if isinstance(value, dict):
-        return "a mapping"
-    return f"{type(value).__name__} {value!r}"
+        return msg("a mapping")
+    return msg("%(type)s %(value)s", type=type(value).__name__, value=repr(value))
 
 
 def parse_scenario(text: str, source: str = "") -> Validated:
@@ -209,10 +240,11 @@ def _validated(loaded: LoadedYaml, source: str) -> Validated:
     try:
         analysis_steps(ScoringTable.from_scenario(scenario), limit=MAX_ANALYSIS_STEPS)
     except TooLargeToAnalyse:
-        message = (
-            f"too large to analyse: its figures take more than {MAX_ANALYSIS_STEPS:,} steps (the distinct"
+        message = msg(
+            "too large to analyse: its figures take more than %(limit)s steps (the distinct"
             " scores of the issues so far times the next issue's options); use fewer issues or options,"
-            " a larger step, or points that repeat"
+            " a larger step, or points that repeat",
+            limit=f"{MAX_ANALYSIS_STEPS:,}",
         )
         raise DocumentError([Problem("issues", message, loaded.line_of(("issues",)))], source) from None
     return Validated(scenario, tuple(scenario_warnings(scenario)))
@@ -220,7 +252,7 @@ def _validated(loaded: LoadedYaml, source: str) -> Validated:
 
 def _scenario(c: _Checker, data: Any) -> Scenario | None:
     if data is None:
-        c.problem((), "the document is empty")
+        c.problem((), msg("the document is empty"))
         return None
     top = c.mapping(data, (), TOP_KEYS, TOP_REQUIRED)
     if top is None:
@@ -259,10 +291,10 @@ def _questions(c: _Checker, value: Any) -> tuple[DebriefQuestion, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        c.problem(path, f"must be a list of questions, got {_kind(value)}")
+        c.problem(path, msg("must be a list of questions, got %(kind)s", kind=_kind(value)))
         return ()
     if len(value) > MAX_QUESTIONS:
-        c.problem(path, f"has {len(value)} questions; the limit is {MAX_QUESTIONS}")
+        c.problem(path, msg("has %(count)s questions; the limit is %(limit)s", count=len(value), limit=MAX_QUESTIONS))
         return ()
     questions = []
     for i, item in enumerate(value):
@@ -274,8 +306,18 @@ def _questions(c: _Checker, value: Any) -> tuple[DebriefQuestion, ...]:
         figure = data.get("figure")
         if figure is not None and figure not in DEBRIEF_FIGURES:
             close = difflib.get_close_matches(str(figure), DEBRIEF_FIGURES, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            c.problem((*qpath, "figure"), f"unknown figure {figure!r}; {hint}figures: {', '.join(DEBRIEF_FIGURES)}")
+            figures = ", ".join(DEBRIEF_FIGURES)
+            c.problem(
+                (*qpath, "figure"),
+                msg(
+                    "unknown figure %(figure)s; did you mean '%(close)s'? figures: %(figures)s",
+                    figure=repr(figure),
+                    close=close[0],
+                    figures=figures,
+                )
+                if close
+                else msg("unknown figure %(figure)s; figures: %(figures)s", figure=repr(figure), figures=figures),
+            )
             figure = None
         questions.append(DebriefQuestion(question, figure))
     return tuple(questions)
@@ -287,10 +329,13 @@ def _events(c: _Checker, value: Any) -> dict[str, Event]:
     if value is None:
         return {}
     if not isinstance(value, list) or not value:
-        c.problem(path, f"must be a non-empty list of events, got {_kind(value)}")
+        c.problem(path, msg("must be a non-empty list of events, got %(kind)s", kind=_kind(value)))
         return {}
     if len(value) > MAX_EVENTS:
-        c.problem(path, f"a scenario has at most {MAX_EVENTS} events, this one has {len(value)}")
+        c.problem(
+            path,
+            msg("a scenario has at most %(limit)s events, this one has %(count)s", limit=MAX_EVENTS, count=len(value)),
+        )
         return {}
     events: dict[str, Event] = {}
     for i, item in enumerate(value):
@@ -302,7 +347,7 @@ def _events(c: _Checker, value: Any) -> dict[str, Event]:
         question = c.text(data, "question", epath, limit=500)
         outcomes = _outcomes(c, data.get("outcomes"), (*epath, "outcomes"))
         if key in events:
-            c.problem((*epath, "key"), f"duplicate event key '{key}'")
+            c.problem((*epath, "key"), msg("duplicate event key '%(key)s'", key=key))
             continue
         event = Event(key, question, outcomes, {})
         if outcomes and "distribution" in data:
@@ -316,15 +361,17 @@ def _outcomes(c: _Checker, value: Any, path: Path) -> tuple[Outcome, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not 2 <= len(value) <= MAX_OUTCOMES:
-        got = f"{len(value)}" if isinstance(value, list) else _kind(value)
-        c.problem(path, f"an event needs a list of 2 to {MAX_OUTCOMES} outcomes, got {got}")
+        got = str(len(value)) if isinstance(value, list) else _kind(value)
+        c.problem(
+            path, msg("an event needs a list of 2 to %(limit)s outcomes, got %(got)s", limit=MAX_OUTCOMES, got=got)
+        )
         return ()
     outcomes = []
     for j, item in enumerate(value):
         data = c.mapping(item, (*path, j), OUTCOME_KEYS, OUTCOME_KEYS)
         if data is not None:
             outcomes.append(Outcome(c.key(data, (*path, j)), c.text(data, "label", (*path, j), limit=200)))
-    c.unique([(o.key, (*path, j, "key")) for j, o in enumerate(outcomes)], "outcome")
+    c.unique([(o.key, (*path, j, "key")) for j, o in enumerate(outcomes)], msg("outcome"))
     return tuple(outcomes)
 
 
@@ -332,19 +379,34 @@ def _chances(c: _Checker, value: Any, path: Path, event: Event) -> dict[str, Fra
     """A probability for every outcome of `event`, each from 0 to 1, summing to exactly 1."""
     keys = event.outcome_keys()
     if not isinstance(value, dict):
-        c.problem(path, f"must map each outcome of '{event.key}' ({', '.join(keys)}) to its chance, got {_kind(value)}")
+        c.problem(
+            path,
+            msg(
+                "must map each outcome of '%(event)s' (%(outcomes)s) to its chance, got %(kind)s",
+                event=event.key,
+                outcomes=", ".join(keys),
+                kind=_kind(value),
+            ),
+        )
         return {}
     chances: dict[str, Fraction] = {}
-    missing: Message = lambda key: f"no chance given for outcome '{key}' of '{event.key}'"  # noqa: E731
+    missing: Wording = lambda key: msg("no chance given for outcome '%(key)s' of '%(event)s'", key=key, event=event.key)  # noqa: E731
     for outcome in _entries(c, value, path, keys, _not_an_outcome(event), missing):
         number = c.number(value[outcome], (*path, outcome))
         if number is not None and not 0 <= number <= 1:
-            c.problem((*path, outcome), f"a chance is from 0 to 1, got {format_number(number)}")
+            c.problem((*path, outcome), msg("a chance is from 0 to 1, got %(value)s", value=format_number(number)))
         elif number is not None:
             chances[outcome] = number
     if len(chances) == len(keys) and sum(chances.values()) != 1:
         total = sum(chances.values(), Fraction(0))
-        c.problem(path, f"the chances of '{event.key}' add up to {format_number(total)}; they must add up to 1")
+        c.problem(
+            path,
+            msg(
+                "the chances of '%(event)s' add up to %(total)s; they must add up to 1",
+                event=event.key,
+                total=format_number(total),
+            ),
+        )
     return chances
 
 
@@ -356,22 +418,30 @@ def _forecasts(
     fpath: Path = (*path, "forecasts")
     if value is None:
         if events:
-            c.problem(path, f"missing 'forecasts': this role's chances for each event ({', '.join(events)})")
+            c.problem(
+                path,
+                msg("missing 'forecasts': this role's chances for each event (%(events)s)", events=", ".join(events)),
+            )
         return {}
     if not isinstance(value, dict):
         c.problem(
-            fpath, f"must map each event ({', '.join(events) or 'none'}) to this role's chances, got {_kind(value)}"
+            fpath,
+            msg(
+                "must map each event (%(events)s) to this role's chances, got %(kind)s",
+                events=", ".join(events) or msg("none"),
+                kind=_kind(value),
+            ),
         )
         return {}
-    known = f"events: {', '.join(events)}" if events else "the scenario has no events"
+    known = msg("events: %(events)s", events=", ".join(events)) if events else msg("the scenario has no events")
     forecasts = {}
     for key in _entries(
         c,
         value,
         fpath,
         tuple(events),
-        lambda key: f"'{key}' is not an event of this scenario ({known})",
-        lambda key: f"no forecast for event '{key}'",
+        lambda key: msg("'%(key)s' is not an event of this scenario (%(known)s)", key=key, known=known),
+        lambda key: msg("no forecast for event '%(key)s'", key=key),
     ):
         if events[key].outcomes:
             forecasts[key] = _chances(c, value[key], (*fpath, key), events[key])
@@ -387,7 +457,10 @@ def _caution(c: _Checker, data: dict[str, Any], path: Path) -> Fraction:
     if not 0 <= number <= 1:
         c.problem(
             (*path, "caution"),
-            f"caution is from 0 (risk-neutral) to 1 (only the worst outcome counts), got {format_number(number)}",
+            msg(
+                "caution is from 0 (risk-neutral) to 1 (only the worst outcome counts), got %(value)s",
+                value=format_number(number),
+            ),
         )
         return Fraction(0)
     return number
@@ -403,14 +476,21 @@ def _events_used(c: _Checker, events: dict[str, Event], issues: tuple[Issue, ...
         if issue.event in first:
             c.problem(
                 ("issues", index, "event"),
-                f"event '{issue.event}' already pays issues[{first[issue.event]}] ({issues[first[issue.event]].key});"
-                " at most one contingent issue per event, so that a package's points stay the sum of its terms'",
+                msg(
+                    "event '%(event)s' already pays issues[%(index)s] (%(issue)s);"
+                    " at most one contingent issue per event, so that a package's points stay the sum of its terms'",
+                    event=issue.event,
+                    index=first[issue.event],
+                    issue=issues[first[issue.event]].key,
+                ),
             )
         else:
             first[issue.event] = index
     for index, key in enumerate(events):
         if key not in first:
-            c.problem(("events", index), f"no contingent issue pays by event '{key}'; use it or remove it")
+            c.problem(
+                ("events", index), msg("no contingent issue pays by event '%(event)s'; use it or remove it", event=key)
+            )
 
 
 def _expected(issue: Issue, roles: tuple[Role, ...]) -> Issue:
@@ -434,10 +514,13 @@ def _roles(c: _Checker, value: Any, events: dict[str, Event]) -> tuple[Role, ...
     if value is None:
         return ()
     if not isinstance(value, list):
-        c.problem(path, f"must be a list of roles, got {_kind(value)}")
+        c.problem(path, msg("must be a list of roles, got %(kind)s", kind=_kind(value)))
         return ()
     if len(value) != MAX_ROLES:
-        c.problem(path, f"a scenario has exactly {MAX_ROLES} roles, this one has {len(value)}")
+        c.problem(
+            path,
+            msg("a scenario has exactly %(limit)s roles, this one has %(count)s", limit=MAX_ROLES, count=len(value)),
+        )
     roles = []
     for i, item in enumerate(value):
         rpath: Path = (*path, i)
@@ -453,7 +536,7 @@ def _roles(c: _Checker, value: Any, events: dict[str, Event]) -> tuple[Role, ...
         caution = _caution(c, data, rpath)
         batna = batna if batna is not None else Fraction(0)
         roles.append(Role(key, name, batna, alternative, sheet, forecasts, caution))
-    c.unique([(r.key, (*path, i, "key")) for i, r in enumerate(roles)], "role")
+    c.unique([(r.key, (*path, i, "key")) for i, r in enumerate(roles)], msg("role"))
     return tuple(roles)
 
 
@@ -462,25 +545,29 @@ def _issues(c: _Checker, value: Any, roles: tuple[str, ...], events: dict[str, E
     if value is None:
         return ()
     if not isinstance(value, list) or not value:
-        c.problem(path, f"must be a non-empty list of issues, got {_kind(value)}")
+        c.problem(path, msg("must be a non-empty list of issues, got %(kind)s", kind=_kind(value)))
         return ()
     if len(value) > MAX_ISSUES:
-        c.problem(path, f"has {len(value)} issues; at most {MAX_ISSUES} are allowed")
+        c.problem(path, msg("has %(count)s issues; at most %(limit)s are allowed", count=len(value), limit=MAX_ISSUES))
         return ()
     issues = []
     for i, item in enumerate(value):
         issue = _issue(c, item, (*path, i), roles, events)
         if issue is not None:
             issues.append(issue)
-    c.unique([(iss.key, (*path, i, "key")) for i, iss in enumerate(issues)], "issue")
+    c.unique([(iss.key, (*path, i, "key")) for i, iss in enumerate(issues)], msg("issue"))
     terms = sum(
         len(iss.options) if iss.kind != "numeric" else int((iss.maximum - iss.minimum) / iss.step) + 1 for iss in issues
     )
     if terms > MAX_TERMS:
         c.problem(
             path,
-            f"the issues have {terms:,} options and numeric values in all; at most {MAX_TERMS:,} are allowed"
-            " (a larger step, or fewer issues)",
+            msg(
+                "the issues have %(count)s options and numeric values in all; at most %(limit)s are allowed"
+                " (a larger step, or fewer issues)",
+                count=f"{terms:,}",
+                limit=f"{MAX_TERMS:,}",
+            ),
         )
     return tuple(issues)
 
@@ -494,27 +581,32 @@ def _issue(c: _Checker, item: Any, path: Path, roles: tuple[str, ...], events: d
     description = c.text(data, "description", path, required=False, limit=2000)
     kind = data.get("type", "options")
     if kind not in ISSUE_TYPES:
-        c.problem((*path, "type"), f"must be 'options', 'numeric' or 'contingent', got {kind!r}")
+        c.problem((*path, "type"), msg("must be 'options', 'numeric' or 'contingent', got %(value)s", value=repr(kind)))
         return None
     if kind != "contingent" and "event" in data:
-        c.problem((*path, "event"), "'event' belongs to contingent issues; add 'type: contingent'")
+        c.problem((*path, "event"), msg("'event' belongs to contingent issues; add 'type: contingent'"))
     if kind == "numeric":
         return _numeric_issue(c, data, path, roles, key, name, description)
     for field_name in ("min", "max", "step", "unit", "points"):
         if field_name in data:
-            c.problem((*path, field_name), f"'{field_name}' belongs to numeric issues; add 'type: numeric'")
+            c.problem(
+                (*path, field_name), msg("'%(field)s' belongs to numeric issues; add 'type: numeric'", field=field_name)
+            )
     event = None
     if kind == "contingent":
         event = _issue_event(c, data, path, events)
     options_value = data.get("options")
     if not isinstance(options_value, list) or len(options_value) < 2:
-        got = "none" if options_value is None else _kind(options_value)
+        got: str = msg("none") if options_value is None else _kind(options_value)
         if isinstance(options_value, list):
-            got = f"{len(options_value)}"
+            got = str(len(options_value))
         c.problem(
             (*path, "options") if "options" in data else path,
-            f"an issue needs at least two options to choose between (got {got}), or 'type: numeric' "
-            "with min, max and step",
+            msg(
+                "an issue needs at least two options to choose between (got %(got)s), or 'type: numeric' "
+                "with min, max and step",
+                got=got,
+            ),
         )
         return None
     options = []
@@ -530,7 +622,7 @@ def _issue(c: _Checker, item: Any, path: Path, roles: tuple[str, ...], events: d
             options.append(Option(okey, label, {}, by_outcome))
         else:
             options.append(Option(okey, label, _points(c, odata.get("points"), (*opath, "points"), roles)))
-    c.unique([(o.key, (*path, "options", j, "key")) for j, o in enumerate(options)], "option")
+    c.unique([(o.key, (*path, "options", j, "key")) for j, o in enumerate(options)], msg("option"))
     if kind == "contingent":
         if event is None:
             return None
@@ -541,11 +633,14 @@ def _issue(c: _Checker, item: Any, path: Path, roles: tuple[str, ...], events: d
 def _issue_event(c: _Checker, data: dict[str, Any], path: Path, events: dict[str, Event]) -> Event | None:
     value = data.get("event")
     if value is None:
-        c.problem(path, "a contingent issue needs 'event': the key of the event its options pay by")
+        c.problem(path, msg("a contingent issue needs 'event': the key of the event its options pay by"))
         return None
     if value not in events:
-        known = f"events: {', '.join(events)}" if events else "the scenario has no 'events'"
-        c.problem((*path, "event"), f"{value!r} is not an event of this scenario ({known})")
+        known = msg("events: %(events)s", events=", ".join(events)) if events else msg("the scenario has no 'events'")
+        c.problem(
+            (*path, "event"),
+            msg("%(value)s is not an event of this scenario (%(known)s)", value=repr(value), known=known),
+        )
         return None
     event = events[value]
     return event if event.outcomes else None
@@ -559,7 +654,7 @@ def _outcome_points(
     if value is None or event is None:
         return {}
     if not isinstance(value, dict):
-        c.problem(path, f"must map each role ({', '.join(roles)}) to its points, got {_kind(value)}")
+        c.problem(path, _points_mapping(roles, value))
         return {}
     keys = event.outcome_keys()
     table: dict[str, dict[str, Fraction]] = {}
@@ -571,7 +666,7 @@ def _outcome_points(
                 table[role] = dict.fromkeys(keys, number)
             continue
         row = {}
-        missing: Message = lambda key: f"no points for outcome '{key}' of '{event.key}'"  # noqa: E731
+        missing: Wording = lambda key: msg("no points for outcome '%(key)s' of '%(event)s'", key=key, event=event.key)  # noqa: E731
         for outcome in _entries(c, raw, (*path, role), keys, _not_an_outcome(event), missing):
             number = c.number(raw[outcome], (*path, role, outcome))
             if number is not None:
@@ -580,11 +675,15 @@ def _outcome_points(
     return table
 
 
+def _points_mapping(roles: tuple[str, ...], value: Any) -> Message:
+    return msg("must map each role (%(roles)s) to its points, got %(kind)s", roles=", ".join(roles), kind=_kind(value))
+
+
 def _points(c: _Checker, value: Any, path: Path, roles: tuple[str, ...]) -> dict[str, Fraction]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        c.problem(path, f"must map each role ({', '.join(roles)}) to its points, got {_kind(value)}")
+        c.problem(path, _points_mapping(roles, value))
         return {}
     points = {}
     for role in _entries(c, value, path, roles, _not_a_role(roles), _no_points):
@@ -599,9 +698,9 @@ def _numeric_issue(
 ) -> Issue | None:
     for field_name in ("min", "max", "step", "points"):
         if field_name not in data:
-            c.problem(path, f"a numeric issue needs '{field_name}'")
+            c.problem(path, msg("a numeric issue needs '%(field)s'", field=field_name))
     if "options" in data:
-        c.problem((*path, "options"), "a numeric issue has no options; its values come from min, max and step")
+        c.problem((*path, "options"), msg("a numeric issue has no options; its values come from min, max and step"))
     unit = c.text(data, "unit", path, required=False, limit=20)
     low = c.number(data["min"], (*path, "min")) if "min" in data else None
     high = c.number(data["max"], (*path, "max")) if "max" in data else None
@@ -609,36 +708,45 @@ def _numeric_issue(
     if low is None or high is None or step is None:
         return None
     if high < low:
-        c.problem((*path, "max"), f"max ({format_number(high)}) is below min ({format_number(low)})")
+        c.problem(
+            (*path, "max"), msg("max (%(max)s) is below min (%(min)s)", max=format_number(high), min=format_number(low))
+        )
         return None
     if step <= 0:
-        c.problem((*path, "step"), f"step must be positive, got {format_number(step)}")
+        c.problem((*path, "step"), msg("step must be positive, got %(value)s", value=format_number(step)))
         return None
     span = (high - low) / step
     if span.denominator != 1:
         c.problem(
             (*path, "step"),
-            f"step {format_number(step)} does not divide the range {format_number(low)} to "
-            f"{format_number(high)} into whole steps",
+            msg(
+                "step %(step)s does not divide the range %(min)s to %(max)s into whole steps",
+                step=format_number(step),
+                min=format_number(low),
+                max=format_number(high),
+            ),
         )
         return None
     if span + 1 > MAX_GRID:
-        c.problem((*path, "step"), f"the range has {int(span) + 1} values; at most {MAX_GRID} are allowed")
+        c.problem(
+            (*path, "step"),
+            msg("the range has %(count)s values; at most %(limit)s are allowed", count=int(span) + 1, limit=MAX_GRID),
+        )
         return None
     linear: dict[str, Linear] = {}
     raw = data.get("points")
     ppath: Path = (*path, "points")
     if raw is not None and not isinstance(raw, dict):
-        c.problem(ppath, f"must map each role to {{at_min, at_max}}, got {_kind(raw)}")
+        c.problem(ppath, msg("must map each role to {at_min, at_max}, got %(kind)s", kind=_kind(raw)))
         return None
     raw = raw or {}
     for role in raw:
         if role not in roles:
-            c.problem((*ppath, role), f"'{role}' is not a role of this scenario (roles: {', '.join(roles)})")
+            c.problem((*ppath, role), _not_a_role(roles)(role))
     for role in roles:
         if role not in raw:
             if "points" in data:
-                c.problem(ppath, f"the points table has no entry for role '{role}'")
+                c.problem(ppath, _no_points(role))
             continue
         line = c.mapping(raw[role], (*ppath, role), LINEAR_KEYS, LINEAR_KEYS)
         if line is None:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from core.documents import Path
+from core.messages import Message, msg
 from core.spec import (
     LANGUAGES,
     DebriefQuestion,
@@ -34,12 +35,19 @@ TRANSLATION_REQUIRED = ("title", "summary", "situation", "roles", "issues")
 ROLE_TEXT_KEYS = ("name", "alternative", "sheet")
 ISSUE_TEXT_KEYS = ("name", "description", "unit", "options")
 EVENT_TEXT_KEYS = ("question", "outcomes")
+# What a translation names by key, in words: one and several.
+Kind = tuple[Message, Message]
+ROLE: Kind = (msg("role"), msg("roles"))
+ISSUE: Kind = (msg("issue"), msg("issues"))
+EVENT: Kind = (msg("event"), msg("events"))
+OPTION: Kind = (msg("option"), msg("options"))
+OUTCOME: Kind = (msg("outcome"), msg("outcomes"))
 
 
 class Checks(Protocol):
     """What the document's checker (core.scenario_document) lends: problems collected with their paths."""
 
-    def problem(self, path: Path, message: str) -> None: ...
+    def problem(self, path: Path, message: Message) -> None: ...
 
     def mapping(
         self, value: Any, path: Path, allowed: tuple[str, ...], required: tuple[str, ...]
@@ -53,7 +61,7 @@ def document_language(c: Checks, value: Any) -> str:
     if value is None:
         return "en"
     if value not in LANGUAGES:
-        c.problem(("language",), f"unknown language {value!r}; languages: {', '.join(LANGUAGES)}")
+        c.problem(("language",), _unknown_language(value, None))
         return "en"
     return str(value)
 
@@ -64,23 +72,44 @@ def translations(c: Checks, value: Any, scenario: Scenario) -> dict[str, Transla
     if value is None:
         return {}
     if not isinstance(value, dict):
-        c.problem(path, f"must map languages ({', '.join(LANGUAGES)}) to the scenario's texts in each")
+        c.problem(
+            path,
+            msg("must map languages (%(languages)s) to the scenario's texts in each", languages=", ".join(LANGUAGES)),
+        )
         return {}
     found: dict[str, Translation] = {}
     for language, texts in value.items():
         lpath: Path = (*path, str(language))
         if language not in LANGUAGES:
             close = difflib.get_close_matches(str(language), LANGUAGES, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            c.problem(lpath, f"unknown language {language!r}; {hint}languages: {', '.join(LANGUAGES)}")
+            c.problem(lpath, _unknown_language(language, close[0] if close else None))
             continue
         if language == scenario.language:
-            c.problem(lpath, f"'{language}' is the document's own language (language: {scenario.language})")
+            c.problem(
+                lpath,
+                msg(
+                    "'%(language)s' is the document's own language (language: %(own)s)",
+                    language=language,
+                    own=scenario.language,
+                ),
+            )
             continue
         translation = _translation(c, texts, lpath, scenario)
         if translation is not None:
             found[language] = translation
     return found
+
+
+def _unknown_language(value: Any, close: str | None) -> Message:
+    languages = ", ".join(LANGUAGES)
+    if close is None:
+        return msg("unknown language %(value)s; languages: %(languages)s", value=repr(value), languages=languages)
+    return msg(
+        "unknown language %(value)s; did you mean '%(close)s'? languages: %(languages)s",
+        value=repr(value),
+        close=close,
+        languages=languages,
+    )
 
 
 def _translation(c: Checks, value: Any, path: Path, scenario: Scenario) -> Translation | None:
@@ -103,19 +132,19 @@ def _translation(c: Checks, value: Any, path: Path, scenario: Scenario) -> Trans
             c.text(item, "sheet", rpath),
         )
         for role, item, rpath in _by_key(
-            c, data.get("roles"), (*path, "roles"), scenario.roles, "role", ROLE_TEXT_KEYS, ROLE_TEXT_KEYS
+            c, data.get("roles"), (*path, "roles"), scenario.roles, ROLE, ROLE_TEXT_KEYS, ROLE_TEXT_KEYS
         )
     }
     issues = {
         issue.key: _issue_text(c, issue, item, ipath)
         for issue, item, ipath in _by_key(
-            c, data.get("issues"), (*path, "issues"), scenario.issues, "issue", ISSUE_TEXT_KEYS, ("name",)
+            c, data.get("issues"), (*path, "issues"), scenario.issues, ISSUE, ISSUE_TEXT_KEYS, ("name",)
         )
     }
     events = {}
-    for event, item, epath in _by_key(c, data.get("events"), (*path, "events"), scenario.events, "event",
+    for event, item, epath in _by_key(c, data.get("events"), (*path, "events"), scenario.events, EVENT,
                                       EVENT_TEXT_KEYS, EVENT_TEXT_KEYS):  # fmt: skip
-        outcomes = _labels(c, item.get("outcomes"), (*epath, "outcomes"), event.outcomes, "outcome")
+        outcomes = _labels(c, item.get("outcomes"), (*epath, "outcomes"), event.outcomes, OUTCOME)
         events[event.key] = EventText(c.text(item, "question", epath, limit=500), outcomes)
     questions = _questions(c, data.get("debrief_questions"), (*path, "debrief_questions"), scenario)
     return Translation(title, summary, situation, roles, issues, events, questions, notes)
@@ -125,18 +154,21 @@ def _issue_text(c: Checks, issue: Issue, item: dict[str, Any], path: Path) -> Is
     name = c.text(item, "name", path, limit=200)
     description = c.text(item, "description", path, required=False, limit=2000)
     if issue.description and "description" not in item:
-        c.problem(path, "missing required key 'description' (the issue has one)")
+        c.problem(path, msg("missing required key 'description' (the issue has one)"))
     unit = c.text(item, "unit", path, required=False, limit=20) if "unit" in item else None
     if issue.kind == "numeric":
         if "options" in item:
-            c.problem((*path, "options"), f"'options' belongs to issues with options; '{issue.key}' is numeric")
+            c.problem(
+                (*path, "options"),
+                msg("'options' belongs to issues with options; '%(issue)s' is numeric", issue=issue.key),
+            )
         return IssueText(name, description, unit, {})
     if unit is not None:
-        c.problem((*path, "unit"), f"'unit' belongs to numeric issues; '{issue.key}' has options")
+        c.problem((*path, "unit"), msg("'unit' belongs to numeric issues; '%(issue)s' has options", issue=issue.key))
     if "options" not in item:
-        c.problem(path, "missing required key 'options' (a label for each option)")
+        c.problem(path, msg("missing required key 'options' (a label for each option)"))
         return IssueText(name, description, None, {})
-    return IssueText(name, description, None, _labels(c, item["options"], (*path, "options"), issue.options, "option"))
+    return IssueText(name, description, None, _labels(c, item["options"], (*path, "options"), issue.options, OPTION))
 
 
 def _by_key(
@@ -144,7 +176,7 @@ def _by_key(
     value: Any,
     path: Path,
     items: tuple[Any, ...],
-    what: str,
+    kind: Kind,
     allowed: tuple[str, ...],
     required: tuple[str, ...],
 ) -> list[tuple[Any, dict[str, Any], Path]]:
@@ -152,18 +184,29 @@ def _by_key(
     if value is None:
         return []
     keys = [item.key for item in items]
+    what, whats = kind
+    listed = ", ".join(keys)
     if not isinstance(value, dict):
-        c.problem(path, f"must map each {what} key ({', '.join(keys)}) to its texts")
+        c.problem(path, msg("must map each %(what)s key (%(keys)s) to its texts", what=what, keys=listed))
         return []
     for key in value:
         if key not in keys:
             close = difflib.get_close_matches(str(key), keys, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            c.problem((*path, str(key)), f"'{key}' is not a {what} of this scenario; {hint}{what}s: {', '.join(keys)}")
+            named = {"key": str(key), "what": what, "whats": whats, "keys": listed}
+            c.problem(
+                (*path, str(key)),
+                msg(
+                    "'%(key)s' is not a %(what)s of this scenario; did you mean '%(close)s'? %(whats)s: %(keys)s",
+                    close=close[0],
+                    **named,
+                )
+                if close
+                else msg("'%(key)s' is not a %(what)s of this scenario; %(whats)s: %(keys)s", **named),
+            )
     found = []
     for item in items:
         if item.key not in value:
-            c.problem(path, f"missing the texts of {what} '{item.key}'")
+            c.problem(path, msg("missing the texts of %(what)s '%(key)s'", what=what, key=item.key))
             continue
         data = c.mapping(value[item.key], (*path, item.key), allowed, required)
         if data is not None:
@@ -172,20 +215,23 @@ def _by_key(
 
 
 def _labels(
-    c: Checks, value: Any, path: Path, items: tuple[Option, ...] | tuple[Outcome, ...], what: str
+    c: Checks, value: Any, path: Path, items: tuple[Option, ...] | tuple[Outcome, ...], kind: Kind
 ) -> dict[str, str]:
     """A label for each option (or outcome) by its key: every key there, none other."""
     keys = [item.key for item in items]
+    what, whats = kind
+    listed = ", ".join(keys)
     if not isinstance(value, dict):
-        c.problem(path, f"must map each {what} key ({', '.join(keys)}) to its label")
+        c.problem(path, msg("must map each %(what)s key (%(keys)s) to its label", what=what, keys=listed))
         return {}
     for key in value:
         if key not in keys:
-            c.problem((*path, str(key)), f"'{key}' is not an {what} here; {what}s: {', '.join(keys)}")
+            named = {"key": str(key), "what": what, "whats": whats, "keys": listed}
+            c.problem((*path, str(key)), msg("'%(key)s' is not an %(what)s here; %(whats)s: %(keys)s", **named))
     labels = {}
     for key in keys:
         if key not in value:
-            c.problem(path, f"missing the label of {what} '{key}'")
+            c.problem(path, msg("missing the label of %(what)s '%(key)s'", what=what, key=key))
         else:
             labels[key] = c.text(value, key, path, limit=200)
     return labels
@@ -196,8 +242,15 @@ def _questions(c: Checks, value: Any, path: Path, scenario: Scenario) -> tuple[s
         return ()
     count = len(scenario.debrief_questions)
     if not isinstance(value, list) or len(value) != count:
-        got = f"{len(value)}" if isinstance(value, list) else "something else"
-        c.problem(path, f"must be a list of the {count} debrief questions, in the document's order (got {got})")
+        got = str(len(value)) if isinstance(value, list) else msg("something else")
+        c.problem(
+            path,
+            msg(
+                "must be a list of the %(count)s debrief questions, in the document's order (got %(got)s)",
+                count=count,
+                got=got,
+            ),
+        )
         return ()
     return tuple(c.text({"question": q}, "question", (*path, i), limit=1000) for i, q in enumerate(value))
 

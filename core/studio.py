@@ -16,7 +16,17 @@ from typing import Any
 import yaml
 
 from core.analysis import ScoringTable, report_json, scenario_figures
-from core.documents import MAX_DEPTH, MAX_DOCUMENT, MAX_NODES, DocumentError, Problem, format_path
+from core.documents import (
+    MAX_DEPTH,
+    MAX_DOCUMENT,
+    MAX_NODES,
+    DocumentError,
+    Problem,
+    format_path,
+    too_deep,
+    too_many_values,
+)
+from core.messages import message_json, msg
 from core.scenario_document import validate_data
 from core.spec import Scenario, plain
 
@@ -32,26 +42,23 @@ def draft_problems(data: Any, *, stored: bool = False) -> list[Problem]:
         value, path = stack.pop()
         nodes += 1
         if nodes > MAX_NODES:
-            return [
-                Problem(
-                    "(document)", f"the document has more than {MAX_NODES:,} values; a scenario needs a few hundred"
-                )
-            ]
+            return [Problem("(document)", too_many_values())]
         if len(path) > MAX_DEPTH:
-            return [Problem(format_path(path), f"nested deeper than {MAX_DEPTH} levels")]
+            return [Problem(format_path(path), too_deep())]
         if isinstance(value, dict):
             for key, item in value.items():
                 if not isinstance(key, str):
-                    return [Problem(format_path(path), "every key is text")]
+                    return [Problem(format_path(path), msg("every key is text"))]
                 stack.append((item, (*path, key)))
         elif isinstance(value, list):
             stack.extend((item, (*path, index)) for index, item in enumerate(value))
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**100:
-            return [Problem(format_path(path), "is too large: points and values stay within one billion")]
+            return [Problem(format_path(path), msg("is too large: points and values stay within one billion"))]
         elif stored and isinstance(value, float) and not math.isfinite(value):
-            return [Problem(format_path(path), "is not a finite number")]
+            return [Problem(format_path(path), msg("is not a finite number"))]
         elif not (value is None or isinstance(value, str | int | float | bool)):
-            return [Problem(format_path(path), f"{type(value).__name__} is not a value a scenario document holds")]
+            problem = msg("%(type)s is not a value a scenario document holds", type=type(value).__name__)
+            return [Problem(format_path(path), problem)]
     return []
 
 
@@ -71,25 +78,33 @@ def draft_text(data: Any) -> str:
         raise DocumentError(problems)
     text = yaml.dump(data, Dumper=_Plain, sort_keys=False, allow_unicode=True, width=110)
     if len(text) > MAX_DOCUMENT:
-        message = f"the document has {len(text):,} characters as YAML; at most {MAX_DOCUMENT:,} are allowed"
+        message = msg(
+            "the document has %(count)s characters as YAML; at most %(limit)s are allowed",
+            count=f"{len(text):,}",
+            limit=f"{MAX_DOCUMENT:,}",
+        )
         raise DocumentError([Problem("(document)", message)])
     return text
 
 
 def analyse_draft(data: Any) -> dict[str, Any]:
-    """The studio's answer for a draft: `valid`, `problems` (path and message, as the import says them),
-    and for a valid draft its `warnings` and `figures` (the scenario report's, with `region`)."""
+    """The studio's answer for a draft: `valid`, `problems` (path and message, as the import says them, with
+    the message's template and parameters), and for a valid draft its `warnings` (their text), the same with
+    each one's template and parameters (`warning_details`), and `figures` (the scenario report's, with
+    `region`)."""
     problems = draft_problems(data)
     try:
         if problems:
             raise DocumentError(problems)
         validated = validate_data(data)
     except DocumentError as error:
-        return {"valid": False, "problems": [{"path": p.path, "message": p.message} for p in error.problems]}
+        found = [{"path": p.path, "message": p.message, **message_json(p.message)} for p in error.problems]
+        return {"valid": False, "problems": found}
     return {
         "valid": True,
         "problems": [],
         "warnings": list(validated.warnings),
+        "warning_details": [{"message": w, **message_json(w)} for w in validated.warnings],
         "figures": scenario_report(validated.scenario),
     }
 

@@ -16,7 +16,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 
-from core.documents import DocumentError, load_yaml
+from core.documents import DocumentError, Problem, load_yaml
+from core.messages import Message, msg
 from core.refusal import Refused
 from core.scenario_document import parse_scenario
 from core.spec import Scenario as ScenarioSpec
@@ -44,7 +45,7 @@ def _checked(document: Any) -> Any:
     """A document the studio may store: a mapping within the bounds of any document (core.studio)."""
     if not isinstance(document, dict):
         raise Refused(
-            "The document is a mapping of the scenario's fields (slug, title, roles, issues, ...).", "document"
+            msg("The document is a mapping of the scenario's fields (slug, title, roles, issues, ...)."), "document"
         )
     try:
         problems = draft_problems(document, stored=True)
@@ -52,9 +53,12 @@ def _checked(document: Any) -> Any:
             raise DocumentError(problems)
         draft_text(document)  # its length as YAML
     except DocumentError as error:
-        problem = error.problems[0]
-        raise Refused(f"{problem.path}: {problem.message}", "document") from None
+        raise Refused(_at(error.problems[0]), "document") from None
     return document
+
+
+def _at(problem: Problem) -> Message:
+    return msg("%(path)s: %(problem)s", path=problem.path, problem=problem.message)
 
 
 def _title(document: dict[str, Any]) -> str:
@@ -77,14 +81,15 @@ def draft_create(
         try:
             document = load_yaml(yaml).data
         except DocumentError as error:
-            problem = error.problems[0]
-            raise Refused(f"{problem.path}: {problem.message}", "yaml") from None
+            raise Refused(_at(error.problems[0]), "yaml") from None
     elif document is None:
         document = STARTER
     document = _checked(document)
     with transaction.atomic():
         if ScenarioDraft.objects.select_for_update().filter(owner=owner).count() >= MAX_DRAFTS:
-            raise Refused(f"You have {MAX_DRAFTS} drafts, the most one instructor may keep: delete one first.")
+            raise Refused(
+                msg("You have %(count)s drafts, the most one instructor may keep: delete one first.", count=MAX_DRAFTS)
+            )
         return ScenarioDraft.objects.create(owner=owner, document=document, title=_title(document), based_on=based_on)
 
 
@@ -96,8 +101,12 @@ def draft_save(*, draft: ScenarioDraft, document: Any, revision: int) -> Scenari
         stored = ScenarioDraft.objects.select_for_update().get(pk=draft.pk)
         if stored.revision != revision:
             raise Refused(
-                f"This draft was saved elsewhere since (revision {stored.revision}, not {revision}): reload it, "
-                "then make the change again.",
+                msg(
+                    "This draft was saved elsewhere since (revision %(stored)s, not %(given)s): reload it, "
+                    "then make the change again.",
+                    stored=stored.revision,
+                    given=revision,
+                ),
                 "revision",
                 code="stale",
             )
@@ -107,18 +116,31 @@ def draft_save(*, draft: ScenarioDraft, document: Any, revision: int) -> Scenari
 
 
 def scenario_of(text: str, what: str) -> ScenarioSpec:
-    """The scenario a document (`what`: the draft, the document) written as YAML describes, or Refused at
+    """The scenario a document (`what`: "draft" or "document") written as YAML describes, or Refused at
     `document` with how many problems it has and the first of them."""
     try:
         return parse_scenario(text).scenario
     except DocumentError as error:
-        count = len(error.problems)
-        first = error.problems[0]
-        raise Refused(
-            f"The {what} has {count} problem{'s' if count != 1 else ''} to fix first; the first: {first.path}: "
-            f"{first.message}",
-            "document",
-        ) from None
+        raise Refused(_problems_first(what, error.problems), "document") from None
+
+
+def _problems_first(what: str, problems: list[Problem]) -> Message:
+    first = {"path": problems[0].path, "problem": problems[0].message}
+    if what == "draft" and len(problems) == 1:
+        return msg("The draft has 1 problem to fix first; the first: %(path)s: %(problem)s", **first)
+    if what == "draft":
+        return msg(
+            "The draft has %(count)s problems to fix first; the first: %(path)s: %(problem)s",
+            count=len(problems),
+            **first,
+        )
+    if len(problems) == 1:
+        return msg("The document has 1 problem to fix first; the first: %(path)s: %(problem)s", **first)
+    return msg(
+        "The document has %(count)s problems to fix first; the first: %(path)s: %(problem)s",
+        count=len(problems),
+        **first,
+    )
 
 
 def draft_publish(*, draft: ScenarioDraft) -> ScenarioVersion:
@@ -131,8 +153,13 @@ def draft_publish(*, draft: ScenarioDraft) -> ScenarioVersion:
         scenario = Scenario.objects.select_for_update().filter(slug=spec.slug).first()
         if scenario is not None and (scenario.builtin or scenario.owner_id != draft.owner_id):
             raise Refused(
-                f"The slug '{spec.slug}' belongs to another scenario"
-                f"{' (built in: adapt it to change a copy)' if scenario.builtin else ''}; choose another.",
+                msg(
+                    "The slug '%(slug)s' belongs to another scenario (built in: adapt it to change a copy); "
+                    "choose another.",
+                    slug=spec.slug,
+                )
+                if scenario.builtin
+                else msg("The slug '%(slug)s' belongs to another scenario; choose another.", slug=spec.slug),
                 "document",
             )
         if scenario is None:
@@ -144,7 +171,9 @@ def draft_publish(*, draft: ScenarioDraft) -> ScenarioVersion:
 
 def scenario_share(*, scenario: Scenario, user: Any, shared: bool) -> Scenario:
     if scenario.owner_id != user.pk:
-        raise Refused("Only the scenario's owner shares it; built-in and imported scenarios are shared with everyone.")
+        raise Refused(
+            msg("Only the scenario's owner shares it; built-in and imported scenarios are shared with everyone.")
+        )
     Scenario.objects.filter(pk=scenario.pk).update(shared=shared)
     scenario.shared = shared
     return scenario
@@ -161,6 +190,15 @@ def version_diff(older: ScenarioVersion, newer: ScenarioVersion) -> str:
     return "".join(lines)
 
 
+# What one_at_a_time runs, in words.
+RUNNING = {
+    "analysis": msg("analysis"),
+    "tournament": msg("tournament"),
+    "publication": msg("publication"),
+    "preview": msg("preview"),
+}
+
+
 @contextlib.contextmanager
 def one_at_a_time(user: Any, what: str, seconds: int = 60, lane: str = "figures") -> Iterator[None]:
     """Run a costly computation for `user` only if none of theirs in the same `lane` is running (on any
@@ -170,7 +208,13 @@ def one_at_a_time(user: Any, what: str, seconds: int = 60, lane: str = "figures"
     key = f"studio-busy:{lane}:{user.pk}"
     if not cache.add(key, what, timeout=seconds):
         running = cache.get(key) or what  # the one running may be of another kind in the lane
-        raise Refused(f"Your previous {running} is still running: wait for it, then try again.", code="busy")
+        raise Refused(
+            msg(
+                "Your previous %(running)s is still running: wait for it, then try again.",
+                running=RUNNING.get(running, running),
+            ),
+            code="busy",
+        )
     try:
         yield
     finally:

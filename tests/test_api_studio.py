@@ -190,6 +190,15 @@ def test_a_tournament_plays_the_bots_and_refuses_an_invalid_document(api):
         "detail": "The document has 1 problem to fix first; the first: issues: must be a non-empty list of issues, "
         "got a list",
         "field": "document",
+        # The same in parts, for a client to say in another language (docs/api.md, "Messages to translate").
+        "template": "The document has 1 problem to fix first; the first: %(path)s: %(problem)s",
+        "params": {
+            "path": "issues",
+            "problem": {
+                "template": "must be a non-empty list of issues, got %(kind)s",
+                "params": {"kind": {"template": "a list", "params": {}}},
+            },
+        },
     }
     too_many = send(api, "post", "/api/scenario-tournaments", {"document": valid(), "rounds": 101})
     assert too_many.status_code == 422
@@ -225,7 +234,8 @@ def test_a_draft_keeps_the_order_of_its_keys_as_written_on_every_database(api):
 
 def test_an_imported_yaml_with_a_character_yaml_cannot_read_is_refused_at_its_field(api):
     refused = send(api, "post", "/api/scenario-drafts", {"yaml": "slug: a\u0007b\n"})
-    assert refused.status_code == 400 and refused.json() == {
-        "detail": "(document): the YAML does not parse: the character #x0007 is not allowed in a document, position 8",
-        "field": "yaml",
-    }
+    assert refused.status_code == 400 and refused.json()["field"] == "yaml"
+    assert refused.json()["detail"] == (
+        "(document): the YAML does not parse: the character #x0007 is not allowed in a document, position 8"
+    )
+    assert refused.json()["params"]["problem"]["params"]["reason"]["params"] == {"code": "0007", "position": "8"}

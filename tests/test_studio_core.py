@@ -41,7 +41,9 @@ def test_an_invalid_draft_gets_every_problem_at_the_path_the_import_names():
     with pytest.raises(DocumentError) as refused:
         parse_scenario(dump(doc))
     assert answer["valid"] is False
-    assert answer["problems"] == [{"path": p.path, "message": p.message} for p in refused.value.problems]
+    assert answer["problems"] == [
+        {"path": p.path, "message": p.message, **p.message.as_json()} for p in refused.value.problems
+    ]
     assert [p["path"] for p in answer["problems"]] == ["roles[1].batna", "issues[1].options[0].points"]
 
 
@@ -113,7 +115,9 @@ def test_a_draft_is_validated_as_the_same_document_written_as_yaml_is():
         try:
             imported = parse_scenario(dump(doc))
         except DocumentError as refused:
-            assert answer["problems"] == [{"path": p.path, "message": p.message} for p in refused.problems]
+            assert answer["problems"] == [
+                {"path": p.path, "message": p.message, **p.message.as_json()} for p in refused.problems
+            ]
         else:
             assert answer["valid"] and answer["warnings"] == list(imported.warnings)
     assert analyse_draft({**valid(), "title": 10**200})["problems"][0]["message"].startswith("is too large")
