@@ -3,9 +3,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from core.documents import DocumentError
 from core.scenario_document import parse_scenario
+from scenarios.messages import described, translated
 from scenarios.models import Scenario, ScenarioVersion
 from scenarios.services import scenario_version_create
 
@@ -56,7 +58,7 @@ class VersionAddForm(forms.ModelForm):
         try:
             self.validated = parse_scenario(document)
         except DocumentError as exc:
-            raise forms.ValidationError([p.describe() for p in exc.problems]) from None
+            raise forms.ValidationError([described(p) for p in exc.problems]) from None
         return document
 
 
@@ -83,9 +85,13 @@ class ScenarioVersionAdmin(admin.ModelAdmin):
         document = form.cleaned_data["document"]
         result = scenario_version_create(document=document, source="admin", created_by=request.user)
         for warning in result.warnings:
-            messages.warning(request, f"Warning: {warning}")
+            messages.warning(request, gettext("Warning: %(warning)s") % {"warning": translated(warning)})
         if not result.created:
-            messages.info(request, f"The document is identical to version {result.version.number}; nothing was added.")
+            messages.info(
+                request,
+                gettext("The document is identical to version %(number)s; nothing was added.")
+                % {"number": result.version.number},
+            )
         # Hand the stored version back to the admin so that its redirect and log name the real row.
         obj.pk = result.version.pk
         obj.__dict__.update({k: v for k, v in result.version.__dict__.items() if k != "_state"})

@@ -9,6 +9,7 @@ from core.refusal import Refused
 from core.scenario_document import MAX_TEXT
 from core.spec import DEBRIEF_FIGURES, plain
 from scenarios.access import instructor_required
+from scenarios.messages import catalogue, translated
 from scenarios.models import ScenarioDraft, ScenarioVersion
 from scenarios.services import (
     latest_versions,
@@ -36,6 +37,7 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
                 gettext("The draft and everything typed in it are deleted; this cannot be undone."),
                 gettext("Versions published from it stay, and so do the exercises that run them."),
             ],
+            "check_messages": catalogue(),  # the studio's refusals of an import, in the page's language
         },
     )
 
@@ -53,7 +55,9 @@ def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "scenario": draft.scenario.slug if draft.scenario_id else None,
         "figures": DEBRIEF_FIGURES,
     }
-    return render(request, "scenarios/studio.html", {"draft": draft, "data": data})
+    # The scenario check's messages and the studio's refusals reach the script in English, with their templates
+    # and parameters (docs/api.md); the script says them with these translations.
+    return render(request, "scenarios/studio.html", {"draft": draft, "data": data, "check_messages": catalogue()})
 
 
 @require_POST
@@ -62,14 +66,16 @@ def markdown_preview(request: HttpRequest) -> JsonResponse:
     """A sheet's Markdown as the scenario's pages will show it (the same filter, sanitised)."""
     text = request.POST.get("text", "")
     if len(text) > MAX_TEXT:
-        return JsonResponse(
-            {"detail": f"The text has {len(text):,} characters; at most {MAX_TEXT:,} are allowed."}, status=400
-        )
+        detail = gettext("The text has %(count)s characters; at most %(limit)s are allowed.") % {
+            "count": f"{len(text):,}",
+            "limit": f"{MAX_TEXT:,}",
+        }
+        return JsonResponse({"detail": detail}, status=400)
     try:
         with one_at_a_time(request.user, "preview", seconds=30, lane="preview"):
             return JsonResponse({"html": markdown(text)})
     except Refused as busy:  # one preview at a time an instructor: each may take up to half a second
-        response = JsonResponse({"detail": busy.message}, status=429)
+        response = JsonResponse({"detail": translated(busy.message)}, status=429)
         response["Retry-After"] = "1"
         return response
 

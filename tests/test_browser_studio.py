@@ -273,7 +273,7 @@ def test_the_editor_on_a_phone_keeps_what_was_typed_across_a_reload(live_server,
     assert browser.find_element(By.CSS_SELECTOR, "#warnings a[href='#f-issues-0-key']").text == "issues[0]"
 
     # In German (the language chooser's cookie): the editor's own words, its figures written as German writes
-    # numbers, and the check's warnings in English with their paths.
+    # numbers, and the check's warnings and problems in German, each path as typed and a link to its field.
     browser.add_cookie({"name": "django_language", "value": "de"})
     browser.refresh()
     WebDriverWait(browser, 10).until(text_shown((By.ID, "analysis-state"), "Aktuell."))
@@ -285,7 +285,22 @@ def test_the_editor_on_a_phone_keeps_what_was_typed_across_a_reload(live_server,
     share = figures["Machbarer Anteil (beide über ihrer BATNA)"]
     assert re.fullmatch(r"\d+(,\d+)?\u00a0% \(\d+ Ergebnisse?\)", share), share  # "37,5 % (15 Ergebnisse)"
     assert browser.find_element(By.CSS_SELECTOR, "#warnings a[href='#f-issues-0-key']").text == "issues[0]"
+    warning = browser.find_element(By.CSS_SELECTOR, "#warnings li").text
+    assert warning.startswith("issues[0] (rent): Stehen alle anderen Verhandlungspunkte"), warning
+    assert "von 1000 EUR bis 2000 EUR" in warning and "raise a BATNA" not in warning
+    put(browser, "f-roles-0-batna", "zwanzig")
+    wanted = "roles[0].batna: muss eine Zahl sein, gefunden: der Text 'zwanzig'"
+    WebDriverWait(browser, 10).until(text_shown((By.ID, "f-roles-0-batna-error"), wanted))
+    assert browser.find_element(By.ID, "f-roles-0-batna").get_attribute("aria-invalid") == "true"
+    listed = browser.find_element(By.CSS_SELECTOR, "#problems-list li")
+    assert listed.text == wanted
+    assert listed.find_element(By.TAG_NAME, "a").get_attribute("href").endswith("#f-roles-0-batna")
+    browser.execute_script("document.getElementById('f-roles-0-batna').scrollIntoView({block: 'center'})")
     assert wider_than_the_screen(browser) == []  # German's longer labels wrap
+    screenshot(browser, "studio-phone-de-problem", full=False)
+    put(browser, "f-roles-0-batna", "20")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "problems").get_attribute("hidden") is not None)
+    browser.execute_script("document.getElementById('warnings-box').scrollIntoView()")
     screenshot(browser, "studio-phone-de", full=False)
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     screenshot(browser, "studio-de")

@@ -4,7 +4,7 @@
 // and analysed after each edit: every problem beside its field by its path, the outcome plane, the figures
 // and the check's warnings beside the form. Every text is set as text; only the server's sanitised Markdown
 // preview is HTML.
-import { api } from "./studio_api.js";
+import { api, say } from "./studio_api.js";
 import { gettext, ngettext, interpolate } from "./i18n.js";
 import { formatNumber, formatPercent } from "./format.js";
 import {
@@ -735,7 +735,7 @@ async function analyse() {
     const answer = await api("POST", "/api/scenario-analysis", { document: doc });
     lastProblems = answer.problems;
     showProblems(answer.problems);
-    showWarnings(answer.warnings);
+    showWarnings(answer.warning_details || []);
     figures = answer.figures;
     drawAnalysis();
     const count = answer.problems.length;
@@ -789,7 +789,7 @@ function showProblems(problems) {
       if (control) slot = document.getElementById(`${control.id}-error`) || slot;
       if (slot) {
         slot.hidden = false;
-        slot.append(el("span", { className: "problem", text: `${problem.path}: ${problem.message}` }));
+        slot.append(el("span", { className: "problem", text: `${problem.path}: ${say(problem, problem.message)}` }));
       }
       if (control) control.setAttribute("aria-invalid", "true");
       target = control || where.querySelector("input, textarea, select") || where;
@@ -801,7 +801,7 @@ function showProblems(problems) {
       target.scrollIntoView({ block: "center" });
       target.focus();
     });
-    items.push(el("li", {}, link, `: ${problem.message}`));
+    items.push(el("li", {}, link, `: ${say(problem, problem.message)}`));
   }
   const box = document.getElementById("problems");
   box.hidden = items.length === 0;
@@ -812,21 +812,23 @@ function showProblems(problems) {
   document.getElementById("problems-list").replaceChildren(...items);
 }
 
-// Each warning starts with the path of the part at fault: a link to it where the form has it.
+// Each warning names the part at fault by its path (its `path` parameter): a link to it where the form has it.
 function showWarnings(warnings) {
   document.getElementById("warnings-box").hidden = warnings.length === 0;
   document.getElementById("warnings").replaceChildren(...warnings.map((w) => {
-    const path = (w.match(/^[A-Za-z_]+(?:\[\d+\]|\.[A-Za-z_]+)*/) || [""])[0];
+    const text = say(w, w.message);
+    const path = str(obj(w.params).path);
     const where = path && holder(path);
     const target = where && (where.matches("input, textarea, select") ? where : where.querySelector("input, textarea, select"));
-    if (!target) return el("li", { text: w });
+    const at = path ? text.indexOf(path) : -1;
+    if (!target || at < 0) return el("li", { text });
     const link = el("a", { href: `#${target.id}`, text: path });
     link.addEventListener("click", (event) => {
       event.preventDefault();
       target.scrollIntoView({ block: "center" });
       target.focus();
     });
-    return el("li", {}, link, w.slice(path.length));
+    return el("li", {}, text.slice(0, at), link, text.slice(at + path.length));
   }));
 }
 

@@ -1,8 +1,26 @@
 // The studio's calls to the JSON API (docs/api.md, "The scenario studio") with the page's session: the CSRF
 // token from its cookie in X-CSRFToken. An answer that is not 2xx is thrown as an ApiError with its status,
-// the server's `detail` and `field`, and its Retry-After in seconds (or null).
+// the server's `detail` (in the page's language when the refusal names its template) and `field`, and its
+// Retry-After in seconds (or null).
 
 import { gettext, interpolate } from "./i18n.js";
+import { localise } from "./studio_doc.js";
+
+// The translations of the scenario check's and the studio's messages in the page's language, which the page
+// holds (scenarios/messages.py): English template -> translation; none on an English page.
+let messages = null;
+export function checkMessages() {
+  if (messages === null) {
+    const node = document.getElementById("check-messages");
+    messages = node ? JSON.parse(node.textContent) : {};
+  }
+  return messages;
+}
+
+// A problem, a warning or a refusal that the API gives with its template, in the page's language.
+export function say(message, fallback = "") {
+  return localise(message, checkMessages(), fallback);
+}
 
 export class ApiError extends Error {
   constructor(status, detail, field = null, retryAfter = null) {
@@ -40,6 +58,7 @@ export async function api(method, url, body = undefined) {
   const retry = Number(answer.headers.get("Retry-After"));
   let detail = data && typeof data === "object" ? data.detail : null;
   if (Array.isArray(detail)) detail = detail.map((d) => d.msg || String(d)).join("; ");
+  else if (detail && data.template) detail = say(data, detail);
   throw new ApiError(
     answer.status,
     detail || interpolate(gettext("The server answered %(status)s."), { status: answer.status }),

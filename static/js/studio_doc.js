@@ -1,6 +1,24 @@
 // The studio's pure parts (no page): numbers as typed, a role's key renamed in every points table, a
-// problem's path and the parts that hold it, the feasible part of the outcomes' region, and the bots'
-// rounds summed up. Tested with node (tests/js/studio.test.mjs).
+// problem's path and the parts that hold it, the feasible part of the outcomes' region, the bots'
+// rounds summed up, and a message of the scenario check said in the page's language. Tested with node
+// (tests/js/studio.test.mjs).
+
+// A message the API gives with its English `template` and `params` (docs/api.md), said with `catalogue`
+// (English template -> its translation, from the page): each parameter that is itself a message is said
+// the same way, the others (keys, paths, values as typed) as they are. Without a template, `fallback`.
+export function localise(message, catalogue, fallback = "") {
+  if (!message || typeof message.template !== "string") return fallback;
+  const params = {};
+  for (const [name, value] of Object.entries(message.params || {})) {
+    params[name] = value && typeof value === "object" ? localise(value, catalogue) : String(value);
+  }
+  const said = (template) =>
+    template.replace(/%\((\w+)\)s|%%/g, (match, name) => (name === undefined ? "%" : name in params ? params[name] : match));
+  const translated = Object.hasOwn(catalogue, message.template) ? catalogue[message.template] : message.template;
+  // A translation that lacks a parameter the English has is not used: the English text says it all.
+  const names = (template) => [...template.matchAll(/%\((\w+)\)s/g)].map((m) => m[1]).sort().join();
+  return said(names(translated) === names(message.template) ? translated : message.template);
+}
 
 // A number as typed: a number when it reads as one, else the text itself, so that the validator names it.
 export function parseNumber(text) {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { feasibleRegion, parseNumber, pathAndParents, renameRoleKey, roundsSummary } from "../../static/js/studio_doc.js";
+import { feasibleRegion, localise, parseNumber, pathAndParents, renameRoleKey, roundsSummary } from "../../static/js/studio_doc.js";
 
 test("a number as typed is a number, anything else the text for the validator to name", () => {
   assert.equal(parseNumber(" 12 "), 12);
@@ -79,4 +79,18 @@ test("an event's or an outcome's key renamed follows into forecasts, chances and
   assert.deepEqual(doc.roles[1].forecasts.revenue, { beats: 0.3, down: 0.7 });
   assert.deepEqual(doc.issues[0].options[0].points, { a: { beats: 3, down: 0 }, b: 1 });
   assert.deepEqual(Object.keys(withEvents({ slug: "s", situation: "x", roles: [] }, [])), ["slug", "situation", "events", "roles"]);
+});
+
+test("a message of the scenario check is said with the page's translations, its words translated too", () => {
+  const problem = {
+    template: "must be a number, got %(kind)s",
+    params: { kind: { template: "text %(value)s", params: { value: "'zehn'" } } },
+  };
+  const german = { "must be a number, got %(kind)s": "muss eine Zahl sein, gefunden: %(kind)s", "text %(value)s": "der Text %(value)s" };
+  assert.equal(localise(problem, german), "muss eine Zahl sein, gefunden: der Text 'zehn'");
+  assert.equal(localise(problem, {}), "must be a number, got text 'zehn'"); // an English page
+  assert.equal(localise({ template: "100%% of %(n)s", params: { n: "3" } }, {}), "100% of 3");
+  // A translation that lost a placeholder is not used; without a template the fallback stands.
+  assert.equal(localise(problem, { "must be a number, got %(kind)s": "keine Zahl" }), "must be a number, got text 'zehn'");
+  assert.equal(localise({ detail: "x" }, german, "the server's words"), "the server's words");
 });

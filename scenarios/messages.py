@@ -1,0 +1,50 @@
+"""The messages core writes for a person (core.messages: the scenario check's problems and warnings) and the
+studio's refusals, in the language of the page that shows them (docs/operations.md, "Languages").
+
+A page translates a message itself (`translated`) or hands its script the translations of every template
+(`catalogue`), which the studio's script puts the API's `template` and `params` into (docs/api.md). The API
+stays English."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from django.utils.translation import gettext
+
+import core
+from core.documents import Problem
+from core.messages import all_templates, localised
+from scenarios import studio
+
+# The modules whose messages reach a page: the pure core, and the studio's refusals.
+SOURCES = (*sorted(Path(core.__file__).parent.glob("*.py")), Path(studio.__file__))
+
+
+@lru_cache(maxsize=1)
+def templates() -> frozenset[str]:
+    """Every template that core.messages.msg is called with in SOURCES (read once)."""
+    return all_templates(path.read_text(encoding="utf-8") for path in SOURCES)
+
+
+def translated(text: str) -> str:
+    """A message in the active language; plain text as it is."""
+    return localised(text, gettext)
+
+
+def catalogue() -> dict[str, str]:
+    """Each template's translation in the active language, those that differ from the English."""
+    found = {}
+    for template in sorted(templates()):
+        text = gettext(template)
+        if text != template:
+            found[template] = text
+    return found
+
+
+def described(problem: Problem) -> str:
+    """A problem with its path and line, in the active language (as Problem.describe says it in English)."""
+    values = {"path": problem.path, "problem": translated(problem.message), "line": problem.line}
+    if problem.line:
+        return gettext("%(path)s: %(problem)s (line %(line)s)") % values
+    return gettext("%(path)s: %(problem)s") % values
