@@ -361,6 +361,17 @@ def test_the_list_shares_diffs_adapts_and_imports(live_server, browser, instruct
     assert slug.get_attribute("value") == "bakery-lease-copy"
     wait.until(text_shown((By.ID, "analysis-state"), "Up to date."))
 
+    # In German, a file that is not YAML is refused in German, the parser's own words kept.
+    browser.add_cookie({"name": "django_language", "value": "de"})
+    browser.get(f"{live_server.url}/scenarios/")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("slug: [1, 2\n")
+    browser.find_element(By.ID, "studio-import-file").send_keys(str(broken))
+    browser.find_element(By.CSS_SELECTOR, "[data-studio-import] button").click()
+    wait.until(text_shown((By.ID, "studio-status"), "(document): das YAML lässt sich nicht lesen: "))
+    assert "Spalte" in browser.find_element(By.ID, "studio-status").text
+    assert "/scenarios/drafts/" not in browser.current_url
+
 
 def test_a_stale_save_and_a_dropped_connection_lose_nothing_typed(live_server, browser, instructor):
     draft = studio.draft_create(owner=instructor, document=valid())
