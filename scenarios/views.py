@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.formats import number_format
 from django.utils.translation import get_language_info, gettext
 from django.views.decorators.http import require_POST
 
@@ -67,8 +68,8 @@ def markdown_preview(request: HttpRequest) -> JsonResponse:
     text = request.POST.get("text", "")
     if len(text) > MAX_TEXT:
         detail = gettext("The text has %(count)s characters; at most %(limit)s are allowed.") % {
-            "count": f"{len(text):,}",
-            "limit": f"{MAX_TEXT:,}",
+            "count": number_format(len(text), force_grouping=True),
+            "limit": number_format(MAX_TEXT, force_grouping=True),
         }
         return JsonResponse({"detail": detail}, status=400)
     try:

@@ -165,7 +165,7 @@ def test_the_admins_new_version_names_the_problems_in_the_pages_language():
 def test_the_preview_refuses_a_long_text_in_the_pages_language(page):
     answer = page("de").post("/scenarios/drafts/preview/", {"text": "x" * 50_001})
     assert answer.status_code == 400
-    assert answer.json()["detail"] == "Der Text hat 50,001 Zeichen; erlaubt sind höchstens 50,000."
+    assert answer.json()["detail"] == "Der Text hat 50.001 Zeichen; erlaubt sind höchstens 50.000."
 
 
 def test_the_import_and_the_analysis_give_the_same_problems():
