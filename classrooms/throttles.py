@@ -14,6 +14,7 @@ import hashlib
 import ipaddress
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -24,26 +25,77 @@ from django.core import checks
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 
+from core.messages import Message, msg
 from core.refusal import Refused
+from scenarios.messages import translated
 
-WHAT = {
-    "join": "attempts to join a class",
-    "signup": "sign-up attempts",
-    "password_reset": "password reset requests",
-    "confirmation": "requests for a confirmation link",
-    "link_email": "sendings of the students' links by email",
-    "link_email_instructor": "sendings of the students' links by email",
-    "roster_link": "roster students' links sent from the join page",  # never shown: the page answers alike
-    "studio_analysis": "analyses of a scenario",
-    "studio_tournament": "bot tournaments",
-}
-PER = {"address": "from your network", "account": "for this email address"}
-PER_ACCOUNT = {
-    "join": "with this class code",
-    "link_email": "for this class",
-    "link_email_instructor": "from your account",
-    "studio_analysis": "from your account",
-    "studio_tournament": "from your account",
+# What each refusal says, by action and by what was counted (the address, or the account: an email address,
+# a class code, a class, an instructor, an issuer), each a whole sentence so that it translates as one
+# (core.messages; the pages say it in their language, the API in English with its template and params).
+TOO_MANY: dict[tuple[str, str], Callable[[Message], Message]] = {
+    ("join", "address"): lambda wait: msg(
+        "Too many attempts to join a class from your network. Try again in %(wait)s.", wait=wait
+    ),
+    ("join", "account"): lambda wait: msg(
+        "Too many attempts to join a class with this class code. Try again in %(wait)s.", wait=wait
+    ),
+    ("signup", "address"): lambda wait: msg(
+        "Too many sign-up attempts from your network. Try again in %(wait)s.", wait=wait
+    ),
+    ("signup", "account"): lambda wait: msg(
+        "Too many sign-up attempts for this email address. Try again in %(wait)s.", wait=wait
+    ),
+    ("password_reset", "address"): lambda wait: msg(
+        "Too many password reset requests from your network. Try again in %(wait)s.", wait=wait
+    ),
+    ("password_reset", "account"): lambda wait: msg(
+        "Too many password reset requests for this email address. Try again in %(wait)s.", wait=wait
+    ),
+    ("confirmation", "address"): lambda wait: msg(
+        "Too many requests for a confirmation link from your network. Try again in %(wait)s.", wait=wait
+    ),
+    ("confirmation", "account"): lambda wait: msg(
+        "Too many requests for a confirmation link for this email address. Try again in %(wait)s.", wait=wait
+    ),
+    ("link_email", "address"): lambda wait: msg(
+        "Too many sendings of the students' links by email from your network. Try again in %(wait)s.", wait=wait
+    ),
+    ("link_email", "account"): lambda wait: msg(
+        "Too many sendings of the students' links by email for this class. Try again in %(wait)s.", wait=wait
+    ),
+    ("link_email_instructor", "address"): lambda wait: msg(
+        "Too many sendings of the students' links by email from your network. Try again in %(wait)s.", wait=wait
+    ),
+    ("link_email_instructor", "account"): lambda wait: msg(
+        "Too many sendings of the students' links by email from your account. Try again in %(wait)s.", wait=wait
+    ),
+    # never shown: the join page answers alike whether a link was sent or not
+    ("roster_link", "address"): lambda wait: msg(
+        "Too many roster students' links sent from the join page from your network. Try again in %(wait)s.",
+        wait=wait,
+    ),
+    ("roster_link", "account"): lambda wait: msg(
+        "Too many roster students' links sent from the join page for this student. Try again in %(wait)s.",
+        wait=wait,
+    ),
+    ("studio_analysis", "address"): lambda wait: msg(
+        "Too many analyses of a scenario from your network. Try again in %(wait)s.", wait=wait
+    ),
+    ("studio_analysis", "account"): lambda wait: msg(
+        "Too many analyses of a scenario from your account. Try again in %(wait)s.", wait=wait
+    ),
+    ("studio_tournament", "address"): lambda wait: msg(
+        "Too many bot tournaments from your network. Try again in %(wait)s.", wait=wait
+    ),
+    ("studio_tournament", "account"): lambda wait: msg(
+        "Too many bot tournaments from your account. Try again in %(wait)s.", wait=wait
+    ),
+    ("lti_login", "address"): lambda wait: msg(
+        "Too many log-ins from your learning platform from your network. Try again in %(wait)s.", wait=wait
+    ),
+    ("lti_login", "account"): lambda wait: msg(
+        "Too many log-ins from this learning platform. Try again in %(wait)s.", wait=wait
+    ),
 }
 
 
@@ -88,11 +140,12 @@ def proxy_address_check(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     return []
 
 
-def wait_text(seconds: int) -> str:
+def wait_text(seconds: int) -> Message:
+    if seconds == 1:
+        return msg("1 second")
     if seconds < 90:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minutes"
+        return msg("%(seconds)s seconds", seconds=seconds)
+    return msg("%(minutes)s minutes", minutes=math.ceil(seconds / 60))
 
 
 def _now() -> float:
@@ -136,16 +189,13 @@ def throttle_hit(*, action: str, address: str, account: str) -> None:
         count, seconds = limits[scope]
         seen, retry_after = _count(_key(action, scope, value), seconds, now)
         if seen > count:
-            per = PER_ACCOUNT.get(action, PER["account"]) if scope == "account" else PER["address"]
-            refusals.append((retry_after, per))
+            refusals.append((retry_after, scope))
     if refusals:
-        retry_after, per = max(refusals)
-        raise Throttled(
-            f"Too many {WHAT[action]} {per}. Try again in {wait_text(retry_after)}.", retry_after=retry_after
-        )
+        retry_after, scope = max(refusals)
+        raise Throttled(TOO_MANY[action, scope](wait_text(retry_after)), retry_after=retry_after)
 
 
-def throttle_spend(*, action: str, account: str, amount: int, what: str) -> None:
+def throttle_spend(*, action: str, account: str, amount: int) -> None:
     """Spend `amount` of `account`'s allowance at `action` (settings.THROTTLES[action]["account"]: so many
     `what`s a window), or raise Throttled, spending nothing, when it would go past it."""
     limit, seconds = settings.THROTTLES[action]["account"]
@@ -157,12 +207,23 @@ def throttle_spend(*, action: str, account: str, amount: int, what: str) -> None
         with contextlib.suppress(ValueError):  # gone: the window ended meanwhile, with nothing to give back
             caches[settings.THROTTLE_CACHE].decr(_window_name(key, seconds, now), amount)
         left = max(limit - (spent - amount), 0)
-        plural = "s" if amount != 1 else ""
-        raise Throttled(
-            f"This would send {amount} {what}{plural}; your account may send {left} more before the day's "
-            f"end (UTC), in {wait_text(retry_after)}.",
-            retry_after=retry_after,
-        )
+        wait = wait_text(retry_after)
+        if amount == 1:
+            said = msg(
+                "This would send 1 message; your account may send %(left)s more before the day's end (UTC), in "
+                "%(wait)s.",
+                left=left,
+                wait=wait,
+            )
+        else:
+            said = msg(
+                "This would send %(amount)s messages; your account may send %(left)s more before the day's end "
+                "(UTC), in %(wait)s.",
+                amount=amount,
+                left=left,
+                wait=wait,
+            )
+        raise Throttled(said, retry_after=retry_after)
 
 
 def throttle_form(request: HttpRequest, form: Any, *, action: str, account: str) -> Throttled | None:
@@ -171,7 +232,7 @@ def throttle_form(request: HttpRequest, form: Any, *, action: str, account: str)
     try:
         throttle_hit(action=action, address=client_address(request), account=account)
     except Throttled as refusal:
-        form.add_error(None, refusal.message)
+        form.add_error(None, translated(refusal.message))
         return refusal
     return None
 
@@ -203,9 +264,12 @@ def login_lockout_response(
     so the wait is the whole cool-off from now."""
     cool_off = get_cool_off(request)
     seconds = int(cool_off.total_seconds()) if cool_off else 0
-    message = (
-        f"Too many failed log-ins for this account or from your network. Try again in {wait_text(seconds)}; "
-        "each attempt before then starts the wait again."
+    message = translated(
+        msg(
+            "Too many failed log-ins for this account or from your network. Try again in %(wait)s; each attempt "
+            "before then starts the wait again.",
+            wait=wait_text(seconds),
+        )
     )
     form = (getattr(original_response, "context_data", None) or {}).get("form")
     if form is not None:

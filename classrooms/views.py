@@ -32,6 +32,7 @@ from classrooms.throttles import (
 )
 from core.refusal import Refused
 from scenarios.access import instructor_required
+from scenarios.messages import translated
 from scenarios.models import ScenarioVersion
 from scenarios.services import scenario_version_get
 
@@ -103,7 +104,7 @@ def account_verify(request: HttpRequest) -> HttpResponse:
         try:
             throttle_hit(action="confirmation", address=client_address(request), account=request.user.email)
         except Throttled as refusal:
-            messages.error(request, refusal.message)
+            messages.error(request, translated(refusal.message))
             context = {"allowed": allowed, "rule": accounts.instructor_address_rule(), "next": next_url}
             return throttled_status(render(request, "classrooms/verify.html", context), refusal)
         _send_verification(request, request.user)
@@ -302,10 +303,9 @@ def classroom_links_email(request: HttpRequest, pk: int) -> HttpResponse:
             action="link_email_messages",
             account=request.user.email,
             amount=links.link_emails_count(classroom),
-            what="message",
         )
     except Throttled as refusal:
-        messages.error(request, refusal.message)
+        messages.error(request, translated(refusal.message))
         return throttled_status(_links_page(request, classroom), refusal)
     links.link_emails_request(classroom=classroom, base_url=request.build_absolute_uri("/"))
     messages.success(

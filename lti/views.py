@@ -33,6 +33,7 @@ from lti.models import Course, Grading, Platform, Score
 from lti.roster import PlatformError, roster_sync
 from negotiations.models import Seat
 from scenarios.access import instructor_required
+from scenarios.messages import translated
 
 SESSION_DEEP_LINK = "parley_lti_deep_link"
 SESSION_PENDING_COURSE = "parley_lti_course_link"
@@ -62,7 +63,7 @@ def oidc_login(request: HttpRequest) -> HttpResponse:
     try:
         throttle_hit(action="lti_login", address=client_address(request), account=issuer or "-")
     except Throttled as refusal:
-        response = _refused(request, refusal.message, 429)
+        response = _refused(request, translated(refusal.message), 429)
         response["Retry-After"] = str(refusal.retry_after)
         return response
     try:

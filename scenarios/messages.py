@@ -17,8 +17,13 @@ from core.documents import Problem
 from core.messages import all_templates, localised
 from scenarios import studio
 
-# The modules whose messages reach a page: the pure core, and the studio's refusals.
-SOURCES = (*sorted(Path(core.__file__).parent.glob("*.py")), Path(studio.__file__))
+# The modules whose messages reach a page: the pure core, the studio's refusals, and the throttles' refusals
+# (read as a file: the classrooms app is above this one).
+SOURCES = (
+    *sorted(Path(core.__file__).parent.glob("*.py")),
+    Path(studio.__file__),
+    Path(core.__file__).parent.parent / "classrooms" / "throttles.py",
+)
 
 
 @lru_cache(maxsize=1)

@@ -311,3 +311,69 @@ def test_on_redis_every_process_counts_into_the_same_window(settings, frozen_clo
         redis = caches["default"]._cache.get_client(write=True)
         for key in redis.scan_iter(f"{prefix}:*"):
             redis.delete(key)
+
+
+# In the page's language
+
+
+def test_a_throttled_join_says_so_in_the_students_language(classroom, settings, frozen_clock):
+    settings.THROTTLES = {**settings.THROTTLES, "join": {"address": (1, 60), "account": (100, 60)}}
+    crowd = Client(REMOTE_ADDR="203.0.113.7", HTTP_ACCEPT_LANGUAGE="de")
+    assert join(crowd, classroom.join_code, "Fake 1").status_code == 302
+    response = join(crowd, classroom.join_code, "Fake 2")
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert (
+        "Zu viele Versuche, einer Klasse beizutreten, aus Ihrem Netzwerk. Versuchen Sie es in 20 Sekunden erneut."
+        in page
+    )
+    spanish = Client(REMOTE_ADDR="203.0.113.7", HTTP_ACCEPT_LANGUAGE="es")
+    page = join(spanish, classroom.join_code, "Fake 3").content.decode()
+    assert "Demasiados intentos de unirse a una clase desde tu red. Vuelve a intentarlo dentro de 20 segundos." in page
+
+
+def test_a_locked_log_in_says_so_in_the_pages_language(instructor):
+    client = Client(HTTP_ACCEPT_LANGUAGE="es")
+    for i in range(10):
+        log_in(client, instructor.email, f"guess-{i}")
+    page = log_in(client, instructor.email, PASSWORD).content.decode()
+    assert "Demasiados inicios de sesión fallidos para esta cuenta o desde tu red." in page
+    assert "dentro de 15 minutos" in page
+
+
+def test_every_throttled_action_has_its_words_and_the_api_gives_their_template(settings, frozen_clock):
+    from core.messages import Message
+
+    for action in settings.THROTTLES:
+        if action == "link_email_messages":  # spent, not hit: its refusal is throttle_spend's
+            continue
+        limits = {"address": (0, 60), "account": (100, 60)}
+        settings.THROTTLES = {**settings.THROTTLES, action: limits}
+        with pytest.raises(throttles.Throttled) as refused:
+            throttles.throttle_hit(action=action, address="198.51.100.1", account="someone")
+        assert isinstance(refused.value.message, Message), action
+        assert refused.value.message.startswith("Too many "), action
+
+
+def test_an_lti_login_past_its_limit_is_refused_with_when_to_try_again(settings, frozen_clock):
+    settings.THROTTLES = {**settings.THROTTLES, "lti_login": {"address": (1, 60), "account": (100, 60)}}
+    client = client_at("198.51.100.2")
+    client.post("/lti/login/", {"iss": "https://lms.example"})
+    refused = client.post("/lti/login/", {"iss": "https://lms.example"})
+    assert refused.status_code == 429 and retry_after(refused) == 20
+    assert "Too many log-ins from your learning platform from your network. Try again in 20 seconds." in (
+        refused.content.decode()
+    )
+
+
+def test_the_studios_script_is_given_the_throttles_words_in_the_pages_language():
+    from django.utils import translation
+
+    from scenarios.messages import catalogue
+
+    with translation.override("de"):
+        words = catalogue()
+    assert words["Too many analyses of a scenario from your account. Try again in %(wait)s."] == (
+        "Zu viele Analysen eines Szenarios von Ihrem Konto. Versuchen Sie es in %(wait)s erneut."
+    )
+    assert words["%(seconds)s seconds"] == "%(seconds)s Sekunden"
