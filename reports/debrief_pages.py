@@ -177,6 +177,25 @@ def gave_and_got(spec: Scenario, pair: dict[str, Any]) -> list[dict[str, Any]] |
     return rows
 
 
+def settlement_changes(spec: Scenario, pair: dict[str, Any]) -> list[dict[str, str]] | None:
+    """The terms a post-settlement round changed (docs/debrief.md, section 7): per issue whose term the
+    agreement after the round holds differently, the term before it and after it, in the issues' order;
+    an empty list when the round changed nothing, None for a pair that was not in one."""
+    round_ = pair.get("settlement")
+    if not round_:
+        return None
+    before, after = round_["before"], round_["after"]
+    return [
+        {
+            "issue": issue.name,
+            "before": term_label(issue, str(before[issue.key])),
+            "after": term_label(issue, str(after[issue.key])),
+        }
+        for issue in spec.issues
+        if str(before[issue.key]) != str(after[issue.key])
+    ]
+
+
 def price_settled_first(exercise: Exercise, price_key: str | None) -> dict[int, bool | None]:
     """Negotiation id -> whether the pair settled the price before its other terms (docs/debrief.md,
     section 2, "Settled first"), from the offers and endings stored, read in one query."""
@@ -316,6 +335,7 @@ def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]
                 **pair,
                 "people": people.get(pair["id"], {}),
                 "gave_got": gave_and_got(spec, pair),
+                "settlement_changes": settlement_changes(spec, pair),
                 "opening": opening(pair, price_first.get(pair["id"])),
             }
             for pair in data["pairs"]

@@ -122,6 +122,8 @@ def test_two_students_improve_their_agreement_in_a_post_settlement_round(server,
     wait_text(teacher, "#panel-settlement", "1 of 1 agreed pair found a deal at least as good for both", 60)
     row = teacher.find_element(By.CSS_SELECTOR, "#settlement-body tbody tr").text
     assert "52 / 47" in row and "53 / 62" in row and "+16" in row and "improved" in row, row
+    assert "Handover: In three weeks → In five weeks" in row, row  # the terms the round changed
+    assert "Warranty: None, sold as seen → Three months of cover" in row, row
     teacher.execute_script("document.getElementById('panel-settlement').scrollIntoView()")
     assert_accessible(teacher, "the debrief with a post-settlement round")
     screenshot(teacher, "settlement-debrief", full=False)

@@ -145,6 +145,14 @@ def test_an_accepted_package_better_for_both_replaces_the_agreement_and_ends_the
         "joint_after": 115,
         "joint_gain": 16,
     }
+    page = instructor_client.get(f"/exercises/{exercise.pk}/debrief.json").json()["debrief"]["pairs"]
+    assert [p["settlement_changes"] for p in page] == [  # the terms the round changed, as the page shows them
+        [
+            {"issue": "Handover", "before": "In three weeks", "after": "In five weeks"},
+            {"issue": "Warranty", "before": "None, sold as seen", "after": "Three months of cover"},
+        ],
+        None,  # never in the round
+    ]
     with pytest.raises(Refused, match="No post-settlement round is open"):
         settlement.settlement_close(exercise=exercise, now=timezone.now())
     transcript = instructor_client.get(f"/exercises/{exercise.pk}/pairs/1/").content.decode()

@@ -484,7 +484,10 @@
       `${f(ngettext("%(improved)s of %(n)s agreed pair found a deal at least as good for both.", "%(improved)s of %(n)s agreed pairs found a deal at least as good for both.", summary.pairs), { improved: fmt(summary.improved), n: fmt(summary.pairs) })} ` +
       f(gettext("Joint points of these agreements: %(before)s before the round, %(after)s after (%(gain)s for the class)."), { before: fmt(summary.joint_before), after: fmt(summary.joint_after), gain: gain(summary.joint_gain) });
     const both2 = `${a.name} / ${b.name}`;
-    const heads = [gettext("Pair"), f(gettext("Before (%(roles)s)"), { roles: both2 }), gettext("Joint before"), f(gettext("After (%(roles)s)"), { roles: both2 }), gettext("Joint after"), gettext("Joint gain"), gettext("How it ended")];
+    const heads = [gettext("Pair"), f(gettext("Before (%(roles)s)"), { roles: both2 }), gettext("Joint before"), f(gettext("After (%(roles)s)"), { roles: both2 }), gettext("Joint after"), gettext("Joint gain"), gettext("Terms changed"), gettext("How it ended")];
+    // Each term the round changed, as it was and as it is; the pair's row says so when it changed none.
+    const changes = (p) =>
+      (p.settlement_changes || []).length ? p.settlement_changes.map((c) => f(gettext("%(issue)s: %(before)s → %(after)s"), c)).join("; ") : pgettext("no term changed", "none");
     $("settlement-body").replaceChildren(
       el(
         "table",
@@ -497,8 +500,8 @@
           ...inRound.map((p) => {
             const r = p.settlement;
             const who = peopleText(p);
-            const cells = [both(r.points_before), fmt(r.joint_before), both(r.points_after), fmt(r.joint_after), gain(r.joint_gain), r.ending ? ENDED[r.ending] : gettext("still looking")];
-            return el("tr", { class: r.improved ? "improved" : null }, el("th", { scope: "row", text: pairName(p.number, who) }), ...cells.map((text, i) => el("td", { "data-label": heads[i + 1], text })));
+            const cells = [both(r.points_before), fmt(r.joint_before), both(r.points_after), fmt(r.joint_after), gain(r.joint_gain), changes(p), r.ending ? ENDED[r.ending] : gettext("still looking")];
+            return el("tr", { class: r.improved ? "improved" : null }, el("th", { scope: "row", text: pairName(p.number, who) }), ...cells.map((text, i) => el("td", { "data-label": heads[i + 1], class: i === 5 ? "text" : null, text })));
           }),
         ),
       ),
