@@ -205,7 +205,10 @@ def test_the_supply_contracts_alternatives_limits_forecasts_and_caution_follow_t
     assert "worth **40 points** to you (15 + 10 + 5 + 10 + 0)" in deal.sheet("processor")
     terms = {"form": "indexed", "payment": "delivery", "volume": "minimum", "variety": "own"}
     assert deal.role_points("grower", 90, **terms) == 6 + 3 + 9 + 0 and deal.limit("grower", **terms) == 116
-    assert "(6 + 3 + 9 + 0 = 18), you would need a base price of at least €116" in deal.sheet("grower")
+    assert deal.role_points("grower", 116, **terms) == grower.batna  # the limit matches Brennan's, no more
+    assert "(6 + 3 + 9 + 0 = 18), you would need a base price of at least €116 to match Brennan's." in (
+        deal.sheet("grower")
+    )
     terms = {"form": "shared", "payment": "delivery", "volume": "minimum", "variety": "own"}
     assert deal.role_points("processor", 130, **terms) == 10 + 3 + 7 + 0 and deal.limit("processor", **terms) == 110
     assert "(10 + 3 + 7 + 0 = 20), you could pay a base price of no more than €110" in deal.sheet("processor")
@@ -335,7 +338,8 @@ def test_the_business_sales_alternatives_limits_forecasts_and_caution_follow_the
     assert "about €420,000 less to Bracken than Lantern, 21 points" in sale.sheet("buyer") and 420000 // 20000 == 21
     terms = {"earnout": "none", "role": "leaves", "brand": "lantern-carrow", "staff": "none"}
     assert sale.before(**terms)[0] == 16 and sale.limit("seller", **terms) == 2420000
-    assert "(0 + 10 + 6 + 0 = 16), you would need at least €2,420,000" in sale.sheet("seller")
+    assert sale.role_points("seller", 2420000, **terms) == seller.batna  # the limit matches Ferrow, no more
+    assert "(0 + 10 + 6 + 0 = 16), you would need at least €2,420,000 to match Ferrow." in sale.sheet("seller")
     terms = {"earnout": "none", "role": "adviser", "brand": "lantern-carrow", "staff": "none"}
     assert sale.before(**terms)[1] == 36 and sale.limit("buyer", **terms) == 2360000
     assert "(20 + 8 + 8 + 0 = 36), you could pay no more than €2,360,000" in sale.sheet("buyer")
