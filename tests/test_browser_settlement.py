@@ -14,6 +14,7 @@ from negotiations.acting import negotiation_act
 from negotiations.models import Event, Negotiation, Seat
 from tests.base import add_students
 from tests.browser import WebDriverWait, assert_accessible, emulate_phone, log_in, screenshot, text_shown
+from tests.test_browser_debrief import element_shot
 from tests.test_browser_negotiation import CATCH_ERRORS, build, button, confirm, shot, sign_in_both, wait_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -127,6 +128,14 @@ def test_two_students_improve_their_agreement_in_a_post_settlement_round(server,
     teacher.execute_script("document.getElementById('panel-settlement').scrollIntoView()")
     assert_accessible(teacher, "the debrief with a post-settlement round")
     screenshot(teacher, "settlement-debrief", full=False)
+    # On a phone the table's rows stack: nothing runs off the screen, the terms changed among them.
+    emulate_phone(teacher)
+    teacher.refresh()
+    wait_text(teacher, "#panel-settlement", "Handover: In three weeks → In five weeks", 10)
+    assert teacher.execute_script("return document.documentElement.scrollWidth") <= 391
+    table = teacher.find_element(By.CSS_SELECTOR, "#settlement-body .table-wrap, #settlement-body")
+    assert teacher.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", table)
+    element_shot(teacher, "settlement-debrief-phone", "#panel-settlement")
     for driver in (seller, buyer, teacher):
         assert driver.execute_script("return window.__errors") == []
 
