@@ -48,6 +48,11 @@ def test_the_instructor_draws_the_event_and_sees_expected_and_realised_points(
     driver.execute_script("document.getElementById('panel-contingent').scrollIntoView()")
     screenshot(driver, "debrief-contingent-1280x720", full=False)
     element_shot(driver, "debrief-contingent-panel", "#panel-contingent")
+    emulate_phone(driver)
+    driver.refresh()
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "debrief").get_attribute("data-ready") == "1")
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 391
+    element_shot(driver, "debrief-contingent-panel-390", "#panel-contingent")
 
 
 def test_a_student_reads_what_their_earn_out_realised_on_a_phone(live_server, browsers, classroom, instructor):

@@ -327,6 +327,11 @@ def test_the_debrief_appears_live_when_the_round_ends_and_charts_download(server
     element_shot(teacher, "debrief-instructor-phone-outcomes", "#panel-outcomes")
     element_shot(teacher, "debrief-instructor-phone-pairs", "#pairs-table")
     element_shot(teacher, "debrief-instructor-phone-best-deal", "#best-deal")
+    teacher.find_element(By.CSS_SELECTOR, "#teaching-notes summary").click()
+    WebDriverWait(teacher, 5).until(text_shown((By.ID, "teaching-notes"), "What this scenario teaches"))
+    assert teacher.execute_script("return document.documentElement.scrollWidth") <= 391
+    element_shot(teacher, "debrief-instructor-phone-notes", "#panel-notes")
+    element_shot(teacher, "debrief-instructor-phone-openings", "#panel-openings")
 
 
 def test_a_student_reads_their_debrief_on_a_phone(server, round_of_five, browsers):
