@@ -162,6 +162,7 @@ DEBRIEF_FIGURES = (
     "partner-priorities",
     "survey",
     "contingent",
+    "settlement",
 )
 
 

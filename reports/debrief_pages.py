@@ -294,6 +294,7 @@ FIGURE_PANELS = {
     "partner-priorities": "perception",
     "survey": "survey",
     "contingent": "contingent",
+    "settlement": "settlement",
 }
 assert set(FIGURE_PANELS) == set(DEBRIEF_FIGURES)
 
@@ -310,6 +311,8 @@ def questions_by_panel(spec: Scenario, data: dict[str, Any]) -> dict[str, list[s
         missing.add("survey")
     if not spec.events:
         missing.add("contingent")
+    if not ((data["debrief"] or {}).get("class") or {}).get("settlement"):
+        missing.add("settlement")
     panels: dict[str, list[str]] = defaultdict(list)
     for question in spec.debrief_questions:
         panel = FIGURE_PANELS.get(question.figure or "", "other")

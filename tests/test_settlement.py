@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import yaml
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -18,8 +20,10 @@ from negotiations.acting import negotiation_act, negotiation_close_expired
 from negotiations.models import Debrief, Event, Negotiation, Seat, Settlement
 from negotiations.publishing import exercise_summary
 from reports.debrief_pages import student_debrief
+from scenarios.services import scenario_version_create
 from surveys.models import SurveySkip
 from tests.base import add_students, seats_by_role, student_client
+from tests.scenario_docs import dump
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]  # tasks after commit
 
@@ -158,6 +162,30 @@ def test_an_accepted_package_better_for_both_replaces_the_agreement_and_ends_the
     transcript = instructor_client.get(f"/exercises/{exercise.pk}/pairs/1/").content.decode()
     assert "Post-settlement round: the agreement stands" in transcript
     assert transcript.count("accepts package 1 of offer") == 2  # the first agreement, and the one replacing it
+
+
+def test_a_question_on_the_post_settlement_round_is_asked_beside_it_once_a_pair_was_in_one(
+    exercise, two_pairs, instructor_client
+):
+    first, _ = two_pairs
+    document = yaml.safe_load((settings.BASE_DIR / "scenarios" / "builtin" / "used-car.yaml").read_text())
+    document.pop("translations")  # which would need the question in each language too
+    document["debrief_questions"].append({"question": "What did the second look find?", "figure": "settlement"})
+    version = scenario_version_create(document=dump(document)).version  # the same points, one question more
+    Exercise.objects.filter(pk=exercise.pk).update(scenario_version=version)
+    rounds.exercise_end(exercise=exercise)
+
+    def where() -> tuple[bool, bool]:
+        page = instructor_client.get(f"/exercises/{exercise.pk}/debrief/").content.decode()
+        panel = page.split('id="panel-settlement"')[1].split("</section>")[0]
+        other = page.split('id="other-questions"')[1].split("</ul>")[0] if 'id="other-questions"' in page else ""
+        return "What did the second look find?" in panel, "What did the second look find?" in other
+
+    assert where() == (False, True)  # no round yet: under the teaching notes
+    settlement.settlement_open(exercise=exercise, minutes=10, now=timezone.now())
+    better = act(first["buyer"], "offer", packages=(BETTER,))
+    act(first["seller"], "accept", offer_seq=better["seq"], package=0)
+    assert where() == (True, False)  # beside the round's table
 
 
 def test_at_its_deadline_the_pairs_still_in_the_round_keep_their_agreement(exercise, two_pairs):
