@@ -204,7 +204,7 @@ def _num(value: Any) -> str:
 
 
 def _pct(value: Any) -> str:
-    return "—" if value is None else f"{number_text(round(Fraction(value) * 100))} %"
+    return "—" if value is None else f"{number_text(round(Fraction(value) * 100))}\N{NO-BREAK SPACE}%"
 
 
 def _dist(dist: dict[str, Any] | None, low: str, high: str) -> str:

@@ -245,3 +245,9 @@ def test_a_students_debrief_shows_the_points_their_bet_realised(sale, instructor
     assert "(Misses)" in page and 'you realised <strong id="my-realised">20</strong> points and Buyer 26.' in page
     other = seats_by_role(pairs[1])["seller"].student
     assert 'id="my-contingent"' not in results_page(other, exercise)  # no bet, nothing to realise
+
+
+def test_a_stated_chance_keeps_its_percent_sign_beside_it_on_a_narrow_screen():
+    from scenarios.templatetags.parley import percent
+
+    assert percent(0.25) == "25\u00a0%"  # a plain space let a phone's narrow panel wrap "25 / %"

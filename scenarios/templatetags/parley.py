@@ -54,8 +54,8 @@ def number(value: Fraction | int | float | str | None) -> str:
 
 @register.filter
 def percent(value: Fraction | int | float) -> str:
-    """A chance from 0 to 1 as a percentage: 0.25 -> 25 %."""
-    return f"{number_text(Fraction(str(value)) * 100)} %"
+    """A chance from 0 to 1 as a percentage: 0.25 -> 25 %, the sign kept beside its number (a no-break space)."""
+    return f"{number_text(Fraction(str(value)) * 100)}\N{NO-BREAK SPACE}%"
 
 
 @register.filter
