@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import transaction
 
@@ -86,7 +87,10 @@ def draft_create(
         document = STARTER
     document = _checked(document)
     with transaction.atomic():
-        if ScenarioDraft.objects.select_for_update().filter(owner=owner).count() >= MAX_DRAFTS:
+        # The owner's row is the lock: creations at once are counted one after another (a lock on the drafts
+        # there were let two at once both count one short of the cap).
+        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+        if ScenarioDraft.objects.filter(owner=owner).count() >= MAX_DRAFTS:
             raise Refused(
                 msg("You have %(count)s drafts, the most one instructor may keep: delete one first.", count=MAX_DRAFTS)
             )

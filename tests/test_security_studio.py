@@ -152,3 +152,18 @@ def test_a_markdown_preview_past_the_length_of_a_text_field_is_refused_unrendere
     assert rendered == []
     assert client.post("/scenarios/drafts/preview/", {"text": "x" * 50_000}).status_code == 200
     assert len(rendered) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_drafts_made_at_once_stay_within_the_cap(instructor, monkeypatch):
+    # Each creation counted the drafts under a lock on the rows there were, which a draft made meanwhile
+    # is not: two at once both read one short of the cap and both were stored.
+    from scenarios import studio
+    from tests.base import race
+
+    monkeypatch.setattr(studio, "MAX_DRAFTS", 3)
+    studio.draft_create(owner=instructor)
+    for _ in range(3):
+        race(*(lambda: studio.draft_create(owner=instructor) for _ in range(4)))
+        assert ScenarioDraft.objects.filter(owner=instructor).count() == 3
