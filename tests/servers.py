@@ -9,8 +9,11 @@ A test that stops, kills or measures its server, or gives it settings of its own
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import re
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,7 +112,7 @@ def live_daphne(transactional_db, session_daphne: SessionDaphne) -> Iterator[int
 def celery_worker(*, ready: bool = False, **env: str) -> Iterator[subprocess.Popen]:
     """A Celery worker (solo pool) on the test's database and Redis; no traceback in its log either.
     With `ready`, yields once the worker says it is ready to take tasks."""
-    log = LOGS / f"celery-worker-{WORKER}.log"
+    log = LOGS / f"celery-worker-{WORKER}-{_test_name()}-{next(_WORKERS_STARTED)}.log"
     with stack.celery_worker(server_env(**env), log) as process:
         if ready:
             deadline = time.monotonic() + 30
@@ -117,8 +120,23 @@ def celery_worker(*, ready: bool = False, **env: str) -> Iterator[subprocess.Pop
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the Celery worker did not get ready:\n{log.read_text(errors='replace')}")
                 time.sleep(0.05)  # polling the log another process writes
-        yield process
+        try:
+            yield process
+        except BaseException:  # the test failed with the worker running: its report shows what the worker did
+            lines = log.read_text(errors="replace").splitlines()[-40:]
+            sys.stderr.write(f"--- the last lines of {log.name}:\n" + "\n".join(lines) + "\n")
+            raise
     assert_no_traceback(log)
+
+
+_WORKERS_STARTED = itertools.count(1)
+
+
+def _test_name() -> str:
+    """The running test's name, for a log of its own: a CI run's failure can then be read in the worker's log,
+    which the next test's worker would otherwise write over."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].split(" ")[0]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", test)[:80] or "outside-a-test"
 
 
 def free_port() -> int:
