@@ -426,7 +426,9 @@ class Bot:
         # and a tenth of the time Fractions take on a scenario of ten issues).
         scale = math.lcm(*(c.points.denominator for order in orders for c in order), low.denominator, high.denominator)
         scaled = [[(c, int(c.points * scale)) for c in order] for order in orders]
-        low_n, high_n = low * scale, high * scale
+        # Whole-number bounds, as exact for a whole-number sum: below low * scale is below its ceiling, above
+        # high * scale above its floor (comparing with the Fractions took most of a bot's time).
+        low_n, high_n = math.ceil(low * scale), math.floor(high * scale)
         most = [0] * (len(issues) + 1)
         least = [0] * (len(issues) + 1)
         for i in range(len(issues) - 1, -1, -1):
