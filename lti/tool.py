@@ -236,10 +236,14 @@ class MessageLaunch(DjangoMessageLaunch):
 
 
 def message_launch(request: Any) -> MessageLaunch:
+    """The launch, its token required to carry its expiry and issue times (pylti1p3 would take a token
+    without them, which never expires). pylti1p3 checks the audience itself."""
     django_request = DjangoRequest(request, post_only=True)
-    return MessageLaunch(
+    launch = MessageLaunch(
         django_request,
         ToolConf(),
         session_service=NonceService(django_request),
         requests_session=TimedSession(),
     )
+    launch.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
+    return launch

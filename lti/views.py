@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pylti1p3.deep_link import DeepLink
@@ -87,6 +88,27 @@ def _claims_unverified(request: HttpRequest) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+# pylti1p3's words for a claim LTI requires that the launch lacks, in the page's language.
+MISSING = {
+    "Must have a user (sub)": gettext_lazy("The launch does not say who you are (its user id is missing)."),
+    "Missing Roles Claim": gettext_lazy("The launch does not say what you are in the course (its roles are missing)."),
+    '"iss" is empty': gettext_lazy("The launch does not name its platform (its issuer is missing)."),
+    "deployment_id is not set in jwt body": gettext_lazy(
+        "The launch does not name Parley's deployment on the platform (its deployment id is missing)."
+    ),
+    "Invalid message type": gettext_lazy("Parley does not handle this kind of launch."),
+    "Incorrect version, expected 1.3.0": gettext_lazy(
+        "The launch is not one of LTI 1.3 (its version is missing, or is not 1.3.0)."
+    ),
+    "Missing Resource Link Id": gettext_lazy(
+        "The launch does not name its link in the course (its resource link id is missing)."
+    ),
+    "Missing Deep Linking Settings": gettext_lazy("The deep linking request has no return address."),
+    "Missing Deep Linking Return URL": gettext_lazy("The deep linking request has no return address."),
+}
+MALFORMED = ("Missing id_token", "Invalid id_token, JWT must contain 3 parts", "Invalid JWT format, can't be decoded")
+
+
 def _launch_failure(request: HttpRequest, exc: LtiException) -> HttpResponse:
     """The launch's refusal in words a person can act on (the token's own claims only name the cause:
     nothing in them is believed)."""
@@ -94,7 +116,7 @@ def _launch_failure(request: HttpRequest, exc: LtiException) -> HttpResponse:
     again = _("Open Parley again from the course.")
     if why in ("Missing state param", "State not found"):
         message = _("This launch does not belong to a login begun in this browser (its state does not match).")
-    elif why == "Invalid Nonce":
+    elif why in ("Invalid Nonce", '"nonce" is empty'):
         message = _(
             "This launch was used already, or it is too old (its nonce is not one Parley issued and has not used)."
         )
@@ -113,8 +135,15 @@ def _launch_failure(request: HttpRequest, exc: LtiException) -> HttpResponse:
         message = _("This launch has expired.")
     elif "not yet valid" in why:
         message = _("This launch is not valid yet: the platform's clock is ahead of Parley's.")
+    elif why.startswith("Can't decode id_token: Token is missing the"):
+        message = _("This launch has no expiry or issue time (exp, iat), which LTI requires.")
     elif why.startswith("Can't decode id_token") or why in ("Unable to find public key", "JWT KID not found"):
         message = _("This launch's signature does not verify with the platform's keys.")
+    elif why in MALFORMED:
+        message = _("This launch's token is malformed.")
+        return _refused(request, f"{message} {again}", 400)
+    elif why in MISSING:
+        return _refused(request, f"{MISSING[why]} {again}", 400)
     else:
         message = _("This launch could not be accepted: %(why)s.") % {"why": why[:200]}
         return _refused(request, f"{message} {again}", 400)
@@ -135,6 +164,7 @@ def launch_view(request: HttpRequest) -> HttpResponse:
     platform = Platform.objects.get(issuer=data["iss"], client_id=message.get_client_id(), is_active=True)
     try:
         who = launch.launch_user(platform=platform, data=data)
+        launch.context_of(data)  # a launch that names no course is refused before anyone is signed in
         if message.is_deep_link_launch():
             if who.role != "instructor":
                 raise launch.LaunchRefused(_("Only an instructor of the course places Parley's exercises in it."))

@@ -280,6 +280,52 @@ def test_a_malformed_launch_is_refused_with_a_clear_page(registered):
     assert signed_in(client) == (None, None)
 
 
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+MISSING = {
+    "sub": (400, "its user id is missing"),
+    CLAIM + "roles": (400, "its roles are missing"),
+    CLAIM + "context": (400, "names no course"),
+    CLAIM + "deployment_id": (400, "its deployment id is missing"),
+    CLAIM + "message_type": (400, "does not handle this kind of launch"),
+    CLAIM + "version": (400, "its version is missing"),
+    CLAIM + "resource_link": (400, "its resource link id is missing"),
+    "iss": (400, "its issuer is missing"),
+    "nonce": (403, "used already, or it is too old"),
+    "exp": (403, "no expiry or issue time"),
+    "iat": (403, "no expiry or issue time"),
+    "email": (400, "sent no email address"),
+}
+
+
+def without(platform: Platform, token: str, claim: str) -> str:
+    """The token signed again by the platform without one of its claims."""
+    body = jwt.decode(token, options={"verify_signature": False})
+    del body[claim]
+    return jwt.encode(body, platform.private_key, algorithm="RS256", headers={"kid": platform.kid})
+
+
+@pytest.mark.parametrize("claim", MISSING, ids=lambda claim: claim.removeprefix(CLAIM))
+def test_a_launch_missing_a_claim_is_refused_in_words_and_signs_nobody_in(registered, claim):
+    status, words = MISSING[claim]
+    client = Client()
+    state, nonce = login(client, registered)
+    token = registered.id_token(nonce=nonce, sub="teacher-1", roles=[INSTRUCTOR], email="tara@uni.example")
+    response = client.post("/lti/launch/", {"id_token": without(registered, token, claim), "state": state})
+    assert response.status_code == status
+    assert words in response.content.decode() and "Traceback" not in response.content.decode()
+    assert signed_in(client) == (None, None)
+    assert not User.objects.exists() and not Classroom.objects.exists()
+
+
+def test_a_refused_launch_says_why_in_the_pages_language(registered):
+    client = Client(headers={"accept-language": "es"})
+    state, nonce = login(client, registered)
+    token = registered.id_token(nonce=nonce, sub="learner-1", roles=[LEARNER])
+    response = client.post("/lti/launch/", {"id_token": without(registered, token, CLAIM + "roles"), "state": state})
+    assert response.status_code == 400
+    assert "faltan sus roles" in response.content.decode() and "Roles Claim" not in response.content.decode()
+
+
 def test_an_administrators_account_is_never_signed_in_from_a_platform(registered):
     User.objects.create_superuser("tara@uni.example", "a-long-password")
     client = Client()
