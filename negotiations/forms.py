@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django import forms
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from classrooms.models import Exercise
@@ -11,7 +14,7 @@ from scenarios.services import latest_versions
 
 
 class PresentForm(forms.Form):
-    students = forms.TypedMultipleChoiceField(coerce=int, required=True, label="Students present")
+    students = forms.TypedMultipleChoiceField(coerce=int, required=True, label=_("Students present"))
 
     def __init__(self, *args, students=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -19,30 +22,39 @@ class PresentForm(forms.Form):
 
 
 class SwapForm(forms.Form):
-    seat_a = forms.TypedChoiceField(coerce=int, label="Swap")
-    seat_b = forms.TypedChoiceField(coerce=int, label="with")
+    seat_a = forms.TypedChoiceField(coerce=int, label=_("Swap"))
+    seat_b = forms.TypedChoiceField(coerce=int, label=pgettext_lazy("swap a seat with another", "with"))
 
-    def __init__(self, *args, seats=(), **kwargs) -> None:
+    def __init__(self, *args, seats=(), roles: Mapping[str, str] | None = None, **kwargs) -> None:
+        """Each seat named by its pair, its student and its role (`roles`: the scenario's names by key)."""
         super().__init__(*args, **kwargs)
-        choices = [
-            (s.pk, f"Pair {s.negotiation.number}: {s.student.display_name} ({s.role_key}"
-                   f"{', observer' if s.kind == 'observer' else ''})")
-            for s in seats
-            if s.student
-        ]  # fmt: skip
+        roles = roles or {}
+        choices = []
+        for s in seats:
+            if not s.student:
+                continue
+            names = {"number": s.negotiation.number, "name": s.student.display_name,
+                     "role": roles.get(s.role_key, s.role_key)}  # fmt: skip
+            if s.kind == "observer":
+                label = gettext("Pair %(number)s: %(name)s (%(role)s, observer)") % names
+            else:
+                label = gettext("Pair %(number)s: %(name)s (%(role)s)") % names
+            choices.append((s.pk, label))
         self.fields["seat_a"].choices = choices
         self.fields["seat_b"].choices = choices
 
 
 class PlaceForm(forms.Form):
-    student = forms.TypedChoiceField(coerce=int)
-    negotiation = forms.TypedChoiceField(coerce=int, label="Pair")
-    role = forms.ChoiceField()
+    student = forms.TypedChoiceField(coerce=int, label=_("Student"))
+    negotiation = forms.TypedChoiceField(coerce=int, label=_("Pair"))
+    role = forms.ChoiceField(label=_("Role"))
 
     def __init__(self, *args, students=(), negotiations=(), roles=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["student"].choices = [(s.pk, s.display_name) for s in students]
-        self.fields["negotiation"].choices = [(n.pk, f"Pair {n.number}") for n in negotiations]
+        self.fields["negotiation"].choices = [
+            (n.pk, gettext("Pair %(number)s") % {"number": n.number}) for n in negotiations
+        ]
         self.fields["role"].choices = [(r.key, r.name) for r in roles]
 
 

@@ -56,6 +56,7 @@ def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, sta
         seat.planning_saved = seat.student_id in planned
     negotiators = [seat for seat in all_seats if seat.kind == Seat.Kind.STUDENT]
     posted = request.POST if request.method == "POST" else None
+    roles = {role.key: role.name for role in spec.roles}
     # Ticked: as posted, else whoever is seated in the pairing preview (a later round is paired at once)
     # and whoever has the class open.
     ticked = {int(v) for v in posted.getlist("students") if v.isascii() and v.isdigit()} if posted else connected
@@ -64,12 +65,12 @@ def _exercise_page(request: HttpRequest, exercise: Exercise, *, errors=None, sta
     context = {
         "exercise": exercise,
         "spec": spec,
-        "roles": {role.key: role.name for role in spec.roles},
+        "roles": roles,
         "lobby": [(s, s.pk in connected, s.pk in ticked) for s in students],
         "pairs": pairs,
         "server_bots": settings.SERVER_BOTS,
         "late": [(s, s.pk in connected) for s in unseated],
-        "swap_form": SwapForm(posted if "swap" in errors else None, seats=all_seats),
+        "swap_form": SwapForm(posted if "swap" in errors else None, seats=all_seats, roles=roles),
         "place_form": PlaceForm(
             posted if "place" in errors else None, students=unseated, negotiations=pairs, roles=spec.roles
         ),

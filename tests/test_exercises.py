@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from classrooms import services
 from classrooms.models import Exercise
@@ -173,3 +174,25 @@ def test_the_lobby_reports_who_is_connected(instructor_client, exercise, classro
     services.student_seen(student=ada)
     response = instructor_client.get(f"/exercises/{exercise.pk}/presence.json")
     assert response.json() == {"connected": [ada.pk]}
+
+
+def test_the_swap_and_placing_forms_speak_the_pages_language_and_name_the_roles(exercise, classroom, instructor):
+    """The exercise page's swap list names each seat by its pair and the scenario's role, and the forms'
+    labels, like the rest of the page, are in its language."""
+    from django.test import Client
+
+    from negotiations.forms import PlaceForm, PresentForm, SwapForm
+
+    students = add_students(classroom, "Ana", "Bea", "Cruz")
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)  # a triad
+    client = Client(headers={"accept-language": "es"})
+    client.force_login(instructor)
+    page = client.get(f"/exercises/{exercise.pk}/").content.decode()
+    observer = Seat.objects.get(exercise=exercise, kind=Seat.Kind.OBSERVER)
+    name = {"seller": "Seller (Dana Whitlock)", "buyer": "Buyer (Sami Okoro)"}[observer.role_key]
+    assert f"Pareja 1: {observer.student.display_name} ({name}, observador)</option>" in page
+    assert "Pair 1:" not in page and ">Swap:</label>" not in page and ">with:</label>" not in page
+    with translation.override("de"):
+        forms = [SwapForm(), PlaceForm(), PresentForm()]
+        labels = [str(field.label) for form in forms for field in form.fields.values()]
+    assert labels == ["Tauschen", "mit", "Studierende(r)", "Paar", "Rolle", "Anwesende Studierende"]
