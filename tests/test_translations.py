@@ -62,6 +62,9 @@ TRANSLATED_TEMPLATES = [
     "reports/rounds.html",
     "reports/_round_spread.html",
     "reports/_section_mark.html",
+    "reports/course.html",
+    "reports/course_new.html",
+    "lti/*.html",
 ]
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
 
