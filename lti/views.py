@@ -77,6 +77,11 @@ def oidc_login(request: HttpRequest) -> HttpResponse:
                 % {"iss": issuer},
                 400,
             )
+        if str(exc) == "Could not find issuer":
+            return _refused(request, _("The login request does not name its platform (its issuer is missing)."), 400)
+        if str(exc) == "Could not find login hint":
+            message = _("The login request does not say who logs in (its login hint is missing).")
+            return _refused(request, message, 400)
         return _refused(request, _("The login request is incomplete: %(why)s.") % {"why": exc}, 400)
 
 

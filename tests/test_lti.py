@@ -340,6 +340,19 @@ def test_a_login_from_an_unknown_platform_is_refused(registered):
     assert not Nonce.objects.exists()
 
 
+@pytest.mark.parametrize("missing", ["iss", "login_hint"])
+def test_a_login_missing_a_parameter_says_which_in_the_pages_language(registered, missing):
+    query = {"iss": registered.issuer, "login_hint": "hint", "client_id": registered.client_id}
+    del query[missing]
+    english = Client().post("/lti/login/", query)
+    assert english.status_code == 400
+    assert {"iss": b"its issuer is missing", "login_hint": b"its login hint is missing"}[missing] in english.content
+    german = Client(headers={"accept-language": "de"}).post("/lti/login/", query)
+    assert german.status_code == 400
+    assert b"Could not find" not in german.content and b"fehlt" in german.content
+    assert not Nonce.objects.exists()
+
+
 def test_a_launch_of_one_platform_cannot_reach_another_platforms_class(registered):
     other = Platform(name="Other LMS")
     try:
