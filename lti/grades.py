@@ -19,7 +19,7 @@ from typing import Any
 import requests
 from celery import shared_task
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException, LtiServiceException
@@ -154,17 +154,8 @@ def _failed(scores: list[Score], reason: str) -> None:
         )
 
 
-def scores_publish(*, exercise_id: int, force: bool = False) -> dict[str, int]:
-    """Send the exercise's scores that are due (all unsent ones with `force`); returns counts by outcome."""
-    now = timezone.now()
-    due = Score.objects.filter(exercise_id=exercise_id).exclude(status=Score.Status.SENT)
-    if not force:
-        due = due.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    due = list(due.select_related("learner__course__platform", "exercise").order_by("pk"))
-    grading = Grading.objects.select_related("exercise").filter(exercise_id=exercise_id).first()
-    counts = {"sent": 0, "failed": 0}
-    if not due or grading is None:
-        return counts
+def _publish(due: list[Score], grading: Grading, counts: dict[str, int]) -> None:
+    """Send `due`, course by course, counting into `counts`; a failure is kept with its reason."""
     by_course: dict[int, list[Score]] = {}
     for score in due:
         by_course.setdefault(score.learner.course_id, []).append(score)
@@ -211,6 +202,23 @@ def scores_publish(*, exercise_id: int, force: bool = False) -> dict[str, int]:
                 status=Score.Status.SENT, attempts=score.attempts + 1, sent_at=timezone.now(), last_error=""
             )
             counts["sent"] += 1
+
+
+def scores_publish(*, exercise_id: int, force: bool = False) -> dict[str, int]:
+    """Send the exercise's scores that are due (all unsent ones with `force`); returns counts by outcome."""
+    now = timezone.now()
+    due = Score.objects.filter(exercise_id=exercise_id).exclude(status=Score.Status.SENT)
+    if not force:
+        due = due.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    due = list(due.select_related("learner__course__platform", "exercise").order_by("pk"))
+    grading = Grading.objects.select_related("exercise").filter(exercise_id=exercise_id).first()
+    counts = {"sent": 0, "failed": 0}
+    if not due or grading is None:
+        return counts
+    # A failure is written in the language of the page that set the rule, wherever it is sent from: a
+    # worker has no page, and the instructor reads the failures on theirs.
+    with translation.override(grading.language or translation.get_language()):
+        _publish(due, grading, counts)
     if counts["failed"]:
         log.warning(
             "exercise %s: %s grades could not be sent; they are kept and retried", exercise_id, counts["failed"]
@@ -218,10 +226,11 @@ def scores_publish(*, exercise_id: int, force: bool = False) -> dict[str, int]:
     return counts
 
 
-def grading_set(*, exercise: Exercise, rule: str) -> None:
-    """The instructor's grade rule for the exercise. Once it has ended, its grades are computed again and
-    sent; "none" withdraws the grades not sent yet (those sent stay in the gradebook, and here)."""
-    Grading.objects.update_or_create(exercise=exercise, defaults={"rule": rule})
+def grading_set(*, exercise: Exercise, rule: str, language: str = "") -> None:
+    """The instructor's grade rule for the exercise, set on a page in `language`. Once it has ended, its
+    grades are computed again and sent; "none" withdraws the grades not sent yet (those sent stay in the
+    gradebook, and here)."""
+    Grading.objects.update_or_create(exercise=exercise, defaults={"rule": rule, "language": language})
     if rule == Grading.Rule.NONE:
         Score.objects.filter(exercise=exercise).exclude(status=Score.Status.SENT).delete()
     elif exercise.state == Exercise.State.ENDED:

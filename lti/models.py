@@ -158,6 +158,11 @@ class Grading(models.Model):
     exercise = models.OneToOneField(Exercise, on_delete=models.CASCADE, related_name="lti_grading")
     rule = models.CharField(max_length=16, choices=Rule.choices, default=Rule.NONE)
     lineitem_url = models.URLField("line item URL", max_length=500, blank=True)
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="The language of the page that set the rule: the grades' failures are written in it.",
+    )
 
     def __str__(self) -> str:
         return f"{self.exercise}: {self.rule}"

@@ -15,8 +15,8 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pylti1p3.deep_link import DeepLink
@@ -331,7 +331,7 @@ def _deep_link_response(
         )
     token = DeepLink(registration, pending["deployment_id"], settings_claim).get_response_jwt([resource])
     del request.session[SESSION_DEEP_LINK]
-    Grading.objects.get_or_create(exercise=exercise)
+    Grading.objects.get_or_create(exercise=exercise, defaults={"language": get_language() or ""})
     return_url = settings_claim["deep_link_return_url"]
     response = render(
         request, "lti/deep_link_return.html", {"return_url": return_url, "jwt": token, "exercise": exercise}
@@ -406,7 +406,7 @@ def grading_view(request: HttpRequest, pk: int, exercise_pk: int) -> HttpRespons
     if rule not in Grading.Rule.values:
         messages.error(request, _("Choose one of the grade rules."))
         return redirect("lti_course", pk=pk)
-    grades.grading_set(exercise=exercise, rule=rule)
+    grades.grading_set(exercise=exercise, rule=rule, language=get_language() or "")
     messages.success(request, _("Grade rule of %(exercise)s saved.") % {"exercise": exercise.title})
     return redirect("lti_course", pk=pk)
 

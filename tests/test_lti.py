@@ -12,6 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 from jwcrypto.jwk import JWK
 
 from classrooms.access import SESSION_STUDENT
@@ -548,6 +549,37 @@ def test_grades_go_to_the_gradebook_by_the_rule_the_instructor_picked_and_a_fail
         other.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/grading/", {"rule": "none"}).status_code == 404
     )
     assert other.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/send/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_grade_failure_recorded_away_from_a_page_is_in_the_language_of_the_page_that_chose_the_rule(
+    registered, used_car
+):
+    from classrooms.services import exercise_create
+    from lti import grades
+
+    registered.members = [Member(f"learner-{i}", f"Student {i}", f"s{i}@uni.example") for i in range(2)]
+    client = Client(headers={"accept-language": "de"})
+    teach(client, registered)
+    classroom = Course.objects.get().classroom
+    exercise = exercise_create(classroom=classroom, title="Car sale", scenario_version=used_car, time_limit_minutes=20)
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in classroom.students.all()], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    rounds.exercise_start(exercise=exercise)
+    agree(exercise.negotiations.get(), PACKAGE)
+    client.post(f"/lti/classes/{classroom.pk}/exercises/{exercise.pk}/grading/", {"rule": "participation"})
+    registered.fail_scores = 2
+    translation.activate("en")  # away from any page, as in a worker
+    rounds.exercise_end(exercise=exercise)  # the debrief's signal sends the grades
+    reasons = list(Score.objects.values_list("last_error", flat=True))
+    assert len(reasons) == 2 and all(reason.startswith("die Plattform antwortete 503") for reason in reasons)
+    Score.objects.update(next_attempt_at=None)
+    registered.fail_scores = 2
+    grades.sweep_scores()  # the workers' sweep
+    reasons = list(Score.objects.values_list("last_error", flat=True))
+    assert len(reasons) == 2 and all(reason.startswith("die Plattform antwortete 503") for reason in reasons)
+    assert Score.objects.filter(attempts=2).count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
