@@ -1,5 +1,6 @@
-"""A few SVG drawing helpers for the presentation's slides (reports/slides.py): every slide is one
-self-contained SVG, so the page shows it and a download is the same file.
+"""A few SVG drawing helpers for the presentation's slides (reports/slides.py) and the rounds compared
+(reports/roundchart.py): every slide or chart is one self-contained SVG, so the page shows it and a download is
+the same file.
 
 Text is escaped here, once; callers pass plain strings. Sizes are in the viewBox's units: a slide is
 WIDTH x HEIGHT, shown at about that many pixels on a 1280 x 720 screen.
@@ -59,16 +60,32 @@ def circle(x: float, y: float, r: float, fill: str, title: str | None = None) ->
     return f"<circle{centre}{attrs(fill=fill, stroke='#fff', stroke_width=2)}>{_title(title)}</circle>"
 
 
+def picture(
+    ident: str, title: str, description: str, body: Iterable[str], *, width: int, height: int, **more: object
+) -> str:
+    """An SVG image `width` x `height` on white, with a <title> and a <desc> (its text alternative) that a
+    screen reader reads, their ids `ident`-title and `ident`-desc; `more` are the root's attributes."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img"'
+        f' aria-labelledby="{ident}-title {ident}-desc"{attrs(**more)} font-family="{FONT}">'
+        f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(description)}</desc>'
+        f'<rect width="{width}" height="{height}" fill="#fff"/>{"".join(body)}</svg>'
+    )
+
+
 def document(key: str, title: str, description: str, body: Iterable[str]) -> str:
     """A slide: its title drawn at the top, `body` below, with <title> and <desc> for a screen reader
     (the description is the slide's text alternative)."""
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img"'
-        f' aria-labelledby="slide-{key}-title slide-{key}-desc" data-slide-svg="{escape(key)}"'
-        f' font-family="{FONT}" class="slide-svg">'
-        f'<title id="slide-{key}-title">{escape(title)}</title><desc id="slide-{key}-desc">{escape(description)}</desc>'
-        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>'
-        f"{text(40, 62, title, size=fit(title, 44, bold=True), font_weight=700)}{''.join(body)}</svg>"
+    drawn = text(40, 62, title, size=fit(title, 44, bold=True), font_weight=700)
+    return picture(
+        f"slide-{key}",
+        title,
+        description,
+        [drawn, *body],
+        width=WIDTH,
+        height=HEIGHT,
+        data_slide_svg=key,
+        class_="slide-svg",
     )
 
 
