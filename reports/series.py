@@ -17,6 +17,7 @@ from core.metrics.series import PairRecord, StudentRecord, round_figures, round_
 from negotiations.models import Debrief, Seat
 from negotiations.planning import planning_guesses
 from negotiations.series import series_id, series_rounds
+from reports import roundchart
 from scenarios.labels import number_text
 from scenarios.services import version_spec
 
@@ -120,6 +121,17 @@ def series_comparison(exercise: Exercise, *, names: bool = True) -> dict[str, An
     return {"series": series_id(exercise), "rounds": rounds_json, "steps": steps, "students": students_json}
 
 
+def rounds_so_far(exercise: Exercise) -> dict[str, Any] | None:
+    """A later round's series compared up to it, without names (the presentation's `rounds` slide); None for
+    a first round."""
+    if exercise.round_number <= 1:
+        return None
+    data = series_comparison(exercise, names=False)
+    kept = [r for r in data["rounds"] if r["round"] <= exercise.round_number]
+    steps = [s for s in data["steps"] if s["to_round"] <= exercise.round_number]
+    return {**data, "rounds": kept, "steps": steps, "students": []}
+
+
 # What the page shows: the same figures, written out
 
 
@@ -128,14 +140,13 @@ def _num(value: Any) -> str:
 
 
 def _pct(value: Any) -> str:
-    return "-" if value is None else f"{number_text(round(Fraction(str(value)) * 100))}\N{NO-BREAK SPACE}%"
+    return "-" if value is None else roundchart.percent(value)
 
 
 def _signed(value: Any, percent: bool = False) -> str:
     if value is None:
         return "-"
-    text = _pct(value) if percent else _num(value)
-    return text if text.startswith("-") or Fraction(str(value)) == 0 else "+" + text
+    return roundchart.signed(_pct(value) if percent else _num(value), value)
 
 
 def _spread(dist: dict[str, Any] | None, write=_num) -> dict[str, str] | None:
@@ -219,8 +230,18 @@ def series_page(data: dict[str, Any]) -> dict[str, Any]:
             for c in student["changes"]
         ]
         students.append({"name": student["name"], "rounds": cells, "changes": changes})
+    charts = {
+        key: roundchart.spread_chart(f"series-{key.replace('_', '-')}", caption, rounds, key, write, count)
+        for key, caption, write, count in (
+            ("joint", _("Joint gain (points)"), _num, roundchart.pairs),
+            ("efficiency", _("Efficiency"), _pct, roundchart.pairs),
+            ("meso_offers", _("MESO offers each negotiator made"), _num, roundchart.negotiators),
+            ("fixed_pie", _("Fixed-pie guess"), _num, roundchart.guesses),
+        )
+    }
     return {
         "rounds": rounds,
+        "charts": charts,
         "joint": per_round("joint"),
         "efficiency": per_round("efficiency", _pct),
         "fixed_pie": per_round("fixed_pie"),

@@ -4,7 +4,7 @@ them (pairs are "Pair 3").
 
 A slide is added by a builder in SLIDES: a function of the deck's data that returns the slide, or None
 when its data do not exist (no price issue, no compatible issue, no agreement, no event to bet on, no
-post-settlement round).
+post-settlement round, not a later round).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 
-from reports import svg
+from reports import roundchart, svg
 from reports.svg import HEIGHT, LINE, MARK, MUTED, OTHER, SIDES, TEXT, WIDTH, number
 
 LEFT, RIGHT, TOP, BOTTOM = 130, WIDTH - 40, 150, HEIGHT - 90  # the plot area of a chart slide
@@ -36,6 +36,7 @@ class Deck:
     """What the slides read: the instructor's debrief JSON in projector mode (reports.debrief_pages)."""
 
     data: dict[str, Any]
+    rounds: dict[str, Any] | None = None  # a later round's series compared up to it, without names
 
     @property
     def roles(self) -> list[dict[str, Any]]:
@@ -122,10 +123,6 @@ def _lower(name: str) -> str:
 
 def _pair(number_: int) -> str:
     return gettext("Pair %(number)s") % {"number": number_}
-
-
-def _pairs(n: int) -> str:
-    return ngettext("%(n)s pair", "%(n)s pairs", n) % {"n": number(n)}
 
 
 def _most(value: float) -> str:
@@ -324,7 +321,7 @@ def openers(deck: Deck) -> Slide | None:
         sides = gettext(" and ").join(f"{role['name']} {number(m)}" for role, m in zip(roles, means, strict=True))
         parts.append(
             gettext("where the %(role)s opened (%(pairs)s), %(sides)s")
-            % {"role": _lower(opener["name"]), "pairs": _pairs(len(opened)), "sides": sides}
+            % {"role": _lower(opener["name"]), "pairs": roundchart.pairs(len(opened)), "sides": sides}
         )
     if not groups:
         return None
@@ -421,7 +418,7 @@ def meso(deck: Deck) -> Slide | None:
                         d["mean"],
                         colours[i],
                         gettext("%(label)s: %(points)s joint points on average, %(pairs)s")
-                        % {"label": label, "points": number(d["mean"]), "pairs": _pairs(d["n"])},
+                        % {"label": label, "points": number(d["mean"]), "pairs": roundchart.pairs(d["n"])},
                     )
                 ]
             ]
@@ -437,7 +434,7 @@ def meso(deck: Deck) -> Slide | None:
     body += _columns(groups, marks=[(best, _most(best))], axis=gettext("Mean joint points"))
     each = "; ".join(
         gettext("%(label)s: %(points)s joint points on average over %(pairs)s")
-        % {"label": label, "points": number(d["mean"]), "pairs": _pairs(d["n"])}
+        % {"label": label, "points": number(d["mean"]), "pairs": roundchart.pairs(d["n"])}
         if d
         else gettext("%(label)s: no pair") % {"label": label}
         for label, d in sides
@@ -567,7 +564,7 @@ def contingent_clause(deck: Deck) -> Slide | None:
         realised = group["mean_joint_realised"]
         expected = gettext("%(label)s: %(pairs)s, %(points)s joint points expected") % {
             "label": label,
-            "pairs": _pairs(group["pairs"]),
+            "pairs": roundchart.pairs(group["pairs"]),
             "points": number(group["mean_joint_expected"]),
         }
         if realised is not None:
@@ -634,6 +631,56 @@ def settlement_round(deck: Deck) -> Slide | None:
     return Slide("settlement", title, svg.document("settlement", title, description, body), description)
 
 
+def _moved_most(rounds: dict[str, Any]) -> str | None:
+    """Of the class's figures, the one that moved most from the round before to this one, each change
+    taken as a share of its figure's whole range (a share's 0 to 1; the fixed-pie guess's -1 to 1)."""
+    before, after = (r["figures"] for r in rounds["rounds"][-2:])
+    if before is None or after is None:
+        return None
+    figures = [
+        (gettext("Efficiency"), lambda f: (f["efficiency"] or {}).get("median"), roundchart.percent, 1),
+        (gettext("Pareto-optimal agreements"), lambda f: f["pareto_share"], roundchart.percent, 1),
+        (gettext("MESO use"), lambda f: f["meso_share"], roundchart.percent, 1),
+        (gettext("Fixed-pie guess"), lambda f: (f["fixed_pie"] or {}).get("median"), number, 2),
+    ]
+    moves = [
+        (abs(b - a) / span, name, write(a), write(b))
+        for name, read, write, span in figures
+        if (a := read(before)) is not None and (b := read(after)) is not None
+    ]
+    if not moves or max(moves)[0] == 0:
+        return None
+    _, name, a, b = max(moves, key=lambda move: move[0])
+    return gettext("Moved most since round %(number)s: %(figure)s, %(before)s to %(after)s") % {
+        "number": rounds["rounds"][-2]["round"],
+        "figure": name,
+        "before": a,
+        "after": b,
+    }
+
+
+def rounds_compared(deck: Deck) -> Slide | None:
+    """A later round: the joint points of each round of its series up to it as box plots, and the figure
+    that moved most since the round before."""
+    if not deck.rounds or len(deck.rounds["rounds"]) < 2:
+        return None
+    rounds = deck.rounds["rounds"]
+    title = gettext("The rounds compared")
+    subtitle = gettext("Joint points per round: median, middle half and range")
+    body = [svg.text(40, 110, subtitle, size=svg.fit(subtitle, 28), fill=MUTED)]
+    moved = _moved_most(deck.rounds)
+    top = UNDER_LEGEND + 20
+    if moved:  # in bold under the subtitle, on a second line when it is long (the plot then starts lower)
+        drawn, below = svg.paragraph(40, 160, moved, size=30, fill=MARK, font_weight=700)
+        body += drawn
+        top = max(top, below + 50)
+    frame = roundchart.Frame(left=40, right=RIGHT, top=top, bottom=BOTTOM - 10, size=TEXT)
+    body += roundchart.box_plots(rounds, "joint", frame, number, roundchart.pairs)
+    sentences = [title + ".", subtitle + ".", *roundchart.described(rounds, "joint", number, roundchart.pairs)]
+    description = " ".join([*sentences, moved + "."] if moved else sentences)
+    return Slide("rounds", title, svg.document("rounds", title, description, body), description)
+
+
 # Each builder returns its slide, or None to leave it out when its data do not exist.
 SLIDES: tuple[Callable[[Deck], Slide | None], ...] = (
     pie,
@@ -646,14 +693,16 @@ SLIDES: tuple[Callable[[Deck], Slide | None], ...] = (
     lose_lose,
     contingent_clause,
     settlement_round,
+    rounds_compared,
 )
 
 
-def deck_slides(data: dict[str, Any]) -> list[Slide]:
-    """The slides of a debrief in projector mode (no names); none before the debrief is ready."""
+def deck_slides(data: dict[str, Any], rounds: dict[str, Any] | None = None) -> list[Slide]:
+    """The slides of a debrief in projector mode (no names); none before the debrief is ready. `rounds`: a
+    later round's series compared up to it (reports.series.rounds_so_far), for its `rounds` slide."""
     if not data.get("ready") or not data.get("debrief"):
         return []
-    deck = Deck(data)
+    deck = Deck(data, rounds)
     return [slide for build in SLIDES if (slide := build(deck)) is not None]
 
 

@@ -15,7 +15,7 @@ from core.refusal import Refused
 from negotiations.debrief import debriefs_resend
 from negotiations.series import series_rounds as series_rounds_of
 from reports.debrief_pages import instructor_debrief, questions_by_panel
-from reports.series import series_comparison, series_page
+from reports.series import rounds_so_far, series_comparison, series_page
 from reports.slides import deck_slides
 from scenarios.access import instructor_required
 from scenarios.services import version_spec
@@ -80,7 +80,7 @@ def presentation(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "reports/presentation.html",
-        {"exercise": exercise, "projector": True, "data": data, "slides": deck_slides(data)},
+        {"exercise": exercise, "projector": True, "data": data, "slides": deck_slides(data, rounds_so_far(exercise))},
     )
 
 
@@ -88,7 +88,8 @@ def presentation(request: HttpRequest, pk: int) -> HttpResponse:
 def slide_svg(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     """One slide of the presentation as an SVG file, to put in one's own slides."""
     exercise = exercise_for(request.user, pk)
-    slides = {s.key: s for s in deck_slides(instructor_debrief(exercise, projector=True))}
+    data = instructor_debrief(exercise, projector=True)
+    slides = {s.key: s for s in deck_slides(data, rounds_so_far(exercise))}
     if key not in slides:
         raise Http404("No such slide.")
     response = HttpResponse(

@@ -3,6 +3,8 @@ compared (reports/series.py, docs/debrief.md section 4c)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -286,3 +288,44 @@ def test_two_next_rounds_asked_at_once_make_one(ended, six, instructor):
     refused = [r for r in results if isinstance(r, Refused)]
     assert len(made) == 1 and len(refused) == 1 and "exists already" in refused[0].message
     assert Exercise.objects.filter(series=ended).count() == 1
+
+
+def test_the_rounds_page_draws_each_spread_above_its_table(ended, six, instructor, instructor_client):
+    following = series.next_round_create(
+        exercise=ended, rematch="keep", student_ids=[s.pk for s in six], created_by=instructor
+    )
+    play_and_end(following, [NASH, NASH, NASH])
+    html = instructor_client.get(f"/exercises/{following.pk}/rounds/").content.decode()
+    for key in ("series-joint", "series-efficiency", "series-meso-offers", "series-fixed-pie"):
+        chart = html.index(f'data-chart="{key}"')
+        assert (
+            html.index(f'id="{key}-title"') < chart < html.index(f'<table class="data-table series-table" id="{key}"')
+        )
+    assert "<script" not in html.split('data-chart="series-joint"')[1].split("</svg>")[0]
+
+
+def test_a_later_round_has_the_rounds_compared_slide_and_the_first_does_not(ended, six, instructor, instructor_client):
+    first = instructor_client.get(f"/exercises/{ended.pk}/debrief/present/").content.decode()
+    assert 'data-key="rounds"' not in first
+    assert instructor_client.get(f"/exercises/{ended.pk}/debrief/present/rounds.svg").status_code == 404
+    following = series.next_round_create(
+        exercise=ended, rematch="keep", student_ids=[s.pk for s in six], created_by=instructor
+    )
+    play_and_end(following, [NASH, NASH, NASH])
+    html = instructor_client.get(f"/exercises/{following.pk}/debrief/present/").content.decode()
+    assert 'data-key="rounds"' in html
+    slide = html.split('data-slide-svg="rounds"')[1].split("</svg>")[0]
+    assert "The rounds compared" in html and "Round 1" in slide and "Round 2" in slide
+    # Round 1: a lose-lose deal (81), the Nash package (115), an impasse (78); round 2: the Nash package thrice.
+    assert "Round 1: 3 pairs, lowest 78, first quartile 79.5, median 81, third quartile 98, highest 115" in slide
+    assert "Round 2: 3 pairs, lowest 115, first quartile 115, median 115" in slide
+    # Of the figures, the Pareto-optimal share moved most (50 % to 100 %).
+    assert (
+        "Moved most since round 1: Pareto-optimal agreements, 50\N{NO-BREAK SPACE}% to 100\N{NO-BREAK SPACE}%" in slide
+    )
+    assert not any(s.display_name in slide for s in six)
+    sizes = [int(s) for s in re.findall(r'font-size="(\d+)"', slide)]
+    assert min(sizes) >= 26
+    download = instructor_client.get(f"/exercises/{following.pk}/debrief/present/rounds.svg")
+    assert download.status_code == 200 and download["Content-Type"].startswith("image/svg+xml")
+    assert "Moved most since round 1" in download.content.decode()
