@@ -116,8 +116,17 @@ def test_two_rounds_with_rematching_and_the_rounds_compared(server, browsers, fi
     cells = lambda name: [td.text for td in rows[name].find_elements(By.TAG_NAME, "td")]  # noqa: E731
     assert cells(away.display_name)[4:] == ["-"] * 8  # away in round 2: no round 2, no change
     assert cells("Late Comer")[:4] == ["-"] * 4 and cells("Late Comer")[4] == "115"
+    # Above each spread's table, its chart: a box per round with the table's numbers.
+    chart = teacher.find_element(By.CSS_SELECTOR, "#series-class svg[data-chart=series-joint]")
+    assert [t.get_attribute("textContent") for t in chart.find_elements(By.CSS_SELECTOR, "rect[data-box] > title")] == [
+        "Round 1: 3 pairs, lowest 78, first quartile 79.5, median 81, third quartile 98, highest 115",
+        "Round 2: 3 pairs, lowest 115, first quartile 115, median 115, third quartile 115, highest 115",
+    ]
+    assert "Round 1 to round 2: the median +34." in chart.find_element(By.TAG_NAME, "desc").get_attribute("textContent")
+    assert len(teacher.find_elements(By.CSS_SELECTOR, "#series-class svg[data-chart]")) == 4
     assert_accessible(teacher, "the rounds compared")
     screenshot(teacher, "rounds-compared")
+    element_shot(teacher, "rounds-chart-joint", "#series-class .round-chart-wrap")
 
     emulate_phone(teacher)
     teacher.refresh()
@@ -125,5 +134,13 @@ def test_two_rounds_with_rematching_and_the_rounds_compared(server, browsers, fi
     assert teacher.execute_script("return document.documentElement.scrollWidth") <= 391
     assert_accessible(teacher, "the rounds compared on a phone")
     screenshot(teacher, "rounds-compared-phone")
+    # The chart scales to the phone's width, its text still readable (at least 12 px high).
+    drawn = teacher.execute_script(
+        "const svg = document.querySelector('svg[data-chart=series-joint]');"
+        "return {width: svg.getBoundingClientRect().width,"
+        " text: Math.min(...[...svg.querySelectorAll('text')].map((t) => t.getBoundingClientRect().height))};"
+    )
+    assert 300 <= drawn["width"] <= 390 and drawn["text"] >= 12, drawn
+    element_shot(teacher, "rounds-chart-joint-phone", "#series-class .round-chart-wrap")
     for part in ("series-rounds", "series-class", "series-steps", "series-students"):
         element_shot(teacher, f"rounds-compared-phone-{part}", f"#{part}")
