@@ -15,6 +15,7 @@ from negotiations.planning import planning_sheet_save
 from tests.base import add_students, agree, password_the_server_knows, seats_by_role
 from tests.browser import WebDriverWait, assert_accessible, emulate_phone, log_in, screenshot, text_shown, texts
 from tests.test_browser_debrief import element_shot
+from tests.test_browser_presentation import SLIDE_IN_VIEW, SMALLEST_TEXT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -128,6 +129,23 @@ def test_two_rounds_with_rematching_and_the_rounds_compared(server, browsers, fi
     screenshot(teacher, "rounds-compared")
     element_shot(teacher, "rounds-chart-joint", "#series-class .round-chart-wrap")
 
+    # Round 2's presentation ends with the rounds compared, without a name.
+    present = f"{server}/exercises/{following.pk}/debrief/present/"
+    teacher.get(present)
+    WebDriverWait(teacher, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#deck[data-current]"))
+    keys = [s.get_attribute("data-key") for s in teacher.find_elements(By.CSS_SELECTOR, ".slide")]
+    assert keys[-1] == "rounds"
+    teacher.get(f"{present}#{len(keys)}")
+    teacher.refresh()
+    WebDriverWait(teacher, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#deck[data-current='{len(keys)}']"))
+    shown = " ".join(teacher.find_element(By.CSS_SELECTOR, ".slide:not([hidden])").text.split())  # lines joined
+    assert "Moved most since round 1: Pareto-optimal agreements, 50 % to 100 %" in shown
+    assert not any(s.display_name in teacher.page_source for s in [*students, late])
+    assert teacher.execute_script(SMALLEST_TEXT) >= 24 and teacher.execute_script(SLIDE_IN_VIEW)
+    assert_accessible(teacher, "round 2's presentation on the rounds compared")
+    screenshot(teacher, "rounds-slide", full=False)
+
+    teacher.get(f"{server}/exercises/{following.pk}/rounds/")
     emulate_phone(teacher)
     teacher.refresh()
     WebDriverWait(teacher, 10).until(text_shown((By.TAG_NAME, "h1"), "Rounds compared"))
