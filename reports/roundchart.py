@@ -175,6 +175,9 @@ def box_plots(rounds: Sequence[dict[str, Any]], figure: str, frame: Frame, write
         )
     short = max(len(round_label(item)) for item in rounds) * size * 0.56 > slot - 8
     halo = {"stroke": "#fff", "stroke_width": 5, "paint_order": "stroke"}
+    # Each median's value beside its box, where every one fits (some written and some not would puzzle)
+    widest = max(len(write(s["median"])) for s in spreads if s is not None) * size * 0.56
+    labelled = widest < slot / 2 - width / 2 - 6
     for i, (item, spread) in enumerate(zip(rounds, spreads, strict=True)):
         name = str(item["round"]) if short else round_label(item)
         out.append(svg.text(x(i), frame.bottom + size * 1.5, name, size=size, text_anchor="middle"))
@@ -215,8 +218,8 @@ def box_plots(rounds: Sequence[dict[str, Any]], figure: str, frame: Frame, write
                 data_median=i,
             )
         )
-        median = write(spread["median"])
-        if len(median) * size * 0.56 < slot / 2 - width / 2 - 6:
+        if labelled:
+            median = write(spread["median"])
             out.append(
                 svg.text(
                     x(i) + width / 2 + 6, y(spread["median"]) + size * 0.35, median, size=size, font_weight=700, **halo

@@ -660,23 +660,28 @@ def _moved_most(rounds: dict[str, Any]) -> str | None:
 
 
 def rounds_compared(deck: Deck) -> Slide | None:
-    """A later round: the joint points of each round of its series up to it as box plots, and the figure
-    that moved most since the round before."""
+    """A later round: the joint points of each round of its series up to it as box plots (their efficiency
+    when the rounds played different scenarios), and the figure that moved most since the round before."""
     if not deck.rounds or len(deck.rounds["rounds"]) < 2:
         return None
     rounds = deck.rounds["rounds"]
     title = gettext("The rounds compared")
+    figure, write = "joint", number
     subtitle = gettext("Joint points per round: median, middle half and range")
-    body = [svg.text(40, 110, subtitle, size=svg.fit(subtitle, 28), fill=MUTED)]
+    if len({(r.get("scenario"), r.get("scenario_version")) for r in rounds}) > 1:  # points of different pies
+        figure, write = "efficiency", roundchart.percent
+        subtitle = gettext("Efficiency per round (different scenarios): median, middle half and range")
+    # The subtitle, then the figure that moved most in bold, each on a second line when it is long (the plot
+    # then starts lower).
+    body, below = svg.paragraph(40, 110, subtitle, size=28, fill=MUTED)
     moved = _moved_most(deck.rounds)
-    top = UNDER_LEGEND + 20
-    if moved:  # in bold under the subtitle, on a second line when it is long (the plot then starts lower)
-        drawn, below = svg.paragraph(40, 160, moved, size=30, fill=MARK, font_weight=700)
+    if moved:
+        drawn, below = svg.paragraph(40, below + 14, moved, size=30, fill=MARK, font_weight=700)
         body += drawn
-        top = max(top, below + 50)
+    top = max(UNDER_LEGEND + 20, below + 40)
     frame = roundchart.Frame(left=40, right=RIGHT, top=top, bottom=BOTTOM - 10, size=TEXT)
-    body += roundchart.box_plots(rounds, "joint", frame, number, roundchart.pairs)
-    sentences = [title + ".", subtitle + ".", *roundchart.described(rounds, "joint", number, roundchart.pairs)]
+    body += roundchart.box_plots(rounds, figure, frame, write, roundchart.pairs)
+    sentences = [title + ".", subtitle + ".", *roundchart.described(rounds, figure, write, roundchart.pairs)]
     description = " ".join([*sentences, moved + "."] if moved else sentences)
     return Slide("rounds", title, svg.document("rounds", title, description, body), description)
 

@@ -25,6 +25,7 @@ TEXT = 26  # the smallest text on a slide (at 1280 x 720: about 26 px)
 
 # What XML 1.0 forbids in a document (control characters, lone surrogates, U+FFFE and U+FFFF): a name in a
 # scenario may hold them, and a slide downloaded as a file that has one does not open.
+SPACES = re.compile("[ \t\n\r]+")  # where a line may break: not at a no-break space, as str.split() would
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -119,7 +120,7 @@ def wrap(value: str, size: int, width: float, *, bold: bool = False) -> list[str
     mean width, generous so that a line never runs off the slide)."""
     per_line = max(8, int(width / (size * (0.62 if bold else 0.56))))
     lines: list[str] = []
-    for word in value.split():
+    for word in SPACES.split(value.strip()):
         if lines and len(lines[-1]) + 1 + len(word) <= per_line:
             lines[-1] += " " + word
         else:

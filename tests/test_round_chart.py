@@ -8,8 +8,10 @@ import xml.dom.minidom
 
 from django.utils import translation
 
+from reports import svg
 from reports.roundchart import spread_chart
 from reports.series import series_page
+from reports.slides import Deck, rounds_compared
 
 JOINT_1 = {"n": 3, "min": 78, "q1": 79.5, "median": 81, "q3": 98, "max": 115, "mean": 91.33}
 JOINT_2 = {"n": 1, "min": 115, "q1": 115, "median": 115, "q3": 115, "max": 115, "mean": 115}
@@ -85,3 +87,29 @@ def test_the_chart_writes_numbers_as_the_page_language_does():
         svg = series_page(data)["charts"]["joint"]
     assert "erstes Quartil 79,5" in svg and "10.200" in svg
     assert 'role="img"' in svg and re.search(r'aria-labelledby="series-joint-chart-title series-joint-chart-desc"', svg)
+
+
+def test_the_slide_compares_efficiency_when_the_rounds_played_different_scenarios():
+    first, second = a_round(1, JOINT_1), a_round(2, JOINT_2)
+    for item, scenario, efficiency, share in ((first, "used-car", 0.7, 0.5), (second, "job-offer", 0.9, 0.5)):
+        spread = {
+            "n": 2,
+            "min": efficiency,
+            "q1": efficiency,
+            "median": efficiency,
+            "q3": efficiency,
+            "max": efficiency,
+        }
+        item.update(scenario=scenario, scenario_version=1)
+        item["figures"].update(efficiency=spread, pareto_share=share, meso_share=0)
+    slide = rounds_compared(Deck({}, series(first, second)))
+    assert "Efficiency per round" in slide.svg and "Round 2: 2 pairs, lowest 90\N{NO-BREAK SPACE}%" in slide.svg
+    assert "Moved most since round 1: Efficiency, 70\N{NO-BREAK SPACE}% to 90\N{NO-BREAK SPACE}%" in slide.description
+    second["scenario"] = "used-car"  # the same scenario: joint points
+    slide = rounds_compared(Deck({}, series(first, second)))
+    assert "Joint points per round" in slide.svg and "Round 1: 3 pairs, lowest 78," in slide.svg
+
+
+def test_a_line_never_breaks_at_a_no_break_space():
+    lines = svg.wrap("Pareto-optimal agreements, 50\N{NO-BREAK SPACE}% to 100\N{NO-BREAK SPACE}%", 30, 300)
+    assert "100\N{NO-BREAK SPACE}%" in lines[-1] and not any(line in ("%", "") for line in lines)
