@@ -127,12 +127,13 @@ class ErrorOut(Schema):
     field: str | None = None
     template: str | None = Field(
         None,
-        description="With some refusals (the scenario studio's): `detail`'s English template, with named "
-        "placeholders, to say it in another language.",
+        description="With some refusals (the scenario studio's and the throttles'): `detail`'s English template, "
+        "with named placeholders, to say it in another language.",
     )
     params: dict[str, Any] | None = Field(
         None,
-        description="With `template`: each placeholder's value, text or an object with its own template and params.",
+        description="With `template`: each placeholder's value: text, a number (a count or a limit, to write as "
+        "the reader's language writes numbers), or an object with its own template and params.",
     )
 
 

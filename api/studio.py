@@ -90,8 +90,9 @@ TEMPLATE = Field(
     description="The message's English template, with named placeholders (`%(name)s`, and `%%` for a percent sign)."
 )
 PARAMS = Field(
-    description="Each placeholder's value: text kept as it is in every language (a key, a path, a value), or an "
-    "object with its own `template` and `params` (a word, such as `a list`), to translate the same way."
+    description="Each placeholder's value: text kept as it is in every language (a key, a path, a value), a "
+    "number (a count or a limit, to write as the reader's language writes numbers), or an object with its own "
+    "`template` and `params` (a word, such as `a list`), to translate the same way."
 )
 
 

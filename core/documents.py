@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from core.messages import Message, msg
+from core.messages import Message, Number, msg
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
@@ -81,7 +81,7 @@ def read_document(path: str | PathLike[str]) -> str:
     with open(path, encoding="utf-8") as handle:
         text = handle.read(MAX_DOCUMENT + 1)
     if len(text) > MAX_DOCUMENT:
-        problem = Problem("(document)", msg("the file is larger than %(limit)s characters", limit=f"{MAX_DOCUMENT:,}"))
+        problem = Problem("(document)", msg("the file is larger than %(limit)s characters", limit=Number(MAX_DOCUMENT)))
         raise DocumentError([problem], str(path))
     return text
 
@@ -142,8 +142,8 @@ def load_yaml(text: str) -> LoadedYaml:
     if len(text) > MAX_DOCUMENT:
         message = msg(
             "the document has %(count)s characters; at most %(limit)s are allowed",
-            count=f"{len(text):,}",
-            limit=f"{MAX_DOCUMENT:,}",
+            count=Number(len(text)),
+            limit=Number(MAX_DOCUMENT),
         )
         raise DocumentError([Problem("(document)", message)])
     try:
@@ -174,7 +174,7 @@ def load_yaml(text: str) -> LoadedYaml:
 
 
 def too_many_values() -> Message:
-    return msg("the document has more than %(limit)s values; a scenario needs a few hundred", limit=f"{MAX_NODES:,}")
+    return msg("the document has more than %(limit)s values; a scenario needs a few hundred", limit=Number(MAX_NODES))
 
 
 def too_deep() -> Message:

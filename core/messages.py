@@ -19,13 +19,21 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 
+class Number(int):
+    """A count or a limit in a message: grouped in the English text ("500,000"), a JSON number in the API, and
+    written as the reader's language writes numbers where a page says the message ("500.000" in German)."""
+
+    def __str__(self) -> str:
+        return f"{int(self):,}"
+
+
 class Message(str):
     """The English text; `template` and `params` say it again in another language (`localised`)."""
 
     template: str
-    params: Mapping[str, str | int | Message]
+    params: Mapping[str, str | int | Number | Message]
 
-    def __new__(cls, template: str, params: Mapping[str, str | int | Message]) -> Message:
+    def __new__(cls, template: str, params: Mapping[str, str | int | Number | Message]) -> Message:
         text = super().__new__(cls, template % {key: str(value) for key, value in params.items()})
         text.template = template
         text.params = dict(params)
@@ -35,16 +43,20 @@ class Message(str):
         return (Message, (self.template, dict(self.params)))
 
     def as_json(self) -> dict[str, Any]:
-        """`template` and `params`, each parameter a string or a message as this same object (docs/api.md)."""
-        return {
-            "template": self.template,
-            "params": {
-                key: value.as_json() if isinstance(value, Message) else str(value) for key, value in self.params.items()
-            },
-        }
+        """`template` and `params`, each parameter a string, a number (a Number) or a message as this same
+        object (docs/api.md)."""
+        return {"template": self.template, "params": {key: _param_json(value) for key, value in self.params.items()}}
 
 
-def msg(template: str, **params: str | int | Message) -> Message:
+def _param_json(value: str | int | Number | Message) -> Any:
+    if isinstance(value, Message):
+        return value.as_json()
+    if isinstance(value, Number):
+        return int(value)
+    return str(value)
+
+
+def msg(template: str, **params: str | int | Number | Message) -> Message:
     return Message(template, params)
 
 
@@ -55,14 +67,22 @@ def message_json(text: str) -> dict[str, Any]:
     return {"template": text.replace("%", "%%"), "params": {}}
 
 
-def localised(text: str, translate: Callable[[str], str]) -> str:
+def localised(text: str, translate: Callable[[str], str], number: Callable[[int], str] = str) -> str:
     """`text` in the language of `translate` (a gettext): a Message's template translated and its
-    parameters put in, the messages among them translated the same way; plain text as it is. A translation
-    that does not fit its parameters gives the English text rather than fail."""
+    parameters put in, the messages among them translated the same way and its Numbers written by `number`;
+    plain text as it is. A translation that does not fit its parameters gives the English text rather than
+    fail."""
     if not isinstance(text, Message):
         return text
-    params = {key: localised(value, translate) if isinstance(value, Message) else str(value)
-              for key, value in text.params.items()}  # fmt: skip
+
+    def said(value: str | int | Number | Message) -> str:
+        if isinstance(value, Message):
+            return localised(value, translate, number)
+        if isinstance(value, Number):
+            return number(int(value))
+        return str(value)
+
+    params = {key: said(value) for key, value in text.params.items()}
     try:
         return translate(text.template) % params
     except (KeyError, ValueError, TypeError):

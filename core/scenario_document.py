@@ -18,7 +18,7 @@ from typing import Any
 
 from core.analysis import MAX_ANALYSIS_STEPS, ScoringTable, TooLargeToAnalyse, analysis_steps
 from core.documents import DocumentError, LoadedYaml, Path, Problem, format_path, load_yaml, read_document
-from core.messages import Message, msg
+from core.messages import Message, Number, msg
 from core.scenario_check import scenario_warnings
 from core.scenario_translations import document_language, translations
 from core.spec import (
@@ -244,7 +244,7 @@ def _validated(loaded: LoadedYaml, source: str) -> Validated:
             "too large to analyse: its figures take more than %(limit)s steps (the distinct"
             " scores of the issues so far times the next issue's options); use fewer issues or options,"
             " a larger step, or points that repeat",
-            limit=f"{MAX_ANALYSIS_STEPS:,}",
+            limit=Number(MAX_ANALYSIS_STEPS),
         )
         raise DocumentError([Problem("issues", message, loaded.line_of(("issues",)))], source) from None
     return Validated(scenario, tuple(scenario_warnings(scenario)))
@@ -565,8 +565,8 @@ def _issues(c: _Checker, value: Any, roles: tuple[str, ...], events: dict[str, E
             msg(
                 "the issues have %(count)s options and numeric values in all; at most %(limit)s are allowed"
                 " (a larger step, or fewer issues)",
-                count=f"{terms:,}",
-                limit=f"{MAX_TERMS:,}",
+                count=Number(terms),
+                limit=Number(MAX_TERMS),
             ),
         )
     return tuple(issues)

@@ -26,7 +26,7 @@ from core.documents import (
     too_deep,
     too_many_values,
 )
-from core.messages import message_json, msg
+from core.messages import Number, message_json, msg
 from core.scenario_document import validate_data
 from core.spec import Scenario, plain
 
@@ -80,8 +80,8 @@ def draft_text(data: Any) -> str:
     if len(text) > MAX_DOCUMENT:
         message = msg(
             "the document has %(count)s characters as YAML; at most %(limit)s are allowed",
-            count=f"{len(text):,}",
-            limit=f"{MAX_DOCUMENT:,}",
+            count=Number(len(text)),
+            limit=Number(MAX_DOCUMENT),
         )
         raise DocumentError([Problem("(document)", message)])
     return text

@@ -16,6 +16,7 @@ import core
 from core.documents import Problem
 from core.messages import all_templates, localised
 from scenarios import studio
+from scenarios.labels import number_text
 
 # The modules whose messages reach a page: the pure core, the studio's refusals, and the throttles' refusals
 # (read as a file: the classrooms app is above this one).
@@ -33,8 +34,8 @@ def templates() -> frozenset[str]:
 
 
 def translated(text: str) -> str:
-    """A message in the active language; plain text as it is."""
-    return localised(text, gettext)
+    """A message in the active language, its numbers written as the language writes them; plain text as it is."""
+    return localised(text, gettext, number_text)
 
 
 def catalogue() -> dict[str, str]:

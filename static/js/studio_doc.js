@@ -3,14 +3,18 @@
 // rounds summed up, and a message of the scenario check said in the page's language. Tested with node
 // (tests/js/studio.test.mjs).
 
+import { formatNumber, pageLang } from "./format.js";
+
 // A message the API gives with its English `template` and `params` (docs/api.md), said with `catalogue`
 // (English template -> its translation, from the page): each parameter that is itself a message is said
-// the same way, the others (keys, paths, values as typed) as they are. Without a template, `fallback`.
-export function localise(message, catalogue, fallback = "") {
+// the same way, a number (a count or a limit) as `lang` writes numbers, the others (keys, paths, values as
+// typed) as they are. Without a template, `fallback`.
+export function localise(message, catalogue, fallback = "", lang = pageLang()) {
   if (!message || typeof message.template !== "string") return fallback;
   const params = {};
   for (const [name, value] of Object.entries(message.params || {})) {
-    params[name] = value && typeof value === "object" ? localise(value, catalogue) : String(value);
+    if (typeof value === "number") params[name] = formatNumber(value, lang);
+    else params[name] = value && typeof value === "object" ? localise(value, catalogue, "", lang) : String(value);
   }
   const said = (template) =>
     template.replace(/%\((\w+)\)s|%%/g, (match, name) => (name === undefined ? "%" : name in params ? params[name] : match));

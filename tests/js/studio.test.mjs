@@ -94,3 +94,13 @@ test("a message of the scenario check is said with the page's translations, its 
   assert.equal(localise(problem, { "must be a number, got %(kind)s": "keine Zahl" }), "must be a number, got text 'zehn'");
   assert.equal(localise({ detail: "x" }, german, "the server's words"), "the server's words");
 });
+
+test("a count or a limit in a message is written as the page's language writes numbers", () => {
+  const refused = {
+    template: "the document has %(count)s characters; at most %(limit)s are allowed",
+    params: { count: 500001, limit: 500000 },
+  };
+  const german = { "the document has %(count)s characters; at most %(limit)s are allowed": "das Dokument hat %(count)s Zeichen; erlaubt sind höchstens %(limit)s" };
+  assert.equal(localise(refused, german, "", "de"), "das Dokument hat 500.001 Zeichen; erlaubt sind höchstens 500.000");
+  assert.equal(localise(refused, {}, "", "en"), "the document has 500,001 characters; at most 500,000 are allowed");
+});
