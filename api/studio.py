@@ -24,7 +24,7 @@ from api.base import (
 from classrooms.throttles import client_address, throttle_hit
 from core.refusal import Refused
 from core.spec import plain
-from core.studio import analyse_draft, draft_text
+from core.studio import analyse_draft
 from core.tournament import tournament
 from scenarios import studio
 from scenarios.models import Scenario, ScenarioDraft, ScenarioVersion
@@ -226,7 +226,7 @@ def scenario_tournament(request: HttpRequest, payload: TournamentIn) -> list[dic
     user = request_user(request)
     throttle_hit(action="studio_tournament", address=client_address(request), account=str(user.pk))
     with studio.one_at_a_time(user, "tournament"):  # reading the document costs its grids too
-        scenario = studio.scenario_of(draft_text(payload.document), "document")
+        _, scenario = studio.scenario_of(payload.document, "document")
         rounds = tournament(scenario, payload.rounds, payload.seed)
     return [
         {

@@ -119,11 +119,13 @@ def draft_save(*, draft: ScenarioDraft, document: Any, revision: int) -> Scenari
     return stored
 
 
-def scenario_of(text: str, what: str) -> ScenarioSpec:
-    """The scenario a document (`what`: "draft" or "document") written as YAML describes, or Refused at
-    `document` with how many problems it has and the first of them."""
+def scenario_of(document: Any, what: str) -> tuple[str, ScenarioSpec]:
+    """A document (`what`: "draft" or "document") written as YAML and the scenario it describes, or Refused
+    at `document` with how many problems it has and the first of them (one past a bound that its writing
+    as YAML refuses among them)."""
     try:
-        return parse_scenario(text).scenario
+        text = draft_text(document)
+        return text, parse_scenario(text).scenario
     except DocumentError as error:
         raise Refused(_problems_first(what, error.problems), "document") from None
 
@@ -151,8 +153,7 @@ def draft_publish(*, draft: ScenarioDraft) -> ScenarioVersion:
     """The draft, valid, as the next version of its scenario: the scenario its slug names, made on the first
     publication (owned by the draft's owner, private). Refused when the draft has problems, or when its slug
     is a scenario that is built in or someone else's."""
-    text = draft_text(draft.document)
-    spec = scenario_of(text, "draft")
+    text, spec = scenario_of(draft.document, "draft")
     with transaction.atomic():
         scenario = Scenario.objects.select_for_update().filter(slug=spec.slug).first()
         if scenario is not None and (scenario.builtin or scenario.owner_id != draft.owner_id):

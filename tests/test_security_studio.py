@@ -167,3 +167,21 @@ def test_drafts_made_at_once_stay_within_the_cap(instructor, monkeypatch):
     for _ in range(3):
         race(*(lambda: studio.draft_create(owner=instructor) for _ in range(4)))
         assert ScenarioDraft.objects.filter(owner=instructor).count() == 3
+
+
+def test_a_tournament_of_a_document_past_a_bound_is_refused_with_its_problem(instructor):
+    # The tournament writes its document as YAML to read it, as a publication does: a number past 10**100 or a
+    # nesting past 20 levels is refused there, and that refusal answered 500.
+    api = api_client(instructor)
+    deep: dict = {}
+    for _ in range(25):
+        deep = {"a": deep}
+    for document, problem in (
+        ({**valid(), "title": 10**101}, "title: is too large: points and values stay within one billion"),
+        ({**valid(), "notes": deep}, "nested deeper than 20 levels"),
+    ):
+        refused = send(api, "post", "/api/scenario-tournaments", {"document": document, "rounds": 2})
+        assert refused.status_code == 400 and refused.json()["field"] == "document", refused.content
+        said = refused.json()["detail"]
+        assert said.startswith("The document has 1 problem to fix first; the first: ") and problem in said, said
+        assert refused.json()["template"] == "The document has 1 problem to fix first; the first: %(path)s: %(problem)s"
