@@ -97,12 +97,19 @@ class _Checker:
         for key in required:
             if key not in value:
                 self.problem(path, msg("missing required key '%(key)s'", key=key))
-        return value
+        # A required key without a value (`slug:` with nothing after it: null) is said here, once, and left
+        # out, so that each check after this one takes it as the missing key already said.
+        empty = [key for key in required if key in value and value[key] is None]
+        for key in empty:
+            self.problem((*path, key), msg("must not be empty"))
+        return {key: item for key, item in value.items() if key not in empty} if empty else value
 
     def text(self, data: dict[str, Any], key: str, path: Path, *, required: bool = True, limit: int = MAX_TEXT) -> str:
         value = data.get(key)
         if value is None:
-            return ""  # a missing required key is already reported by mapping()
+            if required and key in data:  # a label's null (mapping() says a missing or null required key)
+                self.problem((*path, key), msg("must not be empty"))
+            return ""
         if not isinstance(value, str):
             self.problem((*path, key), msg("must be text, got %(kind)s", kind=_kind(value)))
             return ""
@@ -635,7 +642,7 @@ def _issue_event(c: _Checker, data: dict[str, Any], path: Path, events: dict[str
     if value is None:
         c.problem(path, msg("a contingent issue needs 'event': the key of the event its options pay by"))
         return None
-    if value not in events:
+    if not isinstance(value, str) or value not in events:
         known = msg("events: %(events)s", events=", ".join(events)) if events else msg("the scenario has no 'events'")
         c.problem(
             (*path, "event"),

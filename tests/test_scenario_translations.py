@@ -117,6 +117,17 @@ def test_missing_parts_are_refused_with_their_paths():
     assert "translations.de.issues.repairs: missing required key 'options'" in problems
 
 
+def test_a_text_or_a_label_without_a_value_is_refused_not_shown_empty():
+    doc = with_german()
+    doc["translations"]["de"]["title"] = None
+    doc["translations"]["de"]["roles"]["owner"]["sheet"] = None
+    doc["translations"]["de"]["issues"]["term"]["options"]["five-years"] = None
+    problems = "\n".join(refused(doc))
+    assert "translations.de.title: must not be empty" in problems
+    assert "translations.de.roles.owner.sheet: must not be empty" in problems
+    assert "translations.de.issues.term.options.five-years: must not be empty" in problems
+
+
 def test_debrief_questions_are_translated_one_for_one():
     doc = with_german()
     doc["debrief_questions"] = [{"question": "Who moved first?", "figure": "first-offers"}, {"question": "Why?"}]

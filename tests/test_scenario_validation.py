@@ -4,7 +4,7 @@ import pytest
 
 from core.documents import DocumentError
 from core.scenario_document import parse_scenario
-from tests.scenario_docs import dump, valid
+from tests.scenario_docs import contingent, dump, valid
 
 
 def refused(document: dict | str) -> list[str]:
@@ -227,3 +227,39 @@ def test_a_scenario_carries_its_author_and_licence_as_text_and_both_are_optional
         ("author", "must be text, got a list"),
         ("licence", "is 201 characters long; the limit is 200"),
     ]
+
+
+def test_a_required_key_without_a_value_is_refused_at_its_path():
+    """`slug:` with nothing after it is YAML's null: a scenario with an empty slug or title was accepted, and
+    an option's or a role list's null stopped the validation with an error rather than a problem."""
+    for path in (
+        ("slug",),
+        ("title",),
+        ("roles",),
+        ("roles", 0, "name"),
+        ("issues", 1, "key"),
+        ("issues", 1, "options", 0, "label"),
+        ("issues", 1, "options", 0, "points"),
+    ):
+        doc = valid()
+        parent = doc
+        for part in path[:-1]:
+            parent = parent[part]
+        parent[path[-1]] = None
+        shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        assert f"lease.yaml: {shown}: must not be empty" in " | ".join(refused(doc)), path
+    batna = valid()
+    batna["roles"][0]["batna"] = None
+    assert [m for m in refused(batna) if "roles[0].batna" in m] == [
+        "lease.yaml: roles[0].batna: must not be empty (line 8)"  # once: the number's check takes it as said
+    ]
+
+
+def test_a_contingent_issue_s_null_points_or_an_event_that_is_not_a_key_is_refused():
+    doc = contingent()
+    doc["issues"][1]["options"][0]["points"] = None
+    assert any("issues[1].options[0].points: must not be empty" in m for m in refused(doc))
+    for value in ([], {"a": 1}):
+        doc = contingent()
+        doc["issues"][1]["event"] = value
+        assert any(f"issues[1].event: {value!r} is not an event of this scenario" in m for m in refused(doc))
