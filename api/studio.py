@@ -22,6 +22,7 @@ from api.base import (
     request_user,
 )
 from classrooms.throttles import client_address, throttle_hit
+from core.messages import Message, msg
 from core.refusal import Refused
 from core.spec import plain
 from core.studio import analyse_draft
@@ -176,11 +177,22 @@ def draft_list(request: HttpRequest) -> Any:
     return ScenarioDraft.objects.filter(owner=request_user(request)).only("id", "title", "revision", "updated_at")
 
 
+def _at_most_one(given: list[str]) -> Message:
+    if len(given) == 2:
+        first, second = given
+        return msg(
+            "Give at most one of document, adapt and yaml, not %(first)s and %(second)s.",
+            first=first,
+            second=second,
+        )
+    return msg("Give at most one of document, adapt and yaml, not document and adapt and yaml.")
+
+
 @router.post("/scenario-drafts", response={201: DraftOut, **WRITE})
 def draft_create(request: HttpRequest, payload: DraftIn) -> Status[ScenarioDraft]:
     given = [name for name in ("document", "adapt", "yaml") if getattr(payload, name) is not None]
     if len(given) > 1:
-        raise Refused(f"Give at most one of document, adapt and yaml, not {' and '.join(given)}.", given[1])
+        raise Refused(_at_most_one(given), given[1])
     adapt = _version(request, payload.adapt.scenario, payload.adapt.version) if payload.adapt else None
     draft = studio.draft_create(owner=request_user(request), document=payload.document, adapt=adapt, yaml=payload.yaml)
     return Status(201, draft)

@@ -18,11 +18,12 @@ from core.messages import all_templates, localised
 from scenarios import studio
 from scenarios.labels import number_text
 
-# The modules whose messages reach a page: the pure core, the studio's refusals, and the throttles' refusals
-# (read as a file: the classrooms app is above this one).
+# The modules whose messages reach a page: the pure core, the studio's refusals (its services' and its API's),
+# and the throttles' refusals (the API and the classrooms app, read as files: both are above this one).
 SOURCES = (
     *sorted(Path(core.__file__).parent.glob("*.py")),
     Path(studio.__file__),
+    Path(core.__file__).parent.parent / "api" / "studio.py",
     Path(core.__file__).parent.parent / "classrooms" / "throttles.py",
 )
 

@@ -60,7 +60,14 @@ def test_a_draft_is_adapted_from_a_builtin_or_imported_from_yaml_and_bad_input_i
     bad = send(api, "post", "/api/scenario-drafts", {"yaml": "a: [1, 2"})
     assert bad.status_code == 400 and bad.json()["field"] == "yaml" and "does not parse" in bad.json()["detail"]
     both = send(api, "post", "/api/scenario-drafts", {"yaml": "a: 1", "document": {}})
-    assert both.status_code == 400 and both.json()["detail"].startswith("Give at most one of")
+    assert both.status_code == 400 and both.json()["detail"] == (
+        "Give at most one of document, adapt and yaml, not document and yaml."
+    )
+    # A refusal of the studio, with its template and parameters (docs/api.md, "Messages to translate").
+    assert both.json()["template"] == "Give at most one of document, adapt and yaml, not %(first)s and %(second)s."
+    assert both.json()["params"] == {"first": "document", "second": "yaml"}
+    three = send(api, "post", "/api/scenario-drafts", {"yaml": "a: 1", "document": {}, "adapt": {"scenario": "x"}})
+    assert three.status_code == 400 and three.json()["template"] == three.json()["detail"]
     unknown = send(api, "post", "/api/scenario-drafts", {"documnet": {}})
     assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["body", "payload", "documnet"]
     deep: list = []
