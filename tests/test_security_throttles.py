@@ -342,17 +342,22 @@ def test_a_locked_log_in_says_so_in_the_pages_language(instructor):
 
 
 def test_every_throttled_action_has_its_words_and_the_api_gives_their_template(settings, frozen_clock):
+    """Per address and per account: each refusal a whole sentence whose template the pages translate."""
     from core.messages import Message
+    from scenarios.messages import templates
 
-    for action in settings.THROTTLES:
+    per = {"address": (0, 60), "account": (100, 60)}, {"address": (100, 60), "account": (0, 60)}
+    for action in list(settings.THROTTLES):
         if action == "link_email_messages":  # spent, not hit: its refusal is throttle_spend's
             continue
-        limits = {"address": (0, 60), "account": (100, 60)}
-        settings.THROTTLES = {**settings.THROTTLES, action: limits}
-        with pytest.raises(throttles.Throttled) as refused:
-            throttles.throttle_hit(action=action, address="198.51.100.1", account="someone")
-        assert isinstance(refused.value.message, Message), action
-        assert refused.value.message.startswith("Too many "), action
+        for scope, limits in zip(("address", "account"), per, strict=True):
+            settings.THROTTLES = {**settings.THROTTLES, action: limits}
+            with pytest.raises(throttles.Throttled) as refused:
+                throttles.throttle_hit(action=action, address="198.51.100.1", account=f"someone {scope}")
+            said = refused.value.message
+            assert isinstance(said, Message) and said.startswith("Too many "), (action, scope)
+            assert ("from your network" in said) == (scope == "address"), (action, scope, said)
+            assert said.template in templates() and said.params["wait"].template in templates(), (action, scope)
 
 
 def test_an_lti_login_past_its_limit_is_refused_with_when_to_try_again(settings, frozen_clock):
