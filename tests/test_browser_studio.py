@@ -371,6 +371,16 @@ def test_the_list_shares_diffs_adapts_and_imports(live_server, browser, instruct
     wait.until(text_shown((By.ID, "studio-status"), "(document): das YAML lässt sich nicht lesen: "))
     assert "Spalte" in browser.find_element(By.ID, "studio-status").text
     assert "/scenarios/drafts/" not in browser.current_url
+    # A file under the size the page checks (2 MB) but past 500,000 characters is refused in German too,
+    # before the API's schema refuses it in its own English words.
+    drafts = ScenarioDraft.objects.filter(owner=instructor).count()
+    large = tmp_path / "large.yaml"
+    large.write_text("a: " + "x" * 600_000 + "\n")
+    browser.find_element(By.ID, "studio-import-file").send_keys(str(large))
+    browser.find_element(By.CSS_SELECTOR, "[data-studio-import] button").click()
+    wait.until(text_shown((By.ID, "studio-status"), "large.yaml ist zu groß für ein Szenario-Dokument"))
+    assert "höchstens 500.000 Zeichen" in browser.find_element(By.ID, "studio-status").text
+    assert ScenarioDraft.objects.filter(owner=instructor).count() == drafts
 
 
 def test_a_stale_save_and_a_dropped_connection_lose_nothing_typed(live_server, browser, instructor):

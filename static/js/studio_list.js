@@ -5,6 +5,7 @@ import { gettext, interpolate } from "./i18n.js";
 import { api, draftUrl } from "./studio_api.js";
 
 const status = document.getElementById("studio-status");
+const MAX_YAML = 500_000; // characters of an imported document (docs/api.md, "POST /api/scenario-drafts")
 
 function say(text, bad = false) {
   status.textContent = text;
@@ -31,11 +32,13 @@ document.querySelector("[data-studio-import]")?.addEventListener("submit", async
   event.preventDefault();
   const file = document.getElementById("studio-import-file").files[0];
   if (!file) return;
-  if (file.size > 2_000_000) {
-    say(interpolate(gettext("%(name)s is too large for a scenario document (at most 500,000 characters)."), { name: file.name }), true);
-    return;
-  }
-  create({ yaml: await file.text() }, interpolate(gettext("Importing %(name)s"), { name: file.name }));
+  const tooLarge = () => say(interpolate(gettext("%(name)s is too large for a scenario document (at most 500,000 characters)."), { name: file.name }), true);
+  if (file.size > 2_000_000) return tooLarge();
+  const text = await file.text();
+  // Characters as the server counts them (a character past U+FFFF is one, not two): past the API's limit,
+  // its schema would refuse the text in its own English words.
+  if (text.length > MAX_YAML && Array.from(text).length > MAX_YAML) return tooLarge();
+  create({ yaml: text }, interpolate(gettext("Importing %(name)s"), { name: file.name }));
 });
 
 for (const button of document.querySelectorAll("[data-studio-share]")) {
