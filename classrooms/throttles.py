@@ -145,7 +145,9 @@ def wait_text(seconds: int) -> Message:
         return msg("1 second")
     if seconds < 90:
         return msg("%(seconds)s seconds", seconds=seconds)
-    return msg("%(minutes)s minutes", minutes=math.ceil(seconds / 60))
+    if seconds < 90 * 60:
+        return msg("%(minutes)s minutes", minutes=math.ceil(seconds / 60))
+    return msg("%(hours)s hours", hours=math.ceil(seconds / 3600))
 
 
 def _now() -> float:

@@ -369,6 +369,8 @@ def test_the_list_shares_diffs_adapts_and_imports(live_server, browser, instruct
     browser.find_element(By.ID, "studio-import-file").send_keys(str(broken))
     browser.find_element(By.CSS_SELECTOR, "[data-studio-import] button").click()
     wait.until(text_shown((By.ID, "studio-status"), "(document): das YAML lässt sich nicht lesen: "))
+    # one sentence, translated as one (it read "broken.yaml wird importiert fehlgeschlagen: ...")
+    assert browser.find_element(By.ID, "studio-status").text.startswith("broken.yaml wurde nicht importiert: ")
     assert "Spalte" in browser.find_element(By.ID, "studio-status").text
     assert "/scenarios/drafts/" not in browser.current_url
     # A file under the size the page checks (2 MB) but past 500,000 characters is refused in German too,

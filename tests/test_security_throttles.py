@@ -382,3 +382,19 @@ def test_the_studios_script_is_given_the_throttles_words_in_the_pages_language()
         "Zu viele Analysen eines Szenarios von Ihrem Konto. Versuchen Sie es in %(wait)s erneut."
     )
     assert words["%(seconds)s seconds"] == "%(seconds)s Sekunden"
+
+
+def test_a_wait_of_hours_is_said_in_hours():
+    from django.utils import translation
+
+    from scenarios.messages import translated
+
+    assert throttles.wait_text(89) == "89 seconds" and throttles.wait_text(90) == "2 minutes"
+    assert throttles.wait_text(5399) == "90 minutes"
+    assert throttles.wait_text(5400) == "2 hours"  # an hour and a half, rounded up as minutes are
+    assert throttles.wait_text(86400) == "24 hours"  # a day's allowance, where it said "1440 minutes"
+    assert throttles.wait_text(3600 * 24 + 1) == "25 hours"
+    with translation.override("de"):
+        assert translated(throttles.wait_text(86400)) == "24 Stunden"
+    with translation.override("es"):
+        assert translated(throttles.wait_text(86400)) == "24 horas"

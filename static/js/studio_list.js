@@ -2,6 +2,7 @@
 // draft, a YAML file imported into one (each then opened in the editor), sharing one's own scenario or not,
 // and the differences between two of its versions, drawn line by line.
 import { gettext, interpolate } from "./i18n.js";
+import { formatNumber } from "./format.js";
 import { api, draftUrl } from "./studio_api.js";
 
 const status = document.getElementById("studio-status");
@@ -12,33 +13,43 @@ function say(text, bad = false) {
   status.classList.toggle("error", bad);
 }
 
-async function create(body, what) {
-  say(interpolate(gettext("%(doing)s…"), { doing: what }));
+// `busy` is said while the draft is made, `failed(reason)` if it is not: whole sentences, each translated as one.
+async function create(body, busy, failed) {
+  say(busy);
   try {
     const draft = await api("POST", "/api/scenario-drafts", body);
     window.location.assign(draftUrl(draft.id));
   } catch (error) {
-    say(interpolate(gettext("%(doing)s failed: %(reason)s"), { doing: what, reason: error.message }), true);
+    say(failed(error.message), true);
   }
 }
 
-document.querySelector("[data-studio-new]")?.addEventListener("click", () => create({}, gettext("Making a new draft")));
+document.querySelector("[data-studio-new]")?.addEventListener("click", () =>
+  create({}, gettext("Making a new draft…"), (reason) => interpolate(gettext("The new draft was not made: %(reason)s"), { reason })),
+);
 
 for (const button of document.querySelectorAll("[data-studio-adapt]")) {
-  button.addEventListener("click", () => create({ adapt: { scenario: button.dataset.studioAdapt } }, gettext("Copying the scenario into a draft")));
+  button.addEventListener("click", () =>
+    create({ adapt: { scenario: button.dataset.studioAdapt } }, gettext("Copying the scenario into a draft…"), (reason) =>
+      interpolate(gettext("The scenario was not copied into a draft: %(reason)s"), { reason }),
+    ),
+  );
 }
 
 document.querySelector("[data-studio-import]")?.addEventListener("submit", async (event) => {
   event.preventDefault();
   const file = document.getElementById("studio-import-file").files[0];
   if (!file) return;
-  const tooLarge = () => say(interpolate(gettext("%(name)s is too large for a scenario document (at most 500,000 characters)."), { name: file.name }), true);
+  const tooLarge = () =>
+    say(interpolate(gettext("%(name)s is too large for a scenario document (at most %(limit)s characters)."), { name: file.name, limit: formatNumber(MAX_YAML) }), true);
   if (file.size > 2_000_000) return tooLarge();
   const text = await file.text();
   // Characters as the server counts them (a character past U+FFFF is one, not two): past the API's limit,
   // its schema would refuse the text in its own English words.
   if (text.length > MAX_YAML && Array.from(text).length > MAX_YAML) return tooLarge();
-  create({ yaml: text }, interpolate(gettext("Importing %(name)s"), { name: file.name }));
+  create({ yaml: text }, interpolate(gettext("Importing %(name)s…"), { name: file.name }), (reason) =>
+    interpolate(gettext("%(name)s was not imported: %(reason)s"), { name: file.name, reason }),
+  );
 });
 
 for (const button of document.querySelectorAll("[data-studio-share]")) {
