@@ -52,15 +52,16 @@ class IssueSheet:
     numeric: bool
     choices: tuple[Choice, ...]
 
-    @property
+    # Read at every step of a bot's search: worked out once a sheet (the choices never change).
+    @cached_property
     def best(self) -> Fraction:
         return max(c.points for c in self.choices)
 
-    @property
+    @cached_property
     def worst(self) -> Fraction:
         return min(c.points for c in self.choices)
 
-    @property
+    @cached_property
     def weight(self) -> Fraction:
         """How much the issue matters to this side: the spread of its points."""
         return self.best - self.worst
