@@ -16,6 +16,7 @@ from typing import Any
 
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 
+from core.metrics.series import moved_most
 from reports import roundchart, svg
 from reports.svg import HEIGHT, LINE, MARK, MUTED, OTHER, SIDES, TEXT, WIDTH, number
 
@@ -632,30 +633,28 @@ def settlement_round(deck: Deck) -> Slide | None:
 
 
 def _moved_most(rounds: dict[str, Any]) -> str | None:
-    """Of the class's figures, the one that moved most from the round before to this one, each change
-    taken as a share of its figure's whole range (a share's 0 to 1; the fixed-pie guess's -1 to 1)."""
+    """The class figure that moved most from the round before to this one (core.metrics.series.moved_most),
+    with its value in each."""
     before, after = (r["figures"] for r in rounds["rounds"][-2:])
-    if before is None or after is None:
+    change = rounds["steps"][-1]["change"] if rounds["steps"] else None  # None: a round without figures
+    key = moved_most(change["class"]) if change and before is not None and after is not None else None
+    if key is None:
         return None
-    figures = [
-        (gettext("Efficiency"), lambda f: (f["efficiency"] or {}).get("median"), roundchart.percent, 1),
-        (gettext("Pareto-optimal agreements"), lambda f: f["pareto_share"], roundchart.percent, 1),
-        (gettext("MESO use"), lambda f: f["meso_share"], roundchart.percent, 1),
-        (gettext("Fixed-pie guess"), lambda f: (f["fixed_pie"] or {}).get("median"), number, 2),
-    ]
-    moves = [
-        (abs(b - a) / span, name, write(a), write(b))
-        for name, read, write, span in figures
-        if (a := read(before)) is not None and (b := read(after)) is not None
-    ]
-    if not moves or max(moves)[0] == 0:
-        return None
-    _, name, a, b = max(moves, key=lambda move: move[0])
+    name, read, write = {
+        "efficiency_median": (
+            gettext("Efficiency"),
+            lambda f: (f["efficiency"] or {}).get("median"),
+            roundchart.percent,
+        ),
+        "pareto_share": (gettext("Pareto-optimal agreements"), lambda f: f["pareto_share"], roundchart.percent),
+        "meso_share": (gettext("MESO use"), lambda f: f["meso_share"], roundchart.percent),
+        "fixed_pie_median": (gettext("Fixed-pie guess"), lambda f: (f["fixed_pie"] or {}).get("median"), number),
+    }[key]
     return gettext("Moved most since round %(number)s: %(figure)s, %(before)s to %(after)s") % {
         "number": rounds["rounds"][-2]["round"],
         "figure": name,
-        "before": a,
-        "after": b,
+        "before": write(read(before)),
+        "after": write(read(after)),
     }
 
 

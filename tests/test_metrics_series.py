@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from core.metrics.series import PairRecord, StudentRecord, round_figures, round_step
+from core.metrics.series import PairRecord, StudentRecord, moved_most, round_figures, round_step
 
 
 def student(sid: int, joint: int, *, agreed=True, pareto=False, meso=0, fixed_pie=None, max_joint=100) -> StudentRecord:
@@ -101,3 +101,19 @@ def test_a_change_of_the_fixed_pie_guess_is_the_difference_a_reader_works_out():
     moved = step.as_json()
     assert moved["fixed_pie"]["min"] == 0.6 and moved["fixed_pie"]["median"] == 0.65
     assert moved["class"]["fixed_pie_median"] == 0.65  # 0.6 - (-0.05)
+
+
+def test_the_figure_that_moved_most_is_weighed_by_its_whole_range():
+    # the fixed-pie guess runs from -1 to 1: a move of 0.8 is 0.4 of it, less than a share's 0.5
+    change = {
+        "joint_median": 40,
+        "efficiency_median": 0.1,
+        "pareto_share": 0.5,
+        "meso_share": None,
+        "fixed_pie_median": -0.8,
+    }
+    assert moved_most(change) == "pareto_share"
+    assert moved_most({**change, "fixed_pie_median": -1.2}) == "fixed_pie_median"
+    assert moved_most({**change, "pareto_share": -0.4}) == "pareto_share"  # a tie with the guess: the first
+    assert moved_most({"efficiency_median": 0, "pareto_share": None}) is None  # nothing moved
+    assert moved_most({"joint_median": 30}) is None  # points are not compared across scenarios

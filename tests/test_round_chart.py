@@ -102,7 +102,17 @@ def test_the_slide_compares_efficiency_when_the_rounds_played_different_scenario
         }
         item.update(scenario=scenario, scenario_version=1)
         item["figures"].update(efficiency=spread, pareto_share=share, meso_share=0)
-    slide = rounds_compared(Deck({}, series(first, second)))
+    compared = series(first, second)
+    # the step between them as reports.series gives it: the class's changes (core.metrics.series.round_step)
+    moved = {
+        "joint_median": None,
+        "efficiency_median": 0.2,
+        "pareto_share": 0,
+        "meso_share": 0,
+        "fixed_pie_median": None,
+    }
+    compared["steps"] = [{"from_round": 1, "to_round": 2, "same_scenario": False, "change": {"class": moved}}]
+    slide = rounds_compared(Deck({}, compared))
     assert "Efficiency per round" in slide.svg and "Round 2: 2 pairs, lowest 90\N{NO-BREAK SPACE}%" in slide.svg
     assert "Moved most since round 1: Efficiency, 70\N{NO-BREAK SPACE}% to 90\N{NO-BREAK SPACE}%" in slide.description
     second["scenario"] = "used-car"  # the same scenario: joint points

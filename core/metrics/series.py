@@ -221,3 +221,21 @@ def round_step(
         },
     )
     return step, changes
+
+
+# The class's changes that a step's "moved most" compares, each over its figure's whole range: a share runs
+# from 0 to 1, the fixed-pie guess from -1 to 1 (the joint points are left out: their range is the
+# scenario's, and rounds may play different scenarios).
+MOVED_SPANS = {"efficiency_median": 1, "pareto_share": 1, "meso_share": 1, "fixed_pie_median": 2}
+
+
+def moved_most(class_change: Mapping[str, Fraction | float | int | None]) -> str | None:
+    """Of a step's class changes (Step.class_change, or its JSON), the key of the one that moved most as a
+    share of its figure's whole range; the first of MOVED_SPANS on a tie; None when none moved."""
+    moved = [
+        (abs(Fraction(str(change))) / span, key)
+        for key, span in MOVED_SPANS.items()
+        if (change := class_change.get(key)) is not None
+    ]
+    most = max((share for share, _ in moved), default=0)
+    return next(key for share, key in moved if share == most) if most else None
