@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from classrooms.models import Classroom, Course, CourseInvitation, User
-from classrooms.services import invitation_answer, verified_invitee
+from classrooms.services import invitation_answer, invitation_make
 from core.refusal import Refused
 
 # A course's page draws every pair of every section, and an instructor's courses are listed on each visit
@@ -92,11 +92,9 @@ def section_leave(*, classroom: Classroom, user: User) -> None:
 def course_coinstructor_invite(*, course: Course, email: str, invited_by: User) -> CourseInvitation:
     """Invite a verified instructor to co-teach the course; they get no access until they accept it. A
     co-instructor sees the course and, of its sections, only those they teach themselves."""
-    user = verified_invitee(email)
-    if course.instructors.filter(pk=user.pk).exists():
-        raise Refused(_("%(email)s already runs this course.") % {"email": user.email}, "email")
-    invitation, _created = CourseInvitation.objects.get_or_create(
-        course=course, user=user, defaults={"invited_by": invited_by}
+    already = _("%(email)s already runs this course.")
+    invitation: CourseInvitation = invitation_make(
+        CourseInvitation, "course", course, email=email, invited_by=invited_by, already=already
     )
     return invitation
 

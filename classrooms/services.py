@@ -100,12 +100,20 @@ def verified_invitee(email: str) -> User:
 def coinstructor_invite(*, classroom: Classroom, email: str, invited_by: User) -> CoInstructorInvitation:
     """Invite a verified instructor to co-teach the class; they see the invitation on their dashboard and
     get no access until they accept it (coinstructor_answer)."""
-    user = verified_invitee(email)
-    if classroom.instructors.filter(pk=user.pk).exists():
-        raise Refused(gettext("%(email)s already runs this class.") % {"email": user.email}, "email")
-    invitation, _ = CoInstructorInvitation.objects.get_or_create(
-        classroom=classroom, user=user, defaults={"invited_by": invited_by}
+    already = gettext("%(email)s already runs this class.")
+    return invitation_make(
+        CoInstructorInvitation, "classroom", classroom, email=email, invited_by=invited_by, already=already
     )
+
+
+def invitation_make(model, target: str, taught, *, email: str, invited_by: User, already: str):  # type: ignore[no-untyped-def]
+    """An invitation to co-teach `taught` (`model`: a class's or a course's, whose `target` is what it is to),
+    for a verified instructor who does not run it yet (`already`, the refusal's words, with `%(email)s`);
+    inviting again gives the same invitation."""
+    user = verified_invitee(email)
+    if taught.instructors.filter(pk=user.pk).exists():
+        raise Refused(already % {"email": user.email}, "email")
+    invitation, _ = model.objects.get_or_create(**{target: taught}, user=user, defaults={"invited_by": invited_by})
     return invitation
 
 

@@ -412,3 +412,18 @@ def test_the_page_asks_the_database_as_often_whatever_the_sections_and_pairs(ins
         section_add(course=course, classroom=classroom, user=instructor)
         ended_run(classroom, used_car, [NASH, LOSE_LOSE, None, NASH])
     assert queries() == before
+
+
+def test_someone_who_already_runs_the_course_or_the_class_is_not_invited_again(instructor, other_instructor):
+    from classrooms.services import coinstructor_invite
+
+    course = course_create(owner=instructor, name="Negotiation")
+    classroom = classroom_create(owner=instructor, name="North")
+    with pytest.raises(Refused, match="already runs this course") as refused:
+        courses.course_coinstructor_invite(course=course, email=instructor.email, invited_by=instructor)
+    assert refused.value.field == "email"
+    with pytest.raises(Refused, match="already runs this class"):
+        coinstructor_invite(classroom=classroom, email=instructor.email, invited_by=instructor)
+    first = courses.course_coinstructor_invite(course=course, email=other_instructor.email, invited_by=instructor)
+    again = courses.course_coinstructor_invite(course=course, email=other_instructor.email, invited_by=instructor)
+    assert first.pk == again.pk and CourseInvitation.objects.filter(course=course).count() == 1
