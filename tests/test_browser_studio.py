@@ -361,9 +361,12 @@ def test_the_list_shares_diffs_adapts_and_imports(live_server, browser, instruct
     assert slug.get_attribute("value") == "bakery-lease-copy"
     wait.until(text_shown((By.ID, "analysis-state"), "Up to date."))
 
-    # In German, a file that is not YAML is refused in German, the parser's own words kept.
+    # In German, a file that is not YAML is refused in German, the parser's own words kept; on a phone, the
+    # import form's long German label and its file field stay within the screen.
     browser.add_cookie({"name": "django_language", "value": "de"})
+    emulate_phone(browser)
     browser.get(f"{live_server.url}/scenarios/")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
     broken = tmp_path / "broken.yaml"
     broken.write_text("slug: [1, 2\n")
     browser.find_element(By.ID, "studio-import-file").send_keys(str(broken))
