@@ -2,7 +2,7 @@
 // reached and scrolled with the keyboard. While its content overflows it is in the tab order (tabindex 0)
 // as a region, named by its data-region-name or after its table; once it fits again it leaves the tab order, so
 // that a page has no stops that do nothing. Boxes added later (tables that scripts draw) are watched as
-// they appear.
+// they appear, and so are tables a script puts in a box in place of the ones it drew before.
 const SCROLLERS = ".table-wrap, .prose table, .room-sheet";
 
 function nameOf(box) {
@@ -37,7 +37,12 @@ function mark(box) {
 
 const sizes = new ResizeObserver((entries) => {
   for (const entry of entries) {
-    const box = entry.target.matches(SCROLLERS) ? entry.target : entry.target.parentElement.closest(SCROLLERS);
+    const target = entry.target;
+    if (!target.isConnected) {
+      sizes.unobserve(target); // a table that a redraw took off the page
+      continue;
+    }
+    const box = target.matches(SCROLLERS) ? target : target.parentElement.closest(SCROLLERS);
     if (box) mark(box);
   }
 });
@@ -55,8 +60,16 @@ function watch(root) {
 }
 
 new MutationObserver((records) => {
+  const changed = new Set();
   for (const record of records) {
     for (const node of record.addedNodes) if (node.nodeType === Node.ELEMENT_NODE) watch(node);
+    const box = record.target.nodeType === Node.ELEMENT_NODE ? record.target.closest(SCROLLERS) : null;
+    if (box && watched.has(box)) changed.add(box);
+  }
+  // A box whose content a script replaced: its new content is the one whose size counts now.
+  for (const box of changed) {
+    if (box.firstElementChild) sizes.observe(box.firstElementChild);
+    mark(box);
   }
 }).observe(document.body, { childList: true, subtree: true });
 watch(document);
