@@ -33,6 +33,8 @@ With --against TREE (another checkout of Parley, the code before, on the same .v
 processes run beside this one's and the bursts alternate between the two, a few seconds apart, so that
 both meet the same machine: the line of each, and "before_ms" on the last line. On a shared machine
 this is the comparison to trust; two runs one after the other saw the load change between them.
+--before-env NAME=VALUE sets a variable for the other tree's processes alone: `--against .
+--before-env PARLEY_EVENT_LOOP=asyncio` compares this code on uvloop with the same on asyncio's loop.
 """
 
 from __future__ import annotations
@@ -60,6 +62,14 @@ def main() -> None:
     parser.add_argument("--daphne", action="store_true", help="a page's two sockets, through Daphne processes")
     parser.add_argument("--daphnes", type=int, default=2, help="with --daphne: Daphne processes (default 2)")
     parser.add_argument("--profile", metavar="PY_SPY", help="with --daphne: profile the first Daphne (py-spy)")
+    parser.add_argument(
+        "--before-env",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="with --against: an environment variable of the other tree's processes only"
+        " (PARLEY_EVENT_LOOP=asyncio, with --against . for the same code on asyncio's loop)",
+    )
     parser.add_argument("--against", metavar="TREE", help="with --daphne: another checkout (the code before), served"
                         " at the same time on the next Redis db; the bursts alternate")  # fmt: skip
     args = parser.parse_args()
@@ -160,7 +170,8 @@ def served(args: argparse.Namespace, env: dict[str, str]) -> None:
     if args.against:  # the other tree's processes on the next Redis db (channel and key names apart)
         parts = urllib.parse.urlsplit(args.redis_url)
         other = parts._replace(path=f"/{int(parts.path.strip('/') or 0) + 1}").geturl()
-        sides = {"before": (Path(args.against).resolve(), dict(env, REDIS_URL=other)), "after": (ROOT, env)}
+        before_env = dict(env, REDIS_URL=other, **dict(pair.split("=", 1) for pair in args.before_env))
+        sides = {"before": (Path(args.against).resolve(), before_env), "after": (ROOT, env)}
     for _, side_env in sides.values():
         redis.Redis.from_url(side_env["REDIS_URL"]).flushdb()
     with contextlib.ExitStack() as stack:

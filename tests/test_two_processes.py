@@ -4,13 +4,14 @@ pair on different processes negotiate to an agreement and both see every event, 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from classrooms.services import student_link_token
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Event
-from tests.servers import daphne
+from tests.servers import LOGS, daphne
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +32,11 @@ def client_on(port: int, student, negotiation_id: int) -> LiveClient:
 def test_students_on_two_processes_negotiate_to_an_agreement_and_see_everything_in_order(live_daphne, pair):
     negotiation, seats = pair
     port_a = live_daphne  # the session's, and one of the test's own
-    with daphne() as (port_b, _):
+    with daphne() as (port_b, process_b):
+        # Both serve as production does (`parley-daphne`): on uvloop's event loop.
+        for port in (port_a, port_b):
+            assert "Serving on uvloop's event loop" in (LOGS / f"daphne-{port}.log").read_text()
+        assert "/uvloop/loop." in Path(f"/proc/{process_b.pid}/maps").read_text()
         seller = client_on(port_a, seats["seller"], negotiation.pk)
         buyer = client_on(port_b, seats["buyer"], negotiation.pk)
 
