@@ -248,7 +248,9 @@ def test_on_daphne_a_socket_closed_for_flooding_is_read_no_more(started_pair):
             except OSError as error:
                 received.append(repr(error))
             sock.close()
-            received.append(f"handshake: {protocol.handshake_exc!r}, state {protocol.state.name}")
+            received.append(
+                f"handshake: {protocol.handshake_exc!r}, parser: {protocol.parser_exc!r}, {protocol.state.name}"
+            )
             return protocol.close_rcvd.code if protocol.close_rcvd else None
 
         received: list[int | str] = []  # what each read got, and how the reading ended: said if it fails
