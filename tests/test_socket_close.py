@@ -257,5 +257,8 @@ def test_on_daphne_a_socket_closed_for_flooding_is_read_no_more(started_pair):
         cpu = cpu_seconds(server.pid)
         code = flood()
         cpu = cpu_seconds(server.pid) - cpu
-    assert code == limits.CLOSE_TOO_MANY, f"reads: {received}\n{daphne_log(port)[-3000:]}"
+    # The close code, or on a loaded machine at times a reset (the flood unread in the server's buffer
+    # when it drops the connection) before the peer read it: never the peer's own timeout.
+    said = f"reads: {received}\n{daphne_log(port)[-3000:]}"
+    assert code == limits.CLOSE_TOO_MANY or (code is None and "timed out" not in str(received)), said
     assert cpu < 0.15
