@@ -60,3 +60,11 @@ def test_a_box_whose_table_is_redrawn_is_watched_again_without_an_error(live_ser
     # The observer has reported the detached table by now (two frames later at most).
     browser.execute_script("return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     assert browser.execute_script("return window.__errors") == []
+
+    # Taken off the page and put back by a script, with a wide table: watched again.
+    # (Held by the page meanwhile: Selenium takes an element off the page for a stale one.)
+    browser.execute_script("window.__box = arguments[0]; window.__box.remove()", box)  # heard before the next script
+    box = browser.execute_script("document.querySelector('main').append(window.__box); return window.__box")
+    browser.execute_script(DRAW, box, 800)
+    WebDriverWait(browser, 5).until(lambda d: box.get_attribute("tabindex") == "0")
+    assert browser.execute_script("return window.__errors") == []

@@ -38,15 +38,23 @@ function mark(box) {
 const sizes = new ResizeObserver((entries) => {
   for (const entry of entries) {
     const target = entry.target;
-    if (!target.isConnected) {
-      sizes.unobserve(target); // a table that a redraw took off the page
-      continue;
-    }
+    if (!target.isConnected) continue; // taken off the page: `forget` lets it go
     const box = target.matches(SCROLLERS) ? target : target.parentElement.closest(SCROLLERS);
     if (box) mark(box);
   }
 });
-const watched = new WeakSet();
+const watched = new WeakSet(); // the boxes observed
+const contents = new WeakMap(); // box -> the first child observed with it
+
+function observeContent(box) {
+  const content = box.firstElementChild;
+  if (content === contents.get(box)) return;
+  if (contents.has(box)) sizes.unobserve(contents.get(box));
+  if (content) {
+    sizes.observe(content); // its content grows inside a fixed box; observing reports its size once
+    contents.set(box, content);
+  } else contents.delete(box);
+}
 
 function watch(root) {
   const boxes = root.matches && root.matches(SCROLLERS) ? [root] : [];
@@ -54,22 +62,30 @@ function watch(root) {
     if (watched.has(box)) continue;
     watched.add(box);
     sizes.observe(box);
-    if (box.firstElementChild) sizes.observe(box.firstElementChild); // its content grows inside a fixed box
+    observeContent(box);
     mark(box);
   }
 }
 
-new MutationObserver((records) => {
-  const changed = new Set();
-  for (const record of records) {
-    for (const node of record.addedNodes) if (node.nodeType === Node.ELEMENT_NODE) watch(node);
-    const box = record.target.nodeType === Node.ELEMENT_NODE ? record.target.closest(SCROLLERS) : null;
-    if (box && watched.has(box)) changed.add(box);
+function forget(root) {
+  const boxes = root.matches(SCROLLERS) ? [root] : [];
+  for (const box of [...boxes, ...root.querySelectorAll(SCROLLERS)]) {
+    if (!watched.has(box)) continue;
+    watched.delete(box); // watched again if a script puts it back
+    sizes.unobserve(box);
+    if (contents.has(box)) sizes.unobserve(contents.get(box));
+    contents.delete(box);
   }
-  // A box whose content a script replaced: its new content is the one whose size counts now.
-  for (const box of changed) {
-    if (box.firstElementChild) sizes.observe(box.firstElementChild);
-    mark(box);
+}
+
+// Only the records of a box's own children cost anything here: a page that redraws cells inside a box
+// (the monitor, many times a second) asks for no layout.
+new MutationObserver((records) => {
+  for (const record of records) {
+    for (const node of record.removedNodes) if (node.nodeType === Node.ELEMENT_NODE && !node.isConnected) forget(node);
+    for (const node of record.addedNodes) if (node.nodeType === Node.ELEMENT_NODE) watch(node);
+    // A box whose content a script replaced: its new content is the one whose size counts now.
+    if (watched.has(record.target)) observeContent(record.target);
   }
 }).observe(document.body, { childList: true, subtree: true });
 watch(document);
