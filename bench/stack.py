@@ -48,10 +48,10 @@ def daphne(
     Its output goes to `logs`/`name`.log, by default daphne-PORT.log. `cwd`: the checkout it serves.
     """
     logs.mkdir(parents=True, exist_ok=True)
-    # As production starts it (`parley-daphne`, config/serve.py), from the checkout served; a checkout from
+    # As production starts it (`parley-daphne`, parley_daphne.py), from the checkout served; a checkout from
     # before that command (another tree compared, bench/join_cpu.py --against) with plain `daphne`.
-    launcher = [str(BIN / "python"), "-m", "config.serve"]
-    if not (Path(cwd) / "config" / "serve.py").exists():
+    launcher = [str(BIN / "python"), "-m", "parley_daphne"]
+    if not (Path(cwd) / "parley_daphne.py").exists():
         launcher = [str(BIN / "daphne")]
     process = subprocess.Popen(
         [*launcher, "-b", "127.0.0.1", "-p", "0", "config.asgi:application"],
