@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser import WebDriverWait
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 CATCH_ERRORS = """
 window.__errors = [];
