@@ -34,6 +34,10 @@ class Message(str):
     params: Mapping[str, str | int | Number | Message]
 
     def __new__(cls, template: str, params: Mapping[str, str | int | Number | Message]) -> Message:
+        # Every whole number is a count, a limit or a position: a Number, whoever forgot to say so.
+        params = {
+            k: Number(v) if isinstance(v, int) and not isinstance(v, bool | Number) else v for k, v in params.items()
+        }
         text = super().__new__(cls, template % {key: str(value) for key, value in params.items()})
         text.template = template
         text.params = dict(params)

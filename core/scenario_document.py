@@ -368,7 +368,7 @@ def _outcomes(c: _Checker, value: Any, path: Path) -> tuple[Outcome, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not 2 <= len(value) <= MAX_OUTCOMES:
-        got = str(len(value)) if isinstance(value, list) else _kind(value)
+        got = len(value) if isinstance(value, list) else _kind(value)
         c.problem(
             path, msg("an event needs a list of 2 to %(limit)s outcomes, got %(got)s", limit=MAX_OUTCOMES, got=got)
         )
@@ -604,9 +604,9 @@ def _issue(c: _Checker, item: Any, path: Path, roles: tuple[str, ...], events: d
         event = _issue_event(c, data, path, events)
     options_value = data.get("options")
     if not isinstance(options_value, list) or len(options_value) < 2:
-        got: str = msg("none") if options_value is None else _kind(options_value)
+        got: str | int = msg("none") if options_value is None else _kind(options_value)
         if isinstance(options_value, list):
-            got = str(len(options_value))
+            got = len(options_value)
         c.problem(
             (*path, "options") if "options" in data else path,
             msg(

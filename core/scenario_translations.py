@@ -242,7 +242,7 @@ def _questions(c: Checks, value: Any, path: Path, scenario: Scenario) -> tuple[s
         return ()
     count = len(scenario.debrief_questions)
     if not isinstance(value, list) or len(value) != count:
-        got = str(len(value)) if isinstance(value, list) else msg("something else")
+        got = len(value) if isinstance(value, list) else msg("something else")
         c.problem(
             path,
             msg(

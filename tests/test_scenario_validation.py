@@ -120,7 +120,7 @@ def test_it_refuses_a_numeric_range_upside_down_or_with_a_bad_step():
     assert any("issues[0].step: step must be positive" in m for m in refused(doc))
     doc = valid()
     doc["issues"][0]["step"] = 0.25
-    assert any("the range has 4001 values; at most 2001" in m for m in refused(doc))
+    assert any("the range has 4,001 values; at most 2,001" in m for m in refused(doc))
 
 
 def test_a_decimal_step_that_divides_the_range_is_exact():
