@@ -260,5 +260,9 @@ def test_on_daphne_a_socket_closed_for_flooding_is_read_no_more(started_pair):
     # The close code, or on a loaded machine at times a reset (the flood unread in the server's buffer
     # when it drops the connection) before the peer read it: never the peer's own timeout.
     said = f"reads: {received}\n{daphne_log(port)[-3000:]}"
-    assert code == limits.CLOSE_TOO_MANY or (code is None and "timed out" not in str(received)), said
+    errors = [read for read in received[:-1] if isinstance(read, str)]  # how the reading ended, if not by EOF
+    assert code == limits.CLOSE_TOO_MANY or (
+        code is None and errors in ([], ["ConnectionResetError(104, 'Connection reset by peer')"])
+    ), said
     assert cpu < 0.15
+    assert "Traceback" not in daphne_log(port)
