@@ -93,7 +93,7 @@ def _refuse(path: Iterable[PathPart], message: Message, mark: Any) -> DocumentEr
         [
             Problem(
                 format_path(path),
-                msg("%(problem)s, column %(column)s", problem=message, column=mark.column + 1),
+                msg("%(problem)s, column %(column)s", problem=message, column=str(mark.column + 1)),
                 mark.line + 1,
             )
         ]
@@ -158,7 +158,7 @@ def load_yaml(text: str) -> LoadedYaml:
             line = mark.line + 1 if mark else None
             what = exc.problem or exc.context or msg("invalid YAML")
             message = (
-                msg("the YAML does not parse: %(reason)s, column %(column)s", reason=what, column=mark.column + 1)
+                msg("the YAML does not parse: %(reason)s, column %(column)s", reason=what, column=str(mark.column + 1))
                 if mark
                 else _does_not_parse(what)
             )
@@ -191,7 +191,7 @@ def _unreadable(exc: yaml.YAMLError) -> str:
         return msg(
             "the character #x%(code)s is not allowed in a document, position %(position)s",
             code=f"{exc.character:04x}",
-            position=exc.position + 1,
+            position=str(exc.position + 1),
         )
     return str(exc)
 

@@ -245,4 +245,4 @@ def test_an_imported_yaml_with_a_character_yaml_cannot_read_is_refused_at_its_fi
     assert refused.json()["detail"] == (
         "(document): the YAML does not parse: the character #x0007 is not allowed in a document, position 8"
     )
-    assert refused.json()["params"]["problem"]["params"]["reason"]["params"] == {"code": "0007", "position": 8}
+    assert refused.json()["params"]["problem"]["params"]["reason"]["params"] == {"code": "0007", "position": "8"}

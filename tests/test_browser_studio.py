@@ -159,8 +159,9 @@ def test_an_instructor_builds_checks_publishes_and_runs_a_scenario_from_nothing(
     before = frontier(teacher)
     figures = shown_text(teacher, (By.ID, "figures"))
     assert "Maximum joint gain" in figures and "Integrative potential" in figures
-    assert teacher.find_elements(By.CSS_SELECTOR, "#plane path.region")
-    assert teacher.find_elements(By.CSS_SELECTOR, "#plane path.feasible")
+    # Waited for, not looked at once: on a loaded machine a later analysis may be redrawing the plane.
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#plane path.region"))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#plane path.feasible"))
     screenshot(teacher, "studio-editor")
 
     # A point changes: the frontier is drawn again.
