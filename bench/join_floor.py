@@ -2,7 +2,8 @@
 
     python -m bench.join_floor --sockets 400 --rounds 5
 
-It starts one Daphne process serving this module's `application`, which has two websocket apps and
+It starts one Daphne process as production starts it (`parley-daphne`: uvloop's event loop, unless
+PARLEY_EVENT_LOOP says otherwise) serving this module's `application`, which has two websocket apps and
 nothing else: `/ws/bare/` accepts and sends one 2 KB text frame (a snapshot's size) as a plain ASGI
 callable; `/ws/channels/` does the same through Channels (the origin check, the URL router and an
 AsyncWebsocketConsumer). Sockets connect --burst at once until --sockets are open, each waiting for its
@@ -110,7 +111,7 @@ def main() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "bench.join_floor:application"],
+        [sys.executable, "-m", "parley_daphne", "-b", "127.0.0.1", "-p", str(port), "bench.join_floor:application"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

@@ -9,6 +9,15 @@ to a consumer of the same process goes straight to its queue, without Redis. Gro
 own: a group message is one PUBLISH, read by every process subscribed to the group
 (docs/operations.md, "The channel layer"; docs/benchmarks.md, "The join's CPU").
 
+The groups of a student, a seat and a class (`shared_groups` in the layer's CONFIG: name prefixes) carry a
+few messages a round, but a socket's join subscribed its student's group, a SUBSCRIBE and its
+confirmation read back, and its leaving unsubscribed it. They travel on one Redis channel a deployment
+(`<prefix>groups`, each message with its group's name in front), which a process subscribes once, as it
+does its inbox; a process hands a message to its own members of that group and drops the rest. Joining
+and leaving such a group is a dict's work; every process reads every such message (a few a round for
+each student). A negotiation's and a monitor's groups, which carry every event, keep a channel each.
+All of a deployment's processes must agree on `shared_groups` (they read it from the same settings).
+
 What a message to a consumer of a stopped process meets is what it met before: nobody listening, and
 the message is gone (the layer drops by design; clients recover by sequence number).
 
@@ -47,11 +56,15 @@ class InboxLayer(RedisPubSubChannelLayer):
 
 
 class LoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, shared_groups: tuple[str, ...] | list[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._shards = [Shard(shard.host, self) for shard in self._shards]
         self.inbox = f"{self.prefix}specific.{uuid.uuid4().hex}"
         self.listening = False  # to the inbox
+        self.shared_prefixes = tuple(shared_groups)
+        self.shared_channel = f"{self.prefix}groups"
+        self.shared: dict[str, set[str]] = {}  # a shared group's consumers in this process
+        self.listening_shared = False
         # A consumer's name within the process: a count, not uuid4 again (os.urandom lets go of the GIL,
         # and in a join burst the event loop then waited for the database thread to hand it back).
         self.names = itertools.count(1)
@@ -77,9 +90,47 @@ class LoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]
             return
         await self._get_shard(inbox).publish(inbox, channel.encode() + SEPARATOR + data)
 
+    async def group_add(self, group: str, channel: str) -> None:
+        if not group.startswith(self.shared_prefixes):
+            await super().group_add(group, channel)
+            return
+        if channel not in self.channels:
+            raise RuntimeError(f"group_add({group!r}, {channel!r}): the channel is not this process's")
+        self.shared.setdefault(group, set()).add(channel)
+        if not self.listening_shared:  # once a process; whoever comes meanwhile waits for the same SUBSCRIBE
+            await self._get_shard(self.shared_channel).subscribe(self.shared_channel)
+            self.listening_shared = True
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        if not group.startswith(self.shared_prefixes):
+            await super().group_discard(group, channel)
+            return
+        members = self.shared.get(group)
+        if members is not None:
+            members.discard(channel)
+            if not members:
+                del self.shared[group]
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        if not group.startswith(self.shared_prefixes):
+            await super().group_send(group, message)
+            return
+        data = self.channel_layer.serialize(message)
+        await self._get_shard(self.shared_channel).publish(self.shared_channel, group.encode() + SEPARATOR + data)
+
+    def deliver_shared(self, data: bytes) -> None:
+        """A message on the shared groups' channel: to this process's members of its group, if any."""
+        group, _, data = data.partition(SEPARATOR)
+        for channel in self.shared.get(group.decode(), ()):
+            queue = self.channels.get(channel)
+            if queue is not None:
+                queue.put_nowait(data)
+
     async def flush(self) -> None:
         await super().flush()
         self.listening = False
+        self.shared = {}
+        self.listening_shared = False
 
 
 class Shard(RedisSingleShardConnection):  # type: ignore[misc]
@@ -154,10 +205,14 @@ class Shard(RedisSingleShardConnection):  # type: ignore[misc]
     def _receive_message(self, message: dict[str, Any] | None) -> None:
         if message is not None:
             name = message["channel"]
-            if (name.decode() if isinstance(name, bytes) else name) == self.channel_layer.inbox:
+            name = name.decode() if isinstance(name, bytes) else name
+            if name == self.channel_layer.inbox:
                 channel, _, data = message["data"].partition(SEPARATOR)
                 queue = self.channel_layer.channels.get(channel.decode())
                 if queue is not None:
                     queue.put_nowait(data)
+                return
+            if name == self.channel_layer.shared_channel:
+                self.channel_layer.deliver_shared(message["data"])
                 return
         super()._receive_message(message)

@@ -169,6 +169,9 @@ if REDIS_URL:
             "BACKEND": "config.channel_layer.InboxLayer",
             "CONFIG": {
                 "prefix": f"parley.{_redis_db(REDIS_URL)}.",
+                # A student's, a seat's and a class's groups (negotiations.publishing) share one Redis
+                # channel: joining and leaving them costs no subscription (config/channel_layer.py).
+                "shared_groups": ["student.", "seat.", "class."],
                 "hosts": [
                     {
                         "address": REDIS_URL,

@@ -102,3 +102,68 @@ def test_a_burst_of_consumers_subscribes_and_publishes_in_a_few_writes(monkeypat
     subscribing, publishing, got = asyncio.run(go())
     assert subscribing <= 2 and publishing <= 2, (subscribing, publishing)  # 50 and 50 one at a time
     assert got == list(range(50))
+
+
+def test_a_students_seats_and_class_groups_take_no_subscription_of_their_own():
+    """The groups of a student, a seat and a class carry a few messages a round (a notice, a revoked link,
+    a seat taken over), but a socket's join subscribed its student's group and its leaving unsubscribed
+    it. Those groups travel on one channel a deployment, which a process subscribes once: joining and
+    leaving them costs nothing in Redis, and a message still reaches only its group's members, in this
+    process and in another."""
+    from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+    from redis.asyncio import Redis
+
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+
+    async def go():
+        here, there = (channel_layers.make_backend(DEFAULT_CHANNEL_LAYER) for _ in range(2))  # two processes'
+        redis = Redis.from_url(settings.REDIS_URL)
+        try:
+            mine = [await here.new_channel() for _ in range(3)]
+            theirs = await there.new_channel()
+            await asyncio.gather(
+                here.group_add("student.7001", mine[0]),
+                here.group_add("student.7001", mine[1]),
+                here.group_add("seat.7002", mine[2]),
+                there.group_add("student.7001", theirs),
+                there.group_add("class.7003", theirs),
+            )
+            await here.group_discard("student.7001", mine[1])
+            # Other tests' servers may listen on this prefix too: what is asked is that no channel names
+            # these groups, and that both layers listen on the shared one.
+            channels = {c.decode() for c in await redis.pubsub_channels(f"{prefix}*")}
+            named = {c for c in channels if any(n in c for n in ("7001", "7002", "7003"))}
+            shared = getattr(here._get_layer(), "shared_channel", f"{prefix}groups")
+            listening = [shared in layer._get_layer()._shards[0]._subscribed_to for layer in (here, there)]
+            await there.group_send("student.7001", {"type": "test.message", "text": "to the student"})
+            await here.group_send("seat.7002", {"type": "test.message", "text": "to the seat"})
+            await here.group_send("class.7003", {"type": "test.message", "text": "to the class"})
+            await here.group_send("student.7999", {"type": "test.message", "text": "to nobody here"})
+            got = {
+                "mine[0]": [(await asyncio.wait_for(here.receive(mine[0]), 5))["text"]],
+                "mine[2]": [(await asyncio.wait_for(here.receive(mine[2]), 5))["text"]],
+                "theirs": [(await asyncio.wait_for(there.receive(theirs), 5))["text"] for _ in range(2)],
+            }
+            # The latest message was published after the others on the same channel: once it is in,
+            # anything stray would be too.
+            await here.group_add("student.7999", mine[1])
+            await here.group_send("student.7999", {"type": "test.message", "text": "the last"})
+            last = (await asyncio.wait_for(here.receive(mine[1]), 5))["text"]
+            stray = [c for c in (mine[0], mine[2]) if not here._get_layer().channels[c].empty()]
+            stray += [theirs] if not there._get_layer().channels[theirs].empty() else []
+            return named, shared in channels, listening, shared, got, last, stray
+        finally:
+            await here.flush()
+            await there.flush()
+            await redis.aclose()
+
+    named, subscribed, listening, shared, got, last, stray = asyncio.run(go())
+    assert named == set()  # no group's own channel (channels_redis's `<prefix>__group__student.7001`)
+    assert shared == f"{prefix}groups" and subscribed and listening == [True, True]
+    assert got == {
+        "mine[0]": ["to the student"],
+        "mine[2]": ["to the seat"],
+        "theirs": ["to the student", "to the class"],
+    }
+    assert last == "the last"
+    assert stray == []
