@@ -45,12 +45,13 @@ def is_signed(key: str) -> bool:
 
 
 @cache
-def _read_statement(model: Any) -> str:
+def _read_statement(model: Any, many: bool = False) -> str:
+    """One session's data by its key, or (`many`, on PostgreSQL) the key and data of any of an array of
+    keys; unexpired rows only."""
     table, fields = model._meta.db_table, {f.name: f.column for f in model._meta.fields}
-    return (
-        f"SELECT {fields['session_data']} FROM {table}"  # noqa: S608 (names only)
-        f" WHERE {fields['session_key']} = %s AND {fields['expire_date']} > %s"
-    )
+    key, data = fields["session_key"], fields["session_data"]
+    selected, matched = (f"{key}, {data}", f"{key} = ANY(%s)") if many else (data, f"{key} = %s")
+    return f"SELECT {selected} FROM {table} WHERE {matched} AND {fields['expire_date']} > %s"  # noqa: S608 (names only)
 
 
 class SessionStore(DatabaseSessionStore):
@@ -70,14 +71,17 @@ class SessionStore(DatabaseSessionStore):
             return None
         return self.model(session_key=self.session_key, session_data=row[0])
 
-    def read_statement(self) -> tuple[str, list[Any]]:
-        """The statement and parameters that read this session's row, for a reader of another connection
-        (negotiations.loop_reads), whose answer goes to `loaded`."""
-        now = connections[router.db_for_read(self.model)].ops.adapt_datetimefield_value(timezone.now())
-        return _read_statement(self.model), [self.session_key, now]
+    @classmethod
+    def read_many_statement(cls, keys: list[str]) -> tuple[str, list[Any]]:
+        """The statement and parameters that read the unexpired rows of many sessions at once, as (key,
+        data), on PostgreSQL (an array parameter), for a reader of another connection; each row's data
+        goes to its session's `loaded`, and None to a key with no row."""
+        model = cls.get_model_class()
+        now = connections[router.db_for_read(model)].ops.adapt_datetimefield_value(timezone.now())
+        return _read_statement(model, many=True), [keys, now]
 
     def loaded(self, data: str | None) -> None:
-        """The session as load() makes it, from the row's data read by `read_statement` (None: no
+        """The session as load() makes it, from the row's data read by `read_many_statement` (None: no
         unexpired row, and the key is dropped)."""
         if data is None:
             self._session_key = None

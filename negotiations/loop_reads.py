@@ -10,6 +10,9 @@ autocommit: each statement its own consistent view, as the database thread reads
 prepares a statement once it has run a few times). What they check is unchanged: the session's expiry,
 the link's nonce (a revoked link finds no seat), the roles being out.
 
+The sessions that sockets ask for while the loop turns are read together, in one statement (a page opens
+two sockets, and a class joins at once); what is asked while it is out goes in the next.
+
 Only on PostgreSQL, and only for a student's session; everyone else, and every refusal, takes the
 thread's way (`None` from here), and so does a join when this connection fails (it is dropped, and the
 next join opens another).
@@ -41,6 +44,9 @@ class LoopReader:
     def __init__(self) -> None:
         self.connection: psycopg.AsyncConnection[Any] | None = None
         self.opening = asyncio.Lock()
+        self.wanted: dict[str, list[asyncio.Future[str | None]]] = {}  # session key: its readers
+        self.session_class: Any = None
+        self.reading: asyncio.Task[None] | None = None
 
     async def connect(self) -> psycopg.AsyncConnection[Any]:
         async with self.opening:
@@ -63,6 +69,46 @@ class LoopReader:
             await self.close()
             raise Unavailable from exc
 
+    async def session_data(self, session: Any) -> str | None:
+        """The data of the session's unexpired row, or None; read with the others asked for meanwhile
+        (Unavailable: the connection failed)."""
+        if not session.session_key:
+            return None
+        read: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self.wanted.setdefault(session.session_key, []).append(read)
+        self.session_class = type(session)
+        if self.reading is None:
+            self.reading = asyncio.ensure_future(self.read_sessions())
+        return await read
+
+    async def read_sessions(self) -> None:
+        """From the loop's next turn: the sessions asked for meanwhile, in one statement, until none wait."""
+        batch: dict[str, list[asyncio.Future[str | None]]] = {}
+        try:
+            while self.wanted:
+                batch, self.wanted = self.wanted, {}
+                statement, params = self.session_class.read_many_statement(list(batch))
+                try:
+                    found: dict[str, str] = dict(await self.fetch(statement, params))  # type: ignore[arg-type]
+                except Unavailable:
+                    found = {}
+                    for waiting in batch.values():
+                        for read in waiting:
+                            if not read.done():
+                                read.set_exception(Unavailable())
+                for key, waiting in batch.items():
+                    for read in waiting:
+                        if not read.done():  # else its socket went away meanwhile, or the read failed
+                            read.set_result(found.get(key))
+                batch = {}
+        finally:
+            self.reading = None
+            for waiting in [*batch.values(), *self.wanted.values()]:  # cancelled: its readers go the thread's way
+                for read in waiting:
+                    if not read.done():
+                        read.set_exception(Unavailable())
+            self.wanted = {}
+
     async def close(self) -> None:
         connection, self.connection = self.connection, None
         if connection is not None and not connection.closed:
@@ -84,12 +130,11 @@ async def session_load(session: Any) -> bool:
     and the caller's trip to the database thread loads it there."""
     if not applies():
         return False
-    statement, params = session.read_statement()
     try:
-        rows = await readers().fetch(statement, params)
+        data = await readers().session_data(session)
     except Unavailable:
         return False
-    session.loaded(rows[0][0] if rows else None)
+    session.loaded(data)
     return True
 
 
