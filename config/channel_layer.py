@@ -64,7 +64,6 @@ class LoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]
         self.shared_prefixes = tuple(shared_groups)
         self.shared_channel = f"{self.prefix}groups"
         self.shared: dict[str, set[str]] = {}  # a shared group's consumers in this process
-        self.listening_shared = False
         # A consumer's name within the process: a count, not uuid4 again (os.urandom lets go of the GIL,
         # and in a join burst the event loop then waited for the database thread to hand it back).
         self.names = itertools.count(1)
@@ -97,9 +96,9 @@ class LoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]
         if channel not in self.channels:
             raise RuntimeError(f"group_add({group!r}, {channel!r}): the channel is not this process's")
         self.shared.setdefault(group, set()).add(channel)
-        if not self.listening_shared:  # once a process; whoever comes meanwhile waits for the same SUBSCRIBE
-            await self._get_shard(self.shared_channel).subscribe(self.shared_channel)
-            self.listening_shared = True
+        shard = self._get_shard(self.shared_channel)
+        if self.shared_channel not in shard._subscribed_to:  # once a process (and again after a flush);
+            await shard.subscribe(self.shared_channel)  # whoever comes meanwhile waits for the same SUBSCRIBE
 
     async def group_discard(self, group: str, channel: str) -> None:
         if not group.startswith(self.shared_prefixes):
@@ -119,18 +118,26 @@ class LoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]
         await self._get_shard(self.shared_channel).publish(self.shared_channel, group.encode() + SEPARATOR + data)
 
     def deliver_shared(self, data: bytes) -> None:
-        """A message on the shared groups' channel: to this process's members of its group, if any."""
-        group, _, data = data.partition(SEPARATOR)
-        for channel in self.shared.get(group.decode(), ()):
+        """A message on the shared groups' channel: to this process's members of its group, if any. A
+        member whose consumer ended without leaving the group is let go here."""
+        name, _, data = data.partition(SEPARATOR)
+        group = name.decode()
+        members = self.shared.get(group)
+        if not members:
+            return
+        for channel in list(members):
             queue = self.channels.get(channel)
-            if queue is not None:
+            if queue is None:
+                members.discard(channel)
+            else:
                 queue.put_nowait(data)
+        if not members:
+            del self.shared[group]
 
     async def flush(self) -> None:
         await super().flush()
         self.listening = False
         self.shared = {}
-        self.listening_shared = False
 
 
 class Shard(RedisSingleShardConnection):  # type: ignore[misc]

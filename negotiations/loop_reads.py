@@ -77,7 +77,7 @@ class LoopReader:
         read: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self.wanted.setdefault(session.session_key, []).append(read)
         self.session_class = type(session)
-        if self.reading is None:
+        if self.reading is None or self.reading.done():  # (a task cancelled before its first step)
             self.reading = asyncio.ensure_future(self.read_sessions())
         return await read
 
@@ -87,10 +87,12 @@ class LoopReader:
         try:
             while self.wanted:
                 batch, self.wanted = self.wanted, {}
-                statement, params = self.session_class.read_many_statement(list(batch))
                 try:
+                    statement, params = self.session_class.read_many_statement(list(batch))
                     found: dict[str, str] = dict(await self.fetch(statement, params))  # type: ignore[arg-type]
-                except Unavailable:
+                except Exception as exc:
+                    if not isinstance(exc, Unavailable):  # not the connection's failure: say what it was
+                        log.exception("reading the joins' sessions failed: the database thread reads them")
                     found = {}
                     for waiting in batch.values():
                         for read in waiting:

@@ -50,3 +50,64 @@ def test_the_sessions_of_a_burst_of_sockets_are_read_together_each_its_own(start
     assert read[2:20] == read[:2] * 9
     assert read[20:] == [(None, None), (None, None)]  # no unexpired row: the key is dropped, as Django does
     assert len(statements) <= 2, statements  # 22, one a socket
+
+
+def test_a_socket_gone_while_its_session_is_read_leaves_the_others_theirs(started_pair, monkeypatch):
+    """A socket closes (its task cancelled) while the statement that reads its session is out: the
+    others' sessions still come back, and the next socket's is read in a statement of its own."""
+    _, students = started_pair
+    keys = [student_client(students[role]).cookies["sessionid"].value for role in ("buyer", "seller")]
+    fetch = loop_reads.LoopReader.fetch
+    statements: list[list[str]] = []
+
+    async def go():
+        out, release = asyncio.Event(), asyncio.Event()
+
+        async def held(self, statement, params):  # type: ignore[no-untyped-def]
+            statements.append(list(params[0]))
+            out.set()
+            await release.wait()
+            return await fetch(self, statement, params)
+
+        monkeypatch.setattr(loop_reads.LoopReader, "fetch", held)
+        sessions = [SessionStore(key) for key in keys]
+        tasks = [asyncio.ensure_future(loop_reads.session_load(session)) for session in sessions]
+        await asyncio.wait_for(out.wait(), 5)
+        tasks[0].cancel()
+        release.set()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        later = SessionStore(keys[0])
+        return done, sessions[1], later, await loop_reads.session_load(later)
+
+    done, kept, later, loaded_later = run(go())
+    assert isinstance(done[0], asyncio.CancelledError) and done[1] is True
+    assert loop_reads.session_student(kept) == students["seller"].pk
+    assert loaded_later is True and loop_reads.session_student(later) == students["buyer"].pk
+    assert statements == [keys, [keys[0]]]
+
+
+@pytest.mark.parametrize("failure", ["connection", "unexpected"])
+def test_when_the_sessions_cannot_be_read_on_the_loop_each_socket_reads_its_own_in_the_thread(
+    started_pair, monkeypatch, caplog, failure
+):
+    """The loop's connection failed (each socket's join then takes the database thread's way, as the
+    consumers do on False), or something else went wrong, which is logged with its traceback."""
+    _, students = started_pair
+    keys = [student_client(students[role]).cookies["sessionid"].value for role in ("buyer", "seller")]
+
+    async def failing(self, statement, params):  # type: ignore[no-untyped-def]
+        if failure == "connection":
+            raise loop_reads.Unavailable
+        raise RuntimeError("a bug in the statement")
+
+    monkeypatch.setattr(loop_reads.LoopReader, "fetch", failing)
+
+    async def go():
+        return await asyncio.gather(*(loop_reads.session_load(SessionStore(key)) for key in keys))
+
+    assert run(go()) == [False, False]
+    logged = [r for r in caplog.records if "reading the joins' sessions failed" in r.getMessage()]
+    if failure == "connection":
+        assert logged == []
+    else:
+        assert len(logged) == 1 and "a bug in the statement" in str(logged[0].exc_info[1])

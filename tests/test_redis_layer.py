@@ -132,7 +132,7 @@ def test_a_students_seats_and_class_groups_take_no_subscription_of_their_own():
             # Other tests' servers may listen on this prefix too: what is asked is that no channel names
             # these groups, and that both layers listen on the shared one.
             channels = {c.decode() for c in await redis.pubsub_channels(f"{prefix}*")}
-            named = {c for c in channels if any(n in c for n in ("7001", "7002", "7003"))}
+            named = channels & {f"{prefix}__group__{g}" for g in ("student.7001", "seat.7002", "class.7003")}
             shared = getattr(here._get_layer(), "shared_channel", f"{prefix}groups")
             listening = [shared in layer._get_layer()._shards[0]._subscribed_to for layer in (here, there)]
             await there.group_send("student.7001", {"type": "test.message", "text": "to the student"})
@@ -167,3 +167,24 @@ def test_a_students_seats_and_class_groups_take_no_subscription_of_their_own():
     }
     assert last == "the last"
     assert stray == []
+
+
+def test_after_a_flush_a_shared_group_is_heard_again():
+    """flush() closes the layer's connections and forgets its subscriptions: the next consumer to join a
+    student's group subscribes the shared channel again, and hears its group."""
+    from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+
+    async def go():
+        layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        try:
+            first = await layer.new_channel()
+            await layer.group_add("student.7101", first)
+            await layer.flush()
+            again = await layer.new_channel()
+            await layer.group_add("student.7101", again)
+            await layer.group_send("student.7101", {"type": "test.message", "text": "heard"})
+            return (await asyncio.wait_for(layer.receive(again), 5))["text"]
+        finally:
+            await layer.flush()
+
+    assert asyncio.run(go()) == "heard"
