@@ -67,7 +67,10 @@ def test_a_draft_is_adapted_from_a_builtin_or_imported_from_yaml_and_bad_input_i
     assert both.json()["template"] == "Give at most one of document, adapt and yaml, not %(first)s and %(second)s."
     assert both.json()["params"] == {"first": "document", "second": "yaml"}
     three = send(api, "post", "/api/scenario-drafts", {"yaml": "a: 1", "document": {}, "adapt": {"scenario": "x"}})
-    assert three.status_code == 400 and three.json()["template"] == three.json()["detail"]
+    assert three.status_code == 400 and three.json()["detail"] == (
+        "Give at most one of document, adapt and yaml, not document and adapt and yaml."
+    )
+    assert three.json()["template"] == three.json()["detail"] and three.json()["params"] == {}  # nothing to fill
     unknown = send(api, "post", "/api/scenario-drafts", {"documnet": {}})
     assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["body", "payload", "documnet"]
     deep: list = []
