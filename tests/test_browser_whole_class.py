@@ -112,6 +112,9 @@ def whole_class(exercise, classroom, instructor):
     return exercise, pairs, lou
 
 
+# Twelve browsers and a whole round: about 40 s alone on a slow machine, and past the suite's 120 s hang guard
+# once (CI, 2026-12-06, the body done and Daphne stopping) while the other worker ran the rest of the suite.
+@pytest.mark.timeout(300)
 def test_a_whole_class_plays_a_round_with_nobody_at_a_terminal(whole_class, people, settings):
     exercise, pairs, lou = whole_class
     settings.BOT_THINK_SECONDS = 0.5
