@@ -19,8 +19,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import threading
 
 LOOPS = ("uvloop", "asyncio")
+# Once Daphne has stopped, how long a request still running in a worker thread may take to finish before
+# the process exits without it (a thread waiting on the stopped event loop would never finish).
+STOP_GRACE_SECONDS = 5.0
 
 
 def choose_loop(environ: os._Environ[str] | dict[str, str] = os.environ) -> str:
@@ -49,6 +53,28 @@ def main() -> None:
 
     sys.argv[0] = "daphne"  # Daphne's own usage and messages
     CommandLineInterface.entrypoint()
+    exit_within(STOP_GRACE_SECONDS)
+
+
+def exit_within(seconds: float) -> None:
+    """Daphne's event loop has stopped (SIGTERM, SIGINT). Python's exit then waits for every worker thread,
+    and a request whose thread waits on that loop (a sync view's `async_to_sync`, the middleware's way
+    into an async one) waits for ever: the process lived on, holding its database connections. A watch
+    ends the process once `seconds` have passed, saying so; a normal exit ends the watch with it."""
+
+    def watch() -> None:
+        print(
+            f"parley-daphne: a request was still running in a thread {seconds:g} s after the server stopped; "
+            "exiting without it",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.stdout.flush()
+        os._exit(0)
+
+    timer = threading.Timer(seconds, watch)
+    timer.daemon = True
+    timer.start()
 
 
 if __name__ == "__main__":
