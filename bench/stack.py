@@ -122,12 +122,14 @@ def stop(process: subprocess.Popen, *, kill: bool = False, group: bool = False, 
         process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
         try:
             process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except BaseException as exc:  # it lingers, or a test's timeout struck meanwhile: never leave it running
             if group:
                 os.killpg(process.pid, signal.SIGKILL)
             else:
                 process.kill()
             process.wait()
+            if not isinstance(exc, subprocess.TimeoutExpired):
+                raise
 
 
 def cpu_seconds(pid: int) -> float:

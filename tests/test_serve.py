@@ -74,3 +74,73 @@ def test_the_command_refuses_a_bad_loop_before_serving():
     )  # fmt: skip
     assert done.returncode != 0
     assert "PARLEY_EVENT_LOOP='tokio': say one of uvloop, asyncio" in done.stderr
+
+
+def test_a_request_stuck_in_a_thread_does_not_keep_the_server_from_stopping():
+    """Daphne stops its event loop on SIGTERM; a request whose worker thread waits on that loop (a sync
+    view's `async_to_sync`) then waits for ever, and Python's exit waited for that thread: a stopped
+    Daphne of a CI run lived on, holding its database sessions. It now exits within its grace period."""
+    import queue
+    import signal
+    import socket
+    import threading
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "parley_daphne", "-b", "127.0.0.1", "-p", "0", "tests.hung_app:application"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()  # type: ignore[union-attr]
+
+    def wait_for(text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            if text in line:
+                return line
+
+    try:
+        port = int(wait_for("Listening on TCP address 127.0.0.1:").rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            wait_for("a request waits in a thread")
+            process.send_signal(signal.SIGTERM)
+            started = time.monotonic()
+            code = process.wait(timeout=serve.STOP_GRACE_SECONDS + 15)
+        assert code == 0 and time.monotonic() - started < serve.STOP_GRACE_SECONDS + 5
+        said = wait_for("still running in a thread", timeout=5)
+        assert "exiting without it" in said
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_server_that_a_tests_timeout_interrupts_while_stopping_is_killed_not_left_running(monkeypatch):
+    """bench.stack.stop sends SIGTERM and waits; when the test's own timeout struck during that wait, the
+    exception left the process running (a CI run's Daphne lived on, holding its database sessions)."""
+    from bench.stack import stop
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+         "print('ready', flush=True); time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait = process.wait
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "ready\n"
+
+        def struck(timeout: float | None = None) -> int:
+            if timeout is not None:
+                raise RuntimeError("the test's timeout")  # as pytest-timeout interrupts the wait
+            return wait()
+
+        monkeypatch.setattr(process, "wait", struck)
+        with pytest.raises(RuntimeError, match="the test's timeout"):
+            stop(process, timeout=10)
+        assert process.poll() is not None  # killed, not left behind
+    finally:
+        if process.poll() is None:
+            process.kill()
+            wait()
