@@ -25,6 +25,10 @@ LOOPS = ("uvloop", "asyncio")
 # Once Daphne has stopped, how long a request still running in a worker thread may take to finish before
 # the process exits without it (a thread waiting on the stopped event loop would never finish).
 STOP_GRACE_SECONDS = 5.0
+STOPPED_WITHOUT_THREADS = (
+    "parley-daphne: a request was still running in a thread {seconds:g} s after the server stopped; "
+    "exiting without it\n"
+)
 
 
 def choose_loop(environ: os._Environ[str] | dict[str, str] = os.environ) -> str:
@@ -52,25 +56,28 @@ def main() -> None:
     from daphne.cli import CommandLineInterface
 
     sys.argv[0] = "daphne"  # Daphne's own usage and messages
-    CommandLineInterface.entrypoint()
-    exit_within(STOP_GRACE_SECONDS)
+    status = 1  # unless Daphne's command returns: an exception or SystemExit on its way out keeps its own
+    try:
+        CommandLineInterface.entrypoint()
+        status = 0
+    finally:
+        exit_within(STOP_GRACE_SECONDS, status)
 
 
-def exit_within(seconds: float) -> None:
+def exit_within(seconds: float, status: int = 0) -> None:
     """Daphne's event loop has stopped (SIGTERM, SIGINT). Python's exit then waits for every worker thread,
     and a request whose thread waits on that loop (a sync view's `async_to_sync`, the middleware's way
     into an async one) waits for ever: the process lived on, holding its database connections. A watch
-    ends the process once `seconds` have passed, saying so; a normal exit ends the watch with it."""
+    ends the process with `status` once `seconds` have passed, saying so on standard error if it can (a
+    closed or full stderr must not keep it alive); a normal exit ends the watch with it."""
 
     def watch() -> None:
-        print(
-            f"parley-daphne: a request was still running in a thread {seconds:g} s after the server stopped; "
-            "exiting without it",
-            file=sys.stderr,
-            flush=True,
-        )
-        sys.stdout.flush()
-        os._exit(0)
+        try:
+            os.write(2, STOPPED_WITHOUT_THREADS.format(seconds=seconds).encode())
+        except BaseException:  # noqa: S110 (nothing more to do: the exit below is the point)
+            pass
+        finally:
+            os._exit(status)
 
     timer = threading.Timer(seconds, watch)
     timer.daemon = True

@@ -105,16 +105,56 @@ def test_a_request_stuck_in_a_thread_does_not_keep_the_server_from_stopping():
         with socket.create_connection(("127.0.0.1", port)) as client:
             client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             wait_for("a request waits in a thread")
+            assert catches_sigterm(process.pid)
             process.send_signal(signal.SIGTERM)
             started = time.monotonic()
             code = process.wait(timeout=serve.STOP_GRACE_SECONDS + 15)
         assert code == 0 and time.monotonic() - started < serve.STOP_GRACE_SECONDS + 5
         said = wait_for("still running in a thread", timeout=5)
-        assert "exiting without it" in said
+        assert said == serve.STOPPED_WITHOUT_THREADS.format(seconds=serve.STOP_GRACE_SECONDS)
+        assert "5 s after the server stopped; exiting without it" in said  # as docs/operations.md says
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+        process.stderr.close()  # type: ignore[union-attr]
+
+
+def catches_sigterm(pid: int, timeout: float = 10) -> bool:
+    """Whether the process has a handler for SIGTERM (/proc's SigCgt mask), waiting up to `timeout` s."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        status = Path(f"/proc/{pid}/status").read_text()
+        caught = int(next(line for line in status.splitlines() if line.startswith("SigCgt:")).split()[1], 16)
+        if caught & (1 << (signal.SIGTERM - 1)):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)  # no event to wait on: the kernel's mask is only read
+
+
+def test_a_server_with_nothing_running_stops_at_once_and_says_nothing_of_threads():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "parley_daphne", "-b", "127.0.0.1", "-p", "0", "tests.hung_app:application"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "Listening on TCP address" in line:
+                break
+        assert catches_sigterm(process.pid)  # Twisted installs its handlers just after it starts listening
+        process.terminate()
+        assert process.wait(timeout=serve.STOP_GRACE_SECONDS - 1) == 0  # well within the grace
+        assert "still running in a thread" not in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()  # type: ignore[union-attr]
 
 
 def test_a_server_that_a_tests_timeout_interrupts_while_stopping_is_killed_not_left_running(monkeypatch):
@@ -144,3 +184,4 @@ def test_a_server_that_a_tests_timeout_interrupts_while_stopping_is_killed_not_l
         if process.poll() is None:
             process.kill()
             wait()
+        process.stdout.close()  # type: ignore[union-attr]
