@@ -28,6 +28,8 @@ import sys
 import time
 from typing import Any
 
+from bench.stack import stop
+
 FRAME = json.dumps({"type": "snapshot", "padding": "x" * 2000})
 
 
@@ -137,8 +139,7 @@ def main() -> None:
 
         figures = asyncio.run(passes())
     finally:
-        process.terminate()
-        process.wait(10)
+        stop(process)
     for name, each in figures.items():
         passes_text = ", ".join(f"{v:.2f}" for v in each)
         print(

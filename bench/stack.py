@@ -80,9 +80,11 @@ def daphne(
         os.replace(log.name, logs / f"{name or f'daphne-{port}'}.log")  # the log keeps its open handle
         yield port, process
     finally:
-        stop(process)
-        drain.join(timeout=5)
-        log.close()
+        try:
+            stop(process)
+        finally:
+            drain.join(timeout=5)
+            log.close()
 
 
 @contextlib.contextmanager
@@ -123,10 +125,11 @@ def stop(process: subprocess.Popen, *, kill: bool = False, group: bool = False, 
         try:
             process.wait(timeout=timeout)
         except BaseException as exc:  # it lingers, or a test's timeout struck meanwhile: never leave it running
-            if group:
-                os.killpg(process.pid, signal.SIGKILL)
-            else:
-                process.kill()
+            with contextlib.suppress(ProcessLookupError):  # gone meanwhile
+                if group:
+                    os.killpg(process.pid, signal.SIGKILL)
+                else:
+                    process.kill()
             process.wait()
             if not isinstance(exc, subprocess.TimeoutExpired):
                 raise

@@ -181,6 +181,7 @@ class RedisServer:
             except OSError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop(kill=True)  # not left running when it answers too late
                 raise RuntimeError(f"redis-server did not start on port {self.port}")
             time.sleep(0.05)  # polling a port that is not open yet
 

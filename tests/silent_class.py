@@ -152,15 +152,18 @@ class SilentClass:
             for client in self.clients:
                 await client.close()
 
-        if self.thread.is_alive():
-            try:
-                self.run(close_all(), timeout=30)
-            finally:
-                self.loop.call_soon_threadsafe(self.loop.stop)
-                self.thread.join(timeout=10)
-        if self._daphne is not None:
-            self._let_go()
-            self._daphne.__exit__(None, None, None)
+        try:
+            if self.thread.is_alive():
+                try:
+                    self.run(close_all(), timeout=30)
+                finally:
+                    self.loop.call_soon_threadsafe(self.loop.stop)
+                    self.thread.join(timeout=10)
+            if self._daphne is not None:
+                self._let_go()
+        finally:  # whatever failed above, the server stops: it holds the silent class's database
+            if self._daphne is not None:
+                self._daphne.__exit__(None, None, None)
 
     def _let_go(self, timeout: float = 30) -> None:
         """Until the server's consumers have finished with the closed sockets: leaving its groups is the
