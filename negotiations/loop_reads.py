@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from importlib import import_module
 from typing import Any
 
 import psycopg
+from django.conf import settings
 from django.db import connections
 
 from classrooms.access import SESSION_STUDENT
@@ -45,7 +47,6 @@ class LoopReader:
         self.connection: psycopg.AsyncConnection[Any] | None = None
         self.opening = asyncio.Lock()
         self.wanted: dict[str, list[asyncio.Future[str | None]]] = {}  # session key: its readers
-        self.session_class: Any = None
         self.reading: asyncio.Task[None] | None = None
 
     async def connect(self) -> psycopg.AsyncConnection[Any]:
@@ -76,7 +77,6 @@ class LoopReader:
             return None
         read: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self.wanted.setdefault(session.session_key, []).append(read)
-        self.session_class = type(session)
         if self.reading is None or self.reading.done():  # (a task cancelled before its first step)
             self.reading = asyncio.ensure_future(self.read_sessions())
         return await read
@@ -88,7 +88,7 @@ class LoopReader:
             while self.wanted:
                 batch, self.wanted = self.wanted, {}
                 try:
-                    statement, params = self.session_class.read_many_statement(list(batch))
+                    statement, params = session_store().read_many_statement(list(batch))
                     found: dict[str, str] = dict(await self.fetch(statement, params))  # type: ignore[arg-type]
                 except Exception as exc:
                     if not isinstance(exc, Unavailable):  # not the connection's failure: say what it was
@@ -121,6 +121,11 @@ class LoopReader:
 
 
 readers = limits.PerLoop(LoopReader)  # the running event loop's
+
+
+def session_store() -> Any:
+    """The session engine's store (classrooms.sessions.SessionStore), whose statement reads many sessions."""
+    return import_module(settings.SESSION_ENGINE).SessionStore
 
 
 def applies() -> bool:

@@ -188,3 +188,13 @@ def test_after_a_flush_a_shared_group_is_heard_again():
             await layer.flush()
 
     assert asyncio.run(go()) == "heard"
+
+
+def test_the_shared_prefixes_are_those_of_the_rare_groups_and_not_of_the_busy_ones():
+    """settings' `shared_groups` names groups by prefix; negotiations.publishing names the groups. A group
+    renamed there must not fall off the shared channel, nor a negotiation's or a monitor's fall onto it."""
+    from negotiations.publishing import class_group, monitor_group, negotiation_group, seat_group, student_group
+
+    shared = tuple(settings.CHANNEL_LAYERS["default"]["CONFIG"]["shared_groups"])
+    assert all(name(7).startswith(shared) for name in (student_group, seat_group, class_group))
+    assert not any(name(7).startswith(shared) for name in (negotiation_group, monitor_group))
