@@ -63,7 +63,15 @@ def greedy(client: LiveClient, price: float) -> dict:
 
 async def answered(client: LiveClient, role: str, after: dict, timeout: float) -> dict:
     """The bot's first event after the student's `after`; its delay held to one think time."""
-    await client.wait_for(lambda c: any(e["seq"] > after["seq"] for e in bot_events(c, role)), timeout=timeout)
+    try:
+        await client.wait_for(lambda c: any(e["seq"] > after["seq"] for e in bot_events(c, role)), timeout=timeout)
+    except TimeoutError:  # say what the client had: a socket gone, a gap it waits on, or nothing from the bot
+        latest = [(e["seq"], e["type"], e["role"]) for e in client.events[-6:]]
+        raise AssertionError(
+            f"no move of the bot after seq {after['seq']} within {timeout} s: socket open {client.is_open} "
+            f"(closed {client.close_code}), last_seq {client.last_seq}, latest events {latest}, "
+            f"waiting to be acknowledged {list(client.pending)}, other frames {client.other[-4:]}"
+        ) from None
     answer = next(e for e in bot_events(client, role) if e["seq"] > after["seq"])
     return answer
 
