@@ -69,6 +69,16 @@ RESYNC_SECONDS = 1.0  # a monitor gets at most one snapshot this often; an earli
 # What a server raises on a send to a socket that is closing: the ASGI specification asks for an OSError;
 # Daphne raises autobahn's Disconnected from the close until the disconnect message is delivered.
 SOCKET_GONE = (OSError, Disconnected)
+# And on uvloop, a write to a connection whose socket Twisted has closed (the client's network dropped
+# while the server answered) reaches a closed poll handle: uvloop raises this RuntimeError.
+UVLOOP_HANDLE_CLOSED = "the handler is closed"
+
+
+def socket_gone(exc: BaseException) -> bool:
+    """Whether a send failed because the socket's connection is gone (the send is dropped), not a bug."""
+    return isinstance(exc, SOCKET_GONE) or (isinstance(exc, RuntimeError) and UVLOOP_HANDLE_CLOSED in str(exc))
+
+
 HEARTBEAT_TEXT = json.dumps(HeartbeatFrame(type="heartbeat"), separators=(",", ":"))
 CONTROL_FRAME_CHARS = 1000  # the monitor and the notices take one short frame: a longer one is not read
 
@@ -100,7 +110,9 @@ class JsonSocket(AsyncWebsocketConsumer):
                 self.closing = True
             try:
                 await send(message)
-            except SOCKET_GONE as exc:
+            except (*SOCKET_GONE, RuntimeError) as exc:
+                if not socket_gone(exc):
+                    raise
                 self.closing = True
                 log.debug("dropped a message to a closing socket (%s): %s", scope.get("path"), exc)
 
