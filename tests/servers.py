@@ -8,6 +8,7 @@ A test that stops, kills or measures its server, or gives it settings of its own
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import os
@@ -15,8 +16,9 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from django.conf import settings
@@ -130,6 +132,23 @@ def celery_worker(*, ready: bool = False, **env: str) -> Iterator[subprocess.Pop
 
 
 _WORKERS_STARTED = itertools.count(1)
+
+T = TypeVar("T")
+
+
+@contextlib.asynccontextmanager
+async def in_a_thread(manager: contextlib.AbstractContextManager[T]) -> AsyncIterator[T]:
+    """A server's context manager entered and left in a thread, for a test whose event loop holds live
+    sockets: a Celery worker's wait for " ready." (seconds on a loaded machine) would otherwise stop their
+    heartbeats, and the server closes a socket silent for 8 s with 4408."""
+    value = await asyncio.to_thread(manager.__enter__)
+    try:
+        yield value
+    except BaseException as exc:
+        if not await asyncio.to_thread(manager.__exit__, type(exc), exc, exc.__traceback__):
+            raise
+    else:
+        await asyncio.to_thread(manager.__exit__, None, None, None)
 
 
 def _test_name() -> str:

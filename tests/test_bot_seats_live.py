@@ -19,7 +19,7 @@ from negotiations.bot_seats import overdue_after
 from negotiations.client import LiveClient, sign_in
 from negotiations.models import Event, Negotiation, Seat
 from tests.base import odd_class_with_bot
-from tests.servers import celery_worker, daphne
+from tests.servers import celery_worker, daphne, in_a_thread
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -109,7 +109,7 @@ def test_a_student_plays_the_servers_bot_to_an_agreement_at_a_persons_pace_acros
         student = student_on(port, human)
 
         async def play() -> None:
-            with celery_worker(ready=True, **ENV) as worker:
+            async with in_a_thread(celery_worker(ready=True, **ENV)) as worker:
                 await database_sync_to_async(rounds.exercise_start)(exercise=bot.exercise)
                 snapshot = await student.connect()
                 assert {"role": bot.role_key, "kind": "bot", "name": "Bot", "auto": True} in snapshot["seats"]
@@ -119,9 +119,9 @@ def test_a_student_plays_the_servers_bot_to_an_agreement_at_a_persons_pace_acros
                 mine = await student.act(greedy(student, 8500))
                 assert_paced(await answered(student, bot.role_key, mine, 15), mine)
                 worker.kill()  # -9: its next move, held for its time, dies with it
-                worker.wait()
+                await asyncio.to_thread(worker.wait)
             mine = await student.act(greedy(student, 9000))
-            with celery_worker(ready=True, **ENV):
+            async with in_a_thread(celery_worker(ready=True, **ENV)):  # the student's heartbeats go on meanwhile
                 ready = time.monotonic()
                 await answered(student, bot.role_key, mine, 20)
                 assert time.monotonic() - ready < overdue_after().total_seconds() + 5  # the sweep found it
