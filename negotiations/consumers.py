@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from datetime import datetime
 from typing import Any
@@ -70,13 +71,16 @@ RESYNC_SECONDS = 1.0  # a monitor gets at most one snapshot this often; an earli
 # Daphne raises autobahn's Disconnected from the close until the disconnect message is delivered.
 SOCKET_GONE = (OSError, Disconnected)
 # And on uvloop, a write to a connection whose socket Twisted has closed (the client's network dropped
-# while the server answered) reaches a closed poll handle: uvloop raises this RuntimeError.
-UVLOOP_HANDLE_CLOSED = "the handler is closed"
+# while the server answered) reaches the socket's closed poll handle: uvloop raises this RuntimeError. It says
+# the same of any closed handle (a timer, a server): only a poll handle's is the socket's connection gone.
+UVLOOP_POLL_CLOSED = re.compile(r"unable to perform operation on <UVPoll closed=True [^<>;]*>; the handler is closed")
 
 
 def socket_gone(exc: BaseException) -> bool:
     """Whether a send failed because the socket's connection is gone (the send is dropped), not a bug."""
-    return isinstance(exc, SOCKET_GONE) or (isinstance(exc, RuntimeError) and UVLOOP_HANDLE_CLOSED in str(exc))
+    if isinstance(exc, SOCKET_GONE):
+        return True
+    return isinstance(exc, RuntimeError) and UVLOOP_POLL_CLOSED.fullmatch(str(exc)) is not None
 
 
 HEARTBEAT_TEXT = json.dumps(HeartbeatFrame(type="heartbeat"), separators=(",", ":"))

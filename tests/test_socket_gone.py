@@ -54,3 +54,31 @@ def test_a_consumer_whose_socket_is_gone_drops_its_sends_and_ends_quietly(raised
 def test_other_errors_are_not_taken_for_a_gone_socket():
     assert socket_gone(UVLOOP_CLOSED) and socket_gone(BrokenPipeError()) and socket_gone(Disconnected())
     assert not socket_gone(RuntimeError("something else broke")) and not socket_gone(ValueError("closed"))
+    # uvloop says "the handler is closed" of any closed handle (a timer, a server, another process's pipe):
+    # only a poll handle's, where Twisted's writes to the socket go, is the socket's connection gone
+    for other in ("<UVTimer closed=True 0x7f81596da880>", "<TCPServer closed=True 0x7f81596da880>"):
+        assert not socket_gone(RuntimeError(f"unable to perform operation on {other}; the handler is closed"))
+    assert not socket_gone(RuntimeError(f"{UVLOOP_CLOSED} while sending; the handler is closed"))
+
+
+def test_a_send_failing_for_another_reason_is_raised_not_dropped():
+    """A consumer that took any failed send for a gone socket would stop reading its client and would
+    never close it: another error ends the consumer with that error."""
+    scope = {"type": "websocket", "path": "/ws/nowhere/", "headers": [], "url_route": {"kwargs": {}}}
+    broken = RuntimeError("unable to perform operation on <UVTimer closed=True 0x7f8>; the handler is closed")
+
+    messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def receive() -> dict[str, Any]:
+        return await messages.get()
+
+    async def send(message: dict[str, Any]) -> None:
+        raise broken
+
+    async def go() -> None:
+        messages.put_nowait({"type": "websocket.connect"})
+        await asyncio.wait_for(NoRouteConsumer.as_asgi()(scope, receive, send), 5)
+
+    with pytest.raises(RuntimeError) as raised:
+        asyncio.run(go())
+    assert raised.value is broken
