@@ -141,7 +141,14 @@ async def in_a_thread(manager: contextlib.AbstractContextManager[T]) -> AsyncIte
     """A server's context manager entered and left in a thread, for a test whose event loop holds live
     sockets: a Celery worker's wait for " ready." (seconds on a loaded machine) would otherwise stop their
     heartbeats, and the server closes a socket silent for 8 s with 4408."""
-    value = await asyncio.to_thread(manager.__enter__)
+    entering = asyncio.ensure_future(asyncio.to_thread(manager.__enter__))
+    try:
+        value = await asyncio.shield(entering)
+    except asyncio.CancelledError:  # the test was cancelled while its server started: the server is stopped
+        with contextlib.suppress(BaseException):
+            await entering
+            await asyncio.to_thread(manager.__exit__, None, None, None)
+        raise
     try:
         yield value
     except BaseException as exc:

@@ -142,7 +142,7 @@ def test_a_daphne_killed_mid_negotiation_loses_nothing_acknowledged_and_repeats_
             await asyncio.to_thread(wait_stored, negotiation.pk, "counter-1")
             process_a.kill()
             await seller.drop()
-            assert process_a.wait(timeout=10) == -9
+            assert await asyncio.to_thread(process_a.wait, 10) == -9  # the buyer's heartbeats go on meanwhile
             seller.pending[retried["client_msg_id"]] = retried  # as if its ack never arrived
             seller.pending[in_flight["client_msg_id"]] = in_flight
 

@@ -7,6 +7,8 @@ import contextlib
 import time
 from collections.abc import Iterator
 
+import pytest
+
 from tests.servers import in_a_thread
 
 BLOCKING = 1.0  # seconds a start waits, as a Celery worker's wait for " ready." does on a loaded machine
@@ -61,6 +63,27 @@ def test_a_failure_inside_reaches_the_manager_and_the_test():
         async with in_a_thread(manager()):
             raise KeyError("inside")
 
-    with contextlib.suppress(KeyError):
+    with pytest.raises(KeyError, match="inside"):
         asyncio.run(main())
     assert [type(e) for e in seen] == [KeyError]
+
+
+def test_a_test_cancelled_while_its_server_starts_stops_the_server():
+    events: list[str] = []
+
+    @contextlib.contextmanager
+    def manager() -> Iterator[None]:
+        time.sleep(0.3)
+        events.append("started")
+        yield
+        events.append("stopped")
+
+    async def main() -> None:
+        starting = asyncio.ensure_future(in_a_thread(manager()).__aenter__())
+        await asyncio.sleep(0.05)
+        starting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await starting
+
+    asyncio.run(main())
+    assert events == ["started", "stopped"]
