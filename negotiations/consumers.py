@@ -230,11 +230,16 @@ class JsonSocket(AsyncWebsocketConsumer):
         await self.send_frame(HeartbeatFrame(type="heartbeat"))
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        """Channels' disconnect, without its stale-connection check (as `dispatch` below): a class refused or
+        leaving at once would queue that many hops in the database thread, behind other pairs' writes."""
         silence().leave(self)
         if self.holds_place:
             self.holds_place = False
             await limits.counts().release(self.channel_name)
-        await super().websocket_disconnect(message)
+        for group in self.groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch, without its stale-connection check before every message: that check is a

@@ -266,3 +266,38 @@ def test_on_daphne_a_socket_closed_for_flooding_is_read_no_more(started_pair):
     ), said
     assert cpu < 0.15
     assert "Traceback" not in daphne_log(port)
+
+
+def test_a_socket_leaves_without_a_trip_to_the_database_thread(monkeypatch):
+    """Channels' disconnect checks for stale database connections through the process's one database
+    thread; a class refused or leaving at once (a hostile user's 1,500 sockets a minute closed 4401) queued
+    there behind the other pairs' writes. Parley's consumers read on the loop or through
+    database_sync_to_async, which checks for itself."""
+    import channels.generic.websocket
+
+    from negotiations.consumers import NoRouteConsumer
+
+    trips: list[str] = []
+
+    async def checked() -> None:
+        trips.append("close_old_connections")
+
+    monkeypatch.setattr(channels.generic.websocket, "aclose_old_connections", checked)
+    scope = {"type": "websocket", "path": "/ws/nowhere/", "headers": [], "url_route": {"kwargs": {}}}
+    messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    sent: list[str] = []
+
+    async def receive() -> dict[str, Any]:
+        return await messages.get()
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message["type"])
+
+    async def go() -> None:
+        messages.put_nowait({"type": "websocket.connect"})
+        messages.put_nowait({"type": "websocket.disconnect", "code": 4404})
+        await asyncio.wait_for(NoRouteConsumer.as_asgi()(scope, receive, send), 5)
+
+    asyncio.run(go())
+    assert sent == ["websocket.accept", "websocket.close"]
+    assert trips == []
