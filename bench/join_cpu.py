@@ -15,9 +15,10 @@ The last line is JSON: {"students", "session_ms", "join_ms"}.
 With --sockets it measures instead the whole join through the ASGI application, as Daphne runs it but
 without Daphne's HTTP and websocket handshake: the cookie check, the consumer, the session, the seat and
 the snapshot, the caps and subscriptions in Redis, the presence and its reply; students connect in
-bursts of --burst at once, and the process CPU per join is printed (median of --rounds), with
-{"students", "socket_ms"} on the last line. It uses nothing of this tree but the application, so it
-can be copied into an older tree to compare.
+bursts of --burst at once, and the process CPU per join is printed (median of --rounds); then they leave
+in bursts of --burst, and the CPU per leave (the partner told, the groups and the caps let go) is printed
+too, with {"students", "socket_ms", "leave_ms"} on the last line. It uses nothing of this tree but the
+application, so it can be copied into an older tree to compare.
 
 With --daphne it measures a student page's join as the server sees it: --daphnes Daphne processes
 started as bench/live_load.py starts them (the two students of a pair on different processes), students
@@ -136,25 +137,30 @@ def sockets(args: argparse.Namespace) -> None:
         assert connected and frame["type"] == "snapshot", frame
         return socket
 
-    async def one_pass() -> float:
+    async def one_pass() -> tuple[float, float]:
         started, open_ = time.process_time(), []
         for first in range(0, len(plan.students), args.burst):
             open_ += await asyncio.gather(*(connect(s) for s in plan.students[first : first + args.burst]))
         spent = time.process_time() - started
-        for socket in open_:
-            await socket.disconnect()
-        return spent * 1000 / len(plan.students)
+        started = time.process_time()
+        for first in range(0, len(open_), args.burst):
+            await asyncio.gather(*(socket.disconnect() for socket in open_[first : first + args.burst]))
+        left = time.process_time() - started
+        return spent * 1000 / len(plan.students), left * 1000 / len(plan.students)
 
-    async def passes() -> list[float]:
+    async def passes() -> list[tuple[float, float]]:
         await one_pass()  # the scenario read and the connections opened, once
         return [await one_pass() for _ in range(args.rounds)]
 
-    joins = asyncio.run(passes())
+    measured = asyncio.run(passes())
     connections.close_all()
+    joins, leaves = [j for j, _ in measured], [left for _, left in measured]
     each = ", ".join(f"{j:.2f}" for j in joins)
     print(f"{args.students} students through the ASGI application, bursts of {args.burst}, {args.rounds} passes:"
-          f" {statistics.median(joins):.3f} ms CPU a join (passes: {each})")  # fmt: skip
-    print(json.dumps({"students": args.students, "socket_ms": round(statistics.median(joins), 3)}))
+          f" {statistics.median(joins):.3f} ms CPU a join (passes: {each}),"
+          f" {statistics.median(leaves):.3f} ms a leave")  # fmt: skip
+    print(json.dumps({"students": args.students, "socket_ms": round(statistics.median(joins), 3),
+                      "leave_ms": round(statistics.median(leaves), 3)}))  # fmt: skip
 
 
 def served(args: argparse.Namespace, env: dict[str, str]) -> None:
