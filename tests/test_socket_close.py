@@ -301,3 +301,20 @@ def test_a_socket_leaves_without_a_trip_to_the_database_thread(monkeypatch):
     asyncio.run(go())
     assert sent == ["websocket.accept", "websocket.close"]
     assert trips == []
+
+
+def test_the_consumers_reach_the_database_only_through_the_checked_ways():
+    """What lets the consumers skip Channels' stale-connection check (in `dispatch` and in the leave): every
+    database call of theirs goes through database_sync_to_async, which checks before and after, or reads
+    on the event loop's own connection (negotiations.loop_reads). A plain sync_to_async or async ORM call in
+    a consumer's module would use the database thread's connection unchecked."""
+    import re
+    from pathlib import Path
+
+    import negotiations.consumers
+    import negotiations.notices
+
+    for module in (negotiations.consumers, negotiations.notices):
+        text = Path(module.__file__).read_text()
+        unchecked = re.findall(r"(?<!database_)sync_to_async\(|\.a(?:get|filter|exists|count|create|save)\(", text)
+        assert unchecked == [], f"{module.__name__}: {unchecked}"
