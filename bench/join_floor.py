@@ -8,9 +8,11 @@ nothing else: `/ws/bare/` accepts and sends one 2 KB text frame (a snapshot's si
 callable; `/ws/channels/` does the same through Channels (the origin check, the URL router and an
 AsyncWebsocketConsumer). Sockets connect --burst at once until --sockets are open, each waiting for its
 frame; the Daphne process's CPU (from /proc) over those connects, divided by the sockets, is the
-figure (median of --rounds, after one pass that warms the process; the two apps alternate). A Parley
-join (bench/join_cpu.py, bench/live_load.py) adds the session, the seat, the snapshot, the channel
-layer and the presence to this.
+figure (median of --rounds, after one pass that warms the process; the two apps alternate).
+Autobahn's debug text is deferred in that process as Parley's application defers it
+(config/autobahn_logs.py); without that a bare handshake costs about a fifth more, which Parley's join
+does not pay. A Parley join (bench/join_cpu.py, bench/live_load.py) adds the session, the seat, the
+snapshot, the channel layer and the presence to this.
 
 The last line is JSON: {"sockets", "bare_ms", "channels_ms"}.
 """
@@ -68,6 +70,17 @@ def _channels_app() -> Any:
 
 
 _channels: Any = None
+
+
+def _as_parley_serves() -> None:
+    """What Parley's application changes in Daphne's own work, for every socket (config/asgi.py)."""
+    from config.autobahn_logs import format_lazily
+
+    format_lazily()
+
+
+if __name__ != "__main__":  # in the Daphne process, which imports this module for its application
+    _as_parley_serves()
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
