@@ -23,6 +23,7 @@ from core.metrics import distribution
 from core.spec import plain
 from negotiations.debrief import debriefs_resend, landscape_for
 from negotiations.models import Debrief
+from reports import roundchart
 from scenarios.labels import number_text
 from scenarios.models import ScenarioVersion
 from scenarios.services import version_spec
@@ -204,7 +205,7 @@ def _num(value: Any) -> str:
 
 
 def _pct(value: Any) -> str:
-    return "—" if value is None else f"{number_text(round(Fraction(value) * 100))}\N{NO-BREAK SPACE}%"
+    return "—" if value is None else roundchart.percent(value)
 
 
 def _dist(dist: dict[str, Any] | None, low: str, high: str) -> str:

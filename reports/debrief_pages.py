@@ -400,7 +400,8 @@ def _rank(mine: float, values: list[float]) -> dict[str, Any]:
         "rank": 1 + sum(v > mine for v in values),
         "of": len(values),
         "above": above,
-        "percent_above": round(100 * above / others) if others else None,
+        # a whole percentage, halves up as the scripts round them (1 of 8 is 13 %)
+        "percent_above": (200 * above + others) // (2 * others) if others else None,
     }
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext, ngettext
 
 from reports import svg
 from reports.svg import INK, LINE, MARK, MUTED, SIDES
-from scenarios.labels import number_text
+from scenarios.labels import percent_text
 
 Write = Callable[[Any], str]  # a value as the page writes it
 Count = Callable[[int], str]  # "3 pairs"
@@ -30,13 +30,16 @@ FIVE = ("min", "q1", "median", "q3", "max")
 
 
 def percent(value: Any) -> str:
-    """A share as a whole percentage in the page's language: "50 %" (a no-break space before the sign)."""
-    return f"{number_text(round(Fraction(str(value)) * 100))}\N{NO-BREAK SPACE}%"
+    """A share as a whole percentage in the page's language ("50%", "50 %": scenarios.labels.percent_text),
+    halves away from zero as the debrief's script writes them (12.5 % is "13%")."""
+    return percent_text(value, places=0)
 
 
 def signed(written: str, value: Any) -> str:
-    """A change as written, with a plus sign when it is a rise."""
-    return written if written.startswith("-") or Fraction(str(value)) == 0 else "+" + written
+    """A change as written, with a plus sign when it is a rise that shows: a change written as zero (a
+    fall of 0.1 % written "0 %") has no sign."""
+    shows = any(digit in written for digit in "123456789")
+    return written if written.startswith("-") or not shows or Fraction(str(value)) <= 0 else "+" + written
 
 
 def pairs(n: int) -> str:

@@ -103,12 +103,12 @@ def test_two_rounds_with_rematching_and_the_rounds_compared(server, browsers, fi
     assert joint[0].split() == ["1", "3", "78", "79.5", "81", "98", "115"]  # lowest, quartiles, median, highest
     assert joint[1].split() == ["2", "3", "115", "115", "115", "115", "115"]
     assert [row.replace(NBSP, " ").split("\t") for row in texts(teacher, "#series-pareto tbody tr")] == [
-        ["1", "2", "1", "50 %"],
-        ["2", "3", "3", "100 %"],
+        ["1", "2", "1", "50%"],
+        ["2", "3", "3", "100%"],
     ]
     assert texts(teacher, "#series-fixed-pie tbody tr")[0].split()[:2] == ["1", "2"]  # two guesses in round 1
     assert "5 students in both" in teacher.find_element(By.ID, "series-step-2-title").text
-    assert "+50 %" in teacher.find_element(By.ID, "series-step-2").text.replace(NBSP, " ")
+    assert "+50%" in teacher.find_element(By.ID, "series-step-2").text.replace(NBSP, " ")
     rows = {
         row.find_element(By.TAG_NAME, "th").text: row
         for row in teacher.find_elements(By.CSS_SELECTOR, "#series-students-table tbody tr")
@@ -139,7 +139,7 @@ def test_two_rounds_with_rematching_and_the_rounds_compared(server, browsers, fi
     teacher.refresh()
     WebDriverWait(teacher, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#deck[data-current='{len(keys)}']"))
     shown = " ".join(teacher.find_element(By.CSS_SELECTOR, ".slide:not([hidden])").text.split())  # lines joined
-    assert "Moved most since round 1: Pareto-optimal agreements, 50 % to 100 %" in shown
+    assert "Moved most since round 1: Pareto-optimal agreements, 50% to 100%" in shown
     assert not any(s.display_name in teacher.page_source for s in [*students, late])
     assert teacher.execute_script(SMALLEST_TEXT) >= 24 and teacher.execute_script(SLIDE_IN_VIEW)
     assert_accessible(teacher, "round 2's presentation on the rounds compared")

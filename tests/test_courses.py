@@ -131,9 +131,9 @@ def test_the_course_page_shows_both_sections_side_by_side(two_sections, instruct
             ("Agreements", "<td>2</td><td>2</td>"),
             ("Impasses", "<td>1</td><td>0</td>"),
             ("Median joint gain (most possible: 115)", "<td>81</td><td>115</td>"),
-            # the sign kept beside its number by a no-break space: a narrow column wrapped "50 / %"
-            ("Pareto-optimal agreements", "<td>50\u00a0%</td><td>100\u00a0%</td>"),
-            ("Lose-lose agreements", "<td>50\u00a0%</td><td>0\u00a0%</td>"),
+            # in English the sign right after its number ("50%"); a plain space let a column wrap "50 / %"
+            ("Pareto-optimal agreements", "<td>50%</td><td>100%</td>"),
+            ("Lose-lose agreements", "<td>50%</td><td>0%</td>"),
         )
     }
     for label, cells in rows.items():

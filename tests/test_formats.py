@@ -15,7 +15,7 @@ from django.test import Client
 from core.negotiation import Action
 from negotiations.acting import negotiation_act
 from negotiations.models import Event
-from reports.debrief_pages import rank_beats
+from reports.debrief_pages import _rank, rank_beats
 from tests.base import seats_by_role, student_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -82,10 +82,12 @@ def test_the_transcript_numbers_offers_as_offers_and_shows_labels(started_pair, 
         (0, 4, "no more points than any of the other 3 results"),
         (1, 4, "more points than 1 of the other 3 results (33%)"),
         (2, 4, "more points than 2 of the other 3 results (67%)"),
+        (1, 9, "more points than 1 of the other 8 results (13%)"),  # 12.5: halves up, as the scripts round
     ],
 )
 def test_the_rank_sentence_agrees_in_number(above, of, text):
-    assert rank_beats({"above": above, "of": of, "percent_above": round(100 * above / (of - 1))}) == text
+    values = [0] * above + [2] * (of - 1 - above) + [1]  # `above` of the others below the last, 1
+    assert rank_beats(_rank(1, values)) == text
 
 
 def test_the_site_has_an_icon_served_as_a_static_file():
@@ -118,3 +120,53 @@ def test_no_template_comment_spans_lines():
         if "{#" in line and "#}" not in line.split("{#", 1)[1]
     ]
     assert open_ended == []
+
+
+NBSP = "\N{NO-BREAK SPACE}"
+
+
+def test_a_whole_percentage_rounds_halves_away_from_zero_as_the_scripts_do():
+    """12.5 % is "13%" on every page, as Intl.NumberFormat writes it in the debrief's script; Python's
+    round() made it "12 %" on the rounds, course and slide pages."""
+    from reports import course_pages, roundchart
+
+    for write in (roundchart.percent, course_pages._pct):
+        assert write(Fraction(1, 8)) == "13%"
+        assert write(Fraction(5, 8)) == "63%"
+        assert write(Fraction(-1, 8)) == "-13%"
+        assert write(0.5) == "50%"
+        assert write(Fraction(1, 3)) == "33%"
+
+
+@pytest.mark.parametrize(
+    ("language", "whole", "exact"),
+    [("en", "13%", "12.5%"), ("de", f"13{NBSP}%", f"12,5{NBSP}%"), ("es", f"13{NBSP}%", f"12,5{NBSP}%")],
+)
+def test_a_percentage_is_written_as_the_pages_language_and_its_script_write_it(language, whole, exact):
+    """As static/js/format.js and the debrief's script write one with Intl.NumberFormat (tests/js/):
+    "50%" in English, "50 %" in German and Spanish, the sign held to its number by a no-break space
+    (a plain one let a phone's narrow panel wrap "25 / %")."""
+    from django.utils import translation
+
+    from reports.roundchart import percent as whole_percent
+    from scenarios.templatetags.parley import percent
+
+    with translation.override(language):
+        assert whole_percent(Fraction(1, 8)) == whole
+        assert percent(Fraction(1, 8)) == exact
+        assert render("{{ v|percent }}", v=0.125) == exact
+
+
+def test_a_change_too_small_to_show_is_written_without_a_sign():
+    """A fall of 0.1 points of a percentage is written "0%", not "+0%"; a rise or a fall that shows keeps
+    its sign."""
+    from reports.roundchart import percent, signed
+
+    tiny_fall, tiny_rise = Fraction(-1, 1000), Fraction(1, 1000)
+    assert signed(percent(tiny_fall), tiny_fall) == "0%"
+    assert signed(percent(tiny_rise), tiny_rise) == "0%"
+    assert signed(percent(Fraction(1, 20)), Fraction(1, 20)) == "+5%"
+    assert signed(percent(Fraction(-1, 20)), Fraction(-1, 20)) == "-5%"
+    assert signed("0", 0) == "0"
+    assert signed("1,200", 1200) == "+1,200"
+    assert signed("0", Fraction(-1, 1000)) == "0"

@@ -7,7 +7,7 @@ import nh3
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from scenarios.labels import number_text
+from scenarios.labels import number_text, percent_text
 
 register = template.Library()
 
@@ -54,8 +54,14 @@ def number(value: Fraction | int | float | str | None) -> str:
 
 @register.filter
 def percent(value: Fraction | int | float) -> str:
-    """A chance from 0 to 1 as a percentage: 0.25 -> 25 %, the sign kept beside its number (a no-break space)."""
-    return f"{number_text(Fraction(str(value)) * 100)}\N{NO-BREAK SPACE}%"
+    """A chance from 0 to 1 as a percentage in the page's language: 0.25 -> "25%" (en), "25 %" (de, es)."""
+    return percent_text(value)
+
+
+@register.filter
+def whole_percent(value: Fraction | int | float | None) -> str:
+    """A share as a whole percentage in the page's language, halves away from zero: 0.125 -> "13%"."""
+    return "-" if value is None else percent_text(value, places=0)
 
 
 @register.filter
