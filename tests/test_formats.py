@@ -170,3 +170,12 @@ def test_a_change_too_small_to_show_is_written_without_a_sign():
     assert signed("0", 0) == "0"
     assert signed("1,200", 1200) == "+1,200"
     assert signed("0", Fraction(-1, 1000)) == "0"
+
+
+@pytest.mark.parametrize("language", ["de", "es"])
+def test_the_rank_sentences_percentage_keeps_its_sign_beside_it_in_german_and_spanish(language):
+    from django.utils import translation
+
+    with translation.override(language):
+        sentence = rank_beats(_rank(1, [0, 2, 2, 1]))
+    assert f"(33{NBSP}%)" in sentence, sentence
