@@ -18,8 +18,9 @@ def number_text(value: Fraction | int | float | str, places: int = DECIMALS) -> 
     """`10100` as "10,100" and `100/3` as "33.33" in English, to at most `places` decimals. Grouping is
     asked for here rather than with USE_THOUSAND_SEPARATOR, which would group every id a template writes
     into a link or an attribute."""
-    exact = Fraction(value)
-    # Halves away from zero, as Intl.NumberFormat rounds.
+    # A float by its shortest decimal form (1.005, not the binary value just below it), as Intl.NumberFormat
+    # reads a number; then halves away from zero, as it rounds.
+    exact = Fraction(str(value)) if isinstance(value, float) else Fraction(value)
     step = Decimal(1).scaleb(-places)
     rounded = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(step, rounding=ROUND_HALF_UP)
     plain = rounded.normalize() if rounded % 1 else rounded.quantize(Decimal(1))

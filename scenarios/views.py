@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from fractions import Fraction
+
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.formats import number_format
@@ -113,6 +115,6 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "nash": pair(figures.nash),
             "ks": pair(figures.kalai_smorodinsky),
             "egalitarian": pair(figures.egalitarian),
-            "feasible_percent": round(100 * figures.feasible_outcomes / figures.outcomes, 1),
+            "feasible_share": Fraction(figures.feasible_outcomes, figures.outcomes),
         },
     )

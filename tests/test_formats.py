@@ -33,6 +33,9 @@ def test_numbers_are_grouped_and_rounded_as_the_room_shows_them():
     assert render("{{ v|number }}", v=Fraction(-5, 2)) == "-2.5"
     assert render("{{ v|number }}", v=None) == "-"
     assert render("{{ v|number }}", v=1234567.0) == "1,234,567"
+    # a float's halves by its decimal form, as Intl.NumberFormat reads it (its binary value is below)
+    assert render("{{ v|number }}", v=1.005) == "1.01"
+    assert render("{{ v|number }}", v=2.675) == "2.68"
 
 
 def test_times_are_on_the_24_hour_clock_as_the_room_shows_them(settings):
@@ -155,6 +158,8 @@ def test_a_percentage_is_written_as_the_pages_language_and_its_script_write_it(l
         assert whole_percent(Fraction(1, 8)) == whole
         assert percent(Fraction(1, 8)) == exact
         assert render("{{ v|percent }}", v=0.125) == exact
+        assert render("{{ v|whole_percent }}", v=0.125) == whole
+        assert render("{{ v|whole_percent }}", v=None) == "-"
 
 
 def test_a_change_too_small_to_show_is_written_without_a_sign():

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import re
+from fractions import Fraction
+
 import pytest
 from django.test import Client
 
+from scenarios.labels import percent_text
 from scenarios.services import builtin_scenarios_load, scenario_version_create
 from tests.scenario_docs import dump, valid
 
@@ -87,3 +91,17 @@ def test_the_studio_preview_renders_markdown_as_the_pages_do(instructor_client: 
 def test_the_studio_preview_is_for_instructors_only(client: Client, db):
     answer = client.post("/scenarios/drafts/preview/", {"text": "*Think*"})
     assert answer.status_code == 302 and "/login/" in answer["Location"]
+
+
+def test_the_share_of_outcomes_both_prefer_is_a_percentage_as_the_pages_language_writes_it(
+    instructor_client: Client, lease
+):
+    """As the studio's script writes it with Intl.NumberFormat ("37.5%", "37,5 %"): the page wrote a
+    float rounded by round(), "50.0%", and "37,5%" in German."""
+    page = instructor_client.get("/scenarios/bakery-lease/").content.decode()
+    outcomes = int(re.search(r"<dt>Outcomes</dt><dd>(\d+)</dd>", page).group(1))
+    shown = re.search(r"<dt>Outcomes both prefer to their BATNA</dt><dd>(\d+) \((.*?)\)</dd>", page)
+    assert shown, page
+    feasible, share = int(shown.group(1)), shown.group(2)
+    assert share == percent_text(Fraction(feasible, outcomes))
+    assert not share.endswith(".0%")

@@ -319,7 +319,7 @@ def test_a_later_round_has_the_rounds_compared_slide_and_the_first_does_not(ende
     # Round 1: a lose-lose deal (81), the Nash package (115), an impasse (78); round 2: the Nash package thrice.
     assert "Round 1: 3 pairs, lowest 78, first quartile 79.5, median 81, third quartile 98, highest 115" in slide
     assert "Round 2: 3 pairs, lowest 115, first quartile 115, median 115" in slide
-    # Of the figures, the Pareto-optimal share moved most (50 % to 100 %).
+    # Of the figures, the Pareto-optimal share moved most (50% to 100%).
     assert "Moved most since round 1: Pareto-optimal agreements, 50% to 100%" in slide
     assert not any(s.display_name in slide for s in six)
     sizes = [int(s) for s in re.findall(r'font-size="(\d+)"', slide)]
