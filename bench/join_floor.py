@@ -10,8 +10,8 @@ AsyncWebsocketConsumer). Sockets connect --burst at once until --sockets are ope
 frame; the Daphne process's CPU (from /proc) over those connects, divided by the sockets, is the
 figure (median of --rounds, after one pass that warms the process; the two apps alternate).
 Autobahn's debug text is deferred in that process as Parley's application defers it
-(config/autobahn_logs.py); without that a bare handshake costs about a fifth more, which Parley's join
-does not pay. A Parley join (bench/join_cpu.py, bench/live_load.py) adds the session, the seat, the
+(config/autobahn_logs.py); without that a bare handshake costs about a quarter more, which Parley's
+join does not pay. A Parley join (bench/join_cpu.py, bench/live_load.py) adds the session, the seat, the
 snapshot, the channel layer and the presence to this.
 
 The last line is JSON: {"sockets", "bare_ms", "channels_ms"}.
@@ -74,9 +74,12 @@ _channels: Any = None
 
 def _as_parley_serves() -> None:
     """What Parley's application changes in Daphne's own work, for every socket (config/asgi.py)."""
-    from config.autobahn_logs import format_lazily
+    before = os.environ.get("DJANGO_SETTINGS_MODULE")
+    from config.autobahn_logs import format_lazily  # config/__init__ names Parley's settings for Celery
 
     format_lazily()
+    if before is None:  # this process's settings stay the bench's own (_django)
+        os.environ.pop("DJANGO_SETTINGS_MODULE", None)
 
 
 if __name__ != "__main__":  # in the Daphne process, which imports this module for its application
