@@ -181,3 +181,28 @@ def test_the_debrief_page_asks_each_question_beside_its_figure(live_server, brow
     assert driver.find_element(By.ID, "deck-counter").get_attribute("aria-label").startswith("Folie 1 von ")
     assert_accessible(driver, "the presentation in German")
     screenshot(driver, "presentation-german-phone", full=False)
+
+
+def test_the_presentation_opened_before_the_debrief_shows_its_slides_when_it_is_ready(
+    live_server, browsers, exercise, classroom
+):
+    """Opened on the projector while the pairs still negotiate, the presentation keeps its count of open
+    pairs and shows the slides once the debrief is computed, with nobody at the keyboard."""
+    pairs = start_round(exercise, classroom, 4)
+    driver = browsers(1280, 720)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+    log_in(driver, live_server.url)
+    driver.get(f"{live_server.url}/exercises/{exercise.pk}/debrief/present/")
+    waiting = driver.find_element(By.CSS_SELECTOR, ".slide-empty").text
+    assert "The slides appear once the round has ended" in waiting and "2 of 2 pairs are still open." in waiting
+
+    agree(pairs[0], NASH)
+    deck_text = "const deck = document.getElementById('deck'); return deck ? deck.textContent : '';"  # across reloads
+    WebDriverWait(driver, 15).until(lambda d: "1 of 2 pairs is still open." in d.execute_script(deck_text))
+    agree(pairs[1], LOSE_LOSE)
+    rounds.exercise_end(exercise=exercise)  # the debrief is computed with it (eager tasks)
+    slides_shown = "return !!document.querySelector('#deck[data-current] .slide[data-key=pie]')"
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script(slides_shown))
+    assert current(driver) == (1, "pie")
+    assert driver.execute_script("return window.__errors") == []
+    assert "data-waiting" not in driver.page_source  # ready: it asks no more

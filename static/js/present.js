@@ -2,6 +2,8 @@
 // Arrow keys, Page Up/Down and the space bar step; Home and End go to the first and the last slide;
 // the buttons, a click on the slide, and a swipe do the same. The address keeps the slide (#3), so a
 // reload stays on it. Each slide downloads as SVG (the server's file) or PNG (drawn on a canvas).
+// Opened before the debrief is ready, the page asks for it every few seconds and reloads itself when a
+// pair finishes or the debrief is there, so that nobody needs to touch the projector's keyboard.
 (function () {
   "use strict";
   // The page's language: Django's JavaScript catalogue (presentation.html) defines gettext; without it, English.
@@ -9,6 +11,21 @@
   const f = (text, values) => text.replace(/%\((\w+)\)s/g, (m, name) => (name in values ? String(values[name]) : m));
   const deck = document.getElementById("deck");
   if (!deck) return;
+  const WAIT_MS = 5000;
+  if (deck.dataset.waiting) {
+    const shown = Number(deck.dataset.open);
+    const ask = async () => {
+      try {
+        const response = await fetch(deck.dataset.waiting, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (!response.ok) return; // asked again at the next turn
+        const data = await response.json();
+        if (data.ready || data.open_pairs !== shown) location.reload();
+      } catch (error) {
+        // the network dropped: asked again at the next turn
+      }
+    };
+    setInterval(ask, WAIT_MS);
+  }
   const slides = [...deck.querySelectorAll(".slide")];
   const counter = document.getElementById("deck-counter");
   const svgLink = document.getElementById("deck-svg");
