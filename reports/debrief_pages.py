@@ -320,6 +320,19 @@ def questions_by_panel(spec: Scenario, data: dict[str, Any]) -> dict[str, list[s
     return dict(panels)
 
 
+def pair_counts(statuses: list[str]) -> dict[str, int]:
+    """How many pairs the round has, and how many are still open (not in a final status)."""
+    return {"pairs_total": len(statuses), "open_pairs": sum(s not in FINAL for s in statuses)}
+
+
+def debrief_status(exercise: Exercise) -> dict[str, Any]:
+    """What the waiting presentation asks every few seconds (docs/debrief.md, "The presentation"): the
+    round's state, whether its debrief is stored, and its pairs, in two small queries."""
+    statuses = list(exercise.negotiations.values_list("status", flat=True))
+    ready = Debrief.objects.filter(exercise=exercise).exists()
+    return {"state": exercise.state, "ready": ready, **pair_counts(statuses)}
+
+
 def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]:
     """Everything the instructor's debrief page draws, as JSON. Projector mode leaves out every name."""
     spec = version_spec(exercise.scenario_version)
@@ -351,8 +364,7 @@ def instructor_debrief(exercise: Exercise, *, projector: bool) -> dict[str, Any]
         "scenario": scenario_json(exercise, spec, price_key),
         "ready": debrief is not None,
         "computed_at": debrief.computed_at.isoformat() if debrief else None,
-        "pairs_total": len(statuses),
-        "open_pairs": sum(s not in FINAL for s in statuses),
+        **pair_counts(statuses),
         "debrief": data,
         "heatmap": heatmap,
         "survey": survey_summary(exercise),

@@ -6,6 +6,7 @@ urlpatterns = [
     path("exercises/<int:pk>/debrief/", views.debrief, name="debrief"),
     path("exercises/<int:pk>/debrief.json", views.debrief_json, name="debrief_json"),
     path("exercises/<int:pk>/debrief/events/<slug:event>/", views.debrief_event, name="debrief_event"),
+    path("exercises/<int:pk>/debrief/status.json", views.debrief_status_json, name="debrief_status"),
     path("exercises/<int:pk>/debrief/present/", views.presentation, name="presentation"),
     path("exercises/<int:pk>/debrief/present/<slug:key>.svg", views.slide_svg, name="slide_svg"),
     path("exercises/<int:pk>/rounds/", views.series_rounds, name="series_rounds"),

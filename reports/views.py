@@ -14,7 +14,7 @@ from classrooms.resolutions import event_draw, event_set
 from core.refusal import Refused
 from negotiations.debrief import debriefs_resend
 from negotiations.series import series_rounds as series_rounds_of
-from reports.debrief_pages import instructor_debrief, questions_by_panel
+from reports.debrief_pages import debrief_status, instructor_debrief, questions_by_panel
 from reports.series import rounds_so_far, series_comparison, series_page
 from reports.slides import deck_slides
 from scenarios.access import instructor_required
@@ -55,6 +55,14 @@ def debrief_json(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(instructor_debrief(exercise, projector=_projector(request)))
 
 
+@instructor_required
+def debrief_status_json(request: HttpRequest, pk: int) -> JsonResponse:
+    """The round's state, its debrief's readiness and its open pairs, for the waiting presentation."""
+    exercise = exercise_for(request.user, pk)
+    debriefs_resend(exercise_id=exercise.pk)  # if it is overdue (in the embedded mode, computed here)
+    return JsonResponse(debrief_status(exercise))
+
+
 @require_POST
 @instructor_required
 def debrief_event(request: HttpRequest, pk: int, event: str) -> HttpResponse:
@@ -77,10 +85,9 @@ def presentation(request: HttpRequest, pk: int) -> HttpResponse:
     exercise = exercise_for(request.user, pk)
     debriefs_resend(exercise_id=exercise.pk)
     data = instructor_debrief(exercise, projector=True)
+    slides = deck_slides(data, rounds_so_far(exercise)) if data["ready"] else []
     return render(
-        request,
-        "reports/presentation.html",
-        {"exercise": exercise, "projector": True, "data": data, "slides": deck_slides(data, rounds_so_far(exercise))},
+        request, "reports/presentation.html", {"exercise": exercise, "projector": True, "data": data, "slides": slides}
     )
 
 

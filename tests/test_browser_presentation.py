@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.contrib.sessions.models import Session
+from selenium.common.exceptions import JavascriptException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -183,6 +185,12 @@ def test_the_debrief_page_asks_each_question_beside_its_figure(live_server, brow
     screenshot(driver, "presentation-german-phone", full=False)
 
 
+def waited(driver, script: str, timeout: float = 20):
+    """Until `script` returns something true, across the page's own reloads."""
+    wait = WebDriverWait(driver, timeout, ignored_exceptions=(JavascriptException, StaleElementReferenceException))
+    return wait.until(lambda d: d.execute_script(script))
+
+
 def test_the_presentation_opened_before_the_debrief_shows_its_slides_when_it_is_ready(
     live_server, browsers, exercise, classroom
 ):
@@ -197,12 +205,21 @@ def test_the_presentation_opened_before_the_debrief_shows_its_slides_when_it_is_
     assert "The slides appear once the round has ended" in waiting and "2 of 2 pairs are still open." in waiting
 
     agree(pairs[0], NASH)
-    deck_text = "const deck = document.getElementById('deck'); return deck ? deck.textContent : '';"  # across reloads
-    WebDriverWait(driver, 15).until(lambda d: "1 of 2 pairs is still open." in d.execute_script(deck_text))
+    waited(driver, "return (document.getElementById('deck') || {}).textContent.includes('1 of 2 pairs is still open.')")
     agree(pairs[1], LOSE_LOSE)
     rounds.exercise_end(exercise=exercise)  # the debrief is computed with it (eager tasks)
-    slides_shown = "return !!document.querySelector('#deck[data-current] .slide[data-key=pie]')"
-    WebDriverWait(driver, 15).until(lambda d: d.execute_script(slides_shown))
+    waited(driver, "return !!document.querySelector('#deck[data-current] .slide[data-key=pie]')")
     assert current(driver) == (1, "pie")
     assert driver.execute_script("return window.__errors") == []
     assert "data-waiting" not in driver.page_source  # ready: it asks no more
+
+
+def test_a_waiting_presentation_whose_session_ended_goes_to_the_login_page(live_server, browsers, exercise, classroom):
+    start_round(exercise, classroom, 4)
+    driver = browsers(1280, 720)
+    log_in(driver, live_server.url)
+    driver.get(f"{live_server.url}/exercises/{exercise.pk}/debrief/present/")
+    assert driver.find_elements(By.CSS_SELECTOR, "#deck[data-waiting]")
+    Session.objects.all().delete()  # logged out elsewhere, or the session expired
+    WebDriverWait(driver, 20).until(lambda d: "/login/" in d.current_url)
+    assert "next=" in driver.current_url

@@ -141,6 +141,43 @@ def test_before_the_debrief_the_presentation_says_when_its_slides_appear(exercis
     assert "The slides appear once the round has ended" in html and "2 of 2 pairs are still open." in html
 
 
+def test_before_the_debrief_the_presentation_waits_on_a_small_status_and_stops_once_it_is_there(
+    exercise, classroom, instructor_client
+):
+    """The waiting page asks debrief/status.json (docs/debrief.md, "The presentation"): the round's state,
+    whether the debrief is ready and how many pairs are open, nothing else; once ready, it asks no more."""
+    pairs = start_round(exercise, classroom, 4)
+    html = deck(instructor_client, exercise)
+    status_url = f"/exercises/{exercise.pk}/debrief/status.json"
+    assert f'data-waiting="{status_url}"' in html and 'data-open="2"' in html
+    assert instructor_client.get(status_url).json() == {
+        "state": "live",
+        "ready": False,
+        "pairs_total": 2,
+        "open_pairs": 2,
+    }
+    agree(pairs[0], NASH)
+    assert instructor_client.get(status_url).json()["open_pairs"] == 1
+    agree(pairs[1], LOSE_LOSE)
+    rounds.exercise_end(exercise=exercise)
+    answer = instructor_client.get(status_url)
+    assert answer.json() == {"state": "ended", "ready": True, "pairs_total": 2, "open_pairs": 0}
+    assert answer["Cache-Control"] == "no-store"
+    html = deck(instructor_client, exercise)
+    assert "data-waiting" not in html and slide_keys(html)
+
+
+def test_the_presentations_status_is_the_exercises_instructors_only(ended, other_instructor):
+    exercise, pairs = ended
+    status_url = f"/exercises/{exercise.pk}/debrief/status.json"
+    otto = Client()
+    otto.force_login(other_instructor)
+    assert otto.get(status_url).status_code == 404
+    for visitor in (student_client(seats_by_role(pairs[0])["seller"].student), Client()):
+        response = visitor.get(status_url)
+        assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
 def test_the_debrief_json_says_how_each_pair_opened(exercise, classroom, instructor_client):
     from core.negotiation import Action
     from negotiations.acting import negotiation_act

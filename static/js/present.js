@@ -2,8 +2,8 @@
 // Arrow keys, Page Up/Down and the space bar step; Home and End go to the first and the last slide;
 // the buttons, a click on the slide, and a swipe do the same. The address keeps the slide (#3), so a
 // reload stays on it. Each slide downloads as SVG (the server's file) or PNG (drawn on a canvas).
-// Opened before the debrief is ready, the page asks for it every few seconds and reloads itself when a
-// pair finishes or the debrief is there, so that nobody needs to touch the projector's keyboard.
+// Opened before the debrief is ready, the page asks every few seconds and reloads itself when a pair
+// finishes or the debrief is there, so that nobody needs to touch the projector's keyboard.
 (function () {
   "use strict";
   // The page's language: Django's JavaScript catalogue (presentation.html) defines gettext; without it, English.
@@ -11,20 +11,34 @@
   const f = (text, values) => text.replace(/%\((\w+)\)s/g, (m, name) => (name in values ? String(values[name]) : m));
   const deck = document.getElementById("deck");
   if (!deck) return;
+  // Waiting for the debrief: a small status every few seconds (debrief/status.json), one request at a
+  // time; a reload when the count of open pairs moves or the debrief is there. A session that ended
+  // (the answer is the login page) or an exercise no longer this instructor's reloads once, to the page
+  // that says so; any other failure is said on the slide and asked again.
   const WAIT_MS = 5000;
   if (deck.dataset.waiting) {
     const shown = Number(deck.dataset.open);
+    const problem = document.getElementById("deck-waiting");
     const ask = async () => {
       try {
         const response = await fetch(deck.dataset.waiting, { credentials: "same-origin", headers: { Accept: "application/json" } });
-        if (!response.ok) return; // asked again at the next turn
-        const data = await response.json();
-        if (data.ready || data.open_pairs !== shown) location.reload();
+        if (response.redirected || response.status === 403 || response.status === 404) {
+          location.reload();
+          return;
+        }
+        if (!response.ok) throw new Error(f(gettext("The server answered %(status)s."), { status: response.status }));
+        const status = await response.json();
+        if (status.ready || status.open_pairs !== shown) {
+          location.reload();
+          return;
+        }
+        if (problem) problem.textContent = "";
       } catch (error) {
-        // the network dropped: asked again at the next turn
+        if (problem) problem.textContent = f(gettext("Could not load the debrief: %(problem)s It will be tried again."), { problem: error.message });
       }
+      setTimeout(ask, WAIT_MS);
     };
-    setInterval(ask, WAIT_MS);
+    setTimeout(ask, WAIT_MS);
   }
   const slides = [...deck.querySelectorAll(".slide")];
   const counter = document.getElementById("deck-counter");
