@@ -3,6 +3,8 @@ priorities, the partner's priorities as the student guesses them, notes): who ma
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -98,3 +100,29 @@ def planning_guesses(*, exercise: Exercise) -> list[tuple[Seat, PlanningSheet, P
             continue  # ranked against issues the scenario does not have: nothing to score
         guesses.append((seat, sheet, guess))
     return guesses
+
+
+def fixed_pie_guesses(exercises: list[Exercise]) -> dict[int, dict[int, float | None]]:
+    """Each negotiator's fixed-pie guess (`PartnerGuess.fixed_pie`, as planning_guesses scores it), by
+    exercise id and student id, for several exercises (a series' rounds) in two queries."""
+    by_id = {exercise.pk: exercise for exercise in exercises}
+    sheets = PlanningSheet.objects.filter(exercise_id__in=list(by_id)).values_list(
+        "exercise_id", "student_id", "partner_priorities"
+    )
+    ranked = {(exercise_id, student_id): ranking for exercise_id, student_id, ranking in sheets if ranking}
+    found: dict[int, dict[int, float | None]] = defaultdict(dict)
+    if not ranked:
+        return found
+    seats = Seat.objects.filter(
+        exercise_id__in=list(by_id), kind=Seat.Kind.STUDENT, student_id__in={student for _, student in ranked}
+    ).values_list("exercise_id", "student_id", "role_key")
+    for exercise_id, student_id, role in seats:
+        ranking = ranked.get((exercise_id, student_id))
+        if ranking is None:
+            continue
+        try:
+            guess = partner_guess(landscape_for(by_id[exercise_id].scenario_version), role, ranking)
+        except ValueError:
+            continue  # ranked against issues the scenario does not have: nothing to score
+        found[exercise_id][student_id] = guess.fixed_pie
+    return found

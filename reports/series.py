@@ -7,6 +7,7 @@ has none for it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from fractions import Fraction
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 from classrooms.models import Exercise, Student
 from core.metrics.series import PairRecord, StudentRecord, round_figures, round_step
 from negotiations.models import Debrief, Seat
-from negotiations.planning import planning_guesses
+from negotiations.planning import fixed_pie_guesses
 from negotiations.series import series_id, series_rounds
 from reports import roundchart
 from scenarios.labels import number_text
@@ -26,8 +27,11 @@ def _fraction(value: Any) -> Fraction:
     return Fraction(str(value)) if isinstance(value, float) else Fraction(value)
 
 
-def _records(exercise: Exercise, debrief: Debrief) -> tuple[list[PairRecord], dict[int, StudentRecord]]:
-    """A round's finished pairs, and its negotiators (student id -> record) in a finished pair."""
+def _records(
+    debrief: Debrief, seats: list[tuple[int, str, int]], fixed_pie: dict[int, float | None]
+) -> tuple[list[PairRecord], dict[int, StudentRecord]]:
+    """A round's finished pairs, and its negotiators (student id -> record) in a finished pair, from its
+    student seats (student, role, negotiation) and its planning sheets' fixed-pie guesses."""
     pairs: dict[int, dict[str, Any]] = {pair["id"]: pair for pair in debrief.data["pairs"]}
     records = []
     for pair in pairs.values():
@@ -40,10 +44,10 @@ def _records(exercise: Exercise, debrief: Debrief) -> tuple[list[PairRecord], di
                 pareto_optimal=bool(outcome["pareto_optimal"]),
             )
         )
-    fixed_pie = {seat.student_id: guess.fixed_pie for seat, _, guess in planning_guesses(exercise=exercise)}
     students = {}
-    seats = Seat.objects.filter(exercise=exercise, kind=Seat.Kind.STUDENT, negotiation_id__in=list(pairs))
-    for student_id, role, negotiation_id in seats.values_list("student_id", "role_key", "negotiation_id"):
+    for student_id, role, negotiation_id in seats:
+        if negotiation_id not in pairs:
+            continue
         pair = pairs[negotiation_id]
         outcome = pair["outcome"]
         side = ((pair.get("process") or {}).get("sides") or {}).get(role) or {}
@@ -64,6 +68,15 @@ def series_comparison(exercise: Exercise, *, names: bool = True) -> dict[str, An
     """The comparison of the rounds of the exercise's series, as JSON (the page's and the API's)."""
     exercises = list(series_rounds(exercise))
     debriefs = {d.exercise_id: d for d in Debrief.objects.filter(exercise__in=exercises)}
+    # Every round's negotiators and planning guesses at once, whatever the series' length.
+    ready = [item for item in exercises if item.state == Exercise.State.ENDED and item.pk in debriefs]
+    seats: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
+    rows = Seat.objects.filter(exercise__in=ready, kind=Seat.Kind.STUDENT, student__isnull=False)
+    for exercise_id, student_id, role, negotiation_id in rows.values_list(
+        "exercise_id", "student_id", "role_key", "negotiation_id"
+    ):
+        seats[exercise_id].append((student_id, role, negotiation_id))
+    guesses = fixed_pie_guesses(ready)
     rounds_json: list[dict[str, Any]] = []
     figures = []
     per_student: list[dict[int, StudentRecord]] = []
@@ -73,7 +86,7 @@ def series_comparison(exercise: Exercise, *, names: bool = True) -> dict[str, An
         found = None
         students: dict[int, StudentRecord] = {}
         if debrief is not None:
-            pairs, students = _records(item, debrief)
+            pairs, students = _records(debrief, seats[item.pk], guesses.get(item.pk, {}))
             found = round_figures(pairs, list(students.values()))
         figures.append(found)
         per_student.append(students)

@@ -327,3 +327,26 @@ def test_a_later_round_has_the_rounds_compared_slide_and_the_first_does_not(ende
     download = instructor_client.get(f"/exercises/{following.pk}/debrief/present/rounds.svg")
     assert download.status_code == 200 and download["Content-Type"].startswith("image/svg+xml")
     assert "Moved most since round 1" in download.content.decode()
+
+
+def test_the_comparison_reads_as_many_queries_for_three_rounds_as_for_two(ended, six, instructor):
+    """Each round's negotiators and their planning guesses are read with every other round's, not a round
+    at a time (the rounds page, the API's series and the rounds slide read this comparison)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    present = [s.pk for s in six]
+    second = series.next_round_create(
+        exercise=ended, rematch="rematch", student_ids=present, created_by=instructor, seed=4
+    )
+    play_and_end(second, [NASH, NASH, NASH])
+    with CaptureQueriesContext(connection) as two:
+        series_comparison(second)
+    third = series.next_round_create(
+        exercise=second, rematch="switch", student_ids=present, created_by=instructor, seed=5
+    )
+    play_and_end(third, [NASH, LOSE_LOSE, None])
+    with CaptureQueriesContext(connection) as three:
+        data = series_comparison(third)
+    assert [r["ready"] for r in data["rounds"]] == [True, True, True]
+    assert len(three.captured_queries) == len(two.captured_queries), [q["sql"][:90] for q in three.captured_queries]
