@@ -318,6 +318,7 @@ def test_two_students_negotiate_to_an_agreement_and_the_monitor_shows_it(server,
         WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "room-outcome")))
         outcome = text_of(driver, "#room-outcome")
         assert "Agreement reached" in outcome
+        assert not re.search(r"\b(null|undefined)\b", outcome), outcome  # a missing part written as a word
         assert "9,600 EUR" in outcome and "Dana keeps them" in outcome and "In five weeks" in outcome
         assert "after a short survey" in outcome and not re.search(r"\d points|points: \d", outcome)
         assert not driver.find_elements(By.CSS_SELECTOR, "#room-outcome .outcome-points")

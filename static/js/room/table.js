@@ -100,9 +100,10 @@ export function createTable({ S, view, el, $, act, accept }) {
   }
 
   // After a post-settlement round (docs/protocol.md): whether it replaced the agreement, and from what.
+  // The note on a post-settlement round: none (an empty string, which appends nothing) without one.
   function settlementNote(accept, results) {
     const opened = S.events.find((e) => e.type === "settlement_opened");
-    if (!opened) return null;
+    if (!opened) return "";
     const first = S.events.filter((e) => e.type === "accept" && e.seq < opened.seq).pop();
     if (!(accept && accept.seq > opened.seq)) return el("p", { class: "settlement-note", text: gettext("The post-settlement round left the agreement as it was.") });
     const text =
