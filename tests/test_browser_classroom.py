@@ -142,3 +142,26 @@ def test_a_class_is_set_up_paired_and_released_and_each_student_sees_only_their_
     assert student.execute_script("return document.documentElement.scrollWidth") <= 390
     assert_accessible(student, "the role sheet on a phone")
     screenshot(student, "student-role-sheet-phone", full=False)
+
+
+def test_a_double_click_on_create_makes_one_exercise(live_server, browsers, classroom, builtin_scenarios):
+    """With ten minutes left a hurried double click on "Create exercise" made two identical drafts; a form
+    marked data-once (static/js/forms.js) is sent once."""
+    from classrooms.models import Exercise
+    from tests.browser import log_in
+
+    teacher = browsers(1280, 900)
+    log_in(teacher, live_server.url)
+    teacher.get(f"{live_server.url}/classes/{classroom.pk}/exercises/new/")
+    fill(teacher, "id_title", "Hurried")
+    Select(teacher.find_element(By.ID, "id_scenario_version")).select_by_visible_text("The Used Car (version 1)")
+    # Two sends in a row, as a double click makes them: the second is not sent (counted after forms.js).
+    sent = teacher.execute_script(
+        "const form = document.querySelector('form[data-once]'); let sent = 0;"
+        "document.addEventListener('submit', (e) => { if (!e.defaultPrevented) sent += 1; });"
+        "form.requestSubmit(); form.requestSubmit(); return sent;"
+    )
+    assert sent == 1
+    WebDriverWait(teacher, 15).until(lambda d: re.search(r"/exercises/\d+/$", d.current_url))
+    WebDriverWait(teacher, 10).until(text_shown((By.TAG_NAME, "h1"), "Hurried"))
+    assert Exercise.objects.filter(classroom=classroom, title="Hurried").count() == 1

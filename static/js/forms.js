@@ -1,0 +1,23 @@
+// A form marked data-once is sent once: a second click (or Enter) while the first send is on its way does
+// nothing, so a hurried double click on "Create exercise" makes one exercise, not two. The page that
+// answers replaces this one; a page the browser brings back from its history may send again.
+(function () {
+  "use strict";
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !("once" in form.dataset)) return;
+    if (form.dataset.sent) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.sent = "1";
+    form.setAttribute("aria-busy", "true");
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    for (const form of document.querySelectorAll("form[data-once]")) {
+      delete form.dataset.sent;
+      form.removeAttribute("aria-busy");
+    }
+  });
+})();
