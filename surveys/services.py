@@ -36,13 +36,21 @@ def survey_refusal(*, seat: Seat) -> str | None:
     return None
 
 
+def survey_state(*, seat: Seat) -> str:
+    """ "answered", "skipped", "open" (neither yet), or "observer" (not the seat's to take), in at most two
+    queries."""
+    if seat.kind != Seat.Kind.STUDENT or seat.student_id is None:
+        return "observer"
+    mine = {"exercise_id": seat.exercise_id, "student_id": seat.student_id}
+    if SurveyResponse.objects.filter(**mine).exists():
+        return "answered"
+    return "skipped" if SurveySkip.objects.filter(**mine).exists() else "open"
+
+
 def survey_settled(*, seat: Seat) -> bool:
     """Whether the survey no longer stands before the seat's results: answered, skipped, or not the
     seat's to take (an observer). Answers given after seeing the results would measure the results."""
-    if seat.kind != Seat.Kind.STUDENT or seat.student_id is None:
-        return True
-    mine = {"exercise_id": seat.exercise_id, "student_id": seat.student_id}
-    return SurveyResponse.objects.filter(**mine).exists() or SurveySkip.objects.filter(**mine).exists()
+    return survey_state(seat=seat) != "open"
 
 
 def survey_due(*, seat: Seat) -> bool:

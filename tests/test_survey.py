@@ -270,3 +270,25 @@ def test_the_scoring_imports_no_django():
 
     code = "import sys, core.survey; sys.exit(1 if any(m.split('.')[0] == 'django' for m in sys.modules) else 0)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_a_student_who_answered_reads_so_beside_the_debrief_and_may_change_the_answers(ended_pair, exercise):
+    """The debrief asked a student who had answered to "Answer the short survey", as if nothing was saved."""
+    from negotiations import rounds
+    from negotiations.debrief import debrief_refresh
+
+    agreed, _ = ended_pair
+    seat = seats_by_role(agreed)["buyer"]
+    client = student_client(seat.student)
+    rounds.exercise_end(exercise=exercise)
+    debrief_refresh(exercise_id=exercise.pk)
+    client.post(url(exercise), form_of(answers_of([5] * 16)))
+    page = client.get(f"/s/exercises/{exercise.pk}/").text
+    assert 'id="my-debrief"' in page or "my-debrief-data" in page
+    assert "Answer the short survey" not in page
+    assert "Thank you: your answers are saved." in page
+    assert f'href="{url(exercise)}" id="survey-link">Update my answers</a>' in page
+    skipper = student_client(seats_by_role(agreed)["seller"].student)
+    skipper.post(url(exercise), {"skip": "1"})
+    skipped = skipper.get(f"/s/exercises/{exercise.pk}/").text  # skipped, the results seen: no answers now
+    assert 'id="survey-link"' not in skipped and "your answers are saved" not in skipped
