@@ -128,6 +128,7 @@ def test_the_instructor_sees_who_is_ready_and_ends_after_a_confirmation_from_the
     assert not button(teacher, "Send to everyone").is_enabled()
     assert not button(teacher, "Extend everyone").is_enabled()
     assert "no pair has time left" in text_of(teacher, "#extend-closed")
+    assert teacher.find_element(By.ID, "end-debrief").is_displayed()  # an ended round's monitor leads on
     assert_accessible(teacher, "the monitor after the end")
     screenshot(teacher, "monitor-ended")
     emulate_phone(teacher)

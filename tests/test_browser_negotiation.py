@@ -411,6 +411,10 @@ def test_the_room_waits_for_the_start_and_a_walk_away_ends_it_for_both(server, w
     assert not teacher.find_element(By.ID, "end-dialog").is_displayed()
     assert not button(teacher, "Send to everyone").is_enabled()  # nobody is left to read it
     assert "The round is over" in text_of(teacher, "#broadcast-closed")
+    # The way on is in sight where the round was ended: the debrief, its button beside the end's answer.
+    onward = teacher.find_element(By.ID, "end-debrief")
+    assert onward.is_displayed() and onward.text == "Open the debrief"
+    assert onward.get_attribute("href").endswith(f"/exercises/{exercise.pk}/debrief/")
     assert_accessible(teacher, "the monitor, the round ended")
 
     for driver in windows:

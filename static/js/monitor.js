@@ -182,6 +182,7 @@
     const ended = ex.state === "ended";
     for (const input of $("broadcast-form").querySelectorAll("button, textarea")) input.disabled = ended || input.dataset.busy === "1";
     $("broadcast-closed").hidden = !ended;
+    $("end-debrief-line").hidden = !ended; // where the round was ended, the way on to its debrief
     const extendable = ex.state === "live";
     for (const input of $("extend-form").querySelectorAll("button, input[type=number]")) input.disabled = !extendable || input.dataset.busy === "1";
     const extendClosed = $("extend-closed");
