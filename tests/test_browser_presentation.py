@@ -89,10 +89,15 @@ def test_the_presentation_steps_through_large_anonymous_slides(live_server, brow
     assert not any(name in text for name in names for text in seen)
     assert not any(name in driver.page_source for name in names) and "ines@example.com" not in driver.page_source
 
+    def ends() -> tuple[str | None, str | None]:  # Previous and Next, each said to do nothing at its end
+        return tuple(driver.find_element(By.ID, i).get_attribute("aria-disabled") for i in ("deck-prev", "deck-next"))
+
     press(driver, Keys.HOME)
     assert current(driver)[0] == 1
+    assert ends() == ("true", None)
     press(driver, Keys.END)
     assert current(driver)[0] == len(keys)
+    assert ends() == (None, "true")
     press(driver, Keys.ARROW_LEFT)
     press(driver, Keys.PAGE_UP)
     assert current(driver)[0] == len(keys) - 2
@@ -100,6 +105,7 @@ def test_the_presentation_steps_through_large_anonymous_slides(live_server, brow
     assert current(driver)[0] == len(keys) - 1
     driver.execute_script("document.getElementById('deck-prev').click()")
     assert current(driver)[0] == len(keys) - 2
+    assert ends() == (None, None)
     assert_accessible(driver, "the presentation")
 
     # The best deal's slide, by its address, downloaded as SVG and as PNG.

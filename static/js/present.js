@@ -52,6 +52,11 @@
     const slide = slides[current];
     counter.textContent = `${current + 1} / ${slides.length}`;
     counter.setAttribute("aria-label", f(gettext("Slide %(number)s of %(total)s: %(title)s"), { number: current + 1, total: slides.length, title: slide.getAttribute("aria-label") }));
+    // At either end its step does nothing, and says so (still in the keyboard's reach, unlike a disabled button).
+    for (const [id, end] of [["deck-prev", current === 0], ["deck-next", current === slides.length - 1]]) {
+      if (end) document.getElementById(id).setAttribute("aria-disabled", "true");
+      else document.getElementById(id).removeAttribute("aria-disabled");
+    }
     if (svgLink && slide.dataset.svg) svgLink.href = slide.dataset.svg;
     if (answer) answer.textContent = "";
     deck.dataset.current = String(current + 1);
