@@ -421,6 +421,24 @@ def test_the_room_waits_for_the_start_and_a_walk_away_ends_it_for_both(server, w
         assert driver.execute_script("return window.__errors") == []
 
 
+def test_a_half_typed_message_survives_a_reload_and_is_gone_once_sent(server, browsers, live_pair):
+    """A phone reloads (a tap on the address bar, a pull down): the message being typed is still in the box,
+    kept in this tab (sessionStorage) and nowhere else; once sent, the box stays empty across a reload."""
+    exercise, seats = live_pair
+    seller = browsers(390, 844)
+    sign_in(seller, server, seats["seller"], exercise.pk)
+    seller.find_element(By.ID, "chat-text").send_keys("Half a thought about the ty")
+    seller.refresh()
+    WebDriverWait(seller, 10).until(text_shown((By.ID, "room-connection"), "Connected"))
+    assert seller.find_element(By.ID, "chat-text").get_attribute("value") == "Half a thought about the ty"
+    seller.find_element(By.ID, "chat-text").send_keys("res.")
+    button(seller, "Send").click()
+    WebDriverWait(seller, 10).until(lambda d: chats(d, "Half a thought about the tyres.") == 1)
+    seller.refresh()
+    WebDriverWait(seller, 10).until(lambda d: chats(d, "Half a thought about the tyres.") == 1)
+    assert seller.find_element(By.ID, "chat-text").get_attribute("value") == ""
+
+
 def entries(driver) -> list[str]:
     return texts(driver, "#timeline .chat-text")
 

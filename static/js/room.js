@@ -249,6 +249,7 @@ function start(root, { el, LiveSocket }) {
         if (pending) {
           // Not sent: give the text back to the box for another try.
           if (!chatText.value) chatText.value = pending.querySelector(".chat-text").textContent;
+          draft.write(chatText.value);
           renderCount();
           pending.remove();
         }
@@ -541,7 +542,30 @@ function start(root, { el, LiveSocket }) {
     });
     if (over <= 0 && $("chat-error").dataset.code === "too_long") show($("chat-error"), "");
   }
+  // The message being typed is kept in this tab (sessionStorage, gone with the tab) so that a reload on a
+  // phone loses none of it; it is forgotten once sent. A browser that keeps nothing keeps nothing here.
+  const draftKey = `parley.chat-draft.${root.dataset.negotiation}`;
+  const draft = {
+    read() {
+      try {
+        return sessionStorage.getItem(draftKey) || "";
+      } catch (error) {
+        return "";
+      }
+    },
+    write(text) {
+      try {
+        if (text) sessionStorage.setItem(draftKey, text);
+        else sessionStorage.removeItem(draftKey);
+      } catch (error) {
+        // storage refused (private browsing, full): the draft lives in the box only
+      }
+    },
+  };
+  if (!chatText.value) chatText.value = draft.read();
+  chatText.addEventListener("input", () => draft.write(chatText.value));
   chatText.addEventListener("input", renderCount);
+  renderCount();
   $("chat-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const text = chatText.value.trim();
@@ -572,6 +596,7 @@ function start(root, { el, LiveSocket }) {
       ),
     );
     chatText.value = "";
+    draft.write("");
     renderCount();
     timeline.scrollToEnd();
     chatText.focus();
