@@ -619,6 +619,11 @@ def test_on_a_phone_the_bar_stays_in_sight_and_binding_steps_are_confirmed_again
     assert f"Ada{APOS}s offer 2" in buyer.switch_to.active_element.text
     screenshot(buyer, "room-phone-table", full=False)
 
+    # The package below the BATNA says so on its card, before any button is pressed; the other does not.
+    cards = [card.text for card in buyer.find_elements(By.CSS_SELECTOR, "#table .package-box")]
+    below = "Below your BATNA: this package gives you 22 points, 13 fewer than the 35"
+    assert below in cards[0] and not any("Below your BATNA" in card for card in cards[1:]), cards
+
     # Accepting a package below the BATNA: the dialog shows it, the points beside the BATNA and a plain
     # warning; Escape cancels, nothing is sent, the focus is back on the button.
     accept = button(buyer, "Accept package 1")

@@ -138,12 +138,15 @@ export function createView(S, el) {
   }
 
   function packageBox(pkg, title, extra) {
+    // Said on the card itself, before any button: a package worth less to me than no agreement.
+    const warning = canAct() ? batnaWarning(points(pkg), S.me && S.me.batna) : null;
     return el(
       "div",
       { class: "package-box" },
       title ? el("h4", { text: title }) : null,
       termsList(pkg),
       el("p", { class: "package-points" }, interpolate(gettext("%(label)s: "), { label: pointsLabel() }), el("strong", { text: pts(points(pkg)) })),
+      warning ? el("p", { class: "warning package-warning", text: warning }) : null,
       extra || null,
     );
   }
