@@ -165,3 +165,18 @@ def test_a_double_click_on_create_makes_one_exercise(live_server, browsers, clas
     WebDriverWait(teacher, 15).until(lambda d: re.search(r"/exercises/\d+/$", d.current_url))
     WebDriverWait(teacher, 10).until(text_shown((By.TAG_NAME, "h1"), "Hurried"))
     assert Exercise.objects.filter(classroom=classroom, title="Hurried").count() == 1
+
+
+def test_a_send_that_the_pages_own_script_stopped_does_not_lock_the_form(live_server, browsers, classroom):
+    from tests.browser import log_in
+
+    teacher = browsers(1280, 900)
+    log_in(teacher, live_server.url)
+    teacher.get(f"{live_server.url}/classes/{classroom.pk}/exercises/new/")
+    sent = teacher.execute_script(
+        "const form = document.querySelector('form[data-once]'); let sent = 0; let stop = true;"
+        "form.addEventListener('submit', (e) => { if (stop) { e.preventDefault(); stop = false; } });"
+        "document.addEventListener('submit', (e) => { if (!e.defaultPrevented) sent += 1; });"
+        "form.requestSubmit(); form.requestSubmit(); return sent;"
+    )
+    assert sent == 1  # the first stopped by the page, the second sent

@@ -350,3 +350,24 @@ def test_the_comparison_reads_as_many_queries_for_three_rounds_as_for_two(ended,
         data = series_comparison(third)
     assert [r["ready"] for r in data["rounds"]] == [True, True, True]
     assert len(three.captured_queries) == len(two.captured_queries), [q["sql"][:90] for q in three.captured_queries]
+
+
+def test_the_fixed_pie_guesses_read_for_a_series_are_those_the_debrief_scores(exercise, six):
+    """fixed_pie_guesses (every round at once) gives each negotiator the figure planning_guesses gives
+    them, round by round; a student without a ranking has none."""
+    from negotiations.planning import fixed_pie_guesses, planning_guesses, planning_sheet_save
+
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in six], seed=1)
+    rounds.exercise_release(exercise=exercise)
+    orders = {"seller": ["price", "handover", "warranty", "tyres"], "buyer": ["tyres", "warranty", "handover", "price"]}
+    ranked = list(exercise.negotiations.order_by("number"))[:2]
+    for negotiation in ranked:
+        for seat in negotiation.seats.filter(student__isnull=False):
+            planning_sheet_save(exercise=exercise, student=seat.student, partner_priorities=orders[seat.role_key])
+    exercise.refresh_from_db()
+    play_and_end(exercise, [NASH, LOSE_LOSE, None])
+    expected = {seat.student_id: guess.fixed_pie for seat, _, guess in planning_guesses(exercise=exercise)}
+    assert len(expected) == 4
+    assert fixed_pie_guesses([exercise]) == {exercise.pk: expected}
+    by_student = {s["student_id"]: s["rounds"][0] for s in series_comparison(exercise)["students"]}
+    assert {k: by_student[k]["fixed_pie"] for k in expected} == {k: float(v) for k, v in expected.items()}

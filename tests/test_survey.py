@@ -286,7 +286,7 @@ def test_a_student_who_answered_reads_so_beside_the_debrief_and_may_change_the_a
     page = client.get(f"/s/exercises/{exercise.pk}/").text
     assert 'id="my-debrief"' in page or "my-debrief-data" in page
     assert "Answer the short survey" not in page
-    assert "Thank you: your answers are saved." in page
+    assert '<p class="meta" id="survey-answered">Thank you: your answers are saved.' in page
     assert f'href="{url(exercise)}" id="survey-link">Update my answers</a>' in page
     skipper = student_client(seats_by_role(agreed)["seller"].student)
     skipper.post(url(exercise), {"skip": "1"})

@@ -1,11 +1,12 @@
 // A form marked data-once is sent once: a second click (or Enter) while the first send is on its way does
-// nothing, so a hurried double click on "Create exercise" makes one exercise, not two. The page that
-// answers replaces this one; a page the browser brings back from its history may send again.
+// nothing, so a hurried double click on "Create exercise" makes one exercise, not two. For forms that
+// navigate: the page that answers replaces this one; a page brought back from history may send again.
 (function () {
   "use strict";
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (!(form instanceof HTMLFormElement) || !("once" in form.dataset)) return;
+    // Only a send that goes ahead counts: one a page's own script stopped (its checks, a fetch) does not.
+    if (event.defaultPrevented || !(form instanceof HTMLFormElement) || !("once" in form.dataset)) return;
     if (form.dataset.sent) {
       event.preventDefault();
       return;

@@ -9,7 +9,7 @@ import { createOfferBuilder } from "./room/offer_builder.js";
 import { ENDINGS, SETTLED, applyEvent, emptyState, stateFromSnapshot } from "./room/state.js";
 import { createTable } from "./room/table.js";
 import { createTimeline } from "./room/timeline.js";
-import { batnaWarning, createView, pts, sentence, show } from "./room/view.js";
+import { batnaWarning, createView, floorWarning, pts, sentence, show } from "./room/view.js";
 
 const packageTitle = (i) => interpolate(gettext("Package %(number)s"), { number: i + 1 });
 
@@ -113,7 +113,7 @@ function start(root, { el, LiveSocket }) {
         view.termsList(pkg),
         pointsBeside(points),
       ],
-      warning: batnaWarning(points, S.me.batna),
+      warning: S.status === "settling" ? floorWarning(points, S.agreement ? view.points(S.agreement) : null) : batnaWarning(points, S.me.batna),
       confirm: interpolate(gettext("Yes, accept package %(number)s"), { number: index + 1 }),
     });
     accepting = null;

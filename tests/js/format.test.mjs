@@ -86,3 +86,29 @@ test("a share is written as a percentage in the page's language", () => {
   assert.equal(formatPercent(0.125, "de"), "12,5\u00a0%");
   assert.equal(formatPercent(null, "en"), "?");
 });
+
+test("a package card says it is below my BATNA, and in a post-settlement round compares with my agreement instead", async () => {
+  const { createView } = await import("../../static/js/room/view.js");
+  // A stand-in for live.js's el(): the node's text is what it holds, nulls left out.
+  const el = (tag, props, ...children) => ({
+    tag,
+    props: props || {},
+    text: [props && props.text, ...children.flat(Infinity)].filter((c) => c !== null && c !== undefined && c !== false).map((c) => (typeof c === "object" ? c.text : String(c))).join(" "),
+  });
+  const issues = [{ key: "tyres", kind: "options", options: [{ key: "kept", points: 10 }, { key: "given", points: 40 }] }];
+  const S = { me: { role: "buyer", can_act: true, batna: 35 }, roles: [{ key: "buyer", name: "Buyer" }], seats: [], issues, status: "negotiating", agreement: null };
+  const view = createView(S, el);
+  const low = { tyres: "kept" };
+  const high = { tyres: "given" };
+  assert.match(view.packageBox(low, null).text, /Below your BATNA: this package gives you 10 points, 25 fewer than the 35/);
+  assert.doesNotMatch(view.packageBox(high, null).text, /Below your/);
+  // Settling on an agreement below the BATNA: what I keep is the agreement, not the BATNA.
+  S.status = "settling";
+  S.agreement = low;
+  assert.doesNotMatch(view.packageBox(high, null).text, /Below your/);
+  assert.doesNotMatch(view.packageBox(low, null).text, /Below your BATNA/);
+  // Watching (an observer): no warning is anyone's.
+  S.status = "negotiating";
+  S.me = { role: "buyer", can_act: false, batna: 35 };
+  assert.doesNotMatch(view.packageBox(low, null).text, /Below your/);
+});

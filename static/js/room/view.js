@@ -138,8 +138,11 @@ export function createView(S, el) {
   }
 
   function packageBox(pkg, title, extra) {
-    // Said on the card itself, before any button: a package worth less to me than no agreement.
-    const warning = canAct() ? batnaWarning(points(pkg), S.me && S.me.batna) : null;
+    // Said on the card itself, before any button: a package worth less to me than no agreement (in a
+    // post-settlement round, than the agreement I have, which is what I keep without a better one).
+    let warning = null;
+    if (canAct() && S.status === "settling") warning = floorWarning(points(pkg), S.agreement ? points(S.agreement) : null);
+    else if (canAct()) warning = batnaWarning(points(pkg), S.me && S.me.batna);
     return el(
       "div",
       { class: "package-box" },
