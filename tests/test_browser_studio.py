@@ -188,7 +188,9 @@ def test_an_instructor_builds_checks_publishes_and_runs_a_scenario_from_nothing(
     no_markup_ran(teacher)
 
     click(teacher, "publish")
-    wait.until(text_shown((By.ID, "publish-result"), "version 1 of bakery-lease"))
+    # Publishing checks and analyses the whole document on the server: on a loaded two-core machine (CI)
+    # that took more than the 15 s the other steps wait.
+    WebDriverWait(teacher, 45).until(text_shown((By.ID, "publish-result"), "version 1 of bakery-lease"))
     assert_accessible(teacher, "the studio after publishing")
     create = teacher.find_element(By.LINK_TEXT, "in Negotiation 101")
     teacher.execute_script("arguments[0].click()", create)
@@ -560,7 +562,9 @@ def test_a_contingent_issue_is_written_with_its_event_and_each_sides_forecast(li
     wait.until(text_shown((By.ID, "analysis-state"), "Up to date."))
     assert browser.find_element(By.ID, "problems").get_attribute("hidden") is not None
     click(browser, "publish")
-    wait.until(text_shown((By.ID, "publish-result"), "version 1 of bakery-lease"))
+    # Publishing checks and analyses the whole document on the server: on a loaded two-core machine (CI)
+    # that took more than the 15 s the other steps wait.
+    WebDriverWait(browser, 45).until(text_shown((By.ID, "publish-result"), "version 1 of bakery-lease"))
 
 
 CATCH_ERRORS = """window.__errors = [];
