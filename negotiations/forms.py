@@ -30,6 +30,7 @@ class SwapForm(forms.Form):
         super().__init__(*args, **kwargs)
         roles = roles or {}
         choices = []
+        pairs: list[int] = []  # each choice's negotiation
         for s in seats:
             if not s.student:
                 continue
@@ -40,8 +41,13 @@ class SwapForm(forms.Form):
             else:
                 label = gettext("Pair %(number)s: %(name)s (%(role)s)") % names
             choices.append((s.pk, label))
+            pairs.append(s.negotiation_id)
         self.fields["seat_a"].choices = choices
         self.fields["seat_b"].choices = choices
+        # The second list starts on the first student of another pair, not on the first list's own student.
+        other = next((pk for (pk, _), pair in zip(choices, pairs, strict=True) if pairs and pair != pairs[0]), None)
+        if other is not None:
+            self.initial.setdefault("seat_b", other)
 
 
 class PlaceForm(forms.Form):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import translation
 
@@ -196,3 +198,20 @@ def test_the_swap_and_placing_forms_speak_the_pages_language_and_name_the_roles(
         forms = [SwapForm(), PlaceForm(), PresentForm()]
         labels = [str(field.label) for form in forms for field in form.fields.values()]
     assert labels == ["Tauschen", "mit", "Studierende(r)", "Paar", "Rolle", "Anwesende Studierende"]
+
+
+def test_the_swap_form_offers_a_student_of_another_pair_to_swap_with(exercise, classroom, instructor):
+    """Both lists started on the same student ("Swap Ben with Ben"); the second starts on the first student
+    of another pair."""
+    from django.test import Client
+
+    students = add_students(classroom, "Ana", "Bea", "Cruz", "Dov")
+    rounds.exercise_pair(exercise=exercise, student_ids=[s.pk for s in students], seed=1)
+    client = Client()
+    client.force_login(instructor)
+    page = client.get(f"/exercises/{exercise.pk}/").content.decode()
+    first = re.search(r'<select name="seat_a"[^>]*>\s*<option value="(\d+)"', page).group(1)
+    chosen = re.search(r'<select name="seat_b"[^>]*>.*?<option value="(\d+)" selected>', page, re.S)
+    assert chosen, "the second list chooses nobody"
+    a, b = Seat.objects.get(pk=first), Seat.objects.get(pk=chosen.group(1))
+    assert a.negotiation_id != b.negotiation_id
