@@ -28,7 +28,7 @@ from negotiations.planning import planning_refusal, planning_sheet_save, seat_sh
 from reports.debrief_pages import student_debrief
 from scenarios.services import scoring_rows, version_spec, version_spec_read
 from students.forms import JoinForm, PlanningForm
-from surveys.services import survey_due, survey_refusal, survey_state
+from surveys.services import survey_due, survey_standing
 
 
 def join(request: HttpRequest) -> HttpResponse:
@@ -156,16 +156,15 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
     issues = scoring_rows(spec, (role.key,))
     company = seat_company(seat)
     # The survey comes before the results: answers given after seeing them would measure them.
-    survey = survey_state(seat=seat)
-    refusal = survey_refusal(seat=seat)
-    survey_first = refusal is None and survey == "open"
+    survey = survey_standing(seat=seat)
+    survey_first = survey.due
     debrief = None if survey_first else student_debrief(seat)
     if debrief is None and not survey_first and ex.state == Exercise.State.ENDED and debriefs_resend(exercise_id=ex.pk):
         debrief = student_debrief(seat)  # it was overdue: in the embedded mode, computed just now
-    may_answer = survey_first or (debrief is not None and refusal is None)
+    may_answer = survey_first or (debrief is not None and survey.refusal is None)
     survey_url = reverse("student_survey", args=[ex.pk]) if may_answer else None
     # The room's outcome shows no points while the survey stands before the results (now or once it ends).
-    room_survey_url = None if survey != "open" else reverse("student_survey", args=[ex.pk])
+    room_survey_url = None if survey.state != "open" else reverse("student_survey", args=[ex.pk])
     return render(
         request,
         "student/exercise.html",
@@ -184,7 +183,7 @@ def exercise(request: HttpRequest, student: Student, pk: int) -> HttpResponse:
             "room_texts": room_texts(spec) if spec is not version_spec(ex.scenario_version) else None,
             "debrief": debrief,
             "survey_url": survey_url,
-            "survey_answered": survey == "answered",
+            "survey_answered": survey.state == "answered",
             "survey_first": survey_first,
             "room_survey_url": room_survey_url,
             "live_state": student_rounds(student.pk),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -53,9 +54,26 @@ def survey_settled(*, seat: Seat) -> bool:
     return survey_state(seat=seat) != "open"
 
 
+@dataclass(frozen=True)
+class SurveyStanding:
+    """Where the seat stands with the survey, read once: its state (survey_state), why it may not answer
+    now (survey_refusal, None when it may), and whether the survey comes next, before the results."""
+
+    state: str
+    refusal: str | None
+
+    @property
+    def due(self) -> bool:
+        return self.refusal is None and self.state == "open"
+
+
+def survey_standing(*, seat: Seat) -> SurveyStanding:
+    return SurveyStanding(state=survey_state(seat=seat), refusal=survey_refusal(seat=seat))
+
+
 def survey_due(*, seat: Seat) -> bool:
     """The survey comes next: the seat's negotiation has ended and it is neither answered nor skipped."""
-    return survey_refusal(seat=seat) is None and not survey_settled(seat=seat)
+    return survey_standing(seat=seat).due
 
 
 def survey_skip(*, seat: Seat) -> None:
