@@ -115,20 +115,32 @@ def celery_worker(*, ready: bool = False, **env: str) -> Iterator[subprocess.Pop
     """A Celery worker (solo pool) on the test's database and Redis; no traceback in its log either.
     With `ready`, yields once the worker says it is ready to take tasks."""
     log = LOGS / f"celery-worker-{WORKER}-{_test_name()}-{next(_WORKERS_STARTED)}.log"
-    with stack.celery_worker(server_env(**env), log) as process:
+    with stack.celery_worker(server_env(**env), log) as process, worker_log_on_failure(log):
         if ready:
-            deadline = time.monotonic() + 30
-            while " ready." not in log.read_text(errors="replace"):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the Celery worker did not get ready:\n{log.read_text(errors='replace')}")
-                time.sleep(0.05)  # polling the log another process writes
-        try:
-            yield process
-        except BaseException:  # the test failed with the worker running: its report shows what the worker did
-            lines = log.read_text(errors="replace").splitlines()[-40:]
-            sys.stderr.write(f"--- the last lines of {log.name}:\n" + "\n".join(lines) + "\n")
-            raise
+            wait_until_worker_ready(process, log)
+        yield process
     assert_no_traceback(log)
+
+
+def wait_until_worker_ready(process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    """Until the Celery worker writing `log` says it is ready to take tasks."""
+    deadline = time.monotonic() + timeout
+    while " ready." not in log.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the Celery worker did not get ready:\n{log.read_text(errors='replace')}")
+        time.sleep(0.05)  # polling the log another process writes
+
+
+@contextlib.contextmanager
+def worker_log_on_failure(log: Path) -> Iterator[None]:
+    """A test that fails with a worker running: its report ends with what the worker did (CI's report shows
+    the output, not the artifacts)."""
+    try:
+        yield
+    except BaseException:
+        lines = log.read_text(errors="replace").splitlines()[-40:]
+        sys.stderr.write(f"--- the last lines of {log.name}:\n" + "\n".join(lines) + "\n")
+        raise
 
 
 _WORKERS_STARTED = itertools.count(1)
