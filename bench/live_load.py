@@ -14,7 +14,8 @@ staggered uniformly over the class; and, as the browser does, every socket sends
 heartbeats existed). Latency is measured from the scheduled time, so that any stall
 (of the servers or of this generator) counts, to the partner receiving the event and to the monitor
 seeing it. Lost: acknowledged to the sender but never delivered to the partner, or sent and never
-acknowledged. The generator (bench/load_generator.py) is one asyncio process per `--generators` (the
+acknowledged. The join burst's CPU is reported for the Daphne processes and for what shares their cores:
+the generators, PostgreSQL and Redis. The generator (bench/load_generator.py) is one asyncio process per `--generators` (the
 two students of a pair in the same one); the clock is CLOCK_MONOTONIC, shared by every process of the machine.
 The generator runs with its garbage collector off (one full pass over its thousands of sockets stopped
 every student at once for 80-350 ms, and was counted as the server's tail; `--generator-gc` leaves it
@@ -331,17 +332,28 @@ def main() -> None:
         time.sleep(1.0)  # the monitor connects first
         daphne_pids = {f"daphne-{i}": p.pid for i, (_, p) in enumerate(servers)}
         connect_cpu = {name: cpu_seconds(pid) for name, pid in daphne_pids.items()}
+        joins_pg = {pid: cpu_seconds(pid) for pid in _postgres_backends(args.database_url)}
+        joins_redis_pid = int(redis.Redis.from_url(args.redis_url).info("server")["process_id"])
+        joins_redis = cpu_seconds(joins_redis_pid)
         start = time.monotonic() + 0.5
         for pipe in pipes:
             pipe.send(start)
         connected = [pipe.recv() for pipe in pipes]
-        connect_s = max(t for _, t, _ in connected) - start
-        connect_failures = sum(f for _, _, f in connected)
+        connect_s = max(t for _, t, _, _ in connected) - start
+        connect_failures = sum(f for _, _, f, _ in connected)
         connect_cpu = {name: cpu_seconds(pid) - connect_cpu[name] for name, pid in daphne_pids.items()}
+        # The rest of the machine's CPU in the burst: on one machine the load generators' handshakes, PostgreSQL
+        # and Redis share its cores with Daphne, and the time to connect is theirs too.
+        others = {
+            "the generators": sum(cpu for _, _, _, cpu in connected),
+            "postgres": sum(cpu_seconds(pid) - joins_pg.get(pid, 0.0) for pid in _postgres_backends(args.database_url)),
+            "redis-server": cpu_seconds(joins_redis_pid) - joins_redis,
+        }
         print(f"{args.students} students connected with their snapshots in {connect_s:.2f} s"
               f" ({connect_failures} failed); Daphne CPU for the joins: "
               + ", ".join(f"{name} {cpu:.2f} s" for name, cpu in connect_cpu.items())
-              + f" ({sum(connect_cpu.values()) * 1000 / args.students:.1f} ms a student)")  # fmt: skip
+              + f" ({sum(connect_cpu.values()) * 1000 / args.students:.1f} ms a student); the rest of the"
+              " machine's: " + ", ".join(f"{name} {cpu:.2f} s" for name, cpu in others.items()))  # fmt: skip
 
         pids = {f"daphne-{i}": p.pid for i, (_, p) in enumerate(servers)}
         pids["celery"] = worker.pid

@@ -164,8 +164,9 @@ async def generate(share: list[Student], ports: list[int], monitor: tuple[int, s
     # Join burst: every student at once, from a start time shared by all generators.
     start = pipe.recv()
     await asyncio.sleep(max(0.0, start - now()))
+    joining = time.process_time()
     await asyncio.gather(*(open_socket(s) for s in share))
-    pipe.send(("connected", now(), out.connect_failures))
+    pipe.send(("connected", now(), out.connect_failures, time.process_time() - joining))
 
     # Open loop: every send scheduled before the first one goes out.
     t0 = pipe.recv()

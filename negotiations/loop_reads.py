@@ -6,9 +6,11 @@ snapshot in one statement (negotiations.joining), or the student and their round
 thread and back (asgiref's executor, Django's connection checks on both sides, the event loop and the
 thread taking the GIL from each other), and a join burst queued there. Here the same statements run on
 the event loop, on one PostgreSQL connection of the loop's own (psycopg's asynchronous connection, in
-autocommit: each statement its own consistent view, as the database thread reads them; psycopg
-prepares a statement once it has run a few times). What they check is unchanged: the session's expiry,
-the link's nonce (a revoked link finds no seat), the roles being out.
+autocommit: each statement its own consistent view, as the database thread reads them). A statement is
+prepared on that connection once it has run twice, so that PostgreSQL parses and plans it once, not at
+every join (a pooler between Daphne and PostgreSQL must keep a connection's prepared statements:
+docs/operations.md). What they check is unchanged: the session's expiry, the link's nonce (a revoked
+link finds no seat), the roles being out.
 
 The sessions that sockets ask for while the loop turns are read together, in one statement (a page opens
 two sockets, and a class joins at once); what is asked while it is out goes in the next.
@@ -36,6 +38,9 @@ from negotiations.participants import SESSION_BOT
 log = logging.getLogger(__name__)
 
 
+PREPARE_AFTER = 2  # runs of a statement before this connection prepares it (psycopg's prepare_threshold)
+
+
 class Unavailable(Exception):
     """This loop's connection failed; the caller takes the database thread's way."""
 
@@ -55,6 +60,10 @@ class LoopReader:
                 params = connections["default"].get_connection_params()
                 for django_only in ("cursor_factory", "context"):  # Django's cursor and adapters
                     params.pop(django_only, None)
+                # Prepared once they have run PREPARE_AFTER times on this connection: Django turns psycopg's
+                # preparing off for its own connections (for poolers), and parsing and planning the join's
+                # statement cost PostgreSQL several times running it.
+                params["prepare_threshold"] = PREPARE_AFTER
                 self.connection = await psycopg.AsyncConnection.connect(**params, autocommit=True)
             return self.connection
 

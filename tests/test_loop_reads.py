@@ -111,3 +111,20 @@ def test_when_the_sessions_cannot_be_read_on_the_loop_each_socket_reads_its_own_
         assert logged == []
     else:
         assert len(logged) == 1 and "a bug in the statement" in str(logged[0].exc_info[1])
+
+
+def test_the_loop_connection_prepares_the_statements_a_join_repeats(started_pair):
+    """A join's statements are planned once a connection, not at every join: planning the join's statement
+    cost PostgreSQL several times its execution, and a class joins at once."""
+    repeated = "SELECT count(*) FROM django_session WHERE session_key = ANY(%s)"
+
+    async def go():
+        try:
+            for _ in range(6):
+                await loop_reads.fetch(repeated, [["one", "two"]])
+            return await loop_reads.fetch("SELECT statement FROM pg_prepared_statements", [])
+        finally:
+            await loop_reads.close()
+
+    prepared = [statement for (statement,) in run(go())]
+    assert any("FROM django_session WHERE session_key = ANY($1)" in s for s in prepared), prepared
