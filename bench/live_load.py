@@ -15,8 +15,9 @@ heartbeats existed). Latency is measured from the scheduled time, so that any st
 (of the servers or of this generator) counts, to the partner receiving the event and to the monitor
 seeing it. Lost: acknowledged to the sender but never delivered to the partner, or sent and never
 acknowledged. The join burst's CPU is reported for the Daphne processes and for what shares their cores:
-the generators, PostgreSQL and Redis. The generator (bench/load_generator.py) is one asyncio process per `--generators` (the
-two students of a pair in the same one); the clock is CLOCK_MONOTONIC, shared by every process of the machine.
+the generators, PostgreSQL and Redis. The generator (bench/load_generator.py) is one asyncio process per
+`--generators` (the two students of a pair in the same one); the clock is CLOCK_MONOTONIC, shared by
+every process of the machine.
 The generator runs with its garbage collector off (one full pass over its thousands of sockets stopped
 every student at once for 80-350 ms, and was counted as the server's tail; `--generator-gc` leaves it
 on); the report lists its passes over 5 ms, and names the run's slowest seconds, so that a stall shows.

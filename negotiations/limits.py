@@ -115,6 +115,7 @@ NOTICE_SOCKETS_PER_USER = 8  # a student's notice sockets (one per open page: ho
 HANDSHAKE_BURST = 20
 HANDSHAKES_PER_SECOND = 0.5
 HELD_SECONDS = 90.0  # a socket's place is refreshed every third of this; a dead process's places lapse
+REFRESH_SLICES = 30  # the refresh's slices of a process's sockets, one after the other over that third
 
 _BUCKETS = """
 local t = redis.call('TIME')
@@ -293,19 +294,32 @@ class Counts:
                 del self.places[key]
 
     async def refresh(self) -> None:
-        """Keep this process's places from lapsing while their sockets are open."""
+        """Keep this process's places from lapsing while their sockets are open: each is refreshed once
+        every third of HELD_SECONDS, a slice of the sockets at a time, spread over that time (a thousand
+        sockets' places in one pipeline held the event loop, and every pair on the process, for tens of
+        milliseconds). A socket that joins during a round of slices is refreshed in the next."""
         assert self.redis is not None
         while True:
-            await asyncio.sleep(HELD_SECONDS / 3)
-            try:
-                until = time.time() + HELD_SECONDS
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for member, keys in list(self.held.items()):
-                        for key in keys:
-                            pipe.zadd(key, {member: until}, xx=True)
-                    await pipe.execute()
-            except Exception as exc:  # Redis away: the places lapse, the sockets stay open
-                log.warning("could not refresh the sockets' places (%s: %s)", type(exc).__name__, exc)
+            members = list(self.held)
+            for part in range(REFRESH_SLICES):
+                await asyncio.sleep(HELD_SECONDS / 3 / REFRESH_SLICES)
+                places = [
+                    (member, self.held[member]) for member in members[part::REFRESH_SLICES] if member in self.held
+                ]
+                if places:
+                    await self.refresh_places(places)
+
+    async def refresh_places(self, places: list[tuple[str, list[str]]]) -> None:
+        assert self.redis is not None
+        try:
+            until = time.time() + HELD_SECONDS
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for member, keys in places:
+                    for key in keys:
+                        pipe.zadd(key, {member: until}, xx=True)
+                await pipe.execute()
+        except Exception as exc:  # Redis away: the places lapse, the sockets stay open
+            log.warning("could not refresh the sockets' places (%s: %s)", type(exc).__name__, exc)
 
 
 class PerLoop(Generic[T]):

@@ -1,0 +1,60 @@
+"""The places of a process's open sockets, kept from lapsing in Redis (negotiations.limits.Counts.refresh)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import redis
+from django.conf import settings
+from redis.asyncio.client import Pipeline
+
+from negotiations import limits
+from tests.live import run
+
+pytestmark = [pytest.mark.redis]
+SOCKETS = 300
+WAIT = 30  # seconds: a bound on the wait, never a pause
+
+
+def test_the_places_of_open_sockets_are_refreshed_a_slice_at_a_time(monkeypatch):
+    """Every open socket's places are refreshed before they lapse, and never all in one go: 1000 sockets of
+    a process made one pipeline of 3000 commands every 30 s, built and read on the event loop, and every
+    pair on that process waited for it (the live benchmark's slowest seconds, 30 s after the join)."""
+    monkeypatch.setattr(limits, "HELD_SECONDS", 3.0)  # a refresh every second
+    sizes: list[int] = []
+    execute = Pipeline.execute
+
+    async def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sizes.append(len(self.command_stack))
+        return await execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "execute", counted)
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    prefix = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}limits."
+    keys = [f"test-refresh-{i}" for i in range(SOCKETS)]
+    client.delete(*(prefix + key for key in keys))
+
+    async def go() -> dict[str, float]:
+        counts = limits.Counts()
+        for i, key in enumerate(keys):  # one at a time: each its own pipeline of one
+            assert await counts.hold(f"socket-{i}", [limits.Cap(key, 4)]) == 0
+        held = {key: client.zscore(prefix + key, f"socket-{i}") for i, key in enumerate(keys)}
+        sizes.clear()
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            scores = {key: client.zscore(prefix + key, f"socket-{i}") for i, key in enumerate(keys)}
+            if all(scores[key] > held[key] for key in keys):
+                break
+            await asyncio.sleep(0.1)  # polling Redis, where the refresh lands
+        counts.refresher.cancel()
+        await counts.redis.aclose()
+        return {key: scores[key] - held[key] for key in keys}
+
+    try:
+        later = run(go())
+    finally:
+        client.delete(*(prefix + key for key in keys))
+    assert all(moved > 0 for moved in later.values()), "a socket's place was not refreshed"
+    assert sizes and max(sizes) <= SOCKETS // 10, f"{max(sizes)} commands in one pipeline: {sizes}"
