@@ -13,8 +13,10 @@ import contextlib
 import itertools
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -250,3 +252,57 @@ def server(live_daphne: int) -> Iterator[str]:
         if settings.REDIS_URL:
             stack.enter_context(celery_worker())
         yield f"http://127.0.0.1:{live_daphne}"
+
+
+class Cable:
+    """A TCP relay between a browser and Daphne that can be cut without closing anything, as a dropped
+    Wi-Fi or a phone in a tunnel does: while cut, nothing passes either way and neither end is told.
+    With `sockets_only`, only websocket connections are cut (held from their first bytes when cut before
+    they open): pages still load, as when a network passes pages but not the socket's long connection."""
+
+    def __init__(self, port: int, *, sockets_only: bool = False) -> None:
+        self.target = port
+        self.sockets_only = sockets_only
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.up = threading.Event()
+        self.up.set()
+        self.always = threading.Event()
+        self.always.set()
+        self.links: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                near, _ = self.server.accept()
+            except OSError:
+                return  # closed
+            far = socket.create_connection(("127.0.0.1", self.target))
+            self.links += [near, far]
+            threading.Thread(target=self._link, args=(near, far), daemon=True).start()
+
+    def _link(self, near: socket.socket, far: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            first = near.recv(65536)
+            cut = self.up
+            if self.sockets_only and b"upgrade: websocket" not in first.lower():
+                cut = self.always
+            threading.Thread(target=self._pump, args=(far, near, cut), daemon=True).start()
+            cut.wait()
+            far.sendall(first)
+            self._pump(near, far, cut)
+
+    def _pump(self, source: socket.socket, sink: socket.socket, cut: threading.Event) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                cut.wait()  # cut: held here, the connection left open
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.up.set()
+        self.server.close()
+        for link in self.links:
+            link.close()

@@ -4,9 +4,6 @@ tab, show the round's start, its end and the debrief as they happen."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 import time
 
 import pytest
@@ -17,6 +14,7 @@ from classrooms import services
 from negotiations import rounds
 from tests.base import add_students, agree, seats_by_role, start_round
 from tests.browser import WebDriverWait, assert_accessible, emulate_phone, screenshot, text_shown
+from tests.servers import Cable
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -110,45 +108,6 @@ def test_the_home_page_role_sheet_and_room_show_the_round_as_it_happens(server, 
     driver.switch_to.window(tabs["room"])
     screenshot(driver, "notices-room-ended", full=False)
     assert_accessible(driver, "the room, told in place that the round ended: the survey first")
-
-
-class Cable:
-    """A TCP relay between a browser and Daphne that can be cut without closing anything, as a dropped
-    Wi-Fi or a phone in a tunnel does: while cut, nothing passes either way and neither end is told."""
-
-    def __init__(self, port: int) -> None:
-        self.target = port
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.up = threading.Event()
-        self.up.set()
-        self.links: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                near, _ = self.server.accept()
-            except OSError:
-                return  # closed
-            far = socket.create_connection(("127.0.0.1", self.target))
-            self.links += [near, far]
-            for a, b in ((near, far), (far, near)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                self.up.wait()  # cut: held here, the connection left open
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
-
-    def close(self) -> None:
-        self.up.set()
-        self.server.close()
-        for link in self.links:
-            link.close()
 
 
 def test_a_student_whose_network_drops_is_seen_offline_on_both_sides_within_ten_seconds(

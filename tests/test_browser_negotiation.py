@@ -24,6 +24,7 @@ from negotiations.acting import negotiation_act
 from negotiations.models import Event, Seat
 from tests.base import add_students, long_history
 from tests.browser import WebDriverWait, assert_accessible, emulate_phone, log_in, screenshot, text_shown, texts
+from tests.servers import Cable
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -437,6 +438,81 @@ def test_a_half_typed_message_survives_a_reload_and_is_gone_once_sent(server, br
     seller.refresh()
     WebDriverWait(seller, 10).until(lambda d: chats(d, "Half a thought about the tyres.") == 1)
     assert seller.find_element(By.ID, "chat-text").get_attribute("value") == ""
+
+
+def packages_shown(driver) -> list[dict[str, str]]:
+    """The offer builder's packages, each issue's field value by its key."""
+    return driver.execute_script(
+        """return [...document.querySelectorAll('#packages fieldset')].map((set, i) => Object.fromEntries(
+             [...set.querySelectorAll('input[type=number], select')]
+               .map((f) => [f.id.replace(`p${i}-`, ''), f.value])))"""
+    )
+
+
+def test_the_offer_being_built_survives_a_reload_and_a_draft_that_no_longer_fits_is_dropped(
+    server, browsers, live_pair
+):
+    """A phone reloads while a student builds a two-package offer: both packages come back as they were,
+    kept in this tab (sessionStorage) as the chat's draft is; a stored draft that does not fit the
+    scenario's issues (an option that does not exist, a price off the grid) gives the usual first package."""
+    exercise, seats = live_pair
+    seller = browsers(390, 844)
+    seller.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+    sign_in(seller, server, seats["seller"], exercise.pk)
+    WebDriverWait(seller, 10).until(lambda d: len(packages_shown(d)) == 1)
+    first = packages_shown(seller)[0]
+    build(seller, 0, 9700, warranty="one-month")
+    button(seller, "Add another package").click()
+    build(seller, 1, 9200, tyres="included")
+    built = packages_shown(seller)
+    assert len(built) == 2 and built[0]["price"] == "9700" and built[1]["price"] == "9200"
+    seller.refresh()
+    WebDriverWait(seller, 10).until(lambda d: len(packages_shown(d)) == 2)
+    assert packages_shown(seller) == built
+    assert "Send offer (2 packages)" in text_of(seller, "#send-offer")
+
+    key = f"parley.offer-draft.{exercise.negotiations.get().pk}"
+    for unfit in ('[{"price": "9701"}]', '[{"price": "9700", "warranty": "ten-years"}]', "not json"):
+        seller.execute_script("sessionStorage.setItem(arguments[0], arguments[1])", key, unfit)
+        seller.refresh()
+        WebDriverWait(seller, 10).until(lambda d: len(packages_shown(d)) == 1)
+        assert packages_shown(seller) == [first], unfit
+    assert seller.execute_script("return window.__errors") == []
+
+
+def test_a_message_sent_while_the_socket_is_cut_survives_a_reload_and_is_stored_once(server, browsers, live_pair):
+    """A phone's connection drops just as a student presses Send: the message waits for the connection.
+    They reload; it is still there, waiting, and once the connection is back it is sent again with its own
+    id, so that the copy the first connection sent, arriving late, is not stored twice."""
+    exercise, seats = live_pair
+    negotiation = exercise.negotiations.get()
+    cable = Cable(int(server.rsplit(":", 1)[1]), sockets_only=True)
+    seller = browsers(390, 844)
+    seller.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+    text = "Sent from the tunnel."
+    try:
+        sign_in(seller, f"http://127.0.0.1:{cable.port}", seats["seller"], exercise.pk)
+        WebDriverWait(seller, 10).until(text_shown((By.ID, "room-connection"), "Connected"))
+        cable.up.clear()  # the socket's connection cut, its pages still served
+        seller.find_element(By.ID, "chat-text").send_keys(text)
+        button(seller, "Send").click()
+        seller.refresh()
+        WebDriverWait(seller, 10).until(lambda d: texts(d, ".outbox .chat-text") == [text])
+        assert "Waiting for the connection" in text_of(seller, ".outbox .pending-note")
+        assert seller.find_element(By.ID, "chat-text").get_attribute("value") == ""
+        assert not Event.objects.filter(negotiation=negotiation, type="chat").exists()
+        screenshot(seller, "negotiation-chat-unsent-after-reload", full=False)
+        cable.up.set()  # back: the reloaded page's socket opens, and the first one's copy goes through
+        WebDriverWait(seller, 15).until(lambda d: chats(d, text) == 1 and not texts(d, ".outbox .chat-text"))
+        stored = Event.objects.filter(negotiation=negotiation, type="chat")
+        WebDriverWait(seller, 10).until(lambda _: stored.count() == 1)
+        seller.refresh()
+        WebDriverWait(seller, 10).until(text_shown((By.ID, "room-connection"), "Connected"))
+        assert chats(seller, text) == 1 and not texts(seller, ".outbox .chat-text")
+        assert stored.count() == 1 and stored.get().payload["text"] == text
+        assert seller.execute_script("return window.__errors") == []
+    finally:
+        cable.close()
 
 
 def entries(driver) -> list[str]:

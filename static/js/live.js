@@ -261,9 +261,9 @@
       this.lastPing = Date.now();
     }
 
-    // Queue an action (chat, offer, accept, reject, withdraw, walk_away); returns its client_msg_id.
-    act(type, fields = {}) {
-      const id = uuid();
+    // Queue an action (chat, offer, accept, reject, withdraw, walk_away); returns its client_msg_id. An
+    // action sent before a reload, never acknowledged, is queued again with its own `id`: one effect.
+    act(type, fields = {}, id = uuid()) {
       const frame = { type, client_msg_id: id, ...fields };
       this.pending.set(id, frame);
       if (this.ready) this.send(frame);

@@ -79,6 +79,7 @@ function start(root, { el, LiveSocket }) {
     sendButton: $("send-offer"),
     errorNode: $("offer-error"),
     send: confirmOffer,
+    draftKey: `parley.offer-draft.${root.dataset.negotiation}`,
   });
 
   // ---- Binding steps, confirmed with my points beside my BATNA ----------------------------------
@@ -184,6 +185,35 @@ function start(root, { el, LiveSocket }) {
   // ---- The socket -------------------------------------------------------------------------------
 
   const waiting = new Map(); // client_msg_id -> {area, done(ok)}
+  // The chats sent and not yet answered, kept in this tab under `key` (set where the chat's draft is).
+  const unsent = {
+    key: null,
+    read() {
+      try {
+        const list = JSON.parse(sessionStorage.getItem(this.key));
+        return Array.isArray(list) ? list.filter((c) => c && typeof c.id === "string" && typeof c.text === "string" && c.text) : [];
+      } catch (error) {
+        return []; // not JSON, or storage refused
+      }
+    },
+    write(list) {
+      try {
+        if (list.length) sessionStorage.setItem(this.key, JSON.stringify(list));
+        else sessionStorage.removeItem(this.key);
+      } catch (error) {
+        // storage refused (private browsing, full): the chat is kept until the page goes
+      }
+    },
+    add(id, text) {
+      const list = this.read();
+      if (this.key && !list.some((c) => c.id === id)) this.write([...list, { id, text }]);
+    },
+    drop(id) {
+      const list = this.key && id ? this.read() : [];
+      const left = list.filter((c) => c.id !== id);
+      if (left.length !== list.length) this.write(left);
+    },
+  };
   let asked = false; // a page of earlier events is on its way
   const socket = new LiveSocket(root.dataset.socket, {
     onSnapshot(snapshot, { reconnected, fresh }) {
@@ -233,6 +263,7 @@ function start(root, { el, LiveSocket }) {
     onAck(frame) {
       const w = waiting.get(frame.client_msg_id);
       waiting.delete(frame.client_msg_id);
+      unsent.drop(frame.client_msg_id);
       const pending = outbox.querySelector(`[data-id="${frame.client_msg_id}"]`);
       if (pending) pending.remove();
       if (w) {
@@ -243,6 +274,7 @@ function start(root, { el, LiveSocket }) {
     onError(frame) {
       const w = frame.client_msg_id ? waiting.get(frame.client_msg_id) : null;
       const message = sentence(refusal(frame));
+      unsent.drop(frame.client_msg_id);
       if (w) {
         waiting.delete(frame.client_msg_id);
         const pending = outbox.querySelector(`[data-id="${frame.client_msg_id}"]`);
@@ -294,10 +326,10 @@ function start(root, { el, LiveSocket }) {
     return $({ chat: "chat-error", offer: "offer-error", table: "table-error", walk: "walk-error", keep: "keep-error" }[area] || "room-alert");
   }
 
-  function send(type, fields, area, done) {
+  function send(type, fields, area, done, id = undefined) {
     show(errorNode(area), "");
     show($("room-alert"), "");
-    const id = socket.act(type, fields);
+    id = socket.act(type, fields, id);
     waiting.set(id, { area, done });
     return id;
   }
@@ -563,6 +595,23 @@ function start(root, { el, LiveSocket }) {
     },
   };
   if (!chatText.value) chatText.value = draft.read();
+  // A message sent and not yet acknowledged (waiting for the connection, say) is kept in this tab too,
+  // with its client_msg_id, until its answer comes: after a reload it is sent again with that id, so the
+  // server stores it once whether or not the first sending reached it.
+  unsent.key = `parley.chat-unsent.${root.dataset.negotiation}`;
+  function sendChat(text, id = undefined) {
+    id = send("chat", { text }, "chat", undefined, id);
+    unsent.add(id, text);
+    outbox.append(
+      el(
+        "li",
+        { class: "entry entry-chat mine pending", "data-id": id },
+        el("p", { class: "entry-head" }, el("strong", { text: gettext("You") }), " ", el("span", { class: "pending-note", text: S.connection === "online" ? gettext("Sending…") : gettext("Waiting for the connection…") })),
+        el("p", { class: "entry-text chat-text", text }),
+      ),
+    );
+  }
+  for (const chat of unsent.read()) sendChat(chat.text, chat.id);
   chatText.addEventListener("input", () => draft.write(chatText.value));
   chatText.addEventListener("input", renderCount);
   renderCount();
@@ -586,15 +635,7 @@ function start(root, { el, LiveSocket }) {
       chatText.focus();
       return;
     }
-    const id = send("chat", { text }, "chat");
-    outbox.append(
-      el(
-        "li",
-        { class: "entry entry-chat mine pending", "data-id": id },
-        el("p", { class: "entry-head" }, el("strong", { text: gettext("You") }), " ", el("span", { class: "pending-note", text: S.connection === "online" ? gettext("Sending…") : gettext("Waiting for the connection…") })),
-        el("p", { class: "entry-text chat-text", text }),
-      ),
-    );
+    sendChat(text);
     chatText.value = "";
     draft.write("");
     renderCount();

@@ -1,5 +1,8 @@
 // The offer builder: one to three packages, each a term for every issue, with my own points for each
-// term and for the package as I build it. `send(packages, button)` sends the offer.
+// term and for the package as I build it. `send(packages, button)` sends the offer. The packages being
+// built are kept in this tab under `draftKey` (sessionStorage, gone with the tab), as the chat's draft
+// is, so that a reload on a phone loses none of them; a stored draft that does not fit the scenario's
+// issues is dropped for the usual first package.
 import { gettext, interpolate } from "../i18n.js";
 import { issuePoints, packagePoints } from "./state.js";
 import { batnaWarning, floorWarning, formatNumber, pts, show } from "./view.js";
@@ -19,8 +22,41 @@ function onGrid(issue, value) {
   return Number((issue.min + k * issue.step).toFixed(decimals(issue.step)));
 }
 
-export function createOfferBuilder({ S, view, el, form, holder, addButton, sendButton, errorNode, send }) {
+// A stored package as the builder holds it (every issue's term, as a string), or null when it does not fit.
+function fitting(issues, stored) {
+  if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return null;
+  const pkg = {};
+  for (const issue of issues) {
+    const value = stored[issue.key];
+    if (typeof value !== "string") return null;
+    if (issue.kind === "numeric" ? value === "" || String(onGrid(issue, value)) !== value : !issue.options.some((o) => o.key === value)) return null;
+    pkg[issue.key] = value;
+  }
+  return pkg;
+}
+
+export function createOfferBuilder({ S, view, el, form, holder, addButton, sendButton, errorNode, send, draftKey }) {
   let packages = [];
+
+  const draft = {
+    read() {
+      try {
+        const stored = JSON.parse(sessionStorage.getItem(draftKey));
+        if (!Array.isArray(stored) || !stored.length || stored.length > MAX_PACKAGES) return [];
+        const fit = stored.map((pkg) => fitting(S.issues, pkg));
+        return fit.includes(null) ? [] : fit;
+      } catch (error) {
+        return []; // not JSON, or storage refused
+      }
+    },
+    write() {
+      try {
+        sessionStorage.setItem(draftKey, JSON.stringify(packages));
+      } catch (error) {
+        // storage refused (private browsing, full): the packages live in the form only
+      }
+    },
+  };
 
   function defaultPackage() {
     const pkg = {};
@@ -32,8 +68,10 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
   }
 
   function build() {
+    if (!packages.length) packages = draft.read();
     if (!packages.length) packages = [defaultPackage()];
     holder.replaceChildren(...packages.map((pkg, i) => packageFieldset(pkg, i)));
+    draft.write();
     addButton.hidden = packages.length >= MAX_PACKAGES;
     sendButton.textContent = packages.length > 1 ? interpolate(gettext("Send offer (%(count)s packages)"), { count: packages.length }) : gettext("Send offer");
   }
@@ -94,6 +132,7 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
     const compare = el("span", { class: "meta" });
     const issuePts = {};
     const update = () => {
+      draft.write();
       for (const issue of S.issues) issuePts[issue.key].textContent = interpolate(gettext("%(points)s pts"), { points: pts(issuePoints(issue, pkg[issue.key])) });
       const points = packagePoints(S.issues, pkg);
       total.textContent = interpolate(gettext("%(label)s for package %(number)s: %(points)s"), { label: view.pointsLabel(), number: index + 1, points: pts(points) });
