@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 import weakref
 from collections.abc import Callable
@@ -317,6 +318,10 @@ class Counts:
                 for member, keys in places:
                     for key in keys:
                         pipe.zadd(key, {member: until}, xx=True)
+                # The set lives as long as its places: its expiry, set when a place was taken, would
+                # otherwise drop the places of sockets open longer than HELD_SECONDS, and the cap with them.
+                for key in {key for _, keys in places for key in keys}:
+                    pipe.expire(key, math.ceil(HELD_SECONDS))
                 await pipe.execute()
         except Exception as exc:  # Redis away: the places lapse, the sockets stay open
             log.warning("could not refresh the sockets' places (%s: %s)", type(exc).__name__, exc)

@@ -58,3 +58,29 @@ def test_the_places_of_open_sockets_are_refreshed_a_slice_at_a_time(monkeypatch)
         client.delete(*(prefix + key for key in keys))
     assert all(moved > 0 for moved in later.values()), "a socket's place was not refreshed"
     assert sizes and max(sizes) <= SOCKETS // 10, f"{max(sizes)} commands in one pipeline: {sizes}"
+
+
+def test_a_cap_still_holds_after_its_sockets_have_been_open_longer_than_a_place_is_held(monkeypatch):
+    """A socket's place is refreshed while it is open; so is the sorted set that holds it. Its expiry was
+    set when a place was taken and never again: 90 s after a seat's last join, Redis dropped the set with
+    its places, and a fifth socket of the seat got in (and after each 90 s, four more)."""
+    monkeypatch.setattr(limits, "HELD_SECONDS", 1.0)  # a refresh every third of a second
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    prefix = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}limits."
+    cap = limits.Cap("test-refresh-cap", 1)
+    client.delete(prefix + cap.key)
+
+    async def go() -> tuple[int, int]:
+        counts = limits.Counts()
+        assert await counts.hold("open-socket", [cap]) == 0
+        await asyncio.sleep(3 * limits.HELD_SECONDS)  # the time under test: the socket open, three holds long
+        second = await counts.hold("another-socket", [cap])
+        counts.refresher.cancel()
+        await counts.redis.aclose()
+        return second, client.zcard(prefix + cap.key)
+
+    try:
+        second, held = run(go())
+    finally:
+        client.delete(prefix + cap.key)
+    assert (second, held) == (1, 1), "the cap let another socket in: the open socket's place had lapsed"
