@@ -115,8 +115,9 @@ NOTICE_SOCKETS_PER_USER = 8  # a student's notice sockets (one per open page: ho
 # Past them the handshake is refused (HTTP 403) without any database or Redis work.
 HANDSHAKE_BURST = 20
 HANDSHAKES_PER_SECOND = 0.5
-HELD_SECONDS = 90.0  # a socket's place is refreshed every third of this; a dead process's places lapse
-REFRESH_SLICES = 30  # the refresh's slices of a process's sockets, one after the other over that third
+HELD_SECONDS = 90.0  # a place lasts this long unless refreshed: a dead process's places lapse
+REFRESH_SECONDS = 30.0  # an open socket's place is refreshed this often (a third of HELD_SECONDS)
+REFRESH_SLICES = 30  # the refresh's slices of a process's sockets, one after the other over that time
 
 _BUCKETS = """
 local t = redis.call('TIME')
@@ -296,14 +297,14 @@ class Counts:
 
     async def refresh(self) -> None:
         """Keep this process's places from lapsing while their sockets are open: each is refreshed once
-        every third of HELD_SECONDS, a slice of the sockets at a time, spread over that time (a thousand
+        every REFRESH_SECONDS, a slice of the sockets at a time, spread over that time (a thousand
         sockets' places in one pipeline held the event loop, and every pair on the process, for tens of
         milliseconds). A socket that joins during a round of slices is refreshed in the next."""
         assert self.redis is not None
         while True:
             members = list(self.held)
             for part in range(REFRESH_SLICES):
-                await asyncio.sleep(HELD_SECONDS / 3 / REFRESH_SLICES)
+                await asyncio.sleep(REFRESH_SECONDS / REFRESH_SLICES)
                 places = [
                     (member, self.held[member]) for member in members[part::REFRESH_SLICES] if member in self.held
                 ]
