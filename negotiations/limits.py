@@ -180,6 +180,10 @@ class Counts:
 
     def __init__(self) -> None:
         self.held: dict[str, list[str]] = {}
+        # The sockets holding places in Redis by their refresh slice, each its own slice for its life.
+        self.slices: list[set[str]] = [set() for _ in range(REFRESH_SLICES)]
+        self.slice_of: dict[str, int] = {}
+        self.turn = 0
         self.buckets: dict[str, TokenBucket] = {}
         self.places: dict[str, set[str]] = {}
         self.refresher: asyncio.Task[None] | None = None
@@ -270,6 +274,10 @@ class Counts:
                 return 0
             if not full:
                 self.held[member] = keys
+                if member not in self.slice_of:
+                    self.slice_of[member] = self.turn % REFRESH_SLICES
+                    self.slices[self.slice_of[member]].add(member)
+                    self.turn += 1
                 if self.refresher is None:
                     self.refresher = asyncio.ensure_future(self.refresh())
             return full
@@ -283,6 +291,8 @@ class Counts:
 
     async def release(self, member: str) -> None:
         keys = self.held.pop(member, [])
+        if member in self.slice_of:
+            self.slices[self.slice_of.pop(member)].discard(member)
         if self.redis is not None:
             if keys:
                 try:
@@ -299,15 +309,14 @@ class Counts:
         """Keep this process's places from lapsing while their sockets are open: each is refreshed once
         every REFRESH_SECONDS, a slice of the sockets at a time, spread over that time (a thousand
         sockets' places in one pipeline held the event loop, and every pair on the process, for tens of
-        milliseconds). A socket that joins during a round of slices is refreshed in the next."""
+        milliseconds). A socket keeps its slice for its life, so that others coming and going do not move
+        its turn: it is refreshed within REFRESH_SECONDS of joining, then every REFRESH_SECONDS, and two
+        refreshes missed in a row (Redis away) still leave its place held."""
         assert self.redis is not None
         while True:
-            members = list(self.held)
             for part in range(REFRESH_SLICES):
                 await asyncio.sleep(REFRESH_SECONDS / REFRESH_SLICES)
-                places = [
-                    (member, self.held[member]) for member in members[part::REFRESH_SLICES] if member in self.held
-                ]
+                places = [(member, self.held[member]) for member in self.slices[part] if member in self.held]
                 if places:
                     await self.refresh_places(places)
 
