@@ -130,6 +130,9 @@ ASGI_APPLICATION = "config.asgi.application"
 
 # Database: SQLite beside the code unless DATABASE_URL says otherwise.
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+# The joins' PostgreSQL connection on each Daphne's event loop prepares its statements (negotiations/
+# loop_reads.py); off for a pooler that cannot keep a connection's prepared statements.
+DB_PREPARED_STATEMENTS = envbool("DB_PREPARED_STATEMENTS", True)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
 else:

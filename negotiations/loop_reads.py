@@ -7,10 +7,10 @@ thread and back (asgiref's executor, Django's connection checks on both sides, t
 thread taking the GIL from each other), and a join burst queued there. Here the same statements run on
 the event loop, on one PostgreSQL connection of the loop's own (psycopg's asynchronous connection, in
 autocommit: each statement its own consistent view, as the database thread reads them). A statement is
-prepared on that connection once it has run twice, so that PostgreSQL parses and plans it once, not at
-every join (a pooler between Daphne and PostgreSQL must keep a connection's prepared statements:
-docs/operations.md). What they check is unchanged: the session's expiry, the link's nonce (a revoked
-link finds no seat), the roles being out.
+prepared on that connection once it has run twice, so that PostgreSQL parses it once and settles on a
+plan, not at every join (a pooler between Daphne and PostgreSQL must keep a connection's prepared
+statements, or DB_PREPARED_STATEMENTS be off: docs/operations.md). What they check is unchanged: the
+session's expiry, the link's nonce (a revoked link finds no seat), the roles being out.
 
 The sessions that sockets ask for while the loop turns are read together, in one statement (a page opens
 two sockets, and a class joins at once); what is asked while it is out goes in the next.
@@ -63,7 +63,7 @@ class LoopReader:
                 # Prepared once they have run PREPARE_AFTER times on this connection: Django turns psycopg's
                 # preparing off for its own connections (for poolers), and parsing and planning the join's
                 # statement cost PostgreSQL several times running it.
-                params["prepare_threshold"] = PREPARE_AFTER
+                params["prepare_threshold"] = PREPARE_AFTER if settings.DB_PREPARED_STATEMENTS else None
                 self.connection = await psycopg.AsyncConnection.connect(**params, autocommit=True)
             return self.connection
 

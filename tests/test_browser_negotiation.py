@@ -7,6 +7,7 @@ the Redis channel layer.
 
 from __future__ import annotations
 
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -454,8 +455,10 @@ def test_the_offer_being_built_survives_a_reload_and_a_draft_that_no_longer_fits
 ):
     """A phone reloads while a student builds a two-package offer: both packages come back as they were,
     kept in this tab (sessionStorage) as the chat's draft is; a stored draft that does not fit the
-    scenario's issues (an option that does not exist, a price off the grid) gives the usual first package."""
+    scenario's issues gives the usual first package. The drafts are the seat's: the other side, signed in
+    on the same tab (a shared classroom computer), finds none of them."""
     exercise, seats = live_pair
+    negotiation = exercise.negotiations.get()
     seller = browsers(390, 844)
     seller.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
     sign_in(seller, server, seats["seller"], exercise.pk)
@@ -464,6 +467,7 @@ def test_the_offer_being_built_survives_a_reload_and_a_draft_that_no_longer_fits
     build(seller, 0, 9700, warranty="one-month")
     button(seller, "Add another package").click()
     build(seller, 1, 9200, tyres="included")
+    seller.find_element(By.ID, "chat-text").send_keys("About the tyres")
     built = packages_shown(seller)
     assert len(built) == 2 and built[0]["price"] == "9700" and built[1]["price"] == "9200"
     seller.refresh()
@@ -471,12 +475,27 @@ def test_the_offer_being_built_survives_a_reload_and_a_draft_that_no_longer_fits
     assert packages_shown(seller) == built
     assert "Send offer (2 packages)" in text_of(seller, "#send-offer")
 
-    key = f"parley.offer-draft.{exercise.negotiations.get().pk}"
-    for unfit in ('[{"price": "9701"}]', '[{"price": "9700", "warranty": "ten-years"}]', "not json"):
-        seller.execute_script("sessionStorage.setItem(arguments[0], arguments[1])", key, unfit)
+    seat = Seat.objects.get(negotiation=negotiation, role_key="seller")
+    key = f"parley.offer-draft.{negotiation.pk}.{seat.pk}"
+    assert json.loads(seller.execute_script("return sessionStorage.getItem(arguments[0])", key)) == built
+    unfit = [
+        [{**built[0], "warranty": "ten-years"}],  # an option the issue does not have
+        [{**built[0], "price": "9701"}],  # off the price's grid
+        [{**built[0], "price": 9700}],  # a number where the form keeps text
+        [{k: v for k, v in built[0].items() if k != "tyres"}],  # an issue missing
+        [built[0], built[1], {**built[0], "price": "9000"}, {**built[0], "price": "8900"}],  # four packages
+    ]
+    for draft in [*(json.dumps(d) for d in unfit), "not json"]:
+        seller.execute_script("sessionStorage.setItem(arguments[0], arguments[1])", key, draft)
         seller.refresh()
         WebDriverWait(seller, 10).until(lambda d: len(packages_shown(d)) == 1)
-        assert packages_shown(seller) == [first], unfit
+        assert packages_shown(seller) == [first], draft
+
+    seller.execute_script("sessionStorage.setItem(arguments[0], arguments[1])", key, json.dumps(built))
+    sign_in(seller, server, seats["buyer"], exercise.pk)  # the other side, on the same tab
+    WebDriverWait(seller, 10).until(lambda d: len(packages_shown(d)) == 1)
+    assert packages_shown(seller)[0] != built[0]
+    assert seller.find_element(By.ID, "chat-text").get_attribute("value") == ""
     assert seller.execute_script("return window.__errors") == []
 
 
@@ -496,13 +515,21 @@ def test_a_message_sent_while_the_socket_is_cut_survives_a_reload_and_is_stored_
         cable.up.clear()  # the socket's connection cut, its pages still served
         seller.find_element(By.ID, "chat-text").send_keys(text)
         button(seller, "Send").click()
+        seat = Seat.objects.get(negotiation=negotiation, role_key="seller")
+        kept = seller.execute_script(
+            "return sessionStorage.getItem(arguments[0])", f"parley.chat-unsent.{negotiation.pk}.{seat.pk}"
+        )
+        (sent,) = json.loads(kept)
+        assert sent["text"] == text
         seller.refresh()
         WebDriverWait(seller, 10).until(lambda d: texts(d, ".outbox .chat-text") == [text])
         assert "Waiting for the connection" in text_of(seller, ".outbox .pending-note")
         assert seller.find_element(By.ID, "chat-text").get_attribute("value") == ""
         assert not Event.objects.filter(negotiation=negotiation, type="chat").exists()
         screenshot(seller, "negotiation-chat-unsent-after-reload", full=False)
-        cable.up.set()  # back: the reloaded page's socket opens, and the first one's copy goes through
+        # Back: the reloaded page's socket opens and sends it again; the first socket's copy, held in the
+        # cut, goes through too unless the server closed that silent socket first.
+        cable.up.set()
         WebDriverWait(seller, 15).until(lambda d: chats(d, text) == 1 and not texts(d, ".outbox .chat-text"))
         stored = Event.objects.filter(negotiation=negotiation, type="chat")
         WebDriverWait(seller, 10).until(lambda _: stored.count() == 1)
@@ -510,6 +537,7 @@ def test_a_message_sent_while_the_socket_is_cut_survives_a_reload_and_is_stored_
         WebDriverWait(seller, 10).until(text_shown((By.ID, "room-connection"), "Connected"))
         assert chats(seller, text) == 1 and not texts(seller, ".outbox .chat-text")
         assert stored.count() == 1 and stored.get().payload["text"] == text
+        assert stored.get().client_msg_id == sent["id"]  # the same id, sent again: stored once whichever came first
         assert seller.execute_script("return window.__errors") == []
     finally:
         cable.close()

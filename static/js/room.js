@@ -43,6 +43,9 @@ if (root && window.ParleyLive) start(root, window.ParleyLive);
 
 function start(root, { el, LiveSocket }) {
   const $ = (id) => document.getElementById(id);
+  // The tab's drafts are kept per seat: a tab may open the other side of the same pair (a shared
+  // classroom computer), or an instructor take a seat.
+  const seatKey = `${root.dataset.negotiation}.${root.dataset.seat}`;
 
   // The state, from the snapshot and then event by event: the negotiation's own (room/state.js), and
   // who I am, the roles, the seats and the issues with my points, from the first snapshot. `earlier`:
@@ -79,7 +82,7 @@ function start(root, { el, LiveSocket }) {
     sendButton: $("send-offer"),
     errorNode: $("offer-error"),
     send: confirmOffer,
-    draftKey: `parley.offer-draft.${root.dataset.negotiation}`,
+    draftKey: `parley.offer-draft.${seatKey}`,
   });
 
   // ---- Binding steps, confirmed with my points beside my BATNA ----------------------------------
@@ -185,13 +188,14 @@ function start(root, { el, LiveSocket }) {
   // ---- The socket -------------------------------------------------------------------------------
 
   const waiting = new Map(); // client_msg_id -> {area, done(ok)}
-  // The chats sent and not yet answered, kept in this tab under `key` (set where the chat's draft is).
+  const SENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/; // as live.js makes them
+  // The chats sent and not yet answered, kept in this tab (see "The message being typed" below).
   const unsent = {
-    key: null,
+    key: `parley.chat-unsent.${seatKey}`,
     read() {
       try {
         const list = JSON.parse(sessionStorage.getItem(this.key));
-        return Array.isArray(list) ? list.filter((c) => c && typeof c.id === "string" && typeof c.text === "string" && c.text) : [];
+        return Array.isArray(list) ? list.filter((c) => c && typeof c.id === "string" && SENT_ID.test(c.id) && typeof c.text === "string" && c.text) : [];
       } catch (error) {
         return []; // not JSON, or storage refused
       }
@@ -576,19 +580,19 @@ function start(root, { el, LiveSocket }) {
   }
   // The message being typed is kept in this tab (sessionStorage, gone with the tab) so that a reload on a
   // phone loses none of it; it is forgotten once sent. A browser that keeps nothing keeps nothing here.
-  const draftKey = `parley.chat-draft.${root.dataset.negotiation}`;
   const draft = {
+    key: `parley.chat-draft.${seatKey}`,
     read() {
       try {
-        return sessionStorage.getItem(draftKey) || "";
+        return sessionStorage.getItem(this.key) || "";
       } catch (error) {
         return "";
       }
     },
     write(text) {
       try {
-        if (text) sessionStorage.setItem(draftKey, text);
-        else sessionStorage.removeItem(draftKey);
+        if (text) sessionStorage.setItem(this.key, text);
+        else sessionStorage.removeItem(this.key);
       } catch (error) {
         // storage refused (private browsing, full): the draft lives in the box only
       }
@@ -598,7 +602,6 @@ function start(root, { el, LiveSocket }) {
   // A message sent and not yet acknowledged (waiting for the connection, say) is kept in this tab too,
   // with its client_msg_id, until its answer comes: after a reload it is sent again with that id, so the
   // server stores it once whether or not the first sending reached it.
-  unsent.key = `parley.chat-unsent.${root.dataset.negotiation}`;
   function sendChat(text, id = undefined) {
     id = send("chat", { text }, "chat", undefined, id);
     unsent.add(id, text);
@@ -611,6 +614,7 @@ function start(root, { el, LiveSocket }) {
       ),
     );
   }
+  // Queued before the socket opens: its first snapshot sends them, each once, with its own id.
   for (const chat of unsent.read()) sendChat(chat.text, chat.id);
   chatText.addEventListener("input", () => draft.write(chatText.value));
   chatText.addEventListener("input", renderCount);

@@ -1,8 +1,8 @@
 // The offer builder: one to three packages, each a term for every issue, with my own points for each
 // term and for the package as I build it. `send(packages, button)` sends the offer. The packages being
-// built are kept in this tab under `draftKey` (sessionStorage, gone with the tab), as the chat's draft
-// is, so that a reload on a phone loses none of them; a stored draft that does not fit the scenario's
-// issues is dropped for the usual first package.
+// built are kept in this tab under `draftKey` (sessionStorage, gone with the tab; the key names the
+// seat), as the chat's draft is, so that a reload on a phone loses none of them; a
+// stored draft that does not fit the scenario's issues is dropped for the usual first package.
 import { gettext, interpolate } from "../i18n.js";
 import { issuePoints, packagePoints } from "./state.js";
 import { batnaWarning, floorWarning, formatNumber, pts, show } from "./view.js";
