@@ -498,6 +498,13 @@ def test_the_offer_being_built_survives_a_reload_and_a_draft_that_no_longer_fits
     assert seller.find_element(By.ID, "chat-text").get_attribute("value") == ""
     assert seller.execute_script("return window.__errors") == []
 
+    # Signing out takes the tab's drafts with it, every seat's: the next person at the computer finds none.
+    kept = "return Object.keys(sessionStorage).filter((k) => k.startsWith('parley.'))"
+    assert seller.execute_script(kept)
+    seller.find_element(By.XPATH, "//button[starts-with(normalize-space(.), 'Sign out')]").click()
+    WebDriverWait(seller, 10).until(lambda d: not d.find_elements(By.ID, "room"))
+    assert seller.execute_script(kept) == []
+
 
 def test_a_message_sent_while_the_socket_is_cut_survives_a_reload_and_is_stored_once(server, browsers, live_pair):
     """A phone's connection drops just as a student presses Send: the message waits for the connection.
@@ -524,6 +531,9 @@ def test_a_message_sent_while_the_socket_is_cut_survives_a_reload_and_is_stored_
         seller.refresh()
         WebDriverWait(seller, 10).until(lambda d: texts(d, ".outbox .chat-text") == [text])
         assert "Waiting for the connection" in text_of(seller, ".outbox .pending-note")
+        # The timeline is not known yet: it says it is connecting, not that nothing was said.
+        empty = "return getComputedStyle(document.getElementById('timeline'), '::before').content"
+        assert seller.execute_script(empty) == '"Connecting…"'
         assert seller.find_element(By.ID, "chat-text").get_attribute("value") == ""
         assert not Event.objects.filter(negotiation=negotiation, type="chat").exists()
         screenshot(seller, "negotiation-chat-unsent-after-reload", full=False)

@@ -14,6 +14,18 @@
     form.dataset.sent = "1";
     form.setAttribute("aria-busy", "true");
   });
+  // A form marked data-forget-drafts (signing out) takes the tab's drafts with it: the room keeps a
+  // seat's half-typed message, offer and unanswered chats in sessionStorage under "parley.", and the next
+  // person at a shared computer should find none of them.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (event.defaultPrevented || !(form instanceof HTMLFormElement) || !("forgetDrafts" in form.dataset)) return;
+    try {
+      for (const key of Object.keys(sessionStorage)) if (key.startsWith("parley.")) sessionStorage.removeItem(key);
+    } catch (error) {
+      // storage refused: nothing was kept
+    }
+  });
   window.addEventListener("pageshow", (event) => {
     if (!event.persisted) return;
     for (const form of document.querySelectorAll("form[data-once]")) {
