@@ -441,6 +441,32 @@ def test_a_half_typed_message_survives_a_reload_and_is_gone_once_sent(server, br
     assert seller.find_element(By.ID, "chat-text").get_attribute("value") == ""
 
 
+def test_on_a_phone_an_offer_of_three_packages_keeps_its_issue_names_in_sight_when_scrolled(
+    server, browsers, live_pair
+):
+    """Three packages are wider than a phone's timeline: the table scrolls sideways, and the issue names
+    stay at its left edge, so that each term read is still known to be a price or a warranty."""
+    exercise, seats = live_pair
+    negotiation = exercise.negotiations.get()
+    seller_seat = Seat.objects.get(negotiation=negotiation, role_key="seller")
+    base = {"price": "10500", "handover": "five-weeks", "warranty": "none", "tyres": "included"}
+    second = {**base, "price": "10200", "warranty": "one-month"}
+    packages = (base, second, {**base, "price": "9900", "tyres": "seller-keeps"})
+    negotiation_act(negotiation_id=negotiation.pk, seat=seller_seat, action=Action("offer", "o3", packages=packages))
+    buyer = browsers(390, 844)
+    sign_in(buyer, server, seats["buyer"], exercise.pk)
+    wrap = WebDriverWait(buyer, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#timeline .table-wrap"))
+    where = buyer.execute_script(
+        """const wrap = arguments[0], name = wrap.querySelector('tbody th');
+           wrap.scrollLeft = wrap.scrollWidth;
+           return [wrap.scrollLeft, name.getBoundingClientRect().left - wrap.getBoundingClientRect().left];""",
+        wrap,
+    )
+    assert where[0] > 0, "the table did not need to scroll on a phone"
+    assert abs(where[1]) < 2, f"the issue names scrolled away ({where[1]:.0f} px from the table's edge)"
+    screenshot(buyer, "negotiation-phone-three-packages-scrolled", full=False)
+
+
 def packages_shown(driver) -> list[dict[str, str]]:
     """The offer builder's packages, each issue's field value by its key."""
     return driver.execute_script(
