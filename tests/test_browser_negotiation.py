@@ -490,6 +490,20 @@ def test_the_offer_being_built_survives_a_reload_and_a_draft_that_no_longer_fits
     sign_in(seller, server, seats["seller"], exercise.pk)
     WebDriverWait(seller, 10).until(lambda d: len(packages_shown(d)) == 1)
     first = packages_shown(seller)[0]
+    # Where the package's total and the BATNA beside it do not fit on one line (a phone, a long label),
+    # the line breaks before the dot between them, not after it (a dot left hanging at the line's end):
+    # here the line is made to end just after the dot.
+    tops = seller.execute_script(
+        """const total = document.querySelector('#packages .package-total');
+           const text = total.querySelector('.meta').firstChild, dot = text.textContent.indexOf('·');
+           const range = (i, j) => { const r = document.createRange(); r.setStart(text, i); r.setEnd(text, j);
+                                     return r.getBoundingClientRect(); };
+           total.style.width = `${range(dot, dot + 1).right - total.getBoundingClientRect().left + 2}px`;
+           const tops = [range(dot, dot + 1).top, range(dot + 2, dot + 3).top];
+           total.style.width = '';
+           return tops;"""
+    )
+    assert tops[0] == tops[1], f"the dot and the word after it are on different lines: {tops}"
     build(seller, 0, 9700, warranty="one-month")
     button(seller, "Add another package").click()
     build(seller, 1, 9200, tyres="included")

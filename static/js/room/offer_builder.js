@@ -139,7 +139,8 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
       // In a post-settlement round the floor is the agreement, not the BATNA.
       const floor = S.status === "settling" && S.agreement ? view.points(S.agreement) : null;
       show(warning, floor === null ? batnaWarning(points, S.me.batna) : floorWarning(points, floor));
-      compare.textContent = ` · ${floor === null ? interpolate(gettext("your BATNA: %(points)s"), { points: pts(S.me.batna) }) : interpolate(gettext("your current agreement: %(points)s"), { points: pts(floor) })}`;
+      // The dot holds to what follows it (a no-break space), so that a narrow screen breaks the line before it.
+      compare.textContent = ` ·\u00a0${floor === null ? interpolate(gettext("your BATNA: %(points)s"), { points: pts(S.me.batna) }) : interpolate(gettext("your current agreement: %(points)s"), { points: pts(floor) })}`;
     };
     const fields = S.issues.map((issue) => {
       const id = `p${index}-${issue.key}`;
