@@ -107,3 +107,18 @@ def test_the_ping_marks_a_student_present(classroom):
     assert client.post("/s/ping/").status_code == 204
     student.refresh_from_db()
     assert student.last_seen_at is not None
+
+
+def test_a_personal_link_opened_where_another_student_is_signed_in_says_who_is_signed_out(classroom):
+    """A shared classroom computer: Ada is signed in, and Ben opens his link. The page says that continuing
+    signs Ada out, and its form takes the tab's drafts with it (static/js/forms.js); Ada's own link says
+    nothing of the kind."""
+    ada, ben = add_students(classroom, "Ada", "Ben")
+    client = student_client(ada)
+    page = client.get(f"/s/{student_link_token(ben)}/").content.decode()
+    assert "Ada is signed in on this device. Continuing signs Ada out." in page
+    assert "data-forget-drafts" in page.split('class="form narrow"')[1].split(">")[0]
+    own = client.get(f"/s/{student_link_token(ada)}/").content.decode()
+    assert "signed in on this device" not in own and "data-forget-drafts" not in own.split('class="form narrow"')[1]
+    german = client.get(f"/s/{student_link_token(ben)}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Ada ist auf diesem Gerät angemeldet. Wenn Sie fortfahren, wird Ada abgemeldet." in german
