@@ -464,6 +464,12 @@ def test_on_a_phone_an_offer_of_three_packages_keeps_its_issue_names_in_sight_wh
     )
     assert where[0] > 0, "the table did not need to scroll on a phone"
     assert abs(where[1]) < 2, f"the issue names scrolled away ({where[1]:.0f} px from the table's edge)"
+    on_top = buyer.execute_script(
+        """const name = arguments[0].querySelector('tbody th'), box = name.getBoundingClientRect();
+           return document.elementFromPoint(box.left + 4, box.top + box.height / 2) === name;""",
+        wrap,
+    )
+    assert on_top, "the packages' cells cover the issue names"
     screenshot(buyer, "negotiation-phone-three-packages-scrolled", full=False)
 
 
@@ -531,16 +537,28 @@ def test_the_offer_being_built_survives_a_reload_and_a_draft_that_no_longer_fits
         WebDriverWait(seller, 10).until(lambda d: len(packages_shown(d)) == 1)
         assert packages_shown(seller) == [first], draft
 
-    seller.execute_script("sessionStorage.setItem(arguments[0], arguments[1])", key, json.dumps(built))
-    sign_in(seller, server, seats["buyer"], exercise.pk)  # the other side, on the same tab
+    sign_in(seller, server, seats["buyer"], exercise.pk)  # the other side, on the same tab (drafts cleared)
+    # Whatever the seller's seat left in this tab, the buyer's room shows none of it.
+    sent_id = "0b0f4c2e-8d1a-4c55-9a57-3f1e2d4c5b6a"
+    left = {
+        f"parley.offer-draft.{negotiation.pk}.{seat.pk}": json.dumps(built),
+        f"parley.chat-draft.{negotiation.pk}.{seat.pk}": "The seller's draft",
+        f"parley.chat-unsent.{negotiation.pk}.{seat.pk}": json.dumps([{"id": sent_id, "text": "The seller's chat"}]),
+    }
+    for stored_key, value in left.items():
+        seller.execute_script("sessionStorage.setItem(arguments[0], arguments[1])", stored_key, value)
+    seller.refresh()
+    WebDriverWait(seller, 10).until(text_shown((By.ID, "room-connection"), "Connected"))
     WebDriverWait(seller, 10).until(lambda d: len(packages_shown(d)) == 1)
     assert packages_shown(seller)[0] != built[0]
     assert seller.find_element(By.ID, "chat-text").get_attribute("value") == ""
+    assert not texts(seller, ".outbox .chat-text")
+    assert not Event.objects.filter(negotiation=negotiation, type="chat").exists()
     assert seller.execute_script("return window.__errors") == []
 
     # Signing out takes the tab's drafts with it, every seat's: the next person at the computer finds none.
     kept = "return Object.keys(sessionStorage).filter((k) => k.startsWith('parley.'))"
-    assert seller.execute_script(kept)
+    assert set(left) <= set(seller.execute_script(kept))
     seller.find_element(By.XPATH, "//button[starts-with(normalize-space(.), 'Sign out')]").click()
     WebDriverWait(seller, 10).until(lambda d: not d.find_elements(By.ID, "room"))
     assert seller.execute_script(kept) == []
@@ -588,6 +606,12 @@ def test_a_message_sent_while_the_socket_is_cut_survives_a_reload_and_is_stored_
         assert chats(seller, text) == 1 and not texts(seller, ".outbox .chat-text")
         assert stored.count() == 1 and stored.get().payload["text"] == text
         assert stored.get().client_msg_id == sent["id"]  # the same id, sent again: stored once whichever came first
+        # Without its script the page cannot connect, and its empty timeline does not claim to be connecting.
+        seller.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+        seller.refresh()
+        WebDriverWait(seller, 10).until(lambda d: d.find_elements(By.ID, "timeline"))
+        assert seller.execute_script(empty) == "none"
+        seller.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
         assert seller.execute_script("return window.__errors") == []
     finally:
         cable.close()

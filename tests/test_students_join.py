@@ -122,3 +122,12 @@ def test_a_personal_link_opened_where_another_student_is_signed_in_says_who_is_s
     assert "signed in on this device" not in own and "data-forget-drafts" not in own.split('class="form narrow"')[1]
     german = client.get(f"/s/{student_link_token(ben)}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Ada ist auf diesem Gerät angemeldet. Wenn Sie fortfahren, wird Ada abgemeldet." in german
+
+
+def test_the_join_form_takes_the_tab_drafts_with_it_when_a_student_is_signed_in(classroom):
+    """Joining with a code signs the student on this device out, as another's personal link does."""
+    (ada,) = add_students(classroom, "Ada")
+    signed_in = student_client(ada).get("/join").content.decode()
+    anonymous = Client().get("/join").content.decode()
+    assert "novalidate data-forget-drafts>" in signed_in
+    assert "data-forget-drafts" not in anonymous

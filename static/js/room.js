@@ -45,7 +45,7 @@ function start(root, { el, LiveSocket }) {
   const $ = (id) => document.getElementById(id);
   // The tab's drafts are kept per seat: a tab may open the other side of the same pair (a shared
   // classroom computer), or an instructor take a seat.
-  const seatKey = `${root.dataset.negotiation}.${root.dataset.seat}`;
+  const seatKey = root.dataset.seat ? `${root.dataset.negotiation}.${root.dataset.seat}` : null; // none: nothing kept
 
   // The state, from the snapshot and then event by event: the negotiation's own (room/state.js), and
   // who I am, the roles, the seats and the issues with my points, from the first snapshot. `earlier`:
@@ -66,6 +66,7 @@ function start(root, { el, LiveSocket }) {
   const view = createView(S, el);
   const { canAct, partnerRole, seatOf, roleName } = view;
   const timelineNode = $("timeline");
+  timelineNode.dataset.connecting = ""; // an empty timeline says so until the first snapshot (parley.css)
   const timeline = createTimeline(S, view, el, timelineNode, loadEarlier);
   const { outbox } = timeline;
 
@@ -82,7 +83,7 @@ function start(root, { el, LiveSocket }) {
     sendButton: $("send-offer"),
     errorNode: $("offer-error"),
     send: confirmOffer,
-    draftKey: `parley.offer-draft.${seatKey}`,
+    draftKey: seatKey && `parley.offer-draft.${seatKey}`,
   });
 
   // ---- Binding steps, confirmed with my points beside my BATNA ----------------------------------
@@ -191,8 +192,9 @@ function start(root, { el, LiveSocket }) {
   const SENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/; // as live.js makes them
   // The chats sent and not yet answered, kept in this tab (see "The message being typed" below).
   const unsent = {
-    key: `parley.chat-unsent.${seatKey}`,
+    key: seatKey && `parley.chat-unsent.${seatKey}`,
     read() {
+      if (!this.key) return [];
       try {
         const list = JSON.parse(sessionStorage.getItem(this.key));
         return Array.isArray(list) ? list.filter((c) => c && typeof c.id === "string" && SENT_ID.test(c.id) && typeof c.text === "string" && c.text) : [];
@@ -201,6 +203,7 @@ function start(root, { el, LiveSocket }) {
       }
     },
     write(list) {
+      if (!this.key) return;
       try {
         if (list.length) sessionStorage.setItem(this.key, JSON.stringify(list));
         else sessionStorage.removeItem(this.key);
@@ -513,6 +516,7 @@ function start(root, { el, LiveSocket }) {
         }, 5000);
       }
     } else if (status === "offline") node.textContent = detail.message || gettext("Offline.");
+    if (status === "offline" && detail.final) delete timelineNode.dataset.connecting; // refused for good
     renderPresence();
     for (const note of outbox.querySelectorAll(".pending .pending-note")) {
       note.textContent = status === "online" ? gettext("Sending…") : gettext("Waiting for the connection…");
@@ -581,8 +585,9 @@ function start(root, { el, LiveSocket }) {
   // The message being typed is kept in this tab (sessionStorage, gone with the tab) so that a reload on a
   // phone loses none of it; it is forgotten once sent. A browser that keeps nothing keeps nothing here.
   const draft = {
-    key: `parley.chat-draft.${seatKey}`,
+    key: seatKey && `parley.chat-draft.${seatKey}`,
     read() {
+      if (!this.key) return "";
       try {
         return sessionStorage.getItem(this.key) || "";
       } catch (error) {
@@ -590,6 +595,7 @@ function start(root, { el, LiveSocket }) {
       }
     },
     write(text) {
+      if (!this.key) return;
       try {
         if (text) sessionStorage.setItem(this.key, text);
         else sessionStorage.removeItem(this.key);

@@ -40,6 +40,7 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
 
   const draft = {
     read() {
+      if (!draftKey) return [];
       try {
         const stored = JSON.parse(sessionStorage.getItem(draftKey));
         if (!Array.isArray(stored) || !stored.length || stored.length > MAX_PACKAGES) return [];
@@ -50,6 +51,7 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
       }
     },
     write() {
+      if (!draftKey) return;
       try {
         sessionStorage.setItem(draftKey, JSON.stringify(packages));
       } catch (error) {
