@@ -5,7 +5,8 @@ A Redis restart, a dropped connection or a Celery pool process killed mid-task i
 redelivered), so the log says what happened and where, in one line. A traceback stays the sign of a bug.
 
 Only those: Redis's errors, a lost pool process, and, when raised inside the Redis clients, the standard
-library's ConnectionError (asyncio's, under redis-py, when Redis restarts) and a cancellation (a Daphne
+library's ConnectionError (asyncio's, under redis-py, when Redis restarts; uvloop's RuntimeError for a write on
+a closed transport, the same fault) and a cancellation (a Daphne
 that stops cancels its consumers, and channels_redis's clean-up of their channels is cancelled with them).
 The same error raised anywhere else keeps its traceback.
 """
@@ -25,7 +26,15 @@ REDIS_CLIENTS = ("redis", "channels_redis")
 def _expected(exc: BaseException | None) -> bool:
     if isinstance(exc, EXPECTED):
         return True
-    return isinstance(exc, ConnectionError | asyncio.CancelledError) and _raised_inside_redis(exc)
+    if exc is None or not (isinstance(exc, ConnectionError | asyncio.CancelledError) or _closed_transport(exc)):
+        return False
+    return _raised_inside_redis(exc)
+
+
+def _closed_transport(exc: BaseException) -> bool:
+    """uvloop's word for a write on a connection already closed, where asyncio's loop raises a
+    ConnectionError (redis-py reconnecting while Redis restarts)."""
+    return isinstance(exc, RuntimeError) and str(exc).endswith("the handler is closed")
 
 
 def _raised_inside_redis(exc: BaseException) -> bool:

@@ -81,3 +81,20 @@ def test_a_cancellation_outside_the_redis_clients_keeps_its_traceback():
 
     text = formatted(record_of_call(cancelled, "frame of negotiation %s failed"))
     assert "Traceback (most recent call last)" in text and "CancelledError" in text
+
+
+def test_a_write_on_a_transport_closed_under_the_redis_client_on_uvloop_is_one_line():
+    """On uvloop, redis-py writing to a connection Redis has just closed (its reconnect's HELLO, during a
+    restart) gets a RuntimeError where asyncio's loop raises a ConnectionError: the same expected fault."""
+    namespace: dict = {"__name__": "redis.asyncio.connection"}
+    closed = "unable to perform operation on <TCPTransport closed=True reading=False 0x1>; the handler is closed"
+    exec(f"def send():\n    raise RuntimeError({closed!r})", namespace)  # noqa: S102
+    text = formatted(record_of_call(namespace["send"], "Unexpected exception in receive task %s"))
+    assert text == f"Unexpected exception in receive task 4 (RuntimeError: {closed})"
+
+
+def test_a_runtime_error_in_the_redis_client_that_is_not_a_closed_transport_keeps_its_traceback():
+    namespace: dict = {"__name__": "redis.asyncio.connection"}
+    exec("def send():\n    raise RuntimeError('a bug')", namespace)  # noqa: S102
+    text = formatted(record_of_call(namespace["send"], "Unexpected exception in receive task %s"))
+    assert "Traceback (most recent call last)" in text
