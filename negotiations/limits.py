@@ -310,8 +310,8 @@ class Counts:
         every REFRESH_SECONDS, a slice of the sockets at a time, spread over that time (a thousand
         sockets' places in one pipeline held the event loop, and every pair on the process, for tens of
         milliseconds). A socket keeps its slice for its life, so that others coming and going do not move
-        its turn: it is refreshed within REFRESH_SECONDS of joining, then every REFRESH_SECONDS, and two
-        refreshes missed in a row (Redis away) still leave its place held."""
+        its turn: it is refreshed within REFRESH_SECONDS of joining, then every REFRESH_SECONDS (plus the
+        round's pipelines' time), and one refresh missed (Redis away) still leaves its place held."""
         assert self.redis is not None
         while True:
             for part in range(REFRESH_SLICES):

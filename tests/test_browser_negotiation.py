@@ -118,7 +118,8 @@ def confirm(driver, label: str) -> None:
 def sign_in(driver, base: str, student, exercise_pk: int) -> None:
     driver.get(f"{base}/s/{services.student_link_token(student)}/")
     button(driver, f"Continue as {student.display_name}").click()
-    WebDriverWait(driver, 10).until(ec.title_contains("My exercises"))
+    # A bound, not a pause: a fresh-clone CI run on a loaded two-core machine once took more than 10 s here.
+    WebDriverWait(driver, 30).until(ec.title_contains("My exercises"))
     driver.get(f"{base}/s/exercises/{exercise_pk}/")
     WebDriverWait(driver, 10).until(text_shown((By.ID, "room-connection"), "Connected"))
 

@@ -6,7 +6,6 @@ from fractions import Fraction
 import pytest
 from django.test import Client
 
-from scenarios.labels import percent_text
 from scenarios.services import builtin_scenarios_load, scenario_version_create
 from tests.scenario_docs import dump, valid
 
@@ -103,5 +102,10 @@ def test_the_share_of_outcomes_both_prefer_is_a_percentage_as_the_pages_language
     shown = re.search(r"<dt>Outcomes both prefer to their BATNA</dt><dd>(\d+) \((.*?)\)</dd>", page)
     assert shown, page
     feasible, share = int(shown.group(1)), shown.group(2)
-    assert share == percent_text(Fraction(feasible, outcomes))
-    assert not share.endswith(".0%")
+    exact = Fraction(feasible, outcomes) * 100
+    whole, rest = divmod(exact * 100, 1)  # two places, halves away from zero
+    places = int(whole + (rest >= Fraction(1, 2)))
+    written = f"{places // 100}.{places % 100:02d}".rstrip("0").rstrip(".")
+    assert share == f"{written}%"
+    german = instructor_client.get("/scenarios/bakery-lease/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert f"({written.replace('.', ',')}\u00a0%)" in german

@@ -17,7 +17,7 @@
   // that says so; any other failure is said on the slide and asked again.
   const WAIT_MS = 5000;
   if (deck.dataset.waiting) {
-    const shown = Number(deck.dataset.open);
+    const shown = [Number(deck.dataset.open), Number(deck.dataset.total)];
     const problem = document.getElementById("deck-waiting");
     const ask = async () => {
       try {
@@ -28,7 +28,7 @@
         }
         if (!response.ok) throw new Error(f(gettext("The server answered %(status)s."), { status: response.status }));
         const status = await response.json();
-        if (status.ready || status.open_pairs !== shown) {
+        if (status.ready || status.open_pairs !== shown[0] || status.pairs_total !== shown[1]) {
           location.reload();
           return;
         }

@@ -9,7 +9,7 @@ import { createOfferBuilder } from "./room/offer_builder.js";
 import { ENDINGS, SETTLED, applyEvent, emptyState, stateFromSnapshot } from "./room/state.js";
 import { createTable } from "./room/table.js";
 import { createTimeline } from "./room/timeline.js";
-import { batnaWarning, createView, floorWarning, pts, sentence, show } from "./room/view.js";
+import { createView, pts, sentence, show } from "./room/view.js";
 
 const packageTitle = (i) => interpolate(gettext("Package %(number)s"), { number: i + 1 });
 
@@ -118,16 +118,18 @@ function start(root, { el, LiveSocket }) {
         view.termsList(pkg),
         pointsBeside(points),
       ],
-      warning: S.status === "settling" ? floorWarning(points, S.agreement ? view.points(S.agreement) : null) : batnaWarning(points, S.me.batna),
+      warning: view.belowFloor(points),
       confirm: interpolate(gettext("Yes, accept package %(number)s"), { number: index + 1 }),
     });
     accepting = null;
     if (ok) act("accept", { offer_seq: offer.seq, package: index }, button);
   }
 
-  // An offer the partner may accept: a package below my BATNA is confirmed first, with the warning.
+  // An offer the partner may accept: a package below my BATNA is confirmed first, with the warning. In a
+  // post-settlement round the floor is my agreement, which the server enforces and the builder's warning
+  // says: nothing to confirm.
   async function confirmOffer(packages, button) {
-    const below = packages.map((pkg, i) => [i, batnaWarning(view.points(pkg), S.me.batna)]).filter(([, w]) => w);
+    const below = S.status === "settling" ? [] : packages.map((pkg, i) => [i, view.belowFloor(view.points(pkg))]).filter(([, w]) => w);
     if (below.length) {
       const one = packages.length === 1;
       const ok = await confirm.ask({

@@ -107,6 +107,10 @@ test("a package card says it is below my BATNA, and in a post-settlement round c
   S.agreement = low;
   assert.doesNotMatch(view.packageBox(high, null).text, /Below your/);
   assert.doesNotMatch(view.packageBox(low, null).text, /Below your BATNA/);
+  // Settling on the better package: the other one is below the agreement, whatever the BATNA says.
+  S.agreement = high;
+  assert.match(view.packageBox(low, null).text, /Below your current agreement: this package gives you 10 points, 30 fewer than the 40/);
+  assert.equal(view.belowFloor(view.points(low)), view.packageBox(low, null).text.match(/Below your current agreement[^]*refuses it\./)[0]);
   // Watching (an observer): no warning is anyone's.
   S.status = "negotiating";
   S.me = { role: "buyer", can_act: false, batna: 35 };

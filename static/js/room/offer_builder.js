@@ -5,7 +5,7 @@
 // stored draft that does not fit the scenario's issues is dropped for the usual first package.
 import { gettext, interpolate } from "../i18n.js";
 import { issuePoints, packagePoints } from "./state.js";
-import { batnaWarning, floorWarning, formatNumber, pts, show } from "./view.js";
+import { formatNumber, pts, show } from "./view.js";
 
 const MAX_PACKAGES = 3;
 
@@ -138,9 +138,9 @@ export function createOfferBuilder({ S, view, el, form, holder, addButton, sendB
       for (const issue of S.issues) issuePts[issue.key].textContent = interpolate(gettext("%(points)s pts"), { points: pts(issuePoints(issue, pkg[issue.key])) });
       const points = packagePoints(S.issues, pkg);
       total.textContent = interpolate(gettext("%(label)s for package %(number)s: %(points)s"), { label: view.pointsLabel(), number: index + 1, points: pts(points) });
-      // In a post-settlement round the floor is the agreement, not the BATNA.
-      const floor = S.status === "settling" && S.agreement ? view.points(S.agreement) : null;
-      show(warning, floor === null ? batnaWarning(points, S.me.batna) : floorWarning(points, floor));
+      // In a post-settlement round the floor is the agreement, not the BATNA (view.belowFloor).
+      const floor = S.status === "settling" ? view.floorPoints() : null;
+      show(warning, view.belowFloor(points));
       // The dot holds to what follows it (a no-break space), so that a narrow screen breaks the line before it.
       compare.textContent = ` ·\u00a0${floor === null ? interpolate(gettext("your BATNA: %(points)s"), { points: pts(S.me.batna) }) : interpolate(gettext("your current agreement: %(points)s"), { points: pts(floor) })}`;
     };

@@ -137,12 +137,15 @@ export function createView(S, el) {
     );
   }
 
+  // My floor: the points of my current agreement in a post-settlement round (what I keep without a better
+  // one; the server refuses less), else my BATNA; null when it is not known.
+  const floorPoints = () => (S.status === "settling" ? (S.agreement ? points(S.agreement) : null) : S.me ? S.me.batna : null);
+  // The plain warning for a package worth less to me than my floor; null when it is not.
+  const belowFloor = (packagePoints) => (S.status === "settling" ? floorWarning(packagePoints, floorPoints()) : batnaWarning(packagePoints, floorPoints()));
+
   function packageBox(pkg, title, extra) {
-    // Said on the card itself, before any button: a package worth less to me than no agreement (in a
-    // post-settlement round, than the agreement I have, which is what I keep without a better one).
-    let warning = null;
-    if (canAct() && S.status === "settling") warning = floorWarning(points(pkg), S.agreement ? points(S.agreement) : null);
-    else if (canAct()) warning = batnaWarning(points(pkg), S.me && S.me.batna);
+    // Said on the card itself, before any button: a package worth less to me than my floor.
+    const warning = canAct() ? belowFloor(points(pkg)) : null;
     return el(
       "div",
       { class: "package-box" },
@@ -154,5 +157,5 @@ export function createView(S, el) {
     );
   }
 
-  return { canAct, partnerOf, partnerRole, roleName, seatOf, mine, nameOf, offerOf, pointsLabel, points, offerName, settled, termLabel, termsList, packagesTable, packageBox };
+  return { canAct, partnerOf, partnerRole, roleName, seatOf, mine, nameOf, offerOf, pointsLabel, points, floorPoints, belowFloor, offerName, settled, termLabel, termsList, packagesTable, packageBox };
 }
