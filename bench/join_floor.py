@@ -10,9 +10,11 @@ AsyncWebsocketConsumer). Sockets connect --burst at once until --sockets are ope
 frame; the Daphne process's CPU (from /proc) over those connects, divided by the sockets, is the
 figure (median of --rounds, after one pass that warms the process; the two apps alternate).
 Autobahn's debug text is deferred in that process as Parley's application defers it
-(config/autobahn_logs.py); without that a bare handshake costs about a quarter more, which Parley's
-join does not pay. A Parley join (bench/join_cpu.py, bench/live_load.py) adds the session, the seat, the
-snapshot, the channel layer and the presence to this.
+(config/autobahn_logs.py; without that a bare handshake costs about a quarter more, which Parley's
+join does not pay), and a websocket's handshake is parsed once, by autobahn, as Parley's Daphne parses
+it (config/daphne_sockets.py; with `--http-first`, Daphne's own way: its HTTP channel first). A Parley
+join (bench/join_cpu.py, bench/live_load.py) adds the session, the seat, the snapshot, the channel
+layer and the presence to this.
 
 The last line is JSON: {"sockets", "bare_ms", "channels_ms"}.
 """
@@ -76,8 +78,11 @@ def _as_parley_serves() -> None:
     """What Parley's application changes in Daphne's own work, for every socket (config/asgi.py)."""
     before = os.environ.get("DJANGO_SETTINGS_MODULE")
     from config.autobahn_logs import format_lazily  # config/__init__ names Parley's settings for Celery
+    from config.daphne_sockets import read_handshakes_once
 
     format_lazily()
+    if not os.environ.get("JOIN_FLOOR_HTTP_FIRST"):
+        read_handshakes_once()
     if before is None:  # this process's settings stay the bench's own (_django)
         os.environ.pop("DJANGO_SETTINGS_MODULE", None)
 
@@ -123,6 +128,8 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=400, help="sockets a pass (default 400)")
     parser.add_argument("--rounds", type=int, default=5, help="counted passes of each app (default 5)")
     parser.add_argument("--burst", type=int, default=50, help="sockets connecting at once (default 50)")
+    parser.add_argument("--http-first", action="store_true",
+                        help="Daphne's own way: each handshake parsed by its HTTP channel, then autobahn")  # fmt: skip
     args = parser.parse_args()
 
     with socket.socket() as probe:
@@ -131,6 +138,7 @@ def main() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "parley_daphne", "-b", "127.0.0.1", "-p", str(port), "bench.join_floor:application"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "JOIN_FLOOR_HTTP_FIRST": "1"} if args.http_first else None,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 30

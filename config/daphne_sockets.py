@@ -13,19 +13,42 @@ parsing whatever the peer still sends meanwhile: a flooding peer that ignores th
 busy for that second. A socket closed with CLOSE_TOO_MANY is dropped instead once its close frame is
 written: Twisted stops reading it at once, and what the peer sends after is refused by the kernel. Other
 closes keep the closing handshake, so that a client reads its close code cleanly.
+
+And a websocket's handshake goes straight to Daphne's websocket protocol. Daphne gave every connection
+to Twisted's HTTP channel, which parsed the handshake as a request (its headers, a request object, the
+request's deferred processing), and only then saw the upgrade and wrote the request out again for
+autobahn to parse a second time: a part of every join that told the server nothing new. Now a
+connection's first bytes are looked at once (`first_bytes`): when they are a whole websocket handshake
+and nothing more, with nothing that Daphne's HTTP channel would refuse or rewrite, autobahn reads them as
+Daphne would have handed them over; anything else (a page's request, a handshake split over several
+reads, an odd one) goes to the HTTP channel as before (docs/benchmarks.md, "The handshake read once").
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from daphne.http_protocol import HTTPFactory
 from daphne.ws_protocol import WebSocketProtocol
+from twisted.internet.protocol import Protocol
+from twisted.protocols.policies import ProtocolWrapper, TimeoutMixin
 
 from negotiations import limits
 from negotiations.protocol import CLOSE_TOO_MANY
 
 _server_close = WebSocketProtocol.serverClose
 _on_message = WebSocketProtocol.onMessage
+_build_http = HTTPFactory.buildProtocol
+
+MOST_HEAD_BYTES = 16384  # Twisted's bound on a request's headers: a longer handshake takes its way
+# A header's name as Daphne's HTTP channel allows it (daphne.utils.HEADER_NAME_RE), and its value without
+# a byte that channel refuses (daphne.utils.INVALID_HEADER_VALUE_BYTES), a NUL or a line's end.
+NAME = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
+VALUE = rb"[^\x00\x0b\x0c\x1c\x1d\x1e\x85\r\n]*"
+HEADER_LINE = re.compile(rb"(" + NAME + rb"):(" + VALUE + rb")\r\n")
+HANDSHAKE = re.compile(rb"GET (/[!-~]*) HTTP/1\.1\r\n((?:" + NAME + rb":" + VALUE + rb"\r\n)+)\r\n")
+NOT_ON_THE_WAY = {b"content-length", b"transfer-encoding"}  # a body: the HTTP channel's to read
 
 
 def on_message(self: Any, payload: bytes, isBinary: bool) -> None:
@@ -47,7 +70,67 @@ def server_close(self: Any, code: int | None = None) -> None:
         self.transport.loseConnection()  # the close frame is written first; nothing more is read
 
 
+def websocket_query(data: bytes) -> bytes | None:
+    """The query string of the websocket handshake that `data` is, whole and alone; None when `data` is
+    anything else or anything Daphne's HTTP channel would refuse (HTTP 400) or rewrite before handing it
+    to autobahn: not `GET <ascii path> HTTP/1.1`, a header name or value it refuses (HEADER_LINE), a
+    header twice (it joins them), a folded line, a body, or more bytes after the head."""
+    if len(data) > MOST_HEAD_BYTES or not data.startswith(b"GET /"):
+        return None
+    head = HANDSHAKE.fullmatch(data)
+    if head is None:
+        return None
+    fields = HEADER_LINE.findall(head[2])
+    named = {name.lower(): value for name, value in fields}
+    if len(named) != len(fields) or not named.keys().isdisjoint(NOT_ON_THE_WAY):
+        return None
+    if named.get(b"upgrade", b"").strip().lower() != b"websocket":
+        return None
+    return head[1].partition(b"?")[2]
+
+
+class FirstBytes(TimeoutMixin, Protocol):
+    """A connection until its first bytes: then Daphne's websocket protocol when they are a websocket
+    handshake (`websocket_query`), else Daphne's HTTP channel, which reads them as it always did. It
+    waits for them as long as the HTTP channel waits for a request (its factory's idle timeout)."""
+
+    def __init__(self, factory: HTTPFactory, addr: Any) -> None:
+        self.factory = factory
+        self.addr = addr
+
+    def connectionMade(self) -> None:
+        self.setTimeout(self.factory.timeOut)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.setTimeout(None)
+        query = websocket_query(data)
+        if query is None:
+            protocol = _build_http(self.factory, self.addr)
+        else:
+            protocol = self.factory.server.ws_factory.buildProtocol(self.addr)
+            protocol._raw_query_string = query  # as Daphne's HTTP channel passes it
+        transport = self.transport
+        if isinstance(transport, ProtocolWrapper):  # TLS wraps the connection (as Daphne's upgrade does)
+            transport.wrappedProtocol = protocol
+        else:
+            transport.protocol = protocol
+        protocol.makeConnection(transport)
+        protocol.dataReceived(data)
+
+    def connectionLost(self, reason: Any = None) -> None:
+        self.setTimeout(None)
+
+
+def first_bytes(self: HTTPFactory, addr: Any) -> FirstBytes:
+    return FirstBytes(self, addr)
+
+
+def read_handshakes_once() -> None:
+    HTTPFactory.buildProtocol = first_bytes
+
+
 def install() -> None:
     """In a Daphne process (config/asgi.py)."""
+    read_handshakes_once()
     WebSocketProtocol.serverClose = server_close
     WebSocketProtocol.onMessage = on_message
