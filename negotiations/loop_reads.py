@@ -13,7 +13,10 @@ statements, or DB_PREPARED_STATEMENTS be off: docs/operations.md). What they che
 session's expiry, the link's nonce (a revoked link finds no seat), the roles being out.
 
 The sessions that sockets ask for while the loop turns are read together, in one statement (a page opens
-two sockets, and a class joins at once); what is asked while it is out goes in the next.
+two sockets, and a class joins at once); what is asked while it is out goes in the next. Likewise the
+statements asked for while the loop turns (a burst's seats and snapshots, its notices' students and
+rounds) go to PostgreSQL together, in one pipeline: one round trip and one wait for the socket, where
+each had its own, one after another (docs/benchmarks.md, "The joins' statements in one pipeline").
 
 Only on PostgreSQL, and only for a student's session; everyone else, and every refusal, takes the
 thread's way (`None` from here), and so does a join when this connection fails (it is dropped, and the
@@ -24,8 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from importlib import import_module
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import psycopg
 from django.conf import settings
@@ -38,6 +42,9 @@ from negotiations.participants import SESSION_BOT
 log = logging.getLogger(__name__)
 
 
+A = TypeVar("A")
+R = TypeVar("R")
+
 PREPARE_AFTER = 2  # runs of a statement before this connection prepares it (psycopg's prepare_threshold)
 
 
@@ -45,14 +52,62 @@ class Unavailable(Exception):
     """This loop's connection failed; the caller takes the database thread's way."""
 
 
+class EachTurn(Generic[A, R]):
+    """What is asked for while the event loop turns, handled together from its next turn (`handle`: the
+    list of what was asked, in order, to the list of each one's answer), until nothing more is asked.
+    An asker gets its own answer; every asker of a batch that failed gets Unavailable (a failure other
+    than the connection's is logged as `failed` says), and takes the database thread's way."""
+
+    def __init__(self, handle: Callable[[list[A]], Awaitable[list[R]]], failed: str) -> None:
+        self.handle = handle
+        self.failed = failed
+        self.asked: list[tuple[A, asyncio.Future[R]]] = []
+        self.handling: asyncio.Task[None] | None = None
+
+    async def ask(self, item: A) -> R:
+        answer: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self.asked.append((item, answer))
+        if self.handling is None or self.handling.done():  # (a task cancelled before its first step)
+            self.handling = asyncio.ensure_future(self.handle_asked())
+        return await answer
+
+    async def handle_asked(self) -> None:
+        batch: list[tuple[A, asyncio.Future[R]]] = []
+        try:
+            while self.asked:
+                batch, self.asked = self.asked, []
+                try:
+                    answers: list[R] | None = await self.handle([item for item, _ in batch])
+                except Exception as exc:
+                    if not isinstance(exc, Unavailable):  # not the connection's failure: say what it was
+                        log.exception(self.failed)
+                    answers = None
+                for k, (_, answer) in enumerate(batch):
+                    if not answer.done():  # else its socket went away meanwhile
+                        if answers is None:
+                            answer.set_exception(Unavailable())
+                        else:
+                            answer.set_result(answers[k])
+                batch = []
+        finally:
+            self.handling = None
+            for _, answer in [*batch, *self.asked]:  # cancelled: its askers go the thread's way
+                if not answer.done():
+                    answer.set_exception(Unavailable())
+            self.asked = []
+
+
 class LoopReader:
-    """One event loop's connection for the joins' reads; statements wait for each other on it."""
+    """One event loop's connection for the joins' reads: the sessions asked for in one turn read in one
+    statement, and the statements asked for in one turn sent in one pipeline."""
 
     def __init__(self) -> None:
         self.connection: psycopg.AsyncConnection[Any] | None = None
         self.opening = asyncio.Lock()
-        self.wanted: dict[str, list[asyncio.Future[str | None]]] = {}  # session key: its readers
-        self.reading: asyncio.Task[None] | None = None
+        self.sessions = EachTurn(
+            self.read_sessions, "reading the joins' sessions failed: the database thread reads them"
+        )
+        self.statements = EachTurn(self.run, "the joins' statements failed: the database thread reads them")
 
     async def connect(self) -> psycopg.AsyncConnection[Any]:
         async with self.opening:
@@ -68,12 +123,28 @@ class LoopReader:
             return self.connection
 
     async def fetch(self, statement: str, params: Any) -> list[tuple[Any, ...]]:
-        """The statement's rows; Unavailable when the connection failed (it is dropped)."""
+        """The statement's rows, read with the others asked for meanwhile; Unavailable when the connection
+        failed (it is dropped)."""
+        return await self.statements.ask((statement, params))
+
+    async def run(self, statements: list[tuple[str, Any]]) -> list[list[tuple[Any, ...]]]:
+        """Each statement's rows: one alone as it is, several in one pipeline (one round trip, and one
+        wait for the socket); Unavailable when the connection failed (it is dropped, and with it what it
+        had prepared)."""
         try:
             connection = await self.connect()
-            async with connection.cursor() as cursor:
-                await cursor.execute(statement, params)
-                return await cursor.fetchall()
+            if len(statements) == 1:
+                async with connection.cursor() as cursor:
+                    await cursor.execute(*statements[0])
+                    return [await cursor.fetchall()]
+            cursors = []
+            async with connection.pipeline() as pipeline:
+                for statement, params in statements:
+                    cursor = connection.cursor()
+                    cursors.append(cursor)
+                    await cursor.execute(statement, params)
+                await pipeline.sync()
+                return [await cursor.fetchall() for cursor in cursors]
         except psycopg.Error as exc:
             log.warning("the joins' connection failed (%s): the database thread reads instead", exc)
             await self.close()
@@ -84,41 +155,13 @@ class LoopReader:
         (Unavailable: the connection failed)."""
         if not session.session_key:
             return None
-        read: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-        self.wanted.setdefault(session.session_key, []).append(read)
-        if self.reading is None or self.reading.done():  # (a task cancelled before its first step)
-            self.reading = asyncio.ensure_future(self.read_sessions())
-        return await read
+        return await self.sessions.ask(session.session_key)
 
-    async def read_sessions(self) -> None:
-        """From the loop's next turn: the sessions asked for meanwhile, in one statement, until none wait."""
-        batch: dict[str, list[asyncio.Future[str | None]]] = {}
-        try:
-            while self.wanted:
-                batch, self.wanted = self.wanted, {}
-                try:
-                    statement, params = session_store().read_many_statement(list(batch))
-                    found: dict[str, str] = dict(await self.fetch(statement, params))  # type: ignore[arg-type]
-                except Exception as exc:
-                    if not isinstance(exc, Unavailable):  # not the connection's failure: say what it was
-                        log.exception("reading the joins' sessions failed: the database thread reads them")
-                    found = {}
-                    for waiting in batch.values():
-                        for read in waiting:
-                            if not read.done():
-                                read.set_exception(Unavailable())
-                for key, waiting in batch.items():
-                    for read in waiting:
-                        if not read.done():  # else its socket went away meanwhile, or the read failed
-                            read.set_result(found.get(key))
-                batch = {}
-        finally:
-            self.reading = None
-            for waiting in [*batch.values(), *self.wanted.values()]:  # cancelled: its readers go the thread's way
-                for read in waiting:
-                    if not read.done():
-                        read.set_exception(Unavailable())
-            self.wanted = {}
+    async def read_sessions(self, keys: list[str]) -> list[str | None]:
+        """The sessions' data (None for a key without an unexpired row), in one statement."""
+        statement, params = session_store().read_many_statement(list(dict.fromkeys(keys)))
+        found: dict[str, str] = dict(await self.fetch(statement, params))  # type: ignore[arg-type]
+        return [found.get(key) for key in keys]
 
     async def close(self) -> None:
         connection, self.connection = self.connection, None

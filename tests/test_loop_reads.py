@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
@@ -123,11 +124,58 @@ def test_the_loop_connection_prepares_the_statements_a_join_repeats(started_pair
 
     async def go():
         try:
-            for _ in range(6):
+            for _ in range(3):  # alone, then several at once (in a pipeline)
                 await loop_reads.fetch(repeated, [["one", "two"]])
+                await asyncio.gather(*(loop_reads.fetch(repeated, [["one", str(k)]]) for k in range(3)))
             return await loop_reads.fetch("SELECT statement FROM pg_prepared_statements", [])
         finally:
             await loop_reads.close()
 
     shown = [statement for (statement,) in run(go())]
     assert any("FROM django_session WHERE session_key = ANY($1)" in s for s in shown) == prepared, shown
+
+
+def test_the_statements_asked_while_the_loop_turns_go_in_one_pipeline_each_with_its_own_rows(started_pair, monkeypatch):
+    """A burst's joins each sent their statement, and each waited for its round trip before the next could
+    go. What is asked while the loop turns goes in one pipeline; every statement gets its own rows."""
+    pipelines: list[int] = []
+    pipeline = psycopg.AsyncConnection.pipeline
+
+    def counted(self):  # type: ignore[no-untyped-def]
+        pipelines.append(1)
+        return pipeline(self)
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "pipeline", counted)
+
+    async def go():
+        try:
+            return await asyncio.gather(
+                *(loop_reads.fetch("SELECT %s::int * 2, %s::text", [k, f"s{k}"]) for k in range(20))
+            )
+        finally:
+            await loop_reads.close()
+
+    assert run(go()) == [[(2 * k, f"s{k}")] for k in range(20)]
+    assert pipelines == [1]
+
+
+def test_a_statement_failing_in_a_pipeline_sends_its_batch_to_the_thread_and_the_next_opens_a_connection(
+    started_pair, caplog
+):
+    """A failure aborts what follows it in the pipeline: every statement of the batch is Unavailable (its
+    socket reads in the database thread), the connection is dropped with what it had prepared, and the
+    next statement is read on a new one."""
+
+    async def go():
+        try:
+            batch = await asyncio.gather(
+                *(loop_reads.fetch("SELECT 1 / %s::int", [k]) for k in (1, 0, 2)), return_exceptions=True
+            )
+            return batch, await loop_reads.fetch("SELECT 6 / %s::int", [3])
+        finally:
+            await loop_reads.close()
+
+    batch, after = run(go())
+    assert [type(outcome) for outcome in batch] == [loop_reads.Unavailable] * 3
+    assert after == [(2,)]
+    assert any("the joins' connection failed" in r.getMessage() for r in caplog.records)
