@@ -31,6 +31,7 @@ from typing import Any
 
 from daphne.http_protocol import HTTPFactory
 from daphne.ws_protocol import WebSocketProtocol
+from twisted.internet.interfaces import ITCPTransport
 from twisted.internet.protocol import Protocol
 from twisted.protocols.policies import ProtocolWrapper, TimeoutMixin
 
@@ -99,6 +100,11 @@ class FirstBytes(TimeoutMixin, Protocol):
         self.addr = addr
 
     def connectionMade(self) -> None:
+        # Nagle's algorithm off, as Twisted's HTTP channel turns it off for every connection: the websocket
+        # protocol's own attempt comes before its options are read, and fails unseen. Left on, a frame
+        # sent after another waited for the peer's delayed acknowledgement, up to 40 ms.
+        if ITCPTransport.providedBy(self.transport):
+            self.transport.setTcpNoDelay(True)
         self.setTimeout(self.factory.timeOut)
 
     def dataReceived(self, data: bytes) -> None:
