@@ -129,22 +129,30 @@ class LoopReader:
 
     async def run(self, statements: list[tuple[str, Any]]) -> list[list[tuple[Any, ...]]]:
         """Each statement's rows: one alone as it is, several in one pipeline (one round trip, and one
-        wait for the socket); Unavailable when the connection failed (it is dropped, and with it what it
-        had prepared)."""
+        wait for the socket), the runs of one statement given to psycopg together (`executemany`, which
+        sends them in one go: each `execute` in a pipeline still waited for the socket once); Unavailable
+        when the connection failed (it is dropped, and with it what it had prepared)."""
         try:
             connection = await self.connect()
             if len(statements) == 1:
                 async with connection.cursor() as cursor:
                     await cursor.execute(*statements[0])
                     return [await cursor.fetchall()]
+            alike: dict[str, list[int]] = {}  # a statement: where its runs are in `statements`
+            for k, (statement, _) in enumerate(statements):
+                alike.setdefault(statement, []).append(k)
             cursors = []
-            async with connection.pipeline() as pipeline:
-                for statement, params in statements:
+            async with connection.pipeline():
+                for statement, runs in alike.items():
                     cursor = connection.cursor()
-                    cursors.append(cursor)
-                    await cursor.execute(statement, params)
-                await pipeline.sync()
-                return [await cursor.fetchall() for cursor in cursors]
+                    cursors.append((cursor, runs))
+                    await cursor.executemany(statement, [statements[k][1] for k in runs], returning=True)
+            rows: list[list[tuple[Any, ...]]] = [[] for _ in statements]
+            for cursor, runs in cursors:
+                for k in runs:  # a result a run, in order
+                    rows[k] = await cursor.fetchall()
+                    cursor.nextset()
+            return rows
         except psycopg.Error as exc:
             log.warning("the joins' connection failed (%s): the database thread reads instead", exc)
             await self.close()

@@ -147,15 +147,27 @@ def test_the_statements_asked_while_the_loop_turns_go_in_one_pipeline_each_with_
 
     monkeypatch.setattr(psycopg.AsyncConnection, "pipeline", counted)
 
+    def asked(k: int) -> tuple[str, list[object]]:  # three statements, their runs interleaved
+        if k % 3 == 0:
+            return "SELECT %s::int * 2, %s::text", [k, f"s{k}"]
+        if k % 3 == 1:
+            return "SELECT generate_series(1, %s::int)", [k % 4]  # rows of their own: none, one, several
+        return "SELECT %s::text || '!'", [f"t{k}"]
+
+    def expected(k: int) -> list[tuple[object, ...]]:
+        if k % 3 == 0:
+            return [(2 * k, f"s{k}")]
+        if k % 3 == 1:
+            return [(n,) for n in range(1, k % 4 + 1)]
+        return [(f"t{k}!",)]
+
     async def go():
         try:
-            return await asyncio.gather(
-                *(loop_reads.fetch("SELECT %s::int * 2, %s::text", [k, f"s{k}"]) for k in range(20))
-            )
+            return await asyncio.gather(*(loop_reads.fetch(*asked(k)) for k in range(30)))
         finally:
             await loop_reads.close()
 
-    assert run(go()) == [[(2 * k, f"s{k}")] for k in range(20)]
+    assert run(go()) == [expected(k) for k in range(30)]
     assert pipelines == [1]
 
 
