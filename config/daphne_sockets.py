@@ -34,6 +34,7 @@ from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet.interfaces import ITCPTransport
 from twisted.internet.protocol import Protocol
 from twisted.protocols.policies import ProtocolWrapper, TimeoutMixin
+from twisted.web.http import HTTPChannel
 
 from negotiations import limits
 from negotiations.protocol import CLOSE_TOO_MANY
@@ -43,13 +44,15 @@ _on_message = WebSocketProtocol.onMessage
 _build_http = HTTPFactory.buildProtocol
 
 MOST_HEAD_BYTES = 16384  # Twisted's bound on a request's headers: a longer handshake takes its way
-# A header's name as Daphne's HTTP channel allows it (daphne.utils.HEADER_NAME_RE), and its value without
-# a byte that channel refuses (daphne.utils.INVALID_HEADER_VALUE_BYTES), a NUL or a line's end.
+# A header's name as Daphne's HTTP channel allows it (daphne.utils.HEADER_NAME_RE), and its value in
+# printable ASCII: a value with any other byte (which the channel may refuse, or decode otherwise than
+# autobahn does) takes the channel's way.
 NAME = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
-VALUE = rb"[^\x00\x0b\x0c\x1c\x1d\x1e\x85\r\n]*"
+VALUE = rb"[\t\x20-\x7e]*"
 HEADER_LINE = re.compile(rb"(" + NAME + rb"):(" + VALUE + rb")\r\n")
 HANDSHAKE = re.compile(rb"GET (/[!-~]*) HTTP/1\.1\r\n((?:" + NAME + rb":" + VALUE + rb"\r\n)+)\r\n")
-NOT_ON_THE_WAY = {b"content-length", b"transfer-encoding"}  # a body: the HTTP channel's to read
+# What the channel acts on itself: a body to read, or an answer of its own (`Expect: 100-continue`).
+CHANNELS_OWN = {b"content-length", b"transfer-encoding", b"expect"}
 
 
 def on_message(self: Any, payload: bytes, isBinary: bool) -> None:
@@ -74,16 +77,19 @@ def server_close(self: Any, code: int | None = None) -> None:
 def websocket_query(data: bytes) -> bytes | None:
     """The query string of the websocket handshake that `data` is, whole and alone; None when `data` is
     anything else or anything Daphne's HTTP channel would refuse (HTTP 400) or rewrite before handing it
-    to autobahn: not `GET <ascii path> HTTP/1.1`, a header name or value it refuses (HEADER_LINE), a
-    header twice (it joins them), a folded line, a body, or more bytes after the head."""
+    to autobahn: not `GET <ascii path> HTTP/1.1`, a header name or value it may refuse (HEADER_LINE), more
+    headers than it takes, a header twice (it joins them), a folded line, a body or an `Expect` (it acts
+    on them), or more bytes after the head."""
     if len(data) > MOST_HEAD_BYTES or not data.startswith(b"GET /"):
         return None
     head = HANDSHAKE.fullmatch(data)
     if head is None:
         return None
     fields = HEADER_LINE.findall(head[2])
+    if len(fields) > HTTPChannel.maxHeaders:  # the channel refuses more
+        return None
     named = {name.lower(): value for name, value in fields}
-    if len(named) != len(fields) or not named.keys().isdisjoint(NOT_ON_THE_WAY):
+    if len(named) != len(fields) or not named.keys().isdisjoint(CHANNELS_OWN):
         return None
     if named.get(b"upgrade", b"").strip().lower() != b"websocket":
         return None
@@ -107,9 +113,15 @@ class FirstBytes(TimeoutMixin, Protocol):
             self.transport.setTcpNoDelay(True)
         self.setTimeout(self.factory.timeOut)
 
+    def timeoutConnection(self) -> None:
+        """Nothing was said: dropped at once (over TLS a clean close would wait for the silent peer's
+        answer, for ever; the HTTP channel forces its abort too)."""
+        self.transport.abortConnection()
+
     def dataReceived(self, data: bytes) -> None:
         self.setTimeout(None)
-        query = websocket_query(data)
+        h2 = getattr(self.transport, "negotiatedProtocol", None) == b"h2"  # HTTP/2 is the channel's alone
+        query = None if h2 else websocket_query(data)
         if query is None:
             protocol = _build_http(self.factory, self.addr)
         else:

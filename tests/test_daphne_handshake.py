@@ -3,23 +3,30 @@ in-memory transport, with a stand-in for Daphne's server that records what it is
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 import twisted.internet
+import twisted.test
 from daphne.http_protocol import HTTPFactory, WebRequest
 from daphne.utils import HEADER_NAME_RE, INVALID_HEADER_VALUE_BYTES
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
+from OpenSSL import SSL
+from twisted.internet import ssl
 from twisted.internet.address import IPv4Address
 from twisted.internet.interfaces import ITCPTransport
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
+from twisted.protocols.tls import TLSMemoryBIOFactory
+from twisted.web.http import HTTPChannel
 from zope.interface import implementer
 
 import config.asgi  # noqa: F401  (installs the Daphne patches, as a Daphne process does)
-from config.daphne_sockets import NAME, websocket_query
+from config.daphne_sockets import NAME, FirstBytes, websocket_query
 
 KEY = b"dGhlIHNhbXBsZSBub25jZQ=="
 HANDSHAKE = (
@@ -79,6 +86,9 @@ class TCPTransport(StringTransport):
 
     no_delay = False
 
+    def unregisterProducer(self) -> None:  # as a TCP transport does: nothing registered is no error
+        self.producer = None
+
     def setTcpNoDelay(self, enabled: bool) -> None:
         self.no_delay = enabled
 
@@ -123,26 +133,47 @@ def test_a_websocket_sends_each_frame_at_once_whichever_way_its_handshake_went(s
     assert connect(Server(), HANDSHAKE[:40], HANDSHAKE[40:]).no_delay
 
 
+MANY_HEADERS = b"".join(b"X-%d: 1\r\n" % k for k in range(HTTPChannel.maxHeaders))
+
+
 @pytest.mark.parametrize(
-    "handshake",
+    ("handshake", "straight", "reaches"),
     [
-        HANDSHAKE.replace(b"Cookie: csrftoken=x; sessionid=abc\r\n", b"Cookie: a=1\r\nCookie: b=2\r\n"),
-        HANDSHAKE.replace(b"Upgrade: websocket", b"Upgrade: WebSocket"),
-        HANDSHAKE.replace(b"HTTP/1.1", b"HTTP/1.0"),
-        HANDSHAKE.replace(b"Origin: https://parley.example\r\n", b"Content-Length: 0\r\n"),
+        (HANDSHAKE.replace(b"Cookie: csrftoken=x; sessionid=abc\r\n", b"Cookie: a=1\r\nCookie: b=2\r\n"), False, True),
+        (HANDSHAKE.replace(b"Upgrade: websocket", b"Upgrade: WebSocket"), True, True),
+        (HANDSHAKE.replace(b"HTTP/1.1", b"HTTP/1.0"), False, True),
+        (HANDSHAKE.replace(b"Origin: https://parley.example\r\n", b"Content-Length: 0\r\n"), False, True),
+        (HANDSHAKE.replace(b"Origin: https://parley.example\r\n", b"Expect: 100-continue\r\n"), False, True),
+        (HANDSHAKE.replace(b"Origin: https://parley.example\r\n", b"X-Forwarded-For: \xa01.2.3.4\r\n"), False, True),
+        (HANDSHAKE.replace(b"?lang=de", b"?lang=de#top"), True, False),  # autobahn refuses it, either way
     ],
-    ids=["a header twice", "upgrade in capitals", "HTTP/1.0", "a body's length"],
+    ids=["a header twice", "upgrade in capitals", "HTTP/1.0", "a body", "expect", "a byte not ascii", "fragment"],
 )
-def test_a_handshake_the_http_channel_rewrites_reaches_the_application_as_before(server: Server, handshake) -> None:
-    """What Daphne's HTTP channel joins, rewrites or reads a body for takes its way (the scope is the
-    one it always made); a handshake it does not rewrite goes straight through with the same scope."""
-    connect(server, handshake)
-    straight = websocket_query(handshake) is not None
-    expected = [WebSocketProtocol] if straight else [WebRequest, WebSocketProtocol]
-    assert [type(p) for p in server.connected] == expected
+def test_a_handshake_gets_the_same_scope_and_answer_either_way(
+    server: Server, handshake: bytes, straight: bool, reaches: bool
+) -> None:
+    """What Daphne's HTTP channel joins, rewrites, acts on or may decode otherwise takes its way; the rest
+    goes straight to autobahn. Either way the application gets the scope, and the client the bytes, that
+    the channel's way gives (a handshake in two reads takes the channel's way)."""
+    assert (websocket_query(handshake) is not None) is straight
+    transport = connect(server, handshake)
+    assert (WebRequest in [type(p) for p in server.connected]) is not straight
     split = Server()
-    connect(split, handshake[:40], handshake[40:])
-    assert split.scopes == server.scopes and len(server.scopes) == 1
+    split_transport = connect(split, handshake[:40], handshake[40:])
+    assert [type(p) for p in split.connected][:1] == [WebRequest]
+    assert split.scopes == server.scopes and len(server.scopes) == int(reaches)
+    if reaches:  # the channel's "100 Continue", or nothing yet (the application has not accepted)
+        assert transport.value() == split_transport.value()
+    else:  # autobahn's refusal (the channel's way then wrote a 500 after it, on the same connection)
+        assert transport.value().startswith(b"HTTP/1.1 400 ")
+        assert split_transport.value().startswith(transport.value())
+
+
+def test_more_headers_than_the_http_channel_takes_are_refused_as_before(server: Server) -> None:
+    handshake = HANDSHAKE.replace(b"Origin: https://parley.example\r\n", MANY_HEADERS)
+    assert websocket_query(handshake) is None
+    transport = connect(server, handshake)
+    assert transport.value().startswith(b"HTTP/1.1 400") and server.scopes == []
 
 
 @pytest.mark.parametrize(
@@ -176,7 +207,7 @@ def test_the_fast_way_refuses_what_daphne_refuses() -> None:
     """Its header names are Daphne's, and a value with any byte Daphne refuses takes the HTTP channel's way."""
     assert HEADER_NAME_RE.pattern == NAME
     assert websocket_query(HANDSHAKE) == b"lang=de"
-    for byte in [*INVALID_HEADER_VALUE_BYTES, 0, 13, 10]:
+    for byte in [*INVALID_HEADER_VALUE_BYTES, 0, 13, 10, 0x7F, 0xA0]:
         assert websocket_query(HANDSHAKE.replace(b"Origin: https", b"Origin: " + bytes([byte]) + b"https")) is None
 
 
@@ -188,3 +219,36 @@ def test_a_connection_that_sends_nothing_is_closed_after_the_http_channels_idle_
     assert not transport.disconnecting
     server.clock.advance(2)
     assert transport.disconnecting
+
+
+def test_over_tls_a_connection_that_says_nothing_is_dropped_after_the_idle_time(server: Server) -> None:
+    """Daphne serving TLS itself (an `ssl:` endpoint): a client that finishes the TLS handshake and goes
+    silent. A clean close would wait for its answer for ever; it is aborted, as the HTTP channel's own
+    timeout forces its close."""
+    pem = (Path(twisted.test.__file__).parent / "server.pem").read_bytes()
+    assert server.clock is not None
+    server.http_factory.timeOut = 60
+    tls = TLSMemoryBIOFactory(
+        ssl.PrivateCertificate.loadPEM(pem).options(), False, server.http_factory, clock=server.clock
+    )
+    transport = TCPTransport(peerAddress=IPv4Address("TCP", "127.0.0.1", 50000))
+    protocol = tls.buildProtocol(transport.getPeer())
+    transport.protocol = protocol
+    protocol.makeConnection(transport)
+    client = SSL.Connection(SSL.Context(SSL.TLS_METHOD), None)
+    client.set_connect_state()
+    for _ in range(10):  # the TLS handshake, through memory
+        with contextlib.suppress(SSL.WantReadError):
+            client.do_handshake()
+        with contextlib.suppress(SSL.WantReadError):
+            protocol.dataReceived(client.bio_read(65536))
+        if answer := transport.value():
+            transport.clear()
+            client.bio_write(answer)
+    assert protocol._handshakeDone and isinstance(protocol.wrappedProtocol, FirstBytes)
+    server.clock.advance(59)
+    assert not transport.disconnecting
+    server.clock.advance(2)
+    assert transport.disconnecting or transport.disconnected
+    server.clock.advance(3600)
+    assert transport.disconnected  # aborted, not left waiting for the peer's close_notify
