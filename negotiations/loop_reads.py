@@ -7,16 +7,18 @@ thread and back (asgiref's executor, Django's connection checks on both sides, t
 thread taking the GIL from each other), and a join burst queued there. Here the same statements run on
 the event loop, on one PostgreSQL connection of the loop's own (psycopg's asynchronous connection, in
 autocommit: each statement its own consistent view, as the database thread reads them). A statement is
-prepared on that connection once it has run twice, so that PostgreSQL parses it once and settles on a
-plan, not at every join (a pooler between Daphne and PostgreSQL must keep a connection's prepared
-statements, or DB_PREPARED_STATEMENTS be off: docs/operations.md). What they check is unchanged: the
+prepared on that connection once it has run twice (at once when it goes with others in a pipeline), so
+that PostgreSQL parses it once and settles on a plan, not at every join (a pooler between Daphne and
+PostgreSQL must keep a connection's prepared statements, or DB_PREPARED_STATEMENTS be off:
+docs/operations.md). What they check is unchanged: the
 session's expiry, the link's nonce (a revoked link finds no seat), the roles being out.
 
 The sessions that sockets ask for while the loop turns are read together, in one statement (a page opens
 two sockets, and a class joins at once); what is asked while it is out goes in the next. Likewise the
 statements asked for while the loop turns (a burst's seats and snapshots, its notices' students and
 rounds) go to PostgreSQL together, in one pipeline: one round trip and one wait for the socket, where
-each had its own, one after another (docs/benchmarks.md, "The joins' statements in one pipeline").
+each had its own, one after another (docs/benchmarks.md, "The handshake read once, the joins'
+statements in one pipeline").
 
 Only on PostgreSQL, and only for a student's session; everyone else, and every refusal, takes the
 thread's way (`None` from here), and so does a join when this connection fails (it is dropped, and the
@@ -131,7 +133,9 @@ class LoopReader:
         """Each statement's rows: one alone as it is, several in one pipeline (one round trip, and one
         wait for the socket), the runs of one statement given to psycopg together (`executemany`, which
         sends them in one go: each `execute` in a pipeline still waited for the socket once); Unavailable
-        when the connection failed (it is dropped, and with it what it had prepared)."""
+        when a statement or the connection failed. The connection is then dropped, whatever failed:
+        psycopg counts a pipeline's statements as prepared before PostgreSQL has prepared them, and a
+        failure before them would leave it naming statements that do not exist."""
         try:
             connection = await self.connect()
             if len(statements) == 1:
