@@ -170,7 +170,10 @@ def test_on_daphne_a_socket_closed_for_flooding_while_its_partner_types_is_heard
             await partner.connect()
             flooder = await SilentPeer.open(url, flooder_cookie, base)
             for _ in range(limits.FRAME_BURST + limits.REFUSALS_BEFORE_CLOSE + 40):
-                flooder.send({"type": "typing"})
+                flooder.protocol.send_text(json.dumps({"type": "typing"}).encode())
+            # In one write: the server drops the connection once it has read the flood, and a write after
+            # that broke the pipe, which the client's reader then raised instead of the close frame.
+            flooder.flush()
             code = await flooder.until_closed()
             await partner.send_raw(json.dumps({"type": "typing"}))  # reaches the closing socket's consumer
             await partner.wait_for(left, timeout=10)
