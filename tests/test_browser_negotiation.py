@@ -455,6 +455,7 @@ def test_on_a_phone_an_offer_of_three_packages_keeps_its_issue_names_in_sight_wh
     packages = (base, second, {**base, "price": "9900", "tyres": "seller-keeps"})
     negotiation_act(negotiation_id=negotiation.pk, seat=seller_seat, action=Action("offer", "o3", packages=packages))
     buyer = browsers(390, 844)
+    emulate_phone(buyer)  # a headless window is at least about 500 px wide, and shorter than asked
     sign_in(buyer, server, seats["buyer"], exercise.pk)
     wrap = WebDriverWait(buyer, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#timeline .table-wrap"))
     where = buyer.execute_script(
