@@ -15,6 +15,9 @@ from scenarios.access import is_verified_instructor
 
 SESSION_STUDENT = "parley_student"
 SESSION_NONCE = "parley_student_nonce"
+# Set when a student signs in where another was signed in: the next page tells the browser to drop the tab's
+# drafts (static/js/forms.js), so the next person at a shared computer finds none of the last one's.
+SESSION_FORGET_DRAFTS = "parley_forget_drafts"
 
 
 def instructor_classrooms(user: User):
@@ -65,9 +68,17 @@ def exercise_for(user: User, pk: int) -> Exercise:
 
 
 def student_login(request: HttpRequest, student: Student) -> None:
+    previous = request.session.get(SESSION_STUDENT)
     request.session.cycle_key()
     request.session[SESSION_STUDENT] = student.pk
     request.session[SESSION_NONCE] = student.link_nonce
+    if previous is not None and previous != student.pk:
+        request.session[SESSION_FORGET_DRAFTS] = True
+
+
+def forget_drafts_now(request: HttpRequest) -> bool:
+    """Whether this page is the first since another student was signed out here; asking answers once."""
+    return bool(request.session.pop(SESSION_FORGET_DRAFTS, False))
 
 
 def student_logout(request: HttpRequest) -> None:

@@ -3,8 +3,12 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from classrooms.access import current_student
+from classrooms.access import current_student, forget_drafts_now
 
 
 def student(request: HttpRequest) -> dict:
-    return {"current_student": SimpleLazyObject(lambda: current_student(request))}
+    # forget_drafts is read (and so spent) only by the page that shows it: base.html's <body>.
+    return {
+        "current_student": SimpleLazyObject(lambda: current_student(request)),
+        "forget_drafts": SimpleLazyObject(lambda: forget_drafts_now(request)),
+    }

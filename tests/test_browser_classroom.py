@@ -180,3 +180,31 @@ def test_a_send_that_the_pages_own_script_stopped_does_not_lock_the_form(live_se
         "form.requestSubmit(); form.requestSubmit(); return sent;"
     )
     assert sent == 1  # the first stopped by the page, the second sent
+
+
+def test_a_wrong_code_keeps_the_tab_drafts_and_a_join_that_works_takes_them(live_server, browsers, classroom):
+    """A shared computer: Ada is signed in, her half-typed message in the tab. Someone types a wrong class
+    code: nobody is signed out, and her draft stays. The right code signs her out, and the page after it
+    drops the tab's drafts (static/js/forms.js)."""
+    from classrooms.services import student_link_token
+    from tests.base import add_students
+
+    (ada,) = add_students(classroom, "Ada")
+    driver = browsers()
+    driver.get(f"{live_server.url}/s/{student_link_token(ada)}/")
+    submit(driver, "Continue as Ada")
+    WebDriverWait(driver, 10).until(ec.title_contains("My exercises"))
+    kept = "return Object.keys(sessionStorage).filter((k) => k.startsWith('parley.'))"
+    draft = "parley.chat-draft.1.1"
+    driver.execute_script("sessionStorage.setItem(arguments[0], 'Half a sentence')", draft)
+    driver.get(f"{live_server.url}/join")
+    fill(driver, "id_code", "ZZZZZZ")
+    fill(driver, "id_display_name", "Zoe")
+    submit(driver, "Join")
+    WebDriverWait(driver, 10).until(text_shown((By.TAG_NAME, "main"), "No class open to joining has this code"))
+    assert driver.execute_script(kept) == [draft]
+    fill(driver, "id_code", classroom.join_code)
+    submit(driver, "Join")
+    WebDriverWait(driver, 10).until(lambda d: d.current_url.endswith("/s/welcome/"))
+    assert driver.execute_script(kept) == []
+    assert driver.execute_script("return window.__errors || []") == []

@@ -14,17 +14,23 @@
     form.dataset.sent = "1";
     form.setAttribute("aria-busy", "true");
   });
-  // A form marked data-forget-drafts (signing out) takes the tab's drafts with it: the room keeps a
-  // seat's half-typed message, offer and unanswered chats in sessionStorage under "parley.", and the next
-  // person at a shared computer should find none of them.
-  document.addEventListener("submit", (event) => {
-    const form = event.target;
-    if (event.defaultPrevented || !(form instanceof HTMLFormElement) || !("forgetDrafts" in form.dataset)) return;
+  // The room keeps a seat's half-typed message, offer and unanswered chats in sessionStorage under
+  // "parley.", and the next person at a shared computer should find none of them. A form marked
+  // data-forget-drafts (signing out) takes them with it as it is sent; a page whose <body> is marked so
+  // (the first after another student signed in here: a code or a personal link that worked) drops them
+  // as it loads, so that a wrong code loses nothing.
+  function forgetDrafts() {
     try {
       for (const key of Object.keys(sessionStorage)) if (key.startsWith("parley.")) sessionStorage.removeItem(key);
     } catch (error) {
       // storage refused: nothing was kept
     }
+  }
+  if ("forgetDrafts" in document.body.dataset) forgetDrafts();
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (event.defaultPrevented || !(form instanceof HTMLFormElement) || !("forgetDrafts" in form.dataset)) return;
+    forgetDrafts();
   });
   window.addEventListener("pageshow", (event) => {
     if (!event.persisted) return;
