@@ -15,8 +15,10 @@ from scenarios.access import is_verified_instructor
 
 SESSION_STUDENT = "parley_student"
 SESSION_NONCE = "parley_student_nonce"
-# Set when a student signs in where another was signed in: the next page tells the browser to drop the tab's
-# drafts (static/js/forms.js), so the next person at a shared computer finds none of the last one's.
+# Set when a student signs in where another was signed in (a class code or a personal link): the next page
+# the browser opens tells it to drop the tab's drafts (static/js/forms.js), so the next person at a shared
+# computer finds none of the last one's. A course's launch (lti/views.py) starts from a new session, so
+# there it is never set.
 SESSION_FORGET_DRAFTS = "parley_forget_drafts"
 
 
@@ -77,7 +79,11 @@ def student_login(request: HttpRequest, student: Student) -> None:
 
 
 def forget_drafts_now(request: HttpRequest) -> bool:
-    """Whether this page is the first since another student was signed out here; asking answers once."""
+    """Whether this page is the first the browser opens since another student was signed out here; asking
+    answers once. A page a script fetches (the notices' refresh: browsers send Sec-Fetch-Dest "empty" over
+    HTTPS and to localhost) neither shows the answer nor spends it."""
+    if request.headers.get("Sec-Fetch-Dest", "document") != "document":
+        return False
     return bool(request.session.pop(SESSION_FORGET_DRAFTS, False))
 
 

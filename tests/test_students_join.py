@@ -139,12 +139,23 @@ def test_joining_as_someone_else_takes_the_tab_drafts_with_it_once_the_join_succ
         assert page.status_code == 200 and not drafts_forgotten(page.content.decode())
         assert "data-forget-drafts" not in page.content.decode().split('class="form narrow"')[1].split(">")[0]
     assert client.session[SESSION_STUDENT] == ada.pk
-    asked = join(client, classroom.join_code, name="Cy")  # the roster's Cy, not yet seen: the question
-    assert "Your instructor put a student of this name" in asked.content.decode()
-    assert not drafts_forgotten(asked.content.decode()) and client.session[SESSION_STUDENT] == ada.pk
+    asked = join(client, classroom.join_code, name="Cy").content.decode()  # the roster's Cy: the question
+    assert "Your instructor put a student of this name" in asked
+    assert (
+        not drafts_forgotten(asked) and "data-forget-drafts" not in asked.split('class="form narrow"')[1].split(">")[0]
+    )
+    sent_link = join(client, classroom.join_code, name="Cy", roster_answer="yes").content.decode()
+    assert not drafts_forgotten(sent_link) and client.session[SESSION_STUDENT] == ada.pk
+    assert not drafts_forgotten(client.get("/s/").content.decode())
     assert join(client, classroom.join_code).status_code == 302
-    assert drafts_forgotten(client.get("/s/welcome/").content.decode())
+    # A page a script fetches (the notices' refresh) neither shows it nor spends it; the page opened does.
+    fetched = client.get("/s/welcome/", headers={"Sec-Fetch-Dest": "empty"}).content.decode()
+    assert not drafts_forgotten(fetched)
+    assert drafts_forgotten(client.get("/s/welcome/", headers={"Sec-Fetch-Dest": "document"}).content.decode())
     assert not drafts_forgotten(client.get("/s/welcome/").content.decode())
+    someone_else = join(client, classroom.join_code, name="Cy", roster_answer="no")  # not the roster's Cy
+    assert someone_else.status_code == 302
+    assert drafts_forgotten(client.get("/s/welcome/").content.decode())
     anonymous = Client()
     assert join(anonymous, classroom.join_code, name="Yan").status_code == 302
     assert not drafts_forgotten(anonymous.get("/s/welcome/").content.decode())
